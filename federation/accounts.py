@@ -1,0 +1,186 @@
+"""Local actors and their logins: the instance actor, users, passwords and bearer tokens.
+
+Creating a user makes three things in one transaction: a `Person` actor with a fresh RSA-2048
+key pair, an account row (argon2 password hash), and nothing else; the caller commits.
+Usernames are lowercase ASCII letters, digits and underscores, as on Mastodon.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.keys import generate_rsa_keypair
+from federation.urls import INSTANCE_ACTOR_USERNAME, LocalUrls
+from storage import actors as actor_queries
+from storage import tokens as token_queries
+from storage.models import Account, Actor, ActorType
+
+USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$")
+RESERVED_USERNAMES = frozenset(
+    {INSTANCE_ACTOR_USERNAME, "admin_api", "actor", "about", "inbox", "users", "api", "oauth",
+     "nodeinfo", "well_known", "static", "media", "healthz", "instance"}
+)
+KNOWN_SCOPES = frozenset(
+    {"read", "write", "follow", "push", "admin:read", "admin:write", "profile"}
+)
+_password_hasher = PasswordHasher()
+
+
+class AccountError(Exception):
+    """A user or token request that cannot be carried out; the message says why."""
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: str  # shown once, never stored
+    scopes: str
+
+
+def hash_password(password: str) -> str:
+    return _password_hasher.hash(password)
+
+
+def check_password(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return _password_hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def random_password() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _local_actor(urls: LocalUrls, username: str, actor_type: ActorType, **fields) -> Actor:
+    keys = generate_rsa_keypair()
+    return Actor(
+        uri=urls.actor(username),
+        local=True,
+        type=actor_type,
+        username=username,
+        domain=urls.authority,
+        url=urls.profile(username),
+        inbox=urls.inbox(username),
+        outbox=urls.outbox(username),
+        shared_inbox=urls.shared_inbox,
+        followers_url=urls.followers(username),
+        following_url=urls.following(username),
+        featured_url=urls.featured(username),
+        key_id=urls.key_id(username),
+        public_key_pem=keys.public_pem,
+        private_key_pem=keys.private_pem,
+        **fields,
+    )
+
+
+async def ensure_instance_actor(session: AsyncSession, urls: LocalUrls) -> tuple[Actor, bool]:
+    """The instance's `Application` actor, created with its keys if missing. Returns
+    (actor, created)."""
+    existing = await actor_queries.instance_actor(session)
+    if existing is not None:
+        if existing.uri != urls.instance_actor:
+            raise AccountError(
+                f"this database belongs to {existing.uri}, not {urls.instance_actor}; "
+                "public_url fixes an instance's identity and cannot change"
+            )
+        return existing, False
+    actor = _local_actor(
+        urls, INSTANCE_ACTOR_USERNAME, ActorType.Application,
+        display_name="Rounds", manually_approves_followers=True, discoverable=False,
+    )
+    session.add(actor)
+    await session.flush()
+    return actor, True
+
+
+def normalise_username(username: str) -> str:
+    name = username.strip().lower()
+    if not USERNAME_RE.match(name):
+        raise AccountError(
+            f"invalid username {username!r}: use 1 to 30 letters, digits or underscores"
+        )
+    if name in RESERVED_USERNAMES:
+        raise AccountError(f"the username {name!r} is reserved")
+    return name
+
+
+async def create_user(
+    session: AsyncSession,
+    urls: LocalUrls,
+    username: str,
+    *,
+    password: str | None,
+    is_admin: bool = False,
+    display_name: str = "",
+) -> tuple[Account, Actor]:
+    name = normalise_username(username)
+    if await actor_queries.local_actor_by_username(session, name) is not None:
+        raise AccountError(f"a user named {name!r} already exists")
+    if password is not None and len(password) < 8:
+        raise AccountError("the password must be at least 8 characters long")
+    actor = _local_actor(urls, name, ActorType.Person, display_name=display_name or name)
+    session.add(actor)
+    await session.flush()
+    account = Account(
+        actor_id=actor.id,
+        username=name,
+        password_hash=hash_password(password) if password is not None else None,
+        is_admin=is_admin,
+    )
+    session.add(account)
+    await session.flush()
+    return account, actor
+
+
+async def disable_user(session: AsyncSession, username: str) -> Account:
+    account = await actor_queries.account_by_username(session, username)
+    if account is None:
+        raise AccountError(f"no user named {username!r}")
+    account.disabled = True
+    return account
+
+
+def parse_scopes(scopes: str) -> str:
+    """Validate a space-separated scope list (granular `read:statuses` forms included)."""
+    parts = scopes.split()
+    if not parts:
+        raise AccountError("give at least one scope, e.g. --scopes \"read write follow\"")
+    for scope in parts:
+        head, _, tail = scope.rpartition(":")
+        if scope not in KNOWN_SCOPES and not (tail and head in KNOWN_SCOPES):
+            raise AccountError(
+                f"unknown scope {scope!r}; scopes are read, write, follow, push, profile, "
+                "admin:read, admin:write and their granular forms such as read:statuses"
+            )
+    return " ".join(dict.fromkeys(parts))
+
+
+async def create_token(
+    session: AsyncSession, username: str, scopes: str, *, name: str = "cli"
+) -> NewToken:
+    account = await actor_queries.account_by_username(session, username)
+    if account is None:
+        raise AccountError(f"no user named {username!r}")
+    if account.disabled:
+        raise AccountError(f"the user {username!r} is disabled")
+    scope_list = parse_scopes(scopes)
+    if any(s.startswith("admin:") for s in scope_list.split()) and not account.is_admin:
+        raise AccountError(f"admin scopes need an admin user; {username!r} is not one")
+    token = secrets.token_urlsafe(32)
+    await token_queries.add_token(
+        session, token_hash=hash_token(token), account_id=account.id, scopes=scope_list, name=name
+    )
+    return NewToken(token, scope_list)

@@ -1,0 +1,63 @@
+"""Where local things live. Actor ids are fixed by `public_url`; this is the only place that
+builds local URLs, so routes and documents cannot drift apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+INSTANCE_ACTOR_USERNAME = "rounds.internal"
+
+
+@dataclass(frozen=True)
+class LocalUrls:
+    base: str  # e.g. https://social.chu-example.org, no trailing slash
+
+    @property
+    def authority(self) -> str:
+        return urlsplit(self.base).netloc
+
+    @property
+    def instance_actor(self) -> str:
+        return f"{self.base}/actor"
+
+    @property
+    def shared_inbox(self) -> str:
+        return f"{self.base}/inbox"
+
+    def actor(self, username: str) -> str:
+        if username == INSTANCE_ACTOR_USERNAME:
+            return self.instance_actor
+        return f"{self.base}/users/{username}"
+
+    def key_id(self, username: str) -> str:
+        return f"{self.actor(username)}#main-key"
+
+    def inbox(self, username: str) -> str:
+        return f"{self.actor(username)}/inbox"
+
+    def outbox(self, username: str) -> str:
+        return f"{self.actor(username)}/outbox"
+
+    def followers(self, username: str) -> str:
+        return f"{self.actor(username)}/followers"
+
+    def following(self, username: str) -> str:
+        return f"{self.actor(username)}/following"
+
+    def featured(self, username: str) -> str:
+        return f"{self.actor(username)}/collections/featured"
+
+    def profile(self, username: str) -> str:
+        if username == INSTANCE_ACTOR_USERNAME:
+            return f"{self.base}/about"
+        return f"{self.base}/@{username}"
+
+    def status(self, username: str, object_id: int) -> str:
+        return f"{self.actor(username)}/statuses/{object_id}"
+
+    def status_activity(self, username: str, object_id: int) -> str:
+        return f"{self.status(username, object_id)}/activity"
+
+    def acct(self, username: str) -> str:
+        return f"acct:{username}@{self.authority}"

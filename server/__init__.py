@@ -1,0 +1,1 @@
+"""The aiohttp web layer: app factory, routes, thin handlers, middleware, CLI and config."""

@@ -1,0 +1,1 @@
+"""ActivityPub routes: actors, collections and (later) inboxes, with content negotiation."""

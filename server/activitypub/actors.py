@@ -1,0 +1,97 @@
+"""Local actor documents, served as ActivityStreams JSON or as the HTML profile page.
+
+Actor documents are the most fetched thing on a server (every signature check by a peer starts
+with one), so their serialised bytes are cached per actor for a few seconds. The cache is
+per-process; its short lifetime bounds how stale another process's copy can be.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from federation.urls import INSTANCE_ACTOR_USERNAME
+from federation.vocab import actor_to_ap
+from server.activitypub.negotiation import Representation, negotiate
+from server.appkeys import DATABASE
+from server.responses import dump_json, error_response
+from server.web.pages import render_profile
+from storage import actors as actor_queries
+
+CACHE_SECONDS = 10.0
+
+
+@dataclass
+class _Cached:
+    body: bytes
+    expires: float
+
+
+class ActorDocuments:
+    """Serialised local actor documents, keyed by username, each kept for CACHE_SECONDS."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._entries: dict[str, _Cached] = {}
+        self._max_entries = max_entries
+
+    async def get(self, app: web.Application, username: str) -> bytes | None:
+        now = time.monotonic()
+        cached = self._entries.get(username)
+        if cached is not None and cached.expires > now:
+            return cached.body
+        async with app[DATABASE].sessions() as session:
+            actor = await actor_queries.local_actor_by_username(session, username)
+        if actor is None:
+            return None
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()
+        body = dump_json(actor_to_ap(actor))
+        self._entries[username] = _Cached(body, now + CACHE_SECONDS)
+        return body
+
+    def invalidate(self, username: str) -> None:
+        self._entries.pop(username, None)
+
+
+ACTOR_DOCUMENTS = web.AppKey("actor_documents", ActorDocuments)
+
+
+def not_acceptable() -> web.Response:
+    return error_response(
+        406,
+        "not acceptable: ask for application/activity+json, "
+        'application/ld+json; profile="https://www.w3.org/ns/activitystreams" or text/html',
+    )
+
+
+async def _actor_response(request: web.Request, username: str) -> web.StreamResponse:
+    representation = negotiate(request.headers.get("Accept"))
+    if representation is None:
+        return not_acceptable()
+    if representation is Representation.html:
+        return await render_profile(request, username)
+    body = await request.app[ACTOR_DOCUMENTS].get(request.app, username)
+    if body is None:
+        return error_response(404, f"no actor named {username!r} on this server")
+    return web.Response(
+        body=body, headers={"Content-Type": representation.value, "Vary": "Accept"}
+    )
+
+
+async def get_user(request: web.Request) -> web.StreamResponse:
+    username = request.match_info["username"].lower()
+    if username == INSTANCE_ACTOR_USERNAME:
+        return error_response(404, f"no actor named {username!r} on this server")
+    return await _actor_response(request, username)
+
+
+async def get_instance_actor(request: web.Request) -> web.StreamResponse:
+    return await _actor_response(request, INSTANCE_ACTOR_USERNAME)
+
+
+def setup(app: web.Application) -> None:
+    app[ACTOR_DOCUMENTS] = ActorDocuments()
+    app.router.add_get("/users/{username}", get_user)
+    app.router.add_get("/actor", get_instance_actor)

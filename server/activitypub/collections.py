@@ -1,0 +1,84 @@
+"""A local actor's outbox, followers, following and featured collections.
+
+Without `page`, a collection answers with its size and a link to its first page; with
+`page=true`, it answers one `OrderedCollectionPage`, newest first, cursored by `max_id`
+(older than) or `min_id` (newer than).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from federation.urls import INSTANCE_ACTOR_USERNAME
+from federation.vocab import collection_page_to_ap, collection_to_ap, featured_to_ap
+from server.activitypub.actors import not_acceptable
+from server.activitypub.negotiation import Representation, negotiate
+from server.appkeys import DATABASE, SETTINGS
+from server.responses import error_response, json_response
+from storage import actors as actor_queries
+from storage import collections as collection_queries
+
+_ID_ATTRIBUTE = {
+    "outbox": "outbox",
+    "followers": "followers_url",
+    "following": "following_url",
+    "featured": "featured_url",
+}
+
+
+def _cursor(request: web.Request, name: str) -> int | None:
+    value = request.query.get(name)
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or len(value) > 19:
+        raise ValueError(f"{name} must be a non-negative integer id")
+    return int(value)
+
+
+async def _collection(request: web.Request, username: str, name: str) -> web.Response:
+    representation = negotiate(request.headers.get("Accept"))
+    if representation is None or representation is Representation.html:
+        return not_acceptable()
+    try:
+        max_id = _cursor(request, "max_id")
+        min_id = _cursor(request, "min_id")
+    except ValueError as exc:
+        return error_response(400, str(exc))
+    page_size = request.app[SETTINGS].federation.collection_page_size
+    async with request.app[DATABASE].sessions() as session:
+        actor = await actor_queries.local_actor_by_username(session, username)
+        if actor is None:
+            return error_response(404, f"no actor named {username!r} on this server")
+        collection_id = getattr(actor, _ID_ATTRIBUTE[name])
+        if name == "featured":
+            document = featured_to_ap(collection_id, [])
+        else:
+            total = await collection_queries.collection_total(session, name, actor.id)
+            if "page" not in request.query:
+                document = collection_to_ap(collection_id, total)
+            else:
+                page = await collection_queries.collection_page(
+                    session, name, actor.id, limit=page_size, max_id=max_id, min_id=min_id
+                )
+                document = collection_page_to_ap(
+                    collection_id, page, total, max_id=max_id, min_id=min_id
+                )
+    return json_response(document, content_type=representation.value, headers={"Vary": "Accept"})
+
+
+async def get_user_collection(request: web.Request) -> web.Response:
+    username = request.match_info["username"].lower()
+    if username == INSTANCE_ACTOR_USERNAME:
+        return error_response(404, f"no actor named {username!r} on this server")
+    return await _collection(request, username, request.match_info["collection"])
+
+
+async def get_instance_collection(request: web.Request) -> web.Response:
+    return await _collection(request, INSTANCE_ACTOR_USERNAME, request.match_info["collection"])
+
+
+def setup(app: web.Application) -> None:
+    pattern = "{collection:outbox|followers|following}"
+    app.router.add_get(f"/users/{{username}}/{pattern}", get_user_collection)
+    app.router.add_get("/users/{username}/collections/{collection:featured}", get_user_collection)
+    app.router.add_get(f"/actor/{pattern}", get_instance_collection)

@@ -1,0 +1,64 @@
+"""The application factory. `create_app(settings)` wires everything; nothing happens at import.
+
+The app owns its database engine through `cleanup_ctx`, so starting and stopping an app (in
+`rounds serve` or in a test) opens and disposes exactly what it used.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from federation.urls import LocalUrls
+from server import health
+from server.activitypub import actors, collections
+from server.appkeys import DATABASE, SETTINGS, URLS
+from server.config import Settings
+from server.responses import error_response
+from server.web import pages
+from server.wellknown import hostmeta, nodeinfo, webfinger
+from storage.db import describe_error, open_database
+
+log = logging.getLogger(__name__)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """Unexpected failures become a logged JSON 500 (503 when the database is the cause)."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except (OperationalError, InterfaceError, ConnectionError) as exc:
+        log.error("%s %s: database unavailable: %s", request.method, request.path, describe_error(exc))
+        return error_response(503, "the database is unavailable; try again shortly")
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return error_response(500, "internal server error")
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        client_max_size=settings.server.max_body_bytes, middlewares=[errors_middleware]
+    )
+    app[SETTINGS] = settings
+    app[URLS] = LocalUrls(settings.public_url)
+    app.cleanup_ctx.append(_database_ctx)
+    for module in (actors, collections, webfinger, hostmeta, nodeinfo, pages, health):
+        module.setup(app)
+    return app
+
+
+async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
+    database = app[SETTINGS].database
+    app[DATABASE] = open_database(
+        database.url,
+        schema=database.schema,
+        pool_size=database.pool_size,
+        busy_timeout_ms=database.sqlite_busy_timeout_ms,
+    )
+    yield
+    await app[DATABASE].dispose()

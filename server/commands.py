@@ -1,0 +1,162 @@
+"""What each `rounds` subcommand does. `server.cli` parses arguments and maps errors to exit
+codes; these coroutines do the work, each in its own transaction."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+
+from federation import accounts
+from federation.urls import LocalUrls
+from server.app import create_app
+from server.config import Settings
+from storage import actors as actor_queries
+from storage.db import Database, ensure_schema, open_database, ping
+from storage.migrate import pending_revisions, upgrade_to_head
+
+log = logging.getLogger(__name__)
+
+
+class CommandError(Exception):
+    """A command cannot go ahead; the message says why and what to do."""
+
+
+@asynccontextmanager
+async def _database(settings: Settings, *, create_dirs: bool = False) -> AsyncIterator[Database]:
+    if create_dirs:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.sqlite_path is not None:
+        if create_dirs:
+            settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        elif not settings.sqlite_path.exists():
+            raise CommandError(
+                f"the database {settings.sqlite_path} does not exist; run 'rounds init' first"
+            )
+    db = open_database(
+        settings.database.url,
+        schema=settings.database.schema,
+        pool_size=settings.database.pool_size,
+        busy_timeout_ms=settings.database.sqlite_busy_timeout_ms,
+    )
+    try:
+        await ping(db)
+        yield db
+    finally:
+        await db.dispose()
+
+
+async def _require_initialised(db: Database, settings: Settings) -> None:
+    if await pending_revisions(db):
+        raise CommandError("the database schema is not up to date; run 'rounds migrate' (or 'rounds init')")
+    async with db.sessions() as session:
+        if await actor_queries.instance_actor(session) is None:
+            raise CommandError("this instance is not initialised; run 'rounds init' first")
+
+
+async def init(settings: Settings, args: argparse.Namespace) -> int:
+    async with _database(settings, create_dirs=True) as db:
+        await ensure_schema(db, settings.database.schema)
+        await upgrade_to_head(db)
+        async with db.sessions.begin() as session:
+            actor, created = await accounts.ensure_instance_actor(session, LocalUrls(settings.public_url))
+    config = f"--config {args.config} " if args.config else ""
+    state = "Initialised" if created else "Already initialised; migrations are up to date for"
+    print(f"{state} {settings.public_url} (instance actor {actor.uri}).")
+    print("Next steps:")
+    print(f"  rounds {config}user add NAME --random-password --admin   # create the first admin")
+    print(f"  rounds {config}serve                                      # serve on http://{settings.server.host}:{settings.server.port}")
+    return 0
+
+
+async def migrate(settings: Settings, args: argparse.Namespace) -> int:
+    async with _database(settings, create_dirs=True) as db:
+        await ensure_schema(db, settings.database.schema)
+        pending = await pending_revisions(db)
+        await upgrade_to_head(db)
+    print(f"Applied {len(pending)} migration(s); the database is up to date." if pending else "The database is up to date.")
+    return 0
+
+
+async def user_add(settings: Settings, args: argparse.Namespace) -> int:
+    password = accounts.random_password() if args.random_password else args.password
+    async with _database(settings) as db:
+        await _require_initialised(db, settings)
+        async with db.sessions.begin() as session:
+            account, actor = await accounts.create_user(
+                session, LocalUrls(settings.public_url), args.name,
+                password=password, is_admin=args.admin, display_name=args.display_name,
+            )
+    role = "admin" if account.is_admin else "user"
+    print(f"Created {role} {account.username} ({actor.uri}).")
+    if args.random_password:
+        print(f"Password: {password}")
+    return 0
+
+
+async def user_list(settings: Settings, args: argparse.Namespace) -> int:
+    async with _database(settings) as db:
+        await _require_initialised(db, settings)
+        async with db.sessions() as session:
+            rows = await actor_queries.list_accounts(session)
+    if not rows:
+        print("No users yet; add one with 'rounds user add NAME --random-password'.")
+        return 0
+    print(f"{'USERNAME':<24} {'ROLE':<6} {'STATE':<9} {'CREATED':<11} ACTOR")
+    for account, actor in rows:
+        role = "admin" if account.is_admin else "user"
+        state = "disabled" if account.disabled else "active"
+        print(f"{account.username:<24} {role:<6} {state:<9} {account.created_at:%Y-%m-%d}  {actor.uri}")
+    return 0
+
+
+async def user_disable(settings: Settings, args: argparse.Namespace) -> int:
+    async with _database(settings) as db:
+        await _require_initialised(db, settings)
+        async with db.sessions.begin() as session:
+            account = await accounts.disable_user(session, args.name)
+    print(f"Disabled {account.username}; their logins and tokens no longer work.")
+    return 0
+
+
+async def token_create(settings: Settings, args: argparse.Namespace) -> int:
+    async with _database(settings) as db:
+        await _require_initialised(db, settings)
+        async with db.sessions.begin() as session:
+            new = await accounts.create_token(session, args.name, args.scopes, name=args.label)
+    print(new.token)
+    return 0
+
+
+async def serve(settings: Settings, args: argparse.Namespace) -> int:
+    async with _database(settings, create_dirs=True) as db:
+        if settings.is_sqlite:
+            await upgrade_to_head(db)
+        await _require_initialised(db, settings)
+    runner = web.AppRunner(create_app(settings), access_log=log if settings.server.access_log else None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.server.host, settings.server.port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise CommandError(
+            f"cannot listen on {settings.server.host}:{settings.server.port}: {exc.strerror}; "
+            "change [server] host/port or stop what is using it"
+        ) from None
+    print(f"Rounds {settings.public_url} is serving on http://{settings.server.host}:{settings.server.port} (Ctrl-C stops it)", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        await runner.cleanup()
+    return 0

@@ -1,0 +1,218 @@
+"""Settings: read once from a TOML file into frozen dataclasses.
+
+Nothing else in Rounds reads the configuration file or the environment. A problem with the file
+raises `ConfigError` with one line that names the key and says how to fix it; the CLI prints it
+and exits with status 2. Relative paths (``data_dir``, a SQLite file) are resolved against the
+directory that holds the configuration file, so an instance behaves the same from any cwd.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+FEDERATION_MODES = ("allowlist", "blocklist", "open")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message is one line for a human."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 1_000_000
+    log_level: str = "info"
+    access_log: bool = False
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite+aiosqlite:///./data/rounds.db"
+    schema: str = ""
+    pool_size: int = 5
+    sqlite_busy_timeout_ms: int = 5000
+
+
+@dataclass(frozen=True)
+class FederationSettings:
+    mode: str = "allowlist"
+    allow_http: bool = False
+    allow_private_addresses: bool = False
+    collection_page_size: int = 20
+
+
+@dataclass(frozen=True)
+class InstanceSettings:
+    name: str = "Rounds"
+    description: str = "Knowledge sharing between hospitals."
+    contact_email: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    public_url: str
+    data_dir: Path
+    server: ServerSettings = field(default_factory=ServerSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    federation: FederationSettings = field(default_factory=FederationSettings)
+    instance: InstanceSettings = field(default_factory=InstanceSettings)
+
+    @property
+    def authority(self) -> str:
+        """host[:port] of public_url, the form used in acct: URIs and Host headers."""
+        return urlsplit(self.public_url).netloc
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database.url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file (absolute), or None on PostgreSQL."""
+        return Path(self.database.url.split(":///", 1)[1]) if self.is_sqlite else None
+
+
+_SECTIONS: dict[str, type] = {
+    "server": ServerSettings,
+    "database": DatabaseSettings,
+    "federation": FederationSettings,
+    "instance": InstanceSettings,
+}
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and validate the file at ``path``; raise ConfigError with one line on any problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} does not exist; copy config.example.toml there and edit it"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    return settings_from_dict(raw, base_dir=path.resolve().parent, source=str(path))
+
+
+def settings_from_dict(raw: dict, *, base_dir: Path, source: str = "config") -> Settings:
+    known = {"public_url", "data_dir", *_SECTIONS}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(
+                f"{source}: unknown key '{key}'; the keys are documented in config.example.toml"
+            )
+    if "public_url" not in raw:
+        raise ConfigError(
+            f"{source}: missing key 'public_url'; set it to the instance's address, "
+            'e.g. public_url = "https://social.chu-example.org"'
+        )
+    sections = {
+        name: _section(cls, raw.get(name, {}), name, source) for name, cls in _SECTIONS.items()
+    }
+    public_url = _public_url(_typed(raw["public_url"], str, "public_url", source), sections, source)
+    data_dir = _resolve(Path(_typed(raw.get("data_dir", "./data"), str, "data_dir", source)), base_dir)
+    database = sections["database"]
+    sections["database"] = dataclasses.replace(
+        database, url=_database_url(database.url, base_dir, source)
+    )
+    return Settings(public_url=public_url, data_dir=data_dir, **sections)
+
+
+def _section(cls: type, values: object, name: str, source: str):
+    if not isinstance(values, dict):
+        raise ConfigError(f"{source}: [{name}] must be a table")
+    hints = typing.get_type_hints(cls)
+    for key in values:
+        if key not in hints:
+            raise ConfigError(
+                f"{source}: unknown key '{key}' in [{name}]; "
+                "the keys are documented in config.example.toml"
+            )
+    kwargs = {key: _typed(value, hints[key], f"{name}.{key}", source) for key, value in values.items()}
+    section = cls(**kwargs)
+    _check_section(section, name, source)
+    return section
+
+
+def _typed(value: object, expected: object, key: str, source: str):
+    if isinstance(expected, types.UnionType):
+        expected = typing.get_args(expected)[0]
+    ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+    if not ok:
+        wanted = {str: "a string", int: "an integer", bool: "true or false"}.get(expected, expected)
+        raise ConfigError(f"{source}: '{key}' must be {wanted}, not {value!r}")
+    return value
+
+
+def _check_section(section: object, name: str, source: str) -> None:
+    if isinstance(section, ServerSettings):
+        if not 0 < section.port < 65536:
+            raise ConfigError(f"{source}: 'server.port' must be between 1 and 65535")
+        if section.max_body_bytes < 1024:
+            raise ConfigError(f"{source}: 'server.max_body_bytes' must be at least 1024")
+        if section.log_level not in LOG_LEVELS:
+            raise ConfigError(
+                f"{source}: 'server.log_level' must be one of {', '.join(LOG_LEVELS)}, "
+                f"not {section.log_level!r}"
+            )
+    elif isinstance(section, FederationSettings):
+        if section.mode not in FEDERATION_MODES:
+            raise ConfigError(
+                f"{source}: 'federation.mode' must be one of {', '.join(FEDERATION_MODES)}, "
+                f"not {section.mode!r}"
+            )
+        if not 1 <= section.collection_page_size <= 200:
+            raise ConfigError(f"{source}: 'federation.collection_page_size' must be 1 to 200")
+    elif isinstance(section, DatabaseSettings):
+        if section.pool_size < 1:
+            raise ConfigError(f"{source}: 'database.pool_size' must be at least 1")
+
+
+def _public_url(value: str, sections: dict, source: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(
+            f"{source}: 'public_url' must be an absolute URL like https://social.chu-example.org, "
+            f"not {value!r}"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(
+            f"{source}: 'public_url' must be the bare origin with no path, not {value!r}"
+        )
+    if parts.scheme == "http" and not sections["federation"].allow_http:
+        raise ConfigError(
+            f"{source}: 'public_url' uses http://; use https://, or set "
+            "federation.allow_http = true for a test or local network"
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _database_url(url: str, base_dir: Path, source: str) -> str:
+    if url.startswith("sqlite+aiosqlite:///"):
+        file_part = url.removeprefix("sqlite+aiosqlite:///")
+        if not file_part or file_part.startswith(":memory:"):
+            raise ConfigError(
+                f"{source}: 'database.url' must name a SQLite file, e.g. "
+                "sqlite+aiosqlite:///./data/rounds.db"
+            )
+        return f"sqlite+aiosqlite:///{_resolve(Path(file_part), base_dir)}"
+    if url.startswith("postgresql+asyncpg://"):
+        return url
+    raise ConfigError(
+        f"{source}: 'database.url' must start with sqlite+aiosqlite:/// or "
+        f"postgresql+asyncpg://, not {url!r}"
+    )
+
+
+def _resolve(path: Path, base_dir: Path) -> Path:
+    return path if path.is_absolute() else (base_dir / path).resolve()

@@ -1,0 +1,30 @@
+"""Small response builders shared by the handlers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+JSON = "application/json; charset=utf-8"
+AP_JSON = "application/activity+json; charset=utf-8"
+LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"; charset=utf-8'
+
+
+def dump_json(document: Any) -> bytes:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def json_response(
+    document: Any, *, status: int = 200, content_type: str = JSON,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    response = web.Response(body=dump_json(document), status=status, headers=headers)
+    response.headers["Content-Type"] = content_type
+    return response
+
+
+def error_response(status: int, message: str) -> web.Response:
+    """The `{"error": "..."}` shape Mastodon clients and peers expect."""
+    return json_response({"error": message}, status=status)

@@ -1,0 +1,1 @@
+"""Discovery: WebFinger, host-meta and NodeInfo."""

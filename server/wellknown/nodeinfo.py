@@ -1,0 +1,69 @@
+"""NodeInfo 2.0 and 2.1, with the /.well-known/nodeinfo index. Usage counts come from the
+database on each request; registrations are closed (accounts are made by admins)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from importlib.metadata import PackageNotFoundError, version
+
+from aiohttp import web
+
+from server.appkeys import DATABASE, SETTINGS, URLS
+from server.responses import json_response
+from storage import actors as actor_queries
+from storage import objects as object_queries
+from storage.models import utcnow
+
+SCHEMAS = ("2.0", "2.1")
+
+
+def _software_version() -> str:
+    try:
+        return version("rounds")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+async def index(request: web.Request) -> web.Response:
+    base = request.app[URLS].base
+    links = [
+        {"rel": f"http://nodeinfo.diaspora.software/ns/schema/{schema}", "href": f"{base}/nodeinfo/{schema}"}
+        for schema in SCHEMAS
+    ]
+    return json_response({"links": links}, headers={"Access-Control-Allow-Origin": "*"})
+
+
+async def nodeinfo(request: web.Request) -> web.Response:
+    schema = request.match_info["schema"]
+    settings = request.app[SETTINGS]
+    now = utcnow()
+    async with request.app[DATABASE].sessions() as session:
+        users = await actor_queries.count_local_users(session)
+        month = await actor_queries.count_local_users(session, active_since=now - timedelta(days=30))
+        halfyear = await actor_queries.count_local_users(session, active_since=now - timedelta(days=180))
+        posts = await object_queries.count_local_posts(session)
+    software = {"name": "rounds", "version": _software_version()}
+    document = {
+        "version": schema,
+        "software": software,
+        "protocols": ["activitypub"],
+        "services": {"inbound": [], "outbound": []},
+        "openRegistrations": False,
+        "usage": {
+            "users": {"total": users, "activeMonth": month, "activeHalfyear": halfyear},
+            "localPosts": posts,
+        },
+        "metadata": {
+            "nodeName": settings.instance.name,
+            "nodeDescription": settings.instance.description,
+        },
+    }
+    content_type = (
+        f'application/json; profile="http://nodeinfo.diaspora.software/ns/schema/{schema}#"; charset=utf-8'
+    )
+    return json_response(document, content_type=content_type, headers={"Access-Control-Allow-Origin": "*"})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/.well-known/nodeinfo", index)
+    app.router.add_get("/nodeinfo/{schema:2\\.0|2\\.1}", nodeinfo)

@@ -1,0 +1,82 @@
+"""WebFinger (RFC 7033) for local actors.
+
+A resource is `acct:user@authority` (the `acct:` prefix may be left off, as Mastodon allows) or
+the URL of a local actor or profile page. A resource that cannot be parsed is a 400; a
+well-formed one that names nobody here is a 404.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
+
+from aiohttp import web
+
+from federation.urls import INSTANCE_ACTOR_USERNAME, LocalUrls
+from server.appkeys import DATABASE, URLS
+from server.responses import error_response, json_response
+from storage import actors as actor_queries
+
+JRD = "application/jrd+json; charset=utf-8"
+CORS = {"Access-Control-Allow-Origin": "*", "Vary": "Accept"}
+
+
+class MalformedResource(ValueError):
+    pass
+
+
+def resource_to_username(resource: str, urls: LocalUrls) -> str | None:
+    """The local username a resource names, None if it names nothing here.
+
+    Raises MalformedResource when the resource is neither an acct: URI nor an http(s) URL.
+    """
+    resource = resource.strip()
+    if resource.lower().startswith(("https://", "http://")):
+        parts = urlsplit(resource)
+        if f"{parts.scheme}://{parts.netloc.lower()}" != urls.base:
+            return None
+        path = parts.path.rstrip("/")
+        if path == "/actor":
+            return INSTANCE_ACTOR_USERNAME
+        for prefix in ("/users/", "/@"):
+            if path.startswith(prefix) and "/" not in path[len(prefix):]:
+                return unquote(path[len(prefix):]).lower() or None
+        return None
+    account = resource[5:] if resource.lower().startswith("acct:") else resource
+    user, at, host = account.lstrip("@").rpartition("@")
+    if not at or not user or not host or ":" in user or "/" in account or " " in account:
+        raise MalformedResource(resource)
+    if host.lower() != urls.authority:
+        return None
+    return user.lower()
+
+
+async def webfinger(request: web.Request) -> web.Response:
+    resource = request.query.get("resource")
+    if not resource:
+        return error_response(400, "missing resource parameter, e.g. ?resource=acct:alice@host")
+    urls = request.app[URLS]
+    try:
+        username = resource_to_username(resource, urls)
+    except MalformedResource:
+        return error_response(
+            400, f"malformed resource {resource!r}: use acct:user@host or an actor URL"
+        )
+    if username is None:
+        return error_response(404, f"{resource} is not an actor on this server")
+    async with request.app[DATABASE].sessions() as session:
+        actor = await actor_queries.local_actor_by_username(session, username)
+    if actor is None:
+        return error_response(404, f"no user {resource} on this server")
+    document = {
+        "subject": urls.acct(actor.username),
+        "aliases": [actor.uri, actor.url],
+        "links": [
+            {"rel": "self", "type": "application/activity+json", "href": actor.uri},
+            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": actor.url},
+        ],
+    }
+    return json_response(document, content_type=JRD, headers=CORS)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/.well-known/webfinger", webfinger)

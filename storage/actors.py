@@ -1,0 +1,57 @@
+"""Queries on actors and local accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Account, Actor, ActorType
+
+
+async def local_actor_by_username(session: AsyncSession, username: str) -> Actor | None:
+    return await session.scalar(
+        select(Actor).where(Actor.local.is_(True), Actor.username == username.lower())
+    )
+
+
+async def actor_by_uri(session: AsyncSession, uri: str) -> Actor | None:
+    return await session.scalar(select(Actor).where(Actor.uri == uri))
+
+
+async def instance_actor(session: AsyncSession) -> Actor | None:
+    return await session.scalar(
+        select(Actor).where(Actor.local.is_(True), Actor.type == ActorType.Application)
+    )
+
+
+async def account_by_username(session: AsyncSession, username: str) -> Account | None:
+    return await session.scalar(select(Account).where(Account.username == username.lower()))
+
+
+async def account_with_actor(
+    session: AsyncSession, username: str
+) -> tuple[Account, Actor] | None:
+    row = (
+        await session.execute(
+            select(Account, Actor)
+            .join(Actor, Account.actor_id == Actor.id)
+            .where(Account.username == username.lower())
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def list_accounts(session: AsyncSession) -> list[tuple[Account, Actor]]:
+    rows = await session.execute(
+        select(Account, Actor).join(Actor, Account.actor_id == Actor.id).order_by(Account.id)
+    )
+    return [(account, actor) for account, actor in rows]
+
+
+async def count_local_users(session: AsyncSession, *, active_since: datetime | None = None) -> int:
+    query = select(func.count()).select_from(Account).where(Account.disabled.is_(False))
+    if active_since is not None:
+        query = query.where(Account.last_active_at >= active_since)
+    return await session.scalar(query) or 0

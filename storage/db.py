@@ -1,0 +1,90 @@
+"""Engine and session factory for SQLite (embedded default) and PostgreSQL.
+
+SQLite runs in WAL mode with a busy timeout and foreign keys on, set on every new connection.
+PostgreSQL may be given a schema, which becomes the connection's search_path; that is how
+several instances (or test runs) share one database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or opened; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Database:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def open_database(
+    url: str, *, schema: str = "", pool_size: int = 5, busy_timeout_ms: int = 5000
+) -> Database:
+    """Build the engine (no connection is made until first use)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+    else:
+        if schema and not _SCHEMA_RE.match(schema):
+            raise ValueError(f"invalid PostgreSQL schema name {schema!r}")
+        connect_args = {"server_settings": {"search_path": schema}} if schema else {}
+        engine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+            connect_args=connect_args,
+        )
+    return Database(engine, async_sessionmaker(engine, expire_on_commit=False))
+
+
+def _sqlite_pragmas(busy_timeout_ms: int):
+    def on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
+
+
+async def ping(db: Database) -> None:
+    """Run a trivial query; raise DatabaseUnavailable with the reason if it fails."""
+    try:
+        async with db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except (OSError, SQLAlchemyError, DBAPIError) as exc:
+        raise DatabaseUnavailable(describe_error(exc)) from exc
+
+
+async def ensure_schema(db: Database, schema: str) -> None:
+    """Create the PostgreSQL schema if it is missing (no-op on SQLite or without a schema)."""
+    if db.is_sqlite or not schema:
+        return
+    async with db.engine.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line from a driver error, without SQLAlchemy's background links."""
+    inner = getattr(exc, "orig", None) or exc
+    message = str(inner).strip().splitlines()[0] if str(inner).strip() else type(inner).__name__
+    return message
