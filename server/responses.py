@@ -25,6 +25,6 @@ def json_response(
     return response
 
 
-def error_response(status: int, message: str) -> web.Response:
+def error_response(status: int, message: str, *, headers: dict[str, str] | None = None) -> web.Response:
     """The `{"error": "..."}` shape Mastodon clients and peers expect."""
-    return json_response({"error": message}, status=status)
+    return json_response({"error": message}, status=status, headers=headers)

@@ -53,20 +53,21 @@ def resource_to_username(resource: str, urls: LocalUrls) -> str | None:
 async def webfinger(request: web.Request) -> web.Response:
     resource = request.query.get("resource")
     if not resource:
-        return error_response(400, "missing resource parameter, e.g. ?resource=acct:alice@host")
+        return error_response(400, "missing resource parameter, e.g. ?resource=acct:alice@host", headers=CORS)
     urls = request.app[URLS]
     try:
         username = resource_to_username(resource, urls)
     except MalformedResource:
         return error_response(
-            400, f"malformed resource {resource!r}: use acct:user@host or an actor URL"
+            400, f"malformed resource {resource!r}: use acct:user@host or an actor URL",
+            headers=CORS,
         )
     if username is None:
-        return error_response(404, f"{resource} is not an actor on this server")
+        return error_response(404, f"{resource} is not an actor on this server", headers=CORS)
     async with request.app[DATABASE].sessions() as session:
         actor = await actor_queries.local_actor_by_username(session, username)
     if actor is None:
-        return error_response(404, f"no user {resource} on this server")
+        return error_response(404, f"no user {resource} on this server", headers=CORS)
     document = {
         "subject": urls.acct(actor.username),
         "aliases": [actor.uri, actor.url],

@@ -1,0 +1,133 @@
+"""Real Rounds instances for tests: each on its own loopback port with its own database.
+
+`InstanceFactory.start()` binds a socket on 127.0.0.1 first, so the instance's public_url
+(http://127.0.0.1:PORT) is known before its settings are built and no port can be stolen in
+between. On PostgreSQL each instance gets its own schema in the test database, dropped at the
+end of the test.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy import text
+
+from federation import accounts
+from federation.urls import LocalUrls
+from server.app import create_app
+from server.appkeys import DATABASE
+from server.config import Settings, settings_from_dict
+from storage.db import Database, ensure_schema, open_database
+from storage.migrate import upgrade_to_head
+from storage.models import Account, Actor
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def settings_for(
+    base_dir: Path, public_url: str, database_url: str | None, port: int, **sections
+) -> Settings:
+    """Settings for a test instance: SQLite in base_dir, or a fresh schema on PostgreSQL."""
+    database = {"url": "sqlite+aiosqlite:///./rounds.db"}
+    if database_url:
+        database = {"url": database_url, "schema": f"t_{uuid.uuid4().hex[:16]}"}
+    raw = {
+        "public_url": public_url,
+        "data_dir": "./data",
+        "server": {"host": "127.0.0.1", "port": port},
+        "database": database | sections.pop("database", {}),
+        "federation": {"allow_http": True, "allow_private_addresses": True} | sections.pop("federation", {}),
+        **sections,
+    }
+    return settings_from_dict(raw, base_dir=base_dir, source="test config")
+
+
+async def prepare_database(settings: Settings) -> Database:
+    """What `rounds init` does: schema, migrations, instance actor."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = open_database(settings.database.url, schema=settings.database.schema)
+    await ensure_schema(db, settings.database.schema)
+    await upgrade_to_head(db)
+    async with db.sessions.begin() as session:
+        await accounts.ensure_instance_actor(session, LocalUrls(settings.public_url))
+    return db
+
+
+async def drop_schema(database_url: str, schema: str) -> None:
+    db = open_database(database_url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        await db.dispose()
+
+
+@dataclass
+class Instance:
+    settings: Settings
+    runner: web.AppRunner
+    app: web.Application
+    urls: LocalUrls = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.urls = LocalUrls(self.settings.public_url)
+
+    @property
+    def base(self) -> str:
+        return self.settings.public_url
+
+    @property
+    def db(self) -> Database:
+        return self.app[DATABASE]
+
+    async def add_user(self, name: str, *, password: str = "correct horse battery", admin: bool = False) -> tuple[Account, Actor]:
+        async with self.db.sessions.begin() as session:
+            return await accounts.create_user(
+                session, self.urls, name, password=password, is_admin=admin
+            )
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+class InstanceFactory:
+    def __init__(self, tmp_path: Path, database_url: str | None) -> None:
+        self._tmp_path = tmp_path
+        self._database_url = database_url
+        self._instances: list[Instance] = []
+        self._schemas: list[str] = []
+
+    async def start(self, name: str = "a", **sections) -> Instance:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        base_dir = self._tmp_path / name
+        base_dir.mkdir(parents=True, exist_ok=True)
+        settings = settings_for(
+            base_dir, f"http://127.0.0.1:{port}", self._database_url, port, **sections
+        )
+        if settings.database.schema:
+            self._schemas.append(settings.database.schema)
+        db = await prepare_database(settings)
+        await db.dispose()
+        app = create_app(settings)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        instance = Instance(settings, runner, app)
+        self._instances.append(instance)
+        return instance
+
+    async def close(self) -> None:
+        for instance in self._instances:
+            await instance.stop()
+        for schema in self._schemas:
+            await drop_schema(self._database_url, schema)
