@@ -1,0 +1,95 @@
+"""Helpers shared by the benchmarks: a throwaway instance, process pinning and RSS."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+HERE = Path(__file__).parent
+SERVER_CORE = "0"
+CLIENT_CORE = "1" if (os.cpu_count() or 1) > 1 else "0"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pinned(core: str, command: list[str]) -> list[str]:
+    return ["taskset", "-c", core, *command] if _has_taskset() else command
+
+
+def _has_taskset() -> bool:
+    return subprocess.run(["which", "taskset"], capture_output=True).returncode == 0
+
+
+def make_instance(users: tuple[str, ...] = ("alice",)) -> tuple[Path, int]:
+    """A fresh SQLite instance in a temporary directory; returns (config path, port)."""
+    directory = Path(tempfile.mkdtemp(prefix="rounds-bench-"))
+    port = free_port()
+    config = directory / "rounds.toml"
+    config.write_text(
+        f'public_url = "http://127.0.0.1:{port}"\ndata_dir = "./data"\n'
+        f"[server]\nport = {port}\n[federation]\nallow_http = true\n"
+    )
+    rounds = str(BIN / "rounds")
+    subprocess.run([rounds, "--config", str(config), "init"], check=True, capture_output=True)
+    for user in users:
+        subprocess.run(
+            [rounds, "--config", str(config), "user", "add", user, "--random-password"],
+            check=True, capture_output=True,
+        )
+    return config, port
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_measured(pid: int, url: str, seconds: float, connections: int, depth: int,
+                  headers: list[str] = ()) -> dict:
+    """`load`, plus the share of one core the server process used meanwhile ("server_cpu")."""
+    before = cpu_seconds(pid)
+    result = load(url, seconds, connections, depth, headers)
+    result["server_cpu"] = (cpu_seconds(pid) - before) / result["seconds"]
+    return result
+
+
+def load(url: str, seconds: float, connections: int, depth: int, headers: list[str] = ()) -> dict:
+    out = subprocess.run(
+        pinned(CLIENT_CORE, [sys.executable, str(HERE / "loadgen.py"), url, str(seconds),
+                             str(connections), str(depth), *headers]),
+        check=True, capture_output=True, text=True,
+    )
+    return json.loads(out.stdout)
