@@ -71,21 +71,16 @@ async def _count(session: AsyncSession, query: Select) -> int:
     return await session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
-def _followers_query(actor_id: int) -> Select:
-    follower = aliased(Actor)
-    return (
-        select(Follow.id, follower.uri)
-        .join(follower, Follow.follower_id == follower.id)
-        .where(Follow.followee_id == actor_id, Follow.state == FollowState.accepted)
+def _follows_query(actor_id: int, *, followers: bool) -> Select:
+    """Accepted follows of (followers=True) or by (followers=False) an actor: (id, other's uri)."""
+    other = aliased(Actor)
+    mine, theirs = (
+        (Follow.followee_id, Follow.follower_id) if followers else (Follow.follower_id, Follow.followee_id)
     )
-
-
-def _following_query(actor_id: int) -> Select:
-    followee = aliased(Actor)
     return (
-        select(Follow.id, followee.uri)
-        .join(followee, Follow.followee_id == followee.id)
-        .where(Follow.follower_id == actor_id, Follow.state == FollowState.accepted)
+        select(Follow.id, other.uri)
+        .join(other, theirs == other.id)
+        .where(mine == actor_id, Follow.state == FollowState.accepted)
     )
 
 
@@ -105,8 +100,8 @@ def _outbox_query(actor_id: int) -> Select:
 
 
 _QUERIES = {
-    "followers": (_followers_query, Follow.id),
-    "following": (_following_query, Follow.id),
+    "followers": (lambda actor_id: _follows_query(actor_id, followers=True), Follow.id),
+    "following": (lambda actor_id: _follows_query(actor_id, followers=False), Follow.id),
     "outbox": (_outbox_query, Activity.id),
 }
 

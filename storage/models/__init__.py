@@ -1,0 +1,41 @@
+"""The tables, as typed `Mapped[]` models. The Alembic migrations are the schema of record.
+
+Import models from here (`from storage.models import Actor`); the submodules group them by
+subject.
+"""
+
+from storage.models.actors import Account, Actor, ActorType
+from storage.models.auth import OAuthApp, OAuthToken
+from storage.models.base import Base, UTCDateTime, utcnow
+from storage.models.content import (
+    Activity,
+    Announce,
+    Like,
+    Mention,
+    Object,
+    ObjectEdit,
+    Tag,
+    Visibility,
+)
+from storage.models.queues import (
+    Delivery,
+    DeliveryState,
+    InboxItem,
+    InboxState,
+    Peer,
+    PeerState,
+)
+from storage.models.social import (
+    Block,
+    Follow,
+    FollowState,
+    Notification,
+    NotificationType,
+)
+
+__all__ = [
+    "Account", "Activity", "Actor", "ActorType", "Announce", "Base", "Block", "Delivery",
+    "DeliveryState", "Follow", "FollowState", "InboxItem", "InboxState", "Like", "Mention",
+    "Notification", "NotificationType", "OAuthApp", "OAuthToken", "Object", "ObjectEdit", "Peer",
+    "PeerState", "Tag", "UTCDateTime", "Visibility", "utcnow",
+]

@@ -1,0 +1,106 @@
+"""Work queues and peers. Each queue is a table whose rows move through named states.
+
+Inbox items:  queued -> done | ignored | failed
+    One row per received activity, unique on the activity id, so a redelivery is a no-op.
+Deliveries:   queued -> delivered | dead | cancelled
+    One row per (activity, target inbox). A retryable failure leaves the row queued with a later
+    `next_attempt_at`; `claimed_until` is a lease, so a worker that dies mid-send loses nothing.
+Peers:        one row per remote authority (host[:port]); the policy state lives here, and so does
+    the delivery health and backoff, shared by every delivery to that peer.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, id_column, utcnow
+
+
+class InboxState(str, enum.Enum):
+    queued = "queued"
+    done = "done"
+    ignored = "ignored"  # understood and deliberately not acted on (unknown type, stale, ...)
+    failed = "failed"    # the handler raised; kept for an admin to look at
+
+
+
+class InboxItem(Base):
+    __tablename__ = "inbox_items"
+    __table_args__ = (Index("ix_inbox_items_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = id_column()
+    activity_uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    activity_type: Mapped[str] = mapped_column(String(64))
+    actor_uri: Mapped[str] = mapped_column(String(2048))
+    signer_key_id: Mapped[str] = mapped_column(String(2048))
+    recipient_id: Mapped[int | None] = mapped_column(BigInteger)  # the local actor whose inbox got it
+    raw: Mapped[dict[str, Any]]
+    state: Mapped[InboxState] = mapped_column(Enum(InboxState, native_enum=False, length=16), default=InboxState.queued)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class DeliveryState(str, enum.Enum):
+    queued = "queued"
+    delivered = "delivered"
+    dead = "dead"            # gave up: permanent error, or retried past the maximum age
+    cancelled = "cancelled"  # the peer was blocked, or the activity withdrawn before sending
+
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_state_next", "state", "next_attempt_at"),
+        Index("ix_deliveries_peer_state", "peer", "state"),
+    )
+
+    id: Mapped[int] = id_column()
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    inbox: Mapped[str] = mapped_column(String(2048))
+    peer: Mapped[str] = mapped_column(String(255))
+    state: Mapped[DeliveryState] = mapped_column(Enum(DeliveryState, native_enum=False, length=16), default=DeliveryState.queued)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None]
+
+
+class PeerState(str, enum.Enum):
+    known = "known"      # seen, no admin decision (open and blocklist modes let it through)
+    allowed = "allowed"
+    blocked = "blocked"
+    pending = "pending"  # contacted us in allowlist mode and was refused; awaiting a decision
+
+
+class Peer(Base):
+    __tablename__ = "peers"
+
+    id: Mapped[int] = id_column()
+    domain: Mapped[str] = mapped_column(String(255), unique=True)  # authority: host[:port], or *.suffix
+    state: Mapped[PeerState] = mapped_column(Enum(PeerState, native_enum=False, length=16), default=PeerState.known)
+    note: Mapped[str] = mapped_column(Text, default="")
+    changed_by: Mapped[str | None] = mapped_column(String(255))
+    changed_at: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None]
+    request_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    signature_scheme: Mapped[str | None] = mapped_column(String(16))  # "cavage" or "rfc9421", learned
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[datetime | None]  # per-peer backoff: no delivery before this
+    last_success_at: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime | None]
+    last_failure_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,79 @@
+"""Relationships between actors (follows, blocks) and the notifications they raise."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, id_column, utcnow
+
+
+class FollowState(str, enum.Enum):
+    pending = "pending"
+    accepted = "accepted"
+    rejected = "rejected"
+    undone = "undone"
+
+
+class Follow(Base):
+    __tablename__ = "follows"
+    __table_args__ = (
+        UniqueConstraint("follower_id", "followee_id", name="uq_follows_pair"),
+        Index("ix_follows_followee_state_id", "followee_id", "state", "id"),
+        Index("ix_follows_follower_state_id", "follower_id", "state", "id"),
+    )
+
+    id: Mapped[int] = id_column()
+    follower_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    followee_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    state: Mapped[FollowState] = mapped_column(Enum(FollowState, native_enum=False, length=16))
+    uri: Mapped[str | None] = mapped_column(String(2048), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Block(Base):
+    __tablename__ = "blocks"
+    __table_args__ = (UniqueConstraint("actor_id", "target_id", name="uq_blocks_pair"),)
+
+    id: Mapped[int] = id_column()
+    uri: Mapped[str | None] = mapped_column(String(2048), unique=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NotificationType(str, enum.Enum):
+    follow = "follow"
+    follow_request = "follow_request"
+    mention = "mention"
+    favourite = "favourite"
+    reblog = "reblog"
+    update = "update"
+    poll = "poll"
+    status = "status"
+
+
+class Notification(Base):
+    """Something that happened to a local actor, written by the handler that caused it."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_recipient_id_id", "recipient_id", "id"),)
+
+    id: Mapped[int] = id_column()
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    type: Mapped[NotificationType] = mapped_column(Enum(NotificationType, native_enum=False, length=20))
+    from_actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    object_id: Mapped[int | None] = mapped_column(ForeignKey("objects.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    dismissed: Mapped[bool] = mapped_column(Boolean, default=False)
