@@ -13,7 +13,6 @@ import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.keys import generate_rsa_keypair
@@ -47,15 +46,6 @@ def hash_password(password: str) -> str:
     return _password_hasher.hash(password)
 
 
-def check_password(password_hash: str | None, password: str) -> bool:
-    if not password_hash:
-        return False
-    try:
-        return _password_hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 def random_password() -> str:
     return secrets.token_urlsafe(18)
 
@@ -86,16 +76,21 @@ def _local_actor(urls: LocalUrls, username: str, actor_type: ActorType, **fields
     )
 
 
+def check_identity(instance_actor: Actor, urls: LocalUrls) -> None:
+    """Refuse to run a database under another public_url than the one it was made for."""
+    if instance_actor.uri != urls.instance_actor:
+        raise AccountError(
+            f"this database belongs to {instance_actor.uri}, not {urls.instance_actor}; "
+            "public_url fixes an instance's identity and cannot change"
+        )
+
+
 async def ensure_instance_actor(session: AsyncSession, urls: LocalUrls) -> tuple[Actor, bool]:
     """The instance's `Application` actor, created with its keys if missing. Returns
     (actor, created)."""
     existing = await actor_queries.instance_actor(session)
     if existing is not None:
-        if existing.uri != urls.instance_actor:
-            raise AccountError(
-                f"this database belongs to {existing.uri}, not {urls.instance_actor}; "
-                "public_url fixes an instance's identity and cannot change"
-            )
+        check_identity(existing, urls)
         return existing, False
     actor = _local_actor(
         urls, INSTANCE_ACTOR_USERNAME, ActorType.Application,

@@ -41,12 +41,8 @@ def load_private_key(pem: str) -> PrivateKeyTypes:
 
 @lru_cache(maxsize=16384)
 def load_public_key(pem: str) -> PublicKeyTypes:
-    """Parse a PEM public key (SPKI or PKCS#1 RSA); raise ValueError if it is not one."""
-    data = pem.strip().encode("ascii", "replace")
-    try:
-        key = serialization.load_pem_public_key(data)
-    except ValueError:
-        key = serialization.load_pem_public_key(data.replace(b"RSA PUBLIC KEY", b"PUBLIC KEY"))
+    """Parse a PEM public key (SPKI, or PKCS#1 for RSA); raise ValueError if it is not one."""
+    key = serialization.load_pem_public_key(pem.strip().encode("ascii", "replace"))
     if not isinstance(key, (rsa.RSAPublicKey, ed25519.Ed25519PublicKey)):
         raise ValueError(f"unsupported key type {type(key).__name__}")
     return key

@@ -20,7 +20,7 @@ from server.config import Settings
 from server.responses import error_response
 from server.web import pages
 from server.wellknown import hostmeta, nodeinfo, webfinger
-from storage.db import describe_error, open_database
+from storage.db import Database, claim_node, describe_error, open_database
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +52,22 @@ def create_app(settings: Settings) -> web.Application:
     return app
 
 
-async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
-    database = app[SETTINGS].database
-    app[DATABASE] = open_database(
+def database_for(settings: Settings) -> Database:
+    """The engine for the configured database (no connection is made yet)."""
+    database = settings.database
+    return open_database(
         database.url,
         schema=database.schema,
         pool_size=database.pool_size,
         busy_timeout_ms=database.sqlite_busy_timeout_ms,
     )
+
+
+async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[DATABASE] = database_for(app[SETTINGS])
+    try:
+        await claim_node(app[DATABASE])
+    except (OperationalError, InterfaceError, ConnectionError, OSError) as exc:
+        log.warning("database unreachable at start (%s); ids use a random node", describe_error(exc))
     yield
     await app[DATABASE].dispose()

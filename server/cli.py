@@ -14,7 +14,6 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,17 +22,11 @@ from federation.accounts import AccountError
 from server import commands
 from server.commands import CommandError
 from server.config import ConfigError, Settings, load_settings
+from server.version import VERSION
 from storage.db import DatabaseUnavailable, describe_error
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
-
-
-def _version() -> str:
-    try:
-        return version("rounds")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Run 'rounds COMMAND --help' for a command's options.",
     )
     parser.add_argument("--config", metavar="FILE", help="configuration file (TOML); see config.example.toml")
-    parser.add_argument("--version", action="version", version=f"rounds {_version()}")
+    parser.add_argument("--version", action="version", version=f"rounds {VERSION}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     sub.add_parser(
@@ -112,6 +105,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    os.umask(0o077)  # the data directory holds private keys: nothing Rounds writes is world-readable
     run: Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int | None]] = args.run
     try:
         settings = _settings(args)

@@ -9,15 +9,18 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from aiohttp import web
 
 from federation import accounts
+from federation.accounts import check_identity
 from federation.urls import LocalUrls
-from server.app import create_app
+from server.app import create_app, database_for
 from server.config import Settings
 from storage import actors as actor_queries
-from storage.db import Database, ensure_schema, open_database, ping
+from storage.db import Database, ensure_schema, ping
+from storage.models import Actor
 from storage.migrate import pending_revisions, upgrade_to_head
 
 log = logging.getLogger(__name__)
@@ -30,20 +33,15 @@ class CommandError(Exception):
 @asynccontextmanager
 async def _database(settings: Settings, *, create_dirs: bool = False) -> AsyncIterator[Database]:
     if create_dirs:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _make_private_dir(settings.data_dir)
     if settings.sqlite_path is not None:
         if create_dirs:
-            settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            _make_private_dir(settings.sqlite_path.parent)
         elif not settings.sqlite_path.exists():
             raise CommandError(
                 f"the database {settings.sqlite_path} does not exist; run 'rounds init' first"
             )
-    db = open_database(
-        settings.database.url,
-        schema=settings.database.schema,
-        pool_size=settings.database.pool_size,
-        busy_timeout_ms=settings.database.sqlite_busy_timeout_ms,
-    )
+    db = database_for(settings)
     try:
         await ping(db)
         yield db
@@ -51,20 +49,36 @@ async def _database(settings: Settings, *, create_dirs: bool = False) -> AsyncIt
         await db.dispose()
 
 
+def _make_private_dir(path: Path) -> None:
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(
+            f"cannot create directory {path}: {exc.strerror}; check data_dir and [database] url"
+        ) from None
+
+
 async def _require_initialised(db: Database, settings: Settings) -> None:
     if await pending_revisions(db):
         raise CommandError("the database schema is not up to date; run 'rounds migrate' (or 'rounds init')")
     async with db.sessions() as session:
-        if await actor_queries.instance_actor(session) is None:
-            raise CommandError("this instance is not initialised; run 'rounds init' first")
+        instance = await actor_queries.instance_actor(session)
+    if instance is None:
+        raise CommandError("this instance is not initialised; run 'rounds init' first")
+    check_identity(instance, LocalUrls(settings.public_url))
+
+
+async def initialise(db: Database, settings: Settings) -> tuple[Actor, bool]:
+    """Schema, migrations and the instance actor: everything `init` does to a reachable database."""
+    await ensure_schema(db, settings.database.schema)
+    await upgrade_to_head(db)
+    async with db.sessions.begin() as session:
+        return await accounts.ensure_instance_actor(session, LocalUrls(settings.public_url))
 
 
 async def init(settings: Settings, args: argparse.Namespace) -> int:
     async with _database(settings, create_dirs=True) as db:
-        await ensure_schema(db, settings.database.schema)
-        await upgrade_to_head(db)
-        async with db.sessions.begin() as session:
-            actor, created = await accounts.ensure_instance_actor(session, LocalUrls(settings.public_url))
+        actor, created = await initialise(db, settings)
     config = f"--config {args.config} " if args.config else ""
     state = "Initialised" if created else "Already initialised; migrations are up to date for"
     print(f"{state} {settings.public_url} (instance actor {actor.uri}).")

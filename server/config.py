@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-FEDERATION_MODES = ("allowlist", "blocklist", "open")
+from federation.settings import FEDERATION_MODES, FederationSettings
+from storage.db import valid_schema
+
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -39,14 +41,6 @@ class DatabaseSettings:
     schema: str = ""
     pool_size: int = 5
     sqlite_busy_timeout_ms: int = 5000
-
-
-@dataclass(frozen=True)
-class FederationSettings:
-    mode: str = "allowlist"
-    allow_http: bool = False
-    allow_private_addresses: bool = False
-    collection_page_size: int = 20
 
 
 @dataclass(frozen=True)
@@ -147,9 +141,13 @@ def _section(cls: type, values: object, name: str, source: str):
 def _typed(value: object, expected: object, key: str, source: str):
     if isinstance(expected, types.UnionType):
         expected = typing.get_args(expected)[0]
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
     ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
     if not ok:
-        wanted = {str: "a string", int: "an integer", bool: "true or false"}.get(expected, expected)
+        wanted = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
+            expected, expected
+        )
         raise ConfigError(f"{source}: '{key}' must be {wanted}, not {value!r}")
     return value
 
@@ -173,9 +171,22 @@ def _check_section(section: object, name: str, source: str) -> None:
             )
         if not 1 <= section.collection_page_size <= 200:
             raise ConfigError(f"{source}: 'federation.collection_page_size' must be 1 to 200")
+        for key in ("signature_max_skew_seconds", "key_refetch_interval_seconds", "fetch_max_bytes",
+                    "delivery_concurrency", "delivery_per_host"):
+            if getattr(section, key) < 1:
+                raise ConfigError(f"{source}: 'federation.{key}' must be at least 1")
+        if section.delivery_max_age_days <= 0 or section.worker_poll_seconds <= 0:
+            raise ConfigError(
+                f"{source}: 'federation.delivery_max_age_days' and 'worker_poll_seconds' must be positive"
+            )
     elif isinstance(section, DatabaseSettings):
         if section.pool_size < 1:
             raise ConfigError(f"{source}: 'database.pool_size' must be at least 1")
+        if section.schema and not valid_schema(section.schema):
+            raise ConfigError(
+                f"{source}: 'database.schema' must be a lowercase identifier "
+                f"(letters, digits, underscores), not {section.schema!r}"
+            )
 
 
 def _public_url(value: str, sections: dict, source: str) -> str:

@@ -55,3 +55,14 @@ async def count_local_users(session: AsyncSession, *, active_since: datetime | N
     if active_since is not None:
         query = query.where(Account.last_active_at >= active_since)
     return await session.scalar(query) or 0
+
+
+async def actor_by_key_id(session: AsyncSession, key_id: str) -> Actor | None:
+    return await session.scalar(select(Actor).where(Actor.key_id == key_id))
+
+
+async def actors_by_uris(session: AsyncSession, uris: list[str]) -> dict[str, Actor]:
+    if not uris:
+        return {}
+    rows = await session.scalars(select(Actor).where(Actor.uri.in_(uris)))
+    return {actor.uri: actor for actor in rows}

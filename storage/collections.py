@@ -9,6 +9,7 @@ somewhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Generic, TypeVar
 
 from sqlalchemy import Select, and_, exists, func, or_, select
@@ -100,8 +101,8 @@ def _outbox_query(actor_id: int) -> Select:
 
 
 _QUERIES = {
-    "followers": (lambda actor_id: _follows_query(actor_id, followers=True), Follow.id),
-    "following": (lambda actor_id: _follows_query(actor_id, followers=False), Follow.id),
+    "followers": (partial(_follows_query, followers=True), Follow.id),
+    "following": (partial(_follows_query, followers=False), Follow.id),
     "outbox": (_outbox_query, Activity.id),
 }
 

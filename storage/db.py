@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.ids import set_node
+
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -75,12 +77,28 @@ async def ping(db: Database) -> None:
         raise DatabaseUnavailable(describe_error(exc)) from exc
 
 
+def valid_schema(schema: str) -> bool:
+    return bool(_SCHEMA_RE.match(schema))
+
+
 async def ensure_schema(db: Database, schema: str) -> None:
     """Create the PostgreSQL schema if it is missing (no-op on SQLite or without a schema)."""
     if db.is_sqlite or not schema:
         return
+    if not valid_schema(schema):
+        raise ValueError(f"invalid PostgreSQL schema name {schema!r}")
     async with db.engine.begin() as conn:
         await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+
+
+async def claim_node(db: Database) -> None:
+    """Give this process an id node no other live process has (PostgreSQL: from a sequence;
+    SQLite has one writing process, so node 0)."""
+    if db.is_sqlite:
+        set_node(0)
+        return
+    async with db.engine.begin() as conn:
+        set_node(int((await conn.execute(text("SELECT nextval('id_node_seq')"))).scalar_one()))
 
 
 def describe_error(exc: BaseException) -> str:

@@ -1,10 +1,13 @@
-"""Time-ordered 64-bit row ids.
+"""Time-ordered 64-bit row ids, minted in Python.
 
-Ids are ``milliseconds since the epoch << 16 | sequence``: they sort by creation time (so a
-newest-first collection or timeline pages by id alone), they fit a signed BIGINT on SQLite and
-PostgreSQL, and several processes can mint them without a round trip to the database. The low
-16 bits start at a random offset per process, so two processes minting in the same millisecond
-collide only with negligible probability, and the unique primary key catches that case.
+    id = (milliseconds since 2025-01-01) << 22 | node << 12 | counter
+
+Ids sort by creation time, so a newest-first collection or timeline pages by id alone. They fit
+a signed BIGINT on SQLite and PostgreSQL for about 69 years. `node` (10 bits) keeps processes
+apart: a long-running process claims a distinct node from the database at start (see
+`storage.db.claim_node`); a short-lived CLI process uses a random one. `counter` (12 bits) orders
+ids minted by one process in the same millisecond; past 4096 it borrows the next millisecond, so
+ids stay unique and increasing within a process.
 """
 
 from __future__ import annotations
@@ -12,23 +15,38 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timezone
+
+EPOCH_MS = int(datetime(2025, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
+NODE_BITS = 10
+COUNTER_BITS = 12
 
 _lock = threading.Lock()
-_last = 0
+_node = secrets.randbelow(1 << NODE_BITS)
+_last_ms = 0
+_counter = 0
+
+
+def set_node(node: int) -> None:
+    global _node
+    _node = node % (1 << NODE_BITS)
 
 
 def new_id(at: datetime | None = None) -> int:
     """A fresh id; `at` places it at a given time (e.g. a remote post's `published`)."""
-    global _last
-    if at is not None:
-        return (int(at.timestamp() * 1000) << 16) | secrets.randbelow(1 << 16)
+    global _last_ms, _counter
     with _lock:
-        candidate = (int(time.time() * 1000) << 16) | secrets.randbelow(1 << 12)
-        _last = max(candidate, _last + 1)
-        return _last
-
-
-def id_floor(at: datetime) -> int:
-    """The smallest id minted at `at`: a paging bound for 'everything since this time'."""
-    return int(at.timestamp() * 1000) << 16
+        if at is not None:
+            _counter = (_counter + 1) % (1 << COUNTER_BITS)
+            ms = max(int(at.timestamp() * 1000) - EPOCH_MS, 0)
+            return (ms << (NODE_BITS + COUNTER_BITS)) | (_node << COUNTER_BITS) | _counter
+        ms = int(time.time() * 1000) - EPOCH_MS
+        if ms <= _last_ms:
+            ms = _last_ms
+            _counter += 1
+            if _counter >> COUNTER_BITS:
+                ms, _counter = ms + 1, 0
+        else:
+            _counter = 0
+        _last_ms = ms
+        return (ms << (NODE_BITS + COUNTER_BITS)) | (_node << COUNTER_BITS) | _counter

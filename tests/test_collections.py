@@ -85,7 +85,30 @@ async def test_bad_cursor_is_400_and_unknown_actor_is_404(instances, http):
     await _get(http, f"{a.base}/users/nobody/outbox", 404)
 
 
-async def test_instance_actor_has_collections(instances, http):
+async def test_every_collection_an_actor_links_to_is_served(instances, http):
     a = await instances.start()
-    root = await _get(http, f"{a.base}/actor/outbox")
-    assert root["totalItems"] == 0 and root["id"] == f"{a.base}/actor/outbox"
+    await a.add_user("alice")
+    for actor_url in (f"{a.base}/users/alice", f"{a.base}/actor"):
+        actor = await _get(http, actor_url)
+        for key in ("outbox", "followers", "following", "featured"):
+            collection = await _get(http, actor[key])
+            assert collection["id"] == actor[key] and collection["totalItems"] == 0
+
+
+async def test_cursor_edges(instances, http):
+    a = await instances.start(federation={"collection_page_size": 5})
+    _, alice = await a.add_user("alice")
+    async with a.db.sessions.begin() as session:
+        await add_followers(session, alice, 3)
+    url = f"{a.base}/users/alice/followers"
+    # an out-of-range cursor is a 400, not a crash
+    await _get(http, f"{url}?page=true&max_id={1 << 63}", 400)
+    # an empty page past the oldest item leads back to the items; so does one beyond the newest
+    past_end = await _get(http, f"{url}?page=true&max_id=1")
+    assert past_end["orderedItems"] == [] and "next" not in past_end
+    assert len((await _get(http, past_end["prev"]))["orderedItems"]) == 3
+    huge = (1 << 63) - 1
+    beyond = await _get(http, f"{url}?page=true&min_id={huge - 1}")
+    assert beyond["orderedItems"] == [] and "prev" not in beyond
+    back = await _get(http, beyond["next"])
+    assert len(back["orderedItems"]) == 3

@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from storage.db import ensure_schema, open_database
-from storage.migrate import _config, pending_revisions, upgrade_to_head
+from storage.migrate import alembic_config, pending_revisions, upgrade_to_head
 from storage.models import Base
 from tests.conftest import DATABASE_URL
 from tests.instances import drop_schema
@@ -55,7 +55,7 @@ async def test_empty_to_head_matches_models_and_downgrades(empty_db):
     # And running it again is a no-op; downgrading to base empties it; upgrading again works
     await upgrade_to_head(empty_db)
     async with empty_db.engine.begin() as conn:
-        await conn.run_sync(lambda c: command.downgrade(_config(c), "base"))
+        await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "base"))
         assert await conn.run_sync(_tables) == set()
     await upgrade_to_head(empty_db)
     assert await pending_revisions(empty_db) == []

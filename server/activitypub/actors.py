@@ -51,11 +51,19 @@ class ActorDocuments:
         self._entries[username] = _Cached(body, now + CACHE_SECONDS)
         return body
 
-    def invalidate(self, username: str) -> None:
-        self._entries.pop(username, None)
-
 
 ACTOR_DOCUMENTS = web.AppKey("actor_documents", ActorDocuments)
+
+
+def user_from_path(request: web.Request) -> str | None:
+    """The username in a /users/{username} path; None for the instance actor, which lives at
+    /actor only."""
+    username = request.match_info["username"].lower()
+    return None if username == INSTANCE_ACTOR_USERNAME else username
+
+
+def no_such_actor(username: str) -> web.Response:
+    return error_response(404, f"no actor named {username!r} on this server")
 
 
 def not_acceptable() -> web.Response:
@@ -74,16 +82,16 @@ async def _actor_response(request: web.Request, username: str) -> web.StreamResp
         return await render_profile(request, username)
     body = await request.app[ACTOR_DOCUMENTS].get(request.app, username)
     if body is None:
-        return error_response(404, f"no actor named {username!r} on this server")
+        return no_such_actor(username)
     return web.Response(
         body=body, headers={"Content-Type": representation.value, "Vary": "Accept"}
     )
 
 
 async def get_user(request: web.Request) -> web.StreamResponse:
-    username = request.match_info["username"].lower()
-    if username == INSTANCE_ACTOR_USERNAME:
-        return error_response(404, f"no actor named {username!r} on this server")
+    username = user_from_path(request)
+    if username is None:
+        return no_such_actor(request.match_info["username"])
     return await _actor_response(request, username)
 
 

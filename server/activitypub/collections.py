@@ -11,7 +11,7 @@ from aiohttp import web
 
 from federation.urls import INSTANCE_ACTOR_USERNAME
 from federation.vocab import collection_page_to_ap, collection_to_ap, featured_to_ap
-from server.activitypub.actors import not_acceptable
+from server.activitypub.actors import no_such_actor, not_acceptable, user_from_path
 from server.activitypub.negotiation import Representation, negotiate
 from server.appkeys import DATABASE, SETTINGS
 from server.responses import error_response, json_response
@@ -30,7 +30,7 @@ def _cursor(request: web.Request, name: str) -> int | None:
     value = request.query.get(name)
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 19:
+    if not value.isdigit() or len(value) > 19 or int(value) >= 1 << 63:
         raise ValueError(f"{name} must be a non-negative integer id")
     return int(value)
 
@@ -48,7 +48,7 @@ async def _collection(request: web.Request, username: str, name: str) -> web.Res
     async with request.app[DATABASE].sessions() as session:
         actor = await actor_queries.local_actor_by_username(session, username)
         if actor is None:
-            return error_response(404, f"no actor named {username!r} on this server")
+            return no_such_actor(username)
         collection_id = getattr(actor, _ID_ATTRIBUTE[name])
         if name == "featured":
             document = featured_to_ap(collection_id, [])
@@ -67,9 +67,9 @@ async def _collection(request: web.Request, username: str, name: str) -> web.Res
 
 
 async def get_user_collection(request: web.Request) -> web.Response:
-    username = request.match_info["username"].lower()
-    if username == INSTANCE_ACTOR_USERNAME:
-        return error_response(404, f"no actor named {username!r} on this server")
+    username = user_from_path(request)
+    if username is None:
+        return no_such_actor(request.match_info["username"])
     return await _collection(request, username, request.match_info["collection"])
 
 
@@ -82,3 +82,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get(f"/users/{{username}}/{pattern}", get_user_collection)
     app.router.add_get("/users/{username}/collections/{collection:featured}", get_user_collection)
     app.router.add_get(f"/actor/{pattern}", get_instance_collection)
+    app.router.add_get("/actor/collections/{collection:featured}", get_instance_collection)

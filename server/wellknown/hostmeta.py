@@ -24,7 +24,8 @@ async def host_meta(request: web.Request) -> web.Response:
         "</XRD>\n"
     )
     return web.Response(
-        text=xml, content_type="application/xrd+xml", headers={"Access-Control-Allow-Origin": "*"}
+        text=xml, content_type="application/xrd+xml",
+        headers={"Access-Control-Allow-Origin": "*", "Vary": "Accept"},
     )
 
 

@@ -4,24 +4,17 @@ database on each request; registrations are closed (accounts are made by admins)
 from __future__ import annotations
 
 from datetime import timedelta
-from importlib.metadata import PackageNotFoundError, version
 
 from aiohttp import web
 
 from server.appkeys import DATABASE, SETTINGS, URLS
 from server.responses import json_response
+from server.version import VERSION
 from storage import actors as actor_queries
 from storage import objects as object_queries
 from storage.models import utcnow
 
 SCHEMAS = ("2.0", "2.1")
-
-
-def _software_version() -> str:
-    try:
-        return version("rounds")
-    except PackageNotFoundError:
-        return "0.0.0"
 
 
 async def index(request: web.Request) -> web.Response:
@@ -42,7 +35,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
         month = await actor_queries.count_local_users(session, active_since=now - timedelta(days=30))
         halfyear = await actor_queries.count_local_users(session, active_since=now - timedelta(days=180))
         posts = await object_queries.count_local_posts(session)
-    software = {"name": "rounds", "version": _software_version()}
+    software = {"name": "rounds", "version": VERSION}
     document = {
         "version": schema,
         "software": software,

@@ -17,6 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        # Each long-running process takes a distinct id node from this (storage.ids).
+        op.execute("CREATE SEQUENCE IF NOT EXISTS id_node_seq")
     op.create_table('inbox_items',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('activity_uri', sa.String(length=2048), nullable=False),
@@ -188,6 +191,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP SEQUENCE IF EXISTS id_node_seq")
     with op.batch_alter_table('objects', schema=None) as batch_op:
         batch_op.drop_column('attachments')
 

@@ -1,7 +1,6 @@
-"""ActivityStreams documents: local rows become JSON-LD here, and nowhere else.
+"""Local rows become ActivityStreams JSON here, and nowhere else.
 
-Converter names say which way data flows (`actor_to_ap`). Parsing of incoming documents into
-typed objects also belongs here, so raw dicts stop at this module.
+Converter names say which way data flows (`actor_to_ap`, `note_to_ap`).
 """
 
 from __future__ import annotations
@@ -9,12 +8,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from federation.vocab.context import AS_CONTEXT, SECURITY_CONTEXT
 from storage.collections import Page
 from storage.models import Actor
 
-AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
-SECURITY_CONTEXT = "https://w3id.org/security/v1"
-PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 ACTOR_CONTEXT: list[Any] = [
     AS_CONTEXT,
     SECURITY_CONTEXT,
@@ -60,18 +57,6 @@ def actor_to_ap(actor: Actor) -> dict[str, Any]:
     }
 
 
-def key_only_actor_to_ap(actor: Actor) -> dict[str, Any]:
-    """The minimal actor form that lets a peer verify our signatures and nothing more."""
-    return {
-        "@context": [AS_CONTEXT, SECURITY_CONTEXT],
-        "id": actor.uri,
-        "type": actor.type.value,
-        "preferredUsername": actor.username,
-        "inbox": actor.inbox,
-        "publicKey": _public_key(actor),
-    }
-
-
 def collection_to_ap(collection_id: str, total: int) -> dict[str, Any]:
     """The collection's root: its size and a link to the first (newest) page."""
     return {
@@ -103,11 +88,13 @@ def collection_page_to_ap(
         "totalItems": total,
         "orderedItems": [item for _, item in page.items],
     }
-    if page.has_older and page.oldest_id is not None:
-        document["next"] = f"{collection_id}?page=true&max_id={page.oldest_id}"
+    if page.has_older:
+        # Older than this page's last item; an empty page beyond the newest goes back to its cursor.
+        anchor = page.oldest_id if page.items else min_id + 1
+        document["next"] = f"{collection_id}?page=true&max_id={anchor}"
     if page.has_newer:
-        # Newer than this page's first item; an empty page past the end goes back to its cursor.
-        anchor = page.newest_id if page.items else max_id - 1
+        # Newer than this page's first item; an empty page past the oldest goes back to its cursor.
+        anchor = page.newest_id if page.items else max(max_id - 1, 0)
         document["prev"] = f"{collection_id}?page=true&min_id={anchor}"
     return document
 

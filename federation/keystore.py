@@ -1,0 +1,81 @@
+"""Public keys of signers: memory, then the actors table, then the network.
+
+A key is fetched on first sight (a GET signed by the instance actor) and stored with its actor.
+When a signature fails with a stored key, the caller may ask for one refetch, in case the peer
+rotated its key; refetches are rate-limited per key id so a forger cannot make us hammer a
+peer (or ourselves).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+
+from federation.actors import ActorError, fetch_actor, upsert_remote_actor
+from federation.clock import Clock
+from federation.fetch import Fetcher
+from federation.keys import load_public_key
+from storage import actors as actor_queries
+from storage.db import Database
+
+
+
+
+class UnknownKey(Exception):
+    """The key cannot be found or fetched; one line."""
+
+
+@dataclass(frozen=True)
+class SignerKey:
+    key_id: str
+    owner: str  # actor uri
+    public_key: PublicKeyTypes
+    fetched_now: bool  # True when it came from the network during this call
+
+
+class KeyStore:
+    def __init__(self, db: Database, fetcher: Fetcher, clock: Clock, refetch_interval: float) -> None:
+        self._db = db
+        self._fetcher = fetcher
+        self._clock = clock
+        self._refetch_interval = refetch_interval
+        self._last_refetch: dict[str, float] = {}
+
+    async def get(self, key_id: str) -> SignerKey:
+        async with self._db.sessions() as session:
+            actor = await actor_queries.actor_by_key_id(session, key_id)
+        if actor is not None and actor.deleted_at is None:
+            return SignerKey(key_id, actor.uri, self._parse(key_id, actor.public_key_pem), False)
+        return await self._fetch(key_id)
+
+    async def refetch(self, key_id: str) -> SignerKey | None:
+        """Fetch the key again unless it was refetched within the interval (then None)."""
+        now = time.monotonic()
+        if now - self._last_refetch.get(key_id, float("-inf")) < self._refetch_interval:
+            return None
+        self._last_refetch[key_id] = now
+        if len(self._last_refetch) > 50_000:
+            self._last_refetch.clear()
+        return await self._fetch(key_id)
+
+    async def _fetch(self, key_id: str) -> SignerKey:
+        actor_uri = key_id.split("#", 1)[0]
+        try:
+            ap = await fetch_actor(self._fetcher, actor_uri)
+        except ActorError as exc:
+            raise UnknownKey(str(exc)) from exc
+        if ap.public_key.id != key_id:
+            raise UnknownKey(f"actor {ap.id} does not publish the key {key_id}")
+        public_key = self._parse(key_id, ap.public_key.pem)
+        async with self._db.sessions.begin() as session:
+            await upsert_remote_actor(session, ap, self._clock.now())
+        return SignerKey(key_id, ap.id, public_key, True)
+
+    @staticmethod
+    def _parse(key_id: str, pem: str) -> PublicKeyTypes:
+        try:
+            return load_public_key(pem)
+        except ValueError as exc:
+            raise UnknownKey(f"key {key_id} is not a usable public key: {exc}") from exc

@@ -1,0 +1,24 @@
+"""The federation settings, as a frozen dataclass `server.config` fills from the [federation]
+table. Defined here so that `federation` never imports `server`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FEDERATION_MODES = ("allowlist", "blocklist", "open")
+
+
+@dataclass(frozen=True)
+class FederationSettings:
+    mode: str = "allowlist"
+    allow_http: bool = False
+    allow_private_addresses: bool = False
+    collection_page_size: int = 20
+    signature_max_skew_seconds: int = 3600
+    key_refetch_interval_seconds: int = 300
+    fetch_max_bytes: int = 1_000_000
+    reply_fetch_depth: int = 5
+    delivery_max_age_days: float = 14.0
+    delivery_concurrency: int = 32
+    delivery_per_host: int = 4
+    worker_poll_seconds: float = 1.0

@@ -1,0 +1,357 @@
+"""Incoming JSON-LD becomes typed objects here; raw dicts go no further.
+
+Peers differ in shape: Mastodon, GoToSocial, Misskey, Akkoma and Fedify send single values where
+arrays are expected, compact IRIs (`as:Public`), embedded objects or bare ids, `contentMap`
+instead of `content`, and `toot:`/`misskey:` extensions. Parsing is lenient about all of that and
+strict about what identity depends on: an activity needs an `id`, a `type` and an `actor`, and
+every id must be an absolute http(s) URL. Anything else raises `VocabError` (a 400 at the inbox).
+Unknown types parse fine; whether a handler exists is the registry's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from federation.vocab.context import PUBLIC, PUBLIC_FORMS
+
+POST_TYPES = frozenset({"Note", "Article", "Page", "Question"})
+ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
+
+
+class VocabError(ValueError):
+    """The document cannot be understood; the message says what is wrong, in one line."""
+
+
+def as_list(value: Any) -> list[Any]:
+    """A JSON-LD value that may be absent, single or a list, as a list."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def id_of(value: Any) -> str | None:
+    """The id of a reference: a string, or an object with an `id` (or `href` for links)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        found = value.get("id") or value.get("href")
+        return found if isinstance(found, str) else None
+    return None
+
+
+def is_uri(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("https", "http") and bool(parts.netloc)
+
+
+def _required_uri(document: dict, key: str, what: str) -> str:
+    value = id_of(document.get(key))
+    if not is_uri(value):
+        raise VocabError(f"{what} needs an absolute http(s) '{key}', got {document.get(key)!r}")
+    return value
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _language_text(document: dict, key: str) -> tuple[str, str | None]:
+    """`content` or, failing that, the first entry of `contentMap` (with its language)."""
+    text = document.get(key)
+    mapping = document.get(f"{key}Map")
+    if isinstance(mapping, dict) and mapping:
+        language, mapped = next(iter(mapping.items()))
+        return (text if isinstance(text, str) else _text(mapped)), language
+    return _text(text), None
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _audience(document: dict, key: str) -> tuple[str, ...]:
+    return tuple(PUBLIC if uri in PUBLIC_FORMS else uri for uri in map(id_of, as_list(document.get(key))) if uri)
+
+
+@dataclass(frozen=True)
+class Tag:
+    type: str        # Hashtag, Mention, Emoji, ...
+    name: str        # "#tag", "@user@host", ":emoji:"
+    href: str | None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    type: str
+    url: str
+    media_type: str | None
+    name: str | None
+    blurhash: str | None
+    width: int | None
+    height: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class APObject:
+    """A post: Note, Article, Page or Question."""
+
+    id: str
+    type: str
+    attributed_to: str
+    content: str
+    summary: str
+    sensitive: bool
+    language: str | None
+    published: datetime | None
+    updated: datetime | None
+    in_reply_to: str | None
+    url: str | None
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    tags: tuple[Tag, ...]
+    attachments: tuple[Attachment, ...]
+    raw: dict[str, Any] = field(repr=False)
+
+    @property
+    def hashtags(self) -> list[str]:
+        return sorted({t.name.lstrip("#").lower() for t in self.tags if t.type == "Hashtag" and t.name.strip("#")})
+
+    @property
+    def mentions(self) -> list[str]:
+        return [t.href for t in self.tags if t.type == "Mention" and is_uri(t.href)]
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    id: str
+    owner: str
+    pem: str
+
+
+@dataclass(frozen=True)
+class APActor:
+    id: str
+    type: str
+    preferred_username: str
+    name: str
+    summary: str
+    inbox: str
+    outbox: str | None
+    shared_inbox: str | None
+    followers: str | None
+    following: str | None
+    featured: str | None
+    url: str | None
+    public_key: PublicKey
+    manually_approves_followers: bool
+    discoverable: bool
+    published: datetime | None
+    raw: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class APActivity:
+    id: str
+    type: str
+    actor: str
+    object_id: str | None
+    object: APObject | APActivity | APActor | None  # when embedded and understood
+    object_raw: Any = field(repr=False)
+    target: str | None
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    published: datetime | None
+    raw: dict[str, Any] = field(repr=False)
+
+    @property
+    def audience(self) -> tuple[str, ...]:
+        return self.to + self.cc
+
+
+def _tags(document: dict) -> tuple[Tag, ...]:
+    tags = []
+    for tag in as_list(document.get("tag")):
+        if isinstance(tag, dict) and isinstance(tag.get("type"), str):
+            kind = tag["type"].removeprefix("as:").removeprefix("toot:")
+            href = id_of(tag.get("href")) or (tag.get("id") if isinstance(tag.get("id"), str) else None)
+            tags.append(Tag(kind, _text(tag.get("name")), href))
+    return tuple(tags)
+
+
+def _attachments(document: dict) -> tuple[Attachment, ...]:
+    found = []
+    for item in as_list(document.get("attachment")):
+        if not isinstance(item, dict):
+            continue
+        url = item.get("url")
+        if isinstance(url, list):
+            url = url[0] if url else None
+        url = id_of(url)
+        if not is_uri(url):
+            continue
+        found.append(Attachment(
+            type=_text(item.get("type")) or "Document",
+            url=url,
+            media_type=item.get("mediaType") if isinstance(item.get("mediaType"), str) else None,
+            name=item.get("name") if isinstance(item.get("name"), str) else None,
+            blurhash=item.get("blurhash") if isinstance(item.get("blurhash"), str) else None,
+            width=item.get("width") if isinstance(item.get("width"), int) else None,
+            height=item.get("height") if isinstance(item.get("height"), int) else None,
+        ))
+    return tuple(found)
+
+
+def _url(document: dict) -> str | None:
+    for candidate in as_list(document.get("url")):
+        if isinstance(candidate, dict) and candidate.get("mediaType") not in (None, "text/html"):
+            continue
+        uri = id_of(candidate)
+        if is_uri(uri):
+            return uri
+    return None
+
+
+def ap_to_object(document: Any) -> APObject:
+    if not isinstance(document, dict):
+        raise VocabError("an object must be a JSON object")
+    kind = document.get("type")
+    if kind not in POST_TYPES:
+        raise VocabError(f"unsupported object type {kind!r}")
+    object_id = _required_uri(document, "id", kind)
+    attributed = next((id_of(a) for a in as_list(document.get("attributedTo")) if is_uri(id_of(a))), None)
+    if attributed is None:
+        raise VocabError(f"{kind} {object_id} has no attributedTo")
+    content, language = _language_text(document, "content")
+    if kind == "Question" and not content:
+        content = _text(document.get("name"))
+    summary, _ = _language_text(document, "summary")
+    in_reply_to = id_of(document.get("inReplyTo"))
+    return APObject(
+        id=object_id,
+        type=kind,
+        attributed_to=attributed,
+        content=content,
+        summary=summary,
+        sensitive=bool(document.get("sensitive")) or bool(summary),
+        language=language,
+        published=parse_datetime(document.get("published")),
+        updated=parse_datetime(document.get("updated")),
+        in_reply_to=in_reply_to if is_uri(in_reply_to) else None,
+        url=_url(document),
+        to=_audience(document, "to"),
+        cc=_audience(document, "cc"),
+        tags=_tags(document),
+        attachments=_attachments(document),
+        raw=document,
+    )
+
+
+def ap_to_actor(document: Any) -> APActor:
+    if not isinstance(document, dict):
+        raise VocabError("an actor must be a JSON object")
+    kind = document.get("type")
+    if kind not in ACTOR_TYPES:
+        raise VocabError(f"unsupported actor type {kind!r}")
+    actor_id = _required_uri(document, "id", kind)
+    key = document.get("publicKey")
+    key = key[0] if isinstance(key, list) and key else key
+    if not isinstance(key, dict) or not isinstance(key.get("publicKeyPem"), str):
+        raise VocabError(f"actor {actor_id} has no publicKey")
+    key_id = _required_uri(key, "id", "publicKey")
+    endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
+    shared = id_of(endpoints.get("sharedInbox"))
+    username = document.get("preferredUsername")
+    return APActor(
+        id=actor_id,
+        type=kind,
+        preferred_username=username if isinstance(username, str) and username else actor_id.rstrip("/").rsplit("/", 1)[-1],
+        name=_text(document.get("name")),
+        summary=_text(document.get("summary")),
+        inbox=_required_uri(document, "inbox", kind),
+        outbox=id_of(document.get("outbox")),
+        shared_inbox=shared if is_uri(shared) else None,
+        followers=id_of(document.get("followers")),
+        following=id_of(document.get("following")),
+        featured=id_of(document.get("featured")),
+        url=_url(document),
+        public_key=PublicKey(key_id, id_of(key.get("owner")) or actor_id, key["publicKeyPem"]),
+        manually_approves_followers=bool(document.get("manuallyApprovesFollowers")),
+        discoverable=bool(document.get("discoverable", False)),
+        published=parse_datetime(document.get("published")),
+        raw=document,
+    )
+
+
+def ap_to_activity(document: Any) -> APActivity:
+    if not isinstance(document, dict):
+        raise VocabError("an activity must be a JSON object")
+    kind = document.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if isinstance(k, str)), None)
+    if not isinstance(kind, str) or not kind:
+        raise VocabError("the activity has no type")
+    activity_id = _required_uri(document, "id", kind)
+    actor = next((id_of(a) for a in as_list(document.get("actor")) if is_uri(id_of(a))), None)
+    if actor is None:
+        raise VocabError(f"{kind} {activity_id} has no actor")
+    raw_object = document.get("object")
+    if isinstance(raw_object, list):
+        raw_object = raw_object[0] if len(raw_object) == 1 else raw_object
+    embedded = _embedded(raw_object)
+    object_id = id_of(raw_object) if not isinstance(raw_object, list) else None
+    target = id_of(document.get("target"))
+    return APActivity(
+        id=activity_id,
+        type=kind,
+        actor=actor,
+        object_id=object_id if is_uri(object_id) else None,
+        object=embedded,
+        object_raw=raw_object,
+        target=target if is_uri(target) else None,
+        to=_audience(document, "to"),
+        cc=_audience(document, "cc"),
+        published=parse_datetime(document.get("published")),
+        raw=document,
+    )
+
+
+def _embedded(value: Any) -> APObject | APActivity | APActor | None:
+    """An embedded object we understand, or None (a bare id, or a type we do not parse)."""
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+        return None
+    if value["type"] in POST_TYPES:
+        return ap_to_object(value)
+    if value["type"] in ACTOR_TYPES:
+        return ap_to_actor(value)
+    if "actor" in value:
+        return ap_to_activity(value)
+    return None
+
+
+def authority(uri: str) -> str:
+    """host[:port] of a URI, lowercase, with the port only when it is not the scheme's default."""
+    parts = urlsplit(uri)
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    return host if port is None or port == default else f"{host}:{port}"
+
+
+def same_origin(a: str, b: str) -> bool:
+    return authority(a) == authority(b)
