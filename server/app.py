@@ -12,12 +12,16 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from federation.clock import Clock, SystemClock
+from federation.context import open_federation
 from federation.urls import LocalUrls
+from federation.workers import Workers
 from server import health
-from server.activitypub import actors, collections
-from server.appkeys import DATABASE, SETTINGS, URLS
+from server.activitypub import actors, collections, inbox, objects
+from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
 from server.config import Settings
 from server.responses import error_response
+from server.version import VERSION
 from server.web import pages
 from server.wellknown import hostmeta, nodeinfo, webfinger
 from storage.db import Database, claim_node, describe_error, open_database
@@ -40,14 +44,20 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
         return error_response(500, "internal server error")
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, *, clock: Clock | None = None, workers: bool = True) -> web.Application:
+    """The web application. With `workers`, the inbox and delivery workers run inside it (the
+    single-process default); `rounds serve --no-workers` and tests turn them off."""
     app = web.Application(
         client_max_size=settings.server.max_body_bytes, middlewares=[errors_middleware]
     )
     app[SETTINGS] = settings
     app[URLS] = LocalUrls(settings.public_url)
+    app[CLOCK] = clock or SystemClock()
     app.cleanup_ctx.append(_database_ctx)
-    for module in (actors, collections, webfinger, hostmeta, nodeinfo, pages, health):
+    app.cleanup_ctx.append(_federation_ctx)
+    if workers:
+        app.cleanup_ctx.append(_workers_ctx)
+    for module in (actors, collections, objects, inbox, webfinger, hostmeta, nodeinfo, pages, health):
         module.setup(app)
     return app
 
@@ -71,3 +81,20 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
         log.warning("database unreachable at start (%s); ids use a random node", describe_error(exc))
     yield
     await app[DATABASE].dispose()
+
+
+async def _federation_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    async with open_federation(
+        settings.federation, app[URLS], app[DATABASE], app[CLOCK],
+        user_agent=f"Rounds/{VERSION} (+{settings.public_url})",
+    ) as fed:
+        app[FEDERATION] = fed
+        yield
+
+
+async def _workers_ctx(app: web.Application) -> AsyncIterator[None]:
+    workers = Workers(app[FEDERATION])
+    await workers.start()
+    yield
+    await workers.stop()

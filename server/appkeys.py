@@ -5,6 +5,8 @@ from __future__ import annotations
 import jinja2
 from aiohttp import web
 
+from federation.clock import Clock
+from federation.context import Federation
 from federation.urls import LocalUrls
 from server.config import Settings
 from storage.db import Database
@@ -13,3 +15,5 @@ SETTINGS = web.AppKey("settings", Settings)
 URLS = web.AppKey("urls", LocalUrls)
 DATABASE = web.AppKey("database", Database)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
+CLOCK = web.AppKey("clock", Clock)
+FEDERATION = web.AppKey("federation", Federation)

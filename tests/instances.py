@@ -18,12 +18,17 @@ from sqlalchemy import text
 
 from federation import accounts
 from federation.urls import LocalUrls
+from federation import processing
+from federation.context import Federation
+from federation.delivery import DeliveryWorker
 from server.app import create_app, database_for
-from server.appkeys import DATABASE
+from server.appkeys import DATABASE, FEDERATION
 from server.commands import initialise
 from server.config import Settings, settings_from_dict
+from storage import actors as actor_queries
 from storage.db import Database, open_database
 from storage.models import Account, Actor
+from tests.clock import FakeClock
 
 
 def free_port() -> int:
@@ -71,13 +76,32 @@ async def drop_schema(database_url: str, schema: str) -> None:
 
 @dataclass
 class Instance:
+    """A running instance. Its workers do not run by themselves: `step()` runs them once."""
+
     settings: Settings
     runner: web.AppRunner
     app: web.Application
+    clock: FakeClock
+    received: list[tuple[str, str]]  # (method, path) of every request this instance served
     urls: LocalUrls = field(init=False)
+    delivery: DeliveryWorker = field(init=False)
+    stopped: bool = False
 
     def __post_init__(self) -> None:
         self.urls = LocalUrls(self.settings.public_url)
+        self.delivery = DeliveryWorker(self.fed)
+
+    @property
+    def fed(self) -> Federation:
+        return self.app[FEDERATION]
+
+    @property
+    def port(self) -> int:
+        return self.settings.server.port
+
+    async def step(self) -> int:
+        """Run the inbox processor and the delivery worker once each; how much they took."""
+        return await processing.run_once(self.fed) + await self.delivery.run_once()
 
     @property
     def base(self) -> str:
@@ -94,7 +118,15 @@ class Instance:
             )
 
     async def stop(self) -> None:
-        await self.runner.cleanup()
+        if not self.stopped:
+            self.stopped = True
+            await self.runner.cleanup()
+
+    async def actor(self, username: str) -> Actor:
+        async with self.db.sessions() as session:
+            found = await actor_queries.local_actor_by_username(session, username)
+        assert found is not None
+        return found
 
 
 class InstanceFactory:
@@ -111,16 +143,38 @@ class InstanceFactory:
         base_dir = self._tmp_path / name
         base_dir.mkdir(parents=True, exist_ok=True)
         settings = settings_for(
-            base_dir, f"http://127.0.0.1:{port}", self._database_url, port, **sections
+            base_dir, f"http://127.0.0.1:{port}", self._database_url, port,
+            **({"federation": {"mode": "open"}} | sections),
         )
         if settings.database.schema:
             self._schemas.append(settings.database.schema)
         await prepare_database(settings)
-        app = create_app(settings)
+        return await self._serve(settings, sock, FakeClock())
+
+    async def restart(self, instance: Instance) -> Instance:
+        """Stop `instance` if running and serve the same settings and database again, on the same
+        port, with the same clock."""
+        await instance.stop()
+        self._instances.remove(instance)
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", instance.port))
+        return await self._serve(instance.settings, sock, instance.clock)
+
+    async def _serve(self, settings: Settings, sock: socket.socket, clock: FakeClock) -> Instance:
+        app = create_app(settings, clock=clock, workers=False)
+        received: list[tuple[str, str]] = []
+
+        @web.middleware
+        async def record(request: web.Request, handler):
+            received.append((request.method, request.path))
+            return await handler(request)
+
+        app.middlewares.insert(0, record)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.SockSite(runner, sock).start()
-        instance = Instance(settings, runner, app)
+        instance = Instance(settings, runner, app, clock, received)
         self._instances.append(instance)
         return instance
 
@@ -129,3 +183,11 @@ class InstanceFactory:
             await instance.stop()
         for schema in self._schemas:
             await drop_schema(self._database_url, schema)
+
+
+async def settle(*instances: Instance, rounds: int = 50) -> None:
+    """Step every instance's workers until none has anything left to do (bounded)."""
+    for _ in range(rounds):
+        if sum([await instance.step() for instance in instances]) == 0:
+            return
+    raise AssertionError("the instances did not settle")

@@ -1,0 +1,115 @@
+"""The federation runtime: one object that holds what the inbox, outbox and workers share.
+
+`open_federation` builds it around a database: the guarded HTTP client session, the fetcher, the
+key store, the policy snapshot, the inbox writer and the instance actor (who signs our fetches).
+Whoever opens it (the web app's cleanup context, `rounds worker`, a test) closes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import aiohttp
+from sqlalchemy.exc import SQLAlchemyError
+
+from federation.clock import Clock
+from federation.fetch import Fetcher
+from federation.http import make_client_session
+from federation.inbox_writer import InboxWriter
+from federation.keys import load_private_key
+from federation.keystore import KeyStore
+from federation.policy import Policy
+from federation.settings import FederationSettings
+from federation.signatures import sign_request
+from federation.urls import LocalUrls
+from storage import actors as actor_queries
+from storage import peers as peer_queries
+from storage.db import Database, describe_error
+from storage.models import Actor
+
+log = logging.getLogger(__name__)
+
+
+class NotInitialised(Exception):
+    """The database has no instance actor: `rounds init` has not run."""
+
+
+@dataclass
+class Federation:
+    settings: FederationSettings
+    urls: LocalUrls
+    db: Database
+    clock: Clock
+    policy: Policy
+    http: aiohttp.ClientSession
+    inbox_writer: InboxWriter
+    fetcher: Fetcher = field(init=False)
+    keys: KeyStore = field(init=False)
+    instance_actor: Actor | None = None
+    deliveries_queued: asyncio.Event = field(default_factory=asyncio.Event)
+    inbox_queued: asyncio.Event = field(default_factory=asyncio.Event)
+    peers_in_backoff: set[str] = field(default_factory=set)  # kept by the delivery worker
+
+    def __post_init__(self) -> None:
+        self.fetcher = Fetcher(
+            session=self.http,
+            sign=self.sign_get,
+            allow_http=self.settings.allow_http,
+            allow_private_addresses=self.settings.allow_private_addresses,
+            allows_authority=self.policy.allows,
+            max_bytes=self.settings.fetch_max_bytes,
+        )
+        self.keys = KeyStore(self.db, self.fetcher, self.clock, self.settings.key_refetch_interval_seconds)
+
+    async def ensure_ready(self) -> None:
+        """Load what needs the database (instance actor, policy, backoff set) if not loaded yet;
+        a database that was down at start is picked up here once it is back."""
+        if self.instance_actor is not None and not self.policy.stale():
+            return
+        async with self.db.sessions() as session:
+            if self.instance_actor is None:
+                instance = await actor_queries.instance_actor(session)
+                if instance is None:
+                    raise NotInitialised("this instance is not initialised; run 'rounds init' first")
+                self.peers_in_backoff.update(await peer_queries.peers_in_backoff(session))
+                self.instance_actor = instance
+            await self.policy.refresh(session)
+
+    def sign_get(self, method: str, url: str) -> Mapping[str, str]:
+        """Headers for a GET signed by the instance actor (authorized fetch)."""
+        actor = self.instance_actor
+        if actor is None:
+            raise NotInitialised("the instance actor is not loaded yet")
+        return sign_request(
+            method, url, {}, None, key_id=actor.key_id,
+            private_key=load_private_key(actor.private_key_pem), now=self.clock.now(),
+        )
+
+
+@asynccontextmanager
+async def open_federation(
+    settings: FederationSettings, urls: LocalUrls, db: Database, clock: Clock, *, user_agent: str
+) -> AsyncIterator[Federation]:
+    """The runtime, with its inbox writer running. The database may be down: what needs it is
+    loaded by `ensure_ready` (tried here, and again on first use)."""
+    http = make_client_session(
+        allow_private_addresses=settings.allow_private_addresses,
+        user_agent=user_agent,
+        limit_per_host=settings.delivery_per_host,
+    )
+    fed = Federation(settings, urls, db, clock, Policy(settings.mode), http, InboxWriter(db))
+    writer = asyncio.create_task(fed.inbox_writer.run(), name="inbox-writer")
+    try:
+        try:
+            await fed.ensure_ready()
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("database not ready at start (%s); federation will retry", describe_error(exc))
+        yield fed
+    finally:
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+        await http.close()

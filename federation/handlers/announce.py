@@ -1,0 +1,32 @@
+"""Announce (a boost) of a post, fetched from its own origin when we do not have it."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from federation import social
+from federation.context import Federation
+from federation.handlers.base import HandlerContext, Ignore, known_object
+from federation.remote import RemoteError, ensure_post
+from federation.vocab import PUBLIC
+from federation.vocab.parse import APActivity
+from storage.models import Announce
+
+
+async def prefetch(fed: Federation, activity: APActivity) -> None:
+    if activity.object_id is None:
+        raise Ignore("Announce without an object")
+    try:
+        await ensure_post(fed, activity.object_id)
+    except RemoteError as exc:
+        raise Ignore(f"the boosted post is unavailable: {exc}") from exc
+
+
+async def handle(ctx: HandlerContext) -> None:
+    item = await known_object(ctx, ctx.activity.object_id)
+    existing = await ctx.session.scalar(
+        select(Announce).where(Announce.actor_id == ctx.actor.id, Announce.object_id == item.id)
+    )
+    if existing is None:
+        public = PUBLIC in ctx.activity.audience
+        await social.add_announce(ctx.session, ctx.actor, item, ctx.activity.id, ctx.now, public=public)

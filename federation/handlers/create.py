@@ -1,0 +1,48 @@
+"""Create of a Note, Article, Page or Question: store the post, thread it, notify the mentioned.
+
+A post delivered by reference (a bare id) is fetched from its origin; missing ancestors of a
+reply are fetched up to `reply_fetch_depth`, before the transaction opens.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from federation import social
+from federation.context import Federation
+from federation.handlers.base import HandlerContext, Ignore
+from federation.posts import mentioned_actors, store_remote_post
+from federation.remote import ensure_post, fetch_post
+from federation.vocab.parse import APActivity, APObject, POST_TYPES
+from storage.models import Object
+
+
+async def _post(fed: Federation, activity: APActivity) -> APObject:
+    if isinstance(activity.object, APObject):
+        return activity.object
+    raw_type = activity.object_raw.get("type") if isinstance(activity.object_raw, dict) else None
+    if raw_type is not None and raw_type not in POST_TYPES:
+        raise Ignore(f"Create of an unsupported object type {raw_type!r}")
+    if activity.object_id is None:
+        raise Ignore("Create without an object")
+    post = await fetch_post(fed, activity.object_id)
+    if post.attributed_to != activity.actor:
+        raise Ignore(f"{post.id} is attributed to {post.attributed_to}, not {activity.actor}")
+    return post
+
+
+async def prefetch(fed: Federation, activity: APActivity) -> APObject:
+    post = await _post(fed, activity)
+    if post.in_reply_to:
+        await ensure_post(fed, post.in_reply_to, ancestors=fed.settings.reply_fetch_depth - 1)
+    return post
+
+
+async def handle(ctx: HandlerContext) -> None:
+    post: APObject = ctx.prepared
+    exists = await ctx.session.scalar(select(Object.id).where(Object.uri == post.id))
+    if exists is not None:
+        raise Ignore(f"{post.id} is already stored")
+    item = await store_remote_post(ctx.session, post, ctx.actor, ctx.now)
+    local_mentions = [actor for actor in await mentioned_actors(ctx.session, item) if actor.local]
+    await social.notify_mentions(ctx.session, item, ctx.actor, local_mentions, ctx.now)

@@ -1,0 +1,31 @@
+"""Update of a post (kept with its edit history) or of the actor's own profile."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from federation import social
+from federation.actors import upsert_remote_actor
+from federation.handlers.base import HandlerContext, Ignore, known_object
+from federation.posts import apply_remote_edit
+from federation.vocab.parse import APActor, APObject
+from storage.models import Actor, Announce, NotificationType
+
+
+async def handle(ctx: HandlerContext) -> None:
+    embedded = ctx.activity.object
+    if isinstance(embedded, APActor):
+        await upsert_remote_actor(ctx.session, embedded, ctx.now)
+        return
+    if not isinstance(embedded, APObject):
+        raise Ignore("Update of an object that is neither a post nor the actor")
+    item = await known_object(ctx, embedded.id)
+    if item.actor_id != ctx.actor.id:
+        raise Ignore(f"{ctx.actor.uri} cannot edit {item.uri}")
+    if not await apply_remote_edit(ctx.session, item, embedded, ctx.now):
+        raise Ignore("the update changes nothing")
+    boosters = await ctx.session.scalars(select(Announce.actor_id).where(Announce.object_id == item.id))
+    for actor_id in set(boosters):
+        booster = await ctx.session.get(Actor, actor_id)
+        if booster is not None:
+            await social.notify(ctx.session, booster, NotificationType.update, ctx.actor, item, ctx.now)

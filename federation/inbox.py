@@ -1,0 +1,110 @@
+"""Receiving: every signed POST to an inbox goes through `receive`.
+
+    policy -> key -> signature (federation.authn) -> parse -> origin checks -> store
+
+The order is the point. Policy is decided from the keyId's host before any key is fetched, so a
+refused peer costs nothing and learns nothing. Nothing is written until every check has passed,
+and then only the inbox row, unique on the activity id: handlers run later, in a worker (see
+`federation.processing`).
+
+Rows are written by `federation.inbox_writer.InboxWriter`, a group commit, and the request is
+answered (202) only once its row is durable.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from federation.authn import Rejection, authenticate
+from federation.context import Federation
+from federation.signatures import SignedRequest
+from federation.vocab.parse import APActivity, APActor, APObject, VocabError, ap_to_activity, authority
+from storage import peers as peer_queries
+from storage.ids import new_id
+from storage.models import Actor, InboxState, Object
+
+
+@dataclass(frozen=True)
+class Received:
+    activity_id: str
+    activity_type: str
+    duplicate: bool
+
+
+async def receive(fed: Federation, request: SignedRequest, *, recipient_id: int | None) -> Received:
+    """Check and store one inbox POST, or raise Rejection (nothing stored)."""
+    signer = await authenticate(fed, request)
+    activity = _parse(request.body)
+    if activity.actor != signer.owner:
+        raise Rejection(401, f"signed by a key of {signer.owner}, but the activity's actor is {activity.actor}")
+    await _check_origins(fed, activity)
+
+    now = fed.clock.now()
+    row = {
+        "id": new_id(),
+        "activity_uri": activity.id,
+        "activity_type": activity.type,
+        "actor_uri": activity.actor,
+        "signer_key_id": signer.key_id,
+        "recipient_id": recipient_id,
+        "raw": activity.raw,
+        "state": InboxState.queued,
+        "attempts": 0,
+        "received_at": now,
+        "next_attempt_at": now,
+    }
+    new = await fed.inbox_writer.submit(row)
+    if new:
+        fed.inbox_queued.set()
+    if signer.peer in fed.peers_in_backoff:
+        await _peer_is_back(fed, signer.peer)
+    return Received(activity.id, activity.type, duplicate=not new)
+
+
+def _parse(body: bytes) -> APActivity:
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Rejection(400, f"the body is not JSON: {exc}") from exc
+    try:
+        return ap_to_activity(document)
+    except VocabError as exc:
+        raise Rejection(400, str(exc)) from exc
+
+
+async def _check_origins(fed: Federation, activity: APActivity) -> None:
+    """An actor speaks only for its own origin; claims about other origins are refused."""
+    origin = authority(activity.actor)
+    if authority(activity.id) != origin:
+        raise Rejection(403, f"activity {activity.id} is not on its actor's host {origin}")
+    embedded = activity.object
+    if activity.type in ("Create", "Update") and isinstance(embedded, APObject):
+        if authority(embedded.id) != origin or embedded.attributed_to != activity.actor:
+            raise Rejection(
+                403, f"{activity.type} of {embedded.id}, which is attributed to {embedded.attributed_to}, "
+                f"not to {activity.actor}"
+            )
+    if activity.type == "Update" and isinstance(embedded, APActor) and embedded.id != activity.actor:
+        raise Rejection(403, f"{activity.actor} cannot update the actor {embedded.id}")
+    if activity.type == "Undo" and isinstance(embedded, APActivity) and embedded.actor != activity.actor:
+        raise Rejection(403, f"{activity.actor} cannot undo an activity of {embedded.actor}")
+    if activity.type == "Delete" and activity.object_id:
+        if authority(activity.object_id) != origin:
+            raise Rejection(403, f"{activity.actor} cannot delete {activity.object_id} on another host")
+        async with fed.db.sessions() as session:
+            author = await session.scalar(
+                select(Actor.uri).join(Object, Object.actor_id == Actor.id).where(Object.uri == activity.object_id)
+            )
+        if author is not None and author != activity.actor:
+            raise Rejection(403, f"{activity.actor} cannot delete {activity.object_id}: it is {author}'s")
+
+
+async def _peer_is_back(fed: Federation, peer: str) -> None:
+    """A peer in backoff reached us, so it is up: its queued deliveries become due now."""
+    async with fed.db.sessions.begin() as session:
+        await peer_queries.reset_backoff(session, peer, fed.clock.now())
+    fed.peers_in_backoff.discard(peer)
+    fed.deliveries_queued.set()

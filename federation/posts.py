@@ -1,0 +1,170 @@
+"""Posts (notes, articles, ...): remote ones stored from ActivityStreams, local ones rendered to it.
+
+Visibility is read from addressing the way Mastodon-compatible servers write it: Public in `to`
+is public, Public only in `cc` is unlisted, the author's followers collection without Public is
+followers-only, and anything else is direct. Remote HTML is sanitised before it is stored.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.sanitize import sanitize_html
+from federation.vocab import AS_CONTEXT, PUBLIC, ap_datetime
+from federation.vocab.parse import APObject
+from storage import actors as actor_queries
+from storage.ids import new_id
+from storage.models import Actor, Mention, Object, ObjectEdit, Tag, Visibility
+
+NOTE_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    {
+        "sensitive": "as:sensitive",
+        "Hashtag": "as:Hashtag",
+        "toot": "http://joinmastodon.org/ns#",
+        "blurhash": "toot:blurhash",
+    },
+]
+_TAG_RE = re.compile(r"<[^>]*>")
+
+
+def visibility_of(to: tuple[str, ...], cc: tuple[str, ...], followers_url: str | None) -> Visibility:
+    if PUBLIC in to:
+        return Visibility.public
+    if PUBLIC in cc:
+        return Visibility.unlisted
+    if followers_url and followers_url in to + cc:
+        return Visibility.private
+    return Visibility.direct
+
+
+def plain_text(value: str) -> str:
+    """A content warning is text; strip any markup a peer put in it."""
+    return html.unescape(_TAG_RE.sub("", value)).strip()
+
+
+async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, now: datetime) -> Object:
+    """The row for a remote post, inserted with its mentions and tags if new."""
+    existing = await session.scalar(select(Object).where(Object.uri == ap.id))
+    if existing is not None:
+        return existing
+    post = Object(
+        id=new_id(at=ap.published or now),
+        uri=ap.id,
+        type=ap.type,
+        actor_id=author.id,
+        local=False,
+        visibility=visibility_of(ap.to, ap.cc, author.followers_url),
+        published=ap.published or now,
+        raw=ap.raw,
+    )
+    _copy_content(post, ap)
+    session.add(post)
+    await session.flush()
+    await _link(session, post, ap)
+    return post
+
+
+async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, now: datetime) -> bool:
+    """Keep the current version in the history and take the new one. False if nothing changed."""
+    if (post.content, post.summary, post.sensitive) == (
+        sanitize_html(ap.content), plain_text(ap.summary), ap.sensitive
+    ) and post.attachments == [a.as_dict() for a in ap.attachments]:
+        return False
+    session.add(ObjectEdit(
+        object_id=post.id, content=post.content, summary=post.summary, sensitive=post.sensitive,
+        attachments=post.attachments, edited_at=post.updated or post.published,
+    ))
+    _copy_content(post, ap)
+    post.updated = ap.updated or now
+    post.raw = ap.raw
+    await session.execute(delete(Mention).where(Mention.object_id == post.id))
+    await session.execute(delete(Tag).where(Tag.object_id == post.id))
+    await _link(session, post, ap)
+    return True
+
+
+def _copy_content(post: Object, ap: APObject) -> None:
+    post.content = sanitize_html(ap.content)
+    post.summary = plain_text(ap.summary)
+    post.sensitive = ap.sensitive
+    post.language = ap.language
+    post.url = ap.url
+    post.in_reply_to_uri = ap.in_reply_to
+    post.attachments = [attachment.as_dict() for attachment in ap.attachments] or None
+
+
+async def _link(session: AsyncSession, post: Object, ap: APObject) -> None:
+    known = await actor_queries.actors_by_uris(session, ap.mentions)
+    for actor in known.values():
+        session.add(Mention(object_id=post.id, actor_id=actor.id))
+    for name in ap.hashtags:
+        session.add(Tag(object_id=post.id, name=name[:255]))
+    await session.flush()
+
+
+async def mentioned_actors(session: AsyncSession, post: Object) -> list[Actor]:
+    rows = await session.scalars(
+        select(Actor).join(Mention, Mention.actor_id == Actor.id).where(Mention.object_id == post.id)
+    )
+    return list(rows)
+
+
+async def tag_names(session: AsyncSession, post: Object) -> list[str]:
+    return list(await session.scalars(select(Tag.name).where(Tag.object_id == post.id).order_by(Tag.name)))
+
+
+def addressing(post: Object, author: Actor, mentions: list[Actor]) -> tuple[list[str], list[str]]:
+    """(to, cc) of a local post, from its visibility and mentions."""
+    mentioned = [actor.uri for actor in mentions]
+    followers = author.followers_url
+    if post.visibility is Visibility.public:
+        return [PUBLIC], [followers, *mentioned]
+    if post.visibility is Visibility.unlisted:
+        return [followers], [PUBLIC, *mentioned]
+    if post.visibility is Visibility.private:
+        return [followers], mentioned
+    return mentioned, []
+
+
+def note_to_ap(post: Object, author: Actor, mentions: list[Actor], tags: list[str], base_url: str) -> dict[str, Any]:
+    """A local post as the object peers store."""
+    to, cc = addressing(post, author, mentions)
+    document: dict[str, Any] = {
+        "@context": NOTE_CONTEXT,
+        "id": post.uri,
+        "type": post.type,
+        "attributedTo": author.uri,
+        "content": post.content,
+        "summary": post.summary or None,
+        "sensitive": post.sensitive,
+        "published": ap_datetime(post.published),
+        "url": post.url,
+        "inReplyTo": post.in_reply_to_uri,
+        "to": to,
+        "cc": cc,
+        "tag": [
+            {"type": "Mention", "href": actor.uri, "name": f"@{actor.username}@{actor.domain}"}
+            for actor in mentions
+        ] + [
+            {"type": "Hashtag", "href": f"{base_url}/tags/{name}", "name": f"#{name}"} for name in tags
+        ],
+        "attachment": [
+            {"type": attachment.get("type", "Document"), "mediaType": attachment.get("media_type"),
+             "url": attachment["url"], "name": attachment.get("name"),
+             **({"blurhash": attachment["blurhash"]} if attachment.get("blurhash") else {}),
+             **({"width": attachment["width"], "height": attachment["height"]} if attachment.get("width") else {})}
+            for attachment in post.attachments or []
+        ],
+    }
+    if post.language:
+        document["contentMap"] = {post.language: post.content}
+    if post.updated:
+        document["updated"] = ap_datetime(post.updated)
+    return document

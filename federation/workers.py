@@ -1,0 +1,61 @@
+"""Background workers: the inbox processor and the delivery sender, as asyncio tasks.
+
+Each loop runs its step until a step finds nothing, then sleeps until woken (work queued in this
+process sets an event after its commit) or until `worker_poll_seconds` pass (work queued by
+other processes). A step that raises is logged and the loop goes on; cancellation stops it.
+Tests do not start these: they call the steps (`processing.run_once`, `DeliveryWorker.run_once`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from federation import processing
+from federation.context import Federation
+from federation.delivery import DeliveryWorker
+
+log = logging.getLogger(__name__)
+
+
+class Workers:
+    def __init__(self, fed: Federation) -> None:
+        self.fed = fed
+        self.delivery = DeliveryWorker(fed)
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        try:
+            await self.fed.ensure_ready()
+            await processing.release_claims(self.fed)
+            await self.delivery.release_claims()
+        except Exception as exc:  # the database may be down; the loops retry
+            log.warning("workers start without releasing old claims: %s", exc)
+        self._tasks = [
+            asyncio.create_task(self._loop("inbox", self.fed.inbox_queued, lambda: processing.run_once(self.fed))),
+            asyncio.create_task(self._loop("delivery", self.fed.deliveries_queued, self.delivery.run_once)),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _loop(self, name: str, wake: asyncio.Event, step: Callable[[], Awaitable[int]]) -> None:
+        poll = self.fed.settings.worker_poll_seconds
+        while True:
+            wake.clear()
+            try:
+                await self.fed.ensure_ready()
+                taken = await step()
+            except Exception:
+                log.exception("%s worker step failed; retrying in %s s", name, poll)
+                taken = 0
+            if taken:
+                continue
+            try:
+                await asyncio.wait_for(wake.wait(), timeout=poll)
+            except asyncio.TimeoutError:
+                pass

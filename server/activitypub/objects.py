@@ -1,0 +1,69 @@
+"""A local post, and the activity that created it, as ActivityStreams JSON.
+
+Non-public posts are served only to a signed request whose signer may read them (authorized
+fetch); to everyone else they do not exist (404), so their existence does not leak.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from sqlalchemy import select
+
+from federation.access import can_see
+from federation.authn import Rejection, authenticate
+from federation.posts import mentioned_actors, note_to_ap, tag_names
+from federation.signatures import SignedRequest
+from server.activitypub.actors import not_acceptable, user_from_path
+from server.activitypub.negotiation import Representation, negotiate
+from server.appkeys import DATABASE, FEDERATION, URLS
+from server.responses import error_response, json_response
+from storage import actors as actor_queries
+from storage.models import Activity, Actor, Object
+
+log = logging.getLogger(__name__)
+
+
+async def _viewer_uri(request: web.Request) -> str | None:
+    """The signer of a signed GET (None when unsigned); a bad signature is a Rejection."""
+    if "signature" not in request.headers and "signature-input" not in request.headers:
+        return None
+    signed = SignedRequest(request.method, request.app[URLS].base + request.raw_path, request.headers, b"")
+    return (await authenticate(request.app[FEDERATION], signed)).owner
+
+
+async def get_status(request: web.Request) -> web.Response:
+    representation = negotiate(request.headers.get("Accept"))
+    if representation is None or representation is Representation.html:
+        return not_acceptable()
+    username = user_from_path(request)
+    status_id = request.match_info["status_id"]
+    if username is None or not status_id.isdigit():
+        return error_response(404, "no such post")
+    try:
+        viewer_uri = await _viewer_uri(request)
+    except Rejection as exc:
+        log.info("GET %s: %d %s", request.path, exc.status, exc)
+        return error_response(exc.status, str(exc))
+    urls = request.app[URLS]
+    async with request.app[DATABASE].sessions() as session:
+        post = await session.scalar(select(Object).where(Object.uri == urls.status(username, int(status_id)),
+                                                         Object.local.is_(True)))
+        viewer = await actor_queries.actor_by_uri(session, viewer_uri) if viewer_uri else None
+        if post is None or not await can_see(session, post, viewer):
+            return error_response(404, "no such post")
+        author = await session.get(Actor, post.actor_id)
+        if request.match_info.get("activity"):
+            activity = await session.scalar(select(Activity).where(Activity.uri == urls.status_activity(username, post.id)))
+            document = activity.raw if activity is not None else None
+        else:
+            document = note_to_ap(post, author, await mentioned_actors(session, post), await tag_names(session, post), urls.base)
+    if document is None:
+        return error_response(404, "no such activity")
+    return json_response(document, content_type=representation.value, headers={"Vary": "Accept"})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/users/{username}/statuses/{status_id}", get_status)
+    app.router.add_get("/users/{username}/statuses/{status_id}/{activity:activity}", get_status)
