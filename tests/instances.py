@@ -83,6 +83,7 @@ class Instance:
     app: web.Application
     clock: FakeClock
     received: list[tuple[str, str]]  # (method, path) of every request this instance served
+    sock: socket.socket
     urls: LocalUrls = field(init=False)
     delivery: DeliveryWorker = field(init=False)
     stopped: bool = False
@@ -121,6 +122,7 @@ class Instance:
         if not self.stopped:
             self.stopped = True
             await self.runner.cleanup()
+            self.sock.close()
 
     async def actor(self, username: str) -> Actor:
         async with self.db.sessions() as session:
@@ -138,6 +140,7 @@ class InstanceFactory:
 
     async def start(self, name: str = "a", **sections) -> Instance:
         sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         base_dir = self._tmp_path / name
@@ -174,7 +177,7 @@ class InstanceFactory:
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.SockSite(runner, sock).start()
-        instance = Instance(settings, runner, app, clock, received)
+        instance = Instance(settings, runner, app, clock, received, sock)
         self._instances.append(instance)
         return instance
 

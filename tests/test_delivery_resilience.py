@@ -1,0 +1,135 @@
+"""Nothing is lost: a peer's outage, our own restart, and the classification of failures."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from federation import outbox
+from federation.remote import resolve_account, resolve_actor
+from storage.models import Delivery, DeliveryState, InboxItem, Object, Peer, Visibility
+from tests.fakepeer import FakePeer
+from tests.instances import Instance, settle
+
+
+async def _setup(instances) -> tuple[Instance, Instance]:
+    """bob@B follows alice@A, so A's posts go to B."""
+    a, b = await instances.start("a"), await instances.start("b")
+    await a.add_user("alice")
+    await b.add_user("bob")
+    alice = await resolve_account(b.fed, f"alice@{a.urls.authority}")
+    async with b.db.sessions.begin() as session:
+        await outbox.follow(b.fed, session, await b.actor("bob"), alice)
+    await settle(a, b)
+    return a, b
+
+
+async def _post(a: Instance, text: str):
+    async with a.db.sessions.begin() as session:
+        return await outbox.post(a.fed, session, await a.actor("alice"), content=f"<p>{text}</p>")
+
+
+async def _deliveries(a: Instance) -> list[Delivery]:
+    async with a.db.sessions() as session:
+        return list(await session.scalars(select(Delivery).order_by(Delivery.id)))
+
+
+async def test_outage_then_recovery_delivers_in_order_exactly_once(instances):
+    a, b = await _setup(instances)
+    # Given B is down while alice posts three times
+    await b.stop()
+    posts = [await _post(a, f"update {n}") for n in range(3)]
+    await a.step()
+    pending = [d for d in await _deliveries(a) if d.state is DeliveryState.queued]
+    assert len(pending) == 3
+    assert pending[0].last_error is not None and pending[0].attempts == 1
+    async with a.db.sessions() as session:
+        peer = await session.scalar(select(Peer).where(Peer.domain == b.urls.authority))
+    assert peer.consecutive_failures == 1 and peer.retry_at > a.clock.now()
+    # a second step before the backoff ends sends nothing
+    assert await a.delivery.run_once() == 0
+
+    # When B comes back and A's clock passes the backoff
+    b = await instances.restart(b)
+    a.clock.advance(minutes=2)
+    await settle(a, b)
+
+    # Then B has all three, in the order they were posted, each received once
+    async with b.db.sessions() as session:
+        creates = list(await session.scalars(
+            select(InboxItem.raw).where(InboxItem.activity_type == "Create").order_by(InboxItem.id)))
+    assert [c["object"]["id"] for c in creates] == [p.uri for p in posts]
+    assert len([1 for method, path in b.received if method == "POST"]) == 3
+    assert all(d.state is DeliveryState.delivered for d in await _deliveries(a))
+
+
+async def test_restart_resumes_pending_deliveries(instances):
+    a, b = await _setup(instances)
+    # Given deliveries queued when A stops (they were never sent)
+    await _post(a, "before the restart")
+    await _post(a, "also before")
+    # When A restarts on the same database
+    a = await instances.restart(a)
+    await settle(a, b)
+    # Then they are delivered
+    assert [d.state for d in await _deliveries(a)][-2:] == [DeliveryState.delivered] * 2
+    async with b.db.sessions() as session:
+        assert await session.scalar(select(func.count()).where(InboxItem.activity_type == "Create")) == 2
+
+
+async def test_a_peer_reaching_us_resets_its_backoff(instances, http):
+    a, b = await _setup(instances)
+    await b.stop()
+    await _post(a, "while B is away")
+    await a.step()
+    b = await instances.restart(b)
+    # When B contacts A (a signed request from bob), A's deliveries to B become due at once
+    async with b.db.sessions.begin() as session:
+        await outbox.post(b.fed, session, await b.actor("bob"), content="<p>back</p>", mentions=[await b_remote(b, a)])
+    await b.step()  # bob's post reaches A's inbox: the backoff is reset as it arrives
+    async with a.db.sessions() as session:
+        peer = await session.scalar(select(Peer).where(Peer.domain == b.urls.authority))
+    assert peer.retry_at is None
+    assert await a.delivery.run_once() >= 1
+    assert all(d.state is DeliveryState.delivered for d in await _deliveries(a))
+
+
+async def b_remote(b: Instance, a: Instance):
+    return await resolve_account(b.fed, f"alice@{a.urls.authority}")
+
+
+async def test_failure_classes(instances):
+    """410 is permanent (dead), 429 and 500 retry later, 2xx is delivered."""
+    # Given a follower on a fake peer whose inbox answers with a chosen status
+    a = await instances.start()
+    await a.add_user("alice")
+    peer = await FakePeer().start()
+    try:
+        remote = await resolve_account_via(a, peer)
+        async with a.db.sessions.begin() as session:
+            await outbox.follow(a.fed, session, await a.actor("alice"), remote)
+        for status, expected in ((410, DeliveryState.dead), (429, DeliveryState.queued),
+                                 (500, DeliveryState.queued), (202, DeliveryState.delivered)):
+            peer.inbox_status = status
+            async with a.db.sessions.begin() as session:
+                await session.execute(Peer.__table__.update().values(retry_at=None))
+            async with a.db.sessions.begin() as session:
+                await outbox.like(a.fed, session, await a.actor("alice"), await _remote_note(a, peer, remote, status))
+            await a.delivery.run_once()
+            last = (await _deliveries(a))[-1]
+            assert last.state is expected, (status, last.state, last.last_error)
+            assert last.last_status == status
+    finally:
+        await peer.stop()
+
+
+async def resolve_account_via(a: Instance, peer: FakePeer):
+    uri = peer.add_actor("zed")
+    return await resolve_actor(a.fed, uri)
+
+
+async def _remote_note(a: Instance, peer: FakePeer, author, n: int):
+    async with a.db.sessions.begin() as session:
+        note = Object(uri=f"{peer.base}/notes/{n}", type="Note", actor_id=author.id, local=False,
+                      visibility=Visibility.public, content="x")
+        session.add(note)
+    return note
