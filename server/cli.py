@@ -45,11 +45,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Create the data directory and database, run all migrations, and create the "
         "instance actor and its keys. Running it again is harmless.",
     ).set_defaults(run=commands.init)
-    sub.add_parser(
+    serve = sub.add_parser(
         "serve", help="run the web server and background workers",
-        description="Serve HTTP on [server] host and port, with the background workers in the "
-        "same process. On SQLite, pending migrations run first.",
-    ).set_defaults(run=commands.serve)
+        description="Serve HTTP on [server] host and port, with the inbox and delivery workers in "
+        "the same process. On SQLite, pending migrations run first.",
+    )
+    serve.add_argument(
+        "--no-workers", action="store_true",
+        help="serve HTTP only; run 'rounds worker' processes for the queues (PostgreSQL)",
+    )
+    serve.set_defaults(run=commands.serve)
+    sub.add_parser(
+        "worker", help="run extra inbox and delivery workers (PostgreSQL)",
+        description="Process the inbox and delivery queues without serving HTTP. Any number of "
+        "workers can share a PostgreSQL database; each claims rows with FOR UPDATE SKIP LOCKED. "
+        "SQLite has one writer, so there 'rounds serve' runs the only worker.",
+    ).set_defaults(run=commands.worker)
     sub.add_parser(
         "migrate", help="run database migrations to the newest version",
         description="Apply every pending Alembic migration. Safe to run at any time.",

@@ -15,13 +15,17 @@ from aiohttp import web
 
 from federation import accounts
 from federation.accounts import check_identity
+from federation.clock import SystemClock
+from federation.context import open_federation
 from federation.urls import LocalUrls
+from federation.workers import Workers
 from server.app import create_app, database_for
 from server.config import Settings
+from server.version import VERSION
 from storage import actors as actor_queries
-from storage.db import Database, ensure_schema, ping
-from storage.models import Actor
+from storage.db import Database, claim_node, ensure_schema, ping
 from storage.migrate import pending_revisions, upgrade_to_head
+from storage.models import Actor
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +156,8 @@ async def serve(settings: Settings, args: argparse.Namespace) -> int:
         if settings.is_sqlite:
             await upgrade_to_head(db)
         await _require_initialised(db, settings)
-    runner = web.AppRunner(create_app(settings), access_log=log if settings.server.access_log else None)
+    app = create_app(settings, workers=not args.no_workers)
+    runner = web.AppRunner(app, access_log=log if settings.server.access_log else None)
     await runner.setup()
     site = web.TCPSite(runner, settings.server.host, settings.server.port)
     try:
@@ -164,13 +169,36 @@ async def serve(settings: Settings, args: argparse.Namespace) -> int:
             "change [server] host/port or stop what is using it"
         ) from None
     print(f"Rounds {settings.public_url} is serving on http://{settings.server.host}:{settings.server.port} (Ctrl-C stops it)", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     try:
-        await stop.wait()
+        await _until_signalled()
     finally:
         log.info("shutting down")
         await runner.cleanup()
     return 0
+
+
+async def worker(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.is_sqlite:
+        raise CommandError("'rounds worker' needs PostgreSQL; on SQLite, 'rounds serve' runs the only worker")
+    async with _database(settings) as db:
+        await _require_initialised(db, settings)
+        await claim_node(db)
+        urls = LocalUrls(settings.public_url)
+        async with open_federation(settings.federation, urls, db, SystemClock(),
+                                   user_agent=f"Rounds/{VERSION} (+{settings.public_url})") as fed:
+            workers = Workers(fed)
+            await workers.start()
+            print(f"Rounds worker for {settings.public_url} is running (Ctrl-C stops it)", flush=True)
+            try:
+                await _until_signalled()
+            finally:
+                await workers.stop()
+    return 0
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()

@@ -217,7 +217,7 @@ def test_commands_before_init_say_so(config):
 
 def test_help_for_every_command():
     for args in ([], ["init"], ["serve"], ["migrate"], ["user"], ["user", "add"], ["user", "list"],
-                 ["user", "disable"], ["token"], ["token", "create"]):
+                 ["user", "disable"], ["token"], ["token", "create"], ["worker"]):
         result = run(*args, "--help")
         assert result.returncode == 0, args
         assert "usage: rounds" in result.stdout
