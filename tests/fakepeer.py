@@ -37,6 +37,7 @@ class FakePeer:
     documents: dict[str, Any] = field(default_factory=dict)  # path -> JSON served at it
     received: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
     inbox_status: int = 202
+    accepted_schemes: frozenset[str] = frozenset({"cavage", "rfc9421"})  # others get 401
     _runner: web.AppRunner | None = None
 
     @property
@@ -63,7 +64,8 @@ class FakePeer:
         body = await request.read()
         self.received.append((request.method, request.path, dict(request.headers), body))
         if request.method == "POST":
-            return web.Response(status=self.inbox_status)
+            scheme = "rfc9421" if "Signature-Input" in request.headers else "cavage"
+            return web.Response(status=self.inbox_status if scheme in self.accepted_schemes else 401)
         document = self.documents.get(request.path)
         if document is None:
             return web.Response(status=404)

@@ -147,7 +147,7 @@ class InstanceFactory:
         base_dir.mkdir(parents=True, exist_ok=True)
         settings = settings_for(
             base_dir, f"http://127.0.0.1:{port}", self._database_url, port,
-            **({"federation": {"mode": "open"}} | sections),
+            **(sections | {"federation": {"mode": "open", **sections.get("federation", {})}}),
         )
         if settings.database.schema:
             self._schemas.append(settings.database.schema)
