@@ -32,6 +32,7 @@ from federation.http import (
     check_url,
     read_capped,
 )
+from federation.urls import authority
 
 __all__ = [
     "AP_ACCEPT",
@@ -56,18 +57,12 @@ Signer = Callable[[str, str], Mapping[str, str]]
 
 
 def authority_of(url: str | URL) -> str:
-    """host[:port] of `url`, lowercased, with the port only when it is not the scheme's default
-    and IPv6 hosts in brackets: the form the federation policy compares."""
+    """host[:port] of `url` (see `federation.urls.authority`), refusing what is not a URL."""
     try:
         parsed = url if isinstance(url, URL) else URL(url)
     except ValueError as exc:
         raise RefusedURL(f"{url} is not a valid URL: {exc}") from None
-    host = (parsed.raw_host or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    if parsed.explicit_port is not None and not parsed.is_default_port():
-        return f"{host}:{parsed.explicit_port}"
-    return host
+    return authority(str(parsed))
 
 
 def _media_types(accept: str) -> frozenset[str]:

@@ -269,21 +269,19 @@ async def unfollow(fed: Federation, session: AsyncSession, follower: Actor, targ
     existing = await social.follow_between(session, follower, target)
     if existing is None or existing.state not in (FollowState.pending, FollowState.accepted):
         return
-    existing.state = FollowState.undone
-    existing.updated_at = fed.clock.now()
+    social.move_follow(existing, FollowState.undone, fed.clock.now())
     if not target.local:
         await _undo(fed, session, follower,
                     {"id": existing.uri, "type": "Follow", "actor": follower.uri, "object": target.uri}, [target])
 
 
 async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, accept: bool) -> None:
-    """Accept or reject a follow request made to a local actor."""
-    if row.state is not FollowState.pending:
+    """Accept or reject a follow request made to a local actor (answering an accepted follow
+    again re-sends the Accept, which peers that retried their Follow expect)."""
+    if not social.move_follow(row, FollowState.accepted if accept else FollowState.rejected, fed.clock.now()):
         return
     followee = await session.get(Actor, row.followee_id)
     follower = await session.get(Actor, row.follower_id)
-    row.state = FollowState.accepted if accept else FollowState.rejected
-    row.updated_at = fed.clock.now()
     if follower is None or followee is None or follower.local:
         return
     kind = "Accept" if accept else "Reject"

@@ -16,11 +16,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.sanitize import sanitize_html
+from federation.social import keep_version
 from federation.vocab import AS_CONTEXT, PUBLIC, ap_datetime
 from federation.vocab.parse import APObject
 from storage import actors as actor_queries
 from storage.ids import new_id
-from storage.models import Actor, Mention, Object, ObjectEdit, Tag, Visibility
+from storage.models import Actor, Mention, Object, Tag, Visibility
 
 NOTE_CONTEXT: list[Any] = [
     AS_CONTEXT,
@@ -77,10 +78,7 @@ async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, n
         sanitize_html(ap.content), plain_text(ap.summary), ap.sensitive
     ) and post.attachments == [a.as_dict() for a in ap.attachments]:
         return False
-    session.add(ObjectEdit(
-        object_id=post.id, content=post.content, summary=post.summary, sensitive=post.sensitive,
-        attachments=post.attachments, edited_at=post.updated or post.published,
-    ))
+    await keep_version(session, post)
     _copy_content(post, ap)
     post.updated = ap.updated or now
     post.raw = ap.raw

@@ -9,6 +9,17 @@ from urllib.parse import urlsplit
 INSTANCE_ACTOR_USERNAME = "rounds.internal"
 
 
+def authority(uri: str) -> str:
+    """host[:port] of a URI, lowercase, with the port only when it is not the scheme's default."""
+    parts = urlsplit(uri)
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    return host if port is None or port == default else f"{host}:{port}"
+
+
 @dataclass(frozen=True)
 class LocalUrls:
     base: str  # e.g. https://social.chu-example.org, no trailing slash

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from federation.urls import authority
 from federation.vocab.context import PUBLIC, PUBLIC_FORMS
 
 POST_TYPES = frozenset({"Note", "Article", "Page", "Question"})
@@ -340,18 +341,3 @@ def _embedded(value: Any) -> APObject | APActivity | APActor | None:
     if "actor" in value:
         return ap_to_activity(value)
     return None
-
-
-def authority(uri: str) -> str:
-    """host[:port] of a URI, lowercase, with the port only when it is not the scheme's default."""
-    parts = urlsplit(uri)
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    port = parts.port
-    default = {"https": 443, "http": 80}.get(parts.scheme)
-    return host if port is None or port == default else f"{host}:{port}"
-
-
-def same_origin(a: str, b: str) -> bool:
-    return authority(a) == authority(b)
