@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.fetch import FetchError, Fetcher
-from federation.vocab.parse import APActor, VocabError, ap_to_actor, authority
+from federation.fetch import Fetcher, FetchError
+from federation.urls import authority
+from federation.vocab.parse import APActor, VocabError, ap_to_actor
 from storage import actors as actor_queries
 from storage.models import Actor, ActorType
 

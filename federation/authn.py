@@ -14,8 +14,13 @@ from datetime import timedelta
 
 from federation.context import Federation
 from federation.keystore import SignerKey, UnknownKey
-from federation.signatures import SignatureError, SignedRequest, signature_info, verify_request
-from federation.vocab.parse import authority
+from federation.signatures import (
+    SignatureError,
+    SignedRequest,
+    signature_info,
+    verify_request,
+)
+from federation.urls import authority
 from storage import peers as peer_queries
 
 

@@ -21,7 +21,14 @@ from sqlalchemy import select
 from federation.authn import Rejection, authenticate
 from federation.context import Federation
 from federation.signatures import SignedRequest
-from federation.vocab.parse import APActivity, APActor, APObject, VocabError, ap_to_activity, authority
+from federation.urls import authority
+from federation.vocab.parse import (
+    APActivity,
+    APActor,
+    APObject,
+    VocabError,
+    ap_to_activity,
+)
 from storage import peers as peer_queries
 from storage.ids import new_id
 from storage.models import Actor, InboxState, Object

@@ -21,8 +21,6 @@ from storage import actors as actor_queries
 from storage.db import Database
 
 
-
-
 class UnknownKey(Exception):
     """The key cannot be found or fetched; one line."""
 

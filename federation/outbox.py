@@ -22,11 +22,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation import social
 from federation.context import Federation
 from federation.posts import addressing, mentioned_actors, note_to_ap, tag_names
+from federation.urls import authority
 from federation.vocab import AS_CONTEXT, PUBLIC, ap_datetime
-from federation.vocab.parse import authority
 from storage.ids import new_id
 from storage.models import (
-    Account, Activity, Actor, Announce, Delivery, Follow, FollowState, Like, Mention, Object, Tag,
+    Account,
+    Activity,
+    Actor,
+    Announce,
+    Delivery,
+    Follow,
+    FollowState,
+    Like,
+    Mention,
+    Object,
+    Tag,
     Visibility,
 )
 

@@ -14,7 +14,8 @@ from federation.actors import ActorError, fetch_actor, upsert_remote_actor
 from federation.context import Federation
 from federation.fetch import FetchError
 from federation.posts import store_remote_post
-from federation.vocab.parse import APObject, VocabError, ap_to_object, authority
+from federation.urls import authority
+from federation.vocab.parse import APObject, VocabError, ap_to_object
 from storage import actors as actor_queries
 from storage.models import Actor, Object
 

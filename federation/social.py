@@ -14,7 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
-    Actor, Announce, Follow, FollowState, Like, Notification, NotificationType, Object, ObjectEdit,
+    Actor,
+    Announce,
+    Follow,
+    FollowState,
+    Like,
+    Notification,
+    NotificationType,
+    Object,
+    ObjectEdit,
 )
 
 FOLLOW_TRANSITIONS: dict[FollowState, frozenset[FollowState]] = {

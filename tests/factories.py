@@ -6,7 +6,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.keys import generate_rsa_keypair
 from federation.vocab import AS_CONTEXT, PUBLIC
-from storage.models import Activity, Actor, ActorType, Follow, FollowState, Object, Visibility
+from storage.models import (
+    Activity,
+    Actor,
+    ActorType,
+    Follow,
+    FollowState,
+    Object,
+    Visibility,
+)
 
 _KEYS = generate_rsa_keypair()
 

@@ -16,11 +16,10 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import text
 
-from federation import accounts
-from federation.urls import LocalUrls
-from federation import processing
+from federation import accounts, processing
 from federation.context import Federation
 from federation.delivery import DeliveryWorker
+from federation.urls import LocalUrls
 from server.app import create_app, database_for
 from server.appkeys import DATABASE, FEDERATION
 from server.commands import initialise

@@ -23,8 +23,7 @@ from server.config import load_settings
 from storage import actors as actor_queries
 from storage import tokens as token_queries
 from storage.db import open_database
-from storage.migrate import alembic_config
-from storage.migrate import pending_revisions
+from storage.migrate import alembic_config, pending_revisions
 from tests.instances import drop_schema, free_port
 
 ROUNDS = [str(Path(sys.executable).with_name("rounds"))]

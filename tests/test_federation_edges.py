@@ -10,7 +10,16 @@ from sqlalchemy import func, select
 from federation import outbox
 from federation.remote import resolve_actor
 from storage.models import (
-    Actor, Block, Delivery, DeliveryState, Follow, FollowState, InboxItem, InboxState, Object, Peer,
+    Actor,
+    Block,
+    Delivery,
+    DeliveryState,
+    Follow,
+    FollowState,
+    InboxItem,
+    InboxState,
+    Object,
+    Peer,
     Visibility,
 )
 from tests.fakepeer import FakePeer, activity, fixture_keys

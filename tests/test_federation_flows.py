@@ -11,7 +11,15 @@ from federation.remote import resolve_account
 from federation.signatures import sign_request
 from federation.vocab import PUBLIC
 from storage.models import (
-    Announce, Delivery, Follow, FollowState, InboxItem, Like, Object, ObjectEdit, Visibility,
+    Announce,
+    Delivery,
+    Follow,
+    FollowState,
+    InboxItem,
+    Like,
+    Object,
+    ObjectEdit,
+    Visibility,
 )
 from tests.instances import Instance, settle
 

@@ -11,7 +11,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from federation.keys import KeyPair, generate_rsa_keypair, load_private_key, load_public_key
+from federation.keys import (
+    KeyPair,
+    generate_rsa_keypair,
+    load_private_key,
+    load_public_key,
+)
 from federation.signatures import (
     SignatureError,
     SignatureInfo,

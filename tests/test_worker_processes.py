@@ -16,7 +16,14 @@ import pytest
 from sqlalchemy import func, select
 
 from federation import outbox
-from storage.models import Actor, ActorType, Delivery, DeliveryState, Follow, FollowState
+from storage.models import (
+    Actor,
+    ActorType,
+    Delivery,
+    DeliveryState,
+    Follow,
+    FollowState,
+)
 from tests.conftest import DATABASE_URL
 from tests.fakepeer import FakePeer, fixture_keys
 

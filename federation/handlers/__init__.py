@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from federation.handlers import accept, announce, block, create, delete, follow, like, undo, update
+from federation.handlers import (
+    accept,
+    announce,
+    block,
+    create,
+    delete,
+    follow,
+    like,
+    undo,
+    update,
+)
 
 HANDLERS: dict[str, ModuleType] = {
     "Follow": follow,

@@ -13,7 +13,7 @@ from federation.context import Federation
 from federation.handlers.base import HandlerContext, Ignore
 from federation.posts import mentioned_actors, store_remote_post
 from federation.remote import ensure_post, fetch_post
-from federation.vocab.parse import APActivity, APObject, POST_TYPES
+from federation.vocab.parse import POST_TYPES, APActivity, APObject
 from storage.models import Object
 
 

@@ -3,7 +3,11 @@ rendered as JSON-LD (`render`). Raw dicts from the network stop here."""
 
 from federation.vocab.context import AS_CONTEXT, PUBLIC, PUBLIC_FORMS, SECURITY_CONTEXT
 from federation.vocab.render import (
-    ACTOR_CONTEXT, actor_to_ap, ap_datetime, collection_page_to_ap, collection_to_ap,
+    ACTOR_CONTEXT,
+    actor_to_ap,
+    ap_datetime,
+    collection_page_to_ap,
+    collection_to_ap,
     featured_to_ap,
 )
 

@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from federation.urls import authority
 from federation.vocab.context import PUBLIC, PUBLIC_FORMS
 
 POST_TYPES = frozenset({"Note", "Article", "Page", "Question"})
