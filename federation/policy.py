@@ -32,6 +32,7 @@ def _matches(authority: str, entries: frozenset[str]) -> bool:
 @dataclass
 class Policy:
     mode: str  # allowlist | blocklist | open
+    own_authority: str = ""  # this instance: always allowed to talk to itself
     allowed: frozenset[str] = frozenset()
     blocked: frozenset[str] = frozenset()
     loaded_at: float = field(default=float("-inf"))
@@ -47,6 +48,8 @@ class Policy:
 
     def allows(self, authority: str) -> bool:
         authority = authority.lower()
+        if authority == self.own_authority:
+            return True
         if _matches(authority, self.blocked):
             return False
         if self.mode == "allowlist":

@@ -19,11 +19,13 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from federation.accounts import AccountError
-from server import commands
+from federation.peers import PeerError
+from server import commands, peer_commands
 from server.commands import CommandError
 from server.config import ConfigError, Settings, load_settings
 from server.version import VERSION
 from storage.db import DatabaseUnavailable, describe_error
+from storage.models import PeerState
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -90,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     disable.add_argument("name")
     disable.set_defaults(run=commands.user_disable)
 
+    _add_peer_commands(sub)
+
     token = sub.add_parser("token", help="manage API tokens", description="Manage bearer tokens.")
     token_sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     create = token_sub.add_parser(
@@ -105,6 +109,70 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--label", default="cli", help="a note on what the token is for")
     create.set_defaults(run=commands.token_create)
     return parser
+
+
+def _add_peer_commands(sub) -> None:
+    states = [state.value for state in PeerState]
+    peers = sub.add_parser(
+        "peers", help="decide which peer hospitals this instance federates with",
+        description="Manage peers: the servers this instance federates with. A peer is a host, "
+        "plus :port when not the default; '*.example.org' covers example.org and its subdomains. "
+        "Every change is written to the audit log ('rounds audit').",
+    )
+    peer_sub = peers.add_subparsers(dest="peers_command", metavar="ACTION", required=True)
+    listing = peer_sub.add_parser("list", help="list peers with their state and delivery health",
+                                  description="List peers: state, who decided, last contact, requests, "
+                                  "last successful delivery, queued and dead deliveries, last failure.")
+    listing.add_argument("--state", choices=states, help="only peers in this state")
+    listing.set_defaults(run=peer_commands.peers_list)
+    peer_sub.add_parser("pending", help="list peers that contacted us and were refused",
+                        description="Peers that tried to reach this instance in allowlist mode and "
+                        "were refused; 'rounds peers allow DOMAIN' lets one in.").set_defaults(
+        run=peer_commands.peers_pending, state="pending")
+    for name, helptext, run in (("allow", "allow a peer", peer_commands.peers_allow),
+                                ("block", "block a peer: severs follows, cancels deliveries", peer_commands.peers_block),
+                                ("remove", "forget the decision about a peer", peer_commands.peers_remove)):
+        parser = peer_sub.add_parser(name, help=helptext, description=helptext.capitalize() + ".")
+        parser.add_argument("domain", help="host, host:port or *.example.org")
+        parser.add_argument("--note", help="the public reason, kept with the peer and in the audit log")
+        if name == "block":
+            parser.add_argument("--purge", action="store_true",
+                                help="also delete the peer's cached actors and their posts")
+        parser.set_defaults(run=run)
+    imports = peer_sub.add_parser(
+        "import", help="import allows or blocks from a file",
+        description="Import a Mastodon domain-block CSV (#domain,#severity,...) as blocks, or a "
+        "domain list (one per line, or CSV with a #domain header) as allows. Every line is "
+        "checked first; if any is bad, nothing is applied and the line is named.",
+    )
+    imports.add_argument("file")
+    imports.set_defaults(run=peer_commands.peers_import)
+    exports = peer_sub.add_parser(
+        "export", help="print allows or blocks in an importable format",
+        description="Print allowed peers as a #domain CSV, or blocked peers as a Mastodon domain-block CSV.",
+    )
+    exports.add_argument("--state", choices=["allowed", "blocked"], default="allowed")
+    exports.set_defaults(run=peer_commands.peers_export)
+    subscribe = peer_sub.add_parser(
+        "subscribe", help="follow a published list of peers",
+        description="Subscribe to a peer list published at URL (e.g. a consortium's members) and "
+        "apply it now; workers refresh it periodically. New members are allowed (or pending "
+        "with --review); members dropped from the list are removed; peers an admin set by hand "
+        "are never touched.",
+    )
+    subscribe.add_argument("url")
+    subscribe.add_argument("--review", action="store_true", help="add new members as pending, for an admin to allow")
+    subscribe.set_defaults(run=peer_commands.peers_subscribe)
+    peer_sub.add_parser("refresh", help="refresh every subscribed list now",
+                        description="Fetch and apply every subscribed peer list now.").set_defaults(
+        run=peer_commands.peers_refresh)
+
+    audit = sub.add_parser("audit", help="show the audit log of policy changes",
+                           description="Show policy changes (CLI, admin API, subscriptions): when, "
+                           "who, what, the state before and after, and why.")
+    audit.add_argument("--subject", help="only changes to this domain or URL")
+    audit.add_argument("--limit", type=int, default=100, help="show at most this many (default 100)")
+    audit.set_defaults(run=peer_commands.audit_log)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -132,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"config error: {exc}", EXIT_USAGE)
     except DatabaseUnavailable as exc:
         return _fail(f"database error: {exc}", EXIT_USAGE)
-    except (AccountError, CommandError) as exc:
+    except (AccountError, CommandError, PeerError) as exc:
         return _fail(str(exc), EXIT_REFUSED)
     except SQLAlchemyError as exc:
         return _fail(f"database error: {describe_error(exc)}", EXIT_USAGE)

@@ -35,7 +35,7 @@ class CommandError(Exception):
 
 
 @asynccontextmanager
-async def _database(settings: Settings, *, create_dirs: bool = False) -> AsyncIterator[Database]:
+async def open_database_checked(settings: Settings, *, create_dirs: bool = False) -> AsyncIterator[Database]:
     if create_dirs:
         _make_private_dir(settings.data_dir)
     if settings.sqlite_path is not None:
@@ -62,7 +62,7 @@ def _make_private_dir(path: Path) -> None:
         ) from None
 
 
-async def _require_initialised(db: Database, settings: Settings) -> None:
+async def require_initialised(db: Database, settings: Settings) -> None:
     if await pending_revisions(db):
         raise CommandError("the database schema is not up to date; run 'rounds migrate' (or 'rounds init')")
     async with db.sessions() as session:
@@ -81,7 +81,7 @@ async def initialise(db: Database, settings: Settings) -> tuple[Actor, bool]:
 
 
 async def init(settings: Settings, args: argparse.Namespace) -> int:
-    async with _database(settings, create_dirs=True) as db:
+    async with open_database_checked(settings, create_dirs=True) as db:
         actor, created = await initialise(db, settings)
     config = f"--config {args.config} " if args.config else ""
     state = "Initialised" if created else "Already initialised; migrations are up to date for"
@@ -93,7 +93,7 @@ async def init(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def migrate(settings: Settings, args: argparse.Namespace) -> int:
-    async with _database(settings, create_dirs=True) as db:
+    async with open_database_checked(settings, create_dirs=True) as db:
         await ensure_schema(db, settings.database.schema)
         pending = await pending_revisions(db)
         await upgrade_to_head(db)
@@ -103,8 +103,8 @@ async def migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 async def user_add(settings: Settings, args: argparse.Namespace) -> int:
     password = accounts.random_password() if args.random_password else args.password
-    async with _database(settings) as db:
-        await _require_initialised(db, settings)
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
         async with db.sessions.begin() as session:
             account, actor = await accounts.create_user(
                 session, LocalUrls(settings.public_url), args.name,
@@ -118,8 +118,8 @@ async def user_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def user_list(settings: Settings, args: argparse.Namespace) -> int:
-    async with _database(settings) as db:
-        await _require_initialised(db, settings)
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
         async with db.sessions() as session:
             rows = await actor_queries.list_accounts(session)
     if not rows:
@@ -134,8 +134,8 @@ async def user_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def user_disable(settings: Settings, args: argparse.Namespace) -> int:
-    async with _database(settings) as db:
-        await _require_initialised(db, settings)
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
         async with db.sessions.begin() as session:
             account = await accounts.disable_user(session, args.name)
     print(f"Disabled {account.username}; their logins and tokens no longer work.")
@@ -143,8 +143,8 @@ async def user_disable(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def token_create(settings: Settings, args: argparse.Namespace) -> int:
-    async with _database(settings) as db:
-        await _require_initialised(db, settings)
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
         async with db.sessions.begin() as session:
             new = await accounts.create_token(session, args.name, args.scopes, name=args.label)
     print(new.token)
@@ -152,10 +152,10 @@ async def token_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def serve(settings: Settings, args: argparse.Namespace) -> int:
-    async with _database(settings, create_dirs=True) as db:
+    async with open_database_checked(settings, create_dirs=True) as db:
         if settings.is_sqlite:
             await upgrade_to_head(db)
-        await _require_initialised(db, settings)
+        await require_initialised(db, settings)
     app = create_app(settings, workers=not args.no_workers)
     runner = web.AppRunner(app, access_log=log if settings.server.access_log else None)
     await runner.setup()
@@ -180,8 +180,8 @@ async def serve(settings: Settings, args: argparse.Namespace) -> int:
 async def worker(settings: Settings, args: argparse.Namespace) -> int:
     if settings.is_sqlite:
         raise CommandError("'rounds worker' needs PostgreSQL; on SQLite, 'rounds serve' runs the only worker")
-    async with _database(settings) as db:
-        await _require_initialised(db, settings)
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
         await claim_node(db)
         urls = LocalUrls(settings.public_url)
         async with open_federation(settings.federation, urls, db, SystemClock(),

@@ -43,6 +43,14 @@ class DatabaseSettings:
     sqlite_busy_timeout_ms: int = 5000
 
 
+PUBLIC_PAGES = ("off", "profiles", "all")
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    public_pages: str = ""  # off | profiles | all; empty: off in allowlist mode, all otherwise
+
+
 @dataclass(frozen=True)
 class InstanceSettings:
     name: str = "Rounds"
@@ -58,11 +66,19 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     federation: FederationSettings = field(default_factory=FederationSettings)
     instance: InstanceSettings = field(default_factory=InstanceSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     @property
     def authority(self) -> str:
         """host[:port] of public_url, the form used in acct: URIs and Host headers."""
         return urlsplit(self.public_url).netloc
+
+    @property
+    def public_pages(self) -> str:
+        """Which HTML pages anyone may see: off, profiles or all."""
+        if self.web.public_pages:
+            return self.web.public_pages
+        return "off" if self.federation.mode == "allowlist" else "all"
 
     @property
     def is_sqlite(self) -> bool:
@@ -79,6 +95,7 @@ _SECTIONS: dict[str, type] = {
     "database": DatabaseSettings,
     "federation": FederationSettings,
     "instance": InstanceSettings,
+    "web": WebSettings,
 }
 
 
@@ -178,6 +195,12 @@ def _check_section(section: object, name: str, source: str) -> None:
         if section.delivery_max_age_days <= 0 or section.worker_poll_seconds <= 0:
             raise ConfigError(
                 f"{source}: 'federation.delivery_max_age_days' and 'worker_poll_seconds' must be positive"
+            )
+    elif isinstance(section, WebSettings):
+        if section.public_pages and section.public_pages not in PUBLIC_PAGES:
+            raise ConfigError(
+                f"{source}: 'web.public_pages' must be one of {', '.join(PUBLIC_PAGES)}, "
+                f"not {section.public_pages!r}"
             )
     elif isinstance(section, DatabaseSettings):
         if section.pool_size < 1:

@@ -50,6 +50,7 @@ def config(tmp_path, database_url):
     path.write_text(
         f'public_url = "http://127.0.0.1:{port}"\ndata_dir = "./data"\n'
         f"[server]\nport = {port}\n[database]\n{database}\n[federation]\nallow_http = true\n"
+        '[web]\npublic_pages = "profiles"\n'
     )
     yield path
     if schema:

@@ -12,6 +12,8 @@ Every activity is signed with a real key and POSTed to a real inbox; the databas
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,15 @@ from sqlalchemy import select
 from federation import outbox
 from federation.remote import resolve_actor
 from storage.models import (
-    Actor, InboxItem, InboxState, Mention, Notification, NotificationType, Object, Tag, Visibility,
+    Actor,
+    InboxItem,
+    InboxState,
+    Mention,
+    Notification,
+    NotificationType,
+    Object,
+    Tag,
+    Visibility,
 )
 from tests.fakepeer import FakePeer, fixture_keys
 from tests.instances import Instance
@@ -131,8 +141,8 @@ class Shapes:
         )
 
 
-@pytest.fixture
-async def shapes(instances, http):
+@asynccontextmanager
+async def shapes_running(instances, http) -> AsyncIterator[Shapes]:
     a = await instances.start()
     await a.add_user("alice")
     peer = await FakePeer().start()
@@ -140,6 +150,12 @@ async def shapes(instances, http):
         yield Shapes(a, peer, http)
     finally:
         await peer.stop()
+
+
+@pytest.fixture
+async def shapes(instances, http):
+    async with shapes_running(instances, http) as running:
+        yield running
 
 
 def assert_safe(html: str) -> None:
@@ -305,3 +321,21 @@ async def test_fedify_compact_iris_and_single_values_signed_with_rfc9421(shapes)
     }]
     author = await shapes.scalar(select(Actor).where(Actor.uri == create["actor"]))
     assert author.type.value == "Service" and author.url == f"{shapes.peer.base}/@quality-team"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "federation/handlers/create.py prefetch raises when the parent cannot be fetched, so the reply "
+    "is retried and finally failed instead of being stored with its inReplyTo kept."
+))
+async def test_a_reply_to_a_post_that_is_gone_is_still_stored(shapes):
+    # Given the Mastodon reply's parent has been deleted at its origin (404)
+    shapes.alice_post = f"{shapes.peer.base}/users/someone/statuses/deleted"
+    shapes.serve("mastodon_actor.json")
+
+    # When the reply arrives, mentioning alice
+    create = await shapes.deliver("mastodon_create_note.json")
+
+    # Then alice still gets the mention; the reply keeps its parent's id
+    note = await shapes.stored(create["object"]["id"])
+    assert note.in_reply_to_uri == shapes.alice_post
+    assert len(await shapes.notifications(NotificationType.mention)) == 1

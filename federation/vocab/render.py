@@ -57,6 +57,18 @@ def actor_to_ap(actor: Actor) -> dict[str, Any]:
     }
 
 
+def key_only_actor_to_ap(actor: Actor) -> dict[str, Any]:
+    """The minimal actor form that lets a peer verify our signatures and nothing more."""
+    return {
+        "@context": [AS_CONTEXT, SECURITY_CONTEXT],
+        "id": actor.uri,
+        "type": actor.type.value,
+        "preferredUsername": actor.username,
+        "inbox": actor.inbox,
+        "publicKey": _public_key(actor),
+    }
+
+
 def collection_to_ap(collection_id: str, total: int) -> dict[str, Any]:
     """The collection's root: its size and a link to the first (newest) page."""
     return {

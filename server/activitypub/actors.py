@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from federation.urls import INSTANCE_ACTOR_USERNAME
-from federation.vocab import actor_to_ap
+from federation.authn import Rejection
+from federation.vocab import actor_to_ap, key_only_actor_to_ap
 from server.activitypub.negotiation import Representation, negotiate
+from server.activitypub.readers import is_signed, reader, signatures_required
 from server.appkeys import DATABASE
 from server.responses import dump_json, error_response
 from server.web.pages import render_profile
@@ -30,15 +32,15 @@ class _Cached:
 
 
 class ActorDocuments:
-    """Serialised local actor documents, keyed by username, each kept for CACHE_SECONDS."""
+    """Serialised local actor documents (full, or key-only), each kept for CACHE_SECONDS."""
 
     def __init__(self, max_entries: int = 10_000) -> None:
-        self._entries: dict[str, _Cached] = {}
+        self._entries: dict[tuple[str, bool], _Cached] = {}
         self._max_entries = max_entries
 
-    async def get(self, app: web.Application, username: str) -> bytes | None:
+    async def get(self, app: web.Application, username: str, *, key_only: bool = False) -> bytes | None:
         now = time.monotonic()
-        cached = self._entries.get(username)
+        cached = self._entries.get((username, key_only))
         if cached is not None and cached.expires > now:
             return cached.body
         async with app[DATABASE].sessions() as session:
@@ -47,8 +49,8 @@ class ActorDocuments:
             return None
         if len(self._entries) >= self._max_entries:
             self._entries.clear()
-        body = dump_json(actor_to_ap(actor))
-        self._entries[username] = _Cached(body, now + CACHE_SECONDS)
+        body = dump_json(key_only_actor_to_ap(actor) if key_only else actor_to_ap(actor))
+        self._entries[(username, key_only)] = _Cached(body, now + CACHE_SECONDS)
         return body
 
 
@@ -80,7 +82,16 @@ async def _actor_response(request: web.Request, username: str) -> web.StreamResp
         return not_acceptable()
     if representation is Representation.html:
         return await render_profile(request, username)
-    body = await request.app[ACTOR_DOCUMENTS].get(request.app, username)
+    key_only = False
+    if username != INSTANCE_ACTOR_USERNAME:
+        if is_signed(request) or not signatures_required(request):
+            try:
+                await reader(request)
+            except Rejection as exc:
+                return error_response(exc.status, str(exc))
+        else:
+            key_only = True  # unsigned, allowlist mode: enough to verify our signatures, no more
+    body = await request.app[ACTOR_DOCUMENTS].get(request.app, username, key_only=key_only)
     if body is None:
         return no_such_actor(username)
     return web.Response(

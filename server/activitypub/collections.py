@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from federation.authn import Rejection
 from federation.urls import INSTANCE_ACTOR_USERNAME
 from federation.vocab import collection_page_to_ap, collection_to_ap, featured_to_ap
 from server.activitypub.actors import no_such_actor, not_acceptable, user_from_path
 from server.activitypub.negotiation import Representation, negotiate
+from server.activitypub.readers import reader
 from server.appkeys import DATABASE, SETTINGS
 from server.responses import error_response, json_response
 from storage import actors as actor_queries
@@ -44,6 +46,10 @@ async def _collection(request: web.Request, username: str, name: str) -> web.Res
         min_id = _cursor(request, "min_id")
     except ValueError as exc:
         return error_response(400, str(exc))
+    try:
+        await reader(request)
+    except Rejection as exc:
+        return error_response(exc.status, str(exc))
     page_size = request.app[SETTINGS].federation.collection_page_size
     async with request.app[DATABASE].sessions() as session:
         actor = await actor_queries.local_actor_by_username(session, username)

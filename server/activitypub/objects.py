@@ -1,7 +1,8 @@
 """A local post, and the activity that created it, as ActivityStreams JSON.
 
-Non-public posts are served only to a signed request whose signer may read them (authorized
-fetch); to everyone else they do not exist (404), so their existence does not leak.
+Reads follow `server.activitypub.readers` (signatures required in allowlist mode). Non-public
+posts are served only to a signer who may read them; to everyone else they do not exist (404),
+so their existence does not leak.
 """
 
 from __future__ import annotations
@@ -12,25 +13,17 @@ from aiohttp import web
 from sqlalchemy import select
 
 from federation.access import can_see
-from federation.authn import Rejection, authenticate
+from federation.authn import Rejection
 from federation.posts import mentioned_actors, note_to_ap, tag_names
-from federation.signatures import SignedRequest
 from server.activitypub.actors import not_acceptable, user_from_path
 from server.activitypub.negotiation import Representation, negotiate
-from server.appkeys import DATABASE, FEDERATION, URLS
+from server.activitypub.readers import reader
+from server.appkeys import DATABASE, URLS
 from server.responses import error_response, json_response
 from storage import actors as actor_queries
 from storage.models import Activity, Actor, Object
 
 log = logging.getLogger(__name__)
-
-
-async def _viewer_uri(request: web.Request) -> str | None:
-    """The signer of a signed GET (None when unsigned); a bad signature is a Rejection."""
-    if "signature" not in request.headers and "signature-input" not in request.headers:
-        return None
-    signed = SignedRequest(request.method, request.app[URLS].base + request.raw_path, request.headers, b"")
-    return (await authenticate(request.app[FEDERATION], signed)).owner
 
 
 async def get_status(request: web.Request) -> web.Response:
@@ -42,7 +35,7 @@ async def get_status(request: web.Request) -> web.Response:
     if username is None or not status_id.isdigit():
         return error_response(404, "no such post")
     try:
-        viewer_uri = await _viewer_uri(request)
+        viewer_uri = await reader(request)
     except Rejection as exc:
         log.info("GET %s: %d %s", request.path, exc.status, exc)
         return error_response(exc.status, str(exc))

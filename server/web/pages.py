@@ -37,18 +37,41 @@ async def render(request: web.Request, name: str, *, status: int = 200, **contex
     return web.Response(text=body, status=status, content_type=HTML, headers={"Vary": "Accept"})
 
 
+def _shows(request: web.Request, level: str) -> bool:
+    """Whether [web] public_pages lets anyone see pages of this level ("profiles" or "all")."""
+    setting = request.app[SETTINGS].public_pages
+    return setting == "all" or setting == level
+
+
 async def render_profile(request: web.Request, username: str) -> web.Response:
     if username == INSTANCE_ACTOR_USERNAME:
         raise web.HTTPFound(request.app[URLS].profile(username))
+    if not _shows(request, "profiles"):
+        return await render(request, "not_found.html", status=404, what=f"public page for @{username}")
     async with request.app[DATABASE].sessions() as session:
         actor = await actor_queries.local_actor_by_username(session, username)
+        posts = await object_queries.public_posts(session, actor.id, limit=20) if actor and _shows(request, "all") else []
     if actor is None:
         return await render(request, "not_found.html", status=404, what=f"@{username}")
-    return await render(request, "profile.html", actor=actor, acct=f"@{actor.username}@{actor.domain}")
+    return await render(request, "profile.html", actor=actor, acct=f"@{actor.username}@{actor.domain}", posts=posts)
 
 
 async def profile(request: web.Request) -> web.Response:
     return await render_profile(request, request.match_info["username"].lower())
+
+
+async def post_page(request: web.Request) -> web.Response:
+    """A public post. Followers-only and direct posts are never pages, whatever the setting."""
+    username = request.match_info["username"].lower()
+    post_id = request.match_info["post_id"]
+    if not _shows(request, "all") or not post_id.isdigit():
+        return await render(request, "not_found.html", status=404, what="public page for this post")
+    async with request.app[DATABASE].sessions() as session:
+        actor = await actor_queries.local_actor_by_username(session, username)
+        post = await object_queries.public_post(session, actor.id, int(post_id)) if actor else None
+    if post is None:
+        return await render(request, "not_found.html", status=404, what="such post")
+    return await render(request, "post.html", actor=actor, acct=f"@{actor.username}@{actor.domain}", post=post)
 
 
 async def about(request: web.Request) -> web.Response:
@@ -61,5 +84,6 @@ async def about(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     app[TEMPLATES] = template_environment()
     app.router.add_get("/@{username}", profile)
+    app.router.add_get("/@{username}/{post_id}", post_page)
     app.router.add_get("/about", about)
     app.router.add_get("/", about)

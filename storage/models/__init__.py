@@ -24,8 +24,10 @@ from storage.models.queues import (
     InboxState,
     Peer,
     PeerState,
+    PeerSubscription,
 )
 from storage.models.social import (
+    AuditEntry,
     Block,
     Follow,
     FollowState,
@@ -34,6 +36,7 @@ from storage.models.social import (
 )
 
 __all__ = [
+    "AuditEntry", "PeerSubscription",
     "Account", "Activity", "Actor", "ActorType", "Announce", "Base", "Block", "Delivery",
     "DeliveryState", "Follow", "FollowState", "InboxItem", "InboxState", "Like", "Mention",
     "Notification", "NotificationType", "OAuthApp", "OAuthToken", "Object", "ObjectEdit", "Peer",

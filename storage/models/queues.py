@@ -93,6 +93,9 @@ class Peer(Base):
     domain: Mapped[str] = mapped_column(String(255), unique=True)  # authority: host[:port], or *.suffix
     state: Mapped[PeerState] = mapped_column(Enum(PeerState, native_enum=False, length=16), default=PeerState.known)
     note: Mapped[str] = mapped_column(Text, default="")
+    # who owns the decision: "admin" (set by hand; a subscription never touches it), or the
+    # URL of the subscription that added it; None for a peer only seen, never decided on
+    source: Mapped[str | None] = mapped_column(String(2048))
     changed_by: Mapped[str | None] = mapped_column(String(255))
     changed_at: Mapped[datetime | None]
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -104,3 +107,17 @@ class Peer(Base):
     last_success_at: Mapped[datetime | None]
     last_failure_at: Mapped[datetime | None]
     last_failure_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PeerSubscription(Base):
+    """A published list of peer hospitals this instance follows (e.g. a consortium's members)."""
+
+    __tablename__ = "peer_subscriptions"
+
+    id: Mapped[int] = id_column()
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    review: Mapped[bool] = mapped_column(default=False)  # new members become pending, not allowed
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_fetched_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,158 @@
+"""`rounds peers ...` and `rounds audit`: the admin's view of federation policy from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from federation import peers
+from federation.clock import SystemClock
+from federation.http import make_client_session
+from federation.subscriptions import refresh, refresh_all, subscribe
+from server.commands import CommandError, open_database_checked, require_initialised
+from server.config import Settings
+from storage.models import AuditEntry, PeerState
+
+CLOCK = SystemClock()
+
+
+def _by() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+async def peers_list(settings: Settings, args: argparse.Namespace) -> int:
+    state = PeerState(args.state) if args.state else None
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
+        async with db.sessions() as session:
+            rows = await peers.list_peers(session, state)
+    if not rows:
+        print(f"No peers{' in state ' + args.state if args.state else ''}.")
+        return 0
+    print(f"{'DOMAIN':<32} {'STATE':<8} {'SOURCE':<10} {'LAST SEEN':<16} {'REQS':>5} {'LAST OK':<16} "
+          f"{'QUEUED':>6} {'DEAD':>5}  LAST FAILURE / NOTE")
+    for row in rows:
+        p = row.peer
+        source = "admin" if p.source == peers.ADMIN else ("list" if p.source else "-")
+        failure = f"{_when(p.last_failure_at)} {p.last_failure_reason}" if p.last_failure_at else ""
+        print(f"{p.domain:<32} {p.state.value:<8} {source:<10} {_when(p.last_seen_at):<16} {p.request_count:>5} "
+              f"{_when(p.last_success_at):<16} {row.queued:>6} {row.dead:>5}  {failure or p.note}")
+    return 0
+
+
+async def peers_pending(settings: Settings, args: argparse.Namespace) -> int:
+    args.state = "pending"
+    return await peers_list(settings, args)
+
+
+async def _decide(settings: Settings, domain: str, state: PeerState, note: str | None, purge: bool = False) -> None:
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
+        async with db.sessions.begin() as session:
+            peer = await peers.decide(session, domain, state, by=_by(), at=CLOCK.now(), note=note,
+                                      reason=note or "", purge=purge)
+            print(f"{peer.domain} is now {peer.state.value}.")
+
+
+async def peers_allow(settings: Settings, args: argparse.Namespace) -> int:
+    await _decide(settings, args.domain, PeerState.allowed, args.note)
+    return 0
+
+
+async def peers_block(settings: Settings, args: argparse.Namespace) -> int:
+    await _decide(settings, args.domain, PeerState.blocked, args.note, purge=args.purge)
+    return 0
+
+
+async def peers_remove(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
+        async with db.sessions.begin() as session:
+            await peers.remove(session, args.domain, by=_by(), at=CLOCK.now(), reason=args.note or "")
+    print(f"Removed {args.domain}; it is no longer allowed or blocked.")
+    return 0
+
+
+async def peers_import(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"cannot read {args.file}: {exc}") from None
+    entries = peers.parse_list(text, source=args.file)  # every line is checked before anything changes
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
+        async with db.sessions.begin() as session:
+            changed = await peers.import_entries(session, entries, by=_by(), at=CLOCK.now(),
+                                                 reason=f"imported from {args.file}")
+    print(f"Imported {len(entries)} entries from {args.file} ({changed} changed).")
+    return 0
+
+
+async def peers_export(settings: Settings, args: argparse.Namespace) -> int:
+    state = PeerState(args.state)
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
+        async with db.sessions() as session:
+            rows = await peers.list_peers(session, state)
+    print(peers.export_list([row.peer for row in rows], state), end="")
+    return 0
+
+
+async def peers_subscribe(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
+        async with db.sessions.begin() as session:
+            subscription = await subscribe(session, args.url, review=args.review, by=_by(), at=CLOCK.now())
+        async with _client(settings) as http:
+            changes = await refresh(db, http, subscription.id, at=CLOCK.now(), allow_http=settings.federation.allow_http,
+                                    allow_private=settings.federation.allow_private_addresses)
+    print(f"Subscribed to {args.url}: added {len(changes.added)} peers"
+          f"{' as pending' if args.review else ''}.")
+    return 0
+
+
+async def peers_refresh(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
+        async with _client(settings) as http:
+            results = await refresh_all(db, http, at=CLOCK.now(), allow_http=settings.federation.allow_http,
+                                        allow_private=settings.federation.allow_private_addresses)
+    for url, result in results.items():
+        if isinstance(result, str):
+            print(f"{url}: {result}")
+        else:
+            print(f"{url}: added {len(result.added)}, dropped {len(result.dropped)}")
+    if not results:
+        print("No subscriptions.")
+    return 1 if any(isinstance(r, str) for r in results.values()) else 0
+
+
+def _client(settings: Settings):
+    return make_client_session(allow_private_addresses=settings.federation.allow_private_addresses,
+                               user_agent="Rounds peer-list refresh")
+
+
+async def audit_log(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
+        async with db.sessions() as session:
+            query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(args.limit)
+            if args.subject:
+                query = query.where(AuditEntry.subject == args.subject)
+            entries = list(await session.scalars(query))
+    for entry in reversed(entries):
+        before = entry.before["state"] if entry.before and "state" in entry.before else "-"
+        after = entry.after["state"] if entry.after and "state" in entry.after else "-"
+        print(f"{_when(entry.at)}  {entry.actor:<28} {entry.action:<18} {entry.subject:<32} {before} -> {after}"
+              f"{'  (' + entry.reason + ')' if entry.reason else ''}")
+    if not entries:
+        print("The audit log is empty.")
+    return 0
+
