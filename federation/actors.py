@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.fetch import Fetcher, FetchError
+from federation.sanitize import sanitize_html
 from federation.urls import authority
 from federation.vocab.parse import APActor, VocabError, ap_to_actor
 from storage import actors as actor_queries
@@ -26,9 +27,17 @@ class ActorError(Exception):
 async def fetch_actor(fetcher: Fetcher, uri: str) -> APActor:
     try:
         final_url, document = await fetcher.get_json(uri)
-        actor = ap_to_actor(document)
-    except (FetchError, VocabError) as exc:
+    except FetchError as exc:
         raise ActorError(f"cannot fetch actor {uri}: {exc}") from exc
+    return actor_from_document(uri, final_url, document)
+
+
+def actor_from_document(uri: str, final_url: str, document: object) -> APActor:
+    """Parse a fetched actor document and check that it speaks only for its own origin."""
+    try:
+        actor = ap_to_actor(document)
+    except VocabError as exc:
+        raise ActorError(f"cannot use actor {uri}: {exc}") from exc
     if authority(actor.id) != authority(final_url) or authority(actor.id) != authority(uri):
         raise ActorError(f"actor document at {final_url} claims the foreign id {actor.id}")
     if authority(actor.public_key.id) != authority(actor.id):
@@ -48,7 +57,7 @@ async def upsert_remote_actor(session: AsyncSession, ap: APActor, now: datetime)
     actor.username = ap.preferred_username
     actor.domain = authority(ap.id)
     actor.display_name = ap.name[:255]
-    actor.summary = ap.summary
+    actor.summary = sanitize_html(ap.summary)
     actor.url = ap.url
     actor.inbox = ap.inbox
     actor.outbox = ap.outbox

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
-from federation.actors import ActorError, fetch_actor, upsert_remote_actor
+from federation.actors import ActorError, actor_from_document, fetch_actor, upsert_remote_actor
 from federation.clock import Clock
-from federation.fetch import Fetcher
+from federation.fetch import FetchError, Fetcher
 from federation.keys import load_public_key
 from storage import actors as actor_queries
 from storage.db import Database
@@ -59,10 +59,18 @@ class KeyStore:
         return await self._fetch(key_id)
 
     async def _fetch(self, key_id: str) -> SignerKey:
-        actor_uri = key_id.split("#", 1)[0]
+        """The key's document is either the actor itself (`.../users/x#main-key`) or a key
+        document naming its owner (GoToSocial's `.../main-key` stub); then the owner is fetched,
+        and it must publish this very key."""
+        key_url = key_id.split("#", 1)[0]
         try:
-            ap = await fetch_actor(self._fetcher, actor_uri)
-        except ActorError as exc:
+            final_url, document = await self._fetcher.get_json(key_url)
+            owner = _owner_named_by(document)
+            if owner is None or (owner == document.get("id") and "inbox" in document):
+                ap = actor_from_document(key_url, final_url, document)
+            else:
+                ap = await fetch_actor(self._fetcher, owner)
+        except (ActorError, FetchError) as exc:
             raise UnknownKey(str(exc)) from exc
         if ap.public_key.id != key_id:
             raise UnknownKey(f"actor {ap.id} does not publish the key {key_id}")
@@ -77,3 +85,11 @@ class KeyStore:
             return load_public_key(pem)
         except ValueError as exc:
             raise UnknownKey(f"key {key_id} is not a usable public key: {exc}") from exc
+
+
+def _owner_named_by(document: dict) -> str | None:
+    """The owner a key document names (its publicKey.owner, or its own `owner`)."""
+    key = document.get("publicKey")
+    key = key[0] if isinstance(key, list) and key else key
+    owner = key.get("owner") if isinstance(key, dict) else document.get("owner")
+    return owner if isinstance(owner, str) else None

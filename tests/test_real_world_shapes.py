@@ -323,10 +323,6 @@ async def test_fedify_compact_iris_and_single_values_signed_with_rfc9421(shapes)
     assert author.type.value == "Service" and author.url == f"{shapes.peer.base}/@quality-team"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "federation/handlers/create.py prefetch raises when the parent cannot be fetched, so the reply "
-    "is retried and finally failed instead of being stored with its inReplyTo kept."
-))
 async def test_a_reply_to_a_post_that_is_gone_is_still_stored(shapes):
     # Given the Mastodon reply's parent has been deleted at its origin (404)
     shapes.alice_post = f"{shapes.peer.base}/users/someone/statuses/deleted"

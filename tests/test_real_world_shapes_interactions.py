@@ -117,10 +117,6 @@ async def test_gotosocial_follow_is_accepted_at_the_actor_inbox(shapes):
     assert actor["inbox"].endswith("/users/nurse_okafor/inbox")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "federation/keystore.py fetches the keyId URL and parses it as a full actor; GoToSocial serves "
-    "only a stub there (no inbox), so the key is refused (401). It should follow publicKey.owner."
-))
 async def test_gotosocial_first_contact_through_the_main_key_stub(shapes):
     # Given a GoToSocial actor alice's instance has never seen: its key id (".../main-key", no
     # fragment) serves only a stub with the key, as GoToSocial does; the full actor is at its id

@@ -6,15 +6,19 @@ reply are fetched up to `reply_fetch_depth`, before the transaction opens.
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 
 from federation import social
 from federation.context import Federation
 from federation.handlers.base import HandlerContext, Ignore
 from federation.posts import mentioned_actors, store_remote_post
-from federation.remote import ensure_post, fetch_post
+from federation.remote import RemoteError, ensure_post, fetch_post
 from federation.vocab.parse import POST_TYPES, APActivity, APObject
 from storage.models import Object
+
+log = logging.getLogger(__name__)
 
 
 async def _post(fed: Federation, activity: APActivity) -> APObject:
@@ -34,12 +38,17 @@ async def _post(fed: Federation, activity: APActivity) -> APObject:
 async def prefetch(fed: Federation, activity: APActivity) -> APObject:
     post = await _post(fed, activity)
     if post.in_reply_to:
-        await ensure_post(fed, post.in_reply_to, ancestors=fed.settings.reply_fetch_depth - 1)
+        try:
+            await ensure_post(fed, post.in_reply_to, ancestors=fed.settings.reply_fetch_depth - 1)
+        except RemoteError as exc:  # a deleted or private parent: keep the reply, linked by uri
+            log.info("reply %s: parent %s unavailable: %s", post.id, post.in_reply_to, exc)
     return post
 
 
 async def handle(ctx: HandlerContext) -> None:
     post: APObject = ctx.prepared
+    if post.type == "Note" and not post.content and post.raw.get("name") and post.in_reply_to:
+        raise Ignore("a poll vote (Rounds does not run polls yet)")
     exists = await ctx.session.scalar(select(Object.id).where(Object.uri == post.id))
     if exists is not None:
         raise Ignore(f"{post.id} is already stored")
