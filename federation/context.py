@@ -79,6 +79,11 @@ class Federation:
                 self.instance_actor = instance
             await self.policy.refresh(session)
 
+    async def reload_policy(self) -> None:
+        """Take an admin change made in this process into effect at once."""
+        async with self.db.sessions() as session:
+            await self.policy.refresh(session)
+
     def sign_get(self, method: str, url: str) -> Mapping[str, str]:
         """Headers for a GET signed by the instance actor (authorized fetch)."""
         actor = self.instance_actor

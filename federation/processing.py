@@ -20,6 +20,7 @@ from federation.context import Federation
 from federation.handlers import HANDLERS
 from federation.handlers.base import HandlerContext, Ignore
 from federation.remote import RemoteError
+from federation.urls import authority
 from federation.vocab.parse import VocabError, ap_to_activity
 from storage import actors as actor_queries
 from storage.models import InboxItem, InboxState
@@ -61,6 +62,8 @@ async def run_once(fed: Federation, limit: int = 100) -> int:
 async def process(fed: Federation, item: InboxItem) -> None:
     try:
         activity = ap_to_activity(item.raw)
+        if not fed.policy.allows(authority(activity.actor)):
+            raise Ignore(f"{authority(activity.actor)} was blocked after this arrived")
         handler = HANDLERS.get(activity.type)
         if handler is None:
             raise Ignore(f"no handler for {activity.type}")

@@ -22,3 +22,4 @@ class FederationSettings:
     delivery_concurrency: int = 32
     delivery_per_host: int = 4
     worker_poll_seconds: float = 1.0
+    subscription_refresh_minutes: float = 60.0

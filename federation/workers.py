@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from federation import processing
 from federation.context import Federation
 from federation.delivery import DeliveryWorker
+from federation.subscriptions import refresh_all
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Workers:
         self._tasks = [
             asyncio.create_task(self._loop("inbox", self.fed.inbox_queued, lambda: processing.run_once(self.fed))),
             asyncio.create_task(self._loop("delivery", self.fed.deliveries_queued, self.delivery.run_once)),
+            asyncio.create_task(self._subscriptions()),
         ]
 
     async def stop(self) -> None:
@@ -42,6 +44,23 @@ class Workers:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+
+    async def _subscriptions(self) -> None:
+        """Refetch subscribed peer lists every `subscription_refresh_minutes`."""
+        fed = self.fed
+        while True:
+            try:
+                await fed.ensure_ready()
+                results = await refresh_all(fed.db, fed.http, at=fed.clock.now(), allow_http=fed.settings.allow_http,
+                                            allow_private=fed.settings.allow_private_addresses)
+                for url, result in results.items():
+                    if isinstance(result, str):
+                        log.warning("peer list %s: %s", url, result)
+                if results:
+                    await fed.reload_policy()
+            except Exception:
+                log.exception("refreshing peer lists failed")
+            await asyncio.sleep(fed.settings.subscription_refresh_minutes * 60)
 
     async def _loop(self, name: str, wake: asyncio.Event, step: Callable[[], Awaitable[int]]) -> None:
         poll = self.fed.settings.worker_poll_seconds

@@ -192,9 +192,10 @@ def _check_section(section: object, name: str, source: str) -> None:
                     "delivery_concurrency", "delivery_per_host"):
             if getattr(section, key) < 1:
                 raise ConfigError(f"{source}: 'federation.{key}' must be at least 1")
-        if section.delivery_max_age_days <= 0 or section.worker_poll_seconds <= 0:
+        if min(section.delivery_max_age_days, section.worker_poll_seconds, section.subscription_refresh_minutes) <= 0:
             raise ConfigError(
-                f"{source}: 'federation.delivery_max_age_days' and 'worker_poll_seconds' must be positive"
+                f"{source}: 'federation.delivery_max_age_days', 'worker_poll_seconds' and "
+                "'subscription_refresh_minutes' must be positive"
             )
     elif isinstance(section, WebSettings):
         if section.public_pages and section.public_pages not in PUBLIC_PAGES:

@@ -66,9 +66,19 @@ class FakePeer:
         if request.method == "POST":
             scheme = "rfc9421" if "Signature-Input" in request.headers else "cavage"
             return web.Response(status=self.inbox_status if scheme in self.accepted_schemes else 401)
+        if request.path == "/.well-known/webfinger":
+            name = request.query.get("resource", "").removeprefix("acct:").split("@")[0]
+            if name not in self.actors:
+                return web.Response(status=404)
+            uri = self.actors[name]["id"]
+            jrd = {"subject": f"acct:{name}@{self.authority}",
+                   "links": [{"rel": "self", "type": "application/activity+json", "href": uri}]}
+            return web.Response(body=json.dumps(jrd).encode(), content_type="application/jrd+json")
         document = self.documents.get(request.path)
         if document is None:
             return web.Response(status=404)
+        if isinstance(document, str):
+            return web.Response(text=document, content_type="text/plain")
         return web.Response(body=json.dumps(document).encode(), content_type="application/activity+json")
 
     def add_actor(self, name: str, *, key: int = 0, **extra: Any) -> str:

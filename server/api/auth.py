@@ -1,0 +1,60 @@
+"""Bearer tokens and scopes for the client API.
+
+Scopes nest as Mastodon's do: `read` covers `read:statuses`, `admin:write` covers
+`admin:write:domain_blocks`. A missing or unknown token is 401; a token without the scope, or an
+admin endpoint reached by a non-admin, is 403. Both answer `{"error": ...}`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from federation.accounts import hash_token
+from server.appkeys import DATABASE
+from server.responses import error_response
+from storage import tokens as token_queries
+from storage.models import Account, OAuthToken
+
+
+class ApiError(Exception):
+    """Becomes `{"error": message}` with `status`."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+    def response(self) -> web.Response:
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if self.status == 401 else None
+        return error_response(self.status, str(self), headers=headers)
+
+
+@dataclass(frozen=True)
+class Caller:
+    token: OAuthToken
+    account: Account | None
+    scopes: frozenset[str]
+
+
+def scope_allows(granted: frozenset[str], needed: str) -> bool:
+    parts = needed.split(":")
+    return any(":".join(parts[:n]) in granted for n in range(1, len(parts) + 1))
+
+
+async def authenticate(request: web.Request, needed: str, *, admin: bool = False) -> Caller:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "The access token is invalid")
+    async with request.app[DATABASE].sessions() as session:
+        found = await token_queries.live_token(session, hash_token(token.strip()))
+    if found is None or (found[1] is not None and found[1].disabled):
+        raise ApiError(401, "The access token is invalid")
+    stored, account = found
+    scopes = frozenset(stored.scopes.split())
+    if not scope_allows(scopes, needed):
+        raise ApiError(403, "This action is outside the authorized scopes")
+    if admin and (account is None or not account.is_admin):
+        raise ApiError(403, "This action is allowed only to admins")
+    return Caller(stored, account, scopes)
