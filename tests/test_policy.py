@@ -15,6 +15,7 @@ from federation.remote import RemoteError, resolve_account
 from federation.signatures import sign_request
 from storage.models import (
     Actor,
+    ActorType,
     AuditEntry,
     Delivery,
     DeliveryState,
@@ -80,6 +81,14 @@ async def test_a_refused_peer_costs_nothing_and_learns_nothing(network, http):
     with pytest.raises(RemoteError, match="not an allowed peer"):
         await resolve_account(a.fed, f"carol@{c.authority}")
     assert c.received == [entry for entry in c.received if entry[0] == "POST"]
+    # and queues nothing for C, even for a follower it somehow knows of
+    async with a.db.sessions.begin() as session:
+        carol = Actor(uri=f"{c.base}/users/carol", local=False, type=ActorType.Person, username="carol",
+                      domain=c.authority, inbox=f"{c.base}/users/carol/inbox", key_id=f"{c.base}/users/carol#main-key",
+                      public_key_pem=c.keys["carol"].public_pem)
+        session.add(carol)
+        await session.flush()
+        session.add(Follow(follower_id=carol.id, followee_id=(await a.actor("alice")).id, state=FollowState.accepted))
 
     # And C's signed GET of A's actor is 403; unsigned gets the key-only form
     actor_url = f"{a.base}/users/alice"
@@ -90,6 +99,8 @@ async def test_a_refused_peer_costs_nothing_and_learns_nothing(network, http):
     assert set(key_only) == {"@context", "id", "type", "preferredUsername", "inbox", "publicKey"}
     # and unsigned GETs of collections and objects are 401
     post = await _post(a, "alice", "hello")
+    async with a.db.sessions() as session:
+        assert await session.scalar(select(Delivery).where(Delivery.peer == c.authority)) is None
     for url in (f"{actor_url}/outbox", f"{actor_url}/followers", f"{actor_url}/outbox?page=true", post.uri):
         async with http.get(url, headers=AP) as r:
             assert r.status == 401, url
@@ -155,6 +166,11 @@ async def test_blocking_severs_follows_and_cancels_queued_deliveries(network, ht
     await _post(a, "alice", "after the block")
     async with a.db.sessions() as session:
         assert await session.scalar(select(Delivery).where(Delivery.state == DeliveryState.queued)) is None
+    # And unblocking restores traffic but not the severed follows
+    await _decide(a, b.urls.authority, PeerState.allowed)
+    assert a.fed.policy.allows(b.urls.authority)
+    async with a.db.sessions() as session:
+        assert set(await session.scalars(select(Follow.state))) == {FollowState.undone}
 
 
 async def test_block_with_purge_deletes_cached_actors(network):
