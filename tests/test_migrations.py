@@ -8,7 +8,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from storage.db import ensure_schema, open_database
 from storage.migrate import alembic_config, pending_revisions, upgrade_to_head
@@ -71,3 +71,22 @@ async def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path):
     finally:
         await db.dispose()
     assert (mode, timeout, foreign_keys) == ("wal", 1234, 1)
+
+
+async def test_upgrades_keep_existing_rows(empty_db):
+    # Given a database at the first revision with an actor and an account in it
+    async with empty_db.engine.begin() as conn:
+        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "dc68d5c8cce9"))
+        await conn.execute(text(
+            "INSERT INTO actors (id, uri, local, type, username, domain, display_name, summary, inbox, key_id,"
+            " public_key_pem, manually_approves_followers, discoverable, published, updated)"
+            " VALUES (1, 'https://x.example/users/a', true, 'Person', 'a', 'x.example', '', '', 'i', 'k', 'p',"
+            " false, true, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+        await conn.execute(text(
+            "INSERT INTO accounts (id, actor_id, username, is_admin, disabled, created_at)"
+            " VALUES (2, 1, 'a', false, false, '2026-01-01 00:00:00')"))
+    # When it is upgraded to head, Then the rows are still there with the new columns' defaults
+    await upgrade_to_head(empty_db)
+    async with empty_db.engine.connect() as conn:
+        row = (await conn.execute(text("SELECT username, note_source FROM accounts"))).one()
+    assert tuple(row) == ("a", "")

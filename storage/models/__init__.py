@@ -5,15 +5,19 @@ subject.
 """
 
 from storage.models.actors import Account, Actor, ActorType
-from storage.models.auth import OAuthApp, OAuthToken
+from storage.models.auth import OAuthApp, OAuthCode, OAuthToken
 from storage.models.base import Base, UTCDateTime, utcnow
 from storage.models.content import (
     Activity,
     Announce,
+    Bookmark,
+    IdempotencyKey,
     Like,
+    Media,
     Mention,
     Object,
     ObjectEdit,
+    Pin,
     Tag,
     Visibility,
 )
@@ -31,12 +35,15 @@ from storage.models.social import (
     Block,
     Follow,
     FollowState,
+    Marker,
+    Mute,
     Notification,
     NotificationType,
 )
 
 __all__ = [
-    "AuditEntry", "PeerSubscription",
+    "AuditEntry", "PeerSubscription", "OAuthCode", "Media", "Bookmark", "Pin", "IdempotencyKey",
+    "Mute", "Marker",
     "Account", "Activity", "Actor", "ActorType", "Announce", "Base", "Block", "Delivery",
     "DeliveryState", "Follow", "FollowState", "InboxItem", "InboxState", "Like", "Mention",
     "Notification", "NotificationType", "OAuthApp", "OAuthToken", "Object", "ObjectEdit", "Peer",

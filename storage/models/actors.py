@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Enum,
     ForeignKey,
@@ -62,6 +63,9 @@ class Actor(Base):
     updated: Mapped[datetime] = mapped_column(default=utcnow)
     fetched_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]  # a remote actor that sent Delete: kept as a tombstone
+    avatar_url: Mapped[str | None] = mapped_column(String(2048))
+    header_url: Mapped[str | None] = mapped_column(String(2048))
+    fields: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # [{"name", "value"}], profile metadata
     raw: Mapped[dict[str, Any] | None]
 
 
@@ -78,3 +82,5 @@ class Account(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_active_at: Mapped[datetime | None]
+    note_source: Mapped[str] = mapped_column(Text, default="", server_default="")  # the bio as typed
+    preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,4 +1,5 @@
-"""OAuth applications and bearer tokens (stored as SHA-256 digests only)."""
+"""OAuth applications, authorization codes and bearer tokens (codes and tokens are stored as
+SHA-256 digests only)."""
 
 from __future__ import annotations
 
@@ -41,3 +42,21 @@ class OAuthToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class OAuthCode(Base):
+    """An authorization code, good once, for a few minutes, for the redirect URI it was made for."""
+
+    __tablename__ = "oauth_codes"
+
+    id: Mapped[int] = id_column()
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("oauth_apps.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scopes: Mapped[str] = mapped_column(String(1024))
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
+    code_challenge_method: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Enum,
     ForeignKey,
@@ -131,4 +132,62 @@ class Announce(Base):
     actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
     object_id: Mapped[int] = mapped_column(ForeignKey("objects.id", ondelete="CASCADE"), index=True)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Media(Base):
+    """An uploaded file (under data_dir/media) and its thumbnail, owned by a local actor and
+    attached to at most one post."""
+
+    __tablename__ = "media"
+
+    id: Mapped[int] = id_column()
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    object_id: Mapped[int | None] = mapped_column(ForeignKey("objects.id", ondelete="SET NULL"), index=True)
+    type: Mapped[str] = mapped_column(String(16))  # image
+    mime_type: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(255))
+    thumbnail_name: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(BigInteger)
+    height: Mapped[int | None] = mapped_column(BigInteger)
+    blurhash: Mapped[str | None] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(Text, default="")
+    focus_x: Mapped[float] = mapped_column(default=0.0)
+    focus_y: Mapped[float] = mapped_column(default=0.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Bookmark(Base):
+    __tablename__ = "bookmarks"
+    __table_args__ = (UniqueConstraint("actor_id", "object_id", name="uq_bookmarks_actor_object"),)
+
+    id: Mapped[int] = id_column()
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    object_id: Mapped[int] = mapped_column(ForeignKey("objects.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Pin(Base):
+    """A post featured on its author's profile (the `featured` collection)."""
+
+    __tablename__ = "pins"
+    __table_args__ = (UniqueConstraint("actor_id", "object_id", name="uq_pins_actor_object"),)
+
+    id: Mapped[int] = id_column()
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    object_id: Mapped[int] = mapped_column(ForeignKey("objects.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """`Idempotency-Key` of a status creation: the same key from the same actor gives the same post."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("actor_id", "key", name="uq_idempotency_actor_key"),)
+
+    id: Mapped[int] = id_column()
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    object_id: Mapped[int] = mapped_column(ForeignKey("objects.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

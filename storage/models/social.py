@@ -95,3 +95,29 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Mute(Base):
+    __tablename__ = "mutes"
+    __table_args__ = (UniqueConstraint("actor_id", "target_id", name="uq_mutes_pair"),)
+
+    id: Mapped[int] = id_column()
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    notifications: Mapped[bool] = mapped_column(Boolean, default=True)
+    expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Marker(Base):
+    """Where a user stopped reading a timeline (`home` or `notifications`)."""
+
+    __tablename__ = "markers"
+    __table_args__ = (UniqueConstraint("actor_id", "timeline", name="uq_markers_actor_timeline"),)
+
+    id: Mapped[int] = id_column()
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    timeline: Mapped[str] = mapped_column(String(32))
+    last_read_id: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
