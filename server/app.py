@@ -18,7 +18,7 @@ from federation.urls import LocalUrls
 from federation.workers import Workers
 from server import health
 from server.activitypub import actors, collections, inbox, objects
-from server.api import admin_domains
+from server.api import routes as api_routes
 from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
 from server.config import Settings
 from server.responses import error_response
@@ -58,8 +58,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, workers: bool 
     app.cleanup_ctx.append(_federation_ctx)
     if workers:
         app.cleanup_ctx.append(_workers_ctx)
-    for module in (actors, collections, objects, inbox, webfinger, hostmeta, nodeinfo, pages, health,
-                   admin_domains):
+    for module in (actors, collections, objects, inbox, webfinger, hostmeta, nodeinfo, pages, health, api_routes):
         module.setup(app)
     return app
 

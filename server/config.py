@@ -43,6 +43,17 @@ class DatabaseSettings:
     sqlite_busy_timeout_ms: int = 5000
 
 
+@dataclass(frozen=True)
+class ApiSettings:
+    password_grant: bool = True
+    login_attempts_per_minute: int = 5
+    requests_per_5_minutes: int = 1500
+    media_max_bytes: int = 16_000_000
+    media_types: str = "image/jpeg image/png image/gif image/webp"
+    media_max_pixels: int = 33_177_600
+    status_max_characters: int = 5000
+
+
 PUBLIC_PAGES = ("off", "profiles", "all")
 
 
@@ -67,6 +78,7 @@ class Settings:
     federation: FederationSettings = field(default_factory=FederationSettings)
     instance: InstanceSettings = field(default_factory=InstanceSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
 
     @property
     def authority(self) -> str:
@@ -96,6 +108,7 @@ _SECTIONS: dict[str, type] = {
     "federation": FederationSettings,
     "instance": InstanceSettings,
     "web": WebSettings,
+    "api": ApiSettings,
 }
 
 
@@ -197,6 +210,13 @@ def _check_section(section: object, name: str, source: str) -> None:
                 f"{source}: 'federation.delivery_max_age_days', 'worker_poll_seconds' and "
                 "'subscription_refresh_minutes' must be positive"
             )
+    elif isinstance(section, ApiSettings):
+        for key in ("login_attempts_per_minute", "requests_per_5_minutes", "media_max_bytes",
+                    "media_max_pixels", "status_max_characters"):
+            if getattr(section, key) < 1:
+                raise ConfigError(f"{source}: 'api.{key}' must be at least 1")
+        if not section.media_types.split():
+            raise ConfigError(f"{source}: 'api.media_types' must list at least one MIME type")
     elif isinstance(section, WebSettings):
         if section.public_pages and section.public_pages not in PUBLIC_PAGES:
             raise ConfigError(

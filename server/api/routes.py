@@ -1,0 +1,18 @@
+"""Every client-API module registers its routes here, in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.api import (
+    accounts, admin_domains, apps, instance, media, notifications, oauth, search, statuses, streaming,
+    timelines,
+)
+
+MODULES = (oauth, apps, instance, accounts, statuses, timelines, notifications, search, media, streaming,
+           admin_domains)
+
+
+def setup(app: web.Application) -> None:
+    for module in MODULES:
+        module.setup(app)
