@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 
 import aiohttp
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.clock import Clock
+from federation.events import EventBus
+from federation.events import take as take_events
 from federation.fetch import Fetcher
 from federation.http import make_client_session
 from federation.inbox_writer import InboxWriter
@@ -47,6 +50,7 @@ class Federation:
     policy: Policy
     http: aiohttp.ClientSession
     inbox_writer: InboxWriter
+    events: EventBus = field(init=False)
     fetcher: Fetcher = field(init=False)
     keys: KeyStore = field(init=False)
     instance_actor: Actor | None = None
@@ -55,6 +59,7 @@ class Federation:
     peers_in_backoff: set[str] = field(default_factory=set)  # kept by the delivery worker
 
     def __post_init__(self) -> None:
+        self.events = EventBus(self.db)
         self.fetcher = Fetcher(
             session=self.http,
             sign=self.sign_get,
@@ -78,6 +83,13 @@ class Federation:
                 self.peers_in_backoff.update(await peer_queries.peers_in_backoff(session))
                 self.instance_actor = instance
             await self.policy.refresh(session)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction whose streaming events are published once it has committed."""
+        async with self.db.sessions.begin() as session:
+            yield session
+        await self.events.publish(take_events(session))
 
     async def reload_policy(self) -> None:
         """Take an admin change made in this process into effect at once."""
@@ -108,6 +120,7 @@ async def open_federation(
     )
     fed = Federation(settings, urls, db, clock, Policy(settings.mode, urls.authority), http, InboxWriter(db))
     writer = asyncio.create_task(fed.inbox_writer.run(), name="inbox-writer")
+    listener = None if db.is_sqlite else asyncio.create_task(_listen(fed), name="event-listener")
     try:
         try:
             await fed.ensure_ready()
@@ -115,6 +128,18 @@ async def open_federation(
             log.warning("database not ready at start (%s); federation will retry", describe_error(exc))
         yield fed
     finally:
-        writer.cancel()
-        await asyncio.gather(writer, return_exceptions=True)
+        for task in (writer, listener):
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(*(t for t in (writer, listener) if t is not None), return_exceptions=True)
         await http.close()
+
+
+async def _listen(fed: Federation) -> None:
+    """Keep LISTENing for other processes' streaming events; reconnect after a failure."""
+    while True:
+        try:
+            await fed.events.listen()
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("event listener lost the database (%s); retrying", describe_error(exc))
+            await asyncio.sleep(fed.settings.worker_poll_seconds)

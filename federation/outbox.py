@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation import social
 from federation.context import Federation
 from federation.posts import addressing, mentioned_actors, note_to_ap, tag_names
+from federation.streams import record_boost, record_post
 from federation.urls import authority
 from federation.vocab import AS_CONTEXT, PUBLIC, ap_datetime
 from storage.ids import new_id
@@ -132,6 +133,7 @@ async def post(
     await social.notify_mentions(session, item, author, list(mentioned.values()), now)
     await _touch(session, author, now)
     await _publish(fed, session, author, item, "Create", fed.urls.status_activity(author.username, post_id))
+    await record_post(session, item, author, "update")
     return item
 
 
@@ -165,6 +167,7 @@ async def edit(
     item.updated = fed.clock.now()
     await session.flush()
     await _publish(fed, session, author, item, "Update", _activity_uri(author, "Update"))
+    await record_post(session, item, author, "status.update")
     return item
 
 
@@ -174,6 +177,7 @@ async def delete(fed: Federation, session: AsyncSession, author: Actor, item: Ob
     if item.deleted_at is not None:
         return
     mentions = await mentioned_actors(session, item)
+    await record_post(session, item, author, "delete")
     item.deleted_at = fed.clock.now()
     to, cc = addressing(item, author, mentions)
     document = {
@@ -235,6 +239,7 @@ async def boost(fed: Federation, session: AsyncSession, actor: Actor, item: Obje
     }
     activity = await _record(fed, session, actor, document, object_id=item.id, public=True)
     await _deliver(fed, session, activity, actor, [target_author], followers_of=actor)
+    await record_boost(session, actor, row.id)
     return row
 
 

@@ -69,7 +69,7 @@ async def process(fed: Federation, item: InboxItem) -> None:
             raise Ignore(f"no handler for {activity.type}")
         prefetch = getattr(handler, "prefetch", None)
         prepared = await prefetch(fed, activity) if prefetch is not None else None
-        async with fed.db.sessions.begin() as session:
+        async with fed.transaction() as session:
             actor = await actor_queries.actor_by_uri(session, activity.actor)
             if actor is None or actor.deleted_at is not None:
                 raise Ignore(f"unknown or deleted actor {activity.actor}")

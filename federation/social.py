@@ -13,6 +13,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.events import StreamEvent, record
+from storage.ids import new_id
 from storage.models import (
     Actor,
     Announce,
@@ -90,8 +92,11 @@ async def notify(
     item: Object | None, now: datetime,
 ) -> None:
     if recipient.local and recipient.id != sender.id:
-        session.add(Notification(recipient_id=recipient.id, type=kind, from_actor_id=sender.id,
-                                 object_id=item.id if item is not None else None, created_at=now))
+        row = Notification(id=new_id(), recipient_id=recipient.id, type=kind, from_actor_id=sender.id,
+                           object_id=item.id if item is not None else None, created_at=now)
+        session.add(row)
+        record(session, StreamEvent((f"user:{recipient.id}", f"user:notification:{recipient.id}"),
+                                    "notification", "notification", row.id))
 
 
 async def notify_mentions(session: AsyncSession, item: Object, author: Actor, mentioned: list[Actor], now: datetime) -> None:

@@ -8,6 +8,7 @@ from federation import social
 from federation.context import Federation
 from federation.handlers.base import HandlerContext, Ignore, known_object
 from federation.remote import RemoteError, ensure_post
+from federation.streams import record_boost
 from federation.vocab import PUBLIC
 from federation.vocab.parse import APActivity
 from storage.models import Announce
@@ -29,4 +30,5 @@ async def handle(ctx: HandlerContext) -> None:
     )
     if existing is None:
         public = PUBLIC in ctx.activity.audience
-        await social.add_announce(ctx.session, ctx.actor, item, ctx.activity.id, ctx.now, public=public)
+        row = await social.add_announce(ctx.session, ctx.actor, item, ctx.activity.id, ctx.now, public=public)
+        await record_boost(ctx.session, ctx.actor, row.id)

@@ -15,6 +15,7 @@ from federation.context import Federation
 from federation.handlers.base import HandlerContext, Ignore
 from federation.posts import mentioned_actors, store_remote_post
 from federation.remote import RemoteError, ensure_post, fetch_post
+from federation.streams import record_post
 from federation.vocab.parse import POST_TYPES, APActivity, APObject
 from storage.models import Object
 
@@ -53,5 +54,6 @@ async def handle(ctx: HandlerContext) -> None:
     if exists is not None:
         raise Ignore(f"{post.id} is already stored")
     item = await store_remote_post(ctx.session, post, ctx.actor, ctx.now)
+    await record_post(ctx.session, item, ctx.actor, "update")
     local_mentions = [actor for actor in await mentioned_actors(ctx.session, item) if actor.local]
     await social.notify_mentions(ctx.session, item, ctx.actor, local_mentions, ctx.now)

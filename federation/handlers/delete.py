@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import delete, or_, select, update
 
 from federation.handlers.base import HandlerContext, Ignore
+from federation.streams import record_post
 from storage.models import Follow, Object
 
 
@@ -25,6 +26,7 @@ async def handle(ctx: HandlerContext) -> None:
         raise Ignore(f"unknown or already deleted object {target}")
     if item.actor_id != ctx.actor.id:
         raise Ignore(f"{ctx.actor.uri} cannot delete {target}")
+    await record_post(ctx.session, item, ctx.actor, "delete")
     await ctx.session.execute(
         update(Object).where(Object.id == item.id)
         .values(deleted_at=ctx.now, content="", summary="", attachments=None, raw=None)

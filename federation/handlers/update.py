@@ -8,6 +8,7 @@ from federation import social
 from federation.actors import upsert_remote_actor
 from federation.handlers.base import HandlerContext, Ignore, known_object
 from federation.posts import apply_remote_edit
+from federation.streams import record_post
 from federation.vocab.parse import APActor, APObject
 from storage.models import Actor, Announce, NotificationType
 
@@ -24,6 +25,7 @@ async def handle(ctx: HandlerContext) -> None:
         raise Ignore(f"{ctx.actor.uri} cannot edit {item.uri}")
     if not await apply_remote_edit(ctx.session, item, embedded, ctx.now):
         raise Ignore("the update changes nothing")
+    await record_post(ctx.session, item, ctx.actor, "status.update")
     boosters = await ctx.session.scalars(select(Announce.actor_id).where(Announce.object_id == item.id))
     for actor_id in set(boosters):
         booster = await ctx.session.get(Actor, actor_id)

@@ -5,14 +5,25 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.api import (
-    accounts, admin_domains, apps, instance, media, notifications, oauth, search, statuses, streaming,
+    accounts,
+    admin_domains,
+    apps,
+    instance,
+    media,
+    notifications,
+    oauth,
+    search,
+    statuses,
+    streaming,
     timelines,
 )
+from server.api.common import setup_plumbing
 
 MODULES = (oauth, apps, instance, accounts, statuses, timelines, notifications, search, media, streaming,
            admin_domains)
 
 
 def setup(app: web.Application) -> None:
+    setup_plumbing(app)
     for module in MODULES:
         module.setup(app)

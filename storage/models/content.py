@@ -51,6 +51,7 @@ class Object(Base):
     updated: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
     attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    source_text: Mapped[str | None] = mapped_column(Text)  # a local post as typed, for edits
     raw: Mapped[dict[str, Any] | None]
 
 

@@ -17,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('objects', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('source_text', sa.Text(), nullable=True))
     op.create_table('markers',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('actor_id', sa.BigInteger(), nullable=False),
@@ -124,6 +126,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('objects', schema=None) as batch_op:
+        batch_op.drop_column('source_text')
     with op.batch_alter_table('actors', schema=None) as batch_op:
         batch_op.drop_column('fields')
         batch_op.drop_column('header_url')

@@ -1,0 +1,92 @@
+"""Streaming events: what clients on /api/v1/streaming hear about, and how it reaches them.
+
+Domain code records an event on the session (`record`) as it writes the rows the event is about;
+the outermost caller, which owns the transaction, publishes the session's events after the
+commit (`Federation.transaction` does both), so nobody hears about a write that rolled back.
+An event names its streams and the row it is about, not a rendered payload: each subscriber
+renders the entity for its own viewer.
+
+On SQLite (one process) events go straight to this process's subscribers. On PostgreSQL they go
+through NOTIFY on one channel, and every process LISTENs, so an event raised in a worker reaches
+streams held by a web process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import asdict, dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+CHANNEL = "rounds_events"
+QUEUE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    streams: tuple[str, ...]  # "user:<actor id>", "user:notification:<id>", "public", "public:local", "hashtag:<tag>"
+    event: str                # update | notification | delete | status.update
+    kind: str                 # status | announce | notification | id
+    ref: int                  # the row the event is about
+
+
+def record(session: AsyncSession, event: StreamEvent) -> None:
+    session.info.setdefault("events", []).append(event)
+
+
+def take(session: AsyncSession) -> list[StreamEvent]:
+    return session.info.pop("events", [])
+
+
+class EventBus:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._subscribers: set[asyncio.Queue[StreamEvent]] = set()
+
+    def subscribe(self) -> asyncio.Queue[StreamEvent]:
+        queue: asyncio.Queue[StreamEvent] = asyncio.Queue(QUEUE_SIZE)
+        self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[StreamEvent]) -> None:
+        self._subscribers.discard(queue)
+
+    def deliver(self, event: StreamEvent) -> None:
+        """Hand an event to this process's subscribers (a full queue drops it, logged)."""
+        for queue in list(self._subscribers):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                log.warning("a streaming client is too slow; dropped a %s event", event.event)
+
+    async def publish(self, events: list[StreamEvent]) -> None:
+        if not events:
+            return
+        if self._db.is_sqlite:
+            for event in events:
+                self.deliver(event)
+            return
+        async with self._db.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            for event in events:
+                await raw.driver_connection.execute("SELECT pg_notify($1, $2)", CHANNEL, json.dumps(asdict(event)))
+
+    async def listen(self) -> None:
+        """PostgreSQL only: receive every process's events until cancelled."""
+        async with self._db.engine.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+
+            def on_notify(_connection, _pid, _channel, payload: str) -> None:
+                data = json.loads(payload)
+                self.deliver(StreamEvent(tuple(data["streams"]), data["event"], data["kind"], data["ref"]))
+
+            await raw.add_listener(CHANNEL, on_notify)
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await raw.remove_listener(CHANNEL, on_notify)

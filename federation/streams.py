@@ -1,0 +1,44 @@
+"""Which streams hear about a post: its author and local followers (home timelines), the
+public streams for public posts, and the hashtag streams of its tags."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.events import StreamEvent, record
+from storage.models import Actor, Follow, FollowState, Mention, Object, Tag, Visibility
+
+
+async def local_followers(session: AsyncSession, actor: Actor) -> set[int]:
+    return set(await session.scalars(
+        select(Follow.follower_id).join(Actor, Follow.follower_id == Actor.id)
+        .where(Follow.followee_id == actor.id, Follow.state == FollowState.accepted, Actor.local.is_(True))
+    ))
+
+
+async def record_boost(session: AsyncSession, booster: Actor, announce_id: int) -> None:
+    homes = await local_followers(session, booster) | ({booster.id} if booster.local else set())
+    record(session, StreamEvent(tuple(f"user:{i}" for i in sorted(homes)), "update", "announce", announce_id))
+
+
+async def post_streams(session: AsyncSession, post: Object, author: Actor) -> tuple[str, ...]:
+    homes = await local_followers(session, author)
+    if post.visibility is Visibility.direct:
+        homes = set()
+    homes |= set(await session.scalars(
+        select(Mention.actor_id).join(Actor, Mention.actor_id == Actor.id)
+        .where(Mention.object_id == post.id, Actor.local.is_(True))
+    ))
+    if author.local:
+        homes.add(author.id)
+    streams = [f"user:{actor_id}" for actor_id in sorted(homes)]
+    if post.visibility is Visibility.public:
+        streams += ["public", "public:local" if post.local else "public:remote"]
+        streams += [f"hashtag:{name}" for name in await session.scalars(select(Tag.name).where(Tag.object_id == post.id))]
+    return tuple(streams)
+
+
+async def record_post(session: AsyncSession, post: Object, author: Actor, event: str) -> None:
+    """`update`, `status.update` or `delete` of a post, to everyone who should hear of it."""
+    record(session, StreamEvent(await post_streams(session, post, author), event, "status", post.id))

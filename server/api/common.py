@@ -1,0 +1,156 @@
+"""Plumbing every client-API module shares: routes with and without a trailing slash, errors as
+`{"error": ...}`, CORS for browser clients, rate-limit headers, and Link-header paging."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from server.api.auth import ApiError, Caller, authenticate
+from server.appkeys import DATABASE, SETTINGS, URLS
+from server.responses import json_response
+from storage.models import Actor
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+API_PREFIXES = ("/api/", "/oauth/", "/.well-known/oauth-authorization-server")
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key",
+    "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+    "Access-Control-Expose-Headers": "Link, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset",
+}
+WINDOW = 300.0
+
+
+def add_route(app: web.Application, method: str, path: str, handler: Handler) -> None:
+    """Register `path` and `path/`, the way Mastodon answers both."""
+    app.router.add_route(method, path, handler)
+    app.router.add_route(method, path + "/", handler)
+
+
+def api(handler: Handler) -> Handler:
+    """Turn ApiError into its `{"error": ...}` response."""
+    @wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            return exc.response()
+    return wrapped
+
+
+@dataclass
+class _Bucket:
+    started: float
+    used: int
+
+
+class RateLimiter:
+    """A fixed five-minute window per token (or per address without one)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._buckets: dict[str, _Bucket] = {}
+
+    def take(self, key: str) -> tuple[int, float]:
+        now = time.monotonic()
+        bucket = self._buckets.get(key)
+        if bucket is None or now - bucket.started >= WINDOW:
+            if len(self._buckets) > 100_000:
+                self._buckets.clear()
+            bucket = self._buckets[key] = _Bucket(now, 0)
+        bucket.used += 1
+        return self.limit - bucket.used, bucket.started + WINDOW - now
+
+
+RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+
+
+@web.middleware
+async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith(API_PREFIXES):
+        return await handler(request)
+    if request.method == "OPTIONS":
+        return web.Response(status=204, headers=CORS_HEADERS)
+    limiter = request.app[RATE_LIMITER]
+    key = request.headers.get("Authorization") or request.remote or "-"
+    remaining, reset = limiter.take(key)
+    limits = {
+        "X-RateLimit-Limit": str(limiter.limit),
+        "X-RateLimit-Remaining": str(max(remaining, 0)),
+        "X-RateLimit-Reset": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + reset)),
+    }
+    if remaining < 0:
+        response: web.StreamResponse = json_response({"error": "Too many requests"}, status=429, headers=limits)
+    else:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            response = json_response({"error": exc.reason}, status=exc.status)
+    response.headers.update(CORS_HEADERS)
+    response.headers.update(limits)
+    return response
+
+
+def setup_plumbing(app: web.Application) -> None:
+    app[RATE_LIMITER] = RateLimiter(app[SETTINGS].api.requests_per_5_minutes)
+    app.middlewares.append(api_middleware)
+
+
+async def viewer(request: web.Request, needed: str) -> tuple[Caller, Actor]:
+    """The caller, which must act for a user (not an app-only token), and that user's actor."""
+    caller = await authenticate(request, needed)
+    if caller.account is None:
+        raise ApiError(403, "This method requires an authenticated user")
+    async with request.app[DATABASE].sessions() as session:
+        actor = await session.get(Actor, caller.account.actor_id)
+    return caller, actor
+
+
+async def optional_viewer(request: web.Request, needed: str) -> Actor | None:
+    if "Authorization" not in request.headers:
+        return None
+    return (await viewer(request, needed))[1]
+
+
+@dataclass(frozen=True)
+class PageArgs:
+    max_id: int | None
+    since_id: int | None
+    min_id: int | None
+    limit: int
+
+
+def page_args(request: web.Request, *, default: int = 20, maximum: int = 40) -> PageArgs:
+    def number(name: str) -> int | None:
+        value = request.query.get(name)
+        if value in (None, ""):
+            return None
+        if not value.isdigit() or len(value) > 19:
+            raise ApiError(400, f"{name} must be an id")
+        return int(value)
+    limit = number("limit") or default
+    return PageArgs(number("max_id"), number("since_id"), number("min_id"), max(1, min(limit, maximum)))
+
+
+def link_header(request: web.Request, ids: list[int]) -> dict[str, str]:
+    """Link: next (older than the last item) and prev (newer than the first), as Mastodon sends."""
+    if not ids:
+        return {}
+    base = request.app[URLS].base + request.path
+    keep = {k: v for k, v in request.query.items() if k not in ("max_id", "min_id", "since_id")}
+    next_url = f"{base}?{urlencode({**keep, 'max_id': min(ids)})}"
+    prev_url = f"{base}?{urlencode({**keep, 'min_id': max(ids)})}"
+    return {"Link": f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'}
+
+
+def paged(request: web.Request, entities: list[dict[str, Any]], ids: list[int]) -> web.Response:
+    return json_response(entities, headers=link_header(request, ids))
