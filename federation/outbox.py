@@ -24,7 +24,7 @@ from federation.context import Federation
 from federation.posts import addressing, mentioned_actors, note_to_ap, tag_names
 from federation.streams import record_boost, record_post
 from federation.urls import authority
-from federation.vocab import AS_CONTEXT, PUBLIC, ap_datetime
+from federation.vocab import ACTOR_CONTEXT, AS_CONTEXT, PUBLIC, actor_to_ap, ap_datetime
 from storage.ids import new_id
 from storage.models import (
     Account,
@@ -306,3 +306,15 @@ async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, 
     }
     activity = await _record(fed, session, followee, document)
     await _deliver(fed, session, activity, followee, [follower])
+
+
+async def update_profile(fed: Federation, session: AsyncSession, actor: Actor) -> None:
+    """Tell followers' servers that a local actor's profile changed (Update of the actor)."""
+    actor.updated = fed.clock.now()
+    await session.flush()
+    document = {
+        "@context": ACTOR_CONTEXT, "id": _activity_uri(actor, "Update"), "type": "Update", "actor": actor.uri,
+        "to": [PUBLIC], "cc": [actor.followers_url], "object": actor_to_ap(actor),
+    }
+    activity = await _record(fed, session, actor, document)
+    await _deliver(fed, session, activity, actor, [], followers_of=actor)
