@@ -21,6 +21,9 @@ ACTOR_CONTEXT: list[Any] = [
         "featured": {"@id": "toot:featured", "@type": "@id"},
         "discoverable": "toot:discoverable",
         "indexable": "toot:indexable",
+        "schema": "http://schema.org#",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value",
     },
 ]
 
@@ -54,6 +57,12 @@ def actor_to_ap(actor: Actor) -> dict[str, Any]:
         "discoverable": actor.discoverable,
         "indexable": actor.discoverable,
         "published": ap_datetime(actor.published),
+        **({"icon": {"type": "Image", "url": actor.avatar_url}} if actor.avatar_url else {}),
+        **({"image": {"type": "Image", "url": actor.header_url}} if actor.header_url else {}),
+        "attachment": [
+            {"type": "PropertyValue", "name": f.get("name", ""), "value": f.get("value", "")}
+            for f in actor.fields or []
+        ],
     }
 
 

@@ -53,6 +53,12 @@ class ActorDocuments:
         self._entries[(username, key_only)] = _Cached(body, now + CACHE_SECONDS)
         return body
 
+    def invalidate(self, username: str) -> None:
+        """Forget a local actor's documents after its profile changed (this process at once;
+        others within CACHE_SECONDS)."""
+        for key_only in (False, True):
+            self._entries.pop((username, key_only), None)
+
 
 ACTOR_DOCUMENTS = web.AppKey("actor_documents", ActorDocuments)
 
