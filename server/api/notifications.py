@@ -1,9 +1,71 @@
-"""Mastodon client API: notifications (being built)."""
+"""Notifications: list (filtered by types), one, dismiss, clear."""
 
 from __future__ import annotations
 
 from aiohttp import web
+from sqlalchemy import update
+
+from server.api.auth import ApiError
+from server.api.common import add_route, api, page_args, paged, viewer
+from server.api.entities import Renderer
+from server.appkeys import DATABASE, URLS
+from server.responses import json_response
+from storage import timelines
+from storage.models import Notification
+
+
+def _types(request: web.Request, name: str) -> set[str]:
+    return set(request.query.getall(f"{name}[]", [])) | set(request.query.getall(name, []))
+
+
+@api
+async def index(request: web.Request) -> web.Response:
+    _, actor = await viewer(request, "read:notifications")
+    args = page_args(request, default=40, maximum=80)
+    cursor = timelines.Cursor(args.max_id, args.since_id, args.min_id, args.limit)
+    async with request.app[DATABASE].sessions() as session:
+        rows = await timelines.notifications(session, actor.id, cursor, types=_types(request, "types") or None,
+                                             exclude=_types(request, "exclude_types"))
+        entities = await Renderer(session, request.app[URLS], actor).notifications(rows)
+    return paged(request, entities, [row.id for row in rows])
+
+
+async def _mine(session, actor_id: int, notification_id: str) -> Notification:
+    row = await session.get(Notification, int(notification_id)) if notification_id.isdigit() else None
+    if row is None or row.recipient_id != actor_id or row.dismissed:
+        raise ApiError(404, "Record not found")
+    return row
+
+
+@api
+async def show(request: web.Request) -> web.Response:
+    _, actor = await viewer(request, "read:notifications")
+    async with request.app[DATABASE].sessions() as session:
+        row = await _mine(session, actor.id, request.match_info["id"])
+        entities = await Renderer(session, request.app[URLS], actor).notifications([row])
+    if not entities:
+        raise ApiError(404, "Record not found")
+    return json_response(entities[0])
+
+
+@api
+async def dismiss(request: web.Request) -> web.Response:
+    _, actor = await viewer(request, "write:notifications")
+    async with request.app[DATABASE].sessions.begin() as session:
+        (await _mine(session, actor.id, request.match_info["id"])).dismissed = True
+    return json_response({})
+
+
+@api
+async def clear(request: web.Request) -> web.Response:
+    _, actor = await viewer(request, "write:notifications")
+    async with request.app[DATABASE].sessions.begin() as session:
+        await session.execute(update(Notification).where(Notification.recipient_id == actor.id).values(dismissed=True))
+    return json_response({})
 
 
 def setup(app: web.Application) -> None:
-    """Register this module's routes."""
+    add_route(app, "GET", "/api/v1/notifications", index)
+    add_route(app, "POST", "/api/v1/notifications/clear", clear)
+    add_route(app, "GET", "/api/v1/notifications/{id}", show)
+    add_route(app, "POST", "/api/v1/notifications/{id}/dismiss", dismiss)

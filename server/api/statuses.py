@@ -1,9 +1,292 @@
-"""Mastodon client API: statuses (being built)."""
+"""Statuses: create (with Idempotency-Key), read, edit, delete, history, source, context, and
+favourite/reblog/bookmark/pin. Every write goes through `federation.outbox`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
+from sqlalchemy import select
+
+from federation import media as media_logic
+from federation import outbox
+from federation.access import can_see
+from federation.compose import hashtags_in, mentions_in, text_to_html
+from federation.outbox import OutboxError
+from federation.remote import RemoteError, resolve_account
+from federation.vocab.parse import Attachment
+from server.api.auth import ApiError
+from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
+from server.api.entities import Renderer, iso
+from server.api.params import params, text_param
+from server.appkeys import DATABASE, FEDERATION, SETTINGS, URLS
+from server.responses import json_response
+from storage import timelines
+from storage.models import (
+    Actor, Announce, Bookmark, IdempotencyKey, Like, Media, Object, ObjectEdit, Pin, Visibility,
+)
+
+MAX_MEDIA = 4
+
+
+def _renderer(request: web.Request, session, viewer_actor: Actor | None) -> Renderer:
+    return Renderer(session, request.app[URLS], viewer_actor)
+
+
+async def _visible(request: web.Request, session, status_id: str, viewer_actor: Actor | None) -> Object:
+    if not status_id.isdigit() or len(status_id) > 19:
+        raise ApiError(404, "Record not found")
+    post = await session.get(Object, int(status_id))
+    if post is None or not await can_see(session, post, viewer_actor):
+        raise ApiError(404, "Record not found")
+    return post
+
+
+def _list(values: dict[str, Any], name: str) -> list[str]:
+    value = values.get(name, values.get(f"{name}[]"))
+    if value is None:
+        return []
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+async def _mentioned(request: web.Request, text: str) -> dict[tuple[str, str | None], Actor]:
+    """Resolve every @mention (remote ones over the network, before any transaction)."""
+    fed = request.app[FEDERATION]
+    found: dict[tuple[str, str | None], Actor] = {}
+    for username, host in mentions_in(text):
+        try:
+            found[(username, host)] = await resolve_account(fed, f"{username}@{host or fed.urls.authority}")
+        except RemoteError:
+            continue  # an unknown handle stays plain text, as on Mastodon
+    return found
+
+
+async def _compose(request: web.Request, values: dict[str, Any], author: Actor) -> dict[str, Any]:
+    settings = request.app[SETTINGS]
+    text = text_param(values, "status")
+    media_ids = _list(values, "media_ids")
+    if not text.strip() and not media_ids:
+        raise ApiError(422, "Validation failed: Text can't be blank")
+    if len(text) > settings.api.status_max_characters:
+        raise ApiError(422, f"Validation failed: Text character limit of {settings.api.status_max_characters} exceeded")
+    if len(media_ids) > MAX_MEDIA:
+        raise ApiError(422, f"Validation failed: at most {MAX_MEDIA} attachments")
+    mentions = await _mentioned(request, text)
+    return {
+        "text": text, "media_ids": media_ids, "mentions": mentions,
+        "content": text_to_html(text, mentions, f"{request.app[URLS].base}/tags"),
+        "tags": hashtags_in(text),
+        "summary": text_param(values, "spoiler_text"),
+        "sensitive": str(values.get("sensitive", "")).lower() in ("true", "1", "on"),
+        "language": text_param(values, "language") or None,
+    }
+
+
+async def _attach(session, author: Actor, media_ids: list[str], post: Object | None) -> list[Media]:
+    rows = []
+    for media_id in media_ids:
+        media = await session.get(Media, int(media_id)) if media_id.isdigit() else None
+        if media is None or media.actor_id != author.id or (media.object_id not in (None, post.id if post else None)):
+            raise ApiError(422, f"Validation failed: media {media_id} cannot be attached")
+        rows.append(media)
+    return rows
+
+
+def _stored(media: Media, base_url: str) -> dict[str, Any]:
+    """An upload in the shape posts keep their attachments in (see federation.vocab.parse.Attachment)."""
+    return Attachment(type="Document", url=media_logic.media_url(base_url, media.file_name), media_type=media.mime_type,
+                      name=media.description or None, blurhash=media.blurhash, width=media.width,
+                      height=media.height).as_dict()
+
+
+@api
+async def create(request: web.Request) -> web.Response:
+    _, author = await viewer(request, "write:statuses")
+    values = await params(request)
+    key = request.headers.get("Idempotency-Key", "")[:255]
+    fed = request.app[FEDERATION]
+    if key:
+        async with request.app[DATABASE].sessions() as session:
+            earlier = await session.scalar(select(Object).join(IdempotencyKey, IdempotencyKey.object_id == Object.id)
+                                           .where(IdempotencyKey.actor_id == author.id, IdempotencyKey.key == key))
+            if earlier is not None:
+                return json_response(await _renderer(request, session, author).status(earlier))
+    composed = await _compose(request, values, author)
+    visibility_name = text_param(values, "visibility", default="public")
+    try:
+        visibility = Visibility(visibility_name)
+    except ValueError:
+        raise ApiError(422, f"Validation failed: visibility {visibility_name!r} is not one of "
+                            "public, unlisted, private, direct") from None
+    async with fed.transaction() as session:
+        in_reply_to = None
+        if values.get("in_reply_to_id"):
+            in_reply_to = await _visible(request, session, str(values["in_reply_to_id"]), author)
+        media = await _attach(session, author, composed["media_ids"], None)
+        post = await outbox.post(
+            fed, session, author, content=composed["content"], visibility=visibility,
+            summary=composed["summary"], sensitive=composed["sensitive"], in_reply_to=in_reply_to,
+            mentions=list(composed["mentions"].values()), tags=composed["tags"], language=composed["language"],
+            attachments=[_stored(m, fed.urls.base) for m in media] or None,
+        )
+        post.source_text = composed["text"]
+        for row in media:
+            row.object_id = post.id
+        if key:
+            session.add(IdempotencyKey(actor_id=author.id, key=key, object_id=post.id))
+        await session.flush()
+        entity = await _renderer(request, session, author).status(post)
+    return json_response(entity)
+
+
+@api
+async def show(request: web.Request) -> web.Response:
+    viewer_actor = await optional_viewer(request, "read:statuses")
+    async with request.app[DATABASE].sessions() as session:
+        post = await _visible(request, session, request.match_info["id"], viewer_actor)
+        return json_response(await _renderer(request, session, viewer_actor).status(post))
+
+
+async def _own(request: web.Request, session, author: Actor) -> Object:
+    post = await _visible(request, session, request.match_info["id"], author)
+    if post.actor_id != author.id:
+        raise ApiError(403, "This action is not allowed")
+    return post
+
+
+@api
+async def remove(request: web.Request) -> web.Response:
+    _, author = await viewer(request, "write:statuses")
+    fed = request.app[FEDERATION]
+    async with fed.transaction() as session:
+        post = await _own(request, session, author)
+        entity = await _renderer(request, session, author).status(post)
+        await outbox.delete(fed, session, author, post)
+    return json_response({**entity, "text": post.source_text or ""})
+
+
+@api
+async def edit(request: web.Request) -> web.Response:
+    _, author = await viewer(request, "write:statuses")
+    values = await params(request)
+    composed = await _compose(request, values, author)
+    fed = request.app[FEDERATION]
+    async with fed.transaction() as session:
+        post = await _own(request, session, author)
+        media = await _attach(session, author, composed["media_ids"], post)
+        post.attachments = [_stored(m, fed.urls.base) for m in media] or None
+        for row in media:
+            row.object_id = post.id
+        post.source_text = composed["text"]
+        try:
+            await outbox.edit(fed, session, author, post, content=composed["content"],
+                              summary=composed["summary"], sensitive=composed["sensitive"])
+        except OutboxError as exc:
+            raise ApiError(422, str(exc)) from exc
+        entity = await _renderer(request, session, author).status(post)
+    return json_response(entity)
+
+
+@api
+async def history(request: web.Request) -> web.Response:
+    viewer_actor = await optional_viewer(request, "read:statuses")
+    async with request.app[DATABASE].sessions() as session:
+        post = await _visible(request, session, request.match_info["id"], viewer_actor)
+        current = await _renderer(request, session, viewer_actor).status(post)
+        edits = list(await session.scalars(select(ObjectEdit).where(ObjectEdit.object_id == post.id).order_by(ObjectEdit.id)))
+    versions = [
+        {"content": e.content, "spoiler_text": e.summary, "sensitive": e.sensitive, "created_at": iso(e.edited_at),
+         "account": current["account"], "media_attachments": [], "emojis": []}
+        for e in edits
+    ]
+    versions.append({key: current[key] for key in ("content", "spoiler_text", "sensitive", "account",
+                                                  "media_attachments", "emojis")}
+                    | {"created_at": current["edited_at"] or current["created_at"]})
+    return json_response(versions)
+
+
+@api
+async def source(request: web.Request) -> web.Response:
+    _, author = await viewer(request, "read:statuses")
+    async with request.app[DATABASE].sessions() as session:
+        post = await _own(request, session, author)
+    return json_response({"id": str(post.id), "text": post.source_text or "", "spoiler_text": post.summary})
+
+
+@api
+async def context(request: web.Request) -> web.Response:
+    viewer_actor = await optional_viewer(request, "read:statuses")
+    async with request.app[DATABASE].sessions() as session:
+        post = await _visible(request, session, request.match_info["id"], viewer_actor)
+        ancestors, descendants = await timelines.thread(session, post)
+        renderer = _renderer(request, session, viewer_actor)
+        visible_ancestors = [a for a in ancestors if await can_see(session, a, viewer_actor)]
+        visible_descendants = [d for d in descendants if await can_see(session, d, viewer_actor)]
+        return json_response({"ancestors": await renderer.statuses(visible_ancestors),
+                              "descendants": await renderer.statuses(visible_descendants)})
+
+
+def _toggle(action: str):
+    """favourite, unfavourite, reblog, unreblog, bookmark, unbookmark, pin, unpin."""
+    scope = {"favourite": "write:favourites", "reblog": "write:statuses", "bookmark": "write:bookmarks",
+             "pin": "write:accounts"}[action.removeprefix("un")]
+
+    @api
+    async def handler(request: web.Request) -> web.Response:
+        _, actor = await viewer(request, scope)
+        fed = request.app[FEDERATION]
+        async with fed.transaction() as session:
+            post = await _visible(request, session, request.match_info["id"], actor)
+            try:
+                await _apply(fed, session, actor, post, action)
+            except OutboxError as exc:
+                raise ApiError(422, str(exc)) from exc
+            await session.flush()
+            entity = await _renderer(request, session, actor).status(post)
+        return json_response(entity)
+    return handler
+
+
+async def _apply(fed, session, actor: Actor, post: Object, action: str) -> None:
+    if action in ("favourite", "unfavourite", "reblog", "unreblog"):
+        function = {"favourite": outbox.like, "unfavourite": outbox.unlike,
+                    "reblog": outbox.boost, "unreblog": outbox.unboost}[action]
+        await function(fed, session, actor, post)
+        return
+    model = Bookmark if action.endswith("bookmark") else Pin
+    if model is Pin and post.actor_id != actor.id:
+        raise ApiError(422, "Validation failed: you can only pin your own posts")
+    existing = await session.scalar(select(model).where(model.actor_id == actor.id, model.object_id == post.id))
+    if action.startswith("un"):
+        if existing is not None:
+            await session.delete(existing)
+    elif existing is None:
+        session.add(model(actor_id=actor.id, object_id=post.id))
+
+
+def _who(model):
+    @api
+    async def handler(request: web.Request) -> web.Response:
+        viewer_actor = await optional_viewer(request, "read:accounts")
+        cursor = timelines.Cursor(**page_args(request).__dict__)
+        async with request.app[DATABASE].sessions() as session:
+            post = await _visible(request, session, request.match_info["id"], viewer_actor)
+            rows = await timelines.likers(session, post.id, model, cursor)
+            entities = await _renderer(request, session, viewer_actor).accounts([actor for _, actor in rows])
+        return paged(request, entities, [row_id for row_id, _ in rows])
+    return handler
 
 
 def setup(app: web.Application) -> None:
-    """Register this module's routes."""
+    base = "/api/v1/statuses"
+    add_route(app, "POST", base, create)
+    add_route(app, "GET", base + "/{id}", show)
+    add_route(app, "DELETE", base + "/{id}", remove)
+    add_route(app, "PUT", base + "/{id}", edit)
+    add_route(app, "GET", base + "/{id}/history", history)
+    add_route(app, "GET", base + "/{id}/source", source)
+    add_route(app, "GET", base + "/{id}/context", context)
+    for action in ("favourite", "unfavourite", "reblog", "unreblog", "bookmark", "unbookmark", "pin", "unpin"):
+        add_route(app, "POST", f"{base}/{{id}}/{action}", _toggle(action))
+    add_route(app, "GET", base + "/{id}/favourited_by", _who(Like))
+    add_route(app, "GET", base + "/{id}/reblogged_by", _who(Announce))

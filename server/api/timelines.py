@@ -1,9 +1,85 @@
-"""Mastodon client API: timelines (being built)."""
+"""Timelines (home, public, tag) and the viewer's bookmarks and favourites, paged with
+max_id/since_id/min_id/limit and Link headers."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from server.api.auth import ApiError
+from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
+from server.api.entities import Renderer
+from server.appkeys import DATABASE, FEDERATION, URLS
+from storage import timelines
+from storage.models import Bookmark, Like
+
+
+def _cursor(request: web.Request) -> timelines.Cursor:
+    args = page_args(request)
+    return timelines.Cursor(args.max_id, args.since_id, args.min_id, args.limit)
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    return request.query.get(name, "").lower() in ("true", "1")
+
+
+def _locality(request: web.Request) -> bool | None:
+    if _flag(request, "local"):
+        return True
+    if _flag(request, "remote"):
+        return False
+    return None
+
+
+async def _public_viewer(request: web.Request):
+    """Public timelines are open to anyone, except in allowlist mode, where a token is needed."""
+    if request.app[FEDERATION].policy.mode == "allowlist" and "Authorization" not in request.headers:
+        raise ApiError(401, "This method requires an authenticated user")
+    return await optional_viewer(request, "read:statuses")
+
+
+@api
+async def home(request: web.Request) -> web.Response:
+    _, actor = await viewer(request, "read:statuses")
+    async with request.app[DATABASE].sessions() as session:
+        items = await timelines.home(session, actor.id, _cursor(request))
+        entities = await Renderer(session, request.app[URLS], actor).statuses(items)
+    return paged(request, entities, [item.id for item in items])
+
+
+@api
+async def public(request: web.Request) -> web.Response:
+    actor = await _public_viewer(request)
+    async with request.app[DATABASE].sessions() as session:
+        items = await timelines.public(session, _cursor(request), local=_locality(request),
+                                       viewer_id=actor.id if actor else None, only_media=_flag(request, "only_media"))
+        entities = await Renderer(session, request.app[URLS], actor).statuses(items)
+    return paged(request, entities, [item.id for item in items])
+
+
+@api
+async def tag(request: web.Request) -> web.Response:
+    actor = await _public_viewer(request)
+    async with request.app[DATABASE].sessions() as session:
+        items = await timelines.tagged(session, request.match_info["hashtag"], _cursor(request),
+                                       local=_locality(request), viewer_id=actor.id if actor else None)
+        entities = await Renderer(session, request.app[URLS], actor).statuses(items)
+    return paged(request, entities, [item.id for item in items])
+
+
+def _marks(model, scope: str):
+    @api
+    async def handler(request: web.Request) -> web.Response:
+        _, actor = await viewer(request, scope)
+        async with request.app[DATABASE].sessions() as session:
+            rows = await timelines.marked(session, model, actor.id, _cursor(request))
+            entities = await Renderer(session, request.app[URLS], actor).statuses([post for _, post in rows])
+        return paged(request, entities, [mark_id for mark_id, _ in rows])
+    return handler
+
 
 def setup(app: web.Application) -> None:
-    """Register this module's routes."""
+    add_route(app, "GET", "/api/v1/timelines/home", home)
+    add_route(app, "GET", "/api/v1/timelines/public", public)
+    add_route(app, "GET", "/api/v1/timelines/tag/{hashtag}", tag)
+    add_route(app, "GET", "/api/v1/bookmarks", _marks(Bookmark, "read:bookmarks"))
+    add_route(app, "GET", "/api/v1/favourites", _marks(Like, "read:favourites"))
