@@ -1,9 +1,379 @@
-"""Mastodon client API: streaming (being built)."""
+"""Mastodon client API: streaming, over WebSocket (`/api/v1/streaming` with an Upgrade) and
+Server-Sent Events (`/api/v1/streaming/user`, `/public/local`, `/hashtag?tag=`...).
+
+Each connection takes one queue from the federation event bus and keeps its own subscriptions.
+Events name the row they are about, not a payload, so the connection renders each one for its
+own viewer, and drops what that viewer may not see (`can_see`, blocks and mutes, peers the policy
+now refuses). The bus already carries other processes' events on PostgreSQL (LISTEN/NOTIFY), so
+nothing here knows how many processes there are.
+
+The one decision to know: the connection's work runs in a task the handler waits on, never
+detached. The handler's `finally` cancels it and returns the queue, so a client that goes away
+costs nothing afterwards, and a shutdown ends every stream at once instead of stalling for the
+runner's shutdown timeout.
+"""
 
 from __future__ import annotations
 
-from aiohttp import web
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.access import can_see
+from federation.accounts import hash_token
+from federation.events import StreamEvent
+from server.api.auth import ApiError, Caller, scope_allows
+from server.api.common import CORS_HEADERS, add_route, api
+from server.api.entities import Renderer
+from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
+from server.responses import dump_json
+from storage import instance_api
+from storage import statuses as status_queries
+from storage import tokens as token_queries
+from storage.models import Actor, Announce, Notification, Object
+
+log = logging.getLogger(__name__)
+
+SSE_PATHS = {
+    "user": "user", "user/notification": "user:notification",
+    "public": "public", "public/local": "public:local", "public/remote": "public:remote",
+    "public/media": "public:media", "public/local/media": "public:local:media",
+    "public/remote/media": "public:remote:media",
+    "hashtag": "hashtag", "hashtag/local": "hashtag:local",
+}
+PUBLIC_KEYS = {"public": "public", "public:local": "public:local", "public:remote": "public:remote"}
+WS_PING_SECONDS = 30.0
+WS_CLOSE_SECONDS = 3.0   # how long a close we start waits for the client's answer
+
+
+@dataclass
+class StreamingState:
+    """Per app: the SSE heartbeat interval (tests shorten it) and the running connection tasks."""
+
+    heartbeat_seconds: float = 15.0
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+STREAMING = web.AppKey("streaming", StreamingState)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    name: tuple[str, ...]             # as the client sees it in "stream": ("user",), ("hashtag", "tag")
+    keys: frozenset[str]              # the bus streams it hears
+    events: frozenset[str] | None = None  # None: every event
+    local_only: bool = False
+    media_only: bool = False
+
+    def hears(self, event: StreamEvent) -> bool:
+        return not self.keys.isdisjoint(event.streams) and (self.events is None or event.event in self.events)
+
+    def accepts(self, rendered: Rendered) -> bool:
+        if self.local_only and rendered.local is False:
+            return False
+        return not (self.media_only and rendered.has_media is False)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    payload: str
+    local: bool | None = None      # None: not a status, or unknown
+    has_media: bool | None = None
+
+
+STATUS_EVENTS = frozenset({"update", "status.update", "delete"})
+Send = Callable[[Subscription, str, str], Awaitable[None]]
+
+
+def _name(stream: str, tag: Any) -> tuple[str, ...]:
+    if stream.startswith("hashtag"):
+        if not isinstance(tag, str) or not tag.strip("# "):
+            raise ApiError(400, "No tag for stream provided")
+        return (stream, tag.strip().lstrip("#"))
+    return (stream,)
+
+
+class Connection:
+    """One client's subscriptions, and the loop that renders bus events for it."""
+
+    def __init__(self, app: web.Application, caller: Caller | None, viewer: Actor | None) -> None:
+        self.app = app
+        self.caller = caller
+        self.viewer = viewer
+        self.subscriptions: dict[tuple[str, ...], Subscription] = {}
+
+    def _may(self, scope: str) -> bool:
+        return self.caller is not None and scope_allows(self.caller.scopes, scope)
+
+    def subscribe(self, stream: str, tag: Any = None) -> None:
+        if stream not in SSE_PATHS.values():
+            raise ApiError(400, f"Unknown stream type: {stream}")
+        name = _name(stream, tag)
+        if stream.startswith("user"):
+            if self.caller is None:
+                raise ApiError(401, "Missing access token")
+            if self.viewer is None:
+                raise ApiError(403, "This stream requires an authenticated user")
+            needed = "read:notifications" if stream == "user:notification" else "read:statuses"
+            if not self._may(needed):
+                raise ApiError(403, "This action is outside the authorized scopes")
+            me = self.viewer.id
+            if stream == "user:notification":
+                sub = Subscription(name, frozenset({f"user:notification:{me}"}), frozenset({"notification"}))
+            else:
+                events = None if self._may("read:notifications") else STATUS_EVENTS
+                sub = Subscription(name, frozenset({f"user:{me}", f"user:notification:{me}"}), events)
+        else:
+            if self.caller is None and self.app[SETTINGS].federation.mode == "allowlist":
+                raise ApiError(401, "Missing access token")
+            if self.caller is not None and not self._may("read:statuses"):
+                raise ApiError(403, "This action is outside the authorized scopes")
+            if stream.startswith("hashtag"):
+                key = f"hashtag:{name[1].lower()}"
+                sub = Subscription(name, frozenset({key}), STATUS_EVENTS, local_only=stream == "hashtag:local")
+            else:
+                key = PUBLIC_KEYS[stream.removesuffix(":media")]
+                sub = Subscription(name, frozenset({key}), STATUS_EVENTS, media_only=stream.endswith(":media"))
+        self.subscriptions[name] = sub
+
+    def unsubscribe(self, stream: str, tag: Any = None) -> None:
+        self.subscriptions.pop(_name(stream, tag), None)
+
+    def on_message(self, text: str) -> dict[str, Any] | None:
+        """A client's WebSocket message; the answer is an error to send back, or None."""
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return {"error": "Could not parse the message as JSON", "status": 400}
+        kind = message.get("type") if isinstance(message, dict) else None
+        stream = message.get("stream") if isinstance(message, dict) else None
+        if kind not in ("subscribe", "unsubscribe") or not isinstance(stream, str):
+            return {"error": "Unknown message: expected a subscribe or unsubscribe with a stream", "status": 400}
+        try:
+            if kind == "subscribe":
+                self.subscribe(stream, message.get("tag"))
+            else:
+                self.unsubscribe(stream, message.get("tag"))
+        except ApiError as exc:
+            return {"error": str(exc), "status": exc.status}
+        return None
+
+    async def pump(self, queue: asyncio.Queue[StreamEvent], send: Send, *,
+                   heartbeat: float | None = None, beat: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Render and send the events this connection hears, until the client is gone."""
+        try:
+            while True:
+                if heartbeat is None or beat is None:
+                    event = await queue.get()
+                else:
+                    try:
+                        event = await asyncio.wait_for(queue.get(), heartbeat)
+                    except TimeoutError:
+                        await beat()
+                        continue
+                subscribers = [s for s in self.subscriptions.values() if s.hears(event)]
+                rendered = await self._render(event) if subscribers else None
+                for subscription in subscribers:
+                    if rendered is not None and subscription.accepts(rendered):
+                        await send(subscription, event.event, rendered.payload)
+        except ConnectionError:
+            return  # the client went away mid-write
+
+    async def _render(self, event: StreamEvent) -> Rendered | None:
+        try:
+            async with self.app[DATABASE].sessions() as session:
+                if event.event == "delete":
+                    post = await session.get(Object, event.ref)
+                    return Rendered(str(event.ref), post.local if post is not None else None)
+                if event.kind == "notification":
+                    return await self._notification(session, event.ref)
+                return await self._status(session, event)
+        except SQLAlchemyError as exc:
+            log.warning("streaming: could not render a %s event for %s: %s", event.event, event.kind, exc)
+        except Exception:
+            log.exception("streaming: rendering a %s event failed", event.event)
+        return None
+
+    async def _status(self, session: AsyncSession, event: StreamEvent) -> Rendered | None:
+        item: Object | Announce | None
+        if event.kind == "announce":
+            item = await session.get(Announce, event.ref)
+            post = await session.get(Object, item.object_id) if item is not None else None
+        elif event.kind == "status":
+            item = post = await session.get(Object, event.ref)
+        else:
+            return None
+        if item is None or post is None or not await can_see(session, post, self.viewer):
+            return None
+        if await self._hidden(session, {item.actor_id, post.actor_id}):
+            return None
+        entities = await Renderer(session, self.app[URLS], self.viewer).statuses([item])
+        if not entities:
+            return None
+        shown = entities[0]["reblog"] or entities[0]
+        return Rendered(dump_json(entities[0]).decode(), post.local, bool(shown["media_attachments"]))
+
+    async def _notification(self, session: AsyncSession, notification_id: int) -> Rendered | None:
+        row = await session.get(Notification, notification_id)
+        if row is None or self.viewer is None or row.recipient_id != self.viewer.id or row.dismissed:
+            return None
+        entities = await Renderer(session, self.app[URLS], self.viewer).notifications([row])
+        return Rendered(dump_json(entities[0]).decode()) if entities else None
+
+    async def _hidden(self, session: AsyncSession, actor_ids: set[int]) -> bool:
+        """Posts by peers the policy refuses now, or by accounts the viewer blocks or mutes."""
+        policy = self.app[FEDERATION].policy
+        actors = await status_queries.actors_by_id(session, actor_ids)
+        if any(not actor.local and not policy.allows(actor.domain) for actor in actors.values()):
+            return True
+        if self.viewer is None:
+            return False
+        others = actor_ids - {self.viewer.id}
+        return bool(await instance_api.hidden_from(session, self.viewer.id, others, self.app[CLOCK].now()))
+
+
+# --- transports ------------------------------------------------------------------------------
+
+async def _run(state: StreamingState, work: Coroutine[Any, Any, None]) -> None:
+    """Run a connection's work as a task the app can cancel at shutdown. Whatever ends this
+    call (the work finishing, the handler cancelled), the task is finished when it returns."""
+    task = asyncio.create_task(work)
+    state.tasks.add(task)
+    try:
+        await asyncio.wait({task})
+    finally:
+        state.tasks.discard(task)
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+    if not task.cancelled():
+        task.result()
+
+
+async def _websocket(request: web.Request, conn: Connection, queue: asyncio.Queue[StreamEvent],
+                     protocol: str | None) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(protocols=(protocol,) if protocol else (), heartbeat=WS_PING_SECONDS,
+                               timeout=WS_CLOSE_SECONDS)
+    await ws.prepare(request)
+
+    async def send(subscription: Subscription, event: str, payload: str) -> None:
+        await ws.send_str(json.dumps({"stream": list(subscription.name), "event": event, "payload": payload}))
+
+    async def work() -> None:
+        async with asyncio.TaskGroup() as group:
+            pump = group.create_task(conn.pump(queue, send))
+            try:
+                async for message in ws:
+                    if message.type is WSMsgType.TEXT and (reply := conn.on_message(message.data)) is not None:
+                        await ws.send_str(json.dumps(reply))
+            except ConnectionError:
+                pass  # the client went away while we answered it
+            pump.cancel()
+
+    await _run(request.app[STREAMING], work())
+    if not ws.closed:
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"the server is shutting down")
+    return ws
+
+
+async def _event_stream(request: web.Request, conn: Connection,
+                        queue: asyncio.Queue[StreamEvent]) -> web.StreamResponse:
+    response = web.StreamResponse(headers={
+        "Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no",
+        **CORS_HEADERS,
+    })
+    await response.prepare(request)
+    state = request.app[STREAMING]
+
+    async def send(subscription: Subscription, event: str, payload: str) -> None:
+        await response.write(f"event: {event}\ndata: {payload}\n\n".encode())
+
+    async def beat() -> None:
+        if request.transport is None or request.transport.is_closing():
+            raise ConnectionResetError("the client went away")
+        await response.write(b":thump\n\n")
+
+    async def work() -> None:
+        try:
+            await response.write(b":)\n\n")
+        except ConnectionError:
+            return
+        await conn.pump(queue, send, heartbeat=state.heartbeat_seconds, beat=beat)
+
+    await _run(state, work())
+    return response
+
+
+# --- handlers --------------------------------------------------------------------------------
+
+def _token(request: web.Request, websocket: bool) -> tuple[str | None, bool]:
+    """The access token, and whether it came as the WebSocket subprotocol (then it is echoed back,
+    as browsers require)."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip(), False
+    if request.query.get("access_token"):
+        return request.query["access_token"], False
+    if websocket and request.headers.get("Sec-WebSocket-Protocol"):
+        return request.headers["Sec-WebSocket-Protocol"].split(",")[0].strip() or None, True
+    return None, False
+
+
+async def _caller(request: web.Request, token: str) -> tuple[Caller, Actor | None]:
+    async with request.app[DATABASE].sessions() as session:
+        found = await token_queries.live_token(session, hash_token(token))
+        if found is None or (found[1] is not None and found[1].disabled):
+            raise ApiError(401, "The access token is invalid")
+        stored, account = found
+        actor = await session.get(Actor, account.actor_id) if account is not None else None
+    return Caller(stored, account, frozenset(stored.scopes.split())), actor
+
+
+def _handler(path_stream: str | None) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    @api
+    async def handler(request: web.Request) -> web.StreamResponse:
+        websocket = request.headers.get("Upgrade", "").lower() == "websocket"
+        stream = path_stream or request.query.get("stream")
+        if not websocket and not stream:
+            raise ApiError(400, "No stream type given; use ?stream= or a /api/v1/streaming/<stream> path")
+        token, as_protocol = _token(request, websocket)
+        caller, actor = await _caller(request, token) if token else (None, None)
+        if caller is None and request.app[SETTINGS].federation.mode == "allowlist":
+            raise ApiError(401, "Missing access token")
+        conn = Connection(request.app, caller, actor)
+        if stream:
+            conn.subscribe(stream, request.query.get("tag"))
+        bus = request.app[FEDERATION].events
+        queue = bus.subscribe()
+        try:
+            if websocket:
+                return await _websocket(request, conn, queue, token if as_protocol else None)
+            return await _event_stream(request, conn, queue)
+        finally:
+            bus.unsubscribe(queue)
+    return handler
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.Response(text="OK")
+
+
+async def _stop_streams(app: web.Application) -> None:
+    for task in list(app[STREAMING].tasks):
+        task.cancel()
 
 
 def setup(app: web.Application) -> None:
-    """Register this module's routes."""
+    app[STREAMING] = StreamingState()
+    app.on_shutdown.append(_stop_streams)
+    add_route(app, "GET", "/api/v1/streaming", _handler(None))
+    add_route(app, "GET", "/api/v1/streaming/health", health)
+    for path, stream in SSE_PATHS.items():
+        add_route(app, "GET", f"/api/v1/streaming/{path}", _handler(stream))
