@@ -47,6 +47,13 @@ class EventBus:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._subscribers: set[asyncio.Queue[StreamEvent]] = set()
+        # one channel per schema, so instances sharing a database do not hear each other
+        self.channel = f"{CHANNEL}_{db.schema}" if db.schema else CHANNEL
+        self.listening = asyncio.Event()  # set once LISTEN is in place (PostgreSQL)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
 
     def subscribe(self) -> asyncio.Queue[StreamEvent]:
         queue: asyncio.Queue[StreamEvent] = asyncio.Queue(QUEUE_SIZE)
@@ -74,7 +81,7 @@ class EventBus:
         async with self._db.engine.connect() as conn:
             raw = await conn.get_raw_connection()
             for event in events:
-                await raw.driver_connection.execute("SELECT pg_notify($1, $2)", CHANNEL, json.dumps(asdict(event)))
+                await raw.driver_connection.execute("SELECT pg_notify($1, $2)", self.channel, json.dumps(asdict(event)))
 
     async def listen(self) -> None:
         """PostgreSQL only: receive every process's events until cancelled."""
@@ -85,8 +92,10 @@ class EventBus:
                 data = json.loads(payload)
                 self.deliver(StreamEvent(tuple(data["streams"]), data["event"], data["kind"], data["ref"]))
 
-            await raw.add_listener(CHANNEL, on_notify)
+            await raw.add_listener(self.channel, on_notify)
+            self.listening.set()
             try:
                 await asyncio.Event().wait()
             finally:
-                await raw.remove_listener(CHANNEL, on_notify)
+                self.listening.clear()
+                await raw.remove_listener(self.channel, on_notify)

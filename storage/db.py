@@ -28,6 +28,7 @@ class DatabaseUnavailable(Exception):
 class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    schema: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -53,7 +54,7 @@ def open_database(
             url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
             connect_args=connect_args,
         )
-    return Database(engine, async_sessionmaker(engine, expire_on_commit=False))
+    return Database(engine, async_sessionmaker(engine, expire_on_commit=False), schema)
 
 
 def _sqlite_pragmas(busy_timeout_ms: int):

@@ -140,3 +140,13 @@ async def test_followers_only_and_direct_visibility(api):
         assert r.status == 404
     async with http.get(f"{a.base}/api/v1/timelines/public") as r:
         assert secret["id"] not in [s["id"] for s in await r.json()]
+
+
+async def test_default_avatar_and_header_are_served(api):
+    a, http, alice, _ = api
+    async with http.get(f"{a.base}/api/v1/accounts/verify_credentials", headers=alice) as r:
+        account = await r.json() if r.status == 200 else None
+    urls = [account["avatar"], account["header"]] if account else [f"{a.base}/static/avatar.png"]
+    for url in urls:
+        async with http.get(url) as r:
+            assert r.status == 200 and r.content_type == "image/png"

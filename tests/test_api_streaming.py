@@ -52,7 +52,7 @@ async def post(instance, username: str, content: str, **options) -> int:
 async def drained(instance) -> None:
     """Until no stream task runs and no queue is left on the bus (a private set: the bus has no
     public count)."""
-    while instance.app[STREAMING].tasks or instance.fed.events._subscribers:
+    while instance.app[STREAMING].tasks or instance.fed.events.subscriber_count:
         await asyncio.sleep(0.05)
 
 

@@ -42,19 +42,26 @@ def scope_allows(granted: frozenset[str], needed: str) -> bool:
     return any(":".join(parts[:n]) in granted for n in range(1, len(parts) + 1))
 
 
-async def authenticate(request: web.Request, needed: str, *, admin: bool = False) -> Caller:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "The access token is invalid")
-    async with request.app[DATABASE].sessions() as session:
+async def caller_for_token(app: web.Application, token: str) -> Caller:
+    """Who a bearer token acts for; 401 if it is unknown, revoked, or its user is disabled."""
+    async with app[DATABASE].sessions() as session:
         found = await token_queries.live_token(session, hash_token(token.strip()))
     if found is None or (found[1] is not None and found[1].disabled):
         raise ApiError(401, "The access token is invalid")
     stored, account = found
-    scopes = frozenset(stored.scopes.split())
-    if not scope_allows(scopes, needed):
+    return Caller(stored, account, frozenset(stored.scopes.split()))
+
+
+def require(caller: Caller, needed: str, *, admin: bool = False) -> Caller:
+    if not scope_allows(caller.scopes, needed):
         raise ApiError(403, "This action is outside the authorized scopes")
-    if admin and (account is None or not account.is_admin):
+    if admin and (caller.account is None or not caller.account.is_admin):
         raise ApiError(403, "This action is allowed only to admins")
-    return Caller(stored, account, scopes)
+    return caller
+
+
+async def authenticate(request: web.Request, needed: str, *, admin: bool = False) -> Caller:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "The access token is invalid")
+    return require(await caller_for_token(request.app, token), needed, admin=admin)

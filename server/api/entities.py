@@ -24,6 +24,8 @@ BOT_TYPES = frozenset({ActorType.Service, ActorType.Application})
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
+    if value.tzinfo is None:  # a naive value is UTC here (SQLite stores no zone)
+        value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 

@@ -22,6 +22,7 @@ from server.api.auth import ApiError
 from server.api.common import add_route, api, viewer
 from server.api.entities import Renderer, iso
 from server.api.params import params
+from server.api.statuses import MAX_MEDIA, MAX_PINS
 from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
 from server.config import Settings
 from server.responses import json_response
@@ -33,8 +34,6 @@ from storage.models import Marker
 
 MASTODON_VERSION = "4.3.0"  # the Mastodon release whose client API this one follows
 API_VERSION = 2
-MAX_MEDIA_ATTACHMENTS = 4
-MAX_PINNED_STATUSES = 5
 MAX_FEATURED_TAGS = 10
 CHARACTERS_RESERVED_PER_URL = 23
 LANGUAGES = ["en"]
@@ -66,7 +65,7 @@ def _media_configuration(settings: Settings) -> dict[str, Any]:
 def _statuses_configuration(settings: Settings) -> dict[str, Any]:
     return {
         "max_characters": settings.api.status_max_characters,
-        "max_media_attachments": MAX_MEDIA_ATTACHMENTS,
+        "max_media_attachments": MAX_MEDIA,
         "characters_reserved_per_url": CHARACTERS_RESERVED_PER_URL,
     }
 
@@ -137,7 +136,7 @@ async def instance_v2(request: web.Request) -> web.Response:
         "configuration": {
             "urls": {"streaming": streaming_url(settings), "status": None},
             "vapid": {"public_key": ""},
-            "accounts": {"max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": MAX_PINNED_STATUSES},
+            "accounts": {"max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": MAX_PINS},
             "statuses": _statuses_configuration(settings),
             "media_attachments": _media_configuration(settings),
             "polls": POLLS,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from federation import media as media_logic
 from federation import outbox
@@ -27,6 +27,7 @@ from storage.models import (
 )
 
 MAX_MEDIA = 4
+MAX_PINS = 5
 
 
 def _renderer(request: web.Request, session, viewer_actor: Actor | None) -> Renderer:
@@ -257,6 +258,10 @@ async def _apply(fed, session, actor: Actor, post: Object, action: str) -> None:
     if model is Pin and post.actor_id != actor.id:
         raise ApiError(422, "Validation failed: you can only pin your own posts")
     existing = await session.scalar(select(model).where(model.actor_id == actor.id, model.object_id == post.id))
+    if model is Pin and existing is None and not action.startswith("un"):
+        pins = await session.scalar(select(func.count()).select_from(Pin).where(Pin.actor_id == actor.id))
+        if pins >= MAX_PINS:
+            raise ApiError(422, f"Validation failed: you can pin at most {MAX_PINS} posts")
     if action.startswith("un"):
         if existing is not None:
             await session.delete(existing)

@@ -27,16 +27,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.access import can_see
-from federation.accounts import hash_token
 from federation.events import StreamEvent
-from server.api.auth import ApiError, Caller, scope_allows
+from server.api.auth import ApiError, Caller, caller_for_token, scope_allows
 from server.api.common import CORS_HEADERS, add_route, api
 from server.api.entities import Renderer
 from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
 from server.responses import dump_json
 from storage import instance_api
 from storage import statuses as status_queries
-from storage import tokens as token_queries
 from storage.models import Actor, Announce, Notification, Object
 
 log = logging.getLogger(__name__)
@@ -327,13 +325,11 @@ def _token(request: web.Request, websocket: bool) -> tuple[str | None, bool]:
 
 
 async def _caller(request: web.Request, token: str) -> tuple[Caller, Actor | None]:
+    caller = await caller_for_token(request.app, token)
+    if caller.account is None:
+        return caller, None
     async with request.app[DATABASE].sessions() as session:
-        found = await token_queries.live_token(session, hash_token(token))
-        if found is None or (found[1] is not None and found[1].disabled):
-            raise ApiError(401, "The access token is invalid")
-        stored, account = found
-        actor = await session.get(Actor, account.actor_id) if account is not None else None
-    return Caller(stored, account, frozenset(stored.scopes.split())), actor
+        return caller, await session.get(Actor, caller.account.actor_id)
 
 
 def _handler(path_stream: str | None) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

@@ -86,4 +86,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/@{username}", profile)
     app.router.add_get("/@{username}/{post_id}", post_page)
     app.router.add_get("/about", about)
+    app.router.add_static("/static", templates_dir() / "static")
     app.router.add_get("/", about)
