@@ -1,9 +1,428 @@
-"""Mastodon client API: accounts (being built)."""
+"""Mastodon client API: accounts. The caller's own profile (verify_credentials,
+update_credentials), other accounts (:id, lookup, :id/statuses, :id/followers, :id/following),
+relationships, and follow, block and mute with their undoing, plus follow requests.
+
+Follows and answers to follow requests go through `federation.outbox`, which writes the rows and
+queues the activities in the handler's transaction. Reading `:id` routes accept only digits, so
+`/accounts/search` and friends never match `/accounts/{id}`. Legacy `follow` scope tokens may do
+what `read:follows`/`write:follows`/`write:blocks`/`write:mutes` allow, as Mastodon lets them.
+"""
 
 from __future__ import annotations
 
+import html
+import re
+from datetime import timedelta
+from typing import Any
+
 from aiohttp import web
+
+from federation import outbox
+from federation.access import can_see
+from federation.sanitize import plain_to_html
+from server.activitypub.actors import ACTOR_DOCUMENTS
+from server.api.auth import ApiError, Caller
+from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
+from server.api.entities import Renderer
+from server.api.params import params, text_param
+from server.appkeys import CLOCK, DATABASE, FEDERATION, URLS
+from server.responses import json_response
+from storage import accounts_api as q
+from storage.models import Account, Actor, Block, FollowState, Mute, Object
+
+MAX_FIELDS = 4
+MAX_ID = 1 << 63  # ids are signed 64-bit
+FIELD_KEY = re.compile(r"fields_attributes\[(\d+)\]\[(name|value)\]")
+PRIVACY = ("public", "unlisted", "private")
+TRUE = (True, "true", "True", "1", "on", 1)
+PREFERENCE = "posting:default:{}"  # the keys GET /api/v1/preferences reports
+
+
+async def _user(request: web.Request, *scopes: str) -> tuple[Caller, Actor]:
+    """The calling user, whose token holds any one of `scopes`."""
+    for scope in scopes[:-1]:
+        try:
+            return await viewer(request, scope)
+        except ApiError as exc:
+            if exc.status != 403:
+                raise
+    return await viewer(request, scopes[-1])
+
+
+def _flag(values: Any, name: str, default: bool = False) -> bool:
+    value = values.get(name)
+    return default if value is None or value == "" else value in TRUE
+
+
+async def _target(request: web.Request) -> Actor:
+    raw = request.match_info["id"]
+    async with request.app[DATABASE].sessions() as session:
+        actor = await session.get(Actor, int(raw)) if len(raw) <= 19 and int(raw) < MAX_ID else None
+    if actor is None or actor.deleted_at is not None:
+        raise ApiError(404, "Record not found")
+    return actor
+
+
+def _cursor(request: web.Request, *, default: int, maximum: int) -> q.Cursor:
+    args = page_args(request, default=default, maximum=maximum)
+    return q.Cursor(args.max_id, args.since_id, args.min_id, args.limit)
+
+
+def relationship_entity(actor_id: int, rel: q.Relations) -> dict[str, Any]:
+    following, requested = actor_id in rel.following, actor_id in rel.requested
+    return {
+        "id": str(actor_id), "following": following, "showing_reblogs": following or requested,
+        "notifying": False, "languages": None, "followed_by": actor_id in rel.followed_by,
+        "blocking": actor_id in rel.blocking, "blocked_by": actor_id in rel.blocked_by,
+        "muting": actor_id in rel.muting, "muting_notifications": actor_id in rel.muting_notifications,
+        "requested": requested, "requested_by": actor_id in rel.requested_by,
+        "domain_blocking": False, "endorsed": False, "note": "",
+    }
+
+
+async def _relationship(request: web.Request, me: Actor, target_id: int) -> web.Response:
+    async with request.app[DATABASE].sessions() as session:
+        rel = await q.relations(session, me.id, {target_id}, request.app[CLOCK].now())
+    return json_response(relationship_entity(target_id, rel))
+
+
+# --- the caller's own account ------------------------------------------------------------------
+
+async def _credential(request: web.Request, actor_id: int) -> dict[str, Any]:
+    async with request.app[DATABASE].sessions() as session:
+        actor = await session.get(Actor, actor_id)
+        account = await q.account_of(session, actor_id)
+        entity = await Renderer(session, request.app[URLS], actor).account(actor)
+        requests = await q.count_follow_requests(session, actor_id)
+    prefs = account.preferences or {}
+    entity["source"] = {
+        "privacy": prefs.get(PREFERENCE.format("visibility"), "public"),
+        "sensitive": bool(prefs.get(PREFERENCE.format("sensitive"), False)),
+        "language": prefs.get(PREFERENCE.format("language")),
+        "note": account.note_source,
+        "fields": [{"name": html.unescape(f.get("name", "")), "value": html.unescape(f.get("value", "")),
+                    "verified_at": None} for f in actor.fields or []],
+        "follow_requests_count": requests,
+    }
+    return entity
+
+
+@api
+async def verify_credentials(request: web.Request) -> web.Response:
+    _caller, me = await _user(request, "read:accounts", "profile")
+    return json_response(await _credential(request, me.id))
+
+
+def _text(values: dict[str, Any], name: str, limit: int) -> str | None:
+    if values.get(name) is None:
+        return None
+    value = text_param(values, name)
+    if len(value) > limit:
+        raise ApiError(422, f"Validation failed: {name} is too long (maximum is {limit} characters)")
+    return value
+
+
+def _fields(values: dict[str, Any]) -> list[dict[str, str]] | None:
+    """fields_attributes as form keys (`fields_attributes[0][name]`), a JSON list, or a JSON
+    object keyed by position. Blank rows are dropped; names and values are stored as HTML."""
+    raw = values.get("fields_attributes")
+    if raw is None:
+        found: dict[int, dict[str, Any]] = {}
+        for key, value in values.items():
+            if match := FIELD_KEY.fullmatch(key):
+                found.setdefault(int(match[1]), {})[match[2]] = value
+        if not found:
+            return None
+        raw = [found[i] for i in sorted(found)]
+    elif isinstance(raw, dict):
+        raw = [raw[k] for k in sorted(raw, key=lambda k: int(k) if str(k).isdigit() else 0)]
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise ApiError(422, "Validation failed: fields_attributes must be a list of {name, value}")
+    fields = []
+    for item in raw:
+        name, value = item.get("name") or "", item.get("value") or ""
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise ApiError(422, "Validation failed: field names and values must be text")
+        if not name.strip() and not value.strip():
+            continue
+        if len(name) > 255 or len(value) > 255:
+            raise ApiError(422, "Validation failed: a field name or value is longer than 255 characters")
+        fields.append({"name": html.escape(name.strip()), "value": html.escape(value.strip())})
+    if len(fields) > MAX_FIELDS:
+        raise ApiError(422, f"Validation failed: Fields is too long (maximum is {MAX_FIELDS} fields)")
+    return fields
+
+
+def _preferences(values: dict[str, Any]) -> dict[str, Any]:
+    nested = values.get("source") if isinstance(values.get("source"), dict) else {}
+    source = {k: nested.get(k, values.get(f"source[{k}]")) for k in ("privacy", "sensitive", "language")}
+    prefs: dict[str, Any] = {}
+    if source["privacy"] not in (None, ""):
+        if source["privacy"] not in PRIVACY:
+            raise ApiError(422, "Validation failed: source[privacy] must be public, unlisted or private")
+        prefs[PREFERENCE.format("visibility")] = source["privacy"]
+    if source["sensitive"] not in (None, ""):
+        prefs[PREFERENCE.format("sensitive")] = source["sensitive"] in TRUE
+    if source["language"] is not None:
+        language = source["language"]
+        if not isinstance(language, str) or len(language) > 16:
+            raise ApiError(422, "Validation failed: source[language] must be a language code")
+        prefs[PREFERENCE.format("language")] = language or None
+    return prefs
+
+
+def _profile_change(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(actor attributes, account attributes) to set, all validated before anything is written."""
+    for image in ("avatar", "header"):
+        if values.get(image) not in (None, ""):
+            raise ApiError(422, f"Validation failed: {image} uploads are not supported yet")
+    actor: dict[str, Any] = {}
+    account: dict[str, Any] = {}
+    if (name := _text(values, "display_name", 30)) is not None:
+        actor["display_name"] = name.strip()
+    if (note := _text(values, "note", 500)) is not None:
+        account["note_source"], actor["summary"] = note, plain_to_html(note)
+    for key, attribute in (("locked", "manually_approves_followers"), ("discoverable", "discoverable")):
+        if values.get(key) not in (None, ""):
+            actor[attribute] = _flag(values, key)
+    if (fields := _fields(values)) is not None:
+        actor["fields"] = fields
+    if prefs := _preferences(values):
+        account["preferences"] = prefs
+    return actor, account
+
+
+@api
+async def update_credentials(request: web.Request) -> web.Response:
+    caller, me = await _user(request, "write:accounts")
+    actor_changes, account_changes = _profile_change(await params(request))
+    fed = request.app[FEDERATION]
+    async with fed.transaction() as session:
+        actor = await session.get(Actor, me.id)
+        account = await session.get(Account, caller.account.id)
+        for name, value in actor_changes.items():
+            setattr(actor, name, value)
+        if "preferences" in account_changes:
+            account_changes["preferences"] = {**(account.preferences or {}), **account_changes["preferences"]}
+        for name, value in account_changes.items():
+            setattr(account, name, value)
+        await outbox.update_profile(fed, session, actor)
+    request.app[ACTOR_DOCUMENTS].invalidate(me.username)
+    return json_response(await _credential(request, me.id))
+
+
+# --- other accounts ------------------------------------------------------------------------------
+
+async def _render_accounts(request: web.Request, me: Actor | None, actors: list[Actor]) -> list[dict[str, Any]]:
+    async with request.app[DATABASE].sessions() as session:
+        return await Renderer(session, request.app[URLS], me).accounts(actors)
+
+
+@api
+async def show(request: web.Request) -> web.Response:
+    me = await optional_viewer(request, "read:accounts")
+    return json_response((await _render_accounts(request, me, [await _target(request)]))[0])
+
+
+@api
+async def lookup(request: web.Request) -> web.Response:
+    me = await optional_viewer(request, "read:accounts")
+    acct = text_param(dict(request.query), "acct", required=True).strip().removeprefix("acct:").lstrip("@")
+    username, _, domain = acct.partition("@")
+    async with request.app[DATABASE].sessions() as session:
+        actor = await q.actor_by_acct(session, username, domain or None, request.app[URLS].authority)
+    if actor is None:
+        raise ApiError(404, "Record not found")
+    return json_response((await _render_accounts(request, me, [actor]))[0])
+
+
+@api
+async def statuses(request: web.Request) -> web.Response:
+    me = await optional_viewer(request, "read:statuses")
+    author = await _target(request)
+    cursor = _cursor(request, default=20, maximum=40)
+    only = q.StatusFilter(
+        only_media=_flag(request.query, "only_media"), exclude_replies=_flag(request.query, "exclude_replies"),
+        exclude_reblogs=_flag(request.query, "exclude_reblogs"), pinned=_flag(request.query, "pinned"),
+        tagged=request.query.get("tagged") or None,
+    )
+    async with request.app[DATABASE].sessions() as session:
+        if me is not None and await q.block_between(session, author.id, me.id) is not None:
+            items = []
+        else:
+            items = await q.account_statuses(session, author.id, me.id if me else None, cursor, only)
+        items = [i for i in items
+                 if not isinstance(i, Object) or i.visibility in q.OPEN or await can_see(session, i, me)]
+        entities = await Renderer(session, request.app[URLS], me).statuses(items)
+    return paged(request, entities, [i.id for i in items])
+
+
+async def _follow_list(request: web.Request, *, followers: bool) -> web.Response:
+    me = await optional_viewer(request, "read:accounts")
+    target = await _target(request)
+    cursor = _cursor(request, default=40, maximum=80)
+    async with request.app[DATABASE].sessions() as session:
+        rows = await q.follow_page(session, target.id, cursor, followers=followers)
+        entities = await Renderer(session, request.app[URLS], me).accounts([actor for _, actor in rows])
+    return paged(request, entities, [follow_id for follow_id, _ in rows])
+
+
+@api
+async def followers(request: web.Request) -> web.Response:
+    return await _follow_list(request, followers=True)
+
+
+@api
+async def following(request: web.Request) -> web.Response:
+    return await _follow_list(request, followers=False)
+
+
+@api
+async def relationships(request: web.Request) -> web.Response:
+    _caller, me = await _user(request, "read:follows", "follow")
+    wanted = [int(i) for i in request.query.getall("id[]", []) + request.query.getall("id", [])
+              if i.isdigit() and len(i) <= 19 and int(i) < MAX_ID]
+    async with request.app[DATABASE].sessions() as session:
+        found = {a.id for a in await q.actors_by_ids(session, set(wanted))}
+        rel = await q.relations(session, me.id, found, request.app[CLOCK].now())
+    return json_response([relationship_entity(i, rel) for i in dict.fromkeys(wanted) if i in found])
+
+
+# --- follow, block, mute -------------------------------------------------------------------------
+
+@api
+async def follow(request: web.Request) -> web.Response:
+    _caller, me = await _user(request, "write:follows", "follow")
+    target = await _target(request)
+    async with request.app[DATABASE].sessions() as session:
+        refused = target.id == me.id or await q.blocked_either_way(session, me.id, target.id)
+    if refused:
+        raise ApiError(403, "This action is not allowed")
+    fed = request.app[FEDERATION]
+    async with fed.transaction() as session:
+        await outbox.follow(fed, session, await session.get(Actor, me.id), await session.get(Actor, target.id))
+    return await _relationship(request, me, target.id)
+
+
+@api
+async def unfollow(request: web.Request) -> web.Response:
+    _caller, me = await _user(request, "write:follows", "follow")
+    target = await _target(request)
+    fed = request.app[FEDERATION]
+    async with fed.transaction() as session:
+        await outbox.unfollow(fed, session, await session.get(Actor, me.id), await session.get(Actor, target.id))
+    return await _relationship(request, me, target.id)
+
+
+@api
+async def block(request: web.Request) -> web.Response:
+    """Block, and end the follows both ways (an Undo to them, a Reject of theirs)."""
+    _caller, me = await _user(request, "write:blocks", "follow")
+    target = await _target(request)
+    if target.id == me.id:
+        raise ApiError(403, "This action is not allowed")
+    fed = request.app[FEDERATION]
+    async with fed.transaction() as session:
+        mine, theirs = await session.get(Actor, me.id), await session.get(Actor, target.id)
+        if await q.block_between(session, me.id, target.id) is None:
+            session.add(Block(actor_id=me.id, target_id=target.id, created_at=fed.clock.now()))
+        await outbox.unfollow(fed, session, mine, theirs)
+        reverse = await q.follow_row(session, target.id, me.id)
+        if reverse is not None and reverse.state in (FollowState.pending, FollowState.accepted):
+            await outbox.answer_follow(fed, session, reverse, accept=False)
+    return await _relationship(request, me, target.id)
+
+
+async def _remove(request: web.Request, scope: str, find) -> web.Response:
+    """Undo a block or a mute: delete the caller's row about the target, if any."""
+    _caller, me = await _user(request, scope, "follow")
+    target = await _target(request)
+    async with request.app[FEDERATION].transaction() as session:
+        if (row := await find(session, me.id, target.id)) is not None:
+            await session.delete(row)
+    return await _relationship(request, me, target.id)
+
+
+@api
+async def unblock(request: web.Request) -> web.Response:
+    return await _remove(request, "write:blocks", q.block_between)
+
+
+@api
+async def mute(request: web.Request) -> web.Response:
+    _caller, me = await _user(request, "write:mutes", "follow")
+    target = await _target(request)
+    values = await params(request)
+    duration = values.get("duration") or 0
+    if not str(duration).isdigit() or len(str(duration)) > 9:
+        raise ApiError(422, "Validation failed: duration must be a number of seconds (0 for no end)")
+    if target.id == me.id:
+        raise ApiError(403, "This action is not allowed")
+    now = request.app[CLOCK].now()
+    expires = now + timedelta(seconds=int(duration)) if int(duration) else None
+    async with request.app[FEDERATION].transaction() as session:
+        row = await q.mute_between(session, me.id, target.id)
+        if row is None:
+            row = Mute(actor_id=me.id, target_id=target.id, created_at=now)
+            session.add(row)
+        row.notifications = _flag(values, "notifications", default=True)
+        row.expires_at = expires
+    return await _relationship(request, me, target.id)
+
+
+@api
+async def unmute(request: web.Request) -> web.Response:
+    return await _remove(request, "write:mutes", q.mute_between)
+
+
+# --- follow requests -----------------------------------------------------------------------------
+
+@api
+async def follow_requests(request: web.Request) -> web.Response:
+    _caller, me = await _user(request, "read:follows", "follow")
+    cursor = _cursor(request, default=40, maximum=80)
+    async with request.app[DATABASE].sessions() as session:
+        rows = await q.follow_page(session, me.id, cursor, followers=True, state=FollowState.pending)
+        entities = await Renderer(session, request.app[URLS], me).accounts([actor for _, actor in rows])
+    return paged(request, entities, [follow_id for follow_id, _ in rows])
+
+
+async def _answer(request: web.Request, *, accept: bool) -> web.Response:
+    _caller, me = await _user(request, "write:follows", "follow")
+    target = await _target(request)
+    fed = request.app[FEDERATION]
+    async with fed.transaction() as session:
+        if (row := await q.pending_follow(session, target.id, me.id)) is not None:
+            await outbox.answer_follow(fed, session, row, accept=accept)
+    if row is None:
+        raise ApiError(404, "Record not found")
+    return await _relationship(request, me, target.id)
+
+
+@api
+async def authorize(request: web.Request) -> web.Response:
+    return await _answer(request, accept=True)
+
+
+@api
+async def reject(request: web.Request) -> web.Response:
+    return await _answer(request, accept=False)
 
 
 def setup(app: web.Application) -> None:
     """Register this module's routes."""
+    base = "/api/v1/accounts"
+    add_route(app, "GET", f"{base}/verify_credentials", verify_credentials)
+    add_route(app, "PATCH", f"{base}/update_credentials", update_credentials)
+    add_route(app, "GET", f"{base}/lookup", lookup)
+    add_route(app, "GET", f"{base}/relationships", relationships)
+    one = base + r"/{id:\d+}"
+    add_route(app, "GET", one, show)
+    for name, handler in (("statuses", statuses), ("followers", followers), ("following", following)):
+        add_route(app, "GET", f"{one}/{name}", handler)
+    for name, handler in (("follow", follow), ("unfollow", unfollow), ("block", block), ("unblock", unblock),
+                          ("mute", mute), ("unmute", unmute)):
+        add_route(app, "POST", f"{one}/{name}", handler)
+    add_route(app, "GET", "/api/v1/follow_requests", follow_requests)
+    add_route(app, "POST", r"/api/v1/follow_requests/{id:\d+}/authorize", authorize)
+    add_route(app, "POST", r"/api/v1/follow_requests/{id:\d+}/reject", reject)

@@ -1,9 +1,161 @@
-"""Mastodon client API: search (being built)."""
+"""Mastodon client API: search. GET /api/v2/search over accounts, statuses and hashtags, and
+GET /api/v1/accounts/search over accounts.
+
+Searching reads only what this instance knows: actors by username or display name, posts by a
+substring of their text among those the caller may see (Mastodon keeps full-text search to
+signed-in users; so do we), hashtags by prefix. With `resolve=true` a `user@host` query is
+looked up over WebFinger and an http(s) URL is fetched as a post or an actor, before anything
+is read here and outside any transaction. Whatever cannot be resolved gives empty results, not
+an error: a peer being down is not the caller's mistake.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from typing import Any
+
 from aiohttp import web
+
+from federation.access import can_see
+from federation.remote import RemoteError, ensure_post, resolve_account, resolve_actor
+from server.api.auth import ApiError
+from server.api.common import add_route, api, optional_viewer, viewer
+from server.api.entities import Renderer
+from server.appkeys import DATABASE, FEDERATION, URLS
+from server.responses import json_response
+from storage import accounts_api as q
+from storage.models import Actor, Object
+
+ACCT = re.compile(r"@?([\w.-]+)@([\w.-]+(?::\d+)?)")
+KINDS = ("accounts", "statuses", "hashtags")
+TRUE = ("true", "True", "1", "on")
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    kinds: tuple[str, ...]
+    resolve: bool
+    limit: int
+    offset: int
+    following: bool
+    account_id: int | None
+
+
+def _number(request: web.Request, name: str, default: int) -> int:
+    value = request.query.get(name, "")
+    if value == "":
+        return default
+    if not value.isdigit() or len(value) > 9:
+        raise ApiError(400, f"{name} must be a whole number")
+    return int(value)
+
+
+def _query(request: web.Request, *, default_limit: int, max_limit: int, kinds: tuple[str, ...] = KINDS) -> Query:
+    text = request.query.get("q", "").strip()
+    if not text:
+        raise ApiError(400, "q is missing: give the text to search for")
+    kind = request.query.get("type", "")
+    if kind and kind not in kinds:
+        raise ApiError(400, f"type must be one of {', '.join(kinds)}")
+    account_id = request.query.get("account_id", "")
+    known_id = account_id.isdigit() and len(account_id) <= 19 and int(account_id) < 1 << 63
+    return Query(
+        text=text, kinds=(kind,) if kind else kinds, resolve=request.query.get("resolve", "") in TRUE,
+        limit=max(1, min(_number(request, "limit", default_limit), max_limit)), offset=_number(request, "offset", 0),
+        following=request.query.get("following", "") in TRUE,
+        account_id=int(account_id) if known_id else None,
+    )
+
+
+async def _resolve(request: web.Request, query: Query) -> tuple[Actor | None, Object | None]:
+    """The actor or post the query names over federation (a URL or user@host), if any."""
+    fed = request.app[FEDERATION]
+    text = query.text
+    actor: Actor | None = None
+    post: Object | None = None
+    if text.startswith(("https://", "http://")):
+        if "statuses" in query.kinds:
+            try:
+                post = await ensure_post(fed, text)
+            except RemoteError:
+                post = None
+        if post is None and "accounts" in query.kinds:
+            try:
+                actor = await resolve_actor(fed, text)
+            except RemoteError:
+                actor = None
+    elif ACCT.fullmatch(text) and "accounts" in query.kinds:
+        try:
+            actor = await resolve_account(fed, text)
+        except RemoteError:
+            actor = None
+    return actor, post
+
+
+async def _accounts(session, query: Query, me: Actor | None) -> list[Actor]:
+    text = query.text.removeprefix("acct:").lstrip("@")
+    username, _, domain = text.partition("@") if ACCT.fullmatch(text) else (text, "", "")
+    return await q.search_accounts(
+        session, username, domain or None, limit=query.limit, offset=query.offset,
+        followed_by=me.id if me is not None and query.following else None,
+    )
+
+
+async def _search(request: web.Request, query: Query, me: Actor | None) -> dict[str, Any]:
+    resolved_actor, resolved_post = await _resolve(request, query) if query.resolve else (None, None)
+    urls = request.app[URLS]
+    link = query.text.startswith(("https://", "http://"))
+    async with request.app[DATABASE].sessions() as session:
+        actors: list[Actor] = []
+        posts: list[Object] = []
+        tags: list[str] = []
+        if link:  # a URL names one thing: what we already have, or what resolving found
+            resolved_post = resolved_post or (await q.post_by_link(session, query.text)
+                                              if "statuses" in query.kinds else None)
+            if resolved_post is None and "accounts" in query.kinds:
+                resolved_actor = resolved_actor or await q.actor_by_link(session, query.text)
+        else:
+            if "accounts" in query.kinds:
+                actors = await _accounts(session, query, me)
+            if "statuses" in query.kinds and me is not None:
+                posts = await q.search_statuses(session, query.text, me.id, limit=query.limit, offset=query.offset,
+                                                author_id=query.account_id)
+            if "hashtags" in query.kinds:
+                tags = await q.search_tags(session, query.text, limit=query.limit, offset=query.offset)
+        if resolved_actor is not None and query.offset == 0:
+            actors = [resolved_actor, *[a for a in actors if a.id != resolved_actor.id]][:query.limit]
+        if resolved_post is not None and me is not None and await can_see(session, resolved_post, me):
+            posts = [resolved_post]
+        renderer = Renderer(session, urls, me)
+        return {
+            "accounts": await renderer.accounts(actors),
+            "statuses": await renderer.statuses(posts),
+            "hashtags": [{"name": name, "url": f"{urls.base}/tags/{name}", "history": [],
+                          **({"following": False} if me is not None else {})} for name in tags],
+        }
+
+
+@api
+async def search_v2(request: web.Request) -> web.Response:
+    me = await optional_viewer(request, "read:search")
+    query = _query(request, default_limit=20, max_limit=40)
+    if me is None and query.resolve:
+        raise ApiError(401, "Search queries that resolve remote resources need an authenticated user")
+    if me is None and query.offset:
+        raise ApiError(401, "Paging search results needs an authenticated user")
+    return json_response(await _search(request, query, me))
+
+
+@api
+async def search_accounts(request: web.Request) -> web.Response:
+    _caller, me = await viewer(request, "read:accounts")
+    query = _query(request, default_limit=40, max_limit=80, kinds=("accounts",))
+    return json_response((await _search(request, query, me))["accounts"])
 
 
 def setup(app: web.Application) -> None:
     """Register this module's routes."""
+    add_route(app, "GET", "/api/v2/search", search_v2)
+    add_route(app, "GET", "/api/v1/accounts/search", search_accounts)

@@ -1,0 +1,299 @@
+"""Read queries behind the client API's account and search endpoints.
+
+Lists page by a time-ordered row id, newest first, the way Mastodon pages: `max_id` asks for rows
+older than it, `since_id` for rows newer than it (the newest `limit` of them), `min_id` for the
+rows just newer than it. Followers, following and follow requests page by the Follow row's id,
+so a page boundary stays put when an actor is renamed or followed again.
+
+An account's statuses follow the visibility rule of `federation.access.can_see`, written as SQL
+so a page is filled before the limit applies: public and unlisted for anyone, followers-only for
+the author's accepted followers and the mentioned, direct for the mentioned, all for the author.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, String, and_, cast, exists, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import (
+    Account,
+    Actor,
+    ActorType,
+    Announce,
+    Block,
+    Follow,
+    FollowState,
+    Media,
+    Mention,
+    Mute,
+    Object,
+    Pin,
+    Tag,
+    Visibility,
+)
+
+OPEN = (Visibility.public, Visibility.unlisted)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    max_id: int | None = None
+    since_id: int | None = None
+    min_id: int | None = None
+    limit: int = 20
+
+
+def _page(query: Select, column, cursor: Cursor) -> Select:
+    if cursor.max_id is not None:
+        query = query.where(column < cursor.max_id)
+    if cursor.since_id is not None:
+        query = query.where(column > cursor.since_id)
+    if cursor.min_id is not None:
+        return query.where(column > cursor.min_id).order_by(column.asc()).limit(cursor.limit)
+    return query.order_by(column.desc()).limit(cursor.limit)
+
+
+def _newest_first(rows: list, cursor: Cursor, key=lambda row: row.id) -> list:
+    rows = sorted(rows, key=key, reverse=True)
+    return rows[-cursor.limit:] if cursor.min_id is not None else rows[:cursor.limit]
+
+
+def _like(text: str) -> str:
+    """`text` as a LIKE pattern that matches it literally anywhere."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+async def actor_by_acct(session: AsyncSession, username: str, domain: str | None, local_domain: str) -> Actor | None:
+    """A known actor by `username` (local) or `username@domain`; no network."""
+    query = select(Actor).where(func.lower(Actor.username) == username.lower(), Actor.deleted_at.is_(None))
+    if domain is None or domain.lower() == local_domain.lower():
+        query = query.where(Actor.local.is_(True))
+    else:
+        query = query.where(Actor.domain == domain.lower())
+    return await session.scalar(query.limit(1))
+
+
+async def actor_by_link(session: AsyncSession, link: str) -> Actor | None:
+    """A known actor whose id or profile URL is `link`."""
+    return await session.scalar(
+        select(Actor).where(or_(Actor.uri == link, Actor.url == link), Actor.deleted_at.is_(None)).limit(1))
+
+
+async def post_by_link(session: AsyncSession, link: str) -> Object | None:
+    """A known post whose id or page URL is `link`."""
+    return await session.scalar(
+        select(Object).where(or_(Object.uri == link, Object.url == link), Object.deleted_at.is_(None)).limit(1))
+
+
+async def actors_by_ids(session: AsyncSession, ids: set[int]) -> list[Actor]:
+    if not ids:
+        return []
+    return list(await session.scalars(select(Actor).where(Actor.id.in_(ids), Actor.deleted_at.is_(None))))
+
+
+async def account_of(session: AsyncSession, actor_id: int) -> Account | None:
+    return await session.scalar(select(Account).where(Account.actor_id == actor_id))
+
+
+async def follow_page(
+    session: AsyncSession, actor_id: int, cursor: Cursor, *, followers: bool, state: FollowState = FollowState.accepted,
+) -> list[tuple[int, Actor]]:
+    """(follow id, other actor) of follows to (followers=True) or by an actor, in `state`."""
+    mine, theirs = (Follow.followee_id, Follow.follower_id) if followers else (Follow.follower_id, Follow.followee_id)
+    query = select(Follow.id, Actor).join(Actor, theirs == Actor.id).where(
+        mine == actor_id, Follow.state == state, Actor.deleted_at.is_(None))
+    rows = [(follow_id, actor) for follow_id, actor in await session.execute(_page(query, Follow.id, cursor))]
+    return _newest_first(rows, cursor, key=lambda row: row[0])
+
+
+async def follow_row(session: AsyncSession, follower_id: int, followee_id: int) -> Follow | None:
+    return await session.scalar(
+        select(Follow).where(Follow.follower_id == follower_id, Follow.followee_id == followee_id))
+
+
+async def pending_follow(session: AsyncSession, follower_id: int, followee_id: int) -> Follow | None:
+    return await session.scalar(select(Follow).where(
+        Follow.follower_id == follower_id, Follow.followee_id == followee_id, Follow.state == FollowState.pending))
+
+
+async def count_follow_requests(session: AsyncSession, actor_id: int) -> int:
+    return await session.scalar(select(func.count()).select_from(Follow).where(
+        Follow.followee_id == actor_id, Follow.state == FollowState.pending)) or 0
+
+
+# --- relationships -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Relations:
+    """What stands between a viewer and each of some actors (sets of actor ids)."""
+
+    following: set[int]
+    requested: set[int]
+    followed_by: set[int]
+    requested_by: set[int]
+    blocking: set[int]
+    blocked_by: set[int]
+    muting: set[int]
+    muting_notifications: set[int]
+
+
+async def relations(session: AsyncSession, viewer_id: int, ids: set[int], now: datetime) -> Relations:
+    async def pairs(query) -> list[tuple]:
+        return list((await session.execute(query)).all()) if ids else []
+
+    outgoing = await pairs(select(Follow.followee_id, Follow.state).where(
+        Follow.follower_id == viewer_id, Follow.followee_id.in_(ids)))
+    incoming = await pairs(select(Follow.follower_id, Follow.state).where(
+        Follow.followee_id == viewer_id, Follow.follower_id.in_(ids)))
+    blocks = await pairs(select(Block.actor_id, Block.target_id).where(or_(
+        and_(Block.actor_id == viewer_id, Block.target_id.in_(ids)),
+        and_(Block.target_id == viewer_id, Block.actor_id.in_(ids)))))
+    mutes = await pairs(select(Mute.target_id, Mute.notifications).where(
+        Mute.actor_id == viewer_id, Mute.target_id.in_(ids), or_(Mute.expires_at.is_(None), Mute.expires_at > now)))
+    return Relations(
+        following={i for i, state in outgoing if state is FollowState.accepted},
+        requested={i for i, state in outgoing if state is FollowState.pending},
+        followed_by={i for i, state in incoming if state is FollowState.accepted},
+        requested_by={i for i, state in incoming if state is FollowState.pending},
+        blocking={target for actor, target in blocks if actor == viewer_id},
+        blocked_by={actor for actor, target in blocks if target == viewer_id},
+        muting={i for i, _ in mutes},
+        muting_notifications={i for i, notifications in mutes if notifications},
+    )
+
+
+async def block_between(session: AsyncSession, actor_id: int, target_id: int) -> Block | None:
+    return await session.scalar(select(Block).where(Block.actor_id == actor_id, Block.target_id == target_id))
+
+
+async def mute_between(session: AsyncSession, actor_id: int, target_id: int) -> Mute | None:
+    return await session.scalar(select(Mute).where(Mute.actor_id == actor_id, Mute.target_id == target_id))
+
+
+async def blocked_either_way(session: AsyncSession, a_id: int, b_id: int) -> bool:
+    return bool(await session.scalar(select(exists().where(or_(
+        and_(Block.actor_id == a_id, Block.target_id == b_id),
+        and_(Block.actor_id == b_id, Block.target_id == a_id))))))
+
+
+# --- an account's statuses -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StatusFilter:
+    only_media: bool = False
+    exclude_replies: bool = False
+    exclude_reblogs: bool = False
+    pinned: bool = False
+    tagged: str | None = None
+
+    @property
+    def with_boosts(self) -> bool:
+        return not (self.only_media or self.exclude_reblogs or self.pinned or self.tagged)
+
+
+def _has_media():
+    uploaded = exists().where(Media.object_id == Object.id)
+    attached = and_(Object.attachments.is_not(None), cast(Object.attachments, String).not_in(["null", "[]"]))
+    return or_(uploaded, attached)
+
+
+def _visible(author_id: int, viewer_id: int | None, follows_author: bool):
+    """SQL for `can_see` on posts by one author."""
+    if viewer_id == author_id:
+        return true()
+    if viewer_id is None:
+        return Object.visibility.in_(OPEN)
+    mentioned = Object.id.in_(select(Mention.object_id).where(Mention.actor_id == viewer_id))
+    allowed = (*OPEN, Visibility.private) if follows_author else OPEN
+    return or_(Object.visibility.in_(allowed), mentioned)
+
+
+async def follows(session: AsyncSession, follower_id: int, followee_id: int) -> bool:
+    return bool(await session.scalar(select(exists().where(
+        Follow.follower_id == follower_id, Follow.followee_id == followee_id, Follow.state == FollowState.accepted))))
+
+
+async def account_statuses(
+    session: AsyncSession, author_id: int, viewer_id: int | None, cursor: Cursor, only: StatusFilter,
+) -> list[Object | Announce]:
+    """Posts (and, unless filtered out, boosts) by an author that the viewer may see."""
+    follows_author = viewer_id is not None and await follows(session, viewer_id, author_id)
+    posts = select(Object).where(
+        Object.actor_id == author_id, Object.deleted_at.is_(None), _visible(author_id, viewer_id, follows_author))
+    if only.only_media:
+        posts = posts.where(_has_media())
+    if only.exclude_replies:
+        parent = aliased(Object)
+        own_thread = exists().where(parent.uri == Object.in_reply_to_uri, parent.actor_id == author_id)
+        posts = posts.where(or_(Object.in_reply_to_uri.is_(None), own_thread))
+    if only.pinned:
+        posts = posts.where(Object.id.in_(select(Pin.object_id).where(Pin.actor_id == author_id)))
+    if only.tagged:
+        posts = posts.where(Object.id.in_(select(Tag.object_id).where(Tag.name == only.tagged.lower().lstrip("#"))))
+    rows: list = list(await session.scalars(_page(posts, Object.id, cursor)))
+    if only.with_boosts:
+        boosted = aliased(Object)
+        boosts = select(Announce).join(boosted, boosted.id == Announce.object_id).where(
+            Announce.actor_id == author_id, boosted.deleted_at.is_(None),
+            Announce.public.is_(True) if not (follows_author or viewer_id == author_id) else true())
+        rows += list(await session.scalars(_page(boosts, Announce.id, cursor)))
+    return _newest_first(rows, cursor)
+
+
+# --- search --------------------------------------------------------------------------------------
+
+async def search_accounts(
+    session: AsyncSession, text: str, domain: str | None, *, limit: int, offset: int, followed_by: int | None = None,
+) -> list[Actor]:
+    """Actors whose username or display name contains `text` (and whose domain starts with
+    `domain`, when given): exact usernames first, then prefixes, then local actors."""
+    pattern = _like(text)
+    disabled = select(Account.actor_id).where(Account.disabled.is_(True))
+    query = select(Actor).where(
+        Actor.deleted_at.is_(None), Actor.type != ActorType.Application, Actor.id.not_in(disabled),
+        or_(Actor.username.ilike(pattern, escape="\\"), Actor.display_name.ilike(pattern, escape="\\")),
+    )
+    if domain:
+        query = query.where(Actor.domain.ilike(_like(domain.lower())[1:], escape="\\"))
+    if followed_by is not None:
+        query = query.where(Actor.id.in_(select(Follow.followee_id).where(
+            Follow.follower_id == followed_by, Follow.state == FollowState.accepted)))
+    lowered = func.lower(Actor.username)
+    rank = (lowered == text.lower()).desc(), lowered.like(_like(text.lower())[1:], escape="\\").desc()
+    query = query.order_by(*rank, Actor.local.desc(), Actor.username, Actor.id).offset(offset).limit(limit)
+    return list(await session.scalars(query))
+
+
+async def search_statuses(
+    session: AsyncSession, text: str, viewer_id: int, *, limit: int, offset: int, author_id: int | None = None,
+) -> list[Object]:
+    """Posts whose text contains `text`, among those the viewer may see (newest first), leaving
+    out authors the viewer blocks or who block the viewer."""
+    followed = select(Follow.followee_id).where(Follow.follower_id == viewer_id, Follow.state == FollowState.accepted)
+    mentioned = select(Mention.object_id).where(Mention.actor_id == viewer_id)
+    blocked = select(Block.target_id).where(Block.actor_id == viewer_id).union(
+        select(Block.actor_id).where(Block.target_id == viewer_id))
+    query = select(Object).where(
+        Object.deleted_at.is_(None),
+        or_(Object.content.ilike(_like(text), escape="\\"), Object.summary.ilike(_like(text), escape="\\")),
+        or_(Object.visibility.in_(OPEN), Object.actor_id == viewer_id, Object.id.in_(mentioned),
+            and_(Object.visibility == Visibility.private, Object.actor_id.in_(followed))),
+        Object.actor_id.not_in(blocked),
+        Object.actor_id == author_id if author_id is not None else true(),
+    )
+    return list(await session.scalars(query.order_by(Object.id.desc()).offset(offset).limit(limit)))
+
+
+async def search_tags(session: AsyncSession, text: str, *, limit: int, offset: int) -> list[str]:
+    """Hashtag names starting with `text`, the most used first."""
+    pattern = _like(text.lower().lstrip("#"))[1:]
+    query = (select(Tag.name).where(Tag.name.like(pattern, escape="\\")).group_by(Tag.name)
+             .order_by(func.count().desc(), Tag.name).offset(offset).limit(limit))
+    return list(await session.scalars(query))
