@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, String, and_, cast, exists, func, or_, select, true
+from sqlalchemy import String, and_, cast, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -35,31 +35,15 @@ from storage.models import (
     Tag,
     Visibility,
 )
+from storage.paging import Cursor, apply, newest_first
 
 OPEN = (Visibility.public, Visibility.unlisted)
 
 
-@dataclass(frozen=True)
-class Cursor:
-    max_id: int | None = None
-    since_id: int | None = None
-    min_id: int | None = None
-    limit: int = 20
 
 
-def _page(query: Select, column, cursor: Cursor) -> Select:
-    if cursor.max_id is not None:
-        query = query.where(column < cursor.max_id)
-    if cursor.since_id is not None:
-        query = query.where(column > cursor.since_id)
-    if cursor.min_id is not None:
-        return query.where(column > cursor.min_id).order_by(column.asc()).limit(cursor.limit)
-    return query.order_by(column.desc()).limit(cursor.limit)
 
 
-def _newest_first(rows: list, cursor: Cursor, key=lambda row: row.id) -> list:
-    rows = sorted(rows, key=key, reverse=True)
-    return rows[-cursor.limit:] if cursor.min_id is not None else rows[:cursor.limit]
 
 
 def _like(text: str) -> str:
@@ -109,8 +93,8 @@ async def follow_page(
     mine, theirs = (Follow.followee_id, Follow.follower_id) if followers else (Follow.follower_id, Follow.followee_id)
     query = select(Follow.id, Actor).join(Actor, theirs == Actor.id).where(
         mine == actor_id, Follow.state == state, Actor.deleted_at.is_(None))
-    rows = [(follow_id, actor) for follow_id, actor in await session.execute(_page(query, Follow.id, cursor))]
-    return _newest_first(rows, cursor, key=lambda row: row[0])
+    rows = [(follow_id, actor) for follow_id, actor in await session.execute(apply(query, Follow.id, cursor))]
+    return newest_first(rows, cursor, key=lambda row: row[0])
 
 
 async def follow_row(session: AsyncSession, follower_id: int, followee_id: int) -> Follow | None:
@@ -237,14 +221,14 @@ async def account_statuses(
         posts = posts.where(Object.id.in_(select(Pin.object_id).where(Pin.actor_id == author_id)))
     if only.tagged:
         posts = posts.where(Object.id.in_(select(Tag.object_id).where(Tag.name == only.tagged.lower().lstrip("#"))))
-    rows: list = list(await session.scalars(_page(posts, Object.id, cursor)))
+    rows: list = list(await session.scalars(apply(posts, Object.id, cursor)))
     if only.with_boosts:
         boosted = aliased(Object)
         boosts = select(Announce).join(boosted, boosted.id == Announce.object_id).where(
             Announce.actor_id == author_id, boosted.deleted_at.is_(None),
             Announce.public.is_(True) if not (follows_author or viewer_id == author_id) else true())
-        rows += list(await session.scalars(_page(boosts, Announce.id, cursor)))
-    return _newest_first(rows, cursor)
+        rows += list(await session.scalars(apply(boosts, Announce.id, cursor)))
+    return newest_first(rows, cursor)
 
 
 # --- search --------------------------------------------------------------------------------------

@@ -10,40 +10,25 @@ is two small queries, one per table, merged in id order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import Select, or_, select, true
+from sqlalchemy import or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
-    Actor, Announce, Block, Follow, FollowState, Mention, Mute, Notification, Object, Peer,
-    PeerState, Tag, Visibility,
+    Actor,
+    Announce,
+    Block,
+    Follow,
+    FollowState,
+    Mention,
+    Mute,
+    Notification,
+    Object,
+    Peer,
+    PeerState,
+    Tag,
+    Visibility,
 )
-
-
-@dataclass(frozen=True)
-class Cursor:
-    max_id: int | None = None
-    since_id: int | None = None
-    min_id: int | None = None
-    limit: int = 20
-
-
-def _apply(query: Select, column, cursor: Cursor) -> Select:
-    if cursor.max_id is not None:
-        query = query.where(column < cursor.max_id)
-    if cursor.since_id is not None:
-        query = query.where(column > cursor.since_id)
-    if cursor.min_id is not None:
-        return query.where(column > cursor.min_id).order_by(column.asc()).limit(cursor.limit)
-    return query.order_by(column.desc()).limit(cursor.limit)
-
-
-def _newest_first(rows: list, cursor: Cursor, key=lambda row: row.id) -> list:
-    rows = sorted(rows, key=key, reverse=True)
-    if cursor.min_id is not None:
-        return rows[-cursor.limit:]
-    return rows[:cursor.limit]
+from storage.paging import Cursor, apply, newest_first
 
 
 async def hidden_actor_ids(session: AsyncSession, viewer_id: int | None) -> set[int]:
@@ -74,9 +59,9 @@ async def home(session: AsyncSession, viewer_id: int, cursor: Cursor) -> list[Ob
         or_(Announce.actor_id == viewer_id, Announce.actor_id.in_(followed)),
         Announce.actor_id.not_in(hidden) if hidden else true(),
     )
-    rows = list(await session.scalars(_apply(posts, Object.id, cursor)))
-    rows += list(await session.scalars(_apply(boosts, Announce.id, cursor)))
-    return _newest_first(rows, cursor)
+    rows = list(await session.scalars(apply(posts, Object.id, cursor)))
+    rows += list(await session.scalars(apply(boosts, Announce.id, cursor)))
+    return newest_first(rows, cursor)
 
 
 async def public(session: AsyncSession, cursor: Cursor, *, local: bool | None, viewer_id: int | None,
@@ -89,7 +74,7 @@ async def public(session: AsyncSession, cursor: Cursor, *, local: bool | None, v
         query = query.where(Object.actor_id.not_in(hidden))
     if only_media:
         query = query.where(Object.attachments.is_not(None))
-    return list(_newest_first(list(await session.scalars(_apply(query, Object.id, cursor))), cursor))
+    return list(newest_first(list(await session.scalars(apply(query, Object.id, cursor))), cursor))
 
 
 async def tagged(session: AsyncSession, tag: str, cursor: Cursor, *, local: bool | None,
@@ -101,22 +86,22 @@ async def tagged(session: AsyncSession, tag: str, cursor: Cursor, *, local: bool
         query = query.where(Object.local.is_(local))
     if hidden:
         query = query.where(Object.actor_id.not_in(hidden))
-    return list(_newest_first(list(await session.scalars(_apply(query, Object.id, cursor))), cursor))
+    return list(newest_first(list(await session.scalars(apply(query, Object.id, cursor))), cursor))
 
 
 async def marked(session: AsyncSession, model, viewer_id: int, cursor: Cursor) -> list[tuple[int, Object]]:
     """(mark id, post) of the viewer's bookmarks or favourites, newest mark first."""
     query = select(model.id, Object).join(Object, model.object_id == Object.id).where(
         model.actor_id == viewer_id, Object.deleted_at.is_(None))
-    rows = [(mark_id, post) for mark_id, post in await session.execute(_apply(query, model.id, cursor))]
-    return _newest_first(rows, cursor, key=lambda row: row[0])
+    rows = [(mark_id, post) for mark_id, post in await session.execute(apply(query, model.id, cursor))]
+    return newest_first(rows, cursor, key=lambda row: row[0])
 
 
 async def likers(session: AsyncSession, object_id: int, model, cursor: Cursor) -> list[tuple[int, Actor]]:
     """(row id, actor) of who favourited (Like) or boosted (Announce) a post."""
     query = select(model.id, Actor).join(Actor, model.actor_id == Actor.id).where(model.object_id == object_id)
-    rows = [(row_id, actor) for row_id, actor in await session.execute(_apply(query, model.id, cursor))]
-    return _newest_first(rows, cursor, key=lambda row: row[0])
+    rows = [(row_id, actor) for row_id, actor in await session.execute(apply(query, model.id, cursor))]
+    return newest_first(rows, cursor, key=lambda row: row[0])
 
 
 async def notifications(session: AsyncSession, viewer_id: int, cursor: Cursor, *, types: set[str] | None,
@@ -126,7 +111,7 @@ async def notifications(session: AsyncSession, viewer_id: int, cursor: Cursor, *
         query = query.where(Notification.type.in_(types))
     if exclude:
         query = query.where(Notification.type.not_in(exclude))
-    return list(_newest_first(list(await session.scalars(_apply(query, Notification.id, cursor))), cursor))
+    return list(newest_first(list(await session.scalars(apply(query, Notification.id, cursor))), cursor))
 
 
 async def thread(session: AsyncSession, post: Object, depth: int = 40) -> tuple[list[Object], list[Object]]:

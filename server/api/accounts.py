@@ -63,11 +63,6 @@ async def _target(request: web.Request) -> Actor:
     return actor
 
 
-def _cursor(request: web.Request, *, default: int, maximum: int) -> q.Cursor:
-    args = page_args(request, default=default, maximum=maximum)
-    return q.Cursor(args.max_id, args.since_id, args.min_id, args.limit)
-
-
 def relationship_entity(actor_id: int, rel: q.Relations) -> dict[str, Any]:
     following, requested = actor_id in rel.following, actor_id in rel.requested
     return {
@@ -240,7 +235,7 @@ async def lookup(request: web.Request) -> web.Response:
 async def statuses(request: web.Request) -> web.Response:
     me = await optional_viewer(request, "read:statuses")
     author = await _target(request)
-    cursor = _cursor(request, default=20, maximum=40)
+    cursor = page_args(request, default=20, maximum=40)
     only = q.StatusFilter(
         only_media=_flag(request.query, "only_media"), exclude_replies=_flag(request.query, "exclude_replies"),
         exclude_reblogs=_flag(request.query, "exclude_reblogs"), pinned=_flag(request.query, "pinned"),
@@ -260,7 +255,7 @@ async def statuses(request: web.Request) -> web.Response:
 async def _follow_list(request: web.Request, *, followers: bool) -> web.Response:
     me = await optional_viewer(request, "read:accounts")
     target = await _target(request)
-    cursor = _cursor(request, default=40, maximum=80)
+    cursor = page_args(request, default=40, maximum=80)
     async with request.app[DATABASE].sessions() as session:
         rows = await q.follow_page(session, target.id, cursor, followers=followers)
         entities = await Renderer(session, request.app[URLS], me).accounts([actor for _, actor in rows])
@@ -380,7 +375,7 @@ async def unmute(request: web.Request) -> web.Response:
 @api
 async def follow_requests(request: web.Request) -> web.Response:
     _caller, me = await _user(request, "read:follows", "follow")
-    cursor = _cursor(request, default=40, maximum=80)
+    cursor = page_args(request, default=40, maximum=80)
     async with request.app[DATABASE].sessions() as session:
         rows = await q.follow_page(session, me.id, cursor, followers=True, state=FollowState.pending)
         entities = await Renderer(session, request.app[URLS], me).accounts([actor for _, actor in rows])

@@ -16,6 +16,7 @@ from server.api.auth import ApiError, Caller, authenticate
 from server.appkeys import DATABASE, SETTINGS, URLS
 from server.responses import json_response
 from storage.models import Actor
+from storage.paging import Cursor
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 API_PREFIXES = ("/api/", "/oauth/", "/.well-known/oauth-authorization-server")
@@ -121,24 +122,17 @@ async def optional_viewer(request: web.Request, needed: str) -> Actor | None:
     return (await viewer(request, needed))[1]
 
 
-@dataclass(frozen=True)
-class PageArgs:
-    max_id: int | None
-    since_id: int | None
-    min_id: int | None
-    limit: int
-
-
-def page_args(request: web.Request, *, default: int = 20, maximum: int = 40) -> PageArgs:
+def page_args(request: web.Request, *, default: int = 20, maximum: int = 40) -> Cursor:
+    """The paging parameters (max_id, since_id, min_id, limit) of a list request."""
     def number(name: str) -> int | None:
         value = request.query.get(name)
         if value in (None, ""):
             return None
-        if not value.isdigit() or len(value) > 19:
+        if not value.isdigit() or len(value) > 19 or int(value) >= 1 << 63:
             raise ApiError(400, f"{name} must be an id")
         return int(value)
     limit = number("limit") or default
-    return PageArgs(number("max_id"), number("since_id"), number("min_id"), max(1, min(limit, maximum)))
+    return Cursor(number("max_id"), number("since_id"), number("min_id"), max(1, min(limit, maximum)))
 
 
 def link_header(request: web.Request, ids: list[int]) -> dict[str, str]:

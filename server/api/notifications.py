@@ -21,8 +21,7 @@ def _types(request: web.Request, name: str) -> set[str]:
 @api
 async def index(request: web.Request) -> web.Response:
     _, actor = await viewer(request, "read:notifications")
-    args = page_args(request, default=40, maximum=80)
-    cursor = timelines.Cursor(args.max_id, args.since_id, args.min_id, args.limit)
+    cursor = page_args(request, default=40, maximum=80)
     async with request.app[DATABASE].sessions() as session:
         rows = await timelines.notifications(session, actor.id, cursor, types=_types(request, "types") or None,
                                              exclude=_types(request, "exclude_types"))

@@ -23,7 +23,16 @@ from server.appkeys import DATABASE, FEDERATION, SETTINGS, URLS
 from server.responses import json_response
 from storage import timelines
 from storage.models import (
-    Actor, Announce, Bookmark, IdempotencyKey, Like, Media, Object, ObjectEdit, Pin, Visibility,
+    Actor,
+    Announce,
+    Bookmark,
+    IdempotencyKey,
+    Like,
+    Media,
+    Object,
+    ObjectEdit,
+    Pin,
+    Visibility,
 )
 
 MAX_MEDIA = 4
@@ -102,7 +111,7 @@ def _stored(media: Media, base_url: str) -> dict[str, Any]:
 
 @api
 async def create(request: web.Request) -> web.Response:
-    _, author = await viewer(request, "write:statuses")
+    caller, author = await viewer(request, "write:statuses")
     values = await params(request)
     key = request.headers.get("Idempotency-Key", "")[:255]
     fed = request.app[FEDERATION]
@@ -113,7 +122,8 @@ async def create(request: web.Request) -> web.Response:
             if earlier is not None:
                 return json_response(await _renderer(request, session, author).status(earlier))
     composed = await _compose(request, values, author)
-    visibility_name = text_param(values, "visibility", default="public")
+    preferences = caller.account.preferences or {}
+    visibility_name = text_param(values, "visibility", default=preferences.get("posting:default:visibility", "public"))
     try:
         visibility = Visibility(visibility_name)
     except ValueError:
@@ -273,7 +283,7 @@ def _who(model):
     @api
     async def handler(request: web.Request) -> web.Response:
         viewer_actor = await optional_viewer(request, "read:accounts")
-        cursor = timelines.Cursor(**page_args(request).__dict__)
+        cursor = page_args(request)
         async with request.app[DATABASE].sessions() as session:
             post = await _visible(request, session, request.match_info["id"], viewer_actor)
             rows = await timelines.likers(session, post.id, model, cursor)

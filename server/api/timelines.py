@@ -13,11 +13,6 @@ from storage import timelines
 from storage.models import Bookmark, Like
 
 
-def _cursor(request: web.Request) -> timelines.Cursor:
-    args = page_args(request)
-    return timelines.Cursor(args.max_id, args.since_id, args.min_id, args.limit)
-
-
 def _flag(request: web.Request, name: str) -> bool:
     return request.query.get(name, "").lower() in ("true", "1")
 
@@ -41,7 +36,7 @@ async def _public_viewer(request: web.Request):
 async def home(request: web.Request) -> web.Response:
     _, actor = await viewer(request, "read:statuses")
     async with request.app[DATABASE].sessions() as session:
-        items = await timelines.home(session, actor.id, _cursor(request))
+        items = await timelines.home(session, actor.id, page_args(request))
         entities = await Renderer(session, request.app[URLS], actor).statuses(items)
     return paged(request, entities, [item.id for item in items])
 
@@ -50,7 +45,7 @@ async def home(request: web.Request) -> web.Response:
 async def public(request: web.Request) -> web.Response:
     actor = await _public_viewer(request)
     async with request.app[DATABASE].sessions() as session:
-        items = await timelines.public(session, _cursor(request), local=_locality(request),
+        items = await timelines.public(session, page_args(request), local=_locality(request),
                                        viewer_id=actor.id if actor else None, only_media=_flag(request, "only_media"))
         entities = await Renderer(session, request.app[URLS], actor).statuses(items)
     return paged(request, entities, [item.id for item in items])
@@ -60,7 +55,7 @@ async def public(request: web.Request) -> web.Response:
 async def tag(request: web.Request) -> web.Response:
     actor = await _public_viewer(request)
     async with request.app[DATABASE].sessions() as session:
-        items = await timelines.tagged(session, request.match_info["hashtag"], _cursor(request),
+        items = await timelines.tagged(session, request.match_info["hashtag"], page_args(request),
                                        local=_locality(request), viewer_id=actor.id if actor else None)
         entities = await Renderer(session, request.app[URLS], actor).statuses(items)
     return paged(request, entities, [item.id for item in items])
@@ -71,7 +66,7 @@ def _marks(model, scope: str):
     async def handler(request: web.Request) -> web.Response:
         _, actor = await viewer(request, scope)
         async with request.app[DATABASE].sessions() as session:
-            rows = await timelines.marked(session, model, actor.id, _cursor(request))
+            rows = await timelines.marked(session, model, actor.id, page_args(request))
             entities = await Renderer(session, request.app[URLS], actor).statuses([post for _, post in rows])
         return paged(request, entities, [mark_id for mark_id, _ in rows])
     return handler

@@ -50,7 +50,7 @@ class Object(Base):
     published: Mapped[datetime] = mapped_column(default=utcnow)
     updated: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
-    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
     source_text: Mapped[str | None] = mapped_column(Text)  # a local post as typed, for edits
     raw: Mapped[dict[str, Any] | None]
 
@@ -84,7 +84,7 @@ class ObjectEdit(Base):
     content: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
-    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
     edited_at: Mapped[datetime] = mapped_column(default=utcnow)  # when this version was current until
 
 
