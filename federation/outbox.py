@@ -31,6 +31,7 @@ from storage.models import (
     Activity,
     Actor,
     Announce,
+    Block,
     Delivery,
     Follow,
     FollowState,
@@ -318,3 +319,31 @@ async def update_profile(fed: Federation, session: AsyncSession, actor: Actor) -
     }
     activity = await _record(fed, session, actor, document)
     await _deliver(fed, session, activity, actor, [], followers_of=actor)
+
+
+async def block(fed: Federation, session: AsyncSession, actor: Actor, target: Actor) -> None:
+    """Block `target`: follows end both ways, and a remote target's server is told (Block)."""
+    if actor.id == target.id:
+        raise OutboxError("you cannot block yourself")
+    await unfollow(fed, session, actor, target)
+    theirs = await social.follow_between(session, target, actor)
+    if theirs is not None and theirs.state in (FollowState.pending, FollowState.accepted):
+        await answer_follow(fed, session, theirs, accept=False)
+    if await session.scalar(select(Block).where(Block.actor_id == actor.id, Block.target_id == target.id)):
+        return
+    uri = _activity_uri(actor, "Block")
+    session.add(Block(uri=uri, actor_id=actor.id, target_id=target.id, created_at=fed.clock.now()))
+    if not target.local:
+        document = {"@context": AS_CONTEXT, "id": uri, "type": "Block", "actor": actor.uri, "object": target.uri}
+        activity = await _record(fed, session, actor, document)
+        await _deliver(fed, session, activity, actor, [target])
+
+
+async def unblock(fed: Federation, session: AsyncSession, actor: Actor, target: Actor) -> None:
+    row = await session.scalar(select(Block).where(Block.actor_id == actor.id, Block.target_id == target.id))
+    if row is None:
+        return
+    await session.delete(row)
+    if not target.local and row.uri:
+        await _undo(fed, session, actor, {"id": row.uri, "type": "Block", "actor": actor.uri, "object": target.uri},
+                    [target])

@@ -23,7 +23,7 @@ from storage.models import (
     Visibility,
 )
 from tests.fakepeer import FakePeer, activity, fixture_keys
-from tests.instances import Instance
+from tests.instances import Instance, settle
 
 
 async def _with_followers(a: Instance, peer: FakePeer, names: list[str], *, shared: bool) -> list[Actor]:
@@ -197,3 +197,28 @@ async def test_actor_profile_update(instances, http):
         assert actor.display_name == "Dr Zed" and actor.summary == "<p>ICU</p>"
     finally:
         await peer.stop()
+
+
+async def test_a_block_reaches_the_blocked_server_and_an_unblock_undoes_it(instances):
+
+    a, b = await instances.start("a"), await instances.start("b")
+    await a.add_user("alice")
+    await b.add_user("bob")
+    bob = await resolve_actor(a.fed, f"{b.base}/users/bob")
+    async with a.db.sessions.begin() as session:
+        await outbox.follow(a.fed, session, await a.actor("alice"), bob)
+    await settle(a, b)
+    # When alice blocks bob, Then B records the block and the follow ends on both sides
+    async with a.fed.transaction() as session:
+        await outbox.block(a.fed, session, await a.actor("alice"), bob)
+    await settle(a, b)
+    for instance in (a, b):
+        async with instance.db.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Block)) == 1
+            assert (await session.scalar(select(Follow))).state is FollowState.undone
+    # When she unblocks, Then B forgets the block
+    async with a.fed.transaction() as session:
+        await outbox.unblock(a.fed, session, await a.actor("alice"), bob)
+    await settle(a, b)
+    async with b.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Block)) == 0

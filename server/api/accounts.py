@@ -28,7 +28,7 @@ from server.api.params import params, text_param
 from server.appkeys import CLOCK, DATABASE, FEDERATION, URLS
 from server.responses import json_response
 from storage import accounts_api as q
-from storage.models import Account, Actor, Block, FollowState, Mute, Object
+from storage.models import Account, Actor, FollowState, Mute, Object
 
 MAX_FIELDS = 4
 MAX_ID = 1 << 63  # ids are signed 64-bit
@@ -318,13 +318,7 @@ async def block(request: web.Request) -> web.Response:
         raise ApiError(403, "This action is not allowed")
     fed = request.app[FEDERATION]
     async with fed.transaction() as session:
-        mine, theirs = await session.get(Actor, me.id), await session.get(Actor, target.id)
-        if await q.block_between(session, me.id, target.id) is None:
-            session.add(Block(actor_id=me.id, target_id=target.id, created_at=fed.clock.now()))
-        await outbox.unfollow(fed, session, mine, theirs)
-        reverse = await q.follow_row(session, target.id, me.id)
-        if reverse is not None and reverse.state in (FollowState.pending, FollowState.accepted):
-            await outbox.answer_follow(fed, session, reverse, accept=False)
+        await outbox.block(fed, session, await session.get(Actor, me.id), await session.get(Actor, target.id))
     return await _relationship(request, me, target.id)
 
 
@@ -340,7 +334,12 @@ async def _remove(request: web.Request, scope: str, find) -> web.Response:
 
 @api
 async def unblock(request: web.Request) -> web.Response:
-    return await _remove(request, "write:blocks", q.block_between)
+    _caller, me = await _user(request, "write:blocks", "follow")
+    target = await _target(request)
+    fed = request.app[FEDERATION]
+    async with fed.transaction() as session:
+        await outbox.unblock(fed, session, await session.get(Actor, me.id), await session.get(Actor, target.id))
+    return await _relationship(request, me, target.id)
 
 
 @api
