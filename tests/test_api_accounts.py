@@ -3,9 +3,12 @@ their statuses, follow requests, blocks and mutes, scope refusals and Link pagin
 
 from __future__ import annotations
 
+import io
 import re
 
+import aiohttp
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from federation import outbox
@@ -272,3 +275,25 @@ async def test_scopes_are_enforced(api):
     assert rel["following"] is True
     rel = await _call(http, "POST", f"{a.base}/api/v1/accounts/{bob_id}/unfollow", legacy)
     assert rel["following"] is False
+
+
+async def test_avatar_and_header_upload(instances, http):
+    a = await instances.start()
+    alice = await token_for(a, "alice")
+    png = io.BytesIO()
+    Image.new("RGB", (120, 120), (10, 120, 80)).save(png, "PNG")
+    form = aiohttp.FormData()
+    form.add_field("avatar", png.getvalue(), filename="me.png", content_type="image/png")
+    form.add_field("display_name", "Dr Alice")
+    async with http.patch(f"{a.base}/api/v1/accounts/update_credentials", data=form, headers=alice) as r:
+        assert r.status == 200, await r.text()
+        account = await r.json()
+    assert account["avatar"].startswith(f"{a.base}/media/") and account["display_name"] == "Dr Alice"
+    async with http.get(account["avatar"]) as r:
+        assert r.status == 200 and r.content_type == "image/png"
+    async with http.get(f"{a.base}/users/alice", headers={"Accept": "application/activity+json"}) as r:
+        assert (await r.json(content_type=None))["icon"]["url"] == account["avatar"]
+    bad = aiohttp.FormData()
+    bad.add_field("header", b"not an image", filename="x.png", content_type="image/png")
+    async with http.patch(f"{a.base}/api/v1/accounts/update_credentials", data=bad, headers=alice) as r:
+        assert r.status == 422

@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import html
 import re
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_request import FileField
 
 from federation import outbox
 from federation.access import can_see
+from federation.media import MediaError, MediaTooLarge, media_url
 from federation.sanitize import plain_to_html
 from server.activitypub.actors import ACTOR_DOCUMENTS
 from server.api.auth import ApiError, Caller
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import Renderer
+from server.api.media import MEDIA_STORE
 from server.api.params import params, text_param
 from server.appkeys import CLOCK, DATABASE, FEDERATION, URLS
 from server.responses import json_response
@@ -168,9 +172,6 @@ def _preferences(values: dict[str, Any]) -> dict[str, Any]:
 
 def _profile_change(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(actor attributes, account attributes) to set, all validated before anything is written."""
-    for image in ("avatar", "header"):
-        if values.get(image) not in (None, ""):
-            raise ApiError(422, f"Validation failed: {image} uploads are not supported yet")
     actor: dict[str, Any] = {}
     account: dict[str, Any] = {}
     if (name := _text(values, "display_name", 30)) is not None:
@@ -190,8 +191,25 @@ def _profile_change(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
 @api
 async def update_credentials(request: web.Request) -> web.Response:
     caller, me = await _user(request, "write:accounts")
-    actor_changes, account_changes = _profile_change(await params(request))
+    values = await params(request)
+    images = {name: values.pop(name) for name in ("avatar", "header") if name in values}
+    actor_changes, account_changes = _profile_change(values)
     fed = request.app[FEDERATION]
+    async with AsyncExitStack() as uploads:  # stored images are removed again if the update fails
+        for name, field in images.items():
+            if not isinstance(field, FileField):
+                raise ApiError(422, f"Validation failed: {name} must be an image file (multipart)")
+            try:
+                stored = await uploads.enter_async_context(request.app[MEDIA_STORE].ingest(field.file.read()))
+            except MediaError as exc:
+                raise ApiError(413 if isinstance(exc, MediaTooLarge) else 422, f"Validation failed: {name}: {exc}") from exc
+            actor_changes[f"{name}_url"] = media_url(fed.urls.base, stored.file_name)
+        await _save_profile(fed, caller, me, actor_changes, account_changes)
+    request.app[ACTOR_DOCUMENTS].invalidate(me.username)
+    return json_response(await _credential(request, me.id))
+
+
+async def _save_profile(fed, caller, me: Actor, actor_changes: dict[str, Any], account_changes: dict[str, Any]) -> None:
     async with fed.transaction() as session:
         actor = await session.get(Actor, me.id)
         account = await session.get(Account, caller.account.id)
@@ -202,8 +220,6 @@ async def update_credentials(request: web.Request) -> web.Response:
         for name, value in account_changes.items():
             setattr(account, name, value)
         await outbox.update_profile(fed, session, actor)
-    request.app[ACTOR_DOCUMENTS].invalidate(me.username)
-    return json_response(await _credential(request, me.id))
 
 
 # --- other accounts ------------------------------------------------------------------------------
