@@ -1,5 +1,4 @@
-"""Mastodon client API: accounts. The caller's own profile (verify_credentials,
-update_credentials), other accounts (:id, lookup, :id/statuses, :id/followers, :id/following),
+"""Mastodon client API: accounts (:id, lookup, :id/statuses, :id/followers, :id/following),
 relationships, and follow, block and mute with their undoing, plus follow requests.
 
 Follows and answers to follow requests go through `federation.outbox`, which writes the rows and
@@ -10,29 +9,22 @@ what `read:follows`/`write:follows`/`write:blocks`/`write:mutes` allow, as Masto
 
 from __future__ import annotations
 
-import html
 import re
-from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
-from aiohttp.web_request import FileField
 
 from federation import outbox
 from federation.access import can_see
-from federation.media import MediaError, MediaTooLarge, media_url
-from federation.sanitize import plain_to_html
-from server.activitypub.actors import ACTOR_DOCUMENTS
 from server.api.auth import ApiError, Caller
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import Renderer
-from server.api.media import MEDIA_STORE
 from server.api.params import params, text_param
 from server.appkeys import CLOCK, DATABASE, FEDERATION, URLS
 from server.responses import json_response
 from storage import accounts_api as q
-from storage.models import Account, Actor, FollowState, Mute, Object
+from storage.models import Actor, FollowState, Mute, Object
 
 MAX_FIELDS = 4
 MAX_ID = 1 << 63  # ids are signed 64-bit
@@ -42,7 +34,7 @@ TRUE = (True, "true", "True", "1", "on", 1)
 PREFERENCE = "posting:default:{}"  # the keys GET /api/v1/preferences reports
 
 
-async def _user(request: web.Request, *scopes: str) -> tuple[Caller, Actor]:
+async def acting_user(request: web.Request, *scopes: str) -> tuple[Caller, Actor]:
     """The calling user, whose token holds any one of `scopes`."""
     for scope in scopes[:-1]:
         try:
@@ -53,7 +45,7 @@ async def _user(request: web.Request, *scopes: str) -> tuple[Caller, Actor]:
     return await viewer(request, scopes[-1])
 
 
-def _flag(values: Any, name: str, default: bool = False) -> bool:
+def flag(values: Any, name: str, default: bool = False) -> bool:
     value = values.get(name)
     return default if value is None or value == "" else value in TRUE
 
@@ -83,143 +75,6 @@ async def _relationship(request: web.Request, me: Actor, target_id: int) -> web.
     async with request.app[DATABASE].sessions() as session:
         rel = await q.relations(session, me.id, {target_id}, request.app[CLOCK].now())
     return json_response(relationship_entity(target_id, rel))
-
-
-# --- the caller's own account ------------------------------------------------------------------
-
-async def _credential(request: web.Request, actor_id: int) -> dict[str, Any]:
-    async with request.app[DATABASE].sessions() as session:
-        actor = await session.get(Actor, actor_id)
-        account = await q.account_of(session, actor_id)
-        entity = await Renderer(session, request.app[URLS], actor).account(actor)
-        requests = await q.count_follow_requests(session, actor_id)
-    prefs = account.preferences or {}
-    entity["source"] = {
-        "privacy": prefs.get(PREFERENCE.format("visibility"), "public"),
-        "sensitive": bool(prefs.get(PREFERENCE.format("sensitive"), False)),
-        "language": prefs.get(PREFERENCE.format("language")),
-        "note": account.note_source,
-        "fields": [{"name": html.unescape(f.get("name", "")), "value": html.unescape(f.get("value", "")),
-                    "verified_at": None} for f in actor.fields or []],
-        "follow_requests_count": requests,
-    }
-    return entity
-
-
-@api
-async def verify_credentials(request: web.Request) -> web.Response:
-    _caller, me = await _user(request, "read:accounts", "profile")
-    return json_response(await _credential(request, me.id))
-
-
-def _text(values: dict[str, Any], name: str, limit: int) -> str | None:
-    if values.get(name) is None:
-        return None
-    value = text_param(values, name)
-    if len(value) > limit:
-        raise ApiError(422, f"Validation failed: {name} is too long (maximum is {limit} characters)")
-    return value
-
-
-def _fields(values: dict[str, Any]) -> list[dict[str, str]] | None:
-    """fields_attributes as form keys (`fields_attributes[0][name]`), a JSON list, or a JSON
-    object keyed by position. Blank rows are dropped; names and values are stored as HTML."""
-    raw = values.get("fields_attributes")
-    if raw is None:
-        found: dict[int, dict[str, Any]] = {}
-        for key, value in values.items():
-            if match := FIELD_KEY.fullmatch(key):
-                found.setdefault(int(match[1]), {})[match[2]] = value
-        if not found:
-            return None
-        raw = [found[i] for i in sorted(found)]
-    elif isinstance(raw, dict):
-        raw = [raw[k] for k in sorted(raw, key=lambda k: int(k) if str(k).isdigit() else 0)]
-    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
-        raise ApiError(422, "Validation failed: fields_attributes must be a list of {name, value}")
-    fields = []
-    for item in raw:
-        name, value = item.get("name") or "", item.get("value") or ""
-        if not isinstance(name, str) or not isinstance(value, str):
-            raise ApiError(422, "Validation failed: field names and values must be text")
-        if not name.strip() and not value.strip():
-            continue
-        if len(name) > 255 or len(value) > 255:
-            raise ApiError(422, "Validation failed: a field name or value is longer than 255 characters")
-        fields.append({"name": html.escape(name.strip()), "value": html.escape(value.strip())})
-    if len(fields) > MAX_FIELDS:
-        raise ApiError(422, f"Validation failed: Fields is too long (maximum is {MAX_FIELDS} fields)")
-    return fields
-
-
-def _preferences(values: dict[str, Any]) -> dict[str, Any]:
-    nested = values.get("source") if isinstance(values.get("source"), dict) else {}
-    source = {k: nested.get(k, values.get(f"source[{k}]")) for k in ("privacy", "sensitive", "language")}
-    prefs: dict[str, Any] = {}
-    if source["privacy"] not in (None, ""):
-        if source["privacy"] not in PRIVACY:
-            raise ApiError(422, "Validation failed: source[privacy] must be public, unlisted or private")
-        prefs[PREFERENCE.format("visibility")] = source["privacy"]
-    if source["sensitive"] not in (None, ""):
-        prefs[PREFERENCE.format("sensitive")] = source["sensitive"] in TRUE
-    if source["language"] is not None:
-        language = source["language"]
-        if not isinstance(language, str) or len(language) > 16:
-            raise ApiError(422, "Validation failed: source[language] must be a language code")
-        prefs[PREFERENCE.format("language")] = language or None
-    return prefs
-
-
-def _profile_change(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(actor attributes, account attributes) to set, all validated before anything is written."""
-    actor: dict[str, Any] = {}
-    account: dict[str, Any] = {}
-    if (name := _text(values, "display_name", 30)) is not None:
-        actor["display_name"] = name.strip()
-    if (note := _text(values, "note", 500)) is not None:
-        account["note_source"], actor["summary"] = note, plain_to_html(note)
-    for key, attribute in (("locked", "manually_approves_followers"), ("discoverable", "discoverable")):
-        if values.get(key) not in (None, ""):
-            actor[attribute] = _flag(values, key)
-    if (fields := _fields(values)) is not None:
-        actor["fields"] = fields
-    if prefs := _preferences(values):
-        account["preferences"] = prefs
-    return actor, account
-
-
-@api
-async def update_credentials(request: web.Request) -> web.Response:
-    caller, me = await _user(request, "write:accounts")
-    values = await params(request)
-    images = {name: values.pop(name) for name in ("avatar", "header") if name in values}
-    actor_changes, account_changes = _profile_change(values)
-    fed = request.app[FEDERATION]
-    async with AsyncExitStack() as uploads:  # stored images are removed again if the update fails
-        for name, field in images.items():
-            if not isinstance(field, FileField):
-                raise ApiError(422, f"Validation failed: {name} must be an image file (multipart)")
-            try:
-                stored = await uploads.enter_async_context(request.app[MEDIA_STORE].ingest(field.file.read()))
-            except MediaError as exc:
-                raise ApiError(413 if isinstance(exc, MediaTooLarge) else 422, f"Validation failed: {name}: {exc}") from exc
-            actor_changes[f"{name}_url"] = media_url(fed.urls.base, stored.file_name)
-        await _save_profile(fed, caller, me, actor_changes, account_changes)
-    request.app[ACTOR_DOCUMENTS].invalidate(me.username)
-    return json_response(await _credential(request, me.id))
-
-
-async def _save_profile(fed, caller, me: Actor, actor_changes: dict[str, Any], account_changes: dict[str, Any]) -> None:
-    async with fed.transaction() as session:
-        actor = await session.get(Actor, me.id)
-        account = await session.get(Account, caller.account.id)
-        for name, value in actor_changes.items():
-            setattr(actor, name, value)
-        if "preferences" in account_changes:
-            account_changes["preferences"] = {**(account.preferences or {}), **account_changes["preferences"]}
-        for name, value in account_changes.items():
-            setattr(account, name, value)
-        await outbox.update_profile(fed, session, actor)
 
 
 # --- other accounts ------------------------------------------------------------------------------
@@ -253,8 +108,8 @@ async def statuses(request: web.Request) -> web.Response:
     author = await _target(request)
     cursor = page_args(request, default=20, maximum=40)
     only = q.StatusFilter(
-        only_media=_flag(request.query, "only_media"), exclude_replies=_flag(request.query, "exclude_replies"),
-        exclude_reblogs=_flag(request.query, "exclude_reblogs"), pinned=_flag(request.query, "pinned"),
+        only_media=flag(request.query, "only_media"), exclude_replies=flag(request.query, "exclude_replies"),
+        exclude_reblogs=flag(request.query, "exclude_reblogs"), pinned=flag(request.query, "pinned"),
         tagged=request.query.get("tagged") or None,
     )
     async with request.app[DATABASE].sessions() as session:
@@ -290,7 +145,7 @@ async def following(request: web.Request) -> web.Response:
 
 @api
 async def relationships(request: web.Request) -> web.Response:
-    _caller, me = await _user(request, "read:follows", "follow")
+    _caller, me = await acting_user(request, "read:follows", "follow")
     wanted = [int(i) for i in request.query.getall("id[]", []) + request.query.getall("id", [])
               if i.isdigit() and len(i) <= 19 and int(i) < MAX_ID]
     async with request.app[DATABASE].sessions() as session:
@@ -303,7 +158,7 @@ async def relationships(request: web.Request) -> web.Response:
 
 @api
 async def follow(request: web.Request) -> web.Response:
-    _caller, me = await _user(request, "write:follows", "follow")
+    _caller, me = await acting_user(request, "write:follows", "follow")
     target = await _target(request)
     async with request.app[DATABASE].sessions() as session:
         refused = target.id == me.id or await q.blocked_either_way(session, me.id, target.id)
@@ -317,7 +172,7 @@ async def follow(request: web.Request) -> web.Response:
 
 @api
 async def unfollow(request: web.Request) -> web.Response:
-    _caller, me = await _user(request, "write:follows", "follow")
+    _caller, me = await acting_user(request, "write:follows", "follow")
     target = await _target(request)
     fed = request.app[FEDERATION]
     async with fed.transaction() as session:
@@ -328,7 +183,7 @@ async def unfollow(request: web.Request) -> web.Response:
 @api
 async def block(request: web.Request) -> web.Response:
     """Block, and end the follows both ways (an Undo to them, a Reject of theirs)."""
-    _caller, me = await _user(request, "write:blocks", "follow")
+    _caller, me = await acting_user(request, "write:blocks", "follow")
     target = await _target(request)
     if target.id == me.id:
         raise ApiError(403, "This action is not allowed")
@@ -340,7 +195,7 @@ async def block(request: web.Request) -> web.Response:
 
 async def _remove(request: web.Request, scope: str, find) -> web.Response:
     """Undo a block or a mute: delete the caller's row about the target, if any."""
-    _caller, me = await _user(request, scope, "follow")
+    _caller, me = await acting_user(request, scope, "follow")
     target = await _target(request)
     async with request.app[FEDERATION].transaction() as session:
         if (row := await find(session, me.id, target.id)) is not None:
@@ -350,7 +205,7 @@ async def _remove(request: web.Request, scope: str, find) -> web.Response:
 
 @api
 async def unblock(request: web.Request) -> web.Response:
-    _caller, me = await _user(request, "write:blocks", "follow")
+    _caller, me = await acting_user(request, "write:blocks", "follow")
     target = await _target(request)
     fed = request.app[FEDERATION]
     async with fed.transaction() as session:
@@ -360,7 +215,7 @@ async def unblock(request: web.Request) -> web.Response:
 
 @api
 async def mute(request: web.Request) -> web.Response:
-    _caller, me = await _user(request, "write:mutes", "follow")
+    _caller, me = await acting_user(request, "write:mutes", "follow")
     target = await _target(request)
     values = await params(request)
     duration = values.get("duration") or 0
@@ -375,7 +230,7 @@ async def mute(request: web.Request) -> web.Response:
         if row is None:
             row = Mute(actor_id=me.id, target_id=target.id, created_at=now)
             session.add(row)
-        row.notifications = _flag(values, "notifications", default=True)
+        row.notifications = flag(values, "notifications", default=True)
         row.expires_at = expires
     return await _relationship(request, me, target.id)
 
@@ -389,7 +244,7 @@ async def unmute(request: web.Request) -> web.Response:
 
 @api
 async def follow_requests(request: web.Request) -> web.Response:
-    _caller, me = await _user(request, "read:follows", "follow")
+    _caller, me = await acting_user(request, "read:follows", "follow")
     cursor = page_args(request, default=40, maximum=80)
     async with request.app[DATABASE].sessions() as session:
         rows = await q.follow_page(session, me.id, cursor, followers=True, state=FollowState.pending)
@@ -398,7 +253,7 @@ async def follow_requests(request: web.Request) -> web.Response:
 
 
 async def _answer(request: web.Request, *, accept: bool) -> web.Response:
-    _caller, me = await _user(request, "write:follows", "follow")
+    _caller, me = await acting_user(request, "write:follows", "follow")
     target = await _target(request)
     fed = request.app[FEDERATION]
     async with fed.transaction() as session:
@@ -422,8 +277,6 @@ async def reject(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     """Register this module's routes."""
     base = "/api/v1/accounts"
-    add_route(app, "GET", f"{base}/verify_credentials", verify_credentials)
-    add_route(app, "PATCH", f"{base}/update_credentials", update_credentials)
     add_route(app, "GET", f"{base}/lookup", lookup)
     add_route(app, "GET", f"{base}/relationships", relationships)
     one = base + r"/{id:\d+}"

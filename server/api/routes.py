@@ -8,6 +8,7 @@ from server.api import (
     accounts,
     admin_domains,
     apps,
+    credentials,
     instance,
     media,
     notifications,
@@ -19,7 +20,7 @@ from server.api import (
 )
 from server.api.common import setup_plumbing
 
-MODULES = (oauth, apps, instance, accounts, statuses, timelines, notifications, search, media, streaming,
+MODULES = (oauth, apps, instance, credentials, accounts, statuses, timelines, notifications, search, media, streaming,
            admin_domains)
 
 

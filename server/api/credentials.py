@@ -1,0 +1,178 @@
+"""The caller's own account: verify_credentials and update_credentials (profile, fields,
+posting defaults, avatar and header images), federated as an Update of the actor."""
+
+from __future__ import annotations
+
+import html
+import re
+from contextlib import AsyncExitStack
+from typing import Any
+
+from aiohttp import web
+from aiohttp.web_request import FileField
+
+from federation import outbox
+from federation.media import MediaError, MediaTooLarge, media_url
+from federation.sanitize import plain_to_html
+from server.activitypub.actors import ACTOR_DOCUMENTS
+from server.api.auth import ApiError
+from server.api.common import add_route, api
+from server.api.entities import Renderer
+from server.api.media import MEDIA_STORE
+from server.api.params import params, text_param
+from server.appkeys import DATABASE, FEDERATION, URLS
+from server.responses import json_response
+from storage import accounts_api as q
+from storage.models import Account, Actor
+
+MAX_FIELDS = 4
+MAX_ID = 1 << 63  # ids are signed 64-bit
+FIELD_KEY = re.compile(r"fields_attributes\[(\d+)\]\[(name|value)\]")
+PRIVACY = ("public", "unlisted", "private")
+TRUE = (True, "true", "True", "1", "on", 1)
+PREFERENCE = "posting:default:{}"  # the keys GET /api/v1/preferences reports
+
+
+from server.api.accounts import acting_user, flag
+
+
+async def _credential(request: web.Request, actor_id: int) -> dict[str, Any]:
+    async with request.app[DATABASE].sessions() as session:
+        actor = await session.get(Actor, actor_id)
+        account = await q.account_of(session, actor_id)
+        entity = await Renderer(session, request.app[URLS], actor).account(actor)
+        requests = await q.count_follow_requests(session, actor_id)
+    prefs = account.preferences or {}
+    entity["source"] = {
+        "privacy": prefs.get(PREFERENCE.format("visibility"), "public"),
+        "sensitive": bool(prefs.get(PREFERENCE.format("sensitive"), False)),
+        "language": prefs.get(PREFERENCE.format("language")),
+        "note": account.note_source,
+        "fields": [{"name": html.unescape(f.get("name", "")), "value": html.unescape(f.get("value", "")),
+                    "verified_at": None} for f in actor.fields or []],
+        "follow_requests_count": requests,
+    }
+    return entity
+
+
+@api
+async def verify_credentials(request: web.Request) -> web.Response:
+    _caller, me = await acting_user(request, "read:accounts", "profile")
+    return json_response(await _credential(request, me.id))
+
+
+def _text(values: dict[str, Any], name: str, limit: int) -> str | None:
+    if values.get(name) is None:
+        return None
+    value = text_param(values, name)
+    if len(value) > limit:
+        raise ApiError(422, f"Validation failed: {name} is too long (maximum is {limit} characters)")
+    return value
+
+
+def _fields(values: dict[str, Any]) -> list[dict[str, str]] | None:
+    """fields_attributes as form keys (`fields_attributes[0][name]`), a JSON list, or a JSON
+    object keyed by position. Blank rows are dropped; names and values are stored as HTML."""
+    raw = values.get("fields_attributes")
+    if raw is None:
+        found: dict[int, dict[str, Any]] = {}
+        for key, value in values.items():
+            if match := FIELD_KEY.fullmatch(key):
+                found.setdefault(int(match[1]), {})[match[2]] = value
+        if not found:
+            return None
+        raw = [found[i] for i in sorted(found)]
+    elif isinstance(raw, dict):
+        raw = [raw[k] for k in sorted(raw, key=lambda k: int(k) if str(k).isdigit() else 0)]
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise ApiError(422, "Validation failed: fields_attributes must be a list of {name, value}")
+    fields = []
+    for item in raw:
+        name, value = item.get("name") or "", item.get("value") or ""
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise ApiError(422, "Validation failed: field names and values must be text")
+        if not name.strip() and not value.strip():
+            continue
+        if len(name) > 255 or len(value) > 255:
+            raise ApiError(422, "Validation failed: a field name or value is longer than 255 characters")
+        fields.append({"name": html.escape(name.strip()), "value": html.escape(value.strip())})
+    if len(fields) > MAX_FIELDS:
+        raise ApiError(422, f"Validation failed: Fields is too long (maximum is {MAX_FIELDS} fields)")
+    return fields
+
+
+def _preferences(values: dict[str, Any]) -> dict[str, Any]:
+    nested = values.get("source") if isinstance(values.get("source"), dict) else {}
+    source = {k: nested.get(k, values.get(f"source[{k}]")) for k in ("privacy", "sensitive", "language")}
+    prefs: dict[str, Any] = {}
+    if source["privacy"] not in (None, ""):
+        if source["privacy"] not in PRIVACY:
+            raise ApiError(422, "Validation failed: source[privacy] must be public, unlisted or private")
+        prefs[PREFERENCE.format("visibility")] = source["privacy"]
+    if source["sensitive"] not in (None, ""):
+        prefs[PREFERENCE.format("sensitive")] = source["sensitive"] in TRUE
+    if source["language"] is not None:
+        language = source["language"]
+        if not isinstance(language, str) or len(language) > 16:
+            raise ApiError(422, "Validation failed: source[language] must be a language code")
+        prefs[PREFERENCE.format("language")] = language or None
+    return prefs
+
+
+def _profile_change(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(actor attributes, account attributes) to set, all validated before anything is written."""
+    actor: dict[str, Any] = {}
+    account: dict[str, Any] = {}
+    if (name := _text(values, "display_name", 30)) is not None:
+        actor["display_name"] = name.strip()
+    if (note := _text(values, "note", 500)) is not None:
+        account["note_source"], actor["summary"] = note, plain_to_html(note)
+    for key, attribute in (("locked", "manually_approves_followers"), ("discoverable", "discoverable")):
+        if values.get(key) not in (None, ""):
+            actor[attribute] = flag(values, key)
+    if (fields := _fields(values)) is not None:
+        actor["fields"] = fields
+    if prefs := _preferences(values):
+        account["preferences"] = prefs
+    return actor, account
+
+
+@api
+async def update_credentials(request: web.Request) -> web.Response:
+    caller, me = await acting_user(request, "write:accounts")
+    values = await params(request)
+    images = {name: values.pop(name) for name in ("avatar", "header") if name in values}
+    actor_changes, account_changes = _profile_change(values)
+    fed = request.app[FEDERATION]
+    async with AsyncExitStack() as uploads:  # stored images are removed again if the update fails
+        for name, field in images.items():
+            if not isinstance(field, FileField):
+                raise ApiError(422, f"Validation failed: {name} must be an image file (multipart)")
+            try:
+                stored = await uploads.enter_async_context(request.app[MEDIA_STORE].ingest(field.file.read()))
+            except MediaError as exc:
+                raise ApiError(413 if isinstance(exc, MediaTooLarge) else 422, f"Validation failed: {name}: {exc}") from exc
+            actor_changes[f"{name}_url"] = media_url(fed.urls.base, stored.file_name)
+        await _save_profile(fed, caller, me, actor_changes, account_changes)
+    request.app[ACTOR_DOCUMENTS].invalidate(me.username)
+    return json_response(await _credential(request, me.id))
+
+
+async def _save_profile(fed, caller, me: Actor, actor_changes: dict[str, Any], account_changes: dict[str, Any]) -> None:
+    async with fed.transaction() as session:
+        actor = await session.get(Actor, me.id)
+        account = await session.get(Account, caller.account.id)
+        for name, value in actor_changes.items():
+            setattr(actor, name, value)
+        if "preferences" in account_changes:
+            account_changes["preferences"] = {**(account.preferences or {}), **account_changes["preferences"]}
+        for name, value in account_changes.items():
+            setattr(account, name, value)
+        await outbox.update_profile(fed, session, actor)
+
+
+
+
+def setup(app: web.Application) -> None:
+    add_route(app, "GET", "/api/v1/accounts/verify_credentials", verify_credentials)
+    add_route(app, "PATCH", "/api/v1/accounts/update_credentials", update_credentials)
