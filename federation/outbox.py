@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation import social
+from federation import feeds, social
 from federation.context import Federation
 from federation.posts import addressing, mentioned_actors, note_to_ap, tag_names
 from federation.streams import record_boost, record_post
@@ -286,6 +286,7 @@ async def unfollow(fed: Federation, session: AsyncSession, follower: Actor, targ
     if existing is None or existing.state not in (FollowState.pending, FollowState.accepted):
         return
     social.move_follow(existing, FollowState.undone, fed.clock.now())
+    await feeds.remove_author(session, follower, target)
     if not target.local:
         await _undo(fed, session, follower,
                     {"id": existing.uri, "type": "Follow", "actor": follower.uri, "object": target.uri}, [target])
@@ -298,6 +299,8 @@ async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, 
         return
     followee = await session.get(Actor, row.followee_id)
     follower = await session.get(Actor, row.follower_id)
+    if accept and follower is not None and followee is not None:
+        await feeds.backfill(session, follower, followee)
     if follower is None or followee is None or follower.local:
         return
     kind = "Accept" if accept else "Reject"

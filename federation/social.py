@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation import feeds
 from federation.events import StreamEvent, record
 from storage.ids import new_id
 from storage.models import (
@@ -74,6 +75,8 @@ async def request_follow(session: AsyncSession, follower: Actor, followee: Actor
     row = await upsert_follow(session, follower, followee, uri, state, now)
     kind = NotificationType.follow_request if state is FollowState.pending else NotificationType.follow
     await notify(session, followee, kind, follower, None, now)
+    if state is FollowState.accepted:
+        await feeds.backfill(session, follower, followee)
     return row
 
 

@@ -1,11 +1,13 @@
-"""Which streams hear about a post: its author and local followers (home timelines), the
-public streams for public posts, and the hashtag streams of its tags."""
+"""Who hears about a post or a boost: the local homes it belongs in (its author, local followers,
+and local actors it mentions), which get a home-feed row and a `user:` stream event, plus the
+public and hashtag streams for public posts."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation import feeds
 from federation.events import StreamEvent, record
 from storage.models import Actor, Follow, FollowState, Mention, Object, Tag, Visibility
 
@@ -19,10 +21,12 @@ async def local_followers(session: AsyncSession, actor: Actor) -> set[int]:
 
 async def record_boost(session: AsyncSession, booster: Actor, announce_id: int) -> None:
     homes = await local_followers(session, booster) | ({booster.id} if booster.local else set())
+    await feeds.add(session, homes, announce_id, booster.id, boost=True)
     record(session, StreamEvent(tuple(f"user:{i}" for i in sorted(homes)), "update", "announce", announce_id))
 
 
-async def post_streams(session: AsyncSession, post: Object, author: Actor) -> tuple[str, ...]:
+async def post_homes(session: AsyncSession, post: Object, author: Actor) -> set[int]:
+    """The local actors whose home timeline a post belongs in."""
     homes = await local_followers(session, author)
     if post.visibility is Visibility.direct:
         homes = set()
@@ -32,6 +36,12 @@ async def post_streams(session: AsyncSession, post: Object, author: Actor) -> tu
     ))
     if author.local:
         homes.add(author.id)
+    return homes
+
+
+async def post_streams(session: AsyncSession, post: Object, author: Actor, homes: set[int] | None = None) -> tuple[str, ...]:
+    if homes is None:
+        homes = await post_homes(session, post, author)
     streams = [f"user:{actor_id}" for actor_id in sorted(homes)]
     if post.visibility is Visibility.public:
         streams += ["public", "public:local" if post.local else "public:remote"]
@@ -40,5 +50,9 @@ async def post_streams(session: AsyncSession, post: Object, author: Actor) -> tu
 
 
 async def record_post(session: AsyncSession, post: Object, author: Actor, event: str) -> None:
-    """`update`, `status.update` or `delete` of a post, to everyone who should hear of it."""
-    record(session, StreamEvent(await post_streams(session, post, author), event, "status", post.id))
+    """`update` (a new post: it also joins home feeds), `status.update` or `delete` of a post, to
+    everyone who should hear of it."""
+    homes = await post_homes(session, post, author)
+    if event == "update":
+        await feeds.add(session, homes, post.id, author.id)
+    record(session, StreamEvent(await post_streams(session, post, author, homes), event, "status", post.id))

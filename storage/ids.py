@@ -50,3 +50,8 @@ def new_id(at: datetime | None = None) -> int:
             _counter = 0
         _last_ms = ms
         return (ms << (NODE_BITS + COUNTER_BITS)) | (_node << COUNTER_BITS) | _counter
+
+
+def id_time(row_id: int) -> datetime:
+    """When an id was minted (to the millisecond)."""
+    return datetime.fromtimestamp(((row_id >> (NODE_BITS + COUNTER_BITS)) + EPOCH_MS) / 1000, timezone.utc)

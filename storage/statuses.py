@@ -12,8 +12,19 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.ids import id_time
 from storage.models import (
-    Actor, Announce, Bookmark, Follow, FollowState, Like, Media, Mention, Object, Pin, Tag,
+    Actor,
+    Announce,
+    Bookmark,
+    Follow,
+    FollowState,
+    Like,
+    Media,
+    Mention,
+    Object,
+    Pin,
+    Tag,
 )
 
 
@@ -31,11 +42,11 @@ async def actor_counts(session: AsyncSession, ids: set[int]) -> dict[int, tuple[
     following = await _grouped_counts(session, Follow.follower_id, ids, accepted)
     statuses: dict[int, tuple[int, datetime | None]] = {}
     if ids:
-        rows = await session.execute(
-            select(Object.actor_id, func.count(), func.max(Object.published))
+        rows = await session.execute(  # index-only on ix_objects_live_actor_id; ids encode their time
+            select(Object.actor_id, func.count(), func.max(Object.id))
             .where(Object.actor_id.in_(ids), Object.deleted_at.is_(None)).group_by(Object.actor_id)
         )
-        statuses = {actor_id: (count, last) for actor_id, count, last in rows}
+        statuses = {actor_id: (count, id_time(last)) for actor_id, count, last in rows}
     return {
         i: (followers.get(i, 0), following.get(i, 0), *statuses.get(i, (0, None)))
         for i in ids

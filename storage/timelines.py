@@ -10,16 +10,14 @@ is two small queries, one per table, merged in id order.
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Actor,
     Announce,
     Block,
-    Follow,
-    FollowState,
-    Mention,
+    FeedEntry,
     Mute,
     Notification,
     Object,
@@ -47,21 +45,21 @@ def _live_posts():
 
 
 async def home(session: AsyncSession, viewer_id: int, cursor: Cursor) -> list[Object | Announce]:
-    followed = select(Follow.followee_id).where(Follow.follower_id == viewer_id, Follow.state == FollowState.accepted)
+    """The viewer's home timeline, read from its feed rows (see federation.feeds): one range
+    scan of the (owner, item) index. Deleted items and hidden authors are dropped here, so a
+    little more than a page is read."""
     hidden = await hidden_actor_ids(session, viewer_id)
-    mentioned = select(Mention.object_id).where(Mention.actor_id == viewer_id)
-    posts = _live_posts().where(
-        or_(Object.actor_id == viewer_id, Object.actor_id.in_(followed)),
-        or_(Object.visibility != Visibility.direct, Object.actor_id == viewer_id, Object.id.in_(mentioned)),
-        Object.actor_id.not_in(hidden) if hidden else true(),
-    )
-    boosts = select(Announce).where(
-        or_(Announce.actor_id == viewer_id, Announce.actor_id.in_(followed)),
-        Announce.actor_id.not_in(hidden) if hidden else true(),
-    )
-    rows = list(await session.scalars(apply(posts, Object.id, cursor)))
-    rows += list(await session.scalars(apply(boosts, Announce.id, cursor)))
-    return newest_first(rows, cursor)
+    query = select(FeedEntry).where(FeedEntry.owner_id == viewer_id)
+    if hidden:
+        query = query.where(FeedEntry.author_id.not_in(hidden))
+    slack = Cursor(cursor.max_id, cursor.since_id, cursor.min_id, cursor.limit + 10)
+    entries = list(await session.scalars(apply(query, FeedEntry.item_id, slack)))
+    posts = {o.id: o for o in await session.scalars(
+        select(Object).where(Object.id.in_([e.item_id for e in entries if not e.boost]), Object.deleted_at.is_(None)))}
+    boosts = {b.id: b for b in await session.scalars(
+        select(Announce).where(Announce.id.in_([e.item_id for e in entries if e.boost])))}
+    items = [(boosts if entry.boost else posts).get(entry.item_id) for entry in entries]
+    return newest_first([item for item in items if item is not None], cursor)
 
 
 async def public(session: AsyncSession, cursor: Cursor, *, local: bool | None, viewer_id: int | None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from federation import social
+from federation import feeds, social
 from federation.handlers.base import HandlerContext, Ignore
 from storage.models import Actor, Follow, FollowState
 
@@ -31,3 +31,5 @@ async def handle(ctx: HandlerContext) -> None:
     state = FollowState.accepted if ctx.activity.type == "Accept" else FollowState.rejected
     if not social.move_follow(row, state, ctx.now):
         raise Ignore(f"follow is {row.state.value}; cannot become {state.value}")
+    if state is FollowState.accepted:
+        await feeds.backfill(ctx.session, await ctx.session.get(Actor, row.follower_id), ctx.actor)

@@ -33,6 +33,7 @@ from storage.models.queues import (
 from storage.models.social import (
     AuditEntry,
     Block,
+    FeedEntry,
     Follow,
     FollowState,
     Marker,
@@ -43,7 +44,7 @@ from storage.models.social import (
 
 __all__ = [
     "AuditEntry", "PeerSubscription", "OAuthCode", "Media", "Bookmark", "Pin", "IdempotencyKey",
-    "Mute", "Marker",
+    "Mute", "Marker", "FeedEntry",
     "Account", "Activity", "Actor", "ActorType", "Announce", "Base", "Block", "Delivery",
     "DeliveryState", "Follow", "FollowState", "InboxItem", "InboxState", "Like", "Mention",
     "Notification", "NotificationType", "OAuthApp", "OAuthToken", "Object", "ObjectEdit", "Peer",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,7 +34,12 @@ class Object(Base):
     """A note, article, page or question, local or remote. `raw` keeps the remote JSON."""
 
     __tablename__ = "objects"
-    __table_args__ = (Index("ix_objects_actor_id_id", "actor_id", "id"),)
+    __table_args__ = (
+        Index("ix_objects_actor_id_id", "actor_id", "id"),
+        # live posts per author, index-only: statuses counts and profile pages
+        Index("ix_objects_live_actor_id", "actor_id", "id",
+              sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
+    )
 
     id: Mapped[int] = id_column()
     uri: Mapped[str] = mapped_column(String(2048), unique=True)

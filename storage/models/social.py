@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Enum,
     ForeignKey,
@@ -121,3 +122,20 @@ class Marker(Base):
     last_read_id: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedEntry(Base):
+    """One item of a local actor's home timeline, written when the item arrives (fan-out on
+    write), so reading a home timeline is one index range scan however many accounts it follows."""
+
+    __tablename__ = "home_feed"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "item_id", name="uq_home_feed_owner_item"),
+        Index("ix_home_feed_owner_author", "owner_id", "author_id"),
+    )
+
+    id: Mapped[int] = id_column()
+    owner_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(BigInteger)  # an Object id, or an Announce id for a boost
+    boost: Mapped[bool] = mapped_column(Boolean, default=False)
+    author_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))  # poster or booster

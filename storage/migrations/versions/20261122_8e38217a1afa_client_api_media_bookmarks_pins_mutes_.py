@@ -5,10 +5,8 @@ Revises: dca5cbcc2904
 Create Date: 2026-11-22 11:40:25.950213
 """
 
-from alembic import op
 import sqlalchemy as sa
-
-
+from alembic import op
 
 revision = '8e38217a1afa'
 down_revision = 'dca5cbcc2904'

@@ -5,10 +5,8 @@ Revises: dc68d5c8cce9
 Create Date: 2026-11-22 11:10:43.354745
 """
 
-from alembic import op
 import sqlalchemy as sa
-
-
+from alembic import op
 
 revision = 'ce5c90368204'
 down_revision = 'dc68d5c8cce9'

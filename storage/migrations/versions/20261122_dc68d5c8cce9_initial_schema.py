@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-22 10:55:52.481121
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'dc68d5c8cce9'
 down_revision = None

@@ -5,10 +5,8 @@ Revises: ce5c90368204
 Create Date: 2026-11-22 11:30:17.563792
 """
 
-from alembic import op
 import sqlalchemy as sa
-
-
+from alembic import op
 
 revision = 'dca5cbcc2904'
 down_revision = 'ce5c90368204'
