@@ -22,7 +22,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -262,6 +262,14 @@ class NewApp:
     client_secret: str  # shown once, never stored
 
 
+def _split(uri: str) -> SplitResult:
+    """The parts of a URI; a malformed one (e.g. a broken IPv6 literal) has none."""
+    try:
+        return urlsplit(uri)
+    except ValueError:
+        return SplitResult("", "", "", "", "")
+
+
 def parse_redirect_uris(value: str | list[str]) -> list[str]:
     """Absolute URIs without fragments (custom schemes for mobile apps allowed), or the OOB URN."""
     items = value if isinstance(value, list) else value.split()
@@ -271,10 +279,10 @@ def parse_redirect_uris(value: str | list[str]) -> list[str]:
     if len(uris) > 20:
         raise AccountError("give at most 20 redirect_uris")
     for uri in uris:
-        parts = urlsplit(uri)
-        scheme = parts.scheme.lower()
         if uri == OOB_REDIRECT_URI:
             continue
+        parts = _split(uri)
+        scheme = parts.scheme.lower()
         if (len(uri) > 2000 or not scheme or parts.fragment or scheme in _UNSAFE_SCHEMES
                 or (scheme in ("http", "https") and not parts.hostname) or not (parts.netloc or parts.path)):
             raise AccountError(f"redirect URI {uri!r} must be an absolute URI without a fragment")
@@ -288,7 +296,8 @@ async def register_app(
     name = name.strip()
     if not name or len(name) > 255:
         raise AccountError("client_name must be 1 to 255 characters")
-    if website and (urlsplit(website).scheme not in ("http", "https") or len(website) > 2048):
+    if website and (_split(website).scheme not in ("http", "https") or not _split(website).hostname
+                    or len(website) > 2048):
         raise AccountError("website must be an http or https URL")
     secret = secrets.token_urlsafe(32)
     app = await token_queries.add_app(

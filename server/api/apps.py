@@ -1,9 +1,132 @@
-"""Mastodon client API: apps (being built)."""
+"""OAuth client registration and discovery: POST /api/v1/apps, GET /api/v1/apps/verify_credentials
+and /.well-known/oauth-authorization-server (RFC 8414).
+
+The client secret appears once, in the registration response; only its digest is stored.
+verify_credentials accepts any live token, whatever its scopes, as Mastodon does: it answers "is
+this token good, and whose app is it", which every scope may ask.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
+
+from federation import accounts
+from federation.accounts import AccountError
+from server.api.auth import ApiError
+from server.api.params import params, text_param
+from server.appkeys import CLOCK, DATABASE, SETTINGS, URLS
+from server.responses import json_response
+from storage import tokens as token_queries
+from storage.models import OAuthApp
+
+_GRANULAR = {
+    "read": ("accounts", "blocks", "bookmarks", "favourites", "filters", "follows", "lists", "mutes",
+             "notifications", "search", "statuses"),
+    "write": ("accounts", "blocks", "bookmarks", "conversations", "favourites", "filters", "follows",
+              "lists", "media", "mutes", "notifications", "reports", "statuses"),
+    "admin:read": ("accounts", "reports", "domain_allows", "domain_blocks", "ip_blocks",
+                   "email_domain_blocks", "canonical_email_blocks"),
+}
+_GRANULAR["admin:write"] = _GRANULAR["admin:read"]
+SCOPES_SUPPORTED = ["read", "write", "follow", "push", "profile", "admin:read", "admin:write"] + [
+    f"{head}:{tail}" for head, tails in _GRANULAR.items() for tail in tails
+]
+
+
+def application_to_api(app: OAuthApp) -> dict[str, Any]:
+    """Mastodon's Application entity (the public part: no client credentials)."""
+    uris = app.redirect_uris.split()
+    return {
+        "id": str(app.id), "name": app.name, "website": app.website, "scopes": app.scopes.split(),
+        "redirect_uri": "\n".join(uris), "redirect_uris": uris, "vapid_key": "",
+    }
+
+
+async def _list_param(request: web.Request, values: dict[str, Any], name: str) -> str | list[str]:
+    """A parameter given as one string, a JSON array, or repeated `name[]` form/query fields."""
+    value = values.get(name)
+    if value is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        value = (await request.post()).getall(f"{name}[]", None)
+    if value is None:
+        value = request.query.getall(f"{name}[]", None)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    raise ApiError(422, f"Validation failed: {name} must be text or a list of text")
+
+
+async def create_app(request: web.Request) -> web.Response:
+    try:
+        values = await params(request)
+        name = text_param(values, "client_name", required=True)
+        redirect_uris = await _list_param(request, values, "redirect_uris")
+        scopes = await _list_param(request, values, "scopes")
+        website = text_param(values, "website")
+        try:
+            uris = accounts.parse_redirect_uris(redirect_uris)
+            async with request.app[DATABASE].sessions.begin() as session:
+                new = await accounts.register_app(
+                    session, name=name, redirect_uris=uris, website=website, at=request.app[CLOCK].now(),
+                    scopes=" ".join(scopes) if isinstance(scopes, list) else scopes or accounts.DEFAULT_SCOPES,
+                )
+        except AccountError as exc:
+            raise ApiError(422, f"Validation failed: {exc}") from None
+    except ApiError as exc:
+        return exc.response()
+    return json_response(application_to_api(new.app) | {
+        "client_id": new.app.client_id, "client_secret": new.client_secret, "client_secret_expires_at": 0,
+    })
+
+
+async def verify_credentials(request: web.Request) -> web.Response:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    found, app = None, None
+    if scheme.lower() == "bearer" and token.strip():
+        async with request.app[DATABASE].sessions() as session:
+            found = await token_queries.live_token(session, accounts.hash_token(token.strip()))
+            if found is not None and found[0].app_id is not None:
+                app = await session.get(OAuthApp, found[0].app_id)
+    if found is None or (found[1] is not None and found[1].disabled):
+        return ApiError(401, "The access token is invalid").response()
+    if app is None:  # a token made with `rounds token`, not through an app
+        oob = accounts.OOB_REDIRECT_URI
+        return json_response({"id": None, "name": found[0].name or "rounds", "website": None,
+                              "scopes": found[0].scopes.split(), "redirect_uri": oob, "redirect_uris": [oob],
+                              "vapid_key": ""})
+    return json_response(application_to_api(app))
+
+
+async def authorization_server_metadata(request: web.Request) -> web.Response:
+    base = request.app[URLS].base
+    grants = ["authorization_code", "client_credentials"]
+    if request.app[SETTINGS].api.password_grant:
+        grants.append("password")
+    return json_response({
+        "issuer": base,
+        "service_documentation": "https://docs.joinmastodon.org/",
+        "authorization_endpoint": f"{base}/oauth/authorize",
+        "token_endpoint": f"{base}/oauth/token",
+        "revocation_endpoint": f"{base}/oauth/revoke",
+        "app_registration_endpoint": f"{base}/api/v1/apps",
+        "scopes_supported": SCOPES_SUPPORTED,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": grants,
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+    })
 
 
 def setup(app: web.Application) -> None:
-    """Register this module's routes."""
+    for path in ("/api/v1/apps", "/api/v1/apps/"):
+        app.router.add_post(path, create_app)
+    for path in ("/api/v1/apps/verify_credentials", "/api/v1/apps/verify_credentials/"):
+        app.router.add_get(path, verify_credentials)
+    for path in ("/.well-known/oauth-authorization-server", "/.well-known/oauth-authorization-server/"):
+        app.router.add_get(path, authorization_server_metadata)

@@ -1,9 +1,391 @@
-"""Mastodon client API: oauth (being built)."""
+"""OAuth 2 endpoints: /oauth/authorize (a login and consent page), /oauth/token and /oauth/revoke.
+
+Where a request goes wrong decides how it fails. Until the client and its redirect_uri are known
+to match a registration, nothing is ever redirected: the person sees a 400 page, so a forged link
+cannot bounce them (or a code) to an attacker's address. After that, refusals go back to the app
+as `error=` redirects, the way RFC 6749 says. The form is protected by a double-submit token: a
+random value in an HttpOnly, SameSite cookie that the form must echo. Failed logins are counted
+per username and per client address (in this process's memory) and answered 429 past the limit.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import logging
+import math
+import secrets
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
+
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation import accounts
+from federation.accounts import LoginError, OAuthError
+from server.api.auth import ApiError
+from server.api.params import params
+from server.appkeys import CLOCK, DATABASE, SETTINGS
+from server.responses import json_response
+from server.web.pages import render
+from storage import tokens as token_queries
+from storage.models import OAuthApp
+
+log = logging.getLogger(__name__)
+
+CSRF_COOKIE = "rounds_oauth_csrf"  # "__Host-" prefixed over https, so no sibling host can set it
+CSRF_FIELD = "csrf_token"
+GRANTS = ("authorization_code", "client_credentials", "password")
+STATUS = {"invalid_client": 401, "unauthorized_client": 403}
+PAGE_HEADERS = {
+    "Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+}
+SCOPE_WORDS = {
+    "read": "read everything in your account", "write": "post and change anything in your account",
+    "follow": "follow, block and mute accounts", "push": "receive push notifications",
+    "profile": "see your profile, and nothing else", "admin:read": "read all data on this server (admins)",
+    "admin:write": "moderate this server (admins)",
+}
+GRANULAR_WORDS = {"read": "read your", "write": "change your", "admin:read": "read the server's",
+                  "admin:write": "manage the server's"}
+
+
+class LoginLimiter:
+    """Failed logins per key (a username, a client address) in a sliding window. It lives in
+    process memory: with several web processes, each one counts the failures it saw."""
+
+    MAX_KEYS = 10_000
+
+    def __init__(self, per_window: int, window: timedelta = timedelta(minutes=1)) -> None:
+        self.per_window = per_window
+        self.window = window
+        self._failures: dict[str, deque[datetime]] = {}
+
+    def _recent(self, key: str, now: datetime) -> deque[datetime]:
+        times = self._failures.get(key, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if not times:
+            self._failures.pop(key, None)
+        return times
+
+    def retry_after(self, keys: Iterable[str], now: datetime) -> int:
+        """Seconds until every key may try again; 0 if none is over the limit."""
+        waits = [(times[-self.per_window] + self.window - now).total_seconds()
+                 for times in (self._recent(key, now) for key in keys) if len(times) >= self.per_window]
+        return max((max(1, math.ceil(wait)) for wait in waits), default=0)
+
+    def failed(self, keys: Iterable[str], now: datetime) -> None:
+        if len(self._failures) > self.MAX_KEYS:
+            for key in list(self._failures):
+                self._recent(key, now)
+        for key in keys:
+            self._failures.setdefault(key, deque()).append(now)
+
+
+LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
+
+
+def _text(values: dict[str, Any], name: str) -> str:
+    value = values.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def client_address(request: web.Request) -> str:
+    """The client's address. Behind a reverse proxy on this machine (the documented setup) every
+    request comes from loopback, so the address the proxy appended to X-Forwarded-For is used;
+    a client cannot forge that last entry, and from anywhere else the header is ignored."""
+    remote = request.remote or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and (remote.startswith("127.") or remote == "::1"):
+        return forwarded.rpartition(",")[2].strip() or remote
+    return remote
+
+
+def _login_keys(request: web.Request, username: str) -> tuple[str, str]:
+    return f"user:{accounts.login_name(username)}", f"address:{client_address(request)}"
+
+
+def _too_many(request: web.Request, username: str) -> int:
+    """Seconds to wait if this username or address is over the failed-login limit, else 0."""
+    wait = request.app[LOGIN_LIMITER].retry_after(_login_keys(request, username), request.app[CLOCK].now())
+    if wait:
+        log.warning("login refused for %r from %s: too many failed attempts", username, client_address(request))
+    return wait
+
+
+def _with_query(uri: str, **values: str) -> str:
+    parts = urlsplit(uri)
+    extra = urlencode({k: v for k, v in values.items() if v})
+    return urlunsplit(parts._replace(query=f"{parts.query}&{extra}" if parts.query else extra))
+
+
+def _scope_lines(scopes: str) -> list[tuple[str, str]]:
+    lines = []
+    for scope in scopes.split():
+        head, _, tail = scope.rpartition(":")
+        words = SCOPE_WORDS.get(scope) or f"{GRANULAR_WORDS.get(head, head)} {tail.replace('_', ' ')}"
+        lines.append((scope, words))
+    return lines
+
+
+# /oauth/authorize --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthorizeRequest:
+    app: OAuthApp
+    redirect_uri: str
+    scopes: str
+    state: str
+    code_challenge: str
+
+    def form_fields(self) -> dict[str, str]:
+        fields = {"response_type": "code", "client_id": self.app.client_id, "redirect_uri": self.redirect_uri,
+                  "scope": self.scopes, "state": self.state, "code_challenge": self.code_challenge,
+                  "code_challenge_method": "S256" if self.code_challenge else ""}
+        return {name: value for name, value in fields.items() if value}
+
+
+class TooManyLogins(Exception):
+    """Over the failed-login limit; `wait` is in seconds."""
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(f"too many failed sign-ins; try again in {wait} seconds")
+        self.wait = wait
+
+
+class PageRefusal(Exception):
+    """The request cannot go back to the app: show the person a page."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AppRefusal(Exception):
+    """A refusal the app should hear about, at its verified redirect_uri."""
+
+    def __init__(self, redirect_uri: str, state: str, error: str, description: str) -> None:
+        super().__init__(description)
+        self.redirect_uri, self.state, self.error = redirect_uri, state, error
+
+
+async def _page(request: web.Request, template: str, *, status: int = 200, **context) -> web.Response:
+    response = await render(request, template, status=status, **context)
+    response.headers.update(PAGE_HEADERS)
+    return response
+
+
+async def _refused(request: web.Request, exc: PageRefusal | AppRefusal) -> web.Response:
+    if isinstance(exc, AppRefusal) and exc.redirect_uri != accounts.OOB_REDIRECT_URI:
+        location = _with_query(exc.redirect_uri, error=exc.error, error_description=str(exc), state=exc.state)
+        return web.Response(status=302, headers={"Location": location, "Cache-Control": "no-store"})
+    if isinstance(exc, AppRefusal) and exc.error == "access_denied":
+        return await _page(request, "oauth_authorize.html", denied=True)
+    return await _page(request, "oauth_authorize.html", status=getattr(exc, "status", 400), error=str(exc))
+
+
+async def _authorize_request(request: web.Request, values: dict[str, Any]) -> AuthorizeRequest:
+    client_id = _text(values, "client_id")
+    async with request.app[DATABASE].sessions() as session:
+        app = await token_queries.app_by_client_id(session, client_id) if client_id else None
+    if app is None:
+        raise PageRefusal(400, "This link names an app that is not registered here (unknown client_id).")
+    try:
+        redirect_uri = accounts.check_redirect_uri(app, _text(values, "redirect_uri"))
+    except OAuthError:
+        raise PageRefusal(400, f"The redirect_uri in this link is not one that {app.name} registered, "
+                               "so this server will not send you there.") from None
+    state = values.get("state") if isinstance(values.get("state"), str) else ""
+    if _text(values, "response_type") != "code":
+        raise AppRefusal(redirect_uri, state, "unsupported_response_type", "response_type must be code")
+    try:
+        scopes = accounts.requested_scopes(app, _text(values, "scope") or _text(values, "scopes"))
+        challenge = _text(values, "code_challenge")
+        accounts.check_code_challenge(challenge, _text(values, "code_challenge_method"))
+    except OAuthError as exc:
+        raise AppRefusal(redirect_uri, state, exc.error, str(exc)) from None
+    return AuthorizeRequest(app, redirect_uri, scopes, state, challenge)
+
+
+async def _login_form(request: web.Request, auth: AuthorizeRequest, csrf: str, *, status: int = 200,
+                      error: str = "", username: str = "") -> web.Response:
+    response = await _page(request, "oauth_login.html", status=status, app=auth.app, fields=auth.form_fields(),
+                           scopes=_scope_lines(auth.scopes), redirect_uri=auth.redirect_uri, csrf_token=csrf,
+                           error=error, username=username)
+    https = _https(request)
+    response.set_cookie(_csrf_cookie(request), csrf, httponly=True, samesite="Lax", max_age=3600,
+                        path="/" if https else "/oauth", secure=https)
+    return response
+
+
+def _https(request: web.Request) -> bool:
+    return request.app[SETTINGS].public_url.startswith("https:")
+
+
+def _csrf_cookie(request: web.Request) -> str:
+    return f"__Host-{CSRF_COOKIE}" if _https(request) else CSRF_COOKIE
+
+
+def _same(a: str, b: str) -> bool:
+    return secrets.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
+
+
+async def authorize_page(request: web.Request) -> web.Response:
+    try:
+        auth = await _authorize_request(request, dict(request.query))
+    except (PageRefusal, AppRefusal) as exc:
+        return await _refused(request, exc)
+    csrf = request.cookies.get(_csrf_cookie(request), "")
+    return await _login_form(request, auth, csrf if len(csrf) == 43 else secrets.token_urlsafe(32))
+
+
+async def authorize_submit(request: web.Request) -> web.Response:
+    try:
+        values = await params(request)
+    except ApiError as exc:
+        return await _page(request, "oauth_authorize.html", status=400, error=str(exc))
+    csrf = request.cookies.get(_csrf_cookie(request), "")
+    if not csrf or not _same(csrf, _text(values, CSRF_FIELD)):
+        return await _page(request, "oauth_authorize.html", status=403,
+                           error="This form has expired or did not come from this server. Go back to the app "
+                                 "and start signing in again.")
+    try:
+        auth = await _authorize_request(request, values)
+        if _text(values, "decision") == "deny":
+            raise AppRefusal(auth.redirect_uri, auth.state, "access_denied", "the user denied access")
+    except (PageRefusal, AppRefusal) as exc:
+        return await _refused(request, exc)
+    username, password = _text(values, "username"), values.get("password")
+    if wait := _too_many(request, username):
+        response = await _login_form(request, auth, csrf, status=429, username=username,
+                                     error=f"Too many failed sign-ins. Try again in {wait} seconds.")
+        response.headers["Retry-After"] = str(wait)
+        return response
+    now = request.app[CLOCK].now()
+    try:
+        async with request.app[DATABASE].sessions.begin() as session:
+            account = await accounts.check_login(session, username, password if isinstance(password, str) else "",
+                                                 at=now)
+            code = await accounts.issue_code(session, auth.app, account, redirect_uri=auth.redirect_uri,
+                                             scopes=auth.scopes, code_challenge=auth.code_challenge, at=now)
+    except LoginError as exc:
+        if not exc.disabled:
+            request.app[LOGIN_LIMITER].failed(_login_keys(request, username), now)
+        return await _login_form(request, auth, csrf, status=400, error=f"Could not sign in: {exc}.",
+                                 username=username)
+    if auth.redirect_uri == accounts.OOB_REDIRECT_URI:
+        return await _page(request, "oauth_authorize.html", app=auth.app, code=code)
+    location = _with_query(auth.redirect_uri, code=code, state=auth.state)
+    return web.Response(status=302, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+# /oauth/token and /oauth/revoke ------------------------------------------------------------------
+
+
+def _oauth_error(error: str, description: str, *, headers: dict[str, str] | None = None) -> web.Response:
+    status = STATUS.get(error, 400)
+    if status == 401:
+        headers = (headers or {}) | {"WWW-Authenticate": 'Basic realm="oauth"'}
+    return json_response({"error": error, "error_description": description}, status=status,
+                         headers=(headers or {}) | {"Cache-Control": "no-store"})
+
+
+def _client_credentials(request: web.Request, values: dict[str, Any]) -> tuple[str, str]:
+    """(client_id, client_secret) from HTTP Basic (RFC 6749 2.3.1) or else the body."""
+    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return _text(values, "client_id"), _text(values, "client_secret")
+    try:
+        client_id, sep, secret = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        sep = ""
+    if not sep:
+        raise OAuthError("invalid_client", "the Basic authorization header is malformed")
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+async def _password_token(
+    request: web.Request, session: AsyncSession, app: OAuthApp, values: dict[str, Any]
+) -> accounts.NewToken:
+    username = _text(values, "username")
+    if wait := _too_many(request, username):
+        raise TooManyLogins(wait)
+    scopes = accounts.requested_scopes(app, _text(values, "scope"))
+    password = values.get("password")
+    now = request.app[CLOCK].now()
+    try:
+        account = await accounts.check_login(session, username, password if isinstance(password, str) else "", at=now)
+    except LoginError as exc:
+        if not exc.disabled:
+            request.app[LOGIN_LIMITER].failed(_login_keys(request, username), now)
+        raise OAuthError("invalid_grant", str(exc)) from None
+    return await accounts.issue_token(session, app, account, scopes, at=now)
+
+
+async def token(request: web.Request) -> web.Response:
+    now = request.app[CLOCK].now()
+    try:
+        values = await params(request)
+    except ApiError as exc:
+        return _oauth_error("invalid_request", str(exc))
+    grant = _text(values, "grant_type")
+    try:
+        if grant not in GRANTS:
+            raise OAuthError("unsupported_grant_type", f"grant_type must be one of {', '.join(GRANTS)}")
+        if grant == "password" and not request.app[SETTINGS].api.password_grant:
+            raise OAuthError("unsupported_grant_type",
+                             "the password grant is turned off on this server; use the authorization code flow")
+        client_id, client_secret = _client_credentials(request, values)
+        async with request.app[DATABASE].sessions.begin() as session:
+            app = await accounts.authenticate_client(session, client_id, client_secret)
+            if grant == "authorization_code":
+                issued = await accounts.redeem_code(
+                    session, app, _text(values, "code"), redirect_uri=_text(values, "redirect_uri"),
+                    code_verifier=_text(values, "code_verifier"), at=now)
+            elif grant == "client_credentials":
+                issued = await accounts.issue_token(session, app, None, accounts.requested_scopes(
+                    app, _text(values, "scope")), at=now)
+            else:
+                issued = await _password_token(request, session, app, values)
+    except OAuthError as exc:
+        return _oauth_error(exc.error, str(exc))
+    except TooManyLogins as exc:
+        return json_response({"error": "too_many_attempts", "error_description": str(exc)}, status=429,
+                             headers={"Retry-After": str(exc.wait), "Cache-Control": "no-store"})
+    return json_response({"access_token": issued.token, "token_type": "Bearer", "scope": issued.scopes,
+                          "created_at": int(now.timestamp())},
+                         headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+async def revoke(request: web.Request) -> web.Response:
+    try:
+        values = await params(request)
+    except ApiError as exc:
+        return _oauth_error("invalid_request", str(exc))
+    try:
+        client_id, client_secret = _client_credentials(request, values)
+        async with request.app[DATABASE].sessions.begin() as session:
+            app = await accounts.authenticate_client(session, client_id, client_secret)
+            if not _text(values, "token"):
+                raise OAuthError("invalid_request", "token can't be blank")
+            await accounts.revoke_app_token(session, app, _text(values, "token"), at=request.app[CLOCK].now())
+    except OAuthError as exc:
+        return _oauth_error(exc.error, str(exc))
+    return json_response({})
 
 
 def setup(app: web.Application) -> None:
-    """Register this module's routes."""
+    app[LOGIN_LIMITER] = LoginLimiter(app[SETTINGS].api.login_attempts_per_minute)
+    for path in ("/oauth/authorize", "/oauth/authorize/"):
+        app.router.add_get(path, authorize_page)
+        app.router.add_post(path, authorize_submit)
+    for path, handler in (("/oauth/token", token), ("/oauth/revoke", revoke)):
+        app.router.add_post(path, handler)
+        app.router.add_post(path + "/", handler)
