@@ -32,14 +32,17 @@ def _has_taskset() -> bool:
     return subprocess.run(["which", "taskset"], capture_output=True).returncode == 0
 
 
-def make_instance(users: tuple[str, ...] = ("alice",)) -> tuple[Path, int]:
-    """A fresh SQLite instance in a temporary directory; returns (config path, port)."""
+def make_instance(users: tuple[str, ...] = ("alice",), federation: dict | None = None) -> tuple[Path, int]:
+    """A fresh SQLite instance in a temporary directory; returns (config path, port).
+
+    `federation` adds keys to the [federation] table (allow_http is always true)."""
     directory = Path(tempfile.mkdtemp(prefix="rounds-bench-"))
     port = free_port()
     config = directory / "rounds.toml"
+    extra = "".join(f"{key} = {json.dumps(value)}\n" for key, value in (federation or {}).items())
     config.write_text(
         f'public_url = "http://127.0.0.1:{port}"\ndata_dir = "./data"\n'
-        f"[server]\nport = {port}\n[federation]\nallow_http = true\n"
+        f"[server]\nport = {port}\n[federation]\nallow_http = true\n{extra}"
     )
     rounds = str(BIN / "rounds")
     subprocess.run([rounds, "--config", str(config), "init"], check=True, capture_output=True)
@@ -64,6 +67,11 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None
     raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
+def machine_load() -> str:
+    """The 1-minute load average against the core count: a busy machine makes figures noisy."""
+    return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -78,17 +86,22 @@ def cpu_seconds(pid: int) -> float:
 
 
 def load_measured(pid: int, url: str, seconds: float, connections: int, depth: int,
-                  headers: list[str] = ()) -> dict:
+                  headers: list[str] = (), **options) -> dict:
     """`load`, plus the share of one core the server process used meanwhile ("server_cpu")."""
     before = cpu_seconds(pid)
-    result = load(url, seconds, connections, depth, headers)
+    result = load(url, seconds, connections, depth, headers, **options)
     result["server_cpu"] = (cpu_seconds(pid) - before) / result["seconds"]
     return result
 
 
-def load(url: str, seconds: float, connections: int, depth: int, headers: list[str] = ()) -> dict:
+def load(url: str, seconds: float, connections: int, depth: int, headers: list[str] = (),
+         requests_file: Path | None = None, cycle: bool = False) -> dict:
+    """Run bench/loadgen.py on the client core. With `requests_file` (see loadgen.write_requests)
+    it sends those raw requests, each once or, with `cycle`, round and round."""
+    options = ["--requests", str(requests_file)] if requests_file is not None else []
+    options += ["--cycle"] if cycle else []
     out = subprocess.run(
-        pinned(CLIENT_CORE, [sys.executable, str(HERE / "loadgen.py"), url, str(seconds),
+        pinned(CLIENT_CORE, [sys.executable, str(HERE / "loadgen.py"), *options, url, str(seconds),
                              str(connections), str(depth), *headers]),
         check=True, capture_output=True, text=True,
     )

@@ -1,24 +1,52 @@
-"""A small keep-alive HTTP/1.1 GET load generator for the benchmarks (loopback only).
+"""A small keep-alive HTTP/1.1 load generator for the benchmarks (loopback only).
 
 Run it as its own process, pinned to another core than the server, so the client's cost does
 not land on the server's core:
 
     python bench/loadgen.py URL SECONDS CONNECTIONS DEPTH [Header: value ...]
+    python bench/loadgen.py --requests FILE [--cycle] URL SECONDS CONNECTIONS DEPTH
 
-Each connection keeps DEPTH requests in flight (HTTP/1.1 pipelining; DEPTH=1 is plain
-request/response). A Python client needs pipelining to outrun an aiohttp server on one core;
-the server answers pipelined requests one at a time, in order, as it does any others. Prints one
-JSON line: responses, errors, seconds, per_second, and p50/p99 latency in ms.
+The first form repeats one GET. The second sends pre-built raw requests (FILE: see
+`write_requests`), each once in order, or round and round with --cycle; it stops early when
+they run out. Each connection keeps DEPTH requests in flight (HTTP/1.1 pipelining; DEPTH=1 is
+plain request/response). A Python client needs pipelining to outrun an aiohttp server on one
+core; the server answers pipelined requests one at a time, in order, as it does any others.
+Prints one JSON line: requests (2xx answers), errors, statuses, seconds, per_second, and p50/p99
+latency in ms.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import pickle
 import sys
 import time
-from collections import deque
+from collections import Counter, deque
+from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
+
+
+def write_requests(path: Path, requests: list[bytes]) -> None:
+    """Store raw HTTP requests for `--requests`."""
+    path.write_bytes(pickle.dumps(requests, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _source(requests: list[bytes], cycle: bool) -> Callable[[int], list[bytes]]:
+    """next(count) -> up to `count` requests (fewer, or none, when they run out)."""
+    position = 0
+
+    def take(count: int) -> list[bytes]:
+        nonlocal position
+        if cycle:
+            out = [requests[(position + i) % len(requests)] for i in range(count)]
+        else:
+            out = requests[position:position + count]
+        position += len(out)
+        return out
+
+    return take
 
 
 def _content_length(head: bytes) -> int:
@@ -30,8 +58,9 @@ def _content_length(head: bytes) -> int:
 
 
 class _Client(asyncio.Protocol):
-    def __init__(self, request: bytes, depth: int, deadline: float, stats: dict, done: asyncio.Future):
-        self.request, self.depth, self.deadline = request, depth, deadline
+    def __init__(self, take: Callable[[int], list[bytes]], depth: int, deadline: float, stats: dict,
+                 done: asyncio.Future):
+        self.take, self.depth, self.deadline = take, depth, deadline
         self.stats, self.done = stats, done
         self.buffer = bytearray()
         self.sent: deque[float] = deque()
@@ -42,12 +71,13 @@ class _Client(asyncio.Protocol):
 
     def _send(self, count: int) -> None:
         now = time.perf_counter()
-        if now >= self.deadline:
+        batch = self.take(count) if now < self.deadline else []
+        if not batch:
             if not self.sent:
                 self.transport.close()
             return
-        self.sent.extend([now] * count)
-        self.transport.write(self.request * count)
+        self.sent.extend([now] * len(batch))
+        self.transport.write(b"".join(batch))
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -62,7 +92,8 @@ class _Client(asyncio.Protocol):
                 break
             del self.buffer[:end + 4 + length]
             self.stats["latencies"].append(time.perf_counter() - self.sent.popleft())
-            self.stats["ok" if head[9:12] == b"200" else "errors"] += 1
+            self.stats["ok" if head[9:10] == b"2" else "errors"] += 1
+            self.stats["statuses"][head[9:12].decode()] += 1
             finished += 1
         if finished:
             self._send(finished)
@@ -72,12 +103,16 @@ class _Client(asyncio.Protocol):
             self.done.set_result(None)
 
 
-async def run(url: str, seconds: float, connections: int, depth: int, headers: list[str]) -> dict:
+async def run(url: str, seconds: float, connections: int, depth: int, headers: list[str],
+              requests: list[bytes] | None = None, cycle: bool = False) -> dict:
     parts = urlsplit(url)
     assert parts.hostname in ("127.0.0.1", "localhost", "::1"), "loopback targets only"
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    request = "\r\n".join([f"GET {path} HTTP/1.1", f"Host: {parts.netloc}", *headers, "", ""]).encode()
-    stats = {"ok": 0, "errors": 0, "latencies": []}
+    if requests is None:
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        requests = ["\r\n".join([f"GET {path} HTTP/1.1", f"Host: {parts.netloc}", *headers, "", ""]).encode()]
+        cycle = True
+    take = _source(requests, cycle)
+    stats = {"ok": 0, "errors": 0, "latencies": [], "statuses": Counter()}
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
     deadline = started + seconds
@@ -85,7 +120,7 @@ async def run(url: str, seconds: float, connections: int, depth: int, headers: l
     for _ in range(connections):
         done = loop.create_future()
         await loop.create_connection(
-            lambda d=done: _Client(request, depth, deadline, stats, d), parts.hostname, parts.port or 80
+            lambda d=done: _Client(take, depth, deadline, stats, d), parts.hostname, parts.port or 80
         )
         waiters.append(done)
     await asyncio.wait_for(asyncio.gather(*waiters), timeout=seconds + 30)
@@ -94,6 +129,7 @@ async def run(url: str, seconds: float, connections: int, depth: int, headers: l
     return {
         "requests": stats["ok"],
         "errors": stats["errors"],
+        "statuses": dict(stats["statuses"]),
         "seconds": elapsed,
         "per_second": stats["ok"] / elapsed,
         "p50_ms": latencies[len(latencies) // 2] * 1000 if latencies else None,
@@ -101,6 +137,19 @@ async def run(url: str, seconds: float, connections: int, depth: int, headers: l
     }
 
 
+def main(argv: list[str]) -> None:
+    requests, cycle = None, False
+    while argv and argv[0].startswith("--"):
+        option, *argv = argv
+        if option == "--requests":
+            requests = pickle.loads(Path(argv.pop(0)).read_bytes())
+        elif option == "--cycle":
+            cycle = True
+        else:
+            raise SystemExit(f"unknown option {option}")
+    url, seconds, connections, depth, *extra = argv
+    print(json.dumps(asyncio.run(run(url, float(seconds), int(connections), int(depth), extra, requests, cycle))))
+
+
 if __name__ == "__main__":
-    url, seconds, connections, depth, *extra = sys.argv[1:]
-    print(json.dumps(asyncio.run(run(url, float(seconds), int(connections), int(depth), extra))))
+    main(sys.argv[1:])
