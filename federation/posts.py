@@ -55,8 +55,11 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
     existing = await session.scalar(select(Object).where(Object.uri == ap.id))
     if existing is not None:
         return existing
+    post_id = new_id(at=ap.published or now)
+    while await session.get(Object, post_id) is not None:  # same millisecond, same counter: next id
+        post_id += 1
     post = Object(
-        id=new_id(at=ap.published or now),
+        id=post_id,
         uri=ap.id,
         type=ap.type,
         actor_id=author.id,

@@ -7,7 +7,9 @@ a signed BIGINT on SQLite and PostgreSQL for about 69 years. `node` (10 bits) ke
 apart: a long-running process claims a distinct node from the database at start (see
 `storage.db.claim_node`); a short-lived CLI process uses a random one. `counter` (12 bits) orders
 ids minted by one process in the same millisecond; past 4096 it borrows the next millisecond, so
-ids stay unique and increasing within a process.
+ids stay unique and increasing within a process. Ids placed at a past time (a remote post's
+`published`, often whole seconds) take their counter from a sequence of their own, so two posts
+from the same second get different ids; the caller still checks the rare leftover clash.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ _lock = threading.Lock()
 _node = secrets.randbelow(1 << NODE_BITS)
 _last_ms = 0
 _counter = 0
+_placed = 0  # the counter of ids placed at a given time: never reset, so equal times differ
 
 
 def set_node(node: int) -> None:
@@ -34,12 +37,12 @@ def set_node(node: int) -> None:
 
 def new_id(at: datetime | None = None) -> int:
     """A fresh id; `at` places it at a given time (e.g. a remote post's `published`)."""
-    global _last_ms, _counter
+    global _last_ms, _counter, _placed
     with _lock:
         if at is not None:
-            _counter = (_counter + 1) % (1 << COUNTER_BITS)
+            _placed = (_placed + 1) % (1 << COUNTER_BITS)
             ms = max(int(at.timestamp() * 1000) - EPOCH_MS, 0)
-            return (ms << (NODE_BITS + COUNTER_BITS)) | (_node << COUNTER_BITS) | _counter
+            return (ms << (NODE_BITS + COUNTER_BITS)) | (_node << COUNTER_BITS) | _placed
         ms = int(time.time() * 1000) - EPOCH_MS
         if ms <= _last_ms:
             ms = _last_ms
