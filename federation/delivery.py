@@ -194,22 +194,30 @@ class DeliveryWorker:
         max_age = timedelta(days=fed.settings.delivery_max_age_days)
         failures: dict[str, Outcome] = {}
         successes: dict[str, Outcome] = {}
+        groups: dict[tuple, list[int]] = defaultdict(list)  # one UPDATE per distinct result
+        for outcome in outcomes:
+            attempted = outcome.status is not None or outcome.error is not None
+            finished = outcome.state is not DeliveryState.queued
+            groups[(outcome.state, attempted, finished, outcome.status, outcome.error)].append(outcome.delivery_id)
+            if outcome.state is DeliveryState.delivered:
+                successes[outcome.peer] = outcome
+            elif finished:
+                log.warning("delivery %d to %s %s: %s", outcome.delivery_id, outcome.peer,
+                            outcome.state.value, outcome.error)
+            elif outcome.error is not None:
+                failures[outcome.peer] = outcome
         async with fed.db.sessions.begin() as session:
-            for outcome in outcomes:
-                values: dict = {"claimed_until": None}
-                if outcome.status is not None or outcome.error is not None:
-                    values.update(last_attempt_at=now, last_status=outcome.status, last_error=outcome.error,
+            for (state, attempted, finished, status, error), ids in groups.items():
+                values: dict = {"claimed_until": None, "state": state}
+                if attempted:
+                    values.update(last_attempt_at=now, last_status=status, last_error=error,
                                   attempts=Delivery.attempts + 1)
-                if outcome.state is DeliveryState.delivered:
-                    values.update(state=DeliveryState.delivered, finished_at=now)
-                    successes[outcome.peer] = outcome
-                elif outcome.state in (DeliveryState.dead, DeliveryState.cancelled):
-                    values.update(state=outcome.state, finished_at=now)
-                    log.warning("delivery %d to %s %s: %s", outcome.delivery_id, outcome.peer,
-                                outcome.state.value, outcome.error)
-                elif outcome.error is not None:
-                    failures[outcome.peer] = outcome
-                await session.execute(update(Delivery).where(Delivery.id == outcome.delivery_id).values(**values))
+                if finished:
+                    values["finished_at"] = now
+                await session.execute(
+                    update(Delivery).where(Delivery.id.in_(ids)).values(**values)
+                    .execution_options(synchronize_session=False)
+                )
             for peer, outcome in successes.items():
                 await self._peer_healthy(session, peer, outcome, now)
             for peer, outcome in failures.items():

@@ -27,6 +27,8 @@ class InboxWriter:
         self._db = db
         self._pending: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
         self._wake = asyncio.Event()
+        self._statement = None
+        self.last_commit = 0.0  # loop time of the last commit: the inbox worker yields to intake
 
     async def submit(self, row: dict[str, Any]) -> bool:
         """Queue `row`; True once it is committed, False if the activity was already stored."""
@@ -49,19 +51,20 @@ class InboxWriter:
             first.setdefault(row["activity_uri"], row)
         try:
             async with self._db.sessions.begin() as session:
-                statement = (
-                    insert_for(session, InboxItem)
-                    .values(list(first.values()))
-                    .on_conflict_do_nothing(index_elements=["activity_uri"])
-                    .returning(InboxItem.id)
-                )
-                inserted = set(await session.scalars(statement))
+                if self._statement is None:  # one statement, compiled once, run with many rows
+                    self._statement = (
+                        insert_for(session, InboxItem)
+                        .on_conflict_do_nothing(index_elements=["activity_uri"])
+                        .returning(InboxItem.id)
+                    )
+                inserted = set(await session.scalars(self._statement, list(first.values())))
         except Exception as exc:  # the database failed: every waiting request gets the error
             log.error("inbox commit of %d rows failed: %s", len(batch), exc)
             for _, future in batch:
                 if not future.done():
                     future.set_exception(exc)
             return
+        self.last_commit = asyncio.get_running_loop().time()
         for row, future in batch:
             if not future.done():
                 future.set_result(row["id"] in inserted and first[row["activity_uri"]] is row)

@@ -1,6 +1,6 @@
 """Public keys of signers: memory, then the actors table, then the network.
 
-A key is fetched on first sight (a GET signed by the instance actor) and stored with its actor.
+Keys are kept in memory once seen. A key is fetched on first sight (a GET signed by the instance actor) and stored with its actor.
 When a signature fails with a stored key, the caller may ask for one refetch, in case the peer
 rotated its key; refetches are rate-limited per key id so a forger cannot make us hammer a
 peer (or ourselves).
@@ -40,13 +40,28 @@ class KeyStore:
         self._clock = clock
         self._refetch_interval = refetch_interval
         self._last_refetch: dict[str, float] = {}
+        self._cache: dict[str, SignerKey] = {}
 
     async def get(self, key_id: str) -> SignerKey:
+        """Memory, then the actors table, then the network."""
+        cached = self._cache.get(key_id)
+        if cached is not None:
+            return cached
         async with self._db.sessions() as session:
             actor = await actor_queries.actor_by_key_id(session, key_id)
         if actor is not None and actor.deleted_at is None:
-            return SignerKey(key_id, actor.uri, self._parse(key_id, actor.public_key_pem), False)
-        return await self._fetch(key_id)
+            return self._remember(SignerKey(key_id, actor.uri, self._parse(key_id, actor.public_key_pem), False))
+        return self._remember(await self._fetch(key_id))
+
+    def forget(self, key_id: str) -> None:
+        """Drop a key from memory (its actor was deleted)."""
+        self._cache.pop(key_id, None)
+
+    def _remember(self, key: SignerKey) -> SignerKey:
+        if len(self._cache) >= 50_000:
+            self._cache.clear()
+        self._cache[key.key_id] = SignerKey(key.key_id, key.owner, key.public_key, False)
+        return key
 
     async def refetch(self, key_id: str) -> SignerKey | None:
         """Fetch the key again unless it was refetched within the interval (then None)."""
@@ -56,7 +71,7 @@ class KeyStore:
         self._last_refetch[key_id] = now
         if len(self._last_refetch) > 50_000:
             self._last_refetch.clear()
-        return await self._fetch(key_id)
+        return self._remember(await self._fetch(key_id))
 
     async def _fetch(self, key_id: str) -> SignerKey:
         """The key's document is either the actor itself (`.../users/x#main-key`) or a key

@@ -22,6 +22,8 @@ REFRESH_SECONDS = 5.0
 
 
 def _matches(authority: str, entries: frozenset[str]) -> bool:
+    if not entries:
+        return False
     if authority in entries:
         return True
     host = authority.rsplit(":", 1)[0] if not authority.endswith("]") else authority

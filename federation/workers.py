@@ -18,6 +18,8 @@ from federation.delivery import DeliveryWorker
 from federation.subscriptions import refresh_all
 
 log = logging.getLogger(__name__)
+INTAKE_PAUSE = 0.05
+INTAKE_PAUSES = 20
 
 
 class Workers:
@@ -34,7 +36,7 @@ class Workers:
         except Exception as exc:  # the database may be down; the loops retry
             log.warning("workers start without releasing old claims: %s", exc)
         self._tasks = [
-            asyncio.create_task(self._loop("inbox", self.fed.inbox_queued, lambda: processing.run_once(self.fed))),
+            asyncio.create_task(self._loop("inbox", self.fed.inbox_queued, self._inbox_step)),
             asyncio.create_task(self._loop("delivery", self.fed.deliveries_queued, self.delivery.run_once)),
             asyncio.create_task(self._subscriptions()),
         ]
@@ -44,6 +46,18 @@ class Workers:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+
+    async def _inbox_step(self) -> int:
+        """Handle stored activities, giving way to intake: while inbox POSTs are being
+        committed, wait (up to a second at a time), since a stored activity is already safe and
+        a peer waiting on its 202 is not."""
+        loop = asyncio.get_running_loop()
+        writer = self.fed.inbox_writer
+        for _ in range(INTAKE_PAUSES):
+            if loop.time() - writer.last_commit > INTAKE_PAUSE:
+                break
+            await asyncio.sleep(INTAKE_PAUSE)
+        return await processing.run_once(self.fed, limit=20)
 
     async def _subscriptions(self) -> None:
         """Refetch subscribed peer lists every `subscription_refresh_minutes`."""

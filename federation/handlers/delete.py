@@ -20,6 +20,7 @@ async def handle(ctx: HandlerContext) -> None:
             delete(Follow).where(or_(Follow.follower_id == ctx.actor.id, Follow.followee_id == ctx.actor.id))
         )
         ctx.actor.deleted_at = ctx.now
+        ctx.fed.keys.forget(ctx.actor.key_id)
         return
     item = await ctx.session.scalar(select(Object).where(Object.uri == target))
     if item is None or item.deleted_at is not None:
