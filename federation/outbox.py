@@ -215,13 +215,7 @@ async def like(fed: Federation, session: AsyncSession, actor: Actor, item: Objec
 
 
 async def unlike(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> None:
-    existing = await session.scalar(select(Like).where(Like.actor_id == actor.id, Like.object_id == item.id))
-    if existing is None:
-        return
-    target_author = await session.get(Actor, item.actor_id)
-    await session.delete(existing)
-    await _undo(fed, session, actor, {"id": existing.uri, "type": "Like", "actor": actor.uri, "object": item.uri},
-                [target_author] if target_author else [])
+    await _withdraw(fed, session, actor, item, Like, followers=False)
 
 
 async def boost(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> Announce:
@@ -245,14 +239,20 @@ async def boost(fed: Federation, session: AsyncSession, actor: Actor, item: Obje
 
 
 async def unboost(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> None:
-    existing = await session.scalar(select(Announce).where(Announce.actor_id == actor.id, Announce.object_id == item.id))
+    await _withdraw(fed, session, actor, item, Announce, followers=True)
+
+
+async def _withdraw(fed: Federation, session: AsyncSession, actor: Actor, item: Object, model, *,
+                    followers: bool) -> None:
+    """Take back a like or a boost: delete the row and send an Undo of its activity."""
+    existing = await session.scalar(select(model).where(model.actor_id == actor.id, model.object_id == item.id))
     if existing is None:
         return
     target_author = await session.get(Actor, item.actor_id)
     await session.delete(existing)
-    await _undo(fed, session, actor,
-                {"id": existing.uri, "type": "Announce", "actor": actor.uri, "object": item.uri},
-                [target_author] if target_author else [], followers_of=actor)
+    kind = "Like" if model is Like else "Announce"
+    await _undo(fed, session, actor, {"id": existing.uri, "type": kind, "actor": actor.uri, "object": item.uri},
+                [target_author] if target_author else [], followers_of=actor if followers else None)
 
 
 async def _undo(fed: Federation, session: AsyncSession, actor: Actor, undone: dict[str, Any],
