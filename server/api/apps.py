@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from federation import accounts
+from federation import accounts, oauth
 from federation.accounts import AccountError
 from server.api.auth import ApiError
 from server.api.params import params, text_param
@@ -68,11 +68,11 @@ async def create_app(request: web.Request) -> web.Response:
         scopes = await _list_param(request, values, "scopes")
         website = text_param(values, "website")
         try:
-            uris = accounts.parse_redirect_uris(redirect_uris)
+            uris = oauth.parse_redirect_uris(redirect_uris)
             async with request.app[DATABASE].sessions.begin() as session:
-                new = await accounts.register_app(
+                new = await oauth.register_app(
                     session, name=name, redirect_uris=uris, website=website, at=request.app[CLOCK].now(),
-                    scopes=" ".join(scopes) if isinstance(scopes, list) else scopes or accounts.DEFAULT_SCOPES,
+                    scopes=" ".join(scopes) if isinstance(scopes, list) else scopes or oauth.DEFAULT_SCOPES,
                 )
         except AccountError as exc:
             raise ApiError(422, f"Validation failed: {exc}") from None
@@ -94,7 +94,7 @@ async def verify_credentials(request: web.Request) -> web.Response:
     if found is None or (found[1] is not None and found[1].disabled):
         return ApiError(401, "The access token is invalid").response()
     if app is None:  # a token made with `rounds token`, not through an app
-        oob = accounts.OOB_REDIRECT_URI
+        oob = oauth.OOB_REDIRECT_URI
         return json_response({"id": None, "name": found[0].name or "rounds", "website": None,
                               "scopes": found[0].scopes.split(), "redirect_uri": oob, "redirect_uris": [oob],
                               "vapid_key": ""})

@@ -25,8 +25,9 @@ from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation import accounts
-from federation.accounts import LoginError, OAuthError
+from federation import accounts, oauth
+from federation.accounts import LoginError
+from federation.oauth import OAuthError
 from server.api.auth import ApiError
 from server.api.params import params
 from server.appkeys import CLOCK, DATABASE, SETTINGS
@@ -183,7 +184,7 @@ async def _page(request: web.Request, template: str, *, status: int = 200, **con
 
 
 async def _refused(request: web.Request, exc: PageRefusal | AppRefusal) -> web.Response:
-    if isinstance(exc, AppRefusal) and exc.redirect_uri != accounts.OOB_REDIRECT_URI:
+    if isinstance(exc, AppRefusal) and exc.redirect_uri != oauth.OOB_REDIRECT_URI:
         location = _with_query(exc.redirect_uri, error=exc.error, error_description=str(exc), state=exc.state)
         return web.Response(status=302, headers={"Location": location, "Cache-Control": "no-store"})
     if isinstance(exc, AppRefusal) and exc.error == "access_denied":
@@ -198,7 +199,7 @@ async def _authorize_request(request: web.Request, values: dict[str, Any]) -> Au
     if app is None:
         raise PageRefusal(400, "This link names an app that is not registered here (unknown client_id).")
     try:
-        redirect_uri = accounts.check_redirect_uri(app, _text(values, "redirect_uri"))
+        redirect_uri = oauth.check_redirect_uri(app, _text(values, "redirect_uri"))
     except OAuthError:
         raise PageRefusal(400, f"The redirect_uri in this link is not one that {app.name} registered, "
                                "so this server will not send you there.") from None
@@ -206,9 +207,9 @@ async def _authorize_request(request: web.Request, values: dict[str, Any]) -> Au
     if _text(values, "response_type") != "code":
         raise AppRefusal(redirect_uri, state, "unsupported_response_type", "response_type must be code")
     try:
-        scopes = accounts.requested_scopes(app, _text(values, "scope") or _text(values, "scopes"))
+        scopes = oauth.requested_scopes(app, _text(values, "scope") or _text(values, "scopes"))
         challenge = _text(values, "code_challenge")
-        accounts.check_code_challenge(challenge, _text(values, "code_challenge_method"))
+        oauth.check_code_challenge(challenge, _text(values, "code_challenge_method"))
     except OAuthError as exc:
         raise AppRefusal(redirect_uri, state, exc.error, str(exc)) from None
     return AuthorizeRequest(app, redirect_uri, scopes, state, challenge)
@@ -273,14 +274,14 @@ async def authorize_submit(request: web.Request) -> web.Response:
         async with request.app[DATABASE].sessions.begin() as session:
             account = await accounts.check_login(session, username, password if isinstance(password, str) else "",
                                                  at=now)
-            code = await accounts.issue_code(session, auth.app, account, redirect_uri=auth.redirect_uri,
+            code = await oauth.issue_code(session, auth.app, account, redirect_uri=auth.redirect_uri,
                                              scopes=auth.scopes, code_challenge=auth.code_challenge, at=now)
     except LoginError as exc:
         if not exc.disabled:
             request.app[LOGIN_LIMITER].failed(_login_keys(request, username), now)
         return await _login_form(request, auth, csrf, status=400, error=f"Could not sign in: {exc}.",
                                  username=username)
-    if auth.redirect_uri == accounts.OOB_REDIRECT_URI:
+    if auth.redirect_uri == oauth.OOB_REDIRECT_URI:
         return await _page(request, "oauth_authorize.html", app=auth.app, code=code)
     location = _with_query(auth.redirect_uri, code=code, state=auth.state)
     return web.Response(status=302, headers={"Location": location, "Cache-Control": "no-store"})
@@ -317,7 +318,7 @@ async def _password_token(
     username = _text(values, "username")
     if wait := _too_many(request, username):
         raise TooManyLogins(wait)
-    scopes = accounts.requested_scopes(app, _text(values, "scope"))
+    scopes = oauth.requested_scopes(app, _text(values, "scope"))
     password = values.get("password")
     now = request.app[CLOCK].now()
     try:
@@ -326,7 +327,7 @@ async def _password_token(
         if not exc.disabled:
             request.app[LOGIN_LIMITER].failed(_login_keys(request, username), now)
         raise OAuthError("invalid_grant", str(exc)) from None
-    return await accounts.issue_token(session, app, account, scopes, at=now)
+    return await oauth.issue_token(session, app, account, scopes, at=now)
 
 
 async def token(request: web.Request) -> web.Response:
@@ -344,13 +345,13 @@ async def token(request: web.Request) -> web.Response:
                              "the password grant is turned off on this server; use the authorization code flow")
         client_id, client_secret = _client_credentials(request, values)
         async with request.app[DATABASE].sessions.begin() as session:
-            app = await accounts.authenticate_client(session, client_id, client_secret)
+            app = await oauth.authenticate_client(session, client_id, client_secret)
             if grant == "authorization_code":
-                issued = await accounts.redeem_code(
+                issued = await oauth.redeem_code(
                     session, app, _text(values, "code"), redirect_uri=_text(values, "redirect_uri"),
                     code_verifier=_text(values, "code_verifier"), at=now)
             elif grant == "client_credentials":
-                issued = await accounts.issue_token(session, app, None, accounts.requested_scopes(
+                issued = await oauth.issue_token(session, app, None, oauth.requested_scopes(
                     app, _text(values, "scope")), at=now)
             else:
                 issued = await _password_token(request, session, app, values)
@@ -372,10 +373,10 @@ async def revoke(request: web.Request) -> web.Response:
     try:
         client_id, client_secret = _client_credentials(request, values)
         async with request.app[DATABASE].sessions.begin() as session:
-            app = await accounts.authenticate_client(session, client_id, client_secret)
+            app = await oauth.authenticate_client(session, client_id, client_secret)
             if not _text(values, "token"):
                 raise OAuthError("invalid_request", "token can't be blank")
-            await accounts.revoke_app_token(session, app, _text(values, "token"), at=request.app[CLOCK].now())
+            await oauth.revoke_app_token(session, app, _text(values, "token"), at=request.app[CLOCK].now())
     except OAuthError as exc:
         return _oauth_error(exc.error, str(exc))
     return json_response({})
