@@ -299,8 +299,11 @@ async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, 
         return
     followee = await session.get(Actor, row.followee_id)
     follower = await session.get(Actor, row.follower_id)
-    if accept and follower is not None and followee is not None:
-        await feeds.backfill(session, follower, followee)
+    if follower is not None and followee is not None:
+        if accept:
+            await feeds.backfill(session, follower, followee)
+        else:
+            await feeds.remove_author(session, follower, followee)
     if follower is None or followee is None or follower.local:
         return
     kind = "Accept" if accept else "Reject"
@@ -329,6 +332,7 @@ async def block(fed: Federation, session: AsyncSession, actor: Actor, target: Ac
     if actor.id == target.id:
         raise OutboxError("you cannot block yourself")
     await unfollow(fed, session, actor, target)
+    await feeds.remove_author(session, target, actor)
     theirs = await social.follow_between(session, target, actor)
     if theirs is not None and theirs.state in (FollowState.pending, FollowState.accepted):
         await answer_follow(fed, session, theirs, accept=False)

@@ -11,6 +11,7 @@ from federation import outbox
 from federation.remote import resolve_actor
 from storage.models import (
     Actor,
+    Announce,
     Block,
     Delivery,
     DeliveryState,
@@ -22,6 +23,7 @@ from storage.models import (
     Peer,
     Visibility,
 )
+from tests.api_helpers import token_for
 from tests.fakepeer import FakePeer, activity, fixture_keys
 from tests.instances import Instance, settle
 
@@ -222,3 +224,42 @@ async def test_a_block_reaches_the_blocked_server_and_an_unblock_undoes_it(insta
     await settle(a, b)
     async with b.db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Block)) == 0
+
+
+async def test_a_boost_of_a_non_public_post_is_ignored(instances, http):
+    # Given alice's direct post, whose URI a remote actor has learned
+    a = await instances.start()
+    await a.add_user("alice")
+    peer = await FakePeer().start()
+    try:
+        peer.add_actor("mallory")
+        async with a.fed.transaction() as session:
+            secret = await outbox.post(a.fed, session, await a.actor("alice"), content="<p>secret</p>",
+                                       visibility=Visibility.direct)
+        # When the remote actor sends an Announce of it
+        boost = activity(peer, "mallory", "Announce", secret.uri, to=["https://www.w3.org/ns/activitystreams#Public"])
+        assert (await peer.post(http, "mallory", f"{a.base}/inbox", boost, a.clock.now()))[0] == 202
+        await a.step()
+        # Then no boost is stored, so nothing can show the post through it
+        async with a.db.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Announce)) == 0
+            item = await session.scalar(select(InboxItem).where(InboxItem.activity_uri == boost["id"]))
+        assert item.state is InboxState.ignored and "not public" in item.last_error
+    finally:
+        await peer.stop()
+
+
+async def test_blocking_removes_the_blockers_posts_from_the_blocked_home(instances, http):
+    a = await instances.start()
+    await token_for(a, "alice")
+    bob_token = await token_for(a, "bob")
+    alice, bob = await a.actor("alice"), await a.actor("bob")
+    async with a.fed.transaction() as session:
+        await outbox.follow(a.fed, session, bob, alice)
+        await outbox.post(a.fed, session, alice, content="<p>for followers</p>", visibility=Visibility.private)
+    async with http.get(f"{a.base}/api/v1/timelines/home", headers=bob_token) as r:
+        assert "for followers" in (await r.text())
+    async with a.fed.transaction() as session:
+        await outbox.block(a.fed, session, alice, bob)
+    async with http.get(f"{a.base}/api/v1/timelines/home", headers=bob_token) as r:
+        assert "for followers" not in (await r.text())

@@ -31,5 +31,8 @@ async def handle(ctx: HandlerContext) -> None:
     state = FollowState.accepted if ctx.activity.type == "Accept" else FollowState.rejected
     if not social.move_follow(row, state, ctx.now):
         raise Ignore(f"follow is {row.state.value}; cannot become {state.value}")
+    follower = await ctx.session.get(Actor, row.follower_id)
     if state is FollowState.accepted:
-        await feeds.backfill(ctx.session, await ctx.session.get(Actor, row.follower_id), ctx.actor)
+        await feeds.backfill(ctx.session, follower, ctx.actor)
+    else:
+        await feeds.remove_author(ctx.session, follower, ctx.actor)

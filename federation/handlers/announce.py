@@ -11,7 +11,7 @@ from federation.remote import RemoteError, ensure_post
 from federation.streams import record_boost
 from federation.vocab import PUBLIC
 from federation.vocab.parse import APActivity
-from storage.models import Announce
+from storage.models import Announce, Visibility
 
 
 async def prefetch(fed: Federation, activity: APActivity) -> None:
@@ -25,6 +25,8 @@ async def prefetch(fed: Federation, activity: APActivity) -> None:
 
 async def handle(ctx: HandlerContext) -> None:
     item = await known_object(ctx, ctx.activity.object_id)
+    if item.visibility not in (Visibility.public, Visibility.unlisted):
+        raise Ignore(f"{item.uri} is not public; it cannot be boosted")
     existing = await ctx.session.scalar(
         select(Announce).where(Announce.actor_id == ctx.actor.id, Announce.object_id == item.id)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from federation import social
+from federation import feeds, social
 from federation.handlers.base import HandlerContext, local_actor
 from storage.models import Block, FollowState
 
@@ -18,3 +18,4 @@ async def handle(ctx: HandlerContext) -> None:
         row = await social.follow_between(ctx.session, follower, followee)
         if row is not None:
             social.move_follow(row, FollowState.undone, ctx.now)
+    await feeds.remove_author(ctx.session, target, ctx.actor)

@@ -27,6 +27,7 @@ CORS_HEADERS = {
     "Access-Control-Expose-Headers": "Link, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset",
 }
 WINDOW = 300.0
+ADDRESS_FACTOR = 5
 
 
 def add_route(app: web.Application, method: str, path: str, handler: Handler) -> None:
@@ -59,15 +60,15 @@ class RateLimiter:
         self.limit = limit
         self._buckets: dict[str, _Bucket] = {}
 
-    def take(self, key: str) -> tuple[int, float]:
+    def take(self, key: str, limit: int | None = None) -> tuple[int, float]:
         now = time.monotonic()
         bucket = self._buckets.get(key)
         if bucket is None or now - bucket.started >= WINDOW:
-            if len(self._buckets) > 100_000:
-                self._buckets.clear()
+            if len(self._buckets) > 100_000:  # forget only buckets whose window is over
+                self._buckets = {k: b for k, b in self._buckets.items() if now - b.started < WINDOW}
             bucket = self._buckets[key] = _Bucket(now, 0)
         bucket.used += 1
-        return self.limit - bucket.used, bucket.started + WINDOW - now
+        return (limit or self.limit) - bucket.used, bucket.started + WINDOW - now
 
 
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
@@ -80,10 +81,15 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     if request.method == "OPTIONS":
         return web.Response(status=204, headers=CORS_HEADERS)
     limiter = request.app[RATE_LIMITER]
-    key = request.headers.get("Authorization") or request.remote or "-"
-    remaining, reset = limiter.take(key)
+    # per token, and per address too (a larger allowance), so made-up tokens buy no fresh budget
+    address = f"address:{request.remote or '-'}"
+    limit = ADDRESS_FACTOR * limiter.limit
+    remaining, reset = limiter.take(address, limit)
+    if "Authorization" in request.headers:
+        limit = limiter.limit
+        remaining = min(remaining, limiter.take(f"token:{request.headers['Authorization']}")[0])
     limits = {
-        "X-RateLimit-Limit": str(limiter.limit),
+        "X-RateLimit-Limit": str(limit),
         "X-RateLimit-Remaining": str(max(remaining, 0)),
         "X-RateLimit-Reset": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + reset)),
     }

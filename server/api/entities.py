@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.urls import LocalUrls
 from server.api import media as media_api
 from storage import statuses as q
-from storage.models import Actor, ActorType, Announce, Notification, Object
+from storage.models import Actor, ActorType, Announce, Notification, Object, Visibility
 
 BOT_TYPES = frozenset({ActorType.Service, ActorType.Application})
 
@@ -94,7 +94,9 @@ class Renderer:
         """Posts and boosts, in the order given."""
         boosts = [i for i in items if isinstance(i, Announce)]
         objects = {o.id: o for o in items if isinstance(o, Object)}
-        objects.update(await q.objects_by_id(self.session, {b.object_id for b in boosts}))
+        boosted = await q.objects_by_id(self.session, {b.object_id for b in boosts})
+        # only public and unlisted posts can be boosted; anything else is never shown as one
+        objects.update({i: o for i, o in boosted.items() if o.visibility in (Visibility.public, Visibility.unlisted)})
         rendered = await self._posts([o for o in objects.values() if o.deleted_at is None])
         boosters = await q.actors_by_id(self.session, {b.actor_id for b in boosts})
         booster_entities = dict(zip(boosters.keys(), await self.accounts(list(boosters.values()))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from federation.access import can_see
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import Renderer
@@ -67,6 +68,8 @@ def _marks(model, scope: str):
         _, actor = await viewer(request, scope)
         async with request.app[DATABASE].sessions() as session:
             rows = await timelines.marked(session, model, actor.id, page_args(request))
+            # a followers-only post stays marked after an unfollow, but is no longer shown
+            rows = [(mark_id, post) for mark_id, post in rows if await can_see(session, post, actor)]
             entities = await Renderer(session, request.app[URLS], actor).statuses([post for _, post in rows])
         return paged(request, entities, [mark_id for mark_id, _ in rows])
     return handler
