@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.ids import id_time
@@ -28,18 +28,26 @@ from storage.models import (
 )
 
 
-async def _grouped_counts(session: AsyncSession, column, ids, *where) -> dict[int, int]:
+async def _grouped_counts(session: AsyncSession, ids, *counts) -> list[dict[int, int]]:
+    """Several per-id counts in one round trip: each of `counts` is (key column, *conditions)."""
+    found: list[dict[int, int]] = [{} for _ in counts]
     if not ids:
-        return {}
-    rows = await session.execute(select(column, func.count()).where(column.in_(ids), *where).group_by(column))
-    return dict(rows.all())
+        return found
+    query = union_all(*(
+        select(literal(n).label("which"), column.label("key"), func.count().label("n"))
+        .where(column.in_(ids), *where).group_by(column)
+        for n, (column, *where) in enumerate(counts)
+    ))
+    for which, key, number in await session.execute(query):
+        found[which][key] = number
+    return found
 
 
 async def actor_counts(session: AsyncSession, ids: set[int]) -> dict[int, tuple[int, int, int, datetime | None]]:
     """(followers, following, statuses, last status time) per actor."""
     accepted = Follow.state == FollowState.accepted
-    followers = await _grouped_counts(session, Follow.followee_id, ids, accepted)
-    following = await _grouped_counts(session, Follow.follower_id, ids, accepted)
+    followers, following = await _grouped_counts(
+        session, ids, (Follow.followee_id, accepted), (Follow.follower_id, accepted))
     statuses: dict[int, tuple[int, datetime | None]] = {}
     if ids:
         rows = await session.execute(  # index-only on ix_objects_live_actor_id; ids encode their time
@@ -56,8 +64,7 @@ async def actor_counts(session: AsyncSession, ids: set[int]) -> dict[int, tuple[
 async def object_counts(session: AsyncSession, objects: list[Object]) -> dict[int, tuple[int, int, int]]:
     """(replies, reblogs, favourites) per object."""
     ids = {o.id for o in objects}
-    reblogs = await _grouped_counts(session, Announce.object_id, ids)
-    favourites = await _grouped_counts(session, Like.object_id, ids)
+    reblogs, favourites = await _grouped_counts(session, ids, (Announce.object_id,), (Like.object_id,))
     replies: dict[str, int] = {}
     uris = [o.uri for o in objects]
     if uris:
@@ -74,9 +81,13 @@ async def viewer_flags(session: AsyncSession, viewer_id: int | None, ids: set[in
     flags: dict[str, set[int]] = {"favourited": set(), "reblogged": set(), "bookmarked": set(), "pinned": set()}
     if viewer_id is None or not ids:
         return flags
-    for name, model in (("favourited", Like), ("reblogged", Announce), ("bookmarked", Bookmark), ("pinned", Pin)):
-        flags[name] = set(await session.scalars(
-            select(model.object_id).where(model.actor_id == viewer_id, model.object_id.in_(ids))))
+    kinds = (("favourited", Like), ("reblogged", Announce), ("bookmarked", Bookmark), ("pinned", Pin))
+    query = union_all(*(
+        select(literal(name).label("flag"), model.object_id).where(model.actor_id == viewer_id, model.object_id.in_(ids))
+        for name, model in kinds
+    ))
+    for name, object_id in await session.execute(query):  # one round trip for all four
+        flags[name].add(object_id)
     return flags
 
 

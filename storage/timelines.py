@@ -10,7 +10,7 @@ is two small queries, one per table, merged in id order.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -32,12 +32,11 @@ from storage.paging import Cursor, apply, newest_first
 async def hidden_actor_ids(session: AsyncSession, viewer_id: int | None) -> set[int]:
     """Actors whose posts a viewer never sees in timelines: blocked or muted by them, and every
     actor of a blocked peer."""
-    hidden: set[int] = set(await session.scalars(
-        select(Actor.id).join(Peer, Peer.domain == Actor.domain).where(Peer.state == PeerState.blocked)))
+    queries = [select(Actor.id).join(Peer, Peer.domain == Actor.domain).where(Peer.state == PeerState.blocked)]
     if viewer_id is not None:
-        hidden |= set(await session.scalars(select(Block.target_id).where(Block.actor_id == viewer_id)))
-        hidden |= set(await session.scalars(select(Mute.target_id).where(Mute.actor_id == viewer_id)))
-    return hidden
+        queries += [select(Block.target_id).where(Block.actor_id == viewer_id),
+                    select(Mute.target_id).where(Mute.actor_id == viewer_id)]
+    return set(await session.scalars(union_all(*queries)))  # one round trip
 
 
 def _live_posts():
