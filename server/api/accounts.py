@@ -156,41 +156,42 @@ async def relationships(request: web.Request) -> web.Response:
 
 # --- follow, block, mute -------------------------------------------------------------------------
 
-@api
-async def follow(request: web.Request) -> web.Response:
-    _caller, me = await acting_user(request, "write:follows", "follow")
+async def _via_outbox(request: web.Request, scope: str, action, *, refuse_self: bool = False,
+                      refuse_blocked: bool = False) -> web.Response:
+    """Follow, unfollow, block or unblock through `federation.outbox`; answer the Relationship."""
+    _caller, me = await acting_user(request, scope, "follow")
     target = await _target(request)
-    async with request.app[DATABASE].sessions() as session:
-        refused = target.id == me.id or await q.blocked_either_way(session, me.id, target.id)
-    if refused:
+    if refuse_self and target.id == me.id:
         raise ApiError(403, "This action is not allowed")
+    if refuse_blocked:
+        async with request.app[DATABASE].sessions() as session:
+            if await q.blocked_either_way(session, me.id, target.id):
+                raise ApiError(403, "This action is not allowed")
     fed = request.app[FEDERATION]
     async with fed.transaction() as session:
-        await outbox.follow(fed, session, await session.get(Actor, me.id), await session.get(Actor, target.id))
+        await action(fed, session, await session.get(Actor, me.id), await session.get(Actor, target.id))
     return await _relationship(request, me, target.id)
+
+
+@api
+async def follow(request: web.Request) -> web.Response:
+    return await _via_outbox(request, "write:follows", outbox.follow, refuse_self=True, refuse_blocked=True)
 
 
 @api
 async def unfollow(request: web.Request) -> web.Response:
-    _caller, me = await acting_user(request, "write:follows", "follow")
-    target = await _target(request)
-    fed = request.app[FEDERATION]
-    async with fed.transaction() as session:
-        await outbox.unfollow(fed, session, await session.get(Actor, me.id), await session.get(Actor, target.id))
-    return await _relationship(request, me, target.id)
+    return await _via_outbox(request, "write:follows", outbox.unfollow)
 
 
 @api
 async def block(request: web.Request) -> web.Response:
     """Block, and end the follows both ways (an Undo to them, a Reject of theirs)."""
-    _caller, me = await acting_user(request, "write:blocks", "follow")
-    target = await _target(request)
-    if target.id == me.id:
-        raise ApiError(403, "This action is not allowed")
-    fed = request.app[FEDERATION]
-    async with fed.transaction() as session:
-        await outbox.block(fed, session, await session.get(Actor, me.id), await session.get(Actor, target.id))
-    return await _relationship(request, me, target.id)
+    return await _via_outbox(request, "write:blocks", outbox.block, refuse_self=True)
+
+
+@api
+async def unblock(request: web.Request) -> web.Response:
+    return await _via_outbox(request, "write:blocks", outbox.unblock)
 
 
 async def _remove(request: web.Request, scope: str, find) -> web.Response:
@@ -200,16 +201,6 @@ async def _remove(request: web.Request, scope: str, find) -> web.Response:
     async with request.app[FEDERATION].transaction() as session:
         if (row := await find(session, me.id, target.id)) is not None:
             await session.delete(row)
-    return await _relationship(request, me, target.id)
-
-
-@api
-async def unblock(request: web.Request) -> web.Response:
-    _caller, me = await acting_user(request, "write:blocks", "follow")
-    target = await _target(request)
-    fed = request.app[FEDERATION]
-    async with fed.transaction() as session:
-        await outbox.unblock(fed, session, await session.get(Actor, me.id), await session.get(Actor, target.id))
     return await _relationship(request, me, target.id)
 
 
