@@ -1,24 +1,31 @@
-"""Batch reads behind the client API's entities: counts, viewer flags, mentions, tags, media.
+"""Batch reads behind the client API's entities: accounts with their counts, posts with their
+counts and the viewer's flags, and the mentions, tags and media of many posts.
 
 Every function takes many ids and answers in one query, so rendering a page of twenty statuses
-costs a fixed handful of queries, not twenty times as many.
+costs a fixed handful of queries, not twenty times as many. An account's counts are columns that
+database triggers keep (see the account counters migration); a post's counts and the viewer's
+flags are correlated subqueries of its one query. The statements are built once, at import, with an expanding
+`ids` parameter: building and caching a statement cost more than running it.
+
+The functions are synchronous: a rendering runs whole inside `Database.read` (or an async
+session's `run_sync`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import func, literal, select, union_all
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BigInteger, Row, bindparam, exists, func, select
+from sqlalchemy.orm import Session, aliased, defer
 
 from storage.ids import id_time
 from storage.models import (
     Actor,
     Announce,
     Bookmark,
-    Follow,
-    FollowState,
     Like,
     Media,
     Mention,
@@ -27,112 +34,126 @@ from storage.models import (
     Tag,
 )
 
+_IDS = bindparam("ids", expanding=True)
+# documents as received are never rendered; decoding them is most of the cost of loading a row
+NO_RAW_ACTOR, NO_RAW_OBJECT = defer(Actor.raw), defer(Object.raw)
+_VIEWER = bindparam("viewer", type_=BigInteger)  # None: nobody, so every flag is false
 
-async def _grouped_counts(session: AsyncSession, ids, *counts) -> list[dict[int, int]]:
-    """Several per-id counts in one round trip: each of `counts` is (key column, *conditions)."""
-    found: list[dict[int, int]] = [{} for _ in counts]
+
+class AccountCounts(NamedTuple):
+    followers: int
+    following: int
+    statuses: int
+    last_status_at: datetime | None
+
+
+class PostExtras(NamedTuple):
+    replies: int
+    reblogs: int
+    favourites: int
+    favourited: bool
+    reblogged: bool
+    bookmarked: bool
+    pinned: bool
+    parent_id: int | None
+    parent_actor_id: int | None
+
+
+NO_POST_EXTRAS = PostExtras(0, 0, 0, False, False, False, False, None, None)
+
+
+def _count(model, *where):
+    return select(func.count()).select_from(model).where(*where).scalar_subquery()
+
+
+# What an account entity shows, as plain rows: loading whole Actor entities (keys, inbox URLs,
+# the document as received) cost twice as much.
+ACCOUNT_COLUMNS = (
+    Actor.id, Actor.uri, Actor.url, Actor.local, Actor.type, Actor.username, Actor.domain, Actor.display_name,
+    Actor.summary, Actor.manually_approves_followers, Actor.discoverable, Actor.published, Actor.avatar_url,
+    Actor.header_url, Actor.fields,
+)
+_ACCOUNTS = select(
+    *ACCOUNT_COLUMNS, Actor.followers_count, Actor.following_count, Actor.statuses_count, Actor.last_status_id,
+).where(Actor.id.in_(_IDS))
+
+_Reply, _Parent = aliased(Object), aliased(Object)
+
+
+def _viewer_has(model):
+    return exists().where(model.object_id == Object.id, model.actor_id == _VIEWER)
+
+
+_POST_EXTRAS = select(
+    Object.id,
+    _count(_Reply, _Reply.in_reply_to_uri == Object.uri, _Reply.deleted_at.is_(None)),
+    _count(Announce, Announce.object_id == Object.id),
+    _count(Like, Like.object_id == Object.id),
+    _viewer_has(Like), _viewer_has(Announce), _viewer_has(Bookmark), _viewer_has(Pin),
+    _Parent.id, _Parent.actor_id,
+).outerjoin(_Parent, _Parent.uri == Object.in_reply_to_uri).where(Object.id.in_(_IDS))
+
+_MENTIONS = select(Mention.object_id, Actor.id, Actor.username, Actor.domain, Actor.local, Actor.url, Actor.uri).join(
+    Actor, Mention.actor_id == Actor.id).where(Mention.object_id.in_(_IDS))
+_TAGS = select(Tag.object_id, Tag.name).where(Tag.object_id.in_(_IDS)).order_by(Tag.name)
+_MEDIA = select(Media).where(Media.object_id.in_(_IDS)).order_by(Media.id)
+_OBJECTS = select(Object).where(Object.id.in_(_IDS)).options(NO_RAW_OBJECT)
+_ACTORS = select(Actor).where(Actor.id.in_(_IDS)).options(NO_RAW_ACTOR)
+
+
+def accounts(session: Session, ids: Iterable[int]) -> dict[int, tuple[Row, AccountCounts]]:
+    """Actors (rows of ACCOUNT_COLUMNS) with (followers, following, statuses, last status time)."""
+    ids = list(set(ids))
     if not ids:
-        return found
-    query = union_all(*(
-        select(literal(n).label("which"), column.label("key"), func.count().label("n"))
-        .where(column.in_(ids), *where).group_by(column)
-        for n, (column, *where) in enumerate(counts)
-    ))
-    for which, key, number in await session.execute(query):
-        found[which][key] = number
+        return {}
+    found = {}
+    for row in session.execute(_ACCOUNTS, {"ids": ids}):
+        *_, followers, following, statuses, last = row
+        found[row.id] = (row, AccountCounts(followers, following, statuses, id_time(last) if last else None))
     return found
 
 
-async def actor_counts(session: AsyncSession, ids: set[int]) -> dict[int, tuple[int, int, int, datetime | None]]:
-    """(followers, following, statuses, last status time) per actor."""
-    accepted = Follow.state == FollowState.accepted
-    followers, following = await _grouped_counts(
-        session, ids, (Follow.followee_id, accepted), (Follow.follower_id, accepted))
-    statuses: dict[int, tuple[int, datetime | None]] = {}
+def post_extras(session: Session, viewer_id: int | None, ids: Iterable[int]) -> dict[int, PostExtras]:
+    """Counts, the viewer's flags and the parent (id, author) of each post."""
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    rows = session.execute(_POST_EXTRAS, {"ids": ids, "viewer": viewer_id})
+    return {row[0]: PostExtras(*row[1:5], *(bool(flag) for flag in row[5:9]), *row[9:]) for row in rows}
+
+
+def mentions_of(session: Session, ids: set[int]) -> dict[int, list[Row]]:
+    """The mentioned actors of each post: rows of id, username, domain, local, url and uri."""
+    found: dict[int, list[Row]] = defaultdict(list)
     if ids:
-        rows = await session.execute(  # index-only on ix_objects_live_actor_id; ids encode their time
-            select(Object.actor_id, func.count(), func.max(Object.id))
-            .where(Object.actor_id.in_(ids), Object.deleted_at.is_(None)).group_by(Object.actor_id)
-        )
-        statuses = {actor_id: (count, id_time(last)) for actor_id, count, last in rows}
-    return {
-        i: (followers.get(i, 0), following.get(i, 0), *statuses.get(i, (0, None)))
-        for i in ids
-    }
-
-
-async def object_counts(session: AsyncSession, objects: list[Object]) -> dict[int, tuple[int, int, int]]:
-    """(replies, reblogs, favourites) per object."""
-    ids = {o.id for o in objects}
-    reblogs, favourites = await _grouped_counts(session, ids, (Announce.object_id,), (Like.object_id,))
-    replies: dict[str, int] = {}
-    uris = [o.uri for o in objects]
-    if uris:
-        rows = await session.execute(
-            select(Object.in_reply_to_uri, func.count())
-            .where(Object.in_reply_to_uri.in_(uris), Object.deleted_at.is_(None)).group_by(Object.in_reply_to_uri)
-        )
-        replies = dict(rows.all())
-    return {o.id: (replies.get(o.uri, 0), reblogs.get(o.id, 0), favourites.get(o.id, 0)) for o in objects}
-
-
-async def viewer_flags(session: AsyncSession, viewer_id: int | None, ids: set[int]) -> dict[str, set[int]]:
-    """Which of `ids` the viewer favourited, reblogged, bookmarked and pinned."""
-    flags: dict[str, set[int]] = {"favourited": set(), "reblogged": set(), "bookmarked": set(), "pinned": set()}
-    if viewer_id is None or not ids:
-        return flags
-    kinds = (("favourited", Like), ("reblogged", Announce), ("bookmarked", Bookmark), ("pinned", Pin))
-    query = union_all(*(
-        select(literal(name).label("flag"), model.object_id).where(model.actor_id == viewer_id, model.object_id.in_(ids))
-        for name, model in kinds
-    ))
-    for name, object_id in await session.execute(query):  # one round trip for all four
-        flags[name].add(object_id)
-    return flags
-
-
-async def mentions_of(session: AsyncSession, ids: set[int]) -> dict[int, list[Actor]]:
-    found: dict[int, list[Actor]] = defaultdict(list)
-    if ids:
-        rows = await session.execute(
-            select(Mention.object_id, Actor).join(Actor, Mention.actor_id == Actor.id).where(Mention.object_id.in_(ids))
-        )
-        for object_id, actor in rows:
-            found[object_id].append(actor)
+        for row in session.execute(_MENTIONS, {"ids": list(ids)}):
+            found[row.object_id].append(row)
     return found
 
 
-async def tags_of(session: AsyncSession, ids: set[int]) -> dict[int, list[str]]:
+def tags_of(session: Session, ids: set[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = defaultdict(list)
     if ids:
-        for object_id, name in await session.execute(
-            select(Tag.object_id, Tag.name).where(Tag.object_id.in_(ids)).order_by(Tag.name)
-        ):
+        for object_id, name in session.execute(_TAGS, {"ids": list(ids)}):
             found[object_id].append(name)
     return found
 
 
-async def media_of(session: AsyncSession, ids: set[int]) -> dict[int, list[Media]]:
+def media_of(session: Session, ids: set[int]) -> dict[int, list[Media]]:
     found: dict[int, list[Media]] = defaultdict(list)
     if ids:
-        for media in await session.scalars(select(Media).where(Media.object_id.in_(ids)).order_by(Media.id)):
+        for media in session.scalars(_MEDIA, {"ids": list(ids)}):
             found[media.object_id].append(media)
     return found
 
 
-async def objects_by_uri(session: AsyncSession, uris: set[str]) -> dict[str, Object]:
-    if not uris:
-        return {}
-    return {o.uri: o for o in await session.scalars(select(Object).where(Object.uri.in_(uris)))}
-
-
-async def actors_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Actor]:
+def actors_by_id(session: Session, ids: set[int]) -> dict[int, Actor]:
     if not ids:
         return {}
-    return {a.id: a for a in await session.scalars(select(Actor).where(Actor.id.in_(ids)))}
+    return {a.id: a for a in session.scalars(_ACTORS, {"ids": list(ids)})}
 
 
-async def objects_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Object]:
+def objects_by_id(session: Session, ids: set[int]) -> dict[int, Object]:
     if not ids:
         return {}
-    return {o.id: o for o in await session.scalars(select(Object).where(Object.id.in_(ids)))}
+    return {o.id: o for o in session.scalars(_OBJECTS, {"ids": list(ids)})}

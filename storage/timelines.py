@@ -5,13 +5,15 @@ A page is at most `limit` items, newest first. `max_id` asks for items older tha
 just newer than it (the oldest `limit` of those), the way Mastodon pages.
 
 Posts and boosts share one id space (both ids are minted by `storage.ids`), so a home timeline
-is two small queries, one per table, merged in id order.
+pages its posts and boosts together by id.
+
+The functions are synchronous: each runs inside `Database.read`, with the rendering of its page.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select, union_all
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BindParameter, and_, bindparam, select, union_all
+from sqlalchemy.orm import Session
 
 from storage.models import (
     Actor,
@@ -26,97 +28,93 @@ from storage.models import (
     Tag,
     Visibility,
 )
-from storage.paging import Cursor, apply, newest_first
+from storage.paging import Cursor, PagedStatement, apply, newest_first
+from storage.statuses import NO_RAW_OBJECT
 
 
-async def hidden_actor_ids(session: AsyncSession, viewer_id: int | None) -> set[int]:
+def _hidden(viewer_id: int | BindParameter | None):
     """Actors whose posts a viewer never sees in timelines: blocked or muted by them, and every
-    actor of a blocked peer."""
+    actor of a blocked peer (a subquery of the timeline's own query)."""
     queries = [select(Actor.id).join(Peer, Peer.domain == Actor.domain).where(Peer.state == PeerState.blocked)]
     if viewer_id is not None:
         queries += [select(Block.target_id).where(Block.actor_id == viewer_id),
                     select(Mute.target_id).where(Mute.actor_id == viewer_id)]
-    return set(await session.scalars(union_all(*queries)))  # one round trip
+    return union_all(*queries)
 
 
 def _live_posts():
-    return select(Object).where(Object.deleted_at.is_(None))
+    return select(Object).where(Object.deleted_at.is_(None)).options(NO_RAW_OBJECT)
 
 
-async def home(session: AsyncSession, viewer_id: int, cursor: Cursor) -> list[Object | Announce]:
-    """The viewer's home timeline, read from its feed rows (see federation.feeds): one range
-    scan of the (owner, item) index. Deleted items and hidden authors are dropped here, so a
-    little more than a page is read."""
-    hidden = await hidden_actor_ids(session, viewer_id)
-    query = select(FeedEntry).where(FeedEntry.owner_id == viewer_id)
-    if hidden:
-        query = query.where(FeedEntry.author_id.not_in(hidden))
+_HOME = PagedStatement(
+    select(FeedEntry.item_id, Object, Announce).select_from(FeedEntry)
+    .outerjoin(Object, and_(FeedEntry.boost.is_(False), Object.id == FeedEntry.item_id, Object.deleted_at.is_(None)))
+    .outerjoin(Announce, and_(FeedEntry.boost.is_(True), Announce.id == FeedEntry.item_id))
+    .where(FeedEntry.owner_id == bindparam("viewer"), FeedEntry.author_id.not_in(_hidden(bindparam("viewer"))))
+    .options(NO_RAW_OBJECT),
+    FeedEntry.item_id,
+)
+
+
+def home(session: Session, viewer_id: int, cursor: Cursor) -> list[Object | Announce]:
+    """The viewer's home timeline, read from its feed rows (see federation.feeds) in one query: a
+    range scan of the (owner, item) index, each row joined to its post or boost. Deleted posts
+    are dropped after the scan, so a little more than a page is read."""
     slack = Cursor(cursor.max_id, cursor.since_id, cursor.min_id, cursor.limit + 10)
-    entries = list(await session.scalars(apply(query, FeedEntry.item_id, slack)))
-    posts = {o.id: o for o in await session.scalars(
-        select(Object).where(Object.id.in_([e.item_id for e in entries if not e.boost]), Object.deleted_at.is_(None)))}
-    boosts = {b.id: b for b in await session.scalars(
-        select(Announce).where(Announce.id.in_([e.item_id for e in entries if e.boost])))}
-    items = [(boosts if entry.boost else posts).get(entry.item_id) for entry in entries]
-    return newest_first([item for item in items if item is not None], cursor)
+    rows = session.execute(*_HOME(slack, viewer=viewer_id))
+    return newest_first([post or boost for _, post, boost in rows if post or boost], cursor)
 
 
-async def public(session: AsyncSession, cursor: Cursor, *, local: bool | None, viewer_id: int | None,
-                 only_media: bool = False) -> list[Object]:
-    hidden = await hidden_actor_ids(session, viewer_id)
-    query = _live_posts().where(Object.visibility == Visibility.public)
+def public(session: Session, cursor: Cursor, *, local: bool | None, viewer_id: int | None,
+           only_media: bool = False) -> list[Object]:
+    query = _live_posts().where(Object.visibility == Visibility.public, Object.actor_id.not_in(_hidden(viewer_id)))
     if local is not None:
         query = query.where(Object.local.is_(local))
-    if hidden:
-        query = query.where(Object.actor_id.not_in(hidden))
     if only_media:
         query = query.where(Object.attachments.is_not(None))
-    return list(newest_first(list(await session.scalars(apply(query, Object.id, cursor))), cursor))
+    return list(newest_first(list(session.scalars(apply(query, Object.id, cursor))), cursor))
 
 
-async def tagged(session: AsyncSession, tag: str, cursor: Cursor, *, local: bool | None,
+def tagged(session: Session, tag: str, cursor: Cursor, *, local: bool | None,
                  viewer_id: int | None) -> list[Object]:
-    hidden = await hidden_actor_ids(session, viewer_id)
     query = _live_posts().join(Tag, Tag.object_id == Object.id).where(
-        Tag.name == tag.lower(), Object.visibility == Visibility.public)
+        Tag.name == tag.lower(), Object.visibility == Visibility.public, Object.actor_id.not_in(_hidden(viewer_id)))
     if local is not None:
         query = query.where(Object.local.is_(local))
-    if hidden:
-        query = query.where(Object.actor_id.not_in(hidden))
-    return list(newest_first(list(await session.scalars(apply(query, Object.id, cursor))), cursor))
+    return list(newest_first(list(session.scalars(apply(query, Object.id, cursor))), cursor))
 
 
-async def marked(session: AsyncSession, model, viewer_id: int, cursor: Cursor) -> list[tuple[int, Object]]:
+def marked(session: Session, model, viewer_id: int, cursor: Cursor) -> list[tuple[int, Object]]:
     """(mark id, post) of the viewer's bookmarks or favourites, newest mark first."""
     query = select(model.id, Object).join(Object, model.object_id == Object.id).where(
         model.actor_id == viewer_id, Object.deleted_at.is_(None))
-    rows = [(mark_id, post) for mark_id, post in await session.execute(apply(query, model.id, cursor))]
+    rows = [(mark_id, post) for mark_id, post in session.execute(apply(query, model.id, cursor))]
     return newest_first(rows, cursor, key=lambda row: row[0])
 
 
-async def likers(session: AsyncSession, object_id: int, model, cursor: Cursor) -> list[tuple[int, Actor]]:
+def likers(session: Session, object_id: int, model, cursor: Cursor) -> list[tuple[int, Actor]]:
     """(row id, actor) of who favourited (Like) or boosted (Announce) a post."""
     query = select(model.id, Actor).join(Actor, model.actor_id == Actor.id).where(model.object_id == object_id)
-    rows = [(row_id, actor) for row_id, actor in await session.execute(apply(query, model.id, cursor))]
+    rows = [(row_id, actor) for row_id, actor in session.execute(apply(query, model.id, cursor))]
     return newest_first(rows, cursor, key=lambda row: row[0])
 
 
-async def notifications(session: AsyncSession, viewer_id: int, cursor: Cursor, *, types: set[str] | None,
+def notifications(session: Session, viewer_id: int, cursor: Cursor, *, types: set[str] | None,
                         exclude: set[str]) -> list[Notification]:
     query = select(Notification).where(Notification.recipient_id == viewer_id, Notification.dismissed.is_(False))
     if types:
         query = query.where(Notification.type.in_(types))
     if exclude:
         query = query.where(Notification.type.not_in(exclude))
-    return list(newest_first(list(await session.scalars(apply(query, Notification.id, cursor))), cursor))
+    return list(newest_first(list(session.scalars(apply(query, Notification.id, cursor))), cursor))
 
 
-async def thread(session: AsyncSession, post: Object, depth: int = 40) -> tuple[list[Object], list[Object]]:
+def thread(session: Session, post: Object, depth: int = 40) -> tuple[list[Object], list[Object]]:
     """(ancestors oldest first, descendants in reply order) of a post, as far as we have them."""
     ancestors: list[Object] = []
     uri = post.in_reply_to_uri
     while uri and len(ancestors) < depth:
-        parent = await session.scalar(select(Object).where(Object.uri == uri))
+        parent = session.scalar(select(Object).where(Object.uri == uri))
         if parent is None:
             break
         ancestors.insert(0, parent)
@@ -124,7 +122,7 @@ async def thread(session: AsyncSession, post: Object, depth: int = 40) -> tuple[
     descendants: list[Object] = []
     frontier = [post.uri]
     while frontier and len(descendants) < 4 * depth:
-        children = list(await session.scalars(
+        children = list(session.scalars(
             select(Object).where(Object.in_reply_to_uri.in_(frontier), Object.deleted_at.is_(None)).order_by(Object.id)))
         descendants += children
         frontier = [child.uri for child in children]

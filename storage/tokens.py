@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, defer
 
-from storage.models import Account, OAuthApp, OAuthCode, OAuthToken
+from storage.models import Account, Actor, OAuthApp, OAuthCode, OAuthToken
 
 
 async def add_token(
@@ -23,19 +24,21 @@ async def add_token(
     return token
 
 
-async def live_token(
-    session: AsyncSession, token_hash: str
-) -> tuple[OAuthToken, Account | None] | None:
-    """The unrevoked token with this digest and its account (None for an app-only token)."""
-    row = (
-        await session.execute(
-            select(OAuthToken, Account)
-            .outerjoin(Account, OAuthToken.account_id == Account.id)
-            .where(OAuthToken.token_hash == token_hash, OAuthToken.revoked_at.is_(None))
-        )
-    ).first()
-    return None if row is None else (row[0], row[1])
+_LIVE_TOKEN = (
+    select(OAuthToken, Account, Actor)
+    .outerjoin(Account, OAuthToken.account_id == Account.id)
+    .outerjoin(Actor, Account.actor_id == Actor.id)
+    .where(OAuthToken.token_hash == bindparam("digest"), OAuthToken.revoked_at.is_(None))
+    .options(defer(Actor.raw))
+)
 
+
+def live_token(session: Session, token_hash: str) -> tuple[OAuthToken, Account | None, Actor | None] | None:
+    """The unrevoked token with this digest, its account and the account's actor (both None for
+    an app-only token). Synchronous, for `Database.read`: it runs on every API request, so its
+    statement is built once."""
+    row = session.execute(_LIVE_TOKEN, {"digest": token_hash}).first()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 async def add_app(

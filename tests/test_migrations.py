@@ -73,15 +73,39 @@ async def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path):
     assert (mode, timeout, foreign_keys) == ("wal", 1234, 1)
 
 
+def _actor(actor_id: int) -> str:
+    return (
+        "INSERT INTO actors (id, uri, local, type, username, domain, display_name, summary, inbox, key_id,"
+        " public_key_pem, manually_approves_followers, discoverable, published, updated)"
+        f" VALUES ({actor_id}, 'https://x.example/users/u{actor_id}', true, 'Person', 'u{actor_id}', 'x.example',"
+        f" '', '', 'i', 'k{actor_id}', 'p', false, true, '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+
+
+def _post(post_id: int, actor_id: int, deleted: bool = False) -> str:
+    deleted_at = "'2026-01-02 00:00:00'" if deleted else "NULL"
+    return (
+        "INSERT INTO objects (id, uri, type, actor_id, local, visibility, content, summary, sensitive, published,"
+        f" deleted_at) VALUES ({post_id}, 'https://x.example/p/{post_id}', 'Note', {actor_id}, true, 'public', '',"
+        f" '', false, '2026-01-01 00:00:00', {deleted_at})")
+
+
+def _follow(follow_id: int, follower: int, followee: int, state: str) -> str:
+    return (
+        "INSERT INTO follows (id, follower_id, followee_id, state, uri, created_at, updated_at)"
+        f" VALUES ({follow_id}, {follower}, {followee}, '{state}', 'https://x.example/f/{follow_id}',"
+        " '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+
+
+COUNTS = "SELECT followers_count, following_count, statuses_count, last_status_id FROM actors WHERE id = :id"
+
+
 async def test_upgrades_keep_existing_rows(empty_db):
-    # Given a database at the first revision with an actor and an account in it
+    # Given a database at the first revision with two actors, an account, a follow and posts in it
     async with empty_db.engine.begin() as conn:
         await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "dc68d5c8cce9"))
-        await conn.execute(text(
-            "INSERT INTO actors (id, uri, local, type, username, domain, display_name, summary, inbox, key_id,"
-            " public_key_pem, manually_approves_followers, discoverable, published, updated)"
-            " VALUES (1, 'https://x.example/users/a', true, 'Person', 'a', 'x.example', '', '', 'i', 'k', 'p',"
-            " false, true, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+        for statement in (_actor(1), _actor(2), _follow(10, 2, 1, "accepted"), _follow(11, 1, 2, "pending"),
+                          _post(20, 1), _post(21, 1), _post(22, 1, deleted=True)):
+            await conn.execute(text(statement))
         await conn.execute(text(
             "INSERT INTO accounts (id, actor_id, username, is_admin, disabled, created_at)"
             " VALUES (2, 1, 'a', false, false, '2026-01-01 00:00:00')"))
@@ -89,4 +113,43 @@ async def test_upgrades_keep_existing_rows(empty_db):
     await upgrade_to_head(empty_db)
     async with empty_db.engine.connect() as conn:
         row = (await conn.execute(text("SELECT username, note_source FROM accounts"))).one()
+        # and the account counters were counted from the rows already there (live posts, accepted follows)
+        assert tuple((await conn.execute(text(COUNTS), {"id": 1})).one()) == (1, 0, 2, 21)
+        assert tuple((await conn.execute(text(COUNTS), {"id": 2})).one()) == (0, 1, 0, None)
     assert tuple(row) == ("a", "")
+
+
+async def test_account_counters_follow_every_write(empty_db):
+    """The triggers keep the counters whatever writes the rows: ORM, Core or plain SQL."""
+    await upgrade_to_head(empty_db)
+
+    async def counts(actor_id: int) -> tuple:
+        async with empty_db.engine.connect() as conn:
+            return tuple((await conn.execute(text(COUNTS), {"id": actor_id})).one())
+
+    async def run(*statements: str) -> None:
+        async with empty_db.engine.begin() as conn:
+            for statement in statements:
+                await conn.execute(text(statement))
+
+    await run(_actor(1), _actor(2), _actor(3))
+    # posts count while live; a tombstone stops counting, and so does a deleted row
+    await run(_post(20, 1), _post(21, 1), _post(22, 1, deleted=True))
+    assert await counts(1) == (0, 0, 2, 21)
+    await run("UPDATE objects SET deleted_at = '2026-01-03 00:00:00' WHERE id = 21")
+    await run("UPDATE objects SET content = 'edited' WHERE id = 20")  # other columns change nothing
+    assert await counts(1) == (0, 0, 1, 21)
+    await run("DELETE FROM objects WHERE id = 20")
+    assert (await counts(1))[2] == 0
+    # follows count once accepted, and stop when undone, rejected or deleted
+    await run(_follow(30, 2, 1, "pending"), _follow(31, 3, 1, "accepted"))
+    assert (await counts(1), await counts(2), await counts(3)) == ((1, 0, 0, 21), (0, 0, 0, None), (0, 1, 0, None))
+    await run("UPDATE follows SET state = 'accepted' WHERE id = 30")
+    assert (await counts(1))[:2] == (2, 0) and (await counts(2))[:2] == (0, 1)
+    await run("UPDATE follows SET state = 'undone' WHERE id = 30", "DELETE FROM follows WHERE id = 31")
+    assert [(await counts(n))[:2] for n in (1, 2, 3)] == [(0, 0), (0, 0), (0, 0)]
+    # deleting an actor cascades to its posts and follows, and the others' counters follow
+    await run(_follow(32, 1, 2, "accepted"), _post(23, 2))
+    assert (await counts(2))[:3] == (1, 0, 1)
+    await run("DELETE FROM actors WHERE id = 1")
+    assert (await counts(2))[:3] == (0, 0, 1)

@@ -19,7 +19,7 @@ from federation import outbox
 from federation.access import can_see
 from server.api.auth import ApiError, Caller
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
-from server.api.entities import Renderer
+from server.api.entities import render
 from server.api.params import params, text_param
 from server.appkeys import CLOCK, DATABASE, FEDERATION, URLS
 from server.responses import json_response
@@ -81,7 +81,7 @@ async def _relationship(request: web.Request, me: Actor, target_id: int) -> web.
 
 async def _render_accounts(request: web.Request, me: Actor | None, actors: list[Actor]) -> list[dict[str, Any]]:
     async with request.app[DATABASE].sessions() as session:
-        return await Renderer(session, request.app[URLS], me).accounts(actors)
+        return await render(request, me, lambda renderer: renderer.accounts(actors), session)
 
 
 @api
@@ -119,7 +119,7 @@ async def statuses(request: web.Request) -> web.Response:
             items = await q.account_statuses(session, author.id, me.id if me else None, cursor, only)
         items = [i for i in items
                  if not isinstance(i, Object) or i.visibility in q.OPEN or await can_see(session, i, me)]
-        entities = await Renderer(session, request.app[URLS], me).statuses(items)
+        entities = await render(request, me, lambda renderer: renderer.statuses(items), session)
     return paged(request, entities, [i.id for i in items])
 
 
@@ -129,7 +129,7 @@ async def _follow_list(request: web.Request, *, followers: bool) -> web.Response
     cursor = page_args(request, default=40, maximum=80)
     async with request.app[DATABASE].sessions() as session:
         rows = await q.follow_page(session, target.id, cursor, followers=followers)
-        entities = await Renderer(session, request.app[URLS], me).accounts([actor for _, actor in rows])
+        entities = await render(request, me, lambda renderer: renderer.accounts([actor for _, actor in rows]), session)
     return paged(request, entities, [follow_id for follow_id, _ in rows])
 
 
@@ -239,7 +239,7 @@ async def follow_requests(request: web.Request) -> web.Response:
     cursor = page_args(request, default=40, maximum=80)
     async with request.app[DATABASE].sessions() as session:
         rows = await q.follow_page(session, me.id, cursor, followers=True, state=FollowState.pending)
-        entities = await Renderer(session, request.app[URLS], me).accounts([actor for _, actor in rows])
+        entities = await render(request, me, lambda renderer: renderer.accounts([actor for _, actor in rows]), session)
     return paged(request, entities, [follow_id for follow_id, _ in rows])
 
 

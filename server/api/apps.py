@@ -87,9 +87,10 @@ async def verify_credentials(request: web.Request) -> web.Response:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     found, app = None, None
     if scheme.lower() == "bearer" and token.strip():
-        async with request.app[DATABASE].sessions() as session:
-            found = await token_queries.live_token(session, accounts.hash_token(token.strip()))
-            if found is not None and found[0].app_id is not None:
+        digest = accounts.hash_token(token.strip())
+        found = await request.app[DATABASE].read(lambda session: token_queries.live_token(session, digest))
+        if found is not None and found[0].app_id is not None:
+            async with request.app[DATABASE].sessions() as session:
                 app = await session.get(OAuthApp, found[0].app_id)
     if found is None or (found[1] is not None and found[1].disabled):
         return ApiError(401, "The access token is invalid").response()

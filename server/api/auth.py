@@ -15,7 +15,7 @@ from federation.accounts import hash_token
 from server.appkeys import DATABASE
 from server.responses import error_response
 from storage import tokens as token_queries
-from storage.models import Account, OAuthToken
+from storage.models import Account, Actor, OAuthToken
 
 
 class ApiError(Exception):
@@ -34,6 +34,7 @@ class ApiError(Exception):
 class Caller:
     token: OAuthToken
     account: Account | None
+    actor: Actor | None  # the account's actor
     scopes: frozenset[str]
 
 
@@ -44,12 +45,12 @@ def scope_allows(granted: frozenset[str], needed: str) -> bool:
 
 async def caller_for_token(app: web.Application, token: str) -> Caller:
     """Who a bearer token acts for; 401 if it is unknown, revoked, or its user is disabled."""
-    async with app[DATABASE].sessions() as session:
-        found = await token_queries.live_token(session, hash_token(token.strip()))
+    digest = hash_token(token.strip())
+    found = await app[DATABASE].read(lambda session: token_queries.live_token(session, digest))
     if found is None or (found[1] is not None and found[1].disabled):
         raise ApiError(401, "The access token is invalid")
-    stored, account = found
-    return Caller(stored, account, frozenset(stored.scopes.split()))
+    stored, account, actor = found
+    return Caller(stored, account, actor, frozenset(stored.scopes.split()))
 
 
 def require(caller: Caller, needed: str, *, admin: bool = False) -> Caller:

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from server.api.auth import ApiError, Caller, authenticate
-from server.appkeys import DATABASE, SETTINGS, URLS
+from server.appkeys import SETTINGS, URLS
 from server.responses import json_response
 from storage.models import Actor
 from storage.paging import Cursor
@@ -115,11 +115,9 @@ def setup_plumbing(app: web.Application) -> None:
 async def viewer(request: web.Request, needed: str) -> tuple[Caller, Actor]:
     """The caller, which must act for a user (not an app-only token), and that user's actor."""
     caller = await authenticate(request, needed)
-    if caller.account is None:
+    if caller.actor is None:
         raise ApiError(403, "This method requires an authenticated user")
-    async with request.app[DATABASE].sessions() as session:
-        actor = await session.get(Actor, caller.account.actor_id)
-    return caller, actor
+    return caller, caller.actor
 
 
 async def optional_viewer(request: web.Request, needed: str) -> Actor | None:

@@ -17,10 +17,10 @@ from federation.sanitize import plain_to_html
 from server.activitypub.actors import ACTOR_DOCUMENTS
 from server.api.auth import ApiError
 from server.api.common import add_route, api
-from server.api.entities import Renderer
+from server.api.entities import render
 from server.api.media import MEDIA_STORE
 from server.api.params import params, text_param
-from server.appkeys import DATABASE, FEDERATION, URLS
+from server.appkeys import DATABASE, FEDERATION
 from server.responses import json_response
 from storage import accounts_api as q
 from storage.models import Account, Actor
@@ -40,7 +40,7 @@ async def _credential(request: web.Request, actor_id: int) -> dict[str, Any]:
     async with request.app[DATABASE].sessions() as session:
         actor = await session.get(Actor, actor_id)
         account = await q.account_of(session, actor_id)
-        entity = await Renderer(session, request.app[URLS], actor).account(actor)
+        entity = await render(request, actor, lambda renderer: renderer.account(actor), session)
         requests = await q.count_follow_requests(session, actor_id)
     prefs = account.preferences or {}
     entity["source"] = {

@@ -1,23 +1,31 @@
 """Mastodon entities (Account, Status, Notification, Relationship) rendered from rows.
 
 `Renderer` renders many at once for one viewer: it loads counts, flags, mentions, tags, media
-and the accounts involved in a fixed number of queries, whatever the page size. A status's
+and the accounts involved in a fixed number of queries, whatever the page size. It is
+synchronous, so that a rendering runs whole inside `Database.read`; handlers reach it through
+`render`. A status's
 `reblog` is the boosted status; a boost's own id is its Announce row's id, so boosts and posts
 share one id space and page together.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
+from aiohttp import web
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from federation.urls import LocalUrls
 from server.api import media as media_api
+from server.appkeys import DATABASE, URLS
 from storage import statuses as q
 from storage.models import Actor, ActorType, Announce, Notification, Object, Visibility
 
+T = TypeVar("T")
 BOT_TYPES = frozenset({ActorType.Service, ActorType.Application})
 
 
@@ -44,21 +52,25 @@ def remote_attachment_entity(attachment: dict[str, Any], index: int, object_id: 
 
 
 class Renderer:
-    def __init__(self, session: AsyncSession, urls: LocalUrls, viewer: Actor | None) -> None:
+    def __init__(self, session: Session, urls: LocalUrls, viewer: Actor | None) -> None:
         self.session = session
         self.urls = urls
         self.viewer = viewer
 
     # --- accounts ---------------------------------------------------------------------------
 
-    async def accounts(self, actors: list[Actor]) -> list[dict[str, Any]]:
-        counts = await q.actor_counts(self.session, {a.id for a in actors})
-        return [self._account(a, counts[a.id]) for a in actors]
+    def accounts(self, actors: list[Actor]) -> list[dict[str, Any]]:
+        entities = self._accounts_by_id({a.id for a in actors})
+        return [entities.get(a.id) or self._account(a, q.AccountCounts(0, 0, 0, None)) for a in actors]
 
-    async def account(self, actor: Actor) -> dict[str, Any]:
-        return (await self.accounts([actor]))[0]
+    def _accounts_by_id(self, ids: set[int]) -> dict[int, dict[str, Any]]:
+        return {i: self._account(actor, counts) for i, (actor, counts) in q.accounts(self.session, ids).items()}
 
-    def _account(self, actor: Actor, counts: tuple) -> dict[str, Any]:
+    def account(self, actor: Actor) -> dict[str, Any]:
+        return self.accounts([actor])[0]
+
+    def _account(self, actor: Actor | Row, counts: q.AccountCounts) -> dict[str, Any]:
+        """`actor` is an Actor or a row of storage.statuses.ACCOUNT_COLUMNS."""
         followers, following, statuses, last_status = counts
         avatar = actor.avatar_url or f"{self.urls.base}/static/avatar.png"
         header = actor.header_url or f"{self.urls.base}/static/header.png"
@@ -90,16 +102,15 @@ class Renderer:
 
     # --- statuses ---------------------------------------------------------------------------
 
-    async def statuses(self, items: list[Object | Announce]) -> list[dict[str, Any]]:
+    def statuses(self, items: list[Object | Announce]) -> list[dict[str, Any]]:
         """Posts and boosts, in the order given."""
         boosts = [i for i in items if isinstance(i, Announce)]
         objects = {o.id: o for o in items if isinstance(o, Object)}
-        boosted = await q.objects_by_id(self.session, {b.object_id for b in boosts})
+        boosted = q.objects_by_id(self.session, {b.object_id for b in boosts})
         # only public and unlisted posts can be boosted; anything else is never shown as one
         objects.update({i: o for i, o in boosted.items() if o.visibility in (Visibility.public, Visibility.unlisted)})
-        rendered = await self._posts([o for o in objects.values() if o.deleted_at is None])
-        boosters = await q.actors_by_id(self.session, {b.actor_id for b in boosts})
-        booster_entities = dict(zip(boosters.keys(), await self.accounts(list(boosters.values()))))
+        rendered = self._posts([o for o in objects.values() if o.deleted_at is None])
+        booster_entities = self._accounts_by_id({b.actor_id for b in boosts})
         out = []
         for item in items:
             if isinstance(item, Object):
@@ -115,46 +126,43 @@ class Renderer:
                 })
         return out
 
-    async def status(self, item: Object) -> dict[str, Any]:
-        return (await self.statuses([item]))[0]
+    def status(self, item: Object) -> dict[str, Any]:
+        return self.statuses([item])[0]
 
-    async def _posts(self, objects: list[Object]) -> dict[int, dict[str, Any]]:
+    def _posts(self, objects: list[Object]) -> dict[int, dict[str, Any]]:
         ids = {o.id for o in objects}
-        authors = await q.actors_by_id(self.session, {o.actor_id for o in objects})
-        author_entities = dict(zip(authors.keys(), await self.accounts(list(authors.values()))))
-        counts = await q.object_counts(self.session, objects)
-        flags = await q.viewer_flags(self.session, self.viewer.id if self.viewer else None, ids)
-        mentions = await q.mentions_of(self.session, ids)
-        tags = await q.tags_of(self.session, ids)
-        media = await q.media_of(self.session, ids)
-        parents = await q.objects_by_uri(self.session, {o.in_reply_to_uri for o in objects if o.in_reply_to_uri})
+        author_entities = self._accounts_by_id({o.actor_id for o in objects})
+        extras = q.post_extras(self.session, self.viewer.id if self.viewer else None, ids)
+        mentions = q.mentions_of(self.session, ids)
+        tags = q.tags_of(self.session, ids)
+        media = q.media_of(self.session, {o.id for o in objects if o.local})  # remote media are links
         result = {}
         for o in objects:
-            replies, reblogs, favourites = counts[o.id]
-            parent = parents.get(o.in_reply_to_uri) if o.in_reply_to_uri else None
-            attachments = [media_api.media_entity(m, self.urls.base) for m in media.get(o.id, [])]
-            if not o.local:
+            more = extras.get(o.id, q.NO_POST_EXTRAS)
+            if o.local:
+                attachments = [media_api.media_entity(m, self.urls.base) for m in media.get(o.id, [])]
+            else:
                 attachments = [remote_attachment_entity(a, n, o.id) for n, a in enumerate(o.attachments or [])]
             result[o.id] = {
                 "id": str(o.id),
                 "created_at": iso(o.published),
-                "in_reply_to_id": str(parent.id) if parent else None,
-                "in_reply_to_account_id": str(parent.actor_id) if parent else None,
+                "in_reply_to_id": str(more.parent_id) if more.parent_id else None,
+                "in_reply_to_account_id": str(more.parent_actor_id) if more.parent_actor_id else None,
                 "sensitive": o.sensitive,
                 "spoiler_text": o.summary,
                 "visibility": o.visibility.value,
                 "language": o.language,
                 "uri": o.uri,
                 "url": o.url or o.uri,
-                "replies_count": replies,
-                "reblogs_count": reblogs,
-                "favourites_count": favourites,
+                "replies_count": more.replies,
+                "reblogs_count": more.reblogs,
+                "favourites_count": more.favourites,
                 "edited_at": iso(o.updated),
-                "favourited": o.id in flags["favourited"],
-                "reblogged": o.id in flags["reblogged"],
+                "favourited": more.favourited,
+                "reblogged": more.reblogged,
                 "muted": False,
-                "bookmarked": o.id in flags["bookmarked"],
-                "pinned": o.id in flags["pinned"],
+                "bookmarked": more.bookmarked,
+                "pinned": more.pinned,
                 "content": o.content,
                 "filtered": [],
                 "reblog": None,
@@ -175,12 +183,11 @@ class Renderer:
 
     # --- notifications ----------------------------------------------------------------------
 
-    async def notifications(self, rows: list[Notification]) -> list[dict[str, Any]]:
-        senders = await q.actors_by_id(self.session, {n.from_actor_id for n in rows})
-        sender_entities = dict(zip(senders.keys(), await self.accounts(list(senders.values()))))
-        objects = await q.objects_by_id(self.session, {n.object_id for n in rows if n.object_id})
+    def notifications(self, rows: list[Notification]) -> list[dict[str, Any]]:
+        sender_entities = self._accounts_by_id({n.from_actor_id for n in rows})
+        objects = q.objects_by_id(self.session, {n.object_id for n in rows if n.object_id})
         live = [o for o in objects.values() if o.deleted_at is None]
-        statuses = dict(zip([o.id for o in live], await self.statuses(live)))
+        statuses = dict(zip([o.id for o in live], self.statuses(live)))
         kinds = {"follow_request": "follow_request"}
         return [
             {
@@ -190,3 +197,13 @@ class Renderer:
             }
             for n in rows if n.from_actor_id in sender_entities
         ]
+
+
+async def render(request: web.Request, viewer_actor: Actor | None, fn: Callable[[Renderer], T],
+                 session: AsyncSession | None = None) -> T:
+    """`fn(renderer)`, rendering for `viewer_actor` in one read; or inside `session`'s
+    transaction, when the entities must show what it has written and not yet committed."""
+    urls = request.app[URLS]
+    if session is not None:
+        return await session.run_sync(lambda sync: fn(Renderer(sync, urls, viewer_actor)))
+    return await request.app[DATABASE].read(lambda sync: fn(Renderer(sync, urls, viewer_actor)))

@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.media import DESCRIPTION_MAX
 from server.api.auth import ApiError
 from server.api.common import add_route, api, viewer
-from server.api.entities import Renderer, iso
+from server.api.entities import iso, render
 from server.api.params import params
 from server.api.statuses import MAX_MEDIA, MAX_PINS
-from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
+from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS
 from server.config import Settings
 from server.responses import json_response
 from server.version import VERSION
@@ -80,7 +80,7 @@ async def _peers(request: web.Request, session: AsyncSession) -> list[str]:
 
 async def _contact(request: web.Request, session: AsyncSession) -> dict[str, Any] | None:
     actor = await queries.contact_actor(session)
-    return None if actor is None else await Renderer(session, request.app[URLS], None).account(actor)
+    return None if actor is None else await render(request, None, lambda renderer: renderer.account(actor), session)
 
 
 @api

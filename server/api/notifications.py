@@ -7,8 +7,8 @@ from sqlalchemy import update
 
 from server.api.auth import ApiError
 from server.api.common import add_route, api, page_args, paged, viewer
-from server.api.entities import Renderer
-from server.appkeys import DATABASE, URLS
+from server.api.entities import render
+from server.appkeys import DATABASE
 from server.responses import json_response
 from storage import timelines
 from storage.models import Notification
@@ -22,10 +22,12 @@ def _types(request: web.Request, name: str) -> set[str]:
 async def index(request: web.Request) -> web.Response:
     _, actor = await viewer(request, "read:notifications")
     cursor = page_args(request, default=40, maximum=80)
-    async with request.app[DATABASE].sessions() as session:
-        rows = await timelines.notifications(session, actor.id, cursor, types=_types(request, "types") or None,
-                                             exclude=_types(request, "exclude_types"))
-        entities = await Renderer(session, request.app[URLS], actor).notifications(rows)
+    types, exclude = _types(request, "types") or None, _types(request, "exclude_types")
+
+    def page(renderer):
+        rows = timelines.notifications(renderer.session, actor.id, cursor, types=types, exclude=exclude)
+        return rows, renderer.notifications(rows)
+    rows, entities = await render(request, actor, page)
     return paged(request, entities, [row.id for row in rows])
 
 
@@ -41,7 +43,7 @@ async def show(request: web.Request) -> web.Response:
     _, actor = await viewer(request, "read:notifications")
     async with request.app[DATABASE].sessions() as session:
         row = await _mine(session, actor.id, request.match_info["id"])
-        entities = await Renderer(session, request.app[URLS], actor).notifications([row])
+    entities = await render(request, actor, lambda renderer: renderer.notifications([row]))
     if not entities:
         raise ApiError(404, "Record not found")
     return json_response(entities[0])

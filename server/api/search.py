@@ -21,7 +21,7 @@ from federation.access import can_see
 from federation.remote import RemoteError, ensure_post, resolve_account, resolve_actor
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, viewer
-from server.api.entities import Renderer
+from server.api.entities import render
 from server.appkeys import DATABASE, FEDERATION, URLS
 from server.responses import json_response
 from storage import accounts_api as q
@@ -128,10 +128,10 @@ async def _search(request: web.Request, query: Query, me: Actor | None) -> dict[
             actors = [resolved_actor, *[a for a in actors if a.id != resolved_actor.id]][:query.limit]
         if resolved_post is not None and me is not None and await can_see(session, resolved_post, me):
             posts = [resolved_post]
-        renderer = Renderer(session, urls, me)
+        entities = await render(request, me, lambda renderer: {
+            "accounts": renderer.accounts(actors), "statuses": renderer.statuses(posts)}, session)
         return {
-            "accounts": await renderer.accounts(actors),
-            "statuses": await renderer.statuses(posts),
+            **entities,
             "hashtags": [{"name": name, "url": f"{urls.base}/tags/{name}", "history": [],
                           **({"following": False} if me is not None else {})} for name in tags],
         }

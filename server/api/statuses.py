@@ -17,7 +17,7 @@ from federation.remote import RemoteError, resolve_account
 from federation.vocab.parse import Attachment
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
-from server.api.entities import Renderer, iso
+from server.api.entities import iso, render
 from server.api.params import params, text_param
 from server.appkeys import DATABASE, FEDERATION, SETTINGS, URLS
 from server.responses import json_response
@@ -37,10 +37,6 @@ from storage.models import (
 
 MAX_MEDIA = 4
 MAX_PINS = 5
-
-
-def _renderer(request: web.Request, session, viewer_actor: Actor | None) -> Renderer:
-    return Renderer(session, request.app[URLS], viewer_actor)
 
 
 async def _visible(request: web.Request, session, status_id: str, viewer_actor: Actor | None) -> Object:
@@ -119,8 +115,8 @@ async def create(request: web.Request) -> web.Response:
         async with request.app[DATABASE].sessions() as session:
             earlier = await session.scalar(select(Object).join(IdempotencyKey, IdempotencyKey.object_id == Object.id)
                                            .where(IdempotencyKey.actor_id == author.id, IdempotencyKey.key == key))
-            if earlier is not None:
-                return json_response(await _renderer(request, session, author).status(earlier))
+        if earlier is not None:
+            return json_response(await render(request, author, lambda renderer: renderer.status(earlier)))
     composed = await _compose(request, values, author)
     preferences = caller.account.preferences or {}
     visibility_name = text_param(values, "visibility", default=preferences.get("posting:default:visibility", "public"))
@@ -146,7 +142,7 @@ async def create(request: web.Request) -> web.Response:
         if key:
             session.add(IdempotencyKey(actor_id=author.id, key=key, object_id=post.id))
         await session.flush()
-        entity = await _renderer(request, session, author).status(post)
+        entity = await render(request, author, lambda renderer: renderer.status(post), session)
     return json_response(entity)
 
 
@@ -155,7 +151,7 @@ async def show(request: web.Request) -> web.Response:
     viewer_actor = await optional_viewer(request, "read:statuses")
     async with request.app[DATABASE].sessions() as session:
         post = await _visible(request, session, request.match_info["id"], viewer_actor)
-        return json_response(await _renderer(request, session, viewer_actor).status(post))
+    return json_response(await render(request, viewer_actor, lambda renderer: renderer.status(post)))
 
 
 async def _own(request: web.Request, session, author: Actor) -> Object:
@@ -171,7 +167,7 @@ async def remove(request: web.Request) -> web.Response:
     fed = request.app[FEDERATION]
     async with fed.transaction() as session:
         post = await _own(request, session, author)
-        entity = await _renderer(request, session, author).status(post)
+        entity = await render(request, author, lambda renderer: renderer.status(post), session)
         await outbox.delete(fed, session, author, post)
     return json_response({**entity, "text": post.source_text or ""})
 
@@ -194,7 +190,7 @@ async def edit(request: web.Request) -> web.Response:
                               summary=composed["summary"], sensitive=composed["sensitive"])
         except OutboxError as exc:
             raise ApiError(422, str(exc)) from exc
-        entity = await _renderer(request, session, author).status(post)
+        entity = await render(request, author, lambda renderer: renderer.status(post), session)
     return json_response(entity)
 
 
@@ -203,7 +199,7 @@ async def history(request: web.Request) -> web.Response:
     viewer_actor = await optional_viewer(request, "read:statuses")
     async with request.app[DATABASE].sessions() as session:
         post = await _visible(request, session, request.match_info["id"], viewer_actor)
-        current = await _renderer(request, session, viewer_actor).status(post)
+        current = await render(request, viewer_actor, lambda renderer: renderer.status(post), session)
         edits = list(await session.scalars(select(ObjectEdit).where(ObjectEdit.object_id == post.id).order_by(ObjectEdit.id)))
     versions = [
         {"content": e.content, "spoiler_text": e.summary, "sensitive": e.sensitive, "created_at": iso(e.edited_at),
@@ -229,12 +225,11 @@ async def context(request: web.Request) -> web.Response:
     viewer_actor = await optional_viewer(request, "read:statuses")
     async with request.app[DATABASE].sessions() as session:
         post = await _visible(request, session, request.match_info["id"], viewer_actor)
-        ancestors, descendants = await timelines.thread(session, post)
-        renderer = _renderer(request, session, viewer_actor)
+        ancestors, descendants = await session.run_sync(lambda sync: timelines.thread(sync, post))
         visible_ancestors = [a for a in ancestors if await can_see(session, a, viewer_actor)]
         visible_descendants = [d for d in descendants if await can_see(session, d, viewer_actor)]
-        return json_response({"ancestors": await renderer.statuses(visible_ancestors),
-                              "descendants": await renderer.statuses(visible_descendants)})
+    return json_response(await render(request, viewer_actor, lambda renderer: {
+        "ancestors": renderer.statuses(visible_ancestors), "descendants": renderer.statuses(visible_descendants)}))
 
 
 def _toggle(action: str):
@@ -253,7 +248,7 @@ def _toggle(action: str):
             except OutboxError as exc:
                 raise ApiError(422, str(exc)) from exc
             await session.flush()
-            entity = await _renderer(request, session, actor).status(post)
+            entity = await render(request, actor, lambda renderer: renderer.status(post), session)
         return json_response(entity)
     return handler
 
@@ -286,8 +281,11 @@ def _who(model):
         cursor = page_args(request)
         async with request.app[DATABASE].sessions() as session:
             post = await _visible(request, session, request.match_info["id"], viewer_actor)
-            rows = await timelines.likers(session, post.id, model, cursor)
-            entities = await _renderer(request, session, viewer_actor).accounts([actor for _, actor in rows])
+
+        def page(renderer):
+            rows = timelines.likers(renderer.session, post.id, model, cursor)
+            return rows, renderer.accounts([actor for _, actor in rows])
+        rows, entities = await render(request, viewer_actor, page)
         return paged(request, entities, [row_id for row_id, _ in rows])
     return handler
 

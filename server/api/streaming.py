@@ -212,7 +212,7 @@ class Connection:
             return None
         if await self._hidden(session, {item.actor_id, post.actor_id}):
             return None
-        entities = await Renderer(session, self.app[URLS], self.viewer).statuses([item])
+        entities = await session.run_sync(lambda sync: Renderer(sync, self.app[URLS], self.viewer).statuses([item]))
         if not entities:
             return None
         shown = entities[0]["reblog"] or entities[0]
@@ -222,13 +222,13 @@ class Connection:
         row = await session.get(Notification, notification_id)
         if row is None or self.viewer is None or row.recipient_id != self.viewer.id or row.dismissed:
             return None
-        entities = await Renderer(session, self.app[URLS], self.viewer).notifications([row])
+        entities = await session.run_sync(lambda sync: Renderer(sync, self.app[URLS], self.viewer).notifications([row]))
         return Rendered(dump_json(entities[0]).decode()) if entities else None
 
     async def _hidden(self, session: AsyncSession, actor_ids: set[int]) -> bool:
         """Posts by peers the policy refuses now, or by accounts the viewer blocks or mutes."""
         policy = self.app[FEDERATION].policy
-        actors = await status_queries.actors_by_id(session, actor_ids)
+        actors = await session.run_sync(lambda sync: status_queries.actors_by_id(sync, actor_ids))
         if any(not actor.local and not policy.allows(actor.domain) for actor in actors.values()):
             return True
         if self.viewer is None:
@@ -326,10 +326,7 @@ def _token(request: web.Request, websocket: bool) -> tuple[str | None, bool]:
 
 async def _caller(request: web.Request, token: str) -> tuple[Caller, Actor | None]:
     caller = await caller_for_token(request.app, token)
-    if caller.account is None:
-        return caller, None
-    async with request.app[DATABASE].sessions() as session:
-        return caller, await session.get(Actor, caller.account.actor_id)
+    return caller, caller.actor
 
 
 def _handler(path_stream: str | None) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

@@ -8,8 +8,8 @@ from aiohttp import web
 from federation.access import can_see
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
-from server.api.entities import Renderer
-from server.appkeys import DATABASE, FEDERATION, URLS
+from server.api.entities import render
+from server.appkeys import DATABASE, FEDERATION
 from storage import timelines
 from storage.models import Bookmark, Like
 
@@ -33,44 +33,48 @@ async def _public_viewer(request: web.Request):
     return await optional_viewer(request, "read:statuses")
 
 
+async def _timeline(request: web.Request, actor, select) -> web.Response:
+    """A page of statuses chosen by `select(session)` and rendered for `actor`, in one read."""
+    def page(renderer):
+        items = select(renderer.session)
+        return items, renderer.statuses(items)
+    items, entities = await render(request, actor, page)
+    return paged(request, entities, [item.id for item in items])
+
+
 @api
 async def home(request: web.Request) -> web.Response:
     _, actor = await viewer(request, "read:statuses")
-    async with request.app[DATABASE].sessions() as session:
-        items = await timelines.home(session, actor.id, page_args(request))
-        entities = await Renderer(session, request.app[URLS], actor).statuses(items)
-    return paged(request, entities, [item.id for item in items])
+    cursor = page_args(request)
+    return await _timeline(request, actor, lambda session: timelines.home(session, actor.id, cursor))
 
 
 @api
 async def public(request: web.Request) -> web.Response:
     actor = await _public_viewer(request)
-    async with request.app[DATABASE].sessions() as session:
-        items = await timelines.public(session, page_args(request), local=_locality(request),
-                                       viewer_id=actor.id if actor else None, only_media=_flag(request, "only_media"))
-        entities = await Renderer(session, request.app[URLS], actor).statuses(items)
-    return paged(request, entities, [item.id for item in items])
+    cursor, local, only_media = page_args(request), _locality(request), _flag(request, "only_media")
+    return await _timeline(request, actor, lambda session: timelines.public(
+        session, cursor, local=local, viewer_id=actor.id if actor else None, only_media=only_media))
 
 
 @api
 async def tag(request: web.Request) -> web.Response:
     actor = await _public_viewer(request)
-    async with request.app[DATABASE].sessions() as session:
-        items = await timelines.tagged(session, request.match_info["hashtag"], page_args(request),
-                                       local=_locality(request), viewer_id=actor.id if actor else None)
-        entities = await Renderer(session, request.app[URLS], actor).statuses(items)
-    return paged(request, entities, [item.id for item in items])
+    cursor, local, name = page_args(request), _locality(request), request.match_info["hashtag"]
+    return await _timeline(request, actor, lambda session: timelines.tagged(
+        session, name, cursor, local=local, viewer_id=actor.id if actor else None))
 
 
 def _marks(model, scope: str):
     @api
     async def handler(request: web.Request) -> web.Response:
         _, actor = await viewer(request, scope)
+        cursor = page_args(request)
+        rows = await request.app[DATABASE].read(lambda session: timelines.marked(session, model, actor.id, cursor))
         async with request.app[DATABASE].sessions() as session:
-            rows = await timelines.marked(session, model, actor.id, page_args(request))
             # a followers-only post stays marked after an unfollow, but is no longer shown
             rows = [(mark_id, post) for mark_id, post in rows if await can_see(session, post, actor)]
-            entities = await Renderer(session, request.app[URLS], actor).statuses([post for _, post in rows])
+        entities = await render(request, actor, lambda renderer: renderer.statuses([post for _, post in rows]))
         return paged(request, entities, [mark_id for mark_id, _ in rows])
     return handler
 

@@ -13,9 +13,11 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Enum,
     ForeignKey,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -67,6 +69,11 @@ class Actor(Base):
     header_url: Mapped[str | None] = mapped_column(String(2048))
     fields: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # [{"name", "value"}], profile metadata
     raw: Mapped[dict[str, Any] | None]
+    # kept by database triggers (see the account counters migration), never written by the ORM
+    followers_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    following_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    statuses_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_status_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Account(Base):
