@@ -18,16 +18,18 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.keys import generate_rsa_keypair
 from federation.urls import INSTANCE_ACTOR_USERNAME, LocalUrls
 from storage import actors as actor_queries
 from storage import tokens as token_queries
+from storage.db import Database
 from storage.models import Account, Actor, ActorType
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$")
@@ -233,6 +235,18 @@ async def check_login(session: AsyncSession, username: str, password: str, *, at
         account.password_hash = await asyncio.to_thread(hash_password, password)
     account.last_active_at = at
     return account
+
+
+ACTIVE_GRAIN = timedelta(hours=1)
+
+
+async def note_activity(db: Database, account: Account, at: datetime) -> None:
+    """Record that `account` used the instance at `at` (NodeInfo's active-user counts read it),
+    writing at most once per ACTIVE_GRAIN so that reads stay reads."""
+    if account.last_active_at is not None and at - account.last_active_at < ACTIVE_GRAIN:
+        return
+    async with db.sessions.begin() as session:
+        await session.execute(update(Account).where(Account.id == account.id).values(last_active_at=at))
 
 
 # OAuth 2 ----------------------------------------------------------------------------------------

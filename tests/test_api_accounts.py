@@ -12,7 +12,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from federation import outbox
-from storage.models import Activity, Media, Object, Pin, Visibility
+from storage.models import Account, Activity, Media, Object, Pin, Visibility
 from tests.api_helpers import token_for
 
 
@@ -297,3 +297,28 @@ async def test_avatar_and_header_upload(instances, http):
     bad.add_field("header", b"not an image", filename="x.png", content_type="image/png")
     async with http.patch(f"{a.base}/api/v1/accounts/update_credentials", data=bad, headers=alice) as r:
         assert r.status == 422
+
+
+async def test_token_use_marks_the_user_active_once_an_hour(api):
+    a, http, alice, _ = api
+    nodeinfo = f"{a.base}/nodeinfo/2.1"
+
+    async def last_active():
+        async with a.db.sessions() as session:
+            return (await session.scalar(select(Account).where(Account.username == "alice"))).last_active_at
+
+    # Given alice's token, made without a login, so she has never been active
+    assert await last_active() is None
+    assert (await _get(http, nodeinfo))[0]["usage"]["users"]["activeMonth"] == 0
+    # When she reads through the API, Then she is active now, and NodeInfo counts her this month
+    await _get(http, f"{a.base}/api/v1/accounts/verify_credentials", alice)
+    first = await last_active()
+    assert first == a.clock.now()
+    assert (await _get(http, nodeinfo))[0]["usage"]["users"]["activeMonth"] == 1
+    # A read within the hour writes nothing; one after it moves the time on
+    a.clock.advance(minutes=30)
+    await _get(http, f"{a.base}/api/v1/timelines/home", alice)
+    assert await last_active() == first
+    a.clock.advance(minutes=31)
+    await _get(http, f"{a.base}/api/v1/timelines/home", alice)
+    assert await last_active() == a.clock.now()

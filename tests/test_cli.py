@@ -147,14 +147,13 @@ async def test_token_create_prints_a_token_stored_only_as_hash(config):
     url, schema = _database_of(config)
     db = open_database(url, schema=schema)
     try:
-        async with db.sessions() as session:
-            found = await token_queries.live_token(session, hash_token(token))
-            assert await token_queries.live_token(session, token) is None
+        found = await db.read(lambda session: token_queries.live_token(session, hash_token(token)))
+        assert await db.read(lambda session: token_queries.live_token(session, token)) is None
     finally:
         await db.dispose()
     assert found is not None
-    stored, account = found
-    assert stored.scopes == "read write follow" and account.username == "bob"
+    stored, account, actor = found
+    assert stored.scopes == "read write follow" and account.username == "bob" and actor.username == "bob"
 
     refused = run("token", "create", "bob", "--scopes", "admin:write", config=config)
     assert refused.returncode == 1 and "admin scopes need an admin user" in refused.stderr

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from federation.accounts import hash_token
-from server.appkeys import DATABASE
+from federation.accounts import hash_token, note_activity
+from server.appkeys import CLOCK, DATABASE
 from server.responses import error_response
 from storage import tokens as token_queries
 from storage.models import Account, Actor, OAuthToken
@@ -50,6 +50,8 @@ async def caller_for_token(app: web.Application, token: str) -> Caller:
     if found is None or (found[1] is not None and found[1].disabled):
         raise ApiError(401, "The access token is invalid")
     stored, account, actor = found
+    if account is not None:
+        await note_activity(app[DATABASE], account, app[CLOCK].now())
     return Caller(stored, account, actor, frozenset(stored.scopes.split()))
 
 
