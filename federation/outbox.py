@@ -1,5 +1,5 @@
 """Local actions become activities: the single entry point for posting, replying, boosting,
-liking, editing, deleting, following and unfollowing (the client API calls these).
+liking, voting, editing, deleting, following and unfollowing (the client API calls these).
 
 Each function takes the caller's session and never commits. It writes the domain rows, the
 activity, and one delivery row per target inbox, so the whole action commits or nothing does, and
@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation import feeds, social
+from federation import feeds, polls, social
 from federation.context import Federation
-from federation.posts import addressing, mentioned_actors, note_to_ap, tag_names
+from federation.posts import addressing, mentioned_actors, post_to_ap
 from federation.streams import record_boost, record_post
 from federation.urls import authority
 from federation.vocab import ACTOR_CONTEXT, AS_CONTEXT, PUBLIC, actor_to_ap, ap_datetime
@@ -106,9 +106,10 @@ async def post(
     fed: Federation, session: AsyncSession, author: Actor, *, content: str,
     visibility: Visibility = Visibility.public, summary: str = "", sensitive: bool = False,
     in_reply_to: Object | None = None, mentions: Iterable[Actor] = (), tags: Iterable[str] = (),
-    language: str | None = None, attachments: list[dict[str, Any]] | None = None,
+    language: str | None = None, attachments: list[dict[str, Any]] | None = None, poll: polls.NewPoll | None = None,
 ) -> Object:
-    """Publish a post (content is HTML the caller made safe) and queue its Create."""
+    """Publish a post (content is HTML the caller made safe), a Question if it has a poll, and
+    queue its Create."""
     now = fed.clock.now()
     mentioned = {actor.id: actor for actor in mentions}
     if in_reply_to is not None:
@@ -118,7 +119,8 @@ async def post(
     post_id = new_id()
     uri = fed.urls.status(author.username, post_id)
     item = Object(
-        id=post_id, uri=uri, type="Note", actor_id=author.id, local=True, visibility=visibility,
+        id=post_id, uri=uri, type="Question" if poll is not None else "Note", actor_id=author.id, local=True,
+        visibility=visibility,
         content=content, summary=summary, sensitive=sensitive or bool(summary), language=language,
         url=f"{fed.urls.profile(author.username)}/{post_id}",
         in_reply_to_uri=in_reply_to.uri if in_reply_to is not None else None,
@@ -126,6 +128,8 @@ async def post(
     )
     session.add(item)
     await session.flush()
+    if poll is not None:
+        await polls.add_local(session, item, poll, now)
     for actor in mentioned.values():
         session.add(Mention(object_id=item.id, actor_id=actor.id))
     for name in dict.fromkeys(t.lower().lstrip("#") for t in tags if t.strip("#")):
@@ -141,7 +145,7 @@ async def post(
 async def _publish(fed: Federation, session: AsyncSession, author: Actor, item: Object, kind: str, uri: str) -> Activity:
     """Create or Update of a local post, delivered to its audience."""
     mentions = await mentioned_actors(session, item)
-    note = note_to_ap(item, author, mentions, await tag_names(session, item), fed.urls.base)
+    note = await post_to_ap(session, item, author, mentions, fed.urls.base, fed.clock.now())
     document = {
         "@context": note["@context"], "id": uri, "type": kind, "actor": author.uri,
         "published": ap_datetime(fed.clock.now()), "to": note["to"], "cc": note["cc"], "object": note,
@@ -189,6 +193,30 @@ async def delete(fed: Federation, session: AsyncSession, author: Actor, item: Ob
     activity = await _record(fed, session, author, document, object_id=item.id)
     followers = author if item.visibility is not Visibility.direct else None
     await _deliver(fed, session, activity, author, mentions, followers_of=followers)
+
+
+async def update_poll(fed: Federation, session: AsyncSession, item: Object) -> None:
+    """Send a local poll's current counts (and whether it has closed) to its audience."""
+    author = await session.get(Actor, item.actor_id)
+    if author is not None and item.deleted_at is None:
+        await _publish(fed, session, author, item, "Update", _activity_uri(author, "Update"))
+
+
+async def vote(fed: Federation, session: AsyncSession, voter: Actor, item: Object, choices: list[int]) -> None:
+    """Vote on a poll (polls.PollError if the vote is refused). On a remote poll, each choice is
+    a Create(Note) named after the option, addressed to the poll's author alone."""
+    author = await _visible_target(session, item)
+    votes = await polls.cast(session, item, voter, choices, fed.clock.now())
+    if author.local:
+        return
+    for row, title in votes:
+        row.uri = f"{voter.uri}#votes/{row.id}"
+        note = {"id": row.uri, "type": "Note", "name": title, "attributedTo": voter.uri, "to": [author.uri],
+                "inReplyTo": item.uri}
+        document = {"@context": AS_CONTEXT, "id": f"{row.uri}/activity", "type": "Create", "actor": voter.uri,
+                    "to": [author.uri], "object": note}
+        activity = await _record(fed, session, voter, document)
+        await _deliver(fed, session, activity, voter, [author])
 
 
 # --- likes and boosts ----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation import polls
 from federation.sanitize import sanitize_html
 from federation.social import keep_version
 from federation.vocab import AS_CONTEXT, PUBLIC, ap_datetime
@@ -30,6 +31,7 @@ NOTE_CONTEXT: list[Any] = [
         "Hashtag": "as:Hashtag",
         "toot": "http://joinmastodon.org/ns#",
         "blurhash": "toot:blurhash",
+        "votersCount": "toot:votersCount",
     },
 ]
 _TAG_RE = re.compile(r"<[^>]*>")
@@ -72,6 +74,8 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
     session.add(post)
     await session.flush()
     await _link(session, post, ap)
+    if post.type == "Question":
+        await polls.store_remote(session, post, ap.raw)
     return post
 
 
@@ -132,6 +136,15 @@ def addressing(post: Object, author: Actor, mentions: list[Actor]) -> tuple[list
     if post.visibility is Visibility.private:
         return [followers], mentioned
     return mentioned, []
+
+
+async def post_to_ap(session: AsyncSession, post: Object, author: Actor, mentions: list[Actor], base_url: str,
+                     now: datetime) -> dict[str, Any]:
+    """A local post as peers store it, with its poll if it is a Question."""
+    document = note_to_ap(post, author, mentions, await tag_names(session, post), base_url)
+    if post.type == "Question":
+        document.update(await polls.question_to_ap(session, post, now))
+    return document
 
 
 def note_to_ap(post: Object, author: Actor, mentions: list[Actor], tags: list[str], base_url: str) -> dict[str, Any]:

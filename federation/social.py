@@ -92,9 +92,10 @@ async def remote_followers(session: AsyncSession, actor: Actor) -> list[Actor]:
 
 async def notify(
     session: AsyncSession, recipient: Actor, kind: NotificationType, sender: Actor,
-    item: Object | None, now: datetime,
+    item: Object | None, now: datetime, *, to_self: bool = False,
 ) -> None:
-    if recipient.local and recipient.id != sender.id:
+    """Notify a local recipient; never of their own doing, unless `to_self` (their poll ended)."""
+    if recipient.local and (to_self or recipient.id != sender.id):
         row = Notification(id=new_id(), recipient_id=recipient.id, type=kind, from_actor_id=sender.id,
                            object_id=item.id if item is not None else None, created_at=now)
         session.add(row)

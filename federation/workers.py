@@ -1,9 +1,11 @@
-"""Background workers: the inbox processor and the delivery sender, as asyncio tasks.
+"""Background workers: the inbox processor, the delivery sender and the poll clock, as asyncio tasks.
 
 Each loop runs its step until a step finds nothing, then sleeps until woken (work queued in this
 process sets an event after its commit) or until `worker_poll_seconds` pass (work queued by
 other processes). A step that raises is logged and the loop goes on; cancellation stops it.
-Tests do not start these: they call the steps (`processing.run_once`, `DeliveryWorker.run_once`).
+Nothing wakes the poll clock: it looks for ended polls every `worker_poll_seconds`.
+Tests do not start these: they call the steps (`processing.run_once`, `DeliveryWorker.run_once`,
+`poll_worker.run_once`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from federation import processing
+from federation import poll_worker, processing
 from federation.context import Federation
 from federation.delivery import DeliveryWorker
 from federation.subscriptions import refresh_all
@@ -39,6 +41,7 @@ class Workers:
             asyncio.create_task(self._loop("inbox", self.fed.inbox_queued, self._inbox_step)),
             asyncio.create_task(self._loop("delivery", self.fed.deliveries_queued, self.delivery.run_once)),
             asyncio.create_task(self._subscriptions()),
+            asyncio.create_task(self._loop("polls", asyncio.Event(), lambda: poll_worker.run_once(self.fed))),
         ]
 
     async def stop(self) -> None:

@@ -85,9 +85,15 @@ class Shapes:
         await resolve_actor(self.a.fed, actor["id"])
         return actor
 
-    async def post(self, name: str, *, inbox: str | None = None, scheme: str = "cavage") -> tuple[int, str, dict]:
+    async def post(self, name: str, *, inbox: str | None = None, scheme: str = "cavage",
+                   changes: dict[str, Any] | None = None) -> tuple[int, str, dict]:
+        """POST the fixture `name` signed, with its top-level `changes` and object `changes["object"]`."""
         server = name.split("_", 1)[0]
         activity = self.load(name)
+        changes = dict(changes or {})
+        if isinstance(activity.get("object"), dict):
+            activity["object"] = {**activity["object"], **changes.pop("object", {})}
+        activity.update(changes)
         key_id = self.load(f"{server}_actor.json")["publicKey"]["id"]
         status, text = await self.peer.post(
             self.http, server, inbox or f"{self.a.base}/inbox", activity, self.a.clock.now(),

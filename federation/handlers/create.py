@@ -1,4 +1,5 @@
 """Create of a Note, Article, Page or Question: store the post, thread it, notify the mentioned.
+A Create of a poll vote (see federation.polls) counts the vote instead.
 
 A post delivered by reference (a bare id) is fetched from its origin; missing ancestors of a
 reply are fetched up to `reply_fetch_depth`, before the transaction opens.
@@ -10,7 +11,7 @@ import logging
 
 from sqlalchemy import select
 
-from federation import social
+from federation import polls, social
 from federation.context import Federation
 from federation.handlers.base import HandlerContext, Ignore
 from federation.posts import mentioned_actors, store_remote_post
@@ -36,7 +37,10 @@ async def _post(fed: Federation, activity: APActivity) -> APObject:
     return post
 
 
-async def prefetch(fed: Federation, activity: APActivity) -> APObject:
+async def prefetch(fed: Federation, activity: APActivity) -> APObject | polls.Vote:
+    vote = polls.ap_to_vote(activity)
+    if vote is not None:
+        return vote
     post = await _post(fed, activity)
     if post.in_reply_to:
         try:
@@ -47,9 +51,13 @@ async def prefetch(fed: Federation, activity: APActivity) -> APObject:
 
 
 async def handle(ctx: HandlerContext) -> None:
+    if isinstance(ctx.prepared, polls.Vote):
+        try:
+            await polls.receive_vote(ctx.session, ctx.actor, ctx.prepared, ctx.now)
+        except polls.PollError as exc:
+            raise Ignore(f"poll vote not counted: {exc}") from exc
+        return
     post: APObject = ctx.prepared
-    if post.type == "Note" and not post.content and post.raw.get("name") and post.in_reply_to:
-        raise Ignore("a poll vote (Rounds does not run polls yet)")
     exists = await ctx.session.scalar(select(Object.id).where(Object.uri == post.id))
     if exists is not None:
         raise Ignore(f"{post.id} is already stored")

@@ -1,10 +1,11 @@
-"""Update of a post (kept with its edit history) or of the actor's own profile."""
+"""Update of a post (kept with its edit history) or of the actor's own profile. An Update of a
+Question also brings its poll's counts, which change without the post being edited."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from federation import social
+from federation import polls, social
 from federation.actors import upsert_remote_actor
 from federation.handlers.base import HandlerContext, Ignore, known_object
 from federation.posts import apply_remote_edit
@@ -23,7 +24,10 @@ async def handle(ctx: HandlerContext) -> None:
     item = await known_object(ctx, embedded.id)
     if item.actor_id != ctx.actor.id:
         raise Ignore(f"{ctx.actor.uri} cannot edit {item.uri}")
+    counted = item.type == "Question" and await polls.store_remote(ctx.session, item, embedded.raw)
     if not await apply_remote_edit(ctx.session, item, embedded, ctx.now):
+        if counted:
+            return
         raise Ignore("the update changes nothing")
     await record_post(ctx.session, item, ctx.actor, "status.update")
     boosters = await ctx.session.scalars(select(Announce.actor_id).where(Announce.object_id == item.id))

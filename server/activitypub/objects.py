@@ -14,11 +14,11 @@ from sqlalchemy import select
 
 from federation.access import can_see
 from federation.authn import Rejection
-from federation.posts import mentioned_actors, note_to_ap, tag_names
+from federation.posts import mentioned_actors, post_to_ap
 from server.activitypub.actors import not_acceptable, user_from_path
 from server.activitypub.negotiation import Representation, negotiate
 from server.activitypub.readers import reader
-from server.appkeys import DATABASE, URLS
+from server.appkeys import CLOCK, DATABASE, URLS
 from server.responses import error_response, json_response
 from storage import actors as actor_queries
 from storage.models import Activity, Actor, Object
@@ -51,7 +51,8 @@ async def get_status(request: web.Request) -> web.Response:
             activity = await session.scalar(select(Activity).where(Activity.uri == urls.status_activity(username, post.id)))
             document = activity.raw if activity is not None else None
         else:
-            document = note_to_ap(post, author, await mentioned_actors(session, post), await tag_names(session, post), urls.base)
+            document = await post_to_ap(session, post, author, await mentioned_actors(session, post), urls.base,
+                                        request.app[CLOCK].now())
     if document is None:
         return error_response(404, "no such activity")
     return json_response(document, content_type=representation.value, headers={"Vary": "Accept"})

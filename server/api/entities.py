@@ -3,9 +3,9 @@
 `Renderer` renders many at once for one viewer: it loads counts, flags, mentions, tags, media
 and the accounts involved in a fixed number of queries, whatever the page size. It is
 synchronous, so that a rendering runs whole inside `Database.read`; handlers reach it through
-`render`. A status's
-`reblog` is the boosted status; a boost's own id is its Announce row's id, so boosts and posts
-share one id space and page together.
+`render`. A status's `reblog` is the boosted status; a boost's own id is its Announce row's id,
+so boosts and posts share one id space and page together. A poll's id is its post's id; whether
+it has expired is decided at `now`, the injected clock's time.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from federation.urls import LocalUrls
 from server.api import media as media_api
-from server.appkeys import DATABASE, URLS
+from server.appkeys import CLOCK, DATABASE, URLS
+from storage import polls as poll_queries
 from storage import statuses as q
 from storage.models import Actor, ActorType, Announce, Notification, Object, Visibility
 
@@ -52,10 +53,11 @@ def remote_attachment_entity(attachment: dict[str, Any], index: int, object_id: 
 
 
 class Renderer:
-    def __init__(self, session: Session, urls: LocalUrls, viewer: Actor | None) -> None:
+    def __init__(self, session: Session, urls: LocalUrls, viewer: Actor | None, now: datetime) -> None:
         self.session = session
         self.urls = urls
         self.viewer = viewer
+        self.now = now
 
     # --- accounts ---------------------------------------------------------------------------
 
@@ -121,7 +123,7 @@ class Renderer:
                 out.append({
                     **inner, "id": str(item.id), "uri": item.uri, "url": item.uri, "created_at": iso(item.created_at),
                     "account": booster_entities[item.actor_id], "reblog": inner, "content": "", "spoiler_text": "",
-                    "media_attachments": [], "mentions": [], "tags": [], "in_reply_to_id": None,
+                    "media_attachments": [], "mentions": [], "tags": [], "poll": None, "in_reply_to_id": None,
                     "in_reply_to_account_id": None, "edited_at": None, "visibility": "public" if item.public else "unlisted",
                 })
         return out
@@ -136,6 +138,8 @@ class Renderer:
         mentions = q.mentions_of(self.session, ids)
         tags = q.tags_of(self.session, ids)
         media = q.media_of(self.session, {o.id for o in objects if o.local})  # remote media are links
+        polls = poll_queries.polls_of(self.session, self.viewer.id if self.viewer else None,
+                                      {o.id for o in objects if o.type == "Question"})
         result = {}
         for o in objects:
             more = extras.get(o.id, q.NO_POST_EXTRAS)
@@ -177,9 +181,31 @@ class Renderer:
                 "tags": [{"name": t, "url": f"{self.urls.base}/tags/{t}"} for t in tags.get(o.id, [])],
                 "emojis": [],
                 "card": None,
-                "poll": None,
+                "poll": self._poll(o, polls[o.id]) if o.id in polls else None,
             }
         return result
+
+    def poll(self, item: Object) -> dict[str, Any] | None:
+        """The Poll entity of a post, or None if it has no poll."""
+        view = poll_queries.polls_of(self.session, self.viewer.id if self.viewer else None, [item.id]).get(item.id)
+        return self._poll(item, view) if view is not None else None
+
+    def _poll(self, item: Object, view: poll_queries.PollView) -> dict[str, Any]:
+        expired = view.expires_at is not None and view.expires_at <= self.now
+        own = self.viewer is not None and self.viewer.id == item.actor_id
+        hidden = view.hide_totals and not expired and not own  # hide_totals: counts show once it ends
+        return {
+            "id": str(item.id),
+            "expires_at": iso(view.expires_at),
+            "expired": expired,
+            "multiple": view.multiple,
+            "votes_count": sum(votes for _, votes in view.options),
+            "voters_count": view.voters_count,
+            "options": [{"title": title, "votes_count": None if hidden else votes} for title, votes in view.options],
+            "emojis": [],
+            "voted": own or bool(view.own_votes),  # as on Mastodon, an author sees their poll's results
+            "own_votes": view.own_votes,
+        }
 
     # --- notifications ----------------------------------------------------------------------
 
@@ -203,7 +229,7 @@ async def render(request: web.Request, viewer_actor: Actor | None, fn: Callable[
                  session: AsyncSession | None = None) -> T:
     """`fn(renderer)`, rendering for `viewer_actor` in one read; or inside `session`'s
     transaction, when the entities must show what it has written and not yet committed."""
-    urls = request.app[URLS]
+    urls, now = request.app[URLS], request.app[CLOCK].now()
     if session is not None:
-        return await session.run_sync(lambda sync: fn(Renderer(sync, urls, viewer_actor)))
-    return await request.app[DATABASE].read(lambda sync: fn(Renderer(sync, urls, viewer_actor)))
+        return await session.run_sync(lambda sync: fn(Renderer(sync, urls, viewer_actor, now)))
+    return await request.app[DATABASE].read(lambda sync: fn(Renderer(sync, urls, viewer_actor, now)))

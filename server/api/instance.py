@@ -17,6 +17,7 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation import polls
 from federation.media import DESCRIPTION_MAX
 from server.api.auth import ApiError
 from server.api.common import add_route, api, viewer
@@ -37,7 +38,6 @@ API_VERSION = 2
 MAX_FEATURED_TAGS = 10
 CHARACTERS_RESERVED_PER_URL = 23
 LANGUAGES = ["en"]
-POLLS = {"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2_629_746}
 REGISTRATIONS_MESSAGE = "Accounts on this server are created by its administrators."
 MARKER_TIMELINES = ("home", "notifications")
 
@@ -109,7 +109,7 @@ async def instance_v1(request: web.Request) -> web.Response:
             "accounts": {"max_featured_tags": MAX_FEATURED_TAGS},
             "statuses": _statuses_configuration(settings),
             "media_attachments": _media_configuration(settings),
-            "polls": POLLS,
+            "polls": polls.LIMITS.as_dict(),
         },
         "contact_account": contact,
         "rules": [],
@@ -139,7 +139,7 @@ async def instance_v2(request: web.Request) -> web.Response:
             "accounts": {"max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": MAX_PINS},
             "statuses": _statuses_configuration(settings),
             "media_attachments": _media_configuration(settings),
-            "polls": POLLS,
+            "polls": polls.LIMITS.as_dict(),
             "translation": {"enabled": False},
         },
         "registrations": {"enabled": False, "approval_required": False, "message": REGISTRATIONS_MESSAGE, "url": None},

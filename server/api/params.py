@@ -1,4 +1,6 @@
-"""Request parameters the way Mastodon takes them: a JSON body, a form, multipart, or the query."""
+"""Request parameters the way Mastodon takes them: a JSON body, a form, multipart, or the query.
+
+A form or query field named `name[]` may repeat; it becomes a list, as a JSON array would be."""
 
 from __future__ import annotations
 
@@ -6,12 +8,17 @@ import json
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiMapping
 
 from server.api.auth import ApiError
 
 
+def _fields(fields: MultiMapping[Any]) -> dict[str, Any]:
+    return {key: fields.getall(key) if key.endswith("[]") else fields[key] for key in fields}
+
+
 async def params(request: web.Request) -> dict[str, Any]:
-    values: dict[str, Any] = dict(request.query)
+    values: dict[str, Any] = _fields(request.query)
     if request.method in ("POST", "PUT", "PATCH") and request.can_read_body:
         if request.content_type == "application/json":
             try:
@@ -22,7 +29,7 @@ async def params(request: web.Request) -> dict[str, Any]:
                 raise ApiError(400, "the JSON body must be an object")
             values.update(body)
         else:
-            values.update(await request.post())
+            values.update(_fields(await request.post()))
     return values
 
 
@@ -35,3 +42,16 @@ def text_param(values: dict[str, Any], name: str, *, required: bool = False, def
     if not isinstance(value, str):
         raise ApiError(422, f"Validation failed: {name} must be text")
     return value
+
+
+def list_param(values: dict[str, Any], name: str) -> list[Any]:
+    """`name` or `name[]`: a list, a single value as a list of one, or an empty list."""
+    value = values.get(name, values.get(f"{name}[]"))
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def bool_param(values: dict[str, Any], name: str) -> bool:
+    """true, 1 or on, as JSON or as text."""
+    return str(values.get(name, "")).lower() in ("true", "1", "on")

@@ -13,6 +13,7 @@ from server.api import (
     media,
     notifications,
     oauth,
+    polls,
     search,
     statuses,
     streaming,
@@ -20,8 +21,8 @@ from server.api import (
 )
 from server.api.common import setup_plumbing
 
-MODULES = (oauth, apps, instance, credentials, accounts, statuses, timelines, notifications, search, media, streaming,
-           admin_domains)
+MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines, notifications, search, media,
+           streaming, admin_domains)
 
 
 def setup(app: web.Application) -> None:

@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from federation import media as media_logic
-from federation import outbox
+from federation import outbox, polls
 from federation.access import can_see
 from federation.compose import hashtags_in, mentions_in, text_to_html
 from federation.outbox import OutboxError
@@ -18,7 +18,7 @@ from federation.vocab.parse import Attachment
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import iso, render
-from server.api.params import params, text_param
+from server.api.params import bool_param, list_param, params, text_param
 from server.appkeys import DATABASE, FEDERATION, SETTINGS, URLS
 from server.responses import json_response
 from storage import timelines
@@ -39,20 +39,14 @@ MAX_MEDIA = 4
 MAX_PINS = 5
 
 
-async def _visible(request: web.Request, session, status_id: str, viewer_actor: Actor | None) -> Object:
+async def visible(request: web.Request, session, status_id: str, viewer_actor: Actor | None) -> Object:
+    """The post `status_id` if the viewer may see it; else 404, as if it did not exist."""
     if not status_id.isdigit() or len(status_id) > 19:
         raise ApiError(404, "Record not found")
     post = await session.get(Object, int(status_id))
     if post is None or not await can_see(session, post, viewer_actor):
         raise ApiError(404, "Record not found")
     return post
-
-
-def _list(values: dict[str, Any], name: str) -> list[str]:
-    value = values.get(name, values.get(f"{name}[]"))
-    if value is None:
-        return []
-    return [str(v) for v in (value if isinstance(value, list) else [value])]
 
 
 async def _mentioned(request: web.Request, text: str) -> dict[tuple[str, str | None], Actor]:
@@ -70,7 +64,7 @@ async def _mentioned(request: web.Request, text: str) -> dict[tuple[str, str | N
 async def _compose(request: web.Request, values: dict[str, Any], author: Actor) -> dict[str, Any]:
     settings = request.app[SETTINGS]
     text = text_param(values, "status")
-    media_ids = _list(values, "media_ids")
+    media_ids = [str(v) for v in list_param(values, "media_ids")]
     if not text.strip() and not media_ids:
         raise ApiError(422, "Validation failed: Text can't be blank")
     if len(text) > settings.api.status_max_characters:
@@ -83,9 +77,30 @@ async def _compose(request: web.Request, values: dict[str, Any], author: Actor) 
         "content": text_to_html(text, mentions, f"{request.app[URLS].base}/tags"),
         "tags": hashtags_in(text),
         "summary": text_param(values, "spoiler_text"),
-        "sensitive": str(values.get("sensitive", "")).lower() in ("true", "1", "on"),
+        "sensitive": bool_param(values, "sensitive"),
         "language": text_param(values, "language") or None,
     }
+
+
+def _poll(values: dict[str, Any]) -> polls.NewPoll | None:
+    """`poll[options][]`, `poll[expires_in]`, `poll[multiple]` and `poll[hide_totals]` as form
+    fields, or a `poll` object in JSON; None without options."""
+    nested = values.get("poll")
+    fields = nested if isinstance(nested, dict) else {
+        key[len("poll["):].replace("]", "", 1): value for key, value in values.items() if key.startswith("poll[")}
+    options = list_param(fields, "options")
+    if not options:
+        return None
+    expires_in = fields.get("expires_in")
+    if not isinstance(expires_in, (int, str)) or isinstance(expires_in, bool) or not str(expires_in).isdigit():
+        raise ApiError(422, "Validation failed: poll expires_in must be a number of seconds")
+    if not all(isinstance(option, str) for option in options):
+        raise ApiError(422, "Validation failed: poll options must be text")
+    try:
+        return polls.new_poll(options, int(expires_in), multiple=bool_param(fields, "multiple"),
+                              hide_totals=bool_param(fields, "hide_totals"))
+    except polls.PollError as exc:
+        raise ApiError(422, f"Validation failed: {exc}") from exc
 
 
 async def _attach(session, author: Actor, media_ids: list[str], post: Object | None) -> list[Media]:
@@ -118,6 +133,9 @@ async def create(request: web.Request) -> web.Response:
         if earlier is not None:
             return json_response(await render(request, author, lambda renderer: renderer.status(earlier)))
     composed = await _compose(request, values, author)
+    poll = _poll(values)
+    if poll is not None and composed["media_ids"]:
+        raise ApiError(422, "Validation failed: a post can have media or a poll, not both")
     preferences = caller.account.preferences or {}
     visibility_name = text_param(values, "visibility", default=preferences.get("posting:default:visibility", "public"))
     try:
@@ -128,13 +146,13 @@ async def create(request: web.Request) -> web.Response:
     async with fed.transaction() as session:
         in_reply_to = None
         if values.get("in_reply_to_id"):
-            in_reply_to = await _visible(request, session, str(values["in_reply_to_id"]), author)
+            in_reply_to = await visible(request, session, str(values["in_reply_to_id"]), author)
         media = await _attach(session, author, composed["media_ids"], None)
         post = await outbox.post(
             fed, session, author, content=composed["content"], visibility=visibility,
             summary=composed["summary"], sensitive=composed["sensitive"], in_reply_to=in_reply_to,
             mentions=list(composed["mentions"].values()), tags=composed["tags"], language=composed["language"],
-            attachments=[_stored(m, fed.urls.base) for m in media] or None,
+            attachments=[_stored(m, fed.urls.base) for m in media] or None, poll=poll,
         )
         post.source_text = composed["text"]
         for row in media:
@@ -150,12 +168,12 @@ async def create(request: web.Request) -> web.Response:
 async def show(request: web.Request) -> web.Response:
     viewer_actor = await optional_viewer(request, "read:statuses")
     async with request.app[DATABASE].sessions() as session:
-        post = await _visible(request, session, request.match_info["id"], viewer_actor)
+        post = await visible(request, session, request.match_info["id"], viewer_actor)
     return json_response(await render(request, viewer_actor, lambda renderer: renderer.status(post)))
 
 
 async def _own(request: web.Request, session, author: Actor) -> Object:
-    post = await _visible(request, session, request.match_info["id"], author)
+    post = await visible(request, session, request.match_info["id"], author)
     if post.actor_id != author.id:
         raise ApiError(403, "This action is not allowed")
     return post
@@ -198,7 +216,7 @@ async def edit(request: web.Request) -> web.Response:
 async def history(request: web.Request) -> web.Response:
     viewer_actor = await optional_viewer(request, "read:statuses")
     async with request.app[DATABASE].sessions() as session:
-        post = await _visible(request, session, request.match_info["id"], viewer_actor)
+        post = await visible(request, session, request.match_info["id"], viewer_actor)
         current = await render(request, viewer_actor, lambda renderer: renderer.status(post), session)
         edits = list(await session.scalars(select(ObjectEdit).where(ObjectEdit.object_id == post.id).order_by(ObjectEdit.id)))
     versions = [
@@ -224,7 +242,7 @@ async def source(request: web.Request) -> web.Response:
 async def context(request: web.Request) -> web.Response:
     viewer_actor = await optional_viewer(request, "read:statuses")
     async with request.app[DATABASE].sessions() as session:
-        post = await _visible(request, session, request.match_info["id"], viewer_actor)
+        post = await visible(request, session, request.match_info["id"], viewer_actor)
         ancestors, descendants = await session.run_sync(lambda sync: timelines.thread(sync, post))
         visible_ancestors = [a for a in ancestors if await can_see(session, a, viewer_actor)]
         visible_descendants = [d for d in descendants if await can_see(session, d, viewer_actor)]
@@ -242,7 +260,7 @@ def _toggle(action: str):
         _, actor = await viewer(request, scope)
         fed = request.app[FEDERATION]
         async with fed.transaction() as session:
-            post = await _visible(request, session, request.match_info["id"], actor)
+            post = await visible(request, session, request.match_info["id"], actor)
             try:
                 await _apply(fed, session, actor, post, action)
             except OutboxError as exc:
@@ -280,7 +298,7 @@ def _who(model):
         viewer_actor = await optional_viewer(request, "read:accounts")
         cursor = page_args(request)
         async with request.app[DATABASE].sessions() as session:
-            post = await _visible(request, session, request.match_info["id"], viewer_actor)
+            post = await visible(request, session, request.match_info["id"], viewer_actor)
 
         def page(renderer):
             rows = timelines.likers(renderer.session, post.id, model, cursor)

@@ -25,6 +25,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from federation.access import can_see
 from federation.events import StreamEvent
@@ -212,7 +213,7 @@ class Connection:
             return None
         if await self._hidden(session, {item.actor_id, post.actor_id}):
             return None
-        entities = await session.run_sync(lambda sync: Renderer(sync, self.app[URLS], self.viewer).statuses([item]))
+        entities = await session.run_sync(lambda sync: self._renderer(sync).statuses([item]))
         if not entities:
             return None
         shown = entities[0]["reblog"] or entities[0]
@@ -222,8 +223,11 @@ class Connection:
         row = await session.get(Notification, notification_id)
         if row is None or self.viewer is None or row.recipient_id != self.viewer.id or row.dismissed:
             return None
-        entities = await session.run_sync(lambda sync: Renderer(sync, self.app[URLS], self.viewer).notifications([row]))
+        entities = await session.run_sync(lambda sync: self._renderer(sync).notifications([row]))
         return Rendered(dump_json(entities[0]).decode()) if entities else None
+
+    def _renderer(self, sync: Session) -> Renderer:
+        return Renderer(sync, self.app[URLS], self.viewer, self.app[CLOCK].now())
 
     async def _hidden(self, session: AsyncSession, actor_ids: set[int]) -> bool:
         """Posts by peers the policy refuses now, or by accounts the viewer blocks or mutes."""

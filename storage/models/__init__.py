@@ -21,6 +21,7 @@ from storage.models.content import (
     Tag,
     Visibility,
 )
+from storage.models.polls import Poll, PollOption, PollVote
 from storage.models.queues import (
     Delivery,
     DeliveryState,
@@ -44,7 +45,7 @@ from storage.models.social import (
 
 __all__ = [
     "AuditEntry", "PeerSubscription", "OAuthCode", "Media", "Bookmark", "Pin", "IdempotencyKey",
-    "Mute", "Marker", "FeedEntry",
+    "Mute", "Marker", "FeedEntry", "Poll", "PollOption", "PollVote",
     "Account", "Activity", "Actor", "ActorType", "Announce", "Base", "Block", "Delivery",
     "DeliveryState", "Follow", "FollowState", "InboxItem", "InboxState", "Like", "Mention",
     "Notification", "NotificationType", "OAuthApp", "OAuthToken", "Object", "ObjectEdit", "Peer",
