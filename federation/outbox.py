@@ -173,6 +173,7 @@ async def edit(
     await session.flush()
     await _publish(fed, session, author, item, "Update", _activity_uri(author, "Update"))
     await record_post(session, item, author, "status.update")
+    await social.notify_edit(session, item, author, item.updated)
     return item
 
 

@@ -103,6 +103,14 @@ async def notify(
                                     "notification", "notification", row.id))
 
 
+async def notify_edit(session: AsyncSession, item: Object, author: Actor, now: datetime) -> None:
+    """Tell the local actors who boosted `item` that it was edited (Mastodon's `update`)."""
+    boosters = await session.scalars(select(Actor).where(
+        Actor.local.is_(True), Actor.id.in_(select(Announce.actor_id).where(Announce.object_id == item.id))))
+    for booster in boosters:
+        await notify(session, booster, NotificationType.update, author, item, now)
+
+
 async def notify_mentions(session: AsyncSession, item: Object, author: Actor, mentioned: list[Actor], now: datetime) -> None:
     for actor in mentioned:
         await notify(session, actor, NotificationType.mention, author, item, now)

@@ -70,6 +70,24 @@ async def test_edit_history_source_and_delete(api):
         assert r.status == 404
 
 
+
+async def test_an_edit_notifies_who_boosted_it(api):
+    a, http, alice, bob = api
+    status = await _post(http, a, alice, status="dosage table v1")
+    async with http.post(f"{a.base}/api/v1/statuses/{status['id']}/reblog", headers=bob) as r:
+        assert r.status == 200
+    async with http.put(f"{a.base}/api/v1/statuses/{status['id']}", json={"status": "dosage table v2"},
+                        headers=alice) as r:
+        assert r.status == 200
+    async with http.get(f"{a.base}/api/v1/notifications", headers=bob) as r:
+        notes = await r.json()
+    assert [(n["type"], n["account"]["username"], n["status"]["id"]) for n in notes] == [
+        ("update", "alice", status["id"])]
+    assert "v2" in notes[0]["status"]["content"]
+    # the author is not told of her own edit (only of bob's boost)
+    async with http.get(f"{a.base}/api/v1/notifications", headers=alice) as r:
+        assert [n["type"] for n in await r.json()] == ["reblog"]
+
 async def test_favourite_reblog_bookmark_pin_and_who(api):
     a, http, alice, bob = api
     status = await _post(http, a, alice, status="worth sharing")

@@ -133,6 +133,14 @@ async def test_app_registration_shows_the_secret_once_and_stores_its_digest(inst
     assert response.status == 200 and second["redirect_uris"] == ["tusky://oauth", OOB]
     assert second["scopes"] == ["read"] and second["client_id"] != app["client_id"]
 
+    # When a third registers with a form body of repeated name[] fields
+    form = aiohttp.FormData([("client_name", "Ward Pad"), ("redirect_uris[]", REDIRECT), ("redirect_uris[]", OOB),
+                             ("scopes[]", "read"), ("scopes[]", "write:statuses")])
+    async with http.post(f"{a.base}/api/v1/apps", data=form) as response:
+        third = await response.json()
+    assert response.status == 200 and third["redirect_uris"] == [REDIRECT, OOB]
+    assert third["scopes"] == ["read", "write:statuses"]
+
 
 @pytest.mark.parametrize("form, complaint", [
     ({"redirect_uris": REDIRECT}, "client_name"),

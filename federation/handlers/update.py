@@ -3,15 +3,12 @@ Question also brings its poll's counts, which change without the post being edit
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from federation import polls, social
 from federation.actors import upsert_remote_actor
 from federation.handlers.base import HandlerContext, Ignore, known_object
 from federation.posts import apply_remote_edit
 from federation.streams import record_post
 from federation.vocab.parse import APActor, APObject
-from storage.models import Actor, Announce, NotificationType
 
 
 async def handle(ctx: HandlerContext) -> None:
@@ -30,8 +27,4 @@ async def handle(ctx: HandlerContext) -> None:
             return
         raise Ignore("the update changes nothing")
     await record_post(ctx.session, item, ctx.actor, "status.update")
-    boosters = await ctx.session.scalars(select(Announce.actor_id).where(Announce.object_id == item.id))
-    for actor_id in set(boosters):
-        booster = await ctx.session.get(Actor, actor_id)
-        if booster is not None:
-            await social.notify(ctx.session, booster, NotificationType.update, ctx.actor, item, ctx.now)
+    await social.notify_edit(ctx.session, item, ctx.actor, ctx.now)

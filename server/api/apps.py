@@ -15,7 +15,7 @@ from aiohttp import web
 from federation import accounts, oauth
 from federation.accounts import AccountError
 from server.api.auth import ApiError
-from server.api.params import params, text_param
+from server.api.params import list_param, params, text_param
 from server.appkeys import CLOCK, DATABASE, SETTINGS, URLS
 from server.responses import json_response
 from storage import tokens as token_queries
@@ -44,35 +44,20 @@ def application_to_api(app: OAuthApp) -> dict[str, Any]:
     }
 
 
-async def _list_param(request: web.Request, values: dict[str, Any], name: str) -> str | list[str]:
-    """A parameter given as one string, a JSON array, or repeated `name[]` form/query fields."""
-    value = values.get(name)
-    if value is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        value = (await request.post()).getall(f"{name}[]", None)
-    if value is None:
-        value = request.query.getall(f"{name}[]", None)
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return value
-    raise ApiError(422, f"Validation failed: {name} must be text or a list of text")
-
-
 async def create_app(request: web.Request) -> web.Response:
     try:
         values = await params(request)
         name = text_param(values, "client_name", required=True)
-        redirect_uris = await _list_param(request, values, "redirect_uris")
-        scopes = await _list_param(request, values, "scopes")
+        # each may be one string of several, a JSON array, or repeated name[] fields
+        redirect_uris = " ".join(map(str, list_param(values, "redirect_uris")))
+        scopes = " ".join(map(str, list_param(values, "scopes")))
         website = text_param(values, "website")
         try:
             uris = oauth.parse_redirect_uris(redirect_uris)
             async with request.app[DATABASE].sessions.begin() as session:
                 new = await oauth.register_app(
                     session, name=name, redirect_uris=uris, website=website, at=request.app[CLOCK].now(),
-                    scopes=" ".join(scopes) if isinstance(scopes, list) else scopes or oauth.DEFAULT_SCOPES,
+                    scopes=scopes or oauth.DEFAULT_SCOPES,
                 )
         except AccountError as exc:
             raise ApiError(422, f"Validation failed: {exc}") from None
