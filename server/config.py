@@ -9,6 +9,8 @@ directory that holds the configuration file, so an instance behaves the same fro
 from __future__ import annotations
 
 import dataclasses
+import functools
+import ipaddress
 import tomllib
 import types
 import typing
@@ -33,6 +35,7 @@ class ServerSettings:
     max_body_bytes: int = 1_000_000
     log_level: str = "info"
     access_log: bool = False
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,16 @@ def settings_from_dict(raw: dict, *, base_dir: Path, source: str = "config") -> 
     return Settings(public_url=public_url, data_dir=data_dir, **sections)
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.cache
+def networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
+    """Addresses or CIDR networks (as in `server.trusted_proxies`) as networks; ValueError if an
+    entry is neither."""
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
 def _section(cls: type, values: object, name: str, source: str):
     if not isinstance(values, dict):
         raise ConfigError(f"{source}: [{name}] must be a table")
@@ -169,6 +182,10 @@ def _section(cls: type, values: object, name: str, source: str):
 
 
 def _typed(value: object, expected: object, key: str, source: str):
+    if typing.get_origin(expected) is tuple:  # a list of strings
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"{source}: '{key}' must be a list of strings, not {value!r}")
+        return tuple(value)
     if isinstance(expected, types.UnionType):
         expected = typing.get_args(expected)[0]
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
@@ -193,6 +210,10 @@ def _check_section(section: object, name: str, source: str) -> None:
                 f"{source}: 'server.log_level' must be one of {', '.join(LOG_LEVELS)}, "
                 f"not {section.log_level!r}"
             )
+        try:
+            networks(section.trusted_proxies)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: 'server.trusted_proxies' holds a bad address or network: {exc}") from None
     elif isinstance(section, FederationSettings):
         if section.mode not in FEDERATION_MODES:
             raise ConfigError(

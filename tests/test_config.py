@@ -57,6 +57,9 @@ def test_settings_are_frozen(tmp_path):
         ('public_url = "https://social.example/rounds"\n', "must be the bare origin"),
         ('public_url = "http://social.example"\n', "set federation.allow_http = true"),
         (GOOD + '[server]\nlog_level = "loud"\n', "'server.log_level' must be one of"),
+        (GOOD + '[server]\ntrusted_proxies = "127.0.0.1"\n', "'server.trusted_proxies' must be a list of strings"),
+        (GOOD + '[server]\ntrusted_proxies = ["10.0.0.0/8", "proxy.local"]\n',
+         "'server.trusted_proxies' holds a bad address or network"),
     ],
 )
 def test_bad_config_names_the_problem(tmp_path, text, expected):

@@ -4,12 +4,19 @@ document, over raw HTTP against a real instance. Helpers live in tests/test_oaut
 from __future__ import annotations
 
 import base64
+import json
 from urllib.parse import quote
 
 import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 from sqlalchemy import select
 
 from federation.accounts import disable_user
+from server.appkeys import SETTINGS
+from server.client_address import client_address
+from server.config import load_settings
 from storage.models import OAuthToken
 from tests.test_oauth import (
     PASSWORD,
@@ -208,3 +215,45 @@ async def test_login_limits_count_usernames_and_addresses_separately(instances, 
     assert await attempt("bob", PASSWORD, "198.51.100.1") == 429
     # But another person from another address signs in
     assert await attempt("carol", PASSWORD, "198.51.100.2") == 200
+
+
+async def test_api_rate_limits_count_each_client_behind_a_trusted_proxy(instances, http):
+    # Given an address allowance of 5 x 2 requests, and two clients behind a proxy on loopback
+    a = await instances.start(api={"requests_per_5_minutes": 2})
+
+    async def read(forwarded_for: str) -> int:
+        async with http.get(f"{a.base}/api/v1/instance", headers={"X-Forwarded-For": forwarded_for}) as response:
+            return response.status
+
+    # When one client uses up its allowance, even claiming other addresses to the left
+    assert [await read(f"10.9.9.{n}, 198.51.100.1") for n in range(10)] == [200] * 10
+    assert await read("198.51.100.1") == 429
+    # Then the other client still gets answers: the proxy's own address is not the bucket
+    assert await read("198.51.100.2") == 200
+
+
+@pytest.mark.parametrize(("remote", "forwarded", "trusted", "expected"), [
+    ("127.0.0.1", "198.51.100.1", ("127.0.0.1", "::1"), "198.51.100.1"),
+    ("127.0.0.1", "6.6.6.6, 198.51.100.1", ("127.0.0.1",), "198.51.100.1"),  # the client's own claim is ignored
+    ("203.0.113.5", "198.51.100.1", ("127.0.0.1",), "203.0.113.5"),  # not from a trusted proxy: header ignored
+    ("127.0.0.1", "198.51.100.1, 10.0.0.7", ("127.0.0.1", "10.0.0.0/8"), "198.51.100.1"),  # two proxies
+    ("127.0.0.1", "198.51.100.1, 10.0.0.7", ("127.0.0.1",), "10.0.0.7"),  # the inner proxy is not trusted
+    ("127.0.0.1", "", ("127.0.0.1",), "127.0.0.1"),
+])
+def test_client_address_walks_back_through_trusted_proxies(tmp_path, remote, forwarded, trusted, expected):
+    config = tmp_path / "rounds.toml"
+    config.write_text(f'public_url = "https://h.example"\n[server]\ntrusted_proxies = {json.dumps(list(trusted))}\n')
+    app = web.Application()
+    app[SETTINGS] = load_settings(config)
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    request = make_mocked_request("GET", "/", headers=headers, app=app, transport=_Transport(remote))
+    assert client_address(request) == expected
+
+
+class _Transport:
+    def __init__(self, address: str) -> None:
+        self._address = address
+
+    def get_extra_info(self, name: str, default=None):
+        return (self._address, 40000) if name == "peername" else default
+

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from server.api.auth import ApiError, Caller, authenticate
 from server.appkeys import SETTINGS, URLS
+from server.client_address import client_address
 from server.responses import json_response
 from storage.models import Actor
 from storage.paging import Cursor
@@ -82,7 +83,7 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         return web.Response(status=204, headers=CORS_HEADERS)
     limiter = request.app[RATE_LIMITER]
     # per token, and per address too (a larger allowance), so made-up tokens buy no fresh budget
-    address = f"address:{request.remote or '-'}"
+    address = f"address:{client_address(request) or '-'}"
     limit = ADDRESS_FACTOR * limiter.limit
     remaining, reset = limiter.take(address, limit)
     if "Authorization" in request.headers:

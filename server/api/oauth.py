@@ -31,6 +31,7 @@ from federation.oauth import OAuthError
 from server.api.auth import ApiError
 from server.api.params import params
 from server.appkeys import CLOCK, DATABASE, SETTINGS
+from server.client_address import client_address
 from server.responses import json_response
 from server.web.pages import render
 from storage import tokens as token_queries
@@ -95,17 +96,6 @@ LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
 def _text(values: dict[str, Any], name: str) -> str:
     value = values.get(name)
     return value.strip() if isinstance(value, str) else ""
-
-
-def client_address(request: web.Request) -> str:
-    """The client's address. Behind a reverse proxy on this machine (the documented setup) every
-    request comes from loopback, so the address the proxy appended to X-Forwarded-For is used;
-    a client cannot forge that last entry, and from anywhere else the header is ignored."""
-    remote = request.remote or ""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if forwarded and (remote.startswith("127.") or remote == "::1"):
-        return forwarded.rpartition(",")[2].strip() or remote
-    return remote
 
 
 def _login_keys(request: web.Request, username: str) -> tuple[str, str]:
