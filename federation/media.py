@@ -9,6 +9,10 @@ applied to the pixels before the EXIF goes; the ICC colour profile is kept so co
 Files live flat under `data_dir/media` with random names (`<token>.<ext>`, thumbnail
 `<token>.small.<ext>`); `path_of` is the only way from a URL name back to a file. Decoding runs
 in a thread, at most `concurrency` at a time, so a large upload cannot stall the event loop.
+
+`sweep` removes what no post shows any more, a day on: uploads never attached, and the media of
+deleted posts (kept that long so that "delete and redraft" can attach them again, as Mastodon
+does; a client asks for `delete_media` to have them gone at once, see `remove_attached`).
 """
 
 from __future__ import annotations
@@ -22,16 +26,16 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import blurhash
 from PIL import Image, ImageOps, ImageSequence
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Media
+from storage.models import Media, Object
 
 DESCRIPTION_MAX = 1500          # characters, as Mastodon
 SMALL_PIXELS = 640 * 360        # the preview's area bound, as Mastodon's "small"
@@ -313,3 +317,35 @@ def update_media(media: Media, *, description: str | None, focus: tuple[float, f
         media.description = check_description(description)
     if focus is not None:
         media.focus_x, media.focus_y = focus
+
+
+UNATTACHED_FOR = timedelta(days=1)  # as long as a client may take between upload and post
+
+
+async def sweep(session: AsyncSession, root: Path, now: datetime, limit: int = 100) -> int:
+    """Remove up to `limit` media unattached, or attached to a deleted post, for longer than
+    UNATTACHED_FOR; how many. The caller commits."""
+    before = now - UNATTACHED_FOR
+    return await _remove(session, root, select(Media).where(or_(
+        Media.object_id.in_(select(Object.id).where(Object.deleted_at < before)),
+        Media.object_id.is_(None) & (Media.created_at < before),
+    )).limit(limit))
+
+
+async def remove_attached(session: AsyncSession, root: Path, object_id: int) -> None:
+    """Remove a deleted post's media now, rather than at the next sweep. The caller commits."""
+    await _remove(session, root, select(Media).where(Media.object_id == object_id))
+
+
+async def _remove(session: AsyncSession, root: Path, query) -> int:
+    """Files first: if the transaction then fails, the rows are found again and the files are
+    already gone, so nothing stays reachable."""
+    gone = list(await session.scalars(query))
+    for media in gone:
+        for name in (media.file_name, media.thumbnail_name):
+            if name and _NAME_RE.fullmatch(name):
+                with suppress(FileNotFoundError):
+                    (root / name).unlink()
+    if gone:
+        await session.execute(delete(Media).where(Media.id.in_([m.id for m in gone])))
+    return len(gone)

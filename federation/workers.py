@@ -1,11 +1,12 @@
-"""Background workers: the inbox processor, the delivery sender and the poll clock, as asyncio tasks.
+"""Background workers as asyncio tasks: the inbox processor, the delivery sender, the poll
+clock, and two periodic chores (refreshing subscribed peer lists, sweeping unused media).
 
 Each loop runs its step until a step finds nothing, then sleeps until woken (work queued in this
 process sets an event after its commit) or until `worker_poll_seconds` pass (work queued by
-other processes). A step that raises is logged and the loop goes on; cancellation stops it.
-Nothing wakes the poll clock: it looks for ended polls every `worker_poll_seconds`.
-Tests do not start these: they call the steps (`processing.run_once`, `DeliveryWorker.run_once`,
-`poll_worker.run_once`).
+other processes). Nothing wakes the poll clock: it looks for ended polls every
+`worker_poll_seconds`. The chores run on their own period. A step that raises is logged and the
+loop goes on; cancellation stops it. Tests do not start these: they call the steps
+(`processing.run_once`, `DeliveryWorker.run_once`, `poll_worker.run_once`, `media.sweep`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
-from federation import poll_worker, processing
+from federation import media, poll_worker, processing
 from federation.context import Federation
 from federation.delivery import DeliveryWorker
 from federation.subscriptions import refresh_all
@@ -22,12 +24,15 @@ from federation.subscriptions import refresh_all
 log = logging.getLogger(__name__)
 INTAKE_PAUSE = 0.05
 INTAKE_PAUSES = 20
+MEDIA_SWEEP_SECONDS = 600
+MEDIA_SWEEP_BATCH = 100
 
 
 class Workers:
-    def __init__(self, fed: Federation) -> None:
+    def __init__(self, fed: Federation, media_root: Path) -> None:
         self.fed = fed
         self.delivery = DeliveryWorker(fed)
+        self.media_root = media_root
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -40,7 +45,9 @@ class Workers:
         self._tasks = [
             asyncio.create_task(self._loop("inbox", self.fed.inbox_queued, self._inbox_step)),
             asyncio.create_task(self._loop("delivery", self.fed.deliveries_queued, self.delivery.run_once)),
-            asyncio.create_task(self._subscriptions()),
+            asyncio.create_task(self._periodically("peer lists", self.fed.settings.subscription_refresh_minutes * 60,
+                                                   self._refresh_subscriptions)),
+            asyncio.create_task(self._periodically("media sweep", MEDIA_SWEEP_SECONDS, self._sweep_media)),
             asyncio.create_task(self._loop("polls", asyncio.Event(), lambda: poll_worker.run_once(self.fed))),
         ]
 
@@ -62,22 +69,32 @@ class Workers:
             await asyncio.sleep(INTAKE_PAUSE)
         return await processing.run_once(self.fed, limit=20)
 
-    async def _subscriptions(self) -> None:
-        """Refetch subscribed peer lists every `subscription_refresh_minutes`."""
-        fed = self.fed
+    async def _periodically(self, name: str, seconds: float, step: Callable[[], Awaitable[None]]) -> None:
         while True:
             try:
-                await fed.ensure_ready()
-                results = await refresh_all(fed.db, fed.http, at=fed.clock.now(), allow_http=fed.settings.allow_http,
-                                            allow_private=fed.settings.allow_private_addresses)
-                for url, result in results.items():
-                    if isinstance(result, str):
-                        log.warning("peer list %s: %s", url, result)
-                if results:
-                    await fed.reload_policy()
+                await self.fed.ensure_ready()
+                await step()
             except Exception:
-                log.exception("refreshing peer lists failed")
-            await asyncio.sleep(fed.settings.subscription_refresh_minutes * 60)
+                log.exception("%s failed; trying again in %s s", name, seconds)
+            await asyncio.sleep(seconds)
+
+    async def _refresh_subscriptions(self) -> None:
+        """Refetch subscribed peer lists."""
+        fed = self.fed
+        results = await refresh_all(fed.db, fed.http, at=fed.clock.now(), allow_http=fed.settings.allow_http,
+                                    allow_private=fed.settings.allow_private_addresses)
+        for url, result in results.items():
+            if isinstance(result, str):
+                log.warning("peer list %s: %s", url, result)
+        if results:
+            await fed.reload_policy()
+
+    async def _sweep_media(self) -> None:
+        """Remove media no post shows (see federation.media.sweep), a batch at a time."""
+        removed = MEDIA_SWEEP_BATCH
+        while removed == MEDIA_SWEEP_BATCH:
+            async with self.fed.transaction() as session:
+                removed = await media.sweep(session, self.media_root, self.fed.clock.now(), MEDIA_SWEEP_BATCH)
 
     async def _loop(self, name: str, wake: asyncio.Event, step: Callable[[], Awaitable[int]]) -> None:
         poll = self.fed.settings.worker_poll_seconds

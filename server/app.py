@@ -95,7 +95,7 @@ async def _federation_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _workers_ctx(app: web.Application) -> AsyncIterator[None]:
-    workers = Workers(app[FEDERATION])
+    workers = Workers(app[FEDERATION], app[SETTINGS].media_dir)
     await workers.start()
     yield
     await workers.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -168,6 +169,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> int:
             f"cannot listen on {settings.server.host}:{settings.server.port}: {exc.strerror}; "
             "change [server] host/port or stop what is using it"
         ) from None
+    gc.freeze()  # what exists once the app is up lives as long as the process: collections skip it
     print(f"Rounds {settings.public_url} is serving on http://{settings.server.host}:{settings.server.port} (Ctrl-C stops it)", flush=True)
     try:
         await _until_signalled()
@@ -186,7 +188,7 @@ async def worker(settings: Settings, args: argparse.Namespace) -> int:
         urls = LocalUrls(settings.public_url)
         async with open_federation(settings.federation, urls, db, SystemClock(),
                                    user_agent=f"Rounds/{VERSION} (+{settings.public_url})") as fed:
-            workers = Workers(fed)
+            workers = Workers(fed, settings.media_dir)
             await workers.start()
             print(f"Rounds worker for {settings.public_url} is running (Ctrl-C stops it)", flush=True)
             try:

@@ -100,6 +100,11 @@ class Settings:
         return self.database.url.startswith("sqlite")
 
     @property
+    def media_dir(self) -> Path:
+        """Where uploaded media live (see federation.media)."""
+        return self.data_dir / "media"
+
+    @property
     def sqlite_path(self) -> Path | None:
         """The SQLite database file (absolute), or None on PostgreSQL."""
         return Path(self.database.url.split(":///", 1)[1]) if self.is_sqlite else None

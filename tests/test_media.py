@@ -15,6 +15,7 @@ from PIL import ExifTags, Image
 from sqlalchemy import func, select
 from yarl import URL
 
+from federation import media as media_logic
 from federation.accounts import create_token
 from federation.media import media_to_ap_attachment
 from storage.models import Media, Object, Visibility
@@ -333,3 +334,41 @@ async def test_media_files_cannot_be_reached_by_traversal(instances, http):
         assert r.status == 404
     # while the real name is served
     assert (await _fetch(http, f"{a.base}/media/{name}"))[0] == 200
+
+
+async def test_media_of_deleted_posts_and_stale_uploads_are_swept_after_a_day(instances, http):
+    # Given alice's uploads: four posted, three of those posts deleted (one with delete_media), one never attached
+    a = await instances.start()
+    token = await _token(a, "alice")
+    ids = [(await _upload(http, a, token, _image("PNG", size=(32, 32)), f"{n}.png"))[1]["id"] for n in range(5)]
+    kept, redrafted, dropped, purged, loose = ids
+    urls, statuses = {}, {}
+    for media_id in (kept, redrafted, dropped, purged):
+        async with http.post(f"{a.base}/api/v1/statuses", json={"status": "ward round", "media_ids": [media_id]},
+                             headers=_auth(token)) as r:
+            statuses[media_id] = await r.json()
+            urls[media_id] = statuses[media_id]["media_attachments"][0]["url"]
+    for media_id, query in ((redrafted, ""), (dropped, ""), (purged, "?delete_media=true")):
+        async with http.delete(f"{a.base}/api/v1/statuses/{statuses[media_id]['id']}{query}", headers=_auth(token)) as r:
+            assert r.status == 200
+    root = a.settings.media_dir
+
+    async def sweep_now() -> int:
+        async with a.fed.transaction() as session:
+            return await media_logic.sweep(session, root, a.clock.now())
+
+    # Then delete_media took its files at once; the others stay a day, and a redraft may reuse them
+    assert (await _fetch(http, urls[purged]))[0] == 404 and await _rows(a) == 4
+    assert await sweep_now() == 0
+    async with http.post(f"{a.base}/api/v1/statuses", json={"status": "ward round, corrected",
+                                                             "media_ids": [redrafted]}, headers=_auth(token)) as r:
+        assert r.status == 200 and (await r.json())["media_attachments"][0]["url"] == urls[redrafted]
+    # When a day passes, Then the deleted post's media and the never-attached upload go
+    a.clock.advance(hours=25)
+    assert await sweep_now() == 2
+    assert (await _fetch(http, urls[dropped]))[0] == 404
+    assert [(await _fetch(http, urls[m]))[0] for m in (kept, redrafted)] == [200, 200]
+    assert len(_stored(a)) == 4 and await _rows(a) == 2
+    assert await sweep_now() == 0
+    async with http.get(f"{a.base}/api/v1/media/{loose}", headers=_auth(token)) as r:
+        assert r.status == 404

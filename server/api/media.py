@@ -188,7 +188,7 @@ async def serve_file(request: web.Request) -> web.StreamResponse:
 def setup(app: web.Application) -> None:
     """Register this module's routes."""
     settings = app[SETTINGS]
-    app[MEDIA_STORE] = MediaStore(settings.data_dir / "media", MediaLimits(
+    app[MEDIA_STORE] = MediaStore(settings.media_dir, MediaLimits(
         max_bytes=settings.api.media_max_bytes, types=frozenset(settings.api.media_types.split()),
         max_pixels=settings.api.media_max_pixels,
     ))

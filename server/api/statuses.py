@@ -104,10 +104,14 @@ def _poll(values: dict[str, Any]) -> polls.NewPoll | None:
 
 
 async def _attach(session, author: Actor, media_ids: list[str], post: Object | None) -> list[Media]:
+    """The author's uploads to attach to `post` (or to a new post): unattached, already on
+    `post`, or left on a post she deleted ("delete and redraft")."""
     rows = []
     for media_id in media_ids:
         media = await session.get(Media, int(media_id)) if media_id.isdigit() else None
-        if media is None or media.actor_id != author.id or (media.object_id not in (None, post.id if post else None)):
+        if media is None or media.actor_id != author.id or not (
+                media.object_id in (None, post.id if post else None)
+                or (await session.get(Object, media.object_id)).deleted_at is not None):
             raise ApiError(422, f"Validation failed: media {media_id} cannot be attached")
         rows.append(media)
     return rows
@@ -187,6 +191,8 @@ async def remove(request: web.Request) -> web.Response:
         post = await _own(request, session, author)
         entity = await render(request, author, lambda renderer: renderer.status(post), session)
         await outbox.delete(fed, session, author, post)
+        if bool_param(await params(request), "delete_media"):  # else kept a day, for a redraft
+            await media_logic.remove_attached(session, request.app[SETTINGS].media_dir, post.id)
     return json_response({**entity, "text": post.source_text or ""})
 
 
