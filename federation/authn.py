@@ -16,6 +16,7 @@ from federation.context import Federation
 from federation.keystore import SignerKey, UnknownKey
 from federation.signatures import (
     SignatureError,
+    SignatureInfo,
     SignedRequest,
     signature_info,
     verify_request,
@@ -54,23 +55,24 @@ async def authenticate(fed: Federation, request: SignedRequest) -> Signer:
     except UnknownKey as exc:
         raise Rejection(401, f"cannot get the signing key: {exc}") from exc
     try:
-        _verify(fed, request, key)
+        _verify(fed, request, info, key)
     except SignatureError as exc:
         rotated = None if key.fetched_now else await _refetch(fed, info.key_id)
         if rotated is None:
             raise Rejection(401, str(exc)) from exc
         try:
-            _verify(fed, request, rotated)
+            _verify(fed, request, info, rotated)
         except SignatureError as again:
             raise Rejection(401, str(again)) from again
         key = rotated
     return Signer(info.key_id, key.owner, peer)
 
 
-def _verify(fed: Federation, request: SignedRequest, key: SignerKey) -> None:
+def _verify(fed: Federation, request: SignedRequest, info: SignatureInfo, key: SignerKey) -> None:
     verify_request(
         request, key.public_key, now=fed.clock.now(),
         max_skew=timedelta(seconds=fed.settings.signature_max_skew_seconds), authority=fed.urls.authority,
+        info=info,
     )
 
 

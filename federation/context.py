@@ -118,7 +118,7 @@ async def open_federation(
         user_agent=user_agent,
         limit_per_host=settings.delivery_per_host,
     )
-    fed = Federation(settings, urls, db, clock, Policy(settings.mode, urls.authority), http, InboxWriter(db))
+    fed = Federation(settings, urls, db, clock, Policy(settings.mode, urls.authority), http, InboxWriter(db, clock))
     writer = asyncio.create_task(fed.inbox_writer.run(), name="inbox-writer")
     listener = None if db.is_sqlite else asyncio.create_task(_listen(fed), name="event-listener")
     try:

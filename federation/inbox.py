@@ -7,8 +7,10 @@ refused peer costs nothing and learns nothing. Nothing is written until every ch
 and then only the inbox row, unique on the activity id: handlers run later, in a worker (see
 `federation.processing`).
 
-Rows are written by `federation.inbox_writer.InboxWriter`, a group commit, and the request is
-answered (202) only once its row is durable.
+Only the activity's head is parsed here (what the checks need; it refuses whatever the full
+parse would), and the row keeps the body's text as it came: the worker parses the whole activity
+from it. Rows are written by `federation.inbox_writer.InboxWriter`, a group commit, and the
+request is answered (202) only once its row is durable.
 """
 
 from __future__ import annotations
@@ -23,15 +25,15 @@ from federation.context import Federation
 from federation.signatures import SignedRequest
 from federation.urls import authority
 from federation.vocab.parse import (
-    APActivity,
+    APActivityHead,
     APActor,
-    APObject,
+    APPostHead,
     VocabError,
-    ap_to_activity,
+    ap_to_activity_head,
 )
 from storage import peers as peer_queries
 from storage.ids import new_id
-from storage.models import Actor, InboxState, Object
+from storage.models import Actor, Object
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,11 @@ class Received:
 async def receive(fed: Federation, request: SignedRequest, *, recipient_id: int | None) -> Received:
     """Check and store one inbox POST, or raise Rejection (nothing stored)."""
     signer = await authenticate(fed, request)
-    activity = _parse(request.body)
+    text, activity = _parse(request.body)
     if activity.actor != signer.owner:
         raise Rejection(401, f"signed by a key of {signer.owner}, but the activity's actor is {activity.actor}")
     await _check_origins(fed, activity)
 
-    now = fed.clock.now()
     row = {
         "id": new_id(),
         "activity_uri": activity.id,
@@ -57,11 +58,7 @@ async def receive(fed: Federation, request: SignedRequest, *, recipient_id: int 
         "actor_uri": activity.actor,
         "signer_key_id": signer.key_id,
         "recipient_id": recipient_id,
-        "raw": activity.raw,
-        "state": InboxState.queued,
-        "attempts": 0,
-        "received_at": now,
-        "next_attempt_at": now,
+        "raw": text,
     }
     new = await fed.inbox_writer.submit(row)
     if new:
@@ -71,24 +68,26 @@ async def receive(fed: Federation, request: SignedRequest, *, recipient_id: int 
     return Received(activity.id, activity.type, duplicate=not new)
 
 
-def _parse(body: bytes) -> APActivity:
+def _parse(body: bytes) -> tuple[str, APActivityHead]:
+    """The body as text (it is stored as it came) and the activity it holds."""
     try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+        text = body.decode()
+        document = json.loads(text)
+    except ValueError as exc:  # UnicodeDecodeError included: ActivityPub bodies are UTF-8
         raise Rejection(400, f"the body is not JSON: {exc}") from exc
     try:
-        return ap_to_activity(document)
+        return text, ap_to_activity_head(document)
     except VocabError as exc:
         raise Rejection(400, str(exc)) from exc
 
 
-async def _check_origins(fed: Federation, activity: APActivity) -> None:
+async def _check_origins(fed: Federation, activity: APActivityHead) -> None:
     """An actor speaks only for its own origin; claims about other origins are refused."""
     origin = authority(activity.actor)
     if authority(activity.id) != origin:
         raise Rejection(403, f"activity {activity.id} is not on its actor's host {origin}")
     embedded = activity.object
-    if activity.type in ("Create", "Update") and isinstance(embedded, APObject):
+    if activity.type in ("Create", "Update") and isinstance(embedded, APPostHead):
         if authority(embedded.id) != origin or embedded.attributed_to != activity.actor:
             raise Rejection(
                 403, f"{activity.type} of {embedded.id}, which is attributed to {embedded.attributed_to}, "
@@ -96,7 +95,7 @@ async def _check_origins(fed: Federation, activity: APActivity) -> None:
             )
     if activity.type == "Update" and isinstance(embedded, APActor) and embedded.id != activity.actor:
         raise Rejection(403, f"{activity.actor} cannot update the actor {embedded.id}")
-    if activity.type == "Undo" and isinstance(embedded, APActivity) and embedded.actor != activity.actor:
+    if activity.type == "Undo" and isinstance(embedded, APActivityHead) and embedded.actor != activity.actor:
         raise Rejection(403, f"{activity.actor} cannot undo an activity of {embedded.actor}")
     if activity.type == "Delete" and activity.object_id:
         if authority(activity.object_id) != origin:

@@ -2,11 +2,13 @@
 
     queued -> done | ignored | failed      (a retryable failure stays queued, later)
 
-One iteration claims a batch of due items (PostgreSQL: FOR UPDATE SKIP LOCKED, so several
-workers share the queue; a claim is a lease that expires, so a worker that dies loses nothing),
-then handles each: `prefetch` (network) first, then `handle` and the item's new state in one
-transaction. A handler that raises Ignore marks the item ignored; a peer that cannot be reached
-leaves it queued with backoff, up to MAX_ATTEMPTS; anything else marks it failed and is logged.
+One iteration claims a batch of due items, soonest due first: the order of the (state,
+next_attempt_at) index, so a claim reads one batch instead of sorting the whole backlog.
+(PostgreSQL: FOR UPDATE SKIP LOCKED, so several workers share the queue; a claim is a lease that
+expires, so a worker that dies loses nothing.) Then it handles each: `prefetch` (network) first,
+then `handle` and the item's new state in one transaction. A handler that raises Ignore marks the
+item ignored; a peer that cannot be reached leaves it queued with backoff, up to MAX_ATTEMPTS;
+anything else marks it failed and is logged.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ async def _claim(fed: Federation, limit: int) -> list[InboxItem]:
         query = (
             select(InboxItem)
             .where(InboxItem.state == InboxState.queued, InboxItem.next_attempt_at <= now)
-            .order_by(InboxItem.id)
+            .order_by(InboxItem.next_attempt_at, InboxItem.id)
             .limit(limit)
         )
         if not fed.db.is_sqlite:

@@ -3,21 +3,31 @@ builds local URLs, so routes and documents cannot drift apart."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 INSTANCE_ACTOR_USERNAME = "rounds.internal"
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+# http(s)://host[:port], then / ? # or the end, with nothing in it that needs urlsplit (userinfo,
+# brackets, zone ids, tabs or line breaks); anything else goes through urlsplit.
+_PLAIN_AUTHORITY = re.compile(r"(?P<scheme>https?)://(?P<host>[^/?#@:\[\]%\t\r\n]+)(?::(?P<port>[0-9]{1,5}))?"
+                              r"(?=[/?#]|\Z)")
 
 
 def authority(uri: str) -> str:
     """host[:port] of a URI, lowercase, with the port only when it is not the scheme's default."""
-    parts = urlsplit(uri)
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    port = parts.port
-    default = {"https": 443, "http": 80}.get(parts.scheme)
-    return host if port is None or port == default else f"{host}:{port}"
+    plain = _PLAIN_AUTHORITY.match(uri)
+    if plain is not None and int(plain["port"] or 0) <= 65535:
+        scheme, host, port = plain.groups()
+        port = None if port is None else int(port)
+    else:
+        parts = urlsplit(uri)
+        scheme, host, port = parts.scheme, parts.hostname or "", parts.port
+        if ":" in host:
+            host = f"[{host}]"
+    host = host.lower()
+    return host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
 
 
 @dataclass(frozen=True)

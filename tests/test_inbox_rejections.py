@@ -127,6 +127,29 @@ async def test_not_json(setup, http):
     await _rejected(http, a, inbox, body, headers, 400, "not JSON")
 
 
+@pytest.mark.parametrize("kind, embedded, reason", [
+    ("Create", lambda peer: {"id": f"{peer.base}/users/mallory/statuses/9", "type": "Note", "content": "<p>x</p>"},
+     "has no attributedTo"),
+    ("Update", lambda peer: {**peer.actors["mallory"], "publicKey": None}, "has no publicKey"),
+    ("Undo", lambda peer: {"type": "Follow", "actor": f"{peer.base}/users/mallory", "object": "x"}, "'id'"),
+])
+async def test_malformed_embedded_object(setup, http, kind, embedded, reason):
+    # The inbox parses only an activity's head, but it must refuse all the worker could not parse.
+    a, peer, inbox, _ = setup
+    body = _body(activity(peer, "mallory", kind, embedded(peer), "me"))
+    headers = peer.signed_headers("mallory", inbox, body, a.clock.now())
+    await _rejected(http, a, inbox, body, headers, 400, reason)
+
+
+@pytest.mark.parametrize("bad_id", ["https://[peer/activities/1", "https://peer.example:99999/activities/1",
+                                    "https://@/activities/1"])
+async def test_malformed_activity_id(setup, http, bad_id):
+    a, peer, inbox, _ = setup
+    body = _body({**activity(peer, "mallory", "Like", f"{a.base}/users/alice", "id"), "id": bad_id})
+    headers = peer.signed_headers("mallory", inbox, body, a.clock.now())
+    await _rejected(http, a, inbox, body, headers, 400, "needs an absolute http(s) 'id'")
+
+
 async def test_wrong_content_type(setup, http):
     a, peer, inbox, _ = setup
     body = _body(activity(peer, "mallory", "Like", f"{a.base}/users/alice", "ct"))

@@ -1,7 +1,8 @@
 """HTTP signatures for federation: one entry point for draft-cavage and RFC 9421.
 
 `signature_info` says who signed (without verifying) so the caller can apply policy and fetch
-the key first; `verify_request` does the full check; `sign_request` returns the headers to add.
+the key first; `verify_request` does the full check, handed that result so the headers are
+parsed only once; `sign_request` returns the headers to add.
 
 The decision to know: the policy both schemes share is mandatory and lives here, never "if
 present". A signature must cover the method and target, the host (which must be this
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import formatdate, mktime_tz, parsedate_tz
 from typing import Literal
@@ -58,10 +59,19 @@ class SignedRequest:
     body: bytes  # b"" for GET
 
 
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    headers: dict[str, str]  # as _normalise_headers makes them
+    signature: cavage.CavageSignature | rfc9421.MessageSignature
+
+
 @dataclass(frozen=True)
 class SignatureInfo:
     key_id: str
     scheme: Scheme
+    # The headers and signature as parsed by signature_info, handed on to verify_request so
+    # nothing is parsed twice; equality is only about who signed, and how.
+    parsed: _Parsed | None = field(default=None, compare=False, repr=False)
 
 
 def signature_info(request: SignedRequest) -> SignatureInfo:
@@ -69,10 +79,11 @@ def signature_info(request: SignedRequest) -> SignatureInfo:
     headers = _normalise_headers(request.headers)
     try:
         if "signature-input" in headers:
-            return SignatureInfo(rfc9421.select(headers).key_id, "rfc9421")
+            signature = rfc9421.select(headers)
+            return SignatureInfo(signature.key_id, "rfc9421", _Parsed(headers, signature))
         if "signature" in headers:
             signature = cavage.parse_signature_header(headers["signature"])
-            return SignatureInfo(signature.key_id, "cavage")
+            return SignatureInfo(signature.key_id, "cavage", _Parsed(headers, signature))
     except _SCHEME_ERRORS as exc:
         raise SignatureError(str(exc)) from exc
     raise SignatureError("request is not signed")
@@ -85,13 +96,18 @@ def verify_request(
     now: datetime,
     max_skew: timedelta,
     authority: str,
+    info: SignatureInfo | None = None,
 ) -> SignatureInfo:
     """Verify `request` against the signer's already-loaded public key, or raise SignatureError.
 
     `authority` is this instance's host[:port]; `now` and `max_skew` bound Date and created.
+    `info`, if given, is what `signature_info` returned for this same request.
     """
+    if info is None or info.parsed is None:
+        info = signature_info(request)
+    parsed = info.parsed
     check = _Check(
-        headers=_normalise_headers(request.headers),
+        headers=parsed.headers,
         method=request.method.upper(),
         url=request.url,
         body=request.body,
@@ -101,13 +117,13 @@ def verify_request(
         skew=max_skew.total_seconds(),
     )
     try:
-        if "signature-input" in check.headers:
-            return SignatureInfo(_verify_rfc9421(check), "rfc9421")
-        if "signature" in check.headers:
-            return SignatureInfo(_verify_cavage(check), "cavage")
+        if info.scheme == "rfc9421":
+            _verify_rfc9421(check, parsed.signature)
+        else:
+            _verify_cavage(check, parsed.signature)
     except _SCHEME_ERRORS as exc:
         raise SignatureError(str(exc)) from exc
-    raise SignatureError("request is not signed")
+    return info
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +144,8 @@ class _Check:
         return bool(self.body) or self.method not in _BODYLESS_METHODS
 
 
-def _verify_cavage(check: _Check) -> str:
+def _verify_cavage(check: _Check, signature: cavage.CavageSignature) -> None:
     headers = check.headers
-    signature = cavage.parse_signature_header(headers["signature"])
     cavage.check_algorithm(signature.algorithm, check.public_key)
     cavage.check_coverage(signature, has_body=check.has_body)
     _check_authority("host", headers.get("host"), check.authority)
@@ -147,12 +162,10 @@ def _verify_cavage(check: _Check) -> str:
         expires=signature.expires,
     )
     cavage.verify_signature(signature.signature, check.public_key, data)
-    return signature.key_id
 
 
-def _verify_rfc9421(check: _Check) -> str:
+def _verify_rfc9421(check: _Check, signature: rfc9421.MessageSignature) -> None:
     headers = check.headers
-    signature = rfc9421.select(headers)
     rfc9421.resolve_alg(signature.alg, check.public_key)
     parts = rfc9421.split_url(check.url)
     rfc9421.check_coverage(signature, has_body=check.has_body, has_query=parts.query is not None)
@@ -168,7 +181,6 @@ def _verify_rfc9421(check: _Check) -> str:
     rfc9421.verify_components(
         signature, check.public_key, method=check.method, url=check.url, headers=headers
     )
-    return signature.key_id
 
 
 def _check_authority(what: str, signed: str | None, authority: str) -> None:

@@ -6,10 +6,16 @@ instead of `content`, and `toot:`/`misskey:` extensions. Parsing is lenient abou
 strict about what identity depends on: an activity needs an `id`, a `type` and an `actor`, and
 every id must be an absolute http(s) URL. Anything else raises `VocabError` (a 400 at the inbox).
 Unknown types parse fine; whether a handler exists is the registry's business.
+
+The inbox parses only an activity's head (`ap_to_activity_head`: identity, and the author of an
+embedded object) before it stores the activity; the worker parses the whole of it. Both go
+through the same strict steps, so they refuse the same documents.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -19,6 +25,9 @@ from federation.vocab.context import PUBLIC, PUBLIC_FORMS
 
 POST_TYPES = frozenset({"Note", "Article", "Page", "Question"})
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
+# http(s)://host/... with nothing urlsplit would strip, remove (tabs, line breaks) or check (a
+# port, userinfo, brackets): most ids, and is_uri can say yes to them without splitting them.
+_PLAIN_URL = re.compile(r"https?://[^/?#:@\t\r\n\[\]]+(?:[/?#][^\t\r\n\[\]]*)?")
 
 
 class VocabError(ValueError):
@@ -43,10 +52,18 @@ def id_of(value: Any) -> str | None:
 
 
 def is_uri(value: Any) -> bool:
+    """An absolute http(s) URL, as urlsplit sees it (a scheme of http or https, a host, and a
+    port if any that is a number in range)."""
     if not isinstance(value, str):
         return False
-    parts = urlsplit(value)
-    return parts.scheme in ("https", "http") and bool(parts.netloc)
+    if _PLAIN_URL.fullmatch(value):
+        return True
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises on a port that is not a number in range
+    except ValueError:  # an unclosed IPv6 bracket, say: not a URL anyone can fetch
+        return False
+    return parts.scheme in ("https", "http") and bool(parts.hostname)
 
 
 def _required_uri(document: dict, key: str, what: str) -> str:
@@ -182,6 +199,29 @@ class APActivity:
         return self.to + self.cc
 
 
+@dataclass(frozen=True)
+class APPostHead:
+    """What makes a document a post: its type, its id and its author."""
+
+    id: str
+    type: str
+    attributed_to: str
+
+
+@dataclass(frozen=True)
+class APActivityHead:
+    """An activity as far as the inbox checks it before storing it: who did what to which
+    object, and whose that object is when it is embedded. `ap_to_activity_head` refuses exactly
+    the documents `ap_to_activity` refuses (every other field is parsed leniently), with a
+    fraction of the work; the worker parses the whole activity later."""
+
+    id: str
+    type: str
+    actor: str
+    object_id: str | None
+    object: APPostHead | APActivityHead | APActor | None  # when embedded and understood
+
+
 def _tags(document: dict) -> tuple[Tag, ...]:
     tags = []
     for tag in as_list(document.get("tag")):
@@ -225,7 +265,7 @@ def _url(document: dict) -> str | None:
     return None
 
 
-def ap_to_object(document: Any) -> APObject:
+def ap_to_post_head(document: Any) -> APPostHead:
     if not isinstance(document, dict):
         raise VocabError("an object must be a JSON object")
     kind = document.get("type")
@@ -235,6 +275,12 @@ def ap_to_object(document: Any) -> APObject:
     attributed = next((id_of(a) for a in as_list(document.get("attributedTo")) if is_uri(id_of(a))), None)
     if attributed is None:
         raise VocabError(f"{kind} {object_id} has no attributedTo")
+    return APPostHead(object_id, kind, attributed)
+
+
+def ap_to_object(document: Any) -> APObject:
+    head = ap_to_post_head(document)
+    kind, object_id = head.type, head.id
     content, language = _language_text(document, "content")
     if kind == "Question" and not content:
         content = _text(document.get("name"))
@@ -243,7 +289,7 @@ def ap_to_object(document: Any) -> APObject:
     return APObject(
         id=object_id,
         type=kind,
-        attributed_to=attributed,
+        attributed_to=head.attributed_to,
         content=content,
         summary=summary,
         sensitive=bool(document.get("sensitive")) or bool(summary),
@@ -296,7 +342,33 @@ def ap_to_actor(document: Any) -> APActor:
     )
 
 
+def ap_to_activity_head(document: Any) -> APActivityHead:
+    kind, activity_id, actor, raw_object, object_id = _activity_identity(document)
+    return APActivityHead(
+        activity_id, kind, actor, object_id, _embedded(raw_object, ap_to_post_head, ap_to_activity_head)
+    )
+
+
 def ap_to_activity(document: Any) -> APActivity:
+    kind, activity_id, actor, raw_object, object_id = _activity_identity(document)
+    target = id_of(document.get("target"))
+    return APActivity(
+        id=activity_id,
+        type=kind,
+        actor=actor,
+        object_id=object_id,
+        object=_embedded(raw_object, ap_to_object, ap_to_activity),
+        object_raw=raw_object,
+        target=target if is_uri(target) else None,
+        to=_audience(document, "to"),
+        cc=_audience(document, "cc"),
+        published=parse_datetime(document.get("published")),
+        raw=document,
+    )
+
+
+def _activity_identity(document: Any) -> tuple[str, str, str, Any, str | None]:
+    """Type, id, actor, object (a one-item list unwrapped) and the object's id, if it has one."""
     if not isinstance(document, dict):
         raise VocabError("an activity must be a JSON object")
     kind = document.get("type")
@@ -311,32 +383,19 @@ def ap_to_activity(document: Any) -> APActivity:
     raw_object = document.get("object")
     if isinstance(raw_object, list):
         raw_object = raw_object[0] if len(raw_object) == 1 else raw_object
-    embedded = _embedded(raw_object)
     object_id = id_of(raw_object) if not isinstance(raw_object, list) else None
-    target = id_of(document.get("target"))
-    return APActivity(
-        id=activity_id,
-        type=kind,
-        actor=actor,
-        object_id=object_id if is_uri(object_id) else None,
-        object=embedded,
-        object_raw=raw_object,
-        target=target if is_uri(target) else None,
-        to=_audience(document, "to"),
-        cc=_audience(document, "cc"),
-        published=parse_datetime(document.get("published")),
-        raw=document,
-    )
+    return kind, activity_id, actor, raw_object, object_id if is_uri(object_id) else None
 
 
-def _embedded(value: Any) -> APObject | APActivity | APActor | None:
-    """An embedded object we understand, or None (a bare id, or a type we do not parse)."""
+def _embedded(value: Any, to_post: Callable[[dict], Any], to_activity: Callable[[dict], Any]) -> Any:
+    """An embedded object we understand, or None (a bare id, or a type we do not parse): a post
+    or an activity converted by the given function, or an actor."""
     if not isinstance(value, dict) or not isinstance(value.get("type"), str):
         return None
     if value["type"] in POST_TYPES:
-        return ap_to_object(value)
+        return to_post(value)
     if value["type"] in ACTOR_TYPES:
         return ap_to_actor(value)
     if "actor" in value:
-        return ap_to_activity(value)
+        return to_activity(value)
     return None

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from federation.urls import INSTANCE_ACTOR_USERNAME
 from federation.authn import Rejection
+from federation.urls import INSTANCE_ACTOR_USERNAME
 from federation.vocab import actor_to_ap, key_only_actor_to_ap
 from server.activitypub.negotiation import Representation, negotiate
 from server.activitypub.readers import is_signed, reader, signatures_required

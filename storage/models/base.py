@@ -32,6 +32,17 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
+class JSONText(TypeDecorator):
+    """A JSON column written from text that is JSON already (an inbox body as it arrived, so it
+    is neither decoded nor re-encoded on the way in), and read back as Python values."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect):
+        return None
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

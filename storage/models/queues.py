@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, id_column, utcnow
+from storage.models.base import Base, JSONText, id_column, utcnow
 
 
 class InboxState(str, enum.Enum):
@@ -39,7 +39,7 @@ class InboxItem(Base):
     actor_uri: Mapped[str] = mapped_column(String(2048))
     signer_key_id: Mapped[str] = mapped_column(String(2048))
     recipient_id: Mapped[int | None] = mapped_column(BigInteger)  # the local actor whose inbox got it
-    raw: Mapped[dict[str, Any]]
+    raw: Mapped[dict[str, Any]] = mapped_column(JSONText)  # written as the JSON text received
     state: Mapped[InboxState] = mapped_column(Enum(InboxState, native_enum=False, length=16), default=InboxState.queued)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
