@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from tests.api_helpers import token_for
 from tests.instances import InstanceFactory
 
 DATABASE_URL = os.environ.get("ROUNDS_TEST_DATABASE_URL") or None
@@ -32,3 +33,13 @@ async def instances(tmp_path, database_url) -> AsyncIterator[InstanceFactory]:
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         yield session
+
+
+@pytest.fixture
+async def api(instances, http):
+    """One instance with alice and bob, each with a read/write/follow token: (instance, http,
+    alice's headers, bob's headers), for the client-API tests."""
+    a = await instances.start()
+    alice = await token_for(a, "alice")
+    bob = await token_for(a, "bob")
+    return a, http, alice, bob

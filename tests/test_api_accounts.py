@@ -7,21 +7,12 @@ import io
 import re
 
 import aiohttp
-import pytest
 from PIL import Image
 from sqlalchemy import select
 
 from federation import outbox
 from storage.models import Account, Activity, Media, Object, Pin, Visibility
 from tests.api_helpers import token_for
-
-
-@pytest.fixture
-async def api(instances, http):
-    a = await instances.start()
-    alice = await token_for(a, "alice")
-    bob = await token_for(a, "bob")
-    return a, http, alice, bob
 
 
 async def _post(a, username: str, text: str, *, reply_to: Object | None = None, **options) -> Object:

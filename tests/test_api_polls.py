@@ -7,7 +7,6 @@ import asyncio
 import json
 
 import aiohttp
-import pytest
 from sqlalchemy import event
 
 from federation import poll_worker
@@ -15,14 +14,6 @@ from tests.api_helpers import token_for
 from tests.test_api_streaming import listening
 
 HOUR = 3600
-
-
-@pytest.fixture
-async def api(instances, http):
-    a = await instances.start()
-    alice = await token_for(a, "alice")
-    bob = await token_for(a, "bob")
-    return a, http, alice, bob
 
 
 async def _call(http, method: str, url: str, headers: dict, expect: int = 200, **body):

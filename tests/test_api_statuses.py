@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.api_helpers import token_for
-
-
-@pytest.fixture
-async def api(instances, http):
-    a = await instances.start()
-    alice = await token_for(a, "alice")
-    bob = await token_for(a, "bob")
-    return a, http, alice, bob
 
 
 async def _post(http, a, headers, **body):

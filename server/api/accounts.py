@@ -9,7 +9,6 @@ what `read:follows`/`write:follows`/`write:blocks`/`write:mutes` allow, as Masto
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -20,18 +19,13 @@ from federation.access import can_see
 from server.api.auth import ApiError, Caller
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import render
-from server.api.params import params, text_param
+from server.api.params import bool_param, params, text_param
 from server.appkeys import CLOCK, DATABASE, FEDERATION, URLS
 from server.responses import json_response
 from storage import accounts_api as q
 from storage.models import Actor, FollowState, Mute, Object
 
-MAX_FIELDS = 4
 MAX_ID = 1 << 63  # ids are signed 64-bit
-FIELD_KEY = re.compile(r"fields_attributes\[(\d+)\]\[(name|value)\]")
-PRIVACY = ("public", "unlisted", "private")
-TRUE = (True, "true", "True", "1", "on", 1)
-PREFERENCE = "posting:default:{}"  # the keys GET /api/v1/preferences reports
 
 
 async def acting_user(request: web.Request, *scopes: str) -> tuple[Caller, Actor]:
@@ -43,11 +37,6 @@ async def acting_user(request: web.Request, *scopes: str) -> tuple[Caller, Actor
             if exc.status != 403:
                 raise
     return await viewer(request, scopes[-1])
-
-
-def flag(values: Any, name: str, default: bool = False) -> bool:
-    value = values.get(name)
-    return default if value is None or value == "" else value in TRUE
 
 
 async def _target(request: web.Request) -> Actor:
@@ -108,8 +97,9 @@ async def statuses(request: web.Request) -> web.Response:
     author = await _target(request)
     cursor = page_args(request, default=20, maximum=40)
     only = q.StatusFilter(
-        only_media=flag(request.query, "only_media"), exclude_replies=flag(request.query, "exclude_replies"),
-        exclude_reblogs=flag(request.query, "exclude_reblogs"), pinned=flag(request.query, "pinned"),
+        only_media=bool_param(request.query, "only_media"),
+        exclude_replies=bool_param(request.query, "exclude_replies"),
+        exclude_reblogs=bool_param(request.query, "exclude_reblogs"), pinned=bool_param(request.query, "pinned"),
         tagged=request.query.get("tagged") or None,
     )
     async with request.app[DATABASE].sessions() as session:
@@ -221,7 +211,7 @@ async def mute(request: web.Request) -> web.Response:
         if row is None:
             row = Mute(actor_id=me.id, target_id=target.id, created_at=now)
             session.add(row)
-        row.notifications = flag(values, "notifications", default=True)
+        row.notifications = bool_param(values, "notifications", default=True)
         row.expires_at = expires
     return await _relationship(request, me, target.id)
 

@@ -19,21 +19,19 @@ from server.api.auth import ApiError
 from server.api.common import add_route, api
 from server.api.entities import render
 from server.api.media import MEDIA_STORE
-from server.api.params import params, text_param
+from server.api.params import bool_param, params, text_param
 from server.appkeys import DATABASE, FEDERATION
 from server.responses import json_response
 from storage import accounts_api as q
 from storage.models import Account, Actor
 
 MAX_FIELDS = 4
-MAX_ID = 1 << 63  # ids are signed 64-bit
 FIELD_KEY = re.compile(r"fields_attributes\[(\d+)\]\[(name|value)\]")
 PRIVACY = ("public", "unlisted", "private")
-TRUE = (True, "true", "True", "1", "on", 1)
 PREFERENCE = "posting:default:{}"  # the keys GET /api/v1/preferences reports
 
 
-from server.api.accounts import acting_user, flag
+from server.api.accounts import acting_user
 
 
 async def _credential(request: web.Request, actor_id: int) -> dict[str, Any]:
@@ -110,7 +108,7 @@ def _preferences(values: dict[str, Any]) -> dict[str, Any]:
             raise ApiError(422, "Validation failed: source[privacy] must be public, unlisted or private")
         prefs[PREFERENCE.format("visibility")] = source["privacy"]
     if source["sensitive"] not in (None, ""):
-        prefs[PREFERENCE.format("sensitive")] = source["sensitive"] in TRUE
+        prefs[PREFERENCE.format("sensitive")] = bool_param(source, "sensitive")
     if source["language"] is not None:
         language = source["language"]
         if not isinstance(language, str) or len(language) > 16:
@@ -129,7 +127,7 @@ def _profile_change(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
         account["note_source"], actor["summary"] = note, plain_to_html(note)
     for key, attribute in (("locked", "manually_approves_followers"), ("discoverable", "discoverable")):
         if values.get(key) not in (None, ""):
-            actor[attribute] = flag(values, key)
+            actor[attribute] = bool_param(values, key)
     if (fields := _fields(values)) is not None:
         actor["fields"] = fields
     if prefs := _preferences(values):

@@ -5,6 +5,7 @@ A form or query field named `name[]` may repeat; it becomes a list, as a JSON ar
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -52,6 +53,9 @@ def list_param(values: dict[str, Any], name: str) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def bool_param(values: dict[str, Any], name: str) -> bool:
-    """true, 1 or on, as JSON or as text."""
-    return str(values.get(name, "")).lower() in ("true", "1", "on")
+def bool_param(values: Mapping[str, Any], name: str, *, default: bool = False) -> bool:
+    """true, 1 or on, as JSON or as text (any case); `default` when absent or empty."""
+    value = values.get(name)
+    if value is None or value == "":
+        return default
+    return str(value).lower() in ("true", "1", "on")

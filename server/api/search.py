@@ -22,6 +22,7 @@ from federation.remote import RemoteError, ensure_post, resolve_account, resolve
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, viewer
 from server.api.entities import render
+from server.api.params import bool_param
 from server.appkeys import DATABASE, FEDERATION, URLS
 from server.responses import json_response
 from storage import accounts_api as q
@@ -29,7 +30,6 @@ from storage.models import Actor, Object
 
 ACCT = re.compile(r"@?([\w.-]+)@([\w.-]+(?::\d+)?)")
 KINDS = ("accounts", "statuses", "hashtags")
-TRUE = ("true", "True", "1", "on")
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,9 @@ def _query(request: web.Request, *, default_limit: int, max_limit: int, kinds: t
     account_id = request.query.get("account_id", "")
     known_id = account_id.isdigit() and len(account_id) <= 19 and int(account_id) < 1 << 63
     return Query(
-        text=text, kinds=(kind,) if kind else kinds, resolve=request.query.get("resolve", "") in TRUE,
+        text=text, kinds=(kind,) if kind else kinds, resolve=bool_param(request.query, "resolve"),
         limit=max(1, min(_number(request, "limit", default_limit), max_limit)), offset=_number(request, "offset", 0),
-        following=request.query.get("following", "") in TRUE,
+        following=bool_param(request.query, "following"),
         account_id=int(account_id) if known_id else None,
     )
 

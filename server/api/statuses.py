@@ -186,12 +186,13 @@ async def _own(request: web.Request, session, author: Actor) -> Object:
 @api
 async def remove(request: web.Request) -> web.Response:
     _, author = await viewer(request, "write:statuses")
+    delete_media = bool_param(await params(request), "delete_media")  # else kept a day, for a redraft
     fed = request.app[FEDERATION]
     async with fed.transaction() as session:
         post = await _own(request, session, author)
         entity = await render(request, author, lambda renderer: renderer.status(post), session)
         await outbox.delete(fed, session, author, post)
-        if bool_param(await params(request), "delete_media"):  # else kept a day, for a redraft
+        if delete_media:
             await media_logic.remove_attached(session, request.app[SETTINGS].media_dir, post.id)
     return json_response({**entity, "text": post.source_text or ""})
 

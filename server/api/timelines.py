@@ -9,19 +9,16 @@ from federation.access import can_see
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import render
+from server.api.params import bool_param
 from server.appkeys import DATABASE, FEDERATION
 from storage import timelines
 from storage.models import Bookmark, Like
 
 
-def _flag(request: web.Request, name: str) -> bool:
-    return request.query.get(name, "").lower() in ("true", "1")
-
-
 def _locality(request: web.Request) -> bool | None:
-    if _flag(request, "local"):
+    if bool_param(request.query, "local"):
         return True
-    if _flag(request, "remote"):
+    if bool_param(request.query, "remote"):
         return False
     return None
 
@@ -52,7 +49,7 @@ async def home(request: web.Request) -> web.Response:
 @api
 async def public(request: web.Request) -> web.Response:
     actor = await _public_viewer(request)
-    cursor, local, only_media = page_args(request), _locality(request), _flag(request, "only_media")
+    cursor, local, only_media = page_args(request), _locality(request), bool_param(request.query, "only_media")
     return await _timeline(request, actor, lambda session: timelines.public(
         session, cursor, local=local, viewer_id=actor.id if actor else None, only_media=only_media))
 
