@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 JSON = "application/json; charset=utf-8"
@@ -13,7 +13,8 @@ LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams";
 
 
 def dump_json(document: Any) -> bytes:
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Compact UTF-8 JSON. orjson: the standard encoder took a tenth of a timeline read."""
+    return orjson.dumps(document)
 
 
 def json_response(

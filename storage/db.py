@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, Result, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -35,6 +35,15 @@ from storage.ids import set_node
 
 T = TypeVar("T")
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def core_rows(session: Session, statement, params: dict) -> Result:
+    """A Core statement (plain columns, no ORM entities) run on the session's own connection:
+    the ORM's execution path cost about 0.06 ms more per statement, a fifth of a rendered page.
+    Pending ORM changes are flushed first, as Session.execute would, so a rendering inside a
+    write transaction sees what it wrote."""
+    session.flush()
+    return session.connection().execute(statement, params)
 
 
 class DatabaseUnavailable(Exception):

@@ -11,6 +11,7 @@ from typing import NamedTuple
 from sqlalchemy import BigInteger, bindparam, exists, select
 from sqlalchemy.orm import Session
 
+from storage.db import core_rows
 from storage.models import Poll, PollOption, PollVote
 
 
@@ -40,8 +41,8 @@ def polls_of(session: Session, viewer_id: int | None, ids: Iterable[int]) -> dic
     found: dict[int, PollView] = {}
     if not ids:
         return found
-    for object_id, multiple, hide_totals, expires_at, voters, position, title, votes, chosen in session.execute(
-            _POLLS, {"ids": ids, "viewer": viewer_id}):
+    for object_id, multiple, hide_totals, expires_at, voters, position, title, votes, chosen in core_rows(
+            session, _POLLS, {"ids": ids, "viewer": viewer_id}):
         view = found.setdefault(object_id, PollView(multiple, hide_totals, expires_at, voters, [], []))
         view.options.append((title, votes))
         if chosen:

@@ -21,6 +21,7 @@ from typing import NamedTuple
 from sqlalchemy import BigInteger, Row, bindparam, exists, func, select
 from sqlalchemy.orm import Session, aliased, defer
 
+from storage.db import core_rows
 from storage.ids import id_time
 from storage.models import (
     Actor,
@@ -107,7 +108,7 @@ def accounts(session: Session, ids: Iterable[int]) -> dict[int, tuple[Row, Accou
     if not ids:
         return {}
     found = {}
-    for row in session.execute(_ACCOUNTS, {"ids": ids}):
+    for row in core_rows(session, _ACCOUNTS, {"ids": ids}):
         *_, followers, following, statuses, last = row
         found[row.id] = (row, AccountCounts(followers, following, statuses, id_time(last) if last else None))
     return found
@@ -118,7 +119,7 @@ def post_extras(session: Session, viewer_id: int | None, ids: Iterable[int]) -> 
     ids = list(set(ids))
     if not ids:
         return {}
-    rows = session.execute(_POST_EXTRAS, {"ids": ids, "viewer": viewer_id})
+    rows = core_rows(session, _POST_EXTRAS, {"ids": ids, "viewer": viewer_id})
     return {row[0]: PostExtras(*row[1:5], *(bool(flag) for flag in row[5:9]), *row[9:]) for row in rows}
 
 
@@ -126,7 +127,7 @@ def mentions_of(session: Session, ids: set[int]) -> dict[int, list[Row]]:
     """The mentioned actors of each post: rows of id, username, domain, local, url and uri."""
     found: dict[int, list[Row]] = defaultdict(list)
     if ids:
-        for row in session.execute(_MENTIONS, {"ids": list(ids)}):
+        for row in core_rows(session, _MENTIONS, {"ids": list(ids)}):
             found[row.object_id].append(row)
     return found
 
@@ -134,7 +135,7 @@ def mentions_of(session: Session, ids: set[int]) -> dict[int, list[Row]]:
 def tags_of(session: Session, ids: set[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = defaultdict(list)
     if ids:
-        for object_id, name in session.execute(_TAGS, {"ids": list(ids)}):
+        for object_id, name in core_rows(session, _TAGS, {"ids": list(ids)}):
             found[object_id].append(name)
     return found
 

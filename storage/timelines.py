@@ -12,7 +12,7 @@ The functions are synchronous: each runs inside `Database.read`, with the render
 
 from __future__ import annotations
 
-from sqlalchemy import BindParameter, and_, bindparam, select, union_all
+from sqlalchemy import BindParameter, and_, bindparam, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -50,7 +50,8 @@ _HOME = PagedStatement(
     select(FeedEntry.item_id, Object, Announce).select_from(FeedEntry)
     .outerjoin(Object, and_(FeedEntry.boost.is_(False), Object.id == FeedEntry.item_id, Object.deleted_at.is_(None)))
     .outerjoin(Announce, and_(FeedEntry.boost.is_(True), Announce.id == FeedEntry.item_id))
-    .where(FeedEntry.owner_id == bindparam("viewer"), FeedEntry.author_id.not_in(_hidden(bindparam("viewer"))))
+    .where(FeedEntry.owner_id == bindparam("viewer"), FeedEntry.author_id.not_in(_hidden(bindparam("viewer"))),
+           or_(Object.id.is_not(None), Announce.id.is_not(None)))  # a deleted post's row is passed over
     .options(NO_RAW_OBJECT),
     FeedEntry.item_id,
 )
@@ -58,11 +59,9 @@ _HOME = PagedStatement(
 
 def home(session: Session, viewer_id: int, cursor: Cursor) -> list[Object | Announce]:
     """The viewer's home timeline, read from its feed rows (see federation.feeds) in one query: a
-    range scan of the (owner, item) index, each row joined to its post or boost. Deleted posts
-    are dropped after the scan, so a little more than a page is read."""
-    slack = Cursor(cursor.max_id, cursor.since_id, cursor.min_id, cursor.limit + 10)
-    rows = session.execute(*_HOME(slack, viewer=viewer_id))
-    return newest_first([post or boost for _, post, boost in rows if post or boost], cursor)
+    range scan of the (owner, item) index, each row joined to its post or boost."""
+    rows = session.execute(*_HOME(cursor, viewer=viewer_id))
+    return newest_first([post or boost for _, post, boost in rows], cursor)
 
 
 def public(session: Session, cursor: Cursor, *, local: bool | None, viewer_id: int | None,

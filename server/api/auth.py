@@ -7,15 +7,20 @@ admin endpoint reached by a non-admin, is 403. Both answer `{"error": ...}`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aiohttp import web
+from sqlalchemy.orm import Session
 
 from federation.accounts import hash_token, note_activity
 from server.appkeys import CLOCK, DATABASE
 from server.responses import error_response
 from storage import tokens as token_queries
 from storage.models import Account, Actor, OAuthToken
+
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -43,16 +48,34 @@ def scope_allows(granted: frozenset[str], needed: str) -> bool:
     return any(":".join(parts[:n]) in granted for n in range(1, len(parts) + 1))
 
 
-async def caller_for_token(app: web.Application, token: str) -> Caller:
-    """Who a bearer token acts for; 401 if it is unknown, revoked, or its user is disabled."""
-    digest = hash_token(token.strip())
-    found = await app[DATABASE].read(lambda session: token_queries.live_token(session, digest))
+def bearer_digest(request: web.Request) -> str:
+    """The digest of the request's bearer token, as tokens are stored; 401 without one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "The access token is invalid")
+    return hash_token(token.strip())
+
+
+def caller_in(session: Session, digest: str) -> Caller:
+    """Who the token with `digest` acts for; 401 if it is unknown, revoked, or its user is
+    disabled. Synchronous, so that a read can check its caller in its own transaction."""
+    found = token_queries.live_token(session, digest)
     if found is None or (found[1] is not None and found[1].disabled):
         raise ApiError(401, "The access token is invalid")
     stored, account, actor = found
-    if account is not None:
-        await note_activity(app[DATABASE], account, app[CLOCK].now())
     return Caller(stored, account, actor, frozenset(stored.scopes.split()))
+
+
+async def caller_for_token(app: web.Application, token: str) -> Caller:
+    digest = hash_token(token.strip())
+    return await _noted(app, await app[DATABASE].read(lambda session: caller_in(session, digest)))
+
+
+def user_of(caller: Caller) -> Actor:
+    """The actor of the user the caller acts for; 403 for an app-only token."""
+    if caller.actor is None:
+        raise ApiError(403, "This method requires an authenticated user")
+    return caller.actor
 
 
 def require(caller: Caller, needed: str, *, admin: bool = False) -> Caller:
@@ -64,7 +87,25 @@ def require(caller: Caller, needed: str, *, admin: bool = False) -> Caller:
 
 
 async def authenticate(request: web.Request, needed: str, *, admin: bool = False) -> Caller:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "The access token is invalid")
-    return require(await caller_for_token(request.app, token), needed, admin=admin)
+    digest = bearer_digest(request)
+    caller = await request.app[DATABASE].read(lambda session: caller_in(session, digest))
+    return require(await _noted(request.app, caller), needed, admin=admin)
+
+
+async def read_as(request: web.Request, needed: str, fn: Callable[[Session, Caller], T]) -> tuple[Caller, T]:
+    """`fn(session, caller)`, for a caller allowed `needed`, in the same read that checks the
+    token: a hot read (a timeline page) then costs one transaction, not two."""
+    digest = bearer_digest(request)
+
+    def read(session: Session) -> tuple[Caller, T]:
+        caller = require(caller_in(session, digest), needed)
+        return caller, fn(session, caller)
+    caller, result = await request.app[DATABASE].read(read)
+    return await _noted(request.app, caller), result
+
+
+async def _noted(app: web.Application, caller: Caller) -> Caller:
+    """The caller, once its use is recorded (see note_activity)."""
+    if caller.account is not None:
+        await note_activity(app[DATABASE], caller.account, app[CLOCK].now())
+    return caller

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from server.api.auth import ApiError, Caller, authenticate
+from server.api.auth import ApiError, Caller, authenticate, user_of
 from server.appkeys import SETTINGS, URLS
 from server.client_address import client_address
 from server.responses import json_response
@@ -116,9 +116,7 @@ def setup_plumbing(app: web.Application) -> None:
 async def viewer(request: web.Request, needed: str) -> tuple[Caller, Actor]:
     """The caller, which must act for a user (not an app-only token), and that user's actor."""
     caller = await authenticate(request, needed)
-    if caller.actor is None:
-        raise ApiError(403, "This method requires an authenticated user")
-    return caller, caller.actor
+    return caller, user_of(caller)
 
 
 async def optional_viewer(request: web.Request, needed: str) -> Actor | None:

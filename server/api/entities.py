@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from federation.urls import LocalUrls
 from server.api import media as media_api
+from server.api.auth import read_as, user_of
 from server.appkeys import CLOCK, DATABASE, URLS
 from storage import polls as poll_queries
 from storage import statuses as q
@@ -223,6 +224,14 @@ class Renderer:
             }
             for n in rows if n.from_actor_id in sender_entities
         ]
+
+
+async def render_as_user(request: web.Request, needed: str, fn: Callable[[Renderer], T]) -> T:
+    """`fn(renderer)`, rendering for the user the request's token acts for, in the same read that
+    checks the token (see server.api.auth.read_as)."""
+    urls, now = request.app[URLS], request.app[CLOCK].now()
+    _, result = await read_as(request, needed, lambda sync, caller: fn(Renderer(sync, urls, user_of(caller), now)))
+    return result
 
 
 async def render(request: web.Request, viewer_actor: Actor | None, fn: Callable[[Renderer], T],
