@@ -32,11 +32,14 @@ BOT_TYPES = frozenset({ActorType.Service, ActorType.Application})
 
 
 def iso(value: datetime | None) -> str | None:
+    """Mastodon's timestamp form, UTC to the millisecond: 2025-03-01T08:30:00.000Z."""
     if value is None:
         return None
-    if value.tzinfo is None:  # a naive value is UTC here (SQLite stores no zone)
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if value.tzinfo is not None:  # a naive value is UTC already (SQLite stores no zone)
+        if value.tzinfo is not timezone.utc:
+            value = value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=None)
+    return value.isoformat(timespec="milliseconds") + "Z"
 
 
 def remote_attachment_entity(attachment: dict[str, Any], index: int, object_id: int) -> dict[str, Any]:
