@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, Row, bindparam, exists, func, select
 from sqlalchemy.orm import Session, aliased, defer
@@ -25,6 +25,7 @@ from storage.db import core_rows
 from storage.ids import id_time
 from storage.models import (
     Actor,
+    ActorType,
     Announce,
     Bookmark,
     Like,
@@ -33,6 +34,7 @@ from storage.models import (
     Object,
     Pin,
     Tag,
+    Visibility,
 )
 
 _IDS = bindparam("ids", expanding=True)
@@ -67,13 +69,66 @@ def _count(model, *where):
     return select(func.count()).select_from(model).where(*where).scalar_subquery()
 
 
-# What an account entity shows, as plain rows: loading whole Actor entities (keys, inbox URLs,
-# the document as received) cost twice as much.
-ACCOUNT_COLUMNS = (
-    Actor.id, Actor.uri, Actor.url, Actor.local, Actor.type, Actor.username, Actor.domain, Actor.display_name,
-    Actor.summary, Actor.manually_approves_followers, Actor.discoverable, Actor.published, Actor.avatar_url,
-    Actor.header_url, Actor.fields,
-)
+class AccountRow(NamedTuple):
+    """What an account entity shows, as a plain row: loading whole Actor entities (keys, inbox
+    URLs, the document as received) cost twice as much, and reading a SQLAlchemy Row's fields
+    by name cost as much again as building the entity."""
+    id: int
+    uri: str
+    url: str | None
+    local: bool
+    type: ActorType
+    username: str
+    domain: str | None
+    display_name: str
+    summary: str
+    manually_approves_followers: bool
+    discoverable: bool
+    published: datetime
+    avatar_url: str | None
+    header_url: str | None
+    fields: list[dict[str, Any]] | None
+
+
+ACCOUNT_COLUMNS = tuple(getattr(Actor, name) for name in AccountRow._fields)
+class PostRow(NamedTuple):
+    """What a status entity shows of a post, as a plain row (an Object has the same fields, and
+    renders the same): a timeline page read as rows skips the ORM's loading of entities."""
+    id: int
+    uri: str
+    type: str
+    actor_id: int
+    local: bool
+    visibility: Visibility
+    content: str
+    summary: str
+    sensitive: bool
+    language: str | None
+    url: str | None
+    published: datetime
+    updated: datetime | None
+    deleted_at: datetime | None
+    attachments: list[dict[str, Any]] | None
+
+
+class BoostRow(NamedTuple):
+    """A boost (an Announce's fields), as a plain row."""
+    id: int
+    uri: str
+    actor_id: int
+    object_id: int
+    public: bool
+    created_at: datetime
+
+
+POST_COLUMNS = tuple(getattr(Object, name) for name in PostRow._fields)
+BOOST_COLUMNS = tuple(getattr(Announce, name) for name in BoostRow._fields)
+
+
+def is_boost(item) -> bool:
+    return isinstance(item, (Announce, BoostRow))
+
+
 _ACCOUNTS = select(
     *ACCOUNT_COLUMNS, Actor.followers_count, Actor.following_count, Actor.statuses_count, Actor.last_status_id,
 ).where(Actor.id.in_(_IDS))
@@ -102,14 +157,14 @@ _OBJECTS = select(Object).where(Object.id.in_(_IDS)).options(NO_RAW_OBJECT)
 _ACTORS = select(Actor).where(Actor.id.in_(_IDS)).options(NO_RAW_ACTOR)
 
 
-def accounts(session: Session, ids: Iterable[int]) -> dict[int, tuple[Row, AccountCounts]]:
-    """Actors (rows of ACCOUNT_COLUMNS) with (followers, following, statuses, last status time)."""
+def accounts(session: Session, ids: Iterable[int]) -> dict[int, tuple[AccountRow, AccountCounts]]:
+    """Actors with (followers, following, statuses, last status time)."""
     ids = list(set(ids))
     if not ids:
         return {}
     found = {}
-    for row in core_rows(session, _ACCOUNTS, {"ids": ids}):
-        *_, followers, following, statuses, last = row
+    for *columns, followers, following, statuses, last in core_rows(session, _ACCOUNTS, {"ids": ids}):
+        row = AccountRow(*columns)
         found[row.id] = (row, AccountCounts(followers, following, statuses, id_time(last) if last else None))
     return found
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlalchemy import BindParameter, and_, bindparam, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from storage.db import core_rows
 from storage.models import (
     Actor,
     Announce,
@@ -29,7 +30,13 @@ from storage.models import (
     Visibility,
 )
 from storage.paging import Cursor, PagedStatement, apply, newest_first
-from storage.statuses import NO_RAW_OBJECT
+from storage.statuses import (
+    BOOST_COLUMNS,
+    NO_RAW_OBJECT,
+    POST_COLUMNS,
+    BoostRow,
+    PostRow,
+)
 
 
 def _hidden(viewer_id: int | BindParameter | None):
@@ -47,21 +54,23 @@ def _live_posts():
 
 
 _HOME = PagedStatement(
-    select(FeedEntry.item_id, Object, Announce).select_from(FeedEntry)
+    select(*POST_COLUMNS, *BOOST_COLUMNS).select_from(FeedEntry)
     .outerjoin(Object, and_(FeedEntry.boost.is_(False), Object.id == FeedEntry.item_id, Object.deleted_at.is_(None)))
     .outerjoin(Announce, and_(FeedEntry.boost.is_(True), Announce.id == FeedEntry.item_id))
     .where(FeedEntry.owner_id == bindparam("viewer"), FeedEntry.author_id.not_in(_hidden(bindparam("viewer"))),
-           or_(Object.id.is_not(None), Announce.id.is_not(None)))  # a deleted post's row is passed over
-    .options(NO_RAW_OBJECT),
+           or_(Object.id.is_not(None), Announce.id.is_not(None))),  # a deleted post's row is passed over
     FeedEntry.item_id,
 )
+_POST_FIELDS = len(POST_COLUMNS)
 
 
-def home(session: Session, viewer_id: int, cursor: Cursor) -> list[Object | Announce]:
+def home(session: Session, viewer_id: int, cursor: Cursor) -> list[PostRow | BoostRow]:
     """The viewer's home timeline, read from its feed rows (see federation.feeds) in one query: a
-    range scan of the (owner, item) index, each row joined to its post or boost."""
-    rows = session.execute(*_HOME(cursor, viewer=viewer_id))
-    return newest_first([post or boost for _, post, boost in rows], cursor)
+    range scan of the (owner, item) index, each row joined to its post or boost, read as plain
+    rows (the hottest read of the client API)."""
+    rows = core_rows(session, *_HOME(cursor, viewer=viewer_id))
+    return newest_first([PostRow(*row[:_POST_FIELDS]) if row[0] is not None else BoostRow(*row[_POST_FIELDS:])
+                         for row in rows], cursor)
 
 
 def public(session: Session, cursor: Cursor, *, local: bool | None, viewer_id: int | None,

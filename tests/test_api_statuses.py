@@ -118,6 +118,12 @@ async def test_timelines_page_with_link_headers(api):
         assert len(await r.json()) == 5
     async with http.get(f"{a.base}/api/v1/timelines/tag/Rounds?limit=3") as r:
         assert [s["id"] for s in await r.json()] == ids[:-4:-1]
+    # deleted posts are passed over, and the page is still full
+    for gone in ids[3:]:
+        async with http.delete(f"{a.base}/api/v1/statuses/{gone}", headers=alice) as r:
+            assert r.status == 200
+    async with http.get(f"{a.base}/api/v1/timelines/home?limit=2", headers=alice) as r:
+        assert [s["id"] for s in await r.json()] == [ids[2], ids[1]]
 
 
 async def test_scopes_tokens_and_errors(api):

@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from aiohttp import web
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -75,8 +74,7 @@ class Renderer:
     def account(self, actor: Actor) -> dict[str, Any]:
         return self.accounts([actor])[0]
 
-    def _account(self, actor: Actor | Row, counts: q.AccountCounts) -> dict[str, Any]:
-        """`actor` is an Actor or a row of storage.statuses.ACCOUNT_COLUMNS."""
+    def _account(self, actor: Actor | q.AccountRow, counts: q.AccountCounts) -> dict[str, Any]:
         followers, following, statuses, last_status = counts
         avatar = actor.avatar_url or f"{self.urls.base}/static/avatar.png"
         header = actor.header_url or f"{self.urls.base}/static/header.png"
@@ -91,7 +89,7 @@ class Renderer:
             "discoverable": actor.discoverable,
             "indexable": actor.discoverable,
             "noindex": not actor.discoverable,
-            "created_at": iso(actor.published.replace(hour=0, minute=0, second=0, microsecond=0)),
+            "created_at": actor.published.date().isoformat() + "T00:00:00.000Z",  # the day, as Mastodon shows it
             "note": actor.summary,
             "url": actor.url or actor.uri,
             "uri": actor.uri,
@@ -108,10 +106,10 @@ class Renderer:
 
     # --- statuses ---------------------------------------------------------------------------
 
-    def statuses(self, items: list[Object | Announce]) -> list[dict[str, Any]]:
+    def statuses(self, items: list[Object | Announce | q.PostRow | q.BoostRow]) -> list[dict[str, Any]]:
         """Posts and boosts, in the order given."""
-        boosts = [i for i in items if isinstance(i, Announce)]
-        objects = {o.id: o for o in items if isinstance(o, Object)}
+        boosts = [i for i in items if q.is_boost(i)]
+        objects = {o.id: o for o in items if not q.is_boost(o)}
         boosted = q.objects_by_id(self.session, {b.object_id for b in boosts})
         # only public and unlisted posts can be boosted; anything else is never shown as one
         objects.update({i: o for i, o in boosted.items() if o.visibility in (Visibility.public, Visibility.unlisted)})
@@ -119,7 +117,7 @@ class Renderer:
         booster_entities = self._accounts_by_id({b.actor_id for b in boosts})
         out = []
         for item in items:
-            if isinstance(item, Object):
+            if not q.is_boost(item):
                 if item.id in rendered:
                     out.append(rendered[item.id])
             elif item.object_id in rendered:
@@ -135,7 +133,7 @@ class Renderer:
     def status(self, item: Object) -> dict[str, Any]:
         return self.statuses([item])[0]
 
-    def _posts(self, objects: list[Object]) -> dict[int, dict[str, Any]]:
+    def _posts(self, objects: list[Object | q.PostRow]) -> dict[int, dict[str, Any]]:
         ids = {o.id for o in objects}
         author_entities = self._accounts_by_id({o.actor_id for o in objects})
         extras = q.post_extras(self.session, self.viewer.id if self.viewer else None, ids)
@@ -194,7 +192,7 @@ class Renderer:
         view = poll_queries.polls_of(self.session, self.viewer.id if self.viewer else None, [item.id]).get(item.id)
         return self._poll(item, view) if view is not None else None
 
-    def _poll(self, item: Object, view: poll_queries.PollView) -> dict[str, Any]:
+    def _poll(self, item: Object | q.PostRow, view: poll_queries.PollView) -> dict[str, Any]:
         expired = view.expires_at is not None and view.expires_at <= self.now
         own = self.viewer is not None and self.viewer.id == item.actor_id
         hidden = view.hide_totals and not expired and not own  # hide_totals: counts show once it ends

@@ -31,42 +31,44 @@ async def _public_viewer(request: web.Request):
 
 
 def _page(select):
-    """A rendering of the page of statuses `select(renderer)` chooses: (items, entities)."""
+    """`fn(renderer)` for a page of the statuses `select(renderer)` chooses: (items, entities)."""
     def page(renderer):
         items = select(renderer)
         return items, renderer.statuses(items)
     return page
 
 
-async def _timeline(request: web.Request, actor, select) -> web.Response:
-    """A page of statuses chosen by `select(session)` and rendered for `actor`, in one read."""
-    items, entities = await render(request, actor, _page(lambda renderer: select(renderer.session)))
+def _paged(request: web.Request, page) -> web.Response:
+    items, entities = page
     return paged(request, entities, [item.id for item in items])
+
+
+def _viewer_id(renderer) -> int | None:
+    return renderer.viewer.id if renderer.viewer else None
 
 
 @api
 async def home(request: web.Request) -> web.Response:
     cursor = page_args(request)
     # the hottest read of all: the token is checked in the page's own read
-    items, entities = await render_as_user(request, "read:statuses", _page(
-        lambda renderer: timelines.home(renderer.session, renderer.viewer.id, cursor)))
-    return paged(request, entities, [item.id for item in items])
+    return _paged(request, await render_as_user(request, "read:statuses", _page(
+        lambda renderer: timelines.home(renderer.session, renderer.viewer.id, cursor))))
 
 
 @api
 async def public(request: web.Request) -> web.Response:
     actor = await _public_viewer(request)
     cursor, local, only_media = page_args(request), _locality(request), bool_param(request.query, "only_media")
-    return await _timeline(request, actor, lambda session: timelines.public(
-        session, cursor, local=local, viewer_id=actor.id if actor else None, only_media=only_media))
+    return _paged(request, await render(request, actor, _page(lambda renderer: timelines.public(
+        renderer.session, cursor, local=local, viewer_id=_viewer_id(renderer), only_media=only_media))))
 
 
 @api
 async def tag(request: web.Request) -> web.Response:
     actor = await _public_viewer(request)
     cursor, local, name = page_args(request), _locality(request), request.match_info["hashtag"]
-    return await _timeline(request, actor, lambda session: timelines.tagged(
-        session, name, cursor, local=local, viewer_id=actor.id if actor else None))
+    return _paged(request, await render(request, actor, _page(lambda renderer: timelines.tagged(
+        renderer.session, name, cursor, local=local, viewer_id=_viewer_id(renderer)))))
 
 
 def _marks(model, scope: str):
