@@ -24,7 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.access import can_see
 from federation.urls import authority
 from federation.vocab import ap_datetime
-from federation.vocab.parse import APActivity, as_list, id_of, is_uri, parse_datetime
+from federation.vocab.parse import (
+    APActivity,
+    as_list,
+    count,
+    id_of,
+    is_uri,
+    parse_datetime,
+)
 from storage.models import Actor, Object, Poll, PollOption, PollVote
 
 UPDATE_DELAY = timedelta(seconds=30)
@@ -131,12 +138,12 @@ def ap_to_question(raw: dict[str, Any]) -> RemoteQuestion | None:
             continue
         replies = option.get("replies")
         total = replies.get("totalItems") if isinstance(replies, dict) else None
-        options.append((option["name"], total if isinstance(total, int) and total >= 0 else 0))
+        options.append((option["name"], count(total) or 0))
     if not options:
         return None
     ends = [t for t in (parse_datetime(raw.get("endTime")), parse_datetime(raw.get("closed"))) if t is not None]
-    voters = raw.get("votersCount")
-    if not isinstance(voters, int) or voters < 0:
+    voters = count(raw.get("votersCount"))
+    if voters is None:
         voters = None if multiple else sum(votes for _, votes in options)
     return RemoteQuestion(options, multiple, min(ends) if ends else None, voters)
 

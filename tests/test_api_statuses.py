@@ -133,6 +133,11 @@ async def test_scopes_tokens_and_errors(api):
         assert r.status == 403 and "scopes" in (await r.json())["error"]
     async with http.post(f"{a.base}/api/v1/statuses", json={"status": "x"}, headers={"Authorization": "Bearer bad"}) as r:
         assert r.status == 401
+    # a bad token is refused before anything else about the request is looked at
+    async with http.get(f"{a.base}/api/v1/timelines/home?max_id=x", headers={"Authorization": "Bearer bad"}) as r:
+        assert r.status == 401
+    async with http.get(f"{a.base}/api/v1/timelines/home?max_id=x", headers=alice) as r:
+        assert r.status == 400 and "max_id" in (await r.json())["error"]
     async with http.post(f"{a.base}/api/v1/statuses", json={"status": "x"}) as r:
         assert r.status == 401
     async with http.post(f"{a.base}/api/v1/statuses", json={"status": "x", "visibility": "secret"}, headers=alice) as r:

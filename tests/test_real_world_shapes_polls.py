@@ -158,3 +158,26 @@ async def test_mastodon_and_akkoma_votes_on_alices_poll_count_once(shapes):
     state, reason = await shapes.state(activity)
     assert state is InboxState.ignored and "ended" in reason
     assert _counts(await _get(shapes, f"/api/v1/polls/{ended.id}", alice)) == [("Alcohol gel", 0), ("Foam", 0)]
+
+
+async def test_counts_beyond_what_fits_are_dropped_not_shown(shapes):
+    # Given a Mastodon poll whose tallies, and a note whose image size, are beyond 2**31 (or not numbers)
+    _set_time(shapes, MASTODON_POLL_OPEN)
+    await shapes.known("mastodon")
+    alice = await token_for(shapes.a, "alice", create=False)
+    question = shapes.load("mastodon_create_question.json")["object"]
+    options = [{**question["oneOf"][0], "replies": {"type": "Collection", "totalItems": 2**70}},
+               {**question["oneOf"][1], "replies": {"type": "Collection", "totalItems": True}}]
+    create = await shapes.deliver("mastodon_create_question.json",
+                                  changes={"object": {"oneOf": options, "votersCount": 2**64}})
+    stored = await shapes.stored(create["object"]["id"])
+    shapes.serve("mastodon_actor.json")
+    image = {**shapes.load("mastodon_create_note.json")["object"]["attachment"][0], "width": 2**70, "height": 2**31}
+    note = await shapes.deliver("mastodon_create_note.json", changes={"object": {"attachment": [image]}})
+
+    # Then both are stored and shown, without the counts that could not be true
+    poll = (await _get(shapes, f"/api/v1/statuses/{stored.id}", alice))["poll"]
+    assert (_counts(poll), poll["voters_count"]) == ([("Alcohol gel", 0), ("Foam", 0)], 0)
+    shown = await _get(shapes, f"/api/v1/statuses/{(await shapes.stored(note['object']['id'])).id}", alice)
+    assert shown["media_attachments"][0]["meta"] == {}
+    assert len(await _get(shapes, "/api/v1/timelines/public", alice)) == 2

@@ -27,6 +27,7 @@ POST_TYPES = frozenset({"Note", "Article", "Page", "Question"})
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
 # http(s)://host/... with nothing urlsplit would strip, remove (tabs, line breaks) or check (a
 # port, userinfo, brackets): most ids, and is_uri can say yes to them without splitting them.
+MAX_COUNT = 2**31 - 1
 _PLAIN_URL = re.compile(r"https?://[^/?#:@\t\r\n\[\]]+(?:[/?#][^\t\r\n\[\]]*)?")
 
 
@@ -71,6 +72,12 @@ def _required_uri(document: dict, key: str, what: str) -> str:
     if not is_uri(value):
         raise VocabError(f"{what} needs an absolute http(s) '{key}', got {document.get(key)!r}")
     return value
+
+
+def count(value: Any) -> int | None:
+    """A number a peer reports (a size, a tally), if it is a whole number from 0 to 2**31 - 1:
+    a larger one is a forgery or a bug, and would not fit the database or a client's JSON."""
+    return value if type(value) is int and 0 <= value <= MAX_COUNT else None
 
 
 def _text(value: Any) -> str:
@@ -249,8 +256,8 @@ def _attachments(document: dict) -> tuple[Attachment, ...]:
             media_type=item.get("mediaType") if isinstance(item.get("mediaType"), str) else None,
             name=item.get("name") if isinstance(item.get("name"), str) else None,
             blurhash=item.get("blurhash") if isinstance(item.get("blurhash"), str) else None,
-            width=item.get("width") if isinstance(item.get("width"), int) else None,
-            height=item.get("height") if isinstance(item.get("height"), int) else None,
+            width=count(item.get("width")) or None,
+            height=count(item.get("height")) or None,
         ))
     return tuple(found)
 

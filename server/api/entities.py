@@ -89,7 +89,7 @@ class Renderer:
             "discoverable": actor.discoverable,
             "indexable": actor.discoverable,
             "noindex": not actor.discoverable,
-            "created_at": actor.published.date().isoformat() + "T00:00:00.000Z",  # the day, as Mastodon shows it
+            "created_at": actor.published.astimezone(timezone.utc).date().isoformat() + "T00:00:00.000Z",  # the day
             "note": actor.summary,
             "url": actor.url or actor.uri,
             "uri": actor.uri,

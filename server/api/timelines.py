@@ -49,10 +49,10 @@ def _viewer_id(renderer) -> int | None:
 
 @api
 async def home(request: web.Request) -> web.Response:
-    cursor = page_args(request)
-    # the hottest read of all: the token is checked in the page's own read
+    # the hottest read of all: the token is checked in the page's own read (before the paging
+    # parameters, as everywhere: a bad token is a 401 whatever else is wrong)
     return _paged(request, await render_as_user(request, "read:statuses", _page(
-        lambda renderer: timelines.home(renderer.session, renderer.viewer.id, cursor))))
+        lambda renderer: timelines.home(renderer.session, renderer.viewer.id, page_args(request)))))
 
 
 @api
