@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import orjson
 from sqlalchemy import select
 
 from federation.authn import Rejection, authenticate
@@ -72,7 +73,10 @@ def _parse(body: bytes) -> tuple[str, APActivityHead]:
     """The body as text (it is stored as it came) and the activity it holds."""
     try:
         text = body.decode()
-        document = json.loads(text)
+        try:
+            document = orjson.loads(text)  # twice as fast as json here
+        except orjson.JSONDecodeError:  # what only json takes: an integer beyond 64 bits, NaN
+            document = json.loads(text)
     except ValueError as exc:  # UnicodeDecodeError included: ActivityPub bodies are UTF-8
         raise Rejection(400, f"the body is not JSON: {exc}") from exc
     try:

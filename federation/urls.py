@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlsplit
 
 INSTANCE_ACTOR_USERNAME = "rounds.internal"
@@ -34,7 +35,7 @@ def authority(uri: str) -> str:
 class LocalUrls:
     base: str  # e.g. https://social.chu-example.org, no trailing slash
 
-    @property
+    @cached_property  # read on every signed request
     def authority(self) -> str:
         return urlsplit(self.base).netloc
 

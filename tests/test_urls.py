@@ -46,6 +46,11 @@ def test_authority_of_a_bad_port_is_an_error(uri):
     ("social.example.org/users/a", False),
     ("https://social.example.org:8443/x", True),
     ("https://social.example.org:65536/x", False),  # a port out of range
+    ("http://127.0.0.1:65535", True),
+    ("https://social.example.org:99999/x", False),
+    ("https://social.example.org:123456/x", False),
+    ("https://social.example.org:/x", True),  # an empty port is the default one
+    ("https://social.example.org:8x/x", False),
     ("https://[social.example.org/x", False),  # an unclosed bracket
     ("https://@/x", False),  # userinfo and no host
     (None, False),

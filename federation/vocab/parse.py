@@ -25,10 +25,11 @@ from federation.vocab.context import PUBLIC, PUBLIC_FORMS
 
 POST_TYPES = frozenset({"Note", "Article", "Page", "Question"})
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
-# http(s)://host/... with nothing urlsplit would strip, remove (tabs, line breaks) or check (a
-# port, userinfo, brackets): most ids, and is_uri can say yes to them without splitting them.
 MAX_COUNT = 2**31 - 1
-_PLAIN_URL = re.compile(r"https?://[^/?#:@\t\r\n\[\]]+(?:[/?#][^\t\r\n\[\]]*)?")
+# http(s)://host[:port]/... with nothing urlsplit would strip, remove (tabs, line breaks) or
+# check (userinfo, brackets): most ids, and is_uri can say yes to them without splitting them
+# once the port, if any, is in range.
+_PLAIN_URL = re.compile(r"https?://[^/?#:@\t\r\n\[\]]+(?::([0-9]{1,5}))?(?:[/?#][^\t\r\n\[\]]*)?")
 
 
 class VocabError(ValueError):
@@ -57,7 +58,8 @@ def is_uri(value: Any) -> bool:
     port if any that is a number in range)."""
     if not isinstance(value, str):
         return False
-    if _PLAIN_URL.fullmatch(value):
+    plain = _PLAIN_URL.fullmatch(value)
+    if plain is not None and int(plain[1] or 0) <= 65535:
         return True
     try:
         parts = urlsplit(value)
