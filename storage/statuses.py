@@ -91,6 +91,8 @@ class AccountRow(NamedTuple):
 
 
 ACCOUNT_COLUMNS = tuple(getattr(Actor, name) for name in AccountRow._fields)
+
+
 class PostRow(NamedTuple):
     """What a status entity shows of a post, as a plain row (an Object has the same fields, and
     renders the same): a timeline page read as rows skips the ORM's loading of entities."""

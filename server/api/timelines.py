@@ -43,10 +43,6 @@ def _paged(request: web.Request, page) -> web.Response:
     return paged(request, entities, [item.id for item in items])
 
 
-def _viewer_id(renderer) -> int | None:
-    return renderer.viewer.id if renderer.viewer else None
-
-
 @api
 async def home(request: web.Request) -> web.Response:
     # the hottest read of all: the token is checked in the page's own read (before the paging
@@ -60,7 +56,7 @@ async def public(request: web.Request) -> web.Response:
     actor = await _public_viewer(request)
     cursor, local, only_media = page_args(request), _locality(request), bool_param(request.query, "only_media")
     return _paged(request, await render(request, actor, _page(lambda renderer: timelines.public(
-        renderer.session, cursor, local=local, viewer_id=_viewer_id(renderer), only_media=only_media))))
+        renderer.session, cursor, local=local, viewer_id=actor.id if actor else None, only_media=only_media))))
 
 
 @api
@@ -68,7 +64,7 @@ async def tag(request: web.Request) -> web.Response:
     actor = await _public_viewer(request)
     cursor, local, name = page_args(request), _locality(request), request.match_info["hashtag"]
     return _paged(request, await render(request, actor, _page(lambda renderer: timelines.tagged(
-        renderer.session, name, cursor, local=local, viewer_id=_viewer_id(renderer)))))
+        renderer.session, name, cursor, local=local, viewer_id=actor.id if actor else None))))
 
 
 def _marks(model, scope: str):
