@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation import polls
@@ -52,14 +52,19 @@ def plain_text(value: str) -> str:
     return html.unescape(_TAG_RE.sub("", value)).strip()
 
 
-async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, now: datetime) -> Object:
-    """The row for a remote post, inserted with its mentions and tags if new."""
-    existing = await session.scalar(select(Object).where(Object.uri == ap.id))
-    if existing is not None:
-        return existing
+async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, now: datetime) -> tuple[Object, bool]:
+    """The row for a remote post, and whether it is new: inserted with its mentions and tags if
+    it was not stored yet."""
     post_id = new_id(at=ap.published or now)
-    while await session.get(Object, post_id) is not None:  # same millisecond, same counter: next id
+    # one query for both questions: is the post stored, and is the id it would get taken?
+    found = list(await session.scalars(select(Object).where(or_(Object.uri == ap.id, Object.id == post_id))))
+    for existing in found:
+        if existing.uri == ap.id:
+            return existing, False
+    if found:  # the same millisecond and counter as another post: the next free id
         post_id += 1
+        while await session.get(Object, post_id) is not None:
+            post_id += 1
     post = Object(
         id=post_id,
         uri=ap.id,
@@ -76,7 +81,7 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
     await _link(session, post, ap)
     if post.type == "Question":
         await polls.store_remote(session, post, ap.raw)
-    return post
+    return post, True
 
 
 async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, now: datetime) -> bool:

@@ -73,7 +73,7 @@ async def ensure_post(fed: Federation, uri: str, *, ancestors: int = 0) -> Objec
                     raise
                 break
             async with fed.db.sessions.begin() as session:
-                row = await store_remote_post(session, post, author, fed.clock.now())
+                row, _ = await store_remote_post(session, post, author, fed.clock.now())
         first = first or row
         chain_uri = row.in_reply_to_uri
     return first

@@ -4,7 +4,7 @@ public and hashtag streams for public posts."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation import feeds
@@ -12,11 +12,13 @@ from federation.events import StreamEvent, record
 from storage.models import Actor, Follow, FollowState, Mention, Object, Tag, Visibility
 
 
+def _local_followers(actor: Actor):
+    return select(Follow.follower_id).join(Actor, Follow.follower_id == Actor.id).where(
+        Follow.followee_id == actor.id, Follow.state == FollowState.accepted, Actor.local.is_(True))
+
+
 async def local_followers(session: AsyncSession, actor: Actor) -> set[int]:
-    return set(await session.scalars(
-        select(Follow.follower_id).join(Actor, Follow.follower_id == Actor.id)
-        .where(Follow.followee_id == actor.id, Follow.state == FollowState.accepted, Actor.local.is_(True))
-    ))
+    return set(await session.scalars(_local_followers(actor)))
 
 
 async def record_boost(session: AsyncSession, booster: Actor, announce_id: int) -> None:
@@ -27,13 +29,11 @@ async def record_boost(session: AsyncSession, booster: Actor, announce_id: int) 
 
 async def post_homes(session: AsyncSession, post: Object, author: Actor) -> set[int]:
     """The local actors whose home timeline a post belongs in."""
-    homes = await local_followers(session, author)
-    if post.visibility is Visibility.direct:
-        homes = set()
-    homes |= set(await session.scalars(
-        select(Mention.actor_id).join(Actor, Mention.actor_id == Actor.id)
-        .where(Mention.object_id == post.id, Actor.local.is_(True))
-    ))
+    mentioned = select(Mention.actor_id).join(Actor, Mention.actor_id == Actor.id).where(
+        Mention.object_id == post.id, Actor.local.is_(True))
+    # a direct post reaches only whom it mentions; any other, the author's followers too
+    query = mentioned if post.visibility is Visibility.direct else union(mentioned, _local_followers(author))
+    homes = set(await session.scalars(query))
     if author.local:
         homes.add(author.id)
     return homes

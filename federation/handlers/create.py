@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
-
 from federation import polls, social
 from federation.context import Federation
 from federation.handlers.base import HandlerContext, Ignore
@@ -18,7 +16,6 @@ from federation.posts import mentioned_actors, store_remote_post
 from federation.remote import RemoteError, ensure_post, fetch_post
 from federation.streams import record_post
 from federation.vocab.parse import POST_TYPES, APActivity, APObject
-from storage.models import Object
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +55,9 @@ async def handle(ctx: HandlerContext) -> None:
             raise Ignore(f"poll vote not counted: {exc}") from exc
         return
     post: APObject = ctx.prepared
-    exists = await ctx.session.scalar(select(Object.id).where(Object.uri == post.id))
-    if exists is not None:
+    item, new = await store_remote_post(ctx.session, post, ctx.actor, ctx.now)
+    if not new:
         raise Ignore(f"{post.id} is already stored")
-    item = await store_remote_post(ctx.session, post, ctx.actor, ctx.now)
     await record_post(ctx.session, item, ctx.actor, "update")
     local_mentions = [actor for actor in await mentioned_actors(ctx.session, item) if actor.local]
     await social.notify_mentions(ctx.session, item, ctx.actor, local_mentions, ctx.now)
