@@ -133,6 +133,17 @@ async def test_scopes_tokens_and_errors(api):
         assert r.status == 403 and "scopes" in (await r.json())["error"]
     async with http.post(f"{a.base}/api/v1/statuses", json={"status": "x"}, headers={"Authorization": "Bearer bad"}) as r:
         assert r.status == 401
+    # the timelines and notifications check their scope in the same read as the page
+    statuses_only = await token_for(a, "alice", "read:statuses", create=False)
+    async with http.get(f"{a.base}/api/v1/notifications", headers=statuses_only) as r:
+        assert r.status == 403 and "scopes" in (await r.json())["error"]
+    async with http.get(f"{a.base}/api/v1/timelines/home", headers=statuses_only) as r:
+        assert r.status == 200
+    notifications_only = await token_for(a, "alice", "read:notifications", create=False)
+    async with http.get(f"{a.base}/api/v1/timelines/home", headers=notifications_only) as r:
+        assert r.status == 403 and "scopes" in (await r.json())["error"]
+    async with http.get(f"{a.base}/api/v1/notifications", headers=notifications_only) as r:
+        assert r.status == 200
     # a bad token is refused before anything else about the request is looked at
     async with http.get(f"{a.base}/api/v1/timelines/home?max_id=x", headers={"Authorization": "Bearer bad"}) as r:
         assert r.status == 401

@@ -41,6 +41,12 @@ async def test_client_credentials_gives_an_app_only_token(instances, http):
     assert stored.account_id is None and stored.app_id is not None
     status, verified = await get(http, f"{a.base}{VERIFY}/", issued["access_token"])
     assert status == 200 and verified["name"] == "Ward App" and verified["scopes"] == ["read", "write", "follow"]
+    # It reads what is public, but nothing that belongs to a user
+    status, _ = await get(http, f"{a.base}/api/v1/timelines/public", issued["access_token"])
+    assert status == 200
+    for path in ("/api/v1/timelines/home", "/api/v1/notifications", "/api/v1/accounts/verify_credentials"):
+        status, body = await get(http, f"{a.base}{path}", issued["access_token"])
+        assert (status, body["error"]) == (403, "This method requires an authenticated user"), path
     # Beyond the app's scopes, refused
     status, body = await token_request(http, a.base, app, grant_type="client_credentials", scope="read push")
     assert (status, body["error"]) == (400, "invalid_scope")

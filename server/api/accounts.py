@@ -16,7 +16,7 @@ from aiohttp import web
 
 from federation import outbox
 from federation.access import can_see
-from server.api.auth import ApiError, Caller
+from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import render
 from server.api.params import bool_param, params, text_param
@@ -26,17 +26,6 @@ from storage import accounts_api as q
 from storage.models import Actor, FollowState, Mute, Object
 
 MAX_ID = 1 << 63  # ids are signed 64-bit
-
-
-async def acting_user(request: web.Request, *scopes: str) -> tuple[Caller, Actor]:
-    """The calling user, whose token holds any one of `scopes`."""
-    for scope in scopes[:-1]:
-        try:
-            return await viewer(request, scope)
-        except ApiError as exc:
-            if exc.status != 403:
-                raise
-    return await viewer(request, scopes[-1])
 
 
 async def _target(request: web.Request) -> Actor:
@@ -135,7 +124,7 @@ async def following(request: web.Request) -> web.Response:
 
 @api
 async def relationships(request: web.Request) -> web.Response:
-    _caller, me = await acting_user(request, "read:follows", "follow")
+    _caller, me = await viewer(request, "read:follows", "follow")
     wanted = [int(i) for i in request.query.getall("id[]", []) + request.query.getall("id", [])
               if i.isdigit() and len(i) <= 19 and int(i) < MAX_ID]
     async with request.app[DATABASE].sessions() as session:
@@ -149,7 +138,7 @@ async def relationships(request: web.Request) -> web.Response:
 async def _via_outbox(request: web.Request, scope: str, action, *, refuse_self: bool = False,
                       refuse_blocked: bool = False) -> web.Response:
     """Follow, unfollow, block or unblock through `federation.outbox`; answer the Relationship."""
-    _caller, me = await acting_user(request, scope, "follow")
+    _caller, me = await viewer(request, scope, "follow")
     target = await _target(request)
     if refuse_self and target.id == me.id:
         raise ApiError(403, "This action is not allowed")
@@ -186,7 +175,7 @@ async def unblock(request: web.Request) -> web.Response:
 
 async def _remove(request: web.Request, scope: str, find) -> web.Response:
     """Undo a block or a mute: delete the caller's row about the target, if any."""
-    _caller, me = await acting_user(request, scope, "follow")
+    _caller, me = await viewer(request, scope, "follow")
     target = await _target(request)
     async with request.app[FEDERATION].transaction() as session:
         if (row := await find(session, me.id, target.id)) is not None:
@@ -196,7 +185,7 @@ async def _remove(request: web.Request, scope: str, find) -> web.Response:
 
 @api
 async def mute(request: web.Request) -> web.Response:
-    _caller, me = await acting_user(request, "write:mutes", "follow")
+    _caller, me = await viewer(request, "write:mutes", "follow")
     target = await _target(request)
     values = await params(request)
     duration = values.get("duration") or 0
@@ -225,7 +214,7 @@ async def unmute(request: web.Request) -> web.Response:
 
 @api
 async def follow_requests(request: web.Request) -> web.Response:
-    _caller, me = await acting_user(request, "read:follows", "follow")
+    _caller, me = await viewer(request, "read:follows", "follow")
     cursor = page_args(request, default=40, maximum=80)
     async with request.app[DATABASE].sessions() as session:
         rows = await q.follow_page(session, me.id, cursor, followers=True, state=FollowState.pending)
@@ -234,7 +223,7 @@ async def follow_requests(request: web.Request) -> web.Response:
 
 
 async def _answer(request: web.Request, *, accept: bool) -> web.Response:
-    _caller, me = await acting_user(request, "write:follows", "follow")
+    _caller, me = await viewer(request, "write:follows", "follow")
     target = await _target(request)
     fed = request.app[FEDERATION]
     async with fed.transaction() as session:

@@ -78,18 +78,20 @@ def user_of(caller: Caller) -> Actor:
     return caller.actor
 
 
-def require(caller: Caller, needed: str, *, admin: bool = False) -> Caller:
-    if not scope_allows(caller.scopes, needed):
+def require(caller: Caller, *needed: str, admin: bool = False) -> Caller:
+    """The caller, if its token holds one of the `needed` scopes (and is an admin's, with `admin`)."""
+    if not any(scope_allows(caller.scopes, scope) for scope in needed):
         raise ApiError(403, "This action is outside the authorized scopes")
     if admin and (caller.account is None or not caller.account.is_admin):
         raise ApiError(403, "This action is allowed only to admins")
     return caller
 
 
-async def authenticate(request: web.Request, needed: str, *, admin: bool = False) -> Caller:
+async def authenticate(request: web.Request, *needed: str, admin: bool = False) -> Caller:
+    """The request's caller, whose token holds one of the `needed` scopes."""
     digest = bearer_digest(request)
     caller = await request.app[DATABASE].read(lambda session: caller_in(session, digest))
-    return require(await _noted(request.app, caller), needed, admin=admin)
+    return require(await _noted(request.app, caller), *needed, admin=admin)
 
 
 async def read_as(request: web.Request, needed: str, fn: Callable[[Session, Caller], T]) -> tuple[Caller, T]:

@@ -113,16 +113,19 @@ def setup_plumbing(app: web.Application) -> None:
     app.middlewares.append(api_middleware)
 
 
-async def viewer(request: web.Request, needed: str) -> tuple[Caller, Actor]:
-    """The caller, which must act for a user (not an app-only token), and that user's actor."""
-    caller = await authenticate(request, needed)
+async def viewer(request: web.Request, *needed: str) -> tuple[Caller, Actor]:
+    """The caller, whose token holds one of the `needed` scopes and acts for a user (not an
+    app-only token), and that user's actor."""
+    caller = await authenticate(request, *needed)
     return caller, user_of(caller)
 
 
 async def optional_viewer(request: web.Request, needed: str) -> Actor | None:
+    """The user a token given acts for: None without a token, or for an app-only token, which
+    reads what anyone may (its scope still counts)."""
     if "Authorization" not in request.headers:
         return None
-    return (await viewer(request, needed))[1]
+    return (await authenticate(request, needed)).actor
 
 
 def page_args(request: web.Request, *, default: int = 20, maximum: int = 40) -> Cursor:

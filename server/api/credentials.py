@@ -16,7 +16,7 @@ from federation.media import MediaError, MediaTooLarge, media_url
 from federation.sanitize import plain_to_html
 from server.activitypub.actors import ACTOR_DOCUMENTS
 from server.api.auth import ApiError
-from server.api.common import add_route, api
+from server.api.common import add_route, api, viewer
 from server.api.entities import render
 from server.api.media import MEDIA_STORE
 from server.api.params import bool_param, params, text_param
@@ -31,7 +31,6 @@ PRIVACY = ("public", "unlisted", "private")
 PREFERENCE = "posting:default:{}"  # the keys GET /api/v1/preferences reports
 
 
-from server.api.accounts import acting_user
 
 
 async def _credential(request: web.Request, actor_id: int) -> dict[str, Any]:
@@ -55,7 +54,7 @@ async def _credential(request: web.Request, actor_id: int) -> dict[str, Any]:
 
 @api
 async def verify_credentials(request: web.Request) -> web.Response:
-    _caller, me = await acting_user(request, "read:accounts", "profile")
+    _caller, me = await viewer(request, "read:accounts", "profile")
     return json_response(await _credential(request, me.id))
 
 
@@ -137,7 +136,7 @@ def _profile_change(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
 
 @api
 async def update_credentials(request: web.Request) -> web.Response:
-    caller, me = await acting_user(request, "write:accounts")
+    caller, me = await viewer(request, "write:accounts")
     values = await params(request)
     images = {name: values.pop(name) for name in ("avatar", "header") if name in values}
     actor_changes, account_changes = _profile_change(values)

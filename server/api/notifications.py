@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from server.api.auth import ApiError
 from server.api.common import add_route, api, page_args, paged, viewer
-from server.api.entities import render
+from server.api.entities import render, render_as_user
 from server.appkeys import DATABASE
 from server.responses import json_response
 from storage import timelines
@@ -20,14 +20,13 @@ def _types(request: web.Request, name: str) -> set[str]:
 
 @api
 async def index(request: web.Request) -> web.Response:
-    _, actor = await viewer(request, "read:notifications")
-    cursor = page_args(request, default=40, maximum=80)
     types, exclude = _types(request, "types") or None, _types(request, "exclude_types")
 
-    def page(renderer):
-        rows = timelines.notifications(renderer.session, actor.id, cursor, types=types, exclude=exclude)
+    def page(renderer):  # runs once the token is checked, in the same read (clients poll this)
+        cursor = page_args(request, default=40, maximum=80)
+        rows = timelines.notifications(renderer.session, renderer.viewer.id, cursor, types=types, exclude=exclude)
         return rows, renderer.notifications(rows)
-    rows, entities = await render(request, actor, page)
+    rows, entities = await render_as_user(request, "read:notifications", page)
     return paged(request, entities, [row.id for row in rows])
 
 
