@@ -52,6 +52,23 @@ async def test_client_credentials_gives_an_app_only_token(instances, http):
     assert (status, body["error"]) == (400, "invalid_scope")
 
 
+async def test_in_allowlist_mode_public_reads_need_a_user_not_just_an_app(instances, http):
+    # Given an allowlist instance, where anyone can still register an app and get an app-only token
+    a = await instances.start(federation={"mode": "allowlist"})
+    await a.add_user("alice", password=PASSWORD)
+    app = await register(http, a.base)
+    _, issued = await token_request(http, a.base, app, grant_type="client_credentials", scope="read")
+    _, user = await token_request(http, a.base, app, grant_type="password", username="alice",
+                                  password=PASSWORD, scope="read")
+    # Then the public timelines and streams are refused to the app, and served to alice
+    for path in ("/api/v1/timelines/public", "/api/v1/timelines/tag/sepsis", "/api/v1/streaming/public"):
+        status, body = await get(http, f"{a.base}{path}", issued["access_token"])
+        assert status == 403 and "authenticated user" in body["error"], path
+    for path in ("/api/v1/timelines/public", "/api/v1/timelines/tag/sepsis"):
+        status, _ = await get(http, f"{a.base}{path}", user["access_token"])
+        assert status == 200, path
+
+
 async def test_client_authentication_by_basic_header_or_body(instances, http):
     a = await instances.start()
     app = await register(http, a.base)
@@ -155,6 +172,13 @@ async def test_bad_tokens_are_401(instances, http):
         async with http.get(f"{a.base}{VERIFY}", headers=headers) as response:
             body = await response.json()
             assert response.status == 401 and body == {"error": "The access token is invalid"}
+            assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    # a valid token refused for what it is (here, an app's where a user is needed) is not called invalid
+    app = await register(http, a.base)
+    _, issued = await token_request(http, a.base, app, grant_type="client_credentials", scope="read")
+    async with http.get(f"{a.base}/api/v2/search?q=x&resolve=true",
+                        headers={"Authorization": f"Bearer {issued['access_token']}"}) as response:
+        assert response.status == 401 and response.headers["WWW-Authenticate"] == "Bearer"
 
 
 async def test_oauth_tokens_are_held_to_their_scopes(instances, client):

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from federation import accounts, oauth
 from federation.accounts import AccountError
-from server.api.auth import ApiError
+from server.api.auth import ApiError, InvalidToken
 from server.api.params import list_param, params, text_param
 from server.appkeys import CLOCK, DATABASE, SETTINGS, URLS
 from server.responses import json_response
@@ -78,7 +78,7 @@ async def verify_credentials(request: web.Request) -> web.Response:
             async with request.app[DATABASE].sessions() as session:
                 app = await session.get(OAuthApp, found[0].app_id)
     if found is None or (found[1] is not None and found[1].disabled):
-        return ApiError(401, "The access token is invalid").response()
+        return InvalidToken().response()
     if app is None:  # a token made with `rounds token`, not through an app
         oob = oauth.OOB_REDIRECT_URI
         return json_response({"id": None, "name": found[0].name or "rounds", "website": None,

@@ -26,13 +26,25 @@ T = TypeVar("T")
 class ApiError(Exception):
     """Becomes `{"error": message}` with `status`."""
 
+    challenge = "Bearer"  # a 401's WWW-Authenticate
+
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
 
     def response(self) -> web.Response:
-        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if self.status == 401 else None
+        headers = {"WWW-Authenticate": self.challenge} if self.status == 401 else None
         return error_response(self.status, str(self), headers=headers)
+
+
+class InvalidToken(ApiError):
+    """401 for a missing, unknown or revoked token, or one whose user is disabled: the one 401
+    that tells a client to drop its token (any other says what else the request lacks)."""
+
+    challenge = 'Bearer error="invalid_token"'
+
+    def __init__(self) -> None:
+        super().__init__(401, "The access token is invalid")
 
 
 @dataclass(frozen=True)
@@ -52,7 +64,7 @@ def bearer_digest(request: web.Request) -> str:
     """The digest of the request's bearer token, as tokens are stored; 401 without one."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "The access token is invalid")
+        raise InvalidToken()
     return hash_token(token.strip())
 
 
@@ -61,7 +73,7 @@ def caller_in(session: Session, digest: str) -> Caller:
     disabled. Synchronous, so that a read can check its caller in its own transaction."""
     found = token_queries.live_token(session, digest)
     if found is None or (found[1] is not None and found[1].disabled):
-        raise ApiError(401, "The access token is invalid")
+        raise InvalidToken()
     stored, account, actor = found
     return Caller(stored, account, actor, frozenset(stored.scopes.split()))
 

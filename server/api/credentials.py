@@ -31,8 +31,6 @@ PRIVACY = ("public", "unlisted", "private")
 PREFERENCE = "posting:default:{}"  # the keys GET /api/v1/preferences reports
 
 
-
-
 async def _credential(request: web.Request, actor_id: int) -> dict[str, Any]:
     async with request.app[DATABASE].sessions() as session:
         actor = await session.get(Actor, actor_id)

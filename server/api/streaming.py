@@ -130,8 +130,6 @@ class Connection:
                 events = None if self._may("read:notifications") else STATUS_EVENTS
                 sub = Subscription(name, frozenset({f"user:{me}", f"user:notification:{me}"}), events)
         else:
-            if self.caller is None and self.app[SETTINGS].federation.mode == "allowlist":
-                raise ApiError(401, "Missing access token")
             if self.caller is not None and not self._may("read:statuses"):
                 raise ApiError(403, "This action is outside the authorized scopes")
             if stream.startswith("hashtag"):
@@ -342,8 +340,11 @@ def _handler(path_stream: str | None) -> Callable[[web.Request], Awaitable[web.S
             raise ApiError(400, "No stream type given; use ?stream= or a /api/v1/streaming/<stream> path")
         token, as_protocol = _token(request, websocket)
         caller, actor = await _caller(request, token) if token else (None, None)
-        if caller is None and request.app[SETTINGS].federation.mode == "allowlist":
-            raise ApiError(401, "Missing access token")
+        if request.app[SETTINGS].federation.mode == "allowlist":  # streams are for the instance's users
+            if caller is None:
+                raise ApiError(401, "Missing access token")
+            if actor is None:
+                raise ApiError(403, "This stream requires an authenticated user")
         conn = Connection(request.app, caller, actor)
         if stream:
             conn.subscribe(stream, request.query.get("tag"))

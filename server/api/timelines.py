@@ -24,10 +24,13 @@ def _locality(request: web.Request) -> bool | None:
 
 
 async def _public_viewer(request: web.Request):
-    """Public timelines are open to anyone, except in allowlist mode, where a token is needed."""
-    if request.app[FEDERATION].policy.mode == "allowlist" and "Authorization" not in request.headers:
+    """Public timelines are open to anyone, except in allowlist mode, where they are for the
+    instance's users only (an app-only token, which anyone can get, is not enough)."""
+    if request.app[FEDERATION].policy.mode != "allowlist":
+        return await optional_viewer(request, "read:statuses")
+    if "Authorization" not in request.headers:
         raise ApiError(401, "This method requires an authenticated user")
-    return await optional_viewer(request, "read:statuses")
+    return (await viewer(request, "read:statuses"))[1]
 
 
 def _page(select):
