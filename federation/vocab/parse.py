@@ -14,59 +14,20 @@ through the same strict steps, so they refuse the same documents.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from federation.vocab.context import PUBLIC, PUBLIC_FORMS
+from federation.vocab.values import as_list, count, id_of, is_uri, parse_datetime
 
 POST_TYPES = frozenset({"Note", "Article", "Page", "Question"})
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
-MAX_COUNT = 2**31 - 1
-# http(s)://host[:port]/... with nothing urlsplit would strip, remove (tabs, line breaks) or
-# check (userinfo, brackets): most ids, and is_uri can say yes to them without splitting them
-# once the port, if any, is in range.
-_PLAIN_URL = re.compile(r"https?://[^/?#:@\t\r\n\[\]]+(?::([0-9]{1,5}))?(?:[/?#][^\t\r\n\[\]]*)?")
 
 
 class VocabError(ValueError):
     """The document cannot be understood; the message says what is wrong, in one line."""
-
-
-def as_list(value: Any) -> list[Any]:
-    """A JSON-LD value that may be absent, single or a list, as a list."""
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
-def id_of(value: Any) -> str | None:
-    """The id of a reference: a string, or an object with an `id` (or `href` for links)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        found = value.get("id") or value.get("href")
-        return found if isinstance(found, str) else None
-    return None
-
-
-def is_uri(value: Any) -> bool:
-    """An absolute http(s) URL, as urlsplit sees it (a scheme of http or https, a host, and a
-    port if any that is a number in range)."""
-    if not isinstance(value, str):
-        return False
-    plain = _PLAIN_URL.fullmatch(value)
-    if plain is not None and int(plain[1] or 0) <= 65535:
-        return True
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 -- raises on a port that is not a number in range
-    except ValueError:  # an unclosed IPv6 bracket, say: not a URL anyone can fetch
-        return False
-    return parts.scheme in ("https", "http") and bool(parts.hostname)
 
 
 def _required_uri(document: dict, key: str, what: str) -> str:
@@ -74,12 +35,6 @@ def _required_uri(document: dict, key: str, what: str) -> str:
     if not is_uri(value):
         raise VocabError(f"{what} needs an absolute http(s) '{key}', got {document.get(key)!r}")
     return value
-
-
-def count(value: Any) -> int | None:
-    """A number a peer reports (a size, a tally), if it is a whole number from 0 to 2**31 - 1:
-    a larger one is a forgery or a bug, and would not fit the database or a client's JSON."""
-    return value if type(value) is int and 0 <= value <= MAX_COUNT else None
 
 
 def _text(value: Any) -> str:
@@ -94,16 +49,6 @@ def _language_text(document: dict, key: str) -> tuple[str, str | None]:
         language, mapped = next(iter(mapping.items()))
         return (text if isinstance(text, str) else _text(mapped)), language
     return _text(text), None
-
-
-def parse_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _audience(document: dict, key: str) -> tuple[str, ...]:
