@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.orm import Session
 
-from federation import accounts, oauth
+from federation import oauth
 from federation.accounts import AccountError
-from server.api.auth import ApiError, InvalidToken
+from server.api.auth import ApiError, Caller, bearer_digest, caller_in
 from server.api.params import list_param, params, text_param
 from server.appkeys import CLOCK, DATABASE, SETTINGS, URLS
 from server.responses import json_response
-from storage import tokens as token_queries
 from storage.models import OAuthApp
 
 _GRANULAR = {
@@ -69,20 +69,19 @@ async def create_app(request: web.Request) -> web.Response:
 
 
 async def verify_credentials(request: web.Request) -> web.Response:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    found, app = None, None
-    if scheme.lower() == "bearer" and token.strip():
-        digest = accounts.hash_token(token.strip())
-        found = await request.app[DATABASE].read(lambda session: token_queries.live_token(session, digest))
-        if found is not None and found[0].app_id is not None:
-            async with request.app[DATABASE].sessions() as session:
-                app = await session.get(OAuthApp, found[0].app_id)
-    if found is None or (found[1] is not None and found[1].disabled):
-        return InvalidToken().response()
+    try:
+        digest = bearer_digest(request)
+
+        def read(session: Session) -> tuple[Caller, OAuthApp | None]:
+            caller = caller_in(session, digest)
+            return caller, session.get(OAuthApp, caller.token.app_id) if caller.token.app_id is not None else None
+        caller, app = await request.app[DATABASE].read(read)
+    except ApiError as exc:
+        return exc.response()
     if app is None:  # a token made with `rounds token`, not through an app
         oob = oauth.OOB_REDIRECT_URI
-        return json_response({"id": None, "name": found[0].name or "rounds", "website": None,
-                              "scopes": found[0].scopes.split(), "redirect_uri": oob, "redirect_uris": [oob],
+        return json_response({"id": None, "name": caller.token.name or "rounds", "website": None,
+                              "scopes": caller.token.scopes.split(), "redirect_uri": oob, "redirect_uris": [oob],
                               "vapid_key": ""})
     return json_response(application_to_api(app))
 
