@@ -33,6 +33,7 @@ from federation.vocab.parse import (
     parse_datetime,
 )
 from storage.models import Actor, Object, Poll, PollOption, PollVote
+from storage.polls import PollView
 
 UPDATE_DELAY = timedelta(seconds=30)
 VOTE_TYPES = frozenset({"Note", "Answer"})
@@ -99,7 +100,8 @@ async def options_of(session: AsyncSession, poll: Poll) -> list[PollOption]:
     ))
 
 
-def expired(poll: Poll, now: datetime) -> bool:
+def expired(poll: Poll | PollView, now: datetime) -> bool:
+    """Whether a poll (a row, or a rendering's view of one) has ended at `now`."""
     return poll.expires_at is not None and poll.expires_at <= now
 
 
@@ -219,7 +221,7 @@ async def receive_vote(session: AsyncSession, voter: Actor, vote: Vote, now: dat
     uri = vote.uri if authority(vote.uri) == authority(voter.uri) else None
     if uri is not None and await session.scalar(select(PollVote.id).where(PollVote.uri == uri)):
         raise PollError(f"the vote {uri} was counted already")
-    await _record(session, item, poll, voter, [choice], [uri], now)
+    await _record(session, item, poll, voter, [choice], [uri], now, first=not earlier)
 
 
 async def cast(session: AsyncSession, item: Object, voter: Actor, choices: list[int],
@@ -241,15 +243,14 @@ async def cast(session: AsyncSession, item: Object, voter: Actor, choices: list[
         raise PollError(f"choose options between 0 and {len(titles) - 1}")
     if len(chosen) > 1 and not poll.multiple:
         raise PollError("this poll takes one choice")
-    rows = await _record(session, item, poll, voter, chosen, [None] * len(chosen), now)
+    rows = await _record(session, item, poll, voter, chosen, [None] * len(chosen), now, first=True)
     return [(row, titles[row.choice]) for row in rows]
 
 
 async def _record(session: AsyncSession, item: Object, poll: Poll, voter: Actor, choices: list[int],
-                  uris: list[str | None], now: datetime) -> list[PollVote]:
-    """New votes of one voter (the callers checked they are new): rows and counts."""
-    first = await session.scalar(select(PollVote.id).where(PollVote.object_id == poll.object_id,
-                                                           PollVote.actor_id == voter.id).limit(1)) is None
+                  uris: list[str | None], now: datetime, *, first: bool) -> list[PollVote]:
+    """New votes of one voter (the callers checked they are new, and know whether they are the
+    voter's `first` on this poll): rows and counts."""
     rows = [PollVote(object_id=poll.object_id, actor_id=voter.id, choice=choice, uri=uri, created_at=now)
             for choice, uri in zip(choices, uris)]
     session.add_all(rows)

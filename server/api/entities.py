@@ -18,6 +18,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from federation.polls import expired
 from federation.urls import LocalUrls
 from server.api import media as media_api
 from server.api.auth import read_as, user_of
@@ -193,13 +194,13 @@ class Renderer:
         return self._poll(item, view) if view is not None else None
 
     def _poll(self, item: Object | q.PostRow, view: poll_queries.PollView) -> dict[str, Any]:
-        expired = view.expires_at is not None and view.expires_at <= self.now
+        ended = expired(view, self.now)
         own = self.viewer is not None and self.viewer.id == item.actor_id
-        hidden = view.hide_totals and not expired and not own  # hide_totals: counts show once it ends
+        hidden = view.hide_totals and not ended and not own  # hide_totals: counts show once it ends
         return {
             "id": str(item.id),
             "expires_at": iso(view.expires_at),
-            "expired": expired,
+            "expired": ended,
             "multiple": view.multiple,
             "votes_count": sum(votes for _, votes in view.options),
             "voters_count": view.voters_count,
