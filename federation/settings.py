@@ -23,3 +23,11 @@ class FederationSettings:
     delivery_per_host: int = 4
     worker_poll_seconds: float = 1.0
     subscription_refresh_minutes: float = 60.0
+    inbox_max_attempts: int = 8
+    pending_peers_max: int = 1000
+    pending_peers_per_address_per_hour: int = 20
+    pending_peer_expiry_days: float = 30.0
+    object_max_attachments: int = 16
+    object_max_tags: int = 50
+    object_max_mentions: int = 50
+    object_max_content_chars: int = 100_000

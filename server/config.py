@@ -36,6 +36,9 @@ class ServerSettings:
     log_level: str = "info"
     access_log: bool = False
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    max_json_depth: int = 32
+    read_timeout_seconds: float = 30.0
+    health_max_queue_wait_seconds: float = 900.0
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,12 @@ def _check_section(section: object, name: str, source: str) -> None:
             raise ConfigError(f"{source}: 'server.port' must be between 1 and 65535")
         if section.max_body_bytes < 1024:
             raise ConfigError(f"{source}: 'server.max_body_bytes' must be at least 1024")
+        if section.max_json_depth < 8:
+            raise ConfigError(f"{source}: 'server.max_json_depth' must be at least 8")
+        if min(section.read_timeout_seconds, section.health_max_queue_wait_seconds) <= 0:
+            raise ConfigError(
+                f"{source}: 'server.read_timeout_seconds' and 'health_max_queue_wait_seconds' must be positive"
+            )
         if section.log_level not in LOG_LEVELS:
             raise ConfigError(
                 f"{source}: 'server.log_level' must be one of {', '.join(LOG_LEVELS)}, "
@@ -228,13 +237,16 @@ def _check_section(section: object, name: str, source: str) -> None:
         if not 1 <= section.collection_page_size <= 200:
             raise ConfigError(f"{source}: 'federation.collection_page_size' must be 1 to 200")
         for key in ("signature_max_skew_seconds", "key_refetch_interval_seconds", "fetch_max_bytes",
-                    "delivery_concurrency", "delivery_per_host"):
+                    "delivery_concurrency", "delivery_per_host", "inbox_max_attempts", "pending_peers_max",
+                    "pending_peers_per_address_per_hour", "object_max_attachments", "object_max_tags",
+                    "object_max_mentions", "object_max_content_chars"):
             if getattr(section, key) < 1:
                 raise ConfigError(f"{source}: 'federation.{key}' must be at least 1")
-        if min(section.delivery_max_age_days, section.worker_poll_seconds, section.subscription_refresh_minutes) <= 0:
+        if min(section.delivery_max_age_days, section.worker_poll_seconds, section.subscription_refresh_minutes,
+               section.pending_peer_expiry_days) <= 0:
             raise ConfigError(
-                f"{source}: 'federation.delivery_max_age_days', 'worker_poll_seconds' and "
-                "'subscription_refresh_minutes' must be positive"
+                f"{source}: 'federation.delivery_max_age_days', 'worker_poll_seconds', "
+                "'subscription_refresh_minutes' and 'pending_peer_expiry_days' must be positive"
             )
     elif isinstance(section, ApiSettings):
         for key in ("login_attempts_per_minute", "requests_per_5_minutes", "media_max_bytes",

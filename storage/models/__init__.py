@@ -25,6 +25,7 @@ from storage.models.polls import Poll, PollOption, PollVote
 from storage.models.queues import (
     Delivery,
     DeliveryState,
+    HealthProbe,
     InboxItem,
     InboxState,
     Peer,
@@ -45,7 +46,7 @@ from storage.models.social import (
 
 __all__ = [
     "AuditEntry", "PeerSubscription", "OAuthCode", "Media", "Bookmark", "Pin", "IdempotencyKey",
-    "Mute", "Marker", "FeedEntry", "Poll", "PollOption", "PollVote",
+    "Mute", "Marker", "HealthProbe", "FeedEntry", "Poll", "PollOption", "PollVote",
     "Account", "Activity", "Actor", "ActorType", "Announce", "Base", "Block", "Delivery",
     "DeliveryState", "Follow", "FollowState", "InboxItem", "InboxState", "Like", "Mention",
     "Notification", "NotificationType", "OAuthApp", "OAuthToken", "Object", "ObjectEdit", "Peer",

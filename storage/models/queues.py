@@ -1,7 +1,9 @@
 """Work queues and peers. Each queue is a table whose rows move through named states.
 
-Inbox items:  queued -> done | ignored | failed
-    One row per received activity, unique on the activity id, so a redelivery is a no-op.
+Inbox items:  queued -> done | ignored | failed -> queued (retry) ... -> dead
+    One row per received activity, unique on the activity id, so a redelivery is a no-op. An item
+    whose handler raised is `failed` and waits out a backoff; after the configured number of
+    attempts it is `dead`, kept for an admin to retry or discard.
 Deliveries:   queued -> delivered | dead | cancelled
     One row per (activity, target inbox). A retryable failure leaves the row queued with a later
     `next_attempt_at`; `claimed_until` is a lease, so a worker that dies mid-send loses nothing.
@@ -25,8 +27,8 @@ class InboxState(str, enum.Enum):
     queued = "queued"
     done = "done"
     ignored = "ignored"  # understood and deliberately not acted on (unknown type, stale, ...)
-    failed = "failed"    # the handler raised; kept for an admin to look at
-
+    failed = "failed"    # the handler raised; retried later, with backoff
+    dead = "dead"        # failed on every allowed attempt; an admin may retry or discard it
 
 
 class InboxItem(Base):
@@ -107,6 +109,22 @@ class Peer(Base):
     last_success_at: Mapped[datetime | None]
     last_failure_at: Mapped[datetime | None]
     last_failure_reason: Mapped[str | None] = mapped_column(Text)
+    # the last inbound request refused from this peer: what it asked for, why it was refused, the
+    # key it was signed with, and whether the signature was checked (valid | invalid | unverified)
+    last_refused_at: Mapped[datetime | None]
+    last_refused_route: Mapped[str | None] = mapped_column(String(255))
+    last_refusal_reason: Mapped[str | None] = mapped_column(Text)
+    last_key_id: Mapped[str | None] = mapped_column(String(2048))
+    signature_state: Mapped[str | None] = mapped_column(String(16))
+
+
+class HealthProbe(Base):
+    """One row per probe name, rewritten by each health check: proof that the database takes writes."""
+
+    __tablename__ = "health_probes"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime]
 
 
 class PeerSubscription(Base):
