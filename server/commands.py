@@ -20,7 +20,7 @@ from federation.clock import SystemClock
 from federation.context import open_federation
 from federation.urls import LocalUrls
 from federation.workers import Workers
-from server.app import create_app, database_for
+from server.app import create_app, database_for, make_runner
 from server.config import Settings
 from server.version import VERSION
 from storage import actors as actor_queries
@@ -158,7 +158,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> int:
             await upgrade_to_head(db)
         await require_initialised(db, settings)
     app = create_app(settings, workers=not args.no_workers)
-    runner = web.AppRunner(app, access_log=log if settings.server.access_log else None)
+    runner = make_runner(app, access_log=log if settings.server.access_log else None)
     await runner.setup()
     site = web.TCPSite(runner, settings.server.host, settings.server.port)
     try:
