@@ -241,6 +241,16 @@ async def test_admin_disables_enables_resets_and_revokes_and_each_is_audited(con
     assert "tokens revoked: 1" in lines[3]
 
 
+def test_help_for_the_user_admin_commands():
+    # (apart from tests/test_cli.py's list, so that neither takes too long on a busy machine)
+    for args in (["user", "enable"], ["user", "reset-password"], ["user", "revoke-tokens"], ["audit"]):
+        result = run(*args, "--help")
+        assert result.returncode == 0, args
+        assert "usage: rounds" in result.stdout and "audit" in result.stdout
+    user = run("user", "--help").stdout
+    assert all(action in user for action in ("add", "list", "disable", "enable", "reset-password", "revoke-tokens"))
+
+
 # --- a slow client against `rounds serve` -------------------------------------------------------
 
 async def test_serve_cuts_off_a_client_that_trickles_its_headers(tmp_path):
