@@ -123,6 +123,11 @@ def normalise_username(username: str) -> str:
     return name
 
 
+def check_new_password(password: str) -> None:
+    if len(password) < 8:
+        raise AccountError("the password must be at least 8 characters long")
+
+
 async def create_user(
     session: AsyncSession,
     urls: LocalUrls,
@@ -135,8 +140,8 @@ async def create_user(
     name = normalise_username(username)
     if await actor_queries.local_actor_by_username(session, name) is not None:
         raise AccountError(f"a user named {name!r} already exists")
-    if password is not None and len(password) < 8:
-        raise AccountError("the password must be at least 8 characters long")
+    if password is not None:
+        check_new_password(password)
     actor = _local_actor(urls, name, ActorType.Person, display_name=display_name or name)
     session.add(actor)
     await session.flush()

@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.audit import audit
 from storage.models import (
-    Actor, AuditEntry, Delivery, DeliveryState, Follow, FollowState, Peer, PeerState,
+    Actor, Delivery, DeliveryState, Follow, FollowState, Peer, PeerState,
 )
 
 ADMIN = "admin"
@@ -53,10 +54,6 @@ def _snapshot(peer: Peer | None) -> dict[str, Any] | None:
     if peer is None:
         return None
     return {"state": peer.state.value, "note": peer.note, "source": peer.source}
-
-
-async def audit(session: AsyncSession, *, by: str, action: str, subject: str, before, after, reason: str, at: datetime) -> None:
-    session.add(AuditEntry(at=at, actor=by, action=action, subject=subject, before=before, after=after, reason=reason))
 
 
 async def peer_by_domain(session: AsyncSession, domain: str) -> Peer | None:

@@ -16,7 +16,7 @@ from federation.clock import Clock, SystemClock
 from federation.context import open_federation
 from federation.urls import LocalUrls
 from federation.workers import Workers
-from server import health
+from server import headers, health, slow_clients
 from server.activitypub import actors, collections, inbox, objects
 from server.api import routes as api_routes
 from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
@@ -49,7 +49,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, workers: bool 
     """The web application. With `workers`, the inbox and delivery workers run inside it (the
     single-process default); `rounds serve --no-workers` and tests turn them off."""
     app = web.Application(
-        client_max_size=settings.server.max_body_bytes, middlewares=[errors_middleware]
+        client_max_size=settings.server.max_body_bytes,
+        middlewares=[errors_middleware, slow_clients.body_deadline(settings.server.read_timeout_seconds)],
     )
     app[SETTINGS] = settings
     app[URLS] = LocalUrls(settings.public_url)
@@ -58,9 +59,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None, workers: bool 
     app.cleanup_ctx.append(_federation_ctx)
     if workers:
         app.cleanup_ctx.append(_workers_ctx)
-    for module in (actors, collections, objects, inbox, webfinger, hostmeta, nodeinfo, pages, health, api_routes):
+    for module in (headers, actors, collections, objects, inbox, webfinger, hostmeta, nodeinfo, pages, health, api_routes):
         module.setup(app)
     return app
+
+
+def make_runner(app: web.Application, *, access_log: logging.Logger | None = None) -> web.AppRunner:
+    """The runner that serves `app`. Its keep-alive timeout is [server] read_timeout_seconds,
+    which also bounds how long a client may take to send a request's headers (server/slow_clients.py)."""
+    return web.AppRunner(app, access_log=access_log, keepalive_timeout=app[SETTINGS].server.read_timeout_seconds)
 
 
 def database_for(settings: Settings) -> Database:

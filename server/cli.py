@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from federation.accounts import AccountError
 from federation.peers import PeerError
-from server import commands, peer_commands
+from server import commands, peer_commands, user_commands
 from server.commands import CommandError
 from server.config import ConfigError, Settings, load_settings
 from server.version import VERSION
@@ -85,12 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_sub.add_parser(
         "list", help="list users", description="List local users, their roles and state."
     ).set_defaults(run=commands.user_list)
-    disable = user_sub.add_parser(
-        "disable", help="stop a user from logging in",
-        description="Disable a user: their logins and tokens stop working; their posts stay.",
-    )
-    disable.add_argument("name")
-    disable.set_defaults(run=commands.user_disable)
+    _add_user_admin_commands(user_sub)
 
     _add_peer_commands(sub)
 
@@ -109,6 +104,31 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--label", default="cli", help="a note on what the token is for")
     create.set_defaults(run=commands.token_create)
     return parser
+
+
+def _add_user_admin_commands(user_sub) -> None:
+    """disable, enable, reset-password, revoke-tokens: each audited ('rounds audit --subject @NAME')."""
+    for name, run, helptext, description in (
+        ("disable", user_commands.user_disable, "stop a user from signing in",
+         "Disable a user: their sign-ins and tokens stop working; their posts stay."),
+        ("enable", user_commands.user_enable, "let a disabled user sign in again",
+         "Enable a disabled user: they can sign in again, and their tokens that were not revoked work again."),
+        ("reset-password", user_commands.user_reset_password, "set a new password and sign the user out everywhere",
+         "Set a new password for a user and revoke all their tokens and unused authorization codes, "
+         "so every app signed in with the old password must sign in again. Without --password or "
+         "--random-password, the password is asked for on the terminal."),
+        ("revoke-tokens", user_commands.user_revoke_tokens, "sign a user out of every app",
+         "Revoke every token a user holds (apps, scripts, 'token create') and their unused "
+         "authorization codes. The password is unchanged."),
+    ):
+        action = user_sub.add_parser(name, help=helptext, description=description + " The change is written to the audit log.")
+        action.add_argument("name", help="the username")
+        if name == "reset-password":
+            secret = action.add_mutually_exclusive_group()
+            secret.add_argument("--password", metavar="PW", help="the new password (at least 8 characters)")
+            secret.add_argument("--random-password", action="store_true", help="generate a password and print it")
+        action.add_argument("--reason", default="", metavar="TEXT", help="why, kept in the audit log")
+        action.set_defaults(run=run)
 
 
 def _add_peer_commands(sub) -> None:
@@ -167,10 +187,10 @@ def _add_peer_commands(sub) -> None:
                         description="Fetch and apply every subscribed peer list now.").set_defaults(
         run=peer_commands.peers_refresh)
 
-    audit = sub.add_parser("audit", help="show the audit log of policy changes",
-                           description="Show policy changes (CLI, admin API, subscriptions): when, "
-                           "who, what, the state before and after, and why.")
-    audit.add_argument("--subject", help="only changes to this domain or URL")
+    audit = sub.add_parser("audit", help="show the audit log of policy and user changes",
+                           description="Show policy changes (CLI, admin API, subscriptions) and admin "
+                           "actions on users: when, who, what, the state before and after, and why.")
+    audit.add_argument("--subject", help="only changes to this domain, URL or @user")
     audit.add_argument("--limit", type=int, default=100, help="show at most this many (default 100)")
     audit.set_defaults(run=peer_commands.audit_log)
 
@@ -193,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        if args.run is commands.user_add and args.password is None and not args.random_password:
+        if args.run in (commands.user_add, user_commands.user_reset_password) and args.password is None \
+                and not args.random_password:
             args.password = _ask_password(args.name)
         return asyncio.run(run(settings, args)) or 0
     except ConfigError as exc:
@@ -213,7 +234,7 @@ def _ask_password(name: str) -> str:
         raise CommandError("give --password PW or --random-password (no terminal to ask on)")
     first = getpass.getpass(f"Password for {name}: ")
     if getpass.getpass("Again: ") != first:
-        raise CommandError("the passwords differ; nothing was created")
+        raise CommandError("the passwords differ; nothing was done")
     return first
 
 

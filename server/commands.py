@@ -10,21 +10,20 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from aiohttp import web
 
 from federation import accounts
-from federation.accounts import check_identity
+from federation.accounts import AccountError, check_identity
 from federation.clock import SystemClock
 from federation.context import open_federation
 from federation.urls import LocalUrls
 from federation.workers import Workers
-from server.app import create_app, database_for
-from server.config import Settings
+from server.app import create_app, database_for, make_runner
+from server.config import ConfigError, Settings
 from server.version import VERSION
 from storage import actors as actor_queries
-from storage.db import Database, claim_node, ensure_schema, ping
+from storage.db import Database, check_sqlite_file, claim_node, ensure_schema, ping
 from storage.migrate import pending_revisions, upgrade_to_head
 from storage.models import Actor
 
@@ -38,14 +37,13 @@ class CommandError(Exception):
 @asynccontextmanager
 async def open_database_checked(settings: Settings, *, create_dirs: bool = False) -> AsyncIterator[Database]:
     if create_dirs:
-        _make_private_dir(settings.data_dir)
+        _make_private_dirs(settings)
     if settings.sqlite_path is not None:
-        if create_dirs:
-            _make_private_dir(settings.sqlite_path.parent)
-        elif not settings.sqlite_path.exists():
+        if not create_dirs and not settings.sqlite_path.exists():
             raise CommandError(
                 f"the database {settings.sqlite_path} does not exist; run 'rounds init' first"
             )
+        check_sqlite_file(settings.sqlite_path)
     db = database_for(settings)
     try:
         await ping(db)
@@ -54,13 +52,25 @@ async def open_database_checked(settings: Settings, *, create_dirs: bool = False
         await db.dispose()
 
 
-def _make_private_dir(path: Path) -> None:
-    try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CommandError(
-            f"cannot create directory {path}: {exc.strerror}; check data_dir and [database] url"
-        ) from None
+def _make_private_dirs(settings: Settings) -> None:
+    """Create data_dir and the SQLite file's directory if missing, each only where its parent
+    exists: a mistyped path stops here, before anything is created anywhere."""
+    wanted = {settings.data_dir: "data_dir"}
+    if settings.sqlite_path is not None:
+        wanted.setdefault(settings.sqlite_path.parent, "the database directory in [database] url")
+    missing = [path for path in wanted if not path.is_dir()]
+    for path in missing:
+        if path.exists():
+            raise ConfigError(f"{wanted[path]} {path} is not a directory; fix the path")
+        if not path.parent.is_dir() and path.parent not in missing:
+            raise ConfigError(f"{wanted[path]} {path} cannot be created: its parent {path.parent} "
+                              f"{'is not a directory' if path.parent.exists() else 'does not exist'}; "
+                              "create it first, or fix the path")
+    for path in sorted(missing, key=lambda path: len(path.parts)):
+        try:
+            path.mkdir(mode=0o700)
+        except OSError as exc:
+            raise ConfigError(f"cannot create {wanted[path]} {path}: {exc.strerror}; fix the path or its permissions") from None
 
 
 async def require_initialised(db: Database, settings: Settings) -> None:
@@ -70,13 +80,25 @@ async def require_initialised(db: Database, settings: Settings) -> None:
         instance = await actor_queries.instance_actor(session)
     if instance is None:
         raise CommandError("this instance is not initialised; run 'rounds init' first")
-    check_identity(instance, LocalUrls(settings.public_url))
+    _check_identity(instance, settings)
+
+
+def _check_identity(instance: Actor, settings: Settings) -> None:
+    """A public_url that differs from the database's is a configuration error (status 2)."""
+    try:
+        check_identity(instance, LocalUrls(settings.public_url))
+    except AccountError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 async def initialise(db: Database, settings: Settings) -> tuple[Actor, bool]:
     """Schema, migrations and the instance actor: everything `init` does to a reachable database."""
     await ensure_schema(db, settings.database.schema)
     await upgrade_to_head(db)
+    async with db.sessions() as session:
+        existing = await actor_queries.instance_actor(session)
+    if existing is not None:
+        _check_identity(existing, settings)
     async with db.sessions.begin() as session:
         return await accounts.ensure_instance_actor(session, LocalUrls(settings.public_url))
 
@@ -134,15 +156,6 @@ async def user_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def user_disable(settings: Settings, args: argparse.Namespace) -> int:
-    async with open_database_checked(settings) as db:
-        await require_initialised(db, settings)
-        async with db.sessions.begin() as session:
-            account = await accounts.disable_user(session, args.name)
-    print(f"Disabled {account.username}; their logins and tokens no longer work.")
-    return 0
-
-
 async def token_create(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database_checked(settings) as db:
         await require_initialised(db, settings)
@@ -158,7 +171,7 @@ async def serve(settings: Settings, args: argparse.Namespace) -> int:
             await upgrade_to_head(db)
         await require_initialised(db, settings)
     app = create_app(settings, workers=not args.no_workers)
-    runner = web.AppRunner(app, access_log=log if settings.server.access_log else None)
+    runner = make_runner(app, access_log=log if settings.server.access_log else None)
     await runner.setup()
     site = web.TCPSite(runner, settings.server.host, settings.server.port)
     try:

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Engine, Result, create_engine, event, text
@@ -143,12 +146,73 @@ def _reader_setup(busy_timeout_ms: int):
 
 
 async def ping(db: Database) -> None:
-    """Run a trivial query; raise DatabaseUnavailable with the reason if it fails."""
+    """Connect and read the schema table (SQLite: so that a damaged file shows here); raise
+    DatabaseUnavailable with one line saying what is wrong if that fails."""
     try:
         async with db.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+            await conn.execute(text("SELECT count(*) FROM sqlite_master" if db.is_sqlite else "SELECT 1"))
     except (OSError, SQLAlchemyError, DBAPIError) as exc:
-        raise DatabaseUnavailable(describe_error(exc)) from exc
+        raise DatabaseUnavailable(_unavailable(db, exc)) from exc
+
+
+def _unavailable(db: Database, exc: BaseException) -> str:
+    url = db.engine.url
+    if db.is_sqlite:
+        if _damaged_sqlite(exc):
+            return unusable_sqlite(url.database or "", describe_error(exc))
+        return describe_error(exc)
+    where = f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}"
+    refused = _os_error(exc)
+    if refused is not None:
+        return (f"cannot connect to {where}: {_os_reason(refused)}; check [database] url and that "
+                "PostgreSQL is running and reachable from here")
+    return f"{where}: {describe_error(exc)}"
+
+
+def unusable_sqlite(path: str, why: str) -> str:
+    return (f"{path} is not a usable Rounds database ({why}); restore it from a backup, or move it "
+            "aside to start a new instance (new keys, a new identity)")
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Refuse a database file that exists but is empty. SQLite would take it for a new database,
+    and `init` would then make a new instance (new keys, new identity) where one may have been:
+    a file emptied by a failed copy or a full disk must be restored, not re-initialised."""
+    wal = path.with_name(path.name + "-wal")
+    if path.is_file() and path.stat().st_size == 0 and not (wal.is_file() and wal.stat().st_size > 0):
+        raise DatabaseUnavailable(unusable_sqlite(str(path), "the file is empty"))
+
+
+def _damaged_sqlite(exc: BaseException) -> bool:
+    """A file that is not an SQLite database, or one that is cut short or corrupt (as opposed to
+    one that is locked or cannot be opened, which are OperationalErrors)."""
+    inner = getattr(exc, "orig", None) or exc
+    return isinstance(inner, sqlite3.DatabaseError) and not isinstance(inner, sqlite3.OperationalError)
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The network error behind a failed connection, wherever the driver put it."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OSError):
+            return current
+        seen.add(id(current))
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return None
+
+
+def _os_reason(exc: OSError) -> str:
+    """What went wrong, in words, without errno numbers."""
+    if isinstance(exc, socket.gaierror):
+        return "the host name cannot be resolved"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if exc.strerror:
+        return exc.strerror[0].lower() + exc.strerror[1:]
+    return "the connection failed"
 
 
 def valid_schema(schema: str) -> bool:

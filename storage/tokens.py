@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, defer
 
@@ -83,6 +83,32 @@ async def revoke_token(session: AsyncSession, token_id: int, at: datetime) -> No
         .where(OAuthToken.id == token_id, OAuthToken.revoked_at.is_(None))
         .values(revoked_at=at)
     )
+
+
+async def count_live_tokens(session: AsyncSession, account_id: int) -> int:
+    return await session.scalar(
+        select(func.count()).where(OAuthToken.account_id == account_id, OAuthToken.revoked_at.is_(None))
+    ) or 0
+
+
+async def revoke_account_tokens(session: AsyncSession, account_id: int, at: datetime) -> int:
+    """Revoke every live token of the account; how many there were."""
+    result = await session.execute(
+        update(OAuthToken)
+        .where(OAuthToken.account_id == account_id, OAuthToken.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    return result.rowcount
+
+
+async def void_account_codes(session: AsyncSession, account_id: int, at: datetime) -> int:
+    """Mark the account's authorization codes not yet exchanged as used, so none can become a token."""
+    result = await session.execute(
+        update(OAuthCode)
+        .where(OAuthCode.account_id == account_id, OAuthCode.used_at.is_(None))
+        .values(used_at=at)
+    )
+    return result.rowcount
 
 
 async def add_code(session: AsyncSession, code: OAuthCode) -> OAuthCode:

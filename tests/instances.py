@@ -20,7 +20,7 @@ from federation import accounts, processing
 from federation.context import Federation
 from federation.delivery import DeliveryWorker
 from federation.urls import LocalUrls
-from server.app import create_app, database_for
+from server.app import create_app, database_for, make_runner
 from server.appkeys import DATABASE, FEDERATION
 from server.commands import initialise
 from server.config import Settings, settings_from_dict
@@ -46,7 +46,7 @@ def settings_for(
     raw = {
         "public_url": public_url,
         "data_dir": "./data",
-        "server": {"host": "127.0.0.1", "port": port},
+        "server": {"host": "127.0.0.1", "port": port} | sections.pop("server", {}),
         "database": database | sections.pop("database", {}),
         "federation": {"allow_http": True, "allow_private_addresses": True} | sections.pop("federation", {}),
         **sections,
@@ -173,7 +173,7 @@ class InstanceFactory:
             return await handler(request)
 
         app.middlewares.insert(0, record)
-        runner = web.AppRunner(app, access_log=None)
+        runner = make_runner(app)
         await runner.setup()
         await web.SockSite(runner, sock).start()
         instance = Instance(settings, runner, app, clock, received, sock)

@@ -231,14 +231,15 @@ def test_data_directory_and_database_are_private(config):
         assert settings.sqlite_path.stat().st_mode & 0o077 == 0
 
 
-def test_changed_public_url_is_refused(config):
+def test_changed_public_url_is_a_config_error(config):
     assert run("init", config=config).returncode == 0
     text = config.read_text()
     port = text.split("port = ")[1].split()[0]
     config.write_text(text.replace(f'public_url = "http://127.0.0.1:{port}"', 'public_url = "http://other.example"'))
-    _one_line_error(run("user", "add", "eve", "--password", "long enough pw", config=config), 1,
-                    "cannot change")
-    _one_line_error(run("init", config=config), 1, "cannot change")
+    _one_line_error(run("user", "add", "eve", "--password", "long enough pw", config=config), 2,
+                    "config error", "cannot change")
+    _one_line_error(run("init", config=config), 2, "config error", "cannot change")
+    _one_line_error(run("user", "enable", "eve", config=config), 2, "config error", "cannot change")
 
 
 def test_bad_schema_and_unwritable_data_dir_are_one_line(tmp_path):
@@ -247,7 +248,7 @@ def test_bad_schema_and_unwritable_data_dir_are_one_line(tmp_path):
     _one_line_error(run("init", config=path), 2, "'database.schema' must be a lowercase identifier")
     (tmp_path / "file").write_text("")
     path.write_text('public_url = "https://x.example"\ndata_dir = "file/sub"\n')
-    _one_line_error(run("init", config=path), 1, "cannot create directory")
+    _one_line_error(run("init", config=path), 2, "config error", "data_dir", "is not a directory")
 
 
 async def test_migrate_and_serve_apply_pending_migrations(config):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.browser import chromium
+from tests.browser import chromium, watch_csp
 
 
 async def test_profile_about_and_not_found_pages_render(instances, tmp_path):
@@ -11,6 +11,7 @@ async def test_profile_about_and_not_found_pages_render(instances, tmp_path):
     await a.add_user("alice")
     async with chromium() as browser:
         page = await browser.new_page()
+        violations = await watch_csp(page)
         # When a browser opens her profile (the actor URL, negotiated to HTML)
         response = await page.goto(f"{a.base}/users/alice")
         # Then it shows her name and handle, and links the ActivityPub document
@@ -32,3 +33,7 @@ async def test_profile_about_and_not_found_pages_render(instances, tmp_path):
         response = await page.goto(f"{a.base}/@nobody")
         assert response.status == 404
         assert "There is no @nobody" in await page.inner_text("main")
+
+        # And every page was styled by the stylesheet, with nothing refused by the page policy
+        assert await page.evaluate("getComputedStyle(document.body).maxWidth") != "none"
+    assert violations == []

@@ -32,6 +32,7 @@ from server.api.auth import ApiError
 from server.api.params import params
 from server.appkeys import CLOCK, DATABASE, SETTINGS
 from server.client_address import client_address
+from server.headers import allow_form_target
 from server.responses import json_response
 from server.web.pages import render
 from storage import tokens as token_queries
@@ -43,10 +44,7 @@ CSRF_COOKIE = "rounds_oauth_csrf"  # "__Host-" prefixed over https, so no siblin
 CSRF_FIELD = "csrf_token"
 GRANTS = ("authorization_code", "client_credentials", "password")
 STATUS = {"invalid_client": 401, "unauthorized_client": 403}
-PAGE_HEADERS = {
-    "Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-}
+PAGE_HEADERS = {"Cache-Control": "no-store"}  # server/headers.py adds the page policy
 SCOPE_WORDS = {
     "read": "read everything in your account", "write": "post and change anything in your account",
     "follow": "follow, block and mute accounts", "push": "receive push notifications",
@@ -210,6 +208,8 @@ async def _login_form(request: web.Request, auth: AuthorizeRequest, csrf: str, *
     response = await _page(request, "oauth_login.html", status=status, app=auth.app, fields=auth.form_fields(),
                            scopes=_scope_lines(auth.scopes), redirect_uri=auth.redirect_uri, csrf_token=csrf,
                            error=error, username=username)
+    if auth.redirect_uri != oauth.OOB_REDIRECT_URI:
+        allow_form_target(response, auth.redirect_uri)  # approving or denying redirects there
     https = _https(request)
     response.set_cookie(_csrf_cookie(request), csrf, httponly=True, samesite="Lax", max_age=3600,
                         path="/" if https else "/oauth", secure=https)
