@@ -100,6 +100,10 @@ class Scene:
         async with self.a.db.sessions() as session:
             return (await session.scalars(select(model).where(*where))).one()
 
+    async def all(self, model: Any, *where: Any) -> list[Any]:
+        async with self.a.db.sessions() as session:
+            return list(await session.scalars(select(model).where(*where)))
+
     async def notifications(self, recipient: Actor) -> list[NotificationType]:
         async with self.a.db.sessions() as session:
             return list(await session.scalars(
