@@ -12,6 +12,7 @@ import pytest
 from tests.api_helpers import token_for
 from tests.handler_helpers import start_scene
 from tests.instances import InstanceFactory
+from tests.outbox_helpers import start_audience
 
 DATABASE_URL = os.environ.get("ROUNDS_TEST_DATABASE_URL") or None
 
@@ -51,4 +52,11 @@ async def scene(instances, http):
     """An instance with alice and a fake peer serving zed and mallory, for the handler tests
     (tests/handler_helpers.py)."""
     async with start_scene(instances, http) as value:
+        yield value
+
+
+@pytest.fixture
+async def audience(instances):
+    """alice with followers on several servers, for the outbox tests (tests/outbox_helpers.py)."""
+    async with start_audience(instances) as value:
         yield value
