@@ -51,15 +51,20 @@ async def test_an_accept_by_the_followee_accepts_and_fills_the_home(scene):
 
 
 async def test_an_accept_of_a_rebuilt_follow_is_matched_on_the_pair(scene):
-    # Given alice asked to follow zed
-    await _alice_follows_zed(scene)
+    # Given alice asked to follow mallory, then zed
     alice = await scene.a.actor("alice")
+    mallory = await scene.remote("mallory")
+    async with scene.a.fed.transaction() as session:
+        await outbox.follow(scene.a.fed, session, alice, mallory)
+    await _alice_follows_zed(scene)
     # When zed's server answers with a Follow it rebuilt, under an id of its own
     rebuilt = _follow_object(scene, f"{scene.peer.base}/follows/99", alice.uri)
     accept = await scene.send("zed", "Accept", rebuilt)
     await scene.run()
-    # Then the follow between alice and zed is accepted all the same
-    assert (await scene.one(Follow)).state is FollowState.accepted
+    # Then alice's follow of zed is accepted all the same, and her follow of mallory still waits
+    zed = await scene.remote("zed")
+    assert (await scene.one(Follow, Follow.followee_id == zed.id)).state is FollowState.accepted
+    assert (await scene.one(Follow, Follow.followee_id == mallory.id)).state is FollowState.pending
     assert await scene.outcome(accept) == (InboxState.done, None)
 
 

@@ -133,7 +133,7 @@ async def test_an_update_of_a_poll_with_only_new_counts_is_taken(scene):
     edit = await scene.send("zed", "Update", _question(scene, 3, 1), "u")
     await scene.run()
     # Then the counts are stored, with no edit in the history
-    counts = {o.title: o.votes_count for o in [await scene.one(PollOption, PollOption.title == t) for t in ("yes", "no")]}
+    counts = {option.title: option.votes_count for option in await scene.all(PollOption)}
     assert counts == {"yes": 3, "no": 1}
     assert await scene.count(ObjectEdit) == 0
     assert await scene.outcome(edit) == (InboxState.done, None)

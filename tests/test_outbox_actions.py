@@ -10,12 +10,14 @@ inbox, THREE holds pending follower t and non-follower u, r's server is refused,
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
 from federation import outbox
 from federation.outbox import OutboxError
 from federation.vocab import PUBLIC
 from storage.models import (
     Activity,
+    Actor,
     Announce,
     Delivery,
     FeedEntry,
@@ -86,6 +88,17 @@ async def test_a_direct_post_goes_only_to_the_mentioned(audience):
 
 async def test_a_direct_post_to_a_refused_server_queues_nothing(audience):
     await _post(audience, visibility=Visibility.direct, mentions=[audience.actors["r"]])
+    assert await audience.queued() == []
+
+
+async def test_a_deleted_actor_gets_nothing(audience):
+    # Given u deleted his account (his server sent Delete)
+    async with audience.a.db.sessions.begin() as session:
+        await session.execute(update(Actor).where(Actor.id == audience.actors["u"].id)
+                              .values(deleted_at=audience.a.clock.now()))
+    # When alice writes directly to him
+    await _post(audience, visibility=Visibility.direct, mentions=[audience.actors["u"]])
+    # Then nothing is queued for him
     assert await audience.queued() == []
 
 
