@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from federation import outbox
 from federation.outbox import OutboxError
-from storage.models import Actor, Block, Follow, FollowState, Notification, NotificationType
+from storage.models import Activity, Actor, Block, Follow, FollowState, Notification, NotificationType
 from tests.outbox_helpers import Audience
 
 
@@ -172,9 +172,12 @@ async def test_an_unblock_undoes_the_block_at_the_blocked_server(audience):
 async def test_a_block_of_a_local_actor_sends_nothing(audience):
     # When alice blocks bob, her local follower
     await _do(audience, outbox.block, audience.alice, audience.bob)
-    # Then the block is recorded and his follow ends, with nothing queued
+    # Then the block is recorded and his follow ends, with no activity made for a peer
     assert len(await audience.all(Block)) == 1
     assert (await _follow_row(audience, audience.bob, audience.alice)).state is FollowState.rejected
-    assert await audience.queued() == []
+    assert await audience.all(Activity) == []
+    # When she unfollows and unblocks him, Then no activity is made either
+    await _do(audience, outbox.follow, audience.alice, audience.bob)
+    await _do(audience, outbox.block, audience.alice, audience.bob)
     await _do(audience, outbox.unblock, audience.alice, audience.bob)
-    assert (await audience.all(Block), await audience.queued()) == ([], [])
+    assert (await audience.all(Block), await audience.all(Activity)) == ([], [])
