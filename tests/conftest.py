@@ -10,7 +10,9 @@ import aiohttp
 import pytest
 
 from tests.api_helpers import token_for
+from tests.handler_helpers import start_scene
 from tests.instances import InstanceFactory
+from tests.outbox_helpers import start_audience
 
 DATABASE_URL = os.environ.get("ROUNDS_TEST_DATABASE_URL") or None
 
@@ -43,3 +45,18 @@ async def api(instances, http):
     alice = await token_for(a, "alice")
     bob = await token_for(a, "bob")
     return a, http, alice, bob
+
+
+@pytest.fixture
+async def scene(instances, http):
+    """An instance with alice and a fake peer serving zed and mallory, for the handler tests
+    (tests/handler_helpers.py)."""
+    async with start_scene(instances, http) as value:
+        yield value
+
+
+@pytest.fixture
+async def audience(instances):
+    """alice with followers on several servers, for the outbox tests (tests/outbox_helpers.py)."""
+    async with start_audience(instances) as value:
+        yield value
