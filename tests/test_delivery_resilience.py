@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 
 from federation import outbox
@@ -57,7 +59,7 @@ async def test_outage_then_recovery_delivers_in_order_exactly_once(instances):
     async with b.db.sessions() as session:
         creates = list(await session.scalars(
             select(InboxItem.raw).where(InboxItem.activity_type == "Create").order_by(InboxItem.id)))
-    assert [c["object"]["id"] for c in creates] == [p.uri for p in posts]
+    assert [json.loads(c)["object"]["id"] for c in creates] == [p.uri for p in posts]
     assert len([1 for method, path in b.received if method == "POST"]) == 3
     assert all(d.state is DeliveryState.delivered for d in await _deliveries(a))
 
