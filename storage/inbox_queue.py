@@ -6,6 +6,7 @@ The states and transitions are declared in `storage.models.queues`. A claim read
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxItem, InboxState
 from storage.models.queues import INBOX_DUE
+from storage.text import storable
 
 ERROR_CHARS = 2000
 
@@ -28,35 +30,36 @@ class Claimed:
     actor_uri: str
     raw: str
     attempts: int
+    due: datetime
 
 
 async def claim(
     session: AsyncSession, now: datetime, limit: int, *, lease: timedelta, max_attempts: int, lock: bool,
 ) -> list[Claimed]:
-    """Up to `limit` due items, failed ones (retries) first, each in its own due order: the
-    (state, next_attempt_at) index gives every state's rows in order, so the claim reads one
-    batch instead of sorting the backlog. Each is leased: queued, due after `lease`, one more
-    attempt. Items whose attempts ran out under earlier leases are marked dead instead.
-    `lock`: FOR UPDATE SKIP LOCKED (PostgreSQL), so several workers share the queue."""
+    """Up to `limit` due items, queued or failed, the longest due first. The (state,
+    next_attempt_at) index gives each state's due rows in order, so the claim reads at most
+    `limit` rows of each state and merges them instead of sorting the backlog. Each item taken
+    is leased: queued, due after `lease`, one more attempt. An item whose attempts ran out under
+    earlier leases (its handling never finished: it stopped the process, say) is marked dead
+    instead. `lock`: FOR UPDATE SKIP LOCKED (PostgreSQL), so several workers share the queue."""
     columns = (InboxItem.id, InboxItem.activity_uri, InboxItem.activity_type, InboxItem.actor_uri,
-               InboxItem.raw, InboxItem.attempts)
-    items: list[Claimed] = []
-    for state in reversed(INBOX_DUE):
-        if len(items) >= limit:
-            break
+               InboxItem.raw, InboxItem.attempts, InboxItem.next_attempt_at)
+    batches = []
+    for state in INBOX_DUE:
         query = (
             select(*columns)
             .where(InboxItem.state == state, InboxItem.next_attempt_at <= now)
             .order_by(InboxItem.next_attempt_at, InboxItem.id)
-            .limit(limit - len(items))
+            .limit(limit)
         )
         if lock:
             query = query.with_for_update(skip_locked=True)
-        items += [Claimed(*row) for row in await session.execute(query)]
-    spent = [item for item in items if item.attempts >= max_attempts]
+        batches.append([Claimed(*row) for row in await session.execute(query)])
+    items = list(heapq.merge(*batches, key=lambda item: (item.due, item.id)))[:limit]
+    spent = [item.id for item in items if item.attempts >= max_attempts]
     if spent:
         await session.execute(
-            update(InboxItem).where(InboxItem.id.in_([item.id for item in spent]))
+            update(InboxItem).where(InboxItem.id.in_(spent))
             .values(state=InboxState.dead, processed_at=now,
                     last_error=f"its handling never finished in {max_attempts} attempts")
         )
@@ -70,16 +73,16 @@ async def claim(
 
 
 async def finish(session: AsyncSession, item_id: int, state: InboxState, error: str | None, at: datetime) -> None:
-    """The item's final outcome: done or ignored (or dead, with its error)."""
+    """The item's final outcome: done, or ignored with the reason."""
     await session.execute(
         update(InboxItem).where(InboxItem.id == item_id)
-        .values(state=state, last_error=None if error is None else error[:ERROR_CHARS], processed_at=at)
+        .values(state=state, last_error=None if error is None else storable(error, ERROR_CHARS), processed_at=at)
     )
 
 
 async def fail(session: AsyncSession, item_id: int, error: str, at: datetime, retry_at: datetime | None) -> None:
     """An attempt failed: `failed`, due again at `retry_at`, or `dead` when None."""
-    values: dict = {"last_error": error[:ERROR_CHARS]}
+    values: dict = {"last_error": storable(error, ERROR_CHARS)}
     if retry_at is None:
         values.update(state=InboxState.dead, processed_at=at)
     else:
