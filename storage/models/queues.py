@@ -18,6 +18,7 @@ Deliveries (`federation.delivery`; `rounds queue` too):
     queued | dead --admin discard--> cancelled
     One row per (activity, target inbox). A retryable failure leaves the row queued with a later
     `next_attempt_at`; `claimed_until` is a lease, so a worker that dies mid-send loses nothing.
+    A send's outcome is recorded only on a row still queued, so a discard made mid-send stands.
 Peers:        one row per remote authority (host[:port]); the policy state lives here, and so does
     the delivery health and backoff, shared by every delivery to that peer.
 """
@@ -75,6 +76,7 @@ class DeliveryState(str, enum.Enum):
 
 DELIVERY_RETRY_FROM = frozenset({DeliveryState.dead})
 DELIVERY_DISCARD_FROM = frozenset({DeliveryState.queued, DeliveryState.dead})
+
 
 class Delivery(Base):
     __tablename__ = "deliveries"
