@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,7 @@ class FakePeer:
     received: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
     inbox_status: int = 202
     inbox_body: bytes = b""  # what its inbox answers with
+    on_post: Callable[[], Awaitable[None]] | None = None  # awaited before an inbox POST is answered
     accepted_schemes: frozenset[str] = frozenset({"cavage", "rfc9421"})  # others get 401
     _runner: web.AppRunner | None = None
 
@@ -68,6 +70,8 @@ class FakePeer:
             scheme = "rfc9421" if "Signature-Input" in request.headers else "cavage"
             if scheme not in self.accepted_schemes:
                 return web.Response(status=401)
+            if self.on_post is not None:
+                await self.on_post()
             return web.Response(status=self.inbox_status, body=self.inbox_body)
         if request.path == "/.well-known/webfinger":
             name = request.query.get("resource", "").removeprefix("acct:").split("@")[0]
