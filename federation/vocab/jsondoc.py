@@ -10,8 +10,9 @@ sanitising, re-encoding) recurse once per level, and an attacker controls the le
 The decision to know: orjson parses first. It is fast, and it stops at 1,024 levels by itself,
 so its result is measured by a walk that costs nothing when the text holds fewer brackets than
 the bound (most documents) and a few microseconds otherwise. What only the stdlib decoder takes
-(an integer beyond 64 bits, NaN, a lone surrogate escape) goes to it as before, but only after
-the brackets outside strings have been counted in the text, without recursion.
+(NaN or Infinity, a number beyond a double's range, a lone surrogate escape) goes to it as
+before, but only after the brackets outside strings have been counted in the text, without
+recursion. (orjson reads an integer beyond 64 bits as a float, as it always did here.)
 """
 
 from __future__ import annotations
