@@ -94,8 +94,10 @@ def _check_storable(activity: APActivityHead, key_id: str) -> None:
     """The row's identifiers must be stored exactly: one the database cannot take (too long, a
     NUL, a lone surrogate) is refused here, rather than failing the batch its row joins."""
     columns = InboxItem.__table__.c
-    for what, value, column in (("id", activity.id, columns.activity_uri), ("type", activity.type, columns.activity_type),
-                                ("actor", activity.actor, columns.actor_uri), ("key id", key_id, columns.signer_key_id)):
+    for what, value, column in (
+        ("id", activity.id, columns.activity_uri), ("type", activity.type, columns.activity_type),
+        ("actor", activity.actor, columns.actor_uri), ("key id", key_id, columns.signer_key_id),
+    ):
         limit = column.type.length
         if len(value) > limit:
             raise Rejection(400, f"the activity's {what} is longer than {limit} characters")

@@ -32,7 +32,8 @@ async def oldest_due_inbox(session: AsyncSession, now: datetime) -> datetime | N
     """When the longest-due inbox item became due, if any is due."""
     found = [
         await session.scalar(
-            select(func.min(InboxItem.next_attempt_at)).where(InboxItem.state == state, InboxItem.next_attempt_at <= now)
+            select(func.min(InboxItem.next_attempt_at))
+            .where(InboxItem.state == state, InboxItem.next_attempt_at <= now)
         )
         for state in INBOX_DUE
     ]
