@@ -29,6 +29,7 @@ from federation.policy import Policy
 from federation.settings import FederationSettings
 from federation.signatures import sign_request
 from federation.urls import LocalUrls
+from federation.vocab.jsondoc import MAX_JSON_DEPTH
 from storage import actors as actor_queries
 from storage import peers as peer_queries
 from storage.db import Database, describe_error
@@ -50,6 +51,7 @@ class Federation:
     policy: Policy
     http: aiohttp.ClientSession
     inbox_writer: InboxWriter
+    max_json_depth: int  # [server] max_json_depth: the bound `load_json` applies to every document
     events: EventBus = field(init=False)
     fetcher: Fetcher = field(init=False)
     keys: KeyStore = field(init=False)
@@ -67,6 +69,7 @@ class Federation:
             allow_private_addresses=self.settings.allow_private_addresses,
             allows_authority=self.policy.allows,
             max_bytes=self.settings.fetch_max_bytes,
+            max_json_depth=self.max_json_depth,
         )
         self.keys = KeyStore(self.db, self.fetcher, self.clock, self.settings.key_refetch_interval_seconds)
 
@@ -109,7 +112,8 @@ class Federation:
 
 @asynccontextmanager
 async def open_federation(
-    settings: FederationSettings, urls: LocalUrls, db: Database, clock: Clock, *, user_agent: str
+    settings: FederationSettings, urls: LocalUrls, db: Database, clock: Clock, *, user_agent: str,
+    max_json_depth: int = MAX_JSON_DEPTH,
 ) -> AsyncIterator[Federation]:
     """The runtime, with its inbox writer running. The database may be down: what needs it is
     loaded by `ensure_ready` (tried here, and again on first use)."""
@@ -118,7 +122,8 @@ async def open_federation(
         user_agent=user_agent,
         limit_per_host=settings.delivery_per_host,
     )
-    fed = Federation(settings, urls, db, clock, Policy(settings.mode, urls.authority), http, InboxWriter(db, clock))
+    fed = Federation(settings, urls, db, clock, Policy(settings.mode, urls.authority), http, InboxWriter(db, clock),
+                     max_json_depth)
     writer = asyncio.create_task(fed.inbox_writer.run(), name="inbox-writer")
     listener = None if db.is_sqlite else asyncio.create_task(_listen(fed), name="event-listener")
     try:

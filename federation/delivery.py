@@ -35,6 +35,7 @@ from federation.http import FetchError, check_url, read_capped
 from federation.keys import load_private_key
 from federation.signatures import sign_request
 from storage.models import Activity, Actor, Delivery, DeliveryState, Peer
+from storage.text import storable
 from storage.upsert import insert_for
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ BASE_DELAY = 30.0
 MAX_DELAY = 6 * 3600.0
 MAX_RETRY_AFTER = 24 * 3600.0
 RESPONSE_CAP = 64 * 1024
+ERROR_CHARS = 2000
 CONTENT_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 SCHEMES = ("cavage", "rfc9421")
 
@@ -198,7 +200,8 @@ class DeliveryWorker:
         for outcome in outcomes:
             attempted = outcome.status is not None or outcome.error is not None
             finished = outcome.state is not DeliveryState.queued
-            groups[(outcome.state, attempted, finished, outcome.status, outcome.error)].append(outcome.delivery_id)
+            error = None if outcome.error is None else storable(outcome.error, ERROR_CHARS)  # a peer's words
+            groups[(outcome.state, attempted, finished, outcome.status, error)].append(outcome.delivery_id)
             if outcome.state is DeliveryState.delivered:
                 successes[outcome.peer] = outcome
             elif finished:
@@ -214,8 +217,9 @@ class DeliveryWorker:
                                   attempts=Delivery.attempts + 1)
                 if finished:
                     values["finished_at"] = now
-                await session.execute(
-                    update(Delivery).where(Delivery.id.in_(ids)).values(**values)
+                await session.execute(  # still queued: an admin may have discarded it meanwhile
+                    update(Delivery).where(Delivery.id.in_(ids), Delivery.state == DeliveryState.queued)
+                    .values(**values)
                     .execution_options(synchronize_session=False)
                 )
             for peer, outcome in successes.items():
@@ -226,7 +230,8 @@ class DeliveryWorker:
                     update(Delivery).where(Delivery.peer == peer, Delivery.state == DeliveryState.queued,
                                            Delivery.created_at < now - max_age)
                     .values(state=DeliveryState.dead, finished_at=now,
-                            last_error=f"gave up after {fed.settings.delivery_max_age_days:g} days: {outcome.error}")
+                            last_error=storable(f"gave up after {fed.settings.delivery_max_age_days:g} days: "
+                                                f"{outcome.error}", ERROR_CHARS))
                 )
                 await session.execute(
                     update(Delivery).where(Delivery.peer == peer, Delivery.state == DeliveryState.queued,
@@ -251,7 +256,7 @@ class DeliveryWorker:
         retry_at = now + timedelta(seconds=delay)
         await _upsert_peer(session, peer, now, {
             "consecutive_failures": failures, "retry_at": retry_at, "last_failure_at": now,
-            "last_failure_reason": (outcome.error or "")[:2000],
+            "last_failure_reason": storable(outcome.error or "", ERROR_CHARS),
         })
         self.fed.peers_in_backoff.add(peer)
         log.info("delivery to %s failed (%s); peer backs off until %s", peer, outcome.error, retry_at.isoformat())

@@ -8,12 +8,12 @@ session and the Fetcher must agree on `allow_private_addresses`.
 
 A document is accepted only when the response's media type is one the request asked for (for
 ActivityPub, `application/activity+json` or `application/ld+json`), so an uploaded file served as
-`application/json` or `text/plain` on a peer cannot pass for one of its objects.
+`application/json` or `text/plain` on a peer cannot pass for one of its objects, and only when it
+is JSON nested no deeper than `max_json_depth` (`federation.vocab.jsondoc`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +33,7 @@ from federation.http import (
     read_capped,
 )
 from federation.urls import authority
+from federation.vocab.jsondoc import MAX_JSON_DEPTH, JSONRefused, load_json
 
 __all__ = [
     "AP_ACCEPT",
@@ -99,6 +100,7 @@ class Fetcher:
     allows_authority: Callable[[str], bool] = _allow_every_authority
     max_bytes: int = 1_000_000
     max_redirects: int = 5
+    max_json_depth: int = MAX_JSON_DEPTH
     timeout: aiohttp.ClientTimeout | None = None  # per hop; None means the session's default
 
     async def get_json(self, url: str, *, accept: str = AP_ACCEPT) -> tuple[str, dict[str, Any]]:
@@ -206,9 +208,9 @@ class Fetcher:
             served = media_type or "no content type"
             raise NotJSON(f"{url} served {served}, not one of {', '.join(sorted(wanted))}")
         try:
-            document = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
-            raise NotJSON(f"{url} served a body that is not valid JSON") from None
+            document = load_json(body, self.max_json_depth)
+        except JSONRefused as exc:
+            raise NotJSON(f"{url} served a body that is {exc}") from None
         if not isinstance(document, dict):
             raise NotJSON(f"{url} served JSON that is not an object")
         return document

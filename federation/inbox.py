@@ -7,24 +7,27 @@ refused peer costs nothing and learns nothing. Nothing is written until every ch
 and then only the inbox row, unique on the activity id: handlers run later, in a worker (see
 `federation.processing`).
 
-Only the activity's head is parsed here (what the checks need; it refuses whatever the full
-parse would), and the row keeps the body's text as it came: the worker parses the whole activity
-from it. Rows are written by `federation.inbox_writer.InboxWriter`, a group commit, and the
-request is answered (202) only once its row is durable.
+The body is decoded by `federation.vocab.jsondoc.load_json`, so one nested deeper than
+[server] max_json_depth is refused (400) before anything recurses over it. Only the activity's
+head is parsed here (what the checks need; it refuses whatever the full parse would), and the
+row keeps the body's text as it came: the worker decodes it again, through the same loader, and
+parses the whole activity. The row's identifiers must fit their columns exactly (no NUL, no lone
+surrogate, not too long), or the request is refused. Rows are written by
+`federation.inbox_writer.InboxWriter`, a group commit, and the request is answered (202) only
+once its row is durable.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-import orjson
 from sqlalchemy import select
 
 from federation.authn import Rejection, authenticate
 from federation.context import Federation
 from federation.signatures import SignedRequest
 from federation.urls import authority
+from federation.vocab.jsondoc import JSONRefused, load_json
 from federation.vocab.parse import (
     APActivityHead,
     APActor,
@@ -34,7 +37,8 @@ from federation.vocab.parse import (
 )
 from storage import peers as peer_queries
 from storage.ids import new_id
-from storage.models import Actor, Object
+from storage.models import Actor, InboxItem, Object
+from storage.text import fits
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,11 @@ class Received:
 async def receive(fed: Federation, request: SignedRequest, *, recipient_id: int | None) -> Received:
     """Check and store one inbox POST, or raise Rejection (nothing stored)."""
     signer = await authenticate(fed, request)
-    text, activity = _parse(request.body)
+    text, activity = _parse(request.body, fed.max_json_depth)
     if activity.actor != signer.owner:
         raise Rejection(401, f"signed by a key of {signer.owner}, but the activity's actor is {activity.actor}")
     await _check_origins(fed, activity)
+    _check_storable(activity, signer.key_id)
 
     row = {
         "id": new_id(),
@@ -69,20 +74,35 @@ async def receive(fed: Federation, request: SignedRequest, *, recipient_id: int 
     return Received(activity.id, activity.type, duplicate=not new)
 
 
-def _parse(body: bytes) -> tuple[str, APActivityHead]:
+def _parse(body: bytes, max_depth: int) -> tuple[str, APActivityHead]:
     """The body as text (it is stored as it came) and the activity it holds."""
     try:
-        text = body.decode()
-        try:
-            document = orjson.loads(text)  # twice as fast as json here
-        except orjson.JSONDecodeError:  # what only json takes: an integer beyond 64 bits, NaN
-            document = json.loads(text)
-    except ValueError as exc:  # UnicodeDecodeError included: ActivityPub bodies are UTF-8
-        raise Rejection(400, f"the body is not JSON: {exc}") from exc
+        text = body.decode()  # ActivityPub bodies are UTF-8
+    except UnicodeDecodeError as exc:
+        raise Rejection(400, f"the body is not UTF-8: {exc.reason} at byte {exc.start}") from exc
+    try:
+        document = load_json(text, max_depth)
+    except JSONRefused as exc:
+        raise Rejection(400, f"the body is {exc}") from exc
     try:
         return text, ap_to_activity_head(document)
     except VocabError as exc:
         raise Rejection(400, str(exc)) from exc
+
+
+def _check_storable(activity: APActivityHead, key_id: str) -> None:
+    """The row's identifiers must be stored exactly: one the database cannot take (too long, a
+    NUL, a lone surrogate) is refused here, rather than failing the batch its row joins."""
+    columns = InboxItem.__table__.c
+    for what, value, column in (
+        ("id", activity.id, columns.activity_uri), ("type", activity.type, columns.activity_type),
+        ("actor", activity.actor, columns.actor_uri), ("key id", key_id, columns.signer_key_id),
+    ):
+        limit = column.type.length
+        if len(value) > limit:
+            raise Rejection(400, f"the activity's {what} is longer than {limit} characters")
+        if not fits(value, limit):
+            raise Rejection(400, f"the activity's {what} holds a NUL or a lone surrogate, which cannot be stored")
 
 
 async def _check_origins(fed: Federation, activity: APActivityHead) -> None:

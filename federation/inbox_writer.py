@@ -13,6 +13,9 @@ from SQLAlchemy, once. Run through SQLAlchemy, its per-row and per-transaction w
 than SQLite's own. SQLite returns no rows from an executemany, so the row count says whether
 every row was new, and only when it falls short are the new ones looked up (by their freshly
 minted ids). PostgreSQL takes each batch as one INSERT ... RETURNING through SQLAlchemy.
+
+A batch that fails is tried again row by row, so a row the database refuses fails only its own
+request; when the database itself is failing, every request gets its error.
 """
 
 from __future__ import annotations
@@ -69,17 +72,31 @@ class InboxWriter:
             first.setdefault(row["activity_uri"], row)
         now = self._clock.now()
         queue = {"state": InboxState.queued, "attempts": 0, "received_at": now, "next_attempt_at": now}
+        failed: dict[str, Exception] = {}
         try:
             inserted = await self._insert(list(first.values()), queue)
-        except Exception as exc:  # the database failed: every waiting request gets the error
-            log.error("inbox commit of %d rows failed: %s", len(batch), exc)
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        self.last_commit = asyncio.get_running_loop().time()
+        except Exception as exc:
+            inserted = set()
+            if len(first) == 1:
+                failed = {uri: exc for uri in first}
+            else:  # one bad row must not fail the others: each is tried alone
+                log.warning("inbox commit of %d rows failed (%s); committing them one by one", len(first), exc)
+                for uri, row in first.items():
+                    try:
+                        inserted |= await self._insert([row], queue)
+                    except Exception as one:
+                        failed[uri] = one
+        if failed:
+            log.error("inbox commit of %d of %d rows failed: %s", len(failed), len(first), next(iter(failed.values())))
+        if len(failed) < len(first):
+            self.last_commit = asyncio.get_running_loop().time()
         for row, future in batch:
-            if not future.done():
+            if future.done():
+                continue
+            error = failed.get(row["activity_uri"])
+            if error is not None:  # the database failed: the request gets the error
+                future.set_exception(error)
+            else:
                 future.set_result(row["id"] in inserted and first[row["activity_uri"]] is row)
 
 

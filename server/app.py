@@ -95,7 +95,7 @@ async def _federation_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     async with open_federation(
         settings.federation, app[URLS], app[DATABASE], app[CLOCK],
-        user_agent=f"Rounds/{VERSION} (+{settings.public_url})",
+        user_agent=f"Rounds/{VERSION} (+{settings.public_url})", max_json_depth=settings.server.max_json_depth,
     ) as fed:
         app[FEDERATION] = fed
         yield

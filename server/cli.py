@@ -20,7 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from federation.accounts import AccountError
 from federation.peers import PeerError
-from server import commands, peer_commands, user_commands
+from federation.queue_admin import QueueError
+from server import commands, peer_commands, queue_commands, user_commands
 from server.commands import CommandError
 from server.config import ConfigError, Settings, load_settings
 from server.version import VERSION
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_user_admin_commands(user_sub)
 
     _add_peer_commands(sub)
+    queue_commands.add_queue_commands(sub)
 
     token = sub.add_parser("token", help="manage API tokens", description="Manage bearer tokens.")
     token_sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
@@ -204,6 +206,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if hasattr(args, "check"):  # what argparse cannot say: exits with status 2, like argparse
+        args.check(args)
     os.umask(0o077)  # the data directory holds private keys: nothing Rounds writes is world-readable
     run: Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int | None]] = args.run
     try:
@@ -221,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"config error: {exc}", EXIT_USAGE)
     except DatabaseUnavailable as exc:
         return _fail(f"database error: {exc}", EXIT_USAGE)
-    except (AccountError, CommandError, PeerError) as exc:
+    except (AccountError, CommandError, PeerError, QueueError) as exc:
         return _fail(str(exc), EXIT_REFUSED)
     except SQLAlchemyError as exc:
         return _fail(f"database error: {describe_error(exc)}", EXIT_USAGE)

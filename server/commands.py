@@ -200,7 +200,8 @@ async def worker(settings: Settings, args: argparse.Namespace) -> int:
         await claim_node(db)
         urls = LocalUrls(settings.public_url)
         async with open_federation(settings.federation, urls, db, SystemClock(),
-                                   user_agent=f"Rounds/{VERSION} (+{settings.public_url})") as fed:
+                                   user_agent=f"Rounds/{VERSION} (+{settings.public_url})",
+                                   max_json_depth=settings.server.max_json_depth) as fed:
             workers = Workers(fed, settings.media_dir)
             await workers.start()
             print(f"Rounds worker for {settings.public_url} is running (Ctrl-C stops it)", flush=True)

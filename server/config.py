@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from federation.settings import FEDERATION_MODES, FederationSettings
+from federation.vocab.jsondoc import MAX_JSON_DEPTH
 from storage.db import valid_schema
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -36,7 +37,7 @@ class ServerSettings:
     log_level: str = "info"
     access_log: bool = False
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
-    max_json_depth: int = 32
+    max_json_depth: int = MAX_JSON_DEPTH
     read_timeout_seconds: float = 30.0
     health_max_queue_wait_seconds: float = 900.0
 
@@ -213,8 +214,8 @@ def _check_section(section: object, name: str, source: str) -> None:
             raise ConfigError(f"{source}: 'server.port' must be between 1 and 65535")
         if section.max_body_bytes < 1024:
             raise ConfigError(f"{source}: 'server.max_body_bytes' must be at least 1024")
-        if section.max_json_depth < 8:
-            raise ConfigError(f"{source}: 'server.max_json_depth' must be at least 8")
+        if not 8 <= section.max_json_depth <= 512:
+            raise ConfigError(f"{source}: 'server.max_json_depth' must be 8 to 512")
         if min(section.read_timeout_seconds, section.health_max_queue_wait_seconds) <= 0:
             raise ConfigError(
                 f"{source}: 'server.read_timeout_seconds' and 'health_max_queue_wait_seconds' must be positive"

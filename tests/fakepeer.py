@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,8 @@ class FakePeer:
     documents: dict[str, Any] = field(default_factory=dict)  # path -> JSON served at it
     received: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
     inbox_status: int = 202
+    inbox_body: bytes = b""  # what its inbox answers with
+    on_post: Callable[[], Awaitable[None]] | None = None  # awaited before an inbox POST is answered
     accepted_schemes: frozenset[str] = frozenset({"cavage", "rfc9421"})  # others get 401
     _runner: web.AppRunner | None = None
 
@@ -65,7 +68,11 @@ class FakePeer:
         self.received.append((request.method, request.path, dict(request.headers), body))
         if request.method == "POST":
             scheme = "rfc9421" if "Signature-Input" in request.headers else "cavage"
-            return web.Response(status=self.inbox_status if scheme in self.accepted_schemes else 401)
+            if scheme not in self.accepted_schemes:
+                return web.Response(status=401)
+            if self.on_post is not None:
+                await self.on_post()
+            return web.Response(status=self.inbox_status, body=self.inbox_body)
         if request.path == "/.well-known/webfinger":
             name = request.query.get("resource", "").removeprefix("acct:").split("@")[0]
             if name not in self.actors:

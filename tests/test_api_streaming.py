@@ -149,6 +149,27 @@ async def test_websocket_subscribes_by_message_with_the_token_as_subprotocol(ins
         assert message["stream"] == ["user"] and json.loads(message["payload"])["id"] == str(second)
 
 
+async def test_a_websocket_message_nested_too_deep_gets_an_error_and_the_stream_goes_on(instances, http):
+    # Given alice connected to the streaming API
+    a = await instances.start()
+    await a.add_user("alice")
+    await listening(a)
+    token = await token_for(a, "alice", "read")
+    async with http.ws_connect(f"{a.base}/api/v1/streaming", protocols=(token,)) as ws:
+        # When her client sends a message nested 100,000 arrays deep
+        await ws.send_str('{"type": "subscribe", "stream": ' + "[" * 100_000 + "]" * 100_000 + "}")
+        # Then it is answered with a 400 naming the limit
+        error = await next_ws(ws)
+        assert error["status"] == 400 and "nested more than 32 levels deep" in error["error"]
+        # And the connection still works
+        await ws.send_json({"type": "subscribe", "stream": "user"})
+        await ws.send_json({"type": "bogus"})
+        await next_ws(ws)
+        posted = await post(a, "alice", "<p>still here</p>")
+        message = await next_ws(ws)
+        assert message["stream"] == ["user"] and json.loads(message["payload"])["id"] == str(posted)
+
+
 async def test_public_sse_stream_hears_public_posts_but_not_followers_only_ones(instances, http):
     # Given an anonymous client on the public SSE stream
     a = await instances.start()

@@ -60,6 +60,8 @@ def test_settings_are_frozen(tmp_path):
         (GOOD + '[server]\ntrusted_proxies = "127.0.0.1"\n', "'server.trusted_proxies' must be a list of strings"),
         (GOOD + '[server]\ntrusted_proxies = ["10.0.0.0/8", "proxy.local"]\n',
          "'server.trusted_proxies' holds a bad address or network"),
+        (GOOD + "[server]\nmax_json_depth = 7\n", "'server.max_json_depth' must be 8 to 512"),
+        (GOOD + "[server]\nmax_json_depth = 513\n", "'server.max_json_depth' must be 8 to 512"),
     ],
 )
 def test_bad_config_names_the_problem(tmp_path, text, expected):

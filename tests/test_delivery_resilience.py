@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 
 from federation import outbox
@@ -57,7 +59,7 @@ async def test_outage_then_recovery_delivers_in_order_exactly_once(instances):
     async with b.db.sessions() as session:
         creates = list(await session.scalars(
             select(InboxItem.raw).where(InboxItem.activity_type == "Create").order_by(InboxItem.id)))
-    assert [c["object"]["id"] for c in creates] == [p.uri for p in posts]
+    assert [json.loads(c)["object"]["id"] for c in creates] == [p.uri for p in posts]
     assert len([1 for method, path in b.received if method == "POST"]) == 3
     assert all(d.state is DeliveryState.delivered for d in await _deliveries(a))
 
@@ -133,3 +135,27 @@ async def _remote_note(a: Instance, peer: FakePeer, author, n: int):
                       visibility=Visibility.public, content="x")
         session.add(note)
     return note
+
+
+async def test_a_peer_error_text_the_database_cannot_store_is_recorded_escaped(instances):
+    """PostgreSQL refuses NUL in text: quoted raw, one peer's 500 page failed the whole record."""
+    # Given a follow request from alice to a peer whose inbox answers 500 with a NUL in the body
+    a = await instances.start()
+    await a.add_user("alice")
+    peer = await FakePeer().start()
+    try:
+        remote = await resolve_account_via(a, peer)
+        async with a.db.sessions.begin() as session:
+            await outbox.follow(a.fed, session, await a.actor("alice"), remote)
+        peer.inbox_status, peer.inbox_body = 500, b"broken\x00page"
+        # When the delivery worker sends it
+        assert await a.delivery.run_once() == 1
+        # Then the failure is recorded, the NUL written as an escape, and the peer backs off
+        (row,) = await _deliveries(a)
+        assert (row.state, row.attempts, row.last_status) == (DeliveryState.queued, 1, 500)
+        assert row.last_error == "HTTP 500: broken\\x00page"
+        async with a.db.sessions() as session:
+            backoff = await session.scalar(select(Peer).where(Peer.domain == peer.authority))
+        assert backoff.consecutive_failures == 1 and backoff.last_failure_reason == row.last_error
+    finally:
+        await peer.stop()

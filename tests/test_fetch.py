@@ -361,7 +361,7 @@ async def test_non_2xx_carries_the_status(start_peer, local_fetcher):
     [
         (b"<html>hello</html>", "text/html", "served text/html"),
         (b'{"type": "Note"}', "application/json", "served application/json"),
-        (b"{not json", AP_TYPE, "not valid JSON"),
+        (b"{not json", AP_TYPE, "not JSON"),
         (b'["a", "list"]', AP_TYPE, "not an object"),
     ],
 )

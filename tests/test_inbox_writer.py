@@ -36,6 +36,22 @@ async def test_a_batch_of_new_repeated_and_already_stored_activities(instances):
         stored = {item.activity_uri: item for item in await session.scalars(select(InboxItem))}
     assert sorted(uri.rsplit("/", 1)[1] for uri in stored) == ["new-1", "new-2", "old"]
     item = stored[rows[1]["activity_uri"]]
-    assert item.id == rows[1]["id"] and item.raw == json.loads(rows[1]["raw"])
+    assert item.id == rows[1]["id"] and item.raw == rows[1]["raw"]
     assert (item.state, item.attempts, item.received_at, item.next_attempt_at) == (
         InboxState.queued, 0, a.clock.now(), a.clock.now())
+
+
+async def test_a_row_the_database_refuses_fails_alone_and_not_its_batch(instances):
+    # Given an instance's inbox writer
+    a = await instances.start()
+    writer = a.fed.inbox_writer
+    # When one batch brings two good rows and one whose id no driver can encode (a lone
+    # surrogate; intake refuses such an id, this is the writer's own guard behind it)
+    rows = [_row("good-1"), _row("bad\ud800"), _row("good-2")]
+    results = await asyncio.gather(*(writer.submit(row) for row in rows), return_exceptions=True)
+    # Then only that row's request fails; the other two are stored
+    assert results[0] is True and results[2] is True
+    assert isinstance(results[1], Exception)
+    async with a.db.sessions() as session:
+        stored = sorted(uri.rsplit("/", 1)[1] for uri in await session.scalars(select(InboxItem.activity_uri)))
+    assert stored == ["good-1", "good-2"]

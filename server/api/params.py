@@ -1,17 +1,22 @@
 """Request parameters the way Mastodon takes them: a JSON body, a form, multipart, or the query.
 
-A form or query field named `name[]` may repeat; it becomes a list, as a JSON array would be."""
+A form or query field named `name[]` may repeat; it becomes a list, as a JSON array would be. A JSON
+body is decoded by `load_json`, so one nested deeper than [server] max_json_depth is a 400."""
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 from multidict import MultiMapping
 
+from federation.vocab.jsondoc import JSONRefused, load_json
 from server.api.auth import ApiError
+from server.appkeys import SETTINGS
+
+log = logging.getLogger(__name__)
 
 
 def _fields(fields: MultiMapping[Any]) -> dict[str, Any]:
@@ -23,9 +28,10 @@ async def params(request: web.Request) -> dict[str, Any]:
     if request.method in ("POST", "PUT", "PATCH") and request.can_read_body:
         if request.content_type == "application/json":
             try:
-                body = json.loads(await request.read() or b"{}")
-            except ValueError:
-                raise ApiError(400, "the body is not valid JSON") from None
+                body = load_json(await request.read() or b"{}", request.app[SETTINGS].server.max_json_depth)
+            except JSONRefused as exc:
+                log.info("%s %s: refused a JSON body: %s", request.method, request.path, exc)
+                raise ApiError(400, f"the body is {exc}") from None
             if not isinstance(body, dict):
                 raise ApiError(400, "the JSON body must be an object")
             values.update(body)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from federation.access import can_see
 from federation.events import StreamEvent
+from federation.vocab.jsondoc import JSONRefused, load_json
 from server.api.auth import ApiError, Caller, caller_for_token, scope_allows
 from server.api.common import CORS_HEADERS, add_route, api
 from server.api.entities import Renderer
@@ -146,9 +147,10 @@ class Connection:
     def on_message(self, text: str) -> dict[str, Any] | None:
         """A client's WebSocket message; the answer is an error to send back, or None."""
         try:
-            message = json.loads(text)
-        except ValueError:
-            return {"error": "Could not parse the message as JSON", "status": 400}
+            message = load_json(text, self.app[SETTINGS].server.max_json_depth)
+        except JSONRefused as exc:
+            log.info("streaming: refused a client message: %s", exc)
+            return {"error": f"Could not parse the message: it is {exc}", "status": 400}
         kind = message.get("type") if isinstance(message, dict) else None
         stream = message.get("stream") if isinstance(message, dict) else None
         if kind not in ("subscribe", "unsubscribe") or not isinstance(stream, str):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, Text, TypeDecorator, cast
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.ids import new_id
@@ -33,14 +33,22 @@ class UTCDateTime(TypeDecorator):
 
 
 class JSONText(TypeDecorator):
-    """A JSON column written from text that is JSON already (an inbox body as it arrived, so it
-    is neither decoded nor re-encoded on the way in), and read back as Python values."""
+    """A JSON column that Python sees only as text: written from text that is JSON already (an
+    inbox body as it arrived, neither decoded nor re-encoded), and read back as that text (cast
+    in the SELECT, since asyncpg would decode a `json` value itself). Loading a row never decodes
+    it, so a row nobody can decode still loads; its reader decodes it, within bounds."""
 
     impl = JSON
     cache_ok = True
 
     def bind_processor(self, dialect):
         return None
+
+    def result_processor(self, dialect, coltype):
+        return None
+
+    def column_expression(self, column):
+        return cast(column, Text)
 
 
 def utcnow() -> datetime:

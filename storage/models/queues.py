@@ -1,12 +1,24 @@
-"""Work queues and peers. Each queue is a table whose rows move through named states.
+"""Work queues and peers. Each queue is a table whose rows move through named states; the states
+and every allowed transition are declared here, and the workers and admin commands make them.
 
-Inbox items:  queued -> done | ignored | failed -> queued (retry) ... -> dead
-    One row per received activity, unique on the activity id, so a redelivery is a no-op. An item
-    whose handler raised is `failed` and waits out a backoff; after the configured number of
-    attempts it is `dead`, kept for an admin to retry or discard.
-Deliveries:   queued -> delivered | dead | cancelled
+Inbox items (`federation.processing` works them; `rounds queue` is the admin's hand):
+    queued --claim--> done | ignored | failed          (the worker, one outcome per attempt)
+    failed --due again--> claimed like a queued item    (after a backoff that doubles each time)
+    failed --attempt number inbox_max_attempts--> dead  (kept, listed, never retried by itself)
+    failed | dead --admin retry--> queued (due now, attempts from zero)
+    failed | dead --admin discard--> discarded          (kept, so a redelivery stays a no-op)
+    One row per received activity, unique on the activity id, so a redelivery is a no-op. A claim
+    counts an attempt and leases the row (queued, `next_attempt_at` pushed past the lease), so a
+    worker that dies mid-item loses nothing; an item whose attempts run out while leased (it
+    killed its process each time) is dead at its next claim. Whatever one item raises fails that
+    item alone, with `last_error`.
+Deliveries (`federation.delivery`; `rounds queue` too):
+    queued --send--> delivered | dead | cancelled       (a retryable failure stays queued, later)
+    dead --admin retry--> queued (due now)
+    queued | dead --admin discard--> cancelled
     One row per (activity, target inbox). A retryable failure leaves the row queued with a later
     `next_attempt_at`; `claimed_until` is a lease, so a worker that dies mid-send loses nothing.
+    A send's outcome is recorded only on a row still queued, so a discard made mid-send stands.
 Peers:        one row per remote authority (host[:port]); the policy state lives here, and so does
     the delivery health and backoff, shared by every delivery to that peer.
 """
@@ -15,7 +27,6 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,9 +37,15 @@ from storage.models.base import Base, JSONText, id_column, utcnow
 class InboxState(str, enum.Enum):
     queued = "queued"
     done = "done"
-    ignored = "ignored"  # understood and deliberately not acted on (unknown type, stale, ...)
-    failed = "failed"    # the handler raised; retried later, with backoff
-    dead = "dead"        # failed on every allowed attempt; an admin may retry or discard it
+    ignored = "ignored"      # understood and deliberately not acted on (unknown type, stale, ...)
+    failed = "failed"        # decoding, parsing or handling raised; retried later, with backoff
+    dead = "dead"            # failed on every allowed attempt; an admin may retry or discard it
+    discarded = "discarded"  # an admin gave up on it
+
+
+INBOX_DUE = (InboxState.queued, InboxState.failed)  # what a claim takes once next_attempt_at passes
+INBOX_RETRY_FROM = frozenset({InboxState.failed, InboxState.dead})
+INBOX_DISCARD_FROM = frozenset({InboxState.failed, InboxState.dead})
 
 
 class InboxItem(Base):
@@ -41,7 +58,7 @@ class InboxItem(Base):
     actor_uri: Mapped[str] = mapped_column(String(2048))
     signer_key_id: Mapped[str] = mapped_column(String(2048))
     recipient_id: Mapped[int | None] = mapped_column(BigInteger)  # the local actor whose inbox got it
-    raw: Mapped[dict[str, Any]] = mapped_column(JSONText)  # written as the JSON text received
+    raw: Mapped[str] = mapped_column(JSONText)  # the JSON text received, as it came; decoded by the worker
     state: Mapped[InboxState] = mapped_column(Enum(InboxState, native_enum=False, length=16), default=InboxState.queued)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -54,8 +71,11 @@ class DeliveryState(str, enum.Enum):
     queued = "queued"
     delivered = "delivered"
     dead = "dead"            # gave up: permanent error, or retried past the maximum age
-    cancelled = "cancelled"  # the peer was blocked, or the activity withdrawn before sending
+    cancelled = "cancelled"  # the peer was blocked, the activity withdrawn, or an admin discarded it
 
+
+DELIVERY_RETRY_FROM = frozenset({DeliveryState.dead})
+DELIVERY_DISCARD_FROM = frozenset({DeliveryState.queued, DeliveryState.dead})
 
 
 class Delivery(Base):
