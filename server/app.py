@@ -16,7 +16,7 @@ from federation.clock import Clock, SystemClock
 from federation.context import open_federation
 from federation.urls import LocalUrls
 from federation.workers import Workers
-from server import health
+from server import access, health
 from server.activitypub import actors, collections, inbox, objects
 from server.api import routes as api_routes
 from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
@@ -60,6 +60,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, workers: bool 
         app.cleanup_ctx.append(_workers_ctx)
     for module in (actors, collections, objects, inbox, webfinger, hostmeta, nodeinfo, pages, health, api_routes):
         module.setup(app)
+    access.setup(app)  # after every route: who may read each (see server/access.py)
     return app
 
 

@@ -2,9 +2,9 @@
 (`/api/v1/instance`, `/api/v2/instance`), its peers, rules and custom emojis, and a user's
 preferences and read markers.
 
-The instance documents are public and built from settings and a few counts. The peers list goes
-through the federation policy, so it never names a blocked domain, and in allowlist mode it
-names only the allowed ones.
+The instance documents are public, in every mode (an app reads them before anyone logs in), and
+built from settings and a few counts. The peers list goes through the federation policy, so it
+never names a blocked domain; in allowlist mode only admins may read it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation import polls
 from federation.media import DESCRIPTION_MAX
 from server.api.auth import ApiError
-from server.api.common import add_route, api, viewer
+from server.api.common import add_route, api, optional_caller, viewer
 from server.api.entities import iso, render
 from server.api.params import params
 from server.api.statuses import MAX_MEDIA, MAX_PINS
@@ -151,6 +151,9 @@ async def instance_v2(request: web.Request) -> web.Response:
 
 @api
 async def peers(request: web.Request) -> web.Response:
+    """The peers list names the consortium: anyone may read it on Mastodon, admins only in
+    allowlist mode (the read rule, federation.access.may_read)."""
+    await optional_caller(request, "read", "admin:read")
     async with request.app[DATABASE].sessions() as session:
         return json_response(await _peers(request, session))
 

@@ -33,7 +33,7 @@ from server.api.params import params
 from server.appkeys import CLOCK, DATABASE, SETTINGS
 from server.client_address import client_address
 from server.responses import json_response
-from server.web.pages import render
+from server.web.templates import render
 from storage import tokens as token_queries
 from storage.models import OAuthApp
 

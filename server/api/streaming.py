@@ -27,12 +27,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from federation.access import can_see
+from federation.access import Reader, can_see
 from federation.events import StreamEvent
+from server.access import admit
 from server.api.auth import ApiError, Caller, caller_for_token, scope_allows
 from server.api.common import CORS_HEADERS, add_route, api
 from server.api.entities import Renderer
-from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
+from server.appkeys import CLOCK, DATABASE, FEDERATION, URLS
 from server.responses import dump_json
 from storage import instance_api
 from storage import statuses as status_queries
@@ -326,8 +327,13 @@ def _token(request: web.Request, websocket: bool) -> tuple[str | None, bool]:
     return None, False
 
 
-async def _caller(request: web.Request, token: str) -> tuple[Caller, Actor | None]:
-    caller = await caller_for_token(request.app, token)
+async def _caller(request: web.Request, token: str | None) -> tuple[Caller | None, Actor | None]:
+    """Who streams, admitted by the read rule (server.access): in allowlist mode streams are for
+    the instance's users only."""
+    if token is None:
+        admit(request, Reader.anonymous)
+        return None, None
+    caller = await caller_for_token(request, token)
     return caller, caller.actor
 
 
@@ -339,12 +345,7 @@ def _handler(path_stream: str | None) -> Callable[[web.Request], Awaitable[web.S
         if not websocket and not stream:
             raise ApiError(400, "No stream type given; use ?stream= or a /api/v1/streaming/<stream> path")
         token, as_protocol = _token(request, websocket)
-        caller, actor = await _caller(request, token) if token else (None, None)
-        if request.app[SETTINGS].federation.mode == "allowlist":  # streams are for the instance's users
-            if caller is None:
-                raise ApiError(401, "Missing access token")
-            if actor is None:
-                raise ApiError(403, "This stream requires an authenticated user")
+        caller, actor = await _caller(request, token)
         conn = Connection(request.app, caller, actor)
         if stream:
             conn.subscribe(stream, request.query.get("tag"))
