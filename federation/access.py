@@ -1,9 +1,10 @@
 """Who may read what: the one home of the rule, in two parts.
 
 `may_read` says whether a kind of reader may read a kind of route at all: anonymous, an app-only
-token, a user's (or an admin's) token, or a signed fetch by a peer the policy allows. Every
-route declares its kind (`Reads`) and server/access.py asks `may_read` before the handler runs,
-so the answer is the same everywhere and a route that declares nothing is refused.
+token, a user's (or an admin's) token, or a GET signed by a peer the policy allows. Every GET
+route declares its kind (`Reads`, in server/access.py's table) and the server asks `may_read`
+before the handler runs, so the answer is the same on every route, and a route that declares
+nothing is refused.
 
 `can_see` then says whether one post may be shown to one viewer. Public and unlisted posts:
 anyone `may_read` lets in. Followers-only: the author, the mentioned, and accepted followers.
@@ -12,7 +13,8 @@ Direct: the author and the mentioned.
 The decision to know: in allowlist mode the instance's content is for its users and its peers.
 Anyone can register an app and get an app-only token, so such a token reads no more than no
 token at all. What an app needs before anyone logs in (the instance documents, app
-registration, OAuth, discovery, health) stays open in every mode.
+registration, OAuth), discovery (WebFinger, NodeInfo, host-meta, the actors' keys) and health
+stay open in every mode.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from storage.models import Actor, Follow, FollowState, Mention, Object, Visibili
 
 
 class Reader(enum.Enum):
-    """Who is reading, as far as the route's answer depends on it."""
+    """Who is reading, as far as the rule needs to know."""
 
     anonymous = "anonymous"  # no token and no signature
     app = "app"              # an app-only token (client credentials: anyone can get one)
@@ -36,18 +38,17 @@ class Reader(enum.Enum):
 
 
 class Reads(enum.Enum):
-    """What a GET route reads, which decides who may read it."""
+    """What a GET route serves, which decides who may read it."""
 
     open = "open"                  # what an app needs to log in, discovery, health, static assets
-    file = "file"                  # a media file, by its unguessable name (a capability, as on Mastodon)
-    own = "own"                    # the caller's own account, app or lists: a token; the handler asks more
+    media = "media"                # a media file, by its unguessable name (a capability, as on Mastodon)
+    own = "own"                    # the caller's own things: any token; the handler finds whose (an app's: none)
     admin = "admin"                # the admin API
     content = "content"            # posts, accounts and their lists, polls, search, public and tag timelines
-    stream = "stream"              # streaming, as content (its token may come in the query or the protocol)
-    peers = "peers"                # the instance's list of peers
+    stream = "stream"              # content, streamed (its token may come in the query or the WebSocket protocol)
+    peers = "peers"                # the instance's list of peers: the consortium
     federation = "federation"      # ActivityPub documents: posts, activities, collections
-    actor_key = "actor_key"        # the instance actor, and each actor's key-only form
-    actor = "actor"                # a local actor: in full where `federation` may be read, else key-only
+    actor = "actor"                # a local actor: its key to anyone, in full only where `federation` is readable
     profile_page = "profile_page"  # an HTML profile
     post_page = "post_page"        # an HTML page of a public post
 
@@ -60,11 +61,13 @@ def may_read(reads: Reads, reader: Reader, *, mode: str, public_pages: str) -> b
     """Whether `reader` may read a route of kind `reads`, in federation `mode` (allowlist,
     blocklist, open) with [web] public_pages `public_pages` (off, profiles, all).
 
-    A reader who shows more (a token rather than none, a user's rather than an app's) is never
-    let in less; the caller relies on that to look a token up only when the answer needs it."""
+    A reader who shows more (a token rather than none, a user's rather than an app's, an
+    admin's rather than a user's, a valid signature rather than none) is never let in less: the
+    server relies on that to look a token up, or check a signature, only when the answer
+    depends on it."""
     allowlist = mode == "allowlist"
     match reads:
-        case Reads.open | Reads.file | Reads.actor_key | Reads.actor:
+        case Reads.open | Reads.media | Reads.actor:
             return True
         case Reads.own:
             return reader in TOKENS

@@ -16,8 +16,8 @@ from federation.access import Reader, Reads
 from federation.authn import Rejection
 from federation.urls import INSTANCE_ACTOR_USERNAME
 from federation.vocab import actor_to_ap, key_only_actor_to_ap
-from server.activitypub.negotiation import Representation, negotiate
 from server.access import allows
+from server.activitypub.negotiation import Representation, negotiate
 from server.activitypub.readers import reader
 from server.appkeys import DATABASE
 from server.responses import dump_json, error_response
@@ -96,8 +96,8 @@ async def _actor_response(request: web.Request, username: str) -> web.StreamResp
             signer = await reader(request)  # anyone reads the key-only form; a bad signature does not
         except Rejection as exc:
             return error_response(exc.status, str(exc))
-        # the full document is an ActivityPub document like any other; else just the key
-        key_only = not allows(request, Reads.documents, Reader.anonymous if signer is None else Reader.peer)
+        # in full where ActivityPub documents may be read (the read rule), else just the key
+        key_only = not allows(request, Reads.federation, Reader.anonymous if signer is None else Reader.peer)
     body = await request.app[ACTOR_DOCUMENTS].get(request.app, username, key_only=key_only)
     if body is None:
         return no_such_actor(username)

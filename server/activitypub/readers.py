@@ -2,21 +2,22 @@
 
 A signed GET is checked whatever the mode: a refused peer gets 403 before any key is fetched,
 a bad signature 401. Whether the reader (an allowed peer, or the anonymous reader of an unsigned
-GET) may read the route is the read rule's (federation.access.may_read, through
-server.access.admit): in allowlist mode ActivityPub documents need a signature from an allowed
-peer, and only the instance actor and the key-only form of each local actor stay readable
-unsigned, so that peers can verify our signatures without a chicken-and-egg loop.
+GET) may read the route at all is the read rule's (federation.access.may_read), asked by
+server/access.py before the handler runs: in allowlist mode ActivityPub documents need a
+signature from an allowed peer, and only the instance actor and the key-only form of each local
+actor stay readable unsigned, so that peers can verify our signatures without a chicken-and-egg
+loop. The signature is checked once per request: that check and the handler share the answer.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from federation.access import Reader
 from federation.authn import authenticate
 from federation.signatures import SignedRequest
-from server.access import admit
 from server.appkeys import FEDERATION, URLS
+
+SIGNER = web.RequestKey("signer", str)
 
 
 def is_signed(request: web.Request) -> bool:
@@ -24,15 +25,13 @@ def is_signed(request: web.Request) -> bool:
 
 
 async def reader(request: web.Request) -> str | None:
-    """The signing actor's id, or None for an unsigned read, once the route admits the reader.
+    """The signing actor's id, or None for an unsigned read.
 
-    Raises Rejection (401 for a bad signature, 403 for a refused peer) or ReadRefused (an
-    unsigned read the route's rule refuses; server.access renders it).
+    Raises Rejection: 401 for a bad signature, 403 for a refused peer.
     """
     if not is_signed(request):
-        admit(request, Reader.anonymous)
         return None
-    signed = SignedRequest(request.method, request.app[URLS].base + request.raw_path, request.headers, b"")
-    owner = (await authenticate(request.app[FEDERATION], signed)).owner
-    admit(request, Reader.peer)
-    return owner
+    if SIGNER not in request:
+        signed = SignedRequest(request.method, request.app[URLS].base + request.raw_path, request.headers, b"")
+        request[SIGNER] = (await authenticate(request.app[FEDERATION], signed)).owner
+    return request[SIGNER]

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from federation.access import Reader
 from federation.accounts import hash_token, note_activity
-from server.access import admit
 from server.appkeys import CLOCK, DATABASE
 from server.responses import error_response
 from storage import tokens as token_queries
@@ -93,7 +92,7 @@ CALLER = web.RequestKey("caller", Caller)
 async def request_caller(request: web.Request, token: str | None = None) -> Caller:
     """Who the request's token acts for (401 without a valid one): `token` where the request
     carries it elsewhere (streaming), else the bearer token. Looked up once per request, so the
-    read-access check (server/access.py) and the handler share one lookup."""
+    read rule's check (server/access.py) and the handler share one lookup."""
     if CALLER not in request:
         digest = bearer_digest(request) if token is None else hash_token(token.strip())
         caller = await request.app[DATABASE].read(lambda session: caller_in(session, digest))
@@ -142,9 +141,8 @@ async def read_as(request: web.Request, needed: str, fn: Callable[[Session, Call
     digest = bearer_digest(request)
 
     def read(session: Session) -> tuple[Caller, T]:
-        caller = caller_in(session, digest)
-        admit(request, caller.reader)
-        return require(caller, needed), fn(session, caller)
+        caller = require(caller_in(session, digest), needed)
+        return caller, fn(session, caller)
     caller, result = await request.app[DATABASE].read(read)
     return await _noted(request.app, caller), result
 

@@ -12,8 +12,6 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from federation.access import Reader
-from server.access import admit
 from server.api.auth import ApiError, Caller, authenticate, user_of
 from server.appkeys import SETTINGS, URLS
 from server.client_address import client_address
@@ -122,21 +120,12 @@ async def viewer(request: web.Request, *needed: str) -> tuple[Caller, Actor]:
     return caller, user_of(caller)
 
 
-async def optional_caller(request: web.Request, *needed: str) -> Caller | None:
-    """The caller, if a token is given (holding one of the `needed` scopes), else None; either
-    way admitted to the route by the read rule (server.access.admit): in allowlist mode a route
-    of content refuses the anonymous (401) and app-only tokens (403)."""
-    if "Authorization" not in request.headers:
-        admit(request, Reader.anonymous)
-        return None
-    return await authenticate(request, *needed)
-
-
 async def optional_viewer(request: web.Request, needed: str) -> Actor | None:
-    """The user a token given acts for: None without a token, or for an app-only token, where
-    the read rule lets them read (its scope still counts)."""
-    caller = await optional_caller(request, needed)
-    return caller.actor if caller is not None else None
+    """The user a token given acts for: None without a token, or for an app-only token, which
+    reads what anyone may (its scope still counts)."""
+    if "Authorization" not in request.headers:
+        return None
+    return (await authenticate(request, needed)).actor
 
 
 def page_args(request: web.Request, *, default: int = 20, maximum: int = 40) -> Cursor:

@@ -4,7 +4,12 @@ preferences and read markers.
 
 The instance documents are public, in every mode (an app reads them before anyone logs in), and
 built from settings and a few counts. The peers list goes through the federation policy, so it
-never names a blocked domain; in allowlist mode only admins may read it.
+never names a blocked domain. Who may read it is the read rule's (federation.access.may_read):
+anyone, but only admins in allowlist mode, where the list names the consortium. The v1
+document's domain count is that list's length, so it is shown exactly where anyone may read the
+list (elsewhere it is 0). The contact account is shown as Mastodon shows it, in every mode
+(limited federation mode included): an app shows who runs the server before anyone logs in; it
+is an account entity, never its posts.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation import polls
 from federation.media import DESCRIPTION_MAX
 from server.api.auth import ApiError
-from server.api.common import add_route, api, optional_caller, viewer
+from federation.access import Reader, Reads
+from server.access import allows
+from server.api.common import add_route, api, viewer
 from server.api.entities import iso, render
 from server.api.params import params
 from server.api.statuses import MAX_MEDIA, MAX_PINS
@@ -89,7 +96,8 @@ async def instance_v1(request: web.Request) -> web.Response:
     async with request.app[DATABASE].sessions() as session:
         users = await actor_queries.count_local_users(session)
         statuses = await object_queries.count_local_posts(session)
-        domains = len(await _peers(request, session))
+        # the count is the peers list's: shown where anyone may read that list
+        domains = len(await _peers(request, session)) if allows(request, Reads.peers, Reader.anonymous) else 0
         contact = await _contact(request, session)
     return json_response({
         "uri": settings.authority,
@@ -149,11 +157,7 @@ async def instance_v2(request: web.Request) -> web.Response:
     })
 
 
-@api
 async def peers(request: web.Request) -> web.Response:
-    """The peers list names the consortium: anyone may read it on Mastodon, admins only in
-    allowlist mode (the read rule, federation.access.may_read)."""
-    await optional_caller(request, "read", "admin:read")
     async with request.app[DATABASE].sessions() as session:
         return json_response(await _peers(request, session))
 

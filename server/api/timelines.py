@@ -1,7 +1,7 @@
 """Timelines (home, public, tag) and the viewer's bookmarks and favourites, paged with
 max_id/since_id/min_id/limit and Link headers. Who may read the public and tag timelines is the
-read rule's (federation.access.may_read): anyone, but only the instance's users in allowlist
-mode."""
+read rule's (federation.access.may_read, asked before these handlers run): anyone, but only the
+instance's users in allowlist mode."""
 
 from __future__ import annotations
 

@@ -2,7 +2,9 @@
 
 Which pages anyone may see is the read rule's (federation.access.may_read, by [web]
 public_pages): a profile at `profiles` or `all`, public posts (on a profile, or alone) at `all`.
-Pages have no logged-in reader: whoever asks reads as anyone would.
+server/access.py asks it before these handlers run; a profile reached by content negotiation
+at /users/{username} asks it here. Pages have no logged-in reader: whoever asks reads as anyone
+would.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from aiohttp import web
 
 from federation.access import Reader, Reads
 from federation.urls import INSTANCE_ACTOR_USERNAME
-from server.access import admit, allows
+from server.access import allows
 from server.appkeys import DATABASE, TEMPLATES, URLS
 from server.web.templates import render, template_environment, templates_dir
 from storage import actors as actor_queries
@@ -37,13 +39,11 @@ async def render_profile(request: web.Request, username: str) -> web.Response:
 
 
 async def profile(request: web.Request) -> web.Response:
-    admit(request, Reader.anonymous)
     return await render_profile(request, request.match_info["username"].lower())
 
 
 async def post_page(request: web.Request) -> web.Response:
     """A public post. Followers-only and direct posts are never pages, whatever the setting."""
-    admit(request, Reader.anonymous)
     username = request.match_info["username"].lower()
     post_id = request.match_info["post_id"]
     if not post_id.isdigit():

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from federation.authn import Rejection
 from federation.urls import INSTANCE_ACTOR_USERNAME, LocalUrls
-from server.activitypub.readers import is_signed, reader
+from server.activitypub.readers import reader
 from server.appkeys import DATABASE, URLS
 from server.responses import error_response, json_response
 from storage import actors as actor_queries
@@ -57,11 +57,10 @@ def resource_to_username(resource: str, urls: LocalUrls) -> str | None:
 
 
 async def webfinger(request: web.Request) -> web.Response:
-    if is_signed(request):  # few peers sign a lookup; one that does is checked like any signed GET
-        try:
-            await reader(request)
-        except Rejection as exc:
-            return error_response(exc.status, str(exc), headers=CORS)
+    try:
+        await reader(request)  # few peers sign a lookup; one that does is checked like any signed GET
+    except Rejection as exc:
+        return error_response(exc.status, str(exc), headers=CORS)
     resource = request.query.get("resource")
     if not resource:
         return error_response(400, "missing resource parameter, e.g. ?resource=acct:alice@host", headers=CORS)
