@@ -18,7 +18,6 @@ import itertools
 import json
 from dataclasses import dataclass
 
-import pytest
 from aiohttp import web
 
 from server import access
