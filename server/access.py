@@ -170,14 +170,14 @@ async def _reader(request: web.Request, reads: Reads) -> Reader:
         return Reader.anonymous
     if allows(request, reads, Reader.app):
         return Reader.app  # the handler checks the token
-    caller = await (request_caller(request, token) if reads is Reads.stream else request_caller(request))
+    caller = await request_caller(request, token if reads is Reads.stream else None)
     return caller.reader
 
 
 async def _refusal(request: web.Request, reads: Reads, reader: Reader) -> web.StreamResponse:
     log.info("%s %s: refused to a reader (%s) of %s", request.method, request.path, reader.value, reads.value)
     if reads in PAGES:
-        return await render(request, "not_found.html", status=404, what="a public page here")
+        return await render(request, "not_found.html", status=404, what="such public page")
     if reads in SIGNED:
         return error_response(401, "this server answers only signed requests from peers it federates with")
     if reader is Reader.anonymous:
