@@ -1,12 +1,89 @@
-"""Who may read a post. Public and unlisted posts: anyone the policy lets in. Followers-only:
-the author, the mentioned, and accepted followers. Direct: the author and the mentioned."""
+"""Who may read what: the one home of the rule, in two parts.
+
+`may_read` says whether a kind of reader may read a kind of route at all: anonymous, an app-only
+token, a user's (or an admin's) token, or a GET signed by a peer the policy allows. Every GET
+route declares its kind (`Reads`, in server/access.py's table) and the server asks `may_read`
+before the handler runs, so the answer is the same on every route, and a route that declares
+nothing is refused.
+
+`can_see` then says whether one post may be shown to one viewer. Public and unlisted posts:
+anyone `may_read` lets in. Followers-only: the author, the mentioned, and accepted followers.
+Direct: the author and the mentioned.
+
+The decision to know: in allowlist mode the instance's content is for its users and its peers.
+Anyone can register an app and get an app-only token, so such a token reads no more than no
+token at all. What an app needs before anyone logs in (the instance documents, app
+registration, OAuth), discovery (WebFinger, NodeInfo, host-meta, the actors' keys) and health
+stay open in every mode.
+"""
 
 from __future__ import annotations
+
+import enum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Actor, Follow, FollowState, Mention, Object, Visibility
+
+
+class Reader(enum.Enum):
+    """Who is reading, as far as the rule needs to know."""
+
+    anonymous = "anonymous"  # no token and no signature
+    app = "app"              # an app-only token (client credentials: anyone can get one)
+    user = "user"            # a token acting for one of the instance's users
+    admin = "admin"          # a token acting for one of its admins
+    peer = "peer"            # an ActivityPub GET signed by a peer the policy allows (or this instance)
+
+
+class Reads(enum.Enum):
+    """What a GET route serves, which decides who may read it."""
+
+    open = "open"                  # what an app needs to log in, discovery, health, static assets
+    media = "media"                # a media file, by its unguessable name (a capability, as on Mastodon)
+    own = "own"                    # the caller's own things: any token; the handler finds whose (an app's: none)
+    admin = "admin"                # the admin API
+    content = "content"            # posts, accounts and their lists, polls, search, public and tag timelines
+    stream = "stream"              # content, streamed (its token may come in the query or the WebSocket protocol)
+    peers = "peers"                # the instance's list of peers: the consortium
+    federation = "federation"      # ActivityPub documents: posts, activities, collections
+    actor = "actor"                # a local actor: its key to anyone, in full only where `federation` is readable
+    profile_page = "profile_page"  # an HTML profile
+    post_page = "post_page"        # an HTML page of a public post
+
+
+TOKENS = frozenset({Reader.app, Reader.user, Reader.admin})
+USERS = frozenset({Reader.user, Reader.admin})
+
+
+def may_read(reads: Reads, reader: Reader, *, mode: str, public_pages: str) -> bool:
+    """Whether `reader` may read a route of kind `reads`, in federation `mode` (allowlist,
+    blocklist, open) with [web] public_pages `public_pages` (off, profiles, all).
+
+    A reader who shows more (a token rather than none, a user's rather than an app's, an
+    admin's rather than a user's, a valid signature rather than none) is never let in less: the
+    server relies on that to look a token up, or check a signature, only when the answer
+    depends on it."""
+    allowlist = mode == "allowlist"
+    match reads:
+        case Reads.open | Reads.media | Reads.actor:
+            return True
+        case Reads.own:
+            return reader in TOKENS
+        case Reads.admin:
+            return reader is Reader.admin
+        case Reads.content | Reads.stream:
+            return not allowlist or reader in USERS
+        case Reads.peers:
+            return not allowlist or reader is Reader.admin
+        case Reads.federation:
+            return not allowlist or reader is Reader.peer
+        case Reads.profile_page:
+            return public_pages in ("profiles", "all")
+        case Reads.post_page:
+            return public_pages == "all"
+    raise ValueError(f"no read rule for {reads}")
 
 
 async def can_see(session: AsyncSession, post: Object, viewer: Actor | None) -> bool:

@@ -7,7 +7,10 @@ sniffed from the content, never from the client's file name or Content-Type. Ori
 applied to the pixels before the EXIF goes; the ICC colour profile is kept so colours stay right.
 
 Files live flat under `data_dir/media` with random names (`<token>.<ext>`, thumbnail
-`<token>.small.<ext>`); `path_of` is the only way from a URL name back to a file. Decoding runs
+`<token>.small.<ext>`). A name is a capability, as on Mastodon: whoever has the URL may fetch
+the file, in every mode (peers fetch attachments unsigned), so the token carries NAME_BYTES
+(144) random bits and nothing ever lists the directory. `path_of` is the only way from a URL
+name back to a file, and it accepts only names of the minted length. Decoding runs
 in a thread, at most `concurrency` at a time, so a large upload cannot stall the event loop.
 
 `sweep` removes what no post shows any more, a day on: uploads never attached, and the media of
@@ -51,7 +54,9 @@ _SIGNATURES = (
     (b"GIF89a", ("GIF", "image/gif", "gif")),
 )
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
-_NAME_RE = re.compile(r"[A-Za-z0-9_-]{16,64}(?:\.small)?\.(jpg|png|gif|webp)")
+NAME_BYTES = 18  # 144 random bits: a media URL is unguessable
+NAME_CHARS = math.ceil(NAME_BYTES * 8 / 6)  # 24: NAME_BYTES in unpadded base64url
+_NAME_RE = re.compile(rf"[A-Za-z0-9_-]{{{NAME_CHARS}}}(?:\.small)?\.(jpg|png|gif|webp)")
 
 
 class MediaError(Exception):
@@ -192,7 +197,7 @@ class MediaStore:
             raise UnsupportedMedia(f"{mime} is not accepted here ({accepted})")
         original, (thumbnail, small_ext), width, height, hash_ = _process(data, fmt, self.limits.max_pixels)
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        token = secrets.token_urlsafe(18)
+        token = secrets.token_urlsafe(NAME_BYTES)
         names = (f"{token}.{ext}", f"{token}.small.{small_ext}")
         written: list[Path] = []
         try:

@@ -16,7 +16,7 @@ from federation.clock import Clock, SystemClock
 from federation.context import open_federation
 from federation.urls import LocalUrls
 from federation.workers import Workers
-from server import headers, health, slow_clients
+from server import access, headers, health, slow_clients
 from server.activitypub import actors, collections, inbox, objects
 from server.api import routes as api_routes
 from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
@@ -61,6 +61,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, workers: bool 
         app.cleanup_ctx.append(_workers_ctx)
     for module in (headers, actors, collections, objects, inbox, webfinger, hostmeta, nodeinfo, pages, health, api_routes):
         module.setup(app)
+    access.setup(app)  # after every route: who may read each (see server/access.py)
     return app
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,7 +138,10 @@ class InstanceFactory:
         self._instances: list[Instance] = []
         self._schemas: list[str] = []
 
-    async def start(self, name: str = "a", **sections) -> Instance:
+    async def start(self, name: str = "a", *, prepare: Callable[[web.Application], object] | None = None,
+                    **sections) -> Instance:
+        """An instance named `name` with these settings `sections`; `prepare(app)`, if given, may
+        change the app (add a route, say) before it starts."""
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
@@ -151,7 +155,7 @@ class InstanceFactory:
         if settings.database.schema:
             self._schemas.append(settings.database.schema)
         await prepare_database(settings)
-        return await self._serve(settings, sock, FakeClock())
+        return await self._serve(settings, sock, FakeClock(), prepare)
 
     async def restart(self, instance: Instance) -> Instance:
         """Stop `instance` if running and serve the same settings and database again, on the same
@@ -163,8 +167,11 @@ class InstanceFactory:
         sock.bind(("127.0.0.1", instance.port))
         return await self._serve(instance.settings, sock, instance.clock)
 
-    async def _serve(self, settings: Settings, sock: socket.socket, clock: FakeClock) -> Instance:
+    async def _serve(self, settings: Settings, sock: socket.socket, clock: FakeClock,
+                     prepare: Callable[[web.Application], object] | None = None) -> Instance:
         app = create_app(settings, clock=clock, workers=False)
+        if prepare is not None:
+            prepare(app)
         received: list[tuple[str, str]] = []
 
         @web.middleware

@@ -120,8 +120,33 @@ async def test_peers_in_allowlist_mode_are_only_the_allowed_ones(instances, http
         await peers.decide(session, "allowed.example", PeerState.allowed, by="test", at=a.clock.now())
     await a.fed.reload_policy()
 
-    # When a client asks for the peers, then only the allowed domain is listed
-    _, listed = await get_json(http, f"{a.base}/api/v1/instance/peers")
+    await a.add_user("root", admin=True)
+
+    # When an admin asks for the peers, then only the allowed domain is listed
+    status, listed = await get_json(http, f"{a.base}/api/v1/instance/peers", headers=await token_for(a, "root"))
+    assert (status, listed) == (200, ["allowed.example"])
+    # (who else may read the list in this mode: tests/test_read_access.py)
+
+
+async def test_allowlist_mode_instance_document_counts_no_domains_but_names_its_contact(instances, http):
+    # Given an allowlist instance with an admin, that has allowed a peer
+    a = await instances.start(federation={"mode": "allowlist"})
+    await a.add_user("root", admin=True)
+    await add_remote_actors(a, "allowed.example")
+    async with a.db.sessions.begin() as session:
+        await peers.decide(session, "allowed.example", PeerState.allowed, by="test", at=a.clock.now())
+    await a.fed.reload_policy()
+    # When an app reads the instance documents before anyone logs in
+    status, v1 = await get_json(http, f"{a.base}/api/v1/instance")
+    status2, v2 = await get_json(http, f"{a.base}/api/v2/instance")
+    # Then they answer, without counting the consortium (only admins may read the peers list)
+    assert status == status2 == 200 and v1["stats"]["domain_count"] == 0
+    assert "allowed.example" not in str(v1) + str(v2)
+    # and name the contact, as Mastodon's limited federation mode does: an account, no posts
+    assert v1["contact_account"]["username"] == v2["contact"]["account"]["username"] == "root"
+    assert "status" not in v1["contact_account"] and "pinned" not in v1["contact_account"]
+    # while an admin still counts them in the peers list
+    _, listed = await get_json(http, f"{a.base}/api/v1/instance/peers", headers=await token_for(a, "root"))
     assert listed == ["allowed.example"]
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import logging
 import os
@@ -334,6 +335,38 @@ async def test_media_files_cannot_be_reached_by_traversal(instances, http):
         assert r.status == 404
     # while the real name is served
     assert (await _fetch(http, f"{a.base}/media/{name}"))[0] == 200
+
+
+async def test_media_names_are_unguessable_and_nothing_lists_them(instances, http):
+    # Given an allowlist instance and two uploads by alice
+    a = await instances.start(federation={"mode": "allowlist"})
+    token = await _token(a, "alice")
+    _, first = await _upload(http, a, token, _image("PNG", size=(64, 48)), "x.png")
+    _, second = await _upload(http, a, token, _image("PNG", size=(64, 48)), "x.png")
+
+    # Then every name carries 144 random bits: 24 base64url characters, fresh each time
+    tokens = {url.rsplit("/", 1)[1].split(".")[0] for entity in (first, second)
+              for url in (entity["url"], entity["preview_url"])}
+    assert len(tokens) == 2 and media_logic.NAME_BYTES * 8 >= 128
+    assert all(len(t) == 24 and len(base64.urlsafe_b64decode(t)) == media_logic.NAME_BYTES for t in tokens)
+
+    # And a file under any other name is never served, even one sitting in the media directory
+    root = a.settings.data_dir / "media"
+    planted = [f"{'A' * 16}.png", f"{'B' * 23}.png", f"{'C' * 25}.png"]  # 16..64 characters were once accepted
+    for name in planted:
+        (root / name).write_bytes(_image("PNG", size=(8, 8)))
+    real = first["url"].rsplit("/", 1)[1]
+    for name in [*planted, "abc.png", real[:12] + ".png", f"{'D' * 24}.png"]:
+        async with http.get(f"{a.base}/media/{name}") as r:
+            assert r.status == 404, name
+
+    # And no directory is listed, in /media or in /static
+    for path, status in (("/media/", 404), ("/media", 404), ("/static/", 403), ("/static", 403)):
+        async with http.get(f"{a.base}{path}") as r:
+            assert r.status == status and "avatar.png" not in await r.text(), path
+
+    # While the real name is served to anyone, in allowlist mode too: the name is the capability
+    assert (await _fetch(http, first["url"]))[0] == 200
 
 
 async def test_media_of_deleted_posts_and_stale_uploads_are_swept_after_a_day(instances, http):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from yarl import URL
 
 from federation import outbox, peers
 from federation.keys import load_private_key
@@ -107,6 +108,21 @@ async def test_a_refused_peer_costs_nothing_and_learns_nothing(network, http):
     # the instance actor stays readable unsigned
     async with http.get(f"{a.base}/actor", headers=AP) as r:
         assert r.status == 200 and "outbox" in await r.json(content_type=None)
+
+
+async def test_webfinger_answers_unsigned_lookups_but_not_a_refused_signer(network, http):
+    a, b, c = network
+    url = str(URL(f"{a.base}/.well-known/webfinger?resource=acct:alice@{a.urls.authority}"))
+    # When anyone looks alice up unsigned (as Mastodon peers do), Then she is found
+    async with http.get(url) as r:
+        assert r.status == 200 and (await r.json(content_type=None))["subject"].startswith("acct:alice@")
+    # and an allowed peer's signed lookup finds her too
+    async with http.get(url, headers=b.fed.sign_get("GET", url)) as r:
+        assert r.status == 200
+    # But when C, refused, signs its lookup, Then it gets 403 and nothing else
+    async with http.get(url, headers=_signed_get(c, url, a.clock.now())) as r:
+        body = await r.text()
+        assert r.status == 403 and "alice" not in body
 
 
 async def _post(instance: Instance, username: str, text: str):

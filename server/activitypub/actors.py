@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from federation.access import Reader, Reads
 from federation.authn import Rejection
 from federation.urls import INSTANCE_ACTOR_USERNAME
 from federation.vocab import actor_to_ap, key_only_actor_to_ap
+from server.access import allows
 from server.activitypub.negotiation import Representation, negotiate
-from server.activitypub.readers import is_signed, reader, signatures_required
+from server.activitypub.readers import reader
 from server.appkeys import DATABASE
 from server.responses import dump_json, error_response
 from server.web.pages import render_profile
@@ -90,13 +92,12 @@ async def _actor_response(request: web.Request, username: str) -> web.StreamResp
         return await render_profile(request, username)
     key_only = False
     if username != INSTANCE_ACTOR_USERNAME:
-        if is_signed(request) or not signatures_required(request):
-            try:
-                await reader(request)
-            except Rejection as exc:
-                return error_response(exc.status, str(exc))
-        else:
-            key_only = True  # unsigned, allowlist mode: enough to verify our signatures, no more
+        try:
+            signer = await reader(request)  # anyone reads the key-only form; a bad signature does not
+        except Rejection as exc:
+            return error_response(exc.status, str(exc))
+        # in full where ActivityPub documents may be read (the read rule), else just the key
+        key_only = not allows(request, Reads.federation, Reader.anonymous if signer is None else Reader.peer)
     body = await request.app[ACTOR_DOCUMENTS].get(request.app, username, key_only=key_only)
     if body is None:
         return no_such_actor(username)

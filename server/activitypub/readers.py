@@ -1,37 +1,37 @@
 """Who is reading: the signer of an ActivityPub GET (authorized fetch), under the policy.
 
-In allowlist mode every ActivityPub GET needs a signature from an allowed peer or from this
-instance: unsigned is 401, a refused peer 403. Two things stay readable unsigned, so that peers
-can verify our signatures without a chicken-and-egg loop: the instance actor, and the key-only
-form of each local actor. In the other modes unsigned reads of public things are fine, and a
-signed read is still checked (a blocked peer gets 403).
+A signed GET is checked whatever the mode: a refused peer gets 403 before any key is fetched,
+a bad signature 401. Whether the reader (an allowed peer, or the anonymous reader of an unsigned
+GET) may read the route at all is the read rule's (federation.access.may_read), asked by
+server/access.py before the handler runs: in allowlist mode ActivityPub documents need a
+signature from an allowed peer, and only the instance actor and the key-only form of each local
+actor stay readable unsigned, so that peers can verify our signatures without a chicken-and-egg
+loop. The signature is checked once per request: that check and the handler share the answer.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from federation.authn import Rejection, authenticate
+from federation.authn import authenticate
 from federation.signatures import SignedRequest
 from server.appkeys import FEDERATION, URLS
+
+SIGNER = web.RequestKey("signer", str)
 
 
 def is_signed(request: web.Request) -> bool:
     return "Signature" in request.headers or "Signature-Input" in request.headers
 
 
-def signatures_required(request: web.Request) -> bool:
-    return request.app[FEDERATION].policy.mode == "allowlist"
-
-
 async def reader(request: web.Request) -> str | None:
-    """The signing actor's id, or None for an unsigned read where that is allowed.
+    """The signing actor's id, or None for an unsigned read.
 
-    Raises Rejection: 401 for a bad signature or (allowlist mode) none, 403 for a refused peer.
+    Raises Rejection: 401 for a bad signature, 403 for a refused peer.
     """
     if not is_signed(request):
-        if signatures_required(request):
-            raise Rejection(401, "this server answers only signed requests from peers it federates with")
         return None
-    signed = SignedRequest(request.method, request.app[URLS].base + request.raw_path, request.headers, b"")
-    return (await authenticate(request.app[FEDERATION], signed)).owner
+    if SIGNER not in request:
+        signed = SignedRequest(request.method, request.app[URLS].base + request.raw_path, request.headers, b"")
+        request[SIGNER] = (await authenticate(request.app[FEDERATION], signed)).owner
+    return request[SIGNER]

@@ -14,6 +14,7 @@ from typing import TypeVar
 from aiohttp import web
 from sqlalchemy.orm import Session
 
+from federation.access import Reader
 from federation.accounts import hash_token, note_activity
 from server.appkeys import CLOCK, DATABASE
 from server.responses import error_response
@@ -54,6 +55,13 @@ class Caller:
     actor: Actor | None  # the account's actor
     scopes: frozenset[str]
 
+    @property
+    def reader(self) -> Reader:
+        """Who reads, for the read rule (federation.access.may_read)."""
+        if self.account is None or self.actor is None:
+            return Reader.app
+        return Reader.admin if self.account.is_admin else Reader.user
+
 
 def scope_allows(granted: frozenset[str], needed: str) -> bool:
     parts = needed.split(":")
@@ -78,9 +86,32 @@ def caller_in(session: Session, digest: str) -> Caller:
     return Caller(stored, account, actor, frozenset(stored.scopes.split()))
 
 
-async def caller_for_token(app: web.Application, token: str) -> Caller:
-    digest = hash_token(token.strip())
-    return await _noted(app, await app[DATABASE].read(lambda session: caller_in(session, digest)))
+CALLER = web.RequestKey("caller", Caller)
+
+
+async def request_caller(request: web.Request, token: str | None = None) -> Caller:
+    """Who the request's token acts for (401 without a valid one): `token` where the request
+    carries it elsewhere (streaming), else the bearer token. Looked up once per request, so the
+    read rule's check (server/access.py) and the handler share one lookup."""
+    if CALLER not in request:
+        digest = bearer_digest(request) if token is None else hash_token(token.strip())
+        caller = await request.app[DATABASE].read(lambda session: caller_in(session, digest))
+        request[CALLER] = await _noted(request.app, caller)
+    return request[CALLER]
+
+
+def stream_token(request: web.Request) -> tuple[str | None, bool]:
+    """A streaming request's access token, and whether it came as the WebSocket subprotocol
+    (then it is echoed back, as browsers require)."""
+    websocket = request.headers.get("Upgrade", "").lower() == "websocket"
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip(), False
+    if request.query.get("access_token"):
+        return request.query["access_token"], False
+    if websocket and request.headers.get("Sec-WebSocket-Protocol"):
+        return request.headers["Sec-WebSocket-Protocol"].split(",")[0].strip() or None, True
+    return None, False
 
 
 def user_of(caller: Caller) -> Actor:
@@ -101,9 +132,7 @@ def require(caller: Caller, *needed: str, admin: bool = False) -> Caller:
 
 async def authenticate(request: web.Request, *needed: str, admin: bool = False) -> Caller:
     """The request's caller, whose token holds one of the `needed` scopes."""
-    digest = bearer_digest(request)
-    caller = await request.app[DATABASE].read(lambda session: caller_in(session, digest))
-    return require(await _noted(request.app, caller), *needed, admin=admin)
+    return require(await request_caller(request), *needed, admin=admin)
 
 
 async def read_as(request: web.Request, needed: str, fn: Callable[[Session, Caller], T]) -> tuple[Caller, T]:

@@ -2,9 +2,14 @@
 (`/api/v1/instance`, `/api/v2/instance`), its peers, rules and custom emojis, and a user's
 preferences and read markers.
 
-The instance documents are public and built from settings and a few counts. The peers list goes
-through the federation policy, so it never names a blocked domain, and in allowlist mode it
-names only the allowed ones.
+The instance documents are public, in every mode (an app reads them before anyone logs in), and
+built from settings and a few counts. The peers list goes through the federation policy, so it
+never names a blocked domain. Who may read it is the read rule's (federation.access.may_read):
+anyone, but only admins in allowlist mode, where the list names the consortium. The v1
+document's domain count is that list's length, so it is shown exactly where anyone may read the
+list (elsewhere it is 0). The contact account is shown as Mastodon shows it, in every mode
+(limited federation mode included): an app shows who runs the server before anyone logs in; it
+is an account entity, never its posts.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation import polls
 from federation.media import DESCRIPTION_MAX
 from server.api.auth import ApiError
+from federation.access import Reader, Reads
+from server.access import allows
 from server.api.common import add_route, api, viewer
 from server.api.entities import iso, render
 from server.api.params import params
@@ -89,7 +96,8 @@ async def instance_v1(request: web.Request) -> web.Response:
     async with request.app[DATABASE].sessions() as session:
         users = await actor_queries.count_local_users(session)
         statuses = await object_queries.count_local_posts(session)
-        domains = len(await _peers(request, session))
+        # the count is the peers list's: shown where anyone may read that list
+        domains = len(await _peers(request, session)) if allows(request, Reads.peers, Reader.anonymous) else 0
         contact = await _contact(request, session)
     return json_response({
         "uri": settings.authority,
@@ -149,7 +157,6 @@ async def instance_v2(request: web.Request) -> web.Response:
     })
 
 
-@api
 async def peers(request: web.Request) -> web.Response:
     async with request.app[DATABASE].sessions() as session:
         return json_response(await _peers(request, session))

@@ -34,7 +34,7 @@ from server.appkeys import CLOCK, DATABASE, SETTINGS
 from server.client_address import client_address
 from server.headers import allow_form_target
 from server.responses import json_response
-from server.web.pages import render
+from server.web.templates import render
 from storage import tokens as token_queries
 from storage.models import OAuthApp
 

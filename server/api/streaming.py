@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from federation.access import can_see
 from federation.events import StreamEvent
 from federation.vocab.jsondoc import JSONRefused, load_json
-from server.api.auth import ApiError, Caller, caller_for_token, scope_allows
+from server.api.auth import ApiError, Caller, request_caller, scope_allows, stream_token
 from server.api.common import CORS_HEADERS, add_route, api
 from server.api.entities import Renderer
 from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
@@ -315,21 +315,12 @@ async def _event_stream(request: web.Request, conn: Connection,
 
 # --- handlers --------------------------------------------------------------------------------
 
-def _token(request: web.Request, websocket: bool) -> tuple[str | None, bool]:
-    """The access token, and whether it came as the WebSocket subprotocol (then it is echoed back,
-    as browsers require)."""
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip(), False
-    if request.query.get("access_token"):
-        return request.query["access_token"], False
-    if websocket and request.headers.get("Sec-WebSocket-Protocol"):
-        return request.headers["Sec-WebSocket-Protocol"].split(",")[0].strip() or None, True
-    return None, False
-
-
-async def _caller(request: web.Request, token: str) -> tuple[Caller, Actor | None]:
-    caller = await caller_for_token(request.app, token)
+async def _caller(request: web.Request, token: str | None) -> tuple[Caller | None, Actor | None]:
+    """Who streams. Whether they may is the read rule's (federation.access.may_read, asked before
+    this handler runs): in allowlist mode streams are for the instance's users only."""
+    if token is None:
+        return None, None
+    caller = await request_caller(request, token)
     return caller, caller.actor
 
 
@@ -340,13 +331,8 @@ def _handler(path_stream: str | None) -> Callable[[web.Request], Awaitable[web.S
         stream = path_stream or request.query.get("stream")
         if not websocket and not stream:
             raise ApiError(400, "No stream type given; use ?stream= or a /api/v1/streaming/<stream> path")
-        token, as_protocol = _token(request, websocket)
-        caller, actor = await _caller(request, token) if token else (None, None)
-        if request.app[SETTINGS].federation.mode == "allowlist":  # streams are for the instance's users
-            if caller is None:
-                raise ApiError(401, "Missing access token")
-            if actor is None:
-                raise ApiError(403, "This stream requires an authenticated user")
+        token, as_protocol = stream_token(request)
+        caller, actor = await _caller(request, token)
         conn = Connection(request.app, caller, actor)
         if stream:
             conn.subscribe(stream, request.query.get("tag"))

@@ -1,16 +1,17 @@
 """Timelines (home, public, tag) and the viewer's bookmarks and favourites, paged with
-max_id/since_id/min_id/limit and Link headers."""
+max_id/since_id/min_id/limit and Link headers. Who may read the public and tag timelines is the
+read rule's (federation.access.may_read, asked before these handlers run): anyone, but only the
+instance's users in allowlist mode."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from federation.access import can_see
-from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import render, render_as_user
 from server.api.params import bool_param
-from server.appkeys import DATABASE, FEDERATION
+from server.appkeys import DATABASE
 from storage import timelines
 from storage.models import Bookmark, Like
 
@@ -21,16 +22,6 @@ def _locality(request: web.Request) -> bool | None:
     if bool_param(request.query, "remote"):
         return False
     return None
-
-
-async def _public_viewer(request: web.Request):
-    """Public timelines are open to anyone, except in allowlist mode, where they are for the
-    instance's users only (an app-only token, which anyone can get, is not enough)."""
-    if request.app[FEDERATION].policy.mode != "allowlist":
-        return await optional_viewer(request, "read:statuses")
-    if "Authorization" not in request.headers:
-        raise ApiError(401, "This method requires an authenticated user")
-    return (await viewer(request, "read:statuses"))[1]
 
 
 def _page(select):
@@ -56,7 +47,7 @@ async def home(request: web.Request) -> web.Response:
 
 @api
 async def public(request: web.Request) -> web.Response:
-    actor = await _public_viewer(request)
+    actor = await optional_viewer(request, "read:statuses")
     cursor, local, only_media = page_args(request), _locality(request), bool_param(request.query, "only_media")
     return _paged(request, await render(request, actor, _page(lambda renderer: timelines.public(
         renderer.session, cursor, local=local, viewer_id=actor.id if actor else None, only_media=only_media))))
@@ -64,7 +55,7 @@ async def public(request: web.Request) -> web.Response:
 
 @api
 async def tag(request: web.Request) -> web.Response:
-    actor = await _public_viewer(request)
+    actor = await optional_viewer(request, "read:statuses")
     cursor, local, name = page_args(request), _locality(request), request.match_info["hashtag"]
     return _paged(request, await render(request, actor, _page(lambda renderer: timelines.tagged(
         renderer.session, name, cursor, local=local, viewer_id=actor.id if actor else None))))

@@ -3,6 +3,10 @@
 A resource is `acct:user@authority` (the `acct:` prefix may be left off, as Mastodon allows) or
 the URL of a local actor or profile page. A resource that cannot be parsed is a 400; a
 well-formed one that names nobody here is a 404.
+
+WebFinger answers anyone, in every mode: peers look accounts up unsigned (Mastodon does), and
+the actor it points to shows a stranger only its key in allowlist mode. A signed lookup is
+checked like any signed GET, so a refused peer that says who it is gets 403 and nothing else.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
 
+from federation.authn import Rejection
 from federation.urls import INSTANCE_ACTOR_USERNAME, LocalUrls
+from server.activitypub.readers import reader
 from server.appkeys import DATABASE, URLS
 from server.responses import error_response, json_response
 from storage import actors as actor_queries
@@ -51,6 +57,10 @@ def resource_to_username(resource: str, urls: LocalUrls) -> str | None:
 
 
 async def webfinger(request: web.Request) -> web.Response:
+    try:
+        await reader(request)  # few peers sign a lookup; one that does is checked like any signed GET
+    except Rejection as exc:
+        return error_response(exc.status, str(exc), headers=CORS)
     resource = request.query.get("resource")
     if not resource:
         return error_response(400, "missing resource parameter, e.g. ?resource=acct:alice@host", headers=CORS)

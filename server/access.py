@@ -1,0 +1,216 @@
+"""Every GET route's read access: declared in one table, decided by one rule, enforced before
+any handler runs.
+
+`ROUTES` says what each route serves (`federation.access.Reads`), by its path. The rule that
+says who may read it is `federation.access.may_read`, and nothing else. `read_guard` asks it for
+every GET and HEAD:
+
+- a route missing from the table is refused (500, and a log line naming it; the app logs every
+  such route at start too), so a route added without a thought for who may read it reads
+  nothing, and tests/test_read_access.py fails on it;
+- the reader is the least the request's credentials can make it (no token: anonymous; a token:
+  at least an app's; a signature: anonymous until checked). Only when the rule refuses that
+  reader and the credentials could change the answer does the guard look the token up or check
+  the signature, and it keeps what it learned on the request (server.api.auth.request_caller,
+  server.activitypub.readers.reader), so the handler that asks again costs nothing more. The
+  home timeline's token never needs that: any token may read the caller's own things, and
+  the timeline checks whose token it is inside its own read.
+
+Which credentials count depends on what the route serves: ActivityPub documents are read with
+a signature, the client API with a bearer token (a stream's may also come in the query or the
+WebSocket protocol), pages with neither. Refusals are answered here: JSON `{"error": ...}` for
+the client API (401 for no token, 403 for a token the rule refuses) and ActivityPub (401), the
+not-found page for HTML. Writes are not reads: they act for a user or a signer, whom their
+handlers identify, and pass through.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from federation.access import Reader, Reads, may_read
+from federation.authn import Rejection
+from server.activitypub import readers
+from server.api.auth import ApiError, InvalidToken, request_caller, stream_token
+from server.appkeys import SETTINGS
+from server.responses import error_response
+from server.web.templates import render
+
+log = logging.getLogger(__name__)
+
+READING = ("GET", "HEAD")
+
+ROUTES: dict[str, Reads] = {
+    # --- anyone, in every mode: register an app and log in, discovery, health, assets ---------
+    "/": Reads.open,
+    "/about": Reads.open,
+    "/static": Reads.open,
+    "/healthz": Reads.open,
+    "/.well-known/webfinger": Reads.open,  # a signed lookup is checked: a refused peer gets 403
+    "/.well-known/host-meta": Reads.open,
+    "/.well-known/host-meta.json": Reads.open,
+    "/.well-known/nodeinfo": Reads.open,
+    "/nodeinfo/{schema}": Reads.open,
+    "/.well-known/oauth-authorization-server": Reads.open,
+    "/oauth/authorize": Reads.open,
+    "/api/v1/instance": Reads.open,  # allowlist mode: no domain count (it is the peers list's)
+    "/api/v2/instance": Reads.open,
+    "/api/v1/instance/rules": Reads.open,
+    "/api/v1/instance/extended_description": Reads.open,
+    "/api/v1/custom_emojis": Reads.open,
+    "/api/v1/streaming/health": Reads.open,
+    "/actor": Reads.open,  # the instance actor: its key verifies the instance's own fetches
+    "/media/{name}": Reads.media,
+    # --- ActivityPub -------------------------------------------------------------------------
+    "/users/{username}": Reads.actor,
+    "/users/{username}/{collection}": Reads.federation,
+    "/users/{username}/collections/{collection}": Reads.federation,
+    "/users/{username}/statuses/{status_id}": Reads.federation,
+    "/users/{username}/statuses/{status_id}/{activity}": Reads.federation,
+    "/actor/{collection}": Reads.federation,
+    "/actor/collections/{collection}": Reads.federation,
+    # --- HTML pages --------------------------------------------------------------------------
+    "/@{username}": Reads.profile_page,
+    "/@{username}/{post_id}": Reads.post_page,
+    # --- client API: content -----------------------------------------------------------------
+    "/api/v1/accounts/lookup": Reads.content,
+    "/api/v1/accounts/{id}": Reads.content,
+    "/api/v1/accounts/{id}/statuses": Reads.content,
+    "/api/v1/accounts/{id}/followers": Reads.content,
+    "/api/v1/accounts/{id}/following": Reads.content,
+    "/api/v1/statuses/{id}": Reads.content,
+    "/api/v1/statuses/{id}/history": Reads.content,
+    "/api/v1/statuses/{id}/context": Reads.content,
+    "/api/v1/statuses/{id}/favourited_by": Reads.content,
+    "/api/v1/statuses/{id}/reblogged_by": Reads.content,
+    "/api/v1/polls/{id}": Reads.content,
+    "/api/v1/timelines/public": Reads.content,
+    "/api/v1/timelines/tag/{hashtag}": Reads.content,
+    "/api/v2/search": Reads.content,
+    "/api/v1/streaming": Reads.stream,  # WebSocket: public, hashtag and the user's own streams
+    "/api/v1/streaming/public": Reads.stream,
+    "/api/v1/streaming/public/local": Reads.stream,
+    "/api/v1/streaming/public/remote": Reads.stream,
+    "/api/v1/streaming/public/media": Reads.stream,
+    "/api/v1/streaming/public/local/media": Reads.stream,
+    "/api/v1/streaming/public/remote/media": Reads.stream,
+    "/api/v1/streaming/hashtag": Reads.stream,
+    "/api/v1/streaming/hashtag/local": Reads.stream,
+    "/api/v1/streaming/user": Reads.stream,  # the handler then asks for a user's token
+    "/api/v1/streaming/user/notification": Reads.stream,
+    # --- client API: the caller's own (the handler refuses an app-only token: it owns nothing) -
+    "/api/v1/apps/verify_credentials": Reads.own,  # an app's token: its app, nothing else
+    "/api/v1/accounts/verify_credentials": Reads.own,
+    "/api/v1/accounts/relationships": Reads.own,
+    "/api/v1/accounts/search": Reads.own,
+    "/api/v1/follow_requests": Reads.own,
+    "/api/v1/statuses/{id}/source": Reads.own,
+    "/api/v1/timelines/home": Reads.own,
+    "/api/v1/bookmarks": Reads.own,
+    "/api/v1/favourites": Reads.own,
+    "/api/v1/notifications": Reads.own,
+    "/api/v1/notifications/{id}": Reads.own,
+    "/api/v1/media/{id}": Reads.own,
+    "/api/v1/preferences": Reads.own,
+    "/api/v1/markers": Reads.own,
+    # --- client API: admins ------------------------------------------------------------------
+    "/api/v1/instance/peers": Reads.peers,
+    "/api/v1/admin/{kind}": Reads.admin,
+    "/api/v1/admin/{kind}/{id}": Reads.admin,
+}
+
+SIGNED = frozenset({Reads.federation, Reads.actor})       # read with a signature
+PAGES = frozenset({Reads.profile_page, Reads.post_page})  # read with no credentials at all
+ADMINS = frozenset({Reads.admin, Reads.peers})
+NEEDS_TOKEN = frozenset({Reads.own, Reads.admin})         # no token: the invalid-token 401, as its handlers say
+
+
+def declared(resource: web.AbstractResource | None) -> Reads | None:
+    """What the route at `resource` serves, or None if the table does not say."""
+    if resource is None:
+        return None
+    return ROUTES.get(resource.canonical.rstrip("/") or "/")
+
+
+def undeclared(app: web.Application) -> list[str]:
+    """The paths of the app's GET and HEAD routes that ROUTES does not declare."""
+    return sorted({route.resource.canonical for route in app.router.routes()
+                   if route.method in READING and declared(route.resource) is None})
+
+
+def allows(request: web.Request, reads: Reads, reader: Reader) -> bool:
+    """The rule, under this instance's settings; also for a handler that serves several things
+    (an actor: its key, its full document, its profile page) and asks about each."""
+    settings = request.app[SETTINGS]
+    return may_read(reads, reader, mode=settings.federation.mode, public_pages=settings.public_pages)
+
+
+def _token(request: web.Request, reads: Reads) -> str | None:
+    if reads is Reads.stream:
+        return stream_token(request)[0]
+    return request.headers.get("Authorization")
+
+
+async def _reader(request: web.Request, reads: Reads) -> Reader:
+    """Who reads, as far as the rule needs to know: the least the credentials shown can make
+    the reader, unless the rule refuses that and checking them could change the answer.
+
+    Raises ApiError (a bad token) or Rejection (a bad signature, a refused peer)."""
+    if reads in PAGES:
+        return Reader.anonymous
+    if reads in SIGNED:
+        if not readers.is_signed(request) or allows(request, reads, Reader.anonymous):
+            return Reader.anonymous  # the handler still checks a signature that is there
+        await readers.reader(request)
+        return Reader.peer
+    token = _token(request, reads)
+    if token is None:
+        return Reader.anonymous
+    if allows(request, reads, Reader.app):
+        return Reader.app  # the handler checks the token
+    caller = await request_caller(request, token if reads is Reads.stream else None)
+    return caller.reader
+
+
+async def _refusal(request: web.Request, reads: Reads, reader: Reader) -> web.StreamResponse:
+    log.info("%s %s: refused to a reader (%s) of %s", request.method, request.path, reader.value, reads.value)
+    if reads in PAGES:
+        return await render(request, "not_found.html", status=404, what="such public page")
+    if reads in SIGNED:
+        return error_response(401, "this server answers only signed requests from peers it federates with")
+    if reader is Reader.anonymous:
+        return (InvalidToken() if reads in NEEDS_TOKEN else ApiError(401, "This method requires an authenticated user")).response()
+    if reads in ADMINS:
+        return error_response(403, "This action is allowed only to admins")
+    return error_response(403, "This method requires an authenticated user")
+
+
+@web.middleware
+async def read_guard(request: web.Request, handler) -> web.StreamResponse:
+    if request.method not in READING or request.match_info.http_exception is not None:
+        return await handler(request)
+    reads = declared(request.match_info.route.resource)
+    if reads is None:
+        log.error("%s %s: its route declares no read access (add it to server/access.py ROUTES); refused",
+                  request.method, request.path)
+        return error_response(500, "internal server error")
+    try:
+        reader = await _reader(request, reads)
+    except ApiError as exc:
+        return exc.response()
+    except Rejection as exc:
+        log.info("%s %s: %d %s", request.method, request.path, exc.status, exc)
+        return error_response(exc.status, str(exc))
+    if not allows(request, reads, reader):
+        return await _refusal(request, reads, reader)
+    return await handler(request)
+
+
+def setup(app: web.Application) -> None:
+    """Install the guard innermost, so its refusals get the client API's CORS and rate-limit
+    headers like any other answer; call it once every route is registered."""
+    for path in undeclared(app):
+        log.error("GET %s declares no read access (add it to server/access.py ROUTES): it answers 500", path)
+    app.middlewares.append(read_guard)

@@ -1,0 +1,128 @@
+"""A seeded instance for the read-access tests (tests/test_read_access*.py).
+
+Alice posts a public post (edited, so it has a history, and tagged #sepsis), an unlisted post
+and a poll, and uploads an image; bob follows her, favourites the public post (so she has a
+notification and her lists are not empty) and replies to it (so it has a context). Carol, on an allowed fake peer, has a post cached
+here. Every post's text holds MARKER, so a test can check that no answer carries any of it.
+The readers: no credentials, an app-only token (client credentials: anyone can get one),
+alice's token, an admin's token, and GETs signed by carol's key.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiohttp
+import pytest
+from PIL import Image
+from sqlalchemy import select
+from yarl import URL
+
+from federation import oauth, peers
+from federation.keys import load_private_key
+from federation.remote import resolve_actor
+from federation.signatures import sign_request
+from storage.models import Object, Peer, PeerState, Visibility
+from tests.api_helpers import token_for
+from tests.fakepeer import FakePeer
+from tests.instances import Instance, InstanceFactory
+
+MARKER = "MARKER-7f3a"
+ALLOWLIST_NO_PAGES = {"federation": {"mode": "allowlist"}, "web": {"public_pages": "off"}}
+
+
+@dataclass
+class World:
+    instance: Instance
+    peer: FakePeer                     # allowed; carol's signed GETs read ActivityPub documents
+    readers: dict[str, dict[str, str]]  # "anonymous", "app", "user" (alice), "admin": headers
+    ids: dict[str, str]
+
+    def signed(self, url: str, method: str = "GET") -> dict[str, str]:
+        """Headers of a GET (or `method`) of `url` signed by carol, on the allowed peer (`url` as the client
+        sends it: yarl's normal form)."""
+        keys = self.peer.keys["carol"]
+        url = str(URL(url))
+        return {"Accept": "application/activity+json",
+                **sign_request(method, url, {}, None, key_id=f"{self.peer.base}/users/carol#main-key",
+                               private_key=load_private_key(keys.private_pem), now=self.instance.clock.now())}
+
+
+async def _call(http: aiohttp.ClientSession, method: str, url: str, headers: dict[str, str], **body) -> dict:
+    async with http.request(method, url, headers=headers, **body) as response:
+        assert response.status == 200, (method, url, response.status, await response.text())
+        return await response.json()
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+async def app_only_token(instance: Instance, at: datetime) -> dict[str, str]:
+    """What anyone gets from POST /api/v1/apps and the client-credentials grant."""
+    async with instance.db.sessions.begin() as session:
+        app = (await oauth.register_app(session, name="Stranger App", redirect_uris=["urn:ietf:wg:oauth:2.0:oob"],
+                                        scopes="read write follow", website=None, at=at)).app
+        token = await oauth.issue_token(session, app, None, "read write follow", at=at)
+    return {"Authorization": f"Bearer {token.token}"}
+
+
+async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sections) -> World:
+    """The world, on an instance started with `sections` (allowlist, public pages off, unless told)."""
+    a = await instances.start(**(sections or ALLOWLIST_NO_PAGES))
+    alice = await token_for(a, "alice")
+    bob = await token_for(a, "bob")
+    admin = await token_for(a, "root", "read write follow admin:read admin:write", admin=True)
+    api = f"{a.base}/api/v1"
+
+    public = await _call(http, "POST", f"{api}/statuses", alice, json={"status": f"{MARKER} public #sepsis"})
+    await _call(http, "PUT", f"{api}/statuses/{public['id']}", alice, json={"status": f"{MARKER} public, edited #sepsis"})
+    unlisted = await _call(http, "POST", f"{api}/statuses", alice,
+                           json={"status": f"{MARKER} unlisted", "visibility": "unlisted"})
+    poll = await _call(http, "POST", f"{api}/statuses", alice,
+                       json={"status": f"{MARKER} poll", "poll": {"options": ["gel", "foam"], "expires_in": 3600}})
+    form = aiohttp.FormData()
+    form.add_field("file", _png(), filename="ward.png", content_type="image/png")
+    media = await _call(http, "POST", f"{a.base}/api/v2/media", alice, data=form)
+    account = await _call(http, "GET", f"{api}/accounts/verify_credentials", alice)
+    bob_account = await _call(http, "GET", f"{api}/accounts/verify_credentials", bob)
+    await _call(http, "POST", f"{api}/accounts/{account['id']}/follow", bob)
+    await _call(http, "POST", f"{api}/statuses/{public['id']}/favourite", bob)
+    await _call(http, "POST", f"{api}/statuses", bob, json={"status": f"{MARKER} reply", "in_reply_to_id": public["id"]})
+    notifications = await _call(http, "GET", f"{api}/notifications", alice)
+
+    peer = await FakePeer().start()
+    carol_uri = peer.add_actor("carol")
+    async with a.db.sessions.begin() as session:
+        await peers.decide(session, peer.authority, PeerState.allowed, by="test", at=a.clock.now())
+    await a.fed.reload_policy()
+    carol = await resolve_actor(a.fed, carol_uri)
+    async with a.db.sessions.begin() as session:
+        remote = Object(uri=f"{peer.base}/notes/1", type="Note", actor_id=carol.id, local=False,
+                        visibility=Visibility.public, content=f"<p>{MARKER} remote, cached here</p>")
+        session.add(remote)
+        await session.flush()
+        peer_row = await session.scalar(select(Peer).where(Peer.domain == peer.authority))
+
+    return World(
+        instance=a, peer=peer,
+        readers={"anonymous": {}, "app": await app_only_token(a, a.clock.now()), "user": alice, "admin": admin},
+        ids={"public": public["id"], "unlisted": unlisted["id"], "poll": poll["id"], "remote": str(remote.id),
+             "alice": account["id"], "bob": bob_account["id"], "carol": str(carol.id), "notification": notifications[0]["id"],
+             "media": media["id"], "media_name": media["url"].rsplit("/", 1)[1], "peer": str(peer_row.id),
+             "tag": "sepsis"},
+    )
+
+
+@pytest.fixture
+async def world(instances, http):
+    """The world on an allowlist instance with public pages off."""
+    seeded = await seed(instances, http)
+    try:
+        yield seeded
+    finally:
+        await seeded.peer.stop()
