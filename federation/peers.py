@@ -11,21 +11,19 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.coverage import EntryError, covers_sql, normalise_entry
 from storage.models import (
     Actor, AuditEntry, Delivery, DeliveryState, Follow, FollowState, Peer, PeerState,
 )
 
 ADMIN = "admin"
-_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
-_DOMAIN_RE = re.compile(rf"^(\*\.)?{_LABEL}(\.{_LABEL})*(:\d{{1,5}})?$")
 MASTODON_BLOCK_HEADER = ["#domain", "#severity", "#reject_media", "#reject_reports", "#public_comment", "#obfuscate"]
 BLOCK_SEVERITIES = {"suspend", "silence"}  # Rounds has one block; both mean no federation
 
@@ -35,18 +33,12 @@ class PeerError(Exception):
 
 
 def normalise_domain(value: str) -> str:
-    """`host`, `host:port` or `*.suffix`, lowercase (IDNs as punycode); PeerError if not one."""
-    domain = value.strip().lower().rstrip(".")
+    """An entry (`host`, `host:port`, `*.domain`, `*.domain:port`; see storage.coverage),
+    lowercase, IDNs as punycode; PeerError if it is not one or could never cover a peer."""
     try:
-        wildcard = domain.startswith("*.")
-        host, colon, port = domain.removeprefix("*.").partition(":")
-        host = host.encode("idna").decode("ascii")
-        domain = ("*." if wildcard else "") + host + (colon + port)
-    except UnicodeError:
-        raise PeerError(f"{value!r} is not a domain") from None
-    if not _DOMAIN_RE.match(domain) or (":" in domain and not 0 < int(domain.rsplit(":", 1)[1]) < 65536):
-        raise PeerError(f"{value!r} is not a domain: use host, host:port or *.example.org")
-    return domain
+        return normalise_entry(value)
+    except EntryError as exc:
+        raise PeerError(str(exc)) from None
 
 
 def _snapshot(peer: Peer | None) -> dict[str, Any] | None:
@@ -101,10 +93,8 @@ async def remove(session: AsyncSession, domain: str, *, by: str, at: datetime, r
 
 
 def _domain_filter(column, domain: str):
-    if domain.startswith("*."):
-        suffix = domain[2:]
-        return or_(column == suffix, column.like(f"%.{suffix}"), column.like(f"%.{suffix}:%"), column.like(f"{suffix}:%"))
-    return column == domain
+    """The authorities in `column` that the entry `domain` covers (storage.coverage)."""
+    return covers_sql(literal(domain), column)
 
 
 async def _sever(session: AsyncSession, domain: str, *, purge: bool, by: str, at: datetime) -> str:
