@@ -76,6 +76,8 @@ async def decide(
     if state is PeerState.blocked:
         effects = await _sever(session, domain, purge=purge, by=by, at=at)
         reason = "; ".join(filter(None, [reason, effects]))
+    if state is PeerState.allowed:
+        await _admit_knocks(session, domain)
     await audit(session, by=by, action=f"peer.{state.value}", subject=domain, before=before,
                 after=_snapshot(peer), reason=reason, at=at)
     return peer
@@ -95,6 +97,16 @@ async def remove(session: AsyncSession, domain: str, *, by: str, at: datetime, r
 def _domain_filter(column, domain: str):
     """The authorities in `column` that the entry `domain` covers (storage.coverage)."""
     return covers_sql(literal(domain), column)
+
+
+async def _admit_knocks(session: AsyncSession, domain: str) -> None:
+    """Peers that knocked and that the new allow entry covers are no longer pending (their rows
+    stay, with the knock, so federation.greeting can tell them)."""
+    await session.execute(
+        update(Peer).where(Peer.state == PeerState.pending, Peer.source.is_(None), Peer.domain != domain,
+                           _domain_filter(Peer.domain, domain))
+        .values(state=PeerState.known)
+    )
 
 
 async def _sever(session: AsyncSession, domain: str, *, purge: bool, by: str, at: datetime) -> str:
@@ -125,15 +137,21 @@ class PeerRow:
     dead: int
 
 
+def _with_counts():
+    return select(
+        Peer,
+        select(func.count()).where(Delivery.peer == Peer.domain, Delivery.state == DeliveryState.queued).scalar_subquery(),
+        select(func.count()).where(Delivery.peer == Peer.domain, Delivery.state == DeliveryState.dead).scalar_subquery())
+
+
 async def list_peers(session: AsyncSession, state: PeerState | None = None) -> list[PeerRow]:
-    rows = await session.execute(
-        select(Peer,
-               select(func.count()).where(Delivery.peer == Peer.domain, Delivery.state == DeliveryState.queued).scalar_subquery(),
-               select(func.count()).where(Delivery.peer == Peer.domain, Delivery.state == DeliveryState.dead).scalar_subquery())
-        .where(*([Peer.state == state] if state else []))
-        .order_by(Peer.domain)
-    )
+    rows = await session.execute(_with_counts().where(*([Peer.state == state] if state else [])).order_by(Peer.domain))
     return [PeerRow(peer, queued_count or 0, dead_count or 0) for peer, queued_count, dead_count in rows]
+
+
+async def peer_row(session: AsyncSession, domain: str) -> PeerRow | None:
+    row = (await session.execute(_with_counts().where(Peer.domain == domain))).first()
+    return None if row is None else PeerRow(row[0], row[1] or 0, row[2] or 0)
 
 
 # --- import and export ----------------------------------------------------------------------

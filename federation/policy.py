@@ -22,6 +22,8 @@ from storage.coverage import entries_covering
 from storage.models import PeerState
 
 REFRESH_SECONDS = 5.0
+BLOCKED = "blocked"
+NOT_ALLOWED = "not on the allowlist"
 
 
 def _matches(authority: str, entries: frozenset[str]) -> bool:
@@ -50,12 +52,12 @@ class Policy:
 
     def refusal(self, authority: str) -> str | None:
         """None when the peer may talk to us and be talked to; else why not, for the logs and
-        the admins (never for the peer): "blocked" or "not on the allowlist"."""
+        the admins (never for the peer): BLOCKED or NOT_ALLOWED."""
         authority = authority.lower()
         if authority == self.own_authority:
             return None
         if _matches(authority, self.blocked):
-            return "blocked"
+            return BLOCKED
         if self.mode == "allowlist" and not _matches(authority, self.allowed):
-            return "not on the allowlist"
+            return NOT_ALLOWED
         return None
