@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -49,10 +48,12 @@ async def peers_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def _last_problem(p) -> str:
     """The newest of: our last failed delivery to the peer, its last refused request; else the note."""
-    failure = (p.last_failure_at, f"{_when(p.last_failure_at)} delivery failed: {_line(p.last_failure_reason)}")
-    refusal = (p.last_refused_at, f"{_when(p.last_refused_at)} refused {p.last_refused_route}: {p.last_refusal_reason}")
-    shown = [text for at, text in sorted((failure, refusal), key=lambda pair: pair[0] or datetime.min, reverse=True) if at]
-    return shown[0] if shown else p.note
+    failed, refused = p.last_failure_at, p.last_refused_at
+    if failed and (not refused or failed >= refused):
+        return f"{_when(failed)} delivery failed: {_line(p.last_failure_reason)}"
+    if refused:
+        return f"{_when(refused)} refused {p.last_refused_route}: {p.last_refusal_reason}"
+    return p.note
 
 
 def _line(text: str | None) -> str:
