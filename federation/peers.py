@@ -138,10 +138,9 @@ class PeerRow:
 
 
 def _with_counts():
-    return select(
-        Peer,
-        select(func.count()).where(Delivery.peer == Peer.domain, Delivery.state == DeliveryState.queued).scalar_subquery(),
-        select(func.count()).where(Delivery.peer == Peer.domain, Delivery.state == DeliveryState.dead).scalar_subquery())
+    def count(state: DeliveryState):
+        return select(func.count()).where(Delivery.peer == Peer.domain, Delivery.state == state).scalar_subquery()
+    return select(Peer, count(DeliveryState.queued), count(DeliveryState.dead))
 
 
 async def list_peers(session: AsyncSession, state: PeerState | None = None) -> list[PeerRow]:

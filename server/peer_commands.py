@@ -100,7 +100,8 @@ async def peers_show(settings: Settings, args: argparse.Namespace) -> int:
         ("deliveries", f"{row.queued} queued, {row.dead} dead"),
         ("last delivered", _when(p.last_success_at)),
         ("last failure", f"{_when(p.last_failure_at)} {_line(p.last_failure_reason)}" if p.last_failure_at else "-"),
-        ("backing off", f"until {_when(p.retry_at)} ({p.consecutive_failures} failures in a row)" if p.retry_at else "no"),
+        ("backing off", f"until {_when(p.retry_at)} ({p.consecutive_failures} failures in a row)"
+                        if p.retry_at else "no"),
         ("signature scheme", p.signature_scheme or "-"),
     ]
     for name, value in fields:

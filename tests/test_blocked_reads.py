@@ -113,7 +113,8 @@ async def _reads(a: Instance, http, headers: dict, thread, authors) -> dict[str,
         "notifications": domains(n["account"]["display_name"] for n in await get("/api/v1/notifications")),
         "search statuses": domains(s["content"] for s in (await get("/api/v2/search", q="zebra"))["statuses"]),
         "search accounts": domains(x["display_name"] for x in (await get("/api/v2/search", q="zebra"))["accounts"]),
-        "thread replies": domains(s["content"] for s in (await get(f"/api/v1/statuses/{mine.id}/context"))["descendants"]),
+        "thread replies": domains(s["content"]
+                                  for s in (await get(f"/api/v1/statuses/{mine.id}/context"))["descendants"]),
     }
     seen["thread parents"] = domains([s["content"] for reply in replies
                                       for s in (await get(f"/api/v1/statuses/{reply}/context"))["ancestors"]])
@@ -129,7 +130,8 @@ async def test_a_wildcard_block_hides_the_peers_content_from_every_read_until_un
     before = await _reads(a, http, alice_h, thread, authors)
     expected = {"home": everything, "home boosts": {BLOCKED[0]}, "public": everything, "tag": everything,
                 "notifications": everything, "search statuses": everything, "search accounts": everything,
-                "thread replies": everything, "thread parents": everything, **{f"statuses of {domain}": {domain} for domain in everything}}
+                "thread replies": everything, "thread parents": everything,
+                **{f"statuses of {domain}": {domain} for domain in everything}}
     assert before == expected
 
     # When the admin blocks *.blocked.example

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from federation import peers
-from federation.remote import RemoteError, resolve_account, resolve_actor
+from federation.remote import RemoteError, resolve_actor
 from server import peer_commands
 from storage.models import Peer, PeerState
 from tests.api_helpers import token_for
