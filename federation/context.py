@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.clock import Clock
+from federation.contacts import Contacts
 from federation.events import EventBus
 from federation.events import take as take_events
 from federation.fetch import Fetcher
@@ -36,6 +37,7 @@ from storage.db import Database, describe_error
 from storage.models import Actor
 
 log = logging.getLogger(__name__)
+CONTACTS_FLUSH_SECONDS = 10.0
 
 
 class NotInitialised(Exception):
@@ -55,10 +57,12 @@ class Federation:
     events: EventBus = field(init=False)
     fetcher: Fetcher = field(init=False)
     keys: KeyStore = field(init=False)
+    contacts: Contacts = field(init=False)  # requests counted per peer, written every few seconds
     instance_actor: Actor | None = None
     deliveries_queued: asyncio.Event = field(default_factory=asyncio.Event)
     inbox_queued: asyncio.Event = field(default_factory=asyncio.Event)
     peers_in_backoff: set[str] = field(default_factory=set)  # kept by the delivery worker
+    peers_allowed: asyncio.Event = field(default_factory=asyncio.Event)  # wakes federation.greeting
 
     def __post_init__(self) -> None:
         self.events = EventBus(self.db)
@@ -72,6 +76,7 @@ class Federation:
             max_json_depth=self.max_json_depth,
         )
         self.keys = KeyStore(self.db, self.fetcher, self.clock, self.settings.key_refetch_interval_seconds)
+        self.contacts = Contacts(self.settings, self.clock)
 
     async def ensure_ready(self) -> None:
         """Load what needs the database (instance actor, policy, backoff set) if not loaded yet;
@@ -126,6 +131,7 @@ async def open_federation(
                      max_json_depth)
     writer = asyncio.create_task(fed.inbox_writer.run(), name="inbox-writer")
     listener = None if db.is_sqlite else asyncio.create_task(_listen(fed), name="event-listener")
+    counter = asyncio.create_task(_flush_contacts(fed), name="peer-contacts")
     try:
         try:
             await fed.ensure_ready()
@@ -133,11 +139,25 @@ async def open_federation(
             log.warning("database not ready at start (%s); federation will retry", describe_error(exc))
         yield fed
     finally:
-        for task in (writer, listener):
-            if task is not None:
-                task.cancel()
-        await asyncio.gather(*(t for t in (writer, listener) if t is not None), return_exceptions=True)
+        tasks = [task for task in (writer, listener, counter) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await fed.contacts.flush(db)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("peer contacts not written at close: %s", describe_error(exc))
         await http.close()
+
+
+async def _flush_contacts(fed: Federation) -> None:
+    """Write the requests counted per peer every few seconds (see federation.contacts)."""
+    while True:
+        await asyncio.sleep(CONTACTS_FLUSH_SECONDS)
+        try:
+            await fed.contacts.flush(fed.db)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("peer contacts not written (%s); retrying", describe_error(exc))
 
 
 async def _listen(fed: Federation) -> None:

@@ -10,10 +10,13 @@ parallel, bounded per process and per host.
 
 Classification: 2xx is delivered. 401 is retried once at once with the other signature scheme
 (double-knocking), and the scheme that worked is remembered per peer. Another 4xx except
-408/429 is permanent (dead). Anything else (408, 429, 5xx, timeouts, refused connections) is
-retried with exponential backoff and jitter, honouring Retry-After; the backoff belongs to the
-peer, so one failure defers all of that peer's deliveries, and the peer reaching us resets it.
-A row still failing after `delivery_max_age_days` is marked dead, visibly, never dropped.
+401/403/408/429 is permanent (dead). Anything else (401, 403, 408, 429, 5xx, timeouts, refused
+connections) is retried with exponential backoff and jitter, honouring Retry-After; the backoff
+belongs to the peer, so one failure defers all of that peer's deliveries, and the peer reaching
+us (any valid signed request, see federation.authn) resets it. 401 and 403 are retried because
+between allowlist instances they usually mean "not allowed yet": a follow sent before the peer's
+admin allows us goes through once they do (and federation.greeting tells us when). A row still
+failing after `delivery_max_age_days` is marked dead, visibly, never dropped.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ RESPONSE_CAP = 64 * 1024
 ERROR_CHARS = 2000
 CONTENT_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 SCHEMES = ("cavage", "rfc9421")
+RETRIED_4XX = frozenset({401, 403, 408, 429})  # "not (yet) allowed" or "later": retried until the maximum age
 
 
 @dataclass
@@ -166,7 +170,7 @@ class DeliveryWorker:
                 scheme = other
         if status is not None and 200 <= status < 300:
             return Outcome(delivery.id, delivery.peer, DeliveryState.delivered, status, None, scheme=scheme)
-        if status is not None and 400 <= status < 500 and status not in (401, 408, 429):
+        if status is not None and 400 <= status < 500 and status not in RETRIED_4XX:
             return Outcome(delivery.id, delivery.peer, DeliveryState.dead, status, error)
         if status is not None and 300 <= status < 400:
             return Outcome(delivery.id, delivery.peer, DeliveryState.dead, status, "the inbox redirects")

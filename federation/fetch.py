@@ -14,6 +14,7 @@ is JSON nested no deeper than `max_json_depth` (`federation.vocab.jsondoc`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,7 @@ __all__ = [
     "authority_of",
 ]
 
+log = logging.getLogger(__name__)
 AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 JRD_ACCEPT = "application/jrd+json, application/json"
 ACTOR_LINK_TYPES = frozenset({"application/activity+json", "application/ld+json"})
@@ -153,6 +155,7 @@ class Fetcher:
         )
         authority = authority_of(url)
         if not self.allows_authority(authority):
+            log.info("refused fetch of %s from %s: not an allowed peer", url, authority)
             raise RefusedURL(f"{url} is refused: {authority} is not an allowed peer")
 
     async def _get_once(

@@ -35,7 +35,6 @@ from federation.vocab.parse import (
     VocabError,
     ap_to_activity_head,
 )
-from storage import peers as peer_queries
 from storage.ids import new_id
 from storage.models import Actor, InboxItem, Object
 from storage.text import fits
@@ -48,9 +47,10 @@ class Received:
     duplicate: bool
 
 
-async def receive(fed: Federation, request: SignedRequest, *, recipient_id: int | None) -> Received:
-    """Check and store one inbox POST, or raise Rejection (nothing stored)."""
-    signer = await authenticate(fed, request)
+async def receive(fed: Federation, request: SignedRequest, *, recipient_id: int | None, source: str = "") -> Received:
+    """Check and store one inbox POST, or raise Rejection (nothing stored). `source` is the
+    address it came from."""
+    signer = await authenticate(fed, request, source=source)
     text, activity = _parse(request.body, fed.max_json_depth)
     if activity.actor != signer.owner:
         raise Rejection(401, f"signed by a key of {signer.owner}, but the activity's actor is {activity.actor}")
@@ -69,8 +69,6 @@ async def receive(fed: Federation, request: SignedRequest, *, recipient_id: int 
     new = await fed.inbox_writer.submit(row)
     if new:
         fed.inbox_queued.set()
-    if signer.peer in fed.peers_in_backoff:
-        await _peer_is_back(fed, signer.peer)
     return Received(activity.id, activity.type, duplicate=not new)
 
 
@@ -131,10 +129,3 @@ async def _check_origins(fed: Federation, activity: APActivityHead) -> None:
         if author is not None and author != activity.actor:
             raise Rejection(403, f"{activity.actor} cannot delete {activity.object_id}: it is {author}'s")
 
-
-async def _peer_is_back(fed: Federation, peer: str) -> None:
-    """A peer in backoff reached us, so it is up: its queued deliveries become due now."""
-    async with fed.db.sessions.begin() as session:
-        await peer_queries.reset_backoff(session, peer, fed.clock.now())
-    fed.peers_in_backoff.discard(peer)
-    fed.deliveries_queued.set()

@@ -53,6 +53,21 @@ class KeyStore:
             return self._remember(SignerKey(key_id, actor.uri, self._parse(key_id, actor.public_key_pem), False))
         return self._remember(await self._fetch(key_id))
 
+    async def held(self, key_id: str) -> SignerKey | None:
+        """The key if we already hold it (memory, then the actors table), never the network: for
+        checking a refused peer's signature without asking it for anything."""
+        cached = self._cache.get(key_id)
+        if cached is not None:
+            return cached
+        async with self._db.sessions() as session:
+            actor = await actor_queries.actor_by_key_id(session, key_id)
+        if actor is None or actor.deleted_at is not None:
+            return None
+        try:
+            return self._remember(SignerKey(key_id, actor.uri, self._parse(key_id, actor.public_key_pem), False))
+        except UnknownKey:
+            return None
+
     def forget(self, key_id: str) -> None:
         """Drop a key from memory (its actor was deleted)."""
         self._cache.pop(key_id, None)

@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.audit import audit
+from storage.coverage import EntryError, covers_sql, normalise_entry
 from storage.models import (
     Actor, Delivery, DeliveryState, Follow, FollowState, Peer, PeerState,
 )
 
 ADMIN = "admin"
-_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
-_DOMAIN_RE = re.compile(rf"^(\*\.)?{_LABEL}(\.{_LABEL})*(:\d{{1,5}})?$")
 MASTODON_BLOCK_HEADER = ["#domain", "#severity", "#reject_media", "#reject_reports", "#public_comment", "#obfuscate"]
 BLOCK_SEVERITIES = {"suspend", "silence"}  # Rounds has one block; both mean no federation
 
@@ -36,18 +34,12 @@ class PeerError(Exception):
 
 
 def normalise_domain(value: str) -> str:
-    """`host`, `host:port` or `*.suffix`, lowercase (IDNs as punycode); PeerError if not one."""
-    domain = value.strip().lower().rstrip(".")
+    """An entry (`host`, `host:port`, `*.domain`, `*.domain:port`; see storage.coverage),
+    lowercase, IDNs as punycode; PeerError if it is not one or could never cover a peer."""
     try:
-        wildcard = domain.startswith("*.")
-        host, colon, port = domain.removeprefix("*.").partition(":")
-        host = host.encode("idna").decode("ascii")
-        domain = ("*." if wildcard else "") + host + (colon + port)
-    except UnicodeError:
-        raise PeerError(f"{value!r} is not a domain") from None
-    if not _DOMAIN_RE.match(domain) or (":" in domain and not 0 < int(domain.rsplit(":", 1)[1]) < 65536):
-        raise PeerError(f"{value!r} is not a domain: use host, host:port or *.example.org")
-    return domain
+        return normalise_entry(value)
+    except EntryError as exc:
+        raise PeerError(str(exc)) from None
 
 
 def _snapshot(peer: Peer | None) -> dict[str, Any] | None:
@@ -81,6 +73,8 @@ async def decide(
     if state is PeerState.blocked:
         effects = await _sever(session, domain, purge=purge, by=by, at=at)
         reason = "; ".join(filter(None, [reason, effects]))
+    if state is PeerState.allowed:
+        await _admit_knocks(session, domain)
     await audit(session, by=by, action=f"peer.{state.value}", subject=domain, before=before,
                 after=_snapshot(peer), reason=reason, at=at)
     return peer
@@ -98,10 +92,18 @@ async def remove(session: AsyncSession, domain: str, *, by: str, at: datetime, r
 
 
 def _domain_filter(column, domain: str):
-    if domain.startswith("*."):
-        suffix = domain[2:]
-        return or_(column == suffix, column.like(f"%.{suffix}"), column.like(f"%.{suffix}:%"), column.like(f"{suffix}:%"))
-    return column == domain
+    """The authorities in `column` that the entry `domain` covers (storage.coverage)."""
+    return covers_sql(literal(domain), column)
+
+
+async def _admit_knocks(session: AsyncSession, domain: str) -> None:
+    """Peers that knocked and that the new allow entry covers are no longer pending (their rows
+    stay, with the knock, so federation.greeting can tell them)."""
+    await session.execute(
+        update(Peer).where(Peer.state == PeerState.pending, Peer.source.is_(None), Peer.domain != domain,
+                           _domain_filter(Peer.domain, domain))
+        .values(state=PeerState.known)
+    )
 
 
 async def _sever(session: AsyncSession, domain: str, *, purge: bool, by: str, at: datetime) -> str:
@@ -132,15 +134,20 @@ class PeerRow:
     dead: int
 
 
+def _with_counts():
+    def count(state: DeliveryState):
+        return select(func.count()).where(Delivery.peer == Peer.domain, Delivery.state == state).scalar_subquery()
+    return select(Peer, count(DeliveryState.queued), count(DeliveryState.dead))
+
+
 async def list_peers(session: AsyncSession, state: PeerState | None = None) -> list[PeerRow]:
-    rows = await session.execute(
-        select(Peer,
-               select(func.count()).where(Delivery.peer == Peer.domain, Delivery.state == DeliveryState.queued).scalar_subquery(),
-               select(func.count()).where(Delivery.peer == Peer.domain, Delivery.state == DeliveryState.dead).scalar_subquery())
-        .where(*([Peer.state == state] if state else []))
-        .order_by(Peer.domain)
-    )
+    rows = await session.execute(_with_counts().where(*([Peer.state == state] if state else [])).order_by(Peer.domain))
     return [PeerRow(peer, queued_count or 0, dead_count or 0) for peer, queued_count, dead_count in rows]
+
+
+async def peer_row(session: AsyncSession, domain: str) -> PeerRow | None:
+    row = (await session.execute(_with_counts().where(Peer.domain == domain))).first()
+    return None if row is None else PeerRow(row[0], row[1] or 0, row[2] or 0)
 
 
 # --- import and export ----------------------------------------------------------------------

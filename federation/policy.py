@@ -4,8 +4,10 @@ Decisions are made in memory from a snapshot of the admin's allow/block entries,
 peer costs no database read and no network request. The snapshot is reloaded after every
 change made in this process and every few seconds otherwise (other processes' changes).
 
-A peer is an authority: host, plus the port when not the scheme's default. An entry
-`*.example.org` covers example.org and all its subdomains; a plain entry covers exactly itself.
+A peer is an authority: host, plus the port when not the scheme's default. Which peers an entry
+covers is defined once, in `storage.coverage` (the SQL filters that hide blocked peers' content
+use the same definition): `host` covers that host on any port, `host:port` that port only,
+`*.example.org` example.org and every host under it.
 """
 
 from __future__ import annotations
@@ -16,19 +18,16 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import peers as peer_queries
+from storage.coverage import entries_covering
 from storage.models import PeerState
 
 REFRESH_SECONDS = 5.0
+BLOCKED = "blocked"
+NOT_ALLOWED = "not on the allowlist"
 
 
 def _matches(authority: str, entries: frozenset[str]) -> bool:
-    if not entries:
-        return False
-    if authority in entries:
-        return True
-    host = authority.rsplit(":", 1)[0] if not authority.endswith("]") else authority
-    parts = host.split(".")
-    return any(f"*.{'.'.join(parts[i:])}" in entries for i in range(len(parts)))
+    return bool(entries) and any(entry in entries for entry in entries_covering(authority))
 
 
 @dataclass
@@ -49,11 +48,16 @@ class Policy:
         return time.monotonic() - self.loaded_at > REFRESH_SECONDS
 
     def allows(self, authority: str) -> bool:
+        return self.refusal(authority) is None
+
+    def refusal(self, authority: str) -> str | None:
+        """None when the peer may talk to us and be talked to; else why not, for the logs and
+        the admins (never for the peer): BLOCKED or NOT_ALLOWED."""
         authority = authority.lower()
         if authority == self.own_authority:
-            return True
+            return None
         if _matches(authority, self.blocked):
-            return False
-        if self.mode == "allowlist":
-            return _matches(authority, self.allowed)
-        return True
+            return BLOCKED
+        if self.mode == "allowlist" and not _matches(authority, self.allowed):
+            return NOT_ALLOWED
+        return None

@@ -1,5 +1,6 @@
 """Background workers as asyncio tasks: the inbox processor, the delivery sender, the poll
-clock, and two periodic chores (refreshing subscribed peer lists, sweeping unused media).
+clock, and periodic chores (refreshing subscribed peer lists, sweeping unused media, greeting
+peers an admin has just allowed: see federation.greeting; an allow made here wakes it).
 
 Each loop runs its step until a step finds nothing, then sleeps until woken (work queued in this
 process sets an event after its commit) or until `worker_poll_seconds` pass (work queued by
@@ -19,6 +20,7 @@ from pathlib import Path
 from federation import media, poll_worker, processing
 from federation.context import Federation
 from federation.delivery import DeliveryWorker
+from federation.greeting import greet_allowed
 from federation.subscriptions import refresh_all
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ INTAKE_PAUSE = 0.05
 INTAKE_PAUSES = 20
 MEDIA_SWEEP_SECONDS = 600
 MEDIA_SWEEP_BATCH = 100
+GREETING_SECONDS = 30
 
 
 class Workers:
@@ -49,6 +52,7 @@ class Workers:
                                                    self._refresh_subscriptions)),
             asyncio.create_task(self._periodically("media sweep", MEDIA_SWEEP_SECONDS, self._sweep_media)),
             asyncio.create_task(self._loop("polls", asyncio.Event(), lambda: poll_worker.run_once(self.fed))),
+            asyncio.create_task(self._greetings()),
         ]
 
     async def stop(self) -> None:
@@ -88,6 +92,24 @@ class Workers:
                 log.warning("peer list %s: %s", url, result)
         if results:
             await fed.reload_policy()
+            if any(not isinstance(result, str) and result.added for result in results.values()):
+                fed.peers_allowed.set()
+
+    async def _greetings(self) -> None:
+        """Greet newly allowed peers every GREETING_SECONDS, or at once when an admin allows one
+        in this process (an allow made elsewhere is seen here within REFRESH_SECONDS of policy)."""
+        allowed = self.fed.peers_allowed
+        while True:
+            try:
+                await asyncio.wait_for(allowed.wait(), timeout=GREETING_SECONDS)
+            except asyncio.TimeoutError:
+                pass
+            allowed.clear()
+            try:
+                await self.fed.ensure_ready()
+                await greet_allowed(self.fed)
+            except Exception:
+                log.exception("greeting allowed peers failed; trying again in %s s", GREETING_SECONDS)
 
     async def _sweep_media(self) -> None:
         """Remove media no post shows (see federation.media.sweep), a batch at a time."""

@@ -30,6 +30,11 @@ from storage.models import PeerState
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
+COVERAGE = ("A peer is a host, plus :port when not the default. An entry 'host' covers that host on "
+            "every port, 'host:port' that port only; '*.example.org' covers example.org and every "
+            "host under it (add :port to cover that port only). Hosts may be IPv4 addresses or "
+            "[IPv6] addresses, never under a wildcard. An entry that could never match (such as "
+            "*.127.0.0.1 or example.org:443) is refused.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,25 +142,39 @@ def _add_peer_commands(sub) -> None:
     states = [state.value for state in PeerState]
     peers = sub.add_parser(
         "peers", help="decide which peer hospitals this instance federates with",
-        description="Manage peers: the servers this instance federates with. A peer is a host, "
-        "plus :port when not the default; '*.example.org' covers example.org and its subdomains. "
-        "Every change is written to the audit log ('rounds audit').",
+        description="Manage peers: the servers this instance federates with. " + COVERAGE
+        + " Every change is written to the audit log ('rounds audit').",
     )
     peer_sub = peers.add_subparsers(dest="peers_command", metavar="ACTION", required=True)
     listing = peer_sub.add_parser("list", help="list peers with their state and delivery health",
-                                  description="List peers: state, who decided, last contact, requests, "
-                                  "last successful delivery, queued and dead deliveries, last failure.")
+                                  description="List peers: state, who decided, last contact, requests "
+                                  "(counted in memory and written every few seconds), last successful "
+                                  "delivery, queued and dead deliveries, and the newest of the last "
+                                  "failed delivery and the last refused request, with its reason.")
     listing.add_argument("--state", choices=states, help="only peers in this state")
     listing.set_defaults(run=peer_commands.peers_list)
     peer_sub.add_parser("pending", help="list peers that contacted us and were refused",
                         description="Peers that tried to reach this instance in allowlist mode and "
-                        "were refused; 'rounds peers allow DOMAIN' lets one in.").set_defaults(
+                        "were refused (knocks): how many times, first and last seen, the last route "
+                        "and reason, and whether the signature was valid against a key this instance "
+                        "already held (keys of refused peers are never fetched: 'unverified'). Each "
+                        "source address may add federation.pending_peers_per_address_per_hour new "
+                        "peers an hour, at most federation.pending_peers_max are kept, and one silent "
+                        "for federation.pending_peer_expiry_days is forgotten. 'rounds peers allow "
+                        "DOMAIN' lets one in, and this instance then tells it so with a signed "
+                        "request, so it sends what it kept for us at once.").set_defaults(
         run=peer_commands.peers_pending, state="pending")
+    show = peer_sub.add_parser("show", help="everything known about one peer",
+                               description="Show one peer: its state and who decided, requests, the last "
+                               "refused request (route, reason, key, signature), queued and dead "
+                               "deliveries, the last failure and the backoff.")
+    show.add_argument("domain", help="the peer's host or host:port, or an entry such as *.example.org")
+    show.set_defaults(run=peer_commands.peers_show)
     for name, helptext, run in (("allow", "allow a peer", peer_commands.peers_allow),
                                 ("block", "block a peer: severs follows, cancels deliveries", peer_commands.peers_block),
                                 ("remove", "forget the decision about a peer", peer_commands.peers_remove)):
-        parser = peer_sub.add_parser(name, help=helptext, description=helptext.capitalize() + ".")
-        parser.add_argument("domain", help="host, host:port or *.example.org")
+        parser = peer_sub.add_parser(name, help=helptext, description=helptext.capitalize() + ". " + COVERAGE)
+        parser.add_argument("domain", help="host, host:port, *.example.org or *.example.org:port")
         parser.add_argument("--note", help="the public reason, kept with the peer and in the audit log")
         if name == "block":
             parser.add_argument("--purge", action="store_true",

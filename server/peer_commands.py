@@ -37,19 +37,76 @@ async def peers_list(settings: Settings, args: argparse.Namespace) -> int:
         print(f"No peers{' in state ' + args.state if args.state else ''}.")
         return 0
     print(f"{'DOMAIN':<32} {'STATE':<8} {'SOURCE':<10} {'LAST SEEN':<16} {'REQS':>5} {'LAST OK':<16} "
-          f"{'QUEUED':>6} {'DEAD':>5}  LAST FAILURE / NOTE")
+          f"{'QUEUED':>6} {'DEAD':>5}  LAST FAILURE / REFUSAL / NOTE")
     for row in rows:
         p = row.peer
         source = "admin" if p.source == peers.ADMIN else ("list" if p.source else "-")
-        failure = f"{_when(p.last_failure_at)} {p.last_failure_reason}" if p.last_failure_at else ""
         print(f"{p.domain:<32} {p.state.value:<8} {source:<10} {_when(p.last_seen_at):<16} {p.request_count:>5} "
-              f"{_when(p.last_success_at):<16} {row.queued:>6} {row.dead:>5}  {failure or p.note}")
+              f"{_when(p.last_success_at):<16} {row.queued:>6} {row.dead:>5}  {_last_problem(p)}")
     return 0
 
 
+def _last_problem(p) -> str:
+    """The newest of: our last failed delivery to the peer, its last refused request; else the note."""
+    failed, refused = p.last_failure_at, p.last_refused_at
+    if failed and (not refused or failed >= refused):
+        return f"{_when(failed)} delivery failed: {_line(p.last_failure_reason)}"
+    if refused:
+        return f"{_when(refused)} refused {p.last_refused_route}: {p.last_refusal_reason}"
+    return p.note
+
+
+def _line(text: str | None) -> str:
+    return " ".join((text or "").split())[:160]
+
+
 async def peers_pending(settings: Settings, args: argparse.Namespace) -> int:
-    args.state = "pending"
-    return await peers_list(settings, args)
+    """Peers that knocked and were refused: how often, first and last, on which route, why, and
+    whether the signature was valid against a key we held."""
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
+        async with db.sessions() as session:
+            rows = await peers.list_peers(session, PeerState.pending)
+    if not rows:
+        print("No pending peers.")
+        return 0
+    print(f"{'DOMAIN':<32} {'KNOCKS':>6} {'FIRST SEEN':<16} {'LAST SEEN':<16} {'SIGNATURE':<10} "
+          f"{'LAST ROUTE':<28} REASON")
+    for row in rows:
+        p = row.peer
+        route = p.last_refused_route or ("-" if p.source is None else "listed by " + p.source)
+        print(f"{p.domain:<32} {p.request_count:>6} {_when(p.first_seen_at):<16} {_when(p.last_seen_at):<16} "
+              f"{p.signature_state or '-':<10} {route:<28} {p.last_refusal_reason or '-'}")
+    print("Allow one with 'rounds peers allow DOMAIN'; see one with 'rounds peers show DOMAIN'.")
+    return 0
+
+
+async def peers_show(settings: Settings, args: argparse.Namespace) -> int:
+    domain = peers.normalise_domain(args.domain)
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
+        async with db.sessions() as session:
+            row = await peers.peer_row(session, domain)
+    if row is None:
+        raise CommandError(f"no peer {domain}: 'rounds peers list' shows the peers this instance knows")
+    p = row.peer
+    fields = [
+        ("domain", p.domain), ("state", p.state.value), ("source", p.source or "-"), ("note", p.note or "-"),
+        ("decided", f"{_when(p.changed_at)} by {p.changed_by}" if p.changed_by else "-"),
+        ("first seen", _when(p.first_seen_at)), ("last seen", _when(p.last_seen_at)), ("requests", p.request_count),
+        ("last refused", f"{_when(p.last_refused_at)} {p.last_refused_route}: {p.last_refusal_reason}"
+                         if p.last_refused_at else "-"),
+        ("knock key", p.last_key_id or "-"), ("knock signature", p.signature_state or "-"),
+        ("deliveries", f"{row.queued} queued, {row.dead} dead"),
+        ("last delivered", _when(p.last_success_at)),
+        ("last failure", f"{_when(p.last_failure_at)} {_line(p.last_failure_reason)}" if p.last_failure_at else "-"),
+        ("backing off", f"until {_when(p.retry_at)} ({p.consecutive_failures} failures in a row)"
+                        if p.retry_at else "no"),
+        ("signature scheme", p.signature_scheme or "-"),
+    ]
+    for name, value in fields:
+        print(f"{name + ':':<18} {value}")
+    return 0
 
 
 async def _decide(settings: Settings, domain: str, state: PeerState, note: str | None, purge: bool = False) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import String, and_, cast, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage.coverage import blocked_author, on_blocked_peer
 from storage.models import (
     Account,
     Actor,
@@ -38,12 +39,6 @@ from storage.models import (
 from storage.paging import Cursor, apply, newest_first
 
 OPEN = (Visibility.public, Visibility.unlisted)
-
-
-
-
-
-
 
 
 def _like(text: str) -> str:
@@ -74,6 +69,13 @@ async def post_by_link(session: AsyncSession, link: str) -> Object | None:
     """A known post whose id or page URL is `link`."""
     return await session.scalar(
         select(Object).where(or_(Object.uri == link, Object.url == link), Object.deleted_at.is_(None)).limit(1))
+
+
+async def on_blocked_peers(session: AsyncSession, actor_ids: set[int]) -> set[int]:
+    """Which of these actors are on a blocked peer (storage.coverage)."""
+    if not actor_ids:
+        return set()
+    return set(await session.scalars(select(Actor.id).where(Actor.id.in_(actor_ids), blocked_author(Actor.id))))
 
 
 async def actors_by_ids(session: AsyncSession, ids: set[int]) -> list[Actor]:
@@ -207,10 +209,12 @@ async def follows(session: AsyncSession, follower_id: int, followee_id: int) -> 
 async def account_statuses(
     session: AsyncSession, author_id: int, viewer_id: int | None, cursor: Cursor, only: StatusFilter,
 ) -> list[Object | Announce]:
-    """Posts (and, unless filtered out, boosts) by an author that the viewer may see."""
+    """Posts (and, unless filtered out, boosts) by an author that the viewer may see; none by an
+    author on a blocked peer, and no boosts of such authors' posts."""
     follows_author = viewer_id is not None and await follows(session, viewer_id, author_id)
     posts = select(Object).where(
-        Object.actor_id == author_id, Object.deleted_at.is_(None), _visible(author_id, viewer_id, follows_author))
+        Object.actor_id == author_id, Object.deleted_at.is_(None), _visible(author_id, viewer_id, follows_author),
+        ~blocked_author(Object.actor_id))
     if only.only_media:
         posts = posts.where(_has_media())
     if only.exclude_replies:
@@ -225,7 +229,8 @@ async def account_statuses(
     if only.with_boosts:
         boosted = aliased(Object)
         boosts = select(Announce).join(boosted, boosted.id == Announce.object_id).where(
-            Announce.actor_id == author_id, boosted.deleted_at.is_(None),
+            Announce.actor_id == author_id, boosted.deleted_at.is_(None), ~blocked_author(Announce.actor_id),
+            ~blocked_author(boosted.actor_id),
             Announce.public.is_(True) if not (follows_author or viewer_id == author_id) else true())
         rows += list(await session.scalars(apply(boosts, Announce.id, cursor)))
     return newest_first(rows, cursor)
@@ -237,11 +242,13 @@ async def search_accounts(
     session: AsyncSession, text: str, domain: str | None, *, limit: int, offset: int, followed_by: int | None = None,
 ) -> list[Actor]:
     """Actors whose username or display name contains `text` (and whose domain starts with
-    `domain`, when given): exact usernames first, then prefixes, then local actors."""
+    `domain`, when given), not on a blocked peer: exact usernames first, then prefixes, then
+    local actors."""
     pattern = _like(text)
     disabled = select(Account.actor_id).where(Account.disabled.is_(True))
     query = select(Actor).where(
         Actor.deleted_at.is_(None), Actor.type != ActorType.Application, Actor.id.not_in(disabled),
+        or_(Actor.local.is_(True), ~on_blocked_peer(Actor.domain)),
         or_(Actor.username.ilike(pattern, escape="\\"), Actor.display_name.ilike(pattern, escape="\\")),
     )
     if domain:
@@ -259,7 +266,7 @@ async def search_statuses(
     session: AsyncSession, text: str, viewer_id: int, *, limit: int, offset: int, author_id: int | None = None,
 ) -> list[Object]:
     """Posts whose text contains `text`, among those the viewer may see (newest first), leaving
-    out authors the viewer blocks or who block the viewer."""
+    out authors the viewer blocks or who block the viewer, and authors on blocked peers."""
     followed = select(Follow.followee_id).where(Follow.follower_id == viewer_id, Follow.state == FollowState.accepted)
     mentioned = select(Mention.object_id).where(Mention.actor_id == viewer_id)
     blocked = select(Block.target_id).where(Block.actor_id == viewer_id).union(
@@ -269,7 +276,7 @@ async def search_statuses(
         or_(Object.content.ilike(_like(text), escape="\\"), Object.summary.ilike(_like(text), escape="\\")),
         or_(Object.visibility.in_(OPEN), Object.actor_id == viewer_id, Object.id.in_(mentioned),
             and_(Object.visibility == Visibility.private, Object.actor_id.in_(followed))),
-        Object.actor_id.not_in(blocked),
+        Object.actor_id.not_in(blocked), ~blocked_author(Object.actor_id),
         Object.actor_id == author_id if author_id is not None else true(),
     )
     return list(await session.scalars(query.order_by(Object.id.desc()).offset(offset).limit(limit)))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery, DeliveryState, Peer, PeerState
@@ -19,16 +20,80 @@ async def decided_peers(session: AsyncSession) -> list[tuple[str, PeerState]]:
     return [(domain, state) for domain, state in rows]
 
 
-async def record_contact(session: AsyncSession, domain: str, at: datetime, *, refused: bool) -> None:
-    """Count a request from `domain`; a refused one makes an unknown peer `pending`."""
-    statement = insert_for(session, Peer).values(
-        domain=domain, state=PeerState.pending if refused else PeerState.known,
-        first_seen_at=at, last_seen_at=at, request_count=1,
-    )
-    await session.execute(statement.on_conflict_do_update(
-        index_elements=[Peer.domain],
-        set_={"last_seen_at": at, "request_count": Peer.request_count + 1},
-    ))
+@dataclass
+class Contact:
+    """Requests from one peer since the last write: how many, when, and for refused ones (knocks)
+    the last one's route, reason, key id and signature state (valid | invalid | unverified)."""
+
+    domain: str
+    count: int
+    first: datetime
+    last: datetime
+    refused: bool = False
+    may_pend: bool = False  # a refused knock that may make an unknown peer pending
+    route: str | None = None
+    reason: str | None = None
+    key_id: str | None = None
+    signature: str | None = None
+
+
+async def record_contacts(session: AsyncSession, contacts: list[Contact], *, pending_max: int) -> list[str]:
+    """Add counted requests to the peers' rows. A peer with no row gets one: `known` when its
+    requests were accepted, `pending` for a knock that may pend while fewer than `pending_max`
+    peers are pending; another refused peer gets none. A `known` peer that knocks becomes
+    `pending`. Returns the peers left out because the pending list was full."""
+    by_domain = {contact.domain: contact for contact in contacts}
+    states = dict((await session.execute(
+        select(Peer.domain, Peer.state).where(Peer.domain.in_(by_domain)))).all()) if by_domain else {}
+    room = pending_max - (await session.scalar(
+        select(func.count()).select_from(Peer).where(Peer.state == PeerState.pending)) or 0)
+    left_out = []
+    for contact in contacts:
+        state = states.get(contact.domain)
+        values: dict = {"last_seen_at": contact.last, "request_count": Peer.request_count + contact.count}
+        if contact.refused:
+            values.update(last_refused_at=contact.last, last_refused_route=(contact.route or "")[:255],
+                          last_refusal_reason=contact.reason, last_key_id=(contact.key_id or "")[:2048] or None)
+            if contact.signature is not None:
+                values["signature_state"] = contact.signature
+        if state is None:
+            if contact.refused and not contact.may_pend:
+                continue
+            if contact.refused and room <= 0:
+                left_out.append(contact.domain)
+                continue
+            new_state = PeerState.pending if contact.refused else PeerState.known
+            room -= new_state is PeerState.pending
+            row = {key: value for key, value in values.items() if key != "request_count"}
+            statement = insert_for(session, Peer).values(
+                domain=contact.domain, state=new_state, first_seen_at=contact.first, request_count=contact.count, **row)
+            await session.execute(statement.on_conflict_do_update(index_elements=[Peer.domain], set_=values))
+            continue
+        if contact.refused and contact.may_pend and state is PeerState.known:
+            values["state"] = PeerState.pending
+        await session.execute(update(Peer).where(Peer.domain == contact.domain).values(**values))
+    return left_out
+
+
+async def expire_pending(session: AsyncSession, before: datetime) -> int:
+    """Forget peers that knocked (pending, added by no list) and have not knocked since `before`."""
+    result = await session.execute(delete(Peer).where(
+        Peer.state == PeerState.pending, Peer.source.is_(None),
+        func.coalesce(Peer.last_seen_at, Peer.first_seen_at) < before))
+    return result.rowcount
+
+
+async def awaiting_greeting(session: AsyncSession, since: datetime) -> list[tuple[str, str]]:
+    """(domain, key id) of peers not blocked whose knock, refused since `since`, we have not
+    answered yet (the caller asks the policy which of them are allowed now): they learn from our
+    signed request that we are open to them."""
+    rows = await session.execute(select(Peer.domain, Peer.last_key_id).where(
+        Peer.state != PeerState.blocked, Peer.last_key_id.is_not(None), Peer.last_refused_at >= since))
+    return [(domain, key_id) for domain, key_id in rows]
+
+
+async def greeted(session: AsyncSession, domain: str) -> None:
+    await session.execute(update(Peer).where(Peer.domain == domain).values(last_key_id=None))
 
 
 async def peers_in_backoff(session: AsyncSession) -> set[str]:

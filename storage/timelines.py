@@ -13,8 +13,9 @@ The functions are synchronous: each runs inside `Database.read`, with the render
 from __future__ import annotations
 
 from sqlalchemy import BindParameter, and_, bindparam, or_, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from storage.coverage import blocked_author
 from storage.db import core_rows
 from storage.models import (
     Actor,
@@ -24,8 +25,6 @@ from storage.models import (
     Mute,
     Notification,
     Object,
-    Peer,
-    PeerState,
     Tag,
     Visibility,
 )
@@ -39,14 +38,23 @@ from storage.statuses import (
 )
 
 
-def _hidden(viewer_id: int | BindParameter | None):
-    """Actors whose posts a viewer never sees in timelines: blocked or muted by them, and every
-    actor of a blocked peer (a subquery of the timeline's own query)."""
-    queries = [select(Actor.id).join(Peer, Peer.domain == Actor.domain).where(Peer.state == PeerState.blocked)]
-    if viewer_id is not None:
-        queries += [select(Block.target_id).where(Block.actor_id == viewer_id),
-                    select(Mute.target_id).where(Mute.actor_id == viewer_id)]
-    return union_all(*queries)
+def _hidden(viewer_id: int | BindParameter):
+    """Actors whose posts a viewer never sees in timelines: blocked or muted by them (a subquery
+    of the timeline's own query). Actors of blocked peers are hidden by `_shown`."""
+    return union_all(select(Block.target_id).where(Block.actor_id == viewer_id),
+                     select(Mute.target_id).where(Mute.actor_id == viewer_id))
+
+
+def _shown(actor_id, viewer_id: int | BindParameter | None):
+    """The author `actor_id` is neither on a blocked peer (storage.coverage) nor hidden by the viewer."""
+    shown = ~blocked_author(actor_id)
+    return shown if viewer_id is None else and_(shown, actor_id.not_in(_hidden(viewer_id)))
+
+
+_Boosted = aliased(Object)
+# the author of the post a boost boosts (a boost of a blocked peer's post is hidden with it)
+_BOOSTED_AUTHOR = (select(_Boosted.actor_id).where(_Boosted.id == Announce.object_id)
+                   .correlate_except(_Boosted).scalar_subquery())
 
 
 def _live_posts():
@@ -57,8 +65,9 @@ _HOME = PagedStatement(
     select(*POST_COLUMNS, *BOOST_COLUMNS).select_from(FeedEntry)
     .outerjoin(Object, and_(FeedEntry.boost.is_(False), Object.id == FeedEntry.item_id, Object.deleted_at.is_(None)))
     .outerjoin(Announce, and_(FeedEntry.boost.is_(True), Announce.id == FeedEntry.item_id))
-    .where(FeedEntry.owner_id == bindparam("viewer"), FeedEntry.author_id.not_in(_hidden(bindparam("viewer"))),
-           or_(Object.id.is_not(None), Announce.id.is_not(None))),  # a deleted post's row is passed over
+    .where(FeedEntry.owner_id == bindparam("viewer"), _shown(FeedEntry.author_id, bindparam("viewer")),
+           or_(Object.id.is_not(None), Announce.id.is_not(None)),  # a deleted post's row is passed over
+           or_(Announce.id.is_(None), ~blocked_author(_BOOSTED_AUTHOR))),
     FeedEntry.item_id,
 )
 _POST_FIELDS = len(POST_COLUMNS)
@@ -75,7 +84,7 @@ def home(session: Session, viewer_id: int, cursor: Cursor) -> list[PostRow | Boo
 
 def public(session: Session, cursor: Cursor, *, local: bool | None, viewer_id: int | None,
            only_media: bool = False) -> list[Object]:
-    query = _live_posts().where(Object.visibility == Visibility.public, Object.actor_id.not_in(_hidden(viewer_id)))
+    query = _live_posts().where(Object.visibility == Visibility.public, _shown(Object.actor_id, viewer_id))
     if local is not None:
         query = query.where(Object.local.is_(local))
     if only_media:
@@ -86,7 +95,7 @@ def public(session: Session, cursor: Cursor, *, local: bool | None, viewer_id: i
 def tagged(session: Session, tag: str, cursor: Cursor, *, local: bool | None,
                  viewer_id: int | None) -> list[Object]:
     query = _live_posts().join(Tag, Tag.object_id == Object.id).where(
-        Tag.name == tag.lower(), Object.visibility == Visibility.public, Object.actor_id.not_in(_hidden(viewer_id)))
+        Tag.name == tag.lower(), Object.visibility == Visibility.public, _shown(Object.actor_id, viewer_id))
     if local is not None:
         query = query.where(Object.local.is_(local))
     return list(newest_first(list(session.scalars(apply(query, Object.id, cursor))), cursor))
@@ -109,7 +118,8 @@ def likers(session: Session, object_id: int, model, cursor: Cursor) -> list[tupl
 
 def notifications(session: Session, viewer_id: int, cursor: Cursor, *, types: set[str] | None,
                         exclude: set[str]) -> list[Notification]:
-    query = select(Notification).where(Notification.recipient_id == viewer_id, Notification.dismissed.is_(False))
+    query = select(Notification).where(Notification.recipient_id == viewer_id, Notification.dismissed.is_(False),
+                                       ~blocked_author(Notification.from_actor_id))
     if types:
         query = query.where(Notification.type.in_(types))
     if exclude:
@@ -118,21 +128,30 @@ def notifications(session: Session, viewer_id: int, cursor: Cursor, *, types: se
 
 
 def thread(session: Session, post: Object, depth: int = 40) -> tuple[list[Object], list[Object]]:
-    """(ancestors oldest first, descendants in reply order) of a post, as far as we have them."""
+    """(ancestors oldest first, descendants in reply order) of a post, as far as we have them,
+    leaving out posts by blocked peers (the walk goes through them, so a local reply to one
+    still shows)."""
     ancestors: list[Object] = []
+    seen = 0
     uri = post.in_reply_to_uri
-    while uri and len(ancestors) < depth:
-        parent = session.scalar(select(Object).where(Object.uri == uri))
-        if parent is None:
+    while uri and seen < depth:
+        row = session.execute(select(Object, blocked_author(Object.actor_id)).where(Object.uri == uri)).first()
+        if row is None:
             break
-        ancestors.insert(0, parent)
+        parent, blocked = row
+        seen += 1
+        if not blocked:
+            ancestors.insert(0, parent)
         uri = parent.in_reply_to_uri
     descendants: list[Object] = []
     frontier = [post.uri]
-    while frontier and len(descendants) < 4 * depth:
-        children = list(session.scalars(
-            select(Object).where(Object.in_reply_to_uri.in_(frontier), Object.deleted_at.is_(None)).order_by(Object.id)))
-        descendants += children
-        frontier = [child.uri for child in children]
+    seen = 0
+    while frontier and seen < 4 * depth:
+        rows = session.execute(
+            select(Object, blocked_author(Object.actor_id))
+            .where(Object.in_reply_to_uri.in_(frontier), Object.deleted_at.is_(None)).order_by(Object.id)).all()
+        seen += len(rows)
+        descendants += [child for child, blocked in rows if not blocked]
+        frontier = [child.uri for child, _ in rows]
     return ancestors, descendants
 

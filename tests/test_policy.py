@@ -70,10 +70,12 @@ async def test_a_refused_peer_costs_nothing_and_learns_nothing(network, http):
     # Then it is refused before any key fetch: A sent C nothing at all
     assert status == 403 and "not a peer" in body
     assert [entry for entry in c.received if entry[0] == "GET"] == []
-    # And C is recorded as pending, counted, for the admins
+    # And C is recorded as pending, counted, for the admins (once the counts are written)
+    await a.fed.contacts.flush(a.db)
     pending = await _peer(a, c.authority)
     assert pending.state is PeerState.pending and pending.request_count == 1
     await c.post(http, "carol", f"{a.base}/inbox", follow, a.clock.now())
+    await a.fed.contacts.flush(a.db)
     assert (await _peer(a, c.authority)).request_count == 2
     async with a.db.sessions() as session:
         assert await session.scalar(select(Follow)) is None

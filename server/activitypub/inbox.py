@@ -7,12 +7,13 @@ import logging
 
 from aiohttp import web
 
-from federation.authn import Rejection
+from federation.authn import Rejection, claimed_peer
 from federation.inbox import receive
 from federation.signatures import SignedRequest
 from federation.urls import INSTANCE_ACTOR_USERNAME
 from server.activitypub.actors import no_such_actor, user_from_path
 from server.appkeys import DATABASE, FEDERATION, SETTINGS, URLS
+from server.client_address import client_address
 from server.responses import error_response
 from storage import actors as actor_queries
 
@@ -49,9 +50,11 @@ async def _receive(request: web.Request, recipient_id: int | None) -> web.Respon
         return error_response(413, f"the body is larger than {limit} bytes")
     signed = SignedRequest(request.method, request.app[URLS].base + request.raw_path, request.headers, body)
     try:
-        received = await receive(request.app[FEDERATION], signed, recipient_id=recipient_id)
+        received = await receive(request.app[FEDERATION], signed, recipient_id=recipient_id,
+                                 source=client_address(request))
     except Rejection as exc:
-        log.info("inbox %s: %d %s", request.path, exc.status, exc)
+        log.info("refused %s from %s: %d %s", f"POST {request.path}", exc.peer or claimed_peer(signed) or "unsigned",
+                 exc.status, exc)
         return error_response(exc.status, str(exc))
     if received.duplicate:
         log.debug("inbox: duplicate %s %s acknowledged", received.activity_type, received.activity_id)

@@ -7,8 +7,6 @@ so their existence does not leak.
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 from sqlalchemy import select
 
@@ -23,8 +21,6 @@ from server.responses import error_response, json_response
 from storage import actors as actor_queries
 from storage.models import Activity, Actor, Object
 
-log = logging.getLogger(__name__)
-
 
 async def get_status(request: web.Request) -> web.Response:
     representation = negotiate(request.headers.get("Accept"))
@@ -36,8 +32,7 @@ async def get_status(request: web.Request) -> web.Response:
         return error_response(404, "no such post")
     try:
         viewer_uri = await reader(request)
-    except Rejection as exc:
-        log.info("GET %s: %d %s", request.path, exc.status, exc)
+    except Rejection as exc:  # logged by reader
         return error_response(exc.status, str(exc))
     urls = request.app[URLS]
     async with request.app[DATABASE].sessions() as session:

@@ -7,15 +7,23 @@ server/access.py before the handler runs: in allowlist mode ActivityPub document
 signature from an allowed peer, and only the instance actor and the key-only form of each local
 actor stay readable unsigned, so that peers can verify our signatures without a chicken-and-egg
 loop. The signature is checked once per request: that check and the handler share the answer.
+Every refusal of a signed read is logged here, one line with the peer, the route and the reason;
+a valid signed read counts as the peer reaching us (federation.authn), so our deliveries to it
+stop backing off.
 """
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
-from federation.authn import authenticate
+from federation.authn import Rejection, authenticate
 from federation.signatures import SignedRequest
 from server.appkeys import FEDERATION, URLS
+from server.client_address import client_address
+
+log = logging.getLogger(__name__)
 
 SIGNER = web.RequestKey("signer", str)
 
@@ -33,5 +41,10 @@ async def reader(request: web.Request) -> str | None:
         return None
     if SIGNER not in request:
         signed = SignedRequest(request.method, request.app[URLS].base + request.raw_path, request.headers, b"")
-        request[SIGNER] = (await authenticate(request.app[FEDERATION], signed)).owner
+        try:
+            signer = await authenticate(request.app[FEDERATION], signed, source=client_address(request))
+        except Rejection as exc:
+            log.info("refused %s %s from %s: %d %s", request.method, request.path, exc.peer or "an unknown signer", exc.status, exc)
+            raise
+        request[SIGNER] = signer.owner
     return request[SIGNER]

@@ -75,7 +75,10 @@ async def _handle(request: web.Request) -> web.Response:
                 result = _entity(peer, state)
     except PeerError as exc:
         raise ApiError(422, f"Validation failed: {exc}") from exc
-    await request.app[FEDERATION].reload_policy()
+    fed = request.app[FEDERATION]
+    await fed.reload_policy()
+    if state is PeerState.allowed:
+        fed.peers_allowed.set()  # greet it, if it knocked (federation.greeting)
     return json_response(result)
 
 

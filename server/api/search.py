@@ -11,6 +11,7 @@ an error: a peer being down is not the caller's mistake.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ from server.responses import json_response
 from storage import accounts_api as q
 from storage.models import Actor, Object
 
+log = logging.getLogger(__name__)
 ACCT = re.compile(r"@?([\w.-]+)@([\w.-]+(?::\d+)?)")
 KINDS = ("accounts", "statuses", "hashtags")
 
@@ -79,17 +81,20 @@ async def _resolve(request: web.Request, query: Query) -> tuple[Actor | None, Ob
         if "statuses" in query.kinds:
             try:
                 post = await ensure_post(fed, text)
-            except RemoteError:
+            except RemoteError as exc:
+                log.info("search %r resolved no post: %s", text, exc)
                 post = None
         if post is None and "accounts" in query.kinds:
             try:
                 actor = await resolve_actor(fed, text)
-            except RemoteError:
+            except RemoteError as exc:
+                log.info("search %r resolved no account: %s", text, exc)
                 actor = None
     elif ACCT.fullmatch(text) and "accounts" in query.kinds:
         try:
             actor = await resolve_account(fed, text)
-        except RemoteError:
+        except RemoteError as exc:
+            log.info("search %r resolved nothing: %s", text, exc)
             actor = None
     return actor, post
 
@@ -124,6 +129,13 @@ async def _search(request: web.Request, query: Query, me: Actor | None) -> dict[
                                                 author_id=query.account_id)
             if "hashtags" in query.kinds:
                 tags = await q.search_tags(session, query.text, limit=query.limit, offset=query.offset)
+        # what resolving found, or a link named, is hidden like the rest when its peer is blocked
+        blocked = await q.on_blocked_peers(session, {row.actor_id for row in [resolved_post] if row is not None}
+                                           | {row.id for row in [resolved_actor] if row is not None})
+        if resolved_actor is not None and resolved_actor.id in blocked:
+            resolved_actor = None
+        if resolved_post is not None and resolved_post.actor_id in blocked:
+            resolved_post = None
         if resolved_actor is not None and query.offset == 0:
             actors = [resolved_actor, *[a for a in actors if a.id != resolved_actor.id]][:query.limit]
         if resolved_post is not None and me is not None and await can_see(session, resolved_post, me):
