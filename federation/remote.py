@@ -34,10 +34,10 @@ async def resolve_actor(fed: Federation, uri: str) -> Actor:
         raise RemoteError(f"no local actor {uri}")
     try:
         ap = await fetch_actor(fed.fetcher, uri)
+        async with fed.db.sessions.begin() as session:
+            return await upsert_remote_actor(session, ap, fed.clock.now())
     except ActorError as exc:
         raise RemoteError(str(exc)) from exc
-    async with fed.db.sessions.begin() as session:
-        return await upsert_remote_actor(session, ap, fed.clock.now())
 
 
 async def fetch_post(fed: Federation, uri: str) -> APObject:
