@@ -207,7 +207,7 @@ class Fetcher:
             raise NotJSON(f"{url} served {served}, not one of {', '.join(sorted(wanted))}")
         try:
             document = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep for json
             raise NotJSON(f"{url} served a body that is not valid JSON") from None
         if not isinstance(document, dict):
             raise NotJSON(f"{url} served JSON that is not an object")

@@ -80,6 +80,8 @@ def _parse(body: bytes) -> tuple[str, APActivityHead]:
             document = json.loads(text)
     except ValueError as exc:  # UnicodeDecodeError included: ActivityPub bodies are UTF-8
         raise Rejection(400, f"the body is not JSON: {exc}") from exc
+    except RecursionError as exc:  # json's limit, past orjson's: arrays or objects nested too deep
+        raise Rejection(400, "the body is not JSON we can read: it is nested too deep") from exc
     try:
         return text, ap_to_activity_head(document)
     except VocabError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from federation import polls, social
 from federation.actors import ActorError, upsert_remote_actor
 from federation.handlers.base import HandlerContext, Ignore, known_object
+from federation.post_limits import PostRefused
 from federation.posts import apply_remote_edit
 from federation.streams import record_post
 from federation.vocab.parse import APActor, APObject
@@ -27,7 +28,11 @@ async def handle(ctx: HandlerContext) -> None:
     if item.actor_id != ctx.actor.id:
         raise Ignore(f"{ctx.actor.uri} cannot edit {item.uri}")
     counted = item.type == "Question" and await polls.store_remote(ctx.session, item, embedded.raw)
-    if not await apply_remote_edit(ctx.session, item, embedded, ctx.now):
+    try:
+        edited = await apply_remote_edit(ctx.session, item, embedded, ctx.now, ctx.fed.settings)
+    except PostRefused as exc:
+        raise Ignore(f"edit refused: {exc}") from exc
+    if not edited:
         if counted:
             return
         raise Ignore("the update changes nothing")
