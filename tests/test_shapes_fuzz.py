@@ -269,3 +269,30 @@ async def test_fuzzed_activities_are_answered_and_handled_without_a_crash(fuzzed
     assert not errors.records, [r.getMessage() for r in errors.records]
     failed = await shapes.scalar(select(func.count()).select_from(InboxItem).where(InboxItem.state == InboxState.failed))
     assert failed == 0, name
+
+
+# --- deep nesting at intake --------------------------------------------------------------------
+
+async def test_a_body_nested_deeper_than_json_can_read_is_a_400(shapes):
+    # When a Like arrives whose body nests arrays 3000 deep (past orjson's and json's limits)
+    like = shapes.load("mastodon_like.json")
+    head = json.dumps({**like, "object": None})[:-1]
+    body = head.replace('"object": null', '"object": ' + "[" * 3000 + "]" * 3000) + "}"
+    key_id = shapes.load("mastodon_actor.json")["publicKey"]["id"]
+    status, text = await shapes.peer.post(shapes.http, "mastodon", f"{shapes.a.base}/inbox", body.encode(),
+                                          shapes.a.clock.now(), key=fixture_keys(KEY_INDEX["mastodon"]), key_id=key_id)
+
+    # Then it is refused as unreadable, not a server error
+    assert status == 400 and "nested too deep" in text, text
+
+
+async def test_activities_embedded_in_activities_too_deep_are_a_400(shapes):
+    # When an Undo of an Undo of ... (400 deep) arrives
+    like = shapes.load("mastodon_like.json")
+    document = like
+    for n in range(400):
+        document = {"id": f"{like['id']}/undo/{n}", "type": "Undo", "actor": like["actor"], "object": document}
+    status, text = await _post(shapes, document)
+
+    # Then it is refused at the boundary, with the reason
+    assert status == 400 and "more than 8 deep" in text, text
