@@ -296,3 +296,51 @@ async def test_activities_embedded_in_activities_too_deep_are_a_400(shapes):
 
     # Then it is refused at the boundary, with the reason
     assert status == 400 and "more than 8 deep" in text, text
+
+
+# --- values at the edges of what the database keeps ---------------------------------------------
+
+async def test_values_beyond_what_the_database_keeps_are_read_or_refused_at_the_boundary(shapes):
+    peer = shapes.peer.base
+    # an activity id longer than any id the database keeps is refused at the door
+    status, text = await _post(shapes, {**shapes.load("mastodon_like.json"), "id": f"{peer}/users/hcarter/{'x' * 2100}"})
+    assert status == 400 and "needs an absolute http(s) 'id'" in text, text
+
+    # a language tag that is not one, a date past what ids can hold, a date that is no time in
+    # UTC, and links longer than the database keeps: the note is stored without them
+    changes = {"id": f"{peer}/users/hcarter/statuses/edges/activity",
+               "object": {"id": f"{peer}/users/hcarter/statuses/edges", "contentMap": {"x" * 40: "<p>hi</p>"},
+                          "content": None, "published": "9999-12-31T23:59:59Z", "updated": "0001-01-01T00:00:00+05:00",
+                          "url": f"{peer}/{'u' * 2100}", "inReplyTo": f"{peer}/{'r' * 2100}"}}
+    create = await shapes.deliver("mastodon_create_note.json", changes=changes)
+    assert await shapes.state(create) == (InboxState.done, None)
+    note = await shapes.stored(changes["object"]["id"])
+    assert (note.language, note.url, note.in_reply_to_uri, note.updated) == (None, None, None, None)
+    assert note.published == shapes.a.clock.now() and "hi" in note.content
+
+    # an actor whose username is longer than the database keeps cannot update itself to it
+    actor = {**shapes.load("mastodon_actor.json"), "preferredUsername": "h" * 300}
+    update = {"@context": actor["@context"], "id": f"{actor['id']}#updates/long", "type": "Update",
+              "actor": actor["id"], "object": actor}
+    status, text = await _post(shapes, update)
+    assert status == 400 and "username longer than 255" in text, text
+
+
+async def test_a_post_fetched_by_reference_of_no_readable_type_is_ignored_not_retried(shapes):
+    # Given a document on the peer whose type is null
+    post = shapes.peer.serve("/users/hcarter/statuses/typeless", {
+        "id": f"{shapes.peer.base}/users/hcarter/statuses/typeless", "type": None,
+        "attributedTo": f"{shapes.peer.base}/users/hcarter", "content": "<p>?</p>"})
+
+    # When a Create names it by reference
+    sent = {**shapes.load("mastodon_create_note.json"), "object": post}
+    status, text = await _post(shapes, sent)
+    assert status == 202, text
+    await shapes.a.step()
+
+    # Then it is ignored as unsupported, and never fetched again
+    state, reason = await shapes.state(sent)
+    assert state is InboxState.ignored and "unsupported object type" in reason, reason
+    shapes.a.clock.advance(hours=12)
+    assert await shapes.a.step() == 0
+    assert len([path for method, path, *_ in shapes.peer.received if method == "GET" and path.endswith("typeless")]) == 1
