@@ -11,6 +11,7 @@ fail on the unique constraint. Local actors are never fetched.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,8 @@ from federation.urls import authority
 from federation.vocab.parse import APActor, VocabError, ap_to_actor
 from storage import actors as actor_queries
 from storage.models import Actor, ActorType
+
+log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(days=1)
 
@@ -68,8 +71,12 @@ async def upsert_remote_actor(session: AsyncSession, ap: APActor, now: datetime)
     """Insert or refresh the row for a fetched or updated remote actor (the caller commits).
     ActorError, and nothing written, if the document breaks `check_identity` or claims a key
     bound to another actor."""
-    check_identity(ap)
-    await check_key_binding(session, ap)
+    try:
+        check_identity(ap)
+        await check_key_binding(session, ap)
+    except ActorError as exc:  # one log line for every path that stores actors
+        log.warning("refused the actor document of %s: %s", ap.id, exc)
+        raise
     actor = await actor_queries.actor_by_uri(session, ap.id)
     if actor is None:
         actor = Actor(uri=ap.id, local=False, published=ap.published or now)

@@ -149,7 +149,7 @@ async def test_a_key_refetch_finding_the_key_bound_to_another_actor_is_a_401_not
     assert await _stored_key(a, eve) is None
 
 
-async def test_resolving_an_actor_whose_key_is_bound_to_another_actor_is_refused(world, http):
+async def test_resolving_an_actor_whose_key_is_bound_to_another_actor_is_refused(world, http, caplog):
     # Given eve@M, whose document claims mallory's key id (same host, already bound to mallory)
     a, m, _ = world
     mallory_key = m.actors["mallory"]["publicKey"]["id"]
@@ -166,8 +166,10 @@ async def test_resolving_an_actor_whose_key_is_bound_to_another_actor_is_refused
                         headers=headers) as response:
         found = await response.json()
 
-    # Then nothing is stored and the search answers without her, not with a 500
+    # Then nothing is stored, the search answers without her (not with a 500), and each refusal is logged
     assert response.status == 200 and found["accounts"] == []
+    refusals = [r for r in caplog.records if r.name == "federation.actors" and "refused the actor document" in r.getMessage()]
+    assert len(refusals) == 3 and all("mallory" in r.getMessage() for r in refusals)
     assert await _stored_key(a, eve) is None
     assert await _stored_key(a, m.actors["mallory"]["id"]) == mallory_key
 
