@@ -31,7 +31,7 @@ from storage.models import (
     PollVote,
     Visibility,
 )
-from tests.fakepeer import FakePeer, Redirect, activity
+from tests.fakepeer import FakePeer, Redirect, activity, fixture_keys
 from tests.intake import inbox_item, store_unchecked
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -336,3 +336,20 @@ async def test_a_local_actor_is_never_overwritten_from_a_document(world):
         async with w.a.db.sessions.begin() as session:
             await upsert_remote_actor(session, forged, w.a.clock.now())
     assert (await w.a.actor("alice")).display_name != "Not Alice"
+
+
+# --- who signed (federation/authn.py) -----------------------------------------------------------
+
+async def test_a_bad_signature_on_first_contact_fetches_the_key_once(world):
+    # Given carol@M, whom A has never seen
+    w = world
+    w.m.add_actor("carol", key=3)
+    like = activity(w.m, "carol", "Like", f"{w.b.base}/users/bob/statuses/1", "bad")
+
+    # When she signs with a key that is not hers
+    status, _ = await w.m.post(w.http, "carol", f"{w.a.base}/inbox", like, w.a.clock.now(), key=fixture_keys(4))
+
+    # Then the request is refused, and her key was fetched once: a key fetched just now is not
+    # refetched, so a forger cannot make A fetch twice per request
+    assert status == 401
+    assert [p for method, p, *_ in w.m.received if method == "GET" and p == "/users/carol"] == ["/users/carol"]
