@@ -11,6 +11,8 @@ Two fake peers on loopback are two origins: M (mallory, eve) and B (bob).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
@@ -353,3 +355,20 @@ async def test_a_bad_signature_on_first_contact_fetches_the_key_once(world):
     # refetched, so a forger cannot make A fetch twice per request
     assert status == 401
     assert [p for method, p, *_ in w.m.received if method == "GET" and p == "/users/carol"] == ["/users/carol"]
+
+
+async def test_a_request_signed_for_another_host_is_refused(world):
+    # Given mallory signed a Like for B's inbox (its Host header is B's)
+    w = world
+    like = activity(w.m, "mallory", "Like", f"{w.b.base}/users/bob/statuses/1", "replayed")
+    body = json.dumps(like).encode()
+    headers = w.m.signed_headers("mallory", f"{w.b.base}/inbox", body, w.a.clock.now())
+    assert headers["Host"] == w.b.authority
+
+    # When the same bytes are replayed to A's inbox
+    async with w.http.post(f"{w.a.base}/inbox", data=body, headers=headers) as response:
+        status, text = response.status, await response.text()
+
+    # Then A refuses them: the signature names another host
+    assert status == 401 and "does not match this instance" in text, text
+    assert await w.scalar(select(func.count()).select_from(Like)) == 0
