@@ -206,3 +206,19 @@ async def test_a_stored_binding_to_a_key_on_another_host_is_not_trusted(world, h
     # Then the stored row is not taken as the key's owner: the key is fetched from B, and the
     # signature does not verify with it
     assert status == 401, text
+
+
+async def test_a_key_document_naming_an_owner_who_does_not_publish_that_key_is_refused(world, http):
+    # Given eve@M, unknown to A, and a key document on M naming her as its owner, while her actor
+    # document publishes only her main key (with the same key material)
+    a, m, _ = world
+    eve = m.add_actor("eve", key=2)
+    orphan = m.serve("/keys/orphan", {"id": f"{m.base}/keys/orphan", "owner": eve,
+                                      "publicKeyPem": fixture_keys(2).public_pem})
+
+    # When eve signs under that key id
+    follow = activity(m, "eve", "Follow", f"{a.base}/users/alice", "orphan")
+    status, text = await m.post(http, "eve", f"{a.base}/inbox", follow, a.clock.now(), key_id=orphan)
+
+    # Then it is refused: a key is eve's only if her own document says so
+    assert status == 401 and "does not publish the key" in text, text
