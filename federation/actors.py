@@ -1,11 +1,17 @@
 """Remote actors: fetched from their origin, checked, and upserted into the actors table.
 
 An actor document is trusted only for its own origin: its id must live on the host we fetched
-it from, and its key id on the same host. Local actors are never fetched.
+it from (`actor_from_document`), and `check_identity` is the one rule of what it may claim: its
+key's id and the key's owner are on its own origin. A key is bound to one actor: the actors
+table is unique on key_id, and `upsert_remote_actor`, the only writer of remote actors (first
+fetch, key refetch, Update, WebFinger resolve), refuses a key bound to another actor before it
+writes, so a peer can neither take over another host's key nor make a real owner's deliveries
+fail on the unique constraint. Local actors are never fetched.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +22,8 @@ from federation.urls import authority
 from federation.vocab.parse import APActor, VocabError, ap_to_actor
 from storage import actors as actor_queries
 from storage.models import Actor, ActorType
+
+log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(days=1)
 
@@ -40,13 +48,35 @@ def actor_from_document(uri: str, final_url: str, document: object) -> APActor:
         raise ActorError(f"cannot use actor {uri}: {exc}") from exc
     if authority(actor.id) != authority(final_url) or authority(actor.id) != authority(uri):
         raise ActorError(f"actor document at {final_url} claims the foreign id {actor.id}")
-    if authority(actor.public_key.id) != authority(actor.id):
-        raise ActorError(f"actor {actor.id} has a key on another host: {actor.public_key.id}")
-    return actor
+    return actor  # what it claims about its key is checked where it is stored (upsert_remote_actor)
+
+
+def check_identity(ap: APActor) -> None:
+    """The actor's id, its key's id and the key's owner share one origin (ActorError if not)."""
+    origin = authority(ap.id)
+    if authority(ap.public_key.id) != origin:
+        raise ActorError(f"actor {ap.id} claims a key on another host: {ap.public_key.id}")
+    if authority(ap.public_key.owner) != origin:
+        raise ActorError(f"actor {ap.id} claims a key owned on another host by {ap.public_key.owner}")
+
+
+async def check_key_binding(session: AsyncSession, ap: APActor) -> None:
+    """The actor's key is not bound to another actor, local or remote (ActorError if it is)."""
+    holder = await actor_queries.actor_uri_by_key_id(session, ap.public_key.id)
+    if holder is not None and holder != ap.id:
+        raise ActorError(f"actor {ap.id} claims the key {ap.public_key.id}, which is {holder}'s")
 
 
 async def upsert_remote_actor(session: AsyncSession, ap: APActor, now: datetime) -> Actor:
-    """Insert or refresh the row for a fetched remote actor (the caller commits)."""
+    """Insert or refresh the row for a fetched or updated remote actor (the caller commits).
+    ActorError, and nothing written, if the document breaks `check_identity` or claims a key
+    bound to another actor."""
+    try:
+        check_identity(ap)
+        await check_key_binding(session, ap)
+    except ActorError as exc:  # one log line for every path that stores actors
+        log.warning("refused the actor document of %s: %s", ap.id, exc)
+        raise
     actor = await actor_queries.actor_by_uri(session, ap.id)
     if actor is None:
         actor = Actor(uri=ap.id, local=False, published=ap.published or now)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from federation.actors import ActorError, check_identity, check_key_binding
 from federation.authn import Rejection, authenticate
 from federation.context import Federation
 from federation.signatures import SignedRequest
@@ -115,8 +116,15 @@ async def _check_origins(fed: Federation, activity: APActivityHead) -> None:
                 403, f"{activity.type} of {embedded.id}, which is attributed to {embedded.attributed_to}, "
                 f"not to {activity.actor}"
             )
-    if activity.type == "Update" and isinstance(embedded, APActor) and embedded.id != activity.actor:
-        raise Rejection(403, f"{activity.actor} cannot update the actor {embedded.id}")
+    if activity.type == "Update" and isinstance(embedded, APActor):
+        if embedded.id != activity.actor:
+            raise Rejection(403, f"{activity.actor} cannot update the actor {embedded.id}")
+        try:
+            check_identity(embedded)
+            async with fed.db.sessions() as session:
+                await check_key_binding(session, embedded)
+        except ActorError as exc:
+            raise Rejection(403, str(exc)) from exc
     if activity.type == "Undo" and isinstance(embedded, APActivityHead) and embedded.actor != activity.actor:
         raise Rejection(403, f"{activity.actor} cannot undo an activity of {embedded.actor}")
     if activity.type == "Delete" and activity.object_id:

@@ -24,14 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.access import can_see
 from federation.urls import authority
 from federation.vocab import ap_datetime
-from federation.vocab.parse import (
-    APActivity,
-    as_list,
-    count,
-    id_of,
-    is_uri,
-    parse_datetime,
-)
+from federation.vocab.parse import APActivity
+from federation.vocab.values import UNSUPPORTED, as_list, count, id_of, is_uri, parse_datetime, type_of
 from storage.models import Actor, Object, Poll, PollOption, PollVote
 from storage.polls import PollView
 
@@ -191,10 +185,11 @@ def ap_to_vote(activity: APActivity) -> Vote | None:
     """The vote a Create carries, if it is one: a Note with a `name`, an `inReplyTo` and no
     content (Mastodon, GoToSocial, Misskey) or an Answer (Akkoma, Pleroma)."""
     raw = activity.object_raw
-    if not isinstance(raw, dict) or raw.get("type") not in VOTE_TYPES:
+    kind = type_of(raw.get("type"), VOTE_TYPES) if isinstance(raw, dict) else UNSUPPORTED
+    if kind == UNSUPPORTED:
         return None
     vote_id, poll_uri, title = id_of(raw), id_of(raw.get("inReplyTo")), raw.get("name")
-    if raw["type"] == "Note" and raw.get("content"):
+    if kind == "Note" and raw.get("content"):
         return None
     if not (is_uri(vote_id) and is_uri(poll_uri) and isinstance(title, str) and title):
         return None

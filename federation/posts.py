@@ -2,7 +2,9 @@
 
 Visibility is read from addressing the way Mastodon-compatible servers write it: Public in `to`
 is public, Public only in `cc` is unlisted, the author's followers collection without Public is
-followers-only, and anything else is direct. Remote HTML is sanitised before it is stored.
+followers-only, and anything else is direct. Remote HTML is sanitised before it is stored, and
+every remote post is bounded first (`federation.post_limits`: PostRefused if it is over a limit
+that cutting cannot fix). A post dated in the future is dated when it arrived.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation import polls
+from federation.post_limits import bound
 from federation.sanitize import sanitize_html
+from federation.settings import FederationSettings
 from federation.social import keep_version
 from federation.vocab import AS_CONTEXT, PUBLIC, ap_datetime
 from federation.vocab.parse import APObject
@@ -52,10 +56,13 @@ def plain_text(value: str) -> str:
     return html.unescape(_TAG_RE.sub("", value)).strip()
 
 
-async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, now: datetime) -> tuple[Object, bool]:
+async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, now: datetime,
+                            limits: FederationSettings) -> tuple[Object, bool]:
     """The row for a remote post, and whether it is new: inserted with its mentions and tags if
-    it was not stored yet."""
-    post_id = new_id(at=ap.published or now)
+    it was not stored yet. PostRefused (nothing written) if it is over the limits."""
+    ap = bound(ap, limits)
+    published = min(ap.published or now, now)
+    post_id = new_id(at=published)
     # one query for both questions: is the post stored, and is the id it would get taken?
     found = list(await session.scalars(select(Object).where(or_(Object.uri == ap.id, Object.id == post_id))))
     for existing in found:
@@ -72,7 +79,7 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
         actor_id=author.id,
         local=False,
         visibility=visibility_of(ap.to, ap.cc, author.followers_url),
-        published=ap.published or now,
+        published=published,
         raw=ap.raw,
     )
     _copy_content(post, ap)
@@ -84,15 +91,18 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
     return post, True
 
 
-async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, now: datetime) -> bool:
-    """Keep the current version in the history and take the new one. False if nothing changed."""
+async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, now: datetime,
+                            limits: FederationSettings) -> bool:
+    """Keep the current version in the history and take the new one. False if nothing changed;
+    PostRefused (nothing written) if the new version is over the limits."""
+    ap = bound(ap, limits)
     if (post.content, post.summary, post.sensitive) == (
         sanitize_html(ap.content), plain_text(ap.summary), ap.sensitive
     ) and post.attachments == [a.as_dict() for a in ap.attachments]:
         return False
     await keep_version(session, post)
     _copy_content(post, ap)
-    post.updated = ap.updated or now
+    post.updated = min(ap.updated or now, now)
     post.raw = ap.raw
     await session.execute(delete(Mention).where(Mention.object_id == post.id))
     await session.execute(delete(Tag).where(Tag.object_id == post.id))
@@ -115,7 +125,7 @@ async def _link(session: AsyncSession, post: Object, ap: APObject) -> None:
     for actor in known.values():
         session.add(Mention(object_id=post.id, actor_id=actor.id))
     for name in ap.hashtags:
-        session.add(Tag(object_id=post.id, name=name[:255]))
+        session.add(Tag(object_id=post.id, name=name))
     await session.flush()
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from federation.actors import ActorError, fetch_actor, upsert_remote_actor
 from federation.context import Federation
 from federation.fetch import FetchError
+from federation.post_limits import PostRefused
 from federation.posts import store_remote_post
 from federation.urls import authority
 from federation.vocab.parse import APObject, VocabError, ap_to_object
@@ -22,6 +23,11 @@ from storage.models import Actor, Object
 
 class RemoteError(Exception):
     """A peer's document could not be fetched or trusted; one line. Retried later."""
+
+
+class NotAPost(RemoteError):
+    """The peer served a document that is not a post we can read (an unsupported type, no
+    author, ...): asking again will not change that, so a handler ignores it, not retries."""
 
 
 async def resolve_actor(fed: Federation, uri: str) -> Actor:
@@ -34,19 +40,22 @@ async def resolve_actor(fed: Federation, uri: str) -> Actor:
         raise RemoteError(f"no local actor {uri}")
     try:
         ap = await fetch_actor(fed.fetcher, uri)
+        async with fed.db.sessions.begin() as session:
+            return await upsert_remote_actor(session, ap, fed.clock.now())
     except ActorError as exc:
         raise RemoteError(str(exc)) from exc
-    async with fed.db.sessions.begin() as session:
-        return await upsert_remote_actor(session, ap, fed.clock.now())
 
 
 async def fetch_post(fed: Federation, uri: str) -> APObject:
     """A post fetched from its own origin (the document must live where we fetched it)."""
     try:
         final_url, document = await fed.fetcher.get_json(uri)
-        post = ap_to_object(document)
-    except (FetchError, VocabError) as exc:
+    except FetchError as exc:
         raise RemoteError(f"cannot fetch {uri}: {exc}") from exc
+    try:
+        post = ap_to_object(document)
+    except VocabError as exc:
+        raise NotAPost(f"{uri} is not a post we can read: {exc}") from exc
     if authority(post.id) != authority(final_url) or authority(post.attributed_to) != authority(post.id):
         raise RemoteError(f"{uri} served a post that does not belong to its host: {post.id}")
     return post
@@ -72,8 +81,13 @@ async def ensure_post(fed: Federation, uri: str, *, ancestors: int = 0) -> Objec
                 if depth == 0:
                     raise
                 break
-            async with fed.db.sessions.begin() as session:
-                row, _ = await store_remote_post(session, post, author, fed.clock.now())
+            try:
+                async with fed.db.sessions.begin() as session:
+                    row, _ = await store_remote_post(session, post, author, fed.clock.now(), fed.settings)
+            except PostRefused as exc:
+                if depth == 0:
+                    raise NotAPost(str(exc)) from exc
+                break
         first = first or row
         chain_uri = row.in_reply_to_uri
     return first

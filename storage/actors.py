@@ -61,6 +61,11 @@ async def actor_by_key_id(session: AsyncSession, key_id: str) -> Actor | None:
     return await session.scalar(select(Actor).where(Actor.key_id == key_id))
 
 
+async def actor_uri_by_key_id(session: AsyncSession, key_id: str) -> str | None:
+    """The uri of the actor the key is bound to, if any (key ids are unique among actors)."""
+    return await session.scalar(select(Actor.uri).where(Actor.key_id == key_id))
+
+
 async def actors_by_uris(session: AsyncSession, uris: list[str]) -> dict[str, Actor]:
     if not uris:
         return {}

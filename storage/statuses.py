@@ -177,7 +177,8 @@ def post_extras(session: Session, viewer_id: int | None, ids: Iterable[int]) -> 
     if not ids:
         return {}
     rows = core_rows(session, _POST_EXTRAS, {"ids": ids, "viewer": viewer_id})
-    return {row[0]: PostExtras(*row[1:5], *(bool(flag) for flag in row[5:9]), *row[9:]) for row in rows}
+    # the row: id, three counts, four flags, the parent's id and author
+    return {row[0]: PostExtras(*row[1:4], *(bool(flag) for flag in row[4:8]), *row[8:]) for row in rows}
 
 
 def mentions_of(session: Session, ids: set[int]) -> dict[int, list[Row]]:

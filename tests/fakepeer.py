@@ -30,6 +30,13 @@ def fixture_keys(n: int) -> KeyPair:
     return _KEYS[n]
 
 
+@dataclass(frozen=True)
+class Redirect:
+    """Served as a 302 to `location` (a document moved, or a peer pointing elsewhere)."""
+
+    location: str
+
+
 @dataclass
 class FakePeer:
     base: str = ""
@@ -84,6 +91,8 @@ class FakePeer:
         document = self.documents.get(request.path)
         if document is None:
             return web.Response(status=404)
+        if isinstance(document, Redirect):
+            return web.Response(status=302, headers={"Location": document.location})
         if isinstance(document, str):
             return web.Response(text=document, content_type="text/plain")
         return web.Response(body=json.dumps(document).encode(), content_type="application/activity+json")

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from federation import feeds, social
 from federation.handlers.base import HandlerContext, Ignore
+from federation.vocab.values import id_of
 from storage.models import Actor, Follow, FollowState
 
 
@@ -16,7 +17,7 @@ async def _follow(ctx: HandlerContext) -> Follow:
         row = await ctx.session.scalar(select(Follow).where(Follow.uri == activity.object_id))
     if row is None and isinstance(activity.object_raw, dict):
         # Some servers answer with a re-built Follow whose id is not ours; match on the pair.
-        follower_uri = activity.object_raw.get("actor")
+        follower_uri = id_of(activity.object_raw.get("actor"))
         row = await ctx.session.scalar(
             select(Follow).join(Actor, Follow.follower_id == Actor.id)
             .where(Actor.uri == follower_uri, Follow.followee_id == ctx.actor.id)

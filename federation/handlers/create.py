@@ -12,10 +12,12 @@ import logging
 from federation import polls, social
 from federation.context import Federation
 from federation.handlers.base import HandlerContext, Ignore
+from federation.post_limits import PostRefused
 from federation.posts import mentioned_actors, store_remote_post
-from federation.remote import RemoteError, ensure_post, fetch_post
+from federation.remote import NotAPost, RemoteError, ensure_post, fetch_post
 from federation.streams import record_post
-from federation.vocab.parse import POST_TYPES, APActivity, APObject
+from federation.vocab.parse import APActivity, APObject
+from federation.vocab.values import type_of
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +25,14 @@ log = logging.getLogger(__name__)
 async def _post(fed: Federation, activity: APActivity) -> APObject:
     if isinstance(activity.object, APObject):
         return activity.object
-    raw_type = activity.object_raw.get("type") if isinstance(activity.object_raw, dict) else None
-    if raw_type is not None and raw_type not in POST_TYPES:
-        raise Ignore(f"Create of an unsupported object type {raw_type!r}")
+    if isinstance(activity.object_raw, dict):  # embedded, and not a post: a missing type included
+        raise Ignore(f"Create of an unsupported object type {type_of(activity.object_raw.get('type'))}")
     if activity.object_id is None:
         raise Ignore("Create without an object")
-    post = await fetch_post(fed, activity.object_id)
+    try:
+        post = await fetch_post(fed, activity.object_id)
+    except NotAPost as exc:
+        raise Ignore(str(exc)) from exc
     if post.attributed_to != activity.actor:
         raise Ignore(f"{post.id} is attributed to {post.attributed_to}, not {activity.actor}")
     return post
@@ -55,7 +59,10 @@ async def handle(ctx: HandlerContext) -> None:
             raise Ignore(f"poll vote not counted: {exc}") from exc
         return
     post: APObject = ctx.prepared
-    item, new = await store_remote_post(ctx.session, post, ctx.actor, ctx.now)
+    try:
+        item, new = await store_remote_post(ctx.session, post, ctx.actor, ctx.now, ctx.fed.settings)
+    except PostRefused as exc:
+        raise Ignore(f"post refused: {exc}") from exc
     if not new:
         raise Ignore(f"{post.id} is already stored")
     await record_post(ctx.session, item, ctx.actor, "update")

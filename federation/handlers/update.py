@@ -4,8 +4,9 @@ Question also brings its poll's counts, which change without the post being edit
 from __future__ import annotations
 
 from federation import polls, social
-from federation.actors import upsert_remote_actor
+from federation.actors import ActorError, upsert_remote_actor
 from federation.handlers.base import HandlerContext, Ignore, known_object
+from federation.post_limits import PostRefused
 from federation.posts import apply_remote_edit
 from federation.streams import record_post
 from federation.vocab.parse import APActor, APObject
@@ -14,7 +15,12 @@ from federation.vocab.parse import APActor, APObject
 async def handle(ctx: HandlerContext) -> None:
     embedded = ctx.activity.object
     if isinstance(embedded, APActor):
-        await upsert_remote_actor(ctx.session, embedded, ctx.now)
+        if embedded.id != ctx.actor.uri:
+            raise Ignore(f"{ctx.actor.uri} cannot update the actor {embedded.id}")
+        try:
+            await upsert_remote_actor(ctx.session, embedded, ctx.now)
+        except ActorError as exc:  # nothing was written: upsert checks before it writes
+            raise Ignore(f"actor update refused: {exc}") from exc
         return
     if not isinstance(embedded, APObject):
         raise Ignore("Update of an object that is neither a post nor the actor")
@@ -22,7 +28,11 @@ async def handle(ctx: HandlerContext) -> None:
     if item.actor_id != ctx.actor.id:
         raise Ignore(f"{ctx.actor.uri} cannot edit {item.uri}")
     counted = item.type == "Question" and await polls.store_remote(ctx.session, item, embedded.raw)
-    if not await apply_remote_edit(ctx.session, item, embedded, ctx.now):
+    try:
+        edited = await apply_remote_edit(ctx.session, item, embedded, ctx.now, ctx.fed.settings)
+    except PostRefused as exc:
+        raise Ignore(f"edit refused: {exc}") from exc
+    if not edited:
         if counted:
             return
         raise Ignore("the update changes nothing")

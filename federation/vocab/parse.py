@@ -5,7 +5,10 @@ arrays are expected, compact IRIs (`as:Public`), embedded objects or bare ids, `
 instead of `content`, and `toot:`/`misskey:` extensions. Parsing is lenient about all of that and
 strict about what identity depends on: an activity needs an `id`, a `type` and an `actor`, and
 every id must be an absolute http(s) URL. Anything else raises `VocabError` (a 400 at the inbox).
-Unknown types parse fine; whether a handler exists is the registry's business.
+Every `type` is read by `values.type_of`: a list such as ["Note"] is its first known name, and
+anything else (null, a number, an unknown name) is UNSUPPORTED. An activity of any type parses
+(an unsupported one is recorded and ignored: whether a handler exists is the registry's
+business); an object or actor must be of a type we store.
 
 The inbox parses only an activity's head (`ap_to_activity_head`: identity, and the author of an
 embedded object) before it stores the activity; the worker parses the whole of it. Both go
@@ -20,10 +23,24 @@ from datetime import datetime
 from typing import Any
 
 from federation.vocab.context import PUBLIC, PUBLIC_FORMS
-from federation.vocab.values import as_list, count, id_of, is_uri, parse_datetime
+from federation.vocab.values import (
+    UNSUPPORTED,
+    as_list,
+    count,
+    hashtag_name,
+    id_of,
+    is_uri,
+    language_tag,
+    parse_datetime,
+    shown,
+    type_of,
+    uri_or_none,
+)
 
 POST_TYPES = frozenset({"Note", "Article", "Page", "Question"})
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
+MAX_EMBEDDED = 8  # activities embedded in activities (Undo of an Announce of a Note is 2)
+MAX_USERNAME_CHARS = 255
 
 
 class VocabError(ValueError):
@@ -33,7 +50,7 @@ class VocabError(ValueError):
 def _required_uri(document: dict, key: str, what: str) -> str:
     value = id_of(document.get(key))
     if not is_uri(value):
-        raise VocabError(f"{what} needs an absolute http(s) '{key}', got {document.get(key)!r}")
+        raise VocabError(f"{what} needs an absolute http(s) '{key}', got {shown(document.get(key))}")
     return value
 
 
@@ -47,7 +64,7 @@ def _language_text(document: dict, key: str) -> tuple[str, str | None]:
     mapping = document.get(f"{key}Map")
     if isinstance(mapping, dict) and mapping:
         language, mapped = next(iter(mapping.items()))
-        return (text if isinstance(text, str) else _text(mapped)), language
+        return (text if isinstance(text, str) else _text(mapped)), language_tag(language)
     return _text(text), None
 
 
@@ -99,11 +116,13 @@ class APObject:
 
     @property
     def hashtags(self) -> list[str]:
-        return sorted({t.name.lstrip("#").lower() for t in self.tags if t.type == "Hashtag" and t.name.strip("#")})
+        """The valid hashtag names, each once, in the document's order (invalid ones are dropped)."""
+        return list(dict.fromkeys(name for t in self.tags if t.type == "Hashtag" and (name := hashtag_name(t.name))))
 
     @property
     def mentions(self) -> list[str]:
-        return [t.href for t in self.tags if t.type == "Mention" and is_uri(t.href)]
+        """The mentioned actors' ids, each once, in the document's order."""
+        return list(dict.fromkeys(t.href for t in self.tags if t.type == "Mention" and is_uri(t.href)))
 
 
 @dataclass(frozen=True)
@@ -179,8 +198,8 @@ class APActivityHead:
 def _tags(document: dict) -> tuple[Tag, ...]:
     tags = []
     for tag in as_list(document.get("tag")):
-        if isinstance(tag, dict) and isinstance(tag.get("type"), str):
-            kind = tag["type"].removeprefix("as:").removeprefix("toot:")
+        if isinstance(tag, dict) and type_of(tag.get("type")) != UNSUPPORTED:
+            kind = type_of(tag.get("type")).removeprefix("toot:")
             href = id_of(tag.get("href")) or (tag.get("id") if isinstance(tag.get("id"), str) else None)
             tags.append(Tag(kind, _text(tag.get("name")), href))
     return tuple(tags)
@@ -198,7 +217,7 @@ def _attachments(document: dict) -> tuple[Attachment, ...]:
         if not is_uri(url):
             continue
         found.append(Attachment(
-            type=_text(item.get("type")) or "Document",
+            type=_attachment_type(item.get("type")),
             url=url,
             media_type=item.get("mediaType") if isinstance(item.get("mediaType"), str) else None,
             name=item.get("name") if isinstance(item.get("name"), str) else None,
@@ -207,6 +226,11 @@ def _attachments(document: dict) -> tuple[Attachment, ...]:
             height=count(item.get("height")) or None,
         ))
     return tuple(found)
+
+
+def _attachment_type(value: Any) -> str:
+    kind = type_of(value)
+    return "Document" if kind == UNSUPPORTED else kind
 
 
 def _url(document: dict) -> str | None:
@@ -222,9 +246,9 @@ def _url(document: dict) -> str | None:
 def ap_to_post_head(document: Any) -> APPostHead:
     if not isinstance(document, dict):
         raise VocabError("an object must be a JSON object")
-    kind = document.get("type")
-    if kind not in POST_TYPES:
-        raise VocabError(f"unsupported object type {kind!r}")
+    kind = type_of(document.get("type"), POST_TYPES)
+    if kind == UNSUPPORTED:
+        raise VocabError(f"unsupported object type {shown(document.get('type'))}")
     object_id = _required_uri(document, "id", kind)
     attributed = next((id_of(a) for a in as_list(document.get("attributedTo")) if is_uri(id_of(a))), None)
     if attributed is None:
@@ -263,9 +287,9 @@ def ap_to_object(document: Any) -> APObject:
 def ap_to_actor(document: Any) -> APActor:
     if not isinstance(document, dict):
         raise VocabError("an actor must be a JSON object")
-    kind = document.get("type")
-    if kind not in ACTOR_TYPES:
-        raise VocabError(f"unsupported actor type {kind!r}")
+    kind = type_of(document.get("type"), ACTOR_TYPES)
+    if kind == UNSUPPORTED:
+        raise VocabError(f"unsupported actor type {shown(document.get('type'))}")
     actor_id = _required_uri(document, "id", kind)
     key = document.get("publicKey")
     key = key[0] if isinstance(key, list) and key else key
@@ -275,20 +299,24 @@ def ap_to_actor(document: Any) -> APActor:
     endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
     shared = id_of(endpoints.get("sharedInbox"))
     username = document.get("preferredUsername")
+    username = username if isinstance(username, str) and username else actor_id.rstrip("/").rsplit("/", 1)[-1]
+    if len(username) > MAX_USERNAME_CHARS:
+        raise VocabError(f"actor {actor_id} has a username longer than {MAX_USERNAME_CHARS} characters")
     return APActor(
         id=actor_id,
         type=kind,
-        preferred_username=username if isinstance(username, str) and username else actor_id.rstrip("/").rsplit("/", 1)[-1],
+        preferred_username=username,
         name=_text(document.get("name")),
         summary=_text(document.get("summary")),
         inbox=_required_uri(document, "inbox", kind),
-        outbox=id_of(document.get("outbox")),
+        outbox=uri_or_none(document.get("outbox")),
         shared_inbox=shared if is_uri(shared) else None,
-        followers=id_of(document.get("followers")),
-        following=id_of(document.get("following")),
-        featured=id_of(document.get("featured")),
+        followers=uri_or_none(document.get("followers")),
+        following=uri_or_none(document.get("following")),
+        featured=uri_or_none(document.get("featured")),
         url=_url(document),
-        public_key=PublicKey(key_id, id_of(key.get("owner")) or actor_id, key["publicKeyPem"]),
+        public_key=PublicKey(key_id, actor_id if key.get("owner") is None else _required_uri(key, "owner", "publicKey"),
+                             key["publicKeyPem"]),
         manually_approves_followers=bool(document.get("manuallyApprovesFollowers")),
         discoverable=bool(document.get("discoverable", False)),
         published=parse_datetime(document.get("published")),
@@ -325,12 +353,10 @@ def _activity_identity(document: Any) -> tuple[str, str, str, Any, str | None]:
     """Type, id, actor, object (a one-item list unwrapped) and the object's id, if it has one."""
     if not isinstance(document, dict):
         raise VocabError("an activity must be a JSON object")
-    kind = document.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if isinstance(k, str)), None)
-    if not isinstance(kind, str) or not kind:
-        raise VocabError("the activity has no type")
+    kind = type_of(document.get("type"))  # UNSUPPORTED is recorded and ignored, like any unknown type
     activity_id = _required_uri(document, "id", kind)
+    if _embedding_depth(document) > MAX_EMBEDDED:
+        raise VocabError(f"{kind} {activity_id} embeds objects more than {MAX_EMBEDDED} deep")
     actor = next((id_of(a) for a in as_list(document.get("actor")) if is_uri(id_of(a))), None)
     if actor is None:
         raise VocabError(f"{kind} {activity_id} has no actor")
@@ -341,15 +367,29 @@ def _activity_identity(document: Any) -> tuple[str, str, str, Any, str | None]:
     return kind, activity_id, actor, raw_object, object_id if is_uri(object_id) else None
 
 
+def _embedding_depth(document: dict) -> int:
+    """How many objects are embedded one in another under `object` (counted without recursion,
+    and only up to one past the limit)."""
+    depth, value = 0, document.get("object")
+    while depth <= MAX_EMBEDDED:
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
+        if not isinstance(value, dict):
+            break
+        depth, value = depth + 1, value.get("object")
+    return depth
+
+
 def _embedded(value: Any, to_post: Callable[[dict], Any], to_activity: Callable[[dict], Any]) -> Any:
     """An embedded object we understand, or None (a bare id, or a type we do not parse): a post
     or an activity converted by the given function, or an actor."""
-    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+    if not isinstance(value, dict):
         return None
-    if value["type"] in POST_TYPES:
+    kind = type_of(value.get("type"), POST_TYPES | ACTOR_TYPES)
+    if kind in POST_TYPES:
         return to_post(value)
-    if value["type"] in ACTOR_TYPES:
+    if kind in ACTOR_TYPES:
         return ap_to_actor(value)
-    if "actor" in value:
+    if "actor" in value and type_of(value.get("type")) != UNSUPPORTED:
         return to_activity(value)
     return None
