@@ -5,7 +5,7 @@ Guards: only the author edits a post (the inbox checks the embedded post's attri
 the sender writes; the handler checks the stored post's author); an unknown or deleted post is
 ignored; an Update of neither a post nor an actor is ignored; an update that changes nothing is
 ignored (no history, no notification), unless it brought a poll's new counts; an actor updates
-only itself (checked by the inbox; the handler does not check it again, see the xfail).
+only itself (checked by the inbox, and again by the handler).
 """
 
 from __future__ import annotations
@@ -161,8 +161,6 @@ async def test_the_inbox_refuses_an_update_of_another_actor(scene):
     assert (await scene.one(Actor, Actor.id == mallory.id)).display_name == mallory.display_name
 
 
-@pytest.mark.xfail(strict=True, reason="update.handle upserts any embedded actor; only the inbox's origin check "
-                                       "stops an actor updating another one")
 async def test_the_update_handler_itself_refuses_an_update_of_another_actor(scene):
     # Given mallory's profile as we have it, and zed
     mallory = await scene.remote("mallory")
