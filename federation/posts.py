@@ -98,7 +98,7 @@ async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, n
     ap = bound(ap, limits)
     if (post.content, post.summary, post.sensitive) == (
         sanitize_html(ap.content), plain_text(ap.summary), ap.sensitive
-    ) and post.attachments == [a.as_dict() for a in ap.attachments]:
+    ) and (post.attachments or []) == [a.as_dict() for a in ap.attachments]:
         return False
     await keep_version(session, post)
     _copy_content(post, ap)

@@ -32,7 +32,9 @@ FOLLOW_TRANSITIONS: dict[FollowState, frozenset[FollowState]] = {
     FollowState.pending: frozenset({FollowState.accepted, FollowState.rejected, FollowState.undone}),
     FollowState.accepted: frozenset({FollowState.undone, FollowState.rejected}),
     FollowState.rejected: frozenset({FollowState.pending, FollowState.accepted}),
-    FollowState.undone: frozenset({FollowState.pending, FollowState.accepted}),
+    # a withdrawn follow is asked for anew (pending); a late Accept of the old request must not
+    # bring it back
+    FollowState.undone: frozenset({FollowState.pending}),
 }
 
 

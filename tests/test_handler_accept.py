@@ -9,7 +9,6 @@ follower's home; a Reject takes them out.
 
 from __future__ import annotations
 
-import pytest
 
 from federation import outbox
 from storage.models import Follow, FollowState, InboxState, Object
@@ -144,8 +143,6 @@ async def test_a_reject_of_a_withdrawn_follow_is_refused_by_the_state_machine(sc
     assert await scene.outcome(reject) == (InboxState.ignored, "follow is undone; cannot become rejected")
 
 
-@pytest.mark.xfail(strict=True, reason="social.FOLLOW_TRANSITIONS allows undone -> accepted, so a late Accept "
-                                       "revives a follow the local actor withdrew")
 async def test_a_late_accept_does_not_revive_a_withdrawn_follow(scene):
     # Given alice asked to follow zed, whose post we have, and withdrew before he answered
     follow_id = await _alice_follows_zed(scene)

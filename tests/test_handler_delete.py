@@ -9,7 +9,6 @@ another actor deletes nothing); the deleted actor's cached key is forgotten.
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import or_
 
 from federation import outbox
@@ -97,8 +96,6 @@ async def test_an_actor_deletes_itself(scene):
     assert await scene.outcome(delete) == (InboxState.done, None)
 
 
-@pytest.mark.xfail(strict=True, reason="delete.handle removes a deleted actor's posts and follows but keeps its "
-                                       "likes and boosts (and the boosts' home-feed rows)")
 async def test_an_actor_that_deletes_itself_takes_its_likes_and_boosts_with_it(scene):
     # Given zed liked and boosted alice's post, and bob, who follows zed, has the boost at home
     await scene.a.add_user("bob")

@@ -10,7 +10,6 @@ only itself (checked by the inbox, and again by the handler).
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select, update
 
 from federation import outbox
@@ -98,9 +97,6 @@ async def test_an_update_that_changes_nothing_is_ignored(scene):
     assert await scene.outcome(edit) == (InboxState.ignored, "the update changes nothing")
 
 
-@pytest.mark.xfail(strict=True, reason="posts.apply_remote_edit compares the stored attachments (None when "
-                                       "there are none) with [], so every Update of a post without "
-                                       "attachments counts as an edit")
 async def test_an_update_of_a_post_without_attachments_that_changes_nothing_is_ignored(scene):
     # Given zed's post (text only), which alice boosted
     note = await _zed_posts(scene)

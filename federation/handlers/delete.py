@@ -1,4 +1,5 @@
-"""Delete of a post (it becomes a tombstone) or of the actor itself (its content and follows go).
+"""Delete of a post (it becomes a tombstone) or of the actor itself (its content, follows, likes
+and boosts go, and its boosts leave home timelines).
 
 The inbox already refused deletes of other hosts' objects and of known posts by someone else.
 """
@@ -9,7 +10,7 @@ from sqlalchemy import delete, or_, select, update
 
 from federation.handlers.base import HandlerContext, Ignore
 from federation.streams import record_post
-from storage.models import Follow, Object
+from storage.models import Announce, FeedEntry, Follow, Like, Object
 
 
 async def handle(ctx: HandlerContext) -> None:
@@ -19,6 +20,9 @@ async def handle(ctx: HandlerContext) -> None:
         await ctx.session.execute(
             delete(Follow).where(or_(Follow.follower_id == ctx.actor.id, Follow.followee_id == ctx.actor.id))
         )
+        await ctx.session.execute(delete(FeedEntry).where(FeedEntry.author_id == ctx.actor.id))
+        for model in (Like, Announce):
+            await ctx.session.execute(delete(model).where(model.actor_id == ctx.actor.id))
         ctx.actor.deleted_at = ctx.now
         ctx.fed.keys.forget(ctx.actor.key_id)
         return
