@@ -44,6 +44,15 @@ from tests.fakepeer import FakePeer, activity
 from tests.instances import Instance, InstanceFactory
 
 
+async def delivery_rows(instance: Instance, kind: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """(target inbox, activity document) of every delivery row, oldest first, of activities of `kind`."""
+    query = select(Delivery.inbox, Activity.raw).join(Activity, Delivery.activity_id == Activity.id)
+    if kind is not None:
+        query = query.where(Activity.type == kind)
+    async with instance.db.sessions() as session:
+        return [(inbox, raw) for inbox, raw in (await session.execute(query.order_by(Delivery.id))).all()]
+
+
 @dataclass
 class Scene:
     a: Instance
@@ -116,11 +125,7 @@ class Scene:
 
     async def queued(self, kind: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         """(target inbox, activity document) of every queued delivery, of activities of `kind`."""
-        query = select(Delivery.inbox, Activity.raw).join(Activity, Delivery.activity_id == Activity.id)
-        if kind is not None:
-            query = query.where(Activity.type == kind)
-        async with self.a.db.sessions() as session:
-            return [(inbox, raw) for inbox, raw in (await session.execute(query.order_by(Delivery.id))).all()]
+        return await delivery_rows(self.a, kind)
 
     # --- local content ------------------------------------------------------------------------
 

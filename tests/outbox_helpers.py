@@ -21,8 +21,17 @@ from sqlalchemy import delete, select
 
 from federation import peers
 from federation.remote import resolve_actor
-from storage.models import Activity, Actor, Delivery, Follow, FollowState, Object, PeerState, Visibility
+from storage.models import (
+    Actor,
+    Delivery,
+    Follow,
+    FollowState,
+    Object,
+    PeerState,
+    Visibility,
+)
 from tests.fakepeer import FakePeer
+from tests.handler_helpers import delivery_rows
 from tests.instances import Instance, InstanceFactory
 
 
@@ -43,11 +52,7 @@ class Audience:
 
     async def queued(self, kind: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         """(target inbox, activity document) of each delivery row, of activities of `kind`."""
-        query = select(Delivery.inbox, Activity.raw).join(Activity, Delivery.activity_id == Activity.id)
-        if kind is not None:
-            query = query.where(Activity.type == kind)
-        async with self.a.db.sessions() as session:
-            return [(inbox, raw) for inbox, raw in (await session.execute(query.order_by(Delivery.id))).all()]
+        return await delivery_rows(self.a, kind)
 
     async def inboxes(self, kind: str) -> list[str]:
         """The target inboxes of `kind` deliveries, sorted; each appears once per row."""

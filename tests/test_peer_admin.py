@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
@@ -14,9 +9,9 @@ from federation import peers
 from federation.accounts import create_token
 from federation.subscriptions import refresh, subscribe
 from storage.models import AuditEntry, Peer, PeerState
+from tests.cli_helpers import run_cli
 from tests.fakepeer import FakePeer
 
-ROUNDS = str(Path(sys.executable).with_name("rounds"))
 MASTODON_BLOCKS = """#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate
 spam.example,suspend,true,true,Spam,false
 ads.example,silence,false,false,,false
@@ -149,30 +144,25 @@ async def test_admin_api_domain_allows_and_blocks(instances, http):
     assert actors == ["api:root"] * 3
 
 
-def _run(config: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([ROUNDS, "--config", str(config), *args], capture_output=True, text=True,
-                          timeout=60, env=os.environ.copy(), stdin=subprocess.DEVNULL)
-
-
 async def test_peers_cli(instances, tmp_path):
     a = await instances.start()
-    s = a.settings
-    config = tmp_path / "cli.toml"
-    config.write_text(f'public_url = "{s.public_url}"\ndata_dir = "{s.data_dir}"\n[database]\n'
-                      f'url = "{s.database.url}"\nschema = "{s.database.schema}"\n[federation]\nallow_http = true\n')
-    assert _run(config, "peers", "allow", "127.0.0.2:8082", "--note", "CHU B").returncode == 0
-    assert _run(config, "peers", "block", "spam.example", "--note", "spam").returncode == 0
-    listed = _run(config, "peers", "list").stdout
+
+    def _run(*args: str):
+        return run_cli(a, tmp_path, *args)
+
+    assert _run("peers", "allow", "127.0.0.2:8082", "--note", "CHU B").returncode == 0
+    assert _run("peers", "block", "spam.example", "--note", "spam").returncode == 0
+    listed = _run("peers", "list").stdout
     assert "127.0.0.2:8082" in listed and "allowed" in listed and "spam.example" in listed
-    assert "spam.example" not in _run(config, "peers", "list", "--state", "allowed").stdout
-    exported = _run(config, "peers", "export", "--state", "blocked").stdout
+    assert "spam.example" not in _run("peers", "list", "--state", "allowed").stdout
+    exported = _run("peers", "export", "--state", "blocked").stdout
     assert exported.startswith("#domain,#severity") and "spam.example,suspend" in exported
     bad = tmp_path / "bad.txt"
     bad.write_text("ok.example\nnot valid!\n")
-    result = _run(config, "peers", "import", str(bad))
+    result = _run("peers", "import", str(bad))
     assert result.returncode == 1 and "line 2" in result.stderr and "Traceback" not in result.stderr
-    assert "ok.example" not in _run(config, "peers", "list").stdout
-    assert _run(config, "peers", "remove", "spam.example").returncode == 0
-    audit = _run(config, "audit").stdout.splitlines()
+    assert "ok.example" not in _run("peers", "list").stdout
+    assert _run("peers", "remove", "spam.example").returncode == 0
+    audit = _run("audit").stdout.splitlines()
     assert len(audit) == 3 and "peer.allowed" in audit[0] and "-> allowed" in audit[0] and "CHU B" in audit[0]
     assert "peer.remove" in audit[2] and "blocked -> -" in audit[2]

@@ -10,11 +10,7 @@ bytes each case needs, with real keys.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -25,9 +21,9 @@ from federation.handlers import HANDLERS
 from storage.ids import new_id
 from storage.models import AuditEntry, Base, Follow, InboxItem, InboxState, PeerState
 from tests.api_helpers import token_for
+from tests.cli_helpers import run_cli
 from tests.fakepeer import FakePeer, activity
 
-ROUNDS = str(Path(sys.executable).with_name("rounds"))
 LIMIT = 32  # [server] max_json_depth, its default
 
 
@@ -158,13 +154,6 @@ async def _plant(instance, peer: FakePeer, name: str, raw: str, kind: str = "Cre
     return item_id
 
 
-def _cli(instance, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    s = instance.settings
-    config = tmp_path / "cli.toml"
-    config.write_text(f'public_url = "{s.public_url}"\ndata_dir = "{s.data_dir}"\n[database]\n'
-                      f'url = "{s.database.url}"\nschema = "{s.database.schema}"\n[federation]\nallow_http = true\n')
-    return subprocess.run([ROUNDS, "--config", str(config), *args], capture_output=True, text=True, timeout=60,
-                          env=os.environ.copy(), stdin=subprocess.DEVNULL)
 
 
 async def _states(instance, *ids: int) -> list[tuple[InboxState, int]]:
@@ -233,7 +222,7 @@ async def test_bad_rows_fail_alone_die_after_the_attempts_and_an_admin_retries_o
         assert r.status == 200, await r.text()
 
     # When an admin lists the dead inbox items
-    listed = _cli(a, tmp_path, "queue", "list", "--inbox", "--state", "dead")
+    listed = run_cli(a, tmp_path, "queue", "list", "--inbox", "--state", "dead")
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
     assert lines[0].split()[:5] == ["QUEUE", "ID", "STATE", "TRIES", "TYPE"]
@@ -241,9 +230,9 @@ async def test_bad_rows_fail_alone_die_after_the_attempts_and_an_admin_retries_o
     assert all(line.split()[2:4] == ["dead", "3"] for line in lines[1:])
     assert any("RuntimeError: a bug in the Flag handler" in line for line in lines)
     # And asks for something wrong: an unknown id is refused (1) and changes nothing; no target is usage (2)
-    refused = _cli(a, tmp_path, "queue", "retry", "inbox", str(raising), "12345")
+    refused = run_cli(a, tmp_path, "queue", "retry", "inbox", str(raising), "12345")
     assert refused.returncode == 1 and "no inbox item 12345" in refused.stderr and "Traceback" not in refused.stderr
-    assert _cli(a, tmp_path, "queue", "retry", "inbox").returncode == 2
+    assert run_cli(a, tmp_path, "queue", "retry", "inbox").returncode == 2
     assert await _states(a, *bad) == [(InboxState.dead, 3)] * 2
     # And, the Flag handler fixed, retries that item and discards the other
     handled = []
@@ -252,9 +241,9 @@ async def test_bad_rows_fail_alone_die_after_the_attempts_and_an_admin_retries_o
         handled.append(ctx.activity.id)
 
     monkeypatch.setitem(HANDLERS, "Flag", SimpleNamespace(handle=fixed))
-    retried = _cli(a, tmp_path, "queue", "retry", "inbox", str(raising))
+    retried = run_cli(a, tmp_path, "queue", "retry", "inbox", str(raising))
     assert retried.returncode == 0, retried.stderr
-    discarded = _cli(a, tmp_path, "queue", "discard", "inbox", str(deep))
+    discarded = run_cli(a, tmp_path, "queue", "discard", "inbox", str(deep))
     assert discarded.returncode == 0, discarded.stderr
 
     # Then the retried item is queued with its attempts from zero, and the next step handles it

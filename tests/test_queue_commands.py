@@ -4,31 +4,16 @@ and a discard that lands while its delivery is being sent."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
 from federation import outbox, queue_admin
 from federation.remote import resolve_actor
-from storage.models import AuditEntry, Delivery, DeliveryState, Object, Visibility
 from server.cli import main
+from storage.models import AuditEntry, Delivery, DeliveryState, Object, Visibility
+from tests.cli_helpers import run_cli
 from tests.fakepeer import FakePeer
 from tests.instances import Instance
-
-ROUNDS = str(Path(sys.executable).with_name("rounds"))
-
-
-def _cli(instance: Instance, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    s = instance.settings
-    config = tmp_path / "cli.toml"
-    config.write_text(f'public_url = "{s.public_url}"\ndata_dir = "{s.data_dir}"\n[database]\n'
-                      f'url = "{s.database.url}"\nschema = "{s.database.schema}"\n[federation]\nallow_http = true\n')
-    return subprocess.run([ROUNDS, "--config", str(config), *args], capture_output=True, text=True, timeout=60,
-                          env=os.environ.copy(), stdin=subprocess.DEVNULL)
 
 
 @pytest.fixture
@@ -68,7 +53,7 @@ async def test_retry_a_dead_delivery_and_discard_a_queued_one(setup, tmp_path):
     assert (dead.state, queued.state) == (DeliveryState.dead, DeliveryState.queued)
 
     # When an admin lists the deliveries
-    listed = _cli(a, tmp_path, "queue", "list", "--deliveries")
+    listed = run_cli(a, tmp_path, "queue", "list", "--deliveries")
     # Then both are there, with their state, attempts, type, peer and last error
     assert listed.returncode == 0, listed.stderr
     rows = {int(line.split()[1]): line.split() for line in listed.stdout.splitlines()[1:]}
@@ -76,19 +61,19 @@ async def test_retry_a_dead_delivery_and_discard_a_queued_one(setup, tmp_path):
     assert "HTTP 410" in listed.stdout
     assert rows[queued.id][2:4] == ["queued", "0"]
     # And only the dead one with --state dead
-    only_dead = _cli(a, tmp_path, "queue", "list", "--deliveries", "--state", "dead").stdout
+    only_dead = run_cli(a, tmp_path, "queue", "list", "--deliveries", "--state", "dead").stdout
     assert str(dead.id) in only_dead and str(queued.id) not in only_dead
 
     # When the admin retries the dead one and discards the queued one
-    assert _cli(a, tmp_path, "queue", "retry", "deliveries", str(dead.id)).returncode == 0
-    discarded = _cli(a, tmp_path, "queue", "discard", "deliveries", str(queued.id))
+    assert run_cli(a, tmp_path, "queue", "retry", "deliveries", str(dead.id)).returncode == 0
+    discarded = run_cli(a, tmp_path, "queue", "discard", "deliveries", str(queued.id))
     assert discarded.returncode == 0 and f"delivery {queued.id} cancelled" in discarded.stdout
     # Then the dead one is queued again and due, the other cancelled
     retried, cancelled = await _deliveries(a)
     assert retried.state is DeliveryState.queued and retried.finished_at is None
     assert cancelled.state is DeliveryState.cancelled and "discarded by cli:" in cancelled.last_error
     # And a cancelled delivery cannot be retried: refused (1), one line, nothing changed
-    refused = _cli(a, tmp_path, "queue", "retry", "deliveries", str(cancelled.id))
+    refused = run_cli(a, tmp_path, "queue", "retry", "deliveries", str(cancelled.id))
     assert refused.returncode == 1, refused.stderr
     assert refused.stderr.strip() == (f"rounds: delivery {cancelled.id} is cancelled; only dead ones can be retried; "
                                       "nothing was changed")
@@ -100,7 +85,7 @@ async def test_retry_a_dead_delivery_and_discard_a_queued_one(setup, tmp_path):
     assert [d.state for d in await _deliveries(a)] == [DeliveryState.delivered, DeliveryState.cancelled]
     assert len([1 for method, *_ in peer.received if method == "POST"]) == posts + 1
     # And both changes are in the audit log, shown by 'rounds audit'
-    audit = _cli(a, tmp_path, "audit").stdout.splitlines()
+    audit = run_cli(a, tmp_path, "audit").stdout.splitlines()
     assert len(audit) == 2
     assert "delivery.retry" in audit[0] and "dead -> queued" in audit[0]
     assert "delivery.discard" in audit[1] and "queued -> cancelled" in audit[1]
@@ -114,14 +99,14 @@ async def test_all_dead_and_the_usage_errors(setup, tmp_path):
     await _like(a, peer, zed, 2)
     await a.delivery.run_once()
     # When an admin discards every dead delivery
-    done = _cli(a, tmp_path, "queue", "discard", "deliveries", "--all-dead")
+    done = run_cli(a, tmp_path, "queue", "discard", "deliveries", "--all-dead")
     # Then both are cancelled, and a second time finds nothing to do
     assert done.returncode == 0 and done.stdout.count("cancelled") == 2
     assert [d.state for d in await _deliveries(a)] == [DeliveryState.cancelled] * 2
-    again = _cli(a, tmp_path, "queue", "discard", "deliveries", "--all-dead")
+    again = run_cli(a, tmp_path, "queue", "discard", "deliveries", "--all-dead")
     assert again.returncode == 0 and "No dead delivery" in again.stdout
     # And an unknown id is refused (1), one line, without a traceback
-    unknown = _cli(a, tmp_path, "queue", "retry", "deliveries", "42")
+    unknown = run_cli(a, tmp_path, "queue", "retry", "deliveries", "42")
     assert unknown.returncode == 1 and unknown.stderr == "rounds: there is no delivery 42; 'rounds queue list' shows them\n"
     async with a.db.sessions() as session:
         assert len(list(await session.scalars(select(AuditEntry)))) == 2
