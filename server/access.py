@@ -41,6 +41,7 @@ from server.web.templates import render
 log = logging.getLogger(__name__)
 
 READING = ("GET", "HEAD")
+RULE = web.AppKey("read_rule", dict)  # may_read's answer for each (Reads, Reader), under the settings
 
 ROUTES: dict[str, Reads] = {
     # --- anyone, in every mode: register an app and log in, discovery, health, assets ---------
@@ -143,8 +144,7 @@ def undeclared(app: web.Application) -> list[str]:
 def allows(request: web.Request, reads: Reads, reader: Reader) -> bool:
     """The rule, under this instance's settings; also for a handler that serves several things
     (an actor: its key, its full document, its profile page) and asks about each."""
-    settings = request.app[SETTINGS]
-    return may_read(reads, reader, mode=settings.federation.mode, public_pages=settings.public_pages)
+    return request.app[RULE][reads, reader]
 
 
 def _token(request: web.Request, reads: Reads) -> str | None:
@@ -211,6 +211,10 @@ async def read_guard(request: web.Request, handler) -> web.StreamResponse:
 def setup(app: web.Application) -> None:
     """Install the guard innermost, so its refusals get the client API's CORS and rate-limit
     headers like any other answer; call it once every route is registered."""
+    settings = app[SETTINGS]  # fixed for the app's life, so the rule's every answer is known now
+    app[RULE] = {(reads, reader): may_read(reads, reader, mode=settings.federation.mode,
+                                           public_pages=settings.public_pages)
+                 for reads in Reads for reader in Reader}
     for path in undeclared(app):
         log.error("GET %s declares no read access (add it to server/access.py ROUTES): it answers 500", path)
     app.middlewares.append(read_guard)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from sqlalchemy import exists, func, literal, select
+from sqlalchemy import and_, exists, func, literal, select
 
 from storage.models import Actor, Peer, PeerState
 
@@ -137,7 +137,12 @@ def blocked_author(actor_id):
     entry: a row costs one actor lookup per blocked entry, whatever the number of actors."""
     authority = (select(Actor.domain).where(Actor.id == actor_id, Actor.local.is_(False))
                  .correlate_except(Actor).scalar_subquery())
-    return exists().where(Peer.state == PeerState.blocked, covers_sql(Peer.domain, authority))
+    # the uncorrelated test comes first: both databases compute it once per statement, so while
+    # no peer is blocked (the usual case) no row pays for the correlated one
+    return and_(_ANY_BLOCKED, exists().where(Peer.state == PeerState.blocked, covers_sql(Peer.domain, authority)))
+
+
+_ANY_BLOCKED = exists().where(Peer.state == PeerState.blocked).correlate(None)
 
 
 def on_blocked_peer(authority):

@@ -110,6 +110,8 @@ class PeerState(str, enum.Enum):
 
 class Peer(Base):
     __tablename__ = "peers"
+    # the reads that hide blocked peers look at the blocked rows only (storage.coverage)
+    __table_args__ = (Index("ix_peers_state", "state"),)
 
     id: Mapped[int] = id_column()
     domain: Mapped[str] = mapped_column(String(255), unique=True)  # authority: host[:port], or *.suffix
