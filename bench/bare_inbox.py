@@ -1,5 +1,5 @@
 """The inbound baseline: a bare aiohttp inbox that reads the body, recomputes the digest, verifies
-the signature with one cached public key (`federation.signatures.verify_request`, the same check
+the signature with one cached public key (`federation.protocol.signatures.verify_request`, the same check
 Rounds runs) and answers 202. No database, no policy, no parsing.
 
     python bench/bare_inbox.py PORT AUTHORITY PUBLIC_KEY_PEM_FILE
@@ -16,8 +16,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from federation.keys import load_public_key
-from federation.signatures import SignatureError, SignedRequest, verify_request
+from federation.protocol.keys import load_public_key
+from federation.protocol.signatures import SignatureError, SignedRequest, verify_request
 
 port, authority, pem_file = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 public_key = load_public_key(Path(pem_file).read_text())

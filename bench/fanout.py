@@ -1,5 +1,5 @@
 """Benchmark: signed deliveries per second from one Rounds process (SQLite, one core) to 200
-distinct receiving inboxes, through the real path (federation.outbox.post queues one delivery row
+distinct receiving inboxes, through the real path (federation.outbox.actions.post queues one delivery row
 per follower inbox; DeliveryWorker.run_once claims, signs, POSTs, records), against a bare loop
 of signed keep-alive POSTs of the same bodies to the same inboxes with the same concurrency, in
 the same process on the same core, in the same run.
@@ -39,13 +39,13 @@ from common import (
     CLIENT_CORE, HERE, SERVER_CORE, cpu_seconds, free_port, machine_load, make_instance, pinned, wait_for,
 )
 
-from federation import outbox
-from federation.clock import SystemClock
-from federation.context import open_federation
-from federation.delivery import CONTENT_TYPE, DeliveryWorker
-from federation.keys import load_private_key
-from federation.signatures import sign_request
-from federation.urls import LocalUrls
+from federation.outbox import actions
+from federation.runtime.clock import SystemClock
+from federation.runtime.context import open_federation
+from federation.outbox.delivery import CONTENT_TYPE, DeliveryWorker
+from federation.protocol.keys import load_private_key
+from federation.protocol.signatures import sign_request
+from federation.protocol.urls import LocalUrls
 from server.app import database_for
 from server.config import load_settings
 from storage import actors as actor_queries
@@ -85,7 +85,7 @@ async def make_posts(fed, alice_id: int, count: int, round_no: int) -> list[byte
         alice = await session.get(Actor, alice_id)
         for n in range(count):
             content = f"<p>Round {round_no}, post {n}.</p>" + PARAGRAPH * 15
-            item = await outbox.post(fed, session, alice, content=content)
+            item = await actions.post(fed, session, alice, content=content)
             ids.append(item.id)
     async with fed.db.sessions() as session:
         rows = await session.scalars(select(Activity).where(Activity.object_id.in_(ids)).order_by(Activity.id))

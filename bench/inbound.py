@@ -39,9 +39,9 @@ from common import (
 )
 from loadgen import write_requests
 
-from federation.keys import generate_rsa_keypair, load_private_key
-from federation.signatures import sign_request
-from federation.vocab import AS_CONTEXT, PUBLIC, SECURITY_CONTEXT
+from federation.protocol.keys import generate_rsa_keypair, load_private_key
+from federation.protocol.signatures import sign_request
+from federation.protocol.vocab import AS_CONTEXT, PUBLIC, SECURITY_CONTEXT
 
 BODY_BYTES = 3600
 CONTENT_TYPE = "application/activity+json"

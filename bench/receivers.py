@@ -16,8 +16,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from federation.keys import load_public_key
-from federation.signatures import SignatureError, SignedRequest, verify_request
+from federation.protocol.keys import load_public_key
+from federation.protocol.signatures import SignatureError, SignedRequest, verify_request
 
 SKEW = timedelta(hours=1)
 

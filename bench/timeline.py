@@ -9,7 +9,7 @@ for the record. With --connections N the requests queue on the one core, so p50 
 
 The database holds `--statuses` public posts by 200 remote authors, 50 of whom alice follows,
 spread over a year, so her home timeline holds ~25,000 posts (with the home-feed rows that
-federation.feeds writes as posts arrive). Rows are written with batched Core inserts before the
+federation.social.feeds writes as posts arrive). Rows are written with batched Core inserts before the
 server starts; the timing covers only the HTTP reads.
 """
 
@@ -29,8 +29,8 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from common import BIN, HERE, SERVER_CORE, free_port, load_measured, machine_load, make_instance, pinned, wait_for
-from federation.accounts import create_token
-from federation.keys import generate_rsa_keypair
+from federation.social.accounts import create_token
+from federation.protocol.keys import generate_rsa_keypair
 from server.config import load_settings
 from storage import actors as actor_queries
 from storage.db import open_database
@@ -72,7 +72,7 @@ async def populate(config: Path, statuses: int) -> str:
                              "actor_id": author["id"], "local": False, "visibility": Visibility.public,
                              "content": f"<p>Status {n}: a practice note about handover checklists.</p>",
                              "summary": "", "sensitive": False, "published": at})
-                if n % AUTHORS < FOLLOWED:  # what federation.feeds writes when a followed author posts
+                if n % AUTHORS < FOLLOWED:  # what federation.social.feeds writes when a followed author posts
                     feed.append({"id": new_id(), "owner_id": alice.id, "item_id": rows[-1]["id"],
                                  "author_id": author["id"], "boost": False})
             async with db.sessions.begin() as session:

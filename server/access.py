@@ -1,8 +1,8 @@
 """Every GET route's read access: declared in one table, decided by one rule, enforced before
 any handler runs.
 
-`ROUTES` says what each route serves (`federation.access.Reads`), by its path. The rule that
-says who may read it is `federation.access.may_read`, and nothing else. `read_guard` asks it for
+`ROUTES` says what each route serves (`federation.social.access.Reads`), by its path. The rule that
+says who may read it is `federation.social.access.may_read`, and nothing else. `read_guard` asks it for
 every GET and HEAD:
 
 - a route missing from the table is refused (500, and a log line naming it; the app logs every
@@ -30,8 +30,8 @@ import logging
 
 from aiohttp import web
 
-from federation.access import Reader, Reads, may_read
-from federation.authn import Rejection
+from federation.social.access import Reader, Reads, may_read
+from federation.protocol.authn import Rejection
 from server.activitypub import readers
 from server.api.auth import ApiError, InvalidToken, request_caller, stream_token
 from server.appkeys import SETTINGS

@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from federation.clock import Clock, SystemClock
-from federation.context import open_federation
-from federation.urls import LocalUrls
-from federation.workers import Workers
+from federation.runtime.clock import Clock, SystemClock
+from federation.runtime.context import open_federation
+from federation.protocol.urls import LocalUrls
+from federation.runtime.workers import Workers
 from server import access, headers, health, slow_clients
 from server.activitypub import actors, collections, inbox, objects
 from server.api import routes as api_routes

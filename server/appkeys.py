@@ -5,9 +5,9 @@ from __future__ import annotations
 import jinja2
 from aiohttp import web
 
-from federation.clock import Clock
-from federation.context import Federation
-from federation.urls import LocalUrls
+from federation.runtime.clock import Clock
+from federation.runtime.context import Federation
+from federation.protocol.urls import LocalUrls
 from server.config import Settings
 from storage.db import Database
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from federation.accounts import AccountError
-from federation.peers import PeerError
-from federation.queue_admin import QueueError
+from federation.social.accounts import AccountError
+from federation.peers.decisions import PeerError
+from federation.admin.queues import QueueError
 from server import commands, peer_commands, queue_commands, user_commands
 from server.commands import CommandError
 from server.config import ConfigError, Settings, load_settings

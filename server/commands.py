@@ -13,12 +13,12 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
-from federation import accounts
-from federation.accounts import AccountError, check_identity
-from federation.clock import SystemClock
-from federation.context import open_federation
-from federation.urls import LocalUrls
-from federation.workers import Workers
+from federation.social import accounts
+from federation.social.accounts import AccountError, check_identity
+from federation.runtime.clock import SystemClock
+from federation.runtime.context import open_federation
+from federation.protocol.urls import LocalUrls
+from federation.runtime.workers import Workers
 from server.app import create_app, database_for, make_runner
 from server.config import ConfigError, Settings
 from server.version import VERSION

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from federation.settings import FEDERATION_MODES, FederationSettings
-from federation.vocab.jsondoc import MAX_JSON_DEPTH
+from federation.runtime.settings import FEDERATION_MODES, FederationSettings
+from federation.protocol.vocab.jsondoc import MAX_JSON_DEPTH
 from storage.db import valid_schema
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -105,7 +105,7 @@ class Settings:
 
     @property
     def media_dir(self) -> Path:
-        """Where uploaded media live (see federation.media)."""
+        """Where uploaded media live (see federation.social.media)."""
         return self.data_dir / "media"
 
     @property

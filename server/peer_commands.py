@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from federation import peers
-from federation.clock import SystemClock
-from federation.http import make_client_session
-from federation.subscriptions import refresh, refresh_all, subscribe
+from federation.peers import decisions
+from federation.runtime.clock import SystemClock
+from federation.protocol.http import make_client_session
+from federation.peers.subscriptions import refresh, refresh_all, subscribe
 from server.commands import CommandError, open_database_checked, require_initialised
 from server.config import Settings
 from storage.models import AuditEntry, PeerState
@@ -32,7 +32,7 @@ async def peers_list(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database_checked(settings) as db:
         await require_initialised(db, settings)
         async with db.sessions() as session:
-            rows = await peers.list_peers(session, state)
+            rows = await decisions.list_peers(session, state)
     if not rows:
         print(f"No peers{' in state ' + args.state if args.state else ''}.")
         return 0
@@ -40,7 +40,7 @@ async def peers_list(settings: Settings, args: argparse.Namespace) -> int:
           f"{'QUEUED':>6} {'DEAD':>5}  LAST FAILURE / REFUSAL / NOTE")
     for row in rows:
         p = row.peer
-        source = "admin" if p.source == peers.ADMIN else ("list" if p.source else "-")
+        source = "admin" if p.source == decisions.ADMIN else ("list" if p.source else "-")
         print(f"{p.domain:<32} {p.state.value:<8} {source:<10} {_when(p.last_seen_at):<16} {p.request_count:>5} "
               f"{_when(p.last_success_at):<16} {row.queued:>6} {row.dead:>5}  {_last_problem(p)}")
     return 0
@@ -66,7 +66,7 @@ async def peers_pending(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database_checked(settings) as db:
         await require_initialised(db, settings)
         async with db.sessions() as session:
-            rows = await peers.list_peers(session, PeerState.pending)
+            rows = await decisions.list_peers(session, PeerState.pending)
     if not rows:
         print("No pending peers.")
         return 0
@@ -82,11 +82,11 @@ async def peers_pending(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def peers_show(settings: Settings, args: argparse.Namespace) -> int:
-    domain = peers.normalise_domain(args.domain)
+    domain = decisions.normalise_domain(args.domain)
     async with open_database_checked(settings) as db:
         await require_initialised(db, settings)
         async with db.sessions() as session:
-            row = await peers.peer_row(session, domain)
+            row = await decisions.peer_row(session, domain)
     if row is None:
         raise CommandError(f"no peer {domain}: 'rounds peers list' shows the peers this instance knows")
     p = row.peer
@@ -113,7 +113,7 @@ async def _decide(settings: Settings, domain: str, state: PeerState, note: str |
     async with open_database_checked(settings) as db:
         await require_initialised(db, settings)
         async with db.sessions.begin() as session:
-            peer = await peers.decide(session, domain, state, by=_by(), at=CLOCK.now(), note=note,
+            peer = await decisions.decide(session, domain, state, by=_by(), at=CLOCK.now(), note=note,
                                       reason=note or "", purge=purge)
             print(f"{peer.domain} is now {peer.state.value}.")
 
@@ -132,7 +132,7 @@ async def peers_remove(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database_checked(settings) as db:
         await require_initialised(db, settings)
         async with db.sessions.begin() as session:
-            await peers.remove(session, args.domain, by=_by(), at=CLOCK.now(), reason=args.note or "")
+            await decisions.remove(session, args.domain, by=_by(), at=CLOCK.now(), reason=args.note or "")
     print(f"Removed {args.domain}; it is no longer allowed or blocked.")
     return 0
 
@@ -142,11 +142,11 @@ async def peers_import(settings: Settings, args: argparse.Namespace) -> int:
         text = Path(args.file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CommandError(f"cannot read {args.file}: {exc}") from None
-    entries = peers.parse_list(text, source=args.file)  # every line is checked before anything changes
+    entries = decisions.parse_list(text, source=args.file)  # every line is checked before anything changes
     async with open_database_checked(settings) as db:
         await require_initialised(db, settings)
         async with db.sessions.begin() as session:
-            changed = await peers.import_entries(session, entries, by=_by(), at=CLOCK.now(),
+            changed = await decisions.import_entries(session, entries, by=_by(), at=CLOCK.now(),
                                                  reason=f"imported from {args.file}")
     print(f"Imported {len(entries)} entries from {args.file} ({changed} changed).")
     return 0
@@ -157,8 +157,8 @@ async def peers_export(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database_checked(settings) as db:
         await require_initialised(db, settings)
         async with db.sessions() as session:
-            rows = await peers.list_peers(session, state)
-    print(peers.export_list([row.peer for row in rows], state), end="")
+            rows = await decisions.list_peers(session, state)
+    print(decisions.export_list([row.peer for row in rows], state), end="")
     return 0
 
 

@@ -4,7 +4,7 @@
     rounds queue retry inbox|deliveries (ID ... | --all-dead)
     rounds queue discard inbox|deliveries (ID ... | --all-dead)
 
-The rules live in `federation.queue_admin`; this module parses, opens the database, owns the
+The rules live in `federation.admin.queues`; this module parses, opens the database, owns the
 transaction and prints. Usage errors exit with 2 (argparse, and `check` for what argparse cannot
 say), a refused request (an unknown id, an item in the wrong state) with 1.
 """
@@ -15,9 +15,9 @@ import argparse
 import getpass
 from functools import partial
 
-from federation import queue_admin
-from federation.clock import SystemClock
-from federation.queue_admin import DELIVERIES, INBOX, QUEUES, STATES
+from federation.admin import queues as queue_admin
+from federation.runtime.clock import SystemClock
+from federation.admin.queues import DELIVERIES, INBOX, QUEUES, STATES
 from server.commands import open_database_checked, require_initialised
 from server.config import Settings
 

@@ -1,5 +1,5 @@
 """`rounds user disable|enable|reset-password|revoke-tokens`: an admin's actions on a local user
-from the shell. Each runs in one transaction with its audit entry (federation/user_admin.py);
+from the shell. Each runs in one transaction with its audit entry (federation/admin/users.py);
 `rounds audit --subject @NAME` shows them."""
 
 from __future__ import annotations
@@ -7,8 +7,10 @@ from __future__ import annotations
 import argparse
 import getpass
 
-from federation import accounts, user_admin
-from federation.clock import SystemClock
+from federation.admin import users
+
+from federation.social import accounts
+from federation.runtime.clock import SystemClock
 from server.commands import open_database_checked, require_initialised
 from server.config import Settings
 
@@ -31,7 +33,7 @@ async def _set_disabled(settings: Settings, args: argparse.Namespace, disabled: 
     async with open_database_checked(settings) as db:
         await require_initialised(db, settings)
         async with db.sessions.begin() as session:
-            account, changed = await user_admin.set_disabled(
+            account, changed = await users.set_disabled(
                 session, args.name, disabled, by=_by(), at=CLOCK.now(), reason=args.reason)
     if not changed:
         print(f"{account.username} is already {'disabled' if disabled else 'active'}; nothing changed.")
@@ -47,7 +49,7 @@ async def user_reset_password(settings: Settings, args: argparse.Namespace) -> i
     async with open_database_checked(settings) as db:
         await require_initialised(db, settings)
         async with db.sessions.begin() as session:
-            revoked = await user_admin.reset_password(
+            revoked = await users.reset_password(
                 session, args.name, password, by=_by(), at=CLOCK.now(), reason=args.reason)
     print(f"Reset the password of {args.name}; revoked {revoked} token(s), so every app must sign in again.")
     if args.random_password:
@@ -59,6 +61,6 @@ async def user_revoke_tokens(settings: Settings, args: argparse.Namespace) -> in
     async with open_database_checked(settings) as db:
         await require_initialised(db, settings)
         async with db.sessions.begin() as session:
-            revoked = await user_admin.revoke_tokens(session, args.name, by=_by(), at=CLOCK.now(), reason=args.reason)
+            revoked = await users.revoke_tokens(session, args.name, by=_by(), at=CLOCK.now(), reason=args.reason)
     print(f"Revoked {revoked} token(s) of {args.name}; their apps must sign in again.")
     return 0

@@ -5,7 +5,7 @@ older than it, `since_id` for rows newer than it (the newest `limit` of them), `
 rows just newer than it. Followers, following and follow requests page by the Follow row's id,
 so a page boundary stays put when an actor is renamed or followed again.
 
-An account's statuses follow the visibility rule of `federation.access.can_see`, written as SQL
+An account's statuses follow the visibility rule of `federation.social.access.can_see`, written as SQL
 so a page is filled before the limit applies: public and unlisted for anyone, followers-only for
 the author's accepted followers and the mentioned, direct for the mentioned, all for the author.
 """

@@ -1,7 +1,7 @@
 """Which peers an entry covers: the one definition, in Python and in SQL, side by side.
 
 A peer is an authority, `host` or `host:port`, the port shown only when it is not the scheme's
-default (see `federation.urls.authority`). An admin's entry is one of
+default (see `federation.protocol.urls.authority`). An admin's entry is one of
 
     host            that host, on any port
     host:port       that host, on that port only

@@ -1,6 +1,6 @@
 """Queries behind `rounds queue`: read inbox items and deliveries, and move chosen ones to another
 state. Which moves are allowed is declared in `storage.models.queues` and decided by
-`federation.queue_admin`; every move here is also guarded by the state the row must still be in,
+`federation.admin.queues`; every move here is also guarded by the state the row must still be in,
 so a worker that took the row meanwhile wins and the caller learns it from the count.
 """
 

@@ -74,7 +74,7 @@ _POST_FIELDS = len(POST_COLUMNS)
 
 
 def home(session: Session, viewer_id: int, cursor: Cursor) -> list[PostRow | BoostRow]:
-    """The viewer's home timeline, read from its feed rows (see federation.feeds) in one query: a
+    """The viewer's home timeline, read from its feed rows (see federation.social.feeds) in one query: a
     range scan of the (owner, item) index, each row joined to its post or boost, read as plain
     rows (the hottest read of the client API)."""
     rows = core_rows(session, *_HOME(cursor, viewer=viewer_id))

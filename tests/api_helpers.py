@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from federation.accounts import create_token
+from federation.social.accounts import create_token
 from tests.instances import Instance
 
 

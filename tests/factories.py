@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.keys import generate_rsa_keypair
-from federation.vocab import AS_CONTEXT, PUBLIC
+from federation.protocol.keys import generate_rsa_keypair
+from federation.protocol.vocab import AS_CONTEXT, PUBLIC
 from storage.models import (
     Activity,
     Actor,

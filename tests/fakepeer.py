@@ -16,9 +16,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from federation.keys import KeyPair, generate_rsa_keypair, load_private_key
-from federation.signatures import sign_request
-from federation.vocab import AS_CONTEXT, SECURITY_CONTEXT
+from federation.protocol.keys import KeyPair, generate_rsa_keypair, load_private_key
+from federation.protocol.signatures import sign_request
+from federation.protocol.vocab import AS_CONTEXT, SECURITY_CONTEXT
 
 _KEYS: list[KeyPair] = []
 

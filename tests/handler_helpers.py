@@ -3,7 +3,7 @@
 A `Scene` is one real instance with a local user, alice, and a recording fake peer whose actors
 (zed, and mallory when a test needs an impostor) sign real activities with their own keys. A
 test sends an activity to the instance's inbox over HTTP, runs the inbox worker once
-(`processing.run_once`, not the delivery worker, so what the handler queued stays visible as
+(`worker.run_once`, not the delivery worker, so what the handler queued stays visible as
 delivery rows), then reads the outcome: rows, and the inbox item's final state and reason.
 
 `handle_directly` runs one handler on a parsed activity in a real transaction, without the inbox
@@ -21,12 +21,14 @@ from typing import Any
 import aiohttp
 from sqlalchemy import func, select
 
-from federation import outbox, processing
-from federation.handlers import HANDLERS
-from federation.handlers.base import HandlerContext, Ignore
-from federation.remote import resolve_actor
-from federation.vocab import PUBLIC
-from federation.vocab.parse import ap_to_activity
+from federation.inbox import worker
+
+from federation.outbox import actions
+from federation.inbox.handlers import HANDLERS
+from federation.inbox.handlers.base import HandlerContext, Ignore
+from federation.remote.resolve import resolve_actor
+from federation.protocol.vocab import PUBLIC
+from federation.protocol.vocab.parse import ap_to_activity
 from storage import actors as actor_queries
 from storage.models import (
     Activity,
@@ -75,7 +77,7 @@ class Scene:
 
     async def run(self) -> int:
         """The inbox worker, once: every queued item is handled."""
-        return await processing.run_once(self.a.fed)
+        return await worker.run_once(self.a.fed)
 
     # --- the peer's documents -----------------------------------------------------------------
 
@@ -132,7 +134,7 @@ class Scene:
     async def local_post(self, author: str = "alice", *, visibility: Visibility = Visibility.public,
                          content: str = "<p>local</p>") -> Object:
         async with self.a.fed.transaction() as session:
-            return await outbox.post(self.a.fed, session, await self.a.actor(author), content=content,
+            return await actions.post(self.a.fed, session, await self.a.actor(author), content=content,
                                      visibility=visibility)
 
 

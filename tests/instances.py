@@ -17,10 +17,12 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import text
 
-from federation import accounts, processing
-from federation.context import Federation
-from federation.delivery import DeliveryWorker
-from federation.urls import LocalUrls
+from federation.inbox import worker
+
+from federation.social import accounts
+from federation.runtime.context import Federation
+from federation.outbox.delivery import DeliveryWorker
+from federation.protocol.urls import LocalUrls
 from server.app import create_app, database_for, make_runner
 from server.appkeys import DATABASE, FEDERATION
 from server.commands import initialise
@@ -102,7 +104,7 @@ class Instance:
 
     async def step(self) -> int:
         """Run the inbox processor and the delivery worker once each; how much they took."""
-        return await processing.run_once(self.fed) + await self.delivery.run_once()
+        return await worker.run_once(self.fed) + await self.delivery.run_once()
 
     @property
     def base(self) -> str:

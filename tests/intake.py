@@ -1,6 +1,6 @@
 """Putting an activity straight into the inbox queue, past the intake checks.
 
-Some guards stand twice: once at intake (`federation.inbox`) and again in the worker's handler,
+Some guards stand twice: once at intake (`federation.inbox.intake`) and again in the worker's handler,
 for rows that were stored before a check existed or by a version without it. To show that the
 second one holds on its own, a test stores the row the way intake would have, and runs the
 worker.

@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from federation import peers
-from federation.remote import resolve_actor
+from federation.peers import decisions
+from federation.remote.resolve import resolve_actor
 from storage.models import (
     Actor,
     Delivery,
@@ -92,7 +92,7 @@ async def start_audience(instances: InstanceFactory) -> AsyncIterator[Audience]:
         one, two, three, four = servers
         async with a.db.sessions.begin() as session:
             for server in servers:
-                await peers.decide(session, server.authority, PeerState.allowed, by="test", at=a.clock.now())
+                await decisions.decide(session, server.authority, PeerState.allowed, by="test", at=a.clock.now())
         await a.fed.reload_policy()
         names = {"p": one, "q": one, "s": two, "t": three, "u": three, "r": four}
         actors = {}
@@ -105,7 +105,7 @@ async def start_audience(instances: InstanceFactory) -> AsyncIterator[Audience]:
         await _follows(a, actors["t"], alice, FollowState.pending)
         await _follows(a, bob, alice, FollowState.accepted)
         async with a.db.sessions.begin() as session:  # peer four is taken off the allowlist
-            await peers.remove(session, four.authority, by="test", at=a.clock.now())
+            await decisions.remove(session, four.authority, by="test", at=a.clock.now())
         await a.fed.reload_policy()
         assert not a.fed.policy.allows(four.authority)
         yield Audience(a, alice, bob, actors, f"{one.base}/inbox", f"{two.base}/users/s/inbox", f"{three.base}/inbox")

@@ -20,10 +20,12 @@ from PIL import Image
 from sqlalchemy import select
 from yarl import URL
 
-from federation import oauth, peers
-from federation.keys import load_private_key
-from federation.remote import resolve_actor
-from federation.signatures import sign_request
+from federation.peers import decisions
+
+from federation.social import oauth
+from federation.protocol.keys import load_private_key
+from federation.remote.resolve import resolve_actor
+from federation.protocol.signatures import sign_request
 from storage.models import Object, Peer, PeerState, Visibility
 from tests.api_helpers import token_for
 from tests.fakepeer import FakePeer
@@ -98,7 +100,7 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
     peer = await FakePeer().start()
     carol_uri = peer.add_actor("carol")
     async with a.db.sessions.begin() as session:
-        await peers.decide(session, peer.authority, PeerState.allowed, by="test", at=a.clock.now())
+        await decisions.decide(session, peer.authority, PeerState.allowed, by="test", at=a.clock.now())
     await a.fed.reload_policy()
     carol = await resolve_actor(a.fed, carol_uri)
     async with a.db.sessions.begin() as session:

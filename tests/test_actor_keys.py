@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from federation.remote import RemoteError, resolve_account, resolve_actor
+from federation.remote.resolve import RemoteError, resolve_account, resolve_actor
 from storage.models import Actor, InboxState
 from tests.api_helpers import token_for
 from tests.fakepeer import FakePeer, activity, fixture_keys
@@ -168,7 +168,7 @@ async def test_resolving_an_actor_whose_key_is_bound_to_another_actor_is_refused
 
     # Then nothing is stored, the search answers without her (not with a 500), and each refusal is logged
     assert response.status == 200 and found["accounts"] == []
-    refusals = [r for r in caplog.records if r.name == "federation.actors" and "refused the actor document" in r.getMessage()]
+    refusals = [r for r in caplog.records if r.name == "federation.remote.actors" and "refused the actor document" in r.getMessage()]
     assert len(refusals) == 3 and all("mallory" in r.getMessage() for r in refusals)
     assert await _stored_key(a, eve) is None
     assert await _stored_key(a, m.actors["mallory"]["id"]) == mallory_key

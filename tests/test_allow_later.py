@@ -13,9 +13,11 @@ import argparse
 import pytest
 from sqlalchemy import select
 
-from federation import outbox, peers
-from federation.actors import actor_from_document, upsert_remote_actor
-from federation.greeting import greet_allowed
+from federation.outbox import actions
+
+from federation.peers import decisions
+from federation.remote.actors import actor_from_document, upsert_remote_actor
+from federation.peers.greeting import greet_allowed
 from server import peer_commands
 from storage.models import Delivery, DeliveryState, Follow, FollowState, Peer, PeerState
 from tests.api_helpers import token_for
@@ -46,7 +48,7 @@ async def hospitals(instances):
     await a.add_user("alice")
     await b.add_user("bob")
     async with a.db.sessions.begin() as session:
-        await peers.decide(session, b.urls.authority, PeerState.allowed, by="test", at=a.clock.now())
+        await decisions.decide(session, b.urls.authority, PeerState.allowed, by="test", at=a.clock.now())
     await a.fed.reload_policy()
     return a, b
 
@@ -58,7 +60,7 @@ async def test_a_follow_made_before_the_peer_allows_us_goes_through_once_it_does
 
     # Given alice follows bob while B does not allow A: B refuses the delivery (403)
     async with a.db.sessions.begin() as session:
-        await outbox.follow(a.fed, session, await a.actor("alice"), bob)
+        await actions.follow(a.fed, session, await a.actor("alice"), bob)
     await a.step()
     async with a.db.sessions() as session:
         delivery = await session.scalar(select(Delivery).where(Delivery.peer == b.urls.authority))
@@ -113,11 +115,11 @@ async def test_without_a_greeting_the_follow_goes_through_at_the_next_retry(hosp
     a, b = hospitals
     bob = await _bob_as_seen_by_a(a, b, http)
     async with a.db.sessions.begin() as session:
-        await outbox.follow(a.fed, session, await a.actor("alice"), bob)
+        await actions.follow(a.fed, session, await a.actor("alice"), bob)
     await a.step()
     # When B's admin allows A from the command line (no greeting from that process)
     async with b.db.sessions.begin() as session:
-        await peers.decide(session, a.urls.authority, PeerState.allowed, by="cli:root", at=b.clock.now())
+        await decisions.decide(session, a.urls.authority, PeerState.allowed, by="cli:root", at=b.clock.now())
     await b.fed.reload_policy()
     assert await a.step() == 0  # A is still backing off
     # Then once A's backoff has passed, the follow goes through

@@ -10,7 +10,7 @@ import aiohttp
 from PIL import Image
 from sqlalchemy import select
 
-from federation import outbox
+from federation.outbox import actions
 from storage.models import Account, Activity, Media, Object, Pin, Visibility
 from tests.api_helpers import token_for
 
@@ -18,7 +18,7 @@ from tests.api_helpers import token_for
 async def _post(a, username: str, text: str, *, reply_to: Object | None = None, **options) -> Object:
     async with a.db.sessions.begin() as session:
         parent = await session.get(Object, reply_to.id) if reply_to is not None else None
-        return await outbox.post(a.fed, session, await a.actor(username), content=f"<p>{text}</p>",
+        return await actions.post(a.fed, session, await a.actor(username), content=f"<p>{text}</p>",
                                  in_reply_to=parent, **options)
 
 
@@ -137,7 +137,7 @@ async def test_account_statuses_filter_page_and_respect_visibility(api):
         session.add(Media(actor_id=tagged.actor_id, object_id=tagged.id, type="image", mime_type="image/png",
                           file_name="x.png", size=10, width=2, height=2))
         session.add(Pin(actor_id=first.actor_id, object_id=first.id))
-        boost = await outbox.boost(a.fed, session, await a.actor("alice"), await session.get(Object, bobs.id))
+        boost = await actions.boost(a.fed, session, await a.actor("alice"), await session.get(Object, bobs.id))
     url = f"{a.base}/api/v1/accounts/{await _id(a, 'alice')}/statuses"
 
     async def ids(query: str, headers=alice) -> list[str]:

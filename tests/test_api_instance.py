@@ -3,7 +3,11 @@ custom emojis, preferences and read markers, over real HTTP against a running in
 
 from __future__ import annotations
 
-from federation import accounts, outbox, peers
+from federation.outbox import actions
+
+from federation.peers import decisions
+
+from federation.social import accounts
 from storage.models import Account, Peer, PeerState
 from tests.factories import remote_actor
 
@@ -33,8 +37,8 @@ async def test_instance_v1_reports_settings_counts_and_contact(instances, http):
     async with a.fed.transaction() as session:
         alice = await a.actor("alice")
         for n in range(3):
-            post = await outbox.post(a.fed, session, alice, content=f"<p>{n}</p>")
-        await outbox.delete(a.fed, session, alice, post)
+            post = await actions.post(a.fed, session, alice, content=f"<p>{n}</p>")
+        await actions.delete(a.fed, session, alice, post)
     await add_remote_actors(a, "one.example", "two.example")
 
     # When a client reads the v1 instance document (with and without a trailing slash)
@@ -64,7 +68,7 @@ async def test_instance_v2_has_configuration_and_api_versions(instances, http):
     await a.add_user("alice")
     await a.add_user("bob")
     async with a.fed.transaction() as session:
-        await outbox.post(a.fed, session, await a.actor("alice"), content="<p>hello</p>")
+        await actions.post(a.fed, session, await a.actor("alice"), content="<p>hello</p>")
 
     # When a client reads the v2 instance document
     status, doc = await get_json(http, f"{a.base}/api/v2/instance")
@@ -102,7 +106,7 @@ async def test_peers_list_known_domains_but_never_blocked_ones(instances, http):
 
     # When the admin blocks one of them
     async with a.db.sessions.begin() as session:
-        await peers.decide(session, "two.example", PeerState.blocked, by="test", at=a.clock.now())
+        await decisions.decide(session, "two.example", PeerState.blocked, by="test", at=a.clock.now())
     await a.fed.reload_policy()
 
     # Then the peers list (and the domain count) no longer names it
@@ -117,7 +121,7 @@ async def test_peers_in_allowlist_mode_are_only_the_allowed_ones(instances, http
     a = await instances.start(federation={"mode": "allowlist"})
     await add_remote_actors(a, "allowed.example", "unlisted.example")
     async with a.db.sessions.begin() as session:
-        await peers.decide(session, "allowed.example", PeerState.allowed, by="test", at=a.clock.now())
+        await decisions.decide(session, "allowed.example", PeerState.allowed, by="test", at=a.clock.now())
     await a.fed.reload_policy()
 
     await a.add_user("root", admin=True)
@@ -134,7 +138,7 @@ async def test_allowlist_mode_instance_document_counts_no_domains_but_names_its_
     await a.add_user("root", admin=True)
     await add_remote_actors(a, "allowed.example")
     async with a.db.sessions.begin() as session:
-        await peers.decide(session, "allowed.example", PeerState.allowed, by="test", at=a.clock.now())
+        await decisions.decide(session, "allowed.example", PeerState.allowed, by="test", at=a.clock.now())
     await a.fed.reload_policy()
     # When an app reads the instance documents before anyone logs in
     status, v1 = await get_json(http, f"{a.base}/api/v1/instance")

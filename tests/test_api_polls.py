@@ -9,7 +9,7 @@ import json
 import aiohttp
 from sqlalchemy import event
 
-from federation import poll_worker
+from federation.social import poll_worker
 from tests.api_helpers import token_for
 from tests.test_api_streaming import listening
 

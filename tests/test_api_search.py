@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from federation import outbox
+from federation.outbox import actions
 from storage.models import Actor, Object, Visibility
 from tests.api_helpers import token_for
 from tests.instances import free_port, settle
@@ -13,7 +13,7 @@ from tests.instances import free_port, settle
 
 async def _post(instance, username: str, text: str, **options) -> Object:
     async with instance.db.sessions.begin() as session:
-        return await outbox.post(instance.fed, session, await instance.actor(username), content=f"<p>{text}</p>",
+        return await actions.post(instance.fed, session, await instance.actor(username), content=f"<p>{text}</p>",
                                  **options)
 
 

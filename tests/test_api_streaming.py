@@ -10,9 +10,11 @@ import json
 import aiohttp
 import pytest
 
-from federation import accounts, outbox
-from federation.context import open_federation
-from federation.events import StreamEvent
+from federation.outbox import actions
+
+from federation.social import accounts
+from federation.runtime.context import open_federation
+from federation.social.events import StreamEvent
 from server.api.streaming import STREAMING
 from server.app import database_for
 from storage.models import Mute, Object, Visibility
@@ -45,7 +47,7 @@ async def listening(instance) -> None:
 
 async def post(instance, username: str, content: str, **options) -> int:
     async with instance.fed.transaction() as session:
-        item = await outbox.post(instance.fed, session, await instance.actor(username), content=content, **options)
+        item = await actions.post(instance.fed, session, await instance.actor(username), content=content, **options)
     return item.id
 
 
@@ -95,7 +97,7 @@ async def test_user_stream_over_websocket_hears_posts_notifications_edits_and_de
 
         # When bob favourites it, then she gets the notification
         async with a.fed.transaction() as session:
-            await outbox.like(a.fed, session, await a.actor("bob"), await session.get(Object, post_id))
+            await actions.like(a.fed, session, await a.actor("bob"), await session.get(Object, post_id))
         message = await next_ws(ws)
         assert message["event"] == "notification"
         notification = json.loads(message["payload"])
@@ -104,7 +106,7 @@ async def test_user_stream_over_websocket_hears_posts_notifications_edits_and_de
 
         # When she edits it, then status.update carries the new content
         async with a.fed.transaction() as session:
-            await outbox.edit(a.fed, session, await a.actor("alice"), await session.get(Object, post_id),
+            await actions.edit(a.fed, session, await a.actor("alice"), await session.get(Object, post_id),
                               content="<p>hi again</p>")
         message = await next_ws(ws)
         assert message["event"] == "status.update"
@@ -112,7 +114,7 @@ async def test_user_stream_over_websocket_hears_posts_notifications_edits_and_de
 
         # When she deletes it, then delete carries its id
         async with a.fed.transaction() as session:
-            await outbox.delete(a.fed, session, await a.actor("alice"), await session.get(Object, post_id))
+            await actions.delete(a.fed, session, await a.actor("alice"), await session.get(Object, post_id))
         message = await next_ws(ws)
         assert (message["event"], message["payload"]) == ("delete", str(post_id))
 
@@ -313,7 +315,7 @@ async def test_an_event_from_another_federation_on_the_database_reaches_the_stre
             # When another Federation (as a worker process would) posts for her
             async with other.transaction() as session:
                 alice = await a.actor("alice")
-                item = await outbox.post(other, session, alice, content="<p>from a worker</p>")
+                item = await actions.post(other, session, alice, content="<p>from a worker</p>")
 
             # Then the stream held by A hears it
             message = await next_ws(ws)

@@ -16,8 +16,10 @@ import json
 import pytest
 from sqlalchemy import select
 
-from federation import outbox, processing
-from federation.vocab import AS_CONTEXT, PUBLIC
+from federation.inbox import worker
+
+from federation.outbox import actions
+from federation.protocol.vocab import AS_CONTEXT, PUBLIC
 from storage.models import Follow, FollowState, InboxItem, InboxState
 from tests.api_helpers import token_for
 from tests.factories import remote_actor
@@ -32,7 +34,7 @@ async def _arrives(a: Instance, document: dict) -> None:
         session.add(InboxItem(activity_uri=document["id"], activity_type=document["type"], actor_uri=document["actor"],
                               signer_key_id=f"{document['actor']}#main-key", raw=json.dumps(document),
                               received_at=a.clock.now(), next_attempt_at=a.clock.now()))
-    await processing.run_once(a.fed)
+    await worker.run_once(a.fed)
     async with a.db.sessions() as session:
         item = await session.scalar(select(InboxItem).where(InboxItem.activity_uri == document["id"]))
     assert item.state is InboxState.done, item.last_error
@@ -62,7 +64,7 @@ async def world(instances, http):
     admin_h = await token_for(a, "root", "admin:write", admin=True)
     alice, bob = await a.actor("alice"), await a.actor("bob")
     async with a.db.sessions.begin() as session:
-        mine = await outbox.post(a.fed, session, alice, content="<p>a case to discuss</p>")
+        mine = await actions.post(a.fed, session, alice, content="<p>a case to discuss</p>")
         authors = [remote_actor(n, domain) for n, domain in enumerate([*BLOCKED, OPEN])]
         for author in authors:
             author.display_name = f"Zebra {author.domain}"

@@ -17,8 +17,8 @@ from alembic import command
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from federation.accounts import hash_token
-from federation.keys import load_private_key
+from federation.social.accounts import hash_token
+from federation.protocol.keys import load_private_key
 from server.config import load_settings
 from storage import actors as actor_queries
 from storage import tokens as token_queries

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from federation import accounts, oauth
-from federation.accounts import LoginError, hash_token
+from federation.social import accounts, oauth
+from federation.social.accounts import LoginError, hash_token
 from server.config import load_settings
 from storage import actors as actor_queries
 from storage import tokens as token_queries

@@ -6,8 +6,8 @@ import json
 
 from sqlalchemy import func, select
 
-from federation import outbox
-from federation.remote import resolve_account, resolve_actor
+from federation.outbox import actions
+from federation.remote.resolve import resolve_account, resolve_actor
 from storage.models import Delivery, DeliveryState, InboxItem, Object, Peer, Visibility
 from tests.fakepeer import FakePeer
 from tests.instances import Instance, settle
@@ -20,14 +20,14 @@ async def _setup(instances) -> tuple[Instance, Instance]:
     await b.add_user("bob")
     alice = await resolve_account(b.fed, f"alice@{a.urls.authority}")
     async with b.db.sessions.begin() as session:
-        await outbox.follow(b.fed, session, await b.actor("bob"), alice)
+        await actions.follow(b.fed, session, await b.actor("bob"), alice)
     await settle(a, b)
     return a, b
 
 
 async def _post(a: Instance, text: str):
     async with a.db.sessions.begin() as session:
-        return await outbox.post(a.fed, session, await a.actor("alice"), content=f"<p>{text}</p>")
+        return await actions.post(a.fed, session, await a.actor("alice"), content=f"<p>{text}</p>")
 
 
 async def _deliveries(a: Instance) -> list[Delivery]:
@@ -86,7 +86,7 @@ async def test_a_peer_reaching_us_resets_its_backoff(instances, http):
     b = await instances.restart(b)
     # When B contacts A (a signed request from bob), A's deliveries to B become due at once
     async with b.db.sessions.begin() as session:
-        await outbox.post(b.fed, session, await b.actor("bob"), content="<p>back</p>", mentions=[await b_remote(b, a)])
+        await actions.post(b.fed, session, await b.actor("bob"), content="<p>back</p>", mentions=[await b_remote(b, a)])
     await b.step()  # bob's post reaches A's inbox: the backoff is reset as it arrives
     async with a.db.sessions() as session:
         peer = await session.scalar(select(Peer).where(Peer.domain == b.urls.authority))
@@ -108,14 +108,14 @@ async def test_failure_classes(instances):
     try:
         remote = await resolve_account_via(a, peer)
         async with a.db.sessions.begin() as session:
-            await outbox.follow(a.fed, session, await a.actor("alice"), remote)
+            await actions.follow(a.fed, session, await a.actor("alice"), remote)
         for status, expected in ((410, DeliveryState.dead), (429, DeliveryState.queued),
                                  (500, DeliveryState.queued), (202, DeliveryState.delivered)):
             peer.inbox_status = status
             async with a.db.sessions.begin() as session:
                 await session.execute(Peer.__table__.update().values(retry_at=None))
             async with a.db.sessions.begin() as session:
-                await outbox.like(a.fed, session, await a.actor("alice"), await _remote_note(a, peer, remote, status))
+                await actions.like(a.fed, session, await a.actor("alice"), await _remote_note(a, peer, remote, status))
             await a.delivery.run_once()
             last = (await _deliveries(a))[-1]
             assert last.state is expected, (status, last.state, last.last_error)
@@ -146,7 +146,7 @@ async def test_a_peer_error_text_the_database_cannot_store_is_recorded_escaped(i
     try:
         remote = await resolve_account_via(a, peer)
         async with a.db.sessions.begin() as session:
-            await outbox.follow(a.fed, session, await a.actor("alice"), remote)
+            await actions.follow(a.fed, session, await a.actor("alice"), remote)
         peer.inbox_status, peer.inbox_body = 500, b"broken\x00page"
         # When the delivery worker sends it
         assert await a.delivery.run_once() == 1

@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from federation.signatures.digest import (
+from federation.protocol.signatures.digest import (
     DigestError,
     check_content_digest,
     check_digest,

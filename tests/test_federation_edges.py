@@ -7,8 +7,8 @@ import json
 
 from sqlalchemy import func, select
 
-from federation import outbox
-from federation.remote import resolve_actor
+from federation.outbox import actions
+from federation.remote.resolve import resolve_actor
 from storage.models import (
     Actor,
     Announce,
@@ -56,12 +56,12 @@ async def test_followers_deduplicated_by_shared_inbox_and_direct_goes_only_to_th
         alice = await a.actor("alice")
         # a public post: one delivery per shared inbox, one to the follower without one
         async with a.db.sessions.begin() as session:
-            await outbox.post(a.fed, session, alice, content="<p>hello</p>")
+            await actions.post(a.fed, session, alice, content="<p>hello</p>")
         assert await _inboxes(a) == sorted([f"{one.base}/inbox", f"{two.base}/users/s/inbox"])
         # a direct post mentioning s: only s's server, nothing to the other followers' server
         async with a.db.sessions.begin() as session:
             await session.execute(Delivery.__table__.delete())
-            await outbox.post(a.fed, session, alice, content="<p>private</p>", visibility=Visibility.direct,
+            await actions.post(a.fed, session, alice, content="<p>private</p>", visibility=Visibility.direct,
                               mentions=[s])
         assert await _inboxes(a) == [f"{two.base}/users/s/inbox"]
     finally:
@@ -80,7 +80,7 @@ async def test_double_knocking_learns_the_peer_scheme(instances):
         alice = await a.actor("alice")
         for text in ("first", "second"):
             async with a.db.sessions.begin() as session:
-                await outbox.post(a.fed, session, alice, content=f"<p>{text}</p>")
+                await actions.post(a.fed, session, alice, content=f"<p>{text}</p>")
             await a.delivery.run_once()
         # Then the first delivery knocked twice, the second went straight to RFC 9421
         schemes = ["rfc9421" if "Signature-Input" in headers else "cavage"
@@ -101,7 +101,7 @@ async def test_undeliverable_activity_ends_as_a_visible_dead_row(instances):
         await _with_followers(a, peer, ["p"], shared=True)
         peer.inbox_status = 503
         async with a.db.sessions.begin() as session:
-            await outbox.post(a.fed, session, await a.actor("alice"), content="<p>hi</p>")
+            await actions.post(a.fed, session, await a.actor("alice"), content="<p>hi</p>")
         await a.delivery.run_once()
         a.clock.advance(days=1, hours=1)
         await a.delivery.run_once()
@@ -208,11 +208,11 @@ async def test_a_block_reaches_the_blocked_server_and_an_unblock_undoes_it(insta
     await b.add_user("bob")
     bob = await resolve_actor(a.fed, f"{b.base}/users/bob")
     async with a.db.sessions.begin() as session:
-        await outbox.follow(a.fed, session, await a.actor("alice"), bob)
+        await actions.follow(a.fed, session, await a.actor("alice"), bob)
     await settle(a, b)
     # When alice blocks bob, Then B records the block and the follow ends on both sides
     async with a.fed.transaction() as session:
-        await outbox.block(a.fed, session, await a.actor("alice"), bob)
+        await actions.block(a.fed, session, await a.actor("alice"), bob)
     await settle(a, b)
     for instance in (a, b):
         async with instance.db.sessions() as session:
@@ -220,7 +220,7 @@ async def test_a_block_reaches_the_blocked_server_and_an_unblock_undoes_it(insta
             assert (await session.scalar(select(Follow))).state is FollowState.undone
     # When she unblocks, Then B forgets the block
     async with a.fed.transaction() as session:
-        await outbox.unblock(a.fed, session, await a.actor("alice"), bob)
+        await actions.unblock(a.fed, session, await a.actor("alice"), bob)
     await settle(a, b)
     async with b.db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Block)) == 0
@@ -234,7 +234,7 @@ async def test_a_boost_of_a_non_public_post_is_ignored(instances, http):
     try:
         peer.add_actor("mallory")
         async with a.fed.transaction() as session:
-            secret = await outbox.post(a.fed, session, await a.actor("alice"), content="<p>secret</p>",
+            secret = await actions.post(a.fed, session, await a.actor("alice"), content="<p>secret</p>",
                                        visibility=Visibility.direct)
         # When the remote actor sends an Announce of it
         boost = activity(peer, "mallory", "Announce", secret.uri, to=["https://www.w3.org/ns/activitystreams#Public"])
@@ -255,11 +255,11 @@ async def test_blocking_removes_the_blockers_posts_from_the_blocked_home(instanc
     bob_token = await token_for(a, "bob")
     alice, bob = await a.actor("alice"), await a.actor("bob")
     async with a.fed.transaction() as session:
-        await outbox.follow(a.fed, session, bob, alice)
-        await outbox.post(a.fed, session, alice, content="<p>for followers</p>", visibility=Visibility.private)
+        await actions.follow(a.fed, session, bob, alice)
+        await actions.post(a.fed, session, alice, content="<p>for followers</p>", visibility=Visibility.private)
     async with http.get(f"{a.base}/api/v1/timelines/home", headers=bob_token) as r:
         assert "for followers" in (await r.text())
     async with a.fed.transaction() as session:
-        await outbox.block(a.fed, session, alice, bob)
+        await actions.block(a.fed, session, alice, bob)
     async with http.get(f"{a.base}/api/v1/timelines/home", headers=bob_token) as r:
         assert "for followers" not in (await r.text())

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from federation import outbox
-from federation.keys import load_private_key
-from federation.remote import resolve_account
-from federation.signatures import sign_request
-from federation.vocab import PUBLIC
+from federation.outbox import actions
+from federation.protocol.keys import load_private_key
+from federation.remote.resolve import resolve_account
+from federation.protocol.signatures import sign_request
+from federation.protocol.vocab import PUBLIC
 from storage.models import (
     Announce,
     Delivery,
@@ -37,12 +37,12 @@ async def _object(instance: Instance, uri: str) -> Object | None:
 async def _follow(a: Instance, follower: str, target_acct: str) -> None:
     remote = await resolve_account(a.fed, target_acct)
     async with a.db.sessions.begin() as session:
-        await outbox.follow(a.fed, session, await a.actor(follower), remote)
+        await actions.follow(a.fed, session, await a.actor(follower), remote)
 
 
 async def _post(instance: Instance, username: str, text: str, **options) -> Object:
     async with instance.db.sessions.begin() as session:
-        return await outbox.post(instance.fed, session, await instance.actor(username), content=f"<p>{text}</p>", **options)
+        return await actions.post(instance.fed, session, await instance.actor(username), content=f"<p>{text}</p>", **options)
 
 
 async def test_follow_post_reply_like_boost_edit_delete(instances):
@@ -68,7 +68,7 @@ async def test_follow_post_reply_like_boost_edit_delete(instances):
 
     # When alice replies, Then the reply reaches bob, threaded
     async with a.db.sessions.begin() as session:
-        reply = await outbox.post(a.fed, session, await a.actor("alice"), content="<p>Thanks, sharing this</p>",
+        reply = await actions.post(a.fed, session, await a.actor("alice"), content="<p>Thanks, sharing this</p>",
                                   in_reply_to=await session.get(Object, copy.id))
     await settle(a, b)
     reply_on_b = await _object(b, reply.uri)
@@ -77,8 +77,8 @@ async def test_follow_post_reply_like_boost_edit_delete(instances):
     # When alice likes and boosts it, Then both sides count them
     async with a.db.sessions.begin() as session:
         target = await session.get(Object, copy.id)
-        await outbox.like(a.fed, session, await a.actor("alice"), target)
-        await outbox.boost(a.fed, session, await a.actor("alice"), target)
+        await actions.like(a.fed, session, await a.actor("alice"), target)
+        await actions.boost(a.fed, session, await a.actor("alice"), target)
     await settle(a, b)
     for instance, object_id in ((a, copy.id), (b, post.id)):
         assert await _count(instance, select(Like).where(Like.object_id == object_id)) == 1
@@ -86,7 +86,7 @@ async def test_follow_post_reply_like_boost_edit_delete(instances):
 
     # When bob edits it, Then alice's copy changes and keeps the old version
     async with b.db.sessions.begin() as session:
-        await outbox.edit(b.fed, session, await b.actor("bob"), await session.get(Object, post.id),
+        await actions.edit(b.fed, session, await b.actor("bob"), await session.get(Object, post.id),
                           content="<p>Hand hygiene audit results, corrected</p>")
     await settle(a, b)
     edited = await _object(a, post.uri)
@@ -95,7 +95,7 @@ async def test_follow_post_reply_like_boost_edit_delete(instances):
 
     # When bob deletes it, Then alice's copy becomes a tombstone
     async with b.db.sessions.begin() as session:
-        await outbox.delete(b.fed, session, await b.actor("bob"), await session.get(Object, post.id))
+        await actions.delete(b.fed, session, await b.actor("bob"), await session.get(Object, post.id))
     await settle(a, b)
     gone = await _object(a, post.uri)
     assert gone.deleted_at is not None and gone.content == ""

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from federation import outbox, poll_worker
-from federation.polls import UPDATE_DELAY
-from federation.remote import resolve_account
+from federation.outbox import actions
+
+from federation.social import poll_worker
+from federation.social.polls import UPDATE_DELAY
+from federation.remote.resolve import resolve_account
 from storage.models import Activity, Delivery
 from tests.api_helpers import token_for
 from tests.instances import Instance, settle
@@ -25,7 +27,7 @@ async def _call(http, method: str, url: str, headers: dict, expect: int = 200, *
 async def _bob_follows_alice(a: Instance, b: Instance) -> None:
     alice = await resolve_account(b.fed, f"alice@{a.urls.authority}")
     async with b.fed.transaction() as session:
-        await outbox.follow(b.fed, session, await b.actor("bob"), alice)
+        await actions.follow(b.fed, session, await b.actor("bob"), alice)
     await settle(a, b)
 
 

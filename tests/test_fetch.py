@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from federation.fetch import (
+from federation.protocol.fetch import (
     AP_ACCEPT,
     Fetcher,
     FetchError,
@@ -28,7 +28,7 @@ from federation.fetch import (
     TooManyRedirects,
     authority_of,
 )
-from federation.http import check_url, make_client_session
+from federation.protocol.http import check_url, make_client_session
 
 AP_TYPE = "application/activity+json"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

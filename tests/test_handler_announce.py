@@ -1,4 +1,4 @@
-"""federation/handlers/announce.py: Announce (a boost) of a post, fetched from its origin when we
+"""federation/inbox/handlers/announce.py: Announce (a boost) of a post, fetched from its origin when we
 do not have it.
 
 Guards: an Announce without an object is ignored; a post that cannot be fetched is ignored (the
@@ -10,8 +10,8 @@ addressed to the public. The author is notified and the booster's local follower
 
 from __future__ import annotations
 
-from federation import outbox
-from federation.vocab import PUBLIC
+from federation.outbox import actions
+from federation.protocol.vocab import PUBLIC
 from storage.models import Announce, FeedEntry, InboxState, NotificationType, Object, Visibility
 
 
@@ -39,7 +39,7 @@ async def test_a_boost_addressed_to_followers_only_is_not_public(scene):
 async def test_a_boost_of_a_post_we_lack_fetches_it_and_reaches_the_boosters_followers(scene):
     # Given alice follows zed, and mallory's post is only on the peer
     async with scene.a.fed.transaction() as session:
-        row = await outbox.follow(scene.a.fed, session, await scene.a.actor("alice"), await scene.remote("zed"))
+        row = await actions.follow(scene.a.fed, session, await scene.a.actor("alice"), await scene.remote("zed"))
     await scene.send("zed", "Accept", row.uri, "a")
     note = scene.note("mallory", "1")
     # When zed boosts mallory's post
@@ -85,7 +85,7 @@ async def test_a_deleted_post_cannot_be_boosted(scene):
     # Given alice's post, deleted
     post = await scene.local_post()
     async with scene.a.fed.transaction() as session:
-        await outbox.delete(scene.a.fed, session, await scene.a.actor("alice"), await session.get(Object, post.id))
+        await actions.delete(scene.a.fed, session, await scene.a.actor("alice"), await session.get(Object, post.id))
     # When zed boosts it
     boost = await scene.send("zed", "Announce", post.uri, to=[PUBLIC])
     await scene.run()

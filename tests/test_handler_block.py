@@ -1,4 +1,4 @@
-"""federation/handlers/block.py: a peer's actor blocks a local one.
+"""federation/inbox/handlers/block.py: a peer's actor blocks a local one.
 
 Guards: the target must be a local actor (base.local_actor); a second Block adds no row; follows
 between the two end in both directions; the blocker's posts leave the blocked actor's home.
@@ -6,7 +6,7 @@ between the two end in both directions; the blocker's posts leave the blocked ac
 
 from __future__ import annotations
 
-from federation import outbox
+from federation.outbox import actions
 from storage.models import Block, Follow, FollowState, InboxState, Object
 from tests.handler_helpers import Scene
 
@@ -16,7 +16,7 @@ async def _mutual_follows(scene: Scene) -> None:
     alice = await scene.a.actor("alice")
     await scene.send("zed", "Follow", alice.uri, "f")
     async with scene.a.fed.transaction() as session:
-        row = await outbox.follow(scene.a.fed, session, alice, await scene.remote("zed"))
+        row = await actions.follow(scene.a.fed, session, alice, await scene.remote("zed"))
     await scene.send("zed", "Accept", row.uri, "a")
     await scene.run()
     assert [f.state for f in await scene.all(Follow)] == [FollowState.accepted] * 2

@@ -1,4 +1,4 @@
-"""federation/handlers/create.py: Create of a post (stored, threaded, mentions notified, homes
+"""federation/inbox/handlers/create.py: Create of a post (stored, threaded, mentions notified, homes
 filled), or of a poll vote (counted).
 
 Guards: an embedded object of a type we do not store is ignored (never fetched); a Create
@@ -9,8 +9,10 @@ parent cannot be fetched is kept; a vote the poll refuses is ignored with the po
 
 from __future__ import annotations
 
-from federation import outbox, polls
-from federation.vocab import PUBLIC
+from federation.outbox import actions
+
+from federation.social import polls
+from federation.protocol.vocab import PUBLIC
 from storage.models import FeedEntry, InboxState, Notification, NotificationType, Object, PollOption, Visibility
 from tests.handler_helpers import Scene
 
@@ -38,7 +40,7 @@ async def test_a_post_reaches_the_homes_of_local_followers(scene):
     # Given alice follows zed (accepted)
     zed = await scene.remote("zed")
     async with scene.a.fed.transaction() as session:
-        row = await outbox.follow(scene.a.fed, session, await scene.a.actor("alice"), zed)
+        row = await actions.follow(scene.a.fed, session, await scene.a.actor("alice"), zed)
     await scene.send("zed", "Accept", row.uri, "a")
     await scene.run()
     # When zed posts for his followers only
@@ -123,7 +125,7 @@ async def test_a_reply_to_a_parent_that_cannot_be_fetched_is_kept(scene):
 
 async def _alices_poll(scene: Scene) -> Object:
     async with scene.a.fed.transaction() as session:
-        return await outbox.post(scene.a.fed, session, await scene.a.actor("alice"), content="<p>tea?</p>",
+        return await actions.post(scene.a.fed, session, await scene.a.actor("alice"), content="<p>tea?</p>",
                                  poll=polls.new_poll(["yes", "no"], 3600, multiple=False, hide_totals=False))
 
 

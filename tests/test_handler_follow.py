@@ -1,4 +1,4 @@
-"""federation/handlers/follow.py (and base.local_actor, which it uses): a peer's actor asks to
+"""federation/inbox/handlers/follow.py (and base.local_actor, which it uses): a peer's actor asks to
 follow a local one.
 
 Guards: the object must be an actor on this server (base.local_actor: our URL prefix, and a

@@ -1,4 +1,4 @@
-"""federation/handlers/like.py (and base.known_object, which it uses): a peer's actor favourites
+"""federation/inbox/handlers/like.py (and base.known_object, which it uses): a peer's actor favourites
 a post we know.
 
 Guards: an unknown post, or a deleted one, is ignored (known_object); a second Like of the same
@@ -7,7 +7,7 @@ post by the same actor adds nothing. The local author is notified.
 
 from __future__ import annotations
 
-from federation import outbox
+from federation.outbox import actions
 from storage.models import InboxState, Like, NotificationType, Object
 
 
@@ -37,7 +37,7 @@ async def test_a_like_of_a_deleted_post_is_ignored(scene):
     # Given alice's post, deleted
     post = await scene.local_post()
     async with scene.a.fed.transaction() as session:
-        await outbox.delete(scene.a.fed, session, await scene.a.actor("alice"), await session.get(Object, post.id))
+        await actions.delete(scene.a.fed, session, await scene.a.actor("alice"), await session.get(Object, post.id))
     # When zed likes it
     like = await scene.send("zed", "Like", post.uri)
     await scene.run()

@@ -1,4 +1,4 @@
-"""federation/handlers/undo.py: Undo of a Follow, Like, Announce or Block.
+"""federation/inbox/handlers/undo.py: Undo of a Follow, Like, Announce or Block.
 
 Guards: only the same actor's activity is undone (the inbox refuses an embedded activity of
 another actor, but an Undo naming the activity by bare id reaches the handler, which must
@@ -8,7 +8,7 @@ no such follow is ignored as such; anything else not found is "nothing to undo".
 
 from __future__ import annotations
 
-from federation.vocab import PUBLIC
+from federation.protocol.vocab import PUBLIC
 from storage.models import Announce, Block, Follow, FollowState, InboxState, Like
 from tests.handler_helpers import Scene, handle_directly
 

@@ -1,4 +1,4 @@
-"""federation/handlers/update.py: Update of a post (edit history kept, boosters told) or of the
+"""federation/inbox/handlers/update.py: Update of a post (edit history kept, boosters told) or of the
 actor's own profile; an Update of a Question also brings its poll's counts.
 
 Guards: only the author edits a post (the inbox checks the embedded post's attributedTo, which
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from federation import outbox
+from federation.outbox import actions
 from storage.models import Actor, InboxState, NotificationType, Object, ObjectEdit, PollOption
 from tests.handler_helpers import Scene, handle_directly
 
@@ -27,7 +27,7 @@ async def _zed_posts(scene: Scene, n: str = "1", **extra) -> dict:
 async def _alice_boosts(scene: Scene, uri: str) -> None:
     async with scene.a.fed.transaction() as session:
         item = await session.scalar(select(Object).where(Object.uri == uri))
-        await outbox.boost(scene.a.fed, session, await scene.a.actor("alice"), item)
+        await actions.boost(scene.a.fed, session, await scene.a.actor("alice"), item)
 
 
 async def test_an_edit_keeps_the_history_and_tells_the_boosters(scene):

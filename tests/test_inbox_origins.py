@@ -16,11 +16,11 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from federation import outbox
-from federation.actors import ActorError, upsert_remote_actor
-from federation.polls import new_poll
-from federation.remote import RemoteError, resolve_actor
-from federation.vocab.parse import ap_to_actor
+from federation.outbox import actions
+from federation.remote.actors import ActorError, upsert_remote_actor
+from federation.social.polls import new_poll
+from federation.remote.resolve import RemoteError, resolve_actor
+from federation.protocol.vocab.parse import ap_to_actor
 from storage.models import (
     Actor,
     Announce,
@@ -96,7 +96,7 @@ class World:
         return await self.scalar(select(Object).where(Object.uri == uri))
 
 
-# --- intake (federation/inbox.py) --------------------------------------------------------------
+# --- intake (federation/inbox/intake.py) --------------------------------------------------------------
 
 async def test_an_activity_id_on_another_host_is_refused(world):
     w = world
@@ -140,7 +140,7 @@ async def test_a_delete_of_an_object_on_another_host_is_refused(world):
     assert (await w.object(bob_note)).deleted_at is None
 
 
-# --- handlers (federation/handlers, federation/processing.py) ----------------------------------
+# --- handlers (federation/handlers, federation/inbox/worker.py) ----------------------------------
 
 async def test_a_delete_of_a_same_host_post_of_someone_else_is_ignored_by_the_handler(world):
     w = world
@@ -175,7 +175,7 @@ async def test_undo_removes_only_the_actors_own_follow_like_and_boost(world):
     # Given eve follows alice, and likes and boosts alice's post
     w = world
     async with w.a.db.sessions.begin() as session:
-        post = await outbox.post(w.a.fed, session, await w.a.actor("alice"), content="<p>alice</p>")
+        post = await actions.post(w.a.fed, session, await w.a.actor("alice"), content="<p>alice</p>")
     follow = activity(w.m, "eve", "Follow", f"{w.a.base}/users/alice", "f")
     like = activity(w.m, "eve", "Like", post.uri, "l")
     boost = {**activity(w.m, "eve", "Announce", post.uri, "b"), "to": [PUBLIC]}
@@ -200,7 +200,7 @@ async def test_only_the_followee_accepts_a_follow(world):
     w = world
     async with w.a.db.sessions.begin() as session:
         bob = await session.scalar(select(Actor).where(Actor.uri == w.b.actors["bob"]["id"]))
-        row = await outbox.follow(w.a.fed, session, await w.a.actor("alice"), bob)
+        row = await actions.follow(w.a.fed, session, await w.a.actor("alice"), bob)
     follow_uri = row.uri
 
     # When mallory accepts it, by its id and as a re-built Follow with another id
@@ -258,9 +258,9 @@ async def test_a_vote_counts_only_on_a_poll_the_voter_can_see_and_keeps_only_its
     w = world
     alice = await w.a.actor("alice")
     async with w.a.fed.transaction() as session:
-        hidden = await outbox.post(w.a.fed, session, alice, content="<p>Hidden?</p>", visibility=Visibility.direct,
+        hidden = await actions.post(w.a.fed, session, alice, content="<p>Hidden?</p>", visibility=Visibility.direct,
                                    poll=new_poll(["Yes", "No"], 3600, multiple=False, hide_totals=False))
-        public = await outbox.post(w.a.fed, session, alice, content="<p>Gel or foam?</p>",
+        public = await actions.post(w.a.fed, session, alice, content="<p>Gel or foam?</p>",
                                    poll=new_poll(["Gel", "Foam"], 3600, multiple=False, hide_totals=False))
 
     def answer(poll, n: str, vote_id: str) -> dict:
@@ -283,7 +283,7 @@ async def _votes(w: World, poll: Object) -> list[PollVote]:
         return list(await session.scalars(select(PollVote).where(PollVote.object_id == poll.id)))
 
 
-# --- fetched documents (federation/remote.py, federation/actors.py) -----------------------------
+# --- fetched documents (federation/remote/resolve.py, federation/remote/actors.py) -----------------------------
 
 async def test_a_fetched_post_must_live_where_it_was_fetched_and_belong_to_that_host(world):
     w = world
@@ -340,7 +340,7 @@ async def test_a_local_actor_is_never_overwritten_from_a_document(world):
     assert (await w.a.actor("alice")).display_name != "Not Alice"
 
 
-# --- who signed (federation/authn.py) -----------------------------------------------------------
+# --- who signed (federation/protocol/authn.py) -----------------------------------------------------------
 
 async def test_a_bad_signature_on_first_contact_fetches_the_key_once(world):
     # Given carol@M, whom A has never seen

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from federation import processing
+from federation.inbox import worker
 from storage.models import Base, InboxItem, InboxState
 from tests.fakepeer import FakePeer, activity, fixture_keys
 
@@ -177,7 +177,7 @@ async def test_unknown_type_is_acknowledged_and_recorded(setup, http):
     a, peer, inbox, _ = setup
     act = activity(peer, "mallory", "Arrive", f"{a.base}/users/alice", "ar")
     assert (await peer.post(http, "mallory", inbox, act, a.clock.now()))[0] == 202
-    await processing.run_once(a.fed)
+    await worker.run_once(a.fed)
     async with a.db.sessions() as session:
         item = await session.scalar(select(InboxItem).where(InboxItem.activity_uri == act["id"]))
     assert item.state is InboxState.ignored and "no handler for Arrive" in item.last_error

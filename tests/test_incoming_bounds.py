@@ -12,8 +12,8 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from federation.settings import FederationSettings
-from federation.vocab.values import hashtag_name
+from federation.runtime.settings import FederationSettings
+from federation.protocol.vocab.values import hashtag_name
 from storage.models import InboxState, Notification, Object
 from tests.test_real_world_shapes import Shapes, shapes_running
 
@@ -46,7 +46,7 @@ async def test_the_first_attachments_hashtags_and_mentions_are_kept_and_the_cut_
     mentioned = [f"{a}/users/alice"] + [f"{shapes.peer.base}/users/u{i}" for i in range(48)] + [
         f"{a}/users/bob", f"{a}/users/carol"] + [f"{shapes.peer.base}/users/v{i}" for i in range(49)]
     mentions = [{"type": "Mention", "href": uri, "name": "@someone"} for uri in mentioned]
-    with caplog.at_level(logging.INFO, logger="federation.post_limits"):
+    with caplog.at_level(logging.INFO, logger="federation.remote.limits"):
         create = await shapes.deliver("mastodon_create_note.json", changes=_note_changes(
             shapes, "100", attachment=attachments, tag=hashtags + mentions))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from federation.vocab.jsondoc import JSONRefused, load_json
+from federation.protocol.vocab.jsondoc import JSONRefused, load_json
 
 ODD = '"\\ud800"'  # a lone surrogate escape: orjson refuses it, the stdlib takes it
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from federation.keys import generate_rsa_keypair, load_private_key, load_public_key
+from federation.protocol.keys import generate_rsa_keypair, load_private_key, load_public_key
 from storage.ids import new_id
 
 

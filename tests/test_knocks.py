@@ -11,8 +11,8 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from federation import peers
-from federation.remote import RemoteError, resolve_actor
+from federation.peers import decisions
+from federation.remote.resolve import RemoteError, resolve_actor
 from server import peer_commands
 from storage.models import Peer, PeerState
 from tests.api_helpers import token_for
@@ -24,7 +24,7 @@ AP = {"Accept": "application/activity+json"}
 
 async def _decide(instance: Instance, domain: str, state: PeerState) -> None:
     async with instance.db.sessions.begin() as session:
-        await peers.decide(session, domain, state, by="test", at=instance.clock.now())
+        await decisions.decide(session, domain, state, by="test", at=instance.clock.now())
     await instance.fed.reload_policy()
 
 
@@ -81,7 +81,7 @@ async def test_made_up_key_ids_cannot_fill_the_pending_list(instances, http, fak
 
     # When an hour has passed and it tries 20 more: the list stops at its cap, with a warning
     a.clock.advance(hours=1, seconds=1)
-    with caplog.at_level(logging.WARNING, logger="federation.contacts"):
+    with caplog.at_level(logging.WARNING, logger="federation.peers.contacts"):
         for n in range(300, 320):
             await knock(n)
         await a.fed.contacts.flush(a.db)
@@ -106,7 +106,7 @@ async def test_knocks_record_route_reason_and_signature_state(instances, http, f
     await _decide(a, c.authority, PeerState.allowed)
     await resolve_actor(a.fed, f"{c.base}/users/carol")
     async with a.db.sessions.begin() as session:
-        await peers.remove(session, c.authority, by="test", at=a.clock.now())
+        await decisions.remove(session, c.authority, by="test", at=a.clock.now())
     await a.fed.reload_policy()
     gets_before = len([entry for entry in c.received if entry[0] == "GET"])
     # and A knows E from before, as a peer it delivered to (state known)

@@ -24,7 +24,7 @@ from PIL import Image
 
 from sqlalchemy import select
 
-from federation import outbox
+from federation.outbox import actions
 from storage.models import Notification, NotificationType
 from tests.instances import settle
 
@@ -112,7 +112,7 @@ async def test_mastodon_py_end_to_end(instances):
     try:
         await asyncio.sleep(0.5)  # the stream is open before bob posts
         async with b.fed.transaction() as session:
-            bob_post = await outbox.post(b.fed, session, await b.actor("bob"), content="<p>New ICU checklist</p>")
+            bob_post = await actions.post(b.fed, session, await b.actor("bob"), content="<p>New ICU checklist</p>")
         await settle(a, b)
         home = await call(alice.timeline_home)
         mine = next(s for s in home if s["uri"] == bob_post.uri)

@@ -16,9 +16,9 @@ from PIL import ExifTags, Image
 from sqlalchemy import func, select
 from yarl import URL
 
-from federation import media as media_logic
-from federation.accounts import create_token
-from federation.media import media_to_ap_attachment
+from federation.social import media as media_logic
+from federation.social.accounts import create_token
+from federation.social.media import media_to_ap_attachment
 from storage.models import Media, Object, Visibility
 
 RED, BLUE = (220, 20, 20), (20, 20, 220)

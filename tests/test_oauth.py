@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from federation.accounts import hash_token
+from federation.social.accounts import hash_token
 from storage.models import OAuthApp, OAuthCode, OAuthToken
 
 PASSWORD = "correct horse battery"

@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from sqlalchemy import select
 
-from federation.accounts import disable_user
+from federation.social.accounts import disable_user
 from server.appkeys import SETTINGS
 from server.client_address import client_address
 from server.config import load_settings

@@ -1,4 +1,4 @@
-"""federation/outbox.py, posts and reactions: post (each visibility), reply, edit, delete, boost,
+"""federation/outbox/actions.py, posts and reactions: post (each visibility), reply, edit, delete, boost,
 unboost, like, unlike. Each test asserts the rows written and the delivery rows queued: one per
 server (followers deduplicated by shared inbox), none to a server policy refuses, none to a
 pending follower, none to a local actor, and only mentioned servers for a direct post.
@@ -12,9 +12,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from federation import outbox
-from federation.outbox import OutboxError
-from federation.vocab import PUBLIC
+from federation.outbox import actions
+from federation.outbox.actions import OutboxError
+from federation.protocol.vocab import PUBLIC
 from storage.models import (
     Activity,
     Actor,
@@ -34,7 +34,7 @@ from tests.outbox_helpers import Audience
 
 async def _post(audience: Audience, **options) -> Object:
     async with audience.a.fed.transaction() as session:
-        return await outbox.post(audience.a.fed, session, audience.alice, content="<p>hi</p>", **options)
+        return await actions.post(audience.a.fed, session, audience.alice, content="<p>hi</p>", **options)
 
 
 async def _home(audience: Audience, owner) -> set[int]:
@@ -115,7 +115,7 @@ async def test_a_reply_mentions_and_reaches_the_parents_author(audience):
 
 async def test_a_reply_to_a_local_post_notifies_its_author_without_a_delivery_to_them(audience):
     async with audience.a.fed.transaction() as session:
-        parent = await outbox.post(audience.a.fed, session, audience.bob, content="<p>bob's</p>")
+        parent = await actions.post(audience.a.fed, session, audience.bob, content="<p>bob's</p>")
     await audience.forget_deliveries()
     await _post(audience, in_reply_to=parent, visibility=Visibility.direct)
     assert [n.type for n in await audience.all(Notification, Notification.recipient_id == audience.bob.id)] == [
@@ -129,7 +129,7 @@ async def test_nothing_is_queued_before_the_commit_and_nothing_stays_after_a_rol
     # When a post is made in a transaction that then fails
     with pytest.raises(RuntimeError):
         async with audience.a.fed.transaction() as session:
-            await outbox.post(audience.a.fed, session, audience.alice, content="<p>hi</p>")
+            await actions.post(audience.a.fed, session, audience.alice, content="<p>hi</p>")
             assert not audience.a.fed.deliveries_queued.is_set()
             raise RuntimeError("the caller failed after the post")
     # Then no post, activity or delivery remains, and the worker was not woken
@@ -144,7 +144,7 @@ async def test_an_edit_keeps_the_old_version_and_sends_an_update_to_the_same_aud
     item = await _post(audience, visibility=Visibility.private, mentions=[audience.actors["u"]])
     await audience.forget_deliveries()
     async with audience.a.fed.transaction() as session:
-        await outbox.edit(audience.a.fed, session, audience.alice, await session.get(Object, item.id),
+        await actions.edit(audience.a.fed, session, audience.alice, await session.get(Object, item.id),
                           content="<p>edited</p>")
     assert [e.content for e in await audience.all(ObjectEdit)] == ["<p>hi</p>"]
     assert (await audience.all(Object))[0].content == "<p>edited</p>"
@@ -155,7 +155,7 @@ async def test_an_edit_keeps_the_old_version_and_sends_an_update_to_the_same_aud
 async def test_only_the_author_edits_or_deletes(audience):
     item = await _post(audience)
     await audience.forget_deliveries()
-    for action, kwargs in ((outbox.edit, {"content": "<p>bob's now</p>"}), (outbox.delete, {})):
+    for action, kwargs in ((actions.edit, {"content": "<p>bob's now</p>"}), (actions.delete, {})):
         with pytest.raises(OutboxError, match="only the author"):
             async with audience.a.fed.transaction() as session:
                 await action(audience.a.fed, session, audience.bob, await session.get(Object, item.id), **kwargs)
@@ -168,7 +168,7 @@ async def test_a_delete_tombstones_and_reaches_the_same_audience(audience):
     item = await _post(audience, mentions=[audience.actors["u"]])
     await audience.forget_deliveries()
     async with audience.a.fed.transaction() as session:
-        await outbox.delete(audience.a.fed, session, audience.alice, await session.get(Object, item.id))
+        await actions.delete(audience.a.fed, session, audience.alice, await session.get(Object, item.id))
     assert (await audience.all(Object))[0].deleted_at is not None
     assert await audience.inboxes("Delete") == sorted(audience.followers | {audience.three})
     (_, document), *_ = await audience.queued("Delete")
@@ -179,7 +179,7 @@ async def test_a_delete_of_a_direct_post_reaches_only_the_mentioned(audience):
     item = await _post(audience, visibility=Visibility.direct, mentions=[audience.actors["u"]])
     await audience.forget_deliveries()
     async with audience.a.fed.transaction() as session:
-        await outbox.delete(audience.a.fed, session, audience.alice, await session.get(Object, item.id))
+        await actions.delete(audience.a.fed, session, audience.alice, await session.get(Object, item.id))
     assert await audience.inboxes("Delete") == [audience.three]
 
 
@@ -187,14 +187,14 @@ async def test_a_boost_reaches_the_author_and_the_boosters_followers_and_an_unbo
     # When alice boosts u's public post
     theirs = await audience.remote_post("u")
     async with audience.a.fed.transaction() as session:
-        await outbox.boost(audience.a.fed, session, audience.alice, theirs)
+        await actions.boost(audience.a.fed, session, audience.alice, theirs)
     # Then the boost is stored, and the Announce goes to u's server and her followers' servers
     (row,) = await audience.all(Announce)
     assert (row.actor_id, row.object_id, row.public) == (audience.alice.id, theirs.id, True)
     assert await audience.inboxes("Announce") == sorted(audience.followers | {audience.three})
     # When she takes it back, Then the row goes and an Undo of that Announce goes to the same servers
     async with audience.a.fed.transaction() as session:
-        await outbox.unboost(audience.a.fed, session, audience.alice, theirs)
+        await actions.unboost(audience.a.fed, session, audience.alice, theirs)
     assert await audience.all(Announce) == []
     assert await audience.inboxes("Undo") == sorted(audience.followers | {audience.three})
     assert {doc["object"]["id"] for _, doc in await audience.queued("Undo")} == {row.uri}
@@ -205,18 +205,18 @@ async def test_a_non_public_post_cannot_be_boosted(audience, visibility):
     theirs = await audience.remote_post("u", visibility)
     with pytest.raises(OutboxError, match="only public and unlisted"):
         async with audience.a.fed.transaction() as session:
-            await outbox.boost(audience.a.fed, session, audience.alice, theirs)
+            await actions.boost(audience.a.fed, session, audience.alice, theirs)
     assert (await audience.all(Announce), await audience.queued()) == ([], [])
 
 
 async def test_a_like_goes_only_to_the_authors_server_and_an_unlike_undoes_it(audience):
     theirs = await audience.remote_post("u")
     async with audience.a.fed.transaction() as session:
-        await outbox.like(audience.a.fed, session, audience.alice, theirs)
+        await actions.like(audience.a.fed, session, audience.alice, theirs)
     (row,) = await audience.all(Like)
     assert await audience.inboxes("Like") == [audience.three]
     async with audience.a.fed.transaction() as session:
-        await outbox.unlike(audience.a.fed, session, audience.alice, theirs)
+        await actions.unlike(audience.a.fed, session, audience.alice, theirs)
     assert await audience.all(Like) == []
     assert await audience.inboxes("Undo") == [audience.three]
     assert [doc["object"]["id"] for _, doc in await audience.queued("Undo")] == [row.uri]
@@ -225,7 +225,7 @@ async def test_a_like_goes_only_to_the_authors_server_and_an_unlike_undoes_it(au
 async def test_a_like_of_a_post_on_a_refused_server_is_kept_here_only(audience):
     theirs = await audience.remote_post("r")
     async with audience.a.fed.transaction() as session:
-        await outbox.like(audience.a.fed, session, audience.alice, theirs)
+        await actions.like(audience.a.fed, session, audience.alice, theirs)
     assert len(await audience.all(Like)) == 1
     assert await audience.queued() == []
 
@@ -233,9 +233,9 @@ async def test_a_like_of_a_post_on_a_refused_server_is_kept_here_only(audience):
 async def test_a_deleted_post_cannot_be_liked_or_boosted(audience):
     item = await _post(audience)
     async with audience.a.fed.transaction() as session:
-        await outbox.delete(audience.a.fed, session, audience.alice, await session.get(Object, item.id))
+        await actions.delete(audience.a.fed, session, audience.alice, await session.get(Object, item.id))
     await audience.forget_deliveries()
-    for action in (outbox.like, outbox.boost):
+    for action in (actions.like, actions.boost):
         with pytest.raises(OutboxError, match="deleted"):
             async with audience.a.fed.transaction() as session:
                 await action(audience.a.fed, session, audience.bob, await session.get(Object, item.id))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from federation import peers
-from federation.accounts import create_token
-from federation.subscriptions import refresh, subscribe
+from federation.peers import decisions
+from federation.social.accounts import create_token
+from federation.peers.subscriptions import refresh, subscribe
 from storage.models import AuditEntry, Peer, PeerState
 from tests.cli_helpers import run_cli
 from tests.fakepeer import FakePeer
@@ -26,29 +26,29 @@ async def _states(instance) -> dict[str, str]:
 async def test_import_with_one_bad_line_applies_nothing_and_names_it(instances):
     a = await instances.start()
     bad = "good.example\nchu-b.example:8443\nnot a domain\n"
-    with pytest.raises(peers.PeerError, match="line 3"):
-        peers.parse_list(bad, source="allows.txt")
-    with pytest.raises(peers.PeerError, match="line 2: unknown severity 'limit'"):
-        peers.parse_list("#domain,#severity\nx.example,limit\n", source="blocks.csv")
+    with pytest.raises(decisions.PeerError, match="line 3"):
+        decisions.parse_list(bad, source="allows.txt")
+    with pytest.raises(decisions.PeerError, match="line 2: unknown severity 'limit'"):
+        decisions.parse_list("#domain,#severity\nx.example,limit\n", source="blocks.csv")
     assert await _states(a) == {}
 
 
 async def test_export_then_reimport_gives_the_same_set(instances):
     a = await instances.start()
     async with a.db.sessions.begin() as session:
-        await peers.import_entries(session, peers.parse_list(MASTODON_BLOCKS), by="test", at=a.clock.now(), reason="")
-        await peers.import_entries(session, peers.parse_list("#domain\nchu-b.example\n*.chu-c.example\n"), by="test",
+        await decisions.import_entries(session, decisions.parse_list(MASTODON_BLOCKS), by="test", at=a.clock.now(), reason="")
+        await decisions.import_entries(session, decisions.parse_list("#domain\nchu-b.example\n*.chu-c.example\n"), by="test",
                                    at=a.clock.now(), reason="")
-        exported = {state: peers.export_list([row.peer for row in await peers.list_peers(session, state)], state)
+        exported = {state: decisions.export_list([row.peer for row in await decisions.list_peers(session, state)], state)
                     for state in (PeerState.allowed, PeerState.blocked)}
-    assert exported[PeerState.blocked].splitlines()[0] == ",".join(peers.MASTODON_BLOCK_HEADER)
+    assert exported[PeerState.blocked].splitlines()[0] == ",".join(decisions.MASTODON_BLOCK_HEADER)
     before = await _states(a)
     assert before == {"spam.example": "blocked", "ads.example": "blocked", "chu-b.example": "allowed",
                       "*.chu-c.example": "allowed"}
     b = await instances.start("b")
     async with b.db.sessions.begin() as session:
         for text in exported.values():
-            await peers.import_entries(session, peers.parse_list(text), by="test", at=b.clock.now(), reason="")
+            await decisions.import_entries(session, decisions.parse_list(text), by="test", at=b.clock.now(), reason="")
     assert await _states(b) == before
 
 
@@ -59,7 +59,7 @@ async def test_subscription_adds_then_follows_the_list(instances):
     try:
         url = lists.serve("/members.txt", "chu-b.example\nchu-c.example\nchu-d.example\n")
         async with a.db.sessions.begin() as session:
-            await peers.decide(session, "chu-d.example", PeerState.blocked, by="cli:admin", at=a.clock.now())
+            await decisions.decide(session, "chu-d.example", PeerState.blocked, by="cli:admin", at=a.clock.now())
             subscription = await subscribe(session, url, review=False, by="cli:admin", at=a.clock.now())
         flags = {"allow_http": True, "allow_private": True}
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import literal, select
 
-from federation import peers
-from federation.policy import Policy
+from federation.peers import decisions
+from federation.peers.policy import Policy
 from storage.coverage import EntryError, covers, covers_sql, normalise_entry
 
 ENTRIES = [
@@ -96,5 +96,5 @@ def test_entries_that_can_never_match_are_refused_with_one_line(entry, message):
     with pytest.raises(EntryError) as refused:
         normalise_entry(entry)
     assert message in str(refused.value) and "\n" not in str(refused.value)
-    with pytest.raises(peers.PeerError):
-        peers.normalise_domain(entry)
+    with pytest.raises(decisions.PeerError):
+        decisions.normalise_domain(entry)

@@ -16,8 +16,10 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from federation import peers, processing
-from federation.handlers import HANDLERS
+from federation.inbox import worker
+
+from federation.peers import decisions
+from federation.inbox.handlers import HANDLERS
 from storage.ids import new_id
 from storage.models import AuditEntry, Base, Follow, InboxItem, InboxState, PeerState
 from tests.api_helpers import token_for
@@ -89,7 +91,7 @@ async def test_an_activity_nested_as_deep_as_allowed_is_accepted_and_handled(ins
     async with http.post(inbox, data=body, headers=peer.signed_headers("bob", inbox, body, a.clock.now())) as r:
         assert r.status == 202, await r.text()
     # Then the worker, decoding it with the same bound, handles it: alice has a new follower
-    await processing.run_once(a.fed)
+    await worker.run_once(a.fed)
     assert (await _items(a))[follow["id"]].state is InboxState.done
     async with http.get(f"{a.base}/api/v1/notifications", headers=alice) as r:
         assert [(n["type"], n["account"]["username"]) for n in await r.json()] == [("follow", "bob")]
@@ -170,7 +172,7 @@ async def test_bad_rows_fail_alone_die_after_the_attempts_and_an_admin_retries_o
     inbox = f"{a.base}/users/alice/inbox"
     assert (await peer.post(http, "mallory", inbox, activity(peer, "mallory", "Like", f"{a.base}/x", "k"),
                             a.clock.now()))[0] == 202
-    await processing.run_once(a.fed)
+    await worker.run_once(a.fed)
 
     async def broken(ctx):
         raise RuntimeError("a bug in the Flag handler")
@@ -193,7 +195,7 @@ async def test_bad_rows_fail_alone_die_after_the_attempts_and_an_admin_retries_o
     assert (await peer.post(http, "bob", inbox, follow, a.clock.now()))[0] == 202
 
     # When the worker runs one step
-    assert await processing.run_once(a.fed) == 4
+    assert await worker.run_once(a.fed) == 4
 
     # Then the good activity is handled: alice sees her new follower
     async with http.get(f"{a.base}/api/v1/notifications", headers=alice) as r:
@@ -208,14 +210,14 @@ async def test_bad_rows_fail_alone_die_after_the_attempts_and_an_admin_retries_o
 
     # When the clock passes each backoff and the worker steps, up to the third attempt
     for attempt in (2, 3):
-        assert await processing.run_once(a.fed) == 0  # not due yet: backing off
+        assert await worker.run_once(a.fed) == 0  # not due yet: backing off
         a.clock.advance(hours=1)
-        assert await processing.run_once(a.fed) == 2
+        assert await worker.run_once(a.fed) == 2
         expected = InboxState.failed if attempt < 3 else InboxState.dead
         assert await _states(a, *bad) == [(expected, attempt)] * 2
     # Then they are dead, and stay so
     a.clock.advance(days=1)
-    assert await processing.run_once(a.fed) == 0
+    assert await worker.run_once(a.fed) == 0
     # And dead items do not make the instance unhealthy (once alice's Accept to bob is out)
     await a.delivery.run_once()
     async with http.get(f"{a.base}/healthz") as r:
@@ -248,7 +250,7 @@ async def test_bad_rows_fail_alone_die_after_the_attempts_and_an_admin_retries_o
 
     # Then the retried item is queued with its attempts from zero, and the next step handles it
     assert await _states(a, raising) == [(InboxState.queued, 0)]
-    assert await processing.run_once(a.fed) == 1
+    assert await worker.run_once(a.fed) == 1
     assert handled == [f"{mallory}/activities/flag"]
     assert await _states(a, *bad) == [(InboxState.discarded, 3), (InboxState.done, 1)]
     # And each change is in the audit log, with who made it and the state before and after
@@ -269,9 +271,9 @@ async def test_an_activity_queued_before_its_peer_was_blocked_is_ignored_after(i
     assert (await peer.post(http, "bob", f"{a.base}/users/alice/inbox", follow, a.clock.now()))[0] == 202
     # When an admin blocks bob's server, and only then does the worker run
     async with a.db.sessions.begin() as session:
-        await peers.decide(session, peer.authority, PeerState.blocked, by="test", at=a.clock.now())
+        await decisions.decide(session, peer.authority, PeerState.blocked, by="test", at=a.clock.now())
     await a.fed.reload_policy()
-    await processing.run_once(a.fed)
+    await worker.run_once(a.fed)
     # Then the Follow is ignored: no follow exists, and the item says why
     item = (await _items(a))[follow["id"]]
     assert item.state is InboxState.ignored and "blocked after this arrived" in item.last_error

@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import select
 from yarl import URL
 
-from federation import outbox, peers
-from federation.keys import load_private_key
-from federation.policy import Policy
-from federation.remote import RemoteError, resolve_account
-from federation.signatures import sign_request
+from federation.outbox import actions
+
+from federation.peers import decisions
+from federation.protocol.keys import load_private_key
+from federation.peers.policy import Policy
+from federation.remote.resolve import RemoteError, resolve_account
+from federation.protocol.signatures import sign_request
 from storage.models import (
     Actor,
     ActorType,
@@ -33,7 +35,7 @@ AP = {"Accept": "application/activity+json"}
 
 async def _decide(instance: Instance, domain: str, state: PeerState, **options) -> None:
     async with instance.db.sessions.begin() as session:
-        await peers.decide(session, domain, state, by="test", at=instance.clock.now(), **options)
+        await decisions.decide(session, domain, state, by="test", at=instance.clock.now(), **options)
     await instance.fed.reload_policy()
 
 
@@ -129,7 +131,7 @@ async def test_webfinger_answers_unsigned_lookups_but_not_a_refused_signer(netwo
 
 async def _post(instance: Instance, username: str, text: str):
     async with instance.db.sessions.begin() as session:
-        return await outbox.post(instance.fed, session, await instance.actor(username), content=f"<p>{text}</p>")
+        return await actions.post(instance.fed, session, await instance.actor(username), content=f"<p>{text}</p>")
 
 
 async def test_allowed_peers_federate_and_read_fully(network, http):
@@ -137,7 +139,7 @@ async def test_allowed_peers_federate_and_read_fully(network, http):
     # B (allowed) can follow and read the full actor with a signed GET
     alice = await resolve_account(b.fed, f"alice@{a.urls.authority}")
     async with b.db.sessions.begin() as session:
-        await outbox.follow(b.fed, session, await b.actor("bob"), alice)
+        await actions.follow(b.fed, session, await b.actor("bob"), alice)
     await settle(a, b)
     async with a.db.sessions() as session:
         assert (await session.scalar(select(Follow))).state is FollowState.accepted
@@ -157,16 +159,16 @@ async def test_blocking_severs_follows_and_cancels_queued_deliveries(network, ht
     a, b, c = network
     alice = await resolve_account(b.fed, f"alice@{a.urls.authority}")
     async with b.db.sessions.begin() as session:
-        await outbox.follow(b.fed, session, await b.actor("bob"), alice)
+        await actions.follow(b.fed, session, await b.actor("bob"), alice)
     bob = await resolve_account(a.fed, f"bob@{b.urls.authority}")
     async with a.db.sessions.begin() as session:
-        await outbox.follow(a.fed, session, await a.actor("alice"), bob)
+        await actions.follow(a.fed, session, await a.actor("alice"), bob)
     await settle(a, b)
     await b.stop()
     await _post(a, "alice", "queued while B is down")
     # When A blocks B
     async with a.db.sessions.begin() as session:
-        await peers.decide(session, b.urls.authority, PeerState.blocked, by="cli:admin", at=a.clock.now(),
+        await decisions.decide(session, b.urls.authority, PeerState.blocked, by="cli:admin", at=a.clock.now(),
                            note="left the consortium")
     await a.fed.reload_policy()
     # Then follows in both directions are severed and B's queued deliveries cancelled, visibly
@@ -223,13 +225,13 @@ async def test_blocklist_and_open_modes(instances, http, mode):
 
 
 def test_domain_normalisation_and_wildcards():
-    assert peers.normalise_domain(" Example.ORG. ") == "example.org"
-    assert peers.normalise_domain("127.0.0.2:8082") == "127.0.0.2:8082"
-    assert peers.normalise_domain("*.chu.example") == "*.chu.example"
-    assert peers.normalise_domain("hôpital.example") == "xn--hpital-ixa.example"
+    assert decisions.normalise_domain(" Example.ORG. ") == "example.org"
+    assert decisions.normalise_domain("127.0.0.2:8082") == "127.0.0.2:8082"
+    assert decisions.normalise_domain("*.chu.example") == "*.chu.example"
+    assert decisions.normalise_domain("hôpital.example") == "xn--hpital-ixa.example"
     for bad in ("https://x.org", "x..org", "-x.org", "a b", "x.org:99999", ""):
-        with pytest.raises(peers.PeerError):
-            peers.normalise_domain(bad)
+        with pytest.raises(decisions.PeerError):
+            decisions.normalise_domain(bad)
     policy = Policy("allowlist", "self.example", allowed=frozenset({"*.chu.example", "b.example"}))
     assert policy.allows("icu.chu.example") and policy.allows("chu.example:8443") and policy.allows("self.example")
     assert not policy.allows("sub.b.example") and not policy.allows("c.example")

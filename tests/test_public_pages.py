@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from federation import outbox
+from federation.outbox import actions
 from storage.models import Visibility
 from tests.browser import chromium
 
@@ -14,7 +14,7 @@ async def _posts(a):
     async with a.db.sessions.begin() as session:
         alice = await a.actor("alice")
         for visibility in Visibility:
-            made[visibility] = await outbox.post(a.fed, session, alice, content=f"<p>{visibility.value} note</p>",
+            made[visibility] = await actions.post(a.fed, session, alice, content=f"<p>{visibility.value} note</p>",
                                                  visibility=visibility)
     return made
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from federation import outbox, queue_admin
-from federation.remote import resolve_actor
+from federation.admin import queues
+
+from federation.outbox import actions
+from federation.remote.resolve import resolve_actor
 from server.cli import main
 from storage.models import AuditEntry, Delivery, DeliveryState, Object, Visibility
 from tests.cli_helpers import run_cli
@@ -34,7 +36,7 @@ async def _like(a: Instance, peer: FakePeer, author, n: int) -> None:
                       visibility=Visibility.public, content="x")
         session.add(note)
     async with a.db.sessions.begin() as session:
-        await outbox.like(a.fed, session, await a.actor("alice"), note)
+        await actions.like(a.fed, session, await a.actor("alice"), note)
 
 
 async def _deliveries(a: Instance) -> list[Delivery]:
@@ -120,7 +122,7 @@ async def test_a_discard_made_while_the_delivery_is_being_sent_stands(setup):
 
     async def discard_now() -> None:
         async with a.db.sessions.begin() as session:
-            await queue_admin.discard(session, queue_admin.DELIVERIES, [delivery.id], by="test", at=a.clock.now())
+            await queues.discard(session, queues.DELIVERIES, [delivery.id], by="test", at=a.clock.now())
 
     peer.on_post = discard_now
     peer.inbox_status = 503

@@ -23,8 +23,8 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from federation import outbox
-from federation.remote import resolve_actor
+from federation.outbox import actions
+from federation.remote.resolve import resolve_actor
 from storage.models import (
     Actor,
     InboxItem,
@@ -110,7 +110,7 @@ class Shapes:
 
     async def alice_posts(self, text: str) -> str:
         async with self.a.db.sessions.begin() as session:
-            item = await outbox.post(self.a.fed, session, await self.a.actor("alice"), content=f"<p>{text}</p>")
+            item = await actions.post(self.a.fed, session, await self.a.actor("alice"), content=f"<p>{text}</p>")
         self.alice_post = item.uri
         return item.uri
 

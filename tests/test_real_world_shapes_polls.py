@@ -10,8 +10,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from federation import outbox, poll_worker
-from federation.polls import new_poll
+from federation.outbox import actions
+
+from federation.social import poll_worker
+from federation.social.polls import new_poll
 from storage.models import InboxState
 from tests.api_helpers import token_for
 from tests.test_real_world_shapes import Shapes, shapes_running
@@ -111,7 +113,7 @@ async def test_a_gotosocial_poll_with_any_of_is_multiple_choice(shapes):
 async def test_mastodon_and_akkoma_votes_on_alices_poll_count_once(shapes):
     # Given alice's open poll, and a Mastodon and an Akkoma user
     async with shapes.a.fed.transaction() as session:
-        item = await outbox.post(shapes.a.fed, session, await shapes.a.actor("alice"), content="<p>Hand rub?</p>",
+        item = await actions.post(shapes.a.fed, session, await shapes.a.actor("alice"), content="<p>Hand rub?</p>",
                                  poll=new_poll(["Alcohol gel", "Foam"], 3600, multiple=False, hide_totals=False))
     shapes.alice_post = item.uri
     shapes.serve("mastodon_actor.json")
@@ -147,7 +149,7 @@ async def test_mastodon_and_akkoma_votes_on_alices_poll_count_once(shapes):
 
     # And a vote on a poll that has ended is ignored too
     async with shapes.a.fed.transaction() as session:
-        ended = await outbox.post(shapes.a.fed, session, await shapes.a.actor("alice"), content="<p>Old</p>",
+        ended = await actions.post(shapes.a.fed, session, await shapes.a.actor("alice"), content="<p>Old</p>",
                                   poll=new_poll(["Alcohol gel", "Foam"], 300, multiple=False, hide_totals=False))
     shapes.a.clock.advance(seconds=301)
     late = {"id": f"{shapes.peer.base}/users/hcarter#votes/4244/activity",

@@ -19,16 +19,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from federation import outbox
-from federation.polls import ap_to_question, ap_to_vote, new_poll
-from federation.vocab.parse import (
+from federation.outbox import actions
+from federation.social.polls import ap_to_question, ap_to_vote, new_poll
+from federation.protocol.vocab.parse import (
     VocabError,
     ap_to_activity,
     ap_to_activity_head,
     ap_to_actor,
     ap_to_object,
 )
-from federation.vocab.values import UNSUPPORTED, type_of
+from federation.protocol.vocab.values import UNSUPPORTED, type_of
 from storage.models import InboxItem, InboxState, Object, PollOption
 from tests.fakepeer import fixture_keys
 from tests.fuzzing import ACTIVITIES, ACTOR_PATHS, ACTORS, PATHS, load, mutated
@@ -182,7 +182,7 @@ async def test_an_activity_of_no_readable_type_is_acknowledged_and_ignored(shape
 async def test_a_vote_with_a_list_valued_type_counts(shapes):
     # Given alice's poll
     async with shapes.a.fed.transaction() as session:
-        item = await outbox.post(shapes.a.fed, session, await shapes.a.actor("alice"), content="<p>Hand rub?</p>",
+        item = await actions.post(shapes.a.fed, session, await shapes.a.actor("alice"), content="<p>Hand rub?</p>",
                                  poll=new_poll(["Alcohol gel", "Foam"], 3600, multiple=False, hide_totals=False))
     shapes.alice_post = item.uri
 

@@ -11,13 +11,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from federation.keys import (
+from federation.protocol.keys import (
     KeyPair,
     generate_rsa_keypair,
     load_private_key,
     load_public_key,
 )
-from federation.signatures import (
+from federation.protocol.signatures import (
     SignatureError,
     SignatureInfo,
     SignedRequest,
@@ -25,7 +25,7 @@ from federation.signatures import (
     signature_info,
     verify_request,
 )
-from federation.signatures.digest import digest_header
+from federation.protocol.signatures.digest import digest_header
 
 NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 SKEW = timedelta(hours=1)

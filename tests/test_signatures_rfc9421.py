@@ -12,13 +12,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from federation.keys import (
+from federation.protocol.keys import (
     KeyPair,
     generate_rsa_keypair,
     load_private_key,
     load_public_key,
 )
-from federation.signatures import (
+from federation.protocol.signatures import (
     SignatureError,
     SignatureInfo,
     SignedRequest,
@@ -27,8 +27,8 @@ from federation.signatures import (
     signature_info,
     verify_request,
 )
-from federation.signatures.rfc9421 import Rfc9421Error
-from federation.signatures.structured import (
+from federation.protocol.signatures.rfc9421 import Rfc9421Error
+from federation.protocol.signatures.structured import (
     InnerList,
     Item,
     StructuredFieldError,

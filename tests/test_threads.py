@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from federation.delivery import _retry_after
+from federation.outbox.delivery import _retry_after
 from storage.models import Object
 from tests.fakepeer import FakePeer, activity
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from federation.urls import authority
-from federation.vocab.parse import is_uri
+from federation.protocol.urls import authority
+from federation.protocol.vocab.parse import is_uri
 
 
 @pytest.mark.parametrize("uri, expected", [

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from federation import outbox
+from federation.outbox import actions
 from storage.models import (
     Actor,
     ActorType,
@@ -61,7 +61,7 @@ async def test_two_workers_deliver_2000_exactly_once(instances, tmp_path):
                 await session.flush()
                 session.add(Follow(follower_id=follower.id, followee_id=alice.id, state=FollowState.accepted))
             for n in range(10):
-                await outbox.post(a.fed, session, alice, content=f"<p>post {n}</p>")
+                await actions.post(a.fed, session, alice, content=f"<p>post {n}</p>")
         async with a.db.sessions() as session:
             assert await session.scalar(select(func.count()).select_from(Delivery)) == 2000
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from federation.access import Reader, Reads
-from federation.authn import Rejection
-from federation.urls import INSTANCE_ACTOR_USERNAME
-from federation.vocab import actor_to_ap, key_only_actor_to_ap
+from federation.social.access import Reader, Reads
+from federation.protocol.authn import Rejection
+from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
+from federation.protocol.vocab import actor_to_ap, key_only_actor_to_ap
 from server.access import allows
 from server.activitypub.negotiation import Representation, negotiate
 from server.activitypub.readers import reader

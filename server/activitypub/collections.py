@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from federation.authn import Rejection
-from federation.urls import INSTANCE_ACTOR_USERNAME
-from federation.vocab import collection_page_to_ap, collection_to_ap, featured_to_ap
+from federation.protocol.authn import Rejection
+from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
+from federation.protocol.vocab import collection_page_to_ap, collection_to_ap, featured_to_ap
 from server.activitypub.actors import no_such_actor, not_acceptable, user_from_path
 from server.activitypub.negotiation import Representation, negotiate
 from server.activitypub.readers import reader

@@ -1,5 +1,5 @@
 """POST to a local actor's inbox or the shared inbox: size and content-type checks here, the
-rest in `federation.inbox.receive`."""
+rest in `federation.inbox.intake.receive`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import logging
 
 from aiohttp import web
 
-from federation.authn import Rejection, claimed_peer
-from federation.inbox import receive
-from federation.signatures import SignedRequest
-from federation.urls import INSTANCE_ACTOR_USERNAME
+from federation.protocol.authn import Rejection, claimed_peer
+from federation.inbox.intake import receive
+from federation.protocol.signatures import SignedRequest
+from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
 from server.activitypub.actors import no_such_actor, user_from_path
 from server.appkeys import DATABASE, FEDERATION, SETTINGS, URLS
 from server.client_address import client_address

@@ -10,9 +10,9 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import select
 
-from federation.access import can_see
-from federation.authn import Rejection
-from federation.posts import mentioned_actors, post_to_ap
+from federation.social.access import can_see
+from federation.protocol.authn import Rejection
+from federation.social.posts import mentioned_actors, post_to_ap
 from server.activitypub.actors import not_acceptable, user_from_path
 from server.activitypub.negotiation import Representation, negotiate
 from server.activitypub.readers import reader

@@ -2,13 +2,13 @@
 
 A signed GET is checked whatever the mode: a refused peer gets 403 before any key is fetched,
 a bad signature 401. Whether the reader (an allowed peer, or the anonymous reader of an unsigned
-GET) may read the route at all is the read rule's (federation.access.may_read), asked by
+GET) may read the route at all is the read rule's (federation.social.access.may_read), asked by
 server/access.py before the handler runs: in allowlist mode ActivityPub documents need a
 signature from an allowed peer, and only the instance actor and the key-only form of each local
 actor stay readable unsigned, so that peers can verify our signatures without a chicken-and-egg
 loop. The signature is checked once per request: that check and the handler share the answer.
 Every refusal of a signed read is logged here, one line with the peer, the route and the reason;
-a valid signed read counts as the peer reaching us (federation.authn), so our deliveries to it
+a valid signed read counts as the peer reaching us (federation.protocol.authn), so our deliveries to it
 stop backing off.
 """
 
@@ -18,8 +18,8 @@ import logging
 
 from aiohttp import web
 
-from federation.authn import Rejection, authenticate
-from federation.signatures import SignedRequest
+from federation.protocol.authn import Rejection, authenticate
+from federation.protocol.signatures import SignedRequest
 from server.appkeys import FEDERATION, URLS
 from server.client_address import client_address
 

@@ -1,7 +1,7 @@
 """Mastodon client API: accounts (:id, lookup, :id/statuses, :id/followers, :id/following),
 relationships, and follow, block and mute with their undoing, plus follow requests.
 
-Follows and answers to follow requests go through `federation.outbox`, which writes the rows and
+Follows and answers to follow requests go through `federation.outbox.actions`, which writes the rows and
 queues the activities in the handler's transaction. Reading `:id` routes accept only digits, so
 `/accounts/search` and friends never match `/accounts/{id}`. Legacy `follow` scope tokens may do
 what `read:follows`/`write:follows`/`write:blocks`/`write:mutes` allow, as Mastodon lets them.
@@ -14,8 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-from federation import outbox
-from federation.access import can_see
+from federation.outbox import actions
+from federation.social.access import can_see
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import render
@@ -137,7 +137,7 @@ async def relationships(request: web.Request) -> web.Response:
 
 async def _via_outbox(request: web.Request, scope: str, action, *, refuse_self: bool = False,
                       refuse_blocked: bool = False) -> web.Response:
-    """Follow, unfollow, block or unblock through `federation.outbox`; answer the Relationship."""
+    """Follow, unfollow, block or unblock through `federation.outbox.actions`; answer the Relationship."""
     _caller, me = await viewer(request, scope, "follow")
     target = await _target(request)
     if refuse_self and target.id == me.id:
@@ -154,23 +154,23 @@ async def _via_outbox(request: web.Request, scope: str, action, *, refuse_self: 
 
 @api
 async def follow(request: web.Request) -> web.Response:
-    return await _via_outbox(request, "write:follows", outbox.follow, refuse_self=True, refuse_blocked=True)
+    return await _via_outbox(request, "write:follows", actions.follow, refuse_self=True, refuse_blocked=True)
 
 
 @api
 async def unfollow(request: web.Request) -> web.Response:
-    return await _via_outbox(request, "write:follows", outbox.unfollow)
+    return await _via_outbox(request, "write:follows", actions.unfollow)
 
 
 @api
 async def block(request: web.Request) -> web.Response:
     """Block, and end the follows both ways (an Undo to them, a Reject of theirs)."""
-    return await _via_outbox(request, "write:blocks", outbox.block, refuse_self=True)
+    return await _via_outbox(request, "write:blocks", actions.block, refuse_self=True)
 
 
 @api
 async def unblock(request: web.Request) -> web.Response:
-    return await _via_outbox(request, "write:blocks", outbox.unblock)
+    return await _via_outbox(request, "write:blocks", actions.unblock)
 
 
 async def _remove(request: web.Request, scope: str, find) -> web.Response:
@@ -228,7 +228,7 @@ async def _answer(request: web.Request, *, accept: bool) -> web.Response:
     fed = request.app[FEDERATION]
     async with fed.transaction() as session:
         if (row := await q.pending_follow(session, target.id, me.id)) is not None:
-            await outbox.answer_follow(fed, session, row, accept=accept)
+            await actions.answer_follow(fed, session, row, accept=accept)
     if row is None:
         raise ApiError(404, "Record not found")
     return await _relationship(request, me, target.id)

@@ -9,9 +9,9 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
-from federation import peers
-from federation.peers import PeerError
-from federation.vocab import ap_datetime
+from federation.peers import decisions
+from federation.peers.decisions import PeerError
+from federation.protocol.vocab import ap_datetime
 from server.api.auth import ApiError, authenticate
 from server.api.params import params, text_param
 from server.appkeys import CLOCK, DATABASE, FEDERATION
@@ -62,15 +62,15 @@ async def _handle(request: web.Request) -> web.Response:
         async with db.sessions.begin() as session:
             if request.method == "DELETE":
                 peer = await _peer(request, state)
-                await peers.remove(session, peer.domain, by=by, at=now, reason="via the admin API")
+                await decisions.remove(session, peer.domain, by=by, at=now, reason="via the admin API")
                 result: dict[str, Any] = {}
             else:
                 domain = (await _peer(request, state)).domain if request.method == "PUT" else text_param(values, "domain", required=True)
                 note = values.get("public_comment") if state is PeerState.blocked else None
                 severity = text_param(values, "severity", default="suspend")
-                if state is PeerState.blocked and severity not in peers.BLOCK_SEVERITIES:
+                if state is PeerState.blocked and severity not in decisions.BLOCK_SEVERITIES:
                     raise ApiError(422, f"Validation failed: severity {severity!r} is not supported (suspend or silence)")
-                peer = await peers.decide(session, domain, state, by=by, at=now, note=note, reason="via the admin API",
+                peer = await decisions.decide(session, domain, state, by=by, at=now, note=note, reason="via the admin API",
                                           purge=False)
                 result = _entity(peer, state)
     except PeerError as exc:
@@ -78,7 +78,7 @@ async def _handle(request: web.Request) -> web.Response:
     fed = request.app[FEDERATION]
     await fed.reload_policy()
     if state is PeerState.allowed:
-        fed.peers_allowed.set()  # greet it, if it knocked (federation.greeting)
+        fed.peers_allowed.set()  # greet it, if it knocked (federation.peers.greeting)
     return json_response(result)
 
 

@@ -13,8 +13,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from federation import oauth
-from federation.accounts import AccountError
+from federation.social import oauth
+from federation.social.accounts import AccountError
 from server.api.auth import ApiError, Caller, bearer_digest, caller_in
 from server.api.params import list_param, params, text_param
 from server.appkeys import CLOCK, DATABASE, SETTINGS, URLS

@@ -14,8 +14,8 @@ from typing import TypeVar
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from federation.access import Reader
-from federation.accounts import hash_token, note_activity
+from federation.social.access import Reader
+from federation.social.accounts import hash_token, note_activity
 from server.appkeys import CLOCK, DATABASE
 from server.responses import error_response
 from storage import tokens as token_queries
@@ -57,7 +57,7 @@ class Caller:
 
     @property
     def reader(self) -> Reader:
-        """Who reads, for the read rule (federation.access.may_read)."""
+        """Who reads, for the read rule (federation.social.access.may_read)."""
         if self.account is None or self.actor is None:
             return Reader.app
         return Reader.admin if self.account.is_admin else Reader.user

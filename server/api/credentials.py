@@ -11,9 +11,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_request import FileField
 
-from federation import outbox
-from federation.media import MediaError, MediaTooLarge, media_url
-from federation.sanitize import plain_to_html
+from federation.outbox import actions
+from federation.social.media import MediaError, MediaTooLarge, media_url
+from federation.protocol.sanitize import plain_to_html
 from server.activitypub.actors import ACTOR_DOCUMENTS
 from server.api.auth import ApiError
 from server.api.common import add_route, api, viewer
@@ -163,7 +163,7 @@ async def _save_profile(fed, caller, me: Actor, actor_changes: dict[str, Any], a
             account_changes["preferences"] = {**(account.preferences or {}), **account_changes["preferences"]}
         for name, value in account_changes.items():
             setattr(account, name, value)
-        await outbox.update_profile(fed, session, actor)
+        await actions.update_profile(fed, session, actor)
 
 
 

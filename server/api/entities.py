@@ -18,8 +18,8 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from federation.polls import expired
-from federation.urls import LocalUrls
+from federation.social.polls import expired
+from federation.protocol.urls import LocalUrls
 from server.api import media as media_api
 from server.api.auth import read_as, user_of
 from server.appkeys import CLOCK, DATABASE, URLS

@@ -4,7 +4,7 @@ preferences and read markers.
 
 The instance documents are public, in every mode (an app reads them before anyone logs in), and
 built from settings and a few counts. The peers list goes through the federation policy, so it
-never names a blocked domain. Who may read it is the read rule's (federation.access.may_read):
+never names a blocked domain. Who may read it is the read rule's (federation.social.access.may_read):
 anyone, but only admins in allowlist mode, where the list names the consortium. The v1
 document's domain count is that list's length, so it is shown exactly where anyone may read the
 list (elsewhere it is 0). The contact account is shown as Mastodon shows it, in every mode
@@ -22,10 +22,10 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation import polls
-from federation.media import DESCRIPTION_MAX
+from federation.social import polls
+from federation.social.media import DESCRIPTION_MAX
 from server.api.auth import ApiError
-from federation.access import Reader, Reads
+from federation.social.access import Reader, Reads
 from server.access import allows
 from server.api.common import add_route, api, viewer
 from server.api.entities import iso, render

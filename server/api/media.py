@@ -3,7 +3,7 @@ GET/PUT /api/v1/media/:id, and the files themselves at GET /media/{name}.
 
 An upload is larger than the app's `client_max_size`, so the upload route streams the multipart
 body itself with `read_chunk`, counting bytes against `api.media_max_bytes`; nothing touches
-the disk until the whole file is in and `federation.media` has decoded it. Images are processed
+the disk until the whole file is in and `federation.social.media` has decoded it. Images are processed
 synchronously, so both POST versions answer 200 with `url` set (Mastodon's 202 is for video).
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from federation.media import (
+from federation.social.media import (
     CONTENT_TYPES,
     InvalidMedia,
     MediaError,

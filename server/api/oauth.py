@@ -25,9 +25,9 @@ from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation import accounts, oauth
-from federation.accounts import LoginError
-from federation.oauth import OAuthError
+from federation.social import accounts, oauth
+from federation.social.accounts import LoginError
+from federation.social.oauth import OAuthError
 from server.api.auth import ApiError
 from server.api.params import params
 from server.appkeys import CLOCK, DATABASE, SETTINGS

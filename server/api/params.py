@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiMapping
 
-from federation.vocab.jsondoc import JSONRefused, load_json
+from federation.protocol.vocab.jsondoc import JSONRefused, load_json
 from server.api.auth import ApiError
 from server.appkeys import SETTINGS
 

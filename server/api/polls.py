@@ -1,13 +1,15 @@
 """Polls: show one and vote on it. A poll's id is its post's id, and it is visible exactly when
-its post is (otherwise 404). Votes go through `federation.outbox`, which tells a remote poll's
+its post is (otherwise 404). Votes go through `federation.outbox.actions`, which tells a remote poll's
 server."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from federation import outbox, polls
-from federation.outbox import OutboxError
+from federation.outbox import actions
+
+from federation.social import polls
+from federation.outbox.actions import OutboxError
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, viewer
 from server.api.entities import render
@@ -46,7 +48,7 @@ async def vote(request: web.Request) -> web.Response:
         if post.type != "Question":
             raise ApiError(404, "Record not found")
         try:
-            await outbox.vote(fed, session, voter, post, choices)
+            await actions.vote(fed, session, voter, post, choices)
         except (polls.PollError, OutboxError) as exc:
             raise ApiError(422, f"Validation failed: {exc}") from exc
         entity = await render(request, voter, lambda renderer: renderer.poll(post), session)

@@ -18,8 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
-from federation.access import can_see
-from federation.remote import RemoteError, ensure_post, resolve_account, resolve_actor
+from federation.social.access import can_see
+from federation.remote.resolve import RemoteError, ensure_post, resolve_account, resolve_actor
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, viewer
 from server.api.entities import render

@@ -1,5 +1,5 @@
 """Statuses: create (with Idempotency-Key), read, edit, delete, history, source, context, and
-favourite/reblog/bookmark/pin. Every write goes through `federation.outbox`."""
+favourite/reblog/bookmark/pin. Every write goes through `federation.outbox.actions`."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
-from federation import media as media_logic
-from federation import outbox, polls
-from federation.access import can_see
-from federation.compose import hashtags_in, mentions_in, text_to_html
-from federation.outbox import OutboxError
-from federation.remote import RemoteError, resolve_account
-from federation.vocab.parse import Attachment
+from federation.social import media as media_logic
+from federation.outbox import actions
+from federation.social import polls
+from federation.social.access import can_see
+from federation.social.compose import hashtags_in, mentions_in, text_to_html
+from federation.outbox.actions import OutboxError
+from federation.remote.resolve import RemoteError, resolve_account
+from federation.protocol.vocab.parse import Attachment
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import iso, render
@@ -118,7 +119,7 @@ async def _attach(session, author: Actor, media_ids: list[str], post: Object | N
 
 
 def _stored(media: Media, base_url: str) -> dict[str, Any]:
-    """An upload in the shape posts keep their attachments in (see federation.vocab.parse.Attachment)."""
+    """An upload in the shape posts keep their attachments in (see federation.protocol.vocab.parse.Attachment)."""
     return Attachment(type="Document", url=media_logic.media_url(base_url, media.file_name), media_type=media.mime_type,
                       name=media.description or None, blurhash=media.blurhash, width=media.width,
                       height=media.height).as_dict()
@@ -152,7 +153,7 @@ async def create(request: web.Request) -> web.Response:
         if values.get("in_reply_to_id"):
             in_reply_to = await visible(request, session, str(values["in_reply_to_id"]), author)
         media = await _attach(session, author, composed["media_ids"], None)
-        post = await outbox.post(
+        post = await actions.post(
             fed, session, author, content=composed["content"], visibility=visibility,
             summary=composed["summary"], sensitive=composed["sensitive"], in_reply_to=in_reply_to,
             mentions=list(composed["mentions"].values()), tags=composed["tags"], language=composed["language"],
@@ -191,7 +192,7 @@ async def remove(request: web.Request) -> web.Response:
     async with fed.transaction() as session:
         post = await _own(request, session, author)
         entity = await render(request, author, lambda renderer: renderer.status(post), session)
-        await outbox.delete(fed, session, author, post)
+        await actions.delete(fed, session, author, post)
         if delete_media:
             await media_logic.remove_attached(session, request.app[SETTINGS].media_dir, post.id)
     return json_response({**entity, "text": post.source_text or ""})
@@ -211,7 +212,7 @@ async def edit(request: web.Request) -> web.Response:
             row.object_id = post.id
         post.source_text = composed["text"]
         try:
-            await outbox.edit(fed, session, author, post, content=composed["content"],
+            await actions.edit(fed, session, author, post, content=composed["content"],
                               summary=composed["summary"], sensitive=composed["sensitive"])
         except OutboxError as exc:
             raise ApiError(422, str(exc)) from exc
@@ -280,8 +281,8 @@ def _toggle(action: str):
 
 async def _apply(fed, session, actor: Actor, post: Object, action: str) -> None:
     if action in ("favourite", "unfavourite", "reblog", "unreblog"):
-        function = {"favourite": outbox.like, "unfavourite": outbox.unlike,
-                    "reblog": outbox.boost, "unreblog": outbox.unboost}[action]
+        function = {"favourite": actions.like, "unfavourite": actions.unlike,
+                    "reblog": actions.boost, "unreblog": actions.unboost}[action]
         await function(fed, session, actor, post)
         return
     model = Bookmark if action.endswith("bookmark") else Pin

@@ -27,9 +27,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from federation.access import can_see
-from federation.events import StreamEvent
-from federation.vocab.jsondoc import JSONRefused, load_json
+from federation.social.access import can_see
+from federation.social.events import StreamEvent
+from federation.protocol.vocab.jsondoc import JSONRefused, load_json
 from server.api.auth import ApiError, Caller, request_caller, scope_allows, stream_token
 from server.api.common import CORS_HEADERS, add_route, api
 from server.api.entities import Renderer
@@ -316,7 +316,7 @@ async def _event_stream(request: web.Request, conn: Connection,
 # --- handlers --------------------------------------------------------------------------------
 
 async def _caller(request: web.Request, token: str | None) -> tuple[Caller | None, Actor | None]:
-    """Who streams. Whether they may is the read rule's (federation.access.may_read, asked before
+    """Who streams. Whether they may is the read rule's (federation.social.access.may_read, asked before
     this handler runs): in allowlist mode streams are for the instance's users only."""
     if token is None:
         return None, None

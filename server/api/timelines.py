@@ -1,13 +1,13 @@
 """Timelines (home, public, tag) and the viewer's bookmarks and favourites, paged with
 max_id/since_id/min_id/limit and Link headers. Who may read the public and tag timelines is the
-read rule's (federation.access.may_read, asked before these handlers run): anyone, but only the
+read rule's (federation.social.access.may_read, asked before these handlers run): anyone, but only the
 instance's users in allowlist mode."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from federation.access import can_see
+from federation.social.access import can_see
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import render, render_as_user
 from server.api.params import bool_param

@@ -1,6 +1,6 @@
 """Public HTML pages: the about page and actor profiles.
 
-Which pages anyone may see is the read rule's (federation.access.may_read, by [web]
+Which pages anyone may see is the read rule's (federation.social.access.may_read, by [web]
 public_pages): a profile at `profiles` or `all`, public posts (on a profile, or alone) at `all`.
 server/access.py asks it before these handlers run; a profile reached by content negotiation
 at /users/{username} asks it here. Pages have no logged-in reader: whoever asks reads as anyone
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from federation.access import Reader, Reads
-from federation.urls import INSTANCE_ACTOR_USERNAME
+from federation.social.access import Reader, Reads
+from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
 from server.access import allows
 from server.appkeys import DATABASE, TEMPLATES, URLS
 from server.web.templates import render, template_environment, templates_dir

@@ -15,8 +15,8 @@ from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
 
-from federation.authn import Rejection
-from federation.urls import INSTANCE_ACTOR_USERNAME, LocalUrls
+from federation.protocol.authn import Rejection
+from federation.protocol.urls import INSTANCE_ACTOR_USERNAME, LocalUrls
 from server.activitypub.readers import reader
 from server.appkeys import DATABASE, URLS
 from server.responses import error_response, json_response

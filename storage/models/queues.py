@@ -1,7 +1,7 @@
 """Work queues and peers. Each queue is a table whose rows move through named states; the states
 and every allowed transition are declared here, and the workers and admin commands make them.
 
-Inbox items (`federation.processing` works them; `rounds queue` is the admin's hand):
+Inbox items (`federation.inbox.worker` works them; `rounds queue` is the admin's hand):
     queued --claim--> done | ignored | failed          (the worker, one outcome per attempt)
     failed --due again--> claimed like a queued item    (after a backoff that doubles each time)
     failed --attempt number inbox_max_attempts--> dead  (kept, listed, never retried by itself)
@@ -12,7 +12,7 @@ Inbox items (`federation.processing` works them; `rounds queue` is the admin's h
     worker that dies mid-item loses nothing; an item whose attempts run out while leased (it
     killed its process each time) is dead at its next claim. Whatever one item raises fails that
     item alone, with `last_error`.
-Deliveries (`federation.delivery`; `rounds queue` too):
+Deliveries (`federation.outbox.delivery`; `rounds queue` too):
     queued --send--> delivered | dead | cancelled       (a retryable failure stays queued, later)
     dead --admin retry--> queued (due now)
     queued | dead --admin discard--> cancelled

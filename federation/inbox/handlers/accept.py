@@ -1,0 +1,39 @@
+"""Accept and Reject of a Follow a local actor sent. Only the followee may answer."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from federation.social import feeds, relations
+from federation.inbox.handlers.base import HandlerContext, Ignore
+from federation.protocol.vocab.values import id_of
+from storage.models import Actor, Follow, FollowState
+
+
+async def _follow(ctx: HandlerContext) -> Follow:
+    activity = ctx.activity
+    row = None
+    if activity.object_id:
+        row = await ctx.session.scalar(select(Follow).where(Follow.uri == activity.object_id))
+    if row is None and isinstance(activity.object_raw, dict):
+        # Some servers answer with a re-built Follow whose id is not ours; match on the pair.
+        follower_uri = id_of(activity.object_raw.get("actor"))
+        row = await ctx.session.scalar(
+            select(Follow).join(Actor, Follow.follower_id == Actor.id)
+            .where(Actor.uri == follower_uri, Follow.followee_id == ctx.actor.id)
+        )
+    if row is None or row.followee_id != ctx.actor.id:
+        raise Ignore(f"{activity.type} of a follow {activity.actor} was not asked for")
+    return row
+
+
+async def handle(ctx: HandlerContext) -> None:
+    row = await _follow(ctx)
+    state = FollowState.accepted if ctx.activity.type == "Accept" else FollowState.rejected
+    if not relations.move_follow(row, state, ctx.now):
+        raise Ignore(f"follow is {row.state.value}; cannot become {state.value}")
+    follower = await ctx.session.get(Actor, row.follower_id)
+    if state is FollowState.accepted:
+        await feeds.backfill(ctx.session, follower, ctx.actor)
+    else:
+        await feeds.remove_author(ctx.session, follower, ctx.actor)

@@ -1,0 +1,70 @@
+"""Create of a Note, Article, Page or Question: store the post, thread it, notify the mentioned.
+A Create of a poll vote (see federation.social.polls) counts the vote instead.
+
+A post delivered by reference (a bare id) is fetched from its origin; missing ancestors of a
+reply are fetched up to `reply_fetch_depth`, before the transaction opens.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from federation.social import polls, relations
+from federation.runtime.context import Federation
+from federation.inbox.handlers.base import HandlerContext, Ignore
+from federation.remote.limits import PostRefused
+from federation.social.posts import mentioned_actors, store_remote_post
+from federation.remote.resolve import NotAPost, RemoteError, ensure_post, fetch_post
+from federation.social.streams import record_post
+from federation.protocol.vocab.parse import APActivity, APObject
+from federation.protocol.vocab.values import type_of
+
+log = logging.getLogger(__name__)
+
+
+async def _post(fed: Federation, activity: APActivity) -> APObject:
+    if isinstance(activity.object, APObject):
+        return activity.object
+    if isinstance(activity.object_raw, dict):  # embedded, and not a post: a missing type included
+        raise Ignore(f"Create of an unsupported object type {type_of(activity.object_raw.get('type'))}")
+    if activity.object_id is None:
+        raise Ignore("Create without an object")
+    try:
+        post = await fetch_post(fed, activity.object_id)
+    except NotAPost as exc:
+        raise Ignore(str(exc)) from exc
+    if post.attributed_to != activity.actor:
+        raise Ignore(f"{post.id} is attributed to {post.attributed_to}, not {activity.actor}")
+    return post
+
+
+async def prefetch(fed: Federation, activity: APActivity) -> APObject | polls.Vote:
+    vote = polls.ap_to_vote(activity)
+    if vote is not None:
+        return vote
+    post = await _post(fed, activity)
+    if post.in_reply_to:
+        try:
+            await ensure_post(fed, post.in_reply_to, ancestors=fed.settings.reply_fetch_depth - 1)
+        except RemoteError as exc:  # a deleted or private parent: keep the reply, linked by uri
+            log.info("reply %s: parent %s unavailable: %s", post.id, post.in_reply_to, exc)
+    return post
+
+
+async def handle(ctx: HandlerContext) -> None:
+    if isinstance(ctx.prepared, polls.Vote):
+        try:
+            await polls.receive_vote(ctx.session, ctx.actor, ctx.prepared, ctx.now)
+        except polls.PollError as exc:
+            raise Ignore(f"poll vote not counted: {exc}") from exc
+        return
+    post: APObject = ctx.prepared
+    try:
+        item, new = await store_remote_post(ctx.session, post, ctx.actor, ctx.now, ctx.fed.settings)
+    except PostRefused as exc:
+        raise Ignore(f"post refused: {exc}") from exc
+    if not new:
+        raise Ignore(f"{post.id} is already stored")
+    await record_post(ctx.session, item, ctx.actor, "update")
+    local_mentions = [actor for actor in await mentioned_actors(ctx.session, item) if actor.local]
+    await relations.notify_mentions(ctx.session, item, ctx.actor, local_mentions, ctx.now)

@@ -1,0 +1,40 @@
+"""Update of a post (kept with its edit history) or of the actor's own profile. An Update of a
+Question also brings its poll's counts, which change without the post being edited."""
+
+from __future__ import annotations
+
+from federation.social import polls, relations
+from federation.remote.actors import ActorError, upsert_remote_actor
+from federation.inbox.handlers.base import HandlerContext, Ignore, known_object
+from federation.remote.limits import PostRefused
+from federation.social.posts import apply_remote_edit
+from federation.social.streams import record_post
+from federation.protocol.vocab.parse import APActor, APObject
+
+
+async def handle(ctx: HandlerContext) -> None:
+    embedded = ctx.activity.object
+    if isinstance(embedded, APActor):
+        if embedded.id != ctx.actor.uri:
+            raise Ignore(f"{ctx.actor.uri} cannot update the actor {embedded.id}")
+        try:
+            await upsert_remote_actor(ctx.session, embedded, ctx.now)
+        except ActorError as exc:  # nothing was written: upsert checks before it writes
+            raise Ignore(f"actor update refused: {exc}") from exc
+        return
+    if not isinstance(embedded, APObject):
+        raise Ignore("Update of an object that is neither a post nor the actor")
+    item = await known_object(ctx, embedded.id)
+    if item.actor_id != ctx.actor.id:
+        raise Ignore(f"{ctx.actor.uri} cannot edit {item.uri}")
+    counted = item.type == "Question" and await polls.store_remote(ctx.session, item, embedded.raw)
+    try:
+        edited = await apply_remote_edit(ctx.session, item, embedded, ctx.now, ctx.fed.settings)
+    except PostRefused as exc:
+        raise Ignore(f"edit refused: {exc}") from exc
+    if not edited:
+        if counted:
+            return
+        raise Ignore("the update changes nothing")
+    await record_post(ctx.session, item, ctx.actor, "status.update")
+    await relations.notify_edit(ctx.session, item, ctx.actor, ctx.now)

@@ -1,0 +1,139 @@
+"""Receiving: every signed POST to an inbox goes through `receive`.
+
+    policy -> key -> signature (federation.protocol.authn) -> parse -> origin checks -> store
+
+The order is the point. Policy is decided from the keyId's host before any key is fetched, so a
+refused peer costs nothing and learns nothing. Nothing is written until every check has passed,
+and then only the inbox row, unique on the activity id: handlers run later, in a worker (see
+`federation.inbox.worker`).
+
+The body is decoded by `federation.protocol.vocab.jsondoc.load_json`, so one nested deeper than
+[server] max_json_depth is refused (400) before anything recurses over it. Only the activity's
+head is parsed here (what the checks need; it refuses whatever the full parse would), and the
+row keeps the body's text as it came: the worker decodes it again, through the same loader, and
+parses the whole activity. The row's identifiers must fit their columns exactly (no NUL, no lone
+surrogate, not too long), or the request is refused. Rows are written by
+`federation.inbox.writer.InboxWriter`, a group commit, and the request is answered (202) only
+once its row is durable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from federation.remote.actors import ActorError, check_identity, check_key_binding
+from federation.protocol.authn import Rejection, authenticate
+from federation.runtime.context import Federation
+from federation.protocol.signatures import SignedRequest
+from federation.protocol.urls import authority
+from federation.protocol.vocab.jsondoc import JSONRefused, load_json
+from federation.protocol.vocab.parse import (
+    APActivityHead,
+    APActor,
+    APPostHead,
+    VocabError,
+    ap_to_activity_head,
+)
+from storage.ids import new_id
+from storage.models import Actor, InboxItem, Object
+from storage.text import fits
+
+
+@dataclass(frozen=True)
+class Received:
+    activity_id: str
+    activity_type: str
+    duplicate: bool
+
+
+async def receive(fed: Federation, request: SignedRequest, *, recipient_id: int | None, source: str = "") -> Received:
+    """Check and store one inbox POST, or raise Rejection (nothing stored). `source` is the
+    address it came from."""
+    signer = await authenticate(fed, request, source=source)
+    text, activity = _parse(request.body, fed.max_json_depth)
+    if activity.actor != signer.owner:
+        raise Rejection(401, f"signed by a key of {signer.owner}, but the activity's actor is {activity.actor}")
+    await _check_origins(fed, activity)
+    _check_storable(activity, signer.key_id)
+
+    row = {
+        "id": new_id(),
+        "activity_uri": activity.id,
+        "activity_type": activity.type,
+        "actor_uri": activity.actor,
+        "signer_key_id": signer.key_id,
+        "recipient_id": recipient_id,
+        "raw": text,
+    }
+    new = await fed.inbox_writer.submit(row)
+    if new:
+        fed.inbox_queued.set()
+    return Received(activity.id, activity.type, duplicate=not new)
+
+
+def _parse(body: bytes, max_depth: int) -> tuple[str, APActivityHead]:
+    """The body as text (it is stored as it came) and the activity it holds."""
+    try:
+        text = body.decode()  # ActivityPub bodies are UTF-8
+    except UnicodeDecodeError as exc:
+        raise Rejection(400, f"the body is not UTF-8: {exc.reason} at byte {exc.start}") from exc
+    try:
+        document = load_json(text, max_depth)
+    except JSONRefused as exc:
+        raise Rejection(400, f"the body is {exc}") from exc
+    try:
+        return text, ap_to_activity_head(document)
+    except VocabError as exc:
+        raise Rejection(400, str(exc)) from exc
+
+
+def _check_storable(activity: APActivityHead, key_id: str) -> None:
+    """The row's identifiers must be stored exactly: one the database cannot take (too long, a
+    NUL, a lone surrogate) is refused here, rather than failing the batch its row joins."""
+    columns = InboxItem.__table__.c
+    for what, value, column in (
+        ("id", activity.id, columns.activity_uri), ("type", activity.type, columns.activity_type),
+        ("actor", activity.actor, columns.actor_uri), ("key id", key_id, columns.signer_key_id),
+    ):
+        limit = column.type.length
+        if len(value) > limit:
+            raise Rejection(400, f"the activity's {what} is longer than {limit} characters")
+        if not fits(value, limit):
+            raise Rejection(400, f"the activity's {what} holds a NUL or a lone surrogate, which cannot be stored")
+
+
+async def _check_origins(fed: Federation, activity: APActivityHead) -> None:
+    """An actor speaks only for its own origin; claims about other origins are refused."""
+    origin = authority(activity.actor)
+    if authority(activity.id) != origin:
+        raise Rejection(403, f"activity {activity.id} is not on its actor's host {origin}")
+    embedded = activity.object
+    if activity.type in ("Create", "Update") and isinstance(embedded, APPostHead):
+        if authority(embedded.id) != origin or embedded.attributed_to != activity.actor:
+            raise Rejection(
+                403, f"{activity.type} of {embedded.id}, which is attributed to {embedded.attributed_to}, "
+                f"not to {activity.actor}"
+            )
+    if activity.type == "Update" and isinstance(embedded, APActor):
+        if embedded.id != activity.actor:
+            raise Rejection(403, f"{activity.actor} cannot update the actor {embedded.id}")
+        try:
+            check_identity(embedded)
+            async with fed.db.sessions() as session:
+                await check_key_binding(session, embedded)
+        except ActorError as exc:
+            raise Rejection(403, str(exc)) from exc
+    if activity.type == "Undo" and isinstance(embedded, APActivityHead) and embedded.actor != activity.actor:
+        raise Rejection(403, f"{activity.actor} cannot undo an activity of {embedded.actor}")
+    if activity.type == "Delete" and activity.object_id:
+        if authority(activity.object_id) != origin:
+            raise Rejection(403, f"{activity.actor} cannot delete {activity.object_id} on another host")
+        async with fed.db.sessions() as session:
+            author = await session.scalar(
+                select(Actor.uri).join(Object, Object.actor_id == Actor.id).where(Object.uri == activity.object_id)
+            )
+        if author is not None and author != activity.actor:
+            raise Rejection(403, f"{activity.actor} cannot delete {activity.object_id}: it is {author}'s")
+

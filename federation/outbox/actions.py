@@ -1,0 +1,385 @@
+"""Local actions become activities: the single entry point for posting, replying, boosting,
+liking, voting, editing, deleting, following and unfollowing (the client API calls these).
+
+Each function takes the caller's session and never commits. It writes the domain rows, the
+activity, and one delivery row per target inbox, so the whole action commits or nothing does, and
+nothing is sent before the commit (the delivery worker is woken by the commit itself).
+
+Audiences: followers' inboxes deduplicated by shared inbox, plus mentioned and replied-to actors.
+Followers-only and direct posts go only to servers that have a recipient. Local recipients get
+their rows (follow, notification) directly; peers the policy refuses get nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.social import feeds, polls, relations
+from federation.runtime.context import Federation
+from federation.social.posts import addressing, mentioned_actors, post_to_ap
+from federation.social.streams import record_boost, record_post
+from federation.protocol.urls import authority
+from federation.protocol.vocab import ACTOR_CONTEXT, AS_CONTEXT, PUBLIC, actor_to_ap, ap_datetime
+from storage.ids import new_id
+from storage.models import (
+    Account,
+    Activity,
+    Actor,
+    Announce,
+    Block,
+    Delivery,
+    Follow,
+    FollowState,
+    Like,
+    Mention,
+    Object,
+    Tag,
+    Visibility,
+)
+
+
+class OutboxError(Exception):
+    """The action is not allowed; one line for the practitioner."""
+
+
+def _activity_uri(actor: Actor, kind: str) -> str:
+    return f"{actor.uri}#{kind.lower()}s/{new_id()}"
+
+
+async def _record(
+    fed: Federation, session: AsyncSession, actor: Actor, document: dict[str, Any], *,
+    object_id: int | None = None, public: bool = False,
+) -> Activity:
+    activity = Activity(
+        uri=document["id"], type=document["type"], actor_id=actor.id,
+        object_uri=_object_uri(document), object_id=object_id, local=True, public=public,
+        published=fed.clock.now(), raw=document,
+    )
+    session.add(activity)
+    await session.flush()
+    return activity
+
+
+def _object_uri(document: dict[str, Any]) -> str | None:
+    value = document.get("object")
+    return value if isinstance(value, str) else value.get("id") if isinstance(value, dict) else None
+
+
+async def _deliver(
+    fed: Federation, session: AsyncSession, activity: Activity, sender: Actor, recipients: Iterable[Actor],
+    *, followers_of: Actor | None = None,
+) -> int:
+    """One delivery row per distinct target inbox; returns how many."""
+    remote = [actor for actor in recipients if not actor.local and actor.deleted_at is None]
+    if followers_of is not None:
+        remote += await relations.remote_followers(session, followers_of)
+    inboxes: dict[str, str] = {}
+    for actor in remote:
+        inbox = actor.shared_inbox or actor.inbox
+        peer = authority(inbox)
+        if fed.policy.allows(peer):
+            inboxes.setdefault(inbox, peer)
+    now = fed.clock.now()
+    for inbox, peer in inboxes.items():
+        session.add(Delivery(activity_id=activity.id, sender_id=sender.id, inbox=inbox, peer=peer,
+                             created_at=now, next_attempt_at=now))
+    if inboxes:
+        event.listen(session.sync_session, "after_commit", lambda _s: fed.deliveries_queued.set(), once=True)
+    await session.flush()
+    return len(inboxes)
+
+
+async def _touch(session: AsyncSession, actor: Actor, now: datetime) -> None:
+    account = await session.scalar(select(Account).where(Account.actor_id == actor.id))
+    if account is not None:
+        account.last_active_at = now
+
+
+# --- posts ---------------------------------------------------------------------------------
+
+async def post(
+    fed: Federation, session: AsyncSession, author: Actor, *, content: str,
+    visibility: Visibility = Visibility.public, summary: str = "", sensitive: bool = False,
+    in_reply_to: Object | None = None, mentions: Iterable[Actor] = (), tags: Iterable[str] = (),
+    language: str | None = None, attachments: list[dict[str, Any]] | None = None, poll: polls.NewPoll | None = None,
+) -> Object:
+    """Publish a post (content is HTML the caller made safe), a Question if it has a poll, and
+    queue its Create."""
+    now = fed.clock.now()
+    mentioned = {actor.id: actor for actor in mentions}
+    if in_reply_to is not None:
+        parent_author = await session.get(Actor, in_reply_to.actor_id)
+        if parent_author is not None and parent_author.id != author.id:
+            mentioned.setdefault(parent_author.id, parent_author)
+    post_id = new_id()
+    uri = fed.urls.status(author.username, post_id)
+    item = Object(
+        id=post_id, uri=uri, type="Question" if poll is not None else "Note", actor_id=author.id, local=True,
+        visibility=visibility,
+        content=content, summary=summary, sensitive=sensitive or bool(summary), language=language,
+        url=f"{fed.urls.profile(author.username)}/{post_id}",
+        in_reply_to_uri=in_reply_to.uri if in_reply_to is not None else None,
+        published=now, attachments=attachments or None,
+    )
+    session.add(item)
+    await session.flush()
+    if poll is not None:
+        await polls.add_local(session, item, poll, now)
+    for actor in mentioned.values():
+        session.add(Mention(object_id=item.id, actor_id=actor.id))
+    for name in dict.fromkeys(t.lower().lstrip("#") for t in tags if t.strip("#")):
+        session.add(Tag(object_id=item.id, name=name[:255]))
+    await session.flush()
+    await relations.notify_mentions(session, item, author, list(mentioned.values()), now)
+    await _touch(session, author, now)
+    await _publish(fed, session, author, item, "Create", fed.urls.status_activity(author.username, post_id))
+    await record_post(session, item, author, "update")
+    return item
+
+
+async def _publish(fed: Federation, session: AsyncSession, author: Actor, item: Object, kind: str, uri: str) -> Activity:
+    """Create or Update of a local post, delivered to its audience."""
+    mentions = await mentioned_actors(session, item)
+    note = await post_to_ap(session, item, author, mentions, fed.urls.base, fed.clock.now())
+    document = {
+        "@context": note["@context"], "id": uri, "type": kind, "actor": author.uri,
+        "published": ap_datetime(fed.clock.now()), "to": note["to"], "cc": note["cc"], "object": note,
+    }
+    public = item.visibility in (Visibility.public, Visibility.unlisted)
+    activity = await _record(fed, session, author, document, object_id=item.id, public=public and kind == "Create")
+    followers = author if item.visibility is not Visibility.direct else None
+    await _deliver(fed, session, activity, author, mentions, followers_of=followers)
+    return activity
+
+
+async def edit(
+    fed: Federation, session: AsyncSession, author: Actor, item: Object, *, content: str,
+    summary: str | None = None, sensitive: bool | None = None,
+) -> Object:
+    if item.actor_id != author.id or not item.local or item.deleted_at is not None:
+        raise OutboxError("only the author can edit a post")
+    await relations.keep_version(session, item)
+    item.content = content
+    if summary is not None:
+        item.summary = summary
+    if sensitive is not None:
+        item.sensitive = sensitive or bool(item.summary)
+    item.updated = fed.clock.now()
+    await session.flush()
+    await _publish(fed, session, author, item, "Update", _activity_uri(author, "Update"))
+    await record_post(session, item, author, "status.update")
+    await relations.notify_edit(session, item, author, item.updated)
+    return item
+
+
+async def delete(fed: Federation, session: AsyncSession, author: Actor, item: Object) -> None:
+    if item.actor_id != author.id or not item.local:
+        raise OutboxError("only the author can delete a post")
+    if item.deleted_at is not None:
+        return
+    mentions = await mentioned_actors(session, item)
+    await record_post(session, item, author, "delete")
+    item.deleted_at = fed.clock.now()
+    to, cc = addressing(item, author, mentions)
+    document = {
+        "@context": AS_CONTEXT, "id": _activity_uri(author, "Delete"), "type": "Delete",
+        "actor": author.uri, "to": to, "cc": cc,
+        "object": {"id": item.uri, "type": "Tombstone"},
+    }
+    activity = await _record(fed, session, author, document, object_id=item.id)
+    followers = author if item.visibility is not Visibility.direct else None
+    await _deliver(fed, session, activity, author, mentions, followers_of=followers)
+
+
+async def update_poll(fed: Federation, session: AsyncSession, item: Object) -> None:
+    """Send a local poll's current counts (and whether it has closed) to its audience."""
+    author = await session.get(Actor, item.actor_id)
+    if author is not None and item.deleted_at is None:
+        await _publish(fed, session, author, item, "Update", _activity_uri(author, "Update"))
+
+
+async def vote(fed: Federation, session: AsyncSession, voter: Actor, item: Object, choices: list[int]) -> None:
+    """Vote on a poll (polls.PollError if the vote is refused). On a remote poll, each choice is
+    a Create(Note) named after the option, addressed to the poll's author alone."""
+    author = await _visible_target(session, item)
+    votes = await polls.cast(session, item, voter, choices, fed.clock.now())
+    if author.local:
+        return
+    for row, title in votes:
+        row.uri = f"{voter.uri}#votes/{row.id}"
+        note = {"id": row.uri, "type": "Note", "name": title, "attributedTo": voter.uri, "to": [author.uri],
+                "inReplyTo": item.uri}
+        document = {"@context": AS_CONTEXT, "id": f"{row.uri}/activity", "type": "Create", "actor": voter.uri,
+                    "to": [author.uri], "object": note}
+        activity = await _record(fed, session, voter, document)
+        await _deliver(fed, session, activity, voter, [author])
+
+
+# --- likes and boosts ----------------------------------------------------------------------
+
+async def _visible_target(session: AsyncSession, item: Object) -> Actor:
+    if item.deleted_at is not None:
+        raise OutboxError("the post was deleted")
+    target_author = await session.get(Actor, item.actor_id)
+    assert target_author is not None
+    return target_author
+
+
+async def like(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> Like:
+    target_author = await _visible_target(session, item)
+    existing = await session.scalar(select(Like).where(Like.actor_id == actor.id, Like.object_id == item.id))
+    if existing is not None:
+        return existing
+    uri = _activity_uri(actor, "Like")
+    row = await relations.add_like(session, actor, item, uri, fed.clock.now())
+    document = {"@context": AS_CONTEXT, "id": uri, "type": "Like", "actor": actor.uri, "object": item.uri}
+    activity = await _record(fed, session, actor, document, object_id=item.id)
+    await _deliver(fed, session, activity, actor, [target_author])
+    return row
+
+
+async def unlike(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> None:
+    await _withdraw(fed, session, actor, item, Like, followers=False)
+
+
+async def boost(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> Announce:
+    target_author = await _visible_target(session, item)
+    if item.visibility not in (Visibility.public, Visibility.unlisted):
+        raise OutboxError("only public and unlisted posts can be boosted")
+    existing = await session.scalar(select(Announce).where(Announce.actor_id == actor.id, Announce.object_id == item.id))
+    if existing is not None:
+        return existing
+    uri = _activity_uri(actor, "Announce")
+    row = await relations.add_announce(session, actor, item, uri, fed.clock.now(), public=True)
+    document = {
+        "@context": AS_CONTEXT, "id": uri, "type": "Announce", "actor": actor.uri,
+        "published": ap_datetime(fed.clock.now()), "to": [PUBLIC],
+        "cc": [target_author.uri, actor.followers_url], "object": item.uri,
+    }
+    activity = await _record(fed, session, actor, document, object_id=item.id, public=True)
+    await _deliver(fed, session, activity, actor, [target_author], followers_of=actor)
+    await record_boost(session, actor, row.id)
+    return row
+
+
+async def unboost(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> None:
+    await _withdraw(fed, session, actor, item, Announce, followers=True)
+
+
+async def _withdraw(fed: Federation, session: AsyncSession, actor: Actor, item: Object, model, *,
+                    followers: bool) -> None:
+    """Take back a like or a boost: delete the row and send an Undo of its activity."""
+    existing = await session.scalar(select(model).where(model.actor_id == actor.id, model.object_id == item.id))
+    if existing is None:
+        return
+    target_author = await session.get(Actor, item.actor_id)
+    await session.delete(existing)
+    kind = "Like" if model is Like else "Announce"
+    await _undo(fed, session, actor, {"id": existing.uri, "type": kind, "actor": actor.uri, "object": item.uri},
+                [target_author] if target_author else [], followers_of=actor if followers else None)
+
+
+async def _undo(fed: Federation, session: AsyncSession, actor: Actor, undone: dict[str, Any],
+                recipients: list[Actor], *, followers_of: Actor | None = None) -> None:
+    document = {"@context": AS_CONTEXT, "id": _activity_uri(actor, "Undo"), "type": "Undo",
+                "actor": actor.uri, "object": undone}
+    activity = await _record(fed, session, actor, document)
+    await _deliver(fed, session, activity, actor, recipients, followers_of=followers_of)
+
+
+# --- follows ---------------------------------------------------------------------------------
+
+async def follow(fed: Federation, session: AsyncSession, follower: Actor, target: Actor) -> Follow:
+    if follower.id == target.id:
+        raise OutboxError("you cannot follow yourself")
+    existing = await relations.follow_between(session, follower, target)
+    if existing is not None and existing.state in (FollowState.pending, FollowState.accepted):
+        return existing
+    uri = _activity_uri(follower, "Follow")
+    if target.local:
+        return await relations.request_follow(session, follower, target, uri, fed.clock.now())
+    row = await relations.upsert_follow(session, follower, target, uri, FollowState.pending, fed.clock.now())
+    document = {"@context": AS_CONTEXT, "id": uri, "type": "Follow", "actor": follower.uri, "object": target.uri}
+    activity = await _record(fed, session, follower, document)
+    await _deliver(fed, session, activity, follower, [target])
+    return row
+
+
+async def unfollow(fed: Federation, session: AsyncSession, follower: Actor, target: Actor) -> None:
+    existing = await relations.follow_between(session, follower, target)
+    if existing is None or existing.state not in (FollowState.pending, FollowState.accepted):
+        return
+    relations.move_follow(existing, FollowState.undone, fed.clock.now())
+    await feeds.remove_author(session, follower, target)
+    if not target.local:
+        await _undo(fed, session, follower,
+                    {"id": existing.uri, "type": "Follow", "actor": follower.uri, "object": target.uri}, [target])
+
+
+async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, accept: bool) -> None:
+    """Accept or reject a follow request made to a local actor (answering an accepted follow
+    again re-sends the Accept, which peers that retried their Follow expect)."""
+    if not relations.move_follow(row, FollowState.accepted if accept else FollowState.rejected, fed.clock.now()):
+        return
+    followee = await session.get(Actor, row.followee_id)
+    follower = await session.get(Actor, row.follower_id)
+    if follower is not None and followee is not None:
+        if accept:
+            await feeds.backfill(session, follower, followee)
+        else:
+            await feeds.remove_author(session, follower, followee)
+    if follower is None or followee is None or follower.local:
+        return
+    kind = "Accept" if accept else "Reject"
+    document = {
+        "@context": AS_CONTEXT, "id": _activity_uri(followee, kind), "type": kind, "actor": followee.uri,
+        "object": {"id": row.uri, "type": "Follow", "actor": follower.uri, "object": followee.uri},
+    }
+    activity = await _record(fed, session, followee, document)
+    await _deliver(fed, session, activity, followee, [follower])
+
+
+async def update_profile(fed: Federation, session: AsyncSession, actor: Actor) -> None:
+    """Tell followers' servers that a local actor's profile changed (Update of the actor)."""
+    actor.updated = fed.clock.now()
+    await session.flush()
+    document = {
+        "@context": ACTOR_CONTEXT, "id": _activity_uri(actor, "Update"), "type": "Update", "actor": actor.uri,
+        "to": [PUBLIC], "cc": [actor.followers_url], "object": actor_to_ap(actor),
+    }
+    activity = await _record(fed, session, actor, document)
+    await _deliver(fed, session, activity, actor, [], followers_of=actor)
+
+
+async def block(fed: Federation, session: AsyncSession, actor: Actor, target: Actor) -> None:
+    """Block `target`: follows end both ways, and a remote target's server is told (Block)."""
+    if actor.id == target.id:
+        raise OutboxError("you cannot block yourself")
+    await unfollow(fed, session, actor, target)
+    await feeds.remove_author(session, target, actor)
+    theirs = await relations.follow_between(session, target, actor)
+    if theirs is not None and theirs.state in (FollowState.pending, FollowState.accepted):
+        await answer_follow(fed, session, theirs, accept=False)
+    if await session.scalar(select(Block).where(Block.actor_id == actor.id, Block.target_id == target.id)):
+        return
+    uri = _activity_uri(actor, "Block")
+    session.add(Block(uri=uri, actor_id=actor.id, target_id=target.id, created_at=fed.clock.now()))
+    if not target.local:
+        document = {"@context": AS_CONTEXT, "id": uri, "type": "Block", "actor": actor.uri, "object": target.uri}
+        activity = await _record(fed, session, actor, document)
+        await _deliver(fed, session, activity, actor, [target])
+
+
+async def unblock(fed: Federation, session: AsyncSession, actor: Actor, target: Actor) -> None:
+    row = await session.scalar(select(Block).where(Block.actor_id == actor.id, Block.target_id == target.id))
+    if row is None:
+        return
+    await session.delete(row)
+    if not target.local and row.uri:
+        await _undo(fed, session, actor, {"id": row.uri, "type": "Block", "actor": actor.uri, "object": target.uri},
+                    [target])

@@ -1,0 +1,216 @@
+"""Admin decisions about peers: allow, block, remove; import and export; the audit trail.
+
+Every change goes through `decide` (or `remove`), which writes the peer row and an audit entry
+with the state before and after, who made it and why, in the caller's transaction. Blocking
+also severs follows in both directions and cancels queued deliveries to the peer (recorded as
+cancelled), and with `purge` deletes the peer's cached actors and their content. Unblocking
+restores traffic but not the severed follows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.admin.audit import audit
+from storage.coverage import EntryError, covers_sql, normalise_entry
+from storage.models import (
+    Actor, Delivery, DeliveryState, Follow, FollowState, Peer, PeerState,
+)
+
+ADMIN = "admin"
+MASTODON_BLOCK_HEADER = ["#domain", "#severity", "#reject_media", "#reject_reports", "#public_comment", "#obfuscate"]
+BLOCK_SEVERITIES = {"suspend", "silence"}  # Rounds has one block; both mean no federation
+
+
+class PeerError(Exception):
+    """A peer request that cannot be carried out; one line."""
+
+
+def normalise_domain(value: str) -> str:
+    """An entry (`host`, `host:port`, `*.domain`, `*.domain:port`; see storage.coverage),
+    lowercase, IDNs as punycode; PeerError if it is not one or could never cover a peer."""
+    try:
+        return normalise_entry(value)
+    except EntryError as exc:
+        raise PeerError(str(exc)) from None
+
+
+def _snapshot(peer: Peer | None) -> dict[str, Any] | None:
+    if peer is None:
+        return None
+    return {"state": peer.state.value, "note": peer.note, "source": peer.source}
+
+
+async def peer_by_domain(session: AsyncSession, domain: str) -> Peer | None:
+    return await session.scalar(select(Peer).where(Peer.domain == domain))
+
+
+async def decide(
+    session: AsyncSession, domain: str, state: PeerState, *, by: str, at: datetime, note: str | None = None,
+    reason: str = "", source: str = ADMIN, purge: bool = False,
+) -> Peer:
+    """Set a peer's state (allowed, blocked or pending) and record it."""
+    domain = normalise_domain(domain)
+    peer = await peer_by_domain(session, domain)
+    before = _snapshot(peer)
+    if peer is None:
+        peer = Peer(domain=domain, first_seen_at=at)
+        session.add(peer)
+    peer.state = state
+    peer.source = source
+    if note is not None:
+        peer.note = note
+    peer.changed_by = by
+    peer.changed_at = at
+    await session.flush()
+    if state is PeerState.blocked:
+        effects = await _sever(session, domain, purge=purge, by=by, at=at)
+        reason = "; ".join(filter(None, [reason, effects]))
+    if state is PeerState.allowed:
+        await _admit_knocks(session, domain)
+    await audit(session, by=by, action=f"peer.{state.value}", subject=domain, before=before,
+                after=_snapshot(peer), reason=reason, at=at)
+    return peer
+
+
+async def remove(session: AsyncSession, domain: str, *, by: str, at: datetime, reason: str = "") -> None:
+    """Forget the decision about a peer (it becomes unknown again)."""
+    domain = normalise_domain(domain)
+    peer = await peer_by_domain(session, domain)
+    if peer is None:
+        raise PeerError(f"no peer {domain}")
+    before = _snapshot(peer)
+    await session.delete(peer)
+    await audit(session, by=by, action="peer.remove", subject=domain, before=before, after=None, reason=reason, at=at)
+
+
+def _domain_filter(column, domain: str):
+    """The authorities in `column` that the entry `domain` covers (storage.coverage)."""
+    return covers_sql(literal(domain), column)
+
+
+async def _admit_knocks(session: AsyncSession, domain: str) -> None:
+    """Peers that knocked and that the new allow entry covers are no longer pending (their rows
+    stay, with the knock, so federation.peers.greeting can tell them)."""
+    await session.execute(
+        update(Peer).where(Peer.state == PeerState.pending, Peer.source.is_(None), Peer.domain != domain,
+                           _domain_filter(Peer.domain, domain))
+        .values(state=PeerState.known)
+    )
+
+
+async def _sever(session: AsyncSession, domain: str, *, purge: bool, by: str, at: datetime) -> str:
+    """Follows between our actors and the peer's end; queued deliveries to it are cancelled."""
+    theirs = select(Actor.id).where(_domain_filter(Actor.domain, domain))
+    follows = await session.execute(
+        update(Follow)
+        .where(or_(Follow.follower_id.in_(theirs), Follow.followee_id.in_(theirs)),
+               Follow.state.in_((FollowState.accepted, FollowState.pending)))
+        .values(state=FollowState.undone, updated_at=at)
+    )
+    cancelled = await session.execute(
+        update(Delivery)
+        .where(_domain_filter(Delivery.peer, domain), Delivery.state == DeliveryState.queued)
+        .values(state=DeliveryState.cancelled, finished_at=at, last_error=f"cancelled: peer blocked by {by}")
+    )
+    effects = f"severed {follows.rowcount} follows, cancelled {cancelled.rowcount} deliveries"
+    if purge:
+        purged = await session.execute(delete(Actor).where(_domain_filter(Actor.domain, domain), Actor.local.is_(False)))
+        effects += f", purged {purged.rowcount} actors and their content"
+    return effects
+
+
+@dataclass(frozen=True)
+class PeerRow:
+    peer: Peer
+    queued: int
+    dead: int
+
+
+def _with_counts():
+    def count(state: DeliveryState):
+        return select(func.count()).where(Delivery.peer == Peer.domain, Delivery.state == state).scalar_subquery()
+    return select(Peer, count(DeliveryState.queued), count(DeliveryState.dead))
+
+
+async def list_peers(session: AsyncSession, state: PeerState | None = None) -> list[PeerRow]:
+    rows = await session.execute(_with_counts().where(*([Peer.state == state] if state else [])).order_by(Peer.domain))
+    return [PeerRow(peer, queued_count or 0, dead_count or 0) for peer, queued_count, dead_count in rows]
+
+
+async def peer_row(session: AsyncSession, domain: str) -> PeerRow | None:
+    row = (await session.execute(_with_counts().where(Peer.domain == domain))).first()
+    return None if row is None else PeerRow(row[0], row[1] or 0, row[2] or 0)
+
+
+# --- import and export ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Entry:
+    domain: str
+    state: PeerState
+    note: str
+
+
+def parse_list(text: str, *, source: str = "file") -> list[Entry]:
+    """A Mastodon domain-block CSV (`#domain,#severity,...`: blocks) or a domain list, plain or
+    CSV with a `#domain` header (allows). Every line is checked; PeerError names the first bad one."""
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    header = [cell.strip().lower() for cell in rows[0]] if rows else []
+    blocks = "#severity" in header
+    start = 1 if header and header[0] in ("#domain", "domain") else 0
+    entries: dict[str, Entry] = {}
+    for number, row in enumerate(rows[start:], start=start + 1):
+        cells = [cell.strip() for cell in row]
+        if not cells or not cells[0] or cells[0].startswith("#"):  # blank or comment line
+            continue
+        try:
+            domain = normalise_domain(cells[0])
+        except PeerError as exc:
+            raise PeerError(f"{source} line {number}: {exc}") from None
+        note = ""
+        state = PeerState.allowed
+        if blocks:
+            record = dict(zip(header, cells))
+            severity = record.get("#severity", "suspend") or "suspend"
+            if severity == "noop":
+                continue
+            if severity not in BLOCK_SEVERITIES:
+                raise PeerError(f"{source} line {number}: unknown severity {severity!r} (suspend, silence or noop)")
+            state = PeerState.blocked
+            note = record.get("#public_comment", "")
+        entries[domain] = Entry(domain, state, note)
+    return list(entries.values())
+
+
+def export_list(peers: list[Peer], state: PeerState) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if state is PeerState.blocked:
+        writer.writerow(MASTODON_BLOCK_HEADER)
+        for peer in peers:
+            writer.writerow([peer.domain, "suspend", "true", "true", peer.note, "false"])
+    else:
+        writer.writerow(["#domain"])
+        for peer in peers:
+            writer.writerow([peer.domain])
+    return out.getvalue()
+
+
+async def import_entries(session: AsyncSession, entries: list[Entry], *, by: str, at: datetime, reason: str) -> int:
+    changed = 0
+    for entry in entries:
+        current = await peer_by_domain(session, entry.domain)
+        if current is not None and current.state is entry.state and current.source == ADMIN:
+            continue
+        await decide(session, entry.domain, entry.state, by=by, at=at, note=entry.note or None, reason=reason)
+        changed += 1
+    return changed
+

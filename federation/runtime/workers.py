@@ -1,0 +1,138 @@
+"""Background workers as asyncio tasks: the inbox processor, the delivery sender, the poll
+clock, and periodic chores (refreshing subscribed peer lists, sweeping unused media, greeting
+peers an admin has just allowed: see federation.peers.greeting; an allow made here wakes it).
+
+Each loop runs its step until a step finds nothing, then sleeps until woken (work queued in this
+process sets an event after its commit) or until `worker_poll_seconds` pass (work queued by
+other processes). Nothing wakes the poll clock: it looks for ended polls every
+`worker_poll_seconds`. The chores run on their own period. A step that raises is logged and the
+loop goes on; cancellation stops it. Tests do not start these: they call the steps
+(`worker.run_once`, `DeliveryWorker.run_once`, `poll_worker.run_once`, `media.sweep`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from federation.inbox import worker
+
+from federation.social import media, poll_worker
+from federation.runtime.context import Federation
+from federation.outbox.delivery import DeliveryWorker
+from federation.peers.greeting import greet_allowed
+from federation.peers.subscriptions import refresh_all
+
+log = logging.getLogger(__name__)
+INTAKE_PAUSE = 0.05
+INTAKE_PAUSES = 20
+MEDIA_SWEEP_SECONDS = 600
+MEDIA_SWEEP_BATCH = 100
+GREETING_SECONDS = 30
+
+
+class Workers:
+    def __init__(self, fed: Federation, media_root: Path) -> None:
+        self.fed = fed
+        self.delivery = DeliveryWorker(fed)
+        self.media_root = media_root
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        try:
+            await self.fed.ensure_ready()
+            await worker.release_claims(self.fed)
+            await self.delivery.release_claims()
+        except Exception as exc:  # the database may be down; the loops retry
+            log.warning("workers start without releasing old claims: %s", exc)
+        self._tasks = [
+            asyncio.create_task(self._loop("inbox", self.fed.inbox_queued, self._inbox_step)),
+            asyncio.create_task(self._loop("delivery", self.fed.deliveries_queued, self.delivery.run_once)),
+            asyncio.create_task(self._periodically("peer lists", self.fed.settings.subscription_refresh_minutes * 60,
+                                                   self._refresh_subscriptions)),
+            asyncio.create_task(self._periodically("media sweep", MEDIA_SWEEP_SECONDS, self._sweep_media)),
+            asyncio.create_task(self._loop("polls", asyncio.Event(), lambda: poll_worker.run_once(self.fed))),
+            asyncio.create_task(self._greetings()),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _inbox_step(self) -> int:
+        """Handle stored activities, giving way to intake: while inbox POSTs are being
+        committed, wait (up to a second at a time), since a stored activity is already safe and
+        a peer waiting on its 202 is not."""
+        loop = asyncio.get_running_loop()
+        writer = self.fed.inbox_writer
+        for _ in range(INTAKE_PAUSES):
+            if loop.time() - writer.last_commit > INTAKE_PAUSE:
+                break
+            await asyncio.sleep(INTAKE_PAUSE)
+        return await worker.run_once(self.fed, limit=20)
+
+    async def _periodically(self, name: str, seconds: float, step: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            try:
+                await self.fed.ensure_ready()
+                await step()
+            except Exception:
+                log.exception("%s failed; trying again in %s s", name, seconds)
+            await asyncio.sleep(seconds)
+
+    async def _refresh_subscriptions(self) -> None:
+        """Refetch subscribed peer lists."""
+        fed = self.fed
+        results = await refresh_all(fed.db, fed.http, at=fed.clock.now(), allow_http=fed.settings.allow_http,
+                                    allow_private=fed.settings.allow_private_addresses)
+        for url, result in results.items():
+            if isinstance(result, str):
+                log.warning("peer list %s: %s", url, result)
+        if results:
+            await fed.reload_policy()
+            if any(not isinstance(result, str) and result.added for result in results.values()):
+                fed.peers_allowed.set()
+
+    async def _greetings(self) -> None:
+        """Greet newly allowed peers every GREETING_SECONDS, or at once when an admin allows one
+        in this process (an allow made elsewhere is seen here within REFRESH_SECONDS of policy)."""
+        allowed = self.fed.peers_allowed
+        while True:
+            try:
+                await asyncio.wait_for(allowed.wait(), timeout=GREETING_SECONDS)
+            except asyncio.TimeoutError:
+                pass
+            allowed.clear()
+            try:
+                await self.fed.ensure_ready()
+                await greet_allowed(self.fed)
+            except Exception:
+                log.exception("greeting allowed peers failed; trying again in %s s", GREETING_SECONDS)
+
+    async def _sweep_media(self) -> None:
+        """Remove media no post shows (see federation.social.media.sweep), a batch at a time."""
+        removed = MEDIA_SWEEP_BATCH
+        while removed == MEDIA_SWEEP_BATCH:
+            async with self.fed.transaction() as session:
+                removed = await media.sweep(session, self.media_root, self.fed.clock.now(), MEDIA_SWEEP_BATCH)
+
+    async def _loop(self, name: str, wake: asyncio.Event, step: Callable[[], Awaitable[int]]) -> None:
+        poll = self.fed.settings.worker_poll_seconds
+        while True:
+            wake.clear()
+            try:
+                await self.fed.ensure_ready()
+                taken = await step()
+            except Exception:
+                log.exception("%s worker step failed; retrying in %s s", name, poll)
+                taken = 0
+            if taken:
+                continue
+            try:
+                await asyncio.wait_for(wake.wait(), timeout=poll)
+            except asyncio.TimeoutError:
+                pass

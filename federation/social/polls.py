@@ -1,0 +1,262 @@
+"""Polls: the rules for making one and voting on it, and the counts, for local polls and remote
+Questions alike.
+
+A poll is a post of type Question plus a `polls` row with its options and votes. A vote is a row
+unique per voter and option, so a repeated or redelivered vote counts once, and each new vote
+increments the counts. A local poll's counts are the truth: once they change, an
+Update(Question) is due to its audience `UPDATE_DELAY` later, so a burst of votes goes out as
+one update (the poll worker sends it). A remote poll's counts are whatever its author's server
+last said; a local vote on it counts at once and the next Update(Question) corrects it.
+
+Remote documents are read here from the raw JSON of the stored Question and of incoming votes:
+Mastodon and GoToSocial vote with a Note that has a `name` and no content, Akkoma with an Answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.social.access import can_see
+from federation.protocol.urls import authority
+from federation.protocol.vocab import ap_datetime
+from federation.protocol.vocab.parse import APActivity
+from federation.protocol.vocab.values import UNSUPPORTED, as_list, count, id_of, is_uri, parse_datetime, type_of
+from storage.models import Actor, Object, Poll, PollOption, PollVote
+from storage.polls import PollView
+
+UPDATE_DELAY = timedelta(seconds=30)
+VOTE_TYPES = frozenset({"Note", "Answer"})
+
+
+class PollError(Exception):
+    """The poll or the vote is refused; one line (a 422 for a client, an ignored activity for a peer)."""
+
+
+@dataclass(frozen=True)
+class PollLimits:
+    """What a new local poll may be; /api/v2/instance advertises exactly these."""
+
+    max_options: int = 4
+    max_characters_per_option: int = 50
+    min_expiration: int = 300  # seconds
+    max_expiration: int = 2_629_746  # a month
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+LIMITS = PollLimits()
+
+
+@dataclass(frozen=True)
+class NewPoll:
+    options: tuple[str, ...]
+    expires_in: int
+    multiple: bool
+    hide_totals: bool
+
+
+def new_poll(options: list[str], expires_in: int, *, multiple: bool, hide_totals: bool,
+             limits: PollLimits = LIMITS) -> NewPoll:
+    titles = tuple(option.strip() for option in options)
+    if not 2 <= len(titles) <= limits.max_options:
+        raise PollError(f"a poll needs 2 to {limits.max_options} options")
+    if any(not title for title in titles):
+        raise PollError("poll options can't be blank")
+    if any(len(title) > limits.max_characters_per_option for title in titles):
+        raise PollError(f"poll options are limited to {limits.max_characters_per_option} characters")
+    if len(set(titles)) != len(titles):
+        raise PollError("poll options must differ")
+    if not limits.min_expiration <= expires_in <= limits.max_expiration:
+        raise PollError(f"a poll lasts {limits.min_expiration} to {limits.max_expiration} seconds")
+    return NewPoll(titles, expires_in, multiple, hide_totals)
+
+
+async def add_local(session: AsyncSession, item: Object, spec: NewPoll, now: datetime) -> Poll:
+    poll = Poll(object_id=item.id, multiple=spec.multiple, hide_totals=spec.hide_totals,
+                expires_at=now + timedelta(seconds=spec.expires_in), voters_count=0)
+    session.add(poll)
+    await session.flush()
+    session.add_all(PollOption(object_id=item.id, position=n, title=title, votes_count=0)
+                    for n, title in enumerate(spec.options))
+    await session.flush()
+    return poll
+
+
+async def options_of(session: AsyncSession, poll: Poll) -> list[PollOption]:
+    return list(await session.scalars(
+        select(PollOption).where(PollOption.object_id == poll.object_id).order_by(PollOption.position)
+    ))
+
+
+def expired(poll: Poll | PollView, now: datetime) -> bool:
+    """Whether a poll (a row, or a rendering's view of one) has ended at `now`."""
+    return poll.expires_at is not None and poll.expires_at <= now
+
+
+# --- ActivityStreams -------------------------------------------------------------------------
+
+async def question_to_ap(session: AsyncSession, item: Object, now: datetime) -> dict[str, Any]:
+    """The poll fields of a local Question: its options with their counts, its end, its voters."""
+    poll = await session.get(Poll, item.id)
+    if poll is None:
+        return {}
+    options = [{"type": "Note", "name": option.title,
+                "replies": {"type": "Collection", "totalItems": option.votes_count}}
+               for option in await options_of(session, poll)]
+    document: dict[str, Any] = {"anyOf" if poll.multiple else "oneOf": options, "votersCount": poll.voters_count}
+    if poll.expires_at is not None:
+        document["endTime"] = ap_datetime(poll.expires_at)
+        if expired(poll, now):
+            document["closed"] = ap_datetime(poll.expires_at)
+    return document
+
+
+@dataclass(frozen=True)
+class RemoteQuestion:
+    options: list[tuple[str, int]]  # (title, votes)
+    multiple: bool
+    expires_at: datetime | None
+    voters_count: int | None
+
+
+def ap_to_question(raw: dict[str, Any]) -> RemoteQuestion | None:
+    """The poll in a remote Question's document, or None if it has no options."""
+    multiple = isinstance(raw.get("anyOf"), (list, dict)) and bool(raw["anyOf"])
+    options = []
+    for option in as_list(raw.get("anyOf" if multiple else "oneOf")):
+        if not isinstance(option, dict) or not isinstance(option.get("name"), str):
+            continue
+        replies = option.get("replies")
+        total = replies.get("totalItems") if isinstance(replies, dict) else None
+        options.append((option["name"], count(total) or 0))
+    if not options:
+        return None
+    ends = [t for t in (parse_datetime(raw.get("endTime")), parse_datetime(raw.get("closed"))) if t is not None]
+    voters = count(raw.get("votersCount"))
+    if voters is None:
+        voters = None if multiple else sum(votes for _, votes in options)
+    return RemoteQuestion(options, multiple, min(ends) if ends else None, voters)
+
+
+async def store_remote(session: AsyncSession, item: Object, raw: dict[str, Any]) -> bool:
+    """Create or refresh the poll of a remote Question from its document; False if it has none.
+    Options that changed take their votes with them, as an edited poll starts over."""
+    question = ap_to_question(raw)
+    if question is None:
+        return False
+    poll = await session.get(Poll, item.id)
+    if poll is None:
+        poll = Poll(object_id=item.id, hide_totals=False)
+        session.add(poll)
+    poll.multiple, poll.expires_at, poll.voters_count = question.multiple, question.expires_at, question.voters_count
+    await session.flush()
+    options = await options_of(session, poll)
+    if [o.title for o in options] != [title for title, _ in question.options]:
+        await session.execute(delete(PollVote).where(PollVote.object_id == item.id))
+        await session.execute(delete(PollOption).where(PollOption.object_id == item.id))
+        options = []
+        for n, (title, _) in enumerate(question.options):
+            options.append(PollOption(object_id=item.id, position=n, title=title))
+            session.add(options[-1])
+    for option, (_, votes) in zip(options, question.options):
+        option.votes_count = votes
+    await session.flush()
+    return True
+
+
+# --- votes -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Vote:
+    """A vote as a peer sends it: the voted option's title, on the Question `poll_uri`."""
+
+    uri: str
+    poll_uri: str
+    title: str
+
+
+def ap_to_vote(activity: APActivity) -> Vote | None:
+    """The vote a Create carries, if it is one: a Note with a `name`, an `inReplyTo` and no
+    content (Mastodon, GoToSocial, Misskey) or an Answer (Akkoma, Pleroma)."""
+    raw = activity.object_raw
+    kind = type_of(raw.get("type"), VOTE_TYPES) if isinstance(raw, dict) else UNSUPPORTED
+    if kind == UNSUPPORTED:
+        return None
+    vote_id, poll_uri, title = id_of(raw), id_of(raw.get("inReplyTo")), raw.get("name")
+    if kind == "Note" and raw.get("content"):
+        return None
+    if not (is_uri(vote_id) and is_uri(poll_uri) and isinstance(title, str) and title):
+        return None
+    return Vote(vote_id, poll_uri, title)
+
+
+async def receive_vote(session: AsyncSession, voter: Actor, vote: Vote, now: datetime) -> None:
+    """Count a peer's vote on a local poll. PollError says why it does not count."""
+    item = await session.scalar(select(Object).where(Object.uri == vote.poll_uri, Object.local.is_(True)))
+    poll = await session.get(Poll, item.id) if item is not None else None
+    if poll is None or item.deleted_at is not None or not await can_see(session, item, voter):
+        raise PollError(f"{vote.poll_uri} is not a poll here")
+    if expired(poll, now):
+        raise PollError("the poll has ended")
+    titles = [option.title for option in await options_of(session, poll)]
+    if vote.title not in titles:
+        raise PollError(f"the poll has no option {vote.title!r}")
+    choice = titles.index(vote.title)
+    earlier = set(await session.scalars(
+        select(PollVote.choice).where(PollVote.object_id == poll.object_id, PollVote.actor_id == voter.id)))
+    if choice in earlier or (earlier and not poll.multiple):
+        raise PollError(f"{voter.uri} has voted on this poll already")
+    # the vote's id is kept only if it is the voter's to name (an Answer's origin is not checked)
+    uri = vote.uri if authority(vote.uri) == authority(voter.uri) else None
+    if uri is not None and await session.scalar(select(PollVote.id).where(PollVote.uri == uri)):
+        raise PollError(f"the vote {uri} was counted already")
+    await _record(session, item, poll, voter, [choice], [uri], now, first=not earlier)
+
+
+async def cast(session: AsyncSession, item: Object, voter: Actor, choices: list[int],
+               now: datetime) -> list[tuple[PollVote, str]]:
+    """A local user's vote: the rows recorded, each with its option's title."""
+    poll = await session.get(Poll, item.id)
+    if poll is None:
+        raise PollError("the post has no poll")
+    if item.actor_id == voter.id:
+        raise PollError("you cannot vote on your own poll")
+    if expired(poll, now):
+        raise PollError("the poll has already ended")
+    if await session.scalar(select(PollVote.id).where(PollVote.object_id == poll.object_id,
+                                                      PollVote.actor_id == voter.id).limit(1)):
+        raise PollError("you have already voted on this poll")
+    titles = [option.title for option in await options_of(session, poll)]
+    chosen = sorted(set(choices))
+    if not chosen or any(not 0 <= choice < len(titles) for choice in chosen):
+        raise PollError(f"choose options between 0 and {len(titles) - 1}")
+    if len(chosen) > 1 and not poll.multiple:
+        raise PollError("this poll takes one choice")
+    rows = await _record(session, item, poll, voter, chosen, [None] * len(chosen), now, first=True)
+    return [(row, titles[row.choice]) for row in rows]
+
+
+async def _record(session: AsyncSession, item: Object, poll: Poll, voter: Actor, choices: list[int],
+                  uris: list[str | None], now: datetime, *, first: bool) -> list[PollVote]:
+    """New votes of one voter (the callers checked they are new, and know whether they are the
+    voter's `first` on this poll): rows and counts."""
+    rows = [PollVote(object_id=poll.object_id, actor_id=voter.id, choice=choice, uri=uri, created_at=now)
+            for choice, uri in zip(choices, uris)]
+    session.add_all(rows)
+    await session.flush()
+    await session.execute(update(PollOption).where(PollOption.object_id == poll.object_id,
+                                                   PollOption.position.in_(choices))
+                          .values(votes_count=PollOption.votes_count + 1))
+    if first:
+        await session.execute(update(Poll).where(Poll.object_id == poll.object_id, Poll.voters_count.is_not(None))
+                              .values(voters_count=Poll.voters_count + 1))
+    if item.local and poll.update_due_at is None:
+        poll.update_due_at = now + UPDATE_DELAY
+    await session.flush()
+    return rows

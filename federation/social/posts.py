@@ -1,0 +1,199 @@
+"""Posts (notes, articles, ...): remote ones stored from ActivityStreams, local ones rendered to it.
+
+Visibility is read from addressing the way Mastodon-compatible servers write it: Public in `to`
+is public, Public only in `cc` is unlisted, the author's followers collection without Public is
+followers-only, and anything else is direct. Remote HTML is sanitised before it is stored, and
+every remote post is bounded first (`federation.remote.limits`: PostRefused if it is over a limit
+that cutting cannot fix). A post dated in the future is dated when it arrived.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.social import polls
+from federation.remote.limits import bound
+from federation.protocol.sanitize import sanitize_html
+from federation.runtime.settings import FederationSettings
+from federation.social.relations import keep_version
+from federation.protocol.vocab import AS_CONTEXT, PUBLIC, ap_datetime
+from federation.protocol.vocab.parse import APObject
+from storage import actors as actor_queries
+from storage.ids import new_id
+from storage.models import Actor, Mention, Object, Tag, Visibility
+
+NOTE_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    {
+        "sensitive": "as:sensitive",
+        "Hashtag": "as:Hashtag",
+        "toot": "http://joinmastodon.org/ns#",
+        "blurhash": "toot:blurhash",
+        "votersCount": "toot:votersCount",
+    },
+]
+_TAG_RE = re.compile(r"<[^>]*>")
+
+
+def visibility_of(to: tuple[str, ...], cc: tuple[str, ...], followers_url: str | None) -> Visibility:
+    if PUBLIC in to:
+        return Visibility.public
+    if PUBLIC in cc:
+        return Visibility.unlisted
+    if followers_url and followers_url in to + cc:
+        return Visibility.private
+    return Visibility.direct
+
+
+def plain_text(value: str) -> str:
+    """A content warning is text; strip any markup a peer put in it."""
+    return html.unescape(_TAG_RE.sub("", value)).strip()
+
+
+async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, now: datetime,
+                            limits: FederationSettings) -> tuple[Object, bool]:
+    """The row for a remote post, and whether it is new: inserted with its mentions and tags if
+    it was not stored yet. PostRefused (nothing written) if it is over the limits."""
+    ap = bound(ap, limits)
+    published = min(ap.published or now, now)
+    post_id = new_id(at=published)
+    # one query for both questions: is the post stored, and is the id it would get taken?
+    found = list(await session.scalars(select(Object).where(or_(Object.uri == ap.id, Object.id == post_id))))
+    for existing in found:
+        if existing.uri == ap.id:
+            return existing, False
+    if found:  # the same millisecond and counter as another post: the next free id
+        post_id += 1
+        while await session.get(Object, post_id) is not None:
+            post_id += 1
+    post = Object(
+        id=post_id,
+        uri=ap.id,
+        type=ap.type,
+        actor_id=author.id,
+        local=False,
+        visibility=visibility_of(ap.to, ap.cc, author.followers_url),
+        published=published,
+        raw=ap.raw,
+    )
+    _copy_content(post, ap)
+    session.add(post)
+    await session.flush()
+    await _link(session, post, ap)
+    if post.type == "Question":
+        await polls.store_remote(session, post, ap.raw)
+    return post, True
+
+
+async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, now: datetime,
+                            limits: FederationSettings) -> bool:
+    """Keep the current version in the history and take the new one. False if nothing changed;
+    PostRefused (nothing written) if the new version is over the limits."""
+    ap = bound(ap, limits)
+    if (post.content, post.summary, post.sensitive) == (
+        sanitize_html(ap.content), plain_text(ap.summary), ap.sensitive
+    ) and (post.attachments or []) == [a.as_dict() for a in ap.attachments]:
+        return False
+    await keep_version(session, post)
+    _copy_content(post, ap)
+    post.updated = min(ap.updated or now, now)
+    post.raw = ap.raw
+    await session.execute(delete(Mention).where(Mention.object_id == post.id))
+    await session.execute(delete(Tag).where(Tag.object_id == post.id))
+    await _link(session, post, ap)
+    return True
+
+
+def _copy_content(post: Object, ap: APObject) -> None:
+    post.content = sanitize_html(ap.content)
+    post.summary = plain_text(ap.summary)
+    post.sensitive = ap.sensitive
+    post.language = ap.language
+    post.url = ap.url
+    post.in_reply_to_uri = ap.in_reply_to
+    post.attachments = [attachment.as_dict() for attachment in ap.attachments] or None
+
+
+async def _link(session: AsyncSession, post: Object, ap: APObject) -> None:
+    known = await actor_queries.actors_by_uris(session, ap.mentions)
+    for actor in known.values():
+        session.add(Mention(object_id=post.id, actor_id=actor.id))
+    for name in ap.hashtags:
+        session.add(Tag(object_id=post.id, name=name))
+    await session.flush()
+
+
+async def mentioned_actors(session: AsyncSession, post: Object) -> list[Actor]:
+    rows = await session.scalars(
+        select(Actor).join(Mention, Mention.actor_id == Actor.id).where(Mention.object_id == post.id)
+    )
+    return list(rows)
+
+
+async def tag_names(session: AsyncSession, post: Object) -> list[str]:
+    return list(await session.scalars(select(Tag.name).where(Tag.object_id == post.id).order_by(Tag.name)))
+
+
+def addressing(post: Object, author: Actor, mentions: list[Actor]) -> tuple[list[str], list[str]]:
+    """(to, cc) of a local post, from its visibility and mentions."""
+    mentioned = [actor.uri for actor in mentions]
+    followers = author.followers_url
+    if post.visibility is Visibility.public:
+        return [PUBLIC], [followers, *mentioned]
+    if post.visibility is Visibility.unlisted:
+        return [followers], [PUBLIC, *mentioned]
+    if post.visibility is Visibility.private:
+        return [followers], mentioned
+    return mentioned, []
+
+
+async def post_to_ap(session: AsyncSession, post: Object, author: Actor, mentions: list[Actor], base_url: str,
+                     now: datetime) -> dict[str, Any]:
+    """A local post as peers store it, with its poll if it is a Question."""
+    document = note_to_ap(post, author, mentions, await tag_names(session, post), base_url)
+    if post.type == "Question":
+        document.update(await polls.question_to_ap(session, post, now))
+    return document
+
+
+def note_to_ap(post: Object, author: Actor, mentions: list[Actor], tags: list[str], base_url: str) -> dict[str, Any]:
+    """A local post as the object peers store."""
+    to, cc = addressing(post, author, mentions)
+    document: dict[str, Any] = {
+        "@context": NOTE_CONTEXT,
+        "id": post.uri,
+        "type": post.type,
+        "attributedTo": author.uri,
+        "content": post.content,
+        "summary": post.summary or None,
+        "sensitive": post.sensitive,
+        "published": ap_datetime(post.published),
+        "url": post.url,
+        "inReplyTo": post.in_reply_to_uri,
+        "to": to,
+        "cc": cc,
+        "tag": [
+            {"type": "Mention", "href": actor.uri, "name": f"@{actor.username}@{actor.domain}"}
+            for actor in mentions
+        ] + [
+            {"type": "Hashtag", "href": f"{base_url}/tags/{name}", "name": f"#{name}"} for name in tags
+        ],
+        "attachment": [
+            {"type": attachment.get("type", "Document"), "mediaType": attachment.get("media_type"),
+             "url": attachment["url"], "name": attachment.get("name"),
+             **({"blurhash": attachment["blurhash"]} if attachment.get("blurhash") else {}),
+             **({"width": attachment["width"], "height": attachment["height"]} if attachment.get("width") else {})}
+            for attachment in post.attachments or []
+        ],
+    }
+    if post.language:
+        document["contentMap"] = {post.language: post.content}
+    if post.updated:
+        document["updated"] = ap_datetime(post.updated)
+    return document

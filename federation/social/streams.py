@@ -1,0 +1,58 @@
+"""Who hears about a post or a boost: the local homes it belongs in (its author, local followers,
+and local actors it mentions), which get a home-feed row and a `user:` stream event, plus the
+public and hashtag streams for public posts."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, union
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.social import feeds
+from federation.social.events import StreamEvent, record
+from storage.models import Actor, Follow, FollowState, Mention, Object, Tag, Visibility
+
+
+def _local_followers(actor: Actor):
+    return select(Follow.follower_id).join(Actor, Follow.follower_id == Actor.id).where(
+        Follow.followee_id == actor.id, Follow.state == FollowState.accepted, Actor.local.is_(True))
+
+
+async def local_followers(session: AsyncSession, actor: Actor) -> set[int]:
+    return set(await session.scalars(_local_followers(actor)))
+
+
+async def record_boost(session: AsyncSession, booster: Actor, announce_id: int) -> None:
+    homes = await local_followers(session, booster) | ({booster.id} if booster.local else set())
+    await feeds.add(session, homes, announce_id, booster.id, boost=True)
+    record(session, StreamEvent(tuple(f"user:{i}" for i in sorted(homes)), "update", "announce", announce_id))
+
+
+async def post_homes(session: AsyncSession, post: Object, author: Actor) -> set[int]:
+    """The local actors whose home timeline a post belongs in."""
+    mentioned = select(Mention.actor_id).join(Actor, Mention.actor_id == Actor.id).where(
+        Mention.object_id == post.id, Actor.local.is_(True))
+    # a direct post reaches only whom it mentions; any other, the author's followers too
+    query = mentioned if post.visibility is Visibility.direct else union(mentioned, _local_followers(author))
+    homes = set(await session.scalars(query))
+    if author.local:
+        homes.add(author.id)
+    return homes
+
+
+async def post_streams(session: AsyncSession, post: Object, author: Actor, homes: set[int] | None = None) -> tuple[str, ...]:
+    if homes is None:
+        homes = await post_homes(session, post, author)
+    streams = [f"user:{actor_id}" for actor_id in sorted(homes)]
+    if post.visibility is Visibility.public:
+        streams += ["public", "public:local" if post.local else "public:remote"]
+        streams += [f"hashtag:{name}" for name in await session.scalars(select(Tag.name).where(Tag.object_id == post.id))]
+    return tuple(streams)
+
+
+async def record_post(session: AsyncSession, post: Object, author: Actor, event: str) -> None:
+    """`update` (a new post: it also joins home feeds), `status.update` or `delete` of a post, to
+    everyone who should hear of it."""
+    homes = await post_homes(session, post, author)
+    if event == "update":
+        await feeds.add(session, homes, post.id, author.id)
+    record(session, StreamEvent(await post_streams(session, post, author, homes), event, "status", post.id))
