@@ -33,23 +33,38 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+from common import (
+    CLIENT_CORE,
+    HERE,
+    SERVER_CORE,
+    cpu_seconds,
+    free_port,
+    machine_load,
+    make_instance,
+    pinned,
+    wait_for,
+)
 from sqlalchemy import func, select
 
-from common import (
-    CLIENT_CORE, HERE, SERVER_CORE, cpu_seconds, free_port, machine_load, make_instance, pinned, wait_for,
-)
-
 from federation.outbox import actions
-from federation.runtime.clock import SystemClock
-from federation.runtime.context import open_federation
 from federation.outbox.delivery import CONTENT_TYPE, DeliveryWorker
 from federation.protocol.keys import load_private_key
 from federation.protocol.signatures import sign_request
 from federation.protocol.urls import LocalUrls
-from server.app import database_for
+from federation.runtime.clock import SystemClock
+from federation.runtime.context import open_federation
 from server.config import load_settings
 from storage import actors as actor_queries
-from storage.models import Activity, Actor, ActorType, Delivery, DeliveryState, Follow, FollowState
+from storage.db import open_configured
+from storage.models import (
+    Activity,
+    Actor,
+    ActorType,
+    Delivery,
+    DeliveryState,
+    Follow,
+    FollowState,
+)
 
 FOLLOWERS = 200
 PARAGRAPH = ("<p>Grand rounds summary: the ward adopted a two-nurse check for insulin infusions and "
@@ -133,7 +148,7 @@ async def timed(run: Coroutine) -> tuple[object, float, float]:
 
 async def bench(args, config: Path, ports: list[int], receiver_port: int) -> list[dict]:
     settings = load_settings(config)
-    db = database_for(settings)
+    db = open_configured(settings.database)
     federation = settings.federation
     results = []
     try:
@@ -220,7 +235,7 @@ def _cpu_ms(result: dict, side: str) -> float:
 
 
 async def _alice_pem(settings) -> str:
-    db = database_for(settings)
+    db = open_configured(settings.database)
     try:
         async with db.sessions() as session:
             return (await actor_queries.local_actor_by_username(session, "alice")).public_key_pem

@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from federation.protocol.urls import LocalUrls
 from federation.runtime.clock import Clock, SystemClock
 from federation.runtime.context import open_federation
-from federation.protocol.urls import LocalUrls
 from federation.runtime.workers import Workers
 from server import access, headers, health, slow_clients
 from server.activitypub import actors, collections, inbox, objects
@@ -25,7 +25,7 @@ from server.responses import error_response
 from server.version import VERSION
 from server.web import pages
 from server.wellknown import hostmeta, nodeinfo, webfinger
-from storage.db import Database, claim_node, describe_error, open_database
+from storage.db import claim_node, describe_error, open_configured
 
 log = logging.getLogger(__name__)
 
@@ -71,19 +71,10 @@ def make_runner(app: web.Application, *, access_log: logging.Logger | None = Non
     return web.AppRunner(app, access_log=access_log, keepalive_timeout=app[SETTINGS].server.read_timeout_seconds)
 
 
-def database_for(settings: Settings) -> Database:
-    """The engine for the configured database (no connection is made yet)."""
-    database = settings.database
-    return open_database(
-        database.url,
-        schema=database.schema,
-        pool_size=database.pool_size,
-        busy_timeout_ms=database.sqlite_busy_timeout_ms,
-    )
 
 
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[DATABASE] = database_for(app[SETTINGS])
+    app[DATABASE] = open_configured(app[SETTINGS].database)
     try:
         await claim_node(app[DATABASE])
     except (OperationalError, InterfaceError, ConnectionError, OSError) as exc:

@@ -13,17 +13,24 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
-from federation.social import accounts
-from federation.social.accounts import AccountError, check_identity
+from federation.protocol.urls import LocalUrls
 from federation.runtime.clock import SystemClock
 from federation.runtime.context import open_federation
-from federation.protocol.urls import LocalUrls
 from federation.runtime.workers import Workers
-from server.app import create_app, database_for, make_runner
+from federation.social import accounts
+from federation.social.accounts import AccountError, check_identity
+from server.app import create_app, make_runner
 from server.config import ConfigError, Settings
 from server.version import VERSION
 from storage import actors as actor_queries
-from storage.db import Database, check_sqlite_file, claim_node, ensure_schema, ping
+from storage.db import (
+    Database,
+    check_sqlite_file,
+    claim_node,
+    ensure_schema,
+    open_configured,
+    ping,
+)
 from storage.migrate import pending_revisions, upgrade_to_head
 from storage.models import Actor
 
@@ -44,7 +51,7 @@ async def open_database_checked(settings: Settings, *, create_dirs: bool = False
                 f"the database {settings.sqlite_path} does not exist; run 'rounds init' first"
             )
         check_sqlite_file(settings.sqlite_path)
-    db = database_for(settings)
+    db = open_configured(settings.database)
     try:
         await ping(db)
         yield db

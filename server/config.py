@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from federation.runtime.settings import FEDERATION_MODES, FederationSettings
 from federation.protocol.vocab.jsondoc import MAX_JSON_DEPTH
+from federation.runtime.settings import FEDERATION_MODES, FederationSettings
 from storage.db import valid_schema
+from storage.settings import DatabaseSettings
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -40,14 +41,6 @@ class ServerSettings:
     max_json_depth: int = MAX_JSON_DEPTH
     read_timeout_seconds: float = 30.0
     health_max_queue_wait_seconds: float = 900.0
-
-
-@dataclass(frozen=True)
-class DatabaseSettings:
-    url: str = "sqlite+aiosqlite:///./data/rounds.db"
-    schema: str = ""
-    pool_size: int = 5
-    sqlite_busy_timeout_ms: int = 5000
 
 
 @dataclass(frozen=True)

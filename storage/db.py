@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from storage.ids import set_node
+from storage.settings import DatabaseSettings
 
 T = TypeVar("T")
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -120,6 +121,12 @@ def open_database(
             connect_args=connect_args,
         )
     return Database(engine, async_sessionmaker(engine, expire_on_commit=False), schema, reader)
+
+
+def open_configured(settings: DatabaseSettings) -> Database:
+    """The engine for the configured database (no connection is made yet)."""
+    return open_database(settings.url, schema=settings.schema, pool_size=settings.pool_size,
+                         busy_timeout_ms=settings.sqlite_busy_timeout_ms)
 
 
 def _sqlite_pragmas(busy_timeout_ms: int):

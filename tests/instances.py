@@ -18,17 +18,16 @@ from aiohttp import web
 from sqlalchemy import text
 
 from federation.inbox import worker
-
-from federation.social import accounts
-from federation.runtime.context import Federation
 from federation.outbox.delivery import DeliveryWorker
 from federation.protocol.urls import LocalUrls
-from server.app import create_app, database_for, make_runner
+from federation.runtime.context import Federation
+from federation.social import accounts
+from server.app import create_app, make_runner
 from server.appkeys import DATABASE, FEDERATION
 from server.commands import initialise
 from server.config import Settings, settings_from_dict
 from storage import actors as actor_queries
-from storage.db import Database, open_database
+from storage.db import Database, open_configured, open_database
 from storage.models import Account, Actor
 from tests.clock import FakeClock
 
@@ -60,7 +59,7 @@ def settings_for(
 async def prepare_database(settings: Settings) -> None:
     """Run what `rounds init` runs."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = database_for(settings)
+    db = open_configured(settings.database)
     try:
         await initialise(db, settings)
     finally:

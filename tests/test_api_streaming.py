@@ -11,12 +11,11 @@ import aiohttp
 import pytest
 
 from federation.outbox import actions
-
-from federation.social import accounts
 from federation.runtime.context import open_federation
+from federation.social import accounts
 from federation.social.events import StreamEvent
 from server.api.streaming import STREAMING
-from server.app import database_for
+from storage.db import open_configured
 from storage.models import Mute, Object, Visibility
 from tests.conftest import DATABASE_URL
 
@@ -308,7 +307,7 @@ async def test_an_event_from_another_federation_on_the_database_reaches_the_stre
     await a.add_user("alice")
     await listening(a)
     token = await token_for(a, "alice")
-    db = database_for(a.settings)
+    db = open_configured(a.settings.database)
     try:
         async with open_federation(a.settings.federation, a.urls, db, a.clock, user_agent="test") as other, \
                 http.ws_connect(f"{a.base}/api/v1/streaming?stream=user&access_token={token}") as ws:
