@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery, DeliveryState, HealthProbe, InboxItem, Peer
-from storage.models.queues import INBOX_DUE
+from storage.states import INBOX_DUE
 from storage.upsert import insert_for
 
 

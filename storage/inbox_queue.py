@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxItem, InboxState
-from storage.models.queues import INBOX_DUE
+from storage.states import INBOX_DUE
 from storage.text import storable
 
 ERROR_CHARS = 2000

@@ -21,12 +21,7 @@ from federation.peers.decisions import audit
 from federation.protocol.urls import authority
 from storage import queue_admin as queries
 from storage.models import DeliveryState, InboxState
-from storage.models.queues import (
-    DELIVERY_DISCARD_FROM,
-    DELIVERY_RETRY_FROM,
-    INBOX_DISCARD_FROM,
-    INBOX_RETRY_FROM,
-)
+from storage import states
 
 INBOX = "inbox"
 DELIVERIES = "deliveries"
@@ -77,14 +72,14 @@ async def list_items(session: AsyncSession, queue: str, states: Sequence[str] | 
 
 async def retry(session: AsyncSession, queue: str, ids: Sequence[int] | None, *, by: str, at: datetime) -> list[int]:
     """Make these items (or, with ids None, every dead one) queued and due at `at`; their ids."""
-    from_states = INBOX_RETRY_FROM if queue == INBOX else DELIVERY_RETRY_FROM
+    from_states = states.INBOX.sources(InboxState.queued) if queue == INBOX else states.DELIVERIES.sources(DeliveryState.queued)
     return await _move(session, queue, ids, from_states, "retry", by=by, at=at)
 
 
 async def discard(session: AsyncSession, queue: str, ids: Sequence[int] | None, *, by: str, at: datetime) -> list[int]:
     """Give up on these items (or, with ids None, every dead one): an inbox item is discarded, a
     delivery cancelled; their ids."""
-    from_states = INBOX_DISCARD_FROM if queue == INBOX else DELIVERY_DISCARD_FROM
+    from_states = states.INBOX.sources(InboxState.discarded) if queue == INBOX else states.DELIVERIES.sources(DeliveryState.cancelled)
     return await _move(session, queue, ids, from_states, "discard", by=by, at=at)
 
 

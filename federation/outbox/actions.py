@@ -26,6 +26,7 @@ from federation.social.streams import record_boost, record_post
 from federation.protocol.urls import authority
 from federation.protocol.vocab import ACTOR_CONTEXT, AS_CONTEXT, PUBLIC, actor_to_ap, ap_datetime
 from storage.ids import new_id
+from storage.states import FOLLOWS
 from storage.models import (
     Account,
     Activity,
@@ -314,7 +315,7 @@ async def unfollow(fed: Federation, session: AsyncSession, follower: Actor, targ
     existing = await relations.follow_between(session, follower, target)
     if existing is None or existing.state not in (FollowState.pending, FollowState.accepted):
         return
-    relations.move_follow(existing, FollowState.undone, fed.clock.now())
+    FOLLOWS.move(existing, FollowState.undone, fed.clock.now())
     await feeds.remove_author(session, follower, target)
     if not target.local:
         await _undo(fed, session, follower,
@@ -324,8 +325,10 @@ async def unfollow(fed: Federation, session: AsyncSession, follower: Actor, targ
 async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, accept: bool) -> None:
     """Accept or reject a follow request made to a local actor (answering an accepted follow
     again re-sends the Accept, which peers that retried their Follow expect)."""
-    if not relations.move_follow(row, FollowState.accepted if accept else FollowState.rejected, fed.clock.now()):
+    answer = FollowState.accepted if accept else FollowState.rejected
+    if not FOLLOWS.allows(row.state, answer):
         return
+    FOLLOWS.move(row, answer, fed.clock.now())
     followee = await session.get(Actor, row.followee_id)
     follower = await session.get(Actor, row.follower_id)
     if follower is not None and followee is not None:

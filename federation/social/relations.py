@@ -2,7 +2,7 @@
 and the notifications they raise. Whether an action came from a peer or from a local user, the
 same function writes the same rows, so the two paths cannot drift apart.
 
-A follow is a state machine: pending -> accepted | rejected, and accepted/pending -> undone.
+A follow's states and moves are declared in `storage.states.FOLLOWS`.
 Notifications go only to local actors.
 """
 
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.social import feeds
 from federation.social.events import StreamEvent, record
 from storage.ids import new_id
+from storage.states import FOLLOWS
 from storage.models import (
     Actor,
     Announce,
@@ -27,27 +28,6 @@ from storage.models import (
     Object,
     ObjectEdit,
 )
-
-FOLLOW_TRANSITIONS: dict[FollowState, frozenset[FollowState]] = {
-    FollowState.pending: frozenset({FollowState.accepted, FollowState.rejected, FollowState.undone}),
-    FollowState.accepted: frozenset({FollowState.undone, FollowState.rejected}),
-    FollowState.rejected: frozenset({FollowState.pending, FollowState.accepted}),
-    # a withdrawn follow is asked for anew (pending); a late Accept of the old request must not
-    # bring it back
-    FollowState.undone: frozenset({FollowState.pending}),
-}
-
-
-def move_follow(row: Follow, state: FollowState, now: datetime) -> bool:
-    """Move a follow to `state` if the state machine allows it; False (and no change) if not."""
-    if state is row.state:
-        return True
-    if state not in FOLLOW_TRANSITIONS[row.state]:
-        return False
-    row.state = state
-    row.updated_at = now
-    return True
-
 
 async def follow_between(session: AsyncSession, follower: Actor, followee: Actor) -> Follow | None:
     return await session.scalar(
@@ -65,7 +45,9 @@ async def upsert_follow(
         session.add(row)
     else:
         row.uri = uri
-        row.state = state
+        if not FOLLOWS.allows(row.state, state):  # a new request starts pending, then is answered
+            FOLLOWS.move(row, FollowState.pending, now)
+        FOLLOWS.move(row, state, now)
         row.updated_at = now
     await session.flush()
     return row

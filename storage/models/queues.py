@@ -1,26 +1,18 @@
-"""Work queues and peers. Each queue is a table whose rows move through named states; the states
-and every allowed transition are declared here, and the workers and admin commands make them.
+"""Work queues and peers. Each queue is a table whose rows move through named states; every allowed
+move is declared in `storage.states`, and the workers and admin commands make them.
 
-Inbox items (`federation.inbox.worker` works them; `rounds queue` is the admin's hand):
-    queued --claim--> done | ignored | failed          (the worker, one outcome per attempt)
-    failed --due again--> claimed like a queued item    (after a backoff that doubles each time)
-    failed --attempt number inbox_max_attempts--> dead  (kept, listed, never retried by itself)
-    failed | dead --admin retry--> queued (due now, attempts from zero)
-    failed | dead --admin discard--> discarded          (kept, so a redelivery stays a no-op)
-    One row per received activity, unique on the activity id, so a redelivery is a no-op. A claim
-    counts an attempt and leases the row (queued, `next_attempt_at` pushed past the lease), so a
-    worker that dies mid-item loses nothing; an item whose attempts run out while leased (it
-    killed its process each time) is dead at its next claim. Whatever one item raises fails that
-    item alone, with `last_error`.
-Deliveries (`federation.outbox.delivery`; `rounds queue` too):
-    queued --send--> delivered | dead | cancelled       (a retryable failure stays queued, later)
-    dead --admin retry--> queued (due now)
-    queued | dead --admin discard--> cancelled
-    One row per (activity, target inbox). A retryable failure leaves the row queued with a later
-    `next_attempt_at`; `claimed_until` is a lease, so a worker that dies mid-send loses nothing.
-    A send's outcome is recorded only on a row still queued, so a discard made mid-send stands.
-Peers:        one row per remote authority (host[:port]); the policy state lives here, and so does
-    the delivery health and backoff, shared by every delivery to that peer.
+Inbox items (`federation.inbox.worker` works them; `rounds queue` is the admin's hand): one row
+    per received activity, unique on the activity id, so a redelivery is a no-op. A claim counts an
+    attempt and leases the row (queued, `next_attempt_at` pushed past the lease), so a worker that
+    dies mid-item loses nothing; an item whose attempts run out while leased (it killed its process
+    each time) is dead at its next claim. Whatever one item raises fails that item alone, with
+    `last_error`; a failed item is due again after a backoff that doubles each time.
+Deliveries (`federation.outbox.delivery`; `rounds queue` too): one row per (activity, target
+    inbox). A retryable failure leaves the row queued with a later `next_attempt_at`;
+    `claimed_until` is a lease, so a worker that dies mid-send loses nothing. A send's outcome is
+    recorded only on a row still queued, so a discard made mid-send stands.
+Peers: one row per remote authority (host[:port]); the policy state lives here, and so does the
+    delivery health and backoff, shared by every delivery to that peer.
 """
 
 from __future__ import annotations
@@ -41,11 +33,6 @@ class InboxState(str, enum.Enum):
     failed = "failed"        # decoding, parsing or handling raised; retried later, with backoff
     dead = "dead"            # failed on every allowed attempt; an admin may retry or discard it
     discarded = "discarded"  # an admin gave up on it
-
-
-INBOX_DUE = (InboxState.queued, InboxState.failed)  # what a claim takes once next_attempt_at passes
-INBOX_RETRY_FROM = frozenset({InboxState.failed, InboxState.dead})
-INBOX_DISCARD_FROM = frozenset({InboxState.failed, InboxState.dead})
 
 
 class InboxItem(Base):
@@ -72,10 +59,6 @@ class DeliveryState(str, enum.Enum):
     delivered = "delivered"
     dead = "dead"            # gave up: permanent error, or retried past the maximum age
     cancelled = "cancelled"  # the peer was blocked, the activity withdrawn, or an admin discarded it
-
-
-DELIVERY_RETRY_FROM = frozenset({DeliveryState.dead})
-DELIVERY_DISCARD_FROM = frozenset({DeliveryState.queued, DeliveryState.dead})
 
 
 class Delivery(Base):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from federation.social import feeds, relations
+from federation.social import feeds
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.protocol.vocab.values import id_of
+from storage.states import FOLLOWS
 from storage.models import Actor, Follow, FollowState
 
 
@@ -30,8 +31,9 @@ async def _follow(ctx: HandlerContext) -> Follow:
 async def handle(ctx: HandlerContext) -> None:
     row = await _follow(ctx)
     state = FollowState.accepted if ctx.activity.type == "Accept" else FollowState.rejected
-    if not relations.move_follow(row, state, ctx.now):
+    if not FOLLOWS.allows(row.state, state):
         raise Ignore(f"follow is {row.state.value}; cannot become {state.value}")
+    FOLLOWS.move(row, state, ctx.now)
     follower = await ctx.session.get(Actor, row.follower_id)
     if state is FollowState.accepted:
         await feeds.backfill(ctx.session, follower, ctx.actor)

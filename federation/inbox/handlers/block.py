@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from federation.social import feeds, relations
 from federation.inbox.handlers.base import HandlerContext, local_actor
+from storage.states import FOLLOWS
 from storage.models import Block, FollowState
 
 
@@ -17,5 +18,6 @@ async def handle(ctx: HandlerContext) -> None:
     for follower, followee in ((ctx.actor, target), (target, ctx.actor)):
         row = await relations.follow_between(ctx.session, follower, followee)
         if row is not None:
-            relations.move_follow(row, FollowState.undone, ctx.now)
+            if FOLLOWS.allows(row.state, FollowState.undone):
+                FOLLOWS.move(row, FollowState.undone, ctx.now)
     await feeds.remove_author(ctx.session, target, ctx.actor)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from federation.social import relations
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.protocol.vocab.parse import APActivity
+from storage.states import FOLLOWS
 from storage.models import Announce, Block, Follow, FollowState, Like
 
 
@@ -19,7 +19,8 @@ async def handle(ctx: HandlerContext) -> None:
             select(Follow).where(Follow.uri == undone_id, Follow.follower_id == ctx.actor.id)
         )
         if row is not None:
-            relations.move_follow(row, FollowState.undone, ctx.now)
+            if FOLLOWS.allows(row.state, FollowState.undone):
+                FOLLOWS.move(row, FollowState.undone, ctx.now)
             return
         if kind == "Follow":
             raise Ignore(f"no follow {undone_id} by {ctx.actor.uri}")
