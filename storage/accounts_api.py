@@ -99,11 +99,6 @@ async def follow_page(
     return newest_first(rows, cursor, key=lambda row: row[0])
 
 
-async def follow_row(session: AsyncSession, follower_id: int, followee_id: int) -> Follow | None:
-    return await session.scalar(
-        select(Follow).where(Follow.follower_id == follower_id, Follow.followee_id == followee_id))
-
-
 async def pending_follow(session: AsyncSession, follower_id: int, followee_id: int) -> Follow | None:
     return await session.scalar(select(Follow).where(
         Follow.follower_id == follower_id, Follow.followee_id == followee_id, Follow.state == FollowState.pending))

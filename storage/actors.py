@@ -30,19 +30,6 @@ async def account_by_username(session: AsyncSession, username: str) -> Account |
     return await session.scalar(select(Account).where(Account.username == username.lower()))
 
 
-async def account_with_actor(
-    session: AsyncSession, username: str
-) -> tuple[Account, Actor] | None:
-    row = (
-        await session.execute(
-            select(Account, Actor)
-            .join(Actor, Account.actor_id == Actor.id)
-            .where(Account.username == username.lower())
-        )
-    ).first()
-    return None if row is None else (row[0], row[1])
-
-
 async def list_accounts(session: AsyncSession) -> list[tuple[Account, Actor]]:
     rows = await session.execute(
         select(Account, Actor).join(Actor, Account.actor_id == Actor.id).order_by(Account.id)
