@@ -1,5 +1,6 @@
 """Follow: a peer's actor asks to follow a local actor. Auto-accepted (an Accept is queued in
-the same transaction), or left pending when the local actor approves followers by hand."""
+the same transaction), or left pending when the local actor approves followers by hand. The
+follow itself is `relations.request_follow`, the same call a local follow makes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from federation.outbox import actions
 
 from federation.social import relations
 from federation.inbox.handlers.base import HandlerContext, local_actor
-from storage.models import FollowState, NotificationType
+from storage.models import FollowState
 
 
 async def handle(ctx: HandlerContext) -> None:
@@ -17,9 +18,6 @@ async def handle(ctx: HandlerContext) -> None:
         existing.uri = ctx.activity.id
         await actions.answer_follow(ctx.fed, ctx.session, existing, accept=True)  # re-confirm
         return
-    row = await relations.upsert_follow(ctx.session, ctx.actor, target, ctx.activity.id, FollowState.pending, ctx.now)
-    if target.manually_approves_followers:
-        await relations.notify(ctx.session, target, NotificationType.follow_request, ctx.actor, None, ctx.now)
-        return
-    await relations.notify(ctx.session, target, NotificationType.follow, ctx.actor, None, ctx.now)
-    await actions.answer_follow(ctx.fed, ctx.session, row, accept=True)
+    row = await relations.request_follow(ctx.session, ctx.actor, target, ctx.activity.id, ctx.now)
+    if row.state is FollowState.accepted:
+        await actions.answer_follow(ctx.fed, ctx.session, row, accept=True)  # sends the Accept
