@@ -18,6 +18,7 @@ from federation.runtime.clock import Clock
 from federation.protocol.fetch import FetchError, Fetcher
 from federation.protocol.keys import load_public_key
 from federation.protocol.urls import authority
+from federation.protocol.vocab.parse import ap_to_key_document
 from storage import actors as actor_queries
 from storage.db import Database
 
@@ -97,11 +98,11 @@ class KeyStore:
         key_url = key_id.split("#", 1)[0]
         try:
             final_url, document = await self._fetcher.get_json(key_url)
-            owner = _owner_named_by(document)
-            if owner is None or (owner == document.get("id") and "inbox" in document):
+            key_document = ap_to_key_document(document)
+            if key_document.is_owner:
                 ap = actor_from_document(key_url, final_url, document)
             else:
-                ap = await fetch_actor(self._fetcher, owner)
+                ap = await fetch_actor(self._fetcher, key_document.owner)
         except (ActorError, FetchError) as exc:
             raise UnknownKey(str(exc)) from exc
         if ap.public_key.id != key_id:
@@ -121,10 +122,3 @@ class KeyStore:
         except ValueError as exc:
             raise UnknownKey(f"key {key_id} is not a usable public key: {exc}") from exc
 
-
-def _owner_named_by(document: dict) -> str | None:
-    """The owner a key document names (its publicKey.owner, or its own `owner`)."""
-    key = document.get("publicKey")
-    key = key[0] if isinstance(key, list) and key else key
-    owner = key.get("owner") if isinstance(key, dict) else document.get("owner")
-    return owner if isinstance(owner, str) else None

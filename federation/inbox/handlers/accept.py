@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from federation.social import feeds
 from federation.inbox.handlers.base import HandlerContext, Ignore
-from federation.protocol.vocab.values import id_of
 from storage.states import FOLLOWS
 from storage.models import Actor, Follow, FollowState
 
@@ -16,9 +15,9 @@ async def _follow(ctx: HandlerContext) -> Follow:
     row = None
     if activity.object_id:
         row = await ctx.session.scalar(select(Follow).where(Follow.uri == activity.object_id))
-    if row is None and isinstance(activity.object_raw, dict):
+    if row is None and activity.object_type is not None:
         # Some servers answer with a re-built Follow whose id is not ours; match on the pair.
-        follower_uri = id_of(activity.object_raw.get("actor"))
+        follower_uri = activity.object_actor
         row = await ctx.session.scalar(
             select(Follow).join(Actor, Follow.follower_id == Actor.id)
             .where(Actor.uri == follower_uri, Follow.followee_id == ctx.actor.id)

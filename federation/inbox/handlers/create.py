@@ -17,7 +17,6 @@ from federation.social.posts import mentioned_actors, store_remote_post
 from federation.remote.resolve import NotAPost, RemoteError, ensure_post, fetch_post
 from federation.social.streams import record_post
 from federation.protocol.vocab.parse import APActivity, APObject
-from federation.protocol.vocab.values import type_of
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +24,8 @@ log = logging.getLogger(__name__)
 async def _post(fed: Federation, activity: APActivity) -> APObject:
     if isinstance(activity.object, APObject):
         return activity.object
-    if isinstance(activity.object_raw, dict):  # embedded, and not a post: a missing type included
-        raise Ignore(f"Create of an unsupported object type {type_of(activity.object_raw.get('type'))}")
+    if activity.object_type is not None:  # embedded, and not a post: a missing type included
+        raise Ignore(f"Create of an unsupported object type {activity.object_type}")
     if activity.object_id is None:
         raise Ignore("Create without an object")
     try:

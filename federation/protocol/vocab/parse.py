@@ -160,6 +160,8 @@ class APActivity:
     actor: str
     object_id: str | None
     object: APObject | APActivity | APActor | None  # when embedded and understood
+    object_type: str | None  # an embedded object's type, understood or not (UNSUPPORTED if none); None for a bare id
+    object_actor: str | None  # an embedded object's `actor`, understood or not
     object_raw: Any = field(repr=False)
     target: str | None
     to: tuple[str, ...]
@@ -324,6 +326,23 @@ def ap_to_actor(document: Any) -> APActor:
     )
 
 
+@dataclass(frozen=True)
+class APKeyDocument:
+    """What a fetched key document says of its owner. A key id either fetches the actor itself
+    (Mastodon's `.../users/x#main-key`) or a stub naming its owner (GoToSocial's `.../main-key`)."""
+
+    owner: str | None  # publicKey.owner, or the stub's own `owner`
+    is_owner: bool  # the document is the actor: it names no owner, or names itself and has an inbox
+
+
+def ap_to_key_document(document: dict) -> APKeyDocument:
+    key = document.get("publicKey")
+    key = key[0] if isinstance(key, list) and key else key
+    owner = key.get("owner") if isinstance(key, dict) else document.get("owner")
+    owner = owner if isinstance(owner, str) else None
+    return APKeyDocument(owner, owner is None or (owner == document.get("id") and "inbox" in document))
+
+
 def ap_to_activity_head(document: Any) -> APActivityHead:
     kind, activity_id, actor, raw_object, object_id = _activity_identity(document)
     return APActivityHead(
@@ -340,6 +359,8 @@ def ap_to_activity(document: Any) -> APActivity:
         actor=actor,
         object_id=object_id,
         object=_embedded(raw_object, ap_to_object, ap_to_activity),
+        object_type=type_of(raw_object.get("type")) if isinstance(raw_object, dict) else None,
+        object_actor=id_of(raw_object.get("actor")) if isinstance(raw_object, dict) else None,
         object_raw=raw_object,
         target=target if is_uri(target) else None,
         to=_audience(document, "to"),
