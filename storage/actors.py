@@ -58,3 +58,7 @@ async def actors_by_uris(session: AsyncSession, uris: list[str]) -> dict[str, Ac
         return {}
     rows = await session.scalars(select(Actor).where(Actor.uri.in_(uris)))
     return {actor.uri: actor for actor in rows}
+
+
+async def actor_by_id(session: AsyncSession, actor_id: int) -> Actor | None:
+    return await session.get(Actor, actor_id)

@@ -21,6 +21,7 @@ from federation.protocol.sanitize import sanitize_html
 from federation.protocol.urls import authority
 from federation.protocol.vocab.parse import APActor, VocabError, ap_to_actor
 from storage import actors as actor_queries
+from storage.remote_actors import add_remote_actor, save_actor
 from storage.models import Actor, ActorType
 
 log = logging.getLogger(__name__)
@@ -79,8 +80,7 @@ async def upsert_remote_actor(session: AsyncSession, ap: APActor, now: datetime)
         raise
     actor = await actor_queries.actor_by_uri(session, ap.id)
     if actor is None:
-        actor = Actor(uri=ap.id, local=False, published=ap.published or now)
-        session.add(actor)
+        actor = add_remote_actor(session, ap.id, ap.published or now)
     elif actor.local:
         raise ActorError(f"refusing to overwrite local actor {ap.id}")
     actor.type = ActorType(ap.type)
@@ -102,5 +102,5 @@ async def upsert_remote_actor(session: AsyncSession, ap: APActor, now: datetime)
     actor.updated = now
     actor.fetched_at = now
     actor.raw = ap.raw
-    await session.flush()
+    await save_actor(session, actor)
     return actor

@@ -8,8 +8,6 @@ short transaction.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from federation.remote.actors import ActorError, fetch_actor, upsert_remote_actor
 from federation.runtime.context import Federation
 from federation.protocol.fetch import FetchError
@@ -18,6 +16,7 @@ from federation.social.posts import store_remote_post
 from federation.protocol.urls import authority
 from federation.protocol.vocab.parse import APObject, VocabError, ap_to_object
 from storage import actors as actor_queries
+from storage.known_posts import post_by_uri
 from storage.models import Actor, Object
 
 
@@ -70,7 +69,7 @@ async def ensure_post(fed: Federation, uri: str, *, ancestors: int = 0) -> Objec
         if chain_uri is None:
             break
         async with fed.db.sessions() as session:
-            row = await session.scalar(select(Object).where(Object.uri == chain_uri))
+            row = await post_by_uri(session, chain_uri)
         if row is None:
             if chain_uri.startswith(fed.urls.base + "/"):
                 break

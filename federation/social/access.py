@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Actor, Follow, FollowState, Mention, Object, Visibility
+from storage.accounts_api import follows
+from storage.models import Actor, Object, Visibility
+from storage.reads import is_mentioned
 
 
 class Reader(enum.Enum):
@@ -95,15 +96,8 @@ async def can_see(session: AsyncSession, post: Object, viewer: Actor | None) -> 
         return False
     if viewer.id == post.actor_id:
         return True
-    mentioned = await session.scalar(
-        select(Mention.id).where(Mention.object_id == post.id, Mention.actor_id == viewer.id)
-    )
-    if mentioned is not None:
+    if await is_mentioned(session, post.id, viewer.id):
         return True
     if post.visibility is Visibility.private:
-        following = await session.scalar(
-            select(Follow.id).where(Follow.follower_id == viewer.id, Follow.followee_id == post.actor_id,
-                                    Follow.state == FollowState.accepted)
-        )
-        return following is not None
+        return await follows(session, viewer.id, post.actor_id)
     return False

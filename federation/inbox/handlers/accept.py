@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from federation.social import feeds
 from federation.inbox.handlers.base import HandlerContext, Ignore
+from storage import actors as actor_queries
+from storage.follow_lookups import follow_by_uri, follow_of
 from storage.states import FOLLOWS
-from storage.models import Actor, Follow, FollowState
+from storage.models import Follow, FollowState
 
 
 async def _follow(ctx: HandlerContext) -> Follow:
     activity = ctx.activity
     row = None
     if activity.object_id:
-        row = await ctx.session.scalar(select(Follow).where(Follow.uri == activity.object_id))
+        row = await follow_by_uri(ctx.session, activity.object_id)
     if row is None and activity.object_type is not None:
         # Some servers answer with a re-built Follow whose id is not ours; match on the pair.
-        follower_uri = activity.object_actor
-        row = await ctx.session.scalar(
-            select(Follow).join(Actor, Follow.follower_id == Actor.id)
-            .where(Actor.uri == follower_uri, Follow.followee_id == ctx.actor.id)
-        )
+        row = await follow_of(ctx.session, activity.object_actor, ctx.actor.id)
     if row is None or row.followee_id != ctx.actor.id:
         raise Ignore(f"{activity.type} of a follow {activity.actor} was not asked for")
     return row
@@ -33,7 +29,7 @@ async def handle(ctx: HandlerContext) -> None:
     if not FOLLOWS.allows(row.state, state):
         raise Ignore(f"follow is {row.state.value}; cannot become {state.value}")
     FOLLOWS.move(row, state, ctx.now)
-    follower = await ctx.session.get(Actor, row.follower_id)
+    follower = await actor_queries.actor_by_id(ctx.session, row.follower_id)
     if state is FollowState.accepted:
         await feeds.backfill(ctx.session, follower, ctx.actor)
     else:

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.runtime.context import Federation
 from federation.protocol.vocab.parse import APActivity
+from storage import actors as actor_queries
+from storage.known_posts import post_by_uri
 from storage.models import Actor, Object
 
 
@@ -31,14 +32,14 @@ class HandlerContext:
 async def local_actor(ctx: HandlerContext, uri: str | None) -> Actor:
     if uri is None or not uri.startswith(ctx.fed.urls.base + "/"):
         raise Ignore(f"{uri} is not an actor on this server")
-    actor = await ctx.session.scalar(select(Actor).where(Actor.uri == uri, Actor.local.is_(True)))
-    if actor is None:
+    actor = await actor_queries.actor_by_uri(ctx.session, uri)
+    if actor is None or not actor.local:
         raise Ignore(f"no local actor {uri}")
     return actor
 
 
 async def known_object(ctx: HandlerContext, uri: str | None) -> Object:
-    found = await ctx.session.scalar(select(Object).where(Object.uri == uri)) if uri else None
+    found = await post_by_uri(ctx.session, uri) if uri else None
     if found is None or found.deleted_at is not None:
         raise Ignore(f"unknown or deleted object {uri}")
     return found

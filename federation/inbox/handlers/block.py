@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from federation.social import feeds, relations
 from federation.inbox.handlers.base import HandlerContext, local_actor
 from storage.states import FOLLOWS
-from storage.models import Block, FollowState
+from storage.accounts_api import block_between
+from storage.blocks import add_block
+from storage.models import FollowState
 
 
 async def handle(ctx: HandlerContext) -> None:
     target = await local_actor(ctx, ctx.activity.object_id)
-    existing = await ctx.session.scalar(select(Block).where(Block.actor_id == ctx.actor.id, Block.target_id == target.id))
-    if existing is None:
-        ctx.session.add(Block(uri=ctx.activity.id, actor_id=ctx.actor.id, target_id=target.id, created_at=ctx.now))
+    if await block_between(ctx.session, ctx.actor.id, target.id) is None:
+        add_block(ctx.session, ctx.activity.id, ctx.actor.id, target.id, ctx.now)
     for follower, followee in ((ctx.actor, target), (target, ctx.actor)):
         row = await relations.follow_between(ctx.session, follower, followee)
         if row is not None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from federation.social import relations
 from federation.inbox.handlers.base import HandlerContext, known_object
-from storage.models import Like
+from storage.likes import like_by
 
 
 async def handle(ctx: HandlerContext) -> None:
     item = await known_object(ctx, ctx.activity.object_id)
-    existing = await ctx.session.scalar(select(Like).where(Like.actor_id == ctx.actor.id, Like.object_id == item.id))
-    if existing is None:
+    if await like_by(ctx.session, ctx.actor.id, item.id) is None:
         await relations.add_like(ctx.session, ctx.actor, item, ctx.activity.id, ctx.now)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
-
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.protocol.vocab.parse import APActivity
+from storage.announces import withdraw_announce
+from storage.blocks import withdraw_block
+from storage.follow_lookups import follow_by_uri
+from storage.likes import withdraw_like
 from storage.states import FOLLOWS
-from storage.models import Announce, Block, Follow, FollowState, Like
+from storage.models import FollowState
+
+WITHDRAW = {"Like": withdraw_like, "Announce": withdraw_announce, "Block": withdraw_block}
 
 
 async def handle(ctx: HandlerContext) -> None:
@@ -15,20 +19,14 @@ async def handle(ctx: HandlerContext) -> None:
     undone_id = ctx.activity.object_id
     kind = inner.type if isinstance(inner, APActivity) else None
     if kind in (None, "Follow"):
-        row = await ctx.session.scalar(
-            select(Follow).where(Follow.uri == undone_id, Follow.follower_id == ctx.actor.id)
-        )
+        row = await follow_by_uri(ctx.session, undone_id, follower_id=ctx.actor.id)
         if row is not None:
             if FOLLOWS.allows(row.state, FollowState.undone):
                 FOLLOWS.move(row, FollowState.undone, ctx.now)
             return
         if kind == "Follow":
             raise Ignore(f"no follow {undone_id} by {ctx.actor.uri}")
-    for model in (Like, Announce, Block):
-        if kind in (None, model.__name__):
-            result = await ctx.session.execute(
-                delete(model).where(model.uri == undone_id, model.actor_id == ctx.actor.id)
-            )
-            if result.rowcount:
-                return
+    for name, withdraw in WITHDRAW.items():
+        if kind in (None, name) and await withdraw(ctx.session, undone_id, ctx.actor.id):
+            return
     raise Ignore(f"nothing to undo for {undone_id}")
