@@ -158,6 +158,17 @@ async def mute_between(session: AsyncSession, actor_id: int, target_id: int) -> 
     return await session.scalar(select(Mute).where(Mute.actor_id == actor_id, Mute.target_id == target_id))
 
 
+async def unmute(session: AsyncSession, actor_id: int, target_id: int) -> None:
+    if (row := await mute_between(session, actor_id, target_id)) is not None:
+        await session.delete(row)
+
+
+def add_mute(session: AsyncSession, actor_id: int, target_id: int, now: datetime) -> Mute:
+    row = Mute(actor_id=actor_id, target_id=target_id, created_at=now)
+    session.add(row)
+    return row
+
+
 async def blocked_either_way(session: AsyncSession, a_id: int, b_id: int) -> bool:
     return bool(await session.scalar(select(exists().where(or_(
         and_(Block.actor_id == a_id, Block.target_id == b_id),

@@ -62,3 +62,7 @@ async def actors_by_uris(session: AsyncSession, uris: list[str]) -> dict[str, Ac
 
 async def actor_by_id(session: AsyncSession, actor_id: int) -> Actor | None:
     return await session.get(Actor, actor_id)
+
+
+async def account_by_id(session: AsyncSession, account_id: int) -> Account | None:
+    return await session.get(Account, account_id)

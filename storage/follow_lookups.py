@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Actor, Follow
 
 
-async def follow_by_uri(session: AsyncSession, uri: str, *, follower_id: int | None = None) -> Follow | None:
+async def follow_by_uri(session: AsyncSession, uri: str | None, *, follower_id: int | None = None) -> Follow | None:
     """The follow with this activity id (only if `follower_id` made it, when given)."""
     query = select(Follow).where(Follow.uri == uri)
     if follower_id is not None:

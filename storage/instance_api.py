@@ -62,3 +62,12 @@ async def hidden_from(session: AsyncSession, viewer_id: int, actor_ids: set[int]
         or_(Mute.expires_at.is_(None), Mute.expires_at > now),
     )
     return set(await session.scalars(union(blocked, blocking, muted)))
+
+
+async def peer_by_id(session: AsyncSession, peer_id: int) -> Peer | None:
+    return await session.get(Peer, peer_id)
+
+
+async def peers_in_state(session: AsyncSession, state: PeerState) -> list[Peer]:
+    """The peers the admin has decided `state` for, oldest record first."""
+    return list(await session.scalars(select(Peer).where(Peer.state == state).order_by(Peer.id)))

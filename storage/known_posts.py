@@ -1,4 +1,4 @@
-"""Posts (local or remote) by their ActivityPub id, and a post's tombstone."""
+"""Posts (local or remote) and activities by their ActivityPub id, and a post's tombstone."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Object
+from storage.models import Activity, Object
 
 
 async def post_by_uri(session: AsyncSession, uri: str) -> Object | None:
@@ -20,3 +20,7 @@ async def tombstone_post(session: AsyncSession, post_id: int, now: datetime) -> 
     await session.execute(
         update(Object).where(Object.id == post_id)
         .values(deleted_at=now, content="", summary="", attachments=None, raw=None))
+
+
+async def activity_by_uri(session: AsyncSession, uri: str) -> Activity | None:
+    return await session.scalar(select(Activity).where(Activity.uri == uri))

@@ -130,3 +130,7 @@ async def claim_code(session: AsyncSession, code_id: int, at: datetime) -> bool:
         .values(used_at=at)
     )
     return result.rowcount == 1
+
+
+def app_by_id(session: Session, app_id: int) -> OAuthApp | None:
+    return session.get(OAuthApp, app_id)

@@ -8,7 +8,6 @@ so their existence does not leak.
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import select
 
 from federation.social.access import can_see
 from federation.protocol.authn import Rejection
@@ -19,7 +18,7 @@ from server.activitypub.readers import reader
 from server.appkeys import CLOCK, DATABASE, URLS
 from server.responses import error_response, json_response
 from storage import actors as actor_queries
-from storage.models import Activity, Actor, Object
+from storage.known_posts import activity_by_uri, post_by_uri
 
 
 async def get_status(request: web.Request) -> web.Response:
@@ -36,14 +35,13 @@ async def get_status(request: web.Request) -> web.Response:
         return error_response(exc.status, str(exc))
     urls = request.app[URLS]
     async with request.app[DATABASE].sessions() as session:
-        post = await session.scalar(select(Object).where(Object.uri == urls.status(username, int(status_id)),
-                                                         Object.local.is_(True)))
+        post = await post_by_uri(session, urls.status(username, int(status_id)))
         viewer = await actor_queries.actor_by_uri(session, viewer_uri) if viewer_uri else None
-        if post is None or not await can_see(session, post, viewer):
+        if post is None or not post.local or not await can_see(session, post, viewer):
             return error_response(404, "no such post")
-        author = await session.get(Actor, post.actor_id)
+        author = await actor_queries.actor_by_id(session, post.actor_id)
         if request.match_info.get("activity"):
-            activity = await session.scalar(select(Activity).where(Activity.uri == urls.status_activity(username, post.id)))
+            activity = await activity_by_uri(session, urls.status_activity(username, post.id))
             document = activity.raw if activity is not None else None
         else:
             document = await post_to_ap(session, post, author, await mentioned_actors(session, post), urls.base,

@@ -23,7 +23,8 @@ from server.api.params import bool_param, params, text_param
 from server.appkeys import CLOCK, DATABASE, FEDERATION, URLS
 from server.responses import json_response
 from storage import accounts_api as q
-from storage.models import Actor, FollowState, Mute, Object
+from storage import actors as actor_queries
+from storage.models import Actor, FollowState, Object
 
 MAX_ID = 1 << 63  # ids are signed 64-bit
 
@@ -31,7 +32,7 @@ MAX_ID = 1 << 63  # ids are signed 64-bit
 async def _target(request: web.Request) -> Actor:
     raw = request.match_info["id"]
     async with request.app[DATABASE].sessions() as session:
-        actor = await session.get(Actor, int(raw)) if len(raw) <= 19 and int(raw) < MAX_ID else None
+        actor = await actor_queries.actor_by_id(session, int(raw)) if len(raw) <= 19 and int(raw) < MAX_ID else None
     if actor is None or actor.deleted_at is not None:
         raise ApiError(404, "Record not found")
     return actor
@@ -148,7 +149,8 @@ async def _via_outbox(request: web.Request, scope: str, action, *, refuse_self: 
                 raise ApiError(403, "This action is not allowed")
     fed = request.app[FEDERATION]
     async with fed.transaction() as session:
-        await action(fed, session, await session.get(Actor, me.id), await session.get(Actor, target.id))
+        await action(fed, session, await actor_queries.actor_by_id(session, me.id),
+                     await actor_queries.actor_by_id(session, target.id))
     return await _relationship(request, me, target.id)
 
 
@@ -173,16 +175,6 @@ async def unblock(request: web.Request) -> web.Response:
     return await _via_outbox(request, "write:blocks", actions.unblock)
 
 
-async def _remove(request: web.Request, scope: str, find) -> web.Response:
-    """Undo a block or a mute: delete the caller's row about the target, if any."""
-    _caller, me = await viewer(request, scope, "follow")
-    target = await _target(request)
-    async with request.app[FEDERATION].transaction() as session:
-        if (row := await find(session, me.id, target.id)) is not None:
-            await session.delete(row)
-    return await _relationship(request, me, target.id)
-
-
 @api
 async def mute(request: web.Request) -> web.Response:
     _caller, me = await viewer(request, "write:mutes", "follow")
@@ -198,8 +190,7 @@ async def mute(request: web.Request) -> web.Response:
     async with request.app[FEDERATION].transaction() as session:
         row = await q.mute_between(session, me.id, target.id)
         if row is None:
-            row = Mute(actor_id=me.id, target_id=target.id, created_at=now)
-            session.add(row)
+            row = q.add_mute(session, me.id, target.id, now)
         row.notifications = bool_param(values, "notifications", default=True)
         row.expires_at = expires
     return await _relationship(request, me, target.id)
@@ -207,7 +198,11 @@ async def mute(request: web.Request) -> web.Response:
 
 @api
 async def unmute(request: web.Request) -> web.Response:
-    return await _remove(request, "write:mutes", q.mute_between)
+    _caller, me = await viewer(request, "write:mutes", "follow")
+    target = await _target(request)
+    async with request.app[FEDERATION].transaction() as session:
+        await q.unmute(session, me.id, target.id)
+    return await _relationship(request, me, target.id)
 
 
 # --- follow requests -----------------------------------------------------------------------------

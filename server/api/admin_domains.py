@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
 from federation.peers import decisions
 from federation.peers.decisions import PeerError
@@ -16,6 +15,7 @@ from server.api.auth import ApiError, authenticate
 from server.api.params import params, text_param
 from server.appkeys import CLOCK, DATABASE, FEDERATION
 from server.responses import json_response
+from storage.instance_api import peer_by_id, peers_in_state
 from storage.models import Peer, PeerState
 
 KINDS = {"domain_allows": PeerState.allowed, "domain_blocks": PeerState.blocked}
@@ -37,7 +37,7 @@ async def _peer(request: web.Request, state: PeerState) -> Peer:
     if not peer_id.isdigit():
         raise ApiError(404, "Record not found")
     async with request.app[DATABASE].sessions() as session:
-        peer = await session.get(Peer, int(peer_id))
+        peer = await peer_by_id(session, int(peer_id))
     if peer is None or peer.state is not state:
         raise ApiError(404, "Record not found")
     return peer
@@ -53,7 +53,7 @@ async def _handle(request: web.Request) -> web.Response:
     db = request.app[DATABASE]
     if request.method == "GET" and "id" not in request.match_info:
         async with db.sessions() as session:
-            rows = await session.scalars(select(Peer).where(Peer.state == state).order_by(Peer.id))
+            rows = await peers_in_state(session, state)
             return json_response([_entity(peer, state) for peer in rows])
     if request.method == "GET":
         return json_response(_entity(await _peer(request, state), state))

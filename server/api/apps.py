@@ -20,6 +20,7 @@ from server.api.params import list_param, params, text_param
 from server.appkeys import CLOCK, DATABASE, SETTINGS, URLS
 from server.responses import json_response
 from storage.models import OAuthApp
+from storage.tokens import app_by_id
 
 _GRANULAR = {
     "read": ("accounts", "blocks", "bookmarks", "favourites", "filters", "follows", "lists", "mutes",
@@ -74,7 +75,7 @@ async def verify_credentials(request: web.Request) -> web.Response:
 
         def read(session: Session) -> tuple[Caller, OAuthApp | None]:
             caller = caller_in(session, digest)
-            return caller, session.get(OAuthApp, caller.token.app_id) if caller.token.app_id is not None else None
+            return caller, app_by_id(session, caller.token.app_id) if caller.token.app_id is not None else None
         caller, app = await request.app[DATABASE].read(read)
     except ApiError as exc:
         return exc.response()

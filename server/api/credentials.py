@@ -23,7 +23,8 @@ from server.api.params import bool_param, params, text_param
 from server.appkeys import DATABASE, FEDERATION
 from server.responses import json_response
 from storage import accounts_api as q
-from storage.models import Account, Actor
+from storage import actors as actor_queries
+from storage.models import Actor
 
 MAX_FIELDS = 4
 FIELD_KEY = re.compile(r"fields_attributes\[(\d+)\]\[(name|value)\]")
@@ -33,7 +34,7 @@ PREFERENCE = "posting:default:{}"  # the keys GET /api/v1/preferences reports
 
 async def _credential(request: web.Request, actor_id: int) -> dict[str, Any]:
     async with request.app[DATABASE].sessions() as session:
-        actor = await session.get(Actor, actor_id)
+        actor = await actor_queries.actor_by_id(session, actor_id)
         account = await q.account_of(session, actor_id)
         entity = await render(request, actor, lambda renderer: renderer.account(actor), session)
         requests = await q.count_follow_requests(session, actor_id)
@@ -155,8 +156,8 @@ async def update_credentials(request: web.Request) -> web.Response:
 
 async def _save_profile(fed, caller, me: Actor, actor_changes: dict[str, Any], account_changes: dict[str, Any]) -> None:
     async with fed.transaction() as session:
-        actor = await session.get(Actor, me.id)
-        account = await session.get(Account, caller.account.id)
+        actor = await actor_queries.actor_by_id(session, me.id)
+        account = await actor_queries.account_by_id(session, caller.account.id)
         for name, value in actor_changes.items():
             setattr(actor, name, value)
         if "preferences" in account_changes:

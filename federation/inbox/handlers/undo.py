@@ -11,6 +11,7 @@ from storage.likes import withdraw_like
 from storage.states import FOLLOWS
 from storage.models import FollowState
 
+# what else an Undo may name, tried in this order when it does not say which kind it undoes
 WITHDRAW = {"Like": withdraw_like, "Announce": withdraw_announce, "Block": withdraw_block}
 
 
