@@ -44,6 +44,9 @@ from storage.models import (
 )
 
 
+UNCHANGED: Any = object()  # an edit that leaves the attachments as they are
+
+
 class OutboxError(Exception):
     """The action is not allowed; one line for the practitioner."""
 
@@ -160,12 +163,17 @@ async def _publish(fed: Federation, session: AsyncSession, author: Actor, item: 
 
 async def edit(
     fed: Federation, session: AsyncSession, author: Actor, item: Object, *, content: str,
-    summary: str | None = None, sensitive: bool | None = None,
+    summary: str | None = None, sensitive: bool | None = None, attachments: list[dict[str, Any]] | None = UNCHANGED,
 ) -> Object:
+    """Edit a local post: its current version goes into the history first, then it takes the
+    new content, content warning and attachments (None: no attachments; UNCHANGED: as they
+    were) and its Update is queued."""
     if item.actor_id != author.id or not item.local or item.deleted_at is not None:
         raise OutboxError("only the author can edit a post")
     await relations.keep_version(session, item)
     item.content = content
+    if attachments is not UNCHANGED:
+        item.attachments = attachments
     if summary is not None:
         item.summary = summary
     if sensitive is not None:

@@ -18,11 +18,12 @@ from federation.remote.resolve import RemoteError, resolve_account
 from federation.protocol.vocab.parse import Attachment
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
-from server.api.entities import iso, render
+from server.api.entities import iso, remote_attachment_entity, render
 from server.api.params import bool_param, list_param, params, text_param
 from server.appkeys import DATABASE, FEDERATION, SETTINGS, URLS
 from server.responses import json_response
 from storage import timelines
+from storage.media import attached_media
 from storage.models import (
     Actor,
     Announce,
@@ -207,15 +208,18 @@ async def edit(request: web.Request) -> web.Response:
     async with fed.transaction() as session:
         post = await _own(request, session, author)
         media = await _attach(session, author, composed["media_ids"], post)
-        post.attachments = [_stored(m, fed.urls.base) for m in media] or None
+        try:
+            await actions.edit(fed, session, author, post, content=composed["content"],
+                              summary=composed["summary"], sensitive=composed["sensitive"],
+                              attachments=[_stored(m, fed.urls.base) for m in media] or None)
+        except OutboxError as exc:
+            raise ApiError(422, str(exc)) from exc
+        for row in await attached_media(session, post.id):
+            if row not in media:
+                row.object_id = None  # replaced: the post shows what its author chose now
         for row in media:
             row.object_id = post.id
         post.source_text = composed["text"]
-        try:
-            await actions.edit(fed, session, author, post, content=composed["content"],
-                              summary=composed["summary"], sensitive=composed["sensitive"])
-        except OutboxError as exc:
-            raise ApiError(422, str(exc)) from exc
         entity = await render(request, author, lambda renderer: renderer.status(post), session)
     return json_response(entity)
 
@@ -229,7 +233,8 @@ async def history(request: web.Request) -> web.Response:
         edits = list(await session.scalars(select(ObjectEdit).where(ObjectEdit.object_id == post.id).order_by(ObjectEdit.id)))
     versions = [
         {"content": e.content, "spoiler_text": e.summary, "sensitive": e.sensitive, "created_at": iso(e.edited_at),
-         "account": current["account"], "media_attachments": [], "emojis": []}
+         "account": current["account"], "emojis": [],
+         "media_attachments": [remote_attachment_entity(a, n, post.id) for n, a in enumerate(e.attachments or [])]}
         for e in edits
     ]
     versions.append({key: current[key] for key in ("content", "spoiler_text", "sensitive", "account",
