@@ -14,18 +14,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.social import feeds, polls, relations
+from federation.remote.resolve import RemoteError, resolve_account
 from federation.runtime.context import Federation
-from federation.social.posts import addressing, mentioned_actors, post_to_ap
+from federation.social import feeds, media, polls, relations
+from federation.social.compose import Draft, hashtags_in, mentions_in, text_to_html
+from federation.social.media import stored_attachment
+from federation.social.posts import addressing, mentioned_actors, post_to_ap, visible_post
 from federation.social.streams import record_boost, record_post
 from federation.protocol.urls import authority
 from federation.protocol.vocab import ACTOR_CONTEXT, AS_CONTEXT, PUBLIC, actor_to_ap, ap_datetime
 from storage.ids import new_id
+from storage.interactions import add_bookmark, add_pin, mark_of, pin_count, remove_mark
+from storage.posts import post_by_idempotency_key, remember_idempotency_key
 from storage.states import FOLLOWS
 from storage.models import (
     Account,
@@ -33,12 +39,15 @@ from storage.models import (
     Actor,
     Announce,
     Block,
+    Bookmark,
     Delivery,
     Follow,
     FollowState,
     Like,
+    Media,
     Mention,
     Object,
+    Pin,
     Tag,
     Visibility,
 )
@@ -49,6 +58,14 @@ UNCHANGED: Any = object()  # an edit that leaves the attachments as they are
 
 class OutboxError(Exception):
     """The action is not allowed; one line for the practitioner."""
+
+
+class NoSuchPost(OutboxError):
+    """The post does not exist, or the actor may not see it (the two look the same)."""
+
+
+class NotYours(OutboxError):
+    """Only the author may do this to the post."""
 
 
 def _activity_uri(actor: Actor, kind: str) -> str:
@@ -102,6 +119,84 @@ async def _touch(session: AsyncSession, actor: Actor, now: datetime) -> None:
     account = await session.scalar(select(Account).where(Account.actor_id == actor.id))
     if account is not None:
         account.last_active_at = now
+
+
+# --- a client's post, edit and delete ------------------------------------------------------
+# A client's post or edit is one unit of work: remote @mentions are resolved over the network
+# first, then one transaction checks what the draft refers to (the post it answers, its uploads)
+# and writes everything, source text and Idempotency-Key included.
+
+async def publish(fed: Federation, author: Actor, draft: Draft, *, idempotency_key: str = "") -> Object:
+    """Post `draft`; the same `idempotency_key` from the same author gives the post it made the
+    first time, and nothing else happens."""
+    if idempotency_key:
+        async with fed.db.sessions() as session:
+            earlier = await post_by_idempotency_key(session, author.id, idempotency_key)
+        if earlier is not None:
+            return earlier
+    content, mentions, tags = await _linked(fed, draft.text)
+    async with fed.transaction() as session:
+        in_reply_to = None
+        if draft.in_reply_to_id:
+            in_reply_to = await visible_post(session, draft.in_reply_to_id, author)
+            if in_reply_to is None:
+                raise NoSuchPost(draft.in_reply_to_id)
+        uploads = await _uploads(session, author, draft, None)
+        item = await post(
+            fed, session, author, content=content, visibility=draft.visibility, summary=draft.summary,
+            sensitive=draft.sensitive, in_reply_to=in_reply_to, mentions=mentions, tags=tags,
+            language=draft.language, attachments=[stored_attachment(m, fed.urls.base) for m in uploads] or None,
+            poll=draft.poll,
+        )
+        item.source_text = draft.text
+        await media.attach(session, item, uploads)
+        if idempotency_key:
+            remember_idempotency_key(session, author.id, idempotency_key, item.id)
+        await session.flush()
+    return item
+
+
+async def revise(fed: Federation, author: Actor, post_id: str, draft: Draft) -> Object:
+    """Edit the author's post `post_id` to say what `draft` says (text, content warning, uploads);
+    the version it replaces goes into its history."""
+    content, _, _ = await _linked(fed, draft.text)
+    async with fed.transaction() as session:
+        item = await _own_post(session, author, post_id)
+        uploads = await _uploads(session, author, draft, item)
+        await edit(fed, session, author, item, content=content, summary=draft.summary, sensitive=draft.sensitive,
+                   attachments=[stored_attachment(m, fed.urls.base) for m in uploads] or None)
+        await media.attach(session, item, uploads)
+        item.source_text = draft.text
+    return item
+
+
+async def _linked(fed: Federation, text: str) -> tuple[str, list[Actor], list[str]]:
+    """The HTML of a typed text, the actors it mentions and its hashtags. Remote mentions are
+    resolved over the network, so this runs before any transaction; an unknown handle stays
+    plain text, as on Mastodon."""
+    found: dict[tuple[str, str | None], Actor] = {}
+    for username, host in mentions_in(text):
+        try:
+            found[(username, host)] = await resolve_account(fed, f"{username}@{host or fed.urls.authority}")
+        except RemoteError:
+            continue
+    return text_to_html(text, found, f"{fed.urls.base}/tags"), list(found.values()), hashtags_in(text)
+
+
+async def _uploads(session: AsyncSession, author: Actor, draft: Draft, item: Object | None) -> list[Media]:
+    try:
+        return await media.attachable(session, author, draft.media_ids, item)
+    except media.InvalidMedia as exc:
+        raise OutboxError(f"Validation failed: {exc}") from exc
+
+
+async def _own_post(session: AsyncSession, author: Actor, post_id: str) -> Object:
+    item = await visible_post(session, post_id, author)
+    if item is None:
+        raise NoSuchPost(post_id)
+    if item.actor_id != author.id:
+        raise NotYours(post_id)
+    return item
 
 
 # --- posts ---------------------------------------------------------------------------------
@@ -186,11 +281,16 @@ async def edit(
     return item
 
 
-async def delete(fed: Federation, session: AsyncSession, author: Actor, item: Object) -> None:
+async def delete(fed: Federation, session: AsyncSession, author: Actor, item: Object, *,
+                 media_root: Path | None = None) -> None:
+    """Delete a local post and queue its Delete. Its uploads go now if `media_root` is given
+    (the directory they are stored in), else they are kept a day for a redraft."""
     if item.actor_id != author.id or not item.local:
         raise OutboxError("only the author can delete a post")
     if item.deleted_at is not None:
         return
+    if media_root is not None:
+        await media.remove_attached(session, media_root, item.id)
     mentions = await mentioned_actors(session, item)
     await record_post(session, item, author, "delete")
     item.deleted_at = fed.clock.now()
@@ -299,6 +399,41 @@ async def _undo(fed: Federation, session: AsyncSession, actor: Actor, undone: di
                 "actor": actor.uri, "object": undone}
     activity = await _record(fed, session, actor, document)
     await _deliver(fed, session, activity, actor, recipients, followers_of=followers_of)
+
+
+# --- bookmarks and pins (nothing to tell peers) -----------------------------------------------
+
+MAX_PINS = 5
+
+
+async def bookmark(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> None:
+    if await mark_of(session, Bookmark, actor.id, item.id) is None:
+        add_bookmark(session, actor.id, item.id)
+
+
+async def unbookmark(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> None:
+    existing = await mark_of(session, Bookmark, actor.id, item.id)
+    if existing is not None:
+        await remove_mark(session, existing)
+
+
+async def pin(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> None:
+    """Feature one's own post on one's profile, up to MAX_PINS of them."""
+    if item.actor_id != actor.id:
+        raise OutboxError("Validation failed: you can only pin your own posts")
+    if await mark_of(session, Pin, actor.id, item.id) is not None:
+        return
+    if await pin_count(session, actor.id) >= MAX_PINS:
+        raise OutboxError(f"Validation failed: you can pin at most {MAX_PINS} posts")
+    add_pin(session, actor.id, item.id)
+
+
+async def unpin(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> None:
+    if item.actor_id != actor.id:
+        raise OutboxError("Validation failed: you can only pin your own posts")
+    existing = await mark_of(session, Pin, actor.id, item.id)
+    if existing is not None:
+        await remove_mark(session, existing)
 
 
 # --- follows ---------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import math
 import os
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,7 +38,10 @@ from PIL import Image, ImageOps, ImageSequence
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Media, Object
+from federation.protocol.vocab.parse import Attachment
+from storage.media import attached_media
+from storage.models import Actor, Media, Object
+from storage.posts import post_by_id
 
 DESCRIPTION_MAX = 1500          # characters, as Mastodon
 SMALL_PIXELS = 640 * 360        # the preview's area bound, as Mastodon's "small"
@@ -307,6 +310,38 @@ def new_media(session: AsyncSession, actor_id: int, stored: StoredImage, *, desc
                   created_at=now)
     session.add(media)
     return media
+
+
+async def attachable(session: AsyncSession, author: Actor, media_ids: Iterable[str], post: Object | None) -> list[Media]:
+    """The author's uploads to attach to `post` (or to a new post), in the order asked: each
+    unattached, already on `post`, or left on a post she deleted ("delete and redraft").
+    InvalidMedia names the first that is none of these."""
+    rows = []
+    for media_id in media_ids:
+        media = await owned_media(session, author.id, int(media_id)) if media_id.isdigit() else None
+        if media is None or not (media.object_id in (None, post.id if post else None)
+                                 or (await post_by_id(session, media.object_id)).deleted_at is not None):
+            raise InvalidMedia(f"media {media_id} cannot be attached")
+        rows.append(media)
+    return rows
+
+
+async def attach(session: AsyncSession, post: Object, media: list[Media]) -> None:
+    """Make `media` the uploads of `post`; any it had before and lost are detached, so the post
+    shows what its author chose (its edit history keeps what they were)."""
+    for row in await attached_media(session, post.id):
+        if row not in media:
+            row.object_id = None
+    for row in media:
+        row.object_id = post.id
+
+
+def stored_attachment(media: Media, base_url: str) -> dict[str, Any]:
+    """An upload in the shape posts keep their attachments in (see
+    federation.protocol.vocab.parse.Attachment)."""
+    return Attachment(type="Document", url=media_url(base_url, media.file_name), media_type=media.mime_type,
+                      name=media.description or None, blurhash=media.blurhash, width=media.width,
+                      height=media.height).as_dict()
 
 
 async def owned_media(session: AsyncSession, actor_id: int, media_id: int) -> Media | None:

@@ -21,11 +21,13 @@ from federation.social import polls
 from federation.remote.limits import bound
 from federation.protocol.sanitize import sanitize_html
 from federation.runtime.settings import FederationSettings
+from federation.social.access import can_see
 from federation.social.relations import keep_version
 from federation.protocol.vocab import AS_CONTEXT, PUBLIC, ap_datetime
 from federation.protocol.vocab.parse import APObject
 from storage import actors as actor_queries
 from storage.ids import new_id
+from storage.posts import post_by_id
 from storage.models import Actor, Mention, Object, Tag, Visibility
 
 NOTE_CONTEXT: list[Any] = [
@@ -138,6 +140,15 @@ async def mentioned_actors(session: AsyncSession, post: Object) -> list[Actor]:
 
 async def tag_names(session: AsyncSession, post: Object) -> list[str]:
     return list(await session.scalars(select(Tag.name).where(Tag.object_id == post.id).order_by(Tag.name)))
+
+
+async def visible_post(session: AsyncSession, post_id: str, viewer: Actor | None) -> Object | None:
+    """The post with this id (as a client sends it) if `viewer` may see it; else None, as if it
+    did not exist."""
+    if not post_id.isdigit() or len(post_id) > 19:
+        return None
+    post = await post_by_id(session, int(post_id))
+    return post if post is not None and await can_see(session, post, viewer) else None
 
 
 def addressing(post: Object, author: Actor, mentions: list[Actor]) -> tuple[list[str], list[str]]:

@@ -1,0 +1,38 @@
+"""Queries on what an actor did to a post: likes, boosts, bookmarks and pins. Each is one row per
+(actor, post), so one lookup serves them all."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Announce, Bookmark, Like, Pin
+
+Mark = TypeVar("Mark", Like, Announce, Bookmark, Pin)
+
+
+async def mark_of(session: AsyncSession, model: type[Mark], actor_id: int, object_id: int) -> Mark | None:
+    """The actor's like, boost, bookmark or pin (`model`) of a post, or None."""
+    return await session.scalar(select(model).where(model.actor_id == actor_id, model.object_id == object_id))
+
+
+async def pin_count(session: AsyncSession, actor_id: int) -> int:
+    return await session.scalar(select(func.count()).select_from(Pin).where(Pin.actor_id == actor_id)) or 0
+
+
+def add_bookmark(session: AsyncSession, actor_id: int, object_id: int) -> Bookmark:
+    row = Bookmark(actor_id=actor_id, object_id=object_id)
+    session.add(row)
+    return row
+
+
+def add_pin(session: AsyncSession, actor_id: int, object_id: int) -> Pin:
+    row = Pin(actor_id=actor_id, object_id=object_id)
+    session.add(row)
+    return row
+
+
+async def remove_mark(session: AsyncSession, row: Like | Announce | Bookmark | Pin) -> None:
+    await session.delete(row)
