@@ -28,7 +28,23 @@ from federation.social.media import stored_attachment
 from federation.social.posts import addressing, mentioned_actors, post_to_ap, visible_post
 from federation.social.streams import record_boost, record_post
 from federation.protocol.urls import authority
-from federation.protocol.vocab import ACTOR_CONTEXT, AS_CONTEXT, PUBLIC, actor_to_ap, ap_datetime
+from federation.protocol.vocab.render import (
+    accept_to_ap,
+    actor_update_to_ap,
+    announce_to_ap,
+    block_to_ap,
+    create_to_ap,
+    delete_to_ap,
+    follow_to_ap,
+    like_to_ap,
+    reject_to_ap,
+    undo_announce_to_ap,
+    undo_block_to_ap,
+    undo_follow_to_ap,
+    undo_like_to_ap,
+    update_to_ap,
+    vote_to_ap,
+)
 from storage.ids import new_id
 from storage.interactions import add_bookmark, add_pin, mark_of, pin_count, remove_mark
 from storage.posts import post_by_idempotency_key, remember_idempotency_key
@@ -245,10 +261,7 @@ async def _publish(fed: Federation, session: AsyncSession, author: Actor, item: 
     """Create or Update of a local post, delivered to its audience."""
     mentions = await mentioned_actors(session, item)
     note = await post_to_ap(session, item, author, mentions, fed.urls.base, fed.clock.now())
-    document = {
-        "@context": note["@context"], "id": uri, "type": kind, "actor": author.uri,
-        "published": ap_datetime(fed.clock.now()), "to": note["to"], "cc": note["cc"], "object": note,
-    }
+    document = (create_to_ap if kind == "Create" else update_to_ap)(uri, author, note, fed.clock.now())
     public = item.visibility in (Visibility.public, Visibility.unlisted)
     activity = await _record(fed, session, author, document, object_id=item.id, public=public and kind == "Create")
     followers = author if item.visibility is not Visibility.direct else None
@@ -295,11 +308,7 @@ async def delete(fed: Federation, session: AsyncSession, author: Actor, item: Ob
     await record_post(session, item, author, "delete")
     item.deleted_at = fed.clock.now()
     to, cc = addressing(item, author, mentions)
-    document = {
-        "@context": AS_CONTEXT, "id": _activity_uri(author, "Delete"), "type": "Delete",
-        "actor": author.uri, "to": to, "cc": cc,
-        "object": {"id": item.uri, "type": "Tombstone"},
-    }
+    document = delete_to_ap(_activity_uri(author, "Delete"), author, item.uri, to, cc)
     activity = await _record(fed, session, author, document, object_id=item.id)
     followers = author if item.visibility is not Visibility.direct else None
     await _deliver(fed, session, activity, author, mentions, followers_of=followers)
@@ -321,11 +330,7 @@ async def vote(fed: Federation, session: AsyncSession, voter: Actor, item: Objec
         return
     for row, title in votes:
         row.uri = f"{voter.uri}#votes/{row.id}"
-        note = {"id": row.uri, "type": "Note", "name": title, "attributedTo": voter.uri, "to": [author.uri],
-                "inReplyTo": item.uri}
-        document = {"@context": AS_CONTEXT, "id": f"{row.uri}/activity", "type": "Create", "actor": voter.uri,
-                    "to": [author.uri], "object": note}
-        activity = await _record(fed, session, voter, document)
+        activity = await _record(fed, session, voter, vote_to_ap(row.uri, voter, author, item.uri, title))
         await _deliver(fed, session, activity, voter, [author])
 
 
@@ -346,8 +351,7 @@ async def like(fed: Federation, session: AsyncSession, actor: Actor, item: Objec
         return existing
     uri = _activity_uri(actor, "Like")
     row = await relations.add_like(session, actor, item, uri, fed.clock.now())
-    document = {"@context": AS_CONTEXT, "id": uri, "type": "Like", "actor": actor.uri, "object": item.uri}
-    activity = await _record(fed, session, actor, document, object_id=item.id)
+    activity = await _record(fed, session, actor, like_to_ap(uri, actor, item.uri), object_id=item.id)
     await _deliver(fed, session, activity, actor, [target_author])
     return row
 
@@ -365,11 +369,7 @@ async def boost(fed: Federation, session: AsyncSession, actor: Actor, item: Obje
         return existing
     uri = _activity_uri(actor, "Announce")
     row = await relations.add_announce(session, actor, item, uri, fed.clock.now(), public=True)
-    document = {
-        "@context": AS_CONTEXT, "id": uri, "type": "Announce", "actor": actor.uri,
-        "published": ap_datetime(fed.clock.now()), "to": [PUBLIC],
-        "cc": [target_author.uri, actor.followers_url], "object": item.uri,
-    }
+    document = announce_to_ap(uri, actor, item.uri, target_author, fed.clock.now())
     activity = await _record(fed, session, actor, document, object_id=item.id, public=True)
     await _deliver(fed, session, activity, actor, [target_author], followers_of=actor)
     await record_boost(session, actor, row.id)
@@ -388,15 +388,14 @@ async def _withdraw(fed: Federation, session: AsyncSession, actor: Actor, item: 
         return
     target_author = await session.get(Actor, item.actor_id)
     await session.delete(existing)
-    kind = "Like" if model is Like else "Announce"
-    await _undo(fed, session, actor, {"id": existing.uri, "type": kind, "actor": actor.uri, "object": item.uri},
+    undo = undo_like_to_ap if model is Like else undo_announce_to_ap
+    await _send(fed, session, actor, undo(_activity_uri(actor, "Undo"), existing.uri, actor, item.uri),
                 [target_author] if target_author else [], followers_of=actor if followers else None)
 
 
-async def _undo(fed: Federation, session: AsyncSession, actor: Actor, undone: dict[str, Any],
+async def _send(fed: Federation, session: AsyncSession, actor: Actor, document: dict[str, Any],
                 recipients: list[Actor], *, followers_of: Actor | None = None) -> None:
-    document = {"@context": AS_CONTEXT, "id": _activity_uri(actor, "Undo"), "type": "Undo",
-                "actor": actor.uri, "object": undone}
+    """Record an activity about no post of ours and queue it for its audience."""
     activity = await _record(fed, session, actor, document)
     await _deliver(fed, session, activity, actor, recipients, followers_of=followers_of)
 
@@ -448,9 +447,7 @@ async def follow(fed: Federation, session: AsyncSession, follower: Actor, target
     if target.local:
         return await relations.request_follow(session, follower, target, uri, fed.clock.now())
     row = await relations.upsert_follow(session, follower, target, uri, FollowState.pending, fed.clock.now())
-    document = {"@context": AS_CONTEXT, "id": uri, "type": "Follow", "actor": follower.uri, "object": target.uri}
-    activity = await _record(fed, session, follower, document)
-    await _deliver(fed, session, activity, follower, [target])
+    await _send(fed, session, follower, follow_to_ap(uri, follower, target), [target])
     return row
 
 
@@ -461,8 +458,8 @@ async def unfollow(fed: Federation, session: AsyncSession, follower: Actor, targ
     FOLLOWS.move(existing, FollowState.undone, fed.clock.now())
     await feeds.remove_author(session, follower, target)
     if not target.local:
-        await _undo(fed, session, follower,
-                    {"id": existing.uri, "type": "Follow", "actor": follower.uri, "object": target.uri}, [target])
+        await _send(fed, session, follower,
+                    undo_follow_to_ap(_activity_uri(follower, "Undo"), existing.uri, follower, target), [target])
 
 
 async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, accept: bool) -> None:
@@ -481,25 +478,17 @@ async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, 
             await feeds.remove_author(session, follower, followee)
     if follower is None or followee is None or follower.local:
         return
-    kind = "Accept" if accept else "Reject"
-    document = {
-        "@context": AS_CONTEXT, "id": _activity_uri(followee, kind), "type": kind, "actor": followee.uri,
-        "object": {"id": row.uri, "type": "Follow", "actor": follower.uri, "object": followee.uri},
-    }
-    activity = await _record(fed, session, followee, document)
-    await _deliver(fed, session, activity, followee, [follower])
+    answer_to_ap = accept_to_ap if accept else reject_to_ap
+    document = answer_to_ap(_activity_uri(followee, "Accept" if accept else "Reject"), row.uri, follower, followee)
+    await _send(fed, session, followee, document, [follower])
 
 
 async def update_profile(fed: Federation, session: AsyncSession, actor: Actor) -> None:
     """Tell followers' servers that a local actor's profile changed (Update of the actor)."""
     actor.updated = fed.clock.now()
     await session.flush()
-    document = {
-        "@context": ACTOR_CONTEXT, "id": _activity_uri(actor, "Update"), "type": "Update", "actor": actor.uri,
-        "to": [PUBLIC], "cc": [actor.followers_url], "object": actor_to_ap(actor),
-    }
-    activity = await _record(fed, session, actor, document)
-    await _deliver(fed, session, activity, actor, [], followers_of=actor)
+    await _send(fed, session, actor, actor_update_to_ap(_activity_uri(actor, "Update"), actor), [],
+                followers_of=actor)
 
 
 async def block(fed: Federation, session: AsyncSession, actor: Actor, target: Actor) -> None:
@@ -516,9 +505,7 @@ async def block(fed: Federation, session: AsyncSession, actor: Actor, target: Ac
     uri = _activity_uri(actor, "Block")
     session.add(Block(uri=uri, actor_id=actor.id, target_id=target.id, created_at=fed.clock.now()))
     if not target.local:
-        document = {"@context": AS_CONTEXT, "id": uri, "type": "Block", "actor": actor.uri, "object": target.uri}
-        activity = await _record(fed, session, actor, document)
-        await _deliver(fed, session, activity, actor, [target])
+        await _send(fed, session, actor, block_to_ap(uri, actor, target), [target])
 
 
 async def unblock(fed: Federation, session: AsyncSession, actor: Actor, target: Actor) -> None:
@@ -527,5 +514,5 @@ async def unblock(fed: Federation, session: AsyncSession, actor: Actor, target: 
         return
     await session.delete(row)
     if not target.local and row.uri:
-        await _undo(fed, session, actor, {"id": row.uri, "type": "Block", "actor": actor.uri, "object": target.uri},
+        await _send(fed, session, actor, undo_block_to_ap(_activity_uri(actor, "Undo"), row.uri, actor, target),
                     [target])

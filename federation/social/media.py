@@ -39,6 +39,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.protocol.vocab.parse import Attachment
+from federation.protocol.vocab.render import media_to_ap
 from storage.media import attached_media
 from storage.models import Actor, Media, Object
 from storage.posts import post_by_id
@@ -116,17 +117,8 @@ def media_url(base_url: str, name: str) -> str:
 
 
 def media_to_ap_attachment(media: Media, base_url: str) -> dict[str, Any]:
-    """A local upload as the `attachment` item of a Note (Mastodon's shape; its terms are in
-    AP_CONTEXT_TERMS)."""
-    document: dict[str, Any] = {
-        "type": "Document", "mediaType": media.mime_type, "url": media_url(base_url, media.file_name),
-        "name": media.description or None, "focalPoint": [media.focus_x, media.focus_y],
-    }
-    if media.blurhash:
-        document["blurhash"] = media.blurhash
-    if media.width and media.height:
-        document |= {"width": media.width, "height": media.height}
-    return document
+    """A local upload as the `attachment` item of a Note (its terms are in AP_CONTEXT_TERMS)."""
+    return media_to_ap(media, media_url(base_url, media.file_name))
 
 
 def parse_focus(value: str) -> tuple[float, float]:

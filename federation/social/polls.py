@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.social.access import can_see
 from federation.protocol.urls import authority
-from federation.protocol.vocab import ap_datetime
+from federation.protocol.vocab.render import question_to_ap
 from federation.protocol.vocab.parse import APActivity
 from federation.protocol.vocab.values import UNSUPPORTED, as_list, count, id_of, is_uri, parse_datetime, type_of
 from storage.models import Actor, Object, Poll, PollOption, PollVote
@@ -101,20 +101,12 @@ def expired(poll: Poll | PollView, now: datetime) -> bool:
 
 # --- ActivityStreams -------------------------------------------------------------------------
 
-async def question_to_ap(session: AsyncSession, item: Object, now: datetime) -> dict[str, Any]:
-    """The poll fields of a local Question: its options with their counts, its end, its voters."""
+async def question_fields(session: AsyncSession, item: Object, now: datetime) -> dict[str, Any]:
+    """The poll fields of a local Question (see question_to_ap); none if it has no poll."""
     poll = await session.get(Poll, item.id)
     if poll is None:
         return {}
-    options = [{"type": "Note", "name": option.title,
-                "replies": {"type": "Collection", "totalItems": option.votes_count}}
-               for option in await options_of(session, poll)]
-    document: dict[str, Any] = {"anyOf" if poll.multiple else "oneOf": options, "votersCount": poll.voters_count}
-    if poll.expires_at is not None:
-        document["endTime"] = ap_datetime(poll.expires_at)
-        if expired(poll, now):
-            document["closed"] = ap_datetime(poll.expires_at)
-    return document
+    return question_to_ap(poll, await options_of(session, poll), closed=expired(poll, now))
 
 
 @dataclass(frozen=True)

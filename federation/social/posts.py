@@ -23,23 +23,14 @@ from federation.protocol.sanitize import sanitize_html
 from federation.runtime.settings import FederationSettings
 from federation.social.access import can_see
 from federation.social.relations import keep_version
-from federation.protocol.vocab import AS_CONTEXT, PUBLIC, ap_datetime
+from federation.protocol.vocab import PUBLIC
+from federation.protocol.vocab.render import note_to_ap
 from federation.protocol.vocab.parse import APObject
 from storage import actors as actor_queries
 from storage.ids import new_id
 from storage.posts import post_by_id
 from storage.models import Actor, Mention, Object, Tag, Visibility
 
-NOTE_CONTEXT: list[Any] = [
-    AS_CONTEXT,
-    {
-        "sensitive": "as:sensitive",
-        "Hashtag": "as:Hashtag",
-        "toot": "http://joinmastodon.org/ns#",
-        "blurhash": "toot:blurhash",
-        "votersCount": "toot:votersCount",
-    },
-]
 _TAG_RE = re.compile(r"<[^>]*>")
 
 
@@ -167,44 +158,8 @@ def addressing(post: Object, author: Actor, mentions: list[Actor]) -> tuple[list
 async def post_to_ap(session: AsyncSession, post: Object, author: Actor, mentions: list[Actor], base_url: str,
                      now: datetime) -> dict[str, Any]:
     """A local post as peers store it, with its poll if it is a Question."""
-    document = note_to_ap(post, author, mentions, await tag_names(session, post), base_url)
-    if post.type == "Question":
-        document.update(await polls.question_to_ap(session, post, now))
-    return document
-
-
-def note_to_ap(post: Object, author: Actor, mentions: list[Actor], tags: list[str], base_url: str) -> dict[str, Any]:
-    """A local post as the object peers store."""
     to, cc = addressing(post, author, mentions)
-    document: dict[str, Any] = {
-        "@context": NOTE_CONTEXT,
-        "id": post.uri,
-        "type": post.type,
-        "attributedTo": author.uri,
-        "content": post.content,
-        "summary": post.summary or None,
-        "sensitive": post.sensitive,
-        "published": ap_datetime(post.published),
-        "url": post.url,
-        "inReplyTo": post.in_reply_to_uri,
-        "to": to,
-        "cc": cc,
-        "tag": [
-            {"type": "Mention", "href": actor.uri, "name": f"@{actor.username}@{actor.domain}"}
-            for actor in mentions
-        ] + [
-            {"type": "Hashtag", "href": f"{base_url}/tags/{name}", "name": f"#{name}"} for name in tags
-        ],
-        "attachment": [
-            {"type": attachment.get("type", "Document"), "mediaType": attachment.get("media_type"),
-             "url": attachment["url"], "name": attachment.get("name"),
-             **({"blurhash": attachment["blurhash"]} if attachment.get("blurhash") else {}),
-             **({"width": attachment["width"], "height": attachment["height"]} if attachment.get("width") else {})}
-            for attachment in post.attachments or []
-        ],
-    }
-    if post.language:
-        document["contentMap"] = {post.language: post.content}
-    if post.updated:
-        document["updated"] = ap_datetime(post.updated)
+    document = note_to_ap(post, author, to, cc, mentions, await tag_names(session, post), base_url)
+    if post.type == "Question":
+        document.update(await polls.question_fields(session, post, now))
     return document
