@@ -2,12 +2,10 @@
 liking, voting, editing, deleting, following and unfollowing (the client API calls these).
 
 Each function takes the caller's session and never commits. It writes the domain rows, the
-activity, and one delivery row per target inbox, so the whole action commits or nothing does, and
-nothing is sent before the commit (the delivery worker is woken by the commit itself).
-
-Audiences: followers' inboxes deduplicated by shared inbox, plus mentioned and replied-to actors.
-Followers-only and direct posts go only to servers that have a recipient. Local recipients get
-their rows (follow, notification) directly; peers the policy refuses get nothing.
+activity, and one delivery row per target inbox (see audience.py), so the whole action commits or
+nothing does, and nothing is sent before the commit (the delivery worker is woken by the commit
+itself). The exceptions are a client's post and edit (`publish`, `revise`): they resolve remote
+mentions over the network first, so they open their own transaction after that.
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.outbox.audience import followers_hearing_of, target_inboxes
 from federation.remote.resolve import RemoteError, resolve_account
 from federation.runtime.context import Federation
 from federation.social import feeds, media, polls, relations
@@ -27,7 +26,6 @@ from federation.social.compose import Draft, hashtags_in, mentions_in, text_to_h
 from federation.social.media import stored_attachment
 from federation.social.posts import addressing, mentioned_actors, post_to_ap, visible_post
 from federation.social.streams import record_boost, record_post
-from federation.protocol.urls import authority
 from federation.protocol.vocab.render import (
     accept_to_ap,
     actor_update_to_ap,
@@ -46,6 +44,7 @@ from federation.protocol.vocab.render import (
     vote_to_ap,
 )
 from storage.ids import new_id
+from storage.local_activities import add_local_activity, queue_deliveries
 from storage.interactions import add_bookmark, add_pin, mark_of, pin_count, remove_mark
 from storage.posts import post_by_idempotency_key, remember_idempotency_key
 from storage.states import FOLLOWS
@@ -56,7 +55,6 @@ from storage.models import (
     Announce,
     Block,
     Bookmark,
-    Delivery,
     Follow,
     FollowState,
     Like,
@@ -92,14 +90,8 @@ async def _record(
     fed: Federation, session: AsyncSession, actor: Actor, document: dict[str, Any], *,
     object_id: int | None = None, public: bool = False,
 ) -> Activity:
-    activity = Activity(
-        uri=document["id"], type=document["type"], actor_id=actor.id,
-        object_uri=_object_uri(document), object_id=object_id, local=True, public=public,
-        published=fed.clock.now(), raw=document,
-    )
-    session.add(activity)
-    await session.flush()
-    return activity
+    return await add_local_activity(session, document, actor_id=actor.id, object_uri=_object_uri(document),
+                                    object_id=object_id, public=public, published=fed.clock.now())
 
 
 def _object_uri(document: dict[str, Any]) -> str | None:
@@ -111,23 +103,12 @@ async def _deliver(
     fed: Federation, session: AsyncSession, activity: Activity, sender: Actor, recipients: Iterable[Actor],
     *, followers_of: Actor | None = None,
 ) -> int:
-    """One delivery row per distinct target inbox; returns how many."""
-    remote = [actor for actor in recipients if not actor.local and actor.deleted_at is None]
-    if followers_of is not None:
-        remote += await relations.remote_followers(session, followers_of)
-    inboxes: dict[str, str] = {}
-    for actor in remote:
-        inbox = actor.shared_inbox or actor.inbox
-        peer = authority(inbox)
-        if fed.policy.allows(peer):
-            inboxes.setdefault(inbox, peer)
-    now = fed.clock.now()
-    for inbox, peer in inboxes.items():
-        session.add(Delivery(activity_id=activity.id, sender_id=sender.id, inbox=inbox, peer=peer,
-                             created_at=now, next_attempt_at=now))
+    """One delivery row per target inbox of the audience (see audience.py); returns how many.
+    The delivery worker is woken once the transaction commits."""
+    inboxes = await target_inboxes(session, fed.policy, recipients, followers_of=followers_of)
+    await queue_deliveries(session, activity, sender.id, inboxes, fed.clock.now())
     if inboxes:
         event.listen(session.sync_session, "after_commit", lambda _s: fed.deliveries_queued.set(), once=True)
-    await session.flush()
     return len(inboxes)
 
 
@@ -264,8 +245,7 @@ async def _publish(fed: Federation, session: AsyncSession, author: Actor, item: 
     document = (create_to_ap if kind == "Create" else update_to_ap)(uri, author, note, fed.clock.now())
     public = item.visibility in (Visibility.public, Visibility.unlisted)
     activity = await _record(fed, session, author, document, object_id=item.id, public=public and kind == "Create")
-    followers = author if item.visibility is not Visibility.direct else None
-    await _deliver(fed, session, activity, author, mentions, followers_of=followers)
+    await _deliver(fed, session, activity, author, mentions, followers_of=followers_hearing_of(item, author))
     return activity
 
 
@@ -310,8 +290,7 @@ async def delete(fed: Federation, session: AsyncSession, author: Actor, item: Ob
     to, cc = addressing(item, author, mentions)
     document = delete_to_ap(_activity_uri(author, "Delete"), author, item.uri, to, cc)
     activity = await _record(fed, session, author, document, object_id=item.id)
-    followers = author if item.visibility is not Visibility.direct else None
-    await _deliver(fed, session, activity, author, mentions, followers_of=followers)
+    await _deliver(fed, session, activity, author, mentions, followers_of=followers_hearing_of(item, author))
 
 
 async def update_poll(fed: Federation, session: AsyncSession, item: Object) -> None:
