@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import func, select
@@ -36,3 +37,18 @@ def add_pin(session: AsyncSession, actor_id: int, object_id: int) -> Pin:
 
 async def remove_mark(session: AsyncSession, row: Like | Announce | Bookmark | Pin) -> None:
     await session.delete(row)
+
+
+async def add_like(session: AsyncSession, actor_id: int, object_id: int, uri: str, now: datetime) -> Like:
+    row = Like(uri=uri, actor_id=actor_id, object_id=object_id, created_at=now)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def add_announce(session: AsyncSession, actor_id: int, object_id: int, uri: str, now: datetime, *,
+                       public: bool) -> Announce:
+    row = Announce(uri=uri, actor_id=actor_id, object_id=object_id, public=public, created_at=now)
+    session.add(row)
+    await session.flush()
+    return row

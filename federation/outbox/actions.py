@@ -21,10 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.outbox.audience import followers_hearing_of, target_inboxes
 from federation.remote.resolve import RemoteError, resolve_account
 from federation.runtime.context import Federation
-from federation.social import feeds, media, polls, relations
+from federation.social import feeds, media, polls
+from federation.social.follows import follow_between, request_follow, upsert_follow
+from federation.social.homes import add_post_to_homes
+from federation.social.interactions import add_announce, add_like
+from federation.social.notifications import notify_edit, notify_mentions
 from federation.social.compose import Draft, hashtags_in, mentions_in, text_to_html
 from federation.social.media import stored_attachment
-from federation.social.posts import addressing, mentioned_actors, post_to_ap, visible_post
+from federation.social.posts import addressing, keep_version, mentioned_actors, post_to_ap, visible_post
 from federation.social.streams import record_boost, record_post
 from federation.protocol.vocab.render import (
     accept_to_ap,
@@ -231,10 +235,10 @@ async def post(
     for name in dict.fromkeys(t.lower().lstrip("#") for t in tags if t.strip("#")):
         session.add(Tag(object_id=item.id, name=name[:255]))
     await session.flush()
-    await relations.notify_mentions(session, item, author, list(mentioned.values()), now)
+    await notify_mentions(session, item, author, list(mentioned.values()), now)
     await _touch(session, author, now)
     await _publish(fed, session, author, item, "Create", fed.urls.status_activity(author.username, post_id))
-    await record_post(session, item, author, "update")
+    await add_post_to_homes(session, item, author)
     return item
 
 
@@ -258,7 +262,7 @@ async def edit(
     were) and its Update is queued."""
     if item.actor_id != author.id or not item.local or item.deleted_at is not None:
         raise OutboxError("only the author can edit a post")
-    await relations.keep_version(session, item)
+    await keep_version(session, item)
     item.content = content
     if attachments is not UNCHANGED:
         item.attachments = attachments
@@ -270,7 +274,7 @@ async def edit(
     await session.flush()
     await _publish(fed, session, author, item, "Update", _activity_uri(author, "Update"))
     await record_post(session, item, author, "status.update")
-    await relations.notify_edit(session, item, author, item.updated)
+    await notify_edit(session, item, author, item.updated)
     return item
 
 
@@ -329,7 +333,7 @@ async def like(fed: Federation, session: AsyncSession, actor: Actor, item: Objec
     if existing is not None:
         return existing
     uri = _activity_uri(actor, "Like")
-    row = await relations.add_like(session, actor, item, uri, fed.clock.now())
+    row = await add_like(session, actor, item, uri, fed.clock.now())
     activity = await _record(fed, session, actor, like_to_ap(uri, actor, item.uri), object_id=item.id)
     await _deliver(fed, session, activity, actor, [target_author])
     return row
@@ -347,7 +351,7 @@ async def boost(fed: Federation, session: AsyncSession, actor: Actor, item: Obje
     if existing is not None:
         return existing
     uri = _activity_uri(actor, "Announce")
-    row = await relations.add_announce(session, actor, item, uri, fed.clock.now(), public=True)
+    row = await add_announce(session, actor, item, uri, fed.clock.now(), public=True)
     document = announce_to_ap(uri, actor, item.uri, target_author, fed.clock.now())
     activity = await _record(fed, session, actor, document, object_id=item.id, public=True)
     await _deliver(fed, session, activity, actor, [target_author], followers_of=actor)
@@ -419,19 +423,19 @@ async def unpin(fed: Federation, session: AsyncSession, actor: Actor, item: Obje
 async def follow(fed: Federation, session: AsyncSession, follower: Actor, target: Actor) -> Follow:
     if follower.id == target.id:
         raise OutboxError("you cannot follow yourself")
-    existing = await relations.follow_between(session, follower, target)
+    existing = await follow_between(session, follower, target)
     if existing is not None and existing.state in (FollowState.pending, FollowState.accepted):
         return existing
     uri = _activity_uri(follower, "Follow")
     if target.local:
-        return await relations.request_follow(session, follower, target, uri, fed.clock.now())
-    row = await relations.upsert_follow(session, follower, target, uri, FollowState.pending, fed.clock.now())
+        return await request_follow(session, follower, target, uri, fed.clock.now())
+    row = await upsert_follow(session, follower, target, uri, FollowState.pending, fed.clock.now())
     await _send(fed, session, follower, follow_to_ap(uri, follower, target), [target])
     return row
 
 
 async def unfollow(fed: Federation, session: AsyncSession, follower: Actor, target: Actor) -> None:
-    existing = await relations.follow_between(session, follower, target)
+    existing = await follow_between(session, follower, target)
     if existing is None or existing.state not in (FollowState.pending, FollowState.accepted):
         return
     FOLLOWS.move(existing, FollowState.undone, fed.clock.now())
@@ -476,7 +480,7 @@ async def block(fed: Federation, session: AsyncSession, actor: Actor, target: Ac
         raise OutboxError("you cannot block yourself")
     await unfollow(fed, session, actor, target)
     await feeds.remove_author(session, target, actor)
-    theirs = await relations.follow_between(session, target, actor)
+    theirs = await follow_between(session, target, actor)
     if theirs is not None and theirs.state in (FollowState.pending, FollowState.accepted):
         await answer_follow(fed, session, theirs, accept=False)
     if await session.scalar(select(Block).where(Block.actor_id == actor.id, Block.target_id == target.id)):

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.peers.policy import Policy
 from federation.protocol.urls import authority
-from federation.social.relations import remote_followers
+from federation.social.follows import remote_followers
 from storage.models import Actor, Object, Visibility
 
 

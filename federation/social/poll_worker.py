@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.outbox import actions
 
-from federation.social import relations
+from federation.social.notifications import notify
 from federation.runtime.context import Federation
 from storage.models import Actor, NotificationType, Object, Poll, PollVote
 
@@ -52,4 +52,4 @@ async def _notify_end(session: AsyncSession, poll: Poll, now: datetime) -> None:
     voters = await session.scalars(select(Actor).where(
         Actor.local.is_(True), Actor.id.in_(select(PollVote.actor_id).where(PollVote.object_id == poll.object_id))))
     for recipient in [author, *voters]:
-        await relations.notify(session, recipient, NotificationType.poll, author, item, now, to_self=True)
+        await notify(session, recipient, NotificationType.poll, author, item, now, to_self=True)

@@ -22,13 +22,12 @@ from federation.remote.limits import bound
 from federation.protocol.sanitize import sanitize_html
 from federation.runtime.settings import FederationSettings
 from federation.social.access import can_see
-from federation.social.relations import keep_version
 from federation.protocol.vocab import PUBLIC
 from federation.protocol.vocab.render import note_to_ap
 from federation.protocol.vocab.parse import APObject
 from storage import actors as actor_queries
 from storage.ids import new_id
-from storage.posts import post_by_id
+from storage.posts import add_edit, post_by_id
 from storage.models import Actor, Mention, Object, Tag, Visibility
 
 _TAG_RE = re.compile(r"<[^>]*>")
@@ -101,6 +100,12 @@ async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, n
     await session.execute(delete(Tag).where(Tag.object_id == post.id))
     await _link(session, post, ap)
     return True
+
+
+async def keep_version(session: AsyncSession, item: Object) -> None:
+    """Save the current version of a post (text, content warning, attachments) in its edit
+    history; call it before the post changes."""
+    add_edit(session, item)
 
 
 def _copy_content(post: Object, ap: APObject) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from federation.social import relations
+from federation.social import interactions
 from federation.runtime.context import Federation
 from federation.inbox.handlers.base import HandlerContext, Ignore, known_object
 from federation.remote.resolve import RemoteError, ensure_post
@@ -32,5 +32,5 @@ async def handle(ctx: HandlerContext) -> None:
     )
     if existing is None:
         public = PUBLIC in ctx.activity.audience
-        row = await relations.add_announce(ctx.session, ctx.actor, item, ctx.activity.id, ctx.now, public=public)
+        row = await interactions.add_announce(ctx.session, ctx.actor, item, ctx.activity.id, ctx.now, public=public)
         await record_boost(ctx.session, ctx.actor, row.id)

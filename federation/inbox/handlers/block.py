@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from federation.social import feeds, relations
+from federation.social import feeds, follows
 from federation.inbox.handlers.base import HandlerContext, local_actor
 from storage.states import FOLLOWS
 from storage.models import Block, FollowState
@@ -16,7 +16,7 @@ async def handle(ctx: HandlerContext) -> None:
     if existing is None:
         ctx.session.add(Block(uri=ctx.activity.id, actor_id=ctx.actor.id, target_id=target.id, created_at=ctx.now))
     for follower, followee in ((ctx.actor, target), (target, ctx.actor)):
-        row = await relations.follow_between(ctx.session, follower, followee)
+        row = await follows.follow_between(ctx.session, follower, followee)
         if row is not None:
             if FOLLOWS.allows(row.state, FollowState.undone):
                 FOLLOWS.move(row, FollowState.undone, ctx.now)
