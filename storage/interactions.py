@@ -1,5 +1,5 @@
-"""Queries on what an actor did to a post: likes, boosts, bookmarks and pins. Each is one row per
-(actor, post), so one lookup serves them all."""
+"""Queries on what an actor did to a post (likes, boosts, bookmarks, pins) or to another actor
+(blocks). A mark on a post is one row per (actor, post), so one lookup serves them all."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Announce, Bookmark, Like, Pin
+from storage.models import Announce, Block, Bookmark, Like, Pin
 
 Mark = TypeVar("Mark", Like, Announce, Bookmark, Pin)
 
@@ -23,20 +23,23 @@ async def pin_count(session: AsyncSession, actor_id: int) -> int:
     return await session.scalar(select(func.count()).select_from(Pin).where(Pin.actor_id == actor_id)) or 0
 
 
-def add_bookmark(session: AsyncSession, actor_id: int, object_id: int) -> Bookmark:
+async def add_bookmark(session: AsyncSession, actor_id: int, object_id: int) -> Bookmark:
     row = Bookmark(actor_id=actor_id, object_id=object_id)
     session.add(row)
+    await session.flush()
     return row
 
 
-def add_pin(session: AsyncSession, actor_id: int, object_id: int) -> Pin:
+async def add_pin(session: AsyncSession, actor_id: int, object_id: int) -> Pin:
     row = Pin(actor_id=actor_id, object_id=object_id)
     session.add(row)
+    await session.flush()
     return row
 
 
 async def remove_mark(session: AsyncSession, row: Like | Announce | Bookmark | Pin) -> None:
     await session.delete(row)
+    await session.flush()
 
 
 async def add_like(session: AsyncSession, actor_id: int, object_id: int, uri: str, now: datetime) -> Like:
@@ -52,3 +55,13 @@ async def add_announce(session: AsyncSession, actor_id: int, object_id: int, uri
     session.add(row)
     await session.flush()
     return row
+
+
+def add_block(session: AsyncSession, actor_id: int, target_id: int, uri: str, now: datetime) -> Block:
+    row = Block(uri=uri, actor_id=actor_id, target_id=target_id, created_at=now)
+    session.add(row)
+    return row
+
+
+async def remove_block(session: AsyncSession, row: Block) -> None:
+    await session.delete(row)

@@ -1,11 +1,14 @@
-"""Queries on posts as a writer needs them: by id, by a client's Idempotency-Key."""
+"""Queries on posts as the domain writes them: by id, uri or a client's Idempotency-Key; their
+mentions, hashtags and edit history."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable
+
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import IdempotencyKey, Object, ObjectEdit
+from storage.models import Actor, IdempotencyKey, Mention, Object, ObjectEdit, Tag
 
 
 async def post_by_id(session: AsyncSession, post_id: int) -> Object | None:
@@ -34,3 +37,45 @@ async def edits_of(session: AsyncSession, object_id: int) -> list[ObjectEdit]:
     """A post's earlier versions, oldest first."""
     return list(await session.scalars(select(ObjectEdit).where(ObjectEdit.object_id == object_id)
                                       .order_by(ObjectEdit.id)))
+
+
+async def add_post(session: AsyncSession, item: Object) -> Object:
+    """Store a new post, flushed (its mentions and tags refer to it)."""
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def link_post(session: AsyncSession, post_id: int, mentioned_ids: Iterable[int], tags: Iterable[str]) -> None:
+    """A new post's mentions and hashtags."""
+    for actor_id in mentioned_ids:
+        session.add(Mention(object_id=post_id, actor_id=actor_id))
+    for name in tags:
+        session.add(Tag(object_id=post_id, name=name))
+    await session.flush()
+
+
+async def unlink_post(session: AsyncSession, post_id: int) -> None:
+    """Forget a post's mentions and hashtags (an edit brings its own)."""
+    await session.execute(delete(Mention).where(Mention.object_id == post_id))
+    await session.execute(delete(Tag).where(Tag.object_id == post_id))
+
+
+async def mentioned_actors(session: AsyncSession, post_id: int) -> list[Actor]:
+    rows = await session.scalars(
+        select(Actor).join(Mention, Mention.actor_id == Actor.id).where(Mention.object_id == post_id))
+    return list(rows)
+
+
+async def tag_names(session: AsyncSession, post_id: int) -> list[str]:
+    return list(await session.scalars(select(Tag.name).where(Tag.object_id == post_id).order_by(Tag.name)))
+
+
+async def posts_by_uri_or_id(session: AsyncSession, uri: str, post_id: int) -> list[Object]:
+    """The posts with this uri or this id: one query for both questions a new remote post asks
+    (is it stored yet, and is the id it would get taken?)."""
+    return list(await session.scalars(select(Object).where(or_(Object.uri == uri, Object.id == post_id))))
+
+
+async def local_post_by_uri(session: AsyncSession, uri: str) -> Object | None:
+    return await session.scalar(select(Object).where(Object.uri == uri, Object.local.is_(True)))

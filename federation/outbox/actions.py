@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.outbox.audience import followers_hearing_of, target_inboxes
@@ -49,24 +49,22 @@ from federation.protocol.vocab.render import (
 )
 from storage.ids import new_id
 from storage.local_activities import add_local_activity, queue_deliveries
-from storage.interactions import add_bookmark, add_pin, mark_of, pin_count, remove_mark
-from storage.posts import post_by_idempotency_key, remember_idempotency_key
+from storage.accounts_api import block_between
+from storage.interactions import add_block, add_bookmark, add_pin, mark_of, pin_count, remove_block, remove_mark
+from storage.local_accounts import account_of, actor_by_id
+from storage.posts import add_post, link_post, post_by_idempotency_key, remember_idempotency_key
 from storage.states import FOLLOWS
 from storage.models import (
-    Account,
     Activity,
     Actor,
     Announce,
-    Block,
     Bookmark,
     Follow,
     FollowState,
     Like,
     Media,
-    Mention,
     Object,
     Pin,
-    Tag,
     Visibility,
 )
 
@@ -117,7 +115,7 @@ async def _deliver(
 
 
 async def _touch(session: AsyncSession, actor: Actor, now: datetime) -> None:
-    account = await session.scalar(select(Account).where(Account.actor_id == actor.id))
+    account = await account_of(session, actor.id)
     if account is not None:
         account.last_active_at = now
 
@@ -213,28 +211,23 @@ async def post(
     now = fed.clock.now()
     mentioned = {actor.id: actor for actor in mentions}
     if in_reply_to is not None:
-        parent_author = await session.get(Actor, in_reply_to.actor_id)
+        parent_author = await actor_by_id(session, in_reply_to.actor_id)
         if parent_author is not None and parent_author.id != author.id:
             mentioned.setdefault(parent_author.id, parent_author)
     post_id = new_id()
     uri = fed.urls.status(author.username, post_id)
-    item = Object(
+    item = await add_post(session, Object(
         id=post_id, uri=uri, type="Question" if poll is not None else "Note", actor_id=author.id, local=True,
         visibility=visibility,
         content=content, summary=summary, sensitive=sensitive or bool(summary), language=language,
         url=f"{fed.urls.profile(author.username)}/{post_id}",
         in_reply_to_uri=in_reply_to.uri if in_reply_to is not None else None,
         published=now, attachments=attachments or None,
-    )
-    session.add(item)
-    await session.flush()
+    ))
     if poll is not None:
         await polls.add_local(session, item, poll, now)
-    for actor in mentioned.values():
-        session.add(Mention(object_id=item.id, actor_id=actor.id))
-    for name in dict.fromkeys(t.lower().lstrip("#") for t in tags if t.strip("#")):
-        session.add(Tag(object_id=item.id, name=name[:255]))
-    await session.flush()
+    await link_post(session, item.id, mentioned.keys(), [name[:255] for name in dict.fromkeys(
+        t.lower().lstrip("#") for t in tags if t.strip("#"))])
     await notify_mentions(session, item, author, list(mentioned.values()), now)
     await _touch(session, author, now)
     await _publish(fed, session, author, item, "Create", fed.urls.status_activity(author.username, post_id))
@@ -271,7 +264,6 @@ async def edit(
     if sensitive is not None:
         item.sensitive = sensitive or bool(item.summary)
     item.updated = fed.clock.now()
-    await session.flush()
     await _publish(fed, session, author, item, "Update", _activity_uri(author, "Update"))
     await record_post(session, item, author, "status.update")
     await notify_edit(session, item, author, item.updated)
@@ -299,7 +291,7 @@ async def delete(fed: Federation, session: AsyncSession, author: Actor, item: Ob
 
 async def update_poll(fed: Federation, session: AsyncSession, item: Object) -> None:
     """Send a local poll's current counts (and whether it has closed) to its audience."""
-    author = await session.get(Actor, item.actor_id)
+    author = await actor_by_id(session, item.actor_id)
     if author is not None and item.deleted_at is None:
         await _publish(fed, session, author, item, "Update", _activity_uri(author, "Update"))
 
@@ -322,14 +314,14 @@ async def vote(fed: Federation, session: AsyncSession, voter: Actor, item: Objec
 async def _visible_target(session: AsyncSession, item: Object) -> Actor:
     if item.deleted_at is not None:
         raise OutboxError("the post was deleted")
-    target_author = await session.get(Actor, item.actor_id)
+    target_author = await actor_by_id(session, item.actor_id)
     assert target_author is not None
     return target_author
 
 
 async def like(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> Like:
     target_author = await _visible_target(session, item)
-    existing = await session.scalar(select(Like).where(Like.actor_id == actor.id, Like.object_id == item.id))
+    existing = await mark_of(session, Like, actor.id, item.id)
     if existing is not None:
         return existing
     uri = _activity_uri(actor, "Like")
@@ -347,7 +339,7 @@ async def boost(fed: Federation, session: AsyncSession, actor: Actor, item: Obje
     target_author = await _visible_target(session, item)
     if item.visibility not in (Visibility.public, Visibility.unlisted):
         raise OutboxError("only public and unlisted posts can be boosted")
-    existing = await session.scalar(select(Announce).where(Announce.actor_id == actor.id, Announce.object_id == item.id))
+    existing = await mark_of(session, Announce, actor.id, item.id)
     if existing is not None:
         return existing
     uri = _activity_uri(actor, "Announce")
@@ -366,11 +358,11 @@ async def unboost(fed: Federation, session: AsyncSession, actor: Actor, item: Ob
 async def _withdraw(fed: Federation, session: AsyncSession, actor: Actor, item: Object, model, *,
                     followers: bool) -> None:
     """Take back a like or a boost: delete the row and send an Undo of its activity."""
-    existing = await session.scalar(select(model).where(model.actor_id == actor.id, model.object_id == item.id))
+    existing = await mark_of(session, model, actor.id, item.id)
     if existing is None:
         return
-    target_author = await session.get(Actor, item.actor_id)
-    await session.delete(existing)
+    target_author = await actor_by_id(session, item.actor_id)
+    await remove_mark(session, existing)
     undo = undo_like_to_ap if model is Like else undo_announce_to_ap
     await _send(fed, session, actor, undo(_activity_uri(actor, "Undo"), existing.uri, actor, item.uri),
                 [target_author] if target_author else [], followers_of=actor if followers else None)
@@ -390,7 +382,7 @@ MAX_PINS = 5
 
 async def bookmark(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> None:
     if await mark_of(session, Bookmark, actor.id, item.id) is None:
-        add_bookmark(session, actor.id, item.id)
+        await add_bookmark(session, actor.id, item.id)
 
 
 async def unbookmark(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> None:
@@ -407,7 +399,7 @@ async def pin(fed: Federation, session: AsyncSession, actor: Actor, item: Object
         return
     if await pin_count(session, actor.id) >= MAX_PINS:
         raise OutboxError(f"Validation failed: you can pin at most {MAX_PINS} posts")
-    add_pin(session, actor.id, item.id)
+    await add_pin(session, actor.id, item.id)
 
 
 async def unpin(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> None:
@@ -452,8 +444,8 @@ async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, 
     if not FOLLOWS.allows(row.state, answer):
         return
     FOLLOWS.move(row, answer, fed.clock.now())
-    followee = await session.get(Actor, row.followee_id)
-    follower = await session.get(Actor, row.follower_id)
+    followee = await actor_by_id(session, row.followee_id)
+    follower = await actor_by_id(session, row.follower_id)
     if follower is not None and followee is not None:
         if accept:
             await feeds.backfill(session, follower, followee)
@@ -469,7 +461,6 @@ async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, 
 async def update_profile(fed: Federation, session: AsyncSession, actor: Actor) -> None:
     """Tell followers' servers that a local actor's profile changed (Update of the actor)."""
     actor.updated = fed.clock.now()
-    await session.flush()
     await _send(fed, session, actor, actor_update_to_ap(_activity_uri(actor, "Update"), actor), [],
                 followers_of=actor)
 
@@ -483,19 +474,19 @@ async def block(fed: Federation, session: AsyncSession, actor: Actor, target: Ac
     theirs = await follow_between(session, target, actor)
     if theirs is not None and theirs.state in (FollowState.pending, FollowState.accepted):
         await answer_follow(fed, session, theirs, accept=False)
-    if await session.scalar(select(Block).where(Block.actor_id == actor.id, Block.target_id == target.id)):
+    if await block_between(session, actor.id, target.id):
         return
     uri = _activity_uri(actor, "Block")
-    session.add(Block(uri=uri, actor_id=actor.id, target_id=target.id, created_at=fed.clock.now()))
+    add_block(session, actor.id, target.id, uri, fed.clock.now())
     if not target.local:
         await _send(fed, session, actor, block_to_ap(uri, actor, target), [target])
 
 
 async def unblock(fed: Federation, session: AsyncSession, actor: Actor, target: Actor) -> None:
-    row = await session.scalar(select(Block).where(Block.actor_id == actor.id, Block.target_id == target.id))
+    row = await block_between(session, actor.id, target.id)
     if row is None:
         return
-    await session.delete(row)
+    await remove_block(session, row)
     if not target.local and row.uri:
         await _send(fed, session, actor, undo_block_to_ap(_activity_uri(actor, "Undo"), row.uri, actor, target),
                     [target])

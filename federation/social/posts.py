@@ -14,7 +14,6 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.social import polls
@@ -27,8 +26,9 @@ from federation.protocol.vocab.render import note_to_ap
 from federation.protocol.vocab.parse import APObject
 from storage import actors as actor_queries
 from storage.ids import new_id
-from storage.posts import add_edit, post_by_id
-from storage.models import Actor, Mention, Object, Tag, Visibility
+from storage import posts as post_queries
+from storage.posts import add_edit, add_post, link_post, post_by_id, posts_by_uri_or_id, unlink_post
+from storage.models import Actor, Object, Visibility
 
 _TAG_RE = re.compile(r"<[^>]*>")
 
@@ -56,13 +56,13 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
     published = min(ap.published or now, now)
     post_id = new_id(at=published)
     # one query for both questions: is the post stored, and is the id it would get taken?
-    found = list(await session.scalars(select(Object).where(or_(Object.uri == ap.id, Object.id == post_id))))
+    found = await posts_by_uri_or_id(session, ap.id, post_id)
     for existing in found:
         if existing.uri == ap.id:
             return existing, False
     if found:  # the same millisecond and counter as another post: the next free id
         post_id += 1
-        while await session.get(Object, post_id) is not None:
+        while await post_by_id(session, post_id) is not None:
             post_id += 1
     post = Object(
         id=post_id,
@@ -75,8 +75,7 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
         raw=ap.raw,
     )
     _copy_content(post, ap)
-    session.add(post)
-    await session.flush()
+    await add_post(session, post)
     await _link(session, post, ap)
     if post.type == "Question":
         await polls.store_remote(session, post, ap.raw)
@@ -96,8 +95,7 @@ async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, n
     _copy_content(post, ap)
     post.updated = min(ap.updated or now, now)
     post.raw = ap.raw
-    await session.execute(delete(Mention).where(Mention.object_id == post.id))
-    await session.execute(delete(Tag).where(Tag.object_id == post.id))
+    await unlink_post(session, post.id)
     await _link(session, post, ap)
     return True
 
@@ -120,22 +118,11 @@ def _copy_content(post: Object, ap: APObject) -> None:
 
 async def _link(session: AsyncSession, post: Object, ap: APObject) -> None:
     known = await actor_queries.actors_by_uris(session, ap.mentions)
-    for actor in known.values():
-        session.add(Mention(object_id=post.id, actor_id=actor.id))
-    for name in ap.hashtags:
-        session.add(Tag(object_id=post.id, name=name))
-    await session.flush()
+    await link_post(session, post.id, [actor.id for actor in known.values()], ap.hashtags)
 
 
 async def mentioned_actors(session: AsyncSession, post: Object) -> list[Actor]:
-    rows = await session.scalars(
-        select(Actor).join(Mention, Mention.actor_id == Actor.id).where(Mention.object_id == post.id)
-    )
-    return list(rows)
-
-
-async def tag_names(session: AsyncSession, post: Object) -> list[str]:
-    return list(await session.scalars(select(Tag.name).where(Tag.object_id == post.id).order_by(Tag.name)))
+    return await post_queries.mentioned_actors(session, post.id)
 
 
 async def visible_post(session: AsyncSession, post_id: str, viewer: Actor | None) -> Object | None:
@@ -164,7 +151,7 @@ async def post_to_ap(session: AsyncSession, post: Object, author: Actor, mention
                      now: datetime) -> dict[str, Any]:
     """A local post as peers store it, with its poll if it is a Question."""
     to, cc = addressing(post, author, mentions)
-    document = note_to_ap(post, author, to, cc, mentions, await tag_names(session, post), base_url)
+    document = note_to_ap(post, author, to, cc, mentions, await post_queries.tag_names(session, post.id), base_url)
     if post.type == "Question":
         document.update(await polls.question_fields(session, post, now))
     return document

@@ -8,7 +8,6 @@ from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
 from federation.outbox import actions
 from federation.outbox.actions import OutboxError
@@ -23,7 +22,8 @@ from server.api.params import bool_param, list_param, params, text_param
 from server.appkeys import DATABASE, FEDERATION, SETTINGS
 from server.responses import json_response
 from storage import timelines
-from storage.models import Actor, Announce, Like, Object, ObjectEdit, Visibility
+from storage.models import Actor, Announce, Like, Object, Visibility
+from storage.posts import edits_of
 
 MAX_MEDIA = 4
 
@@ -155,7 +155,7 @@ async def history(request: web.Request) -> web.Response:
     async with request.app[DATABASE].sessions() as session:
         post = await visible(request, session, request.match_info["id"], viewer_actor)
         current = await render(request, viewer_actor, lambda renderer: renderer.status(post), session)
-        edits = list(await session.scalars(select(ObjectEdit).where(ObjectEdit.object_id == post.id).order_by(ObjectEdit.id)))
+        edits = await edits_of(session, post.id)
     versions = [
         {"content": e.content, "spoiler_text": e.summary, "sensitive": e.sensitive, "created_at": iso(e.edited_at),
          "account": current["account"], "emojis": [],
@@ -203,7 +203,6 @@ def _toggle(action: str):
                 await _ACTIONS[action](fed, session, actor, post)
             except OutboxError as exc:
                 raise ApiError(422, str(exc)) from exc
-            await session.flush()
             entity = await render(request, actor, lambda renderer: renderer.status(post), session)
         return json_response(entity)
     return handler
