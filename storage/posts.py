@@ -21,8 +21,9 @@ async def post_by_idempotency_key(session: AsyncSession, actor_id: int, key: str
                                 .where(IdempotencyKey.actor_id == actor_id, IdempotencyKey.key == key))
 
 
-def remember_idempotency_key(session: AsyncSession, actor_id: int, key: str, post_id: int) -> None:
+async def remember_idempotency_key(session: AsyncSession, actor_id: int, key: str, post_id: int) -> None:
     session.add(IdempotencyKey(actor_id=actor_id, key=key, object_id=post_id))
+    await session.flush()
 
 
 def add_edit(session: AsyncSession, item: Object) -> None:

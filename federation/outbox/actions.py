@@ -150,8 +150,7 @@ async def publish(fed: Federation, author: Actor, draft: Draft, *, idempotency_k
         item.source_text = draft.text
         await media.attach(session, item, uploads)
         if idempotency_key:
-            remember_idempotency_key(session, author.id, idempotency_key, item.id)
-        await session.flush()
+            await remember_idempotency_key(session, author.id, idempotency_key, item.id)
     return item
 
 

@@ -35,12 +35,11 @@ from typing import Any
 
 import blurhash
 from PIL import Image, ImageOps, ImageSequence
-from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.protocol.vocab.parse import Attachment
 from federation.protocol.vocab.render import media_to_ap
-from storage.media import attached_media
+from storage.media import add_media, attached_media, delete_media, owned_media, stale_media
 from storage.models import Actor, Media, Object
 from storage.posts import post_by_id
 
@@ -295,13 +294,11 @@ def _blurhash(image: Image.Image) -> str:
 def new_media(session: AsyncSession, actor_id: int, stored: StoredImage, *, description: str,
               focus: tuple[float, float], now: datetime) -> Media:
     """The row for a stored upload, added to the caller's session (unattached)."""
-    media = Media(actor_id=actor_id, object_id=None, type="image", mime_type=stored.mime_type,
+    return add_media(session, Media(actor_id=actor_id, object_id=None, type="image", mime_type=stored.mime_type,
                   file_name=stored.file_name, thumbnail_name=stored.thumbnail_name, size=stored.size,
                   width=stored.width, height=stored.height, blurhash=stored.blurhash,
                   description=check_description(description), focus_x=focus[0], focus_y=focus[1],
-                  created_at=now)
-    session.add(media)
-    return media
+                  created_at=now))
 
 
 async def attachable(session: AsyncSession, author: Actor, media_ids: Iterable[str], post: Object | None) -> list[Media]:
@@ -336,11 +333,6 @@ def stored_attachment(media: Media, base_url: str) -> dict[str, Any]:
                       height=media.height).as_dict()
 
 
-async def owned_media(session: AsyncSession, actor_id: int, media_id: int) -> Media | None:
-    """The actor's own media with this id; someone else's is as absent as a missing one."""
-    return await session.scalar(select(Media).where(Media.id == media_id, Media.actor_id == actor_id))
-
-
 def update_media(media: Media, *, description: str | None, focus: tuple[float, float] | None) -> None:
     """Change the description or focal point of an upload that is not attached to a post yet."""
     if media.object_id is not None:
@@ -358,26 +350,22 @@ async def sweep(session: AsyncSession, root: Path, now: datetime, limit: int = 1
     """Remove up to `limit` media unattached, or attached to a deleted post, for longer than
     UNATTACHED_FOR; how many. The caller commits."""
     before = now - UNATTACHED_FOR
-    return await _remove(session, root, select(Media).where(or_(
-        Media.object_id.in_(select(Object.id).where(Object.deleted_at < before)),
-        Media.object_id.is_(None) & (Media.created_at < before),
-    )).limit(limit))
+    return await _remove(session, root, await stale_media(session, before, limit))
 
 
 async def remove_attached(session: AsyncSession, root: Path, object_id: int) -> None:
     """Remove a deleted post's media now, rather than at the next sweep. The caller commits."""
-    await _remove(session, root, select(Media).where(Media.object_id == object_id))
+    await _remove(session, root, await attached_media(session, object_id))
 
 
-async def _remove(session: AsyncSession, root: Path, query) -> int:
+async def _remove(session: AsyncSession, root: Path, gone: list[Media]) -> int:
     """Files first: if the transaction then fails, the rows are found again and the files are
     already gone, so nothing stays reachable."""
-    gone = list(await session.scalars(query))
     for media in gone:
         for name in (media.file_name, media.thumbnail_name):
             if name and _NAME_RE.fullmatch(name):
                 with suppress(FileNotFoundError):
                     (root / name).unlink()
     if gone:
-        await session.execute(delete(Media).where(Media.id.in_([m.id for m in gone])))
+        await delete_media(session, [m.id for m in gone])
     return len(gone)
