@@ -158,8 +158,9 @@ async def history(request: web.Request) -> web.Response:
         edits = await edits_of(session, post.id)
     versions = [
         {"content": e.content, "spoiler_text": e.summary, "sensitive": e.sensitive, "created_at": iso(e.edited_at),
-         "account": current["account"], "emojis": [],
-         "media_attachments": [remote_attachment_entity(a, n, post.id) for n, a in enumerate(e.attachments or [])]}
+         "account": current["account"],
+         "media_attachments": [remote_attachment_entity(a, n, post.id) for n, a in enumerate(e.attachments or [])],
+         "emojis": []}
         for e in edits
     ]
     versions.append({key: current[key] for key in ("content", "spoiler_text", "sensitive", "account",
