@@ -2,50 +2,87 @@
 liking, voting, editing, deleting, following and unfollowing (the client API calls these).
 
 Each function takes the caller's session and never commits. It writes the domain rows, the
-activity, and one delivery row per target inbox, so the whole action commits or nothing does, and
-nothing is sent before the commit (the delivery worker is woken by the commit itself).
-
-Audiences: followers' inboxes deduplicated by shared inbox, plus mentioned and replied-to actors.
-Followers-only and direct posts go only to servers that have a recipient. Local recipients get
-their rows (follow, notification) directly; peers the policy refuses get nothing.
+activity, and one delivery row per target inbox (see audience.py), so the whole action commits or
+nothing does, and nothing is sent before the commit (the delivery worker is woken by the commit
+itself). The exceptions are a client's post and edit (`publish`, `revise`): they resolve remote
+mentions over the network first, so they open their own transaction after that.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.social import feeds, polls, relations
+from federation.outbox.audience import followers_hearing_of, target_inboxes
+from federation.remote.resolve import RemoteError, resolve_account
 from federation.runtime.context import Federation
-from federation.social.posts import addressing, mentioned_actors, post_to_ap
+from federation.social import feeds, media, polls
+from federation.social.follows import follow_between, request_follow, upsert_follow
+from federation.social.homes import add_post_to_homes
+from federation.social.interactions import add_announce, add_like
+from federation.social.notifications import notify_edit, notify_mentions
+from federation.social.compose import Draft, hashtags_in, mentions_in, text_to_html
+from federation.social.media import stored_attachment
+from federation.social.posts import addressing, keep_version, mentioned_actors, post_to_ap, visible_post
 from federation.social.streams import record_boost, record_post
-from federation.protocol.urls import authority
-from federation.protocol.vocab import ACTOR_CONTEXT, AS_CONTEXT, PUBLIC, actor_to_ap, ap_datetime
+from federation.protocol.vocab.render import (
+    accept_to_ap,
+    actor_update_to_ap,
+    announce_to_ap,
+    block_to_ap,
+    create_to_ap,
+    delete_to_ap,
+    follow_to_ap,
+    like_to_ap,
+    reject_to_ap,
+    undo_announce_to_ap,
+    undo_block_to_ap,
+    undo_follow_to_ap,
+    undo_like_to_ap,
+    update_to_ap,
+    vote_to_ap,
+)
 from storage.ids import new_id
+from storage.local_activities import add_local_activity, queue_deliveries
+from storage.accounts_api import block_between
+from storage.interactions import add_block, add_bookmark, add_pin, mark_of, pin_count, remove_block, remove_mark
+from storage.actors import actor_by_id
+from storage.local_accounts import account_of
+from storage.posts import add_post, link_post, post_by_idempotency_key, remember_idempotency_key
 from storage.states import FOLLOWS
 from storage.models import (
-    Account,
     Activity,
     Actor,
     Announce,
-    Block,
-    Delivery,
+    Bookmark,
     Follow,
     FollowState,
     Like,
-    Mention,
+    Media,
     Object,
-    Tag,
+    Pin,
     Visibility,
 )
 
 
+UNCHANGED: Any = object()  # an edit that leaves the attachments as they are
+
+
 class OutboxError(Exception):
     """The action is not allowed; one line for the practitioner."""
+
+
+class NoSuchPost(OutboxError):
+    """The post does not exist, or the actor may not see it (the two look the same)."""
+
+
+class NotYours(OutboxError):
+    """Only the author may do this to the post."""
 
 
 def _activity_uri(actor: Actor, kind: str) -> str:
@@ -56,14 +93,8 @@ async def _record(
     fed: Federation, session: AsyncSession, actor: Actor, document: dict[str, Any], *,
     object_id: int | None = None, public: bool = False,
 ) -> Activity:
-    activity = Activity(
-        uri=document["id"], type=document["type"], actor_id=actor.id,
-        object_uri=_object_uri(document), object_id=object_id, local=True, public=public,
-        published=fed.clock.now(), raw=document,
-    )
-    session.add(activity)
-    await session.flush()
-    return activity
+    return await add_local_activity(session, document, actor_id=actor.id, object_uri=_object_uri(document),
+                                    object_id=object_id, public=public, published=fed.clock.now())
 
 
 def _object_uri(document: dict[str, Any]) -> str | None:
@@ -75,30 +106,96 @@ async def _deliver(
     fed: Federation, session: AsyncSession, activity: Activity, sender: Actor, recipients: Iterable[Actor],
     *, followers_of: Actor | None = None,
 ) -> int:
-    """One delivery row per distinct target inbox; returns how many."""
-    remote = [actor for actor in recipients if not actor.local and actor.deleted_at is None]
-    if followers_of is not None:
-        remote += await relations.remote_followers(session, followers_of)
-    inboxes: dict[str, str] = {}
-    for actor in remote:
-        inbox = actor.shared_inbox or actor.inbox
-        peer = authority(inbox)
-        if fed.policy.allows(peer):
-            inboxes.setdefault(inbox, peer)
-    now = fed.clock.now()
-    for inbox, peer in inboxes.items():
-        session.add(Delivery(activity_id=activity.id, sender_id=sender.id, inbox=inbox, peer=peer,
-                             created_at=now, next_attempt_at=now))
+    """One delivery row per target inbox of the audience (see audience.py); returns how many.
+    The delivery worker is woken once the transaction commits."""
+    inboxes = await target_inboxes(session, fed.policy, recipients, followers_of=followers_of)
+    await queue_deliveries(session, activity, sender.id, inboxes, fed.clock.now())
     if inboxes:
         event.listen(session.sync_session, "after_commit", lambda _s: fed.deliveries_queued.set(), once=True)
-    await session.flush()
     return len(inboxes)
 
 
 async def _touch(session: AsyncSession, actor: Actor, now: datetime) -> None:
-    account = await session.scalar(select(Account).where(Account.actor_id == actor.id))
+    account = await account_of(session, actor.id)
     if account is not None:
         account.last_active_at = now
+
+
+# --- a client's post, edit and delete ------------------------------------------------------
+# A client's post or edit is one unit of work: remote @mentions are resolved over the network
+# first, then one transaction checks what the draft refers to (the post it answers, its uploads)
+# and writes everything, source text and Idempotency-Key included.
+
+async def publish(fed: Federation, author: Actor, draft: Draft, *, idempotency_key: str = "") -> Object:
+    """Post `draft`; the same `idempotency_key` from the same author gives the post it made the
+    first time, and nothing else happens."""
+    if idempotency_key:
+        async with fed.db.sessions() as session:
+            earlier = await post_by_idempotency_key(session, author.id, idempotency_key)
+        if earlier is not None:
+            return earlier
+    content, mentions, tags = await _linked(fed, draft.text)
+    async with fed.transaction() as session:
+        in_reply_to = None
+        if draft.in_reply_to_id:
+            in_reply_to = await visible_post(session, draft.in_reply_to_id, author)
+            if in_reply_to is None:
+                raise NoSuchPost(draft.in_reply_to_id)
+        uploads = await _uploads(session, author, draft, None)
+        item = await post(
+            fed, session, author, content=content, visibility=draft.visibility, summary=draft.summary,
+            sensitive=draft.sensitive, in_reply_to=in_reply_to, mentions=mentions, tags=tags,
+            language=draft.language, attachments=[stored_attachment(m, fed.urls.base) for m in uploads] or None,
+            poll=draft.poll,
+        )
+        item.source_text = draft.text
+        await media.attach(session, item, uploads)
+        if idempotency_key:
+            await remember_idempotency_key(session, author.id, idempotency_key, item.id)
+    return item
+
+
+async def revise(fed: Federation, author: Actor, post_id: str, draft: Draft) -> Object:
+    """Edit the author's post `post_id` to say what `draft` says (text, content warning, uploads);
+    the version it replaces goes into its history."""
+    content, _, _ = await _linked(fed, draft.text)
+    async with fed.transaction() as session:
+        item = await _own_post(session, author, post_id)
+        uploads = await _uploads(session, author, draft, item)
+        await edit(fed, session, author, item, content=content, summary=draft.summary, sensitive=draft.sensitive,
+                   attachments=[stored_attachment(m, fed.urls.base) for m in uploads] or None)
+        await media.attach(session, item, uploads)
+        item.source_text = draft.text
+    return item
+
+
+async def _linked(fed: Federation, text: str) -> tuple[str, list[Actor], list[str]]:
+    """The HTML of a typed text, the actors it mentions and its hashtags. Remote mentions are
+    resolved over the network, so this runs before any transaction; an unknown handle stays
+    plain text, as on Mastodon."""
+    found: dict[tuple[str, str | None], Actor] = {}
+    for username, host in mentions_in(text):
+        try:
+            found[(username, host)] = await resolve_account(fed, f"{username}@{host or fed.urls.authority}")
+        except RemoteError:
+            continue
+    return text_to_html(text, found, f"{fed.urls.base}/tags"), list(found.values()), hashtags_in(text)
+
+
+async def _uploads(session: AsyncSession, author: Actor, draft: Draft, item: Object | None) -> list[Media]:
+    try:
+        return await media.attachable(session, author, draft.media_ids, item)
+    except media.InvalidMedia as exc:
+        raise OutboxError(f"Validation failed: {exc}") from exc
+
+
+async def _own_post(session: AsyncSession, author: Actor, post_id: str) -> Object:
+    item = await visible_post(session, post_id, author)
+    if item is None:
+        raise NoSuchPost(post_id)
+    if item.actor_id != author.id:
+        raise NotYours(post_id)
+    return item
 
 
 # --- posts ---------------------------------------------------------------------------------
@@ -114,32 +211,27 @@ async def post(
     now = fed.clock.now()
     mentioned = {actor.id: actor for actor in mentions}
     if in_reply_to is not None:
-        parent_author = await session.get(Actor, in_reply_to.actor_id)
+        parent_author = await actor_by_id(session, in_reply_to.actor_id)
         if parent_author is not None and parent_author.id != author.id:
             mentioned.setdefault(parent_author.id, parent_author)
     post_id = new_id()
     uri = fed.urls.status(author.username, post_id)
-    item = Object(
+    item = await add_post(session, Object(
         id=post_id, uri=uri, type="Question" if poll is not None else "Note", actor_id=author.id, local=True,
         visibility=visibility,
         content=content, summary=summary, sensitive=sensitive or bool(summary), language=language,
         url=f"{fed.urls.profile(author.username)}/{post_id}",
         in_reply_to_uri=in_reply_to.uri if in_reply_to is not None else None,
         published=now, attachments=attachments or None,
-    )
-    session.add(item)
-    await session.flush()
+    ))
     if poll is not None:
         await polls.add_local(session, item, poll, now)
-    for actor in mentioned.values():
-        session.add(Mention(object_id=item.id, actor_id=actor.id))
-    for name in dict.fromkeys(t.lower().lstrip("#") for t in tags if t.strip("#")):
-        session.add(Tag(object_id=item.id, name=name[:255]))
-    await session.flush()
-    await relations.notify_mentions(session, item, author, list(mentioned.values()), now)
+    await link_post(session, item.id, mentioned.keys(), [name[:255] for name in dict.fromkeys(
+        t.lower().lstrip("#") for t in tags if t.strip("#"))])
+    await notify_mentions(session, item, author, list(mentioned.values()), now)
     await _touch(session, author, now)
     await _publish(fed, session, author, item, "Create", fed.urls.status_activity(author.username, post_id))
-    await record_post(session, item, author, "update")
+    await add_post_to_homes(session, item, author)
     return item
 
 
@@ -147,59 +239,59 @@ async def _publish(fed: Federation, session: AsyncSession, author: Actor, item: 
     """Create or Update of a local post, delivered to its audience."""
     mentions = await mentioned_actors(session, item)
     note = await post_to_ap(session, item, author, mentions, fed.urls.base, fed.clock.now())
-    document = {
-        "@context": note["@context"], "id": uri, "type": kind, "actor": author.uri,
-        "published": ap_datetime(fed.clock.now()), "to": note["to"], "cc": note["cc"], "object": note,
-    }
+    document = (create_to_ap if kind == "Create" else update_to_ap)(uri, author, note, fed.clock.now())
     public = item.visibility in (Visibility.public, Visibility.unlisted)
     activity = await _record(fed, session, author, document, object_id=item.id, public=public and kind == "Create")
-    followers = author if item.visibility is not Visibility.direct else None
-    await _deliver(fed, session, activity, author, mentions, followers_of=followers)
+    await _deliver(fed, session, activity, author, mentions, followers_of=followers_hearing_of(item, author))
     return activity
 
 
 async def edit(
     fed: Federation, session: AsyncSession, author: Actor, item: Object, *, content: str,
-    summary: str | None = None, sensitive: bool | None = None,
+    summary: str | None = None, sensitive: bool | None = None, attachments: list[dict[str, Any]] | None = UNCHANGED,
 ) -> Object:
+    """Edit a local post: its current version goes into the history first, then it takes the
+    new content, content warning and attachments (None: no attachments; UNCHANGED: as they
+    were) and its Update is queued."""
     if item.actor_id != author.id or not item.local or item.deleted_at is not None:
         raise OutboxError("only the author can edit a post")
-    await relations.keep_version(session, item)
+    await keep_version(session, item)
     item.content = content
+    if attachments is not UNCHANGED:
+        item.attachments = attachments
     if summary is not None:
         item.summary = summary
     if sensitive is not None:
         item.sensitive = sensitive or bool(item.summary)
     item.updated = fed.clock.now()
-    await session.flush()
     await _publish(fed, session, author, item, "Update", _activity_uri(author, "Update"))
     await record_post(session, item, author, "status.update")
-    await relations.notify_edit(session, item, author, item.updated)
+    await notify_edit(session, item, author, item.updated)
     return item
 
 
-async def delete(fed: Federation, session: AsyncSession, author: Actor, item: Object) -> None:
+async def delete(fed: Federation, session: AsyncSession, author: Actor, item: Object, *,
+                 media_root: Path | None = None) -> None:
+    """Delete a local post and queue its Delete. Its uploads go now if `media_root` is given
+    (the directory they are stored in), else they are kept a day for a redraft."""
     if item.actor_id != author.id or not item.local:
         raise OutboxError("only the author can delete a post")
     if item.deleted_at is not None:
         return
+    if media_root is not None:
+        await media.remove_attached(session, media_root, item.id)
     mentions = await mentioned_actors(session, item)
     await record_post(session, item, author, "delete")
     item.deleted_at = fed.clock.now()
     to, cc = addressing(item, author, mentions)
-    document = {
-        "@context": AS_CONTEXT, "id": _activity_uri(author, "Delete"), "type": "Delete",
-        "actor": author.uri, "to": to, "cc": cc,
-        "object": {"id": item.uri, "type": "Tombstone"},
-    }
+    document = delete_to_ap(_activity_uri(author, "Delete"), author, item.uri, to, cc)
     activity = await _record(fed, session, author, document, object_id=item.id)
-    followers = author if item.visibility is not Visibility.direct else None
-    await _deliver(fed, session, activity, author, mentions, followers_of=followers)
+    await _deliver(fed, session, activity, author, mentions, followers_of=followers_hearing_of(item, author))
 
 
 async def update_poll(fed: Federation, session: AsyncSession, item: Object) -> None:
     """Send a local poll's current counts (and whether it has closed) to its audience."""
-    author = await session.get(Actor, item.actor_id)
+    author = await actor_by_id(session, item.actor_id)
     if author is not None and item.deleted_at is None:
         await _publish(fed, session, author, item, "Update", _activity_uri(author, "Update"))
 
@@ -213,11 +305,7 @@ async def vote(fed: Federation, session: AsyncSession, voter: Actor, item: Objec
         return
     for row, title in votes:
         row.uri = f"{voter.uri}#votes/{row.id}"
-        note = {"id": row.uri, "type": "Note", "name": title, "attributedTo": voter.uri, "to": [author.uri],
-                "inReplyTo": item.uri}
-        document = {"@context": AS_CONTEXT, "id": f"{row.uri}/activity", "type": "Create", "actor": voter.uri,
-                    "to": [author.uri], "object": note}
-        activity = await _record(fed, session, voter, document)
+        activity = await _record(fed, session, voter, vote_to_ap(row.uri, voter, author, item.uri, title))
         await _deliver(fed, session, activity, voter, [author])
 
 
@@ -226,20 +314,19 @@ async def vote(fed: Federation, session: AsyncSession, voter: Actor, item: Objec
 async def _visible_target(session: AsyncSession, item: Object) -> Actor:
     if item.deleted_at is not None:
         raise OutboxError("the post was deleted")
-    target_author = await session.get(Actor, item.actor_id)
+    target_author = await actor_by_id(session, item.actor_id)
     assert target_author is not None
     return target_author
 
 
 async def like(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> Like:
     target_author = await _visible_target(session, item)
-    existing = await session.scalar(select(Like).where(Like.actor_id == actor.id, Like.object_id == item.id))
+    existing = await mark_of(session, Like, actor.id, item.id)
     if existing is not None:
         return existing
     uri = _activity_uri(actor, "Like")
-    row = await relations.add_like(session, actor, item, uri, fed.clock.now())
-    document = {"@context": AS_CONTEXT, "id": uri, "type": "Like", "actor": actor.uri, "object": item.uri}
-    activity = await _record(fed, session, actor, document, object_id=item.id)
+    row = await add_like(session, actor, item, uri, fed.clock.now())
+    activity = await _record(fed, session, actor, like_to_ap(uri, actor, item.uri), object_id=item.id)
     await _deliver(fed, session, activity, actor, [target_author])
     return row
 
@@ -252,16 +339,12 @@ async def boost(fed: Federation, session: AsyncSession, actor: Actor, item: Obje
     target_author = await _visible_target(session, item)
     if item.visibility not in (Visibility.public, Visibility.unlisted):
         raise OutboxError("only public and unlisted posts can be boosted")
-    existing = await session.scalar(select(Announce).where(Announce.actor_id == actor.id, Announce.object_id == item.id))
+    existing = await mark_of(session, Announce, actor.id, item.id)
     if existing is not None:
         return existing
     uri = _activity_uri(actor, "Announce")
-    row = await relations.add_announce(session, actor, item, uri, fed.clock.now(), public=True)
-    document = {
-        "@context": AS_CONTEXT, "id": uri, "type": "Announce", "actor": actor.uri,
-        "published": ap_datetime(fed.clock.now()), "to": [PUBLIC],
-        "cc": [target_author.uri, actor.followers_url], "object": item.uri,
-    }
+    row = await add_announce(session, actor, item, uri, fed.clock.now(), public=True)
+    document = announce_to_ap(uri, actor, item.uri, target_author, fed.clock.now())
     activity = await _record(fed, session, actor, document, object_id=item.id, public=True)
     await _deliver(fed, session, activity, actor, [target_author], followers_of=actor)
     await record_boost(session, actor, row.id)
@@ -275,22 +358,56 @@ async def unboost(fed: Federation, session: AsyncSession, actor: Actor, item: Ob
 async def _withdraw(fed: Federation, session: AsyncSession, actor: Actor, item: Object, model, *,
                     followers: bool) -> None:
     """Take back a like or a boost: delete the row and send an Undo of its activity."""
-    existing = await session.scalar(select(model).where(model.actor_id == actor.id, model.object_id == item.id))
+    existing = await mark_of(session, model, actor.id, item.id)
     if existing is None:
         return
-    target_author = await session.get(Actor, item.actor_id)
-    await session.delete(existing)
-    kind = "Like" if model is Like else "Announce"
-    await _undo(fed, session, actor, {"id": existing.uri, "type": kind, "actor": actor.uri, "object": item.uri},
+    target_author = await actor_by_id(session, item.actor_id)
+    await remove_mark(session, existing)
+    undo = undo_like_to_ap if model is Like else undo_announce_to_ap
+    await _send(fed, session, actor, undo(_activity_uri(actor, "Undo"), existing.uri, actor, item.uri),
                 [target_author] if target_author else [], followers_of=actor if followers else None)
 
 
-async def _undo(fed: Federation, session: AsyncSession, actor: Actor, undone: dict[str, Any],
+async def _send(fed: Federation, session: AsyncSession, actor: Actor, document: dict[str, Any],
                 recipients: list[Actor], *, followers_of: Actor | None = None) -> None:
-    document = {"@context": AS_CONTEXT, "id": _activity_uri(actor, "Undo"), "type": "Undo",
-                "actor": actor.uri, "object": undone}
+    """Record an activity about no post of ours and queue it for its audience."""
     activity = await _record(fed, session, actor, document)
     await _deliver(fed, session, activity, actor, recipients, followers_of=followers_of)
+
+
+# --- bookmarks and pins (nothing to tell peers) -----------------------------------------------
+
+MAX_PINS = 5
+
+
+async def bookmark(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> None:
+    if await mark_of(session, Bookmark, actor.id, item.id) is None:
+        await add_bookmark(session, actor.id, item.id)
+
+
+async def unbookmark(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> None:
+    existing = await mark_of(session, Bookmark, actor.id, item.id)
+    if existing is not None:
+        await remove_mark(session, existing)
+
+
+async def pin(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> None:
+    """Feature one's own post on one's profile, up to MAX_PINS of them."""
+    if item.actor_id != actor.id:
+        raise OutboxError("Validation failed: you can only pin your own posts")
+    if await mark_of(session, Pin, actor.id, item.id) is not None:
+        return
+    if await pin_count(session, actor.id) >= MAX_PINS:
+        raise OutboxError(f"Validation failed: you can pin at most {MAX_PINS} posts")
+    await add_pin(session, actor.id, item.id)
+
+
+async def unpin(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> None:
+    if item.actor_id != actor.id:
+        raise OutboxError("Validation failed: you can only pin your own posts")
+    existing = await mark_of(session, Pin, actor.id, item.id)
+    if existing is not None:
+        await remove_mark(session, existing)
 
 
 # --- follows ---------------------------------------------------------------------------------
@@ -298,28 +415,26 @@ async def _undo(fed: Federation, session: AsyncSession, actor: Actor, undone: di
 async def follow(fed: Federation, session: AsyncSession, follower: Actor, target: Actor) -> Follow:
     if follower.id == target.id:
         raise OutboxError("you cannot follow yourself")
-    existing = await relations.follow_between(session, follower, target)
+    existing = await follow_between(session, follower, target)
     if existing is not None and existing.state in (FollowState.pending, FollowState.accepted):
         return existing
     uri = _activity_uri(follower, "Follow")
     if target.local:
-        return await relations.request_follow(session, follower, target, uri, fed.clock.now())
-    row = await relations.upsert_follow(session, follower, target, uri, FollowState.pending, fed.clock.now())
-    document = {"@context": AS_CONTEXT, "id": uri, "type": "Follow", "actor": follower.uri, "object": target.uri}
-    activity = await _record(fed, session, follower, document)
-    await _deliver(fed, session, activity, follower, [target])
+        return await request_follow(session, follower, target, uri, fed.clock.now())
+    row = await upsert_follow(session, follower, target, uri, FollowState.pending, fed.clock.now())
+    await _send(fed, session, follower, follow_to_ap(uri, follower, target), [target])
     return row
 
 
 async def unfollow(fed: Federation, session: AsyncSession, follower: Actor, target: Actor) -> None:
-    existing = await relations.follow_between(session, follower, target)
+    existing = await follow_between(session, follower, target)
     if existing is None or existing.state not in (FollowState.pending, FollowState.accepted):
         return
     FOLLOWS.move(existing, FollowState.undone, fed.clock.now())
     await feeds.remove_author(session, follower, target)
     if not target.local:
-        await _undo(fed, session, follower,
-                    {"id": existing.uri, "type": "Follow", "actor": follower.uri, "object": target.uri}, [target])
+        await _send(fed, session, follower,
+                    undo_follow_to_ap(_activity_uri(follower, "Undo"), existing.uri, follower, target), [target])
 
 
 async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, accept: bool) -> None:
@@ -329,8 +444,8 @@ async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, 
     if not FOLLOWS.allows(row.state, answer):
         return
     FOLLOWS.move(row, answer, fed.clock.now())
-    followee = await session.get(Actor, row.followee_id)
-    follower = await session.get(Actor, row.follower_id)
+    followee = await actor_by_id(session, row.followee_id)
+    follower = await actor_by_id(session, row.follower_id)
     if follower is not None and followee is not None:
         if accept:
             await feeds.backfill(session, follower, followee)
@@ -338,25 +453,16 @@ async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, 
             await feeds.remove_author(session, follower, followee)
     if follower is None or followee is None or follower.local:
         return
-    kind = "Accept" if accept else "Reject"
-    document = {
-        "@context": AS_CONTEXT, "id": _activity_uri(followee, kind), "type": kind, "actor": followee.uri,
-        "object": {"id": row.uri, "type": "Follow", "actor": follower.uri, "object": followee.uri},
-    }
-    activity = await _record(fed, session, followee, document)
-    await _deliver(fed, session, activity, followee, [follower])
+    answer_to_ap = accept_to_ap if accept else reject_to_ap
+    document = answer_to_ap(_activity_uri(followee, "Accept" if accept else "Reject"), row.uri, follower, followee)
+    await _send(fed, session, followee, document, [follower])
 
 
 async def update_profile(fed: Federation, session: AsyncSession, actor: Actor) -> None:
     """Tell followers' servers that a local actor's profile changed (Update of the actor)."""
     actor.updated = fed.clock.now()
-    await session.flush()
-    document = {
-        "@context": ACTOR_CONTEXT, "id": _activity_uri(actor, "Update"), "type": "Update", "actor": actor.uri,
-        "to": [PUBLIC], "cc": [actor.followers_url], "object": actor_to_ap(actor),
-    }
-    activity = await _record(fed, session, actor, document)
-    await _deliver(fed, session, activity, actor, [], followers_of=actor)
+    await _send(fed, session, actor, actor_update_to_ap(_activity_uri(actor, "Update"), actor), [],
+                followers_of=actor)
 
 
 async def block(fed: Federation, session: AsyncSession, actor: Actor, target: Actor) -> None:
@@ -365,24 +471,22 @@ async def block(fed: Federation, session: AsyncSession, actor: Actor, target: Ac
         raise OutboxError("you cannot block yourself")
     await unfollow(fed, session, actor, target)
     await feeds.remove_author(session, target, actor)
-    theirs = await relations.follow_between(session, target, actor)
+    theirs = await follow_between(session, target, actor)
     if theirs is not None and theirs.state in (FollowState.pending, FollowState.accepted):
         await answer_follow(fed, session, theirs, accept=False)
-    if await session.scalar(select(Block).where(Block.actor_id == actor.id, Block.target_id == target.id)):
+    if await block_between(session, actor.id, target.id):
         return
     uri = _activity_uri(actor, "Block")
-    session.add(Block(uri=uri, actor_id=actor.id, target_id=target.id, created_at=fed.clock.now()))
+    add_block(session, actor.id, target.id, uri, fed.clock.now())
     if not target.local:
-        document = {"@context": AS_CONTEXT, "id": uri, "type": "Block", "actor": actor.uri, "object": target.uri}
-        activity = await _record(fed, session, actor, document)
-        await _deliver(fed, session, activity, actor, [target])
+        await _send(fed, session, actor, block_to_ap(uri, actor, target), [target])
 
 
 async def unblock(fed: Federation, session: AsyncSession, actor: Actor, target: Actor) -> None:
-    row = await session.scalar(select(Block).where(Block.actor_id == actor.id, Block.target_id == target.id))
+    row = await block_between(session, actor.id, target.id)
     if row is None:
         return
-    await session.delete(row)
+    await remove_block(session, row)
     if not target.local and row.uri:
-        await _undo(fed, session, actor, {"id": row.uri, "type": "Block", "actor": actor.uri, "object": target.uri},
+        await _send(fed, session, actor, undo_block_to_ap(_activity_uri(actor, "Undo"), row.uri, actor, target),
                     [target])

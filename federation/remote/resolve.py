@@ -16,7 +16,7 @@ from federation.social.posts import store_remote_post
 from federation.protocol.urls import authority
 from federation.protocol.vocab.parse import APObject, VocabError, ap_to_object
 from storage import actors as actor_queries
-from storage.known_posts import post_by_uri
+from storage.posts import post_by_uri
 from storage.models import Actor, Object
 
 

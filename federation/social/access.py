@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.accounts_api import follows
 from storage.models import Actor, Object, Visibility
-from storage.reads import is_mentioned
+from storage.posts import is_mentioned
 
 
 class Reader(enum.Enum):

@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.protocol.keys import generate_rsa_keypair
@@ -30,6 +29,7 @@ from federation.protocol.urls import INSTANCE_ACTOR_USERNAME, LocalUrls
 from storage import actors as actor_queries
 from storage import tokens as token_queries
 from storage.db import Database
+from storage.local_accounts import add_account, add_local_actor, set_last_active
 from storage.models import Account, Actor, ActorType
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$")
@@ -107,9 +107,7 @@ async def ensure_instance_actor(session: AsyncSession, urls: LocalUrls) -> tuple
         urls, INSTANCE_ACTOR_USERNAME, ActorType.Application,
         display_name="Rounds", manually_approves_followers=True, discoverable=False,
     )
-    session.add(actor)
-    await session.flush()
-    return actor, True
+    return await add_local_actor(session, actor), True
 
 
 def normalise_username(username: str) -> str:
@@ -142,17 +140,13 @@ async def create_user(
         raise AccountError(f"a user named {name!r} already exists")
     if password is not None:
         check_new_password(password)
-    actor = _local_actor(urls, name, ActorType.Person, display_name=display_name or name)
-    session.add(actor)
-    await session.flush()
-    account = Account(
+    actor = await add_local_actor(session, _local_actor(urls, name, ActorType.Person, display_name=display_name or name))
+    account = await add_account(session, Account(
         actor_id=actor.id,
         username=name,
         password_hash=hash_password(password) if password is not None else None,
         is_admin=is_admin,
-    )
-    session.add(account)
-    await session.flush()
+    ))
     return account, actor
 
 
@@ -251,7 +245,7 @@ async def note_activity(db: Database, account: Account, at: datetime) -> None:
     if account.last_active_at is not None and at - account.last_active_at < ACTIVE_GRAIN:
         return
     async with db.sessions.begin() as session:
-        await session.execute(update(Account).where(Account.id == account.id).values(last_active_at=at))
+        await set_last_active(session, account.id, at)
 
 
 # OAuth 2 ----------------------------------------------------------------------------------------

@@ -6,12 +6,29 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 
-from storage.models import Actor
+from federation.social.polls import NewPoll
+from storage.models import Actor, Visibility
 
 MENTION_RE = re.compile(r"(?<![\w/@])@([a-zA-Z0-9_]{1,30})(?:@([a-zA-Z0-9.-]+\.[a-zA-Z]{2,}(?::\d+)?|[0-9.]+:\d+|localhost:\d+))?")
 HASHTAG_RE = re.compile(r"(?<![\w/&#])#(\w{1,100})")
 URL_RE = re.compile(r"https?://[^\s<>\"]+")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A post or an edit as a client asked for it: the text as typed, its uploads by id and the
+    post it answers by id, none of them resolved or checked yet (the outbox does that)."""
+
+    text: str
+    summary: str = ""
+    sensitive: bool = False
+    language: str | None = None
+    media_ids: tuple[str, ...] = ()
+    visibility: Visibility = Visibility.public
+    in_reply_to_id: str | None = None
+    poll: NewPoll | None = None
 
 
 def mentions_in(text: str) -> list[tuple[str, str | None]]:

@@ -26,7 +26,7 @@ import math
 import os
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,10 +35,13 @@ from typing import Any
 
 import blurhash
 from PIL import Image, ImageOps, ImageSequence
-from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Media, Object
+from federation.protocol.vocab.parse import Attachment
+from federation.protocol.vocab.render import media_to_ap
+from storage.media import add_media, attached_media, delete_media, owned_media, stale_media
+from storage.models import Actor, Media, Object
+from storage.posts import post_by_id
 
 DESCRIPTION_MAX = 1500          # characters, as Mastodon
 SMALL_PIXELS = 640 * 360        # the preview's area bound, as Mastodon's "small"
@@ -113,17 +116,8 @@ def media_url(base_url: str, name: str) -> str:
 
 
 def media_to_ap_attachment(media: Media, base_url: str) -> dict[str, Any]:
-    """A local upload as the `attachment` item of a Note (Mastodon's shape; its terms are in
-    AP_CONTEXT_TERMS)."""
-    document: dict[str, Any] = {
-        "type": "Document", "mediaType": media.mime_type, "url": media_url(base_url, media.file_name),
-        "name": media.description or None, "focalPoint": [media.focus_x, media.focus_y],
-    }
-    if media.blurhash:
-        document["blurhash"] = media.blurhash
-    if media.width and media.height:
-        document |= {"width": media.width, "height": media.height}
-    return document
+    """A local upload as the `attachment` item of a Note (its terms are in AP_CONTEXT_TERMS)."""
+    return media_to_ap(media, media_url(base_url, media.file_name))
 
 
 def parse_focus(value: str) -> tuple[float, float]:
@@ -300,18 +294,43 @@ def _blurhash(image: Image.Image) -> str:
 def new_media(session: AsyncSession, actor_id: int, stored: StoredImage, *, description: str,
               focus: tuple[float, float], now: datetime) -> Media:
     """The row for a stored upload, added to the caller's session (unattached)."""
-    media = Media(actor_id=actor_id, object_id=None, type="image", mime_type=stored.mime_type,
+    return add_media(session, Media(actor_id=actor_id, object_id=None, type="image", mime_type=stored.mime_type,
                   file_name=stored.file_name, thumbnail_name=stored.thumbnail_name, size=stored.size,
                   width=stored.width, height=stored.height, blurhash=stored.blurhash,
                   description=check_description(description), focus_x=focus[0], focus_y=focus[1],
-                  created_at=now)
-    session.add(media)
-    return media
+                  created_at=now))
 
 
-async def owned_media(session: AsyncSession, actor_id: int, media_id: int) -> Media | None:
-    """The actor's own media with this id; someone else's is as absent as a missing one."""
-    return await session.scalar(select(Media).where(Media.id == media_id, Media.actor_id == actor_id))
+async def attachable(session: AsyncSession, author: Actor, media_ids: Iterable[str], post: Object | None) -> list[Media]:
+    """The author's uploads to attach to `post` (or to a new post), in the order asked: each
+    unattached, already on `post`, or left on a post she deleted ("delete and redraft").
+    InvalidMedia names the first that is none of these."""
+    rows = []
+    for media_id in media_ids:
+        media = await owned_media(session, author.id, int(media_id)) if media_id.isdigit() else None
+        if media is None or not (media.object_id in (None, post.id if post else None)
+                                 or (await post_by_id(session, media.object_id)).deleted_at is not None):
+            raise InvalidMedia(f"media {media_id} cannot be attached")
+        rows.append(media)
+    return rows
+
+
+async def attach(session: AsyncSession, post: Object, media: list[Media]) -> None:
+    """Make `media` the uploads of `post`; any it had before and lost are detached, so the post
+    shows what its author chose (its edit history keeps what they were)."""
+    for row in await attached_media(session, post.id):
+        if row not in media:
+            row.object_id = None
+    for row in media:
+        row.object_id = post.id
+
+
+def stored_attachment(media: Media, base_url: str) -> dict[str, Any]:
+    """An upload in the shape posts keep their attachments in (see
+    federation.protocol.vocab.parse.Attachment)."""
+    return Attachment(type="Document", url=media_url(base_url, media.file_name), media_type=media.mime_type,
+                      name=media.description or None, blurhash=media.blurhash, width=media.width,
+                      height=media.height).as_dict()
 
 
 def update_media(media: Media, *, description: str | None, focus: tuple[float, float] | None) -> None:
@@ -331,26 +350,22 @@ async def sweep(session: AsyncSession, root: Path, now: datetime, limit: int = 1
     """Remove up to `limit` media unattached, or attached to a deleted post, for longer than
     UNATTACHED_FOR; how many. The caller commits."""
     before = now - UNATTACHED_FOR
-    return await _remove(session, root, select(Media).where(or_(
-        Media.object_id.in_(select(Object.id).where(Object.deleted_at < before)),
-        Media.object_id.is_(None) & (Media.created_at < before),
-    )).limit(limit))
+    return await _remove(session, root, await stale_media(session, before, limit))
 
 
 async def remove_attached(session: AsyncSession, root: Path, object_id: int) -> None:
     """Remove a deleted post's media now, rather than at the next sweep. The caller commits."""
-    await _remove(session, root, select(Media).where(Media.object_id == object_id))
+    await _remove(session, root, await attached_media(session, object_id))
 
 
-async def _remove(session: AsyncSession, root: Path, query) -> int:
+async def _remove(session: AsyncSession, root: Path, gone: list[Media]) -> int:
     """Files first: if the transaction then fails, the rows are found again and the files are
     already gone, so nothing stays reachable."""
-    gone = list(await session.scalars(query))
     for media in gone:
         for name in (media.file_name, media.thumbnail_name):
             if name and _NAME_RE.fullmatch(name):
                 with suppress(FileNotFoundError):
                     (root / name).unlink()
     if gone:
-        await session.execute(delete(Media).where(Media.id.in_([m.id for m in gone])))
+        await delete_media(session, [m.id for m in gone])
     return len(gone)

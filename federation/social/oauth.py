@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.social.accounts import AccountError, NewToken, hash_token, parse_scopes
 from storage import tokens as token_queries
+from storage.actors import account_by_id
 from storage.models import Account, OAuthApp, OAuthCode
 
 OOB_REDIRECT_URI = "urn:ietf:wg:oauth:2.0:oob"
@@ -187,7 +188,7 @@ async def redeem_code(
         raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
     if code_verifier and not found.code_challenge:
         raise OAuthError("invalid_grant", "code_verifier given, but the code was requested without a challenge")
-    account = await session.get(Account, found.account_id)
+    account = await account_by_id(session, found.account_id)
     if account is None or account.disabled:
         raise OAuthError("invalid_grant", "the account that authorized this code is disabled")
     if not await token_queries.claim_code(session, found.id, at):

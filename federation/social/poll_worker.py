@@ -12,32 +12,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.outbox import actions
 
-from federation.social import relations
+from federation.social.notifications import notify
 from federation.runtime.context import Federation
-from storage.models import Actor, NotificationType, Object, Poll, PollVote
+from storage import polls as poll_queries
+from storage.actors import actor_by_id
+from storage.models import NotificationType, Poll
+from storage.posts import post_by_id
 
 
 async def run_once(fed: Federation, limit: int = 50) -> int:
     """Handle up to `limit` ended polls and `limit` due updates; how many polls were handled."""
     now = fed.clock.now()
     async with fed.transaction() as session:
-        ended = select(Poll).where(Poll.ended_at.is_(None), Poll.expires_at <= now).order_by(Poll.expires_at)
-        due = select(Poll).where(Poll.update_due_at <= now).order_by(Poll.update_due_at)
-        if not fed.db.is_sqlite:
-            ended, due = (q.with_for_update(skip_locked=True) for q in (ended, due))
-        ended_polls = list(await session.scalars(ended.limit(limit)))
+        skip_locked = not fed.db.is_sqlite
+        ended_polls = await poll_queries.ended_unhandled(session, now, limit, skip_locked=skip_locked)
         for poll in ended_polls:
             poll.ended_at = now
             await _notify_end(session, poll, now)
-        due_polls = list(await session.scalars(due.limit(limit)))
+        due_polls = await poll_queries.updates_due(session, now, limit, skip_locked=skip_locked)
         handled = {p.object_id: p for p in ended_polls + due_polls}
         for poll in handled.values():
-            item = await session.get(Object, poll.object_id)
+            item = await post_by_id(session, poll.object_id)
             if item is not None and item.local:
                 await actions.update_poll(fed, session, item)
             poll.update_due_at = None
@@ -45,11 +44,10 @@ async def run_once(fed: Federation, limit: int = 50) -> int:
 
 
 async def _notify_end(session: AsyncSession, poll: Poll, now: datetime) -> None:
-    item = await session.get(Object, poll.object_id)
+    item = await post_by_id(session, poll.object_id)
     if item is None or item.deleted_at is not None:
         return
-    author = await session.get(Actor, item.actor_id)
-    voters = await session.scalars(select(Actor).where(
-        Actor.local.is_(True), Actor.id.in_(select(PollVote.actor_id).where(PollVote.object_id == poll.object_id))))
+    author = await actor_by_id(session, item.actor_id)
+    voters = await poll_queries.local_voters(session, poll.object_id)
     for recipient in [author, *voters]:
-        await relations.notify(session, recipient, NotificationType.poll, author, item, now, to_self=True)
+        await notify(session, recipient, NotificationType.poll, author, item, now, to_self=True)

@@ -18,16 +18,17 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.social.access import can_see
 from federation.protocol.urls import authority
-from federation.protocol.vocab import ap_datetime
+from federation.protocol.vocab.render import question_to_ap
 from federation.protocol.vocab.parse import APActivity
 from federation.protocol.vocab.values import UNSUPPORTED, as_list, count, id_of, is_uri, parse_datetime, type_of
 from storage.models import Actor, Object, Poll, PollOption, PollVote
+from storage import polls as queries
 from storage.polls import PollView
+from storage.posts import local_post_by_uri
 
 UPDATE_DELAY = timedelta(seconds=30)
 VOTE_TYPES = frozenset({"Note", "Answer"})
@@ -78,20 +79,13 @@ def new_poll(options: list[str], expires_in: int, *, multiple: bool, hide_totals
 
 
 async def add_local(session: AsyncSession, item: Object, spec: NewPoll, now: datetime) -> Poll:
-    poll = Poll(object_id=item.id, multiple=spec.multiple, hide_totals=spec.hide_totals,
-                expires_at=now + timedelta(seconds=spec.expires_in), voters_count=0)
-    session.add(poll)
-    await session.flush()
-    session.add_all(PollOption(object_id=item.id, position=n, title=title, votes_count=0)
-                    for n, title in enumerate(spec.options))
-    await session.flush()
-    return poll
+    return await queries.add_poll(session, Poll(object_id=item.id, multiple=spec.multiple, hide_totals=spec.hide_totals,
+                                                expires_at=now + timedelta(seconds=spec.expires_in), voters_count=0),
+                                  spec.options)
 
 
 async def options_of(session: AsyncSession, poll: Poll) -> list[PollOption]:
-    return list(await session.scalars(
-        select(PollOption).where(PollOption.object_id == poll.object_id).order_by(PollOption.position)
-    ))
+    return await queries.options_of(session, poll.object_id)
 
 
 def expired(poll: Poll | PollView, now: datetime) -> bool:
@@ -101,20 +95,12 @@ def expired(poll: Poll | PollView, now: datetime) -> bool:
 
 # --- ActivityStreams -------------------------------------------------------------------------
 
-async def question_to_ap(session: AsyncSession, item: Object, now: datetime) -> dict[str, Any]:
-    """The poll fields of a local Question: its options with their counts, its end, its voters."""
-    poll = await session.get(Poll, item.id)
+async def question_fields(session: AsyncSession, item: Object, now: datetime) -> dict[str, Any]:
+    """The poll fields of a local Question (see question_to_ap); none if it has no poll."""
+    poll = await queries.poll_of(session, item.id)
     if poll is None:
         return {}
-    options = [{"type": "Note", "name": option.title,
-                "replies": {"type": "Collection", "totalItems": option.votes_count}}
-               for option in await options_of(session, poll)]
-    document: dict[str, Any] = {"anyOf" if poll.multiple else "oneOf": options, "votersCount": poll.voters_count}
-    if poll.expires_at is not None:
-        document["endTime"] = ap_datetime(poll.expires_at)
-        if expired(poll, now):
-            document["closed"] = ap_datetime(poll.expires_at)
-    return document
+    return question_to_ap(poll, await options_of(session, poll), closed=expired(poll, now))
 
 
 @dataclass(frozen=True)
@@ -150,23 +136,19 @@ async def store_remote(session: AsyncSession, item: Object, raw: dict[str, Any])
     question = ap_to_question(raw)
     if question is None:
         return False
-    poll = await session.get(Poll, item.id)
+    poll = await queries.poll_of(session, item.id)
     if poll is None:
-        poll = Poll(object_id=item.id, hide_totals=False)
-        session.add(poll)
+        poll = await queries.add_poll(session, Poll(object_id=item.id, hide_totals=False, multiple=question.multiple,
+                                                    expires_at=question.expires_at,
+                                                    voters_count=question.voters_count))
     poll.multiple, poll.expires_at, poll.voters_count = question.multiple, question.expires_at, question.voters_count
-    await session.flush()
     options = await options_of(session, poll)
-    if [o.title for o in options] != [title for title, _ in question.options]:
-        await session.execute(delete(PollVote).where(PollVote.object_id == item.id))
-        await session.execute(delete(PollOption).where(PollOption.object_id == item.id))
-        options = []
-        for n, (title, _) in enumerate(question.options):
-            options.append(PollOption(object_id=item.id, position=n, title=title))
-            session.add(options[-1])
+    titles = [title for title, _ in question.options]
+    if [o.title for o in options] != titles:
+        await queries.remove_options(session, item.id)
+        options = await queries.add_options(session, item.id, titles)
     for option, (_, votes) in zip(options, question.options):
         option.votes_count = votes
-    await session.flush()
     return True
 
 
@@ -198,8 +180,8 @@ def ap_to_vote(activity: APActivity) -> Vote | None:
 
 async def receive_vote(session: AsyncSession, voter: Actor, vote: Vote, now: datetime) -> None:
     """Count a peer's vote on a local poll. PollError says why it does not count."""
-    item = await session.scalar(select(Object).where(Object.uri == vote.poll_uri, Object.local.is_(True)))
-    poll = await session.get(Poll, item.id) if item is not None else None
+    item = await local_post_by_uri(session, vote.poll_uri)
+    poll = await queries.poll_of(session, item.id) if item is not None else None
     if poll is None or item.deleted_at is not None or not await can_see(session, item, voter):
         raise PollError(f"{vote.poll_uri} is not a poll here")
     if expired(poll, now):
@@ -208,13 +190,12 @@ async def receive_vote(session: AsyncSession, voter: Actor, vote: Vote, now: dat
     if vote.title not in titles:
         raise PollError(f"the poll has no option {vote.title!r}")
     choice = titles.index(vote.title)
-    earlier = set(await session.scalars(
-        select(PollVote.choice).where(PollVote.object_id == poll.object_id, PollVote.actor_id == voter.id)))
+    earlier = await queries.choices_of(session, poll.object_id, voter.id)
     if choice in earlier or (earlier and not poll.multiple):
         raise PollError(f"{voter.uri} has voted on this poll already")
     # the vote's id is kept only if it is the voter's to name (an Answer's origin is not checked)
     uri = vote.uri if authority(vote.uri) == authority(voter.uri) else None
-    if uri is not None and await session.scalar(select(PollVote.id).where(PollVote.uri == uri)):
+    if uri is not None and await queries.vote_counted(session, uri):
         raise PollError(f"the vote {uri} was counted already")
     await _record(session, item, poll, voter, [choice], [uri], now, first=not earlier)
 
@@ -222,15 +203,14 @@ async def receive_vote(session: AsyncSession, voter: Actor, vote: Vote, now: dat
 async def cast(session: AsyncSession, item: Object, voter: Actor, choices: list[int],
                now: datetime) -> list[tuple[PollVote, str]]:
     """A local user's vote: the rows recorded, each with its option's title."""
-    poll = await session.get(Poll, item.id)
+    poll = await queries.poll_of(session, item.id)
     if poll is None:
         raise PollError("the post has no poll")
     if item.actor_id == voter.id:
         raise PollError("you cannot vote on your own poll")
     if expired(poll, now):
         raise PollError("the poll has already ended")
-    if await session.scalar(select(PollVote.id).where(PollVote.object_id == poll.object_id,
-                                                      PollVote.actor_id == voter.id).limit(1)):
+    if await queries.choices_of(session, poll.object_id, voter.id):
         raise PollError("you have already voted on this poll")
     titles = [option.title for option in await options_of(session, poll)]
     chosen = sorted(set(choices))
@@ -246,17 +226,7 @@ async def _record(session: AsyncSession, item: Object, poll: Poll, voter: Actor,
                   uris: list[str | None], now: datetime, *, first: bool) -> list[PollVote]:
     """New votes of one voter (the callers checked they are new, and know whether they are the
     voter's `first` on this poll): rows and counts."""
-    rows = [PollVote(object_id=poll.object_id, actor_id=voter.id, choice=choice, uri=uri, created_at=now)
-            for choice, uri in zip(choices, uris)]
-    session.add_all(rows)
-    await session.flush()
-    await session.execute(update(PollOption).where(PollOption.object_id == poll.object_id,
-                                                   PollOption.position.in_(choices))
-                          .values(votes_count=PollOption.votes_count + 1))
-    if first:
-        await session.execute(update(Poll).where(Poll.object_id == poll.object_id, Poll.voters_count.is_not(None))
-                              .values(voters_count=Poll.voters_count + 1))
+    rows = await queries.add_votes(session, poll.object_id, voter.id, choices, uris, now, first=first)
     if item.local and poll.update_due_at is None:
         poll.update_due_at = now + UPDATE_DELAY
-    await session.flush()
     return rows

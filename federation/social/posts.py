@@ -14,30 +14,22 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.social import polls
 from federation.remote.limits import bound
 from federation.protocol.sanitize import sanitize_html
 from federation.runtime.settings import FederationSettings
-from federation.social.relations import keep_version
-from federation.protocol.vocab import AS_CONTEXT, PUBLIC, ap_datetime
+from federation.social.access import can_see
+from federation.protocol.vocab import PUBLIC
+from federation.protocol.vocab.render import note_to_ap
 from federation.protocol.vocab.parse import APObject
 from storage import actors as actor_queries
 from storage.ids import new_id
-from storage.models import Actor, Mention, Object, Tag, Visibility
+from storage import posts as post_queries
+from storage.posts import add_edit, add_post, link_post, post_by_id, posts_by_uri_or_id, unlink_post
+from storage.models import Actor, Object, Visibility
 
-NOTE_CONTEXT: list[Any] = [
-    AS_CONTEXT,
-    {
-        "sensitive": "as:sensitive",
-        "Hashtag": "as:Hashtag",
-        "toot": "http://joinmastodon.org/ns#",
-        "blurhash": "toot:blurhash",
-        "votersCount": "toot:votersCount",
-    },
-]
 _TAG_RE = re.compile(r"<[^>]*>")
 
 
@@ -64,13 +56,13 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
     published = min(ap.published or now, now)
     post_id = new_id(at=published)
     # one query for both questions: is the post stored, and is the id it would get taken?
-    found = list(await session.scalars(select(Object).where(or_(Object.uri == ap.id, Object.id == post_id))))
+    found = await posts_by_uri_or_id(session, ap.id, post_id)
     for existing in found:
         if existing.uri == ap.id:
             return existing, False
     if found:  # the same millisecond and counter as another post: the next free id
         post_id += 1
-        while await session.get(Object, post_id) is not None:
+        while await post_by_id(session, post_id) is not None:
             post_id += 1
     post = Object(
         id=post_id,
@@ -83,8 +75,7 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
         raw=ap.raw,
     )
     _copy_content(post, ap)
-    session.add(post)
-    await session.flush()
+    await add_post(session, post)
     await _link(session, post, ap)
     if post.type == "Question":
         await polls.store_remote(session, post, ap.raw)
@@ -104,10 +95,15 @@ async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, n
     _copy_content(post, ap)
     post.updated = min(ap.updated or now, now)
     post.raw = ap.raw
-    await session.execute(delete(Mention).where(Mention.object_id == post.id))
-    await session.execute(delete(Tag).where(Tag.object_id == post.id))
+    await unlink_post(session, post.id)
     await _link(session, post, ap)
     return True
+
+
+async def keep_version(session: AsyncSession, item: Object) -> None:
+    """Save the current version of a post (text, content warning, attachments) in its edit
+    history; call it before the post changes."""
+    add_edit(session, item)
 
 
 def _copy_content(post: Object, ap: APObject) -> None:
@@ -122,22 +118,20 @@ def _copy_content(post: Object, ap: APObject) -> None:
 
 async def _link(session: AsyncSession, post: Object, ap: APObject) -> None:
     known = await actor_queries.actors_by_uris(session, ap.mentions)
-    for actor in known.values():
-        session.add(Mention(object_id=post.id, actor_id=actor.id))
-    for name in ap.hashtags:
-        session.add(Tag(object_id=post.id, name=name))
-    await session.flush()
+    await link_post(session, post.id, [actor.id for actor in known.values()], ap.hashtags)
 
 
 async def mentioned_actors(session: AsyncSession, post: Object) -> list[Actor]:
-    rows = await session.scalars(
-        select(Actor).join(Mention, Mention.actor_id == Actor.id).where(Mention.object_id == post.id)
-    )
-    return list(rows)
+    return await post_queries.mentioned_actors(session, post.id)
 
 
-async def tag_names(session: AsyncSession, post: Object) -> list[str]:
-    return list(await session.scalars(select(Tag.name).where(Tag.object_id == post.id).order_by(Tag.name)))
+async def visible_post(session: AsyncSession, post_id: str, viewer: Actor | None) -> Object | None:
+    """The post with this id (as a client sends it) if `viewer` may see it; else None, as if it
+    did not exist."""
+    if not post_id.isdigit() or len(post_id) > 19:
+        return None
+    post = await post_by_id(session, int(post_id))
+    return post if post is not None and await can_see(session, post, viewer) else None
 
 
 def addressing(post: Object, author: Actor, mentions: list[Actor]) -> tuple[list[str], list[str]]:
@@ -156,44 +150,8 @@ def addressing(post: Object, author: Actor, mentions: list[Actor]) -> tuple[list
 async def post_to_ap(session: AsyncSession, post: Object, author: Actor, mentions: list[Actor], base_url: str,
                      now: datetime) -> dict[str, Any]:
     """A local post as peers store it, with its poll if it is a Question."""
-    document = note_to_ap(post, author, mentions, await tag_names(session, post), base_url)
-    if post.type == "Question":
-        document.update(await polls.question_to_ap(session, post, now))
-    return document
-
-
-def note_to_ap(post: Object, author: Actor, mentions: list[Actor], tags: list[str], base_url: str) -> dict[str, Any]:
-    """A local post as the object peers store."""
     to, cc = addressing(post, author, mentions)
-    document: dict[str, Any] = {
-        "@context": NOTE_CONTEXT,
-        "id": post.uri,
-        "type": post.type,
-        "attributedTo": author.uri,
-        "content": post.content,
-        "summary": post.summary or None,
-        "sensitive": post.sensitive,
-        "published": ap_datetime(post.published),
-        "url": post.url,
-        "inReplyTo": post.in_reply_to_uri,
-        "to": to,
-        "cc": cc,
-        "tag": [
-            {"type": "Mention", "href": actor.uri, "name": f"@{actor.username}@{actor.domain}"}
-            for actor in mentions
-        ] + [
-            {"type": "Hashtag", "href": f"{base_url}/tags/{name}", "name": f"#{name}"} for name in tags
-        ],
-        "attachment": [
-            {"type": attachment.get("type", "Document"), "mediaType": attachment.get("media_type"),
-             "url": attachment["url"], "name": attachment.get("name"),
-             **({"blurhash": attachment["blurhash"]} if attachment.get("blurhash") else {}),
-             **({"width": attachment["width"], "height": attachment["height"]} if attachment.get("width") else {})}
-            for attachment in post.attachments or []
-        ],
-    }
-    if post.language:
-        document["contentMap"] = {post.language: post.content}
-    if post.updated:
-        document["updated"] = ap_datetime(post.updated)
+    document = note_to_ap(post, author, to, cc, mentions, await post_queries.tag_names(session, post.id), base_url)
+    if post.type == "Question":
+        document.update(await polls.question_fields(session, post, now))
     return document

@@ -18,7 +18,8 @@ from server.activitypub.readers import reader
 from server.appkeys import CLOCK, DATABASE, URLS
 from server.responses import error_response, json_response
 from storage import actors as actor_queries
-from storage.known_posts import activity_by_uri, post_by_uri
+from storage.posts import post_by_uri
+from storage.local_activities import activity_by_uri
 
 
 async def get_status(request: web.Request) -> web.Response:

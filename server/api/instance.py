@@ -30,7 +30,8 @@ from server.access import allows
 from server.api.common import add_route, api, viewer
 from server.api.entities import iso, render
 from server.api.params import params
-from server.api.statuses import MAX_MEDIA, MAX_PINS
+from federation.outbox.actions import MAX_PINS
+from server.api.statuses import MAX_MEDIA
 from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS
 from server.config import Settings
 from server.responses import json_response

@@ -9,7 +9,7 @@ from server.api.common import add_route, api, page_args, paged, viewer
 from server.api.entities import render, render_as_user
 from server.appkeys import DATABASE
 from server.responses import json_response
-from storage import dismissals, timelines
+from storage import notifications as stored_notifications, timelines
 from storage.models import Notification
 
 
@@ -30,7 +30,7 @@ async def index(request: web.Request) -> web.Response:
 
 
 async def _mine(session, actor_id: int, notification_id: str) -> Notification:
-    row = await dismissals.notification_by_id(session, int(notification_id)) if notification_id.isdigit() else None
+    row = await stored_notifications.notification_by_id(session, int(notification_id)) if notification_id.isdigit() else None
     if row is None or row.recipient_id != actor_id or row.dismissed:
         raise ApiError(404, "Record not found")
     return row
@@ -59,7 +59,7 @@ async def dismiss(request: web.Request) -> web.Response:
 async def clear(request: web.Request) -> web.Response:
     _, actor = await viewer(request, "write:notifications")
     async with request.app[DATABASE].sessions.begin() as session:
-        await dismissals.dismiss_all(session, actor.id)
+        await stored_notifications.dismiss_all(session, actor.id)
     return json_response({})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from federation.social import feeds
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from storage import actors as actor_queries
-from storage.follow_lookups import follow_by_uri, follow_of
+from storage.follows import follow_by_uri, follow_of
 from storage.states import FOLLOWS
 from storage.models import Follow, FollowState
 

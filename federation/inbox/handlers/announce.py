@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from federation.social import relations
+from federation.social import interactions
 from federation.runtime.context import Federation
 from federation.inbox.handlers.base import HandlerContext, Ignore, known_object
 from federation.remote.resolve import RemoteError, ensure_post
 from federation.social.streams import record_boost
 from federation.protocol.vocab import PUBLIC
 from federation.protocol.vocab.parse import APActivity
-from storage.announces import announce_by
-from storage.models import Visibility
+from storage.interactions import mark_of
+from storage.models import Announce, Visibility
 
 
 async def prefetch(fed: Federation, activity: APActivity) -> None:
@@ -26,7 +26,7 @@ async def handle(ctx: HandlerContext) -> None:
     item = await known_object(ctx, ctx.activity.object_id)
     if item.visibility not in (Visibility.public, Visibility.unlisted):
         raise Ignore(f"{item.uri} is not public; it cannot be boosted")
-    if await announce_by(ctx.session, ctx.actor.id, item.id) is None:
+    if await mark_of(ctx.session, Announce, ctx.actor.id, item.id) is None:
         public = PUBLIC in ctx.activity.audience
-        row = await relations.add_announce(ctx.session, ctx.actor, item, ctx.activity.id, ctx.now, public=public)
+        row = await interactions.add_announce(ctx.session, ctx.actor, item, ctx.activity.id, ctx.now, public=public)
         await record_boost(ctx.session, ctx.actor, row.id)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.runtime.context import Federation
 from federation.protocol.vocab.parse import APActivity
 from storage import actors as actor_queries
-from storage.known_posts import post_by_uri
+from storage.posts import post_by_uri
 from storage.models import Actor, Object
 
 

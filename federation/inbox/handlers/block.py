@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from federation.social import feeds, relations
+from federation.social import feeds, follows
 from federation.inbox.handlers.base import HandlerContext, local_actor
 from storage.states import FOLLOWS
 from storage.accounts_api import block_between
-from storage.blocks import add_block
+from storage.interactions import add_block
 from storage.models import FollowState
 
 
 async def handle(ctx: HandlerContext) -> None:
     target = await local_actor(ctx, ctx.activity.object_id)
     if await block_between(ctx.session, ctx.actor.id, target.id) is None:
-        add_block(ctx.session, ctx.activity.id, ctx.actor.id, target.id, ctx.now)
+        add_block(ctx.session, ctx.actor.id, target.id, ctx.activity.id, ctx.now)
     for follower, followee in ((ctx.actor, target), (target, ctx.actor)):
-        row = await relations.follow_between(ctx.session, follower, followee)
+        row = await follows.follow_between(ctx.session, follower, followee)
         if row is not None:
             if FOLLOWS.allows(row.state, FollowState.undone):
                 FOLLOWS.move(row, FollowState.undone, ctx.now)

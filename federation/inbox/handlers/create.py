@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from federation.social import polls, relations
+from federation.social import notifications, polls
+from federation.social.homes import add_post_to_homes
 from federation.runtime.context import Federation
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.remote.limits import PostRefused
 from federation.social.posts import mentioned_actors, store_remote_post
 from federation.remote.resolve import NotAPost, RemoteError, ensure_post, fetch_post
-from federation.social.streams import record_post
 from federation.protocol.vocab.parse import APActivity, APObject
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,6 @@ async def handle(ctx: HandlerContext) -> None:
         raise Ignore(f"post refused: {exc}") from exc
     if not new:
         raise Ignore(f"{post.id} is already stored")
-    await record_post(ctx.session, item, ctx.actor, "update")
+    await add_post_to_homes(ctx.session, item, ctx.actor)
     local_mentions = [actor for actor in await mentioned_actors(ctx.session, item) if actor.local]
-    await relations.notify_mentions(ctx.session, item, ctx.actor, local_mentions, ctx.now)
+    await notifications.notify_mentions(ctx.session, item, ctx.actor, local_mentions, ctx.now)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.social.streams import record_post
-from storage.known_posts import post_by_uri, tombstone_post
+from storage.posts import post_by_uri, tombstone_post
 from storage.remote_actors import erase_actor_content
 
 

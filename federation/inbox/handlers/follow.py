@@ -1,23 +1,23 @@
 """Follow: a peer's actor asks to follow a local actor. Auto-accepted (an Accept is queued in
 the same transaction), or left pending when the local actor approves followers by hand. The
-follow itself is `relations.request_follow`, the same call a local follow makes."""
+follow itself is `follows.request_follow`, the same call a local follow makes."""
 
 from __future__ import annotations
 
 from federation.outbox import actions
 
-from federation.social import relations
+from federation.social import follows
 from federation.inbox.handlers.base import HandlerContext, local_actor
 from storage.models import FollowState
 
 
 async def handle(ctx: HandlerContext) -> None:
     target = await local_actor(ctx, ctx.activity.object_id)
-    existing = await relations.follow_between(ctx.session, ctx.actor, target)
+    existing = await follows.follow_between(ctx.session, ctx.actor, target)
     if existing is not None and existing.state is FollowState.accepted:
         existing.uri = ctx.activity.id
         await actions.answer_follow(ctx.fed, ctx.session, existing, accept=True)  # re-confirm
         return
-    row = await relations.request_follow(ctx.session, ctx.actor, target, ctx.activity.id, ctx.now)
+    row = await follows.request_follow(ctx.session, ctx.actor, target, ctx.activity.id, ctx.now)
     if row.state is FollowState.accepted:
         await actions.answer_follow(ctx.fed, ctx.session, row, accept=True)  # sends the Accept

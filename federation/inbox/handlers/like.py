@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from federation.social import relations
+from federation.social import interactions
 from federation.inbox.handlers.base import HandlerContext, known_object
-from storage.likes import like_by
+from storage.interactions import mark_of
+from storage.models import Like
 
 
 async def handle(ctx: HandlerContext) -> None:
     item = await known_object(ctx, ctx.activity.object_id)
-    if await like_by(ctx.session, ctx.actor.id, item.id) is None:
-        await relations.add_like(ctx.session, ctx.actor, item, ctx.activity.id, ctx.now)
+    if await mark_of(ctx.session, Like, ctx.actor.id, item.id) is None:
+        await interactions.add_like(ctx.session, ctx.actor, item, ctx.activity.id, ctx.now)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.protocol.vocab.parse import APActivity
-from storage.announces import withdraw_announce
-from storage.blocks import withdraw_block
-from storage.follow_lookups import follow_by_uri
-from storage.likes import withdraw_like
+from storage.interactions import withdraw_announce
+from storage.interactions import withdraw_block
+from storage.follows import follow_by_uri
+from storage.interactions import withdraw_like
 from storage.states import FOLLOWS
 from storage.models import FollowState
 

@@ -3,7 +3,7 @@ Question also brings its poll's counts, which change without the post being edit
 
 from __future__ import annotations
 
-from federation.social import polls, relations
+from federation.social import notifications, polls
 from federation.remote.actors import ActorError, upsert_remote_actor
 from federation.inbox.handlers.base import HandlerContext, Ignore, known_object
 from federation.remote.limits import PostRefused
@@ -37,4 +37,4 @@ async def handle(ctx: HandlerContext) -> None:
             return
         raise Ignore("the update changes nothing")
     await record_post(ctx.session, item, ctx.actor, "status.update")
-    await relations.notify_edit(ctx.session, item, ctx.actor, ctx.now)
+    await notifications.notify_edit(ctx.session, item, ctx.actor, ctx.now)

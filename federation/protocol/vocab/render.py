@@ -1,6 +1,8 @@
 """Local rows become ActivityStreams JSON here, and nowhere else.
 
-Converter names say which way data flows (`actor_to_ap`, `note_to_ap`).
+Converter names say which way data flows (`actor_to_ap`, `note_to_ap`). These functions take
+rows and values already loaded and query nothing: the caller (federation.social.posts.post_to_ap,
+the outbox) gathers what a document needs.
 """
 
 from __future__ import annotations
@@ -8,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from federation.protocol.vocab.context import AS_CONTEXT, SECURITY_CONTEXT
+from federation.protocol.vocab.context import AS_CONTEXT, PUBLIC, SECURITY_CONTEXT
 from storage.collections import Page
-from storage.models import Actor
+from storage.models import Actor, Media, Object, Poll, PollOption
 
 ACTOR_CONTEXT: list[Any] = [
     AS_CONTEXT,
@@ -129,3 +131,203 @@ def featured_to_ap(collection_id: str, items: list[dict[str, Any]]) -> dict[str,
         "orderedItems": items,
     }
 
+
+# --- posts -----------------------------------------------------------------------------------
+
+NOTE_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    {
+        "sensitive": "as:sensitive",
+        "Hashtag": "as:Hashtag",
+        "toot": "http://joinmastodon.org/ns#",
+        "blurhash": "toot:blurhash",
+        "votersCount": "toot:votersCount",
+    },
+]
+
+
+def note_to_ap(post: Object, author: Actor, to: list[str], cc: list[str], mentions: list[Actor], tags: list[str],
+               base_url: str) -> dict[str, Any]:
+    """A local post as the object peers store (`to` and `cc` from its visibility and mentions)."""
+    document: dict[str, Any] = {
+        "@context": NOTE_CONTEXT,
+        "id": post.uri,
+        "type": post.type,
+        "attributedTo": author.uri,
+        "content": post.content,
+        "summary": post.summary or None,
+        "sensitive": post.sensitive,
+        "published": ap_datetime(post.published),
+        "url": post.url,
+        "inReplyTo": post.in_reply_to_uri,
+        "to": to,
+        "cc": cc,
+        "tag": [mention_to_ap(actor) for actor in mentions] + [hashtag_to_ap(name, base_url) for name in tags],
+        "attachment": [attachment_to_ap(attachment) for attachment in post.attachments or []],
+    }
+    if post.language:
+        document["contentMap"] = {post.language: post.content}
+    if post.updated:
+        document["updated"] = ap_datetime(post.updated)
+    return document
+
+
+def mention_to_ap(actor: Actor) -> dict[str, Any]:
+    return {"type": "Mention", "href": actor.uri, "name": f"@{actor.username}@{actor.domain}"}
+
+
+def hashtag_to_ap(name: str, base_url: str) -> dict[str, Any]:
+    return {"type": "Hashtag", "href": f"{base_url}/tags/{name}", "name": f"#{name}"}
+
+
+def attachment_to_ap(attachment: dict[str, Any]) -> dict[str, Any]:
+    """An attachment as posts store it (federation.protocol.vocab.parse.Attachment) as a Note's
+    `attachment` item."""
+    return {
+        "type": attachment.get("type", "Document"), "mediaType": attachment.get("media_type"),
+        "url": attachment["url"], "name": attachment.get("name"),
+        **({"blurhash": attachment["blurhash"]} if attachment.get("blurhash") else {}),
+        **({"width": attachment["width"], "height": attachment["height"]} if attachment.get("width") else {}),
+    }
+
+
+def media_to_ap(media: Media, url: str) -> dict[str, Any]:
+    """A local upload, served at `url`, as the `attachment` item of a Note (Mastodon's shape)."""
+    document: dict[str, Any] = {
+        "type": "Document", "mediaType": media.mime_type, "url": url,
+        "name": media.description or None, "focalPoint": [media.focus_x, media.focus_y],
+    }
+    if media.blurhash:
+        document["blurhash"] = media.blurhash
+    if media.width and media.height:
+        document |= {"width": media.width, "height": media.height}
+    return document
+
+
+def question_to_ap(poll: Poll, options: list[PollOption], *, closed: bool) -> dict[str, Any]:
+    """The poll fields of a local Question: its options with their counts, its end, its voters."""
+    choices = [{"type": "Note", "name": option.title,
+                "replies": {"type": "Collection", "totalItems": option.votes_count}}
+               for option in options]
+    document: dict[str, Any] = {"anyOf" if poll.multiple else "oneOf": choices, "votersCount": poll.voters_count}
+    if poll.expires_at is not None:
+        document["endTime"] = ap_datetime(poll.expires_at)
+        if closed:
+            document["closed"] = ap_datetime(poll.expires_at)
+    return document
+
+
+def vote_to_ap(vote_uri: str, voter: Actor, poll_author: Actor, poll_uri: str, title: str) -> dict[str, Any]:
+    """A vote on a remote poll: a Create of a Note named after the chosen option, for the poll's
+    author alone."""
+    note = {"id": vote_uri, "type": "Note", "name": title, "attributedTo": voter.uri, "to": [poll_author.uri],
+            "inReplyTo": poll_uri}
+    return {"@context": AS_CONTEXT, "id": f"{vote_uri}/activity", "type": "Create", "actor": voter.uri,
+            "to": [poll_author.uri], "object": note}
+
+
+# --- activities ------------------------------------------------------------------------------
+
+def create_to_ap(activity_id: str, author: Actor, note: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The Create of a local post (`note`, from note_to_ap), to the note's own audience."""
+    return _note_activity("Create", activity_id, author, note, now)
+
+
+def update_to_ap(activity_id: str, author: Actor, note: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The Update of a local post after an edit or a poll's new counts."""
+    return _note_activity("Update", activity_id, author, note, now)
+
+
+def _note_activity(kind: str, activity_id: str, author: Actor, note: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        "@context": note["@context"], "id": activity_id, "type": kind, "actor": author.uri,
+        "published": ap_datetime(now), "to": note["to"], "cc": note["cc"], "object": note,
+    }
+
+
+def actor_update_to_ap(activity_id: str, actor: Actor) -> dict[str, Any]:
+    """The Update of a local actor whose profile changed, to the public and its followers."""
+    return {
+        "@context": ACTOR_CONTEXT, "id": activity_id, "type": "Update", "actor": actor.uri,
+        "to": [PUBLIC], "cc": [actor.followers_url], "object": actor_to_ap(actor),
+    }
+
+
+def delete_to_ap(activity_id: str, author: Actor, post_uri: str, to: list[str], cc: list[str]) -> dict[str, Any]:
+    """The Delete of a local post, a Tombstone in its place, to the post's audience."""
+    return {
+        "@context": AS_CONTEXT, "id": activity_id, "type": "Delete",
+        "actor": author.uri, "to": to, "cc": cc,
+        "object": {"id": post_uri, "type": "Tombstone"},
+    }
+
+
+def like_to_ap(like_uri: str, actor: Actor, post_uri: str) -> dict[str, Any]:
+    return {"@context": AS_CONTEXT, **_like(like_uri, actor, post_uri)}
+
+
+def _like(like_uri: str, actor: Actor, post_uri: str) -> dict[str, Any]:
+    return {"id": like_uri, "type": "Like", "actor": actor.uri, "object": post_uri}
+
+
+def announce_to_ap(announce_uri: str, actor: Actor, post_uri: str, post_author: Actor, now: datetime) -> dict[str, Any]:
+    """A boost: public, copied to the post's author and the booster's followers."""
+    return {
+        "@context": AS_CONTEXT, "id": announce_uri, "type": "Announce", "actor": actor.uri,
+        "published": ap_datetime(now), "to": [PUBLIC],
+        "cc": [post_author.uri, actor.followers_url], "object": post_uri,
+    }
+
+
+def follow_to_ap(follow_uri: str, follower: Actor, followee: Actor) -> dict[str, Any]:
+    return {"@context": AS_CONTEXT, **_follow(follow_uri, follower, followee)}
+
+
+def _follow(follow_uri: str, follower: Actor, followee: Actor) -> dict[str, Any]:
+    return {"id": follow_uri, "type": "Follow", "actor": follower.uri, "object": followee.uri}
+
+
+def accept_to_ap(activity_id: str, follow_uri: str, follower: Actor, followee: Actor) -> dict[str, Any]:
+    """The followee's Accept of a Follow, which it embeds."""
+    return _answer("Accept", activity_id, follow_uri, follower, followee)
+
+
+def reject_to_ap(activity_id: str, follow_uri: str, follower: Actor, followee: Actor) -> dict[str, Any]:
+    """The followee's Reject of a Follow (also sent when it removes or blocks a follower)."""
+    return _answer("Reject", activity_id, follow_uri, follower, followee)
+
+
+def _answer(kind: str, activity_id: str, follow_uri: str, follower: Actor, followee: Actor) -> dict[str, Any]:
+    return {
+        "@context": AS_CONTEXT, "id": activity_id, "type": kind, "actor": followee.uri,
+        "object": _follow(follow_uri, follower, followee),
+    }
+
+
+def block_to_ap(block_uri: str, actor: Actor, target: Actor) -> dict[str, Any]:
+    return {"@context": AS_CONTEXT, **_block(block_uri, actor, target)}
+
+
+def _block(block_uri: str, actor: Actor, target: Actor) -> dict[str, Any]:
+    return {"id": block_uri, "type": "Block", "actor": actor.uri, "object": target.uri}
+
+
+def undo_like_to_ap(activity_id: str, like_uri: str, actor: Actor, post_uri: str) -> dict[str, Any]:
+    return _undo(activity_id, actor, _like(like_uri, actor, post_uri))
+
+
+def undo_announce_to_ap(activity_id: str, announce_uri: str, actor: Actor, post_uri: str) -> dict[str, Any]:
+    """The Undo of a boost; the Announce it embeds is the short form (id, actor, object)."""
+    return _undo(activity_id, actor, {"id": announce_uri, "type": "Announce", "actor": actor.uri, "object": post_uri})
+
+
+def undo_follow_to_ap(activity_id: str, follow_uri: str, follower: Actor, followee: Actor) -> dict[str, Any]:
+    return _undo(activity_id, follower, _follow(follow_uri, follower, followee))
+
+
+def undo_block_to_ap(activity_id: str, block_uri: str, actor: Actor, target: Actor) -> dict[str, Any]:
+    return _undo(activity_id, actor, _block(block_uri, actor, target))
+
+
+def _undo(activity_id: str, actor: Actor, undone: dict[str, Any]) -> dict[str, Any]:
+    return {"@context": AS_CONTEXT, "id": activity_id, "type": "Undo", "actor": actor.uri, "object": undone}

@@ -1,0 +1,31 @@
+"""Likes and boosts of a post, whether a peer or a local user made them: the row, and the
+notification of the post's author."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.social.notifications import notify
+from storage import interactions as queries
+from storage.models import Actor, Announce, Like, NotificationType, Object
+from storage.actors import actor_by_id
+
+
+async def add_like(session: AsyncSession, actor: Actor, item: Object, uri: str, now: datetime) -> Like:
+    row = await queries.add_like(session, actor.id, item.id, uri, now)
+    author = await actor_by_id(session, item.actor_id)
+    if author is not None:
+        await notify(session, author, NotificationType.favourite, actor, item, now)
+    return row
+
+
+async def add_announce(
+    session: AsyncSession, actor: Actor, item: Object, uri: str, now: datetime, *, public: bool
+) -> Announce:
+    row = await queries.add_announce(session, actor.id, item.id, uri, now, public=public)
+    author = await actor_by_id(session, item.actor_id)
+    if author is not None:
+        await notify(session, author, NotificationType.reblog, actor, item, now)
+    return row

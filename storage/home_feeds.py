@@ -1,0 +1,34 @@
+"""Home-feed rows as they are written (fan-out on write; storage.timelines.home reads them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.ids import new_id
+from storage.models import FeedEntry, Object, Visibility
+from storage.upsert import insert_for
+
+
+async def add_feed_entries(session: AsyncSession, owners: Iterable[int], item_id: int, author_id: int, *,
+                           boost: bool) -> None:
+    """One row per owner, in owner order; a row an owner already has for the item stays."""
+    statement = insert_for(session, FeedEntry).values([
+        {"id": new_id(), "owner_id": owner, "item_id": item_id, "author_id": author_id, "boost": boost}
+        for owner in sorted(owners)
+    ]).on_conflict_do_nothing(index_elements=["owner_id", "item_id"])
+    await session.execute(statement)
+
+
+async def recent_post_ids(session: AsyncSession, author_id: int, limit: int) -> list[int]:
+    """An author's newest posts that may join a new follower's home: not deleted, not direct."""
+    return list(await session.scalars(
+        select(Object.id).where(Object.actor_id == author_id, Object.deleted_at.is_(None),
+                                Object.visibility != Visibility.direct)
+        .order_by(Object.id.desc()).limit(limit)))
+
+
+async def remove_author_entries(session: AsyncSession, owner_id: int, author_id: int) -> None:
+    await session.execute(delete(FeedEntry).where(FeedEntry.owner_id == owner_id, FeedEntry.author_id == author_id))

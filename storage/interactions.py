@@ -1,0 +1,85 @@
+"""Queries on what an actor did to a post (likes, boosts, bookmarks, pins) or to another actor
+(blocks). A mark on a post is one row per (actor, post), so one lookup serves them all."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Announce, Block, Bookmark, Like, Pin
+
+Mark = TypeVar("Mark", Like, Announce, Bookmark, Pin)
+
+
+async def mark_of(session: AsyncSession, model: type[Mark], actor_id: int, object_id: int) -> Mark | None:
+    """The actor's like, boost, bookmark or pin (`model`) of a post, or None."""
+    return await session.scalar(select(model).where(model.actor_id == actor_id, model.object_id == object_id))
+
+
+async def pin_count(session: AsyncSession, actor_id: int) -> int:
+    return await session.scalar(select(func.count()).select_from(Pin).where(Pin.actor_id == actor_id)) or 0
+
+
+async def add_bookmark(session: AsyncSession, actor_id: int, object_id: int) -> Bookmark:
+    row = Bookmark(actor_id=actor_id, object_id=object_id)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def add_pin(session: AsyncSession, actor_id: int, object_id: int) -> Pin:
+    row = Pin(actor_id=actor_id, object_id=object_id)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def remove_mark(session: AsyncSession, row: Like | Announce | Bookmark | Pin) -> None:
+    await session.delete(row)
+    await session.flush()
+
+
+async def add_like(session: AsyncSession, actor_id: int, object_id: int, uri: str, now: datetime) -> Like:
+    row = Like(uri=uri, actor_id=actor_id, object_id=object_id, created_at=now)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def add_announce(session: AsyncSession, actor_id: int, object_id: int, uri: str, now: datetime, *,
+                       public: bool) -> Announce:
+    row = Announce(uri=uri, actor_id=actor_id, object_id=object_id, public=public, created_at=now)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def add_block(session: AsyncSession, actor_id: int, target_id: int, uri: str, now: datetime) -> Block:
+    row = Block(uri=uri, actor_id=actor_id, target_id=target_id, created_at=now)
+    session.add(row)
+    return row
+
+
+async def remove_block(session: AsyncSession, row: Block) -> None:
+    await session.delete(row)
+
+
+async def withdraw_like(session: AsyncSession, uri: str | None, actor_id: int) -> bool:
+    """Remove the like with this activity id, if this actor made it; True if one went."""
+    result = await session.execute(delete(Like).where(Like.uri == uri, Like.actor_id == actor_id))
+    return bool(result.rowcount)
+
+
+async def withdraw_announce(session: AsyncSession, uri: str | None, actor_id: int) -> bool:
+    """Remove the boost with this activity id, if this actor made it; True if one went."""
+    result = await session.execute(delete(Announce).where(Announce.uri == uri, Announce.actor_id == actor_id))
+    return bool(result.rowcount)
+
+
+async def withdraw_block(session: AsyncSession, uri: str | None, actor_id: int) -> bool:
+    """Remove the block with this activity id, if this actor made it; True if one went."""
+    result = await session.execute(delete(Block).where(Block.uri == uri, Block.actor_id == actor_id))
+    return bool(result.rowcount)

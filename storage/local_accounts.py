@@ -1,0 +1,32 @@
+"""Actors and accounts by id, as the domain loads them while it writes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Account, Actor
+
+
+async def account_of(session: AsyncSession, actor_id: int) -> Account | None:
+    """The local account an actor belongs to; None for a remote actor."""
+    return await session.scalar(select(Account).where(Account.actor_id == actor_id))
+
+
+async def add_local_actor(session: AsyncSession, actor: Actor) -> Actor:
+    """Store a new local actor, flushed so it has an id."""
+    session.add(actor)
+    await session.flush()
+    return actor
+
+
+async def add_account(session: AsyncSession, account: Account) -> Account:
+    session.add(account)
+    await session.flush()
+    return account
+
+
+async def set_last_active(session: AsyncSession, account_id: int, at: datetime) -> None:
+    await session.execute(update(Account).where(Account.id == account_id).values(last_active_at=at))

@@ -1,0 +1,100 @@
+"""Queries on posts as the domain writes them: by id, uri or a client's Idempotency-Key; their
+mentions, hashtags and edit history; tombstones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Actor, IdempotencyKey, Mention, Object, ObjectEdit, Tag
+
+
+async def post_by_id(session: AsyncSession, post_id: int) -> Object | None:
+    return await session.get(Object, post_id)
+
+
+async def post_by_idempotency_key(session: AsyncSession, actor_id: int, key: str) -> Object | None:
+    """The post an actor created with this `Idempotency-Key`, if any."""
+    return await session.scalar(select(Object).join(IdempotencyKey, IdempotencyKey.object_id == Object.id)
+                                .where(IdempotencyKey.actor_id == actor_id, IdempotencyKey.key == key))
+
+
+async def remember_idempotency_key(session: AsyncSession, actor_id: int, key: str, post_id: int) -> None:
+    session.add(IdempotencyKey(actor_id=actor_id, key=key, object_id=post_id))
+    await session.flush()
+
+
+def add_edit(session: AsyncSession, item: Object) -> None:
+    """Keep the post's current version (text, content warning, attachments) in its edit history."""
+    session.add(ObjectEdit(
+        object_id=item.id, content=item.content, summary=item.summary, sensitive=item.sensitive,
+        attachments=item.attachments, edited_at=item.updated or item.published,
+    ))
+
+
+async def edits_of(session: AsyncSession, object_id: int) -> list[ObjectEdit]:
+    """A post's earlier versions, oldest first."""
+    return list(await session.scalars(select(ObjectEdit).where(ObjectEdit.object_id == object_id)
+                                      .order_by(ObjectEdit.id)))
+
+
+async def add_post(session: AsyncSession, item: Object) -> Object:
+    """Store a new post, flushed (its mentions and tags refer to it)."""
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def link_post(session: AsyncSession, post_id: int, mentioned_ids: Iterable[int], tags: Iterable[str]) -> None:
+    """A new post's mentions and hashtags."""
+    for actor_id in mentioned_ids:
+        session.add(Mention(object_id=post_id, actor_id=actor_id))
+    for name in tags:
+        session.add(Tag(object_id=post_id, name=name))
+    await session.flush()
+
+
+async def unlink_post(session: AsyncSession, post_id: int) -> None:
+    """Forget a post's mentions and hashtags (an edit brings its own)."""
+    await session.execute(delete(Mention).where(Mention.object_id == post_id))
+    await session.execute(delete(Tag).where(Tag.object_id == post_id))
+
+
+async def mentioned_actors(session: AsyncSession, post_id: int) -> list[Actor]:
+    rows = await session.scalars(
+        select(Actor).join(Mention, Mention.actor_id == Actor.id).where(Mention.object_id == post_id))
+    return list(rows)
+
+
+async def tag_names(session: AsyncSession, post_id: int) -> list[str]:
+    return list(await session.scalars(select(Tag.name).where(Tag.object_id == post_id).order_by(Tag.name)))
+
+
+async def posts_by_uri_or_id(session: AsyncSession, uri: str, post_id: int) -> list[Object]:
+    """The posts with this uri or this id: one query for both questions a new remote post asks
+    (is it stored yet, and is the id it would get taken?)."""
+    return list(await session.scalars(select(Object).where(or_(Object.uri == uri, Object.id == post_id))))
+
+
+async def local_post_by_uri(session: AsyncSession, uri: str) -> Object | None:
+    return await session.scalar(select(Object).where(Object.uri == uri, Object.local.is_(True)))
+
+
+async def is_mentioned(session: AsyncSession, object_id: int, actor_id: int) -> bool:
+    return await session.scalar(
+        select(Mention.id).where(Mention.object_id == object_id, Mention.actor_id == actor_id)) is not None
+
+
+async def post_by_uri(session: AsyncSession, uri: str) -> Object | None:
+    """The post with this id, deleted or not (a tombstone keeps its row)."""
+    return await session.scalar(select(Object).where(Object.uri == uri))
+
+
+async def tombstone_post(session: AsyncSession, post_id: int, now: datetime) -> None:
+    """The post's row stays, as a tombstone: its text, attachments and document go."""
+    await session.execute(
+        update(Object).where(Object.id == post_id)
+        .values(deleted_at=now, content="", summary="", attachments=None, raw=None))
