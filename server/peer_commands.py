@@ -114,8 +114,9 @@ async def _decide(settings: Settings, domain: str, state: PeerState, note: str |
         await require_initialised(db, settings)
         async with db.sessions.begin() as session:
             peer = await decisions.decide(session, domain, state, by=_by(), at=CLOCK.now(), note=note,
-                                      reason=note or "", purge=purge)
-            print(f"{peer.domain} is now {peer.state.value}.")
+                                          reason=note or "", purge=purge)
+            decided = f"{peer.domain} is now {peer.state.value}."
+    print(decided)  # only once the decision has committed
 
 
 async def peers_allow(settings: Settings, args: argparse.Namespace) -> int:
