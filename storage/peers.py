@@ -96,6 +96,33 @@ async def greeted(session: AsyncSession, domain: str) -> None:
     await session.execute(update(Peer).where(Peer.domain == domain).values(last_key_id=None))
 
 
+async def delivered_to(session: AsyncSession, peer: str, now: datetime, scheme: str | None) -> None:
+    """A delivery to the peer succeeded: it is healthy, no longer backing off; `scheme`, when
+    given, is the signature scheme it takes."""
+    values: dict = {"last_success_at": now, "consecutive_failures": 0, "retry_at": None}
+    if scheme:
+        values["signature_scheme"] = scheme
+    await _upsert_health(session, peer, now, values)
+
+
+async def consecutive_failures(session: AsyncSession, peer: str) -> int:
+    """How many deliveries to the peer failed in a row, up to now."""
+    return await session.scalar(select(Peer.consecutive_failures).where(Peer.domain == peer)) or 0
+
+
+async def delivery_failed(session: AsyncSession, peer: str, now: datetime, *, failures: int, retry_at: datetime,
+                          reason: str) -> None:
+    """A delivery to the peer failed, the `failures`th in a row: it backs off until `retry_at`."""
+    await _upsert_health(session, peer, now, {
+        "consecutive_failures": failures, "retry_at": retry_at, "last_failure_at": now, "last_failure_reason": reason,
+    })
+
+
+async def _upsert_health(session: AsyncSession, peer: str, now: datetime, values: dict) -> None:
+    statement = insert_for(session, Peer).values(domain=peer, first_seen_at=now, **values)
+    await session.execute(statement.on_conflict_do_update(index_elements=[Peer.domain], set_=values))
+
+
 async def peers_in_backoff(session: AsyncSession) -> set[str]:
     rows = await session.scalars(select(Peer.domain).where(Peer.retry_at.is_not(None)))
     return set(rows)
