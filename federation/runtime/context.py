@@ -33,7 +33,7 @@ from federation.protocol.urls import LocalUrls
 from federation.protocol.vocab.jsondoc import MAX_JSON_DEPTH
 from storage import actors as actor_queries
 from storage import peers as peer_queries
-from storage.db import Database, describe_error
+from storage.db import Database, after_commit, describe_error
 from storage.models import Actor
 
 log = logging.getLogger(__name__)
@@ -94,10 +94,11 @@ class Federation:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction whose streaming events are published once it has committed."""
+        """A write transaction whose streaming events are published once it has committed (and
+        whose other `after_commit` callbacks run then too, as every transaction's do)."""
         async with self.db.sessions.begin() as session:
+            after_commit(session, lambda: self.events.publish(take_events(session)))
             yield session
-        await self.events.publish(take_events(session))
 
     async def reload_policy(self) -> None:
         """Take an admin change made in this process into effect at once."""

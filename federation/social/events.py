@@ -1,8 +1,9 @@
 """Streaming events: what clients on /api/v1/streaming hear about, and how it reaches them.
 
 Domain code records an event on the session (`record`) as it writes the rows the event is about;
-the outermost caller, which owns the transaction, publishes the session's events after the
-commit (`Federation.transaction` does both), so nobody hears about a write that rolled back.
+the session's events are published once its transaction has committed (`Federation.transaction`
+registers that through `storage.db.after_commit`, the one after-commit mechanism), so nobody
+hears about a write that rolled back.
 An event names its streams and the row it is about, not a rendered payload: each subscriber
 renders the entity for its own viewer.
 
