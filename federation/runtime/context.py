@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.runtime.clock import Clock
+from federation.peers.backoff import Backoffs
 from federation.peers.contacts import Contacts
 from federation.social.events import EventBus
 from federation.social.events import take as take_events
@@ -32,7 +33,6 @@ from federation.protocol.signatures import sign_request
 from federation.protocol.urls import LocalUrls
 from federation.protocol.vocab.jsondoc import MAX_JSON_DEPTH
 from storage import actors as actor_queries
-from storage import peers as peer_queries
 from storage.db import Database, after_commit, describe_error
 from storage.models import Actor
 
@@ -61,7 +61,7 @@ class Federation:
     instance_actor: Actor | None = None
     deliveries_queued: asyncio.Event = field(default_factory=asyncio.Event)
     inbox_queued: asyncio.Event = field(default_factory=asyncio.Event)
-    peers_in_backoff: set[str] = field(default_factory=set)  # kept by the delivery worker
+    peers_in_backoff: Backoffs = field(default_factory=Backoffs)  # read from the peers table
     peers_allowed: asyncio.Event = field(default_factory=asyncio.Event)  # wakes federation.peers.greeting
 
     def __post_init__(self) -> None:
@@ -79,18 +79,21 @@ class Federation:
         self.contacts = Contacts(self.settings, self.clock)
 
     async def ensure_ready(self) -> None:
-        """Load what needs the database (instance actor, policy, backoff set) if not loaded yet;
-        a database that was down at start is picked up here once it is back."""
-        if self.instance_actor is not None and not self.policy.stale():
+        """Load what needs the database (instance actor, policy, backoff set) if not loaded yet,
+        and read the policy and the backoffs again once they are a few seconds old (another
+        process may have changed them); a database that was down at start is picked up here
+        once it is back."""
+        now = self.clock.now()
+        if self.instance_actor is not None and not self.policy.stale() and not self.peers_in_backoff.stale(now):
             return
         async with self.db.sessions() as session:
             if self.instance_actor is None:
                 instance = await actor_queries.instance_actor(session)
                 if instance is None:
                     raise NotInitialised("this instance is not initialised; run 'rounds init' first")
-                self.peers_in_backoff.update(await peer_queries.peers_in_backoff(session))
                 self.instance_actor = instance
             await self.policy.refresh(session)
+            await self.peers_in_backoff.refresh(session, now)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
