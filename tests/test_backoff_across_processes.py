@@ -30,11 +30,11 @@ async def test_a_backoff_set_by_a_worker_process_is_seen_and_ended_by_the_web_pr
     # When a few seconds pass, Then the web process knows B is backing off
     a.clock.advance(seconds=6)
     await web.ensure_ready()
-    assert b.urls.authority in web.peers_in_backoff
+    assert b.urls.authority in web.backoffs
     # And when B reaches the web process (a signed POST to its inbox), the backoff ends
     b = await instances.restart(b)
     async with b.db.sessions.begin() as session:
         await actions.post(b.fed, session, await b.actor("bob"), content="<p>back</p>", mentions=[await b_remote(b, a)])
     await b.step()
     assert await _retry_at(a, b.urls.authority) is None
-    assert b.urls.authority not in web.peers_in_backoff
+    assert b.urls.authority not in web.backoffs

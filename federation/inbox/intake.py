@@ -69,7 +69,7 @@ async def receive(fed: Federation, request: SignedRequest, *, recipient_id: int 
     }
     new = await fed.inbox_writer.submit(row)
     if new:
-        fed.inbox_queued.set()
+        fed.wake.inbox.set()
     return Received(activity.id, activity.type, duplicate=not new)
 
 

@@ -196,7 +196,7 @@ class DeliveryWorker:
         await peer_queries.delivered_to(session, peer, now, outcome.scheme)
         if outcome.scheme:
             self._schemes[peer] = outcome.scheme
-        self.fed.peers_in_backoff.discard(peer)
+        self.fed.backoffs.discard(peer)
 
     async def _peer_failed(self, session, peer: str, outcome: Outcome, now: datetime) -> datetime:
         failures = await peer_queries.consecutive_failures(session, peer) + 1
@@ -206,7 +206,7 @@ class DeliveryWorker:
         retry_at = now + timedelta(seconds=delay)
         await peer_queries.delivery_failed(session, peer, now, failures=failures, retry_at=retry_at,
                                            reason=storable(outcome.error or "", ERROR_CHARS))
-        self.fed.peers_in_backoff.add(peer)
+        self.fed.backoffs.add(peer)
         log.info("delivery to %s failed (%s); peer backs off until %s", peer, outcome.error, retry_at.isoformat())
         return retry_at
 

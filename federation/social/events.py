@@ -19,9 +19,10 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import Database
+from storage.db import Database, describe_error
 
 log = logging.getLogger(__name__)
 CHANNEL = "rounds_events"
@@ -83,6 +84,15 @@ class EventBus:
             raw = await conn.get_raw_connection()
             for event in events:
                 await raw.driver_connection.execute("SELECT pg_notify($1, $2)", self.channel, json.dumps(asdict(event)))
+
+    async def listen_forever(self, retry_seconds: float) -> None:
+        """PostgreSQL only: `listen`, and again after `retry_seconds` whenever the database is lost."""
+        while True:
+            try:
+                await self.listen()
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("event listener lost the database (%s); retrying", describe_error(exc))
+                await asyncio.sleep(retry_seconds)
 
     async def listen(self) -> None:
         """PostgreSQL only: receive every process's events until cancelled."""
