@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import leases
 from storage.leases import DELIVERY_ROWS
 from storage.models import Activity, Actor, Delivery, DeliveryState, Peer
+from storage.peers import covered_by
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,12 @@ async def defer_peer(session: AsyncSession, peer: str, until: datetime) -> None:
         .where(Delivery.peer == peer, Delivery.state == DeliveryState.queued, Delivery.next_attempt_at < until)
         .values(next_attempt_at=until)
     )
+
+
+async def cancel_queued_to(session: AsyncSession, entry: str, at: datetime, error: str) -> int:
+    """The queued deliveries to the peers `entry` covers are cancelled, with `error`; how many."""
+    return await leases.move(session, DELIVERY_ROWS, DeliveryState.cancelled, covered_by(entry, Delivery.peer),
+                             Delivery.state == DeliveryState.queued, finished_at=at, last_error=error)
 
 
 async def release_claims(session: AsyncSession, now: datetime) -> None:

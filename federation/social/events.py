@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import events as event_queries
 from storage.db import Database, describe_error
 
 log = logging.getLogger(__name__)
@@ -80,10 +81,7 @@ class EventBus:
             for event in events:
                 self.deliver(event)
             return
-        async with self._db.engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            for event in events:
-                await raw.driver_connection.execute("SELECT pg_notify($1, $2)", self.channel, json.dumps(asdict(event)))
+        await event_queries.notify(self._db, self.channel, [json.dumps(asdict(event)) for event in events])
 
     async def listen_forever(self, retry_seconds: float) -> None:
         """PostgreSQL only: `listen`, and again after `retry_seconds` whenever the database is lost."""
@@ -96,17 +94,8 @@ class EventBus:
 
     async def listen(self) -> None:
         """PostgreSQL only: receive every process's events until cancelled."""
-        async with self._db.engine.connect() as conn:
-            raw = (await conn.get_raw_connection()).driver_connection
+        await event_queries.listen(self._db, self.channel, self._received, self.listening)
 
-            def on_notify(_connection, _pid, _channel, payload: str) -> None:
-                data = json.loads(payload)
-                self.deliver(StreamEvent(tuple(data["streams"]), data["event"], data["kind"], data["ref"]))
-
-            await raw.add_listener(self.channel, on_notify)
-            self.listening.set()
-            try:
-                await asyncio.Event().wait()
-            finally:
-                self.listening.clear()
-                await raw.remove_listener(self.channel, on_notify)
+    def _received(self, payload: str) -> None:
+        data = json.loads(payload)
+        self.deliver(StreamEvent(tuple(data["streams"]), data["event"], data["kind"], data["ref"]))
