@@ -6,15 +6,14 @@ import argparse
 import getpass
 from pathlib import Path
 
-from sqlalchemy import select
-
 from federation.peers import decisions
 from federation.runtime.clock import SystemClock
 from federation.protocol.http import make_client_session
 from federation.peers.subscriptions import refresh, refresh_all, subscribe
 from server.commands import CommandError, open_database_checked, require_initialised
 from server.config import Settings
-from storage.models import AuditEntry, PeerState
+from storage import audit as audit_queries
+from storage.models import PeerState
 
 CLOCK = SystemClock()
 
@@ -114,8 +113,9 @@ async def _decide(settings: Settings, domain: str, state: PeerState, note: str |
         await require_initialised(db, settings)
         async with db.sessions.begin() as session:
             peer = await decisions.decide(session, domain, state, by=_by(), at=CLOCK.now(), note=note,
-                                      reason=note or "", purge=purge)
-            print(f"{peer.domain} is now {peer.state.value}.")
+                                          reason=note or "", purge=purge)
+            decided = f"{peer.domain} is now {peer.state.value}."
+    print(decided)  # only once the decision has committed
 
 
 async def peers_allow(settings: Settings, args: argparse.Namespace) -> int:
@@ -200,10 +200,7 @@ async def audit_log(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database_checked(settings) as db:
         await require_initialised(db, settings)
         async with db.sessions() as session:
-            query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(args.limit)
-            if args.subject:
-                query = query.where(AuditEntry.subject == args.subject)
-            entries = list(await session.scalars(query))
+            entries = await audit_queries.newest_entries(session, args.limit, args.subject)
     for entry in reversed(entries):
         before = entry.before["state"] if entry.before and "state" in entry.before else "-"
         after = entry.after["state"] if entry.after and "state" in entry.after else "-"

@@ -4,18 +4,19 @@ due item of each queue has waited.
 "Due" is what a worker would claim now: an inbox item queued or failed whose `next_attempt_at`
 has passed (a leased one is due only once its lease runs out), and a queued delivery whose time
 has come, that no worker holds, to a peer that is not backing off (the delivery claim's own
-conditions). Dead items are not due: they wait for an admin, not for a worker.
+conditions, from `storage.leases` and `storage.deliveries`). Dead items are not due: they wait for an admin, not for a worker.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Delivery, DeliveryState, HealthProbe, InboxItem, Peer
-from storage.states import INBOX_DUE
+from storage.deliveries import peer_not_backing_off
+from storage.leases import DELIVERY_ROWS, INBOX_ITEMS, Queue, due
+from storage.models import HealthProbe
 from storage.upsert import insert_for
 
 
@@ -30,23 +31,18 @@ async def write_probe(session: AsyncSession, name: str, at: datetime, *, lock_ti
 
 async def oldest_due_inbox(session: AsyncSession, now: datetime) -> datetime | None:
     """When the longest-due inbox item became due, if any is due."""
-    found = [
-        await session.scalar(
-            select(func.min(InboxItem.next_attempt_at))
-            .where(InboxItem.state == state, InboxItem.next_attempt_at <= now)
-        )
-        for state in INBOX_DUE
-    ]
-    return min((at for at in found if at is not None), default=None)
+    return await _oldest_due(session, INBOX_ITEMS, now)
 
 
 async def oldest_due_delivery(session: AsyncSession, now: datetime) -> datetime | None:
     """When the longest-due delivery became due, if any is due."""
-    return await session.scalar(
-        select(func.min(Delivery.next_attempt_at)).where(
-            Delivery.state == DeliveryState.queued,
-            Delivery.next_attempt_at <= now,
-            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
-            Delivery.peer.not_in(select(Peer.domain).where(Peer.retry_at > now)),
-        )
-    )
+    return await _oldest_due(session, DELIVERY_ROWS, now, peer_not_backing_off(now))
+
+
+async def _oldest_due(session: AsyncSession, queue: Queue, now: datetime, *where) -> datetime | None:
+    model = queue.model
+    found = [
+        await session.scalar(select(func.min(model.next_attempt_at)).where(*due(queue, state, now), *where))
+        for state in queue.due_states  # one per state, as the claim reads them (the index serves each)
+    ]
+    return min((at for at in found if at is not None), default=None)

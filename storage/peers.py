@@ -5,11 +5,90 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Delivery, DeliveryState, Peer, PeerState
+from storage.coverage import covers_sql
+from storage.models import Actor, Delivery, DeliveryState, Follow, FollowState, Peer, PeerState, PeerSubscription
+from storage.states import FOLLOWS
 from storage.upsert import insert_for
+
+
+def covered_by(entry: str, column):
+    """SQL: the authorities in `column` that the entry `entry` covers (storage.coverage)."""
+    return covers_sql(literal(entry), column)
+
+
+async def peer_by_domain(session: AsyncSession, domain: str) -> Peer | None:
+    return await session.scalar(select(Peer).where(Peer.domain == domain))
+
+
+async def add_peer(session: AsyncSession, domain: str, at: datetime) -> Peer:
+    """A new peer row, first seen at `at` (flushed when the caller's next query or flush runs)."""
+    peer = Peer(domain=domain, first_seen_at=at)
+    session.add(peer)
+    return peer
+
+
+async def save_peer(session: AsyncSession) -> None:
+    """Write the peer changes made on loaded rows, so the statements that follow see them."""
+    await session.flush()
+
+
+async def forget_peer(session: AsyncSession, peer: Peer) -> None:
+    await session.delete(peer)
+
+
+async def admit_knocks(session: AsyncSession, entry: str) -> None:
+    """Peers that knocked (pending, added by no list) and that `entry` covers, other than the
+    entry's own row, become known."""
+    await session.execute(
+        update(Peer).where(Peer.state == PeerState.pending, Peer.source.is_(None), Peer.domain != entry,
+                           covered_by(entry, Peer.domain))
+        .values(state=PeerState.known)
+    )
+
+
+async def sever_follows(session: AsyncSession, entry: str, at: datetime) -> int:
+    """Follows either way between our actors and the actors `entry` covers end (undone); how many."""
+    theirs = select(Actor.id).where(covered_by(entry, Actor.domain))
+    result = await session.execute(
+        update(Follow)
+        .where(or_(Follow.follower_id.in_(theirs), Follow.followee_id.in_(theirs)),
+               Follow.state.in_(FOLLOWS.sources(FollowState.undone)))
+        .values(state=FollowState.undone, updated_at=at)
+    )
+    return result.rowcount
+
+
+async def purge_actors(session: AsyncSession, entry: str) -> int:
+    """Delete the remote actors `entry` covers, and with them their content; how many."""
+    result = await session.execute(delete(Actor).where(covered_by(entry, Actor.domain), Actor.local.is_(False)))
+    return result.rowcount
+
+
+@dataclass(frozen=True)
+class PeerRow:
+    peer: Peer
+    queued: int
+    dead: int
+
+
+def _with_counts():
+    def count(state: DeliveryState):
+        return select(func.count()).where(Delivery.peer == Peer.domain, Delivery.state == state).scalar_subquery()
+    return select(Peer, count(DeliveryState.queued), count(DeliveryState.dead))
+
+
+async def list_peers(session: AsyncSession, state: PeerState | None = None) -> list[PeerRow]:
+    """Every peer (or those in `state`) by domain, with its queued and dead deliveries counted."""
+    rows = await session.execute(_with_counts().where(*([Peer.state == state] if state else [])).order_by(Peer.domain))
+    return [PeerRow(peer, queued_count or 0, dead_count or 0) for peer, queued_count, dead_count in rows]
+
+
+async def peer_row(session: AsyncSession, domain: str) -> PeerRow | None:
+    row = (await session.execute(_with_counts().where(Peer.domain == domain))).first()
+    return None if row is None else PeerRow(row[0], row[1] or 0, row[2] or 0)
 
 
 async def decided_peers(session: AsyncSession) -> list[tuple[str, PeerState]]:
@@ -96,6 +175,33 @@ async def greeted(session: AsyncSession, domain: str) -> None:
     await session.execute(update(Peer).where(Peer.domain == domain).values(last_key_id=None))
 
 
+async def delivered_to(session: AsyncSession, peer: str, now: datetime, scheme: str | None) -> None:
+    """A delivery to the peer succeeded: it is healthy, no longer backing off; `scheme`, when
+    given, is the signature scheme it takes."""
+    values: dict = {"last_success_at": now, "consecutive_failures": 0, "retry_at": None}
+    if scheme:
+        values["signature_scheme"] = scheme
+    await _upsert_health(session, peer, now, values)
+
+
+async def consecutive_failures(session: AsyncSession, peer: str) -> int:
+    """How many deliveries to the peer failed in a row, up to now."""
+    return await session.scalar(select(Peer.consecutive_failures).where(Peer.domain == peer)) or 0
+
+
+async def delivery_failed(session: AsyncSession, peer: str, now: datetime, *, failures: int, retry_at: datetime,
+                          reason: str) -> None:
+    """A delivery to the peer failed, the `failures`th in a row: it backs off until `retry_at`."""
+    await _upsert_health(session, peer, now, {
+        "consecutive_failures": failures, "retry_at": retry_at, "last_failure_at": now, "last_failure_reason": reason,
+    })
+
+
+async def _upsert_health(session: AsyncSession, peer: str, now: datetime, values: dict) -> None:
+    statement = insert_for(session, Peer).values(domain=peer, first_seen_at=now, **values)
+    await session.execute(statement.on_conflict_do_update(index_elements=[Peer.domain], set_=values))
+
+
 async def peers_in_backoff(session: AsyncSession) -> set[str]:
     rows = await session.scalars(select(Peer.domain).where(Peer.retry_at.is_not(None)))
     return set(rows)
@@ -111,3 +217,30 @@ async def reset_backoff(session: AsyncSession, domain: str, at: datetime) -> Non
         .where(Delivery.peer == domain, Delivery.state == DeliveryState.queued, Delivery.next_attempt_at > at)
         .values(next_attempt_at=at)
     )
+
+
+# --- subscriptions to published peer lists ---------------------------------------------------
+
+async def subscription_by_url(session: AsyncSession, url: str) -> PeerSubscription | None:
+    return await session.scalar(select(PeerSubscription).where(PeerSubscription.url == url))
+
+
+async def subscription_by_id(session: AsyncSession, subscription_id: int) -> PeerSubscription | None:
+    return await session.get(PeerSubscription, subscription_id)
+
+
+async def add_subscription(session: AsyncSession, url: str, *, review: bool, by: str, at: datetime) -> PeerSubscription:
+    subscription = PeerSubscription(url=url, review=review, created_by=by, created_at=at)
+    session.add(subscription)
+    await session.flush()
+    return subscription
+
+
+async def subscriptions(session: AsyncSession) -> list[PeerSubscription]:
+    """Every subscription, oldest first."""
+    return list(await session.scalars(select(PeerSubscription).order_by(PeerSubscription.id)))
+
+
+async def peers_listed_by(session: AsyncSession, url: str) -> list[Peer]:
+    """The peers a subscription added (their `source` is its URL)."""
+    return list(await session.scalars(select(Peer).where(Peer.source == url)))

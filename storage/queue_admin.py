@@ -1,7 +1,8 @@
 """Queries behind `rounds queue`: read inbox items and deliveries, and move chosen ones to another
-state. Which moves are allowed is declared in `storage.models.queues` and decided by
-`federation.admin.queues`; every move here is also guarded by the state the row must still be in,
-so a worker that took the row meanwhile wins and the caller learns it from the count.
+state. Which moves are allowed is declared in `storage.states` and chosen by
+`federation.admin.queues`; every move here is guarded by both (`storage.leases.move`): the
+declaration, and the state the caller saw the row in, so a worker that took the row meanwhile
+wins and the caller learns it from the count.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import leases
+from storage.leases import DELIVERY_ROWS, INBOX_ITEMS
 from storage.models import Activity, Delivery, DeliveryState, InboxItem, InboxState
 
 
@@ -85,38 +88,26 @@ async def delivery_entries(
 async def requeue_inbox(session: AsyncSession, ids: Collection[int], from_states: Collection[InboxState],
                         at: datetime) -> int:
     """Make these items queued and due at `at`, with their attempts from zero; how many moved."""
-    result = await session.execute(
-        update(InboxItem).where(InboxItem.id.in_(ids), InboxItem.state.in_(from_states))
-        .values(state=InboxState.queued, attempts=0, next_attempt_at=at, processed_at=None)
-    )
-    return result.rowcount
+    return await leases.move(session, INBOX_ITEMS, InboxState.queued, InboxItem.id.in_(ids),
+                             InboxItem.state.in_(from_states), attempts=0, next_attempt_at=at, processed_at=None)
 
 
 async def set_inbox_state(session: AsyncSession, ids: Collection[int], from_states: Collection[InboxState],
                           state: InboxState, at: datetime) -> int:
     """Move these items to a final `state` (processed at `at`); how many moved."""
-    result = await session.execute(
-        update(InboxItem).where(InboxItem.id.in_(ids), InboxItem.state.in_(from_states))
-        .values(state=state, processed_at=at)
-    )
-    return result.rowcount
+    return await leases.move(session, INBOX_ITEMS, state, InboxItem.id.in_(ids), InboxItem.state.in_(from_states),
+                             processed_at=at)
 
 
 async def requeue_deliveries(session: AsyncSession, ids: Collection[int], from_states: Collection[DeliveryState],
                              at: datetime) -> int:
     """Make these deliveries queued and due at `at`; how many moved."""
-    result = await session.execute(
-        update(Delivery).where(Delivery.id.in_(ids), Delivery.state.in_(from_states))
-        .values(state=DeliveryState.queued, next_attempt_at=at, claimed_until=None, finished_at=None)
-    )
-    return result.rowcount
+    return await leases.move(session, DELIVERY_ROWS, DeliveryState.queued, Delivery.id.in_(ids),
+                             Delivery.state.in_(from_states), next_attempt_at=at, claimed_until=None, finished_at=None)
 
 
 async def set_delivery_state(session: AsyncSession, ids: Collection[int], from_states: Collection[DeliveryState],
                              state: DeliveryState, at: datetime, error: str) -> int:
     """Move these deliveries to a final `state`, finished at `at` with `error`; how many moved."""
-    result = await session.execute(
-        update(Delivery).where(Delivery.id.in_(ids), Delivery.state.in_(from_states))
-        .values(state=state, finished_at=at, claimed_until=None, last_error=error)
-    )
-    return result.rowcount
+    return await leases.move(session, DELIVERY_ROWS, state, Delivery.id.in_(ids), Delivery.state.in_(from_states),
+                             finished_at=at, claimed_until=None, last_error=error)

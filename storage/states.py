@@ -1,8 +1,8 @@
 """Every queue-like table's states, and the moves allowed between them, declared in one place.
 
 A row changes state only through its table's machine: `MACHINE.move(row, target)` on a loaded row,
-or, for a bulk UPDATE, `WHERE state IN MACHINE.sources(target)`, so even a statement that moves
-many rows moves only those the declaration allows. A move the declaration does not allow raises
+or, for a bulk UPDATE, `WHERE state IN MACHINE.reaching(target)` (`storage.leases.move` writes
+it), so even a statement that moves many rows moves only those the declaration allows. A move the declaration does not allow raises
 `IllegalTransition`: a caller that may legitimately meet one (a late Accept of a withdrawn follow)
 asks `allows` first and decides what to do. Staying in the same state is not a move and is always
 allowed.
@@ -69,6 +69,11 @@ class Machine(Generic[S]):
         """The states a row may be in to move to `target`: the WHERE of a bulk move."""
         return frozenset(state for state, targets in self.moves.items() if target in targets)
 
+    def reaching(self, target: S) -> frozenset[S]:
+        """The states a row may be in and end in `target`: its sources, and `target` itself
+        (staying is not a move). The WHERE of a bulk UPDATE that may also touch rows already there."""
+        return self.sources(target) | {target}
+
     def move(self, row, target: S, now: datetime | None = None) -> bool:
         """Move a loaded row to `target`; True if its state changed, and then its `updated_at`
         becomes `now` when given. Raises IllegalTransition, changing nothing, if not allowed."""
@@ -107,6 +112,7 @@ DELIVERIES = _machine("delivery", DeliveryState, {
     D.queued: {D.delivered, D.dead, D.cancelled},
     D.dead: {D.queued, D.cancelled},
 })
+DELIVERY_DUE = (D.queued,)  # what a claim takes once next_attempt_at passes, unless leased
 
 
 class MembershipState(str, enum.Enum):

@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEntry
+from storage import audit as audit_queries
 
 
 async def audit(
     session: AsyncSession, *, by: str, action: str, subject: str, before: dict[str, Any] | None,
     after: dict[str, Any] | None, reason: str, at: datetime,
 ) -> None:
-    session.add(AuditEntry(at=at, actor=by, action=action, subject=subject, before=before, after=after, reason=reason))
+    await audit_queries.add_entry(session, by=by, action=action, subject=subject, before=before, after=after,
+                                  reason=reason, at=at)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 
 from federation.remote.actors import ActorError, check_identity, check_key_binding
 from federation.protocol.authn import Rejection, authenticate
@@ -37,7 +36,8 @@ from federation.protocol.vocab.parse import (
     ap_to_activity_head,
 )
 from storage.ids import new_id
-from storage.models import Actor, InboxItem, Object
+from storage import intake as intake_queries
+from storage.models import InboxItem
 from storage.text import fits
 
 
@@ -69,7 +69,7 @@ async def receive(fed: Federation, request: SignedRequest, *, recipient_id: int 
     }
     new = await fed.inbox_writer.submit(row)
     if new:
-        fed.inbox_queued.set()
+        fed.wake.inbox.set()
     return Received(activity.id, activity.type, duplicate=not new)
 
 
@@ -131,9 +131,7 @@ async def _check_origins(fed: Federation, activity: APActivityHead) -> None:
         if authority(activity.object_id) != origin:
             raise Rejection(403, f"{activity.actor} cannot delete {activity.object_id} on another host")
         async with fed.db.sessions() as session:
-            author = await session.scalar(
-                select(Actor.uri).join(Object, Object.actor_id == Actor.id).where(Object.uri == activity.object_id)
-            )
+            author = await intake_queries.author_uri(session, activity.object_id)
         if author is not None and author != activity.actor:
             raise Rejection(403, f"{activity.actor} cannot delete {activity.object_id}: it is {author}'s")
 

@@ -15,8 +15,8 @@ document that cannot be understood, a bug) rolls back that item's writes and mar
 with the error, due again after a backoff that doubles per attempt; the item whose attempt
 number reaches [federation] inbox_max_attempts is dead instead, for an admin (`rounds queue`).
 The worker goes on to the next item either way. Cancellation is not an Exception and stops it.
-A handled item's streaming events are published after its commit; failing to publish them is
-logged, and the item stays done.
+A handled item's streaming events are published after its commit (`storage.db.after_commit`);
+failing to publish them is logged, and the item stays done.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ import logging
 from datetime import timedelta
 
 from federation.runtime.context import Federation
-from federation.social.events import StreamEvent
-from federation.social.events import take as take_events
 from federation.inbox.handlers import HANDLERS
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.remote.resolve import RemoteError
@@ -61,23 +59,18 @@ async def run_once(fed: Federation, limit: int = 100) -> int:
 async def process(fed: Federation, item: Claimed) -> None:
     """Handle one claimed item and record its outcome; only a failure to record it escapes."""
     try:
-        events = await _handle(fed, item)
+        await _handle(fed, item)
     except Ignore as reason:
         log.info("inbox %s %s ignored: %s", item.activity_type, item.activity_uri, reason)
         async with fed.db.sessions.begin() as session:
             await inbox_queue.finish(session, item.id, InboxState.ignored, str(reason), fed.clock.now())
     except Exception as exc:
         await _failed(fed, item, exc)
-    else:
-        try:  # the item is done: a streaming client missing its update must not undo that
-            await fed.events.publish(events)
-        except Exception:
-            log.exception("inbox item %d is done, but its streaming events were not published", item.id)
 
 
-async def _handle(fed: Federation, item: Claimed) -> list[StreamEvent]:
-    """Run the item's handler and mark it done, in one transaction; the streaming events it
-    made, to publish once that has committed."""
+async def _handle(fed: Federation, item: Claimed) -> None:
+    """Run the item's handler and mark it done, in one transaction, whose streaming events are
+    published once it has committed."""
     activity = ap_to_activity(load_json(item.raw, fed.max_json_depth))
     if not fed.policy.allows(authority(activity.actor)):
         raise Ignore(f"{authority(activity.actor)} was blocked after this arrived")
@@ -86,14 +79,13 @@ async def _handle(fed: Federation, item: Claimed) -> list[StreamEvent]:
         raise Ignore(f"no handler for {activity.type}")
     prefetch = getattr(handler, "prefetch", None)
     prepared = await prefetch(fed, activity) if prefetch is not None else None
-    async with fed.db.sessions.begin() as session:
+    async with fed.transaction() as session:
         actor = await actor_queries.actor_by_uri(session, activity.actor)
         if actor is None or actor.deleted_at is not None:
             raise Ignore(f"unknown or deleted actor {activity.actor}")
         ctx = HandlerContext(fed, session, activity, actor, fed.clock.now(), prepared)
         await handler.handle(ctx)
         await inbox_queue.finish(session, item.id, InboxState.done, None, fed.clock.now())
-    return take_events(session)
 
 
 async def _failed(fed: Federation, item: Claimed, exc: Exception) -> None:

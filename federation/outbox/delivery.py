@@ -31,15 +31,15 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import aiohttp
-from sqlalchemy import or_, select, update
 
 from federation.runtime.context import Federation
 from federation.protocol.http import FetchError, check_url, read_capped
 from federation.protocol.keys import load_private_key
 from federation.protocol.signatures import sign_request
-from storage.models import Activity, Actor, Delivery, DeliveryState, Peer
+from storage import deliveries as delivery_queries
+from storage import peers as peer_queries
+from storage.models import Delivery, DeliveryState
 from storage.text import storable
-from storage.upsert import insert_for
 
 log = logging.getLogger(__name__)
 
@@ -93,47 +93,14 @@ class DeliveryWorker:
 
     async def _claim(self, limit: int) -> list[_Job]:
         fed = self.fed
-        now = fed.clock.now()
         async with fed.db.sessions.begin() as session:
-            backing_off = select(Peer.domain).where(Peer.retry_at > now)
-            query = (
-                select(Delivery)
-                .where(
-                    Delivery.state == DeliveryState.queued,
-                    Delivery.next_attempt_at <= now,
-                    or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
-                    Delivery.peer.not_in(backing_off),
-                )
-                .order_by(Delivery.id)
-                .limit(limit)
-            )
-            if not fed.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True, of=Delivery)
-            deliveries = list(await session.scalars(query))
-            if not deliveries:
-                return []
-            await session.execute(
-                update(Delivery).where(Delivery.id.in_([d.id for d in deliveries])).values(claimed_until=now + LEASE)
-            )
-            activities = {
-                a.id: a for a in await session.scalars(
-                    select(Activity).where(Activity.id.in_({d.activity_id for d in deliveries}))
-                )
-            }
-            senders = {
-                a.id: a for a in await session.scalars(
-                    select(Actor).where(Actor.id.in_({d.sender_id for d in deliveries}))
-                )
-            }
-            for peer, scheme in await session.execute(
-                select(Peer.domain, Peer.signature_scheme)
-                .where(Peer.domain.in_({d.peer for d in deliveries}), Peer.signature_scheme.is_not(None))
-            ):
-                self._schemes[peer] = scheme
-        bodies = {activity_id: json.dumps(a.raw, separators=(",", ":")).encode() for activity_id, a in activities.items()}
+            batch = await delivery_queries.claim(session, fed.clock.now(), limit, lease=LEASE, lock=not fed.db.is_sqlite)
+        self._schemes.update(batch.schemes)
+        bodies = {activity_id: json.dumps(a.raw, separators=(",", ":")).encode()
+                  for activity_id, a in batch.activities.items()}
         return [
-            _Job(d, bodies[d.activity_id], senders[d.sender_id].key_id, senders[d.sender_id].private_key_pem)
-            for d in deliveries
+            _Job(d, bodies[d.activity_id], batch.senders[d.sender_id].key_id, batch.senders[d.sender_id].private_key_pem)
+            for d in batch.deliveries
         ]
 
     async def _send_inbox(self, queue: list[_Job]) -> list[Outcome]:
@@ -205,7 +172,7 @@ class DeliveryWorker:
             attempted = outcome.status is not None or outcome.error is not None
             finished = outcome.state is not DeliveryState.queued
             error = None if outcome.error is None else storable(outcome.error, ERROR_CHARS)  # a peer's words
-            groups[(outcome.state, attempted, finished, outcome.status, error)].append(outcome.delivery_id)
+            groups[(outcome.state, attempted, outcome.status, error)].append(outcome.delivery_id)
             if outcome.state is DeliveryState.delivered:
                 successes[outcome.peer] = outcome
             elif finished:
@@ -214,55 +181,32 @@ class DeliveryWorker:
             elif outcome.error is not None:
                 failures[outcome.peer] = outcome
         async with fed.db.sessions.begin() as session:
-            for (state, attempted, finished, status, error), ids in groups.items():
-                values: dict = {"claimed_until": None, "state": state}
-                if attempted:
-                    values.update(last_attempt_at=now, last_status=status, last_error=error,
-                                  attempts=Delivery.attempts + 1)
-                if finished:
-                    values["finished_at"] = now
-                await session.execute(  # still queued: an admin may have discarded it meanwhile
-                    update(Delivery).where(Delivery.id.in_(ids), Delivery.state == DeliveryState.queued)
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
-                )
+            for (state, attempted, status, error), ids in groups.items():
+                await delivery_queries.settle(session, ids, state, now, attempted=attempted, status=status, error=error)
             for peer, outcome in successes.items():
                 await self._peer_healthy(session, peer, outcome, now)
             for peer, outcome in failures.items():
                 retry_at = await self._peer_failed(session, peer, outcome, now)
-                await session.execute(
-                    update(Delivery).where(Delivery.peer == peer, Delivery.state == DeliveryState.queued,
-                                           Delivery.created_at < now - max_age)
-                    .values(state=DeliveryState.dead, finished_at=now,
-                            last_error=storable(f"gave up after {fed.settings.delivery_max_age_days:g} days: "
-                                                f"{outcome.error}", ERROR_CHARS))
-                )
-                await session.execute(
-                    update(Delivery).where(Delivery.peer == peer, Delivery.state == DeliveryState.queued,
-                                           Delivery.next_attempt_at < retry_at)
-                    .values(next_attempt_at=retry_at)
-                )
+                await delivery_queries.give_up_older(
+                    session, peer, now - max_age, now,
+                    storable(f"gave up after {fed.settings.delivery_max_age_days:g} days: {outcome.error}", ERROR_CHARS))
+                await delivery_queries.defer_peer(session, peer, retry_at)
 
     async def _peer_healthy(self, session, peer: str, outcome: Outcome, now: datetime) -> None:
-        values = {"last_success_at": now, "consecutive_failures": 0, "retry_at": None}
+        await peer_queries.delivered_to(session, peer, now, outcome.scheme)
         if outcome.scheme:
-            values["signature_scheme"] = outcome.scheme
             self._schemes[peer] = outcome.scheme
-        await _upsert_peer(session, peer, now, values)
-        self.fed.peers_in_backoff.discard(peer)
+        self.fed.backoffs.discard(peer)
 
     async def _peer_failed(self, session, peer: str, outcome: Outcome, now: datetime) -> datetime:
-        row = await session.scalar(select(Peer).where(Peer.domain == peer))
-        failures = (row.consecutive_failures if row else 0) + 1
+        failures = await peer_queries.consecutive_failures(session, peer) + 1
         delay = min(BASE_DELAY * 2 ** (failures - 1), MAX_DELAY) * random.uniform(0.8, 1.2)
         if outcome.retry_after is not None:
             delay = max(delay, min(outcome.retry_after, MAX_RETRY_AFTER))
         retry_at = now + timedelta(seconds=delay)
-        await _upsert_peer(session, peer, now, {
-            "consecutive_failures": failures, "retry_at": retry_at, "last_failure_at": now,
-            "last_failure_reason": storable(outcome.error or "", ERROR_CHARS),
-        })
-        self.fed.peers_in_backoff.add(peer)
+        await peer_queries.delivery_failed(session, peer, now, failures=failures, retry_at=retry_at,
+                                           reason=storable(outcome.error or "", ERROR_CHARS))
+        self.fed.backoffs.add(peer)
         log.info("delivery to %s failed (%s); peer backs off until %s", peer, outcome.error, retry_at.isoformat())
         return retry_at
 
@@ -270,15 +214,7 @@ class DeliveryWorker:
         """At start on SQLite, the only process: leases a previous run held are void."""
         if self.fed.db.is_sqlite:
             async with self.fed.db.sessions.begin() as session:
-                await session.execute(
-                    update(Delivery).where(Delivery.state == DeliveryState.queued, Delivery.claimed_until.is_not(None))
-                    .values(claimed_until=None)
-                )
-
-
-async def _upsert_peer(session, peer: str, now: datetime, values: dict) -> None:
-    statement = insert_for(session, Peer).values(domain=peer, first_seen_at=now, **values)
-    await session.execute(statement.on_conflict_do_update(index_elements=[Peer.domain], set_=values))
+                await delivery_queries.release_claims(session, self.fed.clock.now())
 
 
 def _retry_after(value: str | None, now: datetime) -> float | None:

@@ -2,7 +2,7 @@
 
 Every signed request is counted for its peer (requests, first and last seen) with no write on the
 request path: intake takes thousands of requests a second, so the counts live in memory and
-`flush` writes them, every few seconds from the runtime (federation.runtime.context) and at close. A
+`flush` writes them, every few seconds (`flush_every`, started by federation.runtime.context) and at close. A
 refused request, a knock, is counted the same way with what an admin needs to decide: the
 route, the reason, the key id, and whether the signature was valid against a key we already
 held. Nothing is fetched from a refused peer, so a key we do not hold leaves it `unverified`.
@@ -18,13 +18,16 @@ has one, and never adds one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from federation.runtime.clock import Clock
 from federation.runtime.settings import FederationSettings
 from storage import peers as peer_queries
-from storage.db import Database
+from storage.db import Database, describe_error
 from storage.peers import Contact
 
 log = logging.getLogger(__name__)
@@ -121,6 +124,22 @@ class Contacts:
         if expired:
             log.info("forgot %d pending peers that had not knocked for %g days", expired,
                      self._settings.pending_peer_expiry_days)
+
+    async def flush_every(self, db: Database, seconds: float) -> None:
+        """Flush every `seconds` until cancelled; a failed flush keeps its counts for the next."""
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await self.flush(db)
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("peer contacts not written (%s); retrying", describe_error(exc))
+
+    async def final_flush(self, db: Database) -> None:
+        """Flush at close; a database that is gone by then costs the counts, logged."""
+        try:
+            await self.flush(db)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("peer contacts not written at close: %s", describe_error(exc))
 
     def _restore(self, tallies: dict[str, Contact]) -> None:
         """Put back counts a failed flush did not write, merged with those counted since."""

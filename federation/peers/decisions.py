@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.admin.audit import audit
-from storage.coverage import EntryError, covers_sql, normalise_entry
-from storage.models import (
-    Actor, Delivery, DeliveryState, Follow, FollowState, Peer, PeerState,
-)
+from storage import deliveries as delivery_queries
+from storage import peers as peer_queries
+from storage.coverage import EntryError, normalise_entry
+from storage.models import Peer, PeerState
+from storage.peers import PeerRow, list_peers, peer_by_domain, peer_row  # noqa: F401  (the admin's reads)
 
 ADMIN = "admin"
 MASTODON_BLOCK_HEADER = ["#domain", "#severity", "#reject_media", "#reject_reports", "#public_comment", "#obfuscate"]
@@ -48,10 +48,6 @@ def _snapshot(peer: Peer | None) -> dict[str, Any] | None:
     return {"state": peer.state.value, "note": peer.note, "source": peer.source}
 
 
-async def peer_by_domain(session: AsyncSession, domain: str) -> Peer | None:
-    return await session.scalar(select(Peer).where(Peer.domain == domain))
-
-
 async def decide(
     session: AsyncSession, domain: str, state: PeerState, *, by: str, at: datetime, note: str | None = None,
     reason: str = "", source: str = ADMIN, purge: bool = False,
@@ -61,20 +57,19 @@ async def decide(
     peer = await peer_by_domain(session, domain)
     before = _snapshot(peer)
     if peer is None:
-        peer = Peer(domain=domain, first_seen_at=at)
-        session.add(peer)
+        peer = await peer_queries.add_peer(session, domain, at)
     peer.state = state
     peer.source = source
     if note is not None:
         peer.note = note
     peer.changed_by = by
     peer.changed_at = at
-    await session.flush()
+    await peer_queries.save_peer(session)
     if state is PeerState.blocked:
         effects = await _sever(session, domain, purge=purge, by=by, at=at)
         reason = "; ".join(filter(None, [reason, effects]))
     if state is PeerState.allowed:
-        await _admit_knocks(session, domain)
+        await peer_queries.admit_knocks(session, domain)  # federation.peers.greeting tells them
     await audit(session, by=by, action=f"peer.{state.value}", subject=domain, before=before,
                 after=_snapshot(peer), reason=reason, at=at)
     return peer
@@ -87,67 +82,18 @@ async def remove(session: AsyncSession, domain: str, *, by: str, at: datetime, r
     if peer is None:
         raise PeerError(f"no peer {domain}")
     before = _snapshot(peer)
-    await session.delete(peer)
+    await peer_queries.forget_peer(session, peer)
     await audit(session, by=by, action="peer.remove", subject=domain, before=before, after=None, reason=reason, at=at)
-
-
-def _domain_filter(column, domain: str):
-    """The authorities in `column` that the entry `domain` covers (storage.coverage)."""
-    return covers_sql(literal(domain), column)
-
-
-async def _admit_knocks(session: AsyncSession, domain: str) -> None:
-    """Peers that knocked and that the new allow entry covers are no longer pending (their rows
-    stay, with the knock, so federation.peers.greeting can tell them)."""
-    await session.execute(
-        update(Peer).where(Peer.state == PeerState.pending, Peer.source.is_(None), Peer.domain != domain,
-                           _domain_filter(Peer.domain, domain))
-        .values(state=PeerState.known)
-    )
 
 
 async def _sever(session: AsyncSession, domain: str, *, purge: bool, by: str, at: datetime) -> str:
     """Follows between our actors and the peer's end; queued deliveries to it are cancelled."""
-    theirs = select(Actor.id).where(_domain_filter(Actor.domain, domain))
-    follows = await session.execute(
-        update(Follow)
-        .where(or_(Follow.follower_id.in_(theirs), Follow.followee_id.in_(theirs)),
-               Follow.state.in_((FollowState.accepted, FollowState.pending)))
-        .values(state=FollowState.undone, updated_at=at)
-    )
-    cancelled = await session.execute(
-        update(Delivery)
-        .where(_domain_filter(Delivery.peer, domain), Delivery.state == DeliveryState.queued)
-        .values(state=DeliveryState.cancelled, finished_at=at, last_error=f"cancelled: peer blocked by {by}")
-    )
-    effects = f"severed {follows.rowcount} follows, cancelled {cancelled.rowcount} deliveries"
+    follows = await peer_queries.sever_follows(session, domain, at)
+    cancelled = await delivery_queries.cancel_queued_to(session, domain, at, f"cancelled: peer blocked by {by}")
+    effects = f"severed {follows} follows, cancelled {cancelled} deliveries"
     if purge:
-        purged = await session.execute(delete(Actor).where(_domain_filter(Actor.domain, domain), Actor.local.is_(False)))
-        effects += f", purged {purged.rowcount} actors and their content"
+        effects += f", purged {await peer_queries.purge_actors(session, domain)} actors and their content"
     return effects
-
-
-@dataclass(frozen=True)
-class PeerRow:
-    peer: Peer
-    queued: int
-    dead: int
-
-
-def _with_counts():
-    def count(state: DeliveryState):
-        return select(func.count()).where(Delivery.peer == Peer.domain, Delivery.state == state).scalar_subquery()
-    return select(Peer, count(DeliveryState.queued), count(DeliveryState.dead))
-
-
-async def list_peers(session: AsyncSession, state: PeerState | None = None) -> list[PeerRow]:
-    rows = await session.execute(_with_counts().where(*([Peer.state == state] if state else [])).order_by(Peer.domain))
-    return [PeerRow(peer, queued_count or 0, dead_count or 0) for peer, queued_count, dead_count in rows]
-
-
-async def peer_row(session: AsyncSession, domain: str) -> PeerRow | None:
-    row = (await session.execute(_with_counts().where(Peer.domain == domain))).first()
-    return None if row is None else PeerRow(row[0], row[1] or 0, row[2] or 0)
 
 
 # --- import and export ----------------------------------------------------------------------

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import aiohttp
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.protocol.http import FetchError, check_url, read_capped
 from federation.peers.decisions import PeerError, audit, decide, normalise_domain, parse_list, peer_by_domain, remove
+from storage import peers as peer_queries
 from storage.db import Database
-from storage.models import Peer, PeerState, PeerSubscription
+from storage.models import PeerState, PeerSubscription
 
 MAX_LIST_BYTES = 1_000_000
 
@@ -31,12 +31,9 @@ class Changes:
 
 
 async def subscribe(session: AsyncSession, url: str, *, review: bool, by: str, at: datetime) -> PeerSubscription:
-    existing = await session.scalar(select(PeerSubscription).where(PeerSubscription.url == url))
-    if existing is not None:
+    if await peer_queries.subscription_by_url(session, url) is not None:
         raise PeerError(f"already subscribed to {url}")
-    subscription = PeerSubscription(url=url, review=review, created_by=by, created_at=at)
-    session.add(subscription)
-    await session.flush()
+    subscription = await peer_queries.add_subscription(session, url, review=review, by=by, at=at)
     await audit(session, by=by, action="subscription.add", subject=url, before=None,
                 after={"review": review}, reason="", at=at)
     return subscription
@@ -66,8 +63,7 @@ async def apply_list(session: AsyncSession, subscription: PeerSubscription, text
         await decide(session, domain, state, by=by, at=at, source=subscription.url,
                      reason=f"listed by {subscription.url}")
         changes.added.append(domain)
-    owned = await session.scalars(select(Peer).where(Peer.source == subscription.url))
-    for peer in list(owned):
+    for peer in await peer_queries.peers_listed_by(session, subscription.url):
         if peer.domain not in listed:
             await remove(session, peer.domain, by=by, at=at, reason=f"no longer listed by {subscription.url}")
             changes.dropped.append(peer.domain)
@@ -80,17 +76,17 @@ async def refresh(db: Database, http: aiohttp.ClientSession, subscription_id: in
                   allow_http: bool, allow_private: bool) -> Changes:
     """Fetch one subscription's list and apply it; a failure is recorded on the subscription."""
     async with db.sessions() as session:
-        subscription = await session.get(PeerSubscription, subscription_id)
+        subscription = await peer_queries.subscription_by_id(session, subscription_id)
     if subscription is None:
         raise PeerError(f"no subscription {subscription_id}")
     try:
         text = await fetch_list(http, subscription.url, allow_http=allow_http, allow_private=allow_private)
         async with db.sessions.begin() as session:
-            subscription = await session.get(PeerSubscription, subscription_id)
+            subscription = await peer_queries.subscription_by_id(session, subscription_id)
             return await apply_list(session, subscription, text, at)
     except (FetchError, PeerError) as exc:
         async with db.sessions.begin() as session:
-            row = await session.get(PeerSubscription, subscription_id)
+            row = await peer_queries.subscription_by_id(session, subscription_id)
             row.last_fetched_at = at
             row.last_error = str(exc)
         raise PeerError(f"subscription {subscription.url}: {exc}") from exc
@@ -99,7 +95,7 @@ async def refresh(db: Database, http: aiohttp.ClientSession, subscription_id: in
 async def refresh_all(db: Database, http: aiohttp.ClientSession, *, at: datetime, allow_http: bool,
                       allow_private: bool) -> dict[str, Changes | str]:
     async with db.sessions() as session:
-        subscriptions = list(await session.scalars(select(PeerSubscription).order_by(PeerSubscription.id)))
+        subscriptions = await peer_queries.subscriptions(session)
     results: dict[str, Changes | str] = {}
     for subscription in subscriptions:
         try:

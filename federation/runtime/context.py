@@ -1,8 +1,9 @@
-"""The federation runtime: one object that holds what the inbox, outbox and workers share.
+"""The federation runtime of one process: what the inbox, outbox and workers share.
 
 `open_federation` builds it around a database: the guarded HTTP client session, the fetcher, the
-key store, the policy snapshot, the inbox writer and the instance actor (who signs our fetches).
-Whoever opens it (the web app's cleanup context, `rounds worker`, a test) closes it.
+key store, the policy snapshot and the instance actor (who signs our fetches), and starts what
+the rooms run in the background (the inbox writer, the contacts flush, the event listener on
+PostgreSQL). Whoever opens it (the web app's cleanup context, `rounds worker`, a test) closes it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.runtime.clock import Clock
+from federation.peers.backoff import Backoffs
 from federation.peers.contacts import Contacts
 from federation.social.events import EventBus
 from federation.social.events import take as take_events
@@ -28,12 +30,12 @@ from federation.protocol.keys import load_private_key
 from federation.protocol.keystore import KeyStore
 from federation.peers.policy import Policy
 from federation.runtime.settings import FederationSettings
+from federation.runtime.wakeups import Wakeups
 from federation.protocol.signatures import sign_request
 from federation.protocol.urls import LocalUrls
 from federation.protocol.vocab.jsondoc import MAX_JSON_DEPTH
 from storage import actors as actor_queries
-from storage import peers as peer_queries
-from storage.db import Database, describe_error
+from storage.db import Database, after_commit, describe_error
 from storage.models import Actor
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,12 @@ class NotInitialised(Exception):
 
 @dataclass
 class Federation:
+    """What one process's federation runs on: its settings and identity, its clock, database,
+    HTTP client, keys and policy snapshot. What a room owns is only handed through: the inbox
+    writer (federation.inbox), the streaming event bus (federation.social.events), what this
+    process knows of peers' comings and goings (federation.peers: contacts counted, backoffs
+    read), and what wakes the workers (federation.runtime.wakeups)."""
+
     settings: FederationSettings
     urls: LocalUrls
     db: Database
@@ -54,15 +62,30 @@ class Federation:
     http: aiohttp.ClientSession
     inbox_writer: InboxWriter
     max_json_depth: int  # [server] max_json_depth: the bound `load_json` applies to every document
-    events: EventBus = field(init=False)
     fetcher: Fetcher = field(init=False)
     keys: KeyStore = field(init=False)
+    instance_actor: Actor | None = None  # who signs our fetches; loaded by ensure_ready
+    events: EventBus = field(init=False)
     contacts: Contacts = field(init=False)  # requests counted per peer, written every few seconds
-    instance_actor: Actor | None = None
-    deliveries_queued: asyncio.Event = field(default_factory=asyncio.Event)
-    inbox_queued: asyncio.Event = field(default_factory=asyncio.Event)
-    peers_in_backoff: set[str] = field(default_factory=set)  # kept by the delivery worker
-    peers_allowed: asyncio.Event = field(default_factory=asyncio.Event)  # wakes federation.peers.greeting
+    backoffs: Backoffs = field(default_factory=Backoffs)  # which peers back off, read from the peers table
+    wake: Wakeups = field(default_factory=Wakeups)
+
+    # The names the other rooms use (kept while they move to the ones above).
+    @property
+    def peers_in_backoff(self) -> Backoffs:
+        return self.backoffs
+
+    @property
+    def deliveries_queued(self) -> asyncio.Event:
+        return self.wake.deliveries
+
+    @property
+    def inbox_queued(self) -> asyncio.Event:
+        return self.wake.inbox
+
+    @property
+    def peers_allowed(self) -> asyncio.Event:
+        return self.wake.peers_allowed
 
     def __post_init__(self) -> None:
         self.events = EventBus(self.db)
@@ -79,25 +102,29 @@ class Federation:
         self.contacts = Contacts(self.settings, self.clock)
 
     async def ensure_ready(self) -> None:
-        """Load what needs the database (instance actor, policy, backoff set) if not loaded yet;
-        a database that was down at start is picked up here once it is back."""
-        if self.instance_actor is not None and not self.policy.stale():
+        """Load what needs the database (instance actor, policy, backoff set) if not loaded yet,
+        and read the policy and the backoffs again once they are a few seconds old (another
+        process may have changed them); a database that was down at start is picked up here
+        once it is back."""
+        now = self.clock.now()
+        if self.instance_actor is not None and not self.policy.stale() and not self.backoffs.stale(now):
             return
         async with self.db.sessions() as session:
             if self.instance_actor is None:
                 instance = await actor_queries.instance_actor(session)
                 if instance is None:
                     raise NotInitialised("this instance is not initialised; run 'rounds init' first")
-                self.peers_in_backoff.update(await peer_queries.peers_in_backoff(session))
                 self.instance_actor = instance
             await self.policy.refresh(session)
+            await self.backoffs.refresh(session, now)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction whose streaming events are published once it has committed."""
+        """A write transaction whose streaming events are published once it has committed (and
+        whose other `after_commit` callbacks run then too, as every transaction's do)."""
         async with self.db.sessions.begin() as session:
+            after_commit(session, lambda: self.events.publish(take_events(session)))
             yield session
-        await self.events.publish(take_events(session))
 
     async def reload_policy(self) -> None:
         """Take an admin change made in this process into effect at once."""
@@ -129,9 +156,12 @@ async def open_federation(
     )
     fed = Federation(settings, urls, db, clock, Policy(settings.mode, urls.authority), http, InboxWriter(db, clock),
                      max_json_depth)
-    writer = asyncio.create_task(fed.inbox_writer.run(), name="inbox-writer")
-    listener = None if db.is_sqlite else asyncio.create_task(_listen(fed), name="event-listener")
-    counter = asyncio.create_task(_flush_contacts(fed), name="peer-contacts")
+    tasks = [
+        asyncio.create_task(fed.inbox_writer.run(), name="inbox-writer"),
+        asyncio.create_task(fed.contacts.flush_every(db, CONTACTS_FLUSH_SECONDS), name="peer-contacts"),
+    ]
+    if not db.is_sqlite:  # other processes' streaming events come through NOTIFY
+        tasks.append(asyncio.create_task(fed.events.listen_forever(settings.worker_poll_seconds), name="event-listener"))
     try:
         try:
             await fed.ensure_ready()
@@ -139,32 +169,8 @@ async def open_federation(
             log.warning("database not ready at start (%s); federation will retry", describe_error(exc))
         yield fed
     finally:
-        tasks = [task for task in (writer, listener, counter) if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        try:
-            await fed.contacts.flush(db)
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("peer contacts not written at close: %s", describe_error(exc))
+        await fed.contacts.final_flush(db)
         await http.close()
-
-
-async def _flush_contacts(fed: Federation) -> None:
-    """Write the requests counted per peer every few seconds (see federation.peers.contacts)."""
-    while True:
-        await asyncio.sleep(CONTACTS_FLUSH_SECONDS)
-        try:
-            await fed.contacts.flush(fed.db)
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("peer contacts not written (%s); retrying", describe_error(exc))
-
-
-async def _listen(fed: Federation) -> None:
-    """Keep LISTENing for other processes' streaming events; reconnect after a failure."""
-    while True:
-        try:
-            await fed.events.listen()
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("event listener lost the database (%s); retrying", describe_error(exc))
-            await asyncio.sleep(fed.settings.worker_poll_seconds)

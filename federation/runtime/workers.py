@@ -48,8 +48,8 @@ class Workers:
         except Exception as exc:  # the database may be down; the loops retry
             log.warning("workers start without releasing old claims: %s", exc)
         self._tasks = [
-            asyncio.create_task(self._loop("inbox", self.fed.inbox_queued, self._inbox_step)),
-            asyncio.create_task(self._loop("delivery", self.fed.deliveries_queued, self.delivery.run_once)),
+            asyncio.create_task(self._loop("inbox", self.fed.wake.inbox, self._inbox_step)),
+            asyncio.create_task(self._loop("delivery", self.fed.wake.deliveries, self.delivery.run_once)),
             asyncio.create_task(self._periodically("peer lists", self.fed.settings.subscription_refresh_minutes * 60,
                                                    self._refresh_subscriptions)),
             asyncio.create_task(self._periodically("media sweep", MEDIA_SWEEP_SECONDS, self._sweep_media)),
@@ -95,12 +95,12 @@ class Workers:
         if results:
             await fed.reload_policy()
             if any(not isinstance(result, str) and result.added for result in results.values()):
-                fed.peers_allowed.set()
+                fed.wake.peers_allowed.set()
 
     async def _greetings(self) -> None:
         """Greet newly allowed peers every GREETING_SECONDS, or at once when an admin allows one
         in this process (an allow made elsewhere is seen here within REFRESH_SECONDS of policy)."""
-        allowed = self.fed.peers_allowed
+        allowed = self.fed.wake.peers_allowed
         while True:
             try:
                 await asyncio.wait_for(allowed.wait(), timeout=GREETING_SECONDS)

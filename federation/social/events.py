@@ -1,8 +1,9 @@
 """Streaming events: what clients on /api/v1/streaming hear about, and how it reaches them.
 
 Domain code records an event on the session (`record`) as it writes the rows the event is about;
-the outermost caller, which owns the transaction, publishes the session's events after the
-commit (`Federation.transaction` does both), so nobody hears about a write that rolled back.
+the session's events are published once its transaction has committed (`Federation.transaction`
+registers that through `storage.db.after_commit`, the one after-commit mechanism), so nobody
+hears about a write that rolled back.
 An event names its streams and the row it is about, not a rendered payload: each subscriber
 renders the entity for its own viewer.
 
@@ -18,9 +19,11 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import Database
+from storage import events as event_queries
+from storage.db import Database, describe_error
 
 log = logging.getLogger(__name__)
 CHANNEL = "rounds_events"
@@ -78,24 +81,21 @@ class EventBus:
             for event in events:
                 self.deliver(event)
             return
-        async with self._db.engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            for event in events:
-                await raw.driver_connection.execute("SELECT pg_notify($1, $2)", self.channel, json.dumps(asdict(event)))
+        await event_queries.notify(self._db, self.channel, [json.dumps(asdict(event)) for event in events])
+
+    async def listen_forever(self, retry_seconds: float) -> None:
+        """PostgreSQL only: `listen`, and again after `retry_seconds` whenever the database is lost."""
+        while True:
+            try:
+                await self.listen()
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("event listener lost the database (%s); retrying", describe_error(exc))
+                await asyncio.sleep(retry_seconds)
 
     async def listen(self) -> None:
         """PostgreSQL only: receive every process's events until cancelled."""
-        async with self._db.engine.connect() as conn:
-            raw = (await conn.get_raw_connection()).driver_connection
+        await event_queries.listen(self._db, self.channel, self._received, self.listening)
 
-            def on_notify(_connection, _pid, _channel, payload: str) -> None:
-                data = json.loads(payload)
-                self.deliver(StreamEvent(tuple(data["streams"]), data["event"], data["kind"], data["ref"]))
-
-            await raw.add_listener(self.channel, on_notify)
-            self.listening.set()
-            try:
-                await asyncio.Event().wait()
-            finally:
-                self.listening.clear()
-                await raw.remove_listener(self.channel, on_notify)
+    def _received(self, payload: str) -> None:
+        data = json.loads(payload)
+        self.deliver(StreamEvent(tuple(data["streams"]), data["event"], data["kind"], data["ref"]))

@@ -4,21 +4,16 @@ public and hashtag streams for public posts."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.social import feeds
 from federation.social.events import StreamEvent, record
-from storage.models import Actor, Follow, FollowState, Mention, Object, Tag, Visibility
-
-
-def _local_followers(actor: Actor):
-    return select(Follow.follower_id).join(Actor, Follow.follower_id == Actor.id).where(
-        Follow.followee_id == actor.id, Follow.state == FollowState.accepted, Actor.local.is_(True))
+from storage import streams as stream_queries
+from storage.models import Actor, Object, Visibility
 
 
 async def local_followers(session: AsyncSession, actor: Actor) -> set[int]:
-    return set(await session.scalars(_local_followers(actor)))
+    return await stream_queries.local_follower_ids(session, actor.id)
 
 
 async def record_boost(session: AsyncSession, booster: Actor, announce_id: int) -> None:
@@ -29,11 +24,8 @@ async def record_boost(session: AsyncSession, booster: Actor, announce_id: int) 
 
 async def post_homes(session: AsyncSession, post: Object, author: Actor) -> set[int]:
     """The local actors whose home timeline a post belongs in."""
-    mentioned = select(Mention.actor_id).join(Actor, Mention.actor_id == Actor.id).where(
-        Mention.object_id == post.id, Actor.local.is_(True))
     # a direct post reaches only whom it mentions; any other, the author's followers too
-    query = mentioned if post.visibility is Visibility.direct else union(mentioned, _local_followers(author))
-    homes = set(await session.scalars(query))
+    homes = await stream_queries.home_ids(session, post.id, author.id, followers=post.visibility is not Visibility.direct)
     if author.local:
         homes.add(author.id)
     return homes
@@ -45,7 +37,7 @@ async def post_streams(session: AsyncSession, post: Object, author: Actor, homes
     streams = [f"user:{actor_id}" for actor_id in sorted(homes)]
     if post.visibility is Visibility.public:
         streams += ["public", "public:local" if post.local else "public:remote"]
-        streams += [f"hashtag:{name}" for name in await session.scalars(select(Tag.name).where(Tag.object_id == post.id))]
+        streams += [f"hashtag:{name}" for name in await stream_queries.tag_names(session, post.id)]
     return tuple(streams)
 
 

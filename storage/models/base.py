@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Text, TypeDecorator, cast
+from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, Text, TypeDecorator, cast
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.ids import new_id
@@ -61,3 +61,10 @@ class Base(DeclarativeBase):
 
 def id_column() -> Mapped[int]:
     return mapped_column(BigInteger, primary_key=True, default=new_id, autoincrement=False)
+
+
+def states_check(table: str, states) -> CheckConstraint:
+    """The state column of `table` holds only `states` (an Enum's members): the constraint the
+    declared-states migration adds, named as it names it."""
+    listed = ", ".join(f"'{state.value}'" for state in states)
+    return CheckConstraint(f"state IN ({listed})", name=f"ck_{table}_state")

@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, JSONText, id_column, utcnow
+from storage.models.base import Base, JSONText, id_column, states_check, utcnow
 
 
 class InboxState(str, enum.Enum):
@@ -37,7 +37,10 @@ class InboxState(str, enum.Enum):
 
 class InboxItem(Base):
     __tablename__ = "inbox_items"
-    __table_args__ = (Index("ix_inbox_items_state_next", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_inbox_items_state_next", "state", "next_attempt_at"),
+        states_check("inbox_items", InboxState),
+    )
 
     id: Mapped[int] = id_column()
     activity_uri: Mapped[str] = mapped_column(String(2048), unique=True)
@@ -66,6 +69,7 @@ class Delivery(Base):
     __table_args__ = (
         Index("ix_deliveries_state_next", "state", "next_attempt_at"),
         Index("ix_deliveries_peer_state", "peer", "state"),
+        states_check("deliveries", DeliveryState),
     )
 
     id: Mapped[int] = id_column()

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, id_column, utcnow
+from storage.models.base import Base, id_column, states_check, utcnow
 
 
 class FollowState(str, enum.Enum):
@@ -34,6 +34,7 @@ class Follow(Base):
         UniqueConstraint("follower_id", "followee_id", name="uq_follows_pair"),
         Index("ix_follows_followee_state_id", "followee_id", "state", "id"),
         Index("ix_follows_follower_state_id", "follower_id", "state", "id"),
+        states_check("follows", FollowState),
     )
 
     id: Mapped[int] = id_column()

@@ -1,0 +1,115 @@
+"""One claim and one lease for every work queue, and the guarded bulk move of a queue's rows.
+
+A queue is a table whose rows move through the states `storage.states` declares. A worker claims
+the rows that are due: in a due state, their `next_attempt_at` passed, and no live lease on them.
+It takes them in the queue's order, at most `limit`; on PostgreSQL it may lock them FOR UPDATE
+SKIP LOCKED, so several workers share a queue without taking a row twice. Taking a row leases it:
+its lease column (`claimed_until`) or, for a queue without one, its due time is pushed past the
+lease, so a worker that dies holding rows loses nothing: they are due again once the lease ends.
+
+Every state change of a queue's rows goes through `move`, whose WHERE admits only the rows whose
+state may become the target, so an UPDATE can never write a move the declaration does not allow.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Delivery, DeliveryState, InboxItem, InboxState
+from storage.states import DELIVERIES, DELIVERY_DUE, INBOX, INBOX_DUE, Machine
+
+
+@dataclass(frozen=True)
+class Queue:
+    """How one table works as a queue."""
+
+    model: Any
+    machine: Machine
+    due_states: tuple  # the states a claim takes once their due time passes
+    order: tuple  # the claim's order; it must end in the id, so it is total
+    held_state: Any  # the state a leased row is in
+    lease_column: Any = None  # a row held until this passes is not due; None: the lease pushes next_attempt_at
+
+
+# Inbox items: the longest due first (the index (state, next_attempt_at) serves each due state).
+INBOX_ITEMS = Queue(InboxItem, INBOX, INBOX_DUE, (InboxItem.next_attempt_at, InboxItem.id), InboxState.queued)
+# Deliveries: in id order, so an inbox receives a sender's activities in the order they were made.
+DELIVERY_ROWS = Queue(Delivery, DELIVERIES, DELIVERY_DUE, (Delivery.id,), DeliveryState.queued,
+                      Delivery.claimed_until)
+
+
+def due(queue: Queue, state, now: datetime) -> list[ColumnElement[bool]]:
+    """The WHERE of a row of `queue` in `state` that a claim at `now` would take."""
+    model = queue.model
+    conditions = [model.state == state, model.next_attempt_at <= now]
+    if queue.lease_column is not None:
+        conditions.append(or_(queue.lease_column.is_(None), queue.lease_column < now))
+    return conditions
+
+
+async def claim_due(
+    session: AsyncSession, queue: Queue, columns: Sequence[Any], now: datetime, limit: int, *,
+    where: Sequence[ColumnElement[bool]] = (), lock: bool = False,
+) -> list[tuple]:
+    """Up to `limit` due rows of `queue` that also meet `where`, in the queue's order, each as a
+    tuple of `columns`. One query per due state, each reading at most `limit` rows in order
+    (an index gives them without sorting the backlog), merged. `lock`: FOR UPDATE SKIP LOCKED,
+    for PostgreSQL. The rows are not leased yet: `lease` does that, in the same transaction."""
+    width = len(columns)
+    batches = []
+    for state in queue.due_states:
+        query = (
+            select(*columns, *queue.order)
+            .where(*due(queue, state, now), *where)
+            .order_by(*queue.order)
+            .limit(limit)
+        )
+        if lock:
+            query = query.with_for_update(skip_locked=True, of=queue.model)
+        batches.append([tuple(row) for row in await session.execute(query)])
+    merged = batches[0] if len(batches) == 1 else heapq.merge(*batches, key=lambda row: row[width:])
+    return [row[:width] for row in islice(merged, limit)]
+
+
+async def lease(session: AsyncSession, queue: Queue, ids: Sequence[int], until: datetime, *,
+                state=None, **values: Any) -> int:
+    """Hold these rows until `until` (and, when given, move them to `state` and set `values`);
+    how many were leased."""
+    held = queue.lease_column if queue.lease_column is not None else queue.model.next_attempt_at
+    values[held.key] = until
+    if state is not None:
+        return await move(session, queue, state, queue.model.id.in_(ids), **values)
+    statement = update(queue.model).where(queue.model.id.in_(ids)).values(**values)
+    return (await session.execute(statement)).rowcount
+
+
+async def release_leases(session: AsyncSession, queue: Queue, now: datetime) -> None:
+    """Void every lease: for the only process on SQLite, at its start, since no other holds one."""
+    model = queue.model
+    if queue.lease_column is not None:
+        statement = update(model).where(model.state == queue.held_state, queue.lease_column.is_not(None))
+        await session.execute(statement.values({queue.lease_column.key: None}))
+    else:  # a row in the held state is due in the future only while leased
+        statement = update(model).where(model.state == queue.held_state, model.next_attempt_at > now)
+        await session.execute(statement.values(next_attempt_at=now))
+
+
+async def move(session: AsyncSession, queue: Queue, target, *where: ColumnElement[bool], **values: Any) -> int:
+    """Move the rows of `queue` meeting `where` to `target`, setting `values`, but only those whose
+    state the declaration lets become `target` (staying in it is not a move); how many moved."""
+    statement = (
+        update(queue.model)
+        .where(*where, queue.model.state.in_(queue.machine.reaching(target)))
+        .values(state=target, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(statement)).rowcount
+

@@ -1,0 +1,29 @@
+"""Who hears about a post or a boost: the queries behind `federation.social.streams`."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, union
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Actor, Follow, FollowState, Mention, Tag
+
+
+def _local_followers(actor_id: int):
+    return select(Follow.follower_id).join(Actor, Follow.follower_id == Actor.id).where(
+        Follow.followee_id == actor_id, Follow.state == FollowState.accepted, Actor.local.is_(True))
+
+
+async def local_follower_ids(session: AsyncSession, actor_id: int) -> set[int]:
+    """The local actors who follow `actor_id` (accepted)."""
+    return set(await session.scalars(_local_followers(actor_id)))
+
+
+async def home_ids(session: AsyncSession, post_id: int, author_id: int, *, followers: bool) -> set[int]:
+    """The local actors a post mentions, and with `followers` its author's local followers too."""
+    mentioned = select(Mention.actor_id).join(Actor, Mention.actor_id == Actor.id).where(
+        Mention.object_id == post_id, Actor.local.is_(True))
+    return set(await session.scalars(union(mentioned, _local_followers(author_id)) if followers else mentioned))
+
+
+async def tag_names(session: AsyncSession, post_id: int) -> list[str]:
+    return list(await session.scalars(select(Tag.name).where(Tag.object_id == post_id)))

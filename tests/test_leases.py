@@ -1,0 +1,64 @@
+"""The one claim/lease helper (storage/leases.py): due rows in the queue's order, a lease that hides
+them until it ends, and bulk moves that write only what storage/states.py declares."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from storage import leases
+from storage.ids import new_id
+from storage.leases import INBOX_ITEMS
+from storage.models import InboxItem, InboxState
+
+
+def _item(state: InboxState, due, number: int) -> InboxItem:
+    return InboxItem(id=new_id(), activity_uri=f"https://peer.example/a/{number}", activity_type="Create",
+                     actor_uri="https://peer.example/u/x", signer_key_id="https://peer.example/u/x#key",
+                     raw="{}", state=state, attempts=0, received_at=due, next_attempt_at=due)
+
+
+async def _states(instance) -> dict[str, InboxState]:
+    async with instance.db.sessions() as session:
+        return {item.activity_uri.rsplit("/", 1)[1]: item.state for item in await session.scalars(select(InboxItem))}
+
+
+async def test_a_claim_takes_due_rows_of_every_due_state_longest_due_first_and_a_lease_hides_them(instances):
+    a = await instances.start()
+    now = a.clock.now()
+    async with a.db.sessions.begin() as session:
+        session.add_all([
+            _item(InboxState.queued, now - timedelta(minutes=1), 1),
+            _item(InboxState.failed, now - timedelta(minutes=3), 2),
+            _item(InboxState.queued, now - timedelta(minutes=2), 3),
+            _item(InboxState.failed, now + timedelta(minutes=1), 4),  # backing off: not due yet
+            _item(InboxState.dead, now - timedelta(minutes=9), 5),    # waits for an admin
+        ])
+    async with a.db.sessions.begin() as session:
+        rows = await leases.claim_due(session, INBOX_ITEMS, (InboxItem.activity_uri,), now, 10)
+        assert [uri.rsplit("/", 1)[1] for uri, in rows] == ["2", "3", "1"]
+        claimed = await leases.claim_due(session, INBOX_ITEMS, (InboxItem.id,), now, 2)
+        await leases.lease(session, INBOX_ITEMS, [id_ for id_, in claimed], now + timedelta(minutes=5),
+                           state=InboxState.queued)
+    async with a.db.sessions.begin() as session:
+        rows = await leases.claim_due(session, INBOX_ITEMS, (InboxItem.activity_uri,), now, 10)
+        assert [uri.rsplit("/", 1)[1] for uri, in rows] == ["1"]
+        assert (await _states(a))["2"] is InboxState.queued  # failed -> queued, as declared
+        await leases.release_leases(session, INBOX_ITEMS, now)  # leases end; a backoff does not
+        rows = await leases.claim_due(session, INBOX_ITEMS, (InboxItem.activity_uri,), now, 10)
+        assert sorted(uri.rsplit("/", 1)[1] for uri, in rows) == ["1", "2", "3"]
+
+
+async def test_a_bulk_move_writes_only_declared_moves(instances):
+    a = await instances.start()
+    now = a.clock.now()
+    async with a.db.sessions.begin() as session:
+        session.add_all([_item(InboxState.done, now, 1), _item(InboxState.dead, now, 2),
+                         _item(InboxState.queued, now, 3), _item(InboxState.discarded, now, 4)])
+    async with a.db.sessions.begin() as session:
+        # done and discarded are final; dead and queued may become queued (staying is no move)
+        moved = await leases.move(session, INBOX_ITEMS, InboxState.queued, InboxItem.id.is_not(None))
+    assert moved == 2
+    assert await _states(a) == {"1": InboxState.done, "2": InboxState.queued, "3": InboxState.queued,
+                                "4": InboxState.discarded}
