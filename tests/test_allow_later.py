@@ -92,7 +92,7 @@ async def test_a_follow_made_before_the_peer_allows_us_goes_through_once_it_does
     async with http.post(f"{b.base}/api/v1/admin/domain_allows", json={"domain": a.urls.authority},
                          headers=admin) as r:
         assert r.status == 200
-    assert b.fed.peers_allowed.is_set()
+    assert b.fed.wake.peers_allowed.is_set()
     assert await greet_allowed(b.fed) == 1
 
     # Then A has stopped backing off for B, though no time has passed

@@ -125,19 +125,19 @@ async def test_a_reply_to_a_local_post_notifies_its_author_without_a_delivery_to
 
 async def test_nothing_is_queued_before_the_commit_and_nothing_stays_after_a_rollback(audience):
     # Given the delivery worker is idle
-    audience.a.fed.deliveries_queued.clear()
+    audience.a.fed.wake.deliveries.clear()
     # When a post is made in a transaction that then fails
     with pytest.raises(RuntimeError):
         async with audience.a.fed.transaction() as session:
             await actions.post(audience.a.fed, session, audience.alice, content="<p>hi</p>")
-            assert not audience.a.fed.deliveries_queued.is_set()
+            assert not audience.a.fed.wake.deliveries.is_set()
             raise RuntimeError("the caller failed after the post")
     # Then no post, activity or delivery remains, and the worker was not woken
     assert (await audience.all(Object), await audience.all(Delivery)) == ([], [])
-    assert not audience.a.fed.deliveries_queued.is_set()
+    assert not audience.a.fed.wake.deliveries.is_set()
     # When it is made again and committed, Then the worker is woken
     await _post(audience)
-    assert audience.a.fed.deliveries_queued.is_set()
+    assert audience.a.fed.wake.deliveries.is_set()
 
 
 async def test_an_edit_keeps_the_old_version_and_sends_an_update_to_the_same_audience(audience):

@@ -15,7 +15,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.outbox.audience import followers_hearing_of, target_inboxes
@@ -47,6 +46,7 @@ from federation.protocol.vocab.render import (
     update_to_ap,
     vote_to_ap,
 )
+from storage.db import after_commit
 from storage.ids import new_id
 from storage.local_activities import add_local_activity, queue_deliveries
 from storage.accounts_api import block_between
@@ -111,7 +111,7 @@ async def _deliver(
     inboxes = await target_inboxes(session, fed.policy, recipients, followers_of=followers_of)
     await queue_deliveries(session, activity, sender.id, inboxes, fed.clock.now())
     if inboxes:
-        event.listen(session.sync_session, "after_commit", lambda _s: fed.deliveries_queued.set(), once=True)
+        after_commit(session, fed.wake.deliveries.set)
     return len(inboxes)
 
 

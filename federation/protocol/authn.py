@@ -77,7 +77,7 @@ async def authenticate(fed: Federation, request: SignedRequest, *, source: str =
             raise Rejection(401, str(again), peer) from again
         key = rotated
     fed.contacts.seen(peer)
-    if peer in fed.peers_in_backoff:
+    if peer in fed.backoffs:
         await _peer_is_back(fed, peer)
     return Signer(info.key_id, key.owner, peer)
 
@@ -131,5 +131,5 @@ async def _peer_is_back(fed: Federation, peer: str) -> None:
     """A peer in backoff reached us, so it is up: its queued deliveries become due now."""
     async with fed.db.sessions.begin() as session:
         await peer_queries.reset_backoff(session, peer, fed.clock.now())
-    fed.peers_in_backoff.discard(peer)
-    fed.deliveries_queued.set()
+    fed.backoffs.discard(peer)
+    fed.wake.deliveries.set()

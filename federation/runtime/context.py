@@ -70,23 +70,6 @@ class Federation:
     backoffs: Backoffs = field(default_factory=Backoffs)  # which peers back off, read from the peers table
     wake: Wakeups = field(default_factory=Wakeups)
 
-    # The names the other rooms use (kept while they move to the ones above).
-    @property
-    def peers_in_backoff(self) -> Backoffs:
-        return self.backoffs
-
-    @property
-    def deliveries_queued(self) -> asyncio.Event:
-        return self.wake.deliveries
-
-    @property
-    def inbox_queued(self) -> asyncio.Event:
-        return self.wake.inbox
-
-    @property
-    def peers_allowed(self) -> asyncio.Event:
-        return self.wake.peers_allowed
-
     def __post_init__(self) -> None:
         self.events = EventBus(self.db)
         self.fetcher = Fetcher(

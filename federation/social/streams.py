@@ -42,9 +42,7 @@ async def post_streams(session: AsyncSession, post: Object, author: Actor, homes
 
 
 async def record_post(session: AsyncSession, post: Object, author: Actor, event: str) -> None:
-    """`update` (a new post: it also joins home feeds), `status.update` or `delete` of a post, to
-    everyone who should hear of it."""
+    """`status.update` or `delete` of a post, to everyone who should hear of it (a new post goes
+    through `social.homes.add_post_to_homes`, which also writes the home-feed rows)."""
     homes = await post_homes(session, post, author)
-    if event == "update":
-        await feeds.add(session, homes, post.id, author.id)
     record(session, StreamEvent(await post_streams(session, post, author, homes), event, "status", post.id))

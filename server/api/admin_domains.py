@@ -78,7 +78,7 @@ async def _handle(request: web.Request) -> web.Response:
     fed = request.app[FEDERATION]
     await fed.reload_policy()
     if state is PeerState.allowed:
-        fed.peers_allowed.set()  # greet it, if it knocked (federation.peers.greeting)
+        fed.wake.peers_allowed.set()  # greet it, if it knocked (federation.peers.greeting)
     return json_response(result)
 
 
