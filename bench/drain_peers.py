@@ -46,21 +46,25 @@ def make_app(world: World, keys: list[dict], counts: Counter, http_box: list) ->
 
     async def get(request: web.Request) -> web.Response:
         peer, path = peer_of(request), request.path
-        counts[f"GET {path.split('/')[-2] if path.count('/') > 1 else path}"] += 1
-        if path.startswith("/media/"):
-            return web.Response(body=PNG, content_type="image/png")
         if path == "/counts":
             return web.json_response(dict(counts))
+        if path.startswith("/media/"):
+            counts["GET attachment"] += 1
+            return web.Response(body=PNG, content_type="image/png")
         uri = f"{world.peer_base(peer)}{path}"
         if NOTE_PATH.fullmatch(path) and uri in notes_by_uri:
+            counts["GET note"] += 1
             return json_response({"@context": AS_CONTEXT, **note(world, plan, notes_by_uri[uri])})
         match = ACTOR_PATH.fullmatch(path)
         if match and int(match[1]) < world.actors_per_peer:
+            counts["GET actor"] += 1
             index = peer * world.actors_per_peer + int(match[1])
             return json_response(actor_document(world, index, keys[peer]["public_pem"]))
         if path.endswith(("/outbox", "/followers", "/following")):
+            counts["GET collection"] += 1
             return json_response({"@context": AS_CONTEXT, "id": uri, "type": "OrderedCollection", "totalItems": 0,
                                   "orderedItems": []})
+        counts["GET unknown (404)"] += 1
         return web.Response(status=404)
 
     async def post(request: web.Request) -> web.Response:

@@ -131,8 +131,9 @@ def _published(world: World, k: int) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def note(world: World, plan: list[Step], k: int, edited: bool = False) -> dict:
-    """The Note of Create k, as its author's peer serves and sends it (edited: as an Update sends it)."""
+def note(world: World, plan: list[Step], k: int, edit: int | None = None) -> dict:
+    """The Note of Create k, as its author's peer serves and sends it; with `edit`, as Update
+    number `edit` sends it (each edit changes the text, or Rounds would ignore it)."""
     step = plan[k]
     actor = world.actor_uri(step.actor)
     uri = world.note_uri(plan, k)
@@ -149,8 +150,8 @@ def note(world: World, plan: list[Step], k: int, edited: bool = False) -> dict:
         text += f'<span class="h-card"><a href="{href}" class="u-url mention">@{username}</a></span> '
     text += " ".join(f'<a href="{world.rounds_base}/tags/{name}" class="mention hashtag">#{name}</a>'
                      for name in step.tags)
-    if edited:
-        text += " (edited: dose corrected)"
+    if edit is not None:
+        text += f" (dose corrected in edit {edit})"
     text += "</p>"
     peer = world.peer_base(world.actor_peer(step.actor))
     document = {
@@ -164,8 +165,8 @@ def note(world: World, plan: list[Step], k: int, edited: bool = False) -> dict:
                        for n in range(step.attachments)],
         "tag": tags,
     }
-    if edited:
-        document["updated"] = _published(world, k + 1)
+    if edit is not None:
+        document["updated"] = _published(world, edit)
     return document
 
 
@@ -179,7 +180,7 @@ def activity(world: World, plan: list[Step], k: int) -> dict:
         body = note(world, plan, k)
         return {**head, "published": body["published"], "to": body["to"], "cc": body["cc"], "object": body}
     if step.kind == UPDATE:
-        return {**head, **audience, "object": note(world, plan, step.target, edited=True)}
+        return {**head, **audience, "object": note(world, plan, step.target, edit=k)}
     if step.kind == DELETE:
         return {**head, **audience,
                 "object": {"id": world.note_uri(plan, step.target), "type": "Tombstone"}}

@@ -93,6 +93,8 @@ class Run:
     creates: int = 0
     peak_rss: dict = field(default_factory=dict)
     backlog: dict = field(default_factory=dict)
+    reasons: list = field(default_factory=list)
+    peer_counts: dict = field(default_factory=dict)
     log: Path | None = None
 
     @property
@@ -160,6 +162,15 @@ async def inbox_states(db) -> dict[str, tuple[int, datetime | None, datetime | N
             "SELECT state, count(*), min(processed_at), max(processed_at) FROM inbox_items "
             "WHERE activity_type <> 'Accept' GROUP BY state"))
         return {state: (count, first and _utc(first), last and _utc(last)) for state, count, first, last in rows}
+
+
+async def reasons(db) -> list[tuple[str, str, int]]:
+    """The commonest reasons items were not done: (state, last_error, count)."""
+    async with db.sessions() as session:
+        rows = await session.execute(text(
+            "SELECT state, last_error, count(*) FROM inbox_items WHERE state NOT IN ('done', 'queued') "
+            "GROUP BY state, last_error ORDER BY count(*) DESC"))
+        return [(state, error or "", count) for state, error, count in list(rows)[:4]]
 
 
 async def first_feed_rows(db) -> dict[str, datetime]:
@@ -345,6 +356,8 @@ async def run_once(args, workers: int) -> Run:
             result.backlog = await backlog_run(args, db, world, draining, settings.database.url.startswith("sqlite"))
         else:
             await burst_run(args, db, world, keys, result)
+        async with aiohttp.ClientSession() as http, http.get(f"{world.peer_base(0)}/counts") as response:
+            result.peer_counts = await response.json()
         for process in (serve, *worker_processes):
             result.peak_rss["serve" if process is serve else f"worker {worker_processes.index(process) + 1}"] = \
                 rss_mb(process.pid, "VmHWM")
@@ -375,6 +388,7 @@ async def burst_run(args, db, world: World, keys, result: Run) -> None:
         print(f"  (gave up waiting after {args.drain_timeout:.0f} s; the rest counts as not handled)")
     states = await inbox_states(db)
     result.states = {state: count for state, (count, _, _) in states.items()}
+    result.reasons = await reasons(db)
     last_handled = max(last for state, (_, _, last) in states.items() if state in ("done", "ignored") and last)
     result.handled_seconds = last_handled.timestamp() - first_202
     visible = await first_feed_rows(db)
@@ -430,6 +444,9 @@ def report_burst(run: Run, database: str) -> None:
         print(f"  lag 202 -> home timeline: p50 {percentile(run.lags, 0.5):.1f} s, p99 "
               f"{percentile(run.lags, 0.99):.1f} s   ({len(run.lags)} of {run.creates} Creates seen in a "
               f"follower's home feed)")
+    for state, error, count in run.reasons:
+        print(f"    {count:6d} {state}: {error[:110]}")
+    print(f"  the peers served: {', '.join(f'{n} {what}' for what, n in sorted(run.peer_counts.items()))}")
     print(f"  peak RSS      : {', '.join(f'{name} {mb:.0f} MB' for name, mb in run.peak_rss.items())}")
     ratio = run.handled_rate / run.intake if run.intake else 0.0
     print(f"  ratio handled/intake: {ratio:6.3f}   (target >= {TARGET_RATIO} on SQLite in one process)")
@@ -451,7 +468,7 @@ def report_backlog(run: Run, database: str, items: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=2000, help="activities in the burst")
+    parser.add_argument("--items", type=int, default=4000, help="activities in the burst")
     parser.add_argument("--peers", type=int, default=10, help="fake peers, each its own port and key")
     parser.add_argument("--actors-per-peer", type=int, default=5)
     parser.add_argument("--local-users", type=int, default=5)
