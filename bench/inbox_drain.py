@@ -415,6 +415,7 @@ async def backlog_run(args, db, world: World, draining: list[subprocess.Popen], 
     handled = sum(states.get(state, (0,))[0] for state in ("done", "ignored"))
     samples = [mb for _, mb in busy.samples]
     return {"idle": statistics.median(mb for _, mb in idle.samples), "peak": max(samples), "last": samples[-1],
+            "first_quarter": max(samples[:max(len(samples) // 4, 1)]),
             "handled": handled, "left": states.get("queued", (0,))[0], "json_mb": written / 2**20,
             "insert_seconds": inserted, "seconds": time.monotonic() - started}
 
@@ -458,8 +459,9 @@ def report_backlog(run: Run, database: str, items: int) -> None:
     b = run.backlog
     print(f"{describe(run, database)}, backlog of {items} activities ({b['json_mb']:.0f} MB of JSON), inserted in "
           f"{b['insert_seconds']:.1f} s while the worker ran:")
-    print(f"  worker RSS    : idle {b['idle']:.0f} MB, while draining peak {b['peak']:.0f} MB, last "
-          f"{b['last']:.0f} MB (growth {b['peak'] - b['idle']:+.0f} MB against {b['json_mb']:.0f} MB of queued JSON)")
+    print(f"  worker RSS    : idle {b['idle']:.0f} MB; while draining: peak {b['peak']:.0f} MB (in the first quarter "
+          f"of the window {b['first_quarter']:.0f} MB), last {b['last']:.0f} MB; growth {b['peak'] - b['idle']:+.0f} MB "
+          f"against {b['json_mb']:.0f} MB of queued JSON")
     print(f"  drained       : {b['handled']} handled in {b['seconds']:.0f} s ({b['handled'] / b['seconds']:.1f} /s), "
           f"{b['left']} still queued")
     print(f"  peak RSS      : {', '.join(f'{name} {mb:.0f} MB' for name, mb in run.peak_rss.items())}")
@@ -492,8 +494,9 @@ def main() -> None:
     os.sched_setaffinity(0, {int(CLIENT_CORE)})
     load_before = machine_load()
     runs = [asyncio.run(run_once(args, workers)) for workers in worker_counts]
+    how = "queued directly as inbox rows" if args.backlog else f"sent over {args.connections} connections"
     print(f"{args.backlog or args.items} activities from {args.peers} peers x {args.actors_per_peer} actors to "
-          f"{args.local_users} local users' followers, {args.connections} connections; rounds serve on core "
+          f"{args.local_users} local users' followers, {how}; rounds serve on core "
           f"{SERVER_CORE}, peers and sender on core {CLIENT_CORE}; {load_before} before, {machine_load()} after")
     for run in runs:
         if args.backlog:
