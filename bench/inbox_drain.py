@@ -18,14 +18,17 @@ the other core, one loopback port and key per peer, --actors-per-peer actors eac
 actors, notes, attachments and collections, and accept Follows with signed Accepts. --local-users
 local users follow them through the client API (search with resolve, then follow; the Accepts
 come back through the inbox), so every remote actor has local followers: user u0 follows
-everyone, the others every other actor. Then this process (on the other core) sends --items
-activities, signed beforehand (draft-cavage rsa-sha256, real keys) in the mix that
+everyone, the others every other actor. Then bench/loadgen.py (on the other core) sends --items
+activities, signed beforehand (draft-cavage rsa-sha256, each by its peer's key) in the mix that
 bench/drain_world.py describes (Creates with replies, mentions, hashtags and attachments by
-reference; Likes, Announces, Updates, Deletes), over --connections keep-alive connections to
-Rounds' shared inbox, as fast as it answers.
+reference; Likes, Announces, Updates, Deletes), each once, over --connections keep-alive
+connections with --depth requests pipelined on each, to Rounds' shared inbox, as fast as it
+answers, and records when each 202 came.
 
 What it prints, all read from the run itself:
-  intake/s     202s per second, from the first request sent to the last 202;
+  intake/s     202s per second, from the load generator's first connection to its last answer,
+               with the share of a core `rounds serve` used meanwhile (well under 100%: the
+               sender or the shared machine, not Rounds, set the pace);
   handled/s    items that reached done or ignored per second, from the first 202 to the last
                item's `processed_at` (both wall-clock UTC on this machine);
   handled/intake, the issue's ratio;
@@ -46,6 +49,7 @@ handled; the whole backlog's JSON is printed beside it, for scale.
 from __future__ import annotations
 
 import argparse
+import re
 import asyncio
 import functools
 import json
@@ -58,13 +62,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-from common import BIN, CLIENT_CORE, HERE, SERVER_CORE, free_port, machine_load, make_instance, pinned, rss_mb, wait_for
+from common import BIN, CLIENT_CORE, HERE, SERVER_CORE, cpu_seconds, free_port, machine_load, make_instance, pinned, rss_mb, wait_for
 from drain_world import CREATE, World, activity, make_plan
+from loadgen import write_requests
 from sqlalchemy import text
 
 from federation.protocol.keys import generate_rsa_keypair, load_private_key
@@ -76,6 +82,7 @@ from storage.ids import id_time, new_id
 CONTENT_TYPE = "application/activity+json"
 TARGET_RATIO = 0.5
 TARGET_SCALING = 1.6
+URL = re.compile(r"https?://\S+")
 
 
 @dataclass
@@ -87,6 +94,7 @@ class Run:
     accepted: int = 0
     statuses: dict = field(default_factory=dict)
     intake_seconds: float = 0.0
+    intake_cpu: float = 0.0  # share of a core `rounds serve` used while the burst was sent
     states: dict = field(default_factory=dict)
     handled_seconds: float = 0.0
     lags: list[float] = field(default_factory=list)
@@ -118,8 +126,8 @@ def _plan(world_json: str):
     return world, make_plan(world)
 
 
-def _sign_chunk(job: tuple[str, list[str], list[int]]) -> list[tuple[str, dict, bytes]]:
-    """(activity id, headers, body) for each k, signed now by its actor's peer key."""
+def _sign_chunk(job: tuple[str, list[str], list[int]]) -> list[tuple[str, bytes]]:
+    """(activity id, raw HTTP request) for each k, signed now by its actor's peer key."""
     world_json, private_pems, ks = job
     world, plan = _plan(world_json)
     keys = [load_private_key(pem) for pem in private_pems]
@@ -131,11 +139,12 @@ def _sign_chunk(job: tuple[str, list[str], list[int]]) -> list[tuple[str, dict, 
         headers = {"Content-Type": CONTENT_TYPE}
         headers.update(sign_request("POST", url, headers, body, key_id=f"{document['actor']}#main-key",
                                     private_key=keys[world.actor_peer(plan[k].actor)], now=datetime.now(UTC)))
-        out.append((document["id"], headers, body))
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        out.append((document["id"], f"POST /inbox HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode() + body))
     return out
 
 
-def sign_all(world: World, private_pems: list[str]) -> list[tuple[str, dict, bytes]]:
+def sign_all(world: World, private_pems: list[str]) -> list[tuple[str, bytes]]:
     ks = list(range(world.items))
     jobs = [(world.to_json(), private_pems, ks[i:i + 250]) for i in range(0, len(ks), 250)]
     with multiprocessing.Pool(2) as pool:
@@ -165,12 +174,12 @@ async def inbox_states(db) -> dict[str, tuple[int, datetime | None, datetime | N
 
 
 async def reasons(db) -> list[tuple[str, str, int]]:
-    """The commonest reasons items were not done: (state, last_error, count)."""
+    """The commonest reasons items were not done, URLs left out: (state, reason, count)."""
     async with db.sessions() as session:
         rows = await session.execute(text(
-            "SELECT state, last_error, count(*) FROM inbox_items WHERE state NOT IN ('done', 'queued') "
-            "GROUP BY state, last_error ORDER BY count(*) DESC"))
-        return [(state, error or "", count) for state, error, count in list(rows)[:4]]
+            "SELECT state, last_error FROM inbox_items WHERE state NOT IN ('done', 'queued')"))
+        counted = Counter((state, URL.sub("<url>", error or "")[:110]) for state, error in rows)
+    return [(state, reason, count) for (state, reason), count in counted.most_common(4)]
 
 
 async def first_feed_rows(db) -> dict[str, datetime]:
@@ -247,27 +256,19 @@ async def follow_everyone(http: aiohttp.ClientSession, world: World, tokens: lis
     return made
 
 
-async def send_burst(url: str, signed: list[tuple[str, dict, bytes]], connections: int
-                     ) -> tuple[dict[str, float], dict[str, int], float, float]:
-    """POST each signed activity once; returns (activity id -> wall-clock time of its 202,
-    statuses, wall-clock start, seconds from the first request to the last answer)."""
-    answered: dict[str, float] = {}
-    statuses: dict[str, int] = {}
-    jobs = iter(signed)
-
-    async def sender(http: aiohttp.ClientSession) -> None:
-        for uri, headers, body in jobs:
-            async with http.post(url, data=body, headers=headers) as response:
-                await response.read()
-                statuses[str(response.status)] = statuses.get(str(response.status), 0) + 1
-                if response.status == 202:
-                    answered[uri] = time.time()
-
-    connector = aiohttp.TCPConnector(limit=connections)
-    async with aiohttp.ClientSession(connector=connector) as http:
-        started, clock = time.time(), time.perf_counter()
-        await asyncio.gather(*(sender(http) for _ in range(connections)))
-        return answered, statuses, started, time.perf_counter() - clock
+def send_burst(url: str, signed: list[tuple[str, bytes]], connections: int, depth: int, work: Path
+               ) -> tuple[dict[str, float], dict, dict]:
+    """Send each signed activity once with bench/loadgen.py (pipelined keep-alive connections, on
+    the client core); returns (activity id -> wall-clock time of its 202, loadgen's figures)."""
+    requests, times = work / "burst.requests", work / "burst.times"
+    write_requests(requests, [request for _, request in signed])
+    out = subprocess.run(
+        pinned(CLIENT_CORE, [sys.executable, str(HERE / "loadgen.py"), "--requests", str(requests), "--times",
+                             str(times), url, "3600", str(connections), str(depth)]),
+        check=True, capture_output=True, text=True)
+    answered = {signed[index][0]: at for index, at, status in json.loads(times.read_text()) if status == 202}
+    requests.unlink()
+    return answered, json.loads(out.stdout)
 
 
 class RssSampler:
@@ -355,7 +356,7 @@ async def run_once(args, workers: int) -> Run:
         if args.backlog:
             result.backlog = await backlog_run(args, db, world, draining, settings.database.url.startswith("sqlite"))
         else:
-            await burst_run(args, db, world, keys, result)
+            await burst_run(args, db, world, keys, result, serve.pid, work)
         async with aiohttp.ClientSession() as http, http.get(f"{world.peer_base(0)}/counts") as response:
             result.peer_counts = await response.json()
         for process in (serve, *worker_processes):
@@ -377,13 +378,17 @@ async def run_once(args, workers: int) -> Run:
     return result
 
 
-async def burst_run(args, db, world: World, keys, result: Run) -> None:
+async def burst_run(args, db, world: World, keys, result: Run, serve_pid: int, work: Path) -> None:
     signed = sign_all(world, [k.private_pem for k in keys])
     plan = make_plan(world)
-    answered, result.statuses, started, _ = await send_burst(f"{world.rounds_base}/inbox", signed, args.connections)
-    result.sent, result.accepted = len(signed), len(answered)
-    first_202, last_202 = min(answered.values()), max(answered.values())
-    result.intake_seconds = last_202 - started
+    cpu = cpu_seconds(serve_pid)
+    answered, sent = send_burst(f"{world.rounds_base}/inbox", signed, args.connections, args.depth, work)
+    result.intake_cpu = (cpu_seconds(serve_pid) - cpu) / sent["seconds"]
+    result.sent, result.accepted, result.statuses = len(signed), len(answered), sent["statuses"]
+    result.intake_seconds = sent["seconds"]
+    if not answered:
+        raise RuntimeError(f"no activity was accepted: {sent}")
+    first_202 = min(answered.values())
     if not await wait_drained(db, args.drain_timeout):
         print(f"  (gave up waiting after {args.drain_timeout:.0f} s; the rest counts as not handled)")
     states = await inbox_states(db)
@@ -437,7 +442,8 @@ def report_burst(run: Run, database: str) -> None:
     others = {state: count for state, count in run.states.items() if state not in ("done", "ignored")}
     print(f"{describe(run, database)}:")
     print(f"  intake        : {run.intake:8.1f} /s   ({run.accepted} of {run.sent} answered 202 in "
-          f"{run.intake_seconds:.1f} s; statuses {run.statuses})")
+          f"{run.intake_seconds:.1f} s; statuses {run.statuses}; rounds serve busy "
+          f"{run.intake_cpu:.0%} of a core meanwhile: well under 100% means the sender or the machine held it back)")
     print(f"  handled       : {run.handled_rate:8.1f} /s   ({run.states.get('done', 0)} done, "
           f"{run.states.get('ignored', 0)} ignored{''.join(f', {n} {s}' for s, n in others.items())}; "
           f"the last {run.handled_seconds:.1f} s after the first 202)")
@@ -446,7 +452,7 @@ def report_burst(run: Run, database: str) -> None:
               f"{percentile(run.lags, 0.99):.1f} s   ({len(run.lags)} of {run.creates} Creates seen in a "
               f"follower's home feed)")
     for state, error, count in run.reasons:
-        print(f"    {count:6d} {state}: {error[:110]}")
+        print(f"    {count:6d} {state}: {error}")
     print(f"  the peers served: {', '.join(f'{n} {what}' for what, n in sorted(run.peer_counts.items()))}")
     print(f"  peak RSS      : {', '.join(f'{name} {mb:.0f} MB' for name, mb in run.peak_rss.items())}")
     ratio = run.handled_rate / run.intake if run.intake else 0.0
@@ -474,7 +480,8 @@ def main() -> None:
     parser.add_argument("--peers", type=int, default=10, help="fake peers, each its own port and key")
     parser.add_argument("--actors-per-peer", type=int, default=5)
     parser.add_argument("--local-users", type=int, default=5)
-    parser.add_argument("--connections", type=int, default=32, help="concurrent POSTs while sending")
+    parser.add_argument("--connections", type=int, default=32, help="keep-alive connections while sending")
+    parser.add_argument("--depth", type=int, default=2, help="pipelined requests per connection")
     parser.add_argument("--database-url", default="", help="e.g. postgresql://postgres@127.0.0.1:5432/test "
                         "(each run uses a fresh schema there, dropped afterwards); default SQLite")
     parser.add_argument("--workers", default="0", help="comma-separated: 0 = workers inside rounds serve; "
@@ -494,7 +501,7 @@ def main() -> None:
     os.sched_setaffinity(0, {int(CLIENT_CORE)})
     load_before = machine_load()
     runs = [asyncio.run(run_once(args, workers)) for workers in worker_counts]
-    how = "queued directly as inbox rows" if args.backlog else f"sent over {args.connections} connections"
+    how = "queued directly as inbox rows" if args.backlog else f"sent over {args.connections} connections x {args.depth} pipelined"
     print(f"{args.backlog or args.items} activities from {args.peers} peers x {args.actors_per_peer} actors to "
           f"{args.local_users} local users' followers, {how}; rounds serve on core "
           f"{SERVER_CORE}, peers and sender on core {CLIENT_CORE}; {load_before} before, {machine_load()} after")
