@@ -2,7 +2,7 @@
 from many peers, against how fast it accepts them (intake), in the same run; how long a post
 takes from its 202 to a follower's home timeline; and the memory of the processes doing it.
 
-    .venv/bin/python bench/inbox_drain.py [--items 2000] [--peers 10] [--connections 32]
+    .venv/bin/python bench/inbox_drain.py [--items 4000] [--peers 10] [--connections 32] [--depth 2]
     .venv/bin/python bench/inbox_drain.py --database-url postgresql://postgres@127.0.0.1:5432/test --workers 1,2
     .venv/bin/python bench/inbox_drain.py --backlog 50000 [--backlog-seconds 60] [--database-url ...]
 
@@ -37,24 +37,26 @@ What it prints, all read from the run itself:
                server it measures and round the lag up to the poll period): a feed row's id is
                minted from the server's clock when the row is inserted (storage.ids.id_time),
                in the same transaction that marks the item done, so the row's time is when the
-               post became visible, give or take that commit;
+               post became visible, give or take that commit. A Create whose note never got a
+               feed row is counted apart ("N of M Creates seen"), with the reasons items were
+               ignored or failed;
   peak RSS     of each Rounds process (VmHWM: the most it ever held, setup included).
 With --backlog B it first queues B activities of the same mix by inserting inbox rows directly
 (the JSON bodies the peers would have signed; the worker does not look at signatures again),
 while the worker is running and idle, then samples the worker process's RSS every 0.2 s for
---backlog-seconds of draining: idle before, peak and last while draining, and how many it
-handled; the whole backlog's JSON is printed beside it, for scale.
+--backlog-seconds of draining (summed over the worker processes, with --workers K): idle
+before, peak and last while draining, and how many it handled; the whole backlog's JSON is printed beside it, for scale.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import asyncio
 import functools
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import statistics
 import subprocess
