@@ -97,6 +97,7 @@ class Run:
     statuses: dict = field(default_factory=dict)
     intake_seconds: float = 0.0
     intake_cpu: float = 0.0  # share of a core `rounds serve` used while the burst was sent
+    drain_cpu: float = 0.0   # cores' share the processes running the workers used while draining
     states: dict = field(default_factory=dict)
     handled_seconds: float = 0.0
     lags: list[float] = field(default_factory=list)
@@ -358,7 +359,7 @@ async def run_once(args, workers: int) -> Run:
         if args.backlog:
             result.backlog = await backlog_run(args, db, world, draining, settings.database.url.startswith("sqlite"))
         else:
-            await burst_run(args, db, world, keys, result, serve.pid, work)
+            await burst_run(args, db, world, keys, result, serve.pid, [p.pid for p in draining], work)
         async with aiohttp.ClientSession() as http, http.get(f"{world.peer_base(0)}/counts") as response:
             result.peer_counts = await response.json()
         for process in (serve, *worker_processes):
@@ -380,7 +381,8 @@ async def run_once(args, workers: int) -> Run:
     return result
 
 
-async def burst_run(args, db, world: World, keys, result: Run, serve_pid: int, work: Path) -> None:
+async def burst_run(args, db, world: World, keys, result: Run, serve_pid: int, draining: list[int],
+                    work: Path) -> None:
     signed = sign_all(world, [k.private_pem for k in keys])
     plan = make_plan(world)
     cpu = cpu_seconds(serve_pid)
@@ -391,8 +393,10 @@ async def burst_run(args, db, world: World, keys, result: Run, serve_pid: int, w
     if not answered:
         raise RuntimeError(f"no activity was accepted: {sent}")
     first_202 = min(answered.values())
+    cpu, started = sum(map(cpu_seconds, draining)), time.perf_counter()
     if not await wait_drained(db, args.drain_timeout):
         print(f"  (gave up waiting after {args.drain_timeout:.0f} s; the rest counts as not handled)")
+    result.drain_cpu = (sum(map(cpu_seconds, draining)) - cpu) / (time.perf_counter() - started)
     states = await inbox_states(db)
     result.states = {state: count for state, (count, _, _) in states.items()}
     result.reasons = await reasons(db)
@@ -448,7 +452,8 @@ def report_burst(run: Run, database: str) -> None:
           f"{run.intake_cpu:.0%} of a core meanwhile: well under 100% means the sender or the machine held it back)")
     print(f"  handled       : {run.handled_rate:8.1f} /s   ({run.states.get('done', 0)} done, "
           f"{run.states.get('ignored', 0)} ignored{''.join(f', {n} {s}' for s, n in others.items())}; "
-          f"the last {run.handled_seconds:.1f} s after the first 202)")
+          f"the last {run.handled_seconds:.1f} s after the first 202; the worker process(es) used "
+          f"{run.drain_cpu:.0%} of a core after the burst)")
     if run.lags:
         print(f"  lag 202 -> home timeline: p50 {percentile(run.lags, 0.5):.1f} s, p99 "
               f"{percentile(run.lags, 0.99):.1f} s   ({len(run.lags)} of {run.creates} Creates seen in a "
@@ -488,6 +493,8 @@ def main() -> None:
                         "(each run uses a fresh schema there, dropped afterwards); default SQLite")
     parser.add_argument("--workers", default="0", help="comma-separated: 0 = workers inside rounds serve; "
                         "K = rounds serve --no-workers + K rounds worker processes (PostgreSQL)")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat the runs, interleaved (1,2,1,2 with "
+                        "--workers 1,2); the worker-count ratio uses medians")
     parser.add_argument("--backlog", type=int, default=0, help="queue this many items first and watch the drain")
     parser.add_argument("--backlog-seconds", type=float, default=60.0)
     parser.add_argument("--drain-timeout", type=float, default=900.0)
@@ -502,7 +509,7 @@ def main() -> None:
 
     os.sched_setaffinity(0, {int(CLIENT_CORE)})
     load_before = machine_load()
-    runs = [asyncio.run(run_once(args, workers)) for workers in worker_counts]
+    runs = [asyncio.run(run_once(args, workers)) for _ in range(args.rounds) for workers in worker_counts]
     how = "queued directly as inbox rows" if args.backlog else f"sent over {args.connections} connections x {args.depth} pipelined"
     print(f"{args.backlog or args.items} activities from {args.peers} peers x {args.actors_per_peer} actors to "
           f"{args.local_users} local users' followers, {how}; rounds serve on core "
@@ -512,12 +519,13 @@ def main() -> None:
             report_backlog(run, database, args.backlog)
         else:
             report_burst(run, database)
-    scaled = [run for run in runs if run.workers]
-    if not args.backlog and len(scaled) > 1:
-        base = scaled[0]
-        for run in scaled[1:]:
-            print(f"handled/s with {run.workers} workers / {base.workers}: {run.handled_rate / base.handled_rate:6.2f}"
-                  f"   (target: 2 workers >= {TARGET_SCALING}x 1 worker on PostgreSQL)")
+    rates = {k: statistics.median(run.handled_rate for run in runs if run.workers == k) for k in worker_counts}
+    if not args.backlog and len(worker_counts) > 1:
+        base = worker_counts[0]
+        for k in worker_counts[1:]:
+            print(f"handled/s with {k} workers / {base}: {rates[k] / rates[base]:6.2f}   (medians over "
+                  f"{args.rounds} round(s): {rates[k]:.1f} / {rates[base]:.1f}; target: 2 workers >= "
+                  f"{TARGET_SCALING}x 1 worker on PostgreSQL)")
 
 
 if __name__ == "__main__":
