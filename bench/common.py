@@ -32,14 +32,19 @@ def _has_taskset() -> bool:
     return subprocess.run(["which", "taskset"], capture_output=True).returncode == 0
 
 
-def make_instance(users: tuple[str, ...] = ("alice",), federation: dict | None = None) -> tuple[Path, int]:
-    """A fresh SQLite instance in a temporary directory; returns (config path, port).
+def make_instance(users: tuple[str, ...] = ("alice",), federation: dict | None = None,
+                  tables: dict[str, dict] | None = None) -> tuple[Path, int]:
+    """A fresh instance in a temporary directory (SQLite unless `tables` gives a [database]
+    url); returns (config path, port).
 
-    `federation` adds keys to the [federation] table (allow_http is always true)."""
+    `federation` adds keys to the [federation] table (allow_http is always true); `tables` adds
+    other tables, {"api": {"requests_per_5_minutes": 100000}}, before `rounds init` runs."""
     directory = Path(tempfile.mkdtemp(prefix="rounds-bench-"))
     port = free_port()
     config = directory / "rounds.toml"
     extra = "".join(f"{key} = {json.dumps(value)}\n" for key, value in (federation or {}).items())
+    for table, values in (tables or {}).items():
+        extra += f"[{table}]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in values.items())
     config.write_text(
         f'public_url = "http://127.0.0.1:{port}"\ndata_dir = "./data"\n'
         f"[server]\nport = {port}\n[federation]\nallow_http = true\n{extra}"
@@ -72,11 +77,12 @@ def machine_load() -> str:
     return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory now, or with field="VmHWM" the most the process has ever had resident."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+    raise RuntimeError(f"no {field}")
 
 
 def cpu_seconds(pid: int) -> float:
