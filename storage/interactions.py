@@ -83,3 +83,7 @@ async def withdraw_block(session: AsyncSession, uri: str | None, actor_id: int) 
     """Remove the block with this activity id, if this actor made it; True if one went."""
     result = await session.execute(delete(Block).where(Block.uri == uri, Block.actor_id == actor_id))
     return bool(result.rowcount)
+
+
+async def announce_by_id(session: AsyncSession, announce_id: int) -> Announce | None:
+    return await session.get(Announce, announce_id)

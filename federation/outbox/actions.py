@@ -22,13 +22,14 @@ from federation.remote.resolve import RemoteError, resolve_account
 from federation.runtime.context import Federation
 from federation.social import feeds, media, polls
 from federation.social.follows import follow_between, request_follow, upsert_follow
-from federation.social.homes import add_post_to_homes
+from federation.social.feeds import add_post_to_homes
 from federation.social.interactions import add_announce, add_like
 from federation.social.notifications import notify_edit, notify_mentions
 from federation.social.compose import Draft, hashtags_in, mentions_in, text_to_html
 from federation.social.media import stored_attachment
 from federation.social.posts import addressing, keep_version, mentioned_actors, post_to_ap, visible_post
-from federation.social.streams import record_boost, record_post
+from federation.social.feeds import add_boost_to_homes
+from federation.social.streams import record_post
 from federation.protocol.vocab.render import (
     accept_to_ap,
     actor_update_to_ap,
@@ -347,7 +348,7 @@ async def boost(fed: Federation, session: AsyncSession, actor: Actor, item: Obje
     document = announce_to_ap(uri, actor, item.uri, target_author, fed.clock.now())
     activity = await _record(fed, session, actor, document, object_id=item.id, public=True)
     await _deliver(fed, session, activity, actor, [target_author], followers_of=actor)
-    await record_boost(session, actor, row.id)
+    await add_boost_to_homes(session, actor, row.id)
     return row
 
 

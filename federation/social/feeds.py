@@ -4,14 +4,18 @@ When a post or a boost arrives, or is made here, one row per local home it belon
 `home_feed`; following someone copies in their recent posts, and unfollowing or blocking takes
 theirs out. Reading a home timeline is then one index range scan (see storage.timelines.home).
 Deletes and mutes are applied when reading, so a feed row may outlive what it points at.
+A new post also sends its `update` stream event from here, so open timelines show it at once;
+edits and deletes only send stream events (`streams.record_post`).
 """
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.social.events import StreamEvent, record
+from federation.social.streams import local_followers, post_homes, post_streams
 from storage.home_feeds import add_feed_entries, recent_post_ids, remove_author_entries
-from storage.models import Actor
+from storage.models import Actor, Object
 
 BACKFILL = 40
 
@@ -34,3 +38,19 @@ async def remove_author(session: AsyncSession, owner: Actor, author: Actor) -> N
     """An unfollow or a block: the author's items leave the owner's home timeline."""
     if owner.local:
         await remove_author_entries(session, owner.id, author.id)
+
+
+async def add_post_to_homes(session: AsyncSession, post: Object, author: Actor) -> None:
+    """A new post, written here or arrived from a peer: its home-feed rows, and its `update`
+    stream event queued."""
+    homes = await post_homes(session, post, author)
+    await add(session, homes, post.id, author.id)
+    record(session, StreamEvent(await post_streams(session, post, author, homes), "update", "status", post.id))
+
+
+async def add_boost_to_homes(session: AsyncSession, booster: Actor, announce_id: int) -> None:
+    """A boost: a home-feed row for each local follower of the booster (and the booster, if
+    local), and its `update` stream event queued."""
+    homes = await local_followers(session, booster) | ({booster.id} if booster.local else set())
+    await add(session, homes, announce_id, booster.id, boost=True)
+    record(session, StreamEvent(tuple(f"user:{i}" for i in sorted(homes)), "update", "announce", announce_id))

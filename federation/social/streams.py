@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.social import feeds
 from federation.social.events import StreamEvent, record
 from storage import streams as stream_queries
 from storage.models import Actor, Object, Visibility
@@ -14,12 +13,6 @@ from storage.models import Actor, Object, Visibility
 
 async def local_followers(session: AsyncSession, actor: Actor) -> set[int]:
     return await stream_queries.local_follower_ids(session, actor.id)
-
-
-async def record_boost(session: AsyncSession, booster: Actor, announce_id: int) -> None:
-    homes = await local_followers(session, booster) | ({booster.id} if booster.local else set())
-    await feeds.add(session, homes, announce_id, booster.id, boost=True)
-    record(session, StreamEvent(tuple(f"user:{i}" for i in sorted(homes)), "update", "announce", announce_id))
 
 
 async def post_homes(session: AsyncSession, post: Object, author: Actor) -> set[int]:
@@ -43,6 +36,6 @@ async def post_streams(session: AsyncSession, post: Object, author: Actor, homes
 
 async def record_post(session: AsyncSession, post: Object, author: Actor, event: str) -> None:
     """`status.update` or `delete` of a post, to everyone who should hear of it (a new post goes
-    through `social.homes.add_post_to_homes`, which also writes the home-feed rows)."""
+    through `social.feeds.add_post_to_homes`, which also writes the home-feed rows)."""
     homes = await post_homes(session, post, author)
     record(session, StreamEvent(await post_streams(session, post, author, homes), event, "status", post.id))

@@ -35,9 +35,9 @@ from server.api.common import CORS_HEADERS, add_route, api
 from server.api.entities import Renderer
 from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
 from server.responses import dump_json
-from storage import instance_api
+from storage import instance_api, interactions, notifications, posts
 from storage import statuses as status_queries
-from storage.models import Actor, Announce, Notification, Object
+from storage.models import Actor, Announce, Object
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ class Connection:
         try:
             async with self.app[DATABASE].sessions() as session:
                 if event.event == "delete":
-                    post = await session.get(Object, event.ref)
+                    post = await posts.post_by_id(session, event.ref)
                     return Rendered(str(event.ref), post.local if post is not None else None)
                 if event.kind == "notification":
                     return await self._notification(session, event.ref)
@@ -203,10 +203,10 @@ class Connection:
     async def _status(self, session: AsyncSession, event: StreamEvent) -> Rendered | None:
         item: Object | Announce | None
         if event.kind == "announce":
-            item = await session.get(Announce, event.ref)
-            post = await session.get(Object, item.object_id) if item is not None else None
+            item = await interactions.announce_by_id(session, event.ref)
+            post = await posts.post_by_id(session, item.object_id) if item is not None else None
         elif event.kind == "status":
-            item = post = await session.get(Object, event.ref)
+            item = post = await posts.post_by_id(session, event.ref)
         else:
             return None
         if item is None or post is None or not await can_see(session, post, self.viewer):
@@ -220,7 +220,7 @@ class Connection:
         return Rendered(dump_json(entities[0]).decode(), post.local, bool(shown["media_attachments"]))
 
     async def _notification(self, session: AsyncSession, notification_id: int) -> Rendered | None:
-        row = await session.get(Notification, notification_id)
+        row = await notifications.notification_by_id(session, notification_id)
         if row is None or self.viewer is None or row.recipient_id != self.viewer.id or row.dismissed:
             return None
         entities = await session.run_sync(lambda sync: self._renderer(sync).notifications([row]))

@@ -6,7 +6,7 @@ from federation.social import interactions
 from federation.runtime.context import Federation
 from federation.inbox.handlers.base import HandlerContext, Ignore, known_object
 from federation.remote.resolve import RemoteError, ensure_post
-from federation.social.streams import record_boost
+from federation.social.feeds import add_boost_to_homes
 from federation.protocol.vocab import PUBLIC
 from federation.protocol.vocab.parse import APActivity
 from storage.interactions import mark_of
@@ -29,4 +29,4 @@ async def handle(ctx: HandlerContext) -> None:
     if await mark_of(ctx.session, Announce, ctx.actor.id, item.id) is None:
         public = PUBLIC in ctx.activity.audience
         row = await interactions.add_announce(ctx.session, ctx.actor, item, ctx.activity.id, ctx.now, public=public)
-        await record_boost(ctx.session, ctx.actor, row.id)
+        await add_boost_to_homes(ctx.session, ctx.actor, row.id)

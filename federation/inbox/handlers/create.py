@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from federation.social import notifications, polls
-from federation.social.homes import add_post_to_homes
+from federation.social.feeds import add_post_to_homes
 from federation.runtime.context import Federation
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.remote.limits import PostRefused
