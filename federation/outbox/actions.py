@@ -4,8 +4,8 @@ liking, voting, editing, deleting, following and unfollowing (the client API cal
 Each function takes the caller's session and never commits. It writes the domain rows, the
 activity, and one delivery row per target inbox (see audience.py), so the whole action commits or
 nothing does, and nothing is sent before the commit (the delivery worker is woken by the commit
-itself). The exceptions are a client's post and edit (`publish`, `revise`): they resolve remote
-mentions over the network first, so they open their own transaction after that.
+itself; see sending.py). A client's post and edit, which resolve remote mentions over the
+network before their transaction opens, go through drafts.py, which calls `post` and `edit`.
 """
 
 from __future__ import annotations
@@ -17,18 +17,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.outbox.audience import followers_hearing_of, target_inboxes
-from federation.remote.resolve import RemoteError, resolve_account
+from federation.outbox import sending
+from federation.outbox.audience import followers_hearing_of
 from federation.runtime.context import Federation
 from federation.social import feeds, media, polls
 from federation.social.follows import follow_between, request_follow, upsert_follow
-from federation.social.feeds import add_post_to_homes
 from federation.social.interactions import add_announce, add_like
 from federation.social.notifications import notify_edit, notify_mentions
-from federation.social.compose import Draft, hashtags_in, mentions_in, text_to_html
-from federation.social.media import stored_attachment
-from federation.social.posts import addressing, keep_version, mentioned_actors, post_to_ap, visible_post
-from federation.social.feeds import add_boost_to_homes
+from federation.social.posts import addressing, keep_version, mentioned_actors, post_to_ap
+from federation.social.feeds import add_boost_to_homes, add_post_to_homes
 from federation.social.streams import record_post
 from federation.protocol.vocab.render import (
     accept_to_ap,
@@ -47,14 +44,12 @@ from federation.protocol.vocab.render import (
     update_to_ap,
     vote_to_ap,
 )
-from storage.db import after_commit
-from storage.ids import new_id
-from storage.local_activities import add_local_activity, queue_deliveries
 from storage.accounts_api import block_between
+from storage.ids import new_id
 from storage.interactions import add_block, add_bookmark, add_pin, mark_of, pin_count, remove_block, remove_mark
 from storage.actors import actor_by_id
 from storage.local_accounts import account_of
-from storage.posts import add_post, link_post, post_by_idempotency_key, remember_idempotency_key
+from storage.posts import add_post, link_post
 from storage.states import FOLLOWS
 from storage.models import (
     Activity,
@@ -64,7 +59,6 @@ from storage.models import (
     Follow,
     FollowState,
     Like,
-    Media,
     Object,
     Pin,
     Visibility,
@@ -86,117 +80,10 @@ class NotYours(OutboxError):
     """Only the author may do this to the post."""
 
 
-def _activity_uri(actor: Actor, kind: str) -> str:
-    return f"{actor.uri}#{kind.lower()}s/{new_id()}"
-
-
-async def _record(
-    fed: Federation, session: AsyncSession, actor: Actor, document: dict[str, Any], *,
-    object_id: int | None = None, public: bool = False,
-) -> Activity:
-    return await add_local_activity(session, document, actor_id=actor.id, object_uri=_object_uri(document),
-                                    object_id=object_id, public=public, published=fed.clock.now())
-
-
-def _object_uri(document: dict[str, Any]) -> str | None:
-    value = document.get("object")
-    return value if isinstance(value, str) else value.get("id") if isinstance(value, dict) else None
-
-
-async def _deliver(
-    fed: Federation, session: AsyncSession, activity: Activity, sender: Actor, recipients: Iterable[Actor],
-    *, followers_of: Actor | None = None,
-) -> int:
-    """One delivery row per target inbox of the audience (see audience.py); returns how many.
-    The delivery worker is woken once the transaction commits."""
-    inboxes = await target_inboxes(session, fed.policy, recipients, followers_of=followers_of)
-    await queue_deliveries(session, activity, sender.id, inboxes, fed.clock.now())
-    if inboxes:
-        after_commit(session, fed.wake.deliveries.set)
-    return len(inboxes)
-
-
 async def _touch(session: AsyncSession, actor: Actor, now: datetime) -> None:
     account = await account_of(session, actor.id)
     if account is not None:
         account.last_active_at = now
-
-
-# --- a client's post, edit and delete ------------------------------------------------------
-# A client's post or edit is one unit of work: remote @mentions are resolved over the network
-# first, then one transaction checks what the draft refers to (the post it answers, its uploads)
-# and writes everything, source text and Idempotency-Key included.
-
-async def publish(fed: Federation, author: Actor, draft: Draft, *, idempotency_key: str = "") -> Object:
-    """Post `draft`; the same `idempotency_key` from the same author gives the post it made the
-    first time, and nothing else happens."""
-    if idempotency_key:
-        async with fed.db.sessions() as session:
-            earlier = await post_by_idempotency_key(session, author.id, idempotency_key)
-        if earlier is not None:
-            return earlier
-    content, mentions, tags = await _linked(fed, draft.text)
-    async with fed.transaction() as session:
-        in_reply_to = None
-        if draft.in_reply_to_id:
-            in_reply_to = await visible_post(session, draft.in_reply_to_id, author)
-            if in_reply_to is None:
-                raise NoSuchPost(draft.in_reply_to_id)
-        uploads = await _uploads(session, author, draft, None)
-        item = await post(
-            fed, session, author, content=content, visibility=draft.visibility, summary=draft.summary,
-            sensitive=draft.sensitive, in_reply_to=in_reply_to, mentions=mentions, tags=tags,
-            language=draft.language, attachments=[stored_attachment(m, fed.urls.base) for m in uploads] or None,
-            poll=draft.poll,
-        )
-        item.source_text = draft.text
-        await media.attach(session, item, uploads)
-        if idempotency_key:
-            await remember_idempotency_key(session, author.id, idempotency_key, item.id)
-    return item
-
-
-async def revise(fed: Federation, author: Actor, post_id: str, draft: Draft) -> Object:
-    """Edit the author's post `post_id` to say what `draft` says (text, content warning, uploads);
-    the version it replaces goes into its history."""
-    content, _, _ = await _linked(fed, draft.text)
-    async with fed.transaction() as session:
-        item = await _own_post(session, author, post_id)
-        uploads = await _uploads(session, author, draft, item)
-        await edit(fed, session, author, item, content=content, summary=draft.summary, sensitive=draft.sensitive,
-                   attachments=[stored_attachment(m, fed.urls.base) for m in uploads] or None)
-        await media.attach(session, item, uploads)
-        item.source_text = draft.text
-    return item
-
-
-async def _linked(fed: Federation, text: str) -> tuple[str, list[Actor], list[str]]:
-    """The HTML of a typed text, the actors it mentions and its hashtags. Remote mentions are
-    resolved over the network, so this runs before any transaction; an unknown handle stays
-    plain text, as on Mastodon."""
-    found: dict[tuple[str, str | None], Actor] = {}
-    for username, host in mentions_in(text):
-        try:
-            found[(username, host)] = await resolve_account(fed, f"{username}@{host or fed.urls.authority}")
-        except RemoteError:
-            continue
-    return text_to_html(text, found, f"{fed.urls.base}/tags"), list(found.values()), hashtags_in(text)
-
-
-async def _uploads(session: AsyncSession, author: Actor, draft: Draft, item: Object | None) -> list[Media]:
-    try:
-        return await media.attachable(session, author, draft.media_ids, item)
-    except media.InvalidMedia as exc:
-        raise OutboxError(f"Validation failed: {exc}") from exc
-
-
-async def _own_post(session: AsyncSession, author: Actor, post_id: str) -> Object:
-    item = await visible_post(session, post_id, author)
-    if item is None:
-        raise NoSuchPost(post_id)
-    if item.actor_id != author.id:
-        raise NotYours(post_id)
-    return item
 
 
 # --- posts ---------------------------------------------------------------------------------
@@ -242,8 +129,8 @@ async def _publish(fed: Federation, session: AsyncSession, author: Actor, item: 
     note = await post_to_ap(session, item, author, mentions, fed.urls.base, fed.clock.now())
     document = (create_to_ap if kind == "Create" else update_to_ap)(uri, author, note, fed.clock.now())
     public = item.visibility in (Visibility.public, Visibility.unlisted)
-    activity = await _record(fed, session, author, document, object_id=item.id, public=public and kind == "Create")
-    await _deliver(fed, session, activity, author, mentions, followers_of=followers_hearing_of(item, author))
+    activity = await sending.record(fed, session, author, document, object_id=item.id, public=public and kind == "Create")
+    await sending.deliver(fed, session, activity, author, mentions, followers_of=followers_hearing_of(item, author))
     return activity
 
 
@@ -265,7 +152,7 @@ async def edit(
     if sensitive is not None:
         item.sensitive = sensitive or bool(item.summary)
     item.updated = fed.clock.now()
-    await _publish(fed, session, author, item, "Update", _activity_uri(author, "Update"))
+    await _publish(fed, session, author, item, "Update", sending.activity_uri(author, "Update"))
     await record_post(session, item, author, "status.update")
     await notify_edit(session, item, author, item.updated)
     return item
@@ -285,16 +172,16 @@ async def delete(fed: Federation, session: AsyncSession, author: Actor, item: Ob
     await record_post(session, item, author, "delete")
     item.deleted_at = fed.clock.now()
     to, cc = addressing(item, author, mentions)
-    document = delete_to_ap(_activity_uri(author, "Delete"), author, item.uri, to, cc)
-    activity = await _record(fed, session, author, document, object_id=item.id)
-    await _deliver(fed, session, activity, author, mentions, followers_of=followers_hearing_of(item, author))
+    document = delete_to_ap(sending.activity_uri(author, "Delete"), author, item.uri, to, cc)
+    activity = await sending.record(fed, session, author, document, object_id=item.id)
+    await sending.deliver(fed, session, activity, author, mentions, followers_of=followers_hearing_of(item, author))
 
 
 async def update_poll(fed: Federation, session: AsyncSession, item: Object) -> None:
     """Send a local poll's current counts (and whether it has closed) to its audience."""
     author = await actor_by_id(session, item.actor_id)
     if author is not None and item.deleted_at is None:
-        await _publish(fed, session, author, item, "Update", _activity_uri(author, "Update"))
+        await _publish(fed, session, author, item, "Update", sending.activity_uri(author, "Update"))
 
 
 async def vote(fed: Federation, session: AsyncSession, voter: Actor, item: Object, choices: list[int]) -> None:
@@ -306,8 +193,8 @@ async def vote(fed: Federation, session: AsyncSession, voter: Actor, item: Objec
         return
     for row, title in votes:
         row.uri = f"{voter.uri}#votes/{row.id}"
-        activity = await _record(fed, session, voter, vote_to_ap(row.uri, voter, author, item.uri, title))
-        await _deliver(fed, session, activity, voter, [author])
+        activity = await sending.record(fed, session, voter, vote_to_ap(row.uri, voter, author, item.uri, title))
+        await sending.deliver(fed, session, activity, voter, [author])
 
 
 # --- likes and boosts ----------------------------------------------------------------------
@@ -325,10 +212,10 @@ async def like(fed: Federation, session: AsyncSession, actor: Actor, item: Objec
     existing = await mark_of(session, Like, actor.id, item.id)
     if existing is not None:
         return existing
-    uri = _activity_uri(actor, "Like")
+    uri = sending.activity_uri(actor, "Like")
     row = await add_like(session, actor, item, uri, fed.clock.now())
-    activity = await _record(fed, session, actor, like_to_ap(uri, actor, item.uri), object_id=item.id)
-    await _deliver(fed, session, activity, actor, [target_author])
+    activity = await sending.record(fed, session, actor, like_to_ap(uri, actor, item.uri), object_id=item.id)
+    await sending.deliver(fed, session, activity, actor, [target_author])
     return row
 
 
@@ -343,11 +230,11 @@ async def boost(fed: Federation, session: AsyncSession, actor: Actor, item: Obje
     existing = await mark_of(session, Announce, actor.id, item.id)
     if existing is not None:
         return existing
-    uri = _activity_uri(actor, "Announce")
+    uri = sending.activity_uri(actor, "Announce")
     row = await add_announce(session, actor, item, uri, fed.clock.now(), public=True)
     document = announce_to_ap(uri, actor, item.uri, target_author, fed.clock.now())
-    activity = await _record(fed, session, actor, document, object_id=item.id, public=True)
-    await _deliver(fed, session, activity, actor, [target_author], followers_of=actor)
+    activity = await sending.record(fed, session, actor, document, object_id=item.id, public=True)
+    await sending.deliver(fed, session, activity, actor, [target_author], followers_of=actor)
     await add_boost_to_homes(session, actor, row.id)
     return row
 
@@ -365,15 +252,8 @@ async def _withdraw(fed: Federation, session: AsyncSession, actor: Actor, item: 
     target_author = await actor_by_id(session, item.actor_id)
     await remove_mark(session, existing)
     undo = undo_like_to_ap if model is Like else undo_announce_to_ap
-    await _send(fed, session, actor, undo(_activity_uri(actor, "Undo"), existing.uri, actor, item.uri),
+    await sending.send(fed, session, actor, undo(sending.activity_uri(actor, "Undo"), existing.uri, actor, item.uri),
                 [target_author] if target_author else [], followers_of=actor if followers else None)
-
-
-async def _send(fed: Federation, session: AsyncSession, actor: Actor, document: dict[str, Any],
-                recipients: list[Actor], *, followers_of: Actor | None = None) -> None:
-    """Record an activity about no post of ours and queue it for its audience."""
-    activity = await _record(fed, session, actor, document)
-    await _deliver(fed, session, activity, actor, recipients, followers_of=followers_of)
 
 
 # --- bookmarks and pins (nothing to tell peers) -----------------------------------------------
@@ -419,11 +299,11 @@ async def follow(fed: Federation, session: AsyncSession, follower: Actor, target
     existing = await follow_between(session, follower, target)
     if existing is not None and existing.state in (FollowState.pending, FollowState.accepted):
         return existing
-    uri = _activity_uri(follower, "Follow")
+    uri = sending.activity_uri(follower, "Follow")
     if target.local:
         return await request_follow(session, follower, target, uri, fed.clock.now())
     row = await upsert_follow(session, follower, target, uri, FollowState.pending, fed.clock.now())
-    await _send(fed, session, follower, follow_to_ap(uri, follower, target), [target])
+    await sending.send(fed, session, follower, follow_to_ap(uri, follower, target), [target])
     return row
 
 
@@ -434,8 +314,8 @@ async def unfollow(fed: Federation, session: AsyncSession, follower: Actor, targ
     FOLLOWS.move(existing, FollowState.undone, fed.clock.now())
     await feeds.remove_author(session, follower, target)
     if not target.local:
-        await _send(fed, session, follower,
-                    undo_follow_to_ap(_activity_uri(follower, "Undo"), existing.uri, follower, target), [target])
+        await sending.send(fed, session, follower,
+                    undo_follow_to_ap(sending.activity_uri(follower, "Undo"), existing.uri, follower, target), [target])
 
 
 async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, accept: bool) -> None:
@@ -455,14 +335,14 @@ async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, 
     if follower is None or followee is None or follower.local:
         return
     answer_to_ap = accept_to_ap if accept else reject_to_ap
-    document = answer_to_ap(_activity_uri(followee, "Accept" if accept else "Reject"), row.uri, follower, followee)
-    await _send(fed, session, followee, document, [follower])
+    document = answer_to_ap(sending.activity_uri(followee, "Accept" if accept else "Reject"), row.uri, follower, followee)
+    await sending.send(fed, session, followee, document, [follower])
 
 
 async def update_profile(fed: Federation, session: AsyncSession, actor: Actor) -> None:
     """Tell followers' servers that a local actor's profile changed (Update of the actor)."""
     actor.updated = fed.clock.now()
-    await _send(fed, session, actor, actor_update_to_ap(_activity_uri(actor, "Update"), actor), [],
+    await sending.send(fed, session, actor, actor_update_to_ap(sending.activity_uri(actor, "Update"), actor), [],
                 followers_of=actor)
 
 
@@ -477,10 +357,10 @@ async def block(fed: Federation, session: AsyncSession, actor: Actor, target: Ac
         await answer_follow(fed, session, theirs, accept=False)
     if await block_between(session, actor.id, target.id):
         return
-    uri = _activity_uri(actor, "Block")
+    uri = sending.activity_uri(actor, "Block")
     add_block(session, actor.id, target.id, uri, fed.clock.now())
     if not target.local:
-        await _send(fed, session, actor, block_to_ap(uri, actor, target), [target])
+        await sending.send(fed, session, actor, block_to_ap(uri, actor, target), [target])
 
 
 async def unblock(fed: Federation, session: AsyncSession, actor: Actor, target: Actor) -> None:
@@ -489,5 +369,5 @@ async def unblock(fed: Federation, session: AsyncSession, actor: Actor, target: 
         return
     await remove_block(session, row)
     if not target.local and row.uri:
-        await _send(fed, session, actor, undo_block_to_ap(_activity_uri(actor, "Undo"), row.uri, actor, target),
+        await sending.send(fed, session, actor, undo_block_to_ap(sending.activity_uri(actor, "Undo"), row.uri, actor, target),
                     [target])

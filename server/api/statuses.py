@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from federation.outbox import actions
+from federation.outbox import actions, drafts
 from federation.outbox.actions import OutboxError
 from federation.social import polls
 from federation.social.access import can_see
@@ -108,7 +108,7 @@ async def create(request: web.Request) -> web.Response:
         raise ApiError(422, "Validation failed: a post can have media or a poll, not both")
     draft = replace(draft, poll=poll, visibility=_visibility(values, caller.account.preferences or {}))
     with _refusals():
-        post = await actions.publish(fed, author, draft, idempotency_key=key)
+        post = await drafts.publish(fed, author, draft, idempotency_key=key)
     return json_response(await render(request, author, lambda renderer: renderer.status(post)))
 
 
@@ -145,7 +145,7 @@ async def edit(request: web.Request) -> web.Response:
     _, author = await viewer(request, "write:statuses")
     draft = _draft(request, await params(request))
     with _refusals():
-        post = await actions.revise(request.app[FEDERATION], author, request.match_info["id"], draft)
+        post = await drafts.revise(request.app[FEDERATION], author, request.match_info["id"], draft)
     return json_response(await render(request, author, lambda renderer: renderer.status(post)))
 
 
