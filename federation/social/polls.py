@@ -23,15 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.social.access import can_see
 from federation.protocol.urls import authority
 from federation.protocol.vocab.render import question_to_ap
-from federation.protocol.vocab.parse import APActivity
-from federation.protocol.vocab.values import UNSUPPORTED, as_list, count, id_of, is_uri, parse_datetime, type_of
+from federation.protocol.vocab.parse import APQuestion, APVote
 from storage.models import Actor, Object, Poll, PollOption, PollVote
 from storage import polls as queries
 from storage.polls import PollView
 from storage.posts import local_post_by_uri
 
 UPDATE_DELAY = timedelta(seconds=30)
-VOTE_TYPES = frozenset({"Note", "Answer"})
 
 
 class PollError(Exception):
@@ -103,37 +101,9 @@ async def question_fields(session: AsyncSession, item: Object, now: datetime) ->
     return question_to_ap(poll, await options_of(session, poll), closed=expired(poll, now))
 
 
-@dataclass(frozen=True)
-class RemoteQuestion:
-    options: list[tuple[str, int]]  # (title, votes)
-    multiple: bool
-    expires_at: datetime | None
-    voters_count: int | None
-
-
-def ap_to_question(raw: dict[str, Any]) -> RemoteQuestion | None:
-    """The poll in a remote Question's document, or None if it has no options."""
-    multiple = isinstance(raw.get("anyOf"), (list, dict)) and bool(raw["anyOf"])
-    options = []
-    for option in as_list(raw.get("anyOf" if multiple else "oneOf")):
-        if not isinstance(option, dict) or not isinstance(option.get("name"), str):
-            continue
-        replies = option.get("replies")
-        total = replies.get("totalItems") if isinstance(replies, dict) else None
-        options.append((option["name"], count(total) or 0))
-    if not options:
-        return None
-    ends = [t for t in (parse_datetime(raw.get("endTime")), parse_datetime(raw.get("closed"))) if t is not None]
-    voters = count(raw.get("votersCount"))
-    if voters is None:
-        voters = None if multiple else sum(votes for _, votes in options)
-    return RemoteQuestion(options, multiple, min(ends) if ends else None, voters)
-
-
-async def store_remote(session: AsyncSession, item: Object, raw: dict[str, Any]) -> bool:
-    """Create or refresh the poll of a remote Question from its document; False if it has none.
+async def store_remote(session: AsyncSession, item: Object, question: APQuestion | None) -> bool:
+    """Create or refresh the poll of a remote Question as parsed; False if it has none.
     Options that changed take their votes with them, as an edited poll starts over."""
-    question = ap_to_question(raw)
     if question is None:
         return False
     poll = await queries.poll_of(session, item.id)
@@ -154,31 +124,7 @@ async def store_remote(session: AsyncSession, item: Object, raw: dict[str, Any])
 
 # --- votes -----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Vote:
-    """A vote as a peer sends it: the voted option's title, on the Question `poll_uri`."""
-
-    uri: str
-    poll_uri: str
-    title: str
-
-
-def ap_to_vote(activity: APActivity) -> Vote | None:
-    """The vote a Create carries, if it is one: a Note with a `name`, an `inReplyTo` and no
-    content (Mastodon, GoToSocial, Misskey) or an Answer (Akkoma, Pleroma)."""
-    raw = activity.object_raw
-    kind = type_of(raw.get("type"), VOTE_TYPES) if isinstance(raw, dict) else UNSUPPORTED
-    if kind == UNSUPPORTED:
-        return None
-    vote_id, poll_uri, title = id_of(raw), id_of(raw.get("inReplyTo")), raw.get("name")
-    if kind == "Note" and raw.get("content"):
-        return None
-    if not (is_uri(vote_id) and is_uri(poll_uri) and isinstance(title, str) and title):
-        return None
-    return Vote(vote_id, poll_uri, title)
-
-
-async def receive_vote(session: AsyncSession, voter: Actor, vote: Vote, now: datetime) -> None:
+async def receive_vote(session: AsyncSession, voter: Actor, vote: APVote, now: datetime) -> None:
     """Count a peer's vote on a local poll. PollError says why it does not count."""
     item = await local_post_by_uri(session, vote.poll_uri)
     poll = await queries.poll_of(session, item.id) if item is not None else None

@@ -78,7 +78,7 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
     await add_post(session, post)
     await _link(session, post, ap)
     if post.type == "Question":
-        await polls.store_remote(session, post, ap.raw)
+        await polls.store_remote(session, post, ap.question)
     return post, True
 
 

@@ -16,7 +16,7 @@ from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.remote.limits import PostRefused
 from federation.social.posts import mentioned_actors, store_remote_post
 from federation.remote.resolve import NotAPost, RemoteError, ensure_post, fetch_post
-from federation.protocol.vocab.parse import APActivity, APObject
+from federation.protocol.vocab.parse import APActivity, APObject, APVote
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,9 @@ async def _post(fed: Federation, activity: APActivity) -> APObject:
     return post
 
 
-async def prefetch(fed: Federation, activity: APActivity) -> APObject | polls.Vote:
-    vote = polls.ap_to_vote(activity)
-    if vote is not None:
-        return vote
+async def prefetch(fed: Federation, activity: APActivity) -> APObject | APVote:
+    if activity.vote is not None:
+        return activity.vote
     post = await _post(fed, activity)
     if post.in_reply_to:
         try:
@@ -51,7 +50,7 @@ async def prefetch(fed: Federation, activity: APActivity) -> APObject | polls.Vo
 
 
 async def handle(ctx: HandlerContext) -> None:
-    if isinstance(ctx.prepared, polls.Vote):
+    if isinstance(ctx.prepared, APVote):
         try:
             await polls.receive_vote(ctx.session, ctx.actor, ctx.prepared, ctx.now)
         except polls.PollError as exc:

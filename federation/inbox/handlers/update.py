@@ -27,7 +27,7 @@ async def handle(ctx: HandlerContext) -> None:
     item = await known_object(ctx, embedded.id)
     if item.actor_id != ctx.actor.id:
         raise Ignore(f"{ctx.actor.uri} cannot edit {item.uri}")
-    counted = item.type == "Question" and await polls.store_remote(ctx.session, item, embedded.raw)
+    counted = item.type == "Question" and await polls.store_remote(ctx.session, item, embedded.question)
     try:
         edited = await apply_remote_edit(ctx.session, item, embedded, ctx.now, ctx.fed.settings)
     except PostRefused as exc:

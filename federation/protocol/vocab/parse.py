@@ -112,6 +112,7 @@ class APObject:
     cc: tuple[str, ...]
     tags: tuple[Tag, ...]
     attachments: tuple[Attachment, ...]
+    question: APQuestion | None  # a Question's poll, if it has options
     raw: dict[str, Any] = field(repr=False)
 
     @property
@@ -162,7 +163,7 @@ class APActivity:
     object: APObject | APActivity | APActor | None  # when embedded and understood
     object_type: str | None  # an embedded object's type, understood or not (UNSUPPORTED if none); None for a bare id
     object_actor: str | None  # an embedded object's `actor`, understood or not
-    object_raw: Any = field(repr=False)
+    vote: APVote | None  # a Create's poll vote, when it carries one
     target: str | None
     to: tuple[str, ...]
     cc: tuple[str, ...]
@@ -282,6 +283,7 @@ def ap_to_object(document: Any) -> APObject:
         cc=_audience(document, "cc"),
         tags=_tags(document),
         attachments=_attachments(document),
+        question=ap_to_question(document) if kind == "Question" else None,
         raw=document,
     )
 
@@ -343,6 +345,66 @@ def ap_to_key_document(document: dict) -> APKeyDocument:
     return APKeyDocument(owner, owner is None or (owner == document.get("id") and "inbox" in document))
 
 
+# --- polls ---------------------------------------------------------------------------------
+
+VOTE_TYPES = frozenset({"Note", "Answer"})
+
+
+@dataclass(frozen=True)
+class APQuestion:
+    """The poll of a Question: its options (title, votes), whether several may be chosen, when it
+    ends, and how many voted (when the document says, or a single-choice poll's sum)."""
+
+
+    options: tuple[tuple[str, int], ...]  # (title, votes)
+    multiple: bool
+    expires_at: datetime | None
+    voters_count: int | None
+
+
+def ap_to_question(raw: dict[str, Any]) -> APQuestion | None:
+    """The poll in a remote Question's document, or None if it has no options."""
+    multiple = isinstance(raw.get("anyOf"), (list, dict)) and bool(raw["anyOf"])
+    options = []
+    for option in as_list(raw.get("anyOf" if multiple else "oneOf")):
+        if not isinstance(option, dict) or not isinstance(option.get("name"), str):
+            continue
+        replies = option.get("replies")
+        total = replies.get("totalItems") if isinstance(replies, dict) else None
+        options.append((option["name"], count(total) or 0))
+    if not options:
+        return None
+    ends = [t for t in (parse_datetime(raw.get("endTime")), parse_datetime(raw.get("closed"))) if t is not None]
+    voters = count(raw.get("votersCount"))
+    if voters is None:
+        voters = None if multiple else sum(votes for _, votes in options)
+    return APQuestion(tuple(options), multiple, min(ends) if ends else None, voters)
+
+
+@dataclass(frozen=True)
+class APVote:
+    """A vote as a peer sends it: the voted option's title, on the Question `poll_uri`."""
+
+    uri: str
+    poll_uri: str
+    title: str
+
+
+def ap_to_vote(raw: Any) -> APVote | None:
+    """The vote a Create carries, if it is one: a Note with a `name`, an `inReplyTo` and no
+    content (Mastodon, GoToSocial, Misskey) or an Answer (Akkoma, Pleroma). `raw`: the embedded
+    object."""
+    kind = type_of(raw.get("type"), VOTE_TYPES) if isinstance(raw, dict) else UNSUPPORTED
+    if kind == UNSUPPORTED:
+        return None
+    vote_id, poll_uri, title = id_of(raw), id_of(raw.get("inReplyTo")), raw.get("name")
+    if kind == "Note" and raw.get("content"):
+        return None
+    if not (is_uri(vote_id) and is_uri(poll_uri) and isinstance(title, str) and title):
+        return None
+    return APVote(vote_id, poll_uri, title)
+
+
 def ap_to_activity_head(document: Any) -> APActivityHead:
     kind, activity_id, actor, raw_object, object_id = _activity_identity(document)
     return APActivityHead(
@@ -361,7 +423,7 @@ def ap_to_activity(document: Any) -> APActivity:
         object=_embedded(raw_object, ap_to_object, ap_to_activity),
         object_type=type_of(raw_object.get("type")) if isinstance(raw_object, dict) else None,
         object_actor=id_of(raw_object.get("actor")) if isinstance(raw_object, dict) else None,
-        object_raw=raw_object,
+        vote=ap_to_vote(raw_object) if kind == "Create" else None,
         target=target if is_uri(target) else None,
         to=_audience(document, "to"),
         cc=_audience(document, "cc"),
