@@ -98,3 +98,9 @@ async def tombstone_post(session: AsyncSession, post_id: int, now: datetime) -> 
     await session.execute(
         update(Object).where(Object.id == post_id)
         .values(deleted_at=now, content="", summary="", attachments=None, raw=None))
+
+
+async def post_author_uri(session: AsyncSession, object_uri: str) -> str | None:
+    """The id of the actor who made the object `object_uri`, if we hold it."""
+    return await session.scalar(
+        select(Actor.uri).join(Object, Object.actor_id == Actor.id).where(Object.uri == object_uri))

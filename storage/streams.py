@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Actor, Follow, FollowState, Mention, Tag
+from storage.models import Actor, Follow, FollowState, Mention
 
 
 def _local_followers(actor_id: int):
@@ -23,7 +23,3 @@ async def home_ids(session: AsyncSession, post_id: int, author_id: int, *, follo
     mentioned = select(Mention.actor_id).join(Actor, Mention.actor_id == Actor.id).where(
         Mention.object_id == post_id, Actor.local.is_(True))
     return set(await session.scalars(union(mentioned, _local_followers(author_id)) if followers else mentioned))
-
-
-async def tag_names(session: AsyncSession, post_id: int) -> list[str]:
-    return list(await session.scalars(select(Tag.name).where(Tag.object_id == post_id)))

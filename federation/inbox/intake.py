@@ -36,7 +36,7 @@ from federation.protocol.vocab.parse import (
     ap_to_activity_head,
 )
 from storage.ids import new_id
-from storage import intake as intake_queries
+from storage import posts as post_queries
 from storage.models import InboxItem
 from storage.text import fits
 
@@ -131,7 +131,7 @@ async def _check_origins(fed: Federation, activity: APActivityHead) -> None:
         if authority(activity.object_id) != origin:
             raise Rejection(403, f"{activity.actor} cannot delete {activity.object_id} on another host")
         async with fed.db.sessions() as session:
-            author = await intake_queries.author_uri(session, activity.object_id)
+            author = await post_queries.post_author_uri(session, activity.object_id)
         if author is not None and author != activity.actor:
             raise Rejection(403, f"{activity.actor} cannot delete {activity.object_id}: it is {author}'s")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.social.events import StreamEvent, record
+from storage import posts as post_queries
 from storage import streams as stream_queries
 from storage.models import Actor, Object, Visibility
 
@@ -30,7 +31,7 @@ async def post_streams(session: AsyncSession, post: Object, author: Actor, homes
     streams = [f"user:{actor_id}" for actor_id in sorted(homes)]
     if post.visibility is Visibility.public:
         streams += ["public", "public:local" if post.local else "public:remote"]
-        streams += [f"hashtag:{name}" for name in await stream_queries.tag_names(session, post.id)]
+        streams += [f"hashtag:{name}" for name in await post_queries.tag_names(session, post.id)]
     return tuple(streams)
 
 
