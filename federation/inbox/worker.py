@@ -1,6 +1,6 @@
 """The inbox worker: runs the handler of each stored activity.
 
-The item states and their transitions are declared in `storage.models.queues`; this is where
+The item states and their transitions are declared in `storage.states`; this is where
 the worker's ones happen:
 
     queued | failed, when due --claim--> done | ignored | failed (due after a backoff) | dead
