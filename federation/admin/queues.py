@@ -2,7 +2,7 @@
 the ones that failed, discard the ones nobody should retry. Every change is written to the audit
 log, one entry per item, in the caller's transaction.
 
-The moves are those `storage.models.queues` declares: an inbox item failed or dead is retried
+The moves are those `storage.states` declares: an inbox item failed or dead is retried
 (queued, due now, its attempts from zero) or discarded; a dead delivery is retried (queued, due
 now, subject to its peer's backoff); a queued or dead delivery is discarded (cancelled). A
 request naming an item that does not exist, or one in a state it cannot leave that way, is
