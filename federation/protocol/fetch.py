@@ -122,7 +122,7 @@ class Fetcher:
                 return await self._follow(url, accept)
         except (TimeoutError, FetchTimeout):
             elapsed = time.monotonic() - started
-            log.warning(
+            log.info(  # the caller decides how grave a failed fetch is, and logs it with its context
                 "fetch of %s timed out after %.1f s (deadline %g s)", url, elapsed, self.deadline_seconds
             )
             raise FetchTimeout(
