@@ -24,6 +24,7 @@ from storage.db import valid_schema
 from storage.settings import DatabaseSettings
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+MAX_FETCH_TIMEOUT_SECONDS = 60
 
 
 class ConfigError(Exception):
@@ -236,6 +237,11 @@ def _check_section(section: object, name: str, source: str) -> None:
                     "object_max_mentions", "object_max_content_chars"):
             if getattr(section, key) < 1:
                 raise ConfigError(f"{source}: 'federation.{key}' must be at least 1")
+        if not 0 < section.fetch_timeout_seconds <= MAX_FETCH_TIMEOUT_SECONDS:
+            raise ConfigError(
+                f"{source}: 'federation.fetch_timeout_seconds' must be more than 0 and at most "
+                f"{MAX_FETCH_TIMEOUT_SECONDS}, not {section.fetch_timeout_seconds!r}"
+            )
         if min(section.delivery_max_age_days, section.worker_poll_seconds, section.subscription_refresh_minutes,
                section.pending_peer_expiry_days) <= 0:
             raise ConfigError(

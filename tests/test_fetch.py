@@ -344,7 +344,7 @@ async def test_timeout(start_peer, local_fetcher):
         return web.Response(body=b"{}", content_type=AP_TYPE)
 
     peer = await start_peer({"/slow": slow})
-    fetcher = local_fetcher(timeout=aiohttp.ClientTimeout(total=0.2))
+    fetcher = local_fetcher(deadline_seconds=0.2)
     with pytest.raises(FetchTimeout, match="timed out"):
         await fetcher.get_json(peer.url("/slow"))
 

@@ -6,6 +6,12 @@ hop is treated as a new request: the URL is checked (`check_url`), the federatio
 are checked after DNS resolution by the session's resolver (see `federation.protocol.http`), so the
 session and the Fetcher must agree on `allow_private_addresses`.
 
+One fetch has one deadline (`deadline_seconds`, [federation] fetch_timeout_seconds): connecting,
+every redirect hop and reading the body all count against it, so a peer that answers slowly, or
+redirects to itself again and again, or trickles its body, costs at most that long before
+`FetchTimeout`. (The session's own per-request timeouts, 30 s total, would allow that much per
+hop and nothing bounds the sum.) Deliveries are not fetches: they keep the session's timeouts.
+
 A document is accepted only when the response's media type is one the request asked for (for
 ActivityPub, `application/activity+json` or `application/ld+json`), so an uploaded file served as
 `application/json` or `text/plain` on a peer cannot pass for one of its objects, and only when it
@@ -14,7 +20,9 @@ is JSON nested no deeper than `max_json_depth` (`federation.protocol.vocab.jsond
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -103,10 +111,26 @@ class Fetcher:
     max_bytes: int = 1_000_000
     max_redirects: int = 5
     max_json_depth: int = MAX_JSON_DEPTH
-    timeout: aiohttp.ClientTimeout | None = None  # per hop; None means the session's default
+    deadline_seconds: float = 10.0  # the whole fetch: connect, every redirect hop and the body
 
     async def get_json(self, url: str, *, accept: str = AP_ACCEPT) -> tuple[str, dict[str, Any]]:
-        """GET `url` and return (final URL after redirects, the JSON object)."""
+        """GET `url` and return (final URL after redirects, the JSON object), all within
+        `deadline_seconds`, else FetchTimeout (logged once, with how long it took)."""
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.deadline_seconds):
+                return await self._follow(url, accept)
+        except (TimeoutError, FetchTimeout):
+            elapsed = time.monotonic() - started
+            log.info(  # the caller decides how grave a failed fetch is, and logs it with its context
+                "fetch of %s timed out after %.1f s (deadline %g s)", url, elapsed, self.deadline_seconds
+            )
+            raise FetchTimeout(
+                f"{url} timed out after {elapsed:.1f} s (deadline {self.deadline_seconds:g} s)"
+            ) from None
+
+    async def _follow(self, url: str, accept: str) -> tuple[str, dict[str, Any]]:
+        """The redirect chain, one checked and signed GET per hop."""
         wanted = _media_types(accept)
         current = self._parse(url)
         for _hop in range(self.max_redirects + 1):
@@ -165,11 +189,8 @@ class Fetcher:
         headers = {"Accept": accept}
         if self.sign is not None:
             headers.update(self.sign("GET", str(url)))
-        options: dict[str, Any] = {"headers": headers, "allow_redirects": False}
-        if self.timeout is not None:
-            options["timeout"] = self.timeout
         try:
-            async with self.session.get(url, **options) as response:
+            async with self.session.get(url, headers=headers, allow_redirects=False) as response:
                 if response.status in REDIRECT_STATUSES:
                     return self._redirect_target(url, response)
                 if not 200 <= response.status < 300:

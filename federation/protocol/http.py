@@ -49,7 +49,7 @@ class FetchHTTPError(FetchError):
 
 
 class FetchTimeout(FetchError):
-    """Connecting or reading took longer than the timeout."""
+    """The fetch (connect, redirects, body) took longer than its deadline."""
 
 
 class NotJSON(FetchError):

@@ -79,6 +79,7 @@ class Federation:
             allow_private_addresses=self.settings.allow_private_addresses,
             allows_authority=self.policy.allows,
             max_bytes=self.settings.fetch_max_bytes,
+            deadline_seconds=self.settings.fetch_timeout_seconds,
             max_json_depth=self.max_json_depth,
         )
         self.keys = KeyStore(self.db, self.fetcher, self.clock, self.settings.key_refetch_interval_seconds)

@@ -17,6 +17,7 @@ class FederationSettings:
     signature_max_skew_seconds: int = 3600
     key_refetch_interval_seconds: int = 300
     fetch_max_bytes: int = 1_000_000
+    fetch_timeout_seconds: float = 10.0
     reply_fetch_depth: int = 5
     delivery_max_age_days: float = 14.0
     delivery_concurrency: int = 32
