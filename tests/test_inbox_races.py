@@ -17,7 +17,8 @@ from federation.social.posts import store_remote_post
 from federation.protocol.vocab.parse import ap_to_object
 from storage.models import FeedEntry, InboxState, NotificationType, Object
 from tests.conftest import DATABASE_URL
-from tests.handler_helpers import Scene
+from tests.fakepeer import activity
+from tests.handler_helpers import Scene, handle_directly
 
 
 async def _alice_follows_zed(scene: Scene) -> None:
@@ -53,19 +54,23 @@ async def test_a_fetched_parent_joins_its_followers_homes_when_its_create_arrive
     assert await scene.count(FeedEntry, FeedEntry.item_id == stored.id) == 1
 
 
-async def test_a_create_of_a_fetched_post_by_another_actor_does_not_announce_it(scene):
+async def test_only_its_authors_create_brings_a_fetched_post_to_homes(scene):
     # Given zed's post, fetched as the parent of mallory's reply
     await _alice_follows_zed(scene)
     alice = await scene.a.actor("alice")
     parent = scene.note("zed", "1")
     await scene.send("mallory", "Create", scene.note("mallory", "1", inReplyTo=parent["id"]), "r")
     await scene.run()
-    # When mallory sends a Create of it (by reference, so the inbox's origin checks pass)
-    create = await scene.send("mallory", "Create", parent["id"], "c")
-    await scene.run()
-    # Then it is ignored and stays out of alice's home
-    assert (await scene.outcome(create))[0] is InboxState.ignored
-    assert (await scene.one(Object, Object.uri == parent["id"])).id not in await scene.home(alice)
+    stored = await scene.one(Object, Object.uri == parent["id"])
+    # When mallory's Create of it reaches the handler (past the inbox, which refuses it first)
+    reason = await handle_directly(scene.a, activity(scene.peer, "mallory", "Create", parent, "c"),
+                                   prepared=ap_to_object(parent))
+    # Then it is ignored and the post stays out of alice's home, until zed's own Create
+    assert reason == f"{parent['id']} is already stored"
+    assert stored.id not in await scene.home(alice)
+    assert await handle_directly(scene.a, activity(scene.peer, "zed", "Create", parent, "c"),
+                                 prepared=ap_to_object(parent)) is None
+    assert stored.id in await scene.home(alice)
 
 
 async def _wait_until_blocked(instance, pid: int) -> None:
