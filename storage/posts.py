@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Actor, IdempotencyKey, Mention, Object, ObjectEdit, Tag
+from storage.upsert import insert_for
 
 
 async def post_by_id(session: AsyncSession, post_id: int) -> Object | None:
@@ -46,6 +47,28 @@ async def add_post(session: AsyncSession, item: Object) -> Object:
     session.add(item)
     await session.flush()
     return item
+
+
+async def add_remote_post(session: AsyncSession, item: Object) -> tuple[Object, bool]:
+    """Store a new remote post, and True; or, if another transaction stored a post with its uri
+    first, that post, and False. Two workers may fetch the same post at once (a boost's target,
+    a reply's parent): on PostgreSQL the insert waits for the other to commit and then does
+    nothing, and the next statement sees the row it committed, so the loser needs no retry."""
+    values = {attr.key: getattr(item, attr.key) for attr in inspect(Object).column_attrs
+              if getattr(item, attr.key) is not None}
+    statement = insert_for(session, Object).values(values).on_conflict_do_nothing(index_elements=["uri"])
+    stored = await session.scalar(statement.returning(Object))
+    if stored is None:
+        return await post_by_uri(session, item.uri), False
+    return stored, True
+
+
+async def claim_homes(session: AsyncSession, post_id: int) -> bool:
+    """Mark a post as added to its followers' homes: True for the one transaction that does it
+    first (a concurrent one waits on the row, then finds it marked)."""
+    result = await session.execute(update(Object).where(Object.id == post_id, Object.reached_homes.is_(False))
+                                   .values(reached_homes=True))
+    return result.rowcount == 1
 
 
 async def link_post(session: AsyncSession, post_id: int, mentioned_ids: Iterable[int], tags: Iterable[str]) -> None:

@@ -82,7 +82,8 @@ async def ensure_post(fed: Federation, uri: str, *, ancestors: int = 0) -> Objec
                 break
             try:
                 async with fed.db.sessions.begin() as session:
-                    row, _ = await store_remote_post(session, post, author, fed.clock.now(), fed.settings)
+                    row, _ = await store_remote_post(session, post, author, fed.clock.now(), fed.settings,
+                                                     by_fetch=True)
             except PostRefused as exc:
                 if depth == 0:
                     raise NotAPost(str(exc)) from exc

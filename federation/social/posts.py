@@ -27,7 +27,7 @@ from federation.protocol.vocab.parse import APObject
 from storage import actors as actor_queries
 from storage.ids import new_id
 from storage import posts as post_queries
-from storage.posts import add_edit, add_post, link_post, post_by_id, posts_by_uri_or_id, unlink_post
+from storage.posts import add_edit, add_remote_post, link_post, post_by_id, posts_by_uri_or_id, unlink_post
 from storage.models import Actor, Object, Visibility
 
 _TAG_RE = re.compile(r"<[^>]*>")
@@ -49,9 +49,14 @@ def plain_text(value: str) -> str:
 
 
 async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, now: datetime,
-                            limits: FederationSettings) -> tuple[Object, bool]:
+                            limits: FederationSettings, *, by_fetch: bool = False) -> tuple[Object, bool]:
     """The row for a remote post, and whether it is new: inserted with its mentions and tags if
-    it was not stored yet. PostRefused (nothing written) if it is over the limits."""
+    it was not stored yet (by us, or by another worker at the same moment: then its row, not
+    new). PostRefused (nothing written) if it is over the limits.
+
+    `by_fetch`: the post was fetched by reference (a reply's parent, a boost's target), not
+    delivered by its Create, so nobody adds it to its followers' homes now; it is stored with
+    `reached_homes` False, and its Create, if it comes, adds it then (`claim_homes`)."""
     ap = bound(ap, limits)
     published = min(ap.published or now, now)
     post_id = new_id(at=published)
@@ -73,9 +78,12 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
         visibility=visibility_of(ap.to, ap.cc, author.followers_url),
         published=published,
         raw=ap.raw,
+        reached_homes=not by_fetch,
     )
     _copy_content(post, ap)
-    await add_post(session, post)
+    post, new = await add_remote_post(session, post)
+    if not new:
+        return post, False
     await _link(session, post, ap)
     if post.type == "Question":
         await polls.store_remote(session, post, ap.question)
@@ -119,6 +127,12 @@ def _copy_content(post: Object, ap: APObject) -> None:
 async def _link(session: AsyncSession, post: Object, ap: APObject) -> None:
     known = await actor_queries.actors_by_uris(session, ap.mentions)
     await link_post(session, post.id, [actor.id for actor in known.values()], ap.hashtags)
+
+
+async def claim_homes(session: AsyncSession, post: Object) -> bool:
+    """True, once, for a post stored by fetch whose followers' homes have not had it yet: the
+    caller adds it to them now. False for a post that already reached them."""
+    return await post_queries.claim_homes(session, post.id)
 
 
 async def mentioned_actors(session: AsyncSession, post: Object) -> list[Actor]:

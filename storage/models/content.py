@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -59,6 +60,9 @@ class Object(Base):
     attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
     source_text: Mapped[str | None] = mapped_column(Text)  # a local post as typed, for edits
     raw: Mapped[dict[str, Any] | None]
+    # False while a remote post fetched by reference (a reply's parent, a boost's target) waits
+    # for its own Create to add it to its followers' homes (federation.inbox.handlers.create)
+    reached_homes: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Activity(Base):

@@ -3,6 +3,11 @@ A Create of a poll vote (see federation.social.polls) counts the vote instead.
 
 A post delivered by reference (a bare id) is fetched from its origin; missing ancestors of a
 reply are fetched up to `reply_fetch_depth`, before the transaction opens.
+
+A post may be stored before its Create arrives, fetched as a reply's parent or a boost's target;
+such a post has not reached its followers' homes, so its author's Create still adds it there
+and notifies its mentions, once (`_first_create_of_fetched`). Any other post already stored is
+a duplicate and is ignored.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from federation.social.feeds import add_post_to_homes
 from federation.runtime.context import Federation
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.remote.limits import PostRefused
-from federation.social.posts import mentioned_actors, store_remote_post
+from federation.social.posts import claim_homes, mentioned_actors, store_remote_post
 from federation.remote.resolve import NotAPost, RemoteError, ensure_post, fetch_post
 from federation.protocol.vocab.parse import APActivity, APObject, APVote
+from storage.models import Object
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,17 @@ async def prefetch(fed: Federation, activity: APActivity) -> APObject | APVote:
     return post
 
 
+async def _first_create_of_fetched(ctx: HandlerContext, item: Object) -> bool:
+    """Whether this Create is the first from its author of a post we hold only because we
+    fetched it (a reply's parent, a boost's target, stored with `reached_homes` False): then it
+    still has to reach its followers' homes and notify its mentions. A second Create of a post
+    that already did is a duplicate (its feed rows would be kept once, its notifications and
+    stream events would not)."""
+    if item.actor_id != ctx.actor.id:
+        return False
+    return await claim_homes(ctx.session, item)
+
+
 async def handle(ctx: HandlerContext) -> None:
     if isinstance(ctx.prepared, APVote):
         try:
@@ -61,7 +78,7 @@ async def handle(ctx: HandlerContext) -> None:
         item, new = await store_remote_post(ctx.session, post, ctx.actor, ctx.now, ctx.fed.settings)
     except PostRefused as exc:
         raise Ignore(f"post refused: {exc}") from exc
-    if not new:
+    if not new and not await _first_create_of_fetched(ctx, item):
         raise Ignore(f"{post.id} is already stored")
     await add_post_to_homes(ctx.session, item, ctx.actor)
     local_mentions = [actor for actor in await mentioned_actors(ctx.session, item) if actor.local]
