@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from federation.outbox import actions
 from federation.social.posts import store_remote_post
