@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Account, Actor
-
-
-async def account_of(session: AsyncSession, actor_id: int) -> Account | None:
-    """The local account an actor belongs to; None for a remote actor."""
-    return await session.scalar(select(Account).where(Account.actor_id == actor_id))
 
 
 async def add_local_actor(session: AsyncSession, actor: Actor) -> Actor:

@@ -26,9 +26,8 @@ from federation.protocol.vocab.parse import (
     ap_to_activity_head,
     ap_to_actor,
     ap_to_object,
-    ap_to_question,
-    ap_to_vote,
 )
+from federation.protocol.vocab.polls import ap_to_question, ap_to_vote
 from federation.protocol.vocab.values import UNSUPPORTED, type_of
 from federation.social.polls import new_poll
 from storage.models import InboxItem, InboxState, Object, PollOption

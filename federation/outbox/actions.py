@@ -44,11 +44,10 @@ from federation.protocol.vocab.render import (
     update_to_ap,
     vote_to_ap,
 )
-from storage.accounts_api import block_between
+from storage.accounts_api import account_of, block_between
 from storage.ids import new_id
 from storage.interactions import add_block, add_bookmark, add_pin, mark_of, pin_count, remove_block, remove_mark
 from storage.actors import actor_by_id
-from storage.local_accounts import account_of
 from storage.posts import add_post, link_post
 from storage.states import FOLLOWS
 from storage.models import (

@@ -20,12 +20,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.social.access import can_see
 from federation.protocol.urls import authority
+from federation.protocol.vocab.polls import APQuestion, APVote
 from federation.protocol.vocab.render import question_to_ap
-from federation.protocol.vocab.parse import APQuestion, APVote
-from storage.models import Actor, Object, Poll, PollOption, PollVote
+from federation.social.access import can_see
 from storage import polls as queries
+from storage.models import Actor, Object, Poll, PollOption, PollVote
 from storage.polls import PollView
 from storage.posts import local_post_by_uri
 

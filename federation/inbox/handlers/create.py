@@ -21,7 +21,8 @@ from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.remote.limits import PostRefused
 from federation.social.posts import claim_homes, mentioned_actors, store_remote_post
 from federation.remote.resolve import NotAPost, RemoteError, ensure_post, fetch_post
-from federation.protocol.vocab.parse import APActivity, APObject, APVote
+from federation.protocol.vocab.parse import APActivity, APObject
+from federation.protocol.vocab.polls import APVote
 from storage.models import Object
 
 log = logging.getLogger(__name__)
