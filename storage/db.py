@@ -24,7 +24,8 @@ import logging
 import re
 import socket
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,31 @@ class CommitSession(AsyncSession):
     async def rollback(self) -> None:
         self.info.pop(_AFTER_COMMIT, None)
         await super().rollback()
+
+
+@asynccontextmanager
+async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
+    """A savepoint around the block: if the block raises, what it wrote is rolled back alone (the
+    transaction goes on) and the exception goes on. So is what it queued on the session for after
+    the commit: the entries it added to the lists in `session.info` (after-commit callbacks,
+    streaming events) are dropped, since what they are about was never written."""
+    marks = {key: len(value) for key, value in session.info.items() if isinstance(value, list)}
+    try:
+        async with session.begin_nested():
+            yield
+    except BaseException:
+        for key, value in session.info.items():
+            if isinstance(value, list):
+                del value[marks.get(key, 0):]
+        raise
+
+
+async def take_write_lock(session: AsyncSession) -> None:
+    """Begin the session's transaction by taking the write lock (SQLite: BEGIN IMMEDIATE, waiting
+    up to the busy timeout), so that its writes never meet another writer halfway, and savepoints
+    nest inside it. Call it first in the transaction. PostgreSQL: nothing to do."""
+    if session.bind.dialect.name == "sqlite":
+        await session.execute(text("BEGIN IMMEDIATE"))
 
 
 def core_rows(session: Session, statement, params: dict) -> Result:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -37,16 +38,28 @@ class Claimed:
     due: datetime
 
 
+# Claims of inbox items take this transaction-level advisory lock on PostgreSQL, so two workers'
+# claims run one after the other and each sees the other's leases (the actor order needs that).
+CLAIM_LOCK = 0x526F756E6473  # "Rounds"
+
+
 async def claim(
     session: AsyncSession, now: datetime, limit: int, *, lease: timedelta, max_attempts: int, lock: bool,
 ) -> list[Claimed]:
-    """Up to `limit` due items, queued or failed, the longest due first (`storage.leases`). Each
-    item taken is leased: queued, due after `lease`, one more attempt. An item whose attempts ran
-    out under earlier leases (its handling never finished: it stopped the process, say) is marked
-    dead instead. `lock`: FOR UPDATE SKIP LOCKED (PostgreSQL), so several workers share the queue."""
+    """Up to `limit` due items: retries due first, then queued items in turn order
+    (`storage.leases.INBOX_ITEMS`). An item is taken only with every earlier (by id: arrival)
+    item of its actor still queued, so an actor's activities are never handled out of order or
+    side by side, by this worker or another: an actor whose earlier item is held (being handled)
+    or was not taken waits. Each item taken is leased: queued, due after `lease`, one more
+    attempt. An item whose attempts ran out under earlier leases (its handling never finished: it
+    stopped the process, say) is marked dead instead. `lock`: PostgreSQL, where several workers
+    share the queue: claims are serialised (CLAIM_LOCK) and rows locked FOR UPDATE SKIP LOCKED."""
+    if lock:
+        await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
     columns = (InboxItem.id, InboxItem.activity_uri, InboxItem.activity_type, InboxItem.actor_uri,
                InboxItem.raw, InboxItem.attempts, InboxItem.next_attempt_at)
-    items = [Claimed(*row) for row in await leases.claim_due(session, INBOX_ITEMS, columns, now, limit, lock=lock)]
+    candidates = [Claimed(*row) for row in await leases.claim_due(session, INBOX_ITEMS, columns, now, limit, lock=lock)]
+    items = await _in_actor_order(session, candidates)
     spent = [item.id for item in items if item.attempts >= max_attempts]
     if spent:
         await leases.move(session, INBOX_ITEMS, InboxState.dead, InboxItem.id.in_(spent), processed_at=now,
@@ -56,6 +69,40 @@ async def claim(
         await leases.lease(session, INBOX_ITEMS, [item.id for item in taken], now + lease,
                            state=InboxState.queued, attempts=InboxItem.attempts + 1)
     return [replace(item, attempts=item.attempts + 1) for item in taken]
+
+
+async def _in_actor_order(session: AsyncSession, candidates: list[Claimed]) -> list[Claimed]:
+    """The candidates that may be taken now, in the claim's order: those whose actor's earlier
+    queued items are all taken too (index ix_inbox_items_queued_actor: a few rows per actor)."""
+    if not candidates:
+        return []
+    last: dict[str, int] = {}
+    for item in candidates:
+        last[item.actor_uri] = max(item.id, last.get(item.actor_uri, 0))
+    earlier: dict[str, list[int]] = {}
+    query = (
+        select(InboxItem.actor_uri, InboxItem.id)
+        .where(InboxItem.state == InboxState.queued,
+               or_(*(and_(InboxItem.actor_uri == actor_uri, InboxItem.id < top) for actor_uri, top in last.items())))
+        .order_by(InboxItem.actor_uri, InboxItem.id)
+    )
+    for actor_uri, item_id in await session.execute(query):
+        earlier.setdefault(actor_uri, []).append(item_id)
+    taken: set[int] = set()
+    for item in sorted(candidates, key=lambda item: item.id):
+        if all(other in taken for other in earlier.get(item.actor_uri, ()) if other < item.id):
+            taken.add(item.id)
+    return [item for item in candidates if item.id in taken]
+
+
+async def head_turn(session: AsyncSession) -> int | None:
+    """The lowest turn still queued (held items included): how far the workers have come."""
+    return await session.scalar(select(func.min(InboxItem.turn)).where(InboxItem.state == InboxState.queued))
+
+
+async def last_turn(session: AsyncSession) -> int:
+    """The highest turn queued, 0 when none is: where a writer starting up stamps from."""
+    return await session.scalar(select(func.max(InboxItem.turn)).where(InboxItem.state == InboxState.queued)) or 0
 
 
 async def finish(session: AsyncSession, item_id: int, state: InboxState, error: str | None, at: datetime) -> None:

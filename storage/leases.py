@@ -37,10 +37,19 @@ class Queue:
     order: tuple  # the claim's order; it must end in the id, so it is total
     held_state: Any  # the state a leased row is in
     lease_column: Any = None  # a row held until this passes is not due; None: the lease pushes next_attempt_at
+    # when the due states are taken in orders of their own: each state's order, the states taken
+    # one after the other in this dict's order (None: every due state in `order`, merged)
+    orders: dict | None = None
+
+    def state_orders(self) -> dict:
+        return self.orders if self.orders is not None else dict.fromkeys(self.due_states, self.order)
 
 
-# Inbox items: the longest due first (the index (state, next_attempt_at) serves each due state).
-INBOX_ITEMS = Queue(InboxItem, INBOX, INBOX_DUE, (InboxItem.next_attempt_at, InboxItem.id), InboxState.queued)
+# Inbox items: retries due first, the longest due first (index (state, next_attempt_at)); then
+# queued items in turn order (index (state, turn)), the order fair queuing gave them at intake.
+INBOX_ITEMS = Queue(InboxItem, INBOX, INBOX_DUE, (InboxItem.next_attempt_at, InboxItem.id), InboxState.queued,
+                    orders={InboxState.failed: (InboxItem.next_attempt_at, InboxItem.id),
+                            InboxState.queued: (InboxItem.turn, InboxItem.id)})
 # Deliveries: in id order, so an inbox receives a sender's activities in the order they were made.
 DELIVERY_ROWS = Queue(Delivery, DELIVERIES, DELIVERY_DUE, (Delivery.id,), DeliveryState.queued,
                       Delivery.claimed_until)
@@ -61,21 +70,26 @@ async def claim_due(
 ) -> list[tuple]:
     """Up to `limit` due rows of `queue` that also meet `where`, in the queue's order, each as a
     tuple of `columns`. One query per due state, each reading at most `limit` rows in order
-    (an index gives them without sorting the backlog), merged. `lock`: FOR UPDATE SKIP LOCKED,
+    (an index gives them without sorting the backlog), merged (or, with `Queue.orders`, one
+    state after the other). `lock`: FOR UPDATE SKIP LOCKED,
     for PostgreSQL. The rows are not leased yet: `lease` does that, in the same transaction."""
     width = len(columns)
     batches = []
-    for state in queue.due_states:
+    orders = queue.state_orders()
+    for state, order in orders.items():
         query = (
-            select(*columns, *queue.order)
+            select(*columns, *order)
             .where(*due(queue, state, now), *where)
-            .order_by(*queue.order)
+            .order_by(*order)
             .limit(limit)
         )
         if lock:
             query = query.with_for_update(skip_locked=True, of=queue.model)
         batches.append([tuple(row) for row in await session.execute(query)])
-    merged = batches[0] if len(batches) == 1 else heapq.merge(*batches, key=lambda row: row[width:])
+    if queue.orders is not None:
+        merged = (row for batch in batches for row in batch)
+    else:
+        merged = batches[0] if len(batches) == 1 else heapq.merge(*batches, key=lambda row: row[width:])
     return [row[:width] for row in islice(merged, limit)]
 
 

@@ -25,6 +25,7 @@ from federation.protocol.http import make_client_session
 from server.config import ConfigError, settings_from_dict
 from storage.models import InboxItem, InboxState, Object
 from tests.fakepeer import FakePeer, activity
+from federation.inbox import worker
 from tests.handler_helpers import Scene, start_scene
 
 DEADLINE = 1.0
@@ -221,9 +222,9 @@ async def _stored(scene: Scene, uri: str) -> bool:
 
 
 async def test_a_hanging_peer_does_not_hold_up_a_good_peers_post(instances, http):
-    """The inbox worker handles items one at a time, in arrival order: the good post waits for the
-    hanging fetch, and is handled within a second or two only because that fetch gives up at the
-    deadline, set here to 1 s (the default is 10 s)."""
+    """Run to the end of its batch (`run_once`), the worker is done only once the hanging fetch
+    gives up at the deadline, set here to 1 s (the default is 10 s); the good post is handled
+    meanwhile, and the hanging item fails with the timeout."""
     async with start_scene(instances, http, federation={"fetch_timeout_seconds": DEADLINE}) as scene:
         assert scene.a.fed.fetcher.deadline_seconds == DEADLINE  # the setting reaches the fetcher
         hanging = await HangingPeer().start()
@@ -253,4 +254,36 @@ async def test_a_hanging_peer_does_not_hold_up_a_good_peers_post(instances, http
             assert item.state is InboxState.failed and "timed out" in (item.last_error or "")
             assert not await _stored(scene, by_reference["object"])
         finally:
+            await hanging.stop()
+
+
+async def test_a_hanging_peer_holds_up_only_its_own_items(instances, http):
+    """With a deadline far longer than the wait allowed here (30 s), a good peer's posts, in the
+    same batch as the hanging fetch and in the batch claimed after it, are handled within a
+    second or two while the fetch still hangs. Breaks if items of a batch are handled one after
+    the other, or if a new batch waits for the one before it to finish."""
+    async with start_scene(instances, http, federation={"fetch_timeout_seconds": 30}) as scene:
+        hanging = await HangingPeer().start()
+        pump = worker.InboxPump(scene.a.fed)
+        try:
+            hanging.add_actor("slow", key=1)
+            # Given a Create by reference from the hanging peer, then a good peer's Create
+            by_reference = activity(hanging, "slow", "Create", f"{hanging.base}/users/slow/statuses/1")
+            status, text = await hanging.post(http, "slow", f"{scene.a.base}/inbox", by_reference, scene.a.clock.now())
+            assert status == 202, text
+            good = scene.note("zed", "1", content="<p>on time</p>")
+            await scene.send("zed", "Create", good)
+            # When the worker claims them, and later a second good post arrives and is claimed
+            assert await pump.step() == 2
+            later = scene.note("mallory", "2", content="<p>later</p>")
+            await scene.send("mallory", "Create", later, suffix="2")
+            assert await pump.step() == 1
+            # Then both good posts are stored within the bound, while the fetch still hangs
+            started = time.monotonic()
+            while not (await _stored(scene, good["id"]) and await _stored(scene, later["id"])):
+                assert time.monotonic() - started < BOUND, "a good post waited on the hanging peer"
+                await asyncio.sleep(0.05)
+            assert (await _inbox_item(scene, by_reference)).state is InboxState.queued  # held, in flight
+        finally:
+            await pump.stop()
             await hanging.stop()

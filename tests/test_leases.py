@@ -13,10 +13,10 @@ from storage.leases import INBOX_ITEMS
 from storage.models import InboxItem, InboxState
 
 
-def _item(state: InboxState, due, number: int) -> InboxItem:
+def _item(state: InboxState, due, number: int, turn: int = 0) -> InboxItem:
     return InboxItem(id=new_id(), activity_uri=f"https://peer.example/a/{number}", activity_type="Create",
                      actor_uri="https://peer.example/u/x", signer_key_id="https://peer.example/u/x#key",
-                     raw="{}", state=state, attempts=0, received_at=due, next_attempt_at=due)
+                     raw="{}", state=state, attempts=0, received_at=due, next_attempt_at=due, turn=turn)
 
 
 async def _states(instance) -> dict[str, InboxState]:
@@ -24,14 +24,14 @@ async def _states(instance) -> dict[str, InboxState]:
         return {item.activity_uri.rsplit("/", 1)[1]: item.state for item in await session.scalars(select(InboxItem))}
 
 
-async def test_a_claim_takes_due_rows_of_every_due_state_longest_due_first_and_a_lease_hides_them(instances):
+async def test_a_claim_takes_due_retries_first_then_queued_rows_in_turn_order_and_a_lease_hides_them(instances):
     a = await instances.start()
     now = a.clock.now()
     async with a.db.sessions.begin() as session:
         session.add_all([
-            _item(InboxState.queued, now - timedelta(minutes=1), 1),
+            _item(InboxState.queued, now - timedelta(minutes=2), 1, turn=7),
             _item(InboxState.failed, now - timedelta(minutes=3), 2),
-            _item(InboxState.queued, now - timedelta(minutes=2), 3),
+            _item(InboxState.queued, now - timedelta(minutes=1), 3, turn=4),  # arrived later, its turn is earlier
             _item(InboxState.failed, now + timedelta(minutes=1), 4),  # backing off: not due yet
             _item(InboxState.dead, now - timedelta(minutes=9), 5),    # waits for an admin
         ])

@@ -1,95 +1,297 @@
-"""The inbox worker: runs the handler of each stored activity.
+"""The inbox worker: runs the handler of each stored activity, many at once, in order where order
+matters, with one commit per batch of handled items.
 
 The item states and their transitions are declared in `storage.states`; this is where
 the worker's ones happen:
 
     queued | failed, when due --claim--> done | ignored | failed (due after a backoff) | dead
 
-One iteration claims a batch of due items, the longest due first (`storage.inbox_queue.claim`:
-a lease, and one more attempt counted; PostgreSQL: FOR UPDATE SKIP LOCKED, so several workers
-share the queue). The claim decodes nothing. Each item is then handled alone: decoding its text (`load_json`, bounded
-by [server] max_json_depth), parsing it, the policy re-check, `prefetch` (network), and then
-`handle` and the item's new state in one transaction. A handler that raises Ignore marks the
-item ignored. Whatever else one item raises (any Exception: a peer that cannot be reached, a
-document that cannot be understood, a bug) rolls back that item's writes and marks it failed,
-with the error, due again after a backoff that doubles per attempt; the item whose attempt
-number reaches [federation] inbox_max_attempts is dead instead, for an admin (`rounds queue`).
-The worker goes on to the next item either way. Cancellation is not an Exception and stops it.
-A handled item's streaming events are published after its commit (`storage.db.after_commit`);
-failing to publish them is logged, and the item stays done.
+Claim. `InboxPump.step` claims a batch of due items (`storage.inbox_queue.claim`: retries due
+first, then queued items in the turn order fair queuing gave them at intake, so a flooding peer
+cannot starve the others; an item only with every earlier item of its actor, so an actor's
+activities never run out of order or side by side, here or in another worker process). A claim
+leases its items and counts an attempt; it decodes nothing.
+
+Chains. The batch is split into chains: items that share an actor or an object (the activity's
+object id), in arrival order. Chains run side by side, each item of a chain after the one before
+it, so a Create is handled before its Update and Delete, and a post before the Like that arrived
+after it. An item's preparation runs in its chain: decoding (bounded by [server]
+max_json_depth), parsing, the policy re-check and the handler's `prefetch`, which is the only
+step that reaches peers, each fetch bounded by [federation] fetch_timeout_seconds. A slow peer
+delays its own chain only; the other chains, and the next batches, go on.
+
+Commit. A prepared item goes to the `Committer`, which runs the handlers of the items it has,
+one after another, in a shared write transaction (on SQLite it takes the write lock first: BEGIN
+IMMEDIATE), each item in a savepoint, and records each outcome in the same transaction; it
+commits when it has no more items or after BATCH_SECONDS, so that intake's commits never wait
+long. A handler that raises Ignore marks its item ignored. Whatever else one item raises (a peer
+that cannot be reached, a document that cannot be understood, a bug) rolls back that item's
+savepoint only, and marks it failed, with the error, due again after a backoff that doubles per
+attempt; the item whose attempt number reaches [federation] inbox_max_attempts is dead instead,
+for an admin (`rounds queue`). The batch goes on either way. If the commit itself fails, each
+item of the batch records its failure in a transaction of its own. Cancellation is not an
+Exception and stops the worker; its leases lapse (or are released at the next start on SQLite).
+Streaming events are published after the commit (`storage.db.after_commit`); failing to publish
+them is logged, and the items stay done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import ModuleType
+from typing import Any
 
-from federation.runtime.context import Federation
 from federation.inbox.handlers import HANDLERS
 from federation.inbox.handlers.base import HandlerContext, Ignore
-from federation.remote.resolve import RemoteError
 from federation.protocol.urls import authority
 from federation.protocol.vocab.jsondoc import JSONRefused, load_json
-from federation.protocol.vocab.parse import VocabError, ap_to_activity
+from federation.protocol.vocab.parse import APActivity, VocabError, ap_to_activity
+from federation.remote.resolve import RemoteError
+from federation.runtime.context import Federation
 from storage import actors as actor_queries
 from storage import inbox_queue
+from storage.db import savepoint, take_write_lock
 from storage.inbox_queue import Claimed
-from storage.models import InboxState
+from storage.models import Actor, InboxState
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 BASE_DELAY = 30.0
 MAX_DELAY = 6 * 3600.0
+BATCH = 100  # items a claim takes
+IN_FLIGHT = 2 * BATCH  # items claimed and not yet finished, at most: one batch prepares while one commits
+BATCH_SECONDS = 0.1  # a write transaction of handled items commits once it has run this long
 EXPECTED = (RemoteError, VocabError, JSONRefused)  # failures of the peer or its document: no traceback
 
 
-async def run_once(fed: Federation, limit: int = 100) -> int:
-    """Handle one batch of due inbox items; returns how many were taken."""
-    async with fed.db.sessions.begin() as session:
-        items = await inbox_queue.claim(
-            session, fed.clock.now(), limit, lease=LEASE, max_attempts=fed.settings.inbox_max_attempts,
-            lock=not fed.db.is_sqlite,
-        )
-    for item in items:
-        await process(fed, item)
-    return len(items)
+async def run_once(fed: Federation, limit: int = BATCH) -> int:
+    """Claim one batch of due inbox items and see each of them through; how many were taken."""
+    pump = InboxPump(fed)
+    taken = await pump.step(limit)
+    await pump.settle()
+    return taken
 
 
-async def process(fed: Federation, item: Claimed) -> None:
-    """Handle one claimed item and record its outcome; only a failure to record it escapes."""
+@dataclass
+class _Work:
+    """A claimed item, prepared for its handler, or with the reason it cannot be handled."""
+
+    item: Claimed
+    activity: APActivity | None = None
+    handler: ModuleType | None = None
+    prepared: Any = None
+    error: Exception | None = None  # an Ignore or a failure met while preparing
+    # set once its handler has run in the committer's open transaction, then once that commits
+    handled: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    committed: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+    @property
+    def keys(self) -> set[str]:
+        """What orders it against other items: its actor, and the object it is about."""
+        keys = {"actor " + self.item.actor_uri}
+        if self.activity is not None and self.activity.object_id:
+            keys.add("object " + self.activity.object_id)
+        return keys
+
+
+class InboxPump:
+    """Claims batches, runs their chains side by side, and hands prepared items to its committer."""
+
+    def __init__(self, fed: Federation, *, batch: int = BATCH, in_flight: int = IN_FLIGHT) -> None:
+        self.fed = fed
+        self.batch = batch
+        self.in_flight = in_flight
+        self.committer = Committer(fed)
+        self._items = 0  # claimed and not finished
+        self._chains: set[asyncio.Task] = set()
+
+    async def step(self, limit: int | None = None) -> int:
+        """Claim a batch, once there is room for one, and start its chains; how many were taken."""
+        limit = limit or self.batch
+        while self._chains and self._items + limit > self.in_flight:
+            await asyncio.wait(self._chains, return_when=asyncio.FIRST_COMPLETED)
+        async with self.fed.db.sessions.begin() as session:
+            items = await inbox_queue.claim(
+                session, self.fed.clock.now(), limit, lease=LEASE,
+                max_attempts=self.fed.settings.inbox_max_attempts, lock=not self.fed.db.is_sqlite,
+            )
+        for chain in chains([_decoded(self.fed, item) for item in items]):
+            task = asyncio.create_task(self._run_chain(chain))
+            self._items += len(chain)
+            self._chains.add(task)
+            task.add_done_callback(self._chains.discard)
+        return len(items)
+
+    async def settle(self) -> None:
+        """Wait until every item claimed so far is finished."""
+        while self._chains:
+            await asyncio.gather(*self._chains)
+
+    async def stop(self) -> None:
+        for task in (*self._chains, *self.committer.tasks):
+            task.cancel()
+        await asyncio.gather(*self._chains, *self.committer.tasks, return_exceptions=True)
+
+    async def _run_chain(self, chain: list[_Work]) -> None:
+        """Each item in turn: prepared, then handled (in the committer's open transaction) before
+        the next is prepared; then each item's commit is awaited. An item whose transaction
+        failed, and the rest of its chain, record their failure alone, to be tried again."""
+        submitted = 0
+        try:
+            try:
+                for work in chain:
+                    await _prepare(self.fed, work)
+                    submitted += 1
+                    await self.committer.submit(work)
+            except Exception as exc:
+                submitted -= 1
+                for work in chain[submitted:]:
+                    await _record_failure_alone(self.fed, work.item, exc)
+            for work in chain[:submitted]:
+                try:
+                    await work.committed
+                except Exception as exc:
+                    await _record_failure_alone(self.fed, work.item, exc)
+        finally:
+            self._items -= len(chain)
+            self.fed.wake.inbox.set()  # its actor's later items may be claimed now
+
+
+def chains(works: list[_Work]) -> list[list[_Work]]:
+    """The items in chains: two items sharing an actor or an object are in the same chain, in
+    arrival (id) order; different chains share neither."""
+    groups: list[list[_Work] | None] = []
+    owner: dict[str, int] = {}
+    for work in sorted(works, key=lambda work: work.item.id):
+        found = sorted({owner[key] for key in work.keys if key in owner})
+        if not found:
+            index = len(groups)
+            groups.append([])
+        else:
+            index = found[0]
+            for other in found[1:]:  # this item joins chains that were apart: one chain now
+                merged = groups[other]
+                groups[other] = None
+                groups[index].extend(merged)
+                for moved in merged:
+                    owner.update(dict.fromkeys(moved.keys, index))
+            groups[index].sort(key=lambda work: work.item.id)
+        groups[index].append(work)
+        owner.update(dict.fromkeys(work.keys, index))
+    return [group for group in groups if group]
+
+
+def _decoded(fed: Federation, item: Claimed) -> _Work:
+    """The item with its activity parsed (what chains it), or with the error that stops it."""
+    work = _Work(item)
     try:
-        await _handle(fed, item)
-    except Ignore as reason:
-        log.info("inbox %s %s ignored: %s", item.activity_type, item.activity_uri, reason)
-        async with fed.db.sessions.begin() as session:
-            await inbox_queue.finish(session, item.id, InboxState.ignored, str(reason), fed.clock.now())
+        work.activity = ap_to_activity(load_json(item.raw, fed.max_json_depth))
     except Exception as exc:
-        await _failed(fed, item, exc)
+        work.error = exc
+    return work
 
 
-async def _handle(fed: Federation, item: Claimed) -> None:
-    """Run the item's handler and mark it done, in one transaction, whose streaming events are
-    published once it has committed."""
-    activity = ap_to_activity(load_json(item.raw, fed.max_json_depth))
-    if not fed.policy.allows(authority(activity.actor)):
-        raise Ignore(f"{authority(activity.actor)} was blocked after this arrived")
-    handler = HANDLERS.get(activity.type)
-    if handler is None:
-        raise Ignore(f"no handler for {activity.type}")
-    prefetch = getattr(handler, "prefetch", None)
-    prepared = await prefetch(fed, activity) if prefetch is not None else None
-    async with fed.transaction() as session:
-        actor = await actor_queries.actor_by_uri(session, activity.actor)
-        if actor is None or actor.deleted_at is not None:
-            raise Ignore(f"unknown or deleted actor {activity.actor}")
-        ctx = HandlerContext(fed, session, activity, actor, fed.clock.now(), prepared)
-        await handler.handle(ctx)
-        await inbox_queue.finish(session, item.id, InboxState.done, None, fed.clock.now())
+async def _prepare(fed: Federation, work: _Work) -> None:
+    """The policy re-check, the handler, and what its prefetch fetched; an error is kept on the
+    work, for the committer to record."""
+    if work.error is not None:
+        return
+    activity = work.activity
+    try:
+        if not fed.policy.allows(authority(activity.actor)):
+            raise Ignore(f"{authority(activity.actor)} was blocked after this arrived")
+        work.handler = HANDLERS.get(activity.type)
+        if work.handler is None:
+            raise Ignore(f"no handler for {activity.type}")
+        prefetch = getattr(work.handler, "prefetch", None)
+        work.prepared = await prefetch(fed, activity) if prefetch is not None else None
+    except Exception as exc:
+        work.error = exc
 
 
-async def _failed(fed: Federation, item: Claimed, exc: Exception) -> None:
-    """Record a failed attempt: failed and due again after a backoff, or dead on the last one."""
+class Committer:
+    """Runs prepared items' handlers in shared write transactions, a savepoint each."""
+
+    def __init__(self, fed: Federation) -> None:
+        self.fed = fed
+        self._pending: list[_Work] = []
+        self._task: asyncio.Task | None = None
+
+    @property
+    def tasks(self) -> list[asyncio.Task]:
+        return [self._task] if self._task is not None else []
+
+    async def submit(self, work: _Work) -> None:
+        """Queue the item; returns once its handler has run and its outcome is written in the
+        open transaction (`work.committed` says when that commits). Raises what made the
+        transaction fail before then."""
+        self._pending.append(work)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+        await work.handled
+
+    async def _run(self) -> None:
+        while self._pending:
+            taken: list[_Work] = []
+            try:
+                await self._commit(taken)
+            except Exception as exc:
+                log.warning("inbox: a batch of %d items did not commit: %s", len(taken), exc)
+                for work in taken:
+                    (work.committed if work.handled.done() else work.handled).set_exception(exc)
+                continue
+            for work in taken:
+                work.committed.set_result(None)
+
+    async def _commit(self, taken: list[_Work]) -> None:
+        """Handle pending items in one transaction, those submitted meanwhile included (the next
+        item of a chain comes once the one before is handled), until none is left or it has run
+        BATCH_SECONDS; each item taken is appended to `taken`."""
+        loop = asyncio.get_running_loop()
+        async with self.fed.transaction() as session:
+            await take_write_lock(session)
+            started = loop.time()
+            actors: dict[str, Actor] = {}  # emptied when a savepoint rolls back
+            unknown: set[str] = set()
+            while self._pending and loop.time() - started < BATCH_SECONDS:
+                work = self._pending.pop(0)
+                taken.append(work)
+                uri = work.activity.actor if work.activity is not None else None
+                if uri is not None and uri not in actors and uri not in unknown:  # the pending items' actors, at once
+                    uris = {other.activity.actor for other in (work, *self._pending) if other.activity is not None}
+                    actors.update(await actor_queries.actors_by_uris(session, list(uris - actors.keys())))
+                    unknown |= uris - actors.keys()
+                await self._handle(session, work, actors)
+                work.handled.set_result(None)
+                await asyncio.sleep(0)  # its chain submits its next item, if it has one ready
+
+    async def _handle(self, session, work: _Work, actors: dict[str, Actor]) -> None:
+        item, now = work.item, self.fed.clock.now()
+        try:
+            if work.error is not None:
+                raise work.error
+            async with savepoint(session):
+                actor = actors.get(work.activity.actor)
+                if actor is None or actor.deleted_at is not None:
+                    raise Ignore(f"unknown or deleted actor {work.activity.actor}")
+                await work.handler.handle(HandlerContext(self.fed, session, work.activity, actor, now, work.prepared))
+                await inbox_queue.finish(session, item.id, InboxState.done, None, now)
+        except Ignore as reason:
+            actors.clear()  # a rolled-back savepoint expired what it changed: load afresh
+            log.info("inbox %s %s ignored: %s", item.activity_type, item.activity_uri, reason)
+            await inbox_queue.finish(session, item.id, InboxState.ignored, str(reason), now)
+        except Exception as exc:
+            actors.clear()
+            error, retry_at = _failure(self.fed, item, exc, now)
+            await inbox_queue.fail(session, item.id, error, now, retry_at)
+
+
+def _failure(fed: Federation, item: Claimed, exc: BaseException, now: datetime) -> tuple[str, datetime | None]:
+    """Log a failed attempt; its error text, and when to try again (None: it is dead)."""
     error = str(exc) if isinstance(exc, EXPECTED) else f"{type(exc).__name__}: {exc}"
     last = item.attempts >= fed.settings.inbox_max_attempts
     outcome = "dead" if last else "failed"
@@ -98,10 +300,18 @@ async def _failed(fed: Federation, item: Claimed, exc: Exception) -> None:
         log.warning("%s: %s", what, error)
     else:  # a bug, or the database: the trace is for whoever fixes it
         log.error("%s", what, exc_info=exc)
-    now = fed.clock.now()
     retry_at = None if last else now + timedelta(seconds=min(BASE_DELAY * 2 ** (item.attempts - 1), MAX_DELAY))
-    async with fed.db.sessions.begin() as session:
-        await inbox_queue.fail(session, item.id, error, now, retry_at)
+    return error, retry_at
+
+
+async def _record_failure_alone(fed: Federation, item: Claimed, exc: Exception) -> None:
+    now = fed.clock.now()
+    error, retry_at = _failure(fed, item, exc, now)
+    try:
+        async with fed.db.sessions.begin() as session:
+            await inbox_queue.fail(session, item.id, error, now, retry_at)
+    except Exception as again:  # the lease lapses and the item is tried again
+        log.error("inbox item %d: its failure could not be recorded either: %s", item.id, again)
 
 
 async def release_claims(fed: Federation) -> None:

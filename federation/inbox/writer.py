@@ -12,6 +12,8 @@ How a batch is inserted, per database, is `storage.inbox_queue.inserter`'s: on S
 
 A batch that fails is tried again row by row, so a row the database refuses fails only its own
 request; when the database itself is failing, every request gets its error.
+
+Each row gets its turn (`federation.inbox.turns`: fair queuing over peers) as its batch is formed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import asyncio
 import logging
 from typing import Any
 
+from federation.inbox.turns import Turns
+from federation.protocol.urls import authority
 from federation.runtime.clock import Clock
 from storage import inbox_queue
 from storage.db import Database
@@ -38,6 +42,8 @@ class InboxWriter:
         self._pending: list[tuple[Row, asyncio.Future[bool]]] = []
         self._wake = asyncio.Event()
         self._insert = inbox_queue.inserter(db)
+        self._db = db
+        self._turns = Turns()
         self.last_commit = 0.0  # loop time of the last commit: the inbox worker yields to intake
 
     async def submit(self, row: Row) -> bool:
@@ -64,6 +70,14 @@ class InboxWriter:
         first: dict[str, Row] = {}
         for row, _ in batch:
             first.setdefault(row["activity_uri"], row)
+        if self._turns.due_for_refresh():
+            try:
+                async with self._db.sessions() as session:
+                    await self._turns.refresh(session)
+            except Exception as exc:  # the insert below meets the same trouble, and reports it
+                log.warning("inbox turns: could not read the queue's head: %s", exc)
+        for row in first.values():
+            row["turn"] = self._turns.stamp(authority(row["actor_uri"]))
         now = self._clock.now()
         queue = {"state": InboxState.queued, "attempts": 0, "received_at": now, "next_attempt_at": now}
         failed: dict[str, Exception] = {}

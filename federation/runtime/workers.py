@@ -37,6 +37,7 @@ class Workers:
     def __init__(self, fed: Federation, media_root: Path) -> None:
         self.fed = fed
         self.delivery = DeliveryWorker(fed)
+        self.inbox = worker.InboxPump(fed)
         self.media_root = media_root
         self._tasks: list[asyncio.Task] = []
 
@@ -62,6 +63,7 @@ class Workers:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        await self.inbox.stop()
 
     async def _inbox_step(self) -> int:
         """Handle stored activities, giving way to intake: while inbox POSTs are being
@@ -73,7 +75,7 @@ class Workers:
             if loop.time() - writer.last_commit > INTAKE_PAUSE:
                 break
             await asyncio.sleep(INTAKE_PAUSE)
-        return await worker.run_once(self.fed, limit=20)
+        return await self.inbox.step()
 
     async def _periodically(self, name: str, seconds: float, step: Callable[[], Awaitable[None]]) -> None:
         while True:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, JSONText, id_column, states_check, utcnow
@@ -39,6 +39,11 @@ class InboxItem(Base):
     __tablename__ = "inbox_items"
     __table_args__ = (
         Index("ix_inbox_items_state_next", "state", "next_attempt_at"),
+        Index("ix_inbox_items_state_turn", "state", "turn"),
+        # an actor's items still queued, in arrival order: what a claim checks so that an actor's
+        # activity is never handled before, or beside, an earlier one of the same actor
+        Index("ix_inbox_items_queued_actor", "actor_uri", "id",
+              sqlite_where=text("state = 'queued'"), postgresql_where=text("state = 'queued'")),
         states_check("inbox_items", InboxState),
     )
 
@@ -53,6 +58,9 @@ class InboxItem(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # its place among queued items: stamped at intake by start-time fair queuing over peers
+    # (federation.inbox.turns), so a flooding peer's backlog does not hold up the others
+    turn: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     processed_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
 
