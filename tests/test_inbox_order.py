@@ -19,11 +19,9 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from aiohttp import web
-from sqlalchemy import event, select
+from sqlalchemy import event
 
-from federation.inbox import worker
 from federation.inbox.handlers import HANDLERS, like
 from storage import inbox_queue
 from storage.models import InboxState, Like, Notification, Object
