@@ -22,6 +22,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import event
 
+from federation.inbox import worker
 from federation.inbox.handlers import HANDLERS, like
 from storage import inbox_queue
 from storage.models import InboxState, Like, Notification, Object
@@ -143,6 +144,7 @@ async def test_a_failing_item_rolls_back_alone_and_the_batch_commits_once(instan
                     raise RuntimeError("a bug after the writes")
 
         monkeypatch.setitem(HANDLERS, "Like", Faulty)
+        monkeypatch.setattr(worker, "BATCH_SECONDS", 60.0)  # the batch is bounded by its items only, here
         # Given a batch of Likes of alice's post, one of which fails after writing
         doomed = activity(scene.peer, "mallory", "Like", uri) | {"id": doomed_id}
         await scene.post("mallory", doomed)
@@ -176,3 +178,31 @@ async def test_a_failing_item_rolls_back_alone_and_the_batch_commits_once(instan
             heard.append(events.get_nowait())
         notified = {e.ref for e in heard if e.event == "notification"}
         assert notified == {n.id for n in await scene.all(Notification)}, heard
+
+
+async def test_a_like_claimed_while_its_posts_create_is_still_on_joins_that_chain(instances, http):
+    """Breaks if a later claim's item starts a chain of its own while an earlier batch's chain
+    about the same object is still running: the Like would be handled first, and ignored."""
+    async with start_scene(instances, http) as scene:
+        slow = await SlowPeer().start()
+        pump = worker.InboxPump(scene.a.fed)
+        try:
+            slow.add_actor("sam", key=2)
+            uri = slow.serve("/users/sam/statuses/1", {
+                "id": f"{slow.base}/users/sam/statuses/1", "type": "Note", "content": "<p>first</p>",
+                "attributedTo": f"{slow.base}/users/sam", "to": ["https://www.w3.org/ns/activitystreams#Public"]})
+            # Given a Create by reference, claimed, its post being fetched slowly
+            create = activity(slow, "sam", "Create", uri)
+            status, text = await slow.post(http, "sam", f"{scene.a.base}/inbox", create, scene.a.clock.now())
+            assert status == 202, text
+            assert await pump.step() == 1
+            # When a Like of that post arrives and is claimed meanwhile
+            liked = await scene.send("zed", "Like", uri)
+            assert await pump.step() == 1
+            await pump.settle()
+            # Then the Like was handled after the Create
+            assert (await scene.outcome(create))[0] is InboxState.done
+            assert (await scene.outcome(liked))[0] is InboxState.done, await scene.outcome(liked)
+        finally:
+            await pump.stop()
+            await slow.stop()

@@ -48,7 +48,7 @@ from federation.inbox.handlers import HANDLERS
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.protocol.urls import authority
 from federation.protocol.vocab.jsondoc import JSONRefused, load_json
-from federation.protocol.vocab.parse import APActivity, VocabError, ap_to_activity
+from federation.protocol.vocab.parse import APActivity, APObject, VocabError, ap_to_activity
 from federation.remote.resolve import RemoteError
 from federation.runtime.context import Federation
 from storage import actors as actor_queries
@@ -64,7 +64,8 @@ BASE_DELAY = 30.0
 MAX_DELAY = 6 * 3600.0
 BATCH = 100  # items a claim takes
 IN_FLIGHT = 2 * BATCH  # items claimed and not yet finished, at most: one batch prepares while one commits
-BATCH_SECONDS = 0.1  # a write transaction of handled items commits once it has run this long
+BATCH_SECONDS = 0.05  # a write transaction of handled items commits once it has run this long
+GAP_SECONDS = 0.01  # then, with more to do, the committer pauses this long: other writers' turn
 EXPECTED = (RemoteError, VocabError, JSONRefused)  # failures of the peer or its document: no traceback
 
 
@@ -93,8 +94,12 @@ class _Work:
     def keys(self) -> set[str]:
         """What orders it against other items: its actor, and the object it is about."""
         keys = {"actor " + self.item.actor_uri}
-        if self.activity is not None and self.activity.object_id:
-            keys.add("object " + self.activity.object_id)
+        if self.activity is not None:
+            if self.activity.object_id:
+                keys.add("object " + self.activity.object_id)
+            post = self.activity.object
+            if isinstance(post, APObject) and post.in_reply_to:  # a reply after the post it answers
+                keys.add("object " + post.in_reply_to)
         return keys
 
 
@@ -105,23 +110,36 @@ class InboxPump:
         self.fed = fed
         self.batch = batch
         self.in_flight = in_flight
+        # SQLite has one writer at a time; the claim and the committer take turns here instead of
+        # meeting in SQLite's busy handler, which sleeps in steps of up to 100 ms
         self.committer = Committer(fed)
+        self._writes = self.committer.writes
         self._items = 0  # claimed and not finished
         self._chains: set[asyncio.Task] = set()
+        self._open: dict[str, list[_Work]] = {}  # the keys of chains still submitting, to their chain
 
     async def step(self, limit: int | None = None) -> int:
         """Claim a batch, once there is room for one, and start its chains; how many were taken."""
         limit = limit or self.batch
         while self._chains and self._items + limit > self.in_flight:
             await asyncio.wait(self._chains, return_when=asyncio.FIRST_COMPLETED)
-        async with self.fed.db.sessions.begin() as session:
+        async with self._writes, self.fed.db.sessions.begin() as session:
             items = await inbox_queue.claim(
                 session, self.fed.clock.now(), limit, lease=LEASE,
                 max_attempts=self.fed.settings.inbox_max_attempts, lock=not self.fed.db.is_sqlite,
             )
         for chain in chains([_decoded(self.fed, item) for item in items]):
-            task = asyncio.create_task(self._run_chain(chain))
             self._items += len(chain)
+            keys = set().union(*(work.keys for work in chain))
+            running = {id(self._open[key][0]): self._open[key] for key in keys if key in self._open}
+            if len(running) == 1:  # an earlier batch's chain is still on the same actor or object: it goes on
+                ((earlier, task),) = running.values()
+                earlier.extend(chain)
+                self._open.update(dict.fromkeys(keys, (earlier, task)))
+                continue
+            # (rarely) it follows two running chains: it starts once both are done
+            task = asyncio.create_task(self._run_chain(chain, after=[task for _, task in running.values()]))
+            self._open.update(dict.fromkeys(keys, (chain, task)))
             self._chains.add(task)
             task.add_done_callback(self._chains.discard)
         return len(items)
@@ -136,21 +154,27 @@ class InboxPump:
             task.cancel()
         await asyncio.gather(*self._chains, *self.committer.tasks, return_exceptions=True)
 
-    async def _run_chain(self, chain: list[_Work]) -> None:
-        """Each item in turn: prepared, then handled (in the committer's open transaction) before
-        the next is prepared; then each item's commit is awaited. An item whose transaction
-        failed, and the rest of its chain, record their failure alone, to be tried again."""
+    async def _run_chain(self, chain: list[_Work], after: list[asyncio.Task]) -> None:
+        """Each item in turn (items a later claim adds to the chain included): prepared, then
+        handled (in the committer's open transaction) before the next is prepared; then each
+        item's commit is awaited. An item whose transaction failed, and the rest of its chain,
+        record their failure alone, to be tried again."""
         submitted = 0
         try:
+            if after:
+                await asyncio.wait(after)
             try:
                 for work in chain:
                     await _prepare(self.fed, work)
                     submitted += 1
                     await self.committer.submit(work)
             except Exception as exc:
+                self._close(chain)
                 submitted -= 1
                 for work in chain[submitted:]:
                     await _record_failure_alone(self.fed, work.item, exc)
+            else:
+                self._close(chain)
             for work in chain[:submitted]:
                 try:
                     await work.committed
@@ -159,6 +183,12 @@ class InboxPump:
         finally:
             self._items -= len(chain)
             self.fed.wake.inbox.set()  # its actor's later items may be claimed now
+
+
+    def _close(self, chain: list[_Work]) -> None:
+        """No later claim adds to the chain from now on (called with no await since its last item)."""
+        for key in [key for key, (open_chain, _) in self._open.items() if open_chain is chain]:
+            del self._open[key]
 
 
 def chains(works: list[_Work]) -> list[list[_Work]]:
@@ -220,6 +250,7 @@ class Committer:
         self.fed = fed
         self._pending: list[_Work] = []
         self._task: asyncio.Task | None = None
+        self.writes = asyncio.Lock()  # held by each write transaction of the worker's own
 
     @property
     def tasks(self) -> list[asyncio.Task]:
@@ -246,13 +277,15 @@ class Committer:
                 continue
             for work in taken:
                 work.committed.set_result(None)
+            if self._pending:  # SQLite: a writer waiting in its busy handler polls; leave it a gap
+                await asyncio.sleep(GAP_SECONDS)
 
     async def _commit(self, taken: list[_Work]) -> None:
         """Handle pending items in one transaction, those submitted meanwhile included (the next
         item of a chain comes once the one before is handled), until none is left or it has run
         BATCH_SECONDS; each item taken is appended to `taken`."""
         loop = asyncio.get_running_loop()
-        async with self.fed.transaction() as session:
+        async with self.writes, self.fed.transaction() as session:
             await take_write_lock(session)
             started = loop.time()
             actors: dict[str, Actor] = {}  # emptied when a savepoint rolls back
