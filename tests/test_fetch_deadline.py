@@ -209,6 +209,18 @@ class HangingPeer(FakePeer):
         await super().stop()
 
 
+async def _hanging_then_good(scene: Scene, hanging: HangingPeer, http) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The hanging peer's Create of a post by reference (fetching it hangs), then a good peer's
+    Create of an embedded post, both received (202); the Create and the good post."""
+    hanging.add_actor("slow", key=1)
+    by_reference = activity(hanging, "slow", "Create", f"{hanging.base}/users/slow/statuses/1")
+    status, text = await hanging.post(http, "slow", f"{scene.a.base}/inbox", by_reference, scene.a.clock.now())
+    assert status == 202, text
+    good = scene.note("zed", "1", content="<p>on time</p>")
+    await scene.send("zed", "Create", good)
+    return by_reference, good
+
+
 async def _inbox_item(scene: Scene, document: dict[str, Any]) -> InboxItem:
     async with scene.a.db.sessions() as session:
         item = await session.scalar(select(InboxItem).where(InboxItem.activity_uri == document["id"]))
@@ -229,14 +241,9 @@ async def test_a_hanging_peer_does_not_hold_up_a_good_peers_post(instances, http
         assert scene.a.fed.fetcher.deadline_seconds == DEADLINE  # the setting reaches the fetcher
         hanging = await HangingPeer().start()
         try:
-            hanging.add_actor("slow", key=1)
             # Given a Create by reference from the hanging peer (its post hangs when fetched),
             # then a Create with its post embedded from the good peer
-            by_reference = activity(hanging, "slow", "Create", f"{hanging.base}/users/slow/statuses/1")
-            status, text = await hanging.post(http, "slow", f"{scene.a.base}/inbox", by_reference, scene.a.clock.now())
-            assert status == 202, text
-            good = scene.note("zed", "1", content="<p>on time</p>")
-            await scene.send("zed", "Create", good)
+            by_reference, good = await _hanging_then_good(scene, hanging, http)
             # When the inbox worker runs
             started = time.monotonic()
             worker = asyncio.create_task(scene.run())
@@ -266,13 +273,8 @@ async def test_a_hanging_peer_holds_up_only_its_own_items(instances, http):
         hanging = await HangingPeer().start()
         pump = worker.InboxPump(scene.a.fed)
         try:
-            hanging.add_actor("slow", key=1)
             # Given a Create by reference from the hanging peer, then a good peer's Create
-            by_reference = activity(hanging, "slow", "Create", f"{hanging.base}/users/slow/statuses/1")
-            status, text = await hanging.post(http, "slow", f"{scene.a.base}/inbox", by_reference, scene.a.clock.now())
-            assert status == 202, text
-            good = scene.note("zed", "1", content="<p>on time</p>")
-            await scene.send("zed", "Create", good)
+            by_reference, good = await _hanging_then_good(scene, hanging, http)
             # When the worker claims them, and later a second good post arrives and is claimed
             assert await pump.step() == 2
             later = scene.note("mallory", "2", content="<p>later</p>")

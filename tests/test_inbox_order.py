@@ -95,6 +95,13 @@ class SlowPeer(FakePeer):
             await asyncio.sleep(self.delay)
         return await super()._handle(request)
 
+    def sams_post(self) -> str:
+        """Serve the actor sam and a post of sam's (fetched slowly); the post's id."""
+        self.add_actor("sam", key=2)
+        return self.serve("/users/sam/statuses/1", {
+            "id": f"{self.base}/users/sam/statuses/1", "type": "Note", "content": "<p>first</p>",
+            "attributedTo": f"{self.base}/users/sam", "to": ["https://www.w3.org/ns/activitystreams#Public"]})
+
 
 async def test_a_create_waiting_on_a_slow_fetch_still_comes_before_its_update_and_a_like(instances, http):
     """Breaks if items of one batch run side by side without chains (by actor: the Update; by
@@ -102,10 +109,7 @@ async def test_a_create_waiting_on_a_slow_fetch_still_comes_before_its_update_an
     async with start_scene(instances, http) as scene:
         slow = await SlowPeer().start()
         try:
-            slow.add_actor("sam", key=2)
-            uri = slow.serve("/users/sam/statuses/1", {
-                "id": f"{slow.base}/users/sam/statuses/1", "type": "Note", "content": "<p>first</p>",
-                "attributedTo": f"{slow.base}/users/sam", "to": ["https://www.w3.org/ns/activitystreams#Public"]})
+            uri = slow.sams_post()
             # Given a Create by reference (its post is fetched, slowly), its Update, and a Like of it
             create = activity(slow, "sam", "Create", uri)
             update = activity(slow, "sam", "Update", slow.documents["/users/sam/statuses/1"] | {"content": "<p>second</p>"})
@@ -187,10 +191,7 @@ async def test_a_like_claimed_while_its_posts_create_is_still_on_joins_that_chai
         slow = await SlowPeer().start()
         pump = worker.InboxPump(scene.a.fed)
         try:
-            slow.add_actor("sam", key=2)
-            uri = slow.serve("/users/sam/statuses/1", {
-                "id": f"{slow.base}/users/sam/statuses/1", "type": "Note", "content": "<p>first</p>",
-                "attributedTo": f"{slow.base}/users/sam", "to": ["https://www.w3.org/ns/activitystreams#Public"]})
+            uri = slow.sams_post()
             # Given a Create by reference, claimed, its post being fetched slowly
             create = activity(slow, "sam", "Create", uri)
             status, text = await slow.post(http, "sam", f"{scene.a.base}/inbox", create, scene.a.clock.now())
