@@ -111,6 +111,13 @@ async def finish(session: AsyncSession, item_id: int, state: InboxState, error: 
                       last_error=None if error is None else storable(error, ERROR_CHARS), processed_at=at)
 
 
+async def finish_many(session: AsyncSession, item_ids: list[int], at: datetime) -> None:
+    """These items are done (one UPDATE for a batch)."""
+    if item_ids:
+        await leases.move(session, INBOX_ITEMS, InboxState.done, InboxItem.id.in_(item_ids),
+                          last_error=None, processed_at=at)
+
+
 async def fail(session: AsyncSession, item_id: int, error: str, at: datetime, retry_at: datetime | None) -> None:
     """An attempt failed: `failed`, due again at `retry_at`, or `dead` when None."""
     values: dict = {"last_error": storable(error, ERROR_CHARS)}

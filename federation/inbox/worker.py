@@ -290,6 +290,7 @@ class Committer:
             started = loop.time()
             actors: dict[str, Actor] = {}  # emptied when a savepoint rolls back
             unknown: set[str] = set()
+            done: list[int] = []  # the items handled, marked done together before the commit
             while self._pending and loop.time() - started < BATCH_SECONDS:
                 work = self._pending.pop(0)
                 taken.append(work)
@@ -298,11 +299,13 @@ class Committer:
                     uris = {other.activity.actor for other in (work, *self._pending) if other.activity is not None}
                     actors.update(await actor_queries.actors_by_uris(session, list(uris - actors.keys())))
                     unknown |= uris - actors.keys()
-                await self._handle(session, work, actors)
+                await self._handle(session, work, actors, done)
                 work.handled.set_result(None)
                 await asyncio.sleep(0)  # its chain submits its next item, if it has one ready
+            await inbox_queue.finish_many(session, done, self.fed.clock.now())
 
-    async def _handle(self, session, work: _Work, actors: dict[str, Actor]) -> None:
+    async def _handle(self, session, work: _Work, actors: dict[str, Actor], done: list[int]) -> None:
+        """The item's handler in a savepoint; done (appended to `done`), or its outcome written."""
         item, now = work.item, self.fed.clock.now()
         try:
             if work.error is not None:
@@ -312,7 +315,7 @@ class Committer:
                 if actor is None or actor.deleted_at is not None:
                     raise Ignore(f"unknown or deleted actor {work.activity.actor}")
                 await work.handler.handle(HandlerContext(self.fed, session, work.activity, actor, now, work.prepared))
-                await inbox_queue.finish(session, item.id, InboxState.done, None, now)
+            done.append(item.id)
         except Ignore as reason:
             actors.clear()  # a rolled-back savepoint expired what it changed: load afresh
             log.info("inbox %s %s ignored: %s", item.activity_type, item.activity_uri, reason)
