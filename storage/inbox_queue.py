@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -46,20 +46,18 @@ CLAIM_LOCK = 0x526F756E6473  # "Rounds"
 async def claim(
     session: AsyncSession, now: datetime, limit: int, *, lease: timedelta, max_attempts: int, lock: bool,
 ) -> list[Claimed]:
-    """Up to `limit` due items: retries due first, then queued items in turn order
-    (`storage.leases.INBOX_ITEMS`). An item is taken only with every earlier (by id: arrival)
-    item of its actor still queued, so an actor's activities are never handled out of order or
-    side by side, by this worker or another: an actor whose earlier item is held (being handled)
-    or was not taken waits. Each item taken is leased: queued, due after `lease`, one more
-    attempt. An item whose attempts ran out under earlier leases (its handling never finished: it
-    stopped the process, say) is marked dead instead. `lock`: PostgreSQL, where several workers
-    share the queue: claims are serialised (CLAIM_LOCK) and rows locked FOR UPDATE SKIP LOCKED."""
+    """Up to `limit` due items: retries and queued items in turn (`storage.leases.INBOX_ITEMS`:
+    retries by due time, queued items in turn order), kept in each actor's arrival order
+    (`_in_actor_order`), so that an actor's queued activities are never handled out of order or
+    side by side, by this worker or another. Each item taken is leased: queued, due after
+    `lease`, one more attempt. An item whose attempts ran out under earlier leases (its handling
+    never finished: it stopped the process, say) is marked dead instead. `lock`: PostgreSQL,
+    where several workers share the queue: claims are serialised (CLAIM_LOCK), so each sees the
+    leases the others took, and rows are locked FOR UPDATE SKIP LOCKED."""
     if lock:
         await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
-    columns = (InboxItem.id, InboxItem.activity_uri, InboxItem.activity_type, InboxItem.actor_uri,
-               InboxItem.raw, InboxItem.attempts, InboxItem.next_attempt_at)
-    candidates = [Claimed(*row) for row in await leases.claim_due(session, INBOX_ITEMS, columns, now, limit, lock=lock)]
-    items = await _in_actor_order(session, candidates)
+    candidates = [Claimed(*row) for row in await leases.claim_due(session, INBOX_ITEMS, CLAIMED, now, limit, lock=lock)]
+    items = await _in_actor_order(session, candidates, now, limit)
     spent = [item.id for item in items if item.attempts >= max_attempts]
     if spent:
         await leases.move(session, INBOX_ITEMS, InboxState.dead, InboxItem.id.in_(spent), processed_at=now,
@@ -71,28 +69,58 @@ async def claim(
     return [replace(item, attempts=item.attempts + 1) for item in taken]
 
 
-async def _in_actor_order(session: AsyncSession, candidates: list[Claimed]) -> list[Claimed]:
-    """The candidates that may be taken now, in the claim's order: those whose actor's earlier
-    queued items are all taken too (index ix_inbox_items_queued_actor: a few rows per actor)."""
+CLAIMED = (InboxItem.id, InboxItem.activity_uri, InboxItem.activity_type, InboxItem.actor_uri,
+           InboxItem.raw, InboxItem.attempts, InboxItem.next_attempt_at)
+# the partial index's own condition, written out: SQLite (and a generic PostgreSQL plan) uses a
+# partial index only for a query whose WHERE holds its condition literally, not as a parameter
+_QUEUED = text("inbox_items.state = 'queued'")
+
+
+async def _in_actor_order(session: AsyncSession, candidates: list[Claimed], now: datetime, limit: int) -> list[Claimed]:
+    """What the claim takes, at most `limit`: for each candidate's actor, its items in arrival
+    (id) order up to the candidate, stopping at one held (leased: that actor is being handled).
+    An earlier queued item that is not among the candidates (its turn came later: it was stamped
+    by another intake process, say) is taken before the candidate rather than leaving both
+    waiting. One index range per actor (ix_inbox_items_queued_actor), so a claim reads a few rows
+    per actor, not the backlog. A failed item does not hold back its actor's later items: it is
+    retried on its own, after them."""
     if not candidates:
         return []
     last: dict[str, int] = {}
     for item in candidates:
         last[item.actor_uri] = max(item.id, last.get(item.actor_uri, 0))
-    earlier: dict[str, list[int]] = {}
-    query = (
-        select(InboxItem.actor_uri, InboxItem.id)
-        .where(InboxItem.state == InboxState.queued,
-               or_(*(and_(InboxItem.actor_uri == actor_uri, InboxItem.id < top) for actor_uri, top in last.items())))
-        .order_by(InboxItem.actor_uri, InboxItem.id)
-    )
-    for actor_uri, item_id in await session.execute(query):
-        earlier.setdefault(actor_uri, []).append(item_id)
-    taken: set[int] = set()
-    for item in sorted(candidates, key=lambda item: item.id):
-        if all(other in taken for other in earlier.get(item.actor_uri, ()) if other < item.id):
-            taken.add(item.id)
-    return [item for item in candidates if item.id in taken]
+    ranges = [
+        select(InboxItem.actor_uri, InboxItem.id, InboxItem.next_attempt_at)
+        .where(_QUEUED, InboxItem.actor_uri == actor_uri, InboxItem.id <= top)
+        for actor_uri, top in last.items()
+    ]
+    queued: dict[str, list[tuple[int, datetime]]] = {}
+    for actor_uri, item_id, due in await session.execute(union_all(*ranges) if len(ranges) > 1 else ranges[0]):
+        queued.setdefault(actor_uri, []).append((item_id, due))
+    free: dict[str, list[int]] = {}  # each actor's items that may be taken, in arrival order
+    for actor_uri in last:
+        retries = [(item.id, item.due) for item in candidates if item.actor_uri == actor_uri and item.id not in
+                   {item_id for item_id, _ in queued.get(actor_uri, ())}]
+        free[actor_uri] = []
+        for item_id, due in sorted(queued.get(actor_uri, []) + retries):
+            if due > now:  # held: its actor is being handled
+                break
+            free[actor_uri].append(item_id)
+    by_id = {item.id: item for item in candidates}
+    missing = [item_id for ids in free.values() for item_id in ids if item_id not in by_id]
+    if missing:
+        by_id |= {row[0]: Claimed(*row) for row in await session.execute(select(*CLAIMED).where(InboxItem.id.in_(missing)))}
+    taken: list[Claimed] = []
+    seen: set[int] = set()
+    for item in candidates:
+        ids = free[item.actor_uri]
+        if item.id not in ids:
+            continue
+        for item_id in ids[:ids.index(item.id) + 1]:  # the actor's earlier ones first
+            if item_id not in seen and len(taken) < limit:
+                seen.add(item_id)
+                taken.append(by_id[item_id])
+    return taken
 
 
 async def head_turn(session: AsyncSession) -> int | None:
@@ -100,9 +128,10 @@ async def head_turn(session: AsyncSession) -> int | None:
     return await session.scalar(select(func.min(InboxItem.turn)).where(InboxItem.state == InboxState.queued))
 
 
-async def last_turn(session: AsyncSession) -> int:
-    """The highest turn queued, 0 when none is: where a writer starting up stamps from."""
-    return await session.scalar(select(func.max(InboxItem.turn)).where(InboxItem.state == InboxState.queued)) or 0
+async def last_turns(session: AsyncSession) -> list[tuple[str, int]]:
+    """Each actor's highest turn still queued: where a writer starting up resumes stamping."""
+    query = select(InboxItem.actor_uri, func.max(InboxItem.turn)).where(_QUEUED).group_by(InboxItem.actor_uri)
+    return [(actor_uri, turn) for actor_uri, turn in await session.execute(query)]
 
 
 async def finish(session: AsyncSession, item_id: int, state: InboxState, error: str | None, at: datetime) -> None:

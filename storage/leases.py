@@ -17,7 +17,7 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
+from itertools import islice, zip_longest
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, update
@@ -37,16 +37,16 @@ class Queue:
     order: tuple  # the claim's order; it must end in the id, so it is total
     held_state: Any  # the state a leased row is in
     lease_column: Any = None  # a row held until this passes is not due; None: the lease pushes next_attempt_at
-    # when the due states are taken in orders of their own: each state's order, the states taken
-    # one after the other in this dict's order (None: every due state in `order`, merged)
+    # when the due states are taken in orders of their own: each state's order; a claim then takes
+    # a row of each state in turn, in this dict's order (None: every due state in `order`, merged)
     orders: dict | None = None
 
     def state_orders(self) -> dict:
         return self.orders if self.orders is not None else dict.fromkeys(self.due_states, self.order)
 
 
-# Inbox items: retries due first, the longest due first (index (state, next_attempt_at)); then
-# queued items in turn order (index (state, turn)), the order fair queuing gave them at intake.
+# Inbox items: retries (the longest due first: index (state, next_attempt_at)) and queued items in
+# turn order (index (state, turn): the order fair queuing gave them at intake), one of each in turn.
 INBOX_ITEMS = Queue(InboxItem, INBOX, INBOX_DUE, (InboxItem.next_attempt_at, InboxItem.id), InboxState.queued,
                     orders={InboxState.failed: (InboxItem.next_attempt_at, InboxItem.id),
                             InboxState.queued: (InboxItem.turn, InboxItem.id)})
@@ -70,8 +70,8 @@ async def claim_due(
 ) -> list[tuple]:
     """Up to `limit` due rows of `queue` that also meet `where`, in the queue's order, each as a
     tuple of `columns`. One query per due state, each reading at most `limit` rows in order
-    (an index gives them without sorting the backlog), merged (or, with `Queue.orders`, one
-    state after the other). `lock`: FOR UPDATE SKIP LOCKED,
+    (an index gives them without sorting the backlog), merged (or, with `Queue.orders`, a row of
+    each state in turn). `lock`: FOR UPDATE SKIP LOCKED,
     for PostgreSQL. The rows are not leased yet: `lease` does that, in the same transaction."""
     width = len(columns)
     batches = []
@@ -86,8 +86,8 @@ async def claim_due(
         if lock:
             query = query.with_for_update(skip_locked=True, of=queue.model)
         batches.append([tuple(row) for row in await session.execute(query)])
-    if queue.orders is not None:
-        merged = (row for batch in batches for row in batch)
+    if queue.orders is not None:  # one row of each state in turn, so no state waits on another's backlog
+        merged = (row for rows in zip_longest(*batches) for row in rows if row is not None)
     else:
         merged = batches[0] if len(batches) == 1 else heapq.merge(*batches, key=lambda row: row[width:])
     return [row[:width] for row in islice(merged, limit)]

@@ -16,7 +16,7 @@ Real instances and signed activities over loopback HTTP; each test says what bre
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -24,8 +24,10 @@ from sqlalchemy import event
 
 from federation.inbox import worker
 from federation.inbox.handlers import HANDLERS, like
+from federation.inbox.turns import Turns
 from storage import inbox_queue
-from storage.models import InboxState, Like, Notification, Object
+from storage.ids import new_id
+from storage.models import InboxItem, InboxState, Like, Notification, Object
 from tests.fakepeer import FakePeer, activity
 from tests.handler_helpers import Scene, start_scene
 
@@ -207,3 +209,78 @@ async def test_a_like_claimed_while_its_posts_create_is_still_on_joins_that_chai
         finally:
             await pump.stop()
             await slow.stop()
+
+
+def _row(actor: str, number: int, *, turn: int, state: InboxState = InboxState.queued, due=None) -> InboxItem:
+    at = due or datetime.now(UTC) - timedelta(seconds=1)
+    return InboxItem(id=new_id(), activity_uri=f"https://{actor}.example/a/{number}", activity_type="Like",
+                     actor_uri=f"https://{actor}.example/u/{actor}", signer_key_id=f"https://{actor}.example/u/{actor}#k",
+                     raw="{}", state=state, attempts=0, received_at=at, next_attempt_at=at, turn=turn)
+
+
+async def _claimed_uris(instance, limit: int) -> list[str]:
+    async with instance.db.sessions.begin() as session:
+        items = await inbox_queue.claim(session, instance.clock.now(), limit, lease=timedelta(minutes=5),
+                                        max_attempts=5, lock=not instance.db.is_sqlite)
+    return [item.activity_uri for item in items]
+
+
+async def test_an_actors_earlier_item_with_a_later_turn_is_taken_first_not_left_waiting(instances):
+    """Two intake processes can stamp an actor's later activity with an earlier turn. Breaks if
+    the claim only checks the earlier item (out of its window) and takes neither, for ever."""
+    a = await instances.start()
+    async with a.db.sessions.begin() as session:
+        session.add(_row("x", 1, turn=100))  # arrived first, stamped late
+        session.add(_row("x", 2, turn=1))    # arrived second, stamped early
+        session.add_all([_row(f"f{n}", n, turn=10 + n) for n in range(10)])
+    assert (await _claimed_uris(a, 3))[:2] == ["https://x.example/a/1", "https://x.example/a/2"]
+
+
+async def test_due_retries_do_not_hold_back_queued_items(instances):
+    """Breaks if a claim takes every due retry before any queued item (a dead peer's thousand
+    retries would then starve everyone)."""
+    a = await instances.start()
+    async with a.db.sessions.begin() as session:
+        session.add_all([_row(f"r{n}", n, turn=0, state=InboxState.failed) for n in range(10)])
+        session.add(_row("q", 1, turn=5))
+    assert "https://q.example/a/1" in await _claimed_uris(a, 4)
+
+
+async def test_after_a_restart_a_quiet_peer_still_comes_before_a_floods_backlog(instances):
+    """Breaks if a writer starting up stamps every peer after the highest queued turn (the
+    quiet peer would wait behind the whole backlog) or forgets the flooding peer's turns (its new
+    items would jump ahead of its own queued ones)."""
+    a = await instances.start()
+    async with a.db.sessions.begin() as session:
+        session.add_all([_row("flood", n, turn=n) for n in range(1, 101)])
+    turns = Turns()
+    async with a.db.sessions() as session:
+        await turns.refresh(session)
+    assert turns.stamp("quiet.example") == 2  # the head is turn 1
+    assert turns.stamp("flood.example") == 101
+
+
+async def test_two_workers_claims_take_turns_so_neither_takes_an_actors_item_the_other_holds(instances):
+    """PostgreSQL, where several workers claim. Breaks without the claims' advisory lock: the
+    second claim, running before the first commits its leases, would take the actor's items too."""
+    a = await instances.start()
+    if a.db.is_sqlite:
+        pytest.skip("two workers claiming at once need PostgreSQL (CI sets ROUNDS_TEST_DATABASE_URL)")
+    async with a.db.sessions.begin() as session:
+        session.add_all([_row("x", 1, turn=1), _row("x", 2, turn=2)])
+
+    async def claim(session) -> list[str]:
+        items = await inbox_queue.claim(session, a.clock.now(), 1, lease=timedelta(minutes=5), max_attempts=5, lock=True)
+        return [item.activity_uri for item in items]
+
+    # Given a first worker's claim, not committed yet
+    async with a.db.sessions.begin() as first:
+        assert await claim(first) == ["https://x.example/a/1"]
+        # When a second worker claims meanwhile
+        async with a.db.sessions.begin() as second:
+            other = asyncio.create_task(claim(second))
+            await asyncio.sleep(0.3)
+            assert not other.done()  # it waits for the first claim's transaction
+            await first.commit()
+            # Then it takes nothing of x's: x's first item is held, and its second waits for it
+            assert await other == []

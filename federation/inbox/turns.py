@@ -19,6 +19,7 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.protocol.urls import authority
 from storage import inbox_queue
 
 REFRESH_SECONDS = 0.5
@@ -36,14 +37,16 @@ class Turns:
         return self._read_at is None or time.monotonic() - self._read_at >= REFRESH_SECONDS
 
     async def refresh(self, session: AsyncSession) -> None:
-        """Read where the queue's head is (at start: where stamping must resume, after every item
-        still queued, so each peer's turns keep rising across a restart)."""
+        """Read where the queue's head is. The first time (at start), also each peer's last turn
+        still queued, so that its turns keep rising across a restart while a quiet peer still
+        starts at the head."""
         if self._read_at is None:
-            self._issued = max(self._issued, await inbox_queue.last_turn(session))
-            self._floor = self._issued
-        else:
-            head = await inbox_queue.head_turn(session)
-            self._floor = max(self._floor, self._issued if head is None else head)
+            for actor_uri, turn in await inbox_queue.last_turns(session):
+                peer = authority(actor_uri)
+                self._last[peer] = max(turn, self._last.get(peer, 0))
+                self._issued = max(self._issued, turn)
+        head = await inbox_queue.head_turn(session)
+        self._floor = max(self._floor, self._issued if head is None else head)
         self._read_at = time.monotonic()
         if len(self._last) > FORGET_AFTER:
             self._last = {peer: turn for peer, turn in self._last.items() if turn > self._floor}

@@ -6,11 +6,11 @@ the worker's ones happen:
 
     queued | failed, when due --claim--> done | ignored | failed (due after a backoff) | dead
 
-Claim. `InboxPump.step` claims a batch of due items (`storage.inbox_queue.claim`: retries due
-first, then queued items in the turn order fair queuing gave them at intake, so a flooding peer
-cannot starve the others; an item only with every earlier item of its actor, so an actor's
-activities never run out of order or side by side, here or in another worker process). A claim
-leases its items and counts an attempt; it decodes nothing.
+Claim. `InboxPump.step` claims a batch of due items (`storage.inbox_queue.claim`: retries and
+queued items alternately, queued ones in the turn order fair queuing gave them at intake, so a
+flooding peer cannot starve the others; an actor's queued items in arrival order only, never one
+beside an earlier one still held, here or in another worker process). A claim leases its items
+and counts an attempt; it decodes nothing.
 
 Chains. The batch is split into chains: items that share an actor or an object (the activity's
 object id), in arrival order. Chains run side by side, each item of a chain after the one before
@@ -24,12 +24,14 @@ Commit. A prepared item goes to the `Committer`, which runs the handlers of the 
 one after another, in a shared write transaction (on SQLite it takes the write lock first: BEGIN
 IMMEDIATE), each item in a savepoint, and records each outcome in the same transaction; it
 commits when it has no more items or after BATCH_SECONDS, so that intake's commits never wait
-long. A handler that raises Ignore marks its item ignored. Whatever else one item raises (a peer
+long; on SQLite the next transaction then waits GAP_SECONDS, so that other writers polling in
+SQLite's busy handler get their turn. A handler that raises Ignore marks its item ignored. Whatever else one item raises (a peer
 that cannot be reached, a document that cannot be understood, a bug) rolls back that item's
 savepoint only, and marks it failed, with the error, due again after a backoff that doubles per
 attempt; the item whose attempt number reaches [federation] inbox_max_attempts is dead instead,
-for an admin (`rounds queue`). The batch goes on either way. If the commit itself fails, each
-item of the batch records its failure in a transaction of its own. Cancellation is not an
+for an admin (`rounds queue`). The batch goes on either way. If the transaction itself fails
+(the database), each item in it or waiting for it records its failure in a transaction of its
+own, with the rest of its chain, and the committer waits RETRY_SECONDS before the next one. Cancellation is not an
 Exception and stops the worker; its leases lapse (or are released at the next start on SQLite).
 Streaming events are published after the commit (`storage.db.after_commit`); failing to publish
 them is logged, and the items stay done.
@@ -62,10 +64,11 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 BASE_DELAY = 30.0
 MAX_DELAY = 6 * 3600.0
-BATCH = 100  # items a claim takes
+BATCH = 25  # items a claim takes
 IN_FLIGHT = 2 * BATCH  # items claimed and not yet finished, at most: one batch prepares while one commits
 BATCH_SECONDS = 0.05  # a write transaction of handled items commits once it has run this long
-GAP_SECONDS = 0.01  # then, with more to do, the committer pauses this long: other writers' turn
+GAP_SECONDS = 0.01  # then the next one waits this long on SQLite: other writers' turn
+RETRY_SECONDS = 1.0  # after a transaction failed (the database), the next one waits this long
 EXPECTED = (RemoteError, VocabError, JSONRefused)  # failures of the peer or its document: no traceback
 
 
@@ -116,7 +119,8 @@ class InboxPump:
         self._writes = self.committer.writes
         self._items = 0  # claimed and not finished
         self._chains: set[asyncio.Task] = set()
-        self._open: dict[str, list[_Work]] = {}  # the keys of chains still submitting, to their chain
+        # the keys of chains still submitting, to the chain and its task
+        self._open: dict[str, tuple[list[_Work], asyncio.Task]] = {}
 
     async def step(self, limit: int | None = None) -> int:
         """Claim a batch, once there is room for one, and start its chains; how many were taken."""
@@ -132,12 +136,13 @@ class InboxPump:
             self._items += len(chain)
             keys = set().union(*(work.keys for work in chain))
             running = {id(self._open[key][0]): self._open[key] for key in keys if key in self._open}
-            if len(running) == 1:  # an earlier batch's chain is still on the same actor or object: it goes on
+            if len(running) == 1 and len(next(iter(running.values()))[0]) < self.batch:
+                # an earlier batch's chain is still on the same actor or object: it goes on with these
                 ((earlier, task),) = running.values()
                 earlier.extend(chain)
                 self._open.update(dict.fromkeys(keys, (earlier, task)))
                 continue
-            # (rarely) it follows two running chains: it starts once both are done
+            # it follows running chains (two, or a long one): it starts once they are done
             task = asyncio.create_task(self._run_chain(chain, after=[task for _, task in running.values()]))
             self._open.update(dict.fromkeys(keys, (chain, task)))
             self._chains.add(task)
@@ -150,21 +155,27 @@ class InboxPump:
             await asyncio.gather(*self._chains)
 
     async def stop(self) -> None:
+        """Cancel what is in flight; its leases lapse (or are released at the next start on SQLite)."""
         for task in (*self._chains, *self.committer.tasks):
             task.cancel()
         await asyncio.gather(*self._chains, *self.committer.tasks, return_exceptions=True)
+        self._open.clear()
+        self.committer.drop_pending()
 
     async def _run_chain(self, chain: list[_Work], after: list[asyncio.Task]) -> None:
         """Each item in turn (items a later claim adds to the chain included): prepared, then
-        handled (in the committer's open transaction) before the next is prepared; then each
-        item's commit is awaited. An item whose transaction failed, and the rest of its chain,
-        record their failure alone, to be tried again."""
+        handled (in the committer's open transaction) before the next is prepared, and an item
+        whose handler fetches (`prefetch`) waits for the one before it to commit, so that what it
+        looks up first is there; then each item's commit is awaited. An item whose transaction
+        failed, and the rest of its chain, record their failure alone, to be tried again."""
         submitted = 0
         try:
             if after:
                 await asyncio.wait(after)
             try:
-                for work in chain:
+                for index, work in enumerate(chain):
+                    if index and _fetches(work):
+                        await asyncio.wait([chain[index - 1].committed])
                     await _prepare(self.fed, work)
                     submitted += 1
                     await self.committer.submit(work)
@@ -183,7 +194,6 @@ class InboxPump:
         finally:
             self._items -= len(chain)
             self.fed.wake.inbox.set()  # its actor's later items may be claimed now
-
 
     def _close(self, chain: list[_Work]) -> None:
         """No later claim adds to the chain from now on (called with no await since its last item)."""
@@ -207,12 +217,16 @@ def chains(works: list[_Work]) -> list[list[_Work]]:
                 merged = groups[other]
                 groups[other] = None
                 groups[index].extend(merged)
+                groups[index].sort(key=lambda work: work.item.id)
                 for moved in merged:
                     owner.update(dict.fromkeys(moved.keys, index))
-            groups[index].sort(key=lambda work: work.item.id)
         groups[index].append(work)
         owner.update(dict.fromkeys(work.keys, index))
     return [group for group in groups if group]
+
+
+def _fetches(work: _Work) -> bool:
+    return work.activity is not None and hasattr(HANDLERS.get(work.activity.type), "prefetch")
 
 
 def _decoded(fed: Federation, item: Claimed) -> _Work:
@@ -251,6 +265,10 @@ class Committer:
         self._pending: list[_Work] = []
         self._task: asyncio.Task | None = None
         self.writes = asyncio.Lock()  # held by each write transaction of the worker's own
+        # SQLite: after a commit, the next transaction waits GAP_SECONDS, so that another writer
+        # polling in its busy handler gets the lock; PostgreSQL has no single writer to share
+        self._gap = GAP_SECONDS if fed.db.is_sqlite else 0.0
+        self._free_at = 0.0  # loop time before which the next transaction does not begin
 
     @property
     def tasks(self) -> list[asyncio.Task]:
@@ -265,20 +283,31 @@ class Committer:
             self._task = asyncio.create_task(self._run())
         await work.handled
 
+    def drop_pending(self) -> None:
+        self._pending.clear()
+
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._pending:
+            if loop.time() < self._free_at:
+                await asyncio.sleep(self._free_at - loop.time())
             taken: list[_Work] = []
             try:
                 await self._commit(taken)
-            except Exception as exc:
-                log.warning("inbox: a batch of %d items did not commit: %s", len(taken), exc)
+            except Exception as exc:  # the database: what waits fails too, and is tried again later
+                log.warning("inbox: a transaction of %d items did not commit, %d more waited: %s",
+                            len(taken), len(self._pending), exc)
+                waiting, self._pending = self._pending, []
                 for work in taken:
                     (work.committed if work.handled.done() else work.handled).set_exception(exc)
+                for work in waiting:
+                    work.handled.set_exception(exc)
+                self._free_at = loop.time() + RETRY_SECONDS
                 continue
+            finally:
+                self._free_at = max(self._free_at, loop.time() + self._gap)
             for work in taken:
                 work.committed.set_result(None)
-            if self._pending:  # SQLite: a writer waiting in its busy handler polls; leave it a gap
-                await asyncio.sleep(GAP_SECONDS)
 
     async def _commit(self, taken: list[_Work]) -> None:
         """Handle pending items in one transaction, those submitted meanwhile included (the next
@@ -311,7 +340,7 @@ class Committer:
             if work.error is not None:
                 raise work.error
             async with savepoint(session):
-                actor = actors.get(work.activity.actor)
+                actor = actors.get(work.activity.actor) or await actor_queries.actor_by_uri(session, work.activity.actor)
                 if actor is None or actor.deleted_at is not None:
                     raise Ignore(f"unknown or deleted actor {work.activity.actor}")
                 await work.handler.handle(HandlerContext(self.fed, session, work.activity, actor, now, work.prepared))
