@@ -164,18 +164,19 @@ class InboxPump:
 
     async def _run_chain(self, chain: list[_Work], after: list[asyncio.Task]) -> None:
         """Each item in turn (items a later claim adds to the chain included): prepared, then
-        handled (in the committer's open transaction) before the next is prepared, and an item
-        whose handler fetches (`prefetch`) waits for the one before it to commit, so that what it
-        looks up first is there; then each item's commit is awaited. An item whose transaction
-        failed, and the rest of its chain, record their failure alone, to be tried again."""
+        handled (in the committer's open transaction) before the next is prepared; an item whose
+        prefetch looks up a post an earlier item of the chain stores (a reply to it, a boost of
+        it) first waits for that item's commit, since prefetch reads outside the transaction.
+        Then each item's commit is awaited. An item whose transaction failed, and the rest of
+        its chain, record their failure alone, to be tried again."""
         submitted = 0
         try:
             if after:
                 await asyncio.wait(after)
             try:
                 for index, work in enumerate(chain):
-                    if index and _fetches(work):
-                        await asyncio.wait([chain[index - 1].committed])
+                    if stored := [earlier.committed for earlier in chain[:index] if _stores_what(work, earlier)]:
+                        await asyncio.wait(stored)
                     await _prepare(self.fed, work)
                     submitted += 1
                     await self.committer.submit(work)
@@ -225,8 +226,12 @@ def chains(works: list[_Work]) -> list[list[_Work]]:
     return [group for group in groups if group]
 
 
-def _fetches(work: _Work) -> bool:
-    return work.activity is not None and hasattr(HANDLERS.get(work.activity.type), "prefetch")
+def _stores_what(work: _Work, earlier: _Work) -> bool:
+    """Whether `earlier` (not committed yet) is about a post `work`'s prefetch looks up."""
+    if work.activity is None or earlier.activity is None or earlier.committed.done():
+        return False
+    looks_up = getattr(HANDLERS.get(work.activity.type), "looks_up", None)
+    return looks_up is not None and earlier.activity.object_id in looks_up(work.activity)
 
 
 def _decoded(fed: Federation, item: Claimed) -> _Work:

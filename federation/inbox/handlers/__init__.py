@@ -2,7 +2,9 @@
 
 A handler module has `handle(ctx)`, run inside the worker's transaction with no network
 access, and may have `prefetch(fed, activity)`, run before it to fetch what it needs from peers;
-what prefetch returns is `ctx.prepared`. A type missing from the registry is recorded as ignored.
+what prefetch returns is `ctx.prepared`. A module with prefetch may have `looks_up(activity)`, the
+posts its prefetch looks for in the database first: the worker then waits for an earlier item
+storing one of them to commit before running it. A type missing from the registry is recorded as ignored.
 """
 
 from __future__ import annotations

@@ -13,6 +13,11 @@ from storage.interactions import mark_of
 from storage.models import Announce, Visibility
 
 
+def looks_up(activity: APActivity) -> set[str]:
+    """The posts prefetch looks for in the database before fetching: the boosted one."""
+    return {activity.object_id} if activity.object_id else set()
+
+
 async def prefetch(fed: Federation, activity: APActivity) -> None:
     if activity.object_id is None:
         raise Ignore("Announce without an object")

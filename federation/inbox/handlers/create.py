@@ -44,6 +44,12 @@ async def _post(fed: Federation, activity: APActivity) -> APObject:
     return post
 
 
+def looks_up(activity: APActivity) -> set[str]:
+    """The posts prefetch looks for in the database before fetching: the one a reply answers."""
+    post = activity.object
+    return {post.in_reply_to} if isinstance(post, APObject) and post.in_reply_to else set()
+
+
 async def prefetch(fed: Federation, activity: APActivity) -> APObject | APVote:
     if activity.vote is not None:
         return activity.vote
