@@ -16,7 +16,7 @@ from federation.social.posts import store_remote_post
 from federation.protocol.urls import authority
 from federation.protocol.vocab.parse import APObject, VocabError, ap_to_object
 from storage import actors as actor_queries
-from storage.posts import post_by_uri
+from storage.posts import stored_thread
 from storage.models import Actor, Object
 
 
@@ -65,11 +65,14 @@ async def ensure_post(fed: Federation, uri: str, *, ancestors: int = 0) -> Objec
     missing posts up its reply chain. None for an unreachable ancestor beyond the first."""
     chain_uri: str | None = uri
     first: Object | None = None
+    stored: list[Object] = []  # the next posts up the thread, as far as they were stored
     for depth in range(ancestors + 1):
         if chain_uri is None:
             break
-        async with fed.db.sessions() as session:
-            row = await post_by_uri(session, chain_uri)
+        if not stored:
+            async with fed.db.sessions() as session:
+                stored = await stored_thread(session, chain_uri, ancestors + 1 - depth)
+        row = stored.pop(0) if stored else None
         if row is None:
             if chain_uri.startswith(fed.urls.base + "/"):
                 break

@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.social.events import StreamEvent, record
+from federation.social.posts import Links
 from federation.social.streams import local_followers, post_homes, post_streams
 from storage.home_feeds import add_feed_entries, recent_post_ids, remove_author_entries
 from storage.models import Actor, Object
@@ -40,12 +41,12 @@ async def remove_author(session: AsyncSession, owner: Actor, author: Actor) -> N
         await remove_author_entries(session, owner.id, author.id)
 
 
-async def add_post_to_homes(session: AsyncSession, post: Object, author: Actor) -> None:
+async def add_post_to_homes(session: AsyncSession, post: Object, author: Actor, links: Links | None = None) -> None:
     """A new post, written here or arrived from a peer: its home-feed rows, and its `update`
-    stream event queued."""
-    homes = await post_homes(session, post, author)
+    stream event queued. `links`: its mentions and hashtags as just stored, if the caller has them."""
+    homes = await post_homes(session, post, author, links)
     await add(session, homes, post.id, author.id)
-    record(session, StreamEvent(await post_streams(session, post, author, homes), "update", "status", post.id))
+    record(session, StreamEvent(await post_streams(session, post, author, homes, links), "update", "status", post.id))
 
 
 async def add_boost_to_homes(session: AsyncSession, booster: Actor, announce_id: int) -> None:

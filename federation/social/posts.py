@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,16 @@ from storage.models import Actor, Object, Visibility
 _TAG_RE = re.compile(r"<[^>]*>")
 
 
+@dataclass(frozen=True)
+class Links:
+    """The actors a post mentions and its hashtag names, as they were just stored with it: whoever
+    reacts to the new post in the same transaction (its homes, streams and notifications) takes
+    them from here instead of reading them back."""
+
+    mentions: list[Actor]
+    tags: list[str]
+
+
 def visibility_of(to: tuple[str, ...], cc: tuple[str, ...], followers_url: str | None) -> Visibility:
     if PUBLIC in to:
         return Visibility.public
@@ -49,10 +60,10 @@ def plain_text(value: str) -> str:
 
 
 async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, now: datetime,
-                            limits: FederationSettings, *, by_fetch: bool = False) -> tuple[Object, bool]:
-    """The row for a remote post, and whether it is new: inserted with its mentions and tags if
-    it was not stored yet (by us, or by another worker at the same moment: then its row, not
-    new). PostRefused (nothing written) if it is over the limits.
+                            limits: FederationSettings, *, by_fetch: bool = False) -> tuple[Object, Links | None]:
+    """The row for a remote post, and its `Links` if it is new: inserted with its mentions and
+    tags if it was not stored yet (by us, or by another worker at the same moment: then its row,
+    and None). PostRefused (nothing written) if it is over the limits.
 
     `by_fetch`: the post was fetched by reference (a reply's parent, a boost's target), not
     delivered by its Create, so nobody adds it to its followers' homes now; it is stored with
@@ -64,7 +75,7 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
     found = await posts_by_uri_or_id(session, ap.id, post_id)
     for existing in found:
         if existing.uri == ap.id:
-            return existing, False
+            return existing, None
     if found:  # the same millisecond and counter as another post: the next free id
         post_id += 1
         while await post_by_id(session, post_id) is not None:
@@ -83,11 +94,11 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
     _copy_content(post, ap)
     post, new = await add_remote_post(session, post)
     if not new:
-        return post, False
-    await _link(session, post, ap)
+        return post, None
+    links = await _link(session, post, ap)
     if post.type == "Question":
         await polls.store_remote(session, post, ap.question)
-    return post, True
+    return post, links
 
 
 async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, now: datetime,
@@ -124,9 +135,12 @@ def _copy_content(post: Object, ap: APObject) -> None:
     post.attachments = [attachment.as_dict() for attachment in ap.attachments] or None
 
 
-async def _link(session: AsyncSession, post: Object, ap: APObject) -> None:
-    known = await actor_queries.actors_by_uris(session, ap.mentions)
-    await link_post(session, post.id, [actor.id for actor in known.values()], ap.hashtags)
+async def _link(session: AsyncSession, post: Object, ap: APObject) -> Links:
+    """Store the post's mentions (of the actors we know) and hashtags; what was stored."""
+    known = list((await actor_queries.actors_by_uris(session, ap.mentions)).values())
+    tags = ap.hashtags
+    await link_post(session, post.id, [actor.id for actor in known], tags)
+    return Links(known, tags)
 
 
 async def claim_homes(session: AsyncSession, post: Object) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.social.events import StreamEvent, record
+from federation.social.posts import Links
 from storage import posts as post_queries
 from storage import streams as stream_queries
 from storage.models import Actor, Object, Visibility
@@ -16,22 +17,33 @@ async def local_followers(session: AsyncSession, actor: Actor) -> set[int]:
     return await stream_queries.local_follower_ids(session, actor.id)
 
 
-async def post_homes(session: AsyncSession, post: Object, author: Actor) -> set[int]:
-    """The local actors whose home timeline a post belongs in."""
+async def post_homes(session: AsyncSession, post: Object, author: Actor, links: Links | None = None) -> set[int]:
+    """The local actors whose home timeline a post belongs in. `links`: its mentions as they were
+    just stored (else they are read)."""
     # a direct post reaches only whom it mentions; any other, the author's followers too
-    homes = await stream_queries.home_ids(session, post.id, author.id, followers=post.visibility is not Visibility.direct)
+    followers = post.visibility is not Visibility.direct
+    if links is None:
+        homes = await stream_queries.home_ids(session, post.id, author.id, followers=followers)
+    else:
+        homes = {actor.id for actor in links.mentions if actor.local}
+        if followers:
+            homes |= await local_followers(session, author)
     if author.local:
         homes.add(author.id)
     return homes
 
 
-async def post_streams(session: AsyncSession, post: Object, author: Actor, homes: set[int] | None = None) -> tuple[str, ...]:
+async def post_streams(session: AsyncSession, post: Object, author: Actor, homes: set[int] | None = None,
+                       links: Links | None = None) -> tuple[str, ...]:
+    """The streams that hear of a post: its homes' (`post_homes`, unless given), and for a public
+    post the public ones and its hashtags' (from `links`, its hashtags as just stored, else read)."""
     if homes is None:
-        homes = await post_homes(session, post, author)
+        homes = await post_homes(session, post, author, links)
     streams = [f"user:{actor_id}" for actor_id in sorted(homes)]
     if post.visibility is Visibility.public:
         streams += ["public", "public:local" if post.local else "public:remote"]
-        streams += [f"hashtag:{name}" for name in await post_queries.tag_names(session, post.id)]
+        tags = sorted(links.tags) if links is not None else await post_queries.tag_names(session, post.id)
+        streams += [f"hashtag:{name}" for name in tags]
     return tuple(streams)
 
 

@@ -82,11 +82,12 @@ async def handle(ctx: HandlerContext) -> None:
         return
     post: APObject = ctx.prepared
     try:
-        item, new = await store_remote_post(ctx.session, post, ctx.actor, ctx.now, ctx.fed.settings)
+        item, links = await store_remote_post(ctx.session, post, ctx.actor, ctx.now, ctx.fed.settings)
     except PostRefused as exc:
         raise Ignore(f"post refused: {exc}") from exc
-    if not new and not await _first_create_of_fetched(ctx, item):
+    if links is None and not await _first_create_of_fetched(ctx, item):
         raise Ignore(f"{post.id} is already stored")
-    await add_post_to_homes(ctx.session, item, ctx.actor)
-    local_mentions = [actor for actor in await mentioned_actors(ctx.session, item) if actor.local]
+    await add_post_to_homes(ctx.session, item, ctx.actor, links)
+    mentioned = links.mentions if links is not None else await mentioned_actors(ctx.session, item)
+    local_mentions = [actor for actor in mentioned if actor.local]
     await notifications.notify_mentions(ctx.session, item, ctx.actor, local_mentions, ctx.now)
