@@ -56,6 +56,7 @@ ROUTES: dict[str, Reads] = {
     "/nodeinfo/{schema}": Reads.open,
     "/.well-known/oauth-authorization-server": Reads.open,
     "/oauth/authorize": Reads.open,
+    "/auth/sign_in": Reads.open,
     "/api/v1/instance": Reads.open,  # allowlist mode: no domain count (it is the peers list's)
     "/api/v2/instance": Reads.open,
     "/api/v1/instance/rules": Reads.open,

@@ -34,6 +34,7 @@ OPEN = {
     "/.well-known/nodeinfo": "discovery", "/nodeinfo/{schema}": "discovery",
     "/.well-known/oauth-authorization-server": "what an app needs to log in",
     "/oauth/authorize": "what an app needs to log in",
+    "/auth/sign_in": "the web pages' sign-in form",
     "/api/v1/instance": "what an app reads before anyone logs in",
     "/api/v2/instance": "what an app reads before anyone logs in",
     "/api/v1/instance/rules": "what an app reads before anyone logs in",

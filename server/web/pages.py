@@ -15,6 +15,7 @@ from federation.social.access import Reader, Reads
 from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
 from server.access import allows
 from server.appkeys import DATABASE, TEMPLATES, URLS
+from server.web import forms, sessions
 from server.web.templates import render, template_environment, templates_dir
 from storage import actors as actor_queries
 from storage import objects as object_queries
@@ -65,8 +66,11 @@ async def about(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     app[TEMPLATES] = template_environment()
+    app[TEMPLATES].globals.update(form_token=forms.form_token, signed_in=sessions.signed_in)
     app.router.add_get("/@{username}", profile)
     app.router.add_get("/@{username}/{post_id}", post_page)
     app.router.add_get("/about", about)
     app.router.add_static("/static", templates_dir() / "static", show_index=False)  # nothing lists files
     app.router.add_get("/", about)
+    sessions.setup(app)
+    forms.setup(app)
