@@ -46,3 +46,16 @@ async def sign_in(http: aiohttp.ClientSession, base: str, username: str, passwor
 
 def set_cookie_headers(response: aiohttp.ClientResponse, name: str) -> list[str]:
     return [value for value in response.headers.getall("Set-Cookie", []) if value.startswith(f"{name}=")]
+
+
+async def post_form(http: aiohttp.ClientSession, base: str, page: str, **fields: str) -> aiohttp.ClientResponse:
+    """Open `page` (a path), then submit its compose form with its hidden fields and `fields`, as a
+    browser would; the response (not followed)."""
+    async with http.get(f"{base}{page}") as response:
+        html = await response.text()
+    form = html[html.index('<form class="card compose'):]
+    form = form[:form.index("</form>")]
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
+    async with http.post(f"{base}/posts", data={**hidden, **fields}, allow_redirects=False) as response:
+        await response.read()
+        return response

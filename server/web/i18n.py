@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import gettext
 import io
+from datetime import datetime, timezone
 from pathlib import Path
 
 from aiohttp import web
+from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from server.appkeys import TEMPLATES
 from server.web.sessions import signed_in
 from server.web.templates import LANGUAGE, TRANSLATIONS
 
@@ -67,6 +70,15 @@ def from_accept_language(header: str, available: frozenset[str] | set[str]) -> s
     return min(ranked)[2] if ranked else None
 
 
+def when(iso: str | None) -> str:
+    """A client-API timestamp (`2026-12-06T05:00:00.000Z`) as the page's language writes a date
+    and time (UTC)."""
+    if not iso:
+        return ""
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return format_datetime(moment, "medium", tzinfo=timezone.utc, locale=LANGUAGE.get())
+
+
 async def page_language(request: web.Request) -> str:
     available = request.app[CATALOGUES].keys()
     me = await signed_in(request)
@@ -96,4 +108,5 @@ async def language_middleware(request: web.Request, handler) -> web.StreamRespon
 
 def setup(app: web.Application) -> None:
     app[CATALOGUES] = load_catalogues()
+    app[TEMPLATES].filters["when"] = when
     app.middlewares.append(language_middleware)

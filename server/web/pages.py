@@ -15,7 +15,7 @@ from federation.social.access import Reader, Reads
 from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
 from server.access import allows
 from server.appkeys import DATABASE, TEMPLATES, URLS
-from server.web import forms, i18n, sessions
+from server.web import compose, forms, i18n, sessions, timelines
 from server.web.templates import render, template_environment, templates_dir
 from storage import actors as actor_queries
 from storage import objects as object_queries
@@ -73,5 +73,7 @@ def setup(app: web.Application) -> None:
     app.router.add_static("/static", templates_dir() / "static", show_index=False)  # nothing lists files
     app.router.add_get("/", about)
     sessions.setup(app)
+    timelines.setup(app)
+    compose.setup(app)
     i18n.setup(app)  # before the form guard, so that its refusal speaks the page's language
     forms.setup(app)
