@@ -3,6 +3,8 @@ phone width and at desktop width, labelled controls and a visible focus."""
 
 from __future__ import annotations
 
+from federation.outbox import drafts
+from federation.social.compose import Draft
 from tests.browser import chromium, watch_csp
 from tests.web_helpers import PASSWORD
 
@@ -15,7 +17,9 @@ UNLABELLED = """[...document.querySelectorAll("input:not([type=hidden]), textare
 
 async def test_pages_fit_a_phone_and_a_desktop_with_labels_and_visible_focus(instances, tmp_path):
     a = await instances.start()
-    await a.add_user("alice")
+    _, alice = await a.add_user("alice")
+    post = await drafts.publish(a.fed, alice, Draft(
+        text="A long line without spaces: " + "antimicrobialstewardship" * 8))
     async with chromium() as browser:
         for width_name, (width, height) in WIDTHS.items():
             page = await browser.new_page(viewport={"width": width, "height": height})
@@ -47,6 +51,14 @@ async def test_pages_fit_a_phone_and_a_desktop_with_labels_and_visible_focus(ins
             await page.keyboard.type(PASSWORD)
             async with page.expect_navigation():
                 await page.keyboard.press("Enter")
-            assert page.url.endswith("/auth/sign_in") or "/home" in page.url
+            assert page.url == f"{a.base}/home"
+            # And her signed-in pages fit and are labelled too: home with its composer, a thread
+            for path in ("/home", "/local", f"/posts/{post.id}"):
+                await page.goto(f"{a.base}{path}")
+                assert await page.evaluate("document.documentElement.scrollWidth") <= width, (path, width_name)
+                assert await page.evaluate(UNLABELLED) == [], path
+            await page.screenshot(path=tmp_path / f"thread-{width_name}.png", full_page=True)
+            await page.goto(f"{a.base}/home")
+            await page.screenshot(path=tmp_path / f"home-{width_name}.png", full_page=True)
             await page.close()
             assert violations == [], width_name
