@@ -9,7 +9,7 @@ from aiohttp import web
 from federation.outbox import drafts
 from federation.social.compose import Draft
 from tests.browser import chromium, watch_csp
-from tests.instances import free_port
+from tests.instances import side_server
 from tests.web_helpers import PASSWORD
 
 
@@ -104,18 +104,12 @@ async def test_a_form_from_another_origin_on_the_same_site_is_refused(instances)
     async def attacker_page(request: web.Request) -> web.Response:
         return web.Response(text=forged, content_type="text/html")
 
-    attacker = web.Application()
-    attacker.router.add_get("/", attacker_page)
-    runner = web.AppRunner(attacker, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
+    async with side_server({"/": attacker_page}) as attacker:
         async with chromium() as browser:
             page = await browser.new_page()
             await _sign_in(page, a.base)
             # When she opens the attacker's page and its form is submitted
-            await page.goto(f"http://127.0.0.1:{port}/")
+            await page.goto(f"{attacker}/")
             async with page.expect_navigation() as navigation:
                 await page.click("#go")
             response = await navigation.value
@@ -128,8 +122,6 @@ async def test_a_form_from_another_origin_on_the_same_site_is_refused(instances)
             await page.fill("#status", "a real post")
             await page.click("#post")
             assert "a real post" in await page.inner_text("ol.timeline")
-    finally:
-        await runner.cleanup()
 
 
 async def test_a_french_browser_gets_the_pages_in_french(instances, tmp_path):
