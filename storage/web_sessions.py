@@ -39,3 +39,18 @@ async def revoke_session(session: AsyncSession, token_hash: str, at: datetime) -
     result = await session.execute(update(WebSession).where(
         WebSession.token_hash == token_hash, WebSession.revoked_at.is_(None)).values(revoked_at=at))
     return result.rowcount > 0
+
+
+async def live_sessions_of(session: AsyncSession, account_id: int, now: datetime) -> list[WebSession]:
+    """The account's sessions that are neither revoked nor expired, newest first."""
+    return list(await session.scalars(select(WebSession).where(
+        WebSession.account_id == account_id, WebSession.revoked_at.is_(None), WebSession.expires_at > now,
+    ).order_by(WebSession.id.desc())))
+
+
+async def revoke_session_of(session: AsyncSession, account_id: int, session_id: int, at: datetime) -> bool:
+    """End one of the account's own sessions by its id; whether one was live."""
+    result = await session.execute(update(WebSession).where(
+        WebSession.id == session_id, WebSession.account_id == account_id, WebSession.revoked_at.is_(None),
+    ).values(revoked_at=at))
+    return result.rowcount > 0

@@ -53,3 +53,14 @@ def signed_in(session: Session, token: str, now: datetime) -> SignedIn | None:
 async def close_session(session: AsyncSession, token: str, *, at: datetime) -> bool:
     """End the session with this token (signing out); whether it was live. The caller commits."""
     return await queries.revoke_session(session, hash_token(token), at)
+
+
+async def sessions_of(session: AsyncSession, account: Account, *, now: datetime) -> list[WebSession]:
+    """The account's live sessions, newest first (for its settings page)."""
+    return await queries.live_sessions_of(session, account.id, now)
+
+
+async def end_session(session: AsyncSession, account: Account, session_id: int, *, at: datetime) -> bool:
+    """End one of `account`'s sessions (from its settings page); another account's is left alone.
+    The caller commits."""
+    return await queries.revoke_session_of(session, account.id, session_id, at)

@@ -70,12 +70,13 @@ def from_accept_language(header: str, available: frozenset[str] | set[str]) -> s
     return min(ranked)[2] if ranked else None
 
 
-def when(iso: str | None) -> str:
-    """A client-API timestamp (`2026-12-06T05:00:00.000Z`) as the page's language writes a date
-    and time (UTC)."""
-    if not iso:
+def when(moment: str | datetime | None) -> str:
+    """A time (a row's, or a client-API timestamp such as `2026-12-06T05:00:00.000Z`) as the
+    page's language writes a date and time (UTC)."""
+    if not moment:
         return ""
-    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
     return format_datetime(moment, "medium", tzinfo=timezone.utc, locale=LANGUAGE.get())
 
 
@@ -90,8 +91,9 @@ async def page_language(request: web.Request) -> str:
 
 @web.middleware
 async def language_middleware(request: web.Request, handler) -> web.StreamResponse:
-    """Pages render in the request's language; the client API speaks none."""
-    if request.path.startswith("/api/"):
+    """Pages render in the request's language; the client API, static files and media speak none
+    (so a stylesheet costs no session lookup)."""
+    if request.path.startswith(("/api/", "/static/", "/media/")):
         return await handler(request)
     language = await page_language(request)
     tokens = LANGUAGE.set(language), TRANSLATIONS.set(request.app[CATALOGUES][language])

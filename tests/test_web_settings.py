@@ -1,0 +1,41 @@
+"""The signed-in browsers page: a practitioner sees her sessions and signs any of them out,
+and only her own."""
+
+from __future__ import annotations
+
+import re
+
+from tests.web_helpers import browser_like, page_token, sign_in
+
+
+async def test_a_practitioner_signs_out_another_of_her_browsers(instances):
+    # Given alice signed in on two workstations, and bob on his
+    a = await instances.start()
+    await a.add_user("alice")
+    await a.add_user("bob")
+    async with browser_like() as ward, browser_like() as office, browser_like() as bob:
+        for browser, name in ((ward, "alice"), (office, "alice"), (bob, "bob")):
+            assert (await sign_in(browser, a.base, name)).status == 303
+        # When she opens the page at the office, Then it lists both of her sessions, this one marked
+        async with office.get(f"{a.base}/settings/sessions") as response:
+            page = await response.text()
+        ids = re.findall(r'id="session-(\d+)"', page)
+        assert len(ids) == 2 and page.count("(this browser)") == 1
+        ward_id = ids[1]  # newest first: the ward's was opened first
+        # When bob tries to end it from his own session, Then nothing happens to it
+        token = await page_token(bob, f"{a.base}/about")
+        async with bob.post(f"{a.base}/settings/sessions/{ward_id}/end", data={"csrf_token": token},
+                            allow_redirects=False) as response:
+            assert response.status == 303
+        async with ward.get(f"{a.base}/home", allow_redirects=False) as response:
+            assert response.status == 200
+        # When she signs the ward's browser out from the office
+        token = await page_token(office, f"{a.base}/settings/sessions")
+        async with office.post(f"{a.base}/settings/sessions/{ward_id}/end", data={"csrf_token": token},
+                               allow_redirects=False) as response:
+            assert response.status == 303 and response.headers["Location"] == "/settings/sessions"
+        # Then the ward's browser is signed out, and the office's is not
+        async with ward.get(f"{a.base}/home", allow_redirects=False) as response:
+            assert response.status == 303 and response.headers["Location"] == "/auth/sign_in"
+        async with office.get(f"{a.base}/settings/sessions") as response:
+            assert len(re.findall(r'id="session-(\d+)"', await response.text())) == 1
