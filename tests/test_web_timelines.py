@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import func, select
+
 from federation.outbox import drafts
 from federation.social.compose import Draft
-from storage.models import Visibility
+from storage.models import Object, Visibility
 from tests.api_helpers import token_for
-from tests.web_helpers import browser_like, post_form, sign_in
+from tests.web_helpers import browser_like, page_token, post_form, sign_in
 
 
 async def _text(http, url: str) -> tuple[int, str]:
@@ -28,6 +30,18 @@ async def test_signed_in_pages_send_strangers_to_the_sign_in_form(instances, htt
         # Without a session, even with a valid API token, a signed-in page is a redirect to sign in
         async with http.get(f"{a.base}{path}", headers=token, allow_redirects=False) as response:
             assert response.status == 303 and response.headers["Location"] == "/auth/sign_in", path
+
+
+async def test_a_stranger_with_a_form_token_posts_nothing(instances):
+    # Given a browser with a valid form token but no session
+    a = await instances.start()
+    async with browser_like() as browser:
+        token = await page_token(browser, f"{a.base}/auth/sign_in")
+        async with browser.post(f"{a.base}/posts", data={"csrf_token": token, "status": "who am I"},
+                                allow_redirects=False) as response:
+            # Then the compose form's POST sends it to sign in, and nothing is posted
+            assert response.status == 303 and response.headers["Location"] == "/auth/sign_in"
+    assert await a.db.read(lambda session: session.scalar(select(func.count()).select_from(Object))) == 0
 
 
 async def test_posting_with_a_content_warning_shows_in_home_and_in_the_api(instances, http):

@@ -14,16 +14,14 @@ from federation.social.web_sessions import SignedIn
 from server.api.auth import ApiError
 from server.api.statuses import outbox_refusals, parse_draft, parse_visibility
 from server.appkeys import FEDERATION
-from server.web.sessions import SIGN_IN, redirect, signed_in
+from server.web.sessions import me, redirect
 from server.web.timelines import composer, timeline_page
 
 FIELDS = ("status", "spoiler_text", "visibility", "in_reply_to_id")
 
 
 async def publish(request: web.Request) -> web.Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return redirect(SIGN_IN)
+    signed = await me(request)
     form = await request.post()
     values = {name: form[name] for name in FIELDS if isinstance(form.get(name), str)}
     key = form.get("idempotency_key")

@@ -60,6 +60,15 @@ async def signed_in(request: web.Request) -> SignedIn | None:
     return request[SIGNED_IN]
 
 
+async def me(request: web.Request) -> SignedIn:
+    """The signed-in practitioner, for a page the read rule opens only to a live session
+    (Reads.signed_in_page), or a form's POST (then a stranger is sent to the sign-in form)."""
+    found = await signed_in(request)
+    if found is None:
+        raise web.HTTPSeeOther(SIGN_IN)
+    return found
+
+
 async def _form(request: web.Request, *, status: int = 200, error: str = "", username: str = "") -> web.Response:
     response = await render(request, "sign_in.html", status=status, error=error, username=username)
     response.headers["Cache-Control"] = "no-store"

@@ -7,9 +7,8 @@ from aiohttp import web
 
 from federation.social import web_sessions
 from server.appkeys import CLOCK, DATABASE
-from server.web.sessions import redirect
+from server.web.sessions import me, redirect
 from server.web.templates import render
-from server.web.timelines import me
 
 
 async def sessions_page(request: web.Request) -> web.Response:

@@ -24,7 +24,7 @@ from server.api.auth import ApiError
 from server.api.common import page_args
 from server.api.entities import render as render_entities
 from server.appkeys import DATABASE, SETTINGS
-from server.web.sessions import signed_in
+from server.web.sessions import me
 from server.web.templates import render
 from storage import timelines
 from storage.paging import Cursor
@@ -32,14 +32,6 @@ from storage.paging import Cursor
 PAGE_SIZE = 20
 TIMELINES = ("home", "local", "federated")
 VISIBILITIES = ("public", "unlisted", "private", "direct")  # from the widest audience to the narrowest
-
-
-async def me(request: web.Request) -> SignedIn:
-    """The signed-in practitioner (the read guard let the request in only with a live session)."""
-    found = await signed_in(request)
-    if found is None:
-        raise web.HTTPSeeOther("/auth/sign_in")
-    return found
 
 
 def _cursor(request: web.Request) -> Cursor:
@@ -69,7 +61,8 @@ def composer(signed: SignedIn, *, typed: Mapping[str, Any] | None = None, in_rep
     visibility (the practitioner's default, or the answered post's if that is narrower, as on
     Mastodon), and a fresh idempotency key, so that a form submitted twice posts once."""
     typed = typed or {}
-    default = (signed.account.preferences or {}).get("posting:default:visibility", "public")
+    default = (signed.account.preferences or {}).get("posting:default:visibility")
+    default = default if default in VISIBILITIES else "public"
     if in_reply_to is not None and VISIBILITIES.index(in_reply_to["visibility"]) > VISIBILITIES.index(default):
         default = in_reply_to["visibility"]
     return {"status": typed.get("status", ""), "spoiler_text": typed.get("spoiler_text", ""),
