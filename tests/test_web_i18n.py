@@ -3,6 +3,7 @@ page's language follows the practitioner's preference, else the browser's Accept
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -69,3 +70,17 @@ async def test_a_page_speaks_the_browsers_language_unless_the_practitioner_chose
         async with http.get(f"{a.base}/about") as response:
             page = await response.text()
         assert '<html lang="en">' in page and "Sign out" in page
+
+
+async def test_the_public_pages_speak_french_too(instances, http):
+    a = await instances.start(web={"public_pages": "profiles"})
+    await a.add_user("alice")
+    french = {"Accept-Language": "fr"}
+    async with http.get(f"{a.base}/about", headers=french) as response:
+        page = await response.text()
+    assert "<dt>Praticiens</dt>" in page and f"leur identifiant <code>@name@{a.urls.authority}</code>." in page
+    async with http.get(f"{a.base}/@alice", headers=french) as response:
+        page = await response.text()
+    assert re.search(r"Membre depuis [a-zéû]+ \d{4}", page)
+    async with http.get(f"{a.base}/@alice") as response:
+        assert re.search(r"Member since [A-Z][a-z]+ \d{4}", await response.text())

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from aiohttp import web
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -80,6 +80,11 @@ def when(moment: str | datetime | None) -> str:
     return format_datetime(moment, "medium", tzinfo=timezone.utc, locale=LANGUAGE.get())
 
 
+def month(moment: datetime) -> str:
+    """A month and year as the page's language writes them (`December 2026`, `décembre 2026`)."""
+    return format_date(moment, "MMMM y", locale=LANGUAGE.get())
+
+
 async def page_language(request: web.Request) -> str:
     available = request.app[CATALOGUES].keys()
     me = await signed_in(request)
@@ -110,5 +115,5 @@ async def language_middleware(request: web.Request, handler) -> web.StreamRespon
 
 def setup(app: web.Application) -> None:
     app[CATALOGUES] = load_catalogues()
-    app[TEMPLATES].filters["when"] = when
+    app[TEMPLATES].filters.update(when=when, month=month)
     app.middlewares.append(language_middleware)
