@@ -83,6 +83,7 @@ ROUTES: dict[str, Reads] = {
     "/federated": Reads.signed_in_page,
     "/posts/{id}": Reads.signed_in_page,
     "/settings/sessions": Reads.signed_in_page,
+    "/settings/preferences": Reads.signed_in_page,
     # --- client API: content -----------------------------------------------------------------
     "/api/v1/accounts/lookup": Reads.content,
     "/api/v1/accounts/{id}": Reads.content,

@@ -53,7 +53,7 @@ async def test_pages_fit_a_phone_and_a_desktop_with_labels_and_visible_focus(ins
                 await page.keyboard.press("Enter")
             assert page.url == f"{a.base}/home"
             # And her signed-in pages fit and are labelled too: home with its composer, a thread
-            for path in ("/home", "/local", f"/posts/{post.id}", "/settings/sessions"):
+            for path in ("/home", "/local", f"/posts/{post.id}", "/settings/sessions", "/settings/preferences"):
                 await page.goto(f"{a.base}{path}")
                 assert await page.evaluate("document.documentElement.scrollWidth") <= width, (path, width_name)
                 assert await page.evaluate(UNLABELLED) == [], path

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from tests.api_helpers import token_for
 from tests.web_helpers import browser_like, page_token, sign_in
 
 
@@ -39,3 +40,30 @@ async def test_a_practitioner_signs_out_another_of_her_browsers(instances):
             assert response.status == 303 and response.headers["Location"] == "/auth/sign_in"
         async with office.get(f"{a.base}/settings/sessions") as response:
             assert len(re.findall(r'id="session-(\d+)"', await response.text())) == 1
+
+
+async def test_preferences_choose_the_pages_language_and_the_default_visibility(instances):
+    # Given alice signed in from an English browser
+    a = await instances.start()
+    token = await token_for(a, "alice")
+    async with browser_like() as browser:
+        await sign_in(browser, a.base, "alice")
+        # When she chooses French pages and followers-only posts
+        csrf = await page_token(browser, f"{a.base}/settings/preferences")
+        async with browser.post(f"{a.base}/settings/preferences", allow_redirects=False, data={
+                "csrf_token": csrf, "ui_language": "fr", "source[privacy]": "private"}) as response:
+            assert response.status == 303
+        # Then her pages are in French, and her composer starts at followers only
+        async with browser.get(f"{a.base}/home", headers={"Accept-Language": "en"}) as response:
+            page = await response.text()
+        assert '<html lang="fr">' in page and "Publier" in page
+        assert re.search(r'<option value="private" selected>Abonnés uniquement</option>', page)
+        # And a language we do not have is refused, with nothing changed
+        csrf = await page_token(browser, f"{a.base}/settings/preferences")
+        async with browser.post(f"{a.base}/settings/preferences", data={
+                "csrf_token": csrf, "ui_language": "xx", "source[privacy]": "public"}) as response:
+            assert response.status == 422
+    # And the client API reads the default visibility the page set (one preference, two doors)
+    async with browser_like() as http:
+        async with http.get(f"{a.base}/api/v1/preferences", headers=token) as response:
+            assert (await response.json())["posting:default:visibility"] == "private"
