@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.api_helpers import token_for
-from tests.web_helpers import browser_like, page_token, sign_in
+from tests.web_helpers import browser_like, sign_in, submit
 
 
 async def test_a_practitioner_signs_out_another_of_her_browsers(instances):
@@ -24,17 +24,12 @@ async def test_a_practitioner_signs_out_another_of_her_browsers(instances):
         assert len(ids) == 2 and page.count("(this browser)") == 1
         ward_id = ids[1]  # newest first: the ward's was opened first
         # When bob tries to end it from his own session, Then nothing happens to it
-        token = await page_token(bob, f"{a.base}/about")
-        async with bob.post(f"{a.base}/settings/sessions/{ward_id}/end", data={"csrf_token": token},
-                            allow_redirects=False) as response:
-            assert response.status == 303
+        assert (await submit(bob, a.base, f"/settings/sessions/{ward_id}/end")).status == 303
         async with ward.get(f"{a.base}/home", allow_redirects=False) as response:
             assert response.status == 200
         # When she signs the ward's browser out from the office
-        token = await page_token(office, f"{a.base}/settings/sessions")
-        async with office.post(f"{a.base}/settings/sessions/{ward_id}/end", data={"csrf_token": token},
-                               allow_redirects=False) as response:
-            assert response.status == 303 and response.headers["Location"] == "/settings/sessions"
+        response = await submit(office, a.base, f"/settings/sessions/{ward_id}/end", token_from="/settings/sessions")
+        assert response.status == 303 and response.headers["Location"] == "/settings/sessions"
         # Then the ward's browser is signed out, and the office's is not
         async with ward.get(f"{a.base}/home", allow_redirects=False) as response:
             assert response.status == 303 and response.headers["Location"] == "/auth/sign_in"
@@ -49,20 +44,18 @@ async def test_preferences_choose_the_pages_language_and_the_default_visibility(
     async with browser_like() as browser:
         await sign_in(browser, a.base, "alice")
         # When she chooses French pages and followers-only posts
-        csrf = await page_token(browser, f"{a.base}/settings/preferences")
-        async with browser.post(f"{a.base}/settings/preferences", allow_redirects=False, data={
-                "csrf_token": csrf, "ui_language": "fr", "source[privacy]": "private"}) as response:
-            assert response.status == 303
+        response = await submit(browser, a.base, "/settings/preferences", token_from="/settings/preferences",
+                                ui_language="fr", **{"source[privacy]": "private"})
+        assert response.status == 303
         # Then her pages are in French, and her composer starts at followers only
         async with browser.get(f"{a.base}/home", headers={"Accept-Language": "en"}) as response:
             page = await response.text()
         assert '<html lang="fr">' in page and "Publier" in page
         assert re.search(r'<option value="private" selected>Abonnés uniquement</option>', page)
         # And a language we do not have is refused, with nothing changed
-        csrf = await page_token(browser, f"{a.base}/settings/preferences")
-        async with browser.post(f"{a.base}/settings/preferences", data={
-                "csrf_token": csrf, "ui_language": "xx", "source[privacy]": "public"}) as response:
-            assert response.status == 422
+        response = await submit(browser, a.base, "/settings/preferences", ui_language="xx",
+                                **{"source[privacy]": "public"})
+        assert response.status == 422
     # And the client API reads the default visibility the page set (one preference, two doors)
     async with browser_like() as http:
         async with http.get(f"{a.base}/api/v1/preferences", headers=token) as response:

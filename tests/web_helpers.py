@@ -59,3 +59,13 @@ async def post_form(http: aiohttp.ClientSession, base: str, page: str, **fields:
     async with http.post(f"{base}/posts", data={**hidden, **fields}, allow_redirects=False) as response:
         await response.read()
         return response
+
+
+async def submit(http: aiohttp.ClientSession, base: str, action: str, *, token_from: str = "/about",
+                 **fields: str) -> aiohttp.ClientResponse:
+    """POST `fields` to `action` (a path) with the form token of the page `token_from`, as a form
+    on that page would; the response (not followed)."""
+    token = await page_token(http, f"{base}{token_from}")
+    async with http.post(f"{base}{action}", data={"csrf_token": token, **fields}, allow_redirects=False) as response:
+        await response.read()
+        return response
