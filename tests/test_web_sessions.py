@@ -41,7 +41,9 @@ async def test_sign_in_opens_a_server_side_session_and_sign_out_ends_it(instance
         # And the server keeps only the token's digest
         [row] = await _sessions(a)
         assert row.token_hash != token and token not in row.token_hash and row.revoked_at is None
-        # And the sign-in page now sends her home
+        # And the front page and the sign-in page now send her home
+        async with http.get(f"{a.base}/", allow_redirects=False) as front:
+            assert front.status == 303 and front.headers["Location"] == "/home"
         async with http.get(f"{a.base}/auth/sign_in", allow_redirects=False) as signed_in:
             assert signed_in.status == 303 and signed_in.headers["Location"] == "/home"
 
@@ -55,6 +57,8 @@ async def test_sign_in_opens_a_server_side_session_and_sign_out_ends_it(instance
         thief.cookie_jar.update_cookies({"rounds_session": token})
         async with thief.get(f"{a.base}/auth/sign_in", allow_redirects=False) as response:
             assert response.status == 200
+        async with thief.get(f"{a.base}/", allow_redirects=False) as response:
+            assert response.status == 200 and 'id="about"' in await response.text()
 
 
 async def test_a_made_up_or_expired_session_signs_in_nobody(instances):

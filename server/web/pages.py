@@ -64,6 +64,13 @@ async def about(request: web.Request) -> web.Response:
     return await render(request, "about.html", users=users, posts=posts)
 
 
+async def index(request: web.Request) -> web.Response:
+    """`/`: a signed-in practitioner's home timeline, anyone else's about page."""
+    if await sessions.signed_in(request) is not None:
+        return sessions.redirect(sessions.HOME)
+    return await about(request)
+
+
 def setup(app: web.Application) -> None:
     app[TEMPLATES] = template_environment()
     app[TEMPLATES].globals.update(form_token=forms.form_token, signed_in=sessions.signed_in)
@@ -71,7 +78,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/@{username}/{post_id}", post_page)
     app.router.add_get("/about", about)
     app.router.add_static("/static", templates_dir() / "static", show_index=False)  # nothing lists files
-    app.router.add_get("/", about)
+    app.router.add_get("/", index)
     sessions.setup(app)
     timelines.setup(app)
     compose.setup(app)
