@@ -82,6 +82,7 @@ ROUTES: dict[str, Reads] = {
     "/local": Reads.signed_in_page,
     "/federated": Reads.signed_in_page,
     "/posts/{id}": Reads.signed_in_page,
+    "/tags/{tag}": Reads.signed_in_page,
     "/settings/sessions": Reads.signed_in_page,
     "/settings/preferences": Reads.signed_in_page,
     # --- client API: content -----------------------------------------------------------------

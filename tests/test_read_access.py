@@ -48,7 +48,7 @@ OPEN = {
 APP_READS = {"/api/v1/apps/verify_credentials": "an app-only token reads its own app, and nothing else"}
 KEY_ONLY = {"@context", "id", "type", "preferredUsername", "inbox", "publicKey"}
 PAGES = {"/@{username}", "/@{username}/{post_id}"}  # 404 to all with public pages off; 200s: test_public_pages.py
-SESSION_PAGES = {"/home", "/local", "/federated", "/posts/{id}", "/settings/sessions",
+SESSION_PAGES = {"/home", "/local", "/federated", "/posts/{id}", "/tags/{tag}", "/settings/sessions",
                  "/settings/preferences"}  # a web session's: the rest go to the sign-in form
 ADMINS = {"/api/v1/instance/peers", "/api/v1/admin/{kind}", "/api/v1/admin/{kind}/{id}"}
 SIGNED = ("/users/", "/actor/")  # ActivityPub documents: read by an allowed peer's signed GET
@@ -78,7 +78,7 @@ def _candidates(world: World, canonical: str) -> dict[str, list[str]]:
         "username": ["alice"], "status_id": [ids["public"], ids["unlisted"], ids["poll"]],
         "activity": ["activity"], "post_id": [ids["public"]],
         "collection": ["outbox", "followers", "following", "featured"], "schema": ["2.0", "2.1"],
-        "hashtag": [ids["tag"]], "name": [ids["media_name"]], "kind": ["domain_allows"],
+        "hashtag": [ids["tag"]], "tag": [ids["tag"]], "name": [ids["media_name"]], "kind": ["domain_allows"],
     }
 
 

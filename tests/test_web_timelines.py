@@ -149,3 +149,23 @@ async def test_a_post_page_shows_only_what_the_reader_may_see(instances):
         status, page = await _text(browser, f"{a.base}/posts/{secret.id}")
         assert status == 404 and "for my followers" not in page
         assert (await _text(browser, f"{a.base}/posts/nonsense"))[0] == 404
+
+
+async def test_a_hashtag_link_in_a_post_opens_the_tags_timeline(instances):
+    # Given posts by bob, one with #sepsis
+    a = await instances.start()
+    await a.add_user("alice")
+    _, bob = await a.add_user("bob")
+    await drafts.publish(a.fed, bob, Draft(text="Lactate first #Sepsis"))
+    await drafts.publish(a.fed, bob, Draft(text="Nothing tagged"))
+    async with browser_like() as browser:
+        await sign_in(browser, a.base, "alice")
+        _, local = await _text(browser, f"{a.base}/local")
+        # When alice follows the hashtag's link in the post
+        link = re.search(r'href="([^"]+)"[^>]*>#<span>Sepsis</span>', local) or re.search(
+            r'href="([^"]+/tags/sepsis)"', local)
+        assert link, "the post links its hashtag"
+        status, page = await _text(browser, link.group(1))
+        # Then the tag's page shows the tagged post only
+        assert status == 200 and "<h1 id=\"timeline-title\">#sepsis</h1>" in page
+        assert "Lactate first" in page and "Nothing tagged" not in page

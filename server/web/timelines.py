@@ -1,5 +1,5 @@
 """The signed-in practitioner's pages: the home, local and federated timelines (with the
-composer on home), and a post with its thread.
+composer on home), a hashtag's timeline, and a post with its thread.
 
 Who may read them is the read rule's (Reads.signed_in_page: a live session cookie; without one
 server/access.py sends the browser to the sign-in form before these handlers run). Statuses
@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
@@ -77,18 +77,23 @@ async def timeline_page(request: web.Request, which: str, *, status: int = 200,
     cursor = _cursor(request)
     viewer = signed.actor
 
+    tag = request.match_info.get("tag", "").lower()
+
     def page(renderer):
         if which == "home":
             items = timelines.home(renderer.session, viewer.id, cursor)
+        elif which == "tag":
+            items = timelines.tagged(renderer.session, tag, cursor, local=None, viewer_id=viewer.id)
         else:
             items = timelines.public(renderer.session, cursor, local=True if which == "local" else None,
                                      viewer_id=viewer.id)
         return [item.id for item in items], renderer.statuses(items)
 
     ids, statuses = await render_entities(request, viewer, page)
+    path = f"/tags/{quote(tag, safe='')}" if which == "tag" else f"/{which}"
     response = await render(
-        request, "timeline.html", status=status, timeline=which, statuses=statuses,
-        pager=pager(f"/{which}", cursor, ids), compose=compose or composer(signed),
+        request, "timeline.html", status=status, timeline=which, tag=tag, statuses=statuses,
+        pager=pager(path, cursor, ids), compose=compose or composer(signed),
         max_characters=request.app[SETTINGS].api.status_max_characters)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -122,4 +127,5 @@ async def post_page(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     for which in TIMELINES:
         app.router.add_get(f"/{which}", _timeline_handler(which))
+    app.router.add_get("/tags/{tag}", _timeline_handler("tag"))
     app.router.add_get("/posts/{id}", post_page)
