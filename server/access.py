@@ -18,9 +18,10 @@ every GET and HEAD:
 
 Which credentials count depends on what the route serves: ActivityPub documents are read with
 a signature, the client API with a bearer token (a stream's may also come in the query or the
-WebSocket protocol), pages with neither. Refusals are answered here: JSON `{"error": ...}` for
-the client API (401 for no token, 403 for a token the rule refuses) and ActivityPub (401), the
-not-found page for HTML. Writes are not reads: they act for a user or a signer, whom their
+WebSocket protocol), public pages with neither, signed-in pages with the session cookie alone
+(never a bearer token). Refusals are answered here: JSON `{"error": ...}` for the client API
+(401 for no token, 403 for a token the rule refuses) and ActivityPub (401), the not-found page
+for public pages, a redirect to the sign-in form for signed-in pages. Writes are not reads: they act for a user or a signer, whom their
 handlers identify, and pass through.
 """
 
@@ -36,6 +37,7 @@ from server.activitypub import readers
 from server.api.auth import ApiError, InvalidToken, request_caller, stream_token
 from server.appkeys import SETTINGS
 from server.responses import error_response
+from server.web.sessions import SIGN_IN, redirect, signed_in
 from server.web.templates import render
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ ROUTES: dict[str, Reads] = {
     "/nodeinfo/{schema}": Reads.open,
     "/.well-known/oauth-authorization-server": Reads.open,
     "/oauth/authorize": Reads.open,
+    "/auth/sign_in": Reads.open,
     "/api/v1/instance": Reads.open,  # allowlist mode: no domain count (it is the peers list's)
     "/api/v2/instance": Reads.open,
     "/api/v1/instance/rules": Reads.open,
@@ -75,6 +78,13 @@ ROUTES: dict[str, Reads] = {
     # --- HTML pages --------------------------------------------------------------------------
     "/@{username}": Reads.profile_page,
     "/@{username}/{post_id}": Reads.post_page,
+    "/home": Reads.signed_in_page,
+    "/local": Reads.signed_in_page,
+    "/federated": Reads.signed_in_page,
+    "/posts/{id}": Reads.signed_in_page,
+    "/tags/{tag}": Reads.signed_in_page,
+    "/settings/sessions": Reads.signed_in_page,
+    "/settings/preferences": Reads.signed_in_page,
     # --- client API: content -----------------------------------------------------------------
     "/api/v1/accounts/lookup": Reads.content,
     "/api/v1/accounts/{id}": Reads.content,
@@ -160,6 +170,9 @@ async def _reader(request: web.Request, reads: Reads) -> Reader:
     Raises ApiError (a bad token) or Rejection (a bad signature, a refused peer)."""
     if reads in PAGES:
         return Reader.anonymous
+    if reads is Reads.signed_in_page:  # read with the session cookie, and nothing else
+        me = await signed_in(request)
+        return Reader.anonymous if me is None else Reader.admin if me.account.is_admin else Reader.user
     if reads in SIGNED:
         if not readers.is_signed(request) or allows(request, reads, Reader.anonymous):
             return Reader.anonymous  # the handler still checks a signature that is there
@@ -178,6 +191,8 @@ async def _refusal(request: web.Request, reads: Reads, reader: Reader) -> web.St
     log.info("%s %s: refused to a reader (%s) of %s", request.method, request.path, reader.value, reads.value)
     if reads in PAGES:
         return await render(request, "not_found.html", status=404, what="such public page")
+    if reads is Reads.signed_in_page:
+        return redirect(SIGN_IN)
     if reads in SIGNED:
         return error_response(401, "this server answers only signed requests from peers it federates with")
     if reader is Reader.anonymous:

@@ -26,6 +26,7 @@ PAGE_DIRECTIVES = (
     "style-src 'self'",
     "img-src 'self' data:",
     "media-src 'self'",
+    "font-src 'self'",
     "connect-src 'self'",
     "frame-ancestors 'none'",
     "base-uri 'none'",

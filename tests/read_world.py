@@ -22,10 +22,11 @@ from yarl import URL
 
 from federation.peers import decisions
 
-from federation.social import oauth
+from federation.social import oauth, web_sessions
 from federation.protocol.keys import load_private_key
 from federation.remote.resolve import resolve_actor
 from federation.protocol.signatures import sign_request
+from storage import actors as actor_queries
 from storage.models import Object, Peer, PeerState, Visibility
 from tests.api_helpers import token_for
 from tests.fakepeer import FakePeer
@@ -39,7 +40,7 @@ ALLOWLIST_NO_PAGES = {"federation": {"mode": "allowlist"}, "web": {"public_pages
 class World:
     instance: Instance
     peer: FakePeer                     # allowed; carol's signed GETs read ActivityPub documents
-    readers: dict[str, dict[str, str]]  # "anonymous", "app", "user" (alice), "admin": headers
+    readers: dict[str, dict[str, str]]  # "anonymous", "app", "user" (alice), "admin", "session" (alice's web cookie)
     ids: dict[str, str]
 
     def signed(self, url: str, method: str = "GET") -> dict[str, str]:
@@ -110,9 +111,14 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
         await session.flush()
         peer_row = await session.scalar(select(Peer).where(Peer.domain == peer.authority))
 
+    async with a.db.sessions.begin() as session:
+        signed_in = await web_sessions.open_session(
+            session, await actor_queries.account_by_username(session, "alice"), at=a.clock.now())
+
     return World(
         instance=a, peer=peer,
-        readers={"anonymous": {}, "app": await app_only_token(a, a.clock.now()), "user": alice, "admin": admin},
+        readers={"anonymous": {}, "app": await app_only_token(a, a.clock.now()), "user": alice, "admin": admin,
+                 "session": {"Cookie": f"rounds_session={signed_in}"}},
         ids={"public": public["id"], "unlisted": unlisted["id"], "poll": poll["id"], "remote": str(remote.id),
              "alice": account["id"], "bob": bob_account["id"], "carol": str(carol.id), "notification": notifications[0]["id"],
              "media": media["id"], "media_name": media["url"].rsplit("/", 1)[1], "peer": str(peer_row.id),

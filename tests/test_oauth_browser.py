@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode
 from aiohttp import web
 
 from tests.browser import chromium, watch_csp
-from tests.instances import free_port
+from tests.instances import side_server
 from tests.test_oauth import OOB, PASSWORD, exchange, get, register
 
 
@@ -58,14 +58,8 @@ async def test_sign_in_redirects_back_to_the_app_under_the_page_policy(instances
         callbacks.append(request.query_string)
         return web.Response(text="back in the app", content_type="text/plain")
 
-    app_server = web.Application()
-    app_server.router.add_get("/callback", callback)
-    runner = web.AppRunner(app_server, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    redirect_uri = f"http://127.0.0.1:{port}/callback"
-    try:
+    async with side_server({"/callback": callback}) as app_base:
+        redirect_uri = f"{app_base}/callback"
         app = await register(http, a.base, redirect_uris=redirect_uri, scopes="read")
         link = f"{a.base}/oauth/authorize?" + urlencode({
             "response_type": "code", "client_id": app["client_id"], "redirect_uri": redirect_uri,
@@ -87,8 +81,6 @@ async def test_sign_in_redirects_back_to_the_app_under_the_page_policy(instances
             async with page.expect_navigation(url=f"{redirect_uri}*"):
                 await page.click("#deny")
         assert violations == []
-    finally:
-        await runner.cleanup()
     approved, denied = (parse_qs(query) for query in callbacks)
     assert approved["state"] == ["s1"] and approved["code"][0]
     assert denied["error"] == ["access_denied"] and denied["state"] == ["s1"]

@@ -34,6 +34,7 @@ OPEN = {
     "/.well-known/nodeinfo": "discovery", "/nodeinfo/{schema}": "discovery",
     "/.well-known/oauth-authorization-server": "what an app needs to log in",
     "/oauth/authorize": "what an app needs to log in",
+    "/auth/sign_in": "the web pages' sign-in form",
     "/api/v1/instance": "what an app reads before anyone logs in",
     "/api/v2/instance": "what an app reads before anyone logs in",
     "/api/v1/instance/rules": "what an app reads before anyone logs in",
@@ -47,6 +48,8 @@ OPEN = {
 APP_READS = {"/api/v1/apps/verify_credentials": "an app-only token reads its own app, and nothing else"}
 KEY_ONLY = {"@context", "id", "type", "preferredUsername", "inbox", "publicKey"}
 PAGES = {"/@{username}", "/@{username}/{post_id}"}  # 404 to all with public pages off; 200s: test_public_pages.py
+SESSION_PAGES = {"/home", "/local", "/federated", "/posts/{id}", "/tags/{tag}", "/settings/sessions",
+                 "/settings/preferences"}  # a web session's: the rest go to the sign-in form
 ADMINS = {"/api/v1/instance/peers", "/api/v1/admin/{kind}", "/api/v1/admin/{kind}/{id}"}
 SIGNED = ("/users/", "/actor/")  # ActivityPub documents: read by an allowed peer's signed GET
 
@@ -63,6 +66,7 @@ def _ids(world: World) -> list[tuple[str, list[str]]]:
         ("/api/v1/notifications/", [ids["notification"]]),
         ("/api/v1/media/", [ids["media"]]),
         ("/api/v1/admin/", [ids["peer"]]),
+        ("/posts/", [*own_posts, ids["remote"]]),
     ]
 
 
@@ -74,7 +78,7 @@ def _candidates(world: World, canonical: str) -> dict[str, list[str]]:
         "username": ["alice"], "status_id": [ids["public"], ids["unlisted"], ids["poll"]],
         "activity": ["activity"], "post_id": [ids["public"]],
         "collection": ["outbox", "followers", "following", "featured"], "schema": ["2.0", "2.1"],
-        "hashtag": [ids["tag"]], "name": [ids["media_name"]], "kind": ["domain_allows"],
+        "hashtag": [ids["tag"]], "tag": [ids["tag"]], "name": [ids["media_name"]], "kind": ["domain_allows"],
     }
 
 
@@ -118,6 +122,8 @@ async def _read(http, method: str, url: str, headers: dict[str, str]) -> Answer:
 def _expected_refusal(canonical: str, reader: str) -> int:
     if canonical.rstrip("/") in PAGES:
         return 404
+    if canonical in SESSION_PAGES:
+        return 303
     if canonical.startswith(SIGNED):
         return 401
     return 401 if reader == "anonymous" else 403
@@ -158,6 +164,10 @@ async def test_every_get_route_reads_nothing_to_strangers_in_allowlist_mode(worl
                 continue
             if canonical.startswith(SIGNED):
                 headers = world.signed(url, method)
+            elif key in SESSION_PAGES:
+                headers = world.readers["session"]
+                if (status := (await _read(http, method, url, world.readers["user"])).status) != 303:
+                    problems.append(f"{method} {path}: a bearer token opened a page for a web session ({status})")
             else:
                 headers = world.readers["admin" if key in ADMINS else "user"]
             answer = await _read(http, method, url, headers)

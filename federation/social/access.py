@@ -52,6 +52,7 @@ class Reads(enum.Enum):
     actor = "actor"                # a local actor: its key to anyone, in full only where `federation` is readable
     profile_page = "profile_page"  # an HTML profile
     post_page = "post_page"        # an HTML page of a public post
+    signed_in_page = "signed_in_page"  # a web page for a practitioner signed in with a session cookie
 
 
 TOKENS = frozenset({Reader.app, Reader.user, Reader.admin})
@@ -84,6 +85,8 @@ def may_read(reads: Reads, reader: Reader, *, mode: str, public_pages: str) -> b
             return public_pages in ("profiles", "all")
         case Reads.post_page:
             return public_pages == "all"
+        case Reads.signed_in_page:
+            return reader in USERS
     raise ValueError(f"no read rule for {reads}")
 
 

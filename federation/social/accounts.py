@@ -19,6 +19,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -29,7 +30,7 @@ from federation.protocol.urls import INSTANCE_ACTOR_USERNAME, LocalUrls
 from storage import actors as actor_queries
 from storage import tokens as token_queries
 from storage.db import Database
-from storage.local_accounts import add_account, add_local_actor, set_last_active
+from storage.local_accounts import add_account, add_local_actor, merge_preferences, set_last_active
 from storage.models import Account, Actor, ActorType
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]{1,30}$")
@@ -234,6 +235,12 @@ async def check_login(session: AsyncSession, username: str, password: str, *, at
         account.password_hash = await asyncio.to_thread(hash_password, password)
     account.last_active_at = at
     return account
+
+
+async def set_preferences(session: AsyncSession, account: Account, changes: dict[str, Any]) -> None:
+    """Change some of the account's preferences (`posting:default:visibility`, `web:language`,
+    ...; None removes one). The caller commits."""
+    await merge_preferences(session, account.id, changes)
 
 
 ACTIVE_GRAIN = timedelta(hours=1)

@@ -28,6 +28,7 @@ from federation.protocol.vocab.parse import APObject
 from storage import actors as actor_queries
 from storage.ids import new_id
 from storage import posts as post_queries
+from storage import timelines as timeline_queries
 from storage.posts import add_edit, add_remote_post, link_post, post_by_id, posts_by_uri_or_id, unlink_post
 from storage.models import Actor, Object, Visibility
 
@@ -151,6 +152,14 @@ async def claim_homes(session: AsyncSession, post: Object) -> bool:
 
 async def mentioned_actors(session: AsyncSession, post: Object) -> list[Actor]:
     return await post_queries.mentioned_actors(session, post.id)
+
+
+async def visible_thread(session: AsyncSession, post: Object, viewer: Actor | None
+                         ) -> tuple[list[Object], list[Object]]:
+    """(ancestors oldest first, descendants in reply order) of `post` that `viewer` may see."""
+    ancestors, descendants = await session.run_sync(lambda sync: timeline_queries.thread(sync, post))
+    return ([a for a in ancestors if await can_see(session, a, viewer)],
+            [d for d in descendants if await can_see(session, d, viewer)])
 
 
 async def visible_post(session: AsyncSession, post_id: str, viewer: Actor | None) -> Object | None:

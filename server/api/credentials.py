@@ -20,6 +20,7 @@ from server.api.common import add_route, api, viewer
 from server.api.entities import render
 from server.api.media import MEDIA_STORE
 from server.api.params import bool_param, params, text_param
+from server.api.preferences import PREFERENCE, parse_preferences
 from server.appkeys import DATABASE, FEDERATION
 from server.responses import json_response
 from storage import accounts_api as q
@@ -28,8 +29,6 @@ from storage.models import Actor
 
 MAX_FIELDS = 4
 FIELD_KEY = re.compile(r"fields_attributes\[(\d+)\]\[(name|value)\]")
-PRIVACY = ("public", "unlisted", "private")
-PREFERENCE = "posting:default:{}"  # the keys GET /api/v1/preferences reports
 
 
 async def _credential(request: web.Request, actor_id: int) -> dict[str, Any]:
@@ -97,24 +96,6 @@ def _fields(values: dict[str, Any]) -> list[dict[str, str]] | None:
     return fields
 
 
-def _preferences(values: dict[str, Any]) -> dict[str, Any]:
-    nested = values.get("source") if isinstance(values.get("source"), dict) else {}
-    source = {k: nested.get(k, values.get(f"source[{k}]")) for k in ("privacy", "sensitive", "language")}
-    prefs: dict[str, Any] = {}
-    if source["privacy"] not in (None, ""):
-        if source["privacy"] not in PRIVACY:
-            raise ApiError(422, "Validation failed: source[privacy] must be public, unlisted or private")
-        prefs[PREFERENCE.format("visibility")] = source["privacy"]
-    if source["sensitive"] not in (None, ""):
-        prefs[PREFERENCE.format("sensitive")] = bool_param(source, "sensitive")
-    if source["language"] is not None:
-        language = source["language"]
-        if not isinstance(language, str) or len(language) > 16:
-            raise ApiError(422, "Validation failed: source[language] must be a language code")
-        prefs[PREFERENCE.format("language")] = language or None
-    return prefs
-
-
 def _profile_change(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(actor attributes, account attributes) to set, all validated before anything is written."""
     actor: dict[str, Any] = {}
@@ -128,7 +109,7 @@ def _profile_change(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
             actor[attribute] = bool_param(values, key)
     if (fields := _fields(values)) is not None:
         actor["fields"] = fields
-    if prefs := _preferences(values):
+    if prefs := parse_preferences(values):
         account["preferences"] = prefs
     return actor, account
 

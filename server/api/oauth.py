@@ -5,20 +5,15 @@ to match a registration, nothing is ever redirected: the person sees a 400 page,
 cannot bounce them (or a code) to an attacker's address. After that, refusals go back to the app
 as `error=` redirects, the way RFC 6749 says. The form is protected by a double-submit token: a
 random value in an HttpOnly, SameSite cookie that the form must echo. Failed logins are counted
-per username and per client address (in this process's memory) and answered 429 past the limit.
+by server/logins.py, shared with the web sign-in form, and answered 429 past the limit.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import logging
-import math
 import secrets
-from collections import deque
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
@@ -31,14 +26,12 @@ from federation.social.oauth import OAuthError
 from server.api.auth import ApiError
 from server.api.params import params
 from server.appkeys import CLOCK, DATABASE, SETTINGS
-from server.client_address import client_address
 from server.headers import allow_form_target
+from server.logins import login_failed, login_wait
 from server.responses import json_response
 from server.web.templates import render
 from storage import tokens as token_queries
 from storage.models import OAuthApp
-
-log = logging.getLogger(__name__)
 
 CSRF_COOKIE = "rounds_oauth_csrf"  # "__Host-" prefixed over https, so no sibling host can set it
 CSRF_FIELD = "csrf_token"
@@ -55,57 +48,9 @@ GRANULAR_WORDS = {"read": "read your", "write": "change your", "admin:read": "re
                   "admin:write": "manage the server's"}
 
 
-class LoginLimiter:
-    """Failed logins per key (a username, a client address) in a sliding window. It lives in
-    process memory: with several web processes, each one counts the failures it saw."""
-
-    MAX_KEYS = 10_000
-
-    def __init__(self, per_window: int, window: timedelta = timedelta(minutes=1)) -> None:
-        self.per_window = per_window
-        self.window = window
-        self._failures: dict[str, deque[datetime]] = {}
-
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        times = self._failures.get(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
-            self._failures.pop(key, None)
-        return times
-
-    def retry_after(self, keys: Iterable[str], now: datetime) -> int:
-        """Seconds until every key may try again; 0 if none is over the limit."""
-        waits = [(times[-self.per_window] + self.window - now).total_seconds()
-                 for times in (self._recent(key, now) for key in keys) if len(times) >= self.per_window]
-        return max((max(1, math.ceil(wait)) for wait in waits), default=0)
-
-    def failed(self, keys: Iterable[str], now: datetime) -> None:
-        if len(self._failures) > self.MAX_KEYS:
-            for key in list(self._failures):
-                self._recent(key, now)
-        for key in keys:
-            self._failures.setdefault(key, deque()).append(now)
-
-
-LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
-
-
 def _text(values: dict[str, Any], name: str) -> str:
     value = values.get(name)
     return value.strip() if isinstance(value, str) else ""
-
-
-def _login_keys(request: web.Request, username: str) -> tuple[str, str]:
-    return f"user:{accounts.login_name(username)}", f"address:{client_address(request)}"
-
-
-def _too_many(request: web.Request, username: str) -> int:
-    """Seconds to wait if this username or address is over the failed-login limit, else 0."""
-    wait = request.app[LOGIN_LIMITER].retry_after(_login_keys(request, username), request.app[CLOCK].now())
-    if wait:
-        log.warning("login refused for %r from %s: too many failed attempts", username, client_address(request))
-    return wait
 
 
 def _with_query(uri: str, **values: str) -> str:
@@ -254,7 +199,7 @@ async def authorize_submit(request: web.Request) -> web.Response:
     except (PageRefusal, AppRefusal) as exc:
         return await _refused(request, exc)
     username, password = _text(values, "username"), values.get("password")
-    if wait := _too_many(request, username):
+    if wait := login_wait(request, username):
         response = await _login_form(request, auth, csrf, status=429, username=username,
                                      error=f"Too many failed sign-ins. Try again in {wait} seconds.")
         response.headers["Retry-After"] = str(wait)
@@ -268,7 +213,7 @@ async def authorize_submit(request: web.Request) -> web.Response:
                                              scopes=auth.scopes, code_challenge=auth.code_challenge, at=now)
     except LoginError as exc:
         if not exc.disabled:
-            request.app[LOGIN_LIMITER].failed(_login_keys(request, username), now)
+            login_failed(request, username)
         return await _login_form(request, auth, csrf, status=400, error=f"Could not sign in: {exc}.",
                                  username=username)
     if auth.redirect_uri == oauth.OOB_REDIRECT_URI:
@@ -306,7 +251,7 @@ async def _password_token(
     request: web.Request, session: AsyncSession, app: OAuthApp, values: dict[str, Any]
 ) -> accounts.NewToken:
     username = _text(values, "username")
-    if wait := _too_many(request, username):
+    if wait := login_wait(request, username):
         raise TooManyLogins(wait)
     scopes = oauth.requested_scopes(app, _text(values, "scope"))
     password = values.get("password")
@@ -315,7 +260,7 @@ async def _password_token(
         account = await accounts.check_login(session, username, password if isinstance(password, str) else "", at=now)
     except LoginError as exc:
         if not exc.disabled:
-            request.app[LOGIN_LIMITER].failed(_login_keys(request, username), now)
+            login_failed(request, username)
         raise OAuthError("invalid_grant", str(exc)) from None
     return await oauth.issue_token(session, app, account, scopes, at=now)
 
@@ -373,7 +318,6 @@ async def revoke(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    app[LOGIN_LIMITER] = LoginLimiter(app[SETTINGS].api.login_attempts_per_minute)
     for path in ("/oauth/authorize", "/oauth/authorize/"):
         app.router.add_get(path, authorize_page)
         app.router.add_post(path, authorize_submit)

@@ -12,9 +12,8 @@ from aiohttp import web
 from federation.outbox import actions, drafts
 from federation.outbox.actions import OutboxError
 from federation.social import polls
-from federation.social.access import can_see
 from federation.social.compose import Draft
-from federation.social.posts import visible_post
+from federation.social.posts import visible_post, visible_thread
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import iso, remote_attachment_entity, render
@@ -36,7 +35,7 @@ async def visible(request: web.Request, session, status_id: str, viewer_actor: A
     return post
 
 
-def _draft(request: web.Request, values: dict[str, Any]) -> Draft:
+def parse_draft(request: web.Request, values: dict[str, Any]) -> Draft:
     settings = request.app[SETTINGS]
     text = text_param(values, "status")
     media_ids = [str(v) for v in list_param(values, "media_ids")]
@@ -53,7 +52,7 @@ def _draft(request: web.Request, values: dict[str, Any]) -> Draft:
     )
 
 
-def _visibility(values: dict[str, Any], preferences: dict[str, Any]) -> Visibility:
+def parse_visibility(values: dict[str, Any], preferences: dict[str, Any]) -> Visibility:
     name = text_param(values, "visibility", default=preferences.get("posting:default:visibility", "public"))
     try:
         return Visibility(name)
@@ -84,7 +83,7 @@ def _poll(values: dict[str, Any]) -> polls.NewPoll | None:
 
 
 @contextmanager
-def _refusals():
+def outbox_refusals():
     """The outbox's refusals as the client API answers them."""
     try:
         yield
@@ -102,12 +101,12 @@ async def create(request: web.Request) -> web.Response:
     values = await params(request)
     key = request.headers.get("Idempotency-Key", "")[:255]
     fed = request.app[FEDERATION]
-    draft = _draft(request, values)
+    draft = parse_draft(request, values)
     poll = _poll(values)
     if poll is not None and draft.media_ids:
         raise ApiError(422, "Validation failed: a post can have media or a poll, not both")
-    draft = replace(draft, poll=poll, visibility=_visibility(values, caller.account.preferences or {}))
-    with _refusals():
+    draft = replace(draft, poll=poll, visibility=parse_visibility(values, caller.account.preferences or {}))
+    with outbox_refusals():
         post = await drafts.publish(fed, author, draft, idempotency_key=key)
     return json_response(await render(request, author, lambda renderer: renderer.status(post)))
 
@@ -143,8 +142,8 @@ async def remove(request: web.Request) -> web.Response:
 @api
 async def edit(request: web.Request) -> web.Response:
     _, author = await viewer(request, "write:statuses")
-    draft = _draft(request, await params(request))
-    with _refusals():
+    draft = parse_draft(request, await params(request))
+    with outbox_refusals():
         post = await drafts.revise(request.app[FEDERATION], author, request.match_info["id"], draft)
     return json_response(await render(request, author, lambda renderer: renderer.status(post)))
 
@@ -182,9 +181,7 @@ async def context(request: web.Request) -> web.Response:
     viewer_actor = await optional_viewer(request, "read:statuses")
     async with request.app[DATABASE].sessions() as session:
         post = await visible(request, session, request.match_info["id"], viewer_actor)
-        ancestors, descendants = await session.run_sync(lambda sync: timelines.thread(sync, post))
-        visible_ancestors = [a for a in ancestors if await can_see(session, a, viewer_actor)]
-        visible_descendants = [d for d in descendants if await can_see(session, d, viewer_actor)]
+        visible_ancestors, visible_descendants = await visible_thread(session, post, viewer_actor)
     return json_response(await render(request, viewer_actor, lambda renderer: {
         "ancestors": renderer.statuses(visible_ancestors), "descendants": renderer.statuses(visible_descendants)}))
 

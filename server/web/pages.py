@@ -15,6 +15,7 @@ from federation.social.access import Reader, Reads
 from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
 from server.access import allows
 from server.appkeys import DATABASE, TEMPLATES, URLS
+from server.web import compose, forms, i18n, sessions, settings, timelines
 from server.web.templates import render, template_environment, templates_dir
 from storage import actors as actor_queries
 from storage import objects as object_queries
@@ -63,10 +64,24 @@ async def about(request: web.Request) -> web.Response:
     return await render(request, "about.html", users=users, posts=posts)
 
 
+async def index(request: web.Request) -> web.Response:
+    """`/`: a signed-in practitioner's home timeline, anyone else's about page."""
+    if await sessions.signed_in(request) is not None:
+        return sessions.redirect(sessions.HOME)
+    return await about(request)
+
+
 def setup(app: web.Application) -> None:
     app[TEMPLATES] = template_environment()
+    app[TEMPLATES].globals.update(form_token=forms.form_token, signed_in=sessions.signed_in)
     app.router.add_get("/@{username}", profile)
     app.router.add_get("/@{username}/{post_id}", post_page)
     app.router.add_get("/about", about)
     app.router.add_static("/static", templates_dir() / "static", show_index=False)  # nothing lists files
-    app.router.add_get("/", about)
+    app.router.add_get("/", index)
+    sessions.setup(app)
+    timelines.setup(app)
+    compose.setup(app)
+    settings.setup(app)
+    i18n.setup(app)  # before the form guard, so that its refusal speaks the page's language
+    forms.setup(app)

@@ -1,8 +1,15 @@
-"""The jinja2 templates and the one function that renders a page from them."""
+"""The jinja2 templates and the one function that renders a page from them.
+
+UI text goes through gettext (the jinja2 i18n extension, new-style: `_("Sign in")`,
+`_("%(n)s posts", n=3)`); which catalogue a page uses is set per request (server/web/i18n.py),
+in a context variable, so concurrent requests in other languages do not mix.
+"""
 
 from __future__ import annotations
 
+import gettext
 import sys
+from contextvars import ContextVar
 from pathlib import Path
 
 import jinja2
@@ -11,6 +18,8 @@ from aiohttp import web
 from server.appkeys import SETTINGS, TEMPLATES, URLS
 
 HTML = "text/html"
+TRANSLATIONS: ContextVar[gettext.NullTranslations] = ContextVar("translations", default=gettext.NullTranslations())
+LANGUAGE: ContextVar[str] = ContextVar("language", default="en")  # the page's `lang`, as TRANSLATIONS speaks
 
 
 def templates_dir() -> Path:
@@ -19,16 +28,29 @@ def templates_dir() -> Path:
     return checkout if checkout.is_dir() else Path(sys.prefix) / "share" / "rounds" / "templates"
 
 
+def _gettext(message: str) -> str:
+    return TRANSLATIONS.get().gettext(message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return TRANSLATIONS.get().ngettext(singular, plural, n)
+
+
 def template_environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
         autoescape=jinja2.select_autoescape(("html",)),
         enable_async=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    return environment
 
 
 async def render(request: web.Request, name: str, *, status: int = 200, **context) -> web.Response:
     settings = request.app[SETTINGS]
     template = request.app[TEMPLATES].get_template(name)
-    body = await template.render_async(instance=settings.instance, urls=request.app[URLS], **context)
+    body = await template.render_async(instance=settings.instance, urls=request.app[URLS], request=request,
+                                       language=LANGUAGE.get(),
+                                       **context)
     return web.Response(text=body, status=status, content_type=HTML, headers={"Vary": "Accept"})

@@ -60,3 +60,20 @@ class OAuthCode(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A browser's sign-in to the web pages. The cookie holds a random token; only its SHA-256
+    is stored, so a copy of the database opens no session. A session ends when it expires or
+    when its row is revoked (signing out, or later from the settings page)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = id_column()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
