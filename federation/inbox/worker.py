@@ -68,6 +68,8 @@ BATCH = 25  # items a claim takes
 IN_FLIGHT = 2 * BATCH  # items claimed and not yet finished, at most: one batch prepares while one commits
 BATCH_SECONDS = 0.05  # a write transaction of handled items commits once it has run this long
 GAP_SECONDS = 0.01  # then the next one waits this long on SQLite: other writers' turn
+INTAKE_PAUSE = 0.05
+INTAKE_PAUSES = 20
 RETRY_SECONDS = 1.0  # after a transaction failed (the database), the next one waits this long
 EXPECTED = (RemoteError, VocabError, JSONRefused)  # failures of the peer or its document: no traceback
 
@@ -296,6 +298,7 @@ class Committer:
         while self._pending:
             if loop.time() < self._free_at:
                 await asyncio.sleep(self._free_at - loop.time())
+            await give_way_to_intake(self.fed)
             taken: list[_Work] = []
             try:
                 await self._commit(taken)
@@ -358,6 +361,17 @@ class Committer:
             actors.clear()
             error, retry_at = _failure(self.fed, item, exc, now)
             await inbox_queue.fail(session, item.id, error, now, retry_at)
+
+
+async def give_way_to_intake(fed: Federation) -> None:
+    """While inbox POSTs are being committed in this process, wait (up to a second at a time):
+    a stored activity is already safe, and a peer waiting on its 202 is not. A worker process
+    without intake never waits."""
+    loop = asyncio.get_running_loop()
+    for _ in range(INTAKE_PAUSES):
+        if loop.time() - fed.inbox_writer.last_commit > INTAKE_PAUSE:
+            return
+        await asyncio.sleep(INTAKE_PAUSE)
 
 
 def _failure(fed: Federation, item: Claimed, exc: BaseException, now: datetime) -> tuple[str, datetime | None]:

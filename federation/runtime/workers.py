@@ -26,8 +26,6 @@ from federation.peers.greeting import greet_allowed
 from federation.peers.subscriptions import refresh_all
 
 log = logging.getLogger(__name__)
-INTAKE_PAUSE = 0.05
-INTAKE_PAUSES = 20
 MEDIA_SWEEP_SECONDS = 600
 MEDIA_SWEEP_BATCH = 100
 GREETING_SECONDS = 30
@@ -66,15 +64,8 @@ class Workers:
         await self.inbox.stop()
 
     async def _inbox_step(self) -> int:
-        """Handle stored activities, giving way to intake: while inbox POSTs are being
-        committed, wait (up to a second at a time), since a stored activity is already safe and
-        a peer waiting on its 202 is not."""
-        loop = asyncio.get_running_loop()
-        writer = self.fed.inbox_writer
-        for _ in range(INTAKE_PAUSES):
-            if loop.time() - writer.last_commit > INTAKE_PAUSE:
-                break
-            await asyncio.sleep(INTAKE_PAUSE)
+        """Claim stored activities, giving way to intake first (so does each commit of theirs)."""
+        await worker.give_way_to_intake(self.fed)
         return await self.inbox.step()
 
     async def _periodically(self, name: str, seconds: float, step: Callable[[], Awaitable[None]]) -> None:
