@@ -85,6 +85,12 @@ ROUTES: dict[str, Reads] = {
     "/tags/{tag}": Reads.signed_in_page,
     "/settings/sessions": Reads.signed_in_page,
     "/settings/preferences": Reads.signed_in_page,
+    # actions on posts (edit, delete, marks, live updates)
+    "/posts/{id}/edit": Reads.signed_in_page,
+    "/posts/{id}/delete": Reads.signed_in_page,
+    "/bookmarks": Reads.signed_in_page,
+    "/favourites": Reads.signed_in_page,
+    "/live/{timeline}": Reads.signed_in_page,
     # --- client API: content -----------------------------------------------------------------
     "/api/v1/accounts/lookup": Reads.content,
     "/api/v1/accounts/{id}": Reads.content,

@@ -49,7 +49,9 @@ APP_READS = {"/api/v1/apps/verify_credentials": "an app-only token reads its own
 KEY_ONLY = {"@context", "id", "type", "preferredUsername", "inbox", "publicKey"}
 PAGES = {"/@{username}", "/@{username}/{post_id}"}  # 404 to all with public pages off; 200s: test_public_pages.py
 SESSION_PAGES = {"/home", "/local", "/federated", "/posts/{id}", "/tags/{tag}", "/settings/sessions",
-                 "/settings/preferences"}  # a web session's: the rest go to the sign-in form
+                 "/settings/preferences",
+                 "/posts/{id}/edit", "/posts/{id}/delete", "/bookmarks", "/favourites", "/live/{timeline}",
+                 }  # a web session's: the rest go to the sign-in form
 ADMINS = {"/api/v1/instance/peers", "/api/v1/admin/{kind}", "/api/v1/admin/{kind}/{id}"}
 SIGNED = ("/users/", "/actor/")  # ActivityPub documents: read by an allowed peer's signed GET
 
@@ -66,6 +68,8 @@ def _ids(world: World) -> list[tuple[str, list[str]]]:
         ("/api/v1/notifications/", [ids["notification"]]),
         ("/api/v1/media/", [ids["media"]]),
         ("/api/v1/admin/", [ids["peer"]]),
+        ("/posts/{id}/edit", own_posts),  # one's own posts only: another's is refused (test_web_actions.py)
+        ("/posts/{id}/delete", own_posts),
         ("/posts/", [*own_posts, ids["remote"]]),
     ]
 
@@ -79,6 +83,7 @@ def _candidates(world: World, canonical: str) -> dict[str, list[str]]:
         "activity": ["activity"], "post_id": [ids["public"]],
         "collection": ["outbox", "followers", "following", "featured"], "schema": ["2.0", "2.1"],
         "hashtag": [ids["tag"]], "tag": [ids["tag"]], "name": [ids["media_name"]], "kind": ["domain_allows"],
+        "timeline": ["home", "local", "federated"],
     }
 
 
