@@ -59,6 +59,7 @@ document.addEventListener("submit", (event) => {
 const timeline = document.querySelector("#timeline[data-live]");
 if (timeline && window.EventSource) {
   const source = new EventSource(timeline.dataset.live);
+  source.addEventListener("open", () => { timeline.dataset.connected = "true"; });
   const fromHtml = (html) => {
     const template = document.createElement("template");
     template.innerHTML = html.trim();
