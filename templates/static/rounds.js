@@ -15,7 +15,7 @@ for (const area of document.querySelectorAll("textarea[data-max]")) {
   update();
 }
 
-// Actions on a post (boost, favourite, bookmark, vote) are forms that work alone; here they are
+// Actions on a post (boost, favourite, bookmark) are forms that work alone; here they are
 // sent in place: the same POST, with a header asking for the post's buttons as they now are
 // (server/web/actions.py), which replace the old ones, and the focus goes back to the button
 // pressed. Any failure falls back to the form's own submission.
@@ -33,19 +33,14 @@ async function sendInPlace(form, submitter) {
   });
   if (!response.ok) throw new Error(`answered ${response.status}`);
   const html = await response.text();
-  if (container) {
-    container.innerHTML = html;
-    const again = kind && container.querySelector(`button[data-kind="${kind}"]`);
-    if (again) again.focus();
-  } else {
-    // a poll's vote: the whole post is re-rendered by the next page load; show its results now
-    window.location.assign(form.querySelector("input[name=return_to]").value);
-  }
+  container.innerHTML = html;
+  const again = kind && container.querySelector(`button[data-kind="${kind}"]`);
+  if (again) again.focus();
 }
 
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  if (!(form instanceof HTMLFormElement) || !form.matches("form.action")) return;
+  if (!(form instanceof HTMLFormElement) || !form.matches(".actions form.action")) return;
   event.preventDefault();
   const submitter = event.submitter;
   if (form.dataset.busy) return;
