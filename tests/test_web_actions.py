@@ -85,6 +85,13 @@ async def test_a_favourite_goes_back_to_a_local_path_only(instances, http):
         assert f'action="/posts/{post.id}/unfavourite"' in fragment and "<html" not in fragment
         async with browser.get(f"{a.base}/favourites") as response:
             assert f'id="status-{post.id}"' in await response.text()
+        # And a button's form sent as multipart (not streamed there) is read whole, as any form
+        form = aiohttp.FormData(default_to_multipart=True)
+        form.add_field("csrf_token", token_field)
+        form.add_field("return_to", "/bookmarks")
+        async with browser.post(f"{a.base}/posts/{post.id}/unbookmark", data=form, allow_redirects=False) as response:
+            assert response.status == 303 and response.headers["Location"] == "/bookmarks"
+        assert (await _entity(http, a, token, post.id))["bookmarked"] is False
     finally:
         await context.__aexit__(None, None, None)
 

@@ -119,6 +119,7 @@ async def test_a_post_from_another_session_arrives_live_on_home(instances):
         await first.locator(".content", has_text="Arrived live").wait_for()
         assert await reader.locator("#empty").count() == 0
         assert await first.locator("button[data-kind=favourite]").count() == 1
+        assert await reader.inner_text("#live-news") == "New post by alice"  # for screen readers
         # And an older page does not listen
         await writer.goto(f"{a.base}/home?max_id=1")
         assert await writer.locator("#timeline[data-live]").count() == 0

@@ -6,8 +6,9 @@ SameSite=Lax cookie and no other site can read: the session token once signed in
 random pre-session secret (set with the first page that shows a form, so the sign-in form is
 guarded too). Nothing is stored for it, and it changes when the session does.
 
-A multipart form (the composer, with its file) is not read whole: its first part must be the
-token, which the guard reads alone; the handler reads the rest as a stream (`multipart_rest`).
+A multipart form sent to a route in STREAMED (the composer, with its file) is not read whole:
+its first part must be the token, which the guard reads alone; the handler reads the rest as a
+stream (`multipart_rest`). Any other form is read whole, under the app's client_max_size.
 
 The guard is on by default, for every route: only routes that browsers' cookies never
 authenticate are exempt (the client API and OAuth endpoints, which take tokens or client
@@ -39,6 +40,7 @@ EXEMPT_ROUTES = frozenset({"/inbox", "/actor/inbox", "/users/{username}/inbox"})
 _NEW_SECRET = web.RequestKey("new_form_secret", str)
 _MULTIPART = web.RequestKey("multipart_rest", MultipartReader)
 TOKEN_MAX_BYTES = 256
+STREAMED = frozenset({"/posts"})  # routes whose handlers read a multipart body as a stream
 
 
 def _token(secret: str) -> str:
@@ -72,11 +74,16 @@ async def _token_matches(request: web.Request) -> bool:
     if not secret:
         return False
     try:
-        sent = await _multipart_token(request) if request.content_type == "multipart/form-data" \
-            else (await request.post()).get(FIELD)
+        sent = await _multipart_token(request) if _streamed(request) else (await request.post()).get(FIELD)
     except ValueError:
         return False
     return isinstance(sent, str) and hmac.compare_digest(sent.encode(), _token(secret).encode())
+
+
+def _streamed(request: web.Request) -> bool:
+    resource = request.match_info.route.resource
+    return request.content_type == "multipart/form-data" and resource is not None \
+        and resource.canonical in STREAMED
 
 
 async def _multipart_token(request: web.Request) -> str | None:

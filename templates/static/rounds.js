@@ -75,6 +75,9 @@ if (timeline && window.EventSource) {
     const article = item && item.querySelector("article.status");
     if (!article || document.getElementById(article.id)) return;
     list().prepend(item);
+    const news = document.getElementById("live-news");  // said by screen readers, politely
+    const author = article.querySelector(".author");
+    if (news && author) news.textContent = (news.dataset.template || "{name}").replace("{name}", author.textContent);
   });
   source.addEventListener("status.update", (event) => {
     const item = fromHtml(event.data);
