@@ -274,3 +274,39 @@ async def test_a_poll_and_an_image_together_are_refused_as_the_api_refuses_them(
     finally:
         await context.__aexit__(None, None, None)
 
+
+
+async def _until(stream, text: str) -> str:
+    """The event stream's lines up to the end of the first event that holds `text`."""
+    seen: list[str] = []
+    found = False
+    while line := (await stream.content.readline()).decode():
+        seen.append(line)
+        found = found or text in line
+        if found and line == "\n":
+            return "".join(seen)
+    raise AssertionError(f"the stream ended before {text!r}: {''.join(seen)}")
+
+
+async def test_the_live_stream_renders_posts_and_ends_when_the_session_does(instances):
+    # Given alice signed in, her home's live stream open
+    a = await instances.start()
+    _, alice = await a.add_user("alice")
+    context, browser = await _signed_in(a, "alice")
+    try:
+        async with browser.get(f"{a.base}/live/home") as stream:
+            assert stream.status == 200 and stream.headers["Content-Type"].startswith("text/event-stream")
+            assert "Access-Control-Allow-Origin" not in stream.headers  # read by this site's pages only
+            await stream.content.readline()
+            # When she posts, Then the stream carries it as the page's status partial, with its buttons
+            post = await drafts.publish(a.fed, alice, Draft(text="Heard live"))
+            events = await _until(stream, "Heard live")
+            assert "event: update" in events and f'id="status-{post.id}"' in events
+            assert f'action="/posts/{post.id}/favourite"' in events
+            # When she signs out, and posts again from elsewhere, Then the stream ends without it
+            assert (await submit(browser, a.base, "/auth/sign_out", token_from="/home")).status == 303
+            await drafts.publish(a.fed, alice, Draft(text="Not for a closed session"))
+            rest = (await stream.content.read()).decode()
+            assert "Not for a closed session" not in rest
+    finally:
+        await context.__aexit__(None, None, None)

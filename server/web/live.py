@@ -6,7 +6,9 @@ The decision to know: this is the client API's streaming connection (server.api.
 the same bus, the same per-viewer rendering and filtering, `can_see`, blocks, mutes, the
 policy), and only the payload differs: each new or edited status arrives as the page's own
 status partial, rendered here, so rounds.js inserts server-rendered HTML and never builds
-markup. A deletion carries the post's id."""
+markup. A deletion carries the post's id. Before each event the session is asked again: a
+browser signed out (here, or from another one's settings page) hears nothing more, and its
+stream ends."""
 
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ import json
 
 from aiohttp import web
 
+from federation.social import web_sessions
 from server.api.streaming import session_events
-from server.web.sessions import me
+from server.appkeys import CLOCK, DATABASE
+from server.web.sessions import me, session_token
 from server.web.templates import render_text
 
 STREAMS = {"home": "user", "local": "public:local", "federated": "public"}
@@ -27,7 +31,12 @@ async def live(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     signed = await me(request)
 
+    token = session_token(request)
+
     async def encode(event: str, payload: str) -> str | None:
+        now = request.app[CLOCK].now()
+        if await request.app[DATABASE].read(lambda session: web_sessions.signed_in(session, token, now)) is None:
+            raise ConnectionResetError("the session has ended")  # ends the stream (the pump's way out)
         if event == "delete":
             return payload
         return await render_text(request, "partials/live_status.html", entry=json.loads(payload),
