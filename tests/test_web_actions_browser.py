@@ -17,6 +17,9 @@ from tests.web_helpers import PASSWORD
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 WIDTHS = {"phone": (375, 740), "desktop": (1280, 800)}
+UNLABELLED = """[...document.querySelectorAll("input:not([type=hidden]), textarea, select")]
+  .filter((control) => control.labels.length === 0 && !control.getAttribute("aria-label"))
+  .map((control) => control.id || control.name)"""
 
 
 def _png(path: Path) -> Path:
@@ -51,10 +54,19 @@ async def test_an_image_with_its_alt_text_is_posted_and_shown_at_both_widths(ins
         image = page.locator("ol.timeline article.status img").first
         assert await image.get_attribute("alt") == "A poster showing the five moments for hand hygiene"
         assert await image.evaluate("(img) => img.complete && img.naturalWidth") == 120
+        post_id = (await page.locator("ol.timeline article.status").first.get_attribute("id")).removeprefix("status-")
+        await page.click(f"#status-{post_id} button[data-kind=bookmark]")
+        await page.locator(f"#status-{post_id} button[data-kind=bookmark].on").wait_for()
+        # And the pages of this subject fit both widths, every control labelled
         for name, (width, height) in WIDTHS.items():
             await page.set_viewport_size({"width": width, "height": height})
-            assert await page.evaluate("document.documentElement.scrollWidth") <= width, name
-            await page.screenshot(path=ARTIFACTS / f"actions-home-{name}.png", full_page=True)
+            for path in ("/home", f"/posts/{post_id}/edit", f"/posts/{post_id}/delete", "/bookmarks"):
+                await page.goto(f"{a.base}{path}")
+                assert await page.evaluate("document.documentElement.scrollWidth") <= width, (path, name)
+                assert await page.evaluate(UNLABELLED) == [], path
+                shot = path.strip("/").replace(f"posts/{post_id}/", "post-")
+                await page.screenshot(path=ARTIFACTS / f"actions-{shot}-{name}.png", full_page=True)
+        assert await page.locator(f"#status-{post_id}").count() == 1  # on /bookmarks
     assert violations == []
 
 
