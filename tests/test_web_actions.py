@@ -5,6 +5,7 @@ a local `return_to` only, editing and deleting only one's own post, /bookmarks a
 from __future__ import annotations
 
 import io
+import os
 import re
 
 import aiohttp
@@ -308,5 +309,30 @@ async def test_the_live_stream_renders_posts_and_ends_when_the_session_does(inst
             await drafts.publish(a.fed, alice, Draft(text="Not for a closed session"))
             rest = (await stream.content.read()).decode()
             assert "Not for a closed session" not in rest
+    finally:
+        await context.__aexit__(None, None, None)
+
+
+async def test_an_image_larger_than_a_form_body_is_streamed_past_the_body_limit(instances):
+    # Given an instance whose request bodies are capped at 20 KB, and uploads at 16 MB (the default)
+    a = await instances.start(server={"max_body_bytes": 20_000})
+    await a.add_user("alice")
+    noise = Image.frombytes("RGB", (160, 160), os.urandom(160 * 160 * 3))
+    out = io.BytesIO()
+    noise.save(out, "PNG")
+    assert len(out.getvalue()) > 60_000
+    context, browser = await _signed_in(a, "alice")
+    try:
+        form = aiohttp.FormData()
+        form.add_field("csrf_token", await page_token(browser, f"{a.base}/home"))
+        form.add_field("status", "A photo of the new isolation room")
+        form.add_field("file", out.getvalue(), filename="room.png", content_type="image/png")
+        form.add_field("description", "An empty isolation room with its anteroom door open")
+        # When she posts an image three times that size from the composer
+        async with browser.post(f"{a.base}/posts", data=form, allow_redirects=False) as response:
+            # Then it is taken, as the media API takes it: read as a stream, not as a whole form
+            assert response.status == 303
+        async with a.db.sessions() as session:
+            assert (await session.scalars(select(Media))).one().object_id is not None
     finally:
         await context.__aexit__(None, None, None)
