@@ -85,6 +85,12 @@ ROUTES: dict[str, Reads] = {
     "/tags/{tag}": Reads.signed_in_page,
     "/settings/sessions": Reads.signed_in_page,
     "/settings/preferences": Reads.signed_in_page,
+    # people: profiles and their follows, notifications, search
+    "/accounts/{id}": Reads.signed_in_page,
+    "/accounts/{id}/followers": Reads.signed_in_page,
+    "/accounts/{id}/following": Reads.signed_in_page,
+    "/notifications": Reads.signed_in_page,
+    "/search": Reads.signed_in_page,
     # --- client API: content -----------------------------------------------------------------
     "/api/v1/accounts/lookup": Reads.content,
     "/api/v1/accounts/{id}": Reads.content,
