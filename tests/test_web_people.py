@@ -12,7 +12,7 @@ from sqlalchemy import select
 from federation.outbox import actions, drafts
 from federation.social.compose import Draft
 from storage import notifications as stored_notifications
-from storage.models import Follow, FollowState, NotificationType, Visibility
+from storage.models import Actor, Follow, FollowState, NotificationType, Visibility
 from tests.api_helpers import token_for
 from tests.instances import settle
 from tests.web_helpers import browser_like, sign_in, submit
@@ -119,8 +119,14 @@ async def test_follow_a_remote_account_found_by_its_handle_then_unfollow(instanc
         # Then the result links to his profile page here
         assert status == 200
         bob_id = re.search(r'<a class="author" href="/accounts/(\d+)">bob</a>', page).group(1)
-        # When she follows him from his profile
+        # And his pictures, served by B, are not loaded from there: the page shows its own
+        async with a.db.sessions.begin() as session:
+            stored = await session.get(Actor, int(bob_id))
+            stored.avatar_url, stored.header_url = f"{b.base}/media/bob.png", f"{b.base}/media/ward.png"
         _, profile = await _text(browser, f"{a.base}/accounts/{bob_id}")
+        images = re.findall(r'<img [^>]*src="([^"]+)"', profile)
+        assert images == ["/static/header.png", "/static/avatar.png"]
+        # When she follows him from his profile
         assert f"@bob@{b.urls.authority}" in profile and 'id="follow"' in profile
         response = await submit(browser, a.base, f"/accounts/{bob_id}/follow", token_from=f"/accounts/{bob_id}")
         assert response.status == 303 and response.headers["Location"] == f"/accounts/{bob_id}"
@@ -180,6 +186,7 @@ async def test_notifications_answer_follow_requests_and_move_the_marker(instance
     _, alice = await a.add_user("alice")
     _, dave = await a.add_user("dave")
     _, bob = await a.add_user("bob")
+    _, eve = await a.add_user("eve")
     carol_token = await token_for(a, "carol")
     async with http.patch(f"{a.base}/api/v1/accounts/update_credentials", headers=carol_token,
                           data={"locked": "true"}) as response:
@@ -224,10 +231,15 @@ async def test_notifications_answer_follow_requests_and_move_the_marker(instance
         await drafts.publish(a.fed, bob, Draft(text="@carol and for PICC lines?"))
         _, home = await _text(browser, f"{a.base}/home")
         assert _unread(home) == "1"
-        # And a filtered view does not count as having seen it
-        await _text(browser, f"{a.base}/notifications?types%5B%5D=follow")
+        # And when eve then asks to follow her, viewing the mentions alone marks neither as seen
+        async with a.fed.transaction() as session:
+            await actions.follow(a.fed, session, eve, carol)
         _, home = await _text(browser, f"{a.base}/home")
-        assert _unread(home) == "1"
+        assert _unread(home) == "2"
+        _, mentions = await _text(browser, f"{a.base}/notifications?types%5B%5D=mention")
+        assert "PICC lines" in mentions
+        _, home = await _text(browser, f"{a.base}/home")
+        assert _unread(home) == "2"
 
 
 async def test_the_unread_count_shows_99_plus_above_99(instances):
@@ -255,6 +267,12 @@ async def test_the_unread_count_shows_99_plus_above_99(instances):
         # And the notifications page shows 20 at a time, older ones a page away
         _, page = await _text(browser, f"{a.base}/notifications")
         assert page.count('class="notification"') == 20 and 'id="older"' in page and _unread(page) is None
+        # And reading an older page leaves the marker at the newest: nothing turns unread again
+        older = re.search(r'href="([^"]+)" rel="next" id="older"', page).group(1).replace("&amp;", "&")
+        _, page = await _text(browser, f"{a.base}{older}")
+        assert page.count('class="notification"') == 20
+        _, page = await _text(browser, f"{a.base}/home")
+        assert _unread(page) is None
 
 
 async def test_search_finds_accounts_posts_and_hashtags_she_may_see(instances):
