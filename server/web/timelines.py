@@ -29,7 +29,7 @@ from server.web.templates import render
 from storage import timelines
 from storage.paging import Cursor
 
-PAGE_SIZE = 20
+PAGE_SIZE = 40
 TIMELINES = ("home", "local", "federated")
 VISIBILITIES = ("public", "unlisted", "private", "direct")  # from the widest audience to the narrowest
 
