@@ -34,7 +34,7 @@ TIMELINES = ("home", "local", "federated")
 VISIBILITIES = ("public", "unlisted", "private", "direct")  # from the widest audience to the narrowest
 
 
-def _cursor(request: web.Request) -> Cursor:
+def page_cursor(request: web.Request) -> Cursor:
     try:
         return page_args(request, default=PAGE_SIZE, maximum=PAGE_SIZE)
     except ApiError:
@@ -74,7 +74,7 @@ def composer(signed: SignedIn, *, typed: Mapping[str, Any] | None = None, in_rep
 async def timeline_page(request: web.Request, which: str, *, status: int = 200,
                         compose: dict[str, Any] | None = None) -> web.Response:
     signed = await me(request)
-    cursor = _cursor(request)
+    cursor = page_cursor(request)
     viewer = signed.actor
 
     tag = request.match_info.get("tag", "").lower()
@@ -127,5 +127,4 @@ async def post_page(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     for which in TIMELINES:
         app.router.add_get(f"/{which}", _timeline_handler(which))
-    app.router.add_get("/tags/{tag}", _timeline_handler("tag"))
     app.router.add_get("/posts/{id}", post_page)
