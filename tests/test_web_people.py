@@ -13,6 +13,7 @@ from federation.outbox import actions, drafts
 from federation.social.compose import Draft
 from storage import notifications as stored_notifications
 from storage.models import Actor, Follow, FollowState, NotificationType, Visibility
+from server.web.timelines import PAGE_SIZE
 from tests.api_helpers import token_for
 from tests.instances import settle
 from tests.web_helpers import browser_like, sign_in, submit
@@ -63,7 +64,7 @@ async def test_people_pages_send_strangers_to_sign_in_and_their_forms_change_not
 
 
 async def test_a_profile_shows_the_account_its_posts_paged_and_only_what_the_reader_may_see(instances, http):
-    # Given bob with a bio, a field, 22 public posts and one for his followers only
+    # Given bob with a bio, a field, a page and two more of public posts, and one for his followers only
     a = await instances.start()
     await a.add_user("alice")
     bob_token = await token_for(a, "bob")
@@ -72,7 +73,7 @@ async def test_a_profile_shows_the_account_its_posts_paged_and_only_what_the_rea
             "fields_attributes[0][name]": "Ward", "fields_attributes[0][value]": "ICU <b>4</b>"}) as response:
         assert response.status == 200
     bob = await a.actor("bob")
-    for n in range(22):
+    for n in range(PAGE_SIZE + 2):
         await drafts.publish(a.fed, bob, Draft(text=f"Round note {n}"))
     await drafts.publish(a.fed, bob, Draft(text="for my followers", visibility=Visibility.private))
     async with browser_like() as browser:
@@ -85,11 +86,11 @@ async def test_a_profile_shows_the_account_its_posts_paged_and_only_what_the_rea
         assert f"@bob@{a.urls.authority}" in page
         assert "Infection control &lt;nurse&gt;" in page and "<nurse>" not in page
         assert "<dt>Ward</dt><dd>ICU &lt;b&gt;4&lt;/b&gt;</dd>" in page
-        assert '<strong id="count-posts">23</strong>' in page
+        assert f'<strong id="count-posts">{PAGE_SIZE + 3}</strong>' in page
         assert '<strong id="count-followers">0</strong>' in page
-        # And his 20 newest public posts, not the one for his followers, with a link to older ones
+        # And a page of his newest public posts, not the one for his followers, with a link to older ones
         newest = _status_ids(page)
-        assert len(newest) == 20 and "for my followers" not in page and "Round note 21" in page
+        assert len(newest) == PAGE_SIZE and "for my followers" not in page and f"Round note {PAGE_SIZE + 1}" in page
         older = re.search(r'href="([^"]+)" rel="next" id="older"', page).group(1).replace("&amp;", "&")
         _, second = await _text(browser, f"{a.base}{older}")
         assert len(_status_ids(second)) == 2 and "Round note 0" in second and max(_status_ids(second)) < min(newest)
@@ -264,13 +265,13 @@ async def test_the_unread_count_shows_99_plus_above_99(instances):
         await notify(1)
         _, page = await _text(browser, f"{a.base}/home")
         assert _unread(page) == "99+"
-        # And the notifications page shows 20 at a time, older ones a page away
+        # And the notifications page shows a page at a time, older ones a page away
         _, page = await _text(browser, f"{a.base}/notifications")
-        assert page.count('class="notification"') == 20 and 'id="older"' in page and _unread(page) is None
+        assert page.count('class="notification"') == PAGE_SIZE and 'id="older"' in page and _unread(page) is None
         # And reading an older page leaves the marker at the newest: nothing turns unread again
         older = re.search(r'href="([^"]+)" rel="next" id="older"', page).group(1).replace("&amp;", "&")
         _, page = await _text(browser, f"{a.base}{older}")
-        assert page.count('class="notification"') == 20
+        assert page.count('class="notification"') == min(PAGE_SIZE, 100 - PAGE_SIZE)
         _, page = await _text(browser, f"{a.base}/home")
         assert _unread(page) is None
 

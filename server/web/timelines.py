@@ -29,7 +29,7 @@ from server.web.templates import render
 from storage import timelines
 from storage.paging import Cursor
 
-PAGE_SIZE = 20
+PAGE_SIZE = 40
 TIMELINES = ("home", "local", "federated")
 VISIBILITIES = ("public", "unlisted", "private", "direct")  # from the widest audience to the narrowest
 
@@ -129,5 +129,4 @@ async def post_page(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     for which in TIMELINES:
         app.router.add_get(f"/{which}", _timeline_handler(which))
-    app.router.add_get("/tags/{tag}", _timeline_handler("tag"))
     app.router.add_get("/posts/{id}", post_page)
