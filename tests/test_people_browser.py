@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from federation.outbox import actions, drafts
 from federation.social.compose import Draft
-from tests.browser import chromium, watch_csp
+from tests.browser import axe_violations, chromium, watch_csp
 from tests.instances import settle
 from tests.test_web_layout_browser import UNLABELLED, WIDTHS
 from tests.web_helpers import PASSWORD
@@ -39,6 +39,7 @@ async def test_search_a_remote_handle_open_the_profile_follow_and_see_it_in_foll
         assert await found.count() == 1
         await found.click()
         assert await page.inner_text("#profile-handle") == handle
+        assert await axe_violations(page) == []
         await page.screenshot(path=tmp_path / "remote-profile.png", full_page=True)
         # When she follows him, Then the profile says it is requested, with a way to cancel
         await page.click("#follow")
@@ -73,9 +74,11 @@ async def test_accept_a_follow_request_from_the_notifications(instances):
         await _sign_in(page, a.base, "carol")
         # Then her navigation shows one unread notification
         assert await page.inner_text("#unread-count") == "1"
+        assert await axe_violations(page) == []
         # When she opens her notifications and accepts the request
         await page.click("#nav-notifications")
         assert await page.locator("#unread-count").count() == 0
+        assert await axe_violations(page) == []  # the request and its buttons
         await page.click(f"#authorize-{alice.id}")
         # Then the request is answered, and alice is among her followers
         assert page.url == f"{a.base}/notifications"
