@@ -50,6 +50,8 @@ KEY_ONLY = {"@context", "id", "type", "preferredUsername", "inbox", "publicKey"}
 PAGES = {"/@{username}", "/@{username}/{post_id}"}  # 404 to all with public pages off; 200s: test_public_pages.py
 SESSION_PAGES = {"/home", "/local", "/federated", "/posts/{id}", "/tags/{tag}", "/settings/sessions",
                  "/settings/preferences",
+                 "/accounts/{id}", "/accounts/{id}/followers", "/accounts/{id}/following", "/notifications",
+                 "/search",
                  "/posts/{id}/edit", "/posts/{id}/delete", "/bookmarks", "/favourites", "/live/{timeline}",
                  }  # a web session's: the rest go to the sign-in form
 ADMINS = {"/api/v1/instance/peers", "/api/v1/admin/{kind}", "/api/v1/admin/{kind}/{id}"}
@@ -71,6 +73,7 @@ def _ids(world: World) -> list[tuple[str, list[str]]]:
         ("/posts/{id}/edit", own_posts),  # one's own posts only: another's is refused (test_web_actions.py)
         ("/posts/{id}/delete", own_posts),
         ("/posts/", [*own_posts, ids["remote"]]),
+        ("/accounts/", [ids["alice"], ids["carol"]]),
     ]
 
 

@@ -5,17 +5,15 @@ home from another session, and the composer used from the keyboard alone. Screen
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from PIL import Image
 
 from federation.outbox import drafts
 from federation.social.compose import Draft
-from tests.browser import chromium, watch_csp
+from tests.browser import artifacts_dir, chromium, watch_csp
 from tests.web_helpers import PASSWORD
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 WIDTHS = {"phone": (375, 740), "desktop": (1280, 800)}
 UNLABELLED = """[...document.querySelectorAll("input:not([type=hidden]), textarea, select")]
   .filter((control) => control.labels.length === 0 && !control.getAttribute("aria-label"))
@@ -38,7 +36,7 @@ async def _sign_in(page, base: str, username: str = "alice") -> None:
 async def test_an_image_with_its_alt_text_is_posted_and_shown_at_both_widths(instances, tmp_path):
     a = await instances.start()
     await a.add_user("alice")
-    ARTIFACTS.mkdir(exist_ok=True)
+    shots = artifacts_dir()
     async with chromium() as browser:
         page = await browser.new_page(viewport={"width": 375, "height": 740})
         violations = await watch_csp(page)
@@ -65,7 +63,7 @@ async def test_an_image_with_its_alt_text_is_posted_and_shown_at_both_widths(ins
                 assert await page.evaluate("document.documentElement.scrollWidth") <= width, (path, name)
                 assert await page.evaluate(UNLABELLED) == [], path
                 shot = path.strip("/").replace(f"posts/{post_id}/", "post-")
-                await page.screenshot(path=ARTIFACTS / f"actions-{shot}-{name}.png", full_page=True)
+                await page.screenshot(path=shots / f"actions-{shot}-{name}.png", full_page=True)
         assert await page.locator(f"#status-{post_id}").count() == 1  # on /bookmarks
     assert violations == []
 

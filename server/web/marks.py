@@ -10,7 +10,7 @@ from server.api.entities import render as render_entities
 from server.api.timelines import marked_posts
 from server.web.sessions import me
 from server.web.templates import render
-from server.web.timelines import cursor_of, pager
+from server.web.timelines import page_cursor, pager
 from storage.models import Bookmark, Like
 
 MARKS = {"bookmarks": Bookmark, "favourites": Like}
@@ -19,7 +19,7 @@ MARKS = {"bookmarks": Bookmark, "favourites": Like}
 def _handler(which: str):
     async def handler(request: web.Request) -> web.Response:
         signed = await me(request)
-        cursor = cursor_of(request)
+        cursor = page_cursor(request)
         rows = await marked_posts(request, MARKS[which], signed.actor, cursor)
         statuses = await render_entities(request, signed.actor,
                                          lambda renderer: renderer.statuses([post for _, post in rows]))

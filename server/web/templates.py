@@ -50,8 +50,9 @@ def template_environment() -> jinja2.Environment:
 async def render_text(request: web.Request, name: str, **context) -> str:
     """A template rendered for `request`: a page, or a piece of one (a status for a live update)."""
     template = request.app[TEMPLATES].get_template(name)
-    return await template.render_async(instance=request.app[SETTINGS].instance, urls=request.app[URLS],
-                                       request=request, language=LANGUAGE.get(), **context)
+    settings = request.app[SETTINGS]
+    return await template.render_async(instance=settings.instance, urls=request.app[URLS], request=request,
+                                       language=LANGUAGE.get(), noindex=settings.web.noindex, **context)
 
 
 async def render(request: web.Request, name: str, *, status: int = 200, **context) -> web.Response:
