@@ -51,7 +51,8 @@ async def test_an_image_with_its_alt_text_is_posted_and_shown_at_both_widths(ins
         assert page.url == f"{a.base}/home"
         image = page.locator("ol.timeline article.status img").first
         assert await image.get_attribute("alt") == "A poster showing the five moments for hand hygiene"
-        assert await image.evaluate("(img) => img.complete && img.naturalWidth") == 120
+        await image.scroll_into_view_if_needed()  # it loads lazily; decode() waits for it, however long
+        assert await image.evaluate("(img) => img.decode().then(() => img.naturalWidth)") == 120
         post_id = (await page.locator("ol.timeline article.status").first.get_attribute("id")).removeprefix("status-")
         await page.click(f"#status-{post_id} button[data-kind=bookmark]")
         await page.locator(f"#status-{post_id} button[data-kind=bookmark].on").wait_for()
