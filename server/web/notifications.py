@@ -19,7 +19,7 @@ from server.api.entities import render as render_entities
 from server.api.notifications import notifications_page, type_filters
 from server.appkeys import CLOCK, DATABASE, FEDERATION, TEMPLATES
 from server.web.sessions import me, redirect, signed_in
-from server.web.templates import render
+from server.web.templates import provide, render
 from server.web.timelines import page_cursor, pager
 from storage import accounts_api as q
 from storage import notifications as stored_notifications
@@ -28,6 +28,10 @@ from storage.instance_api import advance_marker
 UNREAD_CAP = 100  # counted up to here; shown as "99+" past 99
 UNREAD = web.RequestKey("unread_notifications", int)
 TABS = {"all": {}, "mentions": {"types[]": "mention"}}
+
+
+async def _unread_context(request: web.Request) -> dict[str, int]:
+    return {"unread": await unread(request)}
 
 
 async def unread(request: web.Request) -> int:
@@ -92,7 +96,8 @@ async def reject(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    app[TEMPLATES].globals.update(unread_notifications=unread, unread_label=unread_label)
+    app[TEMPLATES].globals.update(unread_label=unread_label)
+    provide(app, _unread_context)
     app.router.add_get("/notifications", index)
     app.router.add_post(r"/follow_requests/{id:\d+}/authorize", authorize)
     app.router.add_post(r"/follow_requests/{id:\d+}/reject", reject)

@@ -19,9 +19,9 @@ from federation.social.posts import plain_text
 from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
 from server.access import allows
 from server.appkeys import DATABASE, TEMPLATES, URLS
-from server.web import actions, compose, edits, forms, i18n, live, marks, people, sessions, settings, timelines
+from server.web import actions, compose, edits, forms, i18n, live, marks, people, sessions, settings, templates, timelines
 from server.api.entities import render as render_entities
-from server.web.templates import render, template_environment, templates_dir
+from server.web.templates import render, templates_dir
 from storage import actors as actor_queries
 from storage import objects as object_queries
 from storage import timelines as timeline_queries
@@ -98,8 +98,8 @@ async def index(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    app[TEMPLATES] = template_environment()
-    app[TEMPLATES].globals.update(form_token=forms.form_token, signed_in=sessions.signed_in)
+    templates.setup(app, sessions.page_context)
+    app[TEMPLATES].globals.update(form_token=forms.form_token)
     app[TEMPLATES].filters.update(plain=_plain)
     app.router.add_get("/@{username}", profile)
     app.router.add_get("/@{username}/{post_id}", post_page)

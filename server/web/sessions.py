@@ -60,6 +60,11 @@ async def signed_in(request: web.Request) -> SignedIn | None:
     return request[SIGNED_IN]
 
 
+async def page_context(request: web.Request) -> dict[str, SignedIn | None]:
+    """What every template reads: `me`, who is signed in (None for a stranger)."""
+    return {"me": await signed_in(request)}
+
+
 async def me(request: web.Request) -> SignedIn:
     """The signed-in practitioner, for a page the read rule opens only to a live session
     (Reads.signed_in_page), or a form's POST (then a stranger is sent to the sign-in form)."""
