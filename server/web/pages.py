@@ -15,7 +15,7 @@ from federation.social.access import Reader, Reads
 from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
 from server.access import allows
 from server.appkeys import DATABASE, TEMPLATES, URLS
-from server.web import compose, forms, i18n, sessions, settings, timelines
+from server.web import account, compose, forms, i18n, second_factor, security, sessions, settings, timelines
 from server.web.templates import render, template_environment, templates_dir
 from storage import actors as actor_queries
 from storage import objects as object_queries
@@ -83,5 +83,8 @@ def setup(app: web.Application) -> None:
     timelines.setup(app)
     compose.setup(app)
     settings.setup(app)
+    account.setup(app)  # account settings: profile, apps, export
+    security.setup(app)
     i18n.setup(app)  # before the form guard, so that its refusal speaks the page's language
     forms.setup(app)
+    second_factor.setup(app)  # after the form guard: its enrolment guard redirects checked requests only
