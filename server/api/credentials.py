@@ -126,17 +126,17 @@ async def update_profile(request: web.Request, account_id: int, me: Actor, value
     """Apply update_credentials' parameters (text, fields_attributes, source[...], avatar and
     header files) to the account and its actor, and send the actor's Update to its followers:
     for the client API and the web's profile form alike. ApiError (nothing written) if a value
-    is refused. A file field sent empty (a form's file input left blank) changes nothing."""
+    is refused. An empty `avatar` or `header` (a form's file input left blank) changes nothing."""
     images = {name: values.pop(name) for name in ("avatar", "header") if name in values}
     actor_changes, account_changes = _profile_change(values)
     fed = request.app[FEDERATION]
     async with AsyncExitStack() as uploads:  # stored images are removed again if the update fails
         for name, field in images.items():
+            if isinstance(field, (str, bytes, bytearray)) and not field:  # a file input left blank: no file part
+                continue
             if not isinstance(field, FileField):
                 raise ApiError(422, f"Validation failed: {name} must be an image file (multipart)")
             data = field.file.read()
-            if not data and not field.filename:
-                continue
             try:
                 stored = await uploads.enter_async_context(request.app[MEDIA_STORE].ingest(data))
             except MediaError as exc:
