@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 
 from federation.social.second_factor import code_at, step_at
+from tests.test_oauth import open_form, register
+from tests.test_oauth import submit as oauth_submit
 from tests.web_helpers import PASSWORD, browser_like, page_token, sign_in, submit
 
 
@@ -160,3 +162,23 @@ async def test_oauth_logins_do_not_go_round_the_second_factor(instances):
                 "grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"],
                 "username": "alice", "password": PASSWORD, "scope": "read"}) as response:
             assert response.status == 400 and (await response.json())["error"] == "invalid_grant"
+
+
+async def test_the_oauth_sign_in_form_asks_for_the_code_too(instances):
+    # Given alice with a second factor, and an app sending her to the authorize form
+    a = await instances.start()
+    await a.add_user("alice")
+    async with browser_like() as office:
+        await sign_in(office, a.base, "alice")
+        secret, _ = await enrol(office, a)
+    a.clock.advance(seconds=30)
+    async with browser_like() as http:
+        app = await register(http, a.base)
+        # When she gives her password alone, Then no code is issued (and the guess is counted)
+        status, html = await open_form(http, a.base, app)
+        assert status == 200 and 'name="otp_attempt"' in html
+        assert (await oauth_submit(http, a.base, html)).status == 400
+        # When she adds the code from her app, Then the app gets its code
+        status, html = await open_form(http, a.base, app)
+        response = await oauth_submit(http, a.base, html, otp_attempt=code_at(secret, step_at(a.clock.now())))
+        assert response.status == 302 and "code=" in response.headers["Location"]
