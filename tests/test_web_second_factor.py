@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
+from federation.admin import users
 from federation.social.second_factor import code_at, step_at
+from storage.models import AuditEntry
 from tests.test_oauth import open_form, register
 from tests.test_oauth import submit as oauth_submit
 from tests.web_helpers import PASSWORD, browser_like, page_token, sign_in, submit
@@ -182,3 +186,21 @@ async def test_the_oauth_sign_in_form_asks_for_the_code_too(instances):
         status, html = await open_form(http, a.base, app)
         response = await oauth_submit(http, a.base, html, otp_attempt=code_at(secret, step_at(a.clock.now())))
         assert response.status == 302 and "code=" in response.headers["Location"]
+
+
+async def test_an_admin_removes_a_lost_second_factor_and_it_is_audited(instances):
+    # Given alice with a second factor, who lost her phone and her recovery codes
+    a = await instances.start()
+    await a.add_user("alice")
+    async with browser_like() as office:
+        await sign_in(office, a.base, "alice")
+        await enrol(office, a)
+    # When an admin removes it (`rounds user remove-second-factor alice`)
+    async with a.db.sessions.begin() as session:
+        assert await users.remove_second_factor(session, "alice", by="cli:test", at=a.clock.now(), reason="lost phone")
+    # Then her password alone signs her in, and the audit log says who did it
+    async with browser_like() as ward:
+        assert (await sign_in(ward, a.base, "alice")).headers["Location"] == "/home"
+    async with a.db.sessions() as session:
+        entries = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "user.remove_second_factor")))
+    assert [(e.subject, e.actor) for e in entries] == [("@alice", "cli:test")]
