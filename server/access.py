@@ -82,9 +82,15 @@ ROUTES: dict[str, Reads] = {
     "/local": Reads.signed_in_page,
     "/federated": Reads.signed_in_page,
     "/posts/{id}": Reads.signed_in_page,
-    "/tags/{tag}": Reads.signed_in_page,
+    "/tags/{tag}": Reads.tag_page,  # signed in: every post she may see; anyone else: local public posts
     "/settings/sessions": Reads.signed_in_page,
     "/settings/preferences": Reads.signed_in_page,
+    # people: profiles and their follows, notifications, search
+    "/accounts/{id}": Reads.signed_in_page,
+    "/accounts/{id}/followers": Reads.signed_in_page,
+    "/accounts/{id}/following": Reads.signed_in_page,
+    "/notifications": Reads.signed_in_page,
+    "/search": Reads.signed_in_page,
     # account settings (profile, security, apps, export) and the sign-in's second factor
     "/settings/profile": Reads.signed_in_page,
     "/settings/security": Reads.signed_in_page,
@@ -144,6 +150,7 @@ ROUTES: dict[str, Reads] = {
 
 SIGNED = frozenset({Reads.federation, Reads.actor})       # read with a signature
 PAGES = frozenset({Reads.profile_page, Reads.post_page})  # read with no credentials at all
+COOKIE_PAGES = frozenset({Reads.signed_in_page, Reads.tag_page})  # read with the session cookie, or none
 ADMINS = frozenset({Reads.admin, Reads.peers})
 NEEDS_TOKEN = frozenset({Reads.own, Reads.admin})         # no token: the invalid-token 401, as its handlers say
 
@@ -180,7 +187,7 @@ async def _reader(request: web.Request, reads: Reads) -> Reader:
     Raises ApiError (a bad token) or Rejection (a bad signature, a refused peer)."""
     if reads in PAGES:
         return Reader.anonymous
-    if reads is Reads.signed_in_page:  # read with the session cookie, and nothing else
+    if reads in COOKIE_PAGES:  # read with the session cookie, and nothing else
         me = await signed_in(request)
         return Reader.anonymous if me is None else Reader.admin if me.account.is_admin else Reader.user
     if reads in SIGNED:
@@ -201,7 +208,7 @@ async def _refusal(request: web.Request, reads: Reads, reader: Reader) -> web.St
     log.info("%s %s: refused to a reader (%s) of %s", request.method, request.path, reader.value, reads.value)
     if reads in PAGES:
         return await render(request, "not_found.html", status=404, what="such public page")
-    if reads is Reads.signed_in_page:
+    if reads in COOKIE_PAGES:
         return redirect(SIGN_IN)
     if reads in SIGNED:
         return error_response(401, "this server answers only signed requests from peers it federates with")

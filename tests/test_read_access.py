@@ -51,6 +51,8 @@ KEY_ONLY = {"@context", "id", "type", "preferredUsername", "inbox", "publicKey"}
 PAGES = {"/@{username}", "/@{username}/{post_id}"}  # 404 to all with public pages off; 200s: test_public_pages.py
 SESSION_PAGES = {"/home", "/local", "/federated", "/posts/{id}", "/tags/{tag}", "/settings/sessions",
                  "/settings/preferences",
+                 "/accounts/{id}", "/accounts/{id}/followers", "/accounts/{id}/following", "/notifications",
+                 "/search",
                  # account settings
                  "/settings/profile", "/settings/security", "/settings/apps", "/settings/export",
                  "/settings/export/outbox.json", "/settings/export/following_accounts.csv",
@@ -72,6 +74,7 @@ def _ids(world: World) -> list[tuple[str, list[str]]]:
         ("/api/v1/media/", [ids["media"]]),
         ("/api/v1/admin/", [ids["peer"]]),
         ("/posts/", [*own_posts, ids["remote"]]),
+        ("/accounts/", [ids["alice"], ids["carol"]]),
     ]
 
 

@@ -53,6 +53,7 @@ class Reads(enum.Enum):
     profile_page = "profile_page"  # an HTML profile
     post_page = "post_page"        # an HTML page of a public post
     signed_in_page = "signed_in_page"  # a web page for a practitioner signed in with a session cookie
+    tag_page = "tag_page"          # a hashtag's page: signed-in practitioners; anyone when all public pages are on
 
 
 TOKENS = frozenset({Reader.app, Reader.user, Reader.admin})
@@ -87,6 +88,8 @@ def may_read(reads: Reads, reader: Reader, *, mode: str, public_pages: str) -> b
             return public_pages == "all"
         case Reads.signed_in_page:
             return reader in USERS
+        case Reads.tag_page:
+            return reader in USERS or public_pages == "all"
     raise ValueError(f"no read rule for {reads}")
 
 

@@ -51,6 +51,6 @@ async def render(request: web.Request, name: str, *, status: int = 200, **contex
     settings = request.app[SETTINGS]
     template = request.app[TEMPLATES].get_template(name)
     body = await template.render_async(instance=settings.instance, urls=request.app[URLS], request=request,
-                                       language=LANGUAGE.get(),
+                                       language=LANGUAGE.get(), noindex=settings.web.noindex,
                                        **context)
     return web.Response(text=body, status=status, content_type=HTML, headers={"Vary": "Accept"})
