@@ -16,19 +16,19 @@ from tests.test_oauth import submit as oauth_submit
 from tests.web_helpers import PASSWORD, browser_like, page_token, sign_in, submit
 
 
-async def enrol(browser, a) -> tuple[str, list[str]]:
-    """Set up alice's second factor from her signed-in browser: (secret, recovery codes)."""
+async def enrol(browser, a) -> str:
+    """Set up alice's second factor from her signed-in browser; its secret."""
     assert (await submit(browser, a.base, "/settings/security/totp", token_from="/settings/security")).status == 303
     async with browser.get(f"{a.base}/settings/security") as response:
         page = await response.text()
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
-    assert f"otpauth://totp/" in page and f"secret={secret}" in page
+    assert "otpauth://totp/" in page and f"secret={secret}" in page
     response = await submit(browser, a.base, "/settings/security/totp/confirm", token_from="/settings/security",
                             otp_attempt=code_at(secret, step_at(a.clock.now())))
     assert response.status == 200
     async with browser.get(f"{a.base}/settings/security") as response:
         assert 'id="second-factor-on"' in await response.text()
-    return secret, []
+    return secret
 
 
 async def confirm_page(browser, a, secret: str) -> str:
@@ -49,7 +49,7 @@ async def test_sign_in_takes_a_right_code_once_after_the_password(instances):
     await a.add_user("alice")
     async with browser_like() as office, browser_like() as ward, browser_like() as thief:
         await sign_in(office, a.base, "alice")
-        secret, _ = await enrol(office, a)
+        secret = await enrol(office, a)
         enrolment_code = code_at(secret, step_at(a.clock.now()))
         # When she signs in on the ward with her password
         response = await sign_in(ward, a.base, "alice")
@@ -116,7 +116,7 @@ async def test_failed_codes_count_towards_the_sign_in_lock_out(instances):
     await a.add_user("alice")
     async with browser_like() as office, browser_like() as guesser:
         await sign_in(office, a.base, "alice")
-        secret, _ = await enrol(office, a)
+        secret = await enrol(office, a)
         a.clock.advance(seconds=30)
         # When someone with her password guesses codes twice
         await sign_in(guesser, a.base, "alice")
@@ -174,7 +174,7 @@ async def test_the_oauth_sign_in_form_asks_for_the_code_too(instances):
     await a.add_user("alice")
     async with browser_like() as office:
         await sign_in(office, a.base, "alice")
-        secret, _ = await enrol(office, a)
+        secret = await enrol(office, a)
     a.clock.advance(seconds=30)
     async with browser_like() as http:
         app = await register(http, a.base)

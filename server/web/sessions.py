@@ -3,7 +3,9 @@
 The cookie holds an opaque token (federation.social.web_sessions keeps its digest and says
 whether it is live); it is HttpOnly, SameSite=Lax, and Secure with a `__Host-` name when the
 public URL is https, so no script and no sibling host can read or plant it. Failed sign-ins are
-counted with the OAuth form's and the password grant's (server/logins.py).
+counted with the OAuth form's and the password grant's (server/logins.py). An account with a
+second factor gets, for its password, a session that signs no one in until its code arrives
+(server/web/second_factor.py).
 """
 
 from __future__ import annotations
