@@ -97,6 +97,16 @@ ROUTES: dict[str, Reads] = {
     "/bookmarks": Reads.signed_in_page,
     "/favourites": Reads.signed_in_page,
     "/live/{timeline}": Reads.signed_in_page,
+    # account settings (profile, security, apps, export) and the sign-in's second factor
+    "/settings/profile": Reads.signed_in_page,
+    "/settings/security": Reads.signed_in_page,
+    "/settings/apps": Reads.signed_in_page,
+    "/settings/export": Reads.signed_in_page,
+    "/settings/export/outbox.json": Reads.signed_in_page,
+    "/settings/export/following_accounts.csv": Reads.signed_in_page,
+    "/settings/export/followers.csv": Reads.signed_in_page,
+    "/settings/export/bookmarks.csv": Reads.signed_in_page,
+    "/auth/second_factor": Reads.open,
     # --- client API: content -----------------------------------------------------------------
     "/api/v1/accounts/lookup": Reads.content,
     "/api/v1/accounts/{id}": Reads.content,

@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_user_admin_commands(user_sub) -> None:
-    """disable, enable, reset-password, revoke-tokens: each audited ('rounds audit --subject @NAME')."""
+    """disable, enable, reset-password, revoke-tokens, remove-second-factor: each audited ('rounds audit --subject @NAME')."""
     for name, run, helptext, description in (
         ("disable", user_commands.user_disable, "stop a user from signing in",
          "Disable a user: their sign-ins and tokens stop working; their posts stay."),
@@ -127,6 +127,9 @@ def _add_user_admin_commands(user_sub) -> None:
         ("revoke-tokens", user_commands.user_revoke_tokens, "sign a user out of every app",
          "Revoke every token a user holds (apps, scripts, 'token create') and their unused "
          "authorization codes. The password is unchanged."),
+        ("remove-second-factor", user_commands.user_remove_second_factor, "remove a user's second factor",
+         "Remove a user's second factor (TOTP) and recovery codes, for one who lost her phone and "
+         "her codes: her password alone signs in again, until she sets a new one up."),
     ):
         action = user_sub.add_parser(name, help=helptext, description=description + " The change is written to the audit log.")
         action.add_argument("name", help="the username")

@@ -62,6 +62,7 @@ PUBLIC_PAGES = ("off", "profiles", "all")
 class WebSettings:
     public_pages: str = ""  # off | profiles | all; empty: off in allowlist mode, all otherwise
     noindex: bool = True  # public pages ask search engines not to index them
+    require_second_factor: bool = False  # every practitioner must set up a TOTP code to use the pages
 
 
 @dataclass(frozen=True)

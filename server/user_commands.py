@@ -1,4 +1,4 @@
-"""`rounds user disable|enable|reset-password|revoke-tokens`: an admin's actions on a local user
+"""`rounds user disable|enable|reset-password|revoke-tokens|remove-second-factor`: an admin's actions on a local user
 from the shell. Each runs in one transaction with its audit entry (federation/admin/users.py);
 `rounds audit --subject @NAME` shows them."""
 
@@ -63,4 +63,14 @@ async def user_revoke_tokens(settings: Settings, args: argparse.Namespace) -> in
         async with db.sessions.begin() as session:
             revoked = await users.revoke_tokens(session, args.name, by=_by(), at=CLOCK.now(), reason=args.reason)
     print(f"Revoked {revoked} token(s) of {args.name}; their apps must sign in again.")
+    return 0
+
+
+async def user_remove_second_factor(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
+        async with db.sessions.begin() as session:
+            had = await users.remove_second_factor(session, args.name, by=_by(), at=CLOCK.now(), reason=args.reason)
+    print(f"Removed the second factor of {args.name}; the password alone signs in." if had
+          else f"{args.name} has no second factor; nothing changed.")
     return 0

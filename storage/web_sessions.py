@@ -22,7 +22,8 @@ _LIVE = (
     .join(Account, WebSession.account_id == Account.id)
     .join(Actor, Account.actor_id == Actor.id)
     .where(WebSession.token_hash == bindparam("digest"), WebSession.revoked_at.is_(None),
-           WebSession.expires_at > bindparam("now"), Account.disabled.is_(False))
+           WebSession.expires_at > bindparam("now"), Account.disabled.is_(False),
+           WebSession.second_factor_pending.is_(False))
     .options(defer(Actor.raw))
 )
 
@@ -45,6 +46,7 @@ async def live_sessions_of(session: AsyncSession, account_id: int, now: datetime
     """The account's sessions that are neither revoked nor expired, newest first."""
     return list(await session.scalars(select(WebSession).where(
         WebSession.account_id == account_id, WebSession.revoked_at.is_(None), WebSession.expires_at > now,
+        WebSession.second_factor_pending.is_(False),
     ).order_by(WebSession.id.desc())))
 
 
@@ -54,3 +56,22 @@ async def revoke_session_of(session: AsyncSession, account_id: int, session_id: 
         WebSession.id == session_id, WebSession.account_id == account_id, WebSession.revoked_at.is_(None),
     ).values(revoked_at=at))
     return result.rowcount > 0
+
+
+async def pending_session(session: AsyncSession, token_hash: str, now: datetime) -> tuple[WebSession, Account] | None:
+    """The live session with this digest still waiting for its second factor, with its account
+    (not disabled)."""
+    row = (await session.execute(
+        select(WebSession, Account).join(Account, WebSession.account_id == Account.id).where(
+            WebSession.token_hash == token_hash, WebSession.revoked_at.is_(None), WebSession.expires_at > now,
+            WebSession.second_factor_pending.is_(True), Account.disabled.is_(False)))).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def revoke_sessions_except(session: AsyncSession, account_id: int, keep_id: int | None, at: datetime) -> int:
+    """End every live session of the account but `keep_id`; how many were ended."""
+    result = await session.execute(update(WebSession).where(
+        WebSession.account_id == account_id, WebSession.revoked_at.is_(None),
+        WebSession.id != (keep_id if keep_id is not None else -1),
+    ).values(revoked_at=at))
+    return result.rowcount

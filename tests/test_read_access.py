@@ -35,6 +35,7 @@ OPEN = {
     "/.well-known/oauth-authorization-server": "what an app needs to log in",
     "/oauth/authorize": "what an app needs to log in",
     "/auth/sign_in": "the web pages' sign-in form",
+    "/auth/second_factor": "the sign-in's code step (it shows a form only to a password's pending sign-in)",
     "/api/v1/instance": "what an app reads before anyone logs in",
     "/api/v2/instance": "what an app reads before anyone logs in",
     "/api/v1/instance/rules": "what an app reads before anyone logs in",
@@ -53,7 +54,10 @@ SESSION_PAGES = {"/home", "/local", "/federated", "/posts/{id}", "/tags/{tag}", 
                  "/accounts/{id}", "/accounts/{id}/followers", "/accounts/{id}/following", "/notifications",
                  "/search",
                  "/posts/{id}/edit", "/posts/{id}/delete", "/bookmarks", "/favourites", "/live/{timeline}",
-                 }  # a web session's: the rest go to the sign-in form
+                 # account settings
+                 "/settings/profile", "/settings/security", "/settings/apps", "/settings/export",
+                 "/settings/export/outbox.json", "/settings/export/following_accounts.csv",
+                 "/settings/export/followers.csv", "/settings/export/bookmarks.csv"}  # a web session's: the rest go to the sign-in form
 ADMINS = {"/api/v1/instance/peers", "/api/v1/admin/{kind}", "/api/v1/admin/{kind}/{id}"}
 SIGNED = ("/users/", "/actor/")  # ActivityPub documents: read by an allowed peer's signed GET
 

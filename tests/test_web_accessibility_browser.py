@@ -29,9 +29,13 @@ STREAMS = frozenset({"/live/{timeline}"})  # server-sent events for the pages' s
 OWN = frozenset({"/posts/{id}/edit", "/posts/{id}/delete"})  # pages of the reader's own post only
 
 
+DOWNLOADS = "/settings/export/"  # signed-in routes that are files to download, not pages
+
+
 def pages() -> list[tuple[str, Reads]]:
     return sorted((path, reads) for path, reads in ROUTES.items()
-                  if (path in OPEN_PAGES or reads.name.endswith("_page")) and path not in STREAMS)
+                  if (path in OPEN_PAGES or reads.name.endswith("_page")) and path not in STREAMS
+                  and not path.startswith(DOWNLOADS))
 
 
 def _fill(path: str, values: dict[str, str]) -> str:

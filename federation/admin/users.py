@@ -1,7 +1,8 @@
-"""What an admin does to local users: disable, enable, reset a password, revoke tokens.
+"""What an admin does to local users: disable, enable, reset a password, revoke tokens, remove
+a second factor (a practitioner who lost her phone and her recovery codes).
 
 Each change writes an audit entry in the caller's transaction: who, the action (`user.disable`,
-`user.enable`, `user.reset_password`, `user.revoke_tokens`), the user as `@name`, the state and
+`user.enable`, `user.reset_password`, `user.revoke_tokens`, `user.remove_second_factor`), the user as `@name`, the state and
 live token count before and after, and the reason given. Disabling or enabling a user who is
 already in that state changes nothing and writes nothing.
 
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.social.accounts import AccountError, check_new_password, hash_password, login_name
 from federation.admin.audit import audit
 from storage import actors as actor_queries
+from storage import second_factors as factor_queries
 from storage import tokens as token_queries
 from storage.models import Account
 
@@ -74,6 +76,19 @@ async def reset_password(
     await audit(session, by=by, action="user.reset_password", subject=f"@{account.username}", before=before,
                 after=await _snapshot(session, account), reason=_joined(reason, f"tokens revoked: {revoked}"), at=at)
     return revoked
+
+
+async def remove_second_factor(session: AsyncSession, username: str, *, by: str, at: datetime,
+                               reason: str = "") -> bool:
+    """Remove the user's second factor and recovery codes, so the password alone signs in (or,
+    under [web] require_second_factor, she sets a new one up); whether she had one."""
+    account = await _account(session, username)
+    had = await factor_queries.factor_of(session, account.id) is not None
+    if had:
+        await factor_queries.remove_factor(session, account.id)
+        await audit(session, by=by, action="user.remove_second_factor", subject=f"@{account.username}",
+                    before={"second_factor": True}, after={"second_factor": False}, reason=reason, at=at)
+    return had
 
 
 async def _revoke(session: AsyncSession, account: Account, at: datetime) -> int:

@@ -237,6 +237,16 @@ async def check_login(session: AsyncSession, username: str, password: str, *, at
     return account
 
 
+async def change_password(session: AsyncSession, account: Account, current: str, new: str) -> None:
+    """Set a new password, proven by the current one (LoginError if it is wrong; AccountError if
+    the new one is too short). The caller commits, and decides whom to sign out."""
+    row = await actor_queries.account_by_id(session, account.id)
+    if row is None or not await asyncio.to_thread(_password_matches, row.password_hash, current):
+        raise LoginError("wrong password")
+    check_new_password(new)
+    row.password_hash = await asyncio.to_thread(hash_password, new)
+
+
 async def set_preferences(session: AsyncSession, account: Account, changes: dict[str, Any]) -> None:
     """Change some of the account's preferences (`posting:default:visibility`, `web:language`,
     ...; None removes one). The caller commits."""

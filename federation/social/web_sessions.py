@@ -22,6 +22,7 @@ from storage import web_sessions as queries
 from storage.models import Account, Actor, WebSession
 
 LIFETIME = timedelta(days=14)
+PENDING_LIFETIME = timedelta(minutes=10)  # to type the second factor's code after the password
 
 
 @dataclass(frozen=True)
@@ -34,14 +35,27 @@ class SignedIn:
 
 
 async def open_session(session: AsyncSession, account: Account, *, at: datetime, user_agent: str = "",
-                       address: str = "") -> str:
+                       address: str = "", pending_second_factor: bool = False) -> str:
     """A new session for `account`; returns the token for the cookie (shown once, stored as a
-    digest). The caller commits."""
+    digest). A session pending its second factor signs no one in, and lasts minutes. The caller
+    commits."""
     token = secrets.token_urlsafe(32)
     await queries.add_session(session, WebSession(
         token_hash=hash_token(token), account_id=account.id, user_agent=user_agent[:255], address=address[:64],
-        created_at=at, expires_at=at + LIFETIME))
+        created_at=at, expires_at=at + (PENDING_LIFETIME if pending_second_factor else LIFETIME),
+        second_factor_pending=pending_second_factor))
     return token
+
+
+async def pending_sign_in(session: AsyncSession, token: str, *, now: datetime) -> tuple[WebSession, Account] | None:
+    """The sign-in this token began with a password, still waiting for its second factor."""
+    return await queries.pending_session(session, hash_token(token), now) if token else None
+
+
+async def end_other_sessions(session: AsyncSession, account: Account, keep: WebSession | None, *,
+                             at: datetime) -> int:
+    """Sign every browser of the account out but `keep` (a password change). The caller commits."""
+    return await queries.revoke_sessions_except(session, account.id, keep.id if keep else None, at)
 
 
 def signed_in(session: Session, token: str, now: datetime) -> SignedIn | None:

@@ -14,7 +14,7 @@ from aiohttp.web_request import FileField
 from federation.outbox import actions
 from federation.social.media import MediaError, MediaTooLarge, media_url
 from federation.protocol.sanitize import plain_to_html
-from server.activitypub.actors import ACTOR_DOCUMENTS
+from server.activitypub.actor_documents import ACTOR_DOCUMENTS
 from server.api.auth import ApiError
 from server.api.common import add_route, api, viewer
 from server.api.entities import render
@@ -28,6 +28,7 @@ from storage import actors as actor_queries
 from storage.models import Actor
 
 MAX_FIELDS = 4
+DISPLAY_NAME_MAX, NOTE_MAX = 30, 500
 FIELD_KEY = re.compile(r"fields_attributes\[(\d+)\]\[(name|value)\]")
 
 
@@ -100,9 +101,9 @@ def _profile_change(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     """(actor attributes, account attributes) to set, all validated before anything is written."""
     actor: dict[str, Any] = {}
     account: dict[str, Any] = {}
-    if (name := _text(values, "display_name", 30)) is not None:
+    if (name := _text(values, "display_name", DISPLAY_NAME_MAX)) is not None:
         actor["display_name"] = name.strip()
-    if (note := _text(values, "note", 500)) is not None:
+    if (note := _text(values, "note", NOTE_MAX)) is not None:
         account["note_source"], actor["summary"] = note, plain_to_html(note)
     for key, attribute in (("locked", "manually_approves_followers"), ("discoverable", "discoverable")):
         if values.get(key) not in (None, ""):
@@ -117,28 +118,39 @@ def _profile_change(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
 @api
 async def update_credentials(request: web.Request) -> web.Response:
     caller, me = await viewer(request, "write:accounts")
-    values = await params(request)
+    await update_profile(request, caller.account.id, me, await params(request))
+    return json_response(await _credential(request, me.id))
+
+
+async def update_profile(request: web.Request, account_id: int, me: Actor, values: dict[str, Any]) -> None:
+    """Apply update_credentials' parameters (text, fields_attributes, source[...], avatar and
+    header files) to the account and its actor, and send the actor's Update to its followers:
+    for the client API and the web's profile form alike. ApiError (nothing written) if a value
+    is refused. An empty `avatar` or `header` (a form's file input left blank) changes nothing."""
     images = {name: values.pop(name) for name in ("avatar", "header") if name in values}
     actor_changes, account_changes = _profile_change(values)
     fed = request.app[FEDERATION]
     async with AsyncExitStack() as uploads:  # stored images are removed again if the update fails
         for name, field in images.items():
+            if isinstance(field, (str, bytes, bytearray)) and not field:  # a file input left blank: no file part
+                continue
             if not isinstance(field, FileField):
                 raise ApiError(422, f"Validation failed: {name} must be an image file (multipart)")
+            data = field.file.read()
             try:
-                stored = await uploads.enter_async_context(request.app[MEDIA_STORE].ingest(field.file.read()))
+                stored = await uploads.enter_async_context(request.app[MEDIA_STORE].ingest(data))
             except MediaError as exc:
                 raise ApiError(413 if isinstance(exc, MediaTooLarge) else 422, f"Validation failed: {name}: {exc}") from exc
             actor_changes[f"{name}_url"] = media_url(fed.urls.base, stored.file_name)
-        await _save_profile(fed, caller, me, actor_changes, account_changes)
+        await _save_profile(fed, account_id, me, actor_changes, account_changes)
     request.app[ACTOR_DOCUMENTS].invalidate(me.username)
-    return json_response(await _credential(request, me.id))
 
 
-async def _save_profile(fed, caller, me: Actor, actor_changes: dict[str, Any], account_changes: dict[str, Any]) -> None:
+async def _save_profile(fed, account_id: int, me: Actor, actor_changes: dict[str, Any],
+                        account_changes: dict[str, Any]) -> None:
     async with fed.transaction() as session:
         actor = await actor_queries.actor_by_id(session, me.id)
-        account = await actor_queries.account_by_id(session, caller.account.id)
+        account = await actor_queries.account_by_id(session, account_id)
         for name, value in actor_changes.items():
             setattr(actor, name, value)
         if "preferences" in account_changes:
@@ -146,8 +158,6 @@ async def _save_profile(fed, caller, me: Actor, actor_changes: dict[str, Any], a
         for name, value in account_changes.items():
             setattr(account, name, value)
         await actions.update_profile(fed, session, actor)
-
-
 
 
 def setup(app: web.Application) -> None:

@@ -20,7 +20,7 @@ from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.social import accounts, oauth
+from federation.social import accounts, oauth, second_factor
 from federation.social.accounts import LoginError
 from federation.social.oauth import OAuthError
 from server.api.auth import ApiError
@@ -209,6 +209,9 @@ async def authorize_submit(request: web.Request) -> web.Response:
         async with request.app[DATABASE].sessions.begin() as session:
             account = await accounts.check_login(session, username, password if isinstance(password, str) else "",
                                                  at=now)
+            if await second_factor.enrolled(session, account) and not await second_factor.check_code(
+                    session, account, _text(values, "otp_attempt"), at=now):
+                raise LoginError("wrong or missing code from the authenticator app")
             code = await oauth.issue_code(session, auth.app, account, redirect_uri=auth.redirect_uri,
                                              scopes=auth.scopes, code_challenge=auth.code_challenge, at=now)
     except LoginError as exc:
@@ -262,6 +265,9 @@ async def _password_token(
         if not exc.disabled:
             login_failed(request, username)
         raise OAuthError("invalid_grant", str(exc)) from None
+    if await second_factor.enrolled(session, account):  # a code cannot travel with this grant
+        raise OAuthError("invalid_grant", "this account has a second factor: sign in through the browser "
+                                          "(the authorization code flow)")
     return await oauth.issue_token(session, app, account, scopes, at=now)
 
 

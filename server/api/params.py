@@ -25,7 +25,7 @@ def _fields(fields: MultiMapping[Any]) -> dict[str, Any]:
 
 async def params(request: web.Request) -> dict[str, Any]:
     values: dict[str, Any] = _fields(request.query)
-    if request.method in ("POST", "PUT", "PATCH") and request.can_read_body:
+    if request.method in ("POST", "PUT", "PATCH") and request.body_exists:  # read once, kept (the form guard reads it first)
         if request.content_type == "application/json":
             try:
                 body = load_json(await request.read() or b"{}", request.app[SETTINGS].server.max_json_depth)

@@ -19,7 +19,7 @@ from federation.social.posts import plain_text
 from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
 from server.access import allows
 from server.appkeys import DATABASE, TEMPLATES, URLS
-from server.web import actions, compose, edits, forms, i18n, live, marks, people, sessions, settings, templates, timelines
+from server.web import account, actions, compose, edits, forms, i18n, live, marks, people, second_factor, security, sessions, settings, templates, timelines
 from server.api.entities import render as render_entities
 from server.web.templates import render, templates_dir
 from storage import actors as actor_queries
@@ -117,5 +117,8 @@ def setup(app: web.Application) -> None:
     actions.setup(app)
     marks.setup(app)
     live.setup(app)
+    account.setup(app)  # account settings: profile, apps, export
+    security.setup(app)
     i18n.setup(app)  # before the form guard, so that its refusal speaks the page's language
     forms.setup(app)
+    second_factor.setup(app)  # after the form guard: its enrolment guard redirects checked requests only

@@ -3,7 +3,9 @@
 The cookie holds an opaque token (federation.social.web_sessions keeps its digest and says
 whether it is live); it is HttpOnly, SameSite=Lax, and Secure with a `__Host-` name when the
 public URL is https, so no script and no sibling host can read or plant it. Failed sign-ins are
-counted with the OAuth form's and the password grant's (server/logins.py).
+counted with the OAuth form's and the password grant's (server/logins.py). An account with a
+second factor gets, for its password, a session that signs no one in until its code arrives
+(server/web/second_factor.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 
 from aiohttp import web
 
-from federation.social import accounts, web_sessions
+from federation.social import accounts, second_factor, web_sessions
 from federation.social.accounts import LoginError
 from federation.social.web_sessions import SignedIn
 from server.appkeys import CLOCK, DATABASE, SETTINGS
@@ -26,6 +28,7 @@ SESSION_COOKIE = "rounds_session"
 SIGNED_IN = web.RequestKey("signed_in", object)  # SignedIn, or None once looked up and absent
 HOME = "/home"
 SIGN_IN = "/auth/sign_in"
+SECOND_FACTOR = "/auth/second_factor"  # the code after the password (server/web/second_factor.py)
 
 
 def https(request: web.Request) -> bool:
@@ -98,13 +101,25 @@ async def sign_in(request: web.Request) -> web.Response:
     try:
         async with request.app[DATABASE].sessions.begin() as session:
             account = await accounts.check_login(session, username, password, at=now)
+            pending = await second_factor.enrolled(session, account)
             token = await web_sessions.open_session(session, account, at=now, address=client_address(request) or "",
-                                                    user_agent=request.headers.get("User-Agent", ""))
+                                                    user_agent=request.headers.get("User-Agent", ""),
+                                                    pending_second_factor=pending)
     except LoginError as exc:
         if not exc.disabled:
             login_failed(request, username)
         return await _form(request, status=400, username=username, error="disabled" if exc.disabled else "wrong")
-    log.info("web sign-in for %s from %s", account.username, client_address(request))
+    if pending:
+        response = redirect(SECOND_FACTOR)
+        set_cookie(request, response, SESSION_COOKIE, token,
+                   max_age=int(web_sessions.PENDING_LIFETIME.total_seconds()))
+        return response
+    return open_browser_session(request, account.username, token)
+
+
+def open_browser_session(request: web.Request, username: str, token: str) -> web.Response:
+    """The answer that signs this browser in with the new session `token`: home, with its cookie."""
+    log.info("web sign-in for %s from %s", username, client_address(request))
     response = redirect(HOME)
     set_cookie(request, response, SESSION_COOKIE, token, max_age=int(web_sessions.LIFETIME.total_seconds()))
     return response

@@ -5,7 +5,7 @@ subject.
 """
 
 from storage.models.actors import Account, Actor, ActorType
-from storage.models.auth import OAuthApp, OAuthCode, OAuthToken, WebSession
+from storage.models.auth import OAuthApp, OAuthCode, OAuthToken, RecoveryCode, SecondFactor, WebSession
 from storage.models.base import Base, UTCDateTime, utcnow
 from storage.models.content import (
     Activity,
@@ -49,6 +49,6 @@ __all__ = [
     "Mute", "Marker", "HealthProbe", "FeedEntry", "Poll", "PollOption", "PollVote",
     "Account", "Activity", "Actor", "ActorType", "Announce", "Base", "Block", "Delivery",
     "DeliveryState", "Follow", "FollowState", "InboxItem", "InboxState", "Like", "Mention",
-    "Notification", "NotificationType", "OAuthApp", "OAuthToken", "WebSession", "Object", "ObjectEdit", "Peer",
+    "Notification", "NotificationType", "OAuthApp", "OAuthToken", "RecoveryCode", "SecondFactor", "WebSession", "Object", "ObjectEdit", "Peer",
     "PeerState", "Tag", "UTCDateTime", "Visibility", "utcnow",
 ]

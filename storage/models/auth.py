@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     ForeignKey,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -77,3 +80,30 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # opened by the password of an account with a second factor: signs no one in until its code
+    second_factor_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class SecondFactor(Base):
+    """An account's TOTP secret (RFC 6238). Unconfirmed while she enrols; `last_step` is the
+    time step of the last code accepted, so that no code is accepted twice."""
+
+    __tablename__ = "second_factors"
+
+    id: Mapped[int] = id_column()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
+    secret: Mapped[str] = mapped_column(String(64))  # base32, as the authenticator app is given it
+    confirmed_at: Mapped[datetime | None]
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the second factor (a lost phone); only its SHA-256."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = id_column()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]

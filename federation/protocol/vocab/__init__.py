@@ -10,10 +10,11 @@ from federation.protocol.vocab.render import (
     collection_to_ap,
     featured_to_ap,
     key_only_actor_to_ap,
+    outbox_export_to_ap,
 )
 
 __all__ = [
     "ACTOR_CONTEXT", "AS_CONTEXT", "PUBLIC", "PUBLIC_FORMS", "SECURITY_CONTEXT", "actor_to_ap",
     "ap_datetime", "collection_page_to_ap", "collection_to_ap", "featured_to_ap",
-    "key_only_actor_to_ap",
+    "key_only_actor_to_ap", "outbox_export_to_ap",
 ]

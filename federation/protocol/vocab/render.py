@@ -331,3 +331,11 @@ def undo_block_to_ap(activity_id: str, block_uri: str, actor: Actor, target: Act
 
 def _undo(activity_id: str, actor: Actor, undone: dict[str, Any]) -> dict[str, Any]:
     return {"@context": AS_CONTEXT, "id": activity_id, "type": "Undo", "actor": actor.uri, "object": undone}
+
+
+def outbox_export_to_ap(collection_id: str, activities: list[dict[str, Any]]) -> dict[str, Any]:
+    """A practitioner's whole outbox in one `OrderedCollection` (her data export): the activities
+    as they were sent, each without its own @context, newest first as outboxes are."""
+    items = [{key: value for key, value in activity.items() if key != "@context"} for activity in activities]
+    return {"@context": AS_CONTEXT, "id": collection_id, "type": "OrderedCollection",
+            "totalItems": len(items), "orderedItems": list(reversed(items))}
