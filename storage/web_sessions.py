@@ -54,3 +54,10 @@ async def revoke_session_of(session: AsyncSession, account_id: int, session_id: 
         WebSession.id == session_id, WebSession.account_id == account_id, WebSession.revoked_at.is_(None),
     ).values(revoked_at=at))
     return result.rowcount > 0
+
+
+async def revoke_sessions_of(session: AsyncSession, account_id: int, at: datetime) -> int:
+    """End every live session of the account (its password was reset); how many."""
+    result = await session.execute(update(WebSession).where(
+        WebSession.account_id == account_id, WebSession.revoked_at.is_(None)).values(revoked_at=at))
+    return result.rowcount

@@ -34,6 +34,7 @@ class Reader(enum.Enum):
     anonymous = "anonymous"  # no token and no signature
     app = "app"              # an app-only token (client credentials: anyone can get one)
     user = "user"            # a token acting for one of the instance's users
+    moderator = "moderator"  # ... for one of its moderators (users and queues, from the admin pages)
     admin = "admin"          # a token acting for one of its admins
     peer = "peer"            # an ActivityPub GET signed by a peer the policy allows (or this instance)
 
@@ -53,10 +54,14 @@ class Reads(enum.Enum):
     profile_page = "profile_page"  # an HTML profile
     post_page = "post_page"        # an HTML page of a public post
     signed_in_page = "signed_in_page"  # a web page for a practitioner signed in with a session cookie
+    # --- the admin console: web pages, read with the session cookie like signed_in_page ---
+    moderator_page = "moderator_page"  # users, queues and the audit log: moderators and admins
+    admin_page = "admin_page"          # peers, instance settings: admins only
 
 
-TOKENS = frozenset({Reader.app, Reader.user, Reader.admin})
-USERS = frozenset({Reader.user, Reader.admin})
+TOKENS = frozenset({Reader.app, Reader.user, Reader.moderator, Reader.admin})
+USERS = frozenset({Reader.user, Reader.moderator, Reader.admin})
+MODERATORS = frozenset({Reader.moderator, Reader.admin})
 
 
 def may_read(reads: Reads, reader: Reader, *, mode: str, public_pages: str) -> bool:
@@ -87,6 +92,10 @@ def may_read(reads: Reads, reader: Reader, *, mode: str, public_pages: str) -> b
             return public_pages == "all"
         case Reads.signed_in_page:
             return reader in USERS
+        case Reads.moderator_page:
+            return reader in MODERATORS
+        case Reads.admin_page:
+            return reader is Reader.admin
     raise ValueError(f"no read rule for {reads}")
 
 

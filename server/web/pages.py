@@ -14,8 +14,10 @@ from aiohttp import web
 from federation.social.access import Reader, Reads
 from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
 from server.access import allows
+from server import profile as instance_profile
 from server.appkeys import DATABASE, TEMPLATES, URLS
 from server.web import compose, forms, i18n, sessions, settings, timelines
+from server.web.admin import index as admin_console
 from server.web.templates import render, template_environment, templates_dir
 from storage import actors as actor_queries
 from storage import objects as object_queries
@@ -83,5 +85,7 @@ def setup(app: web.Application) -> None:
     timelines.setup(app)
     compose.setup(app)
     settings.setup(app)
+    instance_profile.setup(app)  # the admin console's settings, which every page shows
+    admin_console.setup(app)
     i18n.setup(app)  # before the form guard, so that its refusal speaks the page's language
     forms.setup(app)

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from federation.social import accounts, web_sessions
 from federation.social.accounts import LoginError
+from federation.social.access import Reader
 from federation.social.web_sessions import SignedIn
 from server.appkeys import CLOCK, DATABASE, SETTINGS
 from server.client_address import client_address
@@ -58,6 +59,12 @@ async def signed_in(request: web.Request) -> SignedIn | None:
             await accounts.note_activity(request.app[DATABASE], found.account, now)
         request[SIGNED_IN] = found
     return request[SIGNED_IN]
+
+
+def session_reader(found: SignedIn) -> Reader:
+    """Who a signed-in browser reads as, for the read rule: its account's role."""
+    account = found.account
+    return Reader.admin if account.is_admin else Reader.moderator if account.is_moderator else Reader.user
 
 
 async def me(request: web.Request) -> SignedIn:

@@ -15,7 +15,8 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
-from server.appkeys import SETTINGS, TEMPLATES, URLS
+from server.appkeys import TEMPLATES, URLS
+from server.profile import profile
 
 HTML = "text/html"
 TRANSLATIONS: ContextVar[gettext.NullTranslations] = ContextVar("translations", default=gettext.NullTranslations())
@@ -48,9 +49,8 @@ def template_environment() -> jinja2.Environment:
 
 
 async def render(request: web.Request, name: str, *, status: int = 200, **context) -> web.Response:
-    settings = request.app[SETTINGS]
     template = request.app[TEMPLATES].get_template(name)
-    body = await template.render_async(instance=settings.instance, urls=request.app[URLS], request=request,
+    body = await template.render_async(instance=await profile(request), urls=request.app[URLS], request=request,
                                        language=LANGUAGE.get(),
                                        **context)
     return web.Response(text=body, status=status, content_type=HTML, headers={"Vary": "Accept"})
