@@ -32,7 +32,7 @@ async def queues_page(request: web.Request, signed: SignedIn) -> web.Response:
 @console(admin=False)
 async def act(request: web.Request, signed: SignedIn) -> web.Response:
     queue, item, action = (request.match_info[name] for name in ("queue", "id", "action"))
-    if not item.isdigit() or len(item) > 19:
+    if queue not in queues.QUEUES or action not in ACTIONS or not item.isdigit() or len(item) > 19:
         return await _page(request, signed, status=404, error=f"no such item: {item}")
     try:
         async with request.app[DATABASE].sessions.begin() as session:
@@ -44,4 +44,4 @@ async def act(request: web.Request, signed: SignedIn) -> web.Response:
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/admin/queues", queues_page)
-    app.router.add_post("/admin/queues/{queue:inbox|deliveries}/{id}/{action:retry|discard}", act)
+    app.router.add_post("/admin/queues/{queue}/{id}/{action}", act)

@@ -19,6 +19,8 @@ from server.web.admin import by, console, form_values, is_admin, page
 from server.web.sessions import redirect
 from storage import actors as actor_queries
 
+ACTIONS = ("disable", "enable", "reset_password", "role")
+
 
 async def _page(request: web.Request, signed: SignedIn, *, status: int = 200, error: str = "",
                 password: str = "", username: str = "") -> web.Response:
@@ -59,6 +61,8 @@ async def create(request: web.Request, signed: SignedIn) -> web.Response:
 async def act(request: web.Request, signed: SignedIn) -> web.Response:
     """Disable, enable or reset the password of one user, or (admins) give them a role."""
     username, action = request.match_info["username"], request.match_info["action"]
+    if action not in ACTIONS:
+        return await page(request, "not_found.html", signed, status=404, what="such action")
     values = await form_values(request)
     now, reason = request.app[CLOCK].now(), values.get("reason", "")
     shown = ""
@@ -87,4 +91,4 @@ async def act(request: web.Request, signed: SignedIn) -> web.Response:
 def setup(app: web.Application) -> None:
     app.router.add_get("/admin/users", users_page)
     app.router.add_post("/admin/users", create)
-    app.router.add_post("/admin/users/{username}/{action:disable|enable|reset_password|role}", act)
+    app.router.add_post("/admin/users/{username}/{action}", act)
