@@ -21,6 +21,7 @@ from federation.social.web_sessions import SignedIn
 from server.web.sessions import me, session_reader
 from server.web.templates import render
 
+READS = frozenset({"GET", "HEAD"})
 Handler = Callable[[web.Request, SignedIn], Awaitable[web.StreamResponse]]
 
 
@@ -34,13 +35,17 @@ def is_admin(signed: SignedIn) -> bool:
 
 
 def console(*, admin: bool) -> Callable[[Handler], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
-    """A console handler, for admins only or for moderators too: a stranger is sent to sign in,
-    a signed-in user without the role gets the not-found page (as the read rule answers a GET)."""
+    """A console handler, for admins only or for moderators too. A GET was let in by the read
+    rule (its route's Reads.admin_page or Reads.moderator_page); a POST is checked here, by the
+    same roles: a stranger is sent to sign in, a signed-in user without the role gets the
+    not-found page, as the read rule answers a GET."""
     def wrap(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         @wraps(handler)
         async def guarded(request: web.Request) -> web.StreamResponse:
             signed = await me(request)
             reader = session_reader(signed)
+            if request.method in READS:  # the read rule let this reader in (server/access.py)
+                return await handler(request, signed)
             if reader is not Reader.admin and (admin or reader is not Reader.moderator):
                 return await render(request, "not_found.html", status=404, what="such page")
             return await handler(request, signed)
