@@ -84,7 +84,7 @@ async def took_effect(app: web.Application, state: PeerState | None) -> None:
     reloads at once, and a peer just allowed is greeted, if it knocked (federation.peers.greeting)."""
     fed = app[FEDERATION]
     await fed.reload_policy()
-    if state is PeerState.allowed:
+    if state in (PeerState.allowed, PeerState.limited):
         fed.wake.peers_allowed.set()
 
 

@@ -1,4 +1,5 @@
-"""The admin's peers page: the federation mode; allow, block or forget a peer, with a reason;
+"""The admin's peers page: the federation mode; allow, limit, block or forget a peer, with a
+reason (a limited peer federates, but its posts stay out of the federated and hashtag timelines);
 peers that knocked and wait for a decision; each peer's delivery health; the lists in
 Mastodon's CSV format (upload and download); subscriptions to published peer lists.
 
@@ -22,7 +23,8 @@ from server.web.sessions import redirect
 from storage import peers as peer_queries
 from storage.models import PeerState
 
-STATES = {"allowed": PeerState.allowed, "blocked": PeerState.blocked}
+STATES = {"allowed": PeerState.allowed, "limited": PeerState.limited, "blocked": PeerState.blocked}
+EXPORTS = {"allowed": PeerState.allowed, "blocked": PeerState.blocked}  # Mastodon's lists
 MAX_UPLOAD = 1_000_000
 
 
@@ -67,7 +69,7 @@ async def decide(request: web.Request, signed: SignedIn) -> web.Response:
 @console(admin=True)
 async def export(request: web.Request, signed: SignedIn) -> web.Response:
     """The allowed or blocked peers as a Mastodon CSV file, downloaded."""
-    state = STATES.get(request.query.get("state", "blocked"), PeerState.blocked)
+    state = EXPORTS.get(request.query.get("state", "blocked"), PeerState.blocked)
     async with request.app[DATABASE].sessions() as session:
         rows = await decisions.list_peers(session, state)
     body = decisions.export_list([row.peer for row in rows], state)
