@@ -83,9 +83,15 @@ ROUTES: dict[str, Reads] = {
     "/local": Reads.signed_in_page,
     "/federated": Reads.signed_in_page,
     "/posts/{id}": Reads.signed_in_page,
-    "/tags/{tag}": Reads.signed_in_page,
+    "/tags/{tag}": Reads.tag_page,  # signed in: every post she may see; anyone else: local public posts
     "/settings/sessions": Reads.signed_in_page,
     "/settings/preferences": Reads.signed_in_page,
+    # people: profiles and their follows, notifications, search
+    "/accounts/{id}": Reads.signed_in_page,
+    "/accounts/{id}/followers": Reads.signed_in_page,
+    "/accounts/{id}/following": Reads.signed_in_page,
+    "/notifications": Reads.signed_in_page,
+    "/search": Reads.signed_in_page,
     # --- client API: content -----------------------------------------------------------------
     "/api/v1/accounts/lookup": Reads.content,
     "/api/v1/accounts/{id}": Reads.content,
@@ -138,15 +144,16 @@ ROUTES: dict[str, Reads] = {
     "/admin/queues": Reads.moderator_page,
     "/admin/audit": Reads.moderator_page,
     "/admin/peers": Reads.admin_page,
-    "/admin/peers/export": Reads.admin_page,
+    "/admin/peers/export": Reads.admin_download,
     "/admin/settings": Reads.admin_page,
 }
 
 SIGNED = frozenset({Reads.federation, Reads.actor})       # read with a signature
 PAGES = frozenset({Reads.profile_page, Reads.post_page})  # read with no credentials at all
+COOKIE_PAGES = frozenset({Reads.signed_in_page, Reads.tag_page,  # read with the session cookie, or none
+                          Reads.moderator_page, Reads.admin_page, Reads.admin_download})
 ADMINS = frozenset({Reads.admin, Reads.peers})
-SESSION_PAGES = frozenset({Reads.signed_in_page, Reads.moderator_page, Reads.admin_page})  # the cookie alone
-CONSOLE = frozenset({Reads.moderator_page, Reads.admin_page})
+CONSOLE = frozenset({Reads.moderator_page, Reads.admin_page, Reads.admin_download})
 NEEDS_TOKEN = frozenset({Reads.own, Reads.admin})         # no token: the invalid-token 401, as its handlers say
 
 
@@ -182,7 +189,7 @@ async def _reader(request: web.Request, reads: Reads) -> Reader:
     Raises ApiError (a bad token) or Rejection (a bad signature, a refused peer)."""
     if reads in PAGES:
         return Reader.anonymous
-    if reads in SESSION_PAGES:  # read with the session cookie, and nothing else
+    if reads in COOKIE_PAGES:  # read with the session cookie, and nothing else
         me = await signed_in(request)
         return Reader.anonymous if me is None else session_reader(me)
     if reads in SIGNED:
@@ -205,7 +212,7 @@ async def _refusal(request: web.Request, reads: Reads, reader: Reader) -> web.St
         return await render(request, "not_found.html", status=404, what="such public page")
     if reads in CONSOLE and reader is not Reader.anonymous:  # signed in, but not for this page
         return await render(request, "not_found.html", status=404, what="such page")
-    if reads in SESSION_PAGES:
+    if reads in COOKIE_PAGES:
         return redirect(SIGN_IN)
     if reads in SIGNED:
         return error_response(401, "this server answers only signed requests from peers it federates with")

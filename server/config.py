@@ -61,6 +61,7 @@ PUBLIC_PAGES = ("off", "profiles", "all")
 @dataclass(frozen=True)
 class WebSettings:
     public_pages: str = ""  # off | profiles | all; empty: off in allowlist mode, all otherwise
+    noindex: bool = True  # public pages ask search engines not to index them
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -173,12 +173,38 @@ class _SqliteReader:
         self.engine.dispose()
 
 
+class WriteTurns:
+    """Turns at the write lock among this process's batch writers, taken in asyncio rather than
+    in SQLite's busy handler, which polls in sleeps of up to 100 ms.
+
+    `lock` is held by each write transaction that may run long (the inbox worker's claims and
+    batches). Intake takes its turn with `urgent()`, which also raises `wanted`, so that a batch
+    in progress ends at its next item and commits instead of making a peer wait for its 202."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.wanted = 0  # urgent writers waiting for the lock
+
+    @asynccontextmanager
+    async def urgent(self) -> AsyncIterator[None]:
+        self.wanted += 1
+        try:
+            await self.lock.acquire()
+        finally:
+            self.wanted -= 1
+        try:
+            yield
+        finally:
+            self.lock.release()
+
+
 @dataclass(frozen=True)
 class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[CommitSession]
     schema: str = ""
     reader: _SqliteReader | None = None
+    writes: WriteTurns = field(default_factory=WriteTurns)
 
     @property
     def is_sqlite(self) -> bool:

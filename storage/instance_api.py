@@ -51,6 +51,15 @@ async def save_marker(session: AsyncSession, actor_id: int, timeline: str, last_
     return marker
 
 
+async def advance_marker(session: AsyncSession, actor_id: int, timeline: str, read_id: int, at: datetime) -> None:
+    """Move `timeline`'s marker forward to `read_id`, never back: reading an older page again
+    leaves it where it is."""
+    current = await session.scalar(
+        select(Marker.last_read_id).where(Marker.actor_id == actor_id, Marker.timeline == timeline))
+    if current is None or not current.isdigit() or int(current) < read_id:
+        await save_marker(session, actor_id, timeline, str(read_id), at)
+
+
 async def hidden_from(session: AsyncSession, viewer_id: int, actor_ids: set[int], now: datetime) -> set[int]:
     """Which of `actor_ids` the viewer blocks or mutes (unexpired), or who block the viewer."""
     if not actor_ids:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.coverage import blocked_author
 from storage.ids import new_id
-from storage.models import Actor, Announce, Notification, NotificationType
+from storage.models import Actor, Announce, Marker, Notification, NotificationType
+
+LARGEST_ID = (1 << 63) - 1
 
 
 def add_notification(session: AsyncSession, recipient_id: int, kind: NotificationType, sender_id: int,
@@ -31,3 +34,15 @@ async def notification_by_id(session: AsyncSession, notification_id: int) -> Not
 
 async def dismiss_all(session: AsyncSession, recipient_id: int) -> None:
     await session.execute(update(Notification).where(Notification.recipient_id == recipient_id).values(dismissed=True))
+
+
+async def count_unread(session: AsyncSession, recipient_id: int, *, cap: int) -> int:
+    """How many of the recipient's notifications the list shows (not dismissed, none from a
+    blocked peer) are newer than the `notifications` marker, counted up to `cap`."""
+    marker = await session.scalar(select(Marker.last_read_id).where(
+        Marker.actor_id == recipient_id, Marker.timeline == "notifications"))
+    read = min(int(marker), LARGEST_ID) if marker and marker.isdigit() else 0
+    newer = select(Notification.id).where(
+        Notification.recipient_id == recipient_id, Notification.dismissed.is_(False), Notification.id > read,
+        ~blocked_author(Notification.from_actor_id)).limit(cap).subquery()
+    return await session.scalar(select(func.count()).select_from(newer)) or 0

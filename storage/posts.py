@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, inspect, literal, or_, select, update
+from sqlalchemy import bindparam, delete, inspect, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -117,17 +117,24 @@ async def post_by_uri(session: AsyncSession, uri: str) -> Object | None:
     return await session.scalar(select(Object).where(Object.uri == uri))
 
 
+def _thread_query():
+    chain = (select(Object.id, Object.in_reply_to_uri, literal(1).label("depth"))
+             .where(Object.uri == bindparam("uri")).cte("chain", recursive=True))
+    parent = aliased(Object)
+    chain = chain.union_all(
+        select(parent.id, parent.in_reply_to_uri, chain.c.depth + 1)
+        .where(parent.uri == chain.c.in_reply_to_uri, chain.c.depth < bindparam("limit")))
+    return select(Object).join(chain, Object.id == chain.c.id).order_by(chain.c.depth)
+
+
+_THREAD = _thread_query()  # built once: building the recursive CTE costs more than running it
+
+
 async def stored_thread(session: AsyncSession, uri: str, limit: int) -> list[Object]:
     """The post with this id, then the post it replies to, and so on up its thread while they are
     stored (deleted or not), `limit` posts at most: one query for a walk up a thread that would
     otherwise ask for each post in turn. Empty if the first one is not stored."""
-    chain = (select(Object.id, Object.in_reply_to_uri, literal(1).label("depth"))
-             .where(Object.uri == uri).cte("chain", recursive=True))
-    parent = aliased(Object)
-    chain = chain.union_all(
-        select(parent.id, parent.in_reply_to_uri, chain.c.depth + 1)
-        .where(parent.uri == chain.c.in_reply_to_uri, chain.c.depth < limit))
-    return list(await session.scalars(select(Object).join(chain, Object.id == chain.c.id).order_by(chain.c.depth)))
+    return list(await session.scalars(_THREAD, {"uri": uri, "limit": limit}))
 
 
 async def tombstone_post(session: AsyncSession, post_id: int, now: datetime) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from playwright.async_api import Browser, Page, async_playwright
 
@@ -42,3 +44,28 @@ async def watch_csp(page: Page) -> list[str]:
     page.on("console", on_console)
     await page.add_init_script(_REPORT_VIOLATIONS)  # runs outside the page's policy
     return seen
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"  # axe-core, MPL-2.0, a test dependency
+SERIOUS = ("serious", "critical")
+_AXE_RUN = """async (impacts) => (await axe.run(document, {resultTypes: ["violations"]})).violations
+  .filter((violation) => impacts.includes(violation.impact))
+  .map((violation) => `${violation.impact} ${violation.id}: ${violation.help} at ` +
+       violation.nodes.slice(0, 3).map((node) => node.target.join(" ")).join(", "))"""
+
+
+async def axe_violations(page: Page, impacts: tuple[str, ...] = SERIOUS) -> list[str]:
+    """axe-core's violations of the page as it is now, at these impacts, one line each. The
+    script is evaluated through the DevTools protocol, which the page's policy does not govern,
+    so the page keeps its real CSP while it is checked."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.evaluate(AXE.read_text())
+    return await page.evaluate(_AXE_RUN, list(impacts))
+
+
+def artifacts_dir() -> Path:
+    """Where browser tests save screenshots for people to look at: test-artifacts/ in the
+    checkout (kept by CI), or $ROUNDS_TEST_ARTIFACTS."""
+    directory = Path(os.environ.get("ROUNDS_TEST_ARTIFACTS") or Path(__file__).parents[1] / "test-artifacts")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory

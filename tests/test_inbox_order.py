@@ -187,6 +187,54 @@ async def test_a_failing_item_rolls_back_alone_and_the_batch_commits_once(instan
         assert notified == {n.id for n in await scene.all(Notification)}, heard
 
 
+async def test_an_inbox_post_during_a_long_batch_is_stored_before_the_batch_ends(instances, http, monkeypatch):
+    """Breaks if a batch no longer ends when intake wants the write lock (storage.db.WriteTurns):
+    the peer's POST would wait for the whole batch to commit before its 202."""
+    async with start_scene(instances, http) as scene:
+        post = await scene.local_post()
+        uri = f"{scene.a.base}/users/alice/statuses/{post.id}"
+        handled: list[str] = []
+        answered: list[int] = []  # how many items were handled when the late POST got its 202
+        arrived = asyncio.Event()
+
+        async def late_post() -> None:
+            await scene.send("fan0", "Create", scene.note("fan0", "late"))  # a known key: intake writes the row alone
+            answered.append(len(handled))
+            arrived.set()
+
+        class Patient:
+            """The real Like handler; the first starts a peer's POST and returns once intake waits
+            for the write lock; the others wait (a second at most) for that POST's 202."""
+
+            @staticmethod
+            async def handle(ctx: Any) -> None:
+                await like.handle(ctx)
+                handled.append(ctx.activity.id)
+                if len(handled) == 1:
+                    asyncio.get_running_loop().create_task(late_post())
+                    for _ in range(200):
+                        if scene.a.db.writes.wanted or not scene.a.db.is_sqlite:
+                            break
+                        await asyncio.sleep(0.01)
+                else:
+                    try:
+                        await asyncio.wait_for(arrived.wait(), 1.0)
+                    except TimeoutError:
+                        pass
+
+        monkeypatch.setitem(HANDLERS, "Like", Patient)
+        monkeypatch.setattr(worker, "BATCH_SECONDS", 60.0)  # the batch is bounded by its items only, here
+        # Given six Likes of alice's post, one chain in one batch
+        for n in range(6):
+            scene.peer.add_actor(f"fan{n}", key=0)
+            await scene.send(f"fan{n}", "Like", uri)
+        # When the worker handles them, and a peer POSTs to the inbox while the first is handled
+        assert await scene.run() == 6
+        # Then the POST was answered after the first item, not after the whole batch
+        assert answered == [1], answered
+        assert len(handled) == 6
+
+
 async def test_a_like_claimed_while_its_posts_create_is_still_on_joins_that_chain(instances, http):
     """Breaks if a later claim's item starts a chain of its own while an earlier batch's chain
     about the same object is still running: the Like would be handled first, and ignored."""

@@ -7,6 +7,7 @@ import pytest
 from federation.outbox import actions
 from storage.models import Visibility
 from tests.browser import chromium
+from tests.web_helpers import browser_like, sign_in
 
 
 async def _posts(a):
@@ -57,3 +58,59 @@ async def test_profile_lists_only_public_posts_in_a_browser(instances):
         await page.click("#posts a.u-url")
         assert page.url == posts[Visibility.public].url
         assert "public note" in await page.inner_text("#post .e-content")
+
+
+@pytest.mark.parametrize(("setting", "stranger"), [("all", 200), ("profiles", 303), ("off", 303)])
+async def test_a_hashtag_page_is_public_only_when_all_public_pages_are(instances, http, setting, stranger):
+    # Given alice's public, unlisted and followers-only posts tagged #handover
+    a = await instances.start(web={"public_pages": setting})
+    await a.add_user("alice")
+    await a.add_user("bob")
+    async with a.db.sessions.begin() as session:
+        alice = await a.actor("alice")
+        for visibility in (Visibility.public, Visibility.unlisted, Visibility.private):
+            await actions.post(a.fed, session, alice, content=f"<p>{visibility.value} #handover note</p>",
+                               visibility=visibility, tags=["handover"])
+    # When a stranger opens /tags/handover
+    async with http.get(f"{a.base}/tags/Handover", allow_redirects=False) as r:
+        # Then at "all" she sees the public post alone; otherwise she is sent to sign in
+        assert r.status == stranger
+        page = await r.text()
+    if stranger == 200:
+        assert "public #handover note" in page
+        assert "unlisted" not in page and "private" not in page
+    else:
+        assert r.headers["Location"] == "/auth/sign_in" and "handover note" not in page
+    # And a signed-in practitioner sees the tag's timeline whatever the setting
+    async with browser_like() as browser:
+        await sign_in(browser, a.base, "bob")
+        async with browser.get(f"{a.base}/tags/handover") as r:
+            assert r.status == 200 and "public #handover note" in await r.text()
+
+
+async def test_public_pages_carry_opengraph_an_activitypub_link_and_noindex(instances, http):
+    # Given public pages on, and alice's public post behind a content warning
+    a = await instances.start(web={"public_pages": "all"})
+    await a.add_user("alice")
+    async with a.db.sessions.begin() as session:
+        alice = await a.actor("alice")
+        post = await actions.post(a.fed, session, alice, content="<p>Checklist for <b>handover</b></p>",
+                                  visibility=Visibility.public)
+    # When a link preview fetches her profile and her post
+    async with http.get(f"{a.base}/@alice") as r:
+        profile = await r.text()
+    async with http.get(post.url) as r:
+        page = await r.text()
+    # Then each names itself to OpenGraph and links its ActivityPub document
+    assert '<meta property="og:type" content="profile">' in profile
+    assert f'<meta property="og:url" content="{a.base}/@alice">' in profile
+    assert f'<link rel="alternate" type="application/activity+json" href="{alice.uri}">' in profile
+    assert '<meta property="og:type" content="article">' in page
+    assert '<meta property="og:description" content="Checklist for handover">' in page
+    assert f'<link rel="alternate" type="application/activity+json" href="{post.uri}">' in page
+    # And asks search engines to keep out, by default
+    assert '<meta name="robots" content="noindex, nofollow">' in profile + page
+    b = await instances.start("b", web={"public_pages": "all", "noindex": False})
+    await b.add_user("carol")
+    async with http.get(f"{b.base}/@carol") as r:
+        assert 'name="robots"' not in await r.text()

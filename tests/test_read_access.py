@@ -49,7 +49,9 @@ APP_READS = {"/api/v1/apps/verify_credentials": "an app-only token reads its own
 KEY_ONLY = {"@context", "id", "type", "preferredUsername", "inbox", "publicKey"}
 PAGES = {"/@{username}", "/@{username}/{post_id}"}  # 404 to all with public pages off; 200s: test_public_pages.py
 SESSION_PAGES = {"/home", "/local", "/federated", "/posts/{id}", "/tags/{tag}", "/settings/sessions",
-                 "/settings/preferences"}  # a web session's: the rest go to the sign-in form
+                 "/settings/preferences",
+                 "/accounts/{id}", "/accounts/{id}/followers", "/accounts/{id}/following", "/notifications",
+                 "/search"}  # a web session's: the rest go to the sign-in form
 # the admin console: a web session's too, and an admin's (a moderator's: tests/test_web_admin.py);
 # a session without the role finds nothing there
 CONSOLE_PAGES = {"/admin", "/admin/users", "/admin/queues", "/admin/audit", "/admin/peers", "/admin/peers/export",
@@ -71,6 +73,7 @@ def _ids(world: World) -> list[tuple[str, list[str]]]:
         ("/api/v1/media/", [ids["media"]]),
         ("/api/v1/admin/", [ids["peer"]]),
         ("/posts/", [*own_posts, ids["remote"]]),
+        ("/accounts/", [ids["alice"], ids["carol"]]),
     ]
 
 

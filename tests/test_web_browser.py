@@ -8,6 +8,7 @@ from aiohttp import web
 
 from federation.outbox import drafts
 from federation.social.compose import Draft
+from server.web.timelines import PAGE_SIZE
 from tests.browser import chromium, watch_csp
 from tests.instances import side_server
 from tests.web_helpers import PASSWORD
@@ -29,7 +30,7 @@ async def test_a_practitioner_signs_in_posts_pages_and_signs_out(instances, tmp_
     # Given alice, with 21 earlier posts (more than a page)
     a = await instances.start()
     _, alice = await a.add_user("alice")
-    await _seed_posts(a, alice, 21)
+    await _seed_posts(a, alice, PAGE_SIZE + 1)
     async with chromium() as browser:
         page = await browser.new_page()
         violations = await watch_csp(page)
@@ -44,7 +45,7 @@ async def test_a_practitioner_signs_in_posts_pages_and_signs_out(instances, tmp_
         await _sign_in(page, a.base)
         assert page.url == f"{a.base}/home"
         assert await page.inner_text("#timeline-title") == "Home"
-        assert await page.locator("ol.timeline > li").count() == 20
+        assert await page.locator("ol.timeline > li").count() == PAGE_SIZE
 
         # When she posts behind a content warning
         await page.fill("#spoiler_text", "Case details")
@@ -68,7 +69,7 @@ async def test_a_practitioner_signs_in_posts_pages_and_signs_out(instances, tmp_
         texts = await page.locator("ol.timeline .content").all_inner_texts()
         assert texts == ["Earlier note 1", "Earlier note 0"]
         await page.click("#newer")
-        assert await page.locator("ol.timeline > li").count() == 20
+        assert await page.locator("ol.timeline > li").count() == PAGE_SIZE
 
         # When she signs out, Then her pages are closed to this browser
         await page.click("#sign-out")

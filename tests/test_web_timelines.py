@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from federation.outbox import drafts
 from federation.social.compose import Draft
+from server.web.timelines import PAGE_SIZE
 from storage.models import Object, Visibility
 from tests.api_helpers import token_for
 from tests.web_helpers import browser_like, page_token, post_form, sign_in
@@ -91,20 +92,20 @@ async def test_a_form_submitted_twice_posts_once_and_a_refusal_keeps_the_text(in
 
 
 async def test_timelines_page_older_and_newer(instances):
-    # Given 25 local posts by bob, and alice signed in
+    # Given a page and 5 more of local posts by bob, and alice signed in
     a = await instances.start()
     await a.add_user("alice")
     _, bob = await a.add_user("bob")
-    for n in range(25):
+    for n in range(PAGE_SIZE + 5):
         await drafts.publish(a.fed, bob, Draft(text=f"post {n}", visibility=Visibility.public))
     async with browser_like() as browser:
         await sign_in(browser, a.base, "alice")
         for timeline in ("local", "federated"):
-            # When she opens the timeline, Then it shows the newest 20 and a link to older posts
+            # When she opens the timeline, Then it shows the newest page (40) and a link to older posts
             status, first = await _text(browser, f"{a.base}/{timeline}")
             assert status == 200
             newest = _status_ids(first)
-            assert len(newest) == 20 and newest == sorted(newest, reverse=True)
+            assert len(newest) == PAGE_SIZE == 40 and newest == sorted(newest, reverse=True)
             assert 'id="newer"' not in first
             older_link = re.search(r'href="([^"]+)" rel="next" id="older"', first).group(1)
             # And the older page holds the 5 others, and links back to newer posts
@@ -114,7 +115,7 @@ async def test_timelines_page_older_and_newer(instances):
             newer_link = re.search(r'href="([^"]+)" rel="prev" id="newer"', second).group(1)
             _, back = await _text(browser, f"{a.base}{newer_link}")
             assert _status_ids(back) == newest
-        assert "post 24" in first and "post 0" in second
+        assert f"post {PAGE_SIZE + 4}" in first and "post 0" in second
 
 
 async def test_a_reply_from_the_post_page_joins_its_thread(instances):

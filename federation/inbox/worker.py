@@ -23,9 +23,10 @@ delays its own chain only; the other chains, and the next batches, go on.
 Commit. A prepared item goes to the `Committer`, which runs the handlers of the items it has,
 one after another, in a shared write transaction (on SQLite it takes the write lock first: BEGIN
 IMMEDIATE), each item in a savepoint, and records each outcome in the same transaction; it
-commits when it has no more items or after BATCH_SECONDS, so that intake's commits never wait
-long; on SQLite the next transaction then waits GAP_SECONDS, so that other writers polling in
-SQLite's busy handler get their turn. A handler that raises Ignore marks its item ignored. Whatever else one item raises (a peer
+commits when it has no more items, after BATCH_SECONDS, or as soon as intake wants the write
+lock (`storage.db.WriteTurns`), so that intake's commits never wait long; on SQLite the next
+transaction then waits GAP_SECONDS, so that other writers polling in SQLite's busy handler get
+their turn. A handler that raises Ignore marks its item ignored. Whatever else one item raises (a peer
 that cannot be reached, a document that cannot be understood, a bug) rolls back that item's
 savepoint only, and marks it failed, with the error, due again after a backoff that doubles per
 attempt; the item whose attempt number reaches [federation] inbox_max_attempts is dead instead,
@@ -271,7 +272,7 @@ class Committer:
         self.fed = fed
         self._pending: list[_Work] = []
         self._task: asyncio.Task | None = None
-        self.writes = asyncio.Lock()  # held by each write transaction of the worker's own
+        self.writes = fed.db.writes.lock  # held by each write transaction of the worker's own
         # SQLite: after a commit, the next transaction waits GAP_SECONDS, so that another writer
         # polling in its busy handler gets the lock; PostgreSQL has no single writer to share
         self._gap = GAP_SECONDS if fed.db.is_sqlite else 0.0
@@ -322,13 +323,14 @@ class Committer:
         item of a chain comes once the one before is handled), until none is left or it has run
         BATCH_SECONDS; each item taken is appended to `taken`."""
         loop = asyncio.get_running_loop()
+        turns = self.fed.db.writes
         async with self.writes, self.fed.transaction() as session:
             await take_write_lock(session)
             started = loop.time()
             actors: dict[str, Actor] = {}  # emptied when a savepoint rolls back
             unknown: set[str] = set()
             done: list[int] = []  # the items handled, marked done together before the commit
-            while self._pending and loop.time() - started < BATCH_SECONDS:
+            while self._pending and loop.time() - started < BATCH_SECONDS and not (taken and turns.wanted):
                 work = self._pending.pop(0)
                 taken.append(work)
                 uri = work.activity.actor if work.activity is not None else None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import nullcontext
 from typing import Any
 
 from federation.inbox.turns import Turns
@@ -45,6 +46,10 @@ class InboxWriter:
         self._db = db
         self._turns = Turns()
         self.last_commit = 0.0  # loop time of the last commit: the inbox worker yields to intake
+
+    def _turn(self):
+        """SQLite's one write lock, before the inbox worker's next batch (PostgreSQL: no wait)."""
+        return self._db.writes.urgent() if self._db.is_sqlite else nullcontext()
 
     async def submit(self, row: Row) -> bool:
         """Queue `row`: an inbox item's id, activity_uri, activity_type, actor_uri, signer_key_id,
@@ -82,7 +87,8 @@ class InboxWriter:
         queue = {"state": InboxState.queued, "attempts": 0, "received_at": now, "next_attempt_at": now}
         failed: dict[str, Exception] = {}
         try:
-            inserted = await self._insert(list(first.values()), queue)
+            async with self._turn():
+                inserted = await self._insert(list(first.values()), queue)
         except Exception as exc:
             inserted = set()
             if len(first) == 1:
@@ -91,7 +97,8 @@ class InboxWriter:
                 log.warning("inbox commit of %d rows failed (%s); committing them one by one", len(first), exc)
                 for uri, row in first.items():
                     try:
-                        inserted |= await self._insert([row], queue)
+                        async with self._turn():
+                            inserted |= await self._insert([row], queue)
                     except Exception as one:
                         failed[uri] = one
         if failed:

@@ -54,9 +54,11 @@ class Reads(enum.Enum):
     profile_page = "profile_page"  # an HTML profile
     post_page = "post_page"        # an HTML page of a public post
     signed_in_page = "signed_in_page"  # a web page for a practitioner signed in with a session cookie
+    tag_page = "tag_page"          # a hashtag's page: signed-in practitioners; anyone when all public pages are on
     # --- the admin console: web pages, read with the session cookie like signed_in_page ---
     moderator_page = "moderator_page"  # users, queues and the audit log: moderators and admins
     admin_page = "admin_page"          # peers, instance settings: admins only
+    admin_download = "admin_download"  # a file the console serves (the peer lists' CSV): admins only
 
 
 TOKENS = frozenset({Reader.app, Reader.user, Reader.moderator, Reader.admin})
@@ -92,9 +94,11 @@ def may_read(reads: Reads, reader: Reader, *, mode: str, public_pages: str) -> b
             return public_pages == "all"
         case Reads.signed_in_page:
             return reader in USERS
+        case Reads.tag_page:
+            return reader in USERS or public_pages == "all"
         case Reads.moderator_page:
             return reader in MODERATORS
-        case Reads.admin_page:
+        case Reads.admin_page | Reads.admin_download:
             return reader is Reader.admin
     raise ValueError(f"no read rule for {reads}")
 

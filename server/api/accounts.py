@@ -2,8 +2,12 @@
 relationships, and follow, block and mute with their undoing, plus follow requests.
 
 Follows and answers to follow requests go through `federation.outbox.actions`, which writes the rows and
-queues the activities in the handler's transaction. Reading `:id` routes accept only digits, so
-`/accounts/search` and friends never match `/accounts/{id}`. Legacy `follow` scope tokens may do
+queues the activities in the handler's transaction. What the web pages do too (an account by its
+id, its statuses a reader may see, a relationship, follow and unfollow, answering a request) is
+in functions of its own here (`target_account`, `visible_statuses`, `relationship`,
+`follow_account`, `unfollow_account`, `answer_request`), which the handlers and the pages call.
+Reading `:id` routes accept only digits, so `/accounts/search` and friends never match
+`/accounts/{id}`. Legacy `follow` scope tokens may do
 what `read:follows`/`write:follows`/`write:blocks`/`write:mutes` allow, as Mastodon lets them.
 """
 
@@ -13,8 +17,10 @@ from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.outbox import actions
+from federation.runtime.context import Federation
 from federation.social.access import can_see
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
@@ -24,12 +30,14 @@ from server.appkeys import CLOCK, DATABASE, FEDERATION, URLS
 from server.responses import json_response
 from storage import accounts_api as q
 from storage import actors as actor_queries
-from storage.models import Actor, FollowState, Object
+from storage.models import Actor, Announce, FollowState, Object
+from storage.paging import Cursor
 
 MAX_ID = 1 << 63  # ids are signed 64-bit
 
 
-async def _target(request: web.Request) -> Actor:
+async def target_account(request: web.Request) -> Actor:
+    """The live account the route's `{id}` names; ApiError 404 if none."""
     raw = request.match_info["id"]
     async with request.app[DATABASE].sessions() as session:
         actor = await actor_queries.actor_by_id(session, int(raw)) if len(raw) <= 19 and int(raw) < MAX_ID else None
@@ -50,10 +58,15 @@ def relationship_entity(actor_id: int, rel: q.Relations) -> dict[str, Any]:
     }
 
 
-async def _relationship(request: web.Request, me: Actor, target_id: int) -> web.Response:
+async def relationship(request: web.Request, me: Actor, target_id: int) -> dict[str, Any]:
+    """The Relationship entity between `me` and the actor `target_id`."""
     async with request.app[DATABASE].sessions() as session:
         rel = await q.relations(session, me.id, {target_id}, request.app[CLOCK].now())
-    return json_response(relationship_entity(target_id, rel))
+    return relationship_entity(target_id, rel)
+
+
+async def _relationship(request: web.Request, me: Actor, target_id: int) -> web.Response:
+    return json_response(await relationship(request, me, target_id))
 
 
 # --- other accounts ------------------------------------------------------------------------------
@@ -66,7 +79,7 @@ async def _render_accounts(request: web.Request, me: Actor | None, actors: list[
 @api
 async def show(request: web.Request) -> web.Response:
     me = await optional_viewer(request, "read:accounts")
-    return json_response((await _render_accounts(request, me, [await _target(request)]))[0])
+    return json_response((await _render_accounts(request, me, [await target_account(request)]))[0])
 
 
 @api
@@ -84,7 +97,7 @@ async def lookup(request: web.Request) -> web.Response:
 @api
 async def statuses(request: web.Request) -> web.Response:
     me = await optional_viewer(request, "read:statuses")
-    author = await _target(request)
+    author = await target_account(request)
     cursor = page_args(request, default=20, maximum=40)
     only = q.StatusFilter(
         only_media=bool_param(request.query, "only_media"),
@@ -93,19 +106,23 @@ async def statuses(request: web.Request) -> web.Response:
         tagged=request.query.get("tagged") or None,
     )
     async with request.app[DATABASE].sessions() as session:
-        if me is not None and await q.block_between(session, author.id, me.id) is not None:
-            items = []
-        else:
-            items = await q.account_statuses(session, author.id, me.id if me else None, cursor, only)
-        items = [i for i in items
-                 if not isinstance(i, Object) or i.visibility in q.OPEN or await can_see(session, i, me)]
+        items = await visible_statuses(session, author, me, cursor, only)
         entities = await render(request, me, lambda renderer: renderer.statuses(items), session)
     return paged(request, entities, [i.id for i in items])
 
 
+async def visible_statuses(session: AsyncSession, author: Actor, me: Actor | None, cursor: Cursor,
+                           only: q.StatusFilter = q.StatusFilter()) -> list[Object | Announce]:
+    """A page of the author's posts and boosts that `me` may see (none if the author blocks `me`)."""
+    if me is not None and await q.block_between(session, author.id, me.id) is not None:
+        return []
+    items = await q.account_statuses(session, author.id, me.id if me else None, cursor, only)
+    return [i for i in items if not isinstance(i, Object) or i.visibility in q.OPEN or await can_see(session, i, me)]
+
+
 async def _follow_list(request: web.Request, *, followers: bool) -> web.Response:
     me = await optional_viewer(request, "read:accounts")
-    target = await _target(request)
+    target = await target_account(request)
     cursor = page_args(request, default=40, maximum=80)
     async with request.app[DATABASE].sessions() as session:
         rows = await q.follow_page(session, target.id, cursor, followers=followers)
@@ -136,49 +153,66 @@ async def relationships(request: web.Request) -> web.Response:
 
 # --- follow, block, mute -------------------------------------------------------------------------
 
-async def _via_outbox(request: web.Request, scope: str, action, *, refuse_self: bool = False,
-                      refuse_blocked: bool = False) -> web.Response:
-    """Follow, unfollow, block or unblock through `federation.outbox.actions`; answer the Relationship."""
-    _caller, me = await viewer(request, scope, "follow")
-    target = await _target(request)
+async def _act(fed: Federation, me: Actor, target: Actor, action, *, refuse_self: bool = False,
+               refuse_blocked: bool = False) -> None:
+    """Follow, unfollow, block or unblock through `federation.outbox.actions`, in one transaction;
+    ApiError 403 for what is not allowed."""
     if refuse_self and target.id == me.id:
         raise ApiError(403, "This action is not allowed")
     if refuse_blocked:
-        async with request.app[DATABASE].sessions() as session:
+        async with fed.db.sessions() as session:
             if await q.blocked_either_way(session, me.id, target.id):
                 raise ApiError(403, "This action is not allowed")
-    fed = request.app[FEDERATION]
     async with fed.transaction() as session:
         await action(fed, session, await actor_queries.actor_by_id(session, me.id),
                      await actor_queries.actor_by_id(session, target.id))
+
+
+async def follow_account(fed: Federation, me: Actor, target: Actor) -> None:
+    """Follow `target` (a request until a locked or remote account accepts); not oneself, nor
+    across a block."""
+    await _act(fed, me, target, actions.follow, refuse_self=True, refuse_blocked=True)
+
+
+async def unfollow_account(fed: Federation, me: Actor, target: Actor) -> None:
+    """Stop following `target`, or withdraw a request still pending."""
+    await _act(fed, me, target, actions.unfollow)
+
+
+async def _via_outbox(request: web.Request, scope: str, act) -> web.Response:
+    """`act(fed, me, target)` for the token's user and the route's account; answer the Relationship."""
+    _caller, me = await viewer(request, scope, "follow")
+    target = await target_account(request)
+    await act(request.app[FEDERATION], me, target)
     return await _relationship(request, me, target.id)
 
 
 @api
 async def follow(request: web.Request) -> web.Response:
-    return await _via_outbox(request, "write:follows", actions.follow, refuse_self=True, refuse_blocked=True)
+    return await _via_outbox(request, "write:follows", follow_account)
 
 
 @api
 async def unfollow(request: web.Request) -> web.Response:
-    return await _via_outbox(request, "write:follows", actions.unfollow)
+    return await _via_outbox(request, "write:follows", unfollow_account)
 
 
 @api
 async def block(request: web.Request) -> web.Response:
     """Block, and end the follows both ways (an Undo to them, a Reject of theirs)."""
-    return await _via_outbox(request, "write:blocks", actions.block, refuse_self=True)
+    return await _via_outbox(request, "write:blocks",
+                             lambda fed, me, target: _act(fed, me, target, actions.block, refuse_self=True))
 
 
 @api
 async def unblock(request: web.Request) -> web.Response:
-    return await _via_outbox(request, "write:blocks", actions.unblock)
+    return await _via_outbox(request, "write:blocks", lambda fed, me, target: _act(fed, me, target, actions.unblock))
 
 
 @api
 async def mute(request: web.Request) -> web.Response:
     _caller, me = await viewer(request, "write:mutes", "follow")
-    target = await _target(request)
+    target = await target_account(request)
     values = await params(request)
     duration = values.get("duration") or 0
     if not str(duration).isdigit() or len(str(duration)) > 9:
@@ -199,7 +233,7 @@ async def mute(request: web.Request) -> web.Response:
 @api
 async def unmute(request: web.Request) -> web.Response:
     _caller, me = await viewer(request, "write:mutes", "follow")
-    target = await _target(request)
+    target = await target_account(request)
     async with request.app[FEDERATION].transaction() as session:
         await q.unmute(session, me.id, target.id)
     return await _relationship(request, me, target.id)
@@ -217,15 +251,19 @@ async def follow_requests(request: web.Request) -> web.Response:
     return paged(request, entities, [follow_id for follow_id, _ in rows])
 
 
-async def _answer(request: web.Request, *, accept: bool) -> web.Response:
-    _caller, me = await viewer(request, "write:follows", "follow")
-    target = await _target(request)
-    fed = request.app[FEDERATION]
+async def answer_request(fed: Federation, me: Actor, requester: Actor, *, accept: bool) -> None:
+    """Accept or reject `requester`'s pending request to follow `me`; ApiError 404 if there is none."""
     async with fed.transaction() as session:
-        if (row := await q.pending_follow(session, target.id, me.id)) is not None:
+        if (row := await q.pending_follow(session, requester.id, me.id)) is not None:
             await actions.answer_follow(fed, session, row, accept=accept)
     if row is None:
         raise ApiError(404, "Record not found")
+
+
+async def _answer(request: web.Request, *, accept: bool) -> web.Response:
+    _caller, me = await viewer(request, "write:follows", "follow")
+    target = await target_account(request)
+    await answer_request(request.app[FEDERATION], me, target, accept=accept)
     return await _relationship(request, me, target.id)
 
 

@@ -1,30 +1,47 @@
-"""Notifications: list (filtered by types), one, dismiss, clear."""
+"""Notifications: list (filtered by types), one, dismiss, clear.
+
+A page of them is `notifications_page`, with the types parsed by `type_filters`: the web pages'
+notifications list calls both too.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aiohttp import web
 
 from server.api.auth import ApiError
 from server.api.common import add_route, api, page_args, paged, viewer
-from server.api.entities import render, render_as_user
+from server.api.entities import Renderer, render, render_as_user
 from server.appkeys import DATABASE
 from server.responses import json_response
 from storage import notifications as stored_notifications, timelines
 from storage.models import Notification
+from storage.paging import Cursor
 
 
 def _types(request: web.Request, name: str) -> set[str]:
     return set(request.query.getall(f"{name}[]", [])) | set(request.query.getall(name, []))
 
 
+def type_filters(request: web.Request) -> tuple[set[str] | None, set[str]]:
+    """(types, exclude_types) of a list request: which kinds to show (None: all), which to leave out."""
+    return _types(request, "types") or None, _types(request, "exclude_types")
+
+
+def notifications_page(renderer: Renderer, cursor: Cursor, types: set[str] | None,
+                       exclude: set[str]) -> tuple[list[Notification], list[dict[str, Any]]]:
+    """A page of the renderer's viewer's notifications: the rows and their entities."""
+    rows = timelines.notifications(renderer.session, renderer.viewer.id, cursor, types=types, exclude=exclude)
+    return rows, renderer.notifications(rows)
+
+
 @api
 async def index(request: web.Request) -> web.Response:
-    types, exclude = _types(request, "types") or None, _types(request, "exclude_types")
+    types, exclude = type_filters(request)
 
     def page(renderer):  # runs once the token is checked, in the same read (clients poll this)
-        cursor = page_args(request, default=40, maximum=80)
-        rows = timelines.notifications(renderer.session, renderer.viewer.id, cursor, types=types, exclude=exclude)
-        return rows, renderer.notifications(rows)
+        return notifications_page(renderer, page_args(request, default=40, maximum=80), types, exclude)
     rows, entities = await render_as_user(request, "read:notifications", page)
     return paged(request, entities, [row.id for row in rows])
 

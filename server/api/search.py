@@ -6,13 +6,15 @@ substring of their text among those the caller may see (Mastodon keeps full-text
 signed-in users; so do we), hashtags by prefix. With `resolve=true` a `user@host` query is
 looked up over WebFinger and an http(s) URL is fetched as a post or an actor, before anything
 is read here and outside any transaction. Whatever cannot be resolved gives empty results, not
-an error: a peer being down is not the caller's mistake.
+an error: a peer being down is not the caller's mistake. The web pages' search parses its
+query with `parse_query` and searches with `search`, as these handlers do.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,8 +47,8 @@ class Query:
     account_id: int | None
 
 
-def _number(request: web.Request, name: str, default: int) -> int:
-    value = request.query.get(name, "")
+def _number(values: Mapping[str, str], name: str, default: int) -> int:
+    value = values.get(name, "")
     if value == "":
         return default
     if not value.isdigit() or len(value) > 9:
@@ -54,19 +56,22 @@ def _number(request: web.Request, name: str, default: int) -> int:
     return int(value)
 
 
-def _query(request: web.Request, *, default_limit: int, max_limit: int, kinds: tuple[str, ...] = KINDS) -> Query:
-    text = request.query.get("q", "").strip()
+def parse_query(values: Mapping[str, str], *, default_limit: int, max_limit: int,
+                kinds: tuple[str, ...] = KINDS) -> Query:
+    """The search parameters (q, type, resolve, limit, offset, following, account_id); ApiError 400
+    for a missing `q` or a bad value."""
+    text = values.get("q", "").strip()
     if not text:
         raise ApiError(400, "q is missing: give the text to search for")
-    kind = request.query.get("type", "")
+    kind = values.get("type", "")
     if kind and kind not in kinds:
         raise ApiError(400, f"type must be one of {', '.join(kinds)}")
-    account_id = request.query.get("account_id", "")
+    account_id = values.get("account_id", "")
     known_id = account_id.isdigit() and len(account_id) <= 19 and int(account_id) < 1 << 63
     return Query(
-        text=text, kinds=(kind,) if kind else kinds, resolve=bool_param(request.query, "resolve"),
-        limit=max(1, min(_number(request, "limit", default_limit), max_limit)), offset=_number(request, "offset", 0),
-        following=bool_param(request.query, "following"),
+        text=text, kinds=(kind,) if kind else kinds, resolve=bool_param(values, "resolve"),
+        limit=max(1, min(_number(values, "limit", default_limit), max_limit)), offset=_number(values, "offset", 0),
+        following=bool_param(values, "following"),
         account_id=int(account_id) if known_id else None,
     )
 
@@ -108,7 +113,9 @@ async def _accounts(session, query: Query, me: Actor | None) -> list[Actor]:
     )
 
 
-async def _search(request: web.Request, query: Query, me: Actor | None) -> dict[str, Any]:
+async def search(request: web.Request, query: Query, me: Actor | None) -> dict[str, Any]:
+    """The Search entity: accounts, statuses and hashtags `me` may see (resolved over federation
+    first when the query asks to)."""
     resolved_actor, resolved_post = await _resolve(request, query) if query.resolve else (None, None)
     urls = request.app[URLS]
     link = query.text.startswith(("https://", "http://"))
@@ -152,19 +159,19 @@ async def _search(request: web.Request, query: Query, me: Actor | None) -> dict[
 @api
 async def search_v2(request: web.Request) -> web.Response:
     me = await optional_viewer(request, "read:search")
-    query = _query(request, default_limit=20, max_limit=40)
+    query = parse_query(request.query, default_limit=20, max_limit=40)
     if me is None and query.resolve:
         raise ApiError(401, "Search queries that resolve remote resources need an authenticated user")
     if me is None and query.offset:
         raise ApiError(401, "Paging search results needs an authenticated user")
-    return json_response(await _search(request, query, me))
+    return json_response(await search(request, query, me))
 
 
 @api
 async def search_accounts(request: web.Request) -> web.Response:
     _caller, me = await viewer(request, "read:accounts")
-    query = _query(request, default_limit=40, max_limit=80, kinds=("accounts",))
-    return json_response((await _search(request, query, me))["accounts"])
+    query = parse_query(request.query, default_limit=40, max_limit=80, kinds=("accounts",))
+    return json_response((await search(request, query, me))["accounts"])
 
 
 def setup(app: web.Application) -> None:

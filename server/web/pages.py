@@ -1,26 +1,37 @@
-"""Public HTML pages: the about page and actor profiles.
+"""Public HTML pages: the about page, actor profiles, posts and hashtags.
 
 Which pages anyone may see is the read rule's (federation.social.access.may_read, by [web]
 public_pages): a profile at `profiles` or `all`, public posts (on a profile, or alone) at `all`.
 server/access.py asks it before these handlers run; a profile reached by content negotiation
 at /users/{username} asks it here. Pages have no logged-in reader: whoever asks reads as anyone
-would.
+would. A hashtag's page is the one both kinds share (Reads.tag_page): a signed-in practitioner
+gets her timeline of the tag, anyone else (at `all`) the instance's own public posts with it.
 """
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from aiohttp import web
 
 from federation.social.access import Reader, Reads
+from federation.social.posts import plain_text
 from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
 from server.access import allows
 from server import profile as instance_profile
 from server.appkeys import DATABASE, TEMPLATES, URLS
-from server.web import compose, forms, i18n, sessions, settings, timelines
+from server.web import compose, forms, i18n, people, sessions, settings, timelines
+from server.api.entities import render as render_entities
 from server.web.admin import index as admin_console
 from server.web.templates import render, template_environment, templates_dir
 from storage import actors as actor_queries
 from storage import objects as object_queries
+from storage import timelines as timeline_queries
+
+
+def _plain(html: str) -> str:
+    """A post's or a bio's text for a page's description: no markup, one line."""
+    return " ".join(plain_text(html.replace("<", " <")).split())
 
 
 def _shows(request: web.Request, reads: Reads) -> bool:
@@ -59,6 +70,21 @@ async def post_page(request: web.Request) -> web.Response:
     return await render(request, "post.html", actor=actor, acct=f"@{actor.username}@{actor.domain}", post=post)
 
 
+async def tag_page(request: web.Request) -> web.Response:
+    if await sessions.signed_in(request) is not None:
+        return await timelines.timeline_page(request, "tag")
+    tag = request.match_info["tag"].lower()
+    cursor = timelines.page_cursor(request)
+
+    def page(renderer):
+        items = timeline_queries.tagged(renderer.session, tag, cursor, local=True, viewer_id=None)
+        return [item.id for item in items], renderer.statuses(items)
+
+    ids, statuses = await render_entities(request, None, page)
+    return await render(request, "tag.html", tag=tag, statuses=statuses,
+                        pager=timelines.pager(f"/tags/{quote(tag, safe='')}", cursor, ids))
+
+
 async def about(request: web.Request) -> web.Response:
     async with request.app[DATABASE].sessions() as session:
         users = await actor_queries.count_local_users(session)
@@ -76,15 +102,18 @@ async def index(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     app[TEMPLATES] = template_environment()
     app[TEMPLATES].globals.update(form_token=forms.form_token, signed_in=sessions.signed_in)
+    app[TEMPLATES].filters.update(plain=_plain)
     app.router.add_get("/@{username}", profile)
     app.router.add_get("/@{username}/{post_id}", post_page)
     app.router.add_get("/about", about)
+    app.router.add_get("/tags/{tag}", tag_page)
     app.router.add_static("/static", templates_dir() / "static", show_index=False)  # nothing lists files
     app.router.add_get("/", index)
     sessions.setup(app)
     timelines.setup(app)
     compose.setup(app)
     settings.setup(app)
+    people.setup(app)  # profiles, follows, notifications, search
     instance_profile.setup(app)  # the admin console's settings, which every page shows
     admin_console.setup(app)
     i18n.setup(app)  # before the form guard, so that its refusal speaks the page's language

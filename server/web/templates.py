@@ -15,7 +15,7 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
-from server.appkeys import TEMPLATES, URLS
+from server.appkeys import SETTINGS, TEMPLATES, URLS
 from server.profile import profile
 
 HTML = "text/html"
@@ -49,8 +49,9 @@ def template_environment() -> jinja2.Environment:
 
 
 async def render(request: web.Request, name: str, *, status: int = 200, **context) -> web.Response:
+    settings = request.app[SETTINGS]
     template = request.app[TEMPLATES].get_template(name)
     body = await template.render_async(instance=await profile(request), urls=request.app[URLS], request=request,
-                                       language=LANGUAGE.get(),
+                                       language=LANGUAGE.get(), noindex=settings.web.noindex,
                                        **context)
     return web.Response(text=body, status=status, content_type=HTML, headers={"Vary": "Accept"})

@@ -29,29 +29,31 @@ from server.web.templates import render
 from storage import timelines
 from storage.paging import Cursor
 
-PAGE_SIZE = 20
+PAGE_SIZE = 40
 TIMELINES = ("home", "local", "federated")
 VISIBILITIES = ("public", "unlisted", "private", "direct")  # from the widest audience to the narrowest
 
 
-def _cursor(request: web.Request) -> Cursor:
+def page_cursor(request: web.Request) -> Cursor:
     try:
         return page_args(request, default=PAGE_SIZE, maximum=PAGE_SIZE)
     except ApiError:
         return Cursor(limit=PAGE_SIZE)  # a mangled link shows the newest page, not an error
 
 
-def pager(path: str, cursor: Cursor, ids: list[int]) -> dict[str, str | None]:
-    """Links to the older and newer pages around a page showing `ids` (newest first)."""
+def pager(path: str, cursor: Cursor, ids: list[int], keep: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """Links to the older and newer pages around a page showing `ids` (newest first), keeping
+    the query parameters `keep` (a filter) in them."""
+    keep = dict(keep or {})
     paged = cursor.max_id is not None or cursor.min_id is not None or cursor.since_id is not None
     full = len(ids) >= cursor.limit
     older = newer = None
     if ids and (full or cursor.min_id is not None):
-        older = f"{path}?{urlencode({'max_id': min(ids)})}"
+        older = f"{path}?{urlencode({**keep, 'max_id': min(ids)})}"
     if ids and (cursor.max_id is not None or (cursor.min_id is not None and full)):
-        newer = f"{path}?{urlencode({'min_id': max(ids)})}"
+        newer = f"{path}?{urlencode({**keep, 'min_id': max(ids)})}"
     if not ids and paged:
-        newer = path  # past the end: back to the newest
+        newer = f"{path}?{urlencode(keep)}" if keep else path  # past the end: back to the newest
     return {"older": older, "newer": newer}
 
 
@@ -74,7 +76,7 @@ def composer(signed: SignedIn, *, typed: Mapping[str, Any] | None = None, in_rep
 async def timeline_page(request: web.Request, which: str, *, status: int = 200,
                         compose: dict[str, Any] | None = None) -> web.Response:
     signed = await me(request)
-    cursor = _cursor(request)
+    cursor = page_cursor(request)
     viewer = signed.actor
 
     tag = request.match_info.get("tag", "").lower()
@@ -127,5 +129,4 @@ async def post_page(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     for which in TIMELINES:
         app.router.add_get(f"/{which}", _timeline_handler(which))
-    app.router.add_get("/tags/{tag}", _timeline_handler("tag"))
     app.router.add_get("/posts/{id}", post_page)
