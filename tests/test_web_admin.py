@@ -7,12 +7,15 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import aiohttp
+from aiohttp import web
 from sqlalchemy import select
 
 from federation.admin import users
 from storage.ids import new_id
 from storage.models import AuditEntry, InboxItem, InboxState, Peer, PeerState
 from tests.api_helpers import token_for
+from tests.instances import side_server
 from tests.web_helpers import browser_like, sign_in, submit
 
 EVERYONE = ["/admin", "/admin/users", "/admin/queues", "/admin/audit"]   # moderators and admins
@@ -119,7 +122,6 @@ async def test_an_admin_decides_about_peers_each_decision_audited_and_guarded_by
         # When it uploads a list of domains, Then they are allowed, as the admin's
         token = re.search(r'name="csrf_token" value="([^"]+)"',
                           await (await root.get(f"{a.base}/admin/peers")).text()).group(1)
-        import aiohttp
         form = aiohttp.FormData()
         form.add_field("csrf_token", token)
         form.add_field("file", b"#domain\nward.example\nlab.example:8443\n", filename="members.csv",
@@ -249,3 +251,36 @@ async def test_a_moderator_retries_a_dead_inbox_item_and_filters_the_audit_log(i
             assert 'id="no-entries"' in await response.text()
         async with mo.get(f"{a.base}/admin/audit", params={"since": day.isoformat(), "until": day.isoformat()}) as response:
             assert "inbox.retry" in await response.text()
+
+
+async def test_an_admin_subscribes_to_a_consortiums_list_and_its_members_are_allowed(instances):
+    a = await instances.start(federation={"mode": "allowlist"})
+    await _staff(a)
+    members = ["#domain", "ward.example", "lab.example"]
+
+    async def listing(request):
+        return web.Response(text="\n".join(members) + "\n", content_type="text/csv")
+
+    async with side_server({"/members.csv": listing}) as consortium, browser_like() as root:
+        url = f"{consortium}/members.csv"
+        await sign_in(root, a.base, "root")
+        # When the admin subscribes to the consortium's list
+        response = await submit(root, a.base, "/admin/peers/subscriptions", token_from="/admin/peers", url=url)
+        assert response.status == 303
+        # Then its members are allowed, as the subscription's, and the page lists it
+        for domain in ("ward.example", "lab.example"):
+            peer = await _peer(a, domain)
+            assert peer.state is PeerState.allowed and peer.source == url
+        assert a.fed.policy.allows("ward.example")
+        async with root.get(f"{a.base}/admin/peers") as page:
+            assert f"<code>{url}</code>" in await page.text()
+        [added] = await _audit(a, "subscription.add")
+        assert added.actor == "web:root" and added.subject == url
+        # When the list drops a member and the admin fetches every list again, Then it is dropped
+        members.remove("lab.example")
+        response = await submit(root, a.base, "/admin/peers/subscriptions/refresh", token_from="/admin/peers")
+        assert response.status == 303
+        assert await _peer(a, "lab.example") is None and not a.fed.policy.allows("lab.example")
+        # And subscribing twice is refused, with the reason
+        response = await submit(root, a.base, "/admin/peers/subscriptions", token_from="/admin/peers", url=url)
+        assert response.status == 422
