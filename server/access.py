@@ -92,6 +92,12 @@ ROUTES: dict[str, Reads] = {
     "/accounts/{id}/following": Reads.signed_in_page,
     "/notifications": Reads.signed_in_page,
     "/search": Reads.signed_in_page,
+    # actions on posts (edit, delete, marks, live updates)
+    "/posts/{id}/edit": Reads.signed_in_page,
+    "/posts/{id}/delete": Reads.signed_in_page,
+    "/bookmarks": Reads.signed_in_page,
+    "/favourites": Reads.signed_in_page,
+    "/live/{timeline}": Reads.signed_in_page,
     # --- client API: content -----------------------------------------------------------------
     "/api/v1/accounts/lookup": Reads.content,
     "/api/v1/accounts/{id}": Reads.content,

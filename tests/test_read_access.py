@@ -51,7 +51,9 @@ PAGES = {"/@{username}", "/@{username}/{post_id}"}  # 404 to all with public pag
 SESSION_PAGES = {"/home", "/local", "/federated", "/posts/{id}", "/tags/{tag}", "/settings/sessions",
                  "/settings/preferences",
                  "/accounts/{id}", "/accounts/{id}/followers", "/accounts/{id}/following", "/notifications",
-                 "/search"}  # a web session's: the rest go to the sign-in form
+                 "/search",
+                 "/posts/{id}/edit", "/posts/{id}/delete", "/bookmarks", "/favourites", "/live/{timeline}",
+                 }  # a web session's: the rest go to the sign-in form
 # the admin console: a web session's too, and an admin's (a moderator's: tests/test_web_admin.py);
 # a session without the role finds nothing there
 CONSOLE_PAGES = {"/admin", "/admin/users", "/admin/queues", "/admin/audit", "/admin/peers", "/admin/peers/export",
@@ -72,6 +74,8 @@ def _ids(world: World) -> list[tuple[str, list[str]]]:
         ("/api/v1/notifications/", [ids["notification"]]),
         ("/api/v1/media/", [ids["media"]]),
         ("/api/v1/admin/", [ids["peer"]]),
+        ("/posts/{id}/edit", own_posts),  # one's own posts only: another's is refused (test_web_actions.py)
+        ("/posts/{id}/delete", own_posts),
         ("/posts/", [*own_posts, ids["remote"]]),
         ("/accounts/", [ids["alice"], ids["carol"]]),
     ]
@@ -86,6 +90,7 @@ def _candidates(world: World, canonical: str) -> dict[str, list[str]]:
         "activity": ["activity"], "post_id": [ids["public"]],
         "collection": ["outbox", "followers", "following", "featured"], "schema": ["2.0", "2.1"],
         "hashtag": [ids["tag"]], "tag": [ids["tag"]], "name": [ids["media_name"]], "kind": ["domain_allows"],
+        "timeline": ["home", "local", "federated"],
     }
 
 

@@ -48,15 +48,18 @@ def set_cookie_headers(response: aiohttp.ClientResponse, name: str) -> list[str]
     return [value for value in response.headers.getall("Set-Cookie", []) if value.startswith(f"{name}=")]
 
 
-async def post_form(http: aiohttp.ClientSession, base: str, page: str, **fields: str) -> aiohttp.ClientResponse:
-    """Open `page` (a path), then submit its compose form with its hidden fields and `fields`, as a
-    browser would; the response (not followed)."""
+async def post_form(http: aiohttp.ClientSession, base: str, page: str, **fields: str | list[str]
+                    ) -> aiohttp.ClientResponse:
+    """Open `page` (a path), then submit its compose form with its hidden fields and `fields` (a
+    list: a field that repeats), as a browser would; the response (not followed)."""
     async with http.get(f"{base}{page}") as response:
         html = await response.text()
     form = html[html.index('<form class="card compose'):]
     form = form[:form.index("</form>")]
     hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
-    async with http.post(f"{base}/posts", data={**hidden, **fields}, allow_redirects=False) as response:
+    data = [(name, value) for name, values in {**hidden, **fields}.items()
+            for value in (values if isinstance(values, list) else [values])]
+    async with http.post(f"{base}/posts", data=data, allow_redirects=False) as response:
         await response.read()
         return response
 

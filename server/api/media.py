@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
+from multidict import MultiDict
 
 from federation.social.media import (
     CONTENT_TYPES,
@@ -35,7 +37,7 @@ from server.api.common import add_route, api, viewer
 from server.api.params import params
 from server.appkeys import CLOCK, DATABASE, SETTINGS, URLS
 from server.responses import json_response
-from storage.models import Media
+from storage.models import Actor, Media
 
 log = logging.getLogger(__name__)
 
@@ -79,17 +81,16 @@ async def _read_part(part: BodyPartReader, cap: int, what: str) -> bytes:
     return bytes(data)
 
 
-async def _read_upload(request: web.Request, max_bytes: int) -> Upload:
-    """The multipart form, read as a stream with our own caps (client_max_size does not apply)."""
-    if request.content_type != "multipart/form-data":
-        raise ApiError(422, "Validation failed: send the file as multipart/form-data in the field 'file'")
-    if request.content_length is not None and request.content_length > max_bytes + FIELD_MAX_BYTES:
-        raise MediaTooLarge(f"the file is larger than {max_bytes} bytes")
-    fields: dict[str, str] = {}
+async def read_multipart(reader: MultipartReader, max_bytes: int, keep: Callable[[str], bool]
+                         ) -> tuple[MultiDict[str], bytes | None]:
+    """A multipart form read as a stream with our own caps (client_max_size does not apply): the
+    text fields `keep` names, and the field `file` (None if absent). Every other part is read
+    under its cap and dropped. Also the web pages' compose form (server/web/compose.py)."""
+    fields: MultiDict[str] = MultiDict()
     data: bytes | None = None
     total = 0
     try:
-        async for part in await request.multipart():
+        async for part in reader:
             if not isinstance(part, BodyPartReader):
                 raise ApiError(422, "Validation failed: nested multipart bodies are not supported")
             if part.name == "file":
@@ -97,18 +98,41 @@ async def _read_upload(request: web.Request, max_bytes: int) -> Upload:
             else:  # a `thumbnail` (Mastodon's custom preview, for audio and video) is read and ignored
                 cap = max_bytes if part.name == "thumbnail" else FIELD_MAX_BYTES
                 raw = await _read_part(part, cap, f"the field {part.name!r}")
-                if part.name in ("description", "focus"):
-                    fields[part.name] = raw.decode("utf-8")
+                if part.name and keep(part.name):
+                    fields.add(part.name, raw.decode("utf-8"))
             total += len(raw)
             if total > max_bytes + FIELD_MAX_BYTES:
                 raise MediaTooLarge(f"the upload is larger than {max_bytes + FIELD_MAX_BYTES} bytes")
     except (ValueError, UnicodeDecodeError) as exc:  # a malformed body or a field not in UTF-8
         raise ApiError(400, f"the multipart body could not be read: {exc}") from None
+    return fields, data
+
+
+def check_multipart(request: web.Request, max_bytes: int) -> None:
+    """Refuse, before reading it, a body that is not multipart or says it is too large."""
+    if request.content_type != "multipart/form-data":
+        raise ApiError(422, "Validation failed: send the file as multipart/form-data in the field 'file'")
+    if request.content_length is not None and request.content_length > max_bytes + FIELD_MAX_BYTES:
+        raise MediaTooLarge(f"the file is larger than {max_bytes} bytes")
+
+
+async def _read_upload(request: web.Request, max_bytes: int) -> Upload:
+    check_multipart(request, max_bytes)
+    fields, data = await read_multipart(await request.multipart(), max_bytes, {"description", "focus"}.__contains__)
     if not data:
         raise ApiError(422, "Validation failed: File can't be blank (send it in the field 'file')")
     description = check_description(fields.get("description", request.query.get("description", "")))
     focus_text = fields.get("focus", request.query.get("focus", ""))
     return Upload(data, description, parse_focus(focus_text) if focus_text else (0.0, 0.0))
+
+
+async def store_upload(request: web.Request, actor: Actor, upload: Upload) -> Media:
+    """Decode and store an uploaded file, and its row; the files are removed again if the row
+    cannot be committed. Raises MediaError."""
+    async with (request.app[MEDIA_STORE].ingest(upload.data) as stored,
+                request.app[DATABASE].sessions.begin() as session):
+        return new_media(session, actor.id, stored, description=upload.description, focus=upload.focus,
+                         now=request.app[CLOCK].now())
 
 
 def _refusal(who: str, exc: MediaError) -> web.Response:
@@ -121,12 +145,7 @@ def _refusal(who: str, exc: MediaError) -> web.Response:
 async def upload(request: web.Request) -> web.Response:
     caller, actor = await viewer(request, "write:media")
     try:
-        form = await _read_upload(request, request.app[SETTINGS].api.media_max_bytes)
-        # the files are removed again if the row cannot be committed
-        async with (request.app[MEDIA_STORE].ingest(form.data) as stored,
-                    request.app[DATABASE].sessions.begin() as session):
-            media = new_media(session, actor.id, stored, description=form.description, focus=form.focus,
-                              now=request.app[CLOCK].now())
+        media = await store_upload(request, actor, await _read_upload(request, request.app[SETTINGS].api.media_max_bytes))
     except MediaError as exc:
         return _refusal(caller.account.username, exc)
     return json_response(media_entity(media, request.app[URLS].base))

@@ -17,9 +17,10 @@ from server.api.params import list_param, params
 from server.api.statuses import visible
 from server.appkeys import DATABASE, FEDERATION
 from server.responses import json_response
+from storage.models import Actor, Object
 
 
-def _choices(values: dict) -> list[int]:
+def parse_choices(values: dict) -> list[int]:
     choices = list_param(values, "choices")
     if not choices or not all(isinstance(c, int) and not isinstance(c, bool) or isinstance(c, str) and c.isdigit()
                               for c in choices):
@@ -38,19 +39,26 @@ async def show(request: web.Request) -> web.Response:
     return json_response(entity)
 
 
+async def cast_vote(request: web.Request, session, voter: Actor, choices: list[int]) -> Object:
+    """`voter`'s vote on the poll of the post the route's `id` names; the post. Also the web
+    pages' poll form."""
+    fed = request.app[FEDERATION]
+    post = await visible(request, session, request.match_info["id"], voter)
+    if post.type != "Question":
+        raise ApiError(404, "Record not found")
+    try:
+        await actions.vote(fed, session, voter, post, choices)
+    except (polls.PollError, OutboxError) as exc:
+        raise ApiError(422, f"Validation failed: {exc}") from exc
+    return post
+
+
 @api
 async def vote(request: web.Request) -> web.Response:
     _, voter = await viewer(request, "write:statuses")
-    choices = _choices(await params(request))
-    fed = request.app[FEDERATION]
-    async with fed.transaction() as session:
-        post = await visible(request, session, request.match_info["id"], voter)
-        if post.type != "Question":
-            raise ApiError(404, "Record not found")
-        try:
-            await actions.vote(fed, session, voter, post, choices)
-        except (polls.PollError, OutboxError) as exc:
-            raise ApiError(422, f"Validation failed: {exc}") from exc
+    choices = parse_choices(await params(request))
+    async with request.app[FEDERATION].transaction() as session:
+        post = await cast_vote(request, session, voter, choices)
         entity = await render(request, voter, lambda renderer: renderer.poll(post), session)
     return json_response(entity)
 

@@ -61,7 +61,7 @@ def parse_visibility(values: dict[str, Any], preferences: dict[str, Any]) -> Vis
                             "public, unlisted, private, direct") from None
 
 
-def _poll(values: dict[str, Any]) -> polls.NewPoll | None:
+def parse_poll(values: dict[str, Any]) -> polls.NewPoll | None:
     """`poll[options][]`, `poll[expires_in]`, `poll[multiple]` and `poll[hide_totals]` as form
     fields, or a `poll` object in JSON; None without options."""
     nested = values.get("poll")
@@ -95,17 +95,23 @@ def outbox_refusals():
         raise ApiError(422, str(exc)) from exc
 
 
+def parse_new_post(request: web.Request, values: dict[str, Any], preferences: dict[str, Any]) -> Draft:
+    """A new post's parameters (POST /api/v1/statuses, and the web pages' compose form): its
+    text and uploads, its poll, its visibility (the author's default when not given)."""
+    draft = parse_draft(request, values)
+    poll = parse_poll(values)
+    if poll is not None and draft.media_ids:
+        raise ApiError(422, "Validation failed: a post can have media or a poll, not both")
+    return replace(draft, poll=poll, visibility=parse_visibility(values, preferences))
+
+
 @api
 async def create(request: web.Request) -> web.Response:
     caller, author = await viewer(request, "write:statuses")
     values = await params(request)
     key = request.headers.get("Idempotency-Key", "")[:255]
     fed = request.app[FEDERATION]
-    draft = parse_draft(request, values)
-    poll = _poll(values)
-    if poll is not None and draft.media_ids:
-        raise ApiError(422, "Validation failed: a post can have media or a poll, not both")
-    draft = replace(draft, poll=poll, visibility=parse_visibility(values, caller.account.preferences or {}))
+    draft = parse_new_post(request, values, caller.account.preferences or {})
     with outbox_refusals():
         post = await drafts.publish(fed, author, draft, idempotency_key=key)
     return json_response(await render(request, author, lambda renderer: renderer.status(post)))
@@ -119,7 +125,7 @@ async def show(request: web.Request) -> web.Response:
     return json_response(await render(request, viewer_actor, lambda renderer: renderer.status(post)))
 
 
-async def _own(request: web.Request, session, author: Actor) -> Object:
+async def own_post(request: web.Request, session, author: Actor) -> Object:
     post = await visible(request, session, request.match_info["id"], author)
     if post.actor_id != author.id:
         raise ApiError(403, "This action is not allowed")
@@ -132,7 +138,7 @@ async def remove(request: web.Request) -> web.Response:
     delete_media = bool_param(await params(request), "delete_media")  # else kept a day, for a redraft
     fed = request.app[FEDERATION]
     async with fed.transaction() as session:
-        post = await _own(request, session, author)
+        post = await own_post(request, session, author)
         entity = await render(request, author, lambda renderer: renderer.status(post), session)
         await actions.delete(fed, session, author, post,
                              media_root=request.app[SETTINGS].media_dir if delete_media else None)
@@ -172,7 +178,7 @@ async def history(request: web.Request) -> web.Response:
 async def source(request: web.Request) -> web.Response:
     _, author = await viewer(request, "read:statuses")
     async with request.app[DATABASE].sessions() as session:
-        post = await _own(request, session, author)
+        post = await own_post(request, session, author)
     return json_response({"id": str(post.id), "text": post.source_text or "", "spoiler_text": post.summary})
 
 
@@ -194,18 +200,25 @@ def _toggle(action: str):
     @api
     async def handler(request: web.Request) -> web.Response:
         _, actor = await viewer(request, scope)
-        fed = request.app[FEDERATION]
-        async with fed.transaction() as session:
-            post = await visible(request, session, request.match_info["id"], actor)
-            try:
-                await _ACTIONS[action](fed, session, actor, post)
-            except OutboxError as exc:
-                raise ApiError(422, str(exc)) from exc
+        async with request.app[FEDERATION].transaction() as session:
+            post = await toggle(request, session, actor, action)
             entity = await render(request, actor, lambda renderer: renderer.status(post), session)
         return json_response(entity)
     return handler
 
 
+async def toggle(request: web.Request, session, actor: Actor, action: str) -> Object:
+    """`action` (favourite, unreblog, ...) by `actor` on the post the route's `id` names, if she
+    may see it; the post. Also the web pages' action buttons."""
+    post = await visible(request, session, request.match_info["id"], actor)
+    try:
+        await _ACTIONS[action](request.app[FEDERATION], session, actor, post)
+    except OutboxError as exc:
+        raise ApiError(422, str(exc)) from exc
+    return post
+
+
+TOGGLES = ("favourite", "unfavourite", "reblog", "unreblog", "bookmark", "unbookmark", "pin", "unpin")
 _ACTIONS = {"favourite": actions.like, "unfavourite": actions.unlike, "reblog": actions.boost,
             "unreblog": actions.unboost, "bookmark": actions.bookmark, "unbookmark": actions.unbookmark,
             "pin": actions.pin, "unpin": actions.unpin}
@@ -236,7 +249,7 @@ def setup(app: web.Application) -> None:
     add_route(app, "GET", base + "/{id}/history", history)
     add_route(app, "GET", base + "/{id}/source", source)
     add_route(app, "GET", base + "/{id}/context", context)
-    for action in ("favourite", "unfavourite", "reblog", "unreblog", "bookmark", "unbookmark", "pin", "unpin"):
+    for action in TOGGLES:
         add_route(app, "POST", f"{base}/{{id}}/{action}", _toggle(action))
     add_route(app, "GET", base + "/{id}/favourited_by", _who(Like))
     add_route(app, "GET", base + "/{id}/reblogged_by", _who(Announce))

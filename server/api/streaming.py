@@ -37,7 +37,7 @@ from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
 from server.responses import dump_json
 from storage import instance_api, interactions, notifications, posts
 from storage import statuses as status_queries
-from storage.models import Actor, Announce, Object
+from storage.models import Account, Actor, Announce, Object
 
 log = logging.getLogger(__name__)
 
@@ -285,17 +285,27 @@ async def _websocket(request: web.Request, conn: Connection, queue: asyncio.Queu
     return ws
 
 
-async def _event_stream(request: web.Request, conn: Connection,
-                        queue: asyncio.Queue[StreamEvent]) -> web.StreamResponse:
+Encode = Callable[[str, str], Awaitable[str | None]]  # (event, payload) -> the SSE data, or None to skip
+
+
+async def _as_is(event: str, payload: str) -> str | None:
+    return payload
+
+
+async def _event_stream(request: web.Request, conn: Connection, queue: asyncio.Queue[StreamEvent],
+                        encode: Encode = _as_is, cors: bool = True) -> web.StreamResponse:
     response = web.StreamResponse(headers={
         "Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no",
-        **CORS_HEADERS,
+        **(CORS_HEADERS if cors else {}),
     })
     await response.prepare(request)
     state = request.app[STREAMING]
 
     async def send(subscription: Subscription, event: str, payload: str) -> None:
-        await response.write(f"event: {event}\ndata: {payload}\n\n".encode())
+        data = await encode(event, payload)
+        if data is not None:
+            lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
+            await response.write(f"event: {event}\n{lines}\n".encode())
 
     async def beat() -> None:
         if request.transport is None or request.transport.is_closing():
@@ -345,6 +355,24 @@ def _handler(path_stream: str | None) -> Callable[[web.Request], Awaitable[web.S
         finally:
             bus.unsubscribe(queue)
     return handler
+
+
+async def session_events(request: web.Request, account: Account, actor: Actor, stream: str,
+                         encode: Encode) -> web.StreamResponse:
+    """Server-sent events for a signed-in web page (server/web/live.py): `stream` (`user`,
+    `public`, `public:local`) as a token with read:statuses would hear it, statuses only (never
+    notifications), each event's payload passed through `encode`. Whether the session may read
+    it is the read rule's, asked before the page's handler runs."""
+    # the session stands in for a token: its practitioner, allowed to read statuses
+    caller = Caller(token=None, account=account, actor=actor, scopes=frozenset({"read:statuses"}))  # type: ignore[arg-type]
+    conn = Connection(request.app, caller, actor)
+    conn.subscribe(stream)
+    bus = request.app[FEDERATION].events
+    queue = bus.subscribe()
+    try:
+        return await _event_stream(request, conn, queue, encode, cors=False)
+    finally:
+        bus.unsubscribe(queue)
 
 
 async def health(request: web.Request) -> web.Response:

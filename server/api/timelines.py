@@ -13,7 +13,8 @@ from server.api.entities import render, render_as_user
 from server.api.params import bool_param
 from server.appkeys import DATABASE
 from storage import timelines
-from storage.models import Bookmark, Like
+from storage.models import Actor, Bookmark, Like, Object
+from storage.paging import Cursor
 
 
 def _locality(request: web.Request) -> bool | None:
@@ -61,15 +62,20 @@ async def tag(request: web.Request) -> web.Response:
         renderer.session, name, cursor, local=local, viewer_id=actor.id if actor else None))))
 
 
+async def marked_posts(request: web.Request, model, actor: Actor, cursor: Cursor) -> list[tuple[int, Object]]:
+    """A page of the posts `actor` bookmarked or favourited (`model`), as (mark id, post), newest
+    mark first; those she may no longer see left out. Also the web pages /bookmarks, /favourites."""
+    rows = await request.app[DATABASE].read(lambda session: timelines.marked(session, model, actor.id, cursor))
+    async with request.app[DATABASE].sessions() as session:
+        # a followers-only post stays marked after an unfollow, but is no longer shown
+        return [(mark_id, post) for mark_id, post in rows if await can_see(session, post, actor)]
+
+
 def _marks(model, scope: str):
     @api
     async def handler(request: web.Request) -> web.Response:
         _, actor = await viewer(request, scope)
-        cursor = page_args(request)
-        rows = await request.app[DATABASE].read(lambda session: timelines.marked(session, model, actor.id, cursor))
-        async with request.app[DATABASE].sessions() as session:
-            # a followers-only post stays marked after an unfollow, but is no longer shown
-            rows = [(mark_id, post) for mark_id, post in rows if await can_see(session, post, actor)]
+        rows = await marked_posts(request, model, actor, page_args(request))
         entities = await render(request, actor, lambda renderer: renderer.statuses([post for _, post in rows]))
         return paged(request, entities, [mark_id for mark_id, _ in rows])
     return handler

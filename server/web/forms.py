@@ -6,6 +6,10 @@ SameSite=Lax cookie and no other site can read: the session token once signed in
 random pre-session secret (set with the first page that shows a form, so the sign-in form is
 guarded too). Nothing is stored for it, and it changes when the session does.
 
+A multipart form sent to a route in STREAMED (the composer, with its file) is not read whole:
+its first part must be the token, which the guard reads alone; the handler reads the rest as a
+stream (`multipart_rest`). Any other form is read whole, under the app's client_max_size.
+
 The guard is on by default, for every route: only routes that browsers' cookies never
 authenticate are exempt (the client API and OAuth endpoints, which take tokens or client
 secrets, and ActivityPub inboxes, which take signatures). A new page's form is guarded
@@ -20,7 +24,7 @@ import hmac
 import logging
 import secrets
 
-from aiohttp import web
+from aiohttp import BodyPartReader, MultipartReader, web
 
 from server.client_address import client_address
 from server.web.sessions import cookie_name, session_token, set_cookie
@@ -34,6 +38,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EXEMPT_PREFIXES = ("/api/", "/oauth/")  # bearer tokens and client secrets (the OAuth form has its own token)
 EXEMPT_ROUTES = frozenset({"/inbox", "/actor/inbox", "/users/{username}/inbox"})  # HTTP signatures
 _NEW_SECRET = web.RequestKey("new_form_secret", str)
+_MULTIPART = web.RequestKey("multipart_rest", MultipartReader)
+TOKEN_MAX_BYTES = 256
+STREAMED = frozenset({"/posts"})  # routes whose handlers read a multipart body as a stream
 
 
 def _token(secret: str) -> str:
@@ -67,10 +74,37 @@ async def _token_matches(request: web.Request) -> bool:
     if not secret:
         return False
     try:
-        sent = (await request.post()).get(FIELD)
+        sent = await _multipart_token(request) if _streamed(request) else (await request.post()).get(FIELD)
     except ValueError:
         return False
     return isinstance(sent, str) and hmac.compare_digest(sent.encode(), _token(secret).encode())
+
+
+def _streamed(request: web.Request) -> bool:
+    resource = request.match_info.route.resource
+    return request.content_type == "multipart/form-data" and resource is not None \
+        and resource.canonical in STREAMED
+
+
+async def _multipart_token(request: web.Request) -> str | None:
+    """The token in a multipart body's first part; the reader, past it, is kept for the handler."""
+    reader = await request.multipart()
+    part = await reader.next()
+    if not isinstance(part, BodyPartReader) or part.name != FIELD:
+        return None
+    sent = bytearray()
+    while chunk := await part.read_chunk(TOKEN_MAX_BYTES):
+        sent += chunk
+        if len(sent) > TOKEN_MAX_BYTES:
+            return None
+    request[_MULTIPART] = reader
+    return sent.decode("utf-8", "replace")
+
+
+def multipart_rest(request: web.Request) -> MultipartReader | None:
+    """A multipart form's reader past its token (which the guard read), or None if the request
+    is not multipart."""
+    return request.get(_MULTIPART)
 
 
 @web.middleware

@@ -20,7 +20,7 @@ from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
 from server.access import allows
 from server import profile as instance_profile
 from server.appkeys import DATABASE, TEMPLATES, URLS
-from server.web import compose, forms, i18n, people, sessions, settings, timelines
+from server.web import actions, compose, edits, forms, i18n, live, marks, people, sessions, settings, timelines
 from server.api.entities import render as render_entities
 from server.web.admin import index as admin_console
 from server.web.templates import render, template_environment, templates_dir
@@ -114,6 +114,11 @@ def setup(app: web.Application) -> None:
     compose.setup(app)
     settings.setup(app)
     people.setup(app)  # profiles, follows, notifications, search
+    # actions on posts: edit and delete, boost, favourite, bookmark, vote, marks, live updates
+    edits.setup(app)
+    actions.setup(app)
+    marks.setup(app)
+    live.setup(app)
     instance_profile.setup(app)  # the admin console's settings, which every page shows
     admin_console.setup(app)
     i18n.setup(app)  # before the form guard, so that its refusal speaks the page's language

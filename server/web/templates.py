@@ -48,10 +48,14 @@ def template_environment() -> jinja2.Environment:
     return environment
 
 
-async def render(request: web.Request, name: str, *, status: int = 200, **context) -> web.Response:
-    settings = request.app[SETTINGS]
+async def render_text(request: web.Request, name: str, **context) -> str:
+    """A template rendered for `request`: a page, or a piece of one (a status for a live update)."""
     template = request.app[TEMPLATES].get_template(name)
-    body = await template.render_async(instance=await profile(request), urls=request.app[URLS], request=request,
-                                       language=LANGUAGE.get(), noindex=settings.web.noindex,
-                                       **context)
+    settings = request.app[SETTINGS]
+    return await template.render_async(instance=await profile(request), urls=request.app[URLS], request=request,
+                                       language=LANGUAGE.get(), noindex=settings.web.noindex, **context)
+
+
+async def render(request: web.Request, name: str, *, status: int = 200, **context) -> web.Response:
+    body = await render_text(request, name, **context)
     return web.Response(text=body, status=status, content_type=HTML, headers={"Vary": "Accept"})

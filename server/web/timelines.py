@@ -30,6 +30,8 @@ from storage import timelines
 from storage.paging import Cursor
 
 PAGE_SIZE = 40
+POLL_FIELDS = 4                                  # the composer's poll options (Mastodon's default maximum)
+POLL_DURATIONS = (3600, 86400, 3 * 86400, 7 * 86400)  # the composer's poll durations, in seconds
 TIMELINES = ("home", "local", "federated")
 VISIBILITIES = ("public", "unlisted", "private", "direct")  # from the widest audience to the narrowest
 
@@ -67,10 +69,15 @@ def composer(signed: SignedIn, *, typed: Mapping[str, Any] | None = None, in_rep
     default = default if default in VISIBILITIES else "public"
     if in_reply_to is not None and VISIBILITIES.index(in_reply_to["visibility"]) > VISIBILITIES.index(default):
         default = in_reply_to["visibility"]
+    options = list(typed.get("poll[options][]", []))
     return {"status": typed.get("status", ""), "spoiler_text": typed.get("spoiler_text", ""),
             "visibility": typed.get("visibility") or default, "error": error,
             "in_reply_to_id": in_reply_to["id"] if in_reply_to else typed.get("in_reply_to_id", ""),
-            "idempotency_key": secrets.token_urlsafe(16)}
+            "idempotency_key": secrets.token_urlsafe(16),
+            "media_ids": list(typed.get("media_ids[]", [])), "description": typed.get("description", ""),
+            "poll_options": (options + [""] * POLL_FIELDS)[:max(POLL_FIELDS, len(options))],
+            "poll_expires_in": typed.get("poll[expires_in]", str(POLL_DURATIONS[1])),
+            "poll_multiple": bool(typed.get("poll[multiple]"))}
 
 
 async def timeline_page(request: web.Request, which: str, *, status: int = 200,
@@ -93,10 +100,13 @@ async def timeline_page(request: web.Request, which: str, *, status: int = 200,
 
     ids, statuses = await render_entities(request, viewer, page)
     path = f"/tags/{quote(tag, safe='')}" if which == "tag" else f"/{which}"
+    newest = cursor.max_id is None and cursor.min_id is None and cursor.since_id is None
     response = await render(
         request, "timeline.html", status=status, timeline=which, tag=tag, statuses=statuses,
         pager=pager(path, cursor, ids), compose=compose or composer(signed),
-        max_characters=request.app[SETTINGS].api.status_max_characters)
+        max_characters=request.app[SETTINGS].api.status_max_characters, poll_durations=POLL_DURATIONS,
+        live=f"/live/{which}" if newest and which in TIMELINES else None,
+        return_path=path if status != 200 else None)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -120,7 +130,7 @@ async def post_page(request: web.Request) -> web.Response:
     focus, before, after = await render_entities(request, signed.actor, lambda renderer: (
         renderer.status(post), renderer.statuses(ancestors), renderer.statuses(descendants)))
     response = await render(request, "thread.html", focus=focus, ancestors=before, descendants=after,
-                            compose=composer(signed, in_reply_to=focus),
+                            compose=composer(signed, in_reply_to=focus), poll_durations=POLL_DURATIONS,
                             max_characters=request.app[SETTINGS].api.status_max_characters)
     response.headers["Cache-Control"] = "no-store"
     return response
