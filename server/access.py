@@ -18,10 +18,11 @@ every GET and HEAD:
 
 Which credentials count depends on what the route serves: ActivityPub documents are read with
 a signature, the client API with a bearer token (a stream's may also come in the query or the
-WebSocket protocol), public pages with neither, signed-in pages with the session cookie alone
+WebSocket protocol), public pages with neither, signed-in pages and the admin console with the session cookie alone
 (never a bearer token). Refusals are answered here: JSON `{"error": ...}` for the client API
 (401 for no token, 403 for a token the rule refuses) and ActivityPub (401), the not-found page
-for public pages, a redirect to the sign-in form for signed-in pages. Writes are not reads: they act for a user or a signer, whom their
+for public pages, a redirect to the sign-in form for signed-in pages, and for the admin console
+the sign-in form to a stranger, the not-found page to one signed in without the role. Writes are not reads: they act for a user or a signer, whom their
 handlers identify, and pass through.
 """
 
@@ -37,7 +38,7 @@ from server.activitypub import readers
 from server.api.auth import ApiError, InvalidToken, request_caller, stream_token
 from server.appkeys import SETTINGS
 from server.responses import error_response
-from server.web.sessions import SIGN_IN, redirect, signed_in
+from server.web.sessions import SIGN_IN, redirect, session_reader, signed_in
 from server.web.templates import render
 
 log = logging.getLogger(__name__)
@@ -152,12 +153,23 @@ ROUTES: dict[str, Reads] = {
     "/api/v1/instance/peers": Reads.peers,
     "/api/v1/admin/{kind}": Reads.admin,
     "/api/v1/admin/{kind}/{id}": Reads.admin,
+    # --- admin console (server/web/admin): moderators read users, queues and the audit log;
+    # admins everything. With the session cookie only, as the signed-in pages ---------------
+    "/admin": Reads.moderator_page,
+    "/admin/users": Reads.moderator_page,
+    "/admin/queues": Reads.moderator_page,
+    "/admin/audit": Reads.moderator_page,
+    "/admin/peers": Reads.admin_page,
+    "/admin/peers/export": Reads.admin_download,
+    "/admin/settings": Reads.admin_page,
 }
 
 SIGNED = frozenset({Reads.federation, Reads.actor})       # read with a signature
 PAGES = frozenset({Reads.profile_page, Reads.post_page})  # read with no credentials at all
-COOKIE_PAGES = frozenset({Reads.signed_in_page, Reads.tag_page})  # read with the session cookie, or none
+COOKIE_PAGES = frozenset({Reads.signed_in_page, Reads.tag_page,  # read with the session cookie, or none
+                          Reads.moderator_page, Reads.admin_page, Reads.admin_download})
 ADMINS = frozenset({Reads.admin, Reads.peers})
+CONSOLE = frozenset({Reads.moderator_page, Reads.admin_page, Reads.admin_download})
 NEEDS_TOKEN = frozenset({Reads.own, Reads.admin})         # no token: the invalid-token 401, as its handlers say
 
 
@@ -195,7 +207,7 @@ async def _reader(request: web.Request, reads: Reads) -> Reader:
         return Reader.anonymous
     if reads in COOKIE_PAGES:  # read with the session cookie, and nothing else
         me = await signed_in(request)
-        return Reader.anonymous if me is None else Reader.admin if me.account.is_admin else Reader.user
+        return Reader.anonymous if me is None else session_reader(me)
     if reads in SIGNED:
         if not readers.is_signed(request) or allows(request, reads, Reader.anonymous):
             return Reader.anonymous  # the handler still checks a signature that is there
@@ -214,6 +226,8 @@ async def _refusal(request: web.Request, reads: Reads, reader: Reader) -> web.St
     log.info("%s %s: refused to a reader (%s) of %s", request.method, request.path, reader.value, reads.value)
     if reads in PAGES:
         return await render(request, "not_found.html", status=404, what="such public page")
+    if reads in CONSOLE and reader is not Reader.anonymous:  # signed in, but not for this page
+        return await render(request, "not_found.html", status=404, what="such page")
     if reads in COOKIE_PAGES:
         return redirect(SIGN_IN)
     if reads in SIGNED:

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
+from federation.admin.users import role_of
 from federation.protocol.urls import LocalUrls
 from federation.runtime.clock import SystemClock
 from federation.runtime.context import open_federation
@@ -140,7 +141,7 @@ async def user_add(settings: Settings, args: argparse.Namespace) -> int:
                 session, LocalUrls(settings.public_url), args.name,
                 password=password, is_admin=args.admin, display_name=args.display_name,
             )
-    role = "admin" if account.is_admin else "user"
+    role = role_of(account)
     print(f"Created {role} {account.username} ({actor.uri}).")
     if args.random_password:
         print(f"Password: {password}")
@@ -155,11 +156,11 @@ async def user_list(settings: Settings, args: argparse.Namespace) -> int:
     if not rows:
         print("No users yet; add one with 'rounds user add NAME --random-password'.")
         return 0
-    print(f"{'USERNAME':<24} {'ROLE':<6} {'STATE':<9} {'CREATED':<11} ACTOR")
+    print(f"{'USERNAME':<24} {'ROLE':<9} {'STATE':<9} {'CREATED':<11} ACTOR")
     for account, actor in rows:
-        role = "admin" if account.is_admin else "user"
+        role = role_of(account)
         state = "disabled" if account.disabled else "active"
-        print(f"{account.username:<24} {role:<6} {state:<9} {account.created_at:%Y-%m-%d}  {actor.uri}")
+        print(f"{account.username:<24} {role:<9} {state:<9} {account.created_at:%Y-%m-%d}  {actor.uri}")
     return 0
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from federation.peers import decisions
 from federation.runtime.clock import SystemClock
 from federation.protocol.http import make_client_session
-from federation.peers.subscriptions import refresh, refresh_all, subscribe
+from federation.peers.subscriptions import refresh_all, subscribe_and_fetch
 from server.commands import CommandError, open_database_checked, require_initialised
 from server.config import Settings
 from storage import audit as audit_queries
@@ -165,11 +165,10 @@ async def peers_export(settings: Settings, args: argparse.Namespace) -> int:
 async def peers_subscribe(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database_checked(settings) as db:
         await require_initialised(db, settings)
-        async with db.sessions.begin() as session:
-            subscription = await subscribe(session, args.url, review=args.review, by=_by(), at=CLOCK.now())
         async with _client(settings) as http:
-            changes = await refresh(db, http, subscription.id, at=CLOCK.now(), allow_http=settings.federation.allow_http,
-                                    allow_private=settings.federation.allow_private_addresses)
+            changes = await subscribe_and_fetch(db, http, args.url, review=args.review, by=_by(), at=CLOCK.now(),
+                                                allow_http=settings.federation.allow_http,
+                                                allow_private=settings.federation.allow_private_addresses)
     print(f"Subscribed to {args.url}: added {len(changes.added)} peers"
           f"{' as pending' if args.review else ''}.")
     return 0

@@ -24,3 +24,21 @@ async def newest_entries(session: AsyncSession, limit: int, subject: str | None 
     if subject:
         query = query.where(AuditEntry.subject == subject)
     return list(await session.scalars(query))
+
+
+async def filtered_entries(session: AsyncSession, *, actor: str = "", action: str = "", since: datetime | None = None,
+                           until: datetime | None = None, before_id: int | None = None, limit: int = 50) -> list[AuditEntry]:
+    """The newest `limit` entries, newest first: by an actor whose name contains `actor`, of an
+    action starting with `action`, at or after `since` and before `until`, older than `before_id`."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if actor:
+        query = query.where(AuditEntry.actor.contains(actor, autoescape=True))
+    if action:
+        query = query.where(AuditEntry.action.startswith(action, autoescape=True))
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.at < until)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    return list(await session.scalars(query))

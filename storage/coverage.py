@@ -143,6 +143,15 @@ def blocked_author(actor_id):
 
 
 _ANY_BLOCKED = exists().where(Peer.state == PeerState.blocked).correlate(None)
+_ANY_LIMITED = exists().where(Peer.state == PeerState.limited).correlate(None)
+
+
+def limited_author(actor_id):
+    """SQL: true when the actor `actor_id` (a column) is remote and a limited entry covers its
+    authority: its posts stay out of the public timelines. Shaped as `blocked_author`."""
+    authority = (select(Actor.domain).where(Actor.id == actor_id, Actor.local.is_(False))
+                 .correlate_except(Actor).scalar_subquery())
+    return and_(_ANY_LIMITED, exists().where(Peer.state == PeerState.limited, covers_sql(Peer.domain, authority)))
 
 
 def on_blocked_peer(authority):

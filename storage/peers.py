@@ -92,9 +92,9 @@ async def peer_row(session: AsyncSession, domain: str) -> PeerRow | None:
 
 
 async def decided_peers(session: AsyncSession) -> list[tuple[str, PeerState]]:
-    """(domain, state) of every peer an admin allowed or blocked."""
+    """(domain, state) of every peer an admin allowed, limited or blocked."""
     rows = await session.execute(
-        select(Peer.domain, Peer.state).where(Peer.state.in_((PeerState.allowed, PeerState.blocked)))
+        select(Peer.domain, Peer.state).where(Peer.state.in_((PeerState.allowed, PeerState.limited, PeerState.blocked)))
     )
     return [(domain, state) for domain, state in rows]
 

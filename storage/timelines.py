@@ -15,7 +15,7 @@ from __future__ import annotations
 from sqlalchemy import BindParameter, and_, bindparam, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from storage.coverage import blocked_author
+from storage.coverage import blocked_author, limited_author
 from storage.db import core_rows
 from storage.models import (
     Actor,
@@ -84,7 +84,8 @@ def home(session: Session, viewer_id: int, cursor: Cursor) -> list[PostRow | Boo
 
 def public(session: Session, cursor: Cursor, *, local: bool | None, viewer_id: int | None,
            only_media: bool = False) -> list[Object]:
-    query = _live_posts().where(Object.visibility == Visibility.public, _shown(Object.actor_id, viewer_id))
+    query = _live_posts().where(Object.visibility == Visibility.public, _shown(Object.actor_id, viewer_id),
+                                ~limited_author(Object.actor_id))
     if local is not None:
         query = query.where(Object.local.is_(local))
     if only_media:
@@ -95,7 +96,8 @@ def public(session: Session, cursor: Cursor, *, local: bool | None, viewer_id: i
 def tagged(session: Session, tag: str, cursor: Cursor, *, local: bool | None,
                  viewer_id: int | None) -> list[Object]:
     query = _live_posts().join(Tag, Tag.object_id == Object.id).where(
-        Tag.name == tag.lower(), Object.visibility == Visibility.public, _shown(Object.actor_id, viewer_id))
+        Tag.name == tag.lower(), Object.visibility == Visibility.public, _shown(Object.actor_id, viewer_id),
+        ~limited_author(Object.actor_id))
     if local is not None:
         query = query.where(Object.local.is_(local))
     return list(newest_first(list(session.scalars(apply(query, Object.id, cursor))), cursor))

@@ -40,7 +40,8 @@ ALLOWLIST_NO_PAGES = {"federation": {"mode": "allowlist"}, "web": {"public_pages
 class World:
     instance: Instance
     peer: FakePeer                     # allowed; carol's signed GETs read ActivityPub documents
-    readers: dict[str, dict[str, str]]  # "anonymous", "app", "user" (alice), "admin", "session" (alice's web cookie)
+    # "anonymous", "app", "user" (alice), "admin", "session" (alice's web cookie), "admin_session" (root's)
+    readers: dict[str, dict[str, str]]
     ids: dict[str, str]
 
     def signed(self, url: str, method: str = "GET") -> dict[str, str]:
@@ -114,11 +115,14 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
     async with a.db.sessions.begin() as session:
         signed_in = await web_sessions.open_session(
             session, await actor_queries.account_by_username(session, "alice"), at=a.clock.now())
+        admin_signed_in = await web_sessions.open_session(
+            session, await actor_queries.account_by_username(session, "root"), at=a.clock.now())
 
     return World(
         instance=a, peer=peer,
         readers={"anonymous": {}, "app": await app_only_token(a, a.clock.now()), "user": alice, "admin": admin,
-                 "session": {"Cookie": f"rounds_session={signed_in}"}},
+                 "session": {"Cookie": f"rounds_session={signed_in}"},
+                 "admin_session": {"Cookie": f"rounds_session={admin_signed_in}"}},
         ids={"public": public["id"], "unlisted": unlisted["id"], "poll": poll["id"], "remote": str(remote.id),
              "alice": account["id"], "bob": bob_account["id"], "carol": str(carol.id), "notification": notifications[0]["id"],
              "media": media["id"], "media_name": media["url"].rsplit("/", 1)[1], "peer": str(peer_row.id),

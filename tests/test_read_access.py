@@ -58,6 +58,10 @@ SESSION_PAGES = {"/home", "/local", "/federated", "/posts/{id}", "/tags/{tag}", 
                  "/settings/profile", "/settings/security", "/settings/apps", "/settings/export",
                  "/settings/export/outbox.json", "/settings/export/following_accounts.csv",
                  "/settings/export/followers.csv", "/settings/export/bookmarks.csv"}  # a web session's: the rest go to the sign-in form
+# the admin console: a web session's too, and an admin's (a moderator's: tests/test_web_admin.py);
+# a session without the role finds nothing there
+CONSOLE_PAGES = {"/admin", "/admin/users", "/admin/queues", "/admin/audit", "/admin/peers", "/admin/peers/export",
+                 "/admin/settings"}
 ADMINS = {"/api/v1/instance/peers", "/api/v1/admin/{kind}", "/api/v1/admin/{kind}/{id}"}
 SIGNED = ("/users/", "/actor/")  # ActivityPub documents: read by an allowed peer's signed GET
 
@@ -134,7 +138,7 @@ async def _read(http, method: str, url: str, headers: dict[str, str]) -> Answer:
 def _expected_refusal(canonical: str, reader: str) -> int:
     if canonical.rstrip("/") in PAGES:
         return 404
-    if canonical in SESSION_PAGES:
+    if canonical in SESSION_PAGES or canonical in CONSOLE_PAGES:
         return 303
     if canonical.startswith(SIGNED):
         return 401
@@ -176,10 +180,14 @@ async def test_every_get_route_reads_nothing_to_strangers_in_allowlist_mode(worl
                 continue
             if canonical.startswith(SIGNED):
                 headers = world.signed(url, method)
-            elif key in SESSION_PAGES:
-                headers = world.readers["session"]
-                if (status := (await _read(http, method, url, world.readers["user"])).status) != 303:
-                    problems.append(f"{method} {path}: a bearer token opened a page for a web session ({status})")
+            elif key in SESSION_PAGES or key in CONSOLE_PAGES:
+                headers = world.readers["admin_session" if key in CONSOLE_PAGES else "session"]
+                for token in ("user", "admin"):
+                    if (status := (await _read(http, method, url, world.readers[token])).status) != 303:
+                        problems.append(f"{method} {path}: a bearer token opened a page for a web session ({status})")
+                if key in CONSOLE_PAGES and (
+                        status := (await _read(http, method, url, world.readers["session"])).status) != 404:
+                    problems.append(f"{method} {path}: a practitioner who is no admin got {status}")
             else:
                 headers = world.readers["admin" if key in ADMINS else "user"]
             answer = await _read(http, method, url, headers)

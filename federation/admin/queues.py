@@ -70,6 +70,15 @@ async def list_items(session: AsyncSession, queue: str, states: Sequence[str] | 
     return rows[::-1]
 
 
+async def troubled(session: AsyncSession, queue: str, limit: int) -> list[Listed]:
+    """What waits on an admin, oldest first: inbox items failed or dead, deliveries dead or
+    queued again after a failed attempt."""
+    if queue == INBOX:
+        return await list_items(session, INBOX, ["failed", "dead"], limit)
+    return [row for row in await list_items(session, DELIVERIES, ["queued", "dead"], limit)
+            if row.state == "dead" or row.attempts > 0]
+
+
 async def retry(session: AsyncSession, queue: str, ids: Sequence[int] | None, *, by: str, at: datetime) -> list[int]:
     """Make these items (or, with ids None, every dead one) queued and due at `at`; their ids."""
     from_states = states.INBOX.sources(InboxState.queued) if queue == INBOX else states.DELIVERIES.sources(DeliveryState.queued)

@@ -52,7 +52,7 @@ async def decide(
     session: AsyncSession, domain: str, state: PeerState, *, by: str, at: datetime, note: str | None = None,
     reason: str = "", source: str = ADMIN, purge: bool = False,
 ) -> Peer:
-    """Set a peer's state (allowed, blocked or pending) and record it."""
+    """Set a peer's state (allowed, limited, blocked or pending) and record it."""
     domain = normalise_domain(domain)
     peer = await peer_by_domain(session, domain)
     before = _snapshot(peer)
@@ -68,7 +68,7 @@ async def decide(
     if state is PeerState.blocked:
         effects = await _sever(session, domain, purge=purge, by=by, at=at)
         reason = "; ".join(filter(None, [reason, effects]))
-    if state is PeerState.allowed:
+    if state in (PeerState.allowed, PeerState.limited):
         await peer_queries.admit_knocks(session, domain)  # federation.peers.greeting tells them
     await audit(session, by=by, action=f"peer.{state.value}", subject=domain, before=before,
                 after=_snapshot(peer), reason=reason, at=at)

@@ -40,7 +40,8 @@ class Policy:
 
     async def refresh(self, session: AsyncSession) -> None:
         rows = await peer_queries.decided_peers(session)
-        self.allowed = frozenset(domain for domain, state in rows if state is PeerState.allowed)
+        # a limited peer federates as an allowed one; its posts are kept out of public timelines
+        self.allowed = frozenset(domain for domain, state in rows if state in (PeerState.allowed, PeerState.limited))
         self.blocked = frozenset(domain for domain, state in rows if state is PeerState.blocked)
         self.loaded_at = time.monotonic()
 

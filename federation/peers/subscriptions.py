@@ -92,6 +92,15 @@ async def refresh(db: Database, http: aiohttp.ClientSession, subscription_id: in
         raise PeerError(f"subscription {subscription.url}: {exc}") from exc
 
 
+async def subscribe_and_fetch(db: Database, http: aiohttp.ClientSession, url: str, *, review: bool, by: str,
+                              at: datetime, allow_http: bool, allow_private: bool) -> Changes:
+    """Subscribe to the list at `url` (committed, audited) and apply it at once; PeerError if
+    already subscribed, or (the subscription stays, with its error) if the list cannot be had."""
+    async with db.sessions.begin() as session:
+        subscription = await subscribe(session, url, review=review, by=by, at=at)
+    return await refresh(db, http, subscription.id, at=at, allow_http=allow_http, allow_private=allow_private)
+
+
 async def refresh_all(db: Database, http: aiohttp.ClientSession, *, at: datetime, allow_http: bool,
                       allow_private: bool) -> dict[str, Changes | str]:
     async with db.sessions() as session:

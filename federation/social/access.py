@@ -34,6 +34,7 @@ class Reader(enum.Enum):
     anonymous = "anonymous"  # no token and no signature
     app = "app"              # an app-only token (client credentials: anyone can get one)
     user = "user"            # a token acting for one of the instance's users
+    moderator = "moderator"  # ... for one of its moderators (users and queues, from the admin pages)
     admin = "admin"          # a token acting for one of its admins
     peer = "peer"            # an ActivityPub GET signed by a peer the policy allows (or this instance)
 
@@ -54,10 +55,15 @@ class Reads(enum.Enum):
     post_page = "post_page"        # an HTML page of a public post
     signed_in_page = "signed_in_page"  # a web page for a practitioner signed in with a session cookie
     tag_page = "tag_page"          # a hashtag's page: signed-in practitioners; anyone when all public pages are on
+    # --- the admin console: web pages, read with the session cookie like signed_in_page ---
+    moderator_page = "moderator_page"  # users, queues and the audit log: moderators and admins
+    admin_page = "admin_page"          # peers, instance settings: admins only
+    admin_download = "admin_download"  # a file the console serves (the peer lists' CSV): admins only
 
 
-TOKENS = frozenset({Reader.app, Reader.user, Reader.admin})
-USERS = frozenset({Reader.user, Reader.admin})
+TOKENS = frozenset({Reader.app, Reader.user, Reader.moderator, Reader.admin})
+USERS = frozenset({Reader.user, Reader.moderator, Reader.admin})
+MODERATORS = frozenset({Reader.moderator, Reader.admin})
 
 
 def may_read(reads: Reads, reader: Reader, *, mode: str, public_pages: str) -> bool:
@@ -90,6 +96,10 @@ def may_read(reads: Reads, reader: Reader, *, mode: str, public_pages: str) -> b
             return reader in USERS
         case Reads.tag_page:
             return reader in USERS or public_pages == "all"
+        case Reads.moderator_page:
+            return reader in MODERATORS
+        case Reads.admin_page | Reads.admin_download:
+            return reader is Reader.admin
     raise ValueError(f"no read rule for {reads}")
 
 

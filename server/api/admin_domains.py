@@ -75,11 +75,17 @@ async def _handle(request: web.Request) -> web.Response:
                 result = _entity(peer, state)
     except PeerError as exc:
         raise ApiError(422, f"Validation failed: {exc}") from exc
-    fed = request.app[FEDERATION]
-    await fed.reload_policy()
-    if state is PeerState.allowed:
-        fed.wake.peers_allowed.set()  # greet it, if it knocked (federation.peers.greeting)
+    await took_effect(request.app, state)
     return json_response(result)
+
+
+async def took_effect(app: web.Application, state: PeerState | None) -> None:
+    """After a peer decision commits (here, or on the admin pages): this process's policy
+    reloads at once, and a peer just allowed is greeted, if it knocked (federation.peers.greeting)."""
+    fed = app[FEDERATION]
+    await fed.reload_policy()
+    if state in (PeerState.allowed, PeerState.limited):
+        fed.wake.peers_allowed.set()
 
 
 async def handler(request: web.Request) -> web.Response:

@@ -60,7 +60,8 @@ class Caller:
         """Who reads, for the read rule (federation.social.access.may_read)."""
         if self.account is None or self.actor is None:
             return Reader.app
-        return Reader.admin if self.account.is_admin else Reader.user
+        return Reader.admin if self.account.is_admin else Reader.moderator if self.account.is_moderator \
+            else Reader.user
 
 
 def scope_allows(granted: frozenset[str], needed: str) -> bool:

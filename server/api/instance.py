@@ -34,6 +34,8 @@ from federation.outbox.actions import MAX_PINS
 from server.api.statuses import MAX_MEDIA
 from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS
 from server.config import Settings
+from server.profile import profile
+from federation.admin.instance import INVITE_ONLY, OPEN, Profile
 from server.responses import json_response
 from server.version import VERSION
 from storage import actors as actor_queries
@@ -47,6 +49,7 @@ MAX_FEATURED_TAGS = 10
 CHARACTERS_RESERVED_PER_URL = 23
 LANGUAGES = ["en"]
 REGISTRATIONS_MESSAGE = "Accounts on this server are created by its administrators."
+INVITES_MESSAGE = "Accounts on this server are opened by invitation."
 MARKER_TIMELINES = ("home", "notifications")
 
 
@@ -86,6 +89,10 @@ async def _peers(request: web.Request, session: AsyncSession) -> list[str]:
     return sorted(d for d in domains if d != own and not d.startswith("*.") and fed.policy.allows(d))
 
 
+def _rules(shown: Profile) -> list[dict[str, str]]:
+    return [{"id": str(number), "text": text, "hint": ""} for number, text in enumerate(shown.rules, start=1)]
+
+
 async def _contact(request: web.Request, session: AsyncSession) -> dict[str, Any] | None:
     actor = await queries.contact_actor(session)
     return None if actor is None else await render(request, None, lambda renderer: renderer.account(actor), session)
@@ -94,6 +101,7 @@ async def _contact(request: web.Request, session: AsyncSession) -> dict[str, Any
 @api
 async def instance_v1(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
+    shown = await profile(request)
     async with request.app[DATABASE].sessions() as session:
         users = await actor_queries.count_local_users(session)
         statuses = await object_queries.count_local_posts(session)
@@ -102,18 +110,18 @@ async def instance_v1(request: web.Request) -> web.Response:
         contact = await _contact(request, session)
     return json_response({
         "uri": settings.authority,
-        "title": settings.instance.name,
-        "short_description": settings.instance.description,
-        "description": settings.instance.description,
-        "email": settings.instance.contact_email,
+        "title": shown.name,
+        "short_description": shown.description,
+        "description": shown.description,
+        "email": shown.contact_email,
         "version": version_string(),
         "urls": {"streaming_api": streaming_url(settings)},
         "stats": {"user_count": users, "status_count": statuses, "domain_count": domains},
         "thumbnail": f"{settings.public_url}/static/header.png",
         "languages": LANGUAGES,
-        "registrations": False,
+        "registrations": shown.registrations == OPEN,
         "approval_required": False,
-        "invites_enabled": False,
+        "invites_enabled": shown.registrations == INVITE_ONLY,
         "configuration": {
             "accounts": {"max_featured_tags": MAX_FEATURED_TAGS},
             "statuses": _statuses_configuration(settings),
@@ -121,7 +129,7 @@ async def instance_v1(request: web.Request) -> web.Response:
             "polls": polls.LIMITS.as_dict(),
         },
         "contact_account": contact,
-        "rules": [],
+        "rules": _rules(shown),
     })
 
 
@@ -129,15 +137,16 @@ async def instance_v1(request: web.Request) -> web.Response:
 async def instance_v2(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     since = request.app[CLOCK].now() - timedelta(days=30)
+    shown = await profile(request)
     async with request.app[DATABASE].sessions() as session:
         active = await actor_queries.count_local_users(session, active_since=since)
         contact = await _contact(request, session)
     return json_response({
         "domain": settings.authority,
-        "title": settings.instance.name,
+        "title": shown.name,
         "version": version_string(),
         "source_url": "",
-        "description": settings.instance.description,
+        "description": shown.description,
         "usage": {"users": {"active_month": active}},
         "thumbnail": {"url": f"{settings.public_url}/static/header.png", "blurhash": None, "versions": {}},
         "icon": [],
@@ -151,10 +160,13 @@ async def instance_v2(request: web.Request) -> web.Response:
             "polls": polls.LIMITS.as_dict(),
             "translation": {"enabled": False},
         },
-        "registrations": {"enabled": False, "approval_required": False, "message": REGISTRATIONS_MESSAGE, "url": None},
+        "registrations": {"enabled": shown.registrations == OPEN, "approval_required": False,
+                          "message": None if shown.registrations == OPEN else
+                          INVITES_MESSAGE if shown.registrations == INVITE_ONLY else REGISTRATIONS_MESSAGE,
+                          "url": None},
         "api_versions": {"mastodon": API_VERSION},
-        "contact": {"email": settings.instance.contact_email, "account": contact},
-        "rules": [],
+        "contact": {"email": shown.contact_email, "account": contact},
+        "rules": _rules(shown),
     })
 
 
@@ -164,7 +176,7 @@ async def peers(request: web.Request) -> web.Response:
 
 
 async def rules(request: web.Request) -> web.Response:
-    return json_response([])
+    return json_response(_rules(await profile(request)))
 
 
 async def custom_emojis(request: web.Request) -> web.Response:
@@ -172,7 +184,7 @@ async def custom_emojis(request: web.Request) -> web.Response:
 
 
 async def extended_description(request: web.Request) -> web.Response:
-    return json_response({"updated_at": None, "content": request.app[SETTINGS].instance.description})
+    return json_response({"updated_at": None, "content": (await profile(request)).description})
 
 
 @api

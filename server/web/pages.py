@@ -18,9 +18,11 @@ from federation.social.access import Reader, Reads
 from federation.social.posts import plain_text
 from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
 from server.access import allows
+from server import profile as instance_profile
 from server.appkeys import DATABASE, TEMPLATES, URLS
 from server.web import account, actions, compose, edits, forms, i18n, live, marks, people, second_factor, security, sessions, settings, templates, timelines
 from server.api.entities import render as render_entities
+from server.web.admin import index as admin_console
 from server.web.templates import render, templates_dir
 from storage import actors as actor_queries
 from storage import objects as object_queries
@@ -119,6 +121,8 @@ def setup(app: web.Application) -> None:
     live.setup(app)
     account.setup(app)  # account settings: profile, apps, export
     security.setup(app)
+    instance_profile.setup(app)  # the admin console's settings, which every page shows
+    admin_console.setup(app)
     i18n.setup(app)  # before the form guard, so that its refusal speaks the page's language
     forms.setup(app)
     second_factor.setup(app)  # after the form guard: its enrolment guard redirects checked requests only

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from federation.social import accounts, second_factor, web_sessions
 from federation.social.accounts import LoginError
+from federation.social.access import Reader
 from federation.social.web_sessions import SignedIn
 from server.appkeys import CLOCK, DATABASE, SETTINGS
 from server.client_address import client_address
@@ -66,6 +67,12 @@ async def signed_in(request: web.Request) -> SignedIn | None:
 async def page_context(request: web.Request) -> dict[str, SignedIn | None]:
     """What every template reads: `me`, who is signed in (None for a stranger)."""
     return {"me": await signed_in(request)}
+
+
+def session_reader(found: SignedIn) -> Reader:
+    """Who a signed-in browser reads as, for the read rule: its account's role."""
+    account = found.account
+    return Reader.admin if account.is_admin else Reader.moderator if account.is_moderator else Reader.user
 
 
 async def me(request: web.Request) -> SignedIn:

@@ -18,6 +18,8 @@ import jinja2
 from aiohttp import web
 
 from server.appkeys import SETTINGS, TEMPLATES, URLS
+from server.profile import profile
+from server.profile import profile
 
 HTML = "text/html"
 TRANSLATIONS: ContextVar[gettext.NullTranslations] = ContextVar("translations", default=gettext.NullTranslations())
@@ -61,7 +63,7 @@ async def render_text(request: web.Request, name: str, **context) -> str:
     settings = request.app[SETTINGS]
     for provide in request.app[PAGE_CONTEXT]:
         context.update(await provide(request))
-    return template.render(instance=settings.instance, urls=request.app[URLS], request=request,
+    return template.render(instance=await profile(request), urls=request.app[URLS], request=request,
                            language=LANGUAGE.get(), noindex=settings.web.noindex, **context)
 
 

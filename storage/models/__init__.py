@@ -38,6 +38,7 @@ from storage.models.social import (
     FeedEntry,
     Follow,
     FollowState,
+    InstanceProfile,
     Marker,
     Mute,
     Notification,
@@ -45,7 +46,7 @@ from storage.models.social import (
 )
 
 __all__ = [
-    "AuditEntry", "PeerSubscription", "OAuthCode", "Media", "Bookmark", "Pin", "IdempotencyKey",
+    "AuditEntry", "InstanceProfile", "PeerSubscription", "OAuthCode", "Media", "Bookmark", "Pin", "IdempotencyKey",
     "Mute", "Marker", "HealthProbe", "FeedEntry", "Poll", "PollOption", "PollVote",
     "Account", "Activity", "Actor", "ActorType", "Announce", "Base", "Block", "Delivery",
     "DeliveryState", "Follow", "FollowState", "InboxItem", "InboxState", "Like", "Mention",

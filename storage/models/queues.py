@@ -100,6 +100,9 @@ class PeerState(str, enum.Enum):
     known = "known"      # seen, no admin decision (open and blocklist modes let it through)
     allowed = "allowed"
     blocked = "blocked"
+    # federates as allowed, but its posts stay out of the federated and hashtag timelines: they
+    # reach only its accounts' followers' homes (Mastodon's "limit")
+    limited = "limited"
     pending = "pending"  # contacted us in allowlist mode and was refused; awaiting a decision
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -140,3 +141,19 @@ class FeedEntry(Base):
     item_id: Mapped[int] = mapped_column(BigInteger)  # an Object id, or an Announce id for a boost
     boost: Mapped[bool] = mapped_column(Boolean, default=False)
     author_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))  # poster or booster
+
+
+class InstanceProfile(Base):
+    """What admins may change about the instance while it runs (one row, id 1): its name,
+    description and rules, and who may register. A column left NULL falls back to the config
+    file's [instance] value."""
+
+    __tablename__ = "instance_profile"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    rules: Mapped[str] = mapped_column(Text, default="", server_default="")  # one rule a line
+    registrations: Mapped[str] = mapped_column(String(16), default="closed", server_default="closed")
+    changed_by: Mapped[str | None] = mapped_column(String(255))
+    changed_at: Mapped[datetime | None]
