@@ -162,6 +162,8 @@ ROUTES: dict[str, Reads] = {
     "/admin/peers": Reads.admin_page,
     "/admin/peers/export": Reads.admin_download,
     "/admin/settings": Reads.admin_page,
+    # --- invitations (issue 14): a newcomer's sign-up page, for anyone holding the link ------
+    "/auth/invite/{code}": Reads.open,
 }
 
 SIGNED = frozenset({Reads.federation, Reads.actor})       # read with a signature

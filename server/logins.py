@@ -1,6 +1,7 @@
 """Failed sign-ins, counted per username and per client address, and refused past a limit
 ([api] login_attempts_per_minute). The OAuth login form, the password grant and the web
-sign-in form all ask here, so a guesser gains nothing by switching between them.
+sign-in form all ask here, so a guesser gains nothing by switching between them. Invitation
+links count an unknown code as a failure of the client address alone (`guess_wait`).
 
 The counts live in process memory: with several web processes, each counts the failures it saw.
 """
@@ -72,6 +73,18 @@ def login_wait(request: web.Request, username: str) -> int:
 def login_failed(request: web.Request, username: str) -> None:
     """Count a failed login (wrong credentials; a disabled account's refusal is not a guess)."""
     request.app[LOGIN_LIMITER].failed(_keys(request, username), request.app[CLOCK].now())
+
+
+def guess_wait(request: web.Request) -> int:
+    """Seconds this client address must wait, if over the failed-login limit (a guessed secret
+    that names no user, such as an invitation code), else 0."""
+    key = _keys(request, "")[1]
+    return request.app[LOGIN_LIMITER].retry_after((key,), request.app[CLOCK].now())
+
+
+def guess_failed(request: web.Request) -> None:
+    """Count a wrong guess of a secret that names no user against the client address."""
+    request.app[LOGIN_LIMITER].failed((_keys(request, "")[1],), request.app[CLOCK].now())
 
 
 def setup(app: web.Application) -> None:

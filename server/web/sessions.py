@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.social import accounts, second_factor, web_sessions
 from federation.social.accounts import LoginError
@@ -22,6 +23,7 @@ from server.appkeys import CLOCK, DATABASE, SETTINGS
 from server.client_address import client_address
 from server.logins import login_failed, login_wait
 from server.web.templates import render
+from storage.models import Account
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +111,7 @@ async def sign_in(request: web.Request) -> web.Response:
         async with request.app[DATABASE].sessions.begin() as session:
             account = await accounts.check_login(session, username, password, at=now)
             pending = await second_factor.enrolled(session, account)
-            token = await web_sessions.open_session(session, account, at=now, address=client_address(request) or "",
-                                                    user_agent=request.headers.get("User-Agent", ""),
-                                                    pending_second_factor=pending)
+            token = await open_web_session(session, request, account, pending_second_factor=pending)
     except LoginError as exc:
         if not exc.disabled:
             login_failed(request, username)
@@ -122,6 +122,16 @@ async def sign_in(request: web.Request) -> web.Response:
                    max_age=int(web_sessions.PENDING_LIFETIME.total_seconds()))
         return response
     return open_browser_session(request, account.username, token)
+
+
+async def open_web_session(session: AsyncSession, request: web.Request, account: Account, *,
+                           pending_second_factor: bool = False) -> str:
+    """Open a web session for `account` from this browser (its address and user agent, at the
+    clock's now), in the caller's transaction; its token, for `open_browser_session`."""
+    return await web_sessions.open_session(session, account, at=request.app[CLOCK].now(),
+                                           address=client_address(request) or "",
+                                           user_agent=request.headers.get("User-Agent", ""),
+                                           pending_second_factor=pending_second_factor)
 
 
 def open_browser_session(request: web.Request, username: str, token: str) -> web.Response:

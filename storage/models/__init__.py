@@ -5,7 +5,7 @@ subject.
 """
 
 from storage.models.actors import Account, Actor, ActorType
-from storage.models.auth import OAuthApp, OAuthCode, OAuthToken, RecoveryCode, SecondFactor, WebSession
+from storage.models.auth import Invitation, OAuthApp, OAuthCode, OAuthToken, RecoveryCode, SecondFactor, WebSession
 from storage.models.base import Base, UTCDateTime, utcnow
 from storage.models.content import (
     Activity,
@@ -46,7 +46,7 @@ from storage.models.social import (
 )
 
 __all__ = [
-    "AuditEntry", "InstanceProfile", "PeerSubscription", "OAuthCode", "Media", "Bookmark", "Pin", "IdempotencyKey",
+    "AuditEntry", "InstanceProfile", "Invitation", "PeerSubscription", "OAuthCode", "Media", "Bookmark", "Pin", "IdempotencyKey",
     "Mute", "Marker", "HealthProbe", "FeedEntry", "Poll", "PollOption", "PollVote",
     "Account", "Activity", "Actor", "ActorType", "Announce", "Base", "Block", "Delivery",
     "DeliveryState", "Follow", "FollowState", "InboxItem", "InboxState", "Like", "Mention",

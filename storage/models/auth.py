@@ -107,3 +107,21 @@ class RecoveryCode(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None]
+
+
+class Invitation(Base):
+    """A sign-up link staff made (/auth/invite/{code}). The code is kept as is, since staff read
+    it back from the console; a link stops working once revoked, expired or used `max_uses`
+    times (NULL: never expires, unlimited uses)."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = id_column()
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    note: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    created_by: Mapped[str] = mapped_column(String(255))  # as the audit log names people: web:NAME, cli:NAME
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    max_uses: Mapped[int | None]
+    uses: Mapped[int] = mapped_column(default=0, server_default="0")
+    revoked_at: Mapped[datetime | None]

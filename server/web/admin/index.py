@@ -11,6 +11,7 @@ from federation.social.web_sessions import SignedIn
 from server.appkeys import DATABASE, SETTINGS
 from server.web.admin import audit, console, is_admin, page
 from server.web.admin import peers, settings, users
+from server.web.admin import invites as invites_console  # invitations (issue 14)
 from server.web.admin import queues as queues_page
 from storage.models import PeerState
 
@@ -30,3 +31,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/admin", index)
     for module in (peers, queues_page, users, audit, settings):
         module.setup(app)
+    invites_console.setup(app)

@@ -3,39 +3,49 @@ reset a password (their tokens are revoked and their browsers signed out), and, 
 give a role. Each is a call into federation.admin.users, as `rounds user ...`.
 
 Moderators may create plain users and act on plain users only (`users.may_manage`); roles are
-the admins'. Invitations are not built: an instance's registrations setting says invite-only,
-but there is no invite link yet.
+the admins'. The page also lists the live invitations with their links, for staff only
+(made and revoked by server/web/admin/invites.py).
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from federation.admin import users
+from federation.admin import invites, users
 from federation.social.accounts import AccountError, random_password
 from federation.social.web_sessions import SignedIn
-from server.appkeys import CLOCK, DATABASE, URLS
+from server.appkeys import CLOCK, DATABASE, SETTINGS, URLS
 from server.web.admin import by, console, form_values, is_admin, page
 from server.web.sessions import redirect
 from storage import actors as actor_queries
+from storage.models import Invitation
 
 ACTIONS = ("disable", "enable", "reset_password", "role")
 
 
-async def _page(request: web.Request, signed: SignedIn, *, status: int = 200, error: str = "",
-                password: str = "", username: str = "") -> web.Response:
+def invite_link(request: web.Request, invitation: Invitation) -> str:
+    """The link a newcomer follows (server/web/invites.py)."""
+    return f"{request.app[SETTINGS].public_url}/auth/invite/{invitation.code}"
+
+
+async def users_view(request: web.Request, signed: SignedIn, *, status: int = 200, error: str = "",
+                     password: str = "", username: str = "") -> web.Response:
+    """The users page, with the answer to an action (a password shown once, an error)."""
     async with request.app[DATABASE].sessions() as session:
         rows = await actor_queries.list_accounts(session)
+        live = await invites.live(session, request.app[CLOCK].now())
     listed = [(account, actor, users.role_of(account), users.may_manage(signed.account, account))
               for account, actor in rows]
     return await page(request, "admin/users.html", signed, status=status, error=error, users=listed,
                       roles=users.ROLES if is_admin(signed) else (users.USER,), password=password,
-                      username=username, done=request.query.get("done", ""))
+                      username=username, done=request.query.get("done", ""),
+                      invitations=[(row, invite_link(request, row)) for row in live],
+                      expiry_days=invites.EXPIRY_DAYS, max_uses=invites.MAX_USES)
 
 
 @console(admin=False)
 async def users_page(request: web.Request, signed: SignedIn) -> web.Response:
-    return await _page(request, signed)
+    return await users_view(request, signed)
 
 
 @console(admin=False)
@@ -43,7 +53,7 @@ async def create(request: web.Request, signed: SignedIn) -> web.Response:
     values = await form_values(request)
     role = values.get("role", users.USER)
     if role != users.USER and not is_admin(signed):
-        return await _page(request, signed, status=403, error="only admins give roles")
+        return await users_view(request, signed, status=403, error="only admins give roles")
     chosen = values.get("password", "")
     password = chosen or random_password()
     try:
@@ -52,9 +62,9 @@ async def create(request: web.Request, signed: SignedIn) -> web.Response:
                                          role=role, by=by(signed), at=request.app[CLOCK].now())
             name = account.username
     except AccountError as exc:
-        return await _page(request, signed, status=422, error=str(exc))
+        return await users_view(request, signed, status=422, error=str(exc))
     # a password made here is shown once, on this answer, never in a URL
-    return await _page(request, signed, password="" if chosen else password, username=name)
+    return await users_view(request, signed, password="" if chosen else password, username=name)
 
 
 @console(admin=False)
@@ -82,9 +92,9 @@ async def act(request: web.Request, signed: SignedIn) -> web.Response:
                 shown = "" if chosen else random_password()
                 await users.reset_password(session, username, chosen or shown, by=by(signed), at=now, reason=reason)
     except AccountError as exc:
-        return await _page(request, signed, status=422, error=str(exc))
+        return await users_view(request, signed, status=422, error=str(exc))
     if shown:
-        return await _page(request, signed, password=shown, username=username)
+        return await users_view(request, signed, password=shown, username=username)
     return redirect(f"/admin/users?done={action}")
 
 
