@@ -45,6 +45,8 @@ OPEN = {
     "/actor": "the instance actor: its key verifies the instance's own signed fetches",
     "/media/{name}": "a media file, by its unguessable name (a capability, as on Mastodon)",
     "/users/{username}": "the key-only actor form, so peers can verify signatures (checked below)",
+    # invitations (issue 14)
+    "/auth/invite/{code}": "a newcomer's sign-up form, by an unguessable link staff made (a capability)",
 }
 APP_READS = {"/api/v1/apps/verify_credentials": "an app-only token reads its own app, and nothing else"}
 KEY_ONLY = {"@context", "id", "type", "preferredUsername", "inbox", "publicKey"}
@@ -95,6 +97,7 @@ def _candidates(world: World, canonical: str) -> dict[str, list[str]]:
         "collection": ["outbox", "followers", "following", "featured"], "schema": ["2.0", "2.1"],
         "hashtag": [ids["tag"]], "tag": [ids["tag"]], "name": [ids["media_name"]], "kind": ["domain_allows"],
         "timeline": ["home", "local", "federated"],
+        "code": ["not-an-invitation"],  # invitations (issue 14): a live one's page is tests/test_web_invites.py's
     }
 
 
