@@ -3,6 +3,12 @@
 sign-in form all ask here, so a guesser gains nothing by switching between them. Invitation
 links count an unknown code as a failure of the client address alone (`guess_wait`).
 
+An attempt counts as a failure from the moment it is let through (`login_wait`), before its
+password or code is checked, and stops counting when its request ends without `login_failed`
+(it succeeded, or was refused for another reason than a wrong guess). So guesses sent in
+parallel are counted before any of them is checked, and the limit does not grow with how many
+run at once.
+
 The counts live in process memory: with several web processes, each counts the failures it saw.
 """
 
@@ -47,6 +53,13 @@ class LoginLimiter:
                  for times in (self._recent(key, now) for key in keys) if len(times) >= self.per_window]
         return max((max(1, math.ceil(wait)) for wait in waits), default=0)
 
+    def forget(self, keys: Iterable[str], at: datetime) -> None:
+        """Stop counting one attempt made `at` (it turned out not to be a failure)."""
+        for key in keys:
+            times = self._failures.get(key)
+            if times is not None and at in times:
+                times.remove(at)
+
     def failed(self, keys: Iterable[str], now: datetime) -> None:
         if len(self._failures) > self.MAX_KEYS:
             for key in list(self._failures):
@@ -56,6 +69,7 @@ class LoginLimiter:
 
 
 LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
+_ATTEMPT = web.RequestKey("login_attempt", tuple)  # (keys, time) of the request's attempt, counted until it ends
 
 
 def _keys(request: web.Request, username: str) -> tuple[str, str]:
@@ -63,16 +77,33 @@ def _keys(request: web.Request, username: str) -> tuple[str, str]:
 
 
 def login_wait(request: web.Request, username: str) -> int:
-    """Seconds to wait if this username or address is over the failed-login limit, else 0."""
-    wait = request.app[LOGIN_LIMITER].retry_after(_keys(request, username), request.app[CLOCK].now())
+    """Seconds to wait if this username or address is over the failed-login limit, else 0; then
+    the attempt counts as a failure until the request ends without `login_failed`."""
+    limiter, now, keys = request.app[LOGIN_LIMITER], request.app[CLOCK].now(), _keys(request, username)
+    wait = limiter.retry_after(keys, now)
     if wait:
         log.warning("login refused for %r from %s: too many failed attempts", username, client_address(request))
+    elif _ATTEMPT not in request:  # counted now, with no await since the check: parallel guesses see it
+        limiter.failed(keys, now)
+        request[_ATTEMPT] = (keys, now)
     return wait
 
 
 def login_failed(request: web.Request, username: str) -> None:
-    """Count a failed login (wrong credentials; a disabled account's refusal is not a guess)."""
-    request.app[LOGIN_LIMITER].failed(_keys(request, username), request.app[CLOCK].now())
+    """Count a failed login (wrong credentials; a disabled account's refusal is not a guess): the
+    attempt `login_wait` let through stays counted, or, without one, this failure is."""
+    if request.pop(_ATTEMPT, None) is None:
+        request.app[LOGIN_LIMITER].failed(_keys(request, username), request.app[CLOCK].now())
+
+
+@web.middleware
+async def _settle_attempt(request: web.Request, handler) -> web.StreamResponse:
+    """A request that ends without `login_failed` was no wrong guess: its attempt stops counting."""
+    try:
+        return await handler(request)
+    finally:
+        if (attempt := request.pop(_ATTEMPT, None)) is not None:
+            request.app[LOGIN_LIMITER].forget(*attempt)
 
 
 def guess_wait(request: web.Request) -> int:
@@ -89,3 +120,4 @@ def guess_failed(request: web.Request) -> None:
 
 def setup(app: web.Application) -> None:
     app[LOGIN_LIMITER] = LoginLimiter(app[SETTINGS].api.login_attempts_per_minute)
+    app.middlewares.append(_settle_attempt)

@@ -20,7 +20,7 @@ from federation.outbox import actions
 from federation.remote.actors import ActorError, upsert_remote_actor
 from federation.social.polls import new_poll
 from federation.remote.resolve import RemoteError, resolve_actor
-from federation.protocol.vocab.parse import ap_to_actor
+from federation.protocol.vocab.parse import VocabError, ap_to_actor
 from storage.models import (
     Actor,
     Announce,
@@ -338,6 +338,19 @@ async def test_a_local_actor_is_never_overwritten_from_a_document(world):
         async with w.a.db.sessions.begin() as session:
             await upsert_remote_actor(session, forged, w.a.clock.now())
     assert (await w.a.actor("alice")).display_name != "Not Alice"
+
+
+@pytest.mark.parametrize("username", ["alice@good-hospital.example", "=HYPERLINK(\"http://x\")", "<b>bob</b>",
+                                      "-lead", "trail.", "with space"])
+def test_a_remote_username_that_could_pass_for_another_handle_or_a_formula_is_refused(username):
+    document = {"id": "https://peer.example/users/x", "type": "Person", "preferredUsername": username,
+                "inbox": "https://peer.example/users/x/inbox",
+                "publicKey": {"id": "https://peer.example/users/x#key", "owner": "https://peer.example/users/x",
+                              "publicKeyPem": "PEM"}}
+    with pytest.raises(VocabError, match="username"):
+        ap_to_actor(document)
+    for fine in ("wound-care", "Dr.Smith_2", "a"):
+        assert ap_to_actor(document | {"preferredUsername": fine}).preferred_username == fine
 
 
 # --- who signed (federation/protocol/authn.py) -----------------------------------------------------------

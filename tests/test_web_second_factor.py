@@ -130,12 +130,15 @@ async def test_failed_codes_count_towards_the_sign_in_lock_out(instances):
 
 
 async def test_require_second_factor_sends_her_to_set_one_up_first(instances):
-    # Given an instance that requires a second factor, and alice without one
+    # Given an instance that requires a second factor, and alice, an admin, without one
     a = await instances.start(web={"require_second_factor": True})
-    await a.add_user("alice")
+    await a.add_user("alice", admin=True)
     async with browser_like() as browser:
         assert (await sign_in(browser, a.base, "alice")).status == 303
-        # When she opens her home, or posts a form elsewhere
+        # When she opens her home, a hashtag, the admin console, or posts a form elsewhere
+        for page in ("/tags/sepsis", "/admin", "/admin/peers", "/admin/peers/export"):
+            async with browser.get(f"{a.base}{page}", allow_redirects=False) as response:
+                assert (response.status, response.headers.get("Location")) == (303, "/settings/security"), page
         async with browser.get(f"{a.base}/home", allow_redirects=False) as response:
             home = response.status, response.headers.get("Location")
         saved = await submit(browser, a.base, "/settings/preferences", token_from="/settings/security",

@@ -3,6 +3,8 @@ session row, and the lock-out after repeated failures."""
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
@@ -12,7 +14,7 @@ from server.appkeys import DATABASE, URLS
 from storage.models import WebSession
 from tests.clock import FakeClock
 from tests.instances import free_port, prepare_database, settings_for
-from tests.web_helpers import PASSWORD, browser_like, form_token, set_cookie_headers, sign_in, submit
+from tests.web_helpers import PASSWORD, browser_like, form_token, page_token, set_cookie_headers, sign_in, submit
 
 
 async def _sessions(instance) -> list[WebSession]:
@@ -91,6 +93,28 @@ async def test_repeated_failures_lock_the_username_out_for_a_while(instances):
         # And a minute later it works
         a.clock.advance(seconds=61)
         assert (await sign_in(http, a.base, "alice")).status == 303
+
+
+async def test_guesses_sent_in_parallel_are_counted_before_any_is_checked(instances):
+    # Given an instance that allows five failed sign-ins a minute
+    a = await instances.start(api={"login_attempts_per_minute": 5})
+    await a.add_user("alice")
+    async with browser_like() as http:
+        token = await page_token(http, f"{a.base}/auth/sign_in")
+
+        async def guess(n: int) -> int:
+            async with http.post(f"{a.base}/auth/sign_in", allow_redirects=False, data={
+                    "csrf_token": token, "username": "alice", "password": f"guess {n}"}) as response:
+                return response.status
+
+        # When 30 wrong passwords arrive at once
+        statuses = await asyncio.gather(*(guess(n) for n in range(30)))
+        # Then five are checked, and the others refused unchecked
+        assert sorted(statuses) == [400] * 5 + [429] * 25
+        # And a right password a minute later works, and does not count as a failure
+        a.clock.advance(seconds=61)
+        for _ in range(6):
+            assert (await sign_in(http, a.base, "alice")).status == 303
 
 
 async def test_failures_on_the_oauth_form_count_towards_the_web_lockout(instances):

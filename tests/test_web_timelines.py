@@ -12,6 +12,7 @@ from federation.social.compose import Draft
 from server.web.timelines import PAGE_SIZE
 from storage.models import Object, Visibility
 from tests.api_helpers import token_for
+from tests.handler_helpers import start_scene
 from tests.web_helpers import browser_like, page_token, post_form, sign_in
 
 
@@ -170,3 +171,23 @@ async def test_a_hashtag_link_in_a_post_opens_the_tags_timeline(instances):
         # Then the tag's page shows the tagged post only
         assert status == 200 and "<h1 id=\"timeline-title\">#sepsis</h1>" in page
         assert "Lactate first" in page and "Nothing tagged" not in page
+
+
+async def test_a_peers_image_is_a_link_to_it_not_an_image_the_page_policy_would_block(instances, http):
+    # Given a public post from a peer with an image, described
+    async with start_scene(instances, http) as scene:
+        await scene.a.add_user("bob")
+        image = {"type": "Document", "mediaType": "image/png", "url": f"{scene.peer.base}/media/chart.png",
+                 "name": "A turning chart"}
+        await scene.send("zed", "Create", scene.note("zed", "1", content="<p>Our chart</p>", attachment=[image]))
+        await scene.run()
+        async with browser_like() as browser:
+            await sign_in(browser, scene.a.base, "bob")
+            # When bob reads the federated timeline
+            async with browser.get(f"{scene.a.base}/federated") as response:
+                page = await response.text()
+        # Then the image is a link to where it lives, with its description, and no <img> from there
+        assert "Our chart" in page
+        assert f'<img src="{scene.peer.base}' not in page
+        assert f'<a href="{scene.peer.base}/media/chart.png" rel="noopener noreferrer">Image on another server</a>: ' \
+               "A turning chart" in page

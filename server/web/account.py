@@ -87,8 +87,10 @@ async def export_page(request: web.Request) -> web.Response:
 
 
 def _csv(rows: list[list[str]]) -> str:
+    """CSV text; a cell a spreadsheet would take for a formula is quoted with a leading '."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
+    csv.writer(out, lineterminator="\n").writerows(
+        [[f"'{cell}" if cell[:1] in ("=", "+", "-", "@") else cell for cell in row] for row in rows])
     return out.getvalue()
 
 

@@ -31,14 +31,19 @@ async def _page(request: web.Request, *, status: int = 200, **context: Any) -> w
     return response
 
 
-async def edit_page(request: web.Request) -> web.Response:
+async def _own_status(request: web.Request):
+    """The practitioner's own post named in the path, and its entity; ApiError if it is not hers."""
     signed = await me(request)
+    async with request.app[DATABASE].sessions() as session:
+        post = await own_post(request, session, signed.actor)
+    return post, await render_entities(request, signed.actor, lambda renderer: renderer.status(post))
+
+
+async def edit_page(request: web.Request) -> web.Response:
     try:
-        async with request.app[DATABASE].sessions() as session:
-            post = await own_post(request, session, signed.actor)
+        post, entry = await _own_status(request)
     except ApiError as exc:
         return await refused(request, exc)
-    entry = await render_entities(request, signed.actor, lambda renderer: renderer.status(post))
     return await _page(request, text=post.source_text or "", spoiler_text=post.summary or "",
                        media_ids=[media["id"] for media in entry["media_attachments"]])
 
@@ -61,13 +66,10 @@ async def edit(request: web.Request) -> web.Response:
 
 
 async def delete_page(request: web.Request) -> web.Response:
-    signed = await me(request)
     try:
-        async with request.app[DATABASE].sessions() as session:
-            post = await own_post(request, session, signed.actor)
+        _, entry = await _own_status(request)
     except ApiError as exc:
         return await refused(request, exc)
-    entry = await render_entities(request, signed.actor, lambda renderer: renderer.status(post))
     response = await render(request, "delete.html", entry=entry)
     response.headers["Cache-Control"] = "no-store"
     return response

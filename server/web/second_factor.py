@@ -15,8 +15,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from federation.social import second_factor, web_sessions
-from federation.social.access import Reads
-from server.access import declared
+from server.access import COOKIE_PAGES, declared
 from server.appkeys import CLOCK, DATABASE, SETTINGS
 from server.client_address import client_address
 from server.logins import login_failed, login_wait
@@ -80,7 +79,7 @@ def _guarded(request: web.Request) -> bool:
     if resource is None or resource.canonical in ENROLMENT_ROUTES or request.match_info.http_exception:
         return False
     if request.method in ("GET", "HEAD"):
-        return declared(resource) is Reads.signed_in_page
+        return declared(resource) in COOKIE_PAGES  # every page a session cookie opens, the console's too
     return not exempt(request)
 
 

@@ -17,6 +17,7 @@ through the same strict steps, so they refuse the same documents.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,6 +48,9 @@ POST_TYPES = frozenset({"Note", "Article", "Page", "Question"})
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
 MAX_EMBEDDED = 8  # activities embedded in activities (Undo of an Announce of a Note is 2)
 MAX_USERNAME_CHARS = 255
+# a remote username as Mastodon takes it: shown in handles (@name@host) and written to exports,
+# so nothing that could pass for another handle (an @), markup or a spreadsheet formula
+USERNAME_RE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
 
 
 class VocabError(ValueError):
@@ -312,6 +316,9 @@ def ap_to_actor(document: Any) -> APActor:
     username = username if isinstance(username, str) and username else actor_id.rstrip("/").rsplit("/", 1)[-1]
     if len(username) > MAX_USERNAME_CHARS:
         raise VocabError(f"actor {actor_id} has a username longer than {MAX_USERNAME_CHARS} characters")
+    if not USERNAME_RE.fullmatch(username):
+        raise VocabError(f"actor {actor_id} has a username that is not letters, digits, '_', '.' and '-': "
+                         f"{shown(username)}")
     return APActor(
         id=actor_id,
         type=kind,
