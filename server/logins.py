@@ -76,24 +76,43 @@ def _keys(request: web.Request, username: str) -> tuple[str, str]:
     return f"user:{accounts.login_name(username)}", f"address:{client_address(request)}"
 
 
-def login_wait(request: web.Request, username: str) -> int:
-    """Seconds to wait if this username or address is over the failed-login limit, else 0; then
-    the attempt counts as a failure until the request ends without `login_failed`."""
-    limiter, now, keys = request.app[LOGIN_LIMITER], request.app[CLOCK].now(), _keys(request, username)
+def _wait(request: web.Request, keys: tuple[str, ...], who: str) -> int:
+    limiter, now = request.app[LOGIN_LIMITER], request.app[CLOCK].now()
     wait = limiter.retry_after(keys, now)
     if wait:
-        log.warning("login refused for %r from %s: too many failed attempts", username, client_address(request))
+        log.warning("login refused for %s from %s: too many failed attempts", who, client_address(request))
     elif _ATTEMPT not in request:  # counted now, with no await since the check: parallel guesses see it
         limiter.failed(keys, now)
         request[_ATTEMPT] = (keys, now)
     return wait
 
 
+def _failed(request: web.Request, keys: tuple[str, ...]) -> None:
+    if request.pop(_ATTEMPT, None) is None:
+        request.app[LOGIN_LIMITER].failed(keys, request.app[CLOCK].now())
+
+
+def login_wait(request: web.Request, username: str) -> int:
+    """Seconds to wait if this username or address is over the failed-login limit, else 0; then
+    the attempt counts as a failure until the request ends without `login_failed`."""
+    return _wait(request, _keys(request, username), repr(username))
+
+
 def login_failed(request: web.Request, username: str) -> None:
     """Count a failed login (wrong credentials; a disabled account's refusal is not a guess): the
     attempt `login_wait` let through stays counted, or, without one, this failure is."""
-    if request.pop(_ATTEMPT, None) is None:
-        request.app[LOGIN_LIMITER].failed(_keys(request, username), request.app[CLOCK].now())
+    _failed(request, _keys(request, username))
+
+
+def guess_wait(request: web.Request) -> int:
+    """`login_wait` for a secret that names no user (an invitation code): by the client address
+    alone."""
+    return _wait(request, _keys(request, "")[1:], "a guessed code")
+
+
+def guess_failed(request: web.Request) -> None:
+    """`login_failed` for a secret that names no user: a wrong guess of the client address."""
+    _failed(request, _keys(request, "")[1:])
 
 
 @web.middleware
@@ -104,18 +123,6 @@ async def _settle_attempt(request: web.Request, handler) -> web.StreamResponse:
     finally:
         if (attempt := request.pop(_ATTEMPT, None)) is not None:
             request.app[LOGIN_LIMITER].forget(*attempt)
-
-
-def guess_wait(request: web.Request) -> int:
-    """Seconds this client address must wait, if over the failed-login limit (a guessed secret
-    that names no user, such as an invitation code), else 0."""
-    key = _keys(request, "")[1]
-    return request.app[LOGIN_LIMITER].retry_after((key,), request.app[CLOCK].now())
-
-
-def guess_failed(request: web.Request) -> None:
-    """Count a wrong guess of a secret that names no user against the client address."""
-    request.app[LOGIN_LIMITER].failed((_keys(request, "")[1],), request.app[CLOCK].now())
 
 
 def setup(app: web.Application) -> None:
