@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
+from federation.admin import instance as instance_profile
 from federation.admin import invites, users
 from federation.admin.invites import InvitationRefused
 from federation.social.accounts import AccountError
@@ -152,6 +153,19 @@ async def test_a_newcomer_signs_up_with_a_link_and_is_signed_in_at_home(instance
         response = await _sign_up(other, a.base, invitation.code, "meredith")
         assert response.status == 422
     assert await _uses(a, invitation) == 1
+
+
+async def test_a_staff_made_link_works_even_with_registrations_closed(instances):
+    # Given an instance whose registrations are closed, and a link staff made
+    a = await instances.start()
+    async with a.db.sessions.begin() as session:
+        await instance_profile.save(session, name="CHU", description="", rules="", registrations=instance_profile.CLOSED,
+                                    by="test", at=a.clock.now())
+    invitation = await _invite(a)
+    # When a newcomer follows it, Then she gets in (README: staff-made invitations always work)
+    async with browser_like() as newcomer:
+        response = await _sign_up(newcomer, a.base, invitation.code, "closed_door")
+        assert response.status == 303 and response.headers["Location"] == "/home"
 
 
 async def test_expired_revoked_used_up_and_unknown_links_are_refused_and_nothing_is_written(instances):
