@@ -61,6 +61,12 @@ async def test_a_limited_peers_posts_reach_followers_homes_and_no_public_timelin
                 assert page.status == 200 and "After the limit" not in await page.text(), path
         async with browser.get(f"{a.base}/home") as page:
             assert "After the limit" in await page.text()
+    # When the admin lifts the limit, Then both posts are public again
+    async with browser_like() as root:
+        await sign_in(root, a.base, "root")
+        await submit(root, a.base, "/admin/peers", token_from="/admin/peers", domain=b.urls.authority,
+                     state="allowed")
+    assert len(await _texts(http, f"{a.base}/api/v1/timelines/tag/sepsis", carol)) == 2
 
 
 async def test_a_limited_peers_post_arriving_live_reaches_its_followers_stream_and_no_public_one(instances, http):
