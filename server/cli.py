@@ -175,27 +175,34 @@ def _add_peer_commands(sub) -> None:
                                "deliveries, the last failure and the backoff.")
     show.add_argument("domain", help="the peer's host or host:port, or an entry such as *.example.org")
     show.set_defaults(run=peer_commands.peers_show)
-    for name, helptext, run in (("allow", "allow a peer", peer_commands.peers_allow),
-                                ("block", "block a peer: severs follows, cancels deliveries", peer_commands.peers_block),
-                                ("remove", "forget the decision about a peer", peer_commands.peers_remove)):
-        parser = peer_sub.add_parser(name, help=helptext, description=helptext.capitalize() + ". " + COVERAGE)
+    for name, helptext, run in (
+            ("allow", "allow a peer", peer_commands.peers_allow),
+            ("limit", "limit a peer: it federates as an allowed one, but its posts stay out of the "
+                      "federated and hashtag timelines (only its accounts' followers see them, at home); "
+                      "Mastodon's 'silence'", peer_commands.peers_limit),
+            ("block", "block a peer: severs follows, cancels deliveries", peer_commands.peers_block),
+            ("remove", "forget the decision about a peer", peer_commands.peers_remove)):
+        parser = peer_sub.add_parser(name, help=helptext, description=helptext[:1].upper() + helptext[1:] + ". " + COVERAGE)
         parser.add_argument("domain", help="host, host:port, *.example.org or *.example.org:port")
-        parser.add_argument("--note", help="the public reason, kept with the peer and in the audit log")
+        parser.add_argument("--note", "--reason", dest="note", metavar="TEXT",
+                            help="the public reason, kept with the peer and in the audit log")
         if name == "block":
             parser.add_argument("--purge", action="store_true",
                                 help="also delete the peer's cached actors and their posts")
         parser.set_defaults(run=run)
     imports = peer_sub.add_parser(
         "import", help="import allows or blocks from a file",
-        description="Import a Mastodon domain-block CSV (#domain,#severity,...) as blocks, or a "
-        "domain list (one per line, or CSV with a #domain header) as allows. Every line is "
-        "checked first; if any is bad, nothing is applied and the line is named.",
+        description="Import a Mastodon domain-block CSV (#domain,#severity,...: severity suspend "
+        "blocks a peer, silence limits it, noop is skipped), or a domain list (one per line, or "
+        "CSV with a #domain header) as allows. Every line is checked first; if any is bad, "
+        "nothing is applied and the line is named.",
     )
     imports.add_argument("file")
     imports.set_defaults(run=peer_commands.peers_import)
     exports = peer_sub.add_parser(
         "export", help="print allows or blocks in an importable format",
-        description="Print allowed peers as a #domain CSV, or blocked peers as a Mastodon domain-block CSV.",
+        description="Print allowed peers as a #domain CSV, or (--state blocked) the blocked and "
+        "limited peers as a Mastodon domain-block CSV, with severity suspend and silence.",
     )
     exports.add_argument("--state", choices=["allowed", "blocked"], default="allowed")
     exports.set_defaults(run=peer_commands.peers_export)

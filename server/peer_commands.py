@@ -123,6 +123,11 @@ async def peers_allow(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def peers_limit(settings: Settings, args: argparse.Namespace) -> int:
+    await _decide(settings, args.domain, PeerState.limited, args.note)
+    return 0
+
+
 async def peers_block(settings: Settings, args: argparse.Namespace) -> int:
     await _decide(settings, args.domain, PeerState.blocked, args.note, purge=args.purge)
     return 0
@@ -133,7 +138,7 @@ async def peers_remove(settings: Settings, args: argparse.Namespace) -> int:
         await require_initialised(db, settings)
         async with db.sessions.begin() as session:
             await decisions.remove(session, args.domain, by=_by(), at=CLOCK.now(), reason=args.note or "")
-    print(f"Removed {args.domain}; it is no longer allowed or blocked.")
+    print(f"Removed {args.domain}; it is no longer allowed, limited or blocked.")
     return 0
 
 
@@ -157,8 +162,8 @@ async def peers_export(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database_checked(settings) as db:
         await require_initialised(db, settings)
         async with db.sessions() as session:
-            rows = await decisions.list_peers(session, state)
-    print(decisions.export_list([row.peer for row in rows], state), end="")
+            text = await decisions.export_csv(session, state)
+    print(text, end="")
     return 0
 
 

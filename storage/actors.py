@@ -16,6 +16,13 @@ async def local_actor_by_username(session: AsyncSession, username: str) -> Actor
     )
 
 
+async def shown_local_actor(session: AsyncSession, username: str) -> Actor | None:
+    """A local actor whose pages may be shown: its account is not disabled."""
+    return await session.scalar(
+        select(Actor).join(Account, Account.actor_id == Actor.id)
+        .where(Actor.local.is_(True), Actor.username == username.lower(), Account.disabled.is_(False)))
+
+
 async def actor_by_uri(session: AsyncSession, uri: str) -> Actor | None:
     return await session.scalar(select(Actor).where(Actor.uri == uri))
 

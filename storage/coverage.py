@@ -14,8 +14,9 @@ brackets. An entry that could never cover a peer is refused when it is written
 authority never shows one), a bare IPv6 address.
 
 The policy asks `entries_covering` (a set lookup per candidate, for the request path); every query
-that hides a blocked peer's content asks `blocked_author` (or `on_blocked_peer`), built on
-`covers_sql`. The test suite checks the two definitions against each other on a grid of entries
+that hides a blocked peer's content asks `blocked_author` (or `on_blocked_peer`), and every public
+or hashtag timeline and stream that leaves a limited peer's posts out asks `limited_author`, all
+built on `covers_sql`. The test suite checks the two definitions against each other on a grid of entries
 and authorities.
 
 The SQL is correlated on purpose: the read hides a row when a blocked entry covers its author,

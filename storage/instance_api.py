@@ -77,6 +77,6 @@ async def peer_by_id(session: AsyncSession, peer_id: int) -> Peer | None:
     return await session.get(Peer, peer_id)
 
 
-async def peers_in_state(session: AsyncSession, state: PeerState) -> list[Peer]:
-    """The peers the admin has decided `state` for, oldest record first."""
-    return list(await session.scalars(select(Peer).where(Peer.state == state).order_by(Peer.id)))
+async def peers_in_state(session: AsyncSession, *states: PeerState) -> list[Peer]:
+    """The peers the admin has decided one of `states` for, oldest record first."""
+    return list(await session.scalars(select(Peer).where(Peer.state.in_(states)).order_by(Peer.id)))

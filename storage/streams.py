@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, union
+from sqlalchemy import literal, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.coverage import limited_author
 from storage.models import Actor, Follow, FollowState, Mention
 
 
@@ -23,3 +24,9 @@ async def home_ids(session: AsyncSession, post_id: int, author_id: int, *, follo
     mentioned = select(Mention.actor_id).join(Actor, Mention.actor_id == Actor.id).where(
         Mention.object_id == post_id, Actor.local.is_(True))
     return set(await session.scalars(union(mentioned, _local_followers(author_id)) if followers else mentioned))
+
+
+async def on_limited_peer(session: AsyncSession, actor_id: int) -> bool:
+    """Whether a limited entry covers the actor's peer (storage.coverage, as the public timelines
+    ask it): its posts stay out of the public and hashtag streams."""
+    return bool(await session.scalar(select(limited_author(literal(actor_id)))))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from federation.admin import users
 from federation.outbox import actions
 from storage.models import Visibility
 from tests.browser import chromium
@@ -114,3 +115,20 @@ async def test_public_pages_carry_opengraph_an_activitypub_link_and_noindex(inst
     await b.add_user("carol")
     async with http.get(f"{b.base}/@carol") as r:
         assert 'name="robots"' not in await r.text()
+
+
+async def test_a_disabled_accounts_pages_are_gone(instances, http):
+    # Given public pages on, and alice's profile and public post
+    a = await instances.start(web={"public_pages": "all"})
+    await a.add_user("alice")
+    posts = await _posts(a)
+    for url in (f"{a.base}/@alice", posts[Visibility.public].url):
+        async with http.get(url) as r:
+            assert r.status == 200
+    # When an admin disables her account
+    async with a.db.sessions.begin() as session:
+        await users.set_disabled(session, "alice", True, by="root", at=a.clock.now())
+    # Then her profile and her post are no longer shown
+    for url in (f"{a.base}/@alice", posts[Visibility.public].url):
+        async with http.get(url) as r:
+            assert r.status == 404 and "public note" not in await r.text(), url

@@ -1,10 +1,15 @@
-"""Admin decisions about peers: allow, block, remove; import and export; the audit trail.
+"""Admin decisions about peers: allow, limit, block, remove; import and export; the audit trail.
 
 Every change goes through `decide` (or `remove`), which writes the peer row and an audit entry
 with the state before and after, who made it and why, in the caller's transaction. Blocking
 also severs follows in both directions and cancels queued deliveries to the peer (recorded as
 cancelled), and with `purge` deletes the peer's cached actors and their content. Unblocking
-restores traffic but not the severed follows.
+restores traffic but not the severed follows. Limiting changes no traffic: a limited peer
+federates as an allowed one, and its posts stay out of the public timelines.
+
+Mastodon's shape for a limit is a domain block of severity `silence` (a block is `suspend`): the
+admin API's domain_blocks and the domain-block CSV (import and export, shared by the CLI and the
+admin pages) both map the severities through `SEVERITIES`.
 """
 
 from __future__ import annotations
@@ -21,12 +26,16 @@ from federation.admin.audit import audit
 from storage import deliveries as delivery_queries
 from storage import peers as peer_queries
 from storage.coverage import EntryError, normalise_entry
+from storage.instance_api import peers_in_state
 from storage.models import Peer, PeerState
 from storage.peers import PeerRow, list_peers, peer_by_domain, peer_row  # noqa: F401  (the admin's reads)
 
 ADMIN = "admin"
 MASTODON_BLOCK_HEADER = ["#domain", "#severity", "#reject_media", "#reject_reports", "#public_comment", "#obfuscate"]
-BLOCK_SEVERITIES = {"suspend", "silence"}  # Rounds has one block; both mean no federation
+# Mastodon's domain-block severities: suspend is a block, silence a limit (noop is not a decision)
+SEVERITIES = {"suspend": PeerState.blocked, "silence": PeerState.limited}
+SEVERITY_OF = {state: severity for severity, state in SEVERITIES.items()}
+DOMAIN_BLOCKS = (PeerState.blocked, PeerState.limited)  # the states a domain-block list holds
 
 
 class PeerError(Exception):
@@ -106,8 +115,9 @@ class Entry:
 
 
 def parse_list(text: str, *, source: str = "file") -> list[Entry]:
-    """A Mastodon domain-block CSV (`#domain,#severity,...`: blocks) or a domain list, plain or
-    CSV with a `#domain` header (allows). Every line is checked; PeerError names the first bad one."""
+    """A Mastodon domain-block CSV (`#domain,#severity,...`: `suspend` a block, `silence` a limit,
+    `noop` skipped) or a domain list, plain or CSV with a `#domain` header (allows). Every line is
+    checked; PeerError names the first bad one."""
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     header = [cell.strip().lower() for cell in rows[0]] if rows else []
     blocks = "#severity" in header
@@ -128,26 +138,37 @@ def parse_list(text: str, *, source: str = "file") -> list[Entry]:
             severity = record.get("#severity", "suspend") or "suspend"
             if severity == "noop":
                 continue
-            if severity not in BLOCK_SEVERITIES:
+            if severity not in SEVERITIES:
                 raise PeerError(f"{source} line {number}: unknown severity {severity!r} (suspend, silence or noop)")
-            state = PeerState.blocked
+            state = SEVERITIES[severity]
             note = record.get("#public_comment", "")
         entries[domain] = Entry(domain, state, note)
     return list(entries.values())
 
 
 def export_list(peers: list[Peer], state: PeerState) -> str:
+    """`state` blocked: Mastodon's domain-block CSV of `peers` (blocked and limited ones, each with
+    its severity); allowed: a `#domain` list."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     if state is PeerState.blocked:
         writer.writerow(MASTODON_BLOCK_HEADER)
         for peer in peers:
-            writer.writerow([peer.domain, "suspend", "true", "true", peer.note, "false"])
+            rejects = "true" if peer.state is PeerState.blocked else "false"
+            writer.writerow([peer.domain, SEVERITY_OF[peer.state], rejects, rejects, peer.note, "false"])
     else:
         writer.writerow(["#domain"])
         for peer in peers:
             writer.writerow([peer.domain])
     return out.getvalue()
+
+
+async def export_csv(session: AsyncSession, state: PeerState) -> str:
+    """The file an admin downloads (CLI and admin pages): `state` blocked, Mastodon's domain-block
+    CSV of the blocked and limited peers; allowed, the allowed peers' `#domain` list."""
+    states = DOMAIN_BLOCKS if state is PeerState.blocked else (PeerState.allowed,)
+    peers = sorted(await peers_in_state(session, *states), key=lambda peer: peer.domain)
+    return export_list(peers, state)
 
 
 async def import_entries(session: AsyncSession, entries: list[Entry], *, by: str, at: datetime, reason: str) -> int:

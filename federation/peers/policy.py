@@ -1,7 +1,9 @@
 """Federation policy: the one place that says whether a peer may talk to us or be talked to.
 
 Decisions are made in memory from a snapshot of the admin's allow/block entries, so refusing a
-peer costs no database read and no network request. The snapshot is reloaded after every
+peer costs no database read and no network request. A limited peer is allowed here: it
+federates, and only its posts' place in the public timelines and streams differs (decided in SQL
+by `storage.coverage.limited_author`, since those reads are queries). The snapshot is reloaded after every
 change made in this process and every few seconds otherwise (other processes' changes).
 
 A peer is an authority: host, plus the port when not the scheme's default. Which peers an entry

@@ -1,6 +1,7 @@
 """Who hears about a post or a boost: the local homes it belongs in (its author, local followers,
 and local actors it mentions), which get a home-feed row and a `user:` stream event, plus the
-public and hashtag streams for public posts."""
+public and hashtag streams for public posts, but for a limited peer's (storage.coverage's
+`limited_author`, the predicate of the public timelines)."""
 
 from __future__ import annotations
 
@@ -36,11 +37,13 @@ async def post_homes(session: AsyncSession, post: Object, author: Actor, links: 
 async def post_streams(session: AsyncSession, post: Object, author: Actor, homes: set[int] | None = None,
                        links: Links | None = None) -> tuple[str, ...]:
     """The streams that hear of a post: its homes' (`post_homes`, unless given), and for a public
-    post the public ones and its hashtags' (from `links`, its hashtags as just stored, else read)."""
+    post the public ones and its hashtags' (from `links`, its hashtags as just stored, else read),
+    unless its author's peer is limited (kept out of them as out of the public timelines)."""
     if homes is None:
         homes = await post_homes(session, post, author, links)
     streams = [f"user:{actor_id}" for actor_id in sorted(homes)]
-    if post.visibility is Visibility.public:
+    public = post.visibility is Visibility.public
+    if public and (author.local or not await stream_queries.on_limited_peer(session, author.id)):
         streams += ["public", "public:local" if post.local else "public:remote"]
         tags = sorted(links.tags) if links is not None else await post_queries.tag_names(session, post.id)
         streams += [f"hashtag:{name}" for name in tags]

@@ -45,7 +45,7 @@ async def render_profile(request: web.Request, username: str) -> web.Response:
     if not _shows(request, Reads.profile_page):
         return await render(request, "not_found.html", status=404, what=f"public page for @{username}")
     async with request.app[DATABASE].sessions() as session:
-        actor = await actor_queries.local_actor_by_username(session, username)
+        actor = await actor_queries.shown_local_actor(session, username)
         shows_posts = actor is not None and _shows(request, Reads.post_page)
         posts = await object_queries.public_posts(session, actor.id, limit=20) if shows_posts else []
     if actor is None:
@@ -64,7 +64,7 @@ async def post_page(request: web.Request) -> web.Response:
     if not post_id.isdigit():
         return await render(request, "not_found.html", status=404, what="public page for this post")
     async with request.app[DATABASE].sessions() as session:
-        actor = await actor_queries.local_actor_by_username(session, username)
+        actor = await actor_queries.shown_local_actor(session, username)
         post = await object_queries.public_post(session, actor.id, int(post_id)) if actor else None
     if post is None:
         return await render(request, "not_found.html", status=404, what="such post")

@@ -24,7 +24,8 @@ from storage import peers as peer_queries
 from storage.models import PeerState
 
 STATES = {"allowed": PeerState.allowed, "limited": PeerState.limited, "blocked": PeerState.blocked}
-EXPORTS = {"allowed": PeerState.allowed, "blocked": PeerState.blocked}  # Mastodon's lists
+# Mastodon's lists: the domain allows; the domain blocks (blocked and limited peers, by severity)
+EXPORTS = {"allowed": PeerState.allowed, "blocked": PeerState.blocked}
 MAX_UPLOAD = 1_000_000
 
 
@@ -46,7 +47,8 @@ async def peers_page(request: web.Request, signed: SignedIn) -> web.Response:
 
 @console(admin=True)
 async def decide(request: web.Request, signed: SignedIn) -> web.Response:
-    """Allow or block a peer (`state`: allowed or blocked), or forget the decision (`remove`)."""
+    """Allow, limit or block a peer (`state`: allowed, limited or blocked), or forget the decision
+    (`remove`)."""
     values = await form_values(request)
     state = STATES.get(values.get("state", ""))
     note = values.get("public_comment", "")
@@ -56,7 +58,7 @@ async def decide(request: web.Request, signed: SignedIn) -> web.Response:
                 await decisions.remove(session, values.get("domain", ""), by=by(signed),
                                        at=request.app[CLOCK].now(), reason=note)
             elif state is None:
-                raise PeerError("choose allow or block")
+                raise PeerError("choose allow, limit or block")
             else:
                 await decisions.decide(session, values.get("domain", ""), state, by=by(signed),
                                        at=request.app[CLOCK].now(), note=note, reason=note)
@@ -68,11 +70,10 @@ async def decide(request: web.Request, signed: SignedIn) -> web.Response:
 
 @console(admin=True)
 async def export(request: web.Request, signed: SignedIn) -> web.Response:
-    """The allowed or blocked peers as a Mastodon CSV file, downloaded."""
+    """The allowed peers, or the blocked and limited ones, as a Mastodon CSV file, downloaded."""
     state = EXPORTS.get(request.query.get("state", "blocked"), PeerState.blocked)
     async with request.app[DATABASE].sessions() as session:
-        rows = await decisions.list_peers(session, state)
-    body = decisions.export_list([row.peer for row in rows], state)
+        body = await decisions.export_csv(session, state)
     return web.Response(text=body, content_type="text/csv", charset="utf-8", headers={
         "Content-Disposition": f'attachment; filename="{request.app[SETTINGS].authority.replace(":", "_")}'
                                f'-{state.value}.csv"',
