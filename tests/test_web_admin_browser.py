@@ -11,7 +11,7 @@ from federation.outbox import actions
 from federation.peers import decisions
 from federation.peers.greeting import greet_allowed
 from storage.models import Follow, FollowState, PeerState
-from tests.browser import chromium, watch_csp
+from tests.browser import artifacts_dir, chromium, watch_csp
 from tests.instances import settle
 from tests.test_allow_later import _bob_as_seen_by_a, _peer
 from tests.test_web_layout_browser import UNLABELLED
@@ -71,7 +71,7 @@ async def test_an_admin_allows_a_peer_that_knocked_sees_it_federate_blocks_it_an
         await page.reload()
         assert await health.locator(".last-success").inner_text() != "—"
         assert await health.locator(".backlog").inner_text() == "0 queued, 0 dead"
-        await page.screenshot(path=tmp_path / "peers.png", full_page=True)
+        await page.screenshot(path=artifacts_dir() / "admin-peers.png", full_page=True)
 
         # When the admin blocks A from its row
         await health.locator("button.block").click()
@@ -103,5 +103,5 @@ async def test_an_admin_allows_a_peer_that_knocked_sees_it_federate_blocks_it_an
             assert await page.evaluate(UNLABELLED) == [], path
             assert await page.evaluate("document.documentElement.scrollWidth") <= 375, path
         await page.goto(f"{b.base}/admin/users")
-        await page.screenshot(path=tmp_path / "users-phone.png", full_page=True)
+        await page.screenshot(path=artifacts_dir() / "admin-users-phone.png", full_page=True)
     assert violations == []
