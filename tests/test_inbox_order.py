@@ -230,8 +230,10 @@ async def test_an_inbox_post_during_a_long_batch_is_stored_before_the_batch_ends
             await scene.send(f"fan{n}", "Like", uri)
         # When the worker handles them, and a peer POSTs to the inbox while the first is handled
         assert await scene.run() == 6
-        # Then the POST was answered after the first item, not after the whole batch
-        assert answered == [1], answered
+        # Then the POST was answered before the batch ended (on SQLite, right after its first
+        # item; PostgreSQL's intake never waits for the worker)
+        assert answered and answered[0] < 6, answered
+        assert answered[0] == 1 or not scene.a.db.is_sqlite, answered
         assert len(handled) == 6
 
 
