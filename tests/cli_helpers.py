@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from server.cli import build_parser
 from tests.instances import Instance
 
 ROUNDS = str(Path(sys.executable).with_name("rounds"))
@@ -25,3 +30,14 @@ def run_cli(instance: Instance, tmp_path: Path, *args: str) -> subprocess.Comple
     """`rounds --config ... ARGS` for `instance`, its output captured."""
     return subprocess.run([ROUNDS, "--config", str(cli_config(instance, tmp_path)), *args], capture_output=True,
                           text=True, timeout=60, env=os.environ.copy(), stdin=subprocess.DEVNULL)
+
+
+def help_text(*args: str) -> str:
+    """What `rounds ARGS --help` prints, read from the command's own parser in this process (the
+    text is argparse's either way; tests/test_cli.py runs the real command for `rounds --help`,
+    which spares every other help check a second of interpreter start)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exited:
+        build_parser().parse_args([*args, "--help"])
+    assert exited.value.code == 0, args
+    return out.getvalue()
