@@ -156,3 +156,20 @@ async def test_the_session_cookie_is_secure_under_an_https_public_url(tmp_path):
     for value in (cookie, csrf_cookie):
         lowered = value.lower()
         assert "; secure" in lowered and "; httponly" in lowered and "samesite=lax" in lowered and "path=/" in lowered
+
+
+async def test_pages_with_a_form_token_are_never_cached_and_a_strangers_about_page_may_be(instances):
+    # Given alice, and public pages on
+    a = await instances.start(web={"public_pages": "all"})
+    await a.add_user("alice")
+    async with browser_like() as http:
+        # When a stranger reads the about page and the sign-in form
+        async with http.get(f"{a.base}/about") as response:
+            assert "Cache-Control" not in response.headers
+        async with http.get(f"{a.base}/auth/sign_in") as response:
+            assert response.headers["Cache-Control"] == "no-store"
+        # Then, signed in, every page she reads (each carries her sign-out form) is no-store
+        await sign_in(http, a.base, "alice")
+        for page in ("/home", "/about", "/@alice", "/settings/preferences", "/notifications", "/search?q=x"):
+            async with http.get(f"{a.base}{page}") as response:
+                assert response.status == 200 and response.headers["Cache-Control"] == "no-store", page

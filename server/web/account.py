@@ -43,11 +43,9 @@ async def profile_page(request: web.Request, *, status: int = 200, error: str = 
     fields = [{"name": html.unescape(f.get("name", "")), "value": html.unescape(f.get("value", ""))}
               for f in actor.fields or []]
     fields += [{"name": "", "value": ""}] * (MAX_FIELDS - len(fields))
-    response = await render(request, "settings_profile.html", status=status, error=error, actor=actor,
+    return await render(request, "settings_profile.html", status=status, error=error, actor=actor,
                             note=account.note_source, fields=fields, saved="saved" in request.query,
                             display_name_max=DISPLAY_NAME_MAX, note_max=NOTE_MAX)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 async def save_profile(request: web.Request) -> web.Response:
@@ -65,9 +63,7 @@ async def apps_page(request: web.Request) -> web.Response:
     signed = await me(request)
     async with request.app[DATABASE].sessions() as session:
         apps = await account_data.authorised_apps(session, signed.account.id)
-    response = await render(request, "settings_apps.html", apps=apps, revoked="revoked" in request.query)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return await render(request, "settings_apps.html", apps=apps, revoked="revoked" in request.query)
 
 
 async def revoke_app(request: web.Request) -> web.Response:
@@ -81,9 +77,7 @@ async def revoke_app(request: web.Request) -> web.Response:
 
 
 async def export_page(request: web.Request) -> web.Response:
-    response = await render(request, "settings_export.html", exports=EXPORTS)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return await render(request, "settings_export.html", exports=EXPORTS)
 
 
 def _csv(rows: list[list[str]]) -> str:

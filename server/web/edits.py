@@ -25,10 +25,8 @@ FIELDS = ("status", "spoiler_text")
 
 
 async def _page(request: web.Request, *, status: int = 200, **context: Any) -> web.Response:
-    response = await render(request, "edit.html", status=status, post_id=request.match_info["id"],
+    return await render(request, "edit.html", status=status, post_id=request.match_info["id"],
                             max_characters=request.app[SETTINGS].api.status_max_characters, **context)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 async def _own_status(request: web.Request):
@@ -70,9 +68,7 @@ async def delete_page(request: web.Request) -> web.Response:
         _, entry = await _own_status(request)
     except ApiError as exc:
         return await refused(request, exc)
-    response = await render(request, "delete.html", entry=entry)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return await render(request, "delete.html", entry=entry)
 
 
 async def delete(request: web.Request) -> web.Response:

@@ -28,7 +28,7 @@ from aiohttp import BodyPartReader, MultipartReader, web
 
 from server.client_address import client_address
 from server.web.sessions import cookie_name, session_token, set_cookie
-from server.web.templates import render
+from server.web.templates import PRIVATE, render
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ def form_token(request: web.Request) -> str:
     """The token this browser's forms carry (templates put it in a hidden `csrf_token` field)."""
     if not _secret(request):
         request[_NEW_SECRET] = secrets.token_urlsafe(32)
+    request[PRIVATE] = True
     return _token(_secret(request))
 
 

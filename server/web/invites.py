@@ -24,10 +24,8 @@ PATH = "/auth/invite/{code}"
 
 
 async def _form(request: web.Request, *, status: int = 200, error: str = "", username: str = "") -> web.Response:
-    response = await render(request, "invite.html", status=status, error=error, username=username,
-                            code=request.match_info["code"])
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return await render(request, "invite.html", status=status, error=error, username=username,
+                        code=request.match_info["code"])
 
 
 async def _gone(request: web.Request, reason: str) -> web.Response:

@@ -23,10 +23,8 @@ def _handler(which: str):
         rows = await marked_posts(request, MARKS[which], signed.actor, cursor)
         statuses = await render_entities(request, signed.actor,
                                          lambda renderer: renderer.statuses([post for _, post in rows]))
-        response = await render(request, "timeline.html", timeline=which, tag="", statuses=statuses,
+        return await render(request, "timeline.html", timeline=which, tag="", statuses=statuses,
                                 pager=pager(f"/{which}", cursor, [mark_id for mark_id, _ in rows]), live=None)
-        response.headers["Cache-Control"] = "no-store"
-        return response
     handler.__name__ = which
     return handler
 

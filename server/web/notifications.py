@@ -68,11 +68,9 @@ async def index(request: web.Request) -> web.Response:
     async with request.app[DATABASE].sessions() as session:
         pending = (await q.relations(session, signed.actor.id, requesters, request.app[CLOCK].now())).requested_by
     tab = "all" if types is None and not exclude else "mentions" if types == {"mention"} and not exclude else ""
-    response = await render(request, "notifications.html", notifications=entities, tab=tab,
+    return await render(request, "notifications.html", notifications=entities, tab=tab,
                             pending={str(i) for i in pending},
                             pager=pager("/notifications", cursor, [row.id for row in rows], TABS.get(tab)))
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 async def _answer(request: web.Request, *, accept: bool) -> web.Response:

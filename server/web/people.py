@@ -42,11 +42,6 @@ async def _not_found(request: web.Request) -> web.Response:
     return await render(request, "not_found.html", status=404, what="such account")
 
 
-def _no_store(response: web.Response) -> web.Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 async def profile_page(request: web.Request, *, status: int = 200, error: str = "") -> web.Response:
     """An account's header, bio, fields and counts, the viewer's relationship with it and a page
     of its posts the viewer may see."""
@@ -60,9 +55,9 @@ async def profile_page(request: web.Request, *, status: int = 200, error: str = 
         account, statuses = await render_entities(
             request, viewer, lambda renderer: (renderer.account(target), renderer.statuses(items)), session)
     related = await relationship(request, viewer, target.id) if target.id != viewer.id else None
-    return _no_store(await render(
+    return await render(
         request, "account.html", status=status, account=account, relationship=related, statuses=statuses,
-        error=error, pager=pager(f"/accounts/{target.id}", cursor, [item.id for item in items])))
+        error=error, pager=pager(f"/accounts/{target.id}", cursor, [item.id for item in items]))
 
 
 async def profile(request: web.Request) -> web.Response:
@@ -82,9 +77,9 @@ async def _follow_list(request: web.Request, *, followers: bool) -> web.Response
         account, accounts = await render_entities(request, signed.actor, lambda renderer: (
             renderer.account(target), renderer.accounts([actor for _, actor in rows])), session)
     which = "followers" if followers else "following"
-    return _no_store(await render(
+    return await render(
         request, "account_follows.html", account=account, accounts=accounts, which=which,
-        pager=pager(f"/accounts/{target.id}/{which}", cursor, [follow_id for follow_id, _ in rows])))
+        pager=pager(f"/accounts/{target.id}/{which}", cursor, [follow_id for follow_id, _ in rows]))
 
 
 async def followers(request: web.Request) -> web.Response:

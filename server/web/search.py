@@ -34,9 +34,7 @@ async def search_page(request: web.Request) -> web.Response:
             if any(len(results[kind]) >= query.limit for kind in query.kinds):
                 kind = {"type": request.query["type"]} if request.query.get("type") else {}
                 more = f"/search?{urlencode({'q': text, **kind, 'offset': query.offset + query.limit})}"
-    response = await render(request, "search.html", status=status, q=text, results=results, error=error, more=more)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return await render(request, "search.html", status=status, q=text, results=results, error=error, more=more)
 
 
 def setup(app: web.Application) -> None:

@@ -30,9 +30,7 @@ ENROLMENT_ROUTES = frozenset({SECURITY, "/settings/security/totp", "/settings/se
 
 
 async def _form(request: web.Request, *, status: int = 200, error: str = "") -> web.Response:
-    response = await render(request, "sign_in_code.html", status=status, error=error)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return await render(request, "sign_in_code.html", status=status, error=error)
 
 
 async def code_page(request: web.Request) -> web.Response:

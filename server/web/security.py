@@ -31,10 +31,8 @@ async def security_page(request: web.Request, *, status: int = 200, error: str =
     uri = second_factor.provisioning_uri(factor.secret, f"{signed.actor.username}@{signed.actor.domain}",
                                          request.app[SETTINGS].instance.name) \
         if factor.secret and not factor.confirmed else ""
-    response = await render(request, "settings_security.html", status=status, error=error, factor=factor, uri=uri,
+    return await render(request, "settings_security.html", status=status, error=error, factor=factor, uri=uri,
                             recovery_codes=recovery_codes or [], notice=request.query.get("done", ""))
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 async def _refused_if_locked(request: web.Request, username: str) -> web.Response | None:

@@ -87,9 +87,7 @@ async def me(request: web.Request) -> SignedIn:
 
 
 async def _form(request: web.Request, *, status: int = 200, error: str = "", username: str = "") -> web.Response:
-    response = await render(request, "sign_in.html", status=status, error=error, username=username)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return await render(request, "sign_in.html", status=status, error=error, username=username)
 
 
 async def sign_in_page(request: web.Request) -> web.Response:

@@ -24,9 +24,7 @@ async def sessions_page(request: web.Request) -> web.Response:
     signed = await me(request)
     async with request.app[DATABASE].sessions() as session:
         live = await web_sessions.sessions_of(session, signed.account, now=request.app[CLOCK].now())
-    response = await render(request, "settings_sessions.html", sessions=live, current=signed.session.id)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return await render(request, "settings_sessions.html", sessions=live, current=signed.session.id)
 
 
 async def end_session(request: web.Request) -> web.Response:
@@ -42,12 +40,10 @@ async def end_session(request: web.Request) -> web.Response:
 async def preferences_page(request: web.Request, *, status: int = 200, error: str = "") -> web.Response:
     signed = await me(request)
     preferences = signed.account.preferences or {}
-    response = await render(request, "settings_preferences.html", status=status, error=error,
+    return await render(request, "settings_preferences.html", status=status, error=error,
                             privacy=preferences.get("posting:default:visibility", "public"),
                             ui_language=preferences.get(PREFERENCE) or "",
                             languages=sorted(request.app[CATALOGUES]), saved="saved" in request.query)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 async def save_preferences(request: web.Request) -> web.Response:

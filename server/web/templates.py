@@ -26,6 +26,7 @@ TRANSLATIONS: ContextVar[gettext.NullTranslations] = ContextVar("translations", 
 LANGUAGE: ContextVar[str] = ContextVar("language", default="en")  # the page's `lang`, as TRANSLATIONS speaks
 PageContext = Callable[[web.Request], Awaitable[dict[str, Any]]]
 PAGE_CONTEXT = web.AppKey("page_context", list)  # of PageContext: looked up before each render
+PRIVATE = web.RequestKey("private_page", bool)  # the page carries a form token: it is this browser's alone
 
 
 def templates_dir() -> Path:
@@ -68,8 +69,13 @@ async def render_text(request: web.Request, name: str, **context) -> str:
 
 
 async def render(request: web.Request, name: str, *, status: int = 200, **context) -> web.Response:
+    """A page. One that carries a form token (every signed-in page does, for its sign-out form) is
+    this browser's alone, so no cache may keep it."""
     body = await render_text(request, name, **context)
-    return web.Response(text=body, status=status, content_type=HTML, headers={"Vary": "Accept"})
+    response = web.Response(text=body, status=status, content_type=HTML, headers={"Vary": "Accept"})
+    if request.get(PRIVATE):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def setup(app: web.Application, *providers: PageContext) -> None:

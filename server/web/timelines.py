@@ -101,14 +101,12 @@ async def timeline_page(request: web.Request, which: str, *, status: int = 200,
     ids, statuses = await render_entities(request, viewer, page)
     path = f"/tags/{quote(tag, safe='')}" if which == "tag" else f"/{which}"
     newest = cursor.max_id is None and cursor.min_id is None and cursor.since_id is None
-    response = await render(
+    return await render(
         request, "timeline.html", status=status, timeline=which, tag=tag, statuses=statuses,
         pager=pager(path, cursor, ids), compose=compose or composer(signed),
         max_characters=request.app[SETTINGS].api.status_max_characters, poll_durations=POLL_DURATIONS,
         live=f"/live/{which}" if newest and which in TIMELINES else None,
         return_path=path if status != 200 else None)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _timeline_handler(which: str):
@@ -129,11 +127,9 @@ async def post_page(request: web.Request) -> web.Response:
     ancestors, descendants = thread
     focus, before, after = await render_entities(request, signed.actor, lambda renderer: (
         renderer.status(post), renderer.statuses(ancestors), renderer.statuses(descendants)))
-    response = await render(request, "thread.html", focus=focus, ancestors=before, descendants=after,
+    return await render(request, "thread.html", focus=focus, ancestors=before, descendants=after,
                             compose=composer(signed, in_reply_to=focus), poll_durations=POLL_DURATIONS,
                             max_characters=request.app[SETTINGS].api.status_max_characters)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def setup(app: web.Application) -> None:

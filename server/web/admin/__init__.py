@@ -55,9 +55,7 @@ def console(*, admin: bool) -> Callable[[Handler], Callable[[web.Request], Await
 
 async def page(request: web.Request, name: str, signed: SignedIn, *, status: int = 200, **context) -> web.Response:
     """Render a console page: never cached, with the console's tabs for this role."""
-    response = await render(request, name, status=status, console_admin=is_admin(signed), **context)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return await render(request, name, status=status, console_admin=is_admin(signed), **context)
 
 
 async def form_values(request: web.Request) -> dict[str, str]:
