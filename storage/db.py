@@ -27,10 +27,12 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+import aiosqlite
 from sqlalchemy import Engine, Result, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -131,9 +133,14 @@ async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
 async def take_write_lock(session: AsyncSession) -> None:
     """Begin the session's transaction by taking the write lock (SQLite: BEGIN IMMEDIATE, waiting
     up to the busy timeout), so that its writes never meet another writer halfway, and savepoints
-    nest inside it. Call it first in the transaction. PostgreSQL: nothing to do."""
+    nest inside it. Call it first in the transaction. PostgreSQL: nothing to do.
+
+    On SQLite the rest of the transaction then runs on the event loop's thread (`_SqliteConnection`):
+    holding the write lock, none of its statements can wait for another connection."""
     if session.bind.dialect.name == "sqlite":
         await session.execute(text("BEGIN IMMEDIATE"))
+        raw = await (await session.connection()).get_raw_connection()
+        raw.driver_connection.inline = True
 
 
 def core_rows(session: Session, statement, params: dict) -> Result:
@@ -147,6 +154,42 @@ def core_rows(session: Session, statement, params: dict) -> Result:
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or opened; the message says which and why."""
+
+
+class _SqliteConnection(aiosqlite.Connection):
+    """aiosqlite's connection runs every call on a thread of its own, and through SQLAlchemy one
+    statement costs four thread hops (cursor, execute, fetch, close): about 0.5 ms here, against
+    0.1 ms for the same statement on a plain connection. While `inline` is set, calls run on the
+    caller's thread instead. `take_write_lock` sets it once the transaction holds SQLite's write
+    lock, when no statement can wait for another connection (WAL: readers never block a writer);
+    the commit or rollback that ends the transaction clears it and goes back to the thread, since
+    a commit may checkpoint the log to disk."""
+
+    inline = False
+
+    async def _execute(self, fn, *args, **kwargs):
+        if self.inline:
+            return fn(*args, **kwargs)
+        return await super()._execute(fn, *args, **kwargs)
+
+    async def commit(self) -> None:
+        self.inline = False
+        await super().commit()
+
+    async def rollback(self) -> None:
+        self.inline = False
+        await super().rollback()
+
+
+def _sqlite_connector(path: str, timeout: float):
+    """The writer engine's `async_creator`: a `_SqliteConnection`, which its thread and the event
+    loop's thread take turns on (never at once: SQLAlchemy uses a connection from one task)."""
+    async def connect() -> _SqliteConnection:
+        connection = _SqliteConnection(partial(sqlite3.connect, path, timeout=timeout, check_same_thread=False), 64)
+        connection._thread.daemon = True
+        return await connection
+
+    return connect
 
 
 class _SqliteReader:
@@ -230,7 +273,7 @@ def open_database(
     parsed = make_url(url)
     reader = None
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+        engine = create_async_engine(url, async_creator=_sqlite_connector(parsed.database, busy_timeout_ms / 1000))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         reader = _SqliteReader(url, pool_size, busy_timeout_ms)
     else:

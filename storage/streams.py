@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.coverage import limited_author
 from storage.models import Actor, Follow, FollowState, Mention
 
+_LIMITED = "limited_authors"  # session.info: (the transaction, {actor id: on a limited peer}) as read in it
+
 
 def _local_followers(actor_id: int):
     return select(Follow.follower_id).join(Actor, Follow.follower_id == Actor.id).where(
@@ -28,5 +30,14 @@ async def home_ids(session: AsyncSession, post_id: int, author_id: int, *, follo
 
 async def on_limited_peer(session: AsyncSession, actor_id: int) -> bool:
     """Whether a limited entry covers the actor's peer (storage.coverage, as the public timelines
-    ask it): its posts stay out of the public and hashtag streams."""
-    return bool(await session.scalar(select(limited_author(literal(actor_id)))))
+    ask it): its posts stay out of the public and hashtag streams. Asked once per actor in a
+    transaction (the inbox worker's batch asks it for every post): no transaction that posts also
+    changes a peer's state."""
+    transaction = session.sync_session.get_transaction()
+    owner, known = session.info.get(_LIMITED, (None, {}))
+    if owner is not transaction:
+        known = {}
+        session.info[_LIMITED] = (transaction, known)
+    if actor_id not in known:
+        known[actor_id] = bool(await session.scalar(select(limited_author(literal(actor_id)))))
+    return known[actor_id]

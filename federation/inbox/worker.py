@@ -131,6 +131,7 @@ class InboxPump:
         while self._chains and self._items + limit > self.in_flight:
             await asyncio.wait(self._chains, return_when=asyncio.FIRST_COMPLETED)
         async with self._writes, self.fed.db.sessions.begin() as session:
+            await take_write_lock(session)
             items = await inbox_queue.claim(
                 session, self.fed.clock.now(), limit, lease=LEASE,
                 max_attempts=self.fed.settings.inbox_max_attempts, lock=not self.fed.db.is_sqlite,
