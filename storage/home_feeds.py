@@ -9,17 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.ids import new_id
 from storage.models import FeedEntry, Object, Visibility
-from storage.upsert import insert_for
+from storage.upsert import per_backend
+
+_ADD_ENTRIES = per_backend(lambda insert: insert(FeedEntry).on_conflict_do_nothing(index_elements=["owner_id", "item_id"]))
 
 
 async def add_feed_entries(session: AsyncSession, owners: Iterable[int], item_id: int, author_id: int, *,
                            boost: bool) -> None:
     """One row per owner, in owner order; a row an owner already has for the item stays."""
-    statement = insert_for(session, FeedEntry).values([
+    await session.execute(_ADD_ENTRIES(session), [
         {"id": new_id(), "owner_id": owner, "item_id": item_id, "author_id": author_id, "boost": boost}
         for owner in sorted(owners)
-    ]).on_conflict_do_nothing(index_elements=["owner_id", "item_id"])
-    await session.execute(statement)
+    ])
 
 
 async def recent_post_ids(session: AsyncSession, author_id: int, limit: int) -> list[int]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, inspect, literal, or_, select, update
+from sqlalchemy import bindparam, delete, insert, inspect, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import Actor, IdempotencyKey, Mention, Object, ObjectEdit, Tag
-from storage.upsert import insert_for
+from storage.upsert import per_backend
 
 
 async def post_by_id(session: AsyncSession, post_id: int) -> Object | None:
@@ -50,6 +50,12 @@ async def add_post(session: AsyncSession, item: Object) -> Object:
     return item
 
 
+# built once, for statements the inbox worker runs for every post it stores
+_INSERT_REMOTE = per_backend(lambda insert: insert(Object).on_conflict_do_nothing(index_elements=["uri"]).returning(Object))
+_INSERT_MENTION = insert(Mention)
+_INSERT_TAG = insert(Tag)
+
+
 async def add_remote_post(session: AsyncSession, item: Object) -> tuple[Object, bool]:
     """Store a new remote post, and True; or, if another transaction stored a post with its uri
     first, that post, and False. Two workers may fetch the same post at once (a boost's target,
@@ -57,8 +63,7 @@ async def add_remote_post(session: AsyncSession, item: Object) -> tuple[Object, 
     nothing, and the next statement sees the row it committed, so the loser needs no retry."""
     values = {attr.key: getattr(item, attr.key) for attr in inspect(Object).column_attrs
               if getattr(item, attr.key) is not None}
-    statement = insert_for(session, Object).values(values).on_conflict_do_nothing(index_elements=["uri"])
-    stored = await session.scalar(statement.returning(Object))
+    stored = await session.scalar(_INSERT_REMOTE(session), values)
     if stored is None:
         return await post_by_uri(session, item.uri), False
     return stored, True
@@ -73,12 +78,11 @@ async def claim_homes(session: AsyncSession, post_id: int) -> bool:
 
 
 async def link_post(session: AsyncSession, post_id: int, mentioned_ids: Iterable[int], tags: Iterable[str]) -> None:
-    """A new post's mentions and hashtags."""
-    for actor_id in mentioned_ids:
-        session.add(Mention(object_id=post_id, actor_id=actor_id))
-    for name in tags:
-        session.add(Tag(object_id=post_id, name=name))
-    await session.flush()
+    """A new post's mentions and hashtags (a bulk insert each: no unit of work to flush)."""
+    if mentions := [{"object_id": post_id, "actor_id": actor_id} for actor_id in mentioned_ids]:
+        await session.execute(_INSERT_MENTION, mentions)
+    if names := [{"object_id": post_id, "name": name} for name in tags]:
+        await session.execute(_INSERT_TAG, names)
 
 
 async def unlink_post(session: AsyncSession, post_id: int) -> None:
@@ -97,10 +101,13 @@ async def tag_names(session: AsyncSession, post_id: int) -> list[str]:
     return list(await session.scalars(select(Tag.name).where(Tag.object_id == post_id).order_by(Tag.name)))
 
 
+_BY_URI_OR_ID = select(Object).where(or_(Object.uri == bindparam("uri"), Object.id == bindparam("post_id")))
+
+
 async def posts_by_uri_or_id(session: AsyncSession, uri: str, post_id: int) -> list[Object]:
     """The posts with this uri or this id: one query for both questions a new remote post asks
     (is it stored yet, and is the id it would get taken?)."""
-    return list(await session.scalars(select(Object).where(or_(Object.uri == uri, Object.id == post_id))))
+    return list(await session.scalars(_BY_URI_OR_ID, {"uri": uri, "post_id": post_id}))
 
 
 async def local_post_by_uri(session: AsyncSession, uri: str) -> Object | None:
@@ -112,9 +119,12 @@ async def is_mentioned(session: AsyncSession, object_id: int, actor_id: int) -> 
         select(Mention.id).where(Mention.object_id == object_id, Mention.actor_id == actor_id)) is not None
 
 
+_BY_URI = select(Object).where(Object.uri == bindparam("uri"))
+
+
 async def post_by_uri(session: AsyncSession, uri: str) -> Object | None:
     """The post with this id, deleted or not (a tombstone keeps its row)."""
-    return await session.scalar(select(Object).where(Object.uri == uri))
+    return await session.scalar(_BY_URI, {"uri": uri})
 
 
 def _thread_query():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import literal, select, union
+from sqlalchemy import BigInteger, bindparam, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.coverage import limited_author
@@ -16,9 +16,13 @@ def _local_followers(actor_id: int):
         Follow.followee_id == actor_id, Follow.state == FollowState.accepted, Actor.local.is_(True))
 
 
+_LOCAL_FOLLOWERS = _local_followers(bindparam("actor_id", type_=BigInteger))  # built once: asked for every post
+_ON_LIMITED_PEER = select(limited_author(bindparam("actor_id", type_=BigInteger)))
+
+
 async def local_follower_ids(session: AsyncSession, actor_id: int) -> set[int]:
     """The local actors who follow `actor_id` (accepted)."""
-    return set(await session.scalars(_local_followers(actor_id)))
+    return set(await session.scalars(_LOCAL_FOLLOWERS, {"actor_id": actor_id}))
 
 
 async def home_ids(session: AsyncSession, post_id: int, author_id: int, *, followers: bool) -> set[int]:
@@ -39,5 +43,5 @@ async def on_limited_peer(session: AsyncSession, actor_id: int) -> bool:
         known = {}
         session.info[_LIMITED] = (transaction, known)
     if actor_id not in known:
-        known[actor_id] = bool(await session.scalar(select(limited_author(literal(actor_id)))))
+        known[actor_id] = bool(await session.scalar(_ON_LIMITED_PEER, {"actor_id": actor_id}))
     return known[actor_id]
