@@ -149,6 +149,7 @@ ROUTES: dict[str, Reads] = {
     "/api/v1/media/{id}": Reads.own,
     "/api/v1/preferences": Reads.own,
     "/api/v1/markers": Reads.own,
+    "/api/v1/push/subscription": Reads.own,
     # --- client API: admins ------------------------------------------------------------------
     "/api/v1/instance/peers": Reads.peers,
     "/api/v1/admin/{kind}": Reads.admin,

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Delivery, DeliveryState, InboxItem, InboxState
-from storage.states import DELIVERIES, DELIVERY_DUE, INBOX, INBOX_DUE, Machine
+from storage.models import Delivery, DeliveryState, InboxItem, InboxState, PushDelivery
+from storage.states import DELIVERIES, DELIVERY_DUE, INBOX, INBOX_DUE, PUSHES, Machine
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,10 @@ INBOX_ITEMS = Queue(InboxItem, INBOX, INBOX_DUE, (InboxItem.next_attempt_at, Inb
 # Deliveries: in id order, so an inbox receives a sender's activities in the order they were made.
 DELIVERY_ROWS = Queue(Delivery, DELIVERIES, DELIVERY_DUE, (Delivery.id,), DeliveryState.queued,
                       Delivery.claimed_until)
+
+# Web Push deliveries: in id order, so a device hears of its notifications in the order they came.
+PUSH_ROWS = Queue(PushDelivery, PUSHES, DELIVERY_DUE, (PushDelivery.id,), DeliveryState.queued,
+                  PushDelivery.claimed_until)
 
 
 def due(queue: Queue, state, now: datetime) -> list[ColumnElement[bool]]:

@@ -24,6 +24,8 @@ Deliveries (`federation.outbox.delivery`; `rounds queue` too):
     queued -> delivered | dead | cancelled      (a retryable failure stays queued, due later)
     dead   -> queued                            (an admin's retry, due now)
     dead   -> cancelled                         (an admin's discard)
+Web Push deliveries (`federation.social.push`):
+    queued -> delivered | dead | cancelled      (cancelled: the subscription changed its mind)
 Community memberships (declared ahead of the communities that will use them):
     pending  -> accepted | rejected             (a moderator answers a join request)
     accepted -> left | removed | banned         (the member leaves, or a moderator acts)
@@ -113,6 +115,9 @@ DELIVERIES = _machine("delivery", DeliveryState, {
     D.dead: {D.queued, D.cancelled},
 })
 DELIVERY_DUE = (D.queued,)  # what a claim takes once next_attempt_at passes, unless leased
+PUSHES = _machine("push delivery", DeliveryState, {
+    D.queued: {D.delivered, D.dead, D.cancelled},
+})
 
 
 class MembershipState(str, enum.Enum):

@@ -10,12 +10,15 @@ alice's token, an admin's token, and GETs signed by carol's key.
 
 from __future__ import annotations
 
+import base64
 import io
 from dataclasses import dataclass
 from datetime import datetime
 
 import aiohttp
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
 from sqlalchemy import select
 from yarl import URL
@@ -78,7 +81,7 @@ async def app_only_token(instance: Instance, at: datetime) -> dict[str, str]:
 async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sections) -> World:
     """The world, on an instance started with `sections` (allowlist, public pages off, unless told)."""
     a = await instances.start(**(sections or ALLOWLIST_NO_PAGES))
-    alice = await token_for(a, "alice")
+    alice = await token_for(a, "alice", "read write follow push")
     bob = await token_for(a, "bob")
     admin = await token_for(a, "root", "read write follow admin:read admin:write", admin=True)
     api = f"{a.base}/api/v1"
@@ -98,6 +101,11 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
     await _call(http, "POST", f"{api}/statuses/{public['id']}/favourite", bob)
     await _call(http, "POST", f"{api}/statuses", bob, json={"status": f"{MARKER} reply", "in_reply_to_id": public["id"]})
     notifications = await _call(http, "GET", f"{api}/notifications", alice)
+    device = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    await _call(http, "POST", f"{api}/push/subscription", alice, json={"subscription": {
+        "endpoint": "http://127.0.0.1:9/push", "keys": {"p256dh": base64.urlsafe_b64encode(device).decode(),
+                                                         "auth": base64.urlsafe_b64encode(b"0" * 16).decode()}}})
 
     peer = await FakePeer().start()
     carol_uri = peer.add_actor("carol")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -107,8 +107,15 @@ class Federation:
         """A write transaction whose streaming events are published once it has committed (and
         whose other `after_commit` callbacks run then too, as every transaction's do)."""
         async with self.db.sessions.begin() as session:
-            after_commit(session, lambda: self.events.publish(take_events(session)))
+            after_commit(session, lambda: self._published(take_events(session)))
             yield session
+
+    def _published(self, events: list) -> Awaitable[None]:
+        """Publish a committed transaction's stream events; a notification among them wakes
+        the push worker, whose pushes were queued with it."""
+        if any(event.event == "notification" for event in events):
+            self.wake.push.set()
+        return self.events.publish(events)
 
     async def reload_policy(self) -> None:
         """Take an admin change made in this process into effect at once."""

@@ -12,4 +12,5 @@ from dataclasses import dataclass, field
 class Wakeups:
     inbox: asyncio.Event = field(default_factory=asyncio.Event)  # an activity was stored (intake)
     deliveries: asyncio.Event = field(default_factory=asyncio.Event)  # deliveries queued, or a peer is back
+    push: asyncio.Event = field(default_factory=asyncio.Event)  # a notification was written (its pushes may be queued)
     peers_allowed: asyncio.Event = field(default_factory=asyncio.Event)  # greet them (federation.peers.greeting)

@@ -1,5 +1,5 @@
-"""Background workers as asyncio tasks: the inbox processor, the delivery sender, the poll
-clock, and periodic chores (refreshing subscribed peer lists, sweeping unused media, greeting
+"""Background workers as asyncio tasks: the inbox processor, the delivery sender, the Web Push
+sender, the poll clock, and periodic chores (refreshing subscribed peer lists, sweeping unused media, greeting
 peers an admin has just allowed: see federation.peers.greeting; an allow made here wakes it).
 
 Each loop runs its step until a step finds nothing, then sleeps until woken (work queued in this
@@ -7,7 +7,8 @@ process sets an event after its commit) or until `worker_poll_seconds` pass (wor
 other processes). Nothing wakes the poll clock: it looks for ended polls every
 `worker_poll_seconds`. The chores run on their own period. A step that raises is logged and the
 loop goes on; cancellation stops it. Tests do not start these: they call the steps
-(`worker.run_once`, `DeliveryWorker.run_once`, `poll_worker.run_once`, `media.sweep`).
+(`worker.run_once`, `DeliveryWorker.run_once`, `PushWorker.run_once`, `poll_worker.run_once`,
+`media.sweep`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from federation.inbox import worker
 
 from federation.social import media, poll_worker
+from federation.social.push_worker import PushWorker
 from federation.runtime.context import Federation
 from federation.outbox.delivery import DeliveryWorker
 from federation.peers.greeting import greet_allowed
@@ -35,6 +37,7 @@ class Workers:
     def __init__(self, fed: Federation, media_root: Path) -> None:
         self.fed = fed
         self.delivery = DeliveryWorker(fed)
+        self.push = PushWorker(fed)
         self.inbox = worker.InboxPump(fed)
         self.media_root = media_root
         self._tasks: list[asyncio.Task] = []
@@ -44,11 +47,13 @@ class Workers:
             await self.fed.ensure_ready()
             await worker.release_claims(self.fed)
             await self.delivery.release_claims()
+            await self.push.release_claims()
         except Exception as exc:  # the database may be down; the loops retry
             log.warning("workers start without releasing old claims: %s", exc)
         self._tasks = [
             asyncio.create_task(self._loop("inbox", self.fed.wake.inbox, self._inbox_step)),
             asyncio.create_task(self._loop("delivery", self.fed.wake.deliveries, self.delivery.run_once)),
+            asyncio.create_task(self._loop("push", self.fed.wake.push, self.push.run_once)),
             asyncio.create_task(self._periodically("peer lists", self.fed.settings.subscription_refresh_minutes * 60,
                                                    self._refresh_subscriptions)),
             asyncio.create_task(self._periodically("media sweep", MEDIA_SWEEP_SECONDS, self._sweep_media)),

@@ -1,5 +1,6 @@
 """Notifications: what happened to a local actor, written in the transaction that made it happen,
-with a stream event so a connected client hears of it at once. Only local actors are notified,
+with a stream event so a connected client hears of it at once, and a push for each of the
+recipient's Web Push subscriptions that wants it (`federation.social.push`). Only local actors are notified,
 and never of their own doing (unless it is their poll that ended)."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.social import push
 from federation.social.events import StreamEvent, record
 from storage.models import Actor, NotificationType, Object
 from storage.notifications import add_notification, local_boosters
@@ -22,6 +24,7 @@ async def notify(
         row = add_notification(session, recipient.id, kind, sender.id, item.id if item is not None else None, now)
         record(session, StreamEvent((f"user:{recipient.id}", f"user:notification:{recipient.id}"),
                                     "notification", "notification", row.id))
+        await push.queue_for(session, recipient, row, sender)
 
 
 async def notify_edit(session: AsyncSession, item: Object, author: Actor, now: datetime) -> None:

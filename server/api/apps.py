@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from federation.social import oauth
 from federation.social.accounts import AccountError
 from server.api.auth import ApiError, Caller, bearer_digest, caller_in
+from server.api.push import server_key
 from server.api.params import list_param, params, text_param
 from server.appkeys import CLOCK, DATABASE, SETTINGS, URLS
 from server.responses import json_response
@@ -36,12 +37,13 @@ SCOPES_SUPPORTED = ["read", "write", "follow", "push", "profile", "admin:read", 
 ]
 
 
-def application_to_api(app: OAuthApp) -> dict[str, Any]:
-    """Mastodon's Application entity (the public part: no client credentials)."""
+def application_to_api(app: OAuthApp, vapid_key: str = "") -> dict[str, Any]:
+    """Mastodon's Application entity (the public part: no client credentials); `vapid_key`, the
+    instance's Web Push key, for the app's own requests."""
     uris = app.redirect_uris.split()
     return {
         "id": str(app.id), "name": app.name, "website": app.website, "scopes": app.scopes.split(),
-        "redirect_uri": "\n".join(uris), "redirect_uris": uris, "vapid_key": "",
+        "redirect_uri": "\n".join(uris), "redirect_uris": uris, "vapid_key": vapid_key,
     }
 
 
@@ -64,7 +66,7 @@ async def create_app(request: web.Request) -> web.Response:
             raise ApiError(422, f"Validation failed: {exc}") from None
     except ApiError as exc:
         return exc.response()
-    return json_response(application_to_api(new.app) | {
+    return json_response(application_to_api(new.app, await server_key(request)) | {
         "client_id": new.app.client_id, "client_secret": new.client_secret, "client_secret_expires_at": 0,
     })
 
@@ -83,8 +85,8 @@ async def verify_credentials(request: web.Request) -> web.Response:
         oob = oauth.OOB_REDIRECT_URI
         return json_response({"id": None, "name": caller.token.name or "rounds", "website": None,
                               "scopes": caller.token.scopes.split(), "redirect_uri": oob, "redirect_uris": [oob],
-                              "vapid_key": ""})
-    return json_response(application_to_api(app))
+                              "vapid_key": await server_key(request)})
+    return json_response(application_to_api(app, await server_key(request)))
 
 
 async def authorization_server_metadata(request: web.Request) -> web.Response:

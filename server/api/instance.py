@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.social import polls
 from federation.social.media import DESCRIPTION_MAX
+from server.api.push import server_key
 from server.api.auth import ApiError
 from federation.social.access import Reader, Reads
 from server.access import allows
@@ -153,7 +154,7 @@ async def instance_v2(request: web.Request) -> web.Response:
         "languages": LANGUAGES,
         "configuration": {
             "urls": {"streaming": streaming_url(settings), "status": None},
-            "vapid": {"public_key": ""},
+            "vapid": {"public_key": await server_key(request)},
             "accounts": {"max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": MAX_PINS},
             "statuses": _statuses_configuration(settings),
             "media_attachments": _media_configuration(settings),

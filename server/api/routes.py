@@ -14,6 +14,7 @@ from server.api import (
     notifications,
     oauth,
     polls,
+    push,
     search,
     statuses,
     streaming,
@@ -22,7 +23,7 @@ from server.api import (
 from server.api.common import setup_plumbing
 
 MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines, notifications, search, media,
-           streaming, admin_domains)
+           streaming, admin_domains, push)
 
 
 def setup(app: web.Application) -> None:

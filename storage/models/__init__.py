@@ -22,6 +22,7 @@ from storage.models.content import (
     Visibility,
 )
 from storage.models.polls import Poll, PollOption, PollVote
+from storage.models.push import PushDelivery, PushSubscription, VapidKey
 from storage.models.queues import (
     Delivery,
     DeliveryState,
@@ -51,5 +52,5 @@ __all__ = [
     "Account", "Activity", "Actor", "ActorType", "Announce", "Base", "Block", "Delivery",
     "DeliveryState", "Follow", "FollowState", "InboxItem", "InboxState", "Like", "Mention",
     "Notification", "NotificationType", "OAuthApp", "OAuthToken", "RecoveryCode", "SecondFactor", "WebSession", "Object", "ObjectEdit", "Peer",
-    "PeerState", "Tag", "UTCDateTime", "Visibility", "utcnow",
+    "PeerState", "Tag", "UTCDateTime", "Visibility", "utcnow", "PushDelivery", "PushSubscription", "VapidKey",
 ]

@@ -1,0 +1,226 @@
+"""Web Push: a notification reaches a client app's push service, encrypted for the app.
+
+A client registers a subscription through /api/v1/push/subscription: the push service's endpoint,
+its P-256 public key (`p256dh`) and authentication secret (`auth`), which notification types it
+wants (`alerts`) and from whom (`policy`). When a notification is written, `queue_for` queues one
+push per matching subscription, in the same transaction. The worker (`push_worker`) claims due
+pushes and POSTs each to its endpoint:
+
+- the payload (JSON, as Mastodon's apps read it: notification id and type, title, body, icon,
+  the recipient's language) is encrypted as RFC 8291 says: aes128gcm content coding (RFC 8188),
+  one record, keyed by ECDH between a fresh P-256 key and the client's, and the client's secret;
+- the request carries a VAPID token (RFC 8292): a JWT signed ES256 by the instance's key, for the
+  endpoint's origin, valid 12 hours, with the instance's URL as contact, and the public key;
+- 2xx is delivered; 404 or 410 means the subscription is gone, and it is removed; 429, 5xx,
+  a timeout or a refused connection is retried with a backoff that doubles (Retry-After honoured),
+  until MAX_ATTEMPTS; any other answer is permanent (dead).
+
+Endpoints are fetched through the guarded client (no private addresses unless the instance
+allows them), never by a redirect. The federation allowlist does not apply: a push service is
+not a peer, and what it receives is encrypted for the app alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy.ext.asyncio import AsyncSession
+from yarl import URL
+
+from federation.social.posts import plain_text
+from storage import follows as follow_queries
+from storage import push as push_queries
+from storage.models import Actor, FollowState, Notification, NotificationType
+from storage.push import Push
+
+ALERTS = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
+          "admin.sign_up", "admin.report", "quote", "quoted_update")
+POLICIES = ("all", "followed", "follower", "none")
+RECORD_SIZE = 4096
+MAX_PAYLOAD = RECORD_SIZE - 16 - 1  # one record: the tag and the delimiter take the rest
+BODY_CHARS = 300
+TOKEN_SECONDS = 12 * 3600
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _public_bytes(key: ec.EllipticCurvePublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VapidKeys:
+    private: ec.EllipticCurvePrivateKey
+    public: str  # uncompressed point, base64url: what apps are given as the server key
+
+
+async def load_or_make_keys(session: AsyncSession) -> VapidKeys:
+    """The instance's VAPID key pair, made and stored on first use."""
+    stored = await push_queries.vapid_key(session)
+    if stored is None:
+        private = ec.generate_private_key(ec.SECP256R1())
+        pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()).decode()
+        stored = await push_queries.keep_vapid_key(session, pem, b64url(_public_bytes(private.public_key())))
+    private = serialization.load_pem_private_key(stored.private_key_pem.encode(), password=None)
+    return VapidKeys(private, stored.public_key)
+
+
+def client_key_problem(p256dh: str, auth: str) -> str | None:
+    """Why a subscription's keys cannot be used, or None: `p256dh` must be a P-256 point and
+    `auth` 16 bytes, both base64url."""
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b64url_decode(p256dh))
+    except (ValueError, TypeError):
+        return "keys[p256dh] is not a P-256 public key in base64url"
+    try:
+        if len(b64url_decode(auth)) != 16:
+            return "keys[auth] must be 16 bytes in base64url"
+    except (ValueError, TypeError):
+        return "keys[auth] is not base64url"
+    return None
+
+
+# --- RFC 8291 / RFC 8188 and RFC 8292 -----------------------------------------------------------
+
+def _hkdf(salt: bytes, info: bytes, length: int, key: bytes) -> bytes:
+    return HKDF(hashes.SHA256(), length=length, salt=salt, info=info).derive(key)
+
+
+def encrypt(plaintext: bytes, p256dh: str, auth: str, *, salt: bytes | None = None,
+            sender: ec.EllipticCurvePrivateKey | None = None) -> bytes:
+    """The aes128gcm body of a push for the client with these keys (RFC 8291, section 3.4): the
+    header (salt, record size, the sender's public key) and one record."""
+    if len(plaintext) > MAX_PAYLOAD:
+        raise ValueError(f"a push payload is {MAX_PAYLOAD} bytes at most")
+    client_public = b64url_decode(p256dh)
+    client = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), client_public)
+    sender = sender or ec.generate_private_key(ec.SECP256R1())
+    sender_public = _public_bytes(sender.public_key())
+    salt = salt or os.urandom(16)
+    shared = sender.exchange(ec.ECDH(), client)
+    ikm = _hkdf(b64url_decode(auth), b"WebPush: info\x00" + client_public + sender_public, 32, shared)
+    cek = _hkdf(salt, b"Content-Encoding: aes128gcm\x00", 16, ikm)
+    nonce = _hkdf(salt, b"Content-Encoding: nonce\x00", 12, ikm)
+    record = AESGCM(cek).encrypt(nonce, plaintext + b"\x02", None)  # \x02: the last record, no padding
+    header = salt + RECORD_SIZE.to_bytes(4, "big") + bytes([len(sender_public)]) + sender_public
+    return header + record
+
+
+def vapid_authorization(endpoint: str, keys: VapidKeys, contact: str, now: float) -> str:
+    """The Authorization header for a push to `endpoint` (RFC 8292): vapid t=<JWT>, k=<key>."""
+    url = URL(endpoint)
+    audience = f"{url.scheme}://{url.authority}" if url.explicit_port else f"{url.scheme}://{url.host}"
+    header = b64url(json.dumps({"typ": "JWT", "alg": "ES256"}, separators=(",", ":")).encode())
+    claims = b64url(json.dumps({"aud": audience, "exp": int(now) + TOKEN_SECONDS, "sub": contact},
+                               separators=(",", ":")).encode())
+    signed = f"{header}.{claims}".encode()
+    r, s = decode_dss_signature(keys.private.sign(signed, ec.ECDSA(hashes.SHA256())))
+    token = f"{header}.{claims}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+    return f"vapid t={token}, k={keys.public}"
+
+
+# --- queueing ---------------------------------------------------------------------------------
+
+async def queue_for(session: AsyncSession, recipient: Actor, notification: Notification, sender: Actor) -> None:
+    """A push for each of the recipient's subscriptions that wants this notification: its type is
+    in the alerts, and its policy admits the sender (followed: someone the recipient follows;
+    follower: someone who follows the recipient; none: nobody)."""
+    subscriptions = await push_queries.subscriptions_of(session, recipient.id)
+    wanted = [s for s in subscriptions if s.alerts.get(notification.type.value) and s.policy != "none"]
+    if not wanted:
+        return
+    admitted = []
+    for subscription in wanted:
+        if subscription.policy == "followed":
+            follow = await follow_queries.follow_between(session, recipient.id, sender.id)
+        elif subscription.policy == "follower":
+            follow = await follow_queries.follow_between(session, sender.id, recipient.id)
+        else:
+            admitted.append(subscription.id)
+            continue
+        if follow is not None and follow.state is FollowState.accepted:
+            admitted.append(subscription.id)
+    await push_queries.queue_pushes(session, notification.id, admitted, notification.created_at)
+
+
+# --- the payload ------------------------------------------------------------------------------
+
+_TITLES = {
+    "en": {
+        NotificationType.mention: "{name} mentioned you",
+        NotificationType.status: "{name} posted",
+        NotificationType.reblog: "{name} boosted your post",
+        NotificationType.follow: "{name} follows you",
+        NotificationType.follow_request: "{name} asks to follow you",
+        NotificationType.favourite: "{name} favourited your post",
+        NotificationType.poll: "A poll has ended",
+        NotificationType.update: "{name} edited a post you boosted",
+    },
+    "fr": {
+        NotificationType.mention: "{name} vous a mentionné·e",
+        NotificationType.status: "{name} a publié",
+        NotificationType.reblog: "{name} a partagé votre publication",
+        NotificationType.follow: "{name} vous suit",
+        NotificationType.follow_request: "{name} demande à vous suivre",
+        NotificationType.favourite: "{name} a mis votre publication en favori",
+        NotificationType.poll: "Un sondage est terminé",
+        NotificationType.update: "{name} a modifié une publication que vous avez partagée",
+    },
+}
+
+
+def payload(push: Push) -> bytes:
+    """What the app decrypts, in the shape Mastodon's apps read. There is no access token in it:
+    tokens are kept only as hashes here, and the app already holds its own."""
+    notification, sender = push.notification, push.sender
+    locale = push.locale if push.locale in _TITLES else "en"
+    name = sender.display_name or sender.username
+    body = ""
+    if push.post is not None and push.post.deleted_at is None:
+        body = plain_text((push.post.content or "").replace("</p>", "</p>\n")).strip()
+        if push.post.summary:
+            body = push.post.summary
+    if len(body) > BODY_CHARS:
+        body = body[:BODY_CHARS - 1].rstrip() + "…"
+    document = {
+        "notification_id": str(notification.id),
+        "notification_type": notification.type.value,
+        "preferred_locale": locale,
+        "title": _TITLES[locale][notification.type].format(name=name),
+        "body": body,
+        "icon": sender.avatar_url or "",
+    }
+    data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    while len(data) > MAX_PAYLOAD:  # a long name in a multi-byte script: shorten the body
+        document["body"] = document["body"][: len(document["body"]) // 2]
+        data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    return data
+
+
+def alerts_from(values: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, bool]:
+    """The alerts a client asked for (`data[alerts][mention]=true`, or nested JSON), over
+    `current`; unknown types are left out, as Mastodon does."""
+    alerts = dict(current or dict.fromkeys(ALERTS, False))
+    for name in ALERTS:
+        if name in values:
+            alerts[name] = values[name] in (True, "true", "1", 1, "on")
+    return alerts
+
