@@ -49,6 +49,7 @@ async def test_webfinger_instance_actor(instances, http):
         ("nobody@{authority}", 404),
         ("{base}/tags/alice", 404),
         ("{base}/", 404),
+        ("https:alice", 404),
         ("mailto:alice@{authority}", 404),
         ("MAILTO:alice@{authority}", 404),
         ("xmpp:alice@{authority}", 404),

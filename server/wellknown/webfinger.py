@@ -43,7 +43,7 @@ def resource_to_username(resource: str, urls: LocalUrls) -> str | None:
     resource = resource.strip()
     if _OTHER_SCHEME.match(resource) and not resource.lower().startswith(("acct:", "https:", "http:")):
         return None  # mailto:, urn:, ...: a URI, of nothing an actor here is
-    if resource.lower().startswith(("https://", "http://")):
+    if resource.lower().startswith(("https:", "http:")):
         parts = urlsplit(resource)
         if f"{parts.scheme}://{parts.netloc.lower()}" != urls.base:
             return None
