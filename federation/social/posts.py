@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.social import polls
+from federation.social import emojis, polls
 from federation.remote.limits import bound
 from federation.protocol.sanitize import sanitize_html
 from federation.runtime.settings import FederationSettings
@@ -98,6 +98,7 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
     if not new:
         return post, None
     links = await _link(session, post, ap)
+    await emojis.keep_remote(session, author, [ap.raw], now)
     if post.type == "Question":
         await polls.store_remote(session, post, ap.question)
     return post, links
@@ -118,6 +119,9 @@ async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, n
     post.raw = ap.raw
     await unlink_post(session, post.id)
     await _link(session, post, ap)
+    author = await actor_queries.actor_by_id(session, post.actor_id)
+    if author is not None:
+        await emojis.keep_remote(session, author, [ap.raw], now)
     return True
 
 

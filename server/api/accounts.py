@@ -1,5 +1,5 @@
 """Mastodon client API: accounts (:id, lookup, :id/statuses, :id/followers, :id/following),
-relationships, and follow, block and mute with their undoing, plus follow requests.
+relationships, familiar followers, and follow, block and mute with their undoing, plus follow requests.
 
 Follows and answers to follow requests go through `federation.outbox.actions`, which writes the rows and
 queues the activities in the handler's transaction. What the web pages do too (an account by its
@@ -151,6 +151,22 @@ async def relationships(request: web.Request) -> web.Response:
     return json_response([relationship_entity(i, rel) for i in dict.fromkeys(wanted) if i in found])
 
 
+FAMILIAR_MAX_IDS, FAMILIAR_MAX_ACCOUNTS = 40, 40
+
+
+@api
+async def familiar_followers(request: web.Request) -> web.Response:
+    """For each account asked (`id[]`), its followers whom the caller follows."""
+    _caller, me = await viewer(request, "read:follows", "follow")
+    wanted = list(dict.fromkeys(int(i) for i in request.query.getall("id[]", []) + request.query.getall("id", [])
+                                if i.isdigit() and len(i) <= 19 and int(i) < MAX_ID))[:FAMILIAR_MAX_IDS]
+    async with request.app[DATABASE].sessions() as session:
+        found = {a.id for a in await q.actors_by_ids(session, set(wanted))}
+        familiar = await q.familiar_followers(session, me.id, found, FAMILIAR_MAX_ACCOUNTS)
+    return json_response(await render(request, me, lambda renderer: [
+        {"id": str(i), "accounts": renderer.accounts(familiar[i])} for i in wanted if i in found]))
+
+
 # --- follow, block, mute -------------------------------------------------------------------------
 
 async def _act(fed: Federation, me: Actor, target: Actor, action, *, refuse_self: bool = False,
@@ -282,6 +298,7 @@ def setup(app: web.Application) -> None:
     base = "/api/v1/accounts"
     add_route(app, "GET", f"{base}/lookup", lookup)
     add_route(app, "GET", f"{base}/relationships", relationships)
+    add_route(app, "GET", f"{base}/familiar_followers", familiar_followers)
     one = base + r"/{id:\d+}"
     add_route(app, "GET", one, show)
     for name, handler in (("statuses", statuses), ("followers", followers), ("following", following)):

@@ -62,6 +62,7 @@ class CustomEmoji(Base):
     domain: Mapped[str] = mapped_column(String(255), default="")
     url: Mapped[str | None] = mapped_column(String(2048))  # a peer's image
     file_name: Mapped[str | None] = mapped_column(String(255))  # ours, under the media directory
+    static_file_name: Mapped[str | None] = mapped_column(String(255))  # ours: its still, small version
     mime_type: Mapped[str] = mapped_column(String(64), default="")
     category: Mapped[str | None] = mapped_column(String(64))
     visible_in_picker: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column('domain', sa.String(length=255), nullable=False),
         sa.Column('url', sa.String(length=2048), nullable=True),
         sa.Column('file_name', sa.String(length=255), nullable=True),
+        sa.Column('static_file_name', sa.String(length=255), nullable=True),
         sa.Column('mime_type', sa.String(length=64), nullable=False),
         sa.Column('category', sa.String(length=64), nullable=True),
         sa.Column('visible_in_picker', sa.Boolean(), nullable=False),
