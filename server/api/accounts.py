@@ -25,7 +25,7 @@ from federation.social.access import can_see
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import render
-from server.api.params import bool_param, params, text_param
+from server.api.params import bool_param, list_param, params, text_param
 from server.appkeys import CLOCK, DATABASE, FEDERATION, URLS
 from server.responses import json_response
 from storage import accounts_api as q
@@ -158,7 +158,7 @@ FAMILIAR_MAX_IDS, FAMILIAR_MAX_ACCOUNTS = 40, 40
 async def familiar_followers(request: web.Request) -> web.Response:
     """For each account asked (`id[]`), its followers whom the caller follows."""
     _caller, me = await viewer(request, "read:follows", "follow")
-    wanted = list(dict.fromkeys(int(i) for i in request.query.getall("id[]", []) + request.query.getall("id", [])
+    wanted = list(dict.fromkeys(int(i) for i in map(str, list_param(await params(request), "id"))
                                 if i.isdigit() and len(i) <= 19 and int(i) < MAX_ID))[:FAMILIAR_MAX_IDS]
     async with request.app[DATABASE].sessions() as session:
         found = {a.id for a in await q.actors_by_ids(session, set(wanted))}
