@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.admin import announcements
 from federation.protocol.vocab.values import parse_datetime
@@ -30,10 +34,19 @@ from server.config import Settings
 from storage import announcements as announcement_queries
 
 CLOCK = SystemClock()
+T = TypeVar("T")
 
 
 def _by() -> str:
     return f"cli:{getpass.getuser()}"
+
+
+async def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool) -> T:
+    """`work(session)` on the instance's database: in one transaction that commits, to `write`."""
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
+        async with db.sessions.begin() if write else db.sessions() as session:
+            return await work(session)
 
 
 def _time(text: str) -> datetime:
@@ -93,20 +106,15 @@ def add_notice_commands(sub) -> None:
 
 
 async def announcement_create(settings: Settings, args: argparse.Namespace) -> int:
-    async with open_database_checked(settings) as db:
-        await require_initialised(db, settings)
-        async with db.sessions.begin() as session:
-            row = await announcements.create(session, args.text, starts_at=args.starts_at, ends_at=args.ends_at,
-                                             all_day=args.all_day, by=_by(), at=CLOCK.now())
+    row = await _run(settings, lambda session: announcements.create(
+        session, args.text, starts_at=args.starts_at, ends_at=args.ends_at, all_day=args.all_day, by=_by(),
+        at=CLOCK.now()), write=True)
     print(f"Announcement {row.id} is shown to every user.")
     return 0
 
 
 async def announcement_list(settings: Settings, args: argparse.Namespace) -> int:
-    async with open_database_checked(settings) as db:
-        await require_initialised(db, settings)
-        async with db.sessions() as session:
-            rows = await announcement_queries.all_announcements(session)
+    rows = await _run(settings, announcement_queries.all_announcements, write=False)
     if not rows:
         print("No announcements; make one with 'rounds announcement create TEXT'.")
         return 0
@@ -118,10 +126,8 @@ async def announcement_list(settings: Settings, args: argparse.Namespace) -> int
 
 
 async def announcement_remove(settings: Settings, args: argparse.Namespace) -> int:
-    async with open_database_checked(settings) as db:
-        await require_initialised(db, settings)
-        async with db.sessions.begin() as session:
-            await announcements.remove(session, args.id, by=_by(), at=CLOCK.now())
+    await _run(settings, lambda session: announcements.remove(session, args.id, by=_by(), at=CLOCK.now()),
+               write=True)
     print(f"Removed announcement {args.id}.")
     return 0
 
@@ -131,20 +137,15 @@ async def emoji_add(settings: Settings, args: argparse.Namespace) -> int:
         data = args.image.read_bytes()
     except OSError as exc:
         raise CommandError(f"cannot read {args.image}: {exc.strerror}") from None
-    async with open_database_checked(settings) as db:
-        await require_initialised(db, settings)
-        async with db.sessions.begin() as session:
-            emoji = await emojis.add(session, media_store(settings), args.shortcode, data, category=args.category,
-                                     by=_by(), at=CLOCK.now())
+    emoji = await _run(settings, lambda session: emojis.add(
+        session, media_store(settings), args.shortcode, data, category=args.category, by=_by(), at=CLOCK.now()),
+        write=True)
     print(f"Added :{emoji.shortcode}:.")
     return 0
 
 
 async def emoji_list(settings: Settings, args: argparse.Namespace) -> int:
-    async with open_database_checked(settings) as db:
-        await require_initialised(db, settings)
-        async with db.sessions() as session:
-            rows = await emojis.local(session)
+    rows = await _run(settings, emojis.local, write=False)
     if not rows:
         print("No custom emojis; add one with 'rounds emoji add SHORTCODE IMAGE'.")
         return 0
@@ -155,9 +156,7 @@ async def emoji_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def emoji_remove(settings: Settings, args: argparse.Namespace) -> int:
-    async with open_database_checked(settings) as db:
-        await require_initialised(db, settings)
-        async with db.sessions.begin() as session:
-            await emojis.remove(session, media_store(settings), args.shortcode, by=_by(), at=CLOCK.now())
+    await _run(settings, lambda session: emojis.remove(session, media_store(settings), args.shortcode, by=_by(),
+                                                       at=CLOCK.now()), write=True)
     print(f"Removed :{args.shortcode.strip(':')}:.")
     return 0

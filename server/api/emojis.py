@@ -44,7 +44,8 @@ async def admin_add(request: web.Request) -> web.Response:
     max_bytes = request.app[SETTINGS].api.media_max_bytes
     try:
         check_multipart(request, max_bytes)
-        fields, data = await read_multipart(await request.multipart(), max_bytes, {"shortcode", "category"}.__contains__)
+        fields, data = await read_multipart(await request.multipart(), max_bytes,
+                                            {"shortcode", "category"}.__contains__)
     except MediaTooLarge as exc:
         raise ApiError(413, str(exc)) from exc
     if not data:

@@ -86,7 +86,8 @@ class Renderer:
         rows = q.accounts(self.session, ids)
         entities = {i: self._account(actor, counts) for i, (actor, counts) in rows.items()}
         self._add_emojis([(entities[i], actor.domain if not actor.local else "",
-                           (actor.display_name, actor.summary, *(str(v) for f in actor.fields or [] for v in f.values())))
+                           (actor.display_name, actor.summary,
+                            *(str(value) for field in actor.fields or [] for value in field.values())))
                           for i, (actor, _) in rows.items()])
         return entities
 

@@ -120,7 +120,8 @@ async def create(request: web.Request) -> web.Response:
     values = await params(request)
     key = request.headers.get("Idempotency-Key", "")[:255]
     fed = request.app[FEDERATION]
-    draft = replace(parse_new_post(request, values, caller.account.preferences or {}), application_id=caller.token.app_id)
+    draft = replace(parse_new_post(request, values, caller.account.preferences or {}),
+                    application_id=caller.token.app_id)  # the status's `application`
     with outbox_refusals():
         post = await drafts.publish(fed, author, draft, idempotency_key=key)
     return json_response(await render(request, author, lambda renderer: renderer.status(post)))
