@@ -138,6 +138,8 @@ ROUTES: dict[str, Reads] = {
     "/api/v1/apps/verify_credentials": Reads.own,  # an app's token: its app, nothing else
     "/api/v1/accounts/verify_credentials": Reads.own,
     "/api/v1/accounts/relationships": Reads.own,
+    "/api/v1/accounts/familiar_followers": Reads.own,
+    "/api/v1/announcements": Reads.own,
     "/api/v1/accounts/search": Reads.own,
     "/api/v1/follow_requests": Reads.own,
     "/api/v1/statuses/{id}/source": Reads.own,
@@ -154,6 +156,8 @@ ROUTES: dict[str, Reads] = {
     "/api/v1/instance/peers": Reads.peers,
     "/api/v1/admin/{kind}": Reads.admin,
     "/api/v1/admin/{kind}/{id}": Reads.admin,
+    "/api/rounds/v1/admin/announcements": Reads.admin,
+    "/api/rounds/v1/admin/custom_emojis": Reads.admin,
     # --- admin console (server/web/admin): moderators read users, queues and the audit log;
     # admins everything. With the session cookie only, as the signed-in pages ---------------
     "/admin": Reads.moderator_page,

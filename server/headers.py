@@ -10,7 +10,9 @@ to that redirect too. Every response, HTML or not, gets `X-Content-Type-Options:
 The headers are set from `on_response_prepare`, just before a response's headers go out, so
 responses raised as exceptions, static files and streamed responses are covered as well as
 what handlers return. Non-HTML responses keep any policy of their own (served media files carry
-a sandboxing one).
+a sandboxing one). Static files and media may be read by any origin (`Access-Control-Allow-Origin:
+*`, as on Mastodon): web apps served from elsewhere draw avatars, emojis and attachments from a
+canvas or a service worker; they are public, and readable without a token anyway.
 """
 
 from __future__ import annotations
@@ -70,8 +72,13 @@ def allow_form_target(response: web.StreamResponse, uri: str) -> None:
         response[FORM_TARGETS] = (*response.get(FORM_TARGETS, ()), source)
 
 
+CORS_OPEN = ("/static/", "/media/")
+
+
 async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if request.path.startswith(CORS_OPEN):
+        response.headers["Access-Control-Allow-Origin"] = "*"
     if response.content_type == "text/html":
         response.headers["Content-Security-Policy"] = content_security_policy(response.get(FORM_TARGETS, ()))
         response.headers["X-Frame-Options"] = "DENY"  # for browsers that predate frame-ancestors

@@ -294,3 +294,24 @@ async def search_tags(session: AsyncSession, text: str, *, limit: int, offset: i
     query = (select(Tag.name).where(Tag.name.like(pattern, escape="\\")).group_by(Tag.name)
              .order_by(func.count().desc(), Tag.name).offset(offset).limit(limit))
     return list(await session.scalars(query))
+
+
+async def familiar_followers(session: AsyncSession, viewer_id: int, target_ids: set[int], limit: int
+                             ) -> dict[int, list[Actor]]:
+    """For each target, up to `limit` of its followers whom the viewer follows (both follows
+    accepted), newest follow first; none on a blocked peer, none deleted."""
+    if not target_ids:
+        return {}
+    mine, theirs = aliased(Follow), aliased(Follow)
+    rows = await session.execute(
+        select(theirs.followee_id, Actor).join(mine, mine.followee_id == theirs.follower_id)
+        .join(Actor, Actor.id == theirs.follower_id)
+        .where(mine.follower_id == viewer_id, mine.state == FollowState.accepted,
+               theirs.followee_id.in_(target_ids), theirs.state == FollowState.accepted,
+               Actor.deleted_at.is_(None), ~on_blocked_peer(Actor.domain))
+        .order_by(theirs.id.desc()))
+    found: dict[int, list[Actor]] = {target: [] for target in target_ids}
+    for target, actor in rows:
+        if len(found[target]) < limit:
+            found[target].append(actor)
+    return found

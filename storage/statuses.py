@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased, defer
 from storage.db import core_rows
 from storage.ids import id_time
 from storage.models import (
+    Account,
     Actor,
     ActorType,
     Announce,
@@ -31,6 +32,7 @@ from storage.models import (
     Like,
     Media,
     Mention,
+    OAuthApp,
     Object,
     Pin,
     Tag,
@@ -44,10 +46,12 @@ _VIEWER = bindparam("viewer", type_=BigInteger)  # None: nobody, so every flag i
 
 
 class AccountCounts(NamedTuple):
+    """An account's counts, and its staff role if it is a local moderator or admin."""
     followers: int
     following: int
     statuses: int
     last_status_at: datetime | None
+    staff: str | None = None  # "admin", "moderator"
 
 
 class PostExtras(NamedTuple):
@@ -111,6 +115,7 @@ class PostRow(NamedTuple):
     updated: datetime | None
     deleted_at: datetime | None
     attachments: list[dict[str, Any]] | None
+    application_id: int | None
 
 
 class BoostRow(NamedTuple):
@@ -133,7 +138,8 @@ def is_boost(item) -> bool:
 
 _ACCOUNTS = select(
     *ACCOUNT_COLUMNS, Actor.followers_count, Actor.following_count, Actor.statuses_count, Actor.last_status_id,
-).where(Actor.id.in_(_IDS))
+    Account.is_admin, Account.is_moderator,
+).outerjoin(Account, Account.actor_id == Actor.id).where(Actor.id.in_(_IDS))
 
 _Reply, _Parent = aliased(Object), aliased(Object)
 
@@ -157,17 +163,19 @@ _TAGS = select(Tag.object_id, Tag.name).where(Tag.object_id.in_(_IDS)).order_by(
 _MEDIA = select(Media).where(Media.object_id.in_(_IDS)).order_by(Media.id)
 _OBJECTS = select(Object).where(Object.id.in_(_IDS)).options(NO_RAW_OBJECT)
 _ACTORS = select(Actor).where(Actor.id.in_(_IDS)).options(NO_RAW_ACTOR)
+_APPS = select(OAuthApp.id, OAuthApp.name, OAuthApp.website).where(OAuthApp.id.in_(_IDS))
 
 
 def accounts(session: Session, ids: Iterable[int]) -> dict[int, tuple[AccountRow, AccountCounts]]:
-    """Actors with (followers, following, statuses, last status time)."""
+    """Actors with (followers, following, statuses, last status time, staff role)."""
     ids = list(set(ids))
     if not ids:
         return {}
     found = {}
-    for *columns, followers, following, statuses, last in core_rows(session, _ACCOUNTS, {"ids": ids}):
+    for *columns, followers, following, statuses, last, admin, moderator in core_rows(session, _ACCOUNTS, {"ids": ids}):
         row = AccountRow(*columns)
-        found[row.id] = (row, AccountCounts(followers, following, statuses, id_time(last) if last else None))
+        staff = "admin" if admin else "moderator" if moderator else None
+        found[row.id] = (row, AccountCounts(followers, following, statuses, id_time(last) if last else None, staff))
     return found
 
 
@@ -204,6 +212,13 @@ def media_of(session: Session, ids: set[int]) -> dict[int, list[Media]]:
         for media in session.scalars(_MEDIA, {"ids": list(ids)}):
             found[media.object_id].append(media)
     return found
+
+
+def applications(session: Session, ids: set[int]) -> dict[int, dict[str, str | None]]:
+    """The name and website of each OAuth app, as a status's `application` shows them."""
+    if not ids:
+        return {}
+    return {row.id: {"name": row.name, "website": row.website} for row in core_rows(session, _APPS, {"ids": list(ids)})}
 
 
 def actors_by_id(session: Session, ids: set[int]) -> dict[int, Actor]:

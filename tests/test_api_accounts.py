@@ -58,7 +58,8 @@ async def test_verify_credentials_returns_the_callers_credential_account(api):
     # Then she gets her Account with its source
     assert me["id"] == await _id(a, "alice") and me["username"] == "alice" and me["acct"] == "alice"
     assert me["source"] == {"privacy": "public", "sensitive": False, "language": None, "note": "",
-                            "fields": [], "follow_requests_count": 0}
+                            "fields": [], "follow_requests_count": 0, "discoverable": True, "indexable": True,
+                            "hide_collections": False, "attribution_domains": []}
     assert me["url"] == f"{a.base}/@alice" and me["locked"] is False
 
 

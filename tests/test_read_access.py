@@ -64,7 +64,8 @@ SESSION_PAGES = {"/home", "/local", "/federated", "/posts/{id}", "/tags/{tag}", 
 # a session without the role finds nothing there
 CONSOLE_PAGES = {"/admin", "/admin/users", "/admin/queues", "/admin/audit", "/admin/peers", "/admin/peers/export",
                  "/admin/settings"}
-ADMINS = {"/api/v1/instance/peers", "/api/v1/admin/{kind}", "/api/v1/admin/{kind}/{id}"}
+ADMINS = {"/api/v1/instance/peers", "/api/v1/admin/{kind}", "/api/v1/admin/{kind}/{id}",
+          "/api/rounds/v1/admin/announcements", "/api/rounds/v1/admin/custom_emojis"}
 SIGNED = ("/users/", "/actor/")  # ActivityPub documents: read by an allowed peer's signed GET
 
 

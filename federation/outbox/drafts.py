@@ -42,6 +42,7 @@ async def publish(fed: Federation, author: Actor, draft: Draft, *, idempotency_k
             poll=draft.poll,
         )
         item.source_text = draft.text
+        item.application_id = draft.application_id
         await media.attach(session, item, uploads)
         if idempotency_key:
             await remember_idempotency_key(session, author.id, idempotency_key, item.id)

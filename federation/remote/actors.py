@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.protocol.fetch import Fetcher, FetchError
 from federation.protocol.sanitize import sanitize_html
 from federation.protocol.urls import authority
+from federation.protocol.vocab.emojis import emoji_tags
 from federation.protocol.vocab.parse import APActor, VocabError, ap_to_actor
+from storage.emojis import keep_remote_emojis
 from storage import actors as actor_queries
 from storage.remote_actors import add_remote_actor, save_actor
 from storage.models import Actor, ActorType
@@ -103,4 +105,6 @@ async def upsert_remote_actor(session: AsyncSession, ap: APActor, now: datetime)
     actor.fetched_at = now
     actor.raw = ap.raw
     await save_actor(session, actor)
+    # her name's and bio's :shortcodes:, as her server's emojis (federation.social.emojis)
+    await keep_remote_emojis(session, actor.domain, [(tag.shortcode, tag.url) for tag in emoji_tags(ap.raw)], now)
     return actor

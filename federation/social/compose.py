@@ -29,6 +29,7 @@ class Draft:
     visibility: Visibility = Visibility.public
     in_reply_to_id: str | None = None
     poll: NewPoll | None = None
+    application_id: int | None = None  # the OAuth app it came from (none from the web pages)
 
 
 def mentions_in(text: str) -> list[tuple[str, str | None]]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.social import polls
+from federation.social import emojis, polls
 from federation.remote.limits import bound
 from federation.protocol.sanitize import sanitize_html
 from federation.runtime.settings import FederationSettings
@@ -30,7 +30,8 @@ from storage.ids import new_id
 from storage import posts as post_queries
 from storage import timelines as timeline_queries
 from storage.posts import add_edit, add_remote_post, link_post, post_by_id, posts_by_uri_or_id, unlink_post
-from storage.models import Actor, Object, Visibility
+from storage.interactions import announce_by_id
+from storage.models import Actor, Announce, Object, Visibility
 
 _TAG_RE = re.compile(r"<[^>]*>")
 
@@ -97,6 +98,7 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
     if not new:
         return post, None
     links = await _link(session, post, ap)
+    await emojis.keep_remote(session, author, [ap.raw], now)
     if post.type == "Question":
         await polls.store_remote(session, post, ap.question)
     return post, links
@@ -117,6 +119,9 @@ async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, n
     post.raw = ap.raw
     await unlink_post(session, post.id)
     await _link(session, post, ap)
+    author = await actor_queries.actor_by_id(session, post.actor_id)
+    if author is not None:
+        await emojis.keep_remote(session, author, [ap.raw], now)
     return True
 
 
@@ -169,6 +174,21 @@ async def visible_post(session: AsyncSession, post_id: str, viewer: Actor | None
         return None
     post = await post_by_id(session, int(post_id))
     return post if post is not None and await can_see(session, post, viewer) else None
+
+
+async def visible_status(session: AsyncSession, status_id: str, viewer: Actor | None
+                         ) -> tuple[Object, Announce | None] | None:
+    """(post, None) for a post's id, or (the boosted post, the boost) for a boost's id, as the
+    client API names both (one id space); None if there is no such thing, or `viewer` may not see
+    the post. A boost is seen by whoever may see what it boosts."""
+    post = await visible_post(session, status_id, viewer)
+    if post is not None or not status_id.isdigit() or len(status_id) > 19:
+        return None if post is None else (post, None)
+    boost = await announce_by_id(session, int(status_id))
+    if boost is None:
+        return None
+    post = await post_by_id(session, boost.object_id)
+    return (post, boost) if post is not None and await can_see(session, post, viewer) else None
 
 
 def addressing(post: Object, author: Actor, mentions: list[Actor]) -> tuple[list[str], list[str]]:

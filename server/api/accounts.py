@@ -1,5 +1,5 @@
 """Mastodon client API: accounts (:id, lookup, :id/statuses, :id/followers, :id/following),
-relationships, and follow, block and mute with their undoing, plus follow requests.
+relationships, familiar followers, and follow, block and mute with their undoing, plus follow requests.
 
 Follows and answers to follow requests go through `federation.outbox.actions`, which writes the rows and
 queues the activities in the handler's transaction. What the web pages do too (an account by its
@@ -25,7 +25,7 @@ from federation.social.access import can_see
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import render
-from server.api.params import bool_param, params, text_param
+from server.api.params import bool_param, list_param, params, text_param
 from server.appkeys import CLOCK, DATABASE, FEDERATION, URLS
 from server.responses import json_response
 from storage import accounts_api as q
@@ -149,6 +149,22 @@ async def relationships(request: web.Request) -> web.Response:
         found = {a.id for a in await q.actors_by_ids(session, set(wanted))}
         rel = await q.relations(session, me.id, found, request.app[CLOCK].now())
     return json_response([relationship_entity(i, rel) for i in dict.fromkeys(wanted) if i in found])
+
+
+FAMILIAR_MAX_IDS, FAMILIAR_MAX_ACCOUNTS = 40, 40
+
+
+@api
+async def familiar_followers(request: web.Request) -> web.Response:
+    """For each account asked (`id[]`), its followers whom the caller follows."""
+    _caller, me = await viewer(request, "read:follows", "follow")
+    wanted = list(dict.fromkeys(int(i) for i in map(str, list_param(await params(request), "id"))
+                                if i.isdigit() and len(i) <= 19 and int(i) < MAX_ID))[:FAMILIAR_MAX_IDS]
+    async with request.app[DATABASE].sessions() as session:
+        found = {a.id for a in await q.actors_by_ids(session, set(wanted))}
+        familiar = await q.familiar_followers(session, me.id, found, FAMILIAR_MAX_ACCOUNTS)
+    return json_response(await render(request, me, lambda renderer: [
+        {"id": str(i), "accounts": renderer.accounts(familiar[i])} for i in wanted if i in found]))
 
 
 # --- follow, block, mute -------------------------------------------------------------------------
@@ -282,6 +298,7 @@ def setup(app: web.Application) -> None:
     base = "/api/v1/accounts"
     add_route(app, "GET", f"{base}/lookup", lookup)
     add_route(app, "GET", f"{base}/relationships", relationships)
+    add_route(app, "GET", f"{base}/familiar_followers", familiar_followers)
     one = base + r"/{id:\d+}"
     add_route(app, "GET", one, show)
     for name, handler in (("statuses", statuses), ("followers", followers), ("following", following)):

@@ -11,13 +11,14 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_request import FileField
 
+from federation.admin.users import role_of
 from federation.outbox import actions
 from federation.social.media import MediaError, MediaTooLarge, media_url
 from federation.protocol.sanitize import plain_to_html
 from server.activitypub.actor_documents import ACTOR_DOCUMENTS
 from server.api.auth import ApiError
 from server.api.common import add_route, api, viewer
-from server.api.entities import render
+from server.api.entities import ROLES, render
 from server.api.media import MEDIA_STORE
 from server.api.params import bool_param, params, text_param
 from server.api.preferences import PREFERENCE, parse_preferences
@@ -47,7 +48,12 @@ async def _credential(request: web.Request, actor_id: int) -> dict[str, Any]:
         "fields": [{"name": html.unescape(f.get("name", "")), "value": html.unescape(f.get("value", "")),
                     "verified_at": None} for f in actor.fields or []],
         "follow_requests_count": requests,
+        "discoverable": actor.discoverable,
+        "indexable": actor.discoverable,  # one setting here: a discoverable account's posts are searchable
+        "hide_collections": False,
+        "attribution_domains": [],
     }
+    entity["role"] = ROLES[role_of(account)]
     return entity
 
 

@@ -18,6 +18,8 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from federation.social.emojis import shortcodes_in
+from federation.social.media import media_url
 from federation.social.polls import expired
 from federation.protocol.urls import LocalUrls
 from server.api import media as media_api
@@ -25,9 +27,20 @@ from server.api.auth import read_as, user_of
 from server.appkeys import CLOCK, DATABASE, URLS
 from storage import polls as poll_queries
 from storage import statuses as q
-from storage.models import Actor, ActorType, Announce, Notification, Object, Visibility
+from storage.emojis import emojis_named
+from storage.models import Actor, ActorType, Announce, CustomEmoji, Notification, Object, Visibility
 
 T = TypeVar("T")
+# Mastodon's Role entities for our roles (federation.admin.users). `permissions` are Mastodon's
+# bit flags: administrator (1) for an admin; for a moderator view_audit_log, view_dashboard,
+# manage_reports, manage_blocks, manage_users, manage_invites and invite_users; nothing for a user
+# (only staff make invitations here). A user's is Mastodon's everyone role, id -99.
+ROLES = {
+    "admin": {"id": "3", "name": "Admin", "permissions": "1", "color": "", "highlighted": True},
+    "moderator": {"id": "2", "name": "Moderator", "permissions": str(4 | 8 | 16 | 128 | 1024 | 2048 | 65536),
+                  "color": "", "highlighted": True},
+    "user": {"id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": False},
+}
 BOT_TYPES = frozenset({ActorType.Service, ActorType.Application})
 
 
@@ -70,13 +83,34 @@ class Renderer:
         return [entities.get(a.id) or self._account(a, q.AccountCounts(0, 0, 0, None)) for a in actors]
 
     def _accounts_by_id(self, ids: set[int]) -> dict[int, dict[str, Any]]:
-        return {i: self._account(actor, counts) for i, (actor, counts) in q.accounts(self.session, ids).items()}
+        rows = q.accounts(self.session, ids)
+        entities = {i: self._account(actor, counts) for i, (actor, counts) in rows.items()}
+        self._add_emojis([(entities[i], actor.domain if not actor.local else "",
+                           (actor.display_name, actor.summary,
+                            *(str(value) for field in actor.fields or [] for value in field.values())))
+                          for i, (actor, _) in rows.items()])
+        return entities
+
+    def _add_emojis(self, items: list[tuple[dict[str, Any], str, tuple[str | None, ...]]]) -> None:
+        """Set each entity's `emojis`: the custom emojis of its author's server (`domain`, empty
+        for ours) that its texts name, all looked up in one query."""
+        wanted = [(entity, domain, shortcodes_in(*texts)) for entity, domain, texts in items]
+        found = emojis_named(self.session, {(code, domain) for _, domain, codes in wanted for code in codes})
+        for entity, domain, codes in wanted:
+            entity["emojis"] = [self.emoji(found[key]) for code in sorted(codes) if (key := (code, domain)) in found]
+
+    def emoji(self, emoji: CustomEmoji) -> dict[str, Any]:
+        """Mastodon's CustomEmoji entity."""
+        url = emoji.url or media_url(self.urls.base, emoji.file_name or "")
+        still = emoji.url or media_url(self.urls.base, emoji.static_file_name or emoji.file_name or "")
+        return {"shortcode": emoji.shortcode, "url": url, "static_url": still,
+                "visible_in_picker": emoji.visible_in_picker, "category": emoji.category}
 
     def account(self, actor: Actor) -> dict[str, Any]:
         return self.accounts([actor])[0]
 
     def _account(self, actor: Actor | q.AccountRow, counts: q.AccountCounts) -> dict[str, Any]:
-        followers, following, statuses, last_status = counts
+        followers, following, statuses, last_status, _ = counts
         avatar = actor.avatar_url or f"{self.urls.base}/static/avatar.png"
         header = actor.header_url or f"{self.urls.base}/static/header.png"
         return {
@@ -103,6 +137,8 @@ class Renderer:
             "emojis": [],
             "fields": [{"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None}
                        for f in actor.fields or []],
+            # a staff member's role, shown on her profile (Mastodon: the highlighted roles)
+            "roles": [{key: ROLES[counts.staff][key] for key in ("id", "name", "color")}] if counts.staff else [],
         }
 
     # --- statuses ---------------------------------------------------------------------------
@@ -126,7 +162,7 @@ class Renderer:
                 out.append({
                     **inner, "id": str(item.id), "uri": item.uri, "url": item.uri, "created_at": iso(item.created_at),
                     "account": booster_entities[item.actor_id], "reblog": inner, "content": "", "spoiler_text": "",
-                    "media_attachments": [], "mentions": [], "tags": [], "poll": None, "in_reply_to_id": None,
+                    "media_attachments": [], "mentions": [], "tags": [], "emojis": [], "poll": None, "in_reply_to_id": None,
                     "in_reply_to_account_id": None, "edited_at": None, "visibility": "public" if item.public else "unlisted",
                 })
         return out
@@ -143,6 +179,7 @@ class Renderer:
         media = q.media_of(self.session, {o.id for o in objects if o.local})  # remote media are links
         polls = poll_queries.polls_of(self.session, self.viewer.id if self.viewer else None,
                                       {o.id for o in objects if o.type == "Question"})
+        apps = q.applications(self.session, {o.application_id for o in objects if o.local and o.application_id})
         result = {}
         for o in objects:
             more = extras.get(o.id, q.NO_POST_EXTRAS)
@@ -173,7 +210,7 @@ class Renderer:
                 "content": o.content,
                 "filtered": [],
                 "reblog": None,
-                "application": None,
+                "application": apps.get(o.application_id) if o.local else None,
                 "account": author_entities[o.actor_id],
                 "media_attachments": attachments,
                 "mentions": [
@@ -186,7 +223,14 @@ class Renderer:
                 "card": None,
                 "poll": self._poll(o, polls[o.id]) if o.id in polls else None,
             }
+        self._add_emojis([(result[o.id], self._domain_of(author_entities[o.actor_id]), (o.content, o.summary))
+                          for o in objects])
         return result
+
+    @staticmethod
+    def _domain_of(account: dict[str, Any]) -> str:
+        """The server of an account entity's actor: empty for ours."""
+        return account["acct"].partition("@")[2]
 
     def poll(self, item: Object) -> dict[str, Any] | None:
         """The Poll entity of a post, or None if it has no poll."""

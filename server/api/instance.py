@@ -1,5 +1,5 @@
 """Mastodon client API: what a client asks a server before anything else. The instance
-(`/api/v1/instance`, `/api/v2/instance`), its peers, rules and custom emojis, and a user's
+(`/api/v1/instance`, `/api/v2/instance`), its peers and rules, and a user's
 preferences and read markers.
 
 The instance documents are public, in every mode (an app reads them before anyone logs in), and
@@ -180,10 +180,6 @@ async def rules(request: web.Request) -> web.Response:
     return json_response(_rules(await profile(request)))
 
 
-async def custom_emojis(request: web.Request) -> web.Response:
-    return json_response([])
-
-
 async def extended_description(request: web.Request) -> web.Response:
     return json_response({"updated_at": None, "content": (await profile(request)).description})
 
@@ -255,7 +251,6 @@ def setup(app: web.Application) -> None:
     add_route(app, "GET", "/api/v1/instance/peers", peers)
     add_route(app, "GET", "/api/v1/instance/rules", rules)
     add_route(app, "GET", "/api/v1/instance/extended_description", extended_description)
-    add_route(app, "GET", "/api/v1/custom_emojis", custom_emojis)
     add_route(app, "GET", "/api/v1/preferences", preferences)
     add_route(app, "GET", "/api/v1/markers", get_markers)
     add_route(app, "POST", "/api/v1/markers", save_markers)

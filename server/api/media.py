@@ -36,6 +36,7 @@ from server.api.auth import ApiError
 from server.api.common import add_route, api, viewer
 from server.api.params import params
 from server.appkeys import CLOCK, DATABASE, SETTINGS, URLS
+from server.config import Settings
 from server.responses import json_response
 from storage.models import Actor, Media
 
@@ -204,13 +205,17 @@ async def serve_file(request: web.Request) -> web.StreamResponse:
     })
 
 
-def setup(app: web.Application) -> None:
-    """Register this module's routes."""
-    settings = app[SETTINGS]
-    app[MEDIA_STORE] = MediaStore(settings.media_dir, MediaLimits(
+def media_store(settings: Settings) -> MediaStore:
+    """The media directory and its limits, as the settings say (the app's, and the CLI's)."""
+    return MediaStore(settings.media_dir, MediaLimits(
         max_bytes=settings.api.media_max_bytes, types=frozenset(settings.api.media_types.split()),
         max_pixels=settings.api.media_max_pixels,
     ))
+
+
+def setup(app: web.Application) -> None:
+    """Register this module's routes."""
+    app[MEDIA_STORE] = media_store(app[SETTINGS])
     add_route(app, "POST", "/api/v2/media", upload)
     add_route(app, "POST", "/api/v1/media", upload)  # deprecated in Mastodon, still used by clients
     add_route(app, "GET", "/api/v1/media/{id}", show)

@@ -25,7 +25,9 @@ def _fields(fields: MultiMapping[Any]) -> dict[str, Any]:
 
 async def params(request: web.Request) -> dict[str, Any]:
     values: dict[str, Any] = _fields(request.query)
-    if request.method in ("POST", "PUT", "PATCH") and request.body_exists:  # read once, kept (the form guard reads it first)
+    # a JSON body is read on a GET too, as Mastodon does (Mastodon.py sends familiar_followers' ids so)
+    writes = request.method in ("POST", "PUT", "PATCH") or request.content_type == "application/json"
+    if writes and request.body_exists:  # read once, kept (the form guard reads it first)
         if request.content_type == "application/json":
             try:
                 body = load_json(await request.read() or b"{}", request.app[SETTINGS].server.max_json_depth)

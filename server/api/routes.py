@@ -7,8 +7,10 @@ from aiohttp import web
 from server.api import (
     accounts,
     admin_domains,
+    announcements,
     apps,
     credentials,
+    emojis,
     instance,
     media,
     notifications,
@@ -23,7 +25,7 @@ from server.api import (
 from server.api.common import setup_plumbing
 
 MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines, notifications, search, media,
-           streaming, admin_domains, push)
+           streaming, admin_domains, announcements, emojis, push)
 
 
 def setup(app: web.Application) -> None:

@@ -13,7 +13,7 @@ from federation.outbox import actions, drafts
 from federation.outbox.actions import OutboxError
 from federation.social import polls
 from federation.social.compose import Draft
-from federation.social.posts import visible_post, visible_thread
+from federation.social.posts import visible_post, visible_status, visible_thread
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import iso, remote_attachment_entity, render
@@ -33,6 +33,15 @@ async def visible(request: web.Request, session, status_id: str, viewer_actor: A
     if post is None:
         raise ApiError(404, "Record not found")
     return post
+
+
+async def visible_or_boosted(session, status_id: str, viewer_actor: Actor | None) -> tuple[Object, Announce | None]:
+    """(the post, None) for a post's id; (the post it boosts, the boost) for a boost's id, which
+    apps take from timelines as they take a post's: 404 if neither is there for the viewer."""
+    found = await visible_status(session, status_id, viewer_actor)
+    if found is None:
+        raise ApiError(404, "Record not found")
+    return found
 
 
 def parse_draft(request: web.Request, values: dict[str, Any]) -> Draft:
@@ -111,7 +120,8 @@ async def create(request: web.Request) -> web.Response:
     values = await params(request)
     key = request.headers.get("Idempotency-Key", "")[:255]
     fed = request.app[FEDERATION]
-    draft = parse_new_post(request, values, caller.account.preferences or {})
+    draft = replace(parse_new_post(request, values, caller.account.preferences or {}),
+                    application_id=caller.token.app_id)  # the status's `application`
     with outbox_refusals():
         post = await drafts.publish(fed, author, draft, idempotency_key=key)
     return json_response(await render(request, author, lambda renderer: renderer.status(post)))
@@ -121,8 +131,8 @@ async def create(request: web.Request) -> web.Response:
 async def show(request: web.Request) -> web.Response:
     viewer_actor = await optional_viewer(request, "read:statuses")
     async with request.app[DATABASE].sessions() as session:
-        post = await visible(request, session, request.match_info["id"], viewer_actor)
-    return json_response(await render(request, viewer_actor, lambda renderer: renderer.status(post)))
+        post, boost = await visible_or_boosted(session, request.match_info["id"], viewer_actor)
+    return json_response(await render(request, viewer_actor, lambda renderer: renderer.status(boost or post)))
 
 
 async def own_post(request: web.Request, session, author: Actor) -> Object:
@@ -186,7 +196,7 @@ async def source(request: web.Request) -> web.Response:
 async def context(request: web.Request) -> web.Response:
     viewer_actor = await optional_viewer(request, "read:statuses")
     async with request.app[DATABASE].sessions() as session:
-        post = await visible(request, session, request.match_info["id"], viewer_actor)
+        post, _ = await visible_or_boosted(session, request.match_info["id"], viewer_actor)  # a boost's: its post's
         visible_ancestors, visible_descendants = await visible_thread(session, post, viewer_actor)
     return json_response(await render(request, viewer_actor, lambda renderer: {
         "ancestors": renderer.statuses(visible_ancestors), "descendants": renderer.statuses(visible_descendants)}))
@@ -201,21 +211,25 @@ def _toggle(action: str):
     async def handler(request: web.Request) -> web.Response:
         _, actor = await viewer(request, scope)
         async with request.app[FEDERATION].transaction() as session:
-            post = await toggle(request, session, actor, action)
-            entity = await render(request, actor, lambda renderer: renderer.status(post), session)
+            shown = await toggle(request, session, actor, action)
+            entity = await render(request, actor, lambda renderer: renderer.status(shown), session)
         return json_response(entity)
     return handler
 
 
-async def toggle(request: web.Request, session, actor: Actor, action: str) -> Object:
+async def toggle(request: web.Request, session, actor: Actor, action: str) -> Object | Announce:
     """`action` (favourite, unreblog, ...) by `actor` on the post the route's `id` names, if she
-    may see it; the post. Also the web pages' action buttons."""
-    post = await visible(request, session, request.match_info["id"], actor)
+    may see it, or on the post a boost with that id boosts. What Mastodon answers with: for a
+    reblog, her boost (`reblog` set); for an unreblog, the post; else what the id names, the
+    post or the boost (whose `reblog` shows the change). Also the web pages' action buttons."""
+    post, boost = await visible_or_boosted(session, request.match_info["id"], actor)
     try:
-        await _ACTIONS[action](request.app[FEDERATION], session, actor, post)
+        done = await _ACTIONS[action](request.app[FEDERATION], session, actor, post)
     except OutboxError as exc:
         raise ApiError(422, str(exc)) from exc
-    return post
+    if action == "reblog":
+        return done
+    return post if action == "unreblog" else boost or post
 
 
 TOGGLES = ("favourite", "unfavourite", "reblog", "unreblog", "bookmark", "unbookmark", "pin", "unpin")

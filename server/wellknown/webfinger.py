@@ -1,8 +1,10 @@
 """WebFinger (RFC 7033) for local actors.
 
 A resource is `acct:user@authority` (the `acct:` prefix may be left off, as Mastodon allows) or
-the URL of a local actor or profile page. A resource that cannot be parsed is a 400; a
-well-formed one that names nobody here is a 404.
+the URL of a local actor or profile page. As on Mastodon, a resource that names nobody here is a
+404: an unknown account, another host's, a URL of something else, or a URI in any other scheme
+(`mailto:`, `urn:`). Only what is no resource at all (no scheme and no `@`, an empty user or host)
+is a 400.
 
 WebFinger answers anyone, in every mode: peers look accounts up unsigned (Mastodon does), and
 the actor it points to shows a stranger only its key in allowlist mode. A signed lookup is
@@ -11,6 +13,7 @@ checked like any signed GET, so a refused peer that says who it is gets 403 and 
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
@@ -24,6 +27,8 @@ from storage import actors as actor_queries
 
 JRD = "application/jrd+json; charset=utf-8"
 CORS = {"Access-Control-Allow-Origin": "*", "Vary": "Accept"}
+# a URI's scheme (RFC 3986); `alice@host:8443` has none, since a scheme holds no `@`
+_OTHER_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 class MalformedResource(ValueError):
@@ -33,10 +38,12 @@ class MalformedResource(ValueError):
 def resource_to_username(resource: str, urls: LocalUrls) -> str | None:
     """The local username a resource names, None if it names nothing here.
 
-    Raises MalformedResource when the resource is neither an acct: URI nor an http(s) URL.
+    Raises MalformedResource when the resource is neither a URI nor `user@host`.
     """
     resource = resource.strip()
-    if resource.lower().startswith(("https://", "http://")):
+    if _OTHER_SCHEME.match(resource) and not resource.lower().startswith(("acct:", "https:", "http:")):
+        return None  # mailto:, urn:, ...: a URI, of nothing an actor here is
+    if resource.lower().startswith(("https:", "http:")):
         parts = urlsplit(resource)
         if f"{parts.scheme}://{parts.netloc.lower()}" != urls.base:
             return None
@@ -49,7 +56,7 @@ def resource_to_username(resource: str, urls: LocalUrls) -> str | None:
         return None
     account = resource[5:] if resource.lower().startswith("acct:") else resource
     user, at, host = account.lstrip("@").rpartition("@")
-    if not at or not user or not host or ":" in user or "/" in account or " " in account:
+    if not at or not user or not host or "/" in account or " " in account:
         raise MalformedResource(resource)
     if host.lower() != urls.authority:
         return None

@@ -21,6 +21,7 @@ from storage.models.content import (
     Tag,
     Visibility,
 )
+from storage.models.notices import Announcement, AnnouncementDismissal, AnnouncementReaction, CustomEmoji
 from storage.models.polls import Poll, PollOption, PollVote
 from storage.models.push import PushDelivery, PushSubscription, VapidKey
 from storage.models.queues import (
@@ -47,6 +48,7 @@ from storage.models.social import (
 )
 
 __all__ = [
+    "Announcement", "AnnouncementDismissal", "AnnouncementReaction", "CustomEmoji",
     "AuditEntry", "InstanceProfile", "Invitation", "PeerSubscription", "OAuthCode", "Media", "Bookmark", "Pin", "IdempotencyKey",
     "Mute", "Marker", "HealthProbe", "FeedEntry", "Poll", "PollOption", "PollVote",
     "Account", "Activity", "Actor", "ActorType", "Announce", "Base", "Block", "Delivery",

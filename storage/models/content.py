@@ -63,6 +63,7 @@ class Object(Base):
     # False while a remote post fetched by reference (a reply's parent, a boost's target) waits
     # for its own Create to add it to its followers' homes (federation.inbox.handlers.create)
     reached_homes: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    application_id: Mapped[int | None] = mapped_column(BigInteger)  # the OAuth app a local post came from
 
 
 class Activity(Base):
