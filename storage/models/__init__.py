@@ -21,7 +21,7 @@ from storage.models.content import (
     Tag,
     Visibility,
 )
-from storage.models.filters import Filter, FilterAction, FilterKeyword, FilterStatus
+from storage.models.filters import FILTER_CONTEXTS, Filter, FilterAction, FilterKeyword, FilterStatus
 from storage.models.notification_policy import NotificationPolicy, NotificationRequest, PolicyAction, RequestState
 from storage.models.polls import Poll, PollOption, PollVote
 from storage.models.queues import (
@@ -54,6 +54,6 @@ __all__ = [
     "DeliveryState", "Follow", "FollowState", "InboxItem", "InboxState", "Like", "Mention",
     "Notification", "NotificationType", "OAuthApp", "OAuthToken", "RecoveryCode", "SecondFactor", "WebSession", "Object", "ObjectEdit", "Peer",
     "PeerState", "Tag", "UTCDateTime", "Visibility", "utcnow",
-    "Filter", "FilterAction", "FilterKeyword", "FilterStatus",
+    "FILTER_CONTEXTS", "Filter", "FilterAction", "FilterKeyword", "FilterStatus",
     "NotificationPolicy", "NotificationRequest", "PolicyAction", "RequestState",
 ]

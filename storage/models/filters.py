@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, id_column, utcnow
 
-CONTEXTS = ("home", "notifications", "public", "thread", "account")
+FILTER_CONTEXTS = ("home", "notifications", "public", "thread", "account")
 
 
 class FilterAction(str, enum.Enum):
@@ -28,7 +28,7 @@ class Filter(Base):
     id: Mapped[int] = id_column()
     actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(256))
-    contexts: Mapped[str] = mapped_column(String(64))  # comma-separated, each one of CONTEXTS
+    contexts: Mapped[str] = mapped_column(String(64))  # comma-separated, each one of FILTER_CONTEXTS
     action: Mapped[FilterAction] = mapped_column(Enum(FilterAction, native_enum=False, length=8))
     expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
