@@ -64,6 +64,10 @@ class Renderer:
     def _accounts_by_id(self, ids: set[int]) -> dict[int, dict[str, Any]]:
         return {i: self._account(actor, counts) for i, (actor, counts) in q.accounts(self.session, ids).items()}
 
+    def accounts_by_id(self, ids: set[int]) -> dict[int, dict[str, Any]]:
+        """Account entities of the actors with these ids that exist, by id."""
+        return self._accounts_by_id(ids)
+
     def account(self, actor: Actor) -> dict[str, Any]:
         return self.accounts([actor])[0]
 

@@ -9,8 +9,11 @@ from server.api import (
     admin_domains,
     apps,
     credentials,
+    filters,
+    grouped_notifications,
     instance,
     media,
+    notification_requests,
     notifications,
     oauth,
     polls,
@@ -21,8 +24,10 @@ from server.api import (
 )
 from server.api.common import setup_plumbing
 
-MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines, notifications, search, media,
-           streaming, admin_domains)
+MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines,
+           notification_requests,  # before the notifications: its literal paths must match before {id}
+           notifications, search, media, streaming, admin_domains,
+           filters, grouped_notifications)
 
 
 def setup(app: web.Application) -> None:
