@@ -156,10 +156,11 @@ async def update(request: web.Request) -> web.Response:
     with refusals():
         async with request.app[DATABASE].sessions.begin() as session:
             rows = await _mine(session, actor.id, request.match_info["id"])
+            filter_id = rows.filter.id
             await domain.update(session, rows, change, request.app[CLOCK].now())
             await session.flush()
-            session.expire_all()
-            rows = (await stored.filters_of(session, actor.id, rows.filter.id))[0]
+            session.expire_all()  # the keywords as the update left them
+            rows = (await stored.filters_of(session, actor.id, filter_id))[0]
     return json_response(filter_entity(rows))
 
 
