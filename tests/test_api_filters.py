@@ -4,7 +4,10 @@ expiry."""
 
 from __future__ import annotations
 
+import json
+
 from tests.api_helpers import token_for
+from tests.test_api_streaming import listening, next_sse, post
 
 
 async def _call(http, method, url, headers, status=200, **body):
@@ -173,3 +176,26 @@ async def test_hide_in_notifications(api):
     assert [g["status_id"] for g in v2["notification_groups"]] == [useful["id"]]
     assert [s["id"] for s in v2["statuses"]] == [useful["id"]]
     assert noisy["id"]
+
+
+async def test_streams_obey_hide_and_carry_filtered(instances, http):
+    # Given alice on the public stream, hiding "gloves" there and warned of "rota"
+    a = await instances.start()
+    alice = await token_for(a, "alice")
+    await a.add_user("bob")
+    await listening(a)
+    for title, action, word in [("Vendors", "hide", "gloves"), ("Rotas", "warn", "rota")]:
+        await _call(http, "POST", f"{a.base}/api/v2/filters", alice, json={
+            "title": title, "context": ["public"], "filter_action": action, "keywords_attributes": [{"keyword": word}]})
+    token = alice["Authorization"].removeprefix("Bearer ")
+    async with http.get(f"{a.base}/api/v1/streaming/public?access_token={token}") as response:
+        # When bob posts about gloves, then the rota, then something else
+        await post(a, "bob", "<p>cheap gloves</p>")
+        rota = await post(a, "bob", "<p>the rota</p>")
+        other = await post(a, "bob", "<p>hello</p>")
+        # Then the gloves never reach her; the rota comes with its FilterResult
+        name, data = await next_sse(response)
+        assert (name, json.loads(data)["id"]) == ("update", str(rota))
+        assert [r["filter"]["title"] for r in json.loads(data)["filtered"]] == ["Rotas"]
+        name, data = await next_sse(response)
+        assert (json.loads(data)["id"], json.loads(data)["filtered"]) == (str(other), [])
