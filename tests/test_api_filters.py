@@ -108,6 +108,7 @@ async def test_filtered_on_statuses_and_hide_by_context(api):
     # Given bob's posts: a whole word, a word inside a longer one, a phrase, a hidden one
     whole = await _post(http, a, bob, "<b>MRS</b> screening today")
     inside = await _post(http, a, bob, "MRSA screening today")
+    ending = await _post(http, a, bob, "the XMRS code")
     phrase = await _post(http, a, bob, "Moved to Ward 7b", spoiler_text="logistics")
     vendor = await _post(http, a, bob, "A DISCOUNT on gloves")
     own = await _post(http, a, alice, "my own MRS note")
@@ -120,7 +121,7 @@ async def test_filtered_on_statuses_and_hide_by_context(api):
         "filter": {"id": warn["id"], "title": "Spoilers", "context": ["home", "public"], "expires_at": None,
                    "filter_action": "warn"},
         "keyword_matches": ["MRS"], "status_matches": None}]
-    assert by_id[inside["id"]]["filtered"] == []
+    assert by_id[inside["id"]]["filtered"] == [] and by_id[ending["id"]]["filtered"] == []
     assert [r["keyword_matches"] for r in by_id[phrase["id"]]["filtered"]] == [["ward 7"]]
     assert by_id[own["id"]]["filtered"] == []  # one's own posts match none of one's filters
     # the hide filter is of home only: the public timeline shows the post, with `filtered` saying why
