@@ -93,6 +93,11 @@ async def test_bad_filters_are_refused_whole(api):
     await _call(http, "PUT", f"{v2}/{made['id']}", alice, status=422, json={
         "title": "renamed", "keywords_attributes": [{"id": made["keywords"][0]["id"], "_destroy": True}, {"keyword": ""}]})
     assert await _call(http, "GET", f"{v2}/{made['id']}", alice) == made
+    # a keyword of another filter cannot be changed or removed through this one
+    other = await _call(http, "POST", v2, alice, json={**base, "keywords_attributes": [{"keyword": "other"}]})
+    for entry in ({"id": other["keywords"][0]["id"], "_destroy": True}, {"id": other["keywords"][0]["id"], "keyword": "x"}):
+        await _call(http, "PUT", f"{v2}/{made['id']}", alice, status=404, json={"keywords_attributes": [entry]})
+    assert await _call(http, "GET", f"{v2}/{other['id']}", alice) == other
 
 
 async def test_filtered_on_statuses_and_hide_by_context(api):
