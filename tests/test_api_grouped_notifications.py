@@ -56,6 +56,7 @@ async def test_favourites_group_with_totals_and_samples(api):
     # the v1 list shows them one by one, each with its group's key
     v1 = await _get(http, f"{a.base}/api/v1/notifications", alice)
     assert len(v1) == 11 and {n["group_key"] for n in v1 if n["type"] == "favourite"} == {favourites["group_key"]}
+    assert [n["group_key"] for n in v1 if n["type"] == "mention"] == [mention["group_key"]]
     # a client that groups no favourites gets them one by one
     single = await _get(http, f"{a.base}/api/v2/notifications?grouped_types[]=follow", alice)
     assert [g["notifications_count"] for g in single["notification_groups"]] == [1] * 11
@@ -73,6 +74,10 @@ async def test_favourites_group_with_totals_and_samples(api):
     assert [acc["id"] for acc in await _get(http, f"{group_url}/accounts", alice)] == list(reversed(fans))
     # someone else's group is not found
     await _get(http, group_url, bob, status=404)
+    await _get(http, f"{group_url}/accounts", bob, status=404)
+    for url in (f"{a.base}/api/v2/notifications/{mention['group_key']}", f"{a.base}/api/v2/notifications/{mention['group_key']}/accounts"):
+        await _get(http, url, bob, status=404)
+    await _call(http, "POST", f"{a.base}/api/v2/notifications/{mention['group_key']}/dismiss", bob, status=404)
     await _call(http, "POST", f"{group_url}/dismiss", bob, status=404)
     # dismissing the group dismisses all of it
     await _call(http, "POST", f"{group_url}/dismiss", alice)
@@ -135,6 +140,12 @@ async def test_policy_holds_back_drops_and_accepts(api):
     changed, _ = await _call(http, "PATCH", policy_url, alice, json={"for_not_following": "filter"})
     assert changed["for_not_following"] == "filter" and changed["for_not_followers"] == "accept"
     await _call(http, "PATCH", policy_url, alice, status=422, json={"for_new_accounts": "maybe"})
+    # someone she follows still comes through
+    dave = await token_for(a, "dave")
+    await _call(http, "POST", f"{a.base}/api/v1/accounts/{(await _me(http, a, dave))['id']}/follow", alice)
+    await _call(http, "POST", f"{a.base}/api/v1/statuses", dave, json={"status": "@alice followed"})
+    assert [n["account"]["username"] for n in await _get(http, f"{a.base}/api/v1/notifications", alice)] == ["dave"]
+    await _call(http, "POST", f"{a.base}/api/v1/notifications/clear", alice)
     # When bob, whom she does not follow, mentions her twice
     first, _ = await _call(http, "POST", f"{a.base}/api/v1/statuses", bob, json={"status": "@alice one"})
     second, _ = await _call(http, "POST", f"{a.base}/api/v1/statuses", bob, json={"status": "@alice two"})

@@ -117,7 +117,10 @@ async def accounts(request: web.Request) -> web.Response:
         ids = groups_of.senders(renderer.session, actor.id, key, GROUP_ACCOUNTS)
         entities = renderer.accounts_by_id(set(ids))
         return [entities[i] for i in ids if i in entities]
-    return json_response(await render(request, actor, senders))
+    found = await render(request, actor, senders)
+    if not found:
+        raise ApiError(404, "Record not found")
+    return json_response(found)
 
 
 @api
