@@ -25,7 +25,7 @@ from server.appkeys import CLOCK, DATABASE
 from server.responses import json_response
 from storage import filters as stored
 from storage.filters import FilterRows
-from storage.models import FilterAction
+from storage.models import FilterAction, FilterKeyword, FilterStatus
 
 _FORM_KEYWORD = re.compile(r"^keywords_attributes\[(\d*)\]\[(keyword|whole_word|id|_destroy)\]$")
 NOT_FOUND = "Record not found"
@@ -195,11 +195,16 @@ async def add_keyword(request: web.Request) -> web.Response:
     return json_response(keyword_entity(row))
 
 
-async def _keyword(session, actor_id: int, keyword_id: str):
-    row = await stored.keyword_of(session, actor_id, _id(keyword_id))
+async def _owned(find, session, actor_id: int, row_id: str):
+    """The row `find(session, actor_id, id)` finds among the actor's filters; else 404."""
+    row = await find(session, actor_id, _id(row_id))
     if row is None:
         raise ApiError(404, NOT_FOUND)
     return row
+
+
+async def _keyword(session, actor_id: int, keyword_id: str) -> FilterKeyword:
+    return await _owned(stored.keyword_of, session, actor_id, keyword_id)
 
 
 @api
@@ -252,11 +257,8 @@ async def add_status(request: web.Request) -> web.Response:
     return json_response(status_entity(row))
 
 
-async def _status(session, actor_id: int, row_id: str):
-    row = await stored.status_of(session, actor_id, _id(row_id))
-    if row is None:
-        raise ApiError(404, NOT_FOUND)
-    return row
+async def _status(session, actor_id: int, row_id: str) -> FilterStatus:
+    return await _owned(stored.status_of, session, actor_id, row_id)
 
 
 @api

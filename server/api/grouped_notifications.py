@@ -19,7 +19,7 @@ from server.api.auth import ApiError
 from server.api.common import add_route, api, link_header, page_args, viewer
 from server.api.entities import Renderer, iso, render, render_as_user
 from server.api.filtering import hidden
-from server.api.notifications import list_scope, requested_types
+from server.api.notifications import list_scope, requested_types, unread_cap
 from server.api.params import bool_param
 from server.appkeys import DATABASE
 from server.responses import json_response
@@ -136,9 +136,7 @@ async def dismiss(request: web.Request) -> web.Response:
 @api
 async def unread_count(request: web.Request) -> web.Response:
     _, actor = await viewer(request, "read:notifications")
-    limit = request.query.get("limit", "100")
-    cap = max(1, min(int(limit), 1000)) if limit.isdigit() and len(limit) < 6 else 100
-    scope, kinds = list_scope(request), grouped_types(request)
+    cap, scope, kinds = unread_cap(request), list_scope(request), grouped_types(request)
     async with request.app[DATABASE].sessions() as session:
         count = await stored.count_unread(session, actor.id, cap=cap, scope=scope, grouped_types=kinds)
     return json_response({"count": count})

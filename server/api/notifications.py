@@ -40,6 +40,12 @@ def list_scope(request: web.Request) -> Scope:
                  include_filtered=bool_param(request.query, "include_filtered"))
 
 
+def unread_cap(request: web.Request) -> int:
+    """Up to how many an unread count counts: `limit`, 100 unless told, 1000 at most."""
+    limit = request.query.get("limit", "100")
+    return max(1, min(int(limit), 1000)) if limit.isdigit() and len(limit) < 6 else 100
+
+
 def notifications_page(renderer: Renderer, cursor: Cursor, scope: Scope) -> tuple[list[Notification], list[dict[str, Any]]]:
     """A page of the renderer's viewer's notifications: the rows and their entities."""
     rows = timelines.notifications(renderer.session, renderer.viewer.id, cursor, scope)
@@ -85,10 +91,9 @@ async def dismiss(request: web.Request) -> web.Response:
 @api
 async def unread_count(request: web.Request) -> web.Response:
     _, actor = await viewer(request, "read:notifications")
-    limit = request.query.get("limit", "100")
-    cap = max(1, min(int(limit), 1000)) if limit.isdigit() and len(limit) < 6 else 100
     async with request.app[DATABASE].sessions() as session:
-        count = await stored_notifications.count_unread(session, actor.id, cap=cap, scope=list_scope(request))
+        count = await stored_notifications.count_unread(session, actor.id, cap=unread_cap(request),
+                                                        scope=list_scope(request))
     return json_response({"count": count})
 
 
