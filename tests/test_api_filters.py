@@ -8,6 +8,7 @@ import json
 
 from tests.api_helpers import token_for
 from tests.test_api_streaming import listening, next_sse, post
+from tests.web_helpers import browser_like, sign_in
 
 
 async def _call(http, method, url, headers, status=200, **body):
@@ -205,3 +206,24 @@ async def test_streams_obey_hide_and_carry_filtered(instances, http):
         assert [r["filter"]["title"] for r in json.loads(data)["filtered"]] == ["Rotas"]
         name, data = await next_sse(response)
         assert (json.loads(data)["id"], json.loads(data)["filtered"]) == (str(other), [])
+
+
+async def test_web_pages_obey_hide_filters(api):
+    # Given alice hides "gloves" in public timelines and threads
+    a, http, alice, bob = api
+    await _call(http, "POST", f"{a.base}/api/v2/filters", alice, json={
+        "title": "Vendors", "context": ["public", "thread"], "filter_action": "hide",
+        "keywords_attributes": [{"keyword": "gloves"}]})
+    root = await _post(http, a, bob, "a question about the rota")
+    gloves = await _post(http, a, bob, "cheap gloves here", in_reply_to_id=root["id"])
+    other = await _post(http, a, bob, "the answer", in_reply_to_id=root["id"])
+    # When she reads the federated timeline and the thread in her browser
+    async with browser_like() as browser:
+        assert (await sign_in(browser, a.base, "alice")).status == 303
+        async with browser.get(f"{a.base}/federated") as response:
+            federated = await response.text()
+        async with browser.get(f"{a.base}/posts/{root['id']}") as response:
+            thread = await response.text()
+    # Then the gloves are in neither, and the rest is
+    for page in (federated, thread):
+        assert f'id="status-{gloves["id"]}"' not in page and f'id="status-{other["id"]}"' in page
