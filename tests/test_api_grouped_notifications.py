@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import re
 
+from federation.peers import decisions
+from federation.social import notification_requests as answers
 from federation.social.notifications import GROUP_HOURS
+from storage.models import Notification, NotificationRequest, PeerState, PolicyAction, RequestState
 from tests.api_helpers import token_for
 
 
@@ -133,7 +136,7 @@ async def test_policy_holds_back_drops_and_accepts(api):
     policy_url = f"{a.base}/api/v2/notifications/policy"
     policy = await _get(http, policy_url, alice)
     assert policy == {"for_not_following": "accept", "for_not_followers": "accept", "for_new_accounts": "accept",
-                      "for_private_mentions": "accept", "for_limited_accounts": "filter",
+                      "for_private_mentions": "accept", "for_limited_accounts": "accept",
                       "summary": {"pending_requests_count": 0, "pending_notifications_count": 0}}
     assert await _get(http, f"{a.base}/api/v1/notifications/requests", alice) == []
     # Given alice holds back whoever she does not follow
@@ -199,3 +202,31 @@ async def test_followed_accounts_and_private_mentions(api):
     [request] = await _get(http, f"{a.base}/api/v1/notifications/requests", alice)
     await _call(http, "POST", f"{a.base}/api/v1/notifications/requests/dismiss", alice, data={"id[]": request["id"]})
     assert await _get(http, f"{a.base}/api/v1/notifications/requests", alice) == []
+
+
+async def test_new_accounts_are_held_for_thirty_days(api):
+    a, http, alice, bob = api
+    await _call(http, "PATCH", f"{a.base}/api/v2/notifications/policy", alice, json={"for_new_accounts": "filter"})
+    await _call(http, "POST", f"{a.base}/api/v1/statuses", bob, json={"status": "@alice new here"})
+    assert await _get(http, f"{a.base}/api/v1/notifications", alice) == []
+    a.clock.advance(days=31)
+    await _call(http, "POST", f"{a.base}/api/v1/statuses", bob, json={"status": "@alice a month on"})
+    assert len(await _get(http, f"{a.base}/api/v1/notifications", alice)) == 1
+
+
+async def test_limited_peers_are_held_when_the_policy_says_so(scene):
+    # Given alice, who holds back limited peers, and zed's peer limited by the admin
+    alice = await scene.a.actor("alice")
+    async with scene.a.db.sessions.begin() as session:
+        await answers.set_policy(session, alice.id, {"for_limited_accounts": PolicyAction.filter}, scene.a.clock.now())
+        await decisions.decide(session, scene.peer.authority, PeerState.limited, by="test", at=scene.a.clock.now())
+    await scene.a.fed.reload_policy()
+    post = await scene.local_post()
+    # When zed favourites her post
+    await scene.send("zed", "Like", post.uri)
+    await scene.run()
+    # Then the notification is held for zed's request
+    [row] = await scene.all(Notification)
+    assert row.filtered is True
+    request = await scene.one(NotificationRequest)
+    assert (request.from_actor_id, request.state) == ((await scene.remote("zed")).id, RequestState.pending)

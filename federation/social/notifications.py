@@ -55,7 +55,7 @@ async def verdict(session: AsyncSession, recipient: Actor, kind: NotificationTyp
     policy = await stored.policy_of(session, recipient.id)
     rules = {name: getattr(policy, name) if policy is not None else policy_default(name) for name in NotificationPolicy.FIELDS}
     active = {name for name, action in rules.items() if action is not PolicyAction.accept}
-    if not active or (active == {"for_limited_accounts"} and sender.local):  # the common case: no query
+    if not active or (active == {"for_limited_accounts"} and sender.local):  # the common cases: no query
         return PolicyAction.accept
     request = await stored.request_between(session, recipient.id, sender.id)
     if request is not None and request.state is RequestState.accepted:

@@ -38,8 +38,9 @@ class NotificationPolicy(Base):
     for_not_followers: Mapped[PolicyAction] = _action(PolicyAction.accept)
     for_new_accounts: Mapped[PolicyAction] = _action(PolicyAction.accept)
     for_private_mentions: Mapped[PolicyAction] = _action(PolicyAction.accept)
-    # limited peers (an admin's decision) are held back, as Mastodon does by default
-    for_limited_accounts: Mapped[PolicyAction] = _action(PolicyAction.filter)
+    # Mastodon holds back limited peers by default; here everything is accepted until the
+    # practitioner says otherwise, since the web pages do not show notification requests yet
+    for_limited_accounts: Mapped[PolicyAction] = _action(PolicyAction.accept)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     FIELDS = ("for_not_following", "for_not_followers", "for_new_accounts", "for_private_mentions",

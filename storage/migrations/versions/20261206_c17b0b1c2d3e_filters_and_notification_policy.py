@@ -69,7 +69,7 @@ def upgrade() -> None:
         _action('for_not_followers', 'accept'),
         _action('for_new_accounts', 'accept'),
         _action('for_private_mentions', 'accept'),
-        _action('for_limited_accounts', 'filter'),
+        _action('for_limited_accounts', 'accept'),
         sa.Column('updated_at', sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(['actor_id'], ['actors.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('actor_id'),
