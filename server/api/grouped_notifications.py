@@ -20,7 +20,6 @@ from server.api.common import add_route, api, link_header, page_args, viewer
 from server.api.entities import Renderer, iso, render, render_as_user
 from server.api.filtering import hidden
 from server.api.notifications import list_scope, requested_types, unread_cap
-from server.api.params import bool_param
 from server.appkeys import DATABASE
 from server.responses import json_response
 from storage import notification_groups as groups_of
