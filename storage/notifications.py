@@ -1,23 +1,81 @@
-"""Notifications as they are written and dismissed (the client API reads them through storage.timelines)."""
+"""Notifications as they are written and dismissed, which of them a listing shows (`Scope`,
+`listed`), and the policy and requests that hold some back (the client API reads pages of
+them through storage.timelines and storage.notification_groups)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, and_, case, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.coverage import blocked_author
+from storage.coverage import blocked_author, limited_author
 from storage.ids import new_id
-from storage.models import Actor, Announce, Marker, Notification, NotificationType
+from storage.models import (
+    Actor,
+    Announce,
+    Follow,
+    FollowState,
+    Marker,
+    Notification,
+    NotificationPolicy,
+    NotificationRequest,
+    NotificationType,
+    Object,
+    RequestState,
+)
 
 LARGEST_ID = (1 << 63) - 1
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Which of a recipient's notifications a listing shows: never dismissed ones, nor those of
+    blocked peers; of the `types` (None: all) but the `exclude`d, from `account_id` only if
+    given, and the policy's held-back ones only if `include_filtered`."""
+
+    types: frozenset[str] | None = None
+    exclude: frozenset[str] = field(default_factory=frozenset)
+    account_id: int | None = None
+    include_filtered: bool = False
+
+
+def listed(recipient_id: int, scope: Scope):
+    """SQL: the recipient's notifications `scope` shows."""
+    conditions = [Notification.recipient_id == recipient_id, Notification.dismissed.is_(False),
+                  ~blocked_author(Notification.from_actor_id)]
+    if not scope.include_filtered:
+        conditions.append(Notification.filtered.is_(False))
+    if scope.types:
+        conditions.append(Notification.type.in_(scope.types))
+    if scope.exclude:
+        conditions.append(Notification.type.not_in(scope.exclude))
+    if scope.account_id is not None:
+        conditions.append(Notification.from_actor_id == scope.account_id)
+    return and_(*conditions)
+
+
+def group_of(grouped_types: frozenset[str]):
+    """SQL: the group a notification shows in when only `grouped_types` group (see
+    `shown_group_key`): its group key, or its id alone (digits, which no group key is)."""
+    return case((and_(Notification.group_key.is_not(None), Notification.type.in_(grouped_types)),
+                 Notification.group_key), else_=cast(Notification.id, String))
+
+
+def shown_group_key(row: Notification, grouped_types: frozenset[str]) -> str:
+    """The group key a listing shows `row` under: its group's, if its type may group, else a
+    group of its own, `ungrouped-{id}`."""
+    if row.group_key is not None and row.type.value in grouped_types:
+        return row.group_key
+    return f"ungrouped-{row.id}"
+
+
 def add_notification(session: AsyncSession, recipient_id: int, kind: NotificationType, sender_id: int,
-                     object_id: int | None, now: datetime) -> Notification:
+                     object_id: int | None, now: datetime, *, group_key: str | None = None,
+                     filtered: bool = False) -> Notification:
     row = Notification(id=new_id(), recipient_id=recipient_id, type=kind, from_actor_id=sender_id,
-                       object_id=object_id, created_at=now)
+                       object_id=object_id, created_at=now, group_key=group_key, filtered=filtered)
     session.add(row)
     return row
 
@@ -36,13 +94,79 @@ async def dismiss_all(session: AsyncSession, recipient_id: int) -> None:
     await session.execute(update(Notification).where(Notification.recipient_id == recipient_id).values(dismissed=True))
 
 
-async def count_unread(session: AsyncSession, recipient_id: int, *, cap: int) -> int:
-    """How many of the recipient's notifications the list shows (not dismissed, none from a
-    blocked peer) are newer than the `notifications` marker, counted up to `cap`."""
+async def count_unread(session: AsyncSession, recipient_id: int, *, cap: int, scope: Scope = Scope(),
+                       grouped_types: frozenset[str] | None = None) -> int:
+    """How many of the recipient's notifications `scope` shows are newer than the
+    `notifications` marker, counted up to `cap`; with `grouped_types`, how many groups they
+    make (of the newest `UNREAD_SCAN` of them)."""
     marker = await session.scalar(select(Marker.last_read_id).where(
         Marker.actor_id == recipient_id, Marker.timeline == "notifications"))
     read = min(int(marker), LARGEST_ID) if marker and marker.isdigit() else 0
-    newer = select(Notification.id).where(
-        Notification.recipient_id == recipient_id, Notification.dismissed.is_(False), Notification.id > read,
-        ~blocked_author(Notification.from_actor_id)).limit(cap).subquery()
-    return await session.scalar(select(func.count()).select_from(newer)) or 0
+    unread = and_(listed(recipient_id, scope), Notification.id > read)
+    if grouped_types is None:
+        newer = select(Notification.id).where(unread).limit(cap).subquery()
+        return await session.scalar(select(func.count()).select_from(newer)) or 0
+    groups = (select(group_of(grouped_types).label("group")).where(unread)
+              .order_by(Notification.id.desc()).limit(UNREAD_SCAN).subquery())
+    return min(cap, await session.scalar(select(func.count(func.distinct(groups.c.group)))) or 0)
+
+
+UNREAD_SCAN = 10_000
+
+
+async def dismiss_group(session: AsyncSession, recipient_id: int, group_key: str) -> int:
+    """Dismiss the recipient's notifications of a group (`ungrouped-{id}`: that one); how many."""
+    if group_key.startswith("ungrouped-"):
+        number = group_key.removeprefix("ungrouped-")
+        if not number.isdigit() or len(number) > 19:
+            return 0
+        which = Notification.id == int(number)
+    else:
+        which = Notification.group_key == group_key
+    result = await session.execute(update(Notification).where(
+        Notification.recipient_id == recipient_id, which).values(dismissed=True))
+    return result.rowcount or 0
+
+
+# --- the policy, and the requests gathering what it held back ------------------------------------
+
+async def policy_of(session: AsyncSession, actor_id: int) -> NotificationPolicy | None:
+    return await session.get(NotificationPolicy, actor_id)
+
+
+async def sender_facts(session: AsyncSession, recipient_id: int, sender_id: int) -> tuple[bool, bool, bool]:
+    """(the recipient follows the sender, the sender follows the recipient, the sender is on a
+    limited peer), in one query."""
+    follows = select(Follow.id).where(Follow.state == FollowState.accepted)
+    row = (await session.execute(select(
+        follows.where(Follow.follower_id == recipient_id, Follow.followee_id == sender_id).exists(),
+        follows.where(Follow.follower_id == sender_id, Follow.followee_id == recipient_id).exists(),
+        limited_author(sender_id)))).one()
+    return bool(row[0]), bool(row[1]), bool(row[2])
+
+
+async def author_of_uri(session: AsyncSession, uri: str) -> int | None:
+    return await session.scalar(select(Object.actor_id).where(Object.uri == uri))
+
+
+async def request_between(session: AsyncSession, recipient_id: int, sender_id: int) -> NotificationRequest | None:
+    return await session.scalar(select(NotificationRequest).where(
+        NotificationRequest.recipient_id == recipient_id, NotificationRequest.from_actor_id == sender_id))
+
+
+async def hold_for_request(session: AsyncSession, recipient_id: int, sender_id: int, now: datetime) -> None:
+    """Note a held-back notification on the sender's request, opening one if there is none (a
+    dismissed request stays dismissed)."""
+    request = await request_between(session, recipient_id, sender_id)
+    if request is None:
+        session.add(NotificationRequest(recipient_id=recipient_id, from_actor_id=sender_id,
+                                        state=RequestState.pending, created_at=now, updated_at=now))
+    else:
+        request.updated_at = now
+
+
+async def release_held(session: AsyncSession, recipient_id: int, sender_id: int) -> None:
+    """Let the sender's held-back notifications through (an accepted request)."""
+    await session.execute(update(Notification).where(
+        Notification.recipient_id == recipient_id, Notification.from_actor_id == sender_id,
+        Notification.filtered.is_(True)).values(filtered=False))

@@ -28,6 +28,7 @@ from storage.models import (
     Tag,
     Visibility,
 )
+from storage.notifications import Scope, listed
 from storage.paging import Cursor, PagedStatement, apply, newest_first
 from storage.statuses import (
     BOOST_COLUMNS,
@@ -118,14 +119,8 @@ def likers(session: Session, object_id: int, model, cursor: Cursor) -> list[tupl
     return newest_first(rows, cursor, key=lambda row: row[0])
 
 
-def notifications(session: Session, viewer_id: int, cursor: Cursor, *, types: set[str] | None,
-                        exclude: set[str]) -> list[Notification]:
-    query = select(Notification).where(Notification.recipient_id == viewer_id, Notification.dismissed.is_(False),
-                                       ~blocked_author(Notification.from_actor_id))
-    if types:
-        query = query.where(Notification.type.in_(types))
-    if exclude:
-        query = query.where(Notification.type.not_in(exclude))
+def notifications(session: Session, viewer_id: int, cursor: Cursor, scope: Scope = Scope()) -> list[Notification]:
+    query = select(Notification).where(listed(viewer_id, scope))
     return list(newest_first(list(session.scalars(apply(query, Notification.id, cursor))), cursor))
 
 

@@ -106,6 +106,14 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
     await _call(http, "POST", f"{api}/push/subscription", alice, json={"subscription": {
         "endpoint": "http://127.0.0.1:9/push", "keys": {"p256dh": base64.urlsafe_b64encode(device).decode(),
                                                          "auth": base64.urlsafe_b64encode(b"0" * 16).decode()}}})
+    # issue 17: a filter of alice's, and a notification request (bob, whom she does not follow)
+    kept = await _call(http, "POST", f"{a.base}/api/v2/filters", alice, json={
+        "title": "never matches", "context": ["home"], "keywords_attributes": [{"keyword": "zz-no-match"}]})
+    kept_status = await _call(http, "POST", f"{a.base}/api/v2/filters/{kept['id']}/statuses", alice,
+                              json={"status_id": unlisted["id"]})
+    await _call(http, "PATCH", f"{a.base}/api/v2/notifications/policy", alice, json={"for_not_following": "filter"})
+    await _call(http, "POST", f"{api}/statuses", bob, json={"status": f"{MARKER} held @alice"})
+    requests = await _call(http, "GET", f"{api}/notifications/requests", alice)
 
     peer = await FakePeer().start()
     carol_uri = peer.add_actor("carol")
@@ -134,7 +142,8 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
         ids={"public": public["id"], "unlisted": unlisted["id"], "poll": poll["id"], "remote": str(remote.id),
              "alice": account["id"], "bob": bob_account["id"], "carol": str(carol.id), "notification": notifications[0]["id"],
              "media": media["id"], "media_name": media["url"].rsplit("/", 1)[1], "peer": str(peer_row.id),
-             "tag": "sepsis"},
+             "tag": "sepsis", "filter": kept["id"], "filter_keyword": kept["keywords"][0]["id"],
+             "filter_status": kept_status["id"], "request": requests[0]["id"]},
     )
 
 

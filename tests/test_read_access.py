@@ -78,7 +78,12 @@ def _ids(world: World) -> list[tuple[str, list[str]]]:
         ("/api/v1/statuses/", [*own_posts, ids["remote"]]),
         ("/api/v1/accounts/", [ids["alice"], ids["carol"]]),
         ("/api/v1/polls/", [ids["poll"]]),
+        ("/api/v1/notifications/requests/", [ids["request"]]),
         ("/api/v1/notifications/", [ids["notification"]]),
+        ("/api/v2/filters/keywords/", [ids["filter_keyword"]]),
+        ("/api/v2/filters/statuses/", [ids["filter_status"]]),
+        ("/api/v2/filters/", [ids["filter"]]),
+        ("/api/v1/filters/", [ids["filter_keyword"]]),
         ("/api/v1/media/", [ids["media"]]),
         ("/api/v1/admin/", [ids["peer"]]),
         ("/posts/{id}/edit", own_posts),  # one's own posts only: another's is refused (test_web_actions.py)
@@ -98,6 +103,7 @@ def _candidates(world: World, canonical: str) -> dict[str, list[str]]:
         "collection": ["outbox", "followers", "following", "featured"], "schema": ["2.0", "2.1"],
         "hashtag": [ids["tag"]], "tag": [ids["tag"]], "name": [ids["media_name"]], "kind": ["domain_allows"],
         "timeline": ["home", "local", "federated"],
+        "group_key": [f"ungrouped-{ids['notification']}"],
         "code": ["not-an-invitation"],  # invitations (issue 14): a live one's page is tests/test_web_invites.py's
     }
 

@@ -25,6 +25,7 @@ from federation.social.access import can_see
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import render
+from server.api.filtering import shown
 from server.api.params import bool_param, list_param, params, text_param
 from server.appkeys import CLOCK, DATABASE, FEDERATION, URLS
 from server.responses import json_response
@@ -107,7 +108,7 @@ async def statuses(request: web.Request) -> web.Response:
     )
     async with request.app[DATABASE].sessions() as session:
         items = await visible_statuses(session, author, me, cursor, only)
-        entities = await render(request, me, lambda renderer: renderer.statuses(items), session)
+        entities = await render(request, me, lambda renderer: shown(renderer.statuses(items), "account"), session)
     return paged(request, entities, [i.id for i in items])
 
 

@@ -24,6 +24,8 @@ from federation.social.polls import expired
 from federation.protocol.urls import LocalUrls
 from server.api import media as media_api
 from server.api.auth import read_as, user_of
+from server.api.filtering import FilterResults, hidden
+from server.api.times import iso
 from server.appkeys import CLOCK, DATABASE, URLS
 from storage import polls as poll_queries
 from storage import statuses as q
@@ -42,17 +44,6 @@ ROLES = {
     "user": {"id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": False},
 }
 BOT_TYPES = frozenset({ActorType.Service, ActorType.Application})
-
-
-def iso(value: datetime | None) -> str | None:
-    """Mastodon's timestamp form, UTC to the millisecond: 2025-03-01T08:30:00.000Z."""
-    if value is None:
-        return None
-    if value.tzinfo is not None:  # a naive value is UTC already (SQLite stores no zone)
-        if value.tzinfo is not timezone.utc:
-            value = value.astimezone(timezone.utc)
-        value = value.replace(tzinfo=None)
-    return value.isoformat(timespec="milliseconds") + "Z"
 
 
 def remote_attachment_entity(attachment: dict[str, Any], index: int, object_id: int) -> dict[str, Any]:
@@ -75,6 +66,7 @@ class Renderer:
         self.urls = urls
         self.viewer = viewer
         self.now = now
+        self.filters = FilterResults(session, viewer.id if viewer else None, now)  # each post's `filtered`
 
     # --- accounts ---------------------------------------------------------------------------
 
@@ -105,6 +97,10 @@ class Renderer:
         still = emoji.url or media_url(self.urls.base, emoji.static_file_name or emoji.file_name or "")
         return {"shortcode": emoji.shortcode, "url": url, "static_url": still,
                 "visible_in_picker": emoji.visible_in_picker, "category": emoji.category}
+
+    def accounts_by_id(self, ids: set[int]) -> dict[int, dict[str, Any]]:
+        """Account entities of the actors with these ids that exist, by id."""
+        return self._accounts_by_id(ids)
 
     def account(self, actor: Actor) -> dict[str, Any]:
         return self.accounts([actor])[0]
@@ -208,7 +204,9 @@ class Renderer:
                 "bookmarked": more.bookmarked,
                 "pinned": more.pinned,
                 "content": o.content,
-                "filtered": [],
+                "filtered": self.filters.of(o.id, o.actor_id, o.content, o.summary,
+                                            [title for title, _ in polls[o.id].options] if o.id in polls else [],
+                                            [a["description"] for a in attachments]),
                 "reblog": None,
                 "application": apps.get(o.application_id) if o.local else None,
                 "account": author_entities[o.actor_id],
@@ -257,14 +255,18 @@ class Renderer:
     # --- notifications ----------------------------------------------------------------------
 
     def notifications(self, rows: list[Notification]) -> list[dict[str, Any]]:
+        """Notifications, leaving out those about a post a `hide` filter of the notifications
+        context matches."""
         sender_entities = self._accounts_by_id({n.from_actor_id for n in rows})
         objects = q.objects_by_id(self.session, {n.object_id for n in rows if n.object_id})
         live = [o for o in objects.values() if o.deleted_at is None]
         statuses = dict(zip([o.id for o in live], self.statuses(live)))
+        rows = [n for n in rows if not (n.object_id in statuses and hidden(statuses[n.object_id], "notifications"))]
         kinds = {"follow_request": "follow_request"}
         return [
             {
                 "id": str(n.id), "type": kinds.get(n.type.value, n.type.value), "created_at": iso(n.created_at),
+                "group_key": n.group_key or f"ungrouped-{n.id}",
                 "account": sender_entities[n.from_actor_id],
                 "status": statuses.get(n.object_id) if n.object_id else None,
             }

@@ -45,6 +45,13 @@ from storage import objects as object_queries
 from storage.models import Marker
 
 MASTODON_VERSION = "4.3.0"  # the Mastodon release whose client API this one follows
+# api_versions.mastodon: Mastodon numbers its client API's capabilities (docs: entities/Instance,
+# "api_versions"): 2 = 4.3's grouped notifications (/api/v2/notifications, the notification
+# policy and requests), the level clients look for to use them (implemented, issue 17 part 2);
+# 3 = account attribution_domains, 4 = DELETE /statuses/:id?delete_media, 5 = filter_action
+# `blur` (implemented, issue 17 part 4), 7 = 4.5's quote posts. Claim a number
+# only when everything up to it is served. Quotes (part 5) are another branch's: the lead sets
+# the final value when they merge.
 API_VERSION = 2
 MAX_FEATURED_TAGS = 10
 CHARACTERS_RESERVED_PER_URL = 23

@@ -11,8 +11,11 @@ from server.api import (
     apps,
     credentials,
     emojis,
+    filters,
+    grouped_notifications,
     instance,
     media,
+    notification_requests,
     notifications,
     oauth,
     polls,
@@ -24,8 +27,10 @@ from server.api import (
 )
 from server.api.common import setup_plumbing
 
-MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines, notifications, search, media,
-           streaming, admin_domains, announcements, emojis, push)
+MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines,
+           notification_requests,  # before the notifications: its literal paths must match before {id}
+           notifications, search, media, streaming, admin_domains,
+           filters, grouped_notifications, announcements, emojis, push)
 
 
 def setup(app: web.Application) -> None:

@@ -17,6 +17,7 @@ from federation.social.posts import visible_post, visible_status, visible_thread
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import iso, remote_attachment_entity, render
+from server.api.filtering import shown
 from server.api.params import bool_param, list_param, params, text_param
 from server.appkeys import DATABASE, FEDERATION, SETTINGS
 from server.responses import json_response
@@ -199,7 +200,8 @@ async def context(request: web.Request) -> web.Response:
         post, _ = await visible_or_boosted(session, request.match_info["id"], viewer_actor)  # a boost's: its post's
         visible_ancestors, visible_descendants = await visible_thread(session, post, viewer_actor)
     return json_response(await render(request, viewer_actor, lambda renderer: {
-        "ancestors": renderer.statuses(visible_ancestors), "descendants": renderer.statuses(visible_descendants)}))
+        "ancestors": shown(renderer.statuses(visible_ancestors), "thread"),
+        "descendants": shown(renderer.statuses(visible_descendants), "thread")}))
 
 
 def _toggle(action: str):

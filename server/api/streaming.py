@@ -33,11 +33,12 @@ from federation.protocol.vocab.jsondoc import JSONRefused, load_json
 from server.api.auth import ApiError, Caller, request_caller, scope_allows, stream_token
 from server.api.common import CORS_HEADERS, add_route, api
 from server.api.entities import Renderer
+from server.api.filtering import hidden
 from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
 from server.responses import dump_json
 from storage import instance_api, interactions, notifications, posts
 from storage import statuses as status_queries
-from storage.models import Account, Actor, Announce, Object
+from storage.models import FILTER_CONTEXTS, Account, Actor, Announce, Object
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +72,15 @@ class Subscription:
     events: frozenset[str] | None = None  # None: every event
     local_only: bool = False
     media_only: bool = False
+    context: str | None = None        # the filter context whose `hide` filters it obeys
 
     def hears(self, event: StreamEvent) -> bool:
         return not self.keys.isdisjoint(event.streams) and (self.events is None or event.event in self.events)
 
     def accepts(self, rendered: Rendered) -> bool:
         if self.local_only and rendered.local is False:
+            return False
+        if self.context is not None and self.context in rendered.hidden_in:
             return False
         return not (self.media_only and rendered.has_media is False)
 
@@ -86,6 +90,7 @@ class Rendered:
     payload: str
     local: bool | None = None      # None: not a status, or unknown
     has_media: bool | None = None
+    hidden_in: frozenset[str] = frozenset()  # the filter contexts in which a `hide` filter matches it
 
 
 STATUS_EVENTS = frozenset({"update", "status.update", "delete"})
@@ -129,16 +134,18 @@ class Connection:
                 sub = Subscription(name, frozenset({f"user:notification:{me}"}), frozenset({"notification"}))
             else:
                 events = None if self._may("read:notifications") else STATUS_EVENTS
-                sub = Subscription(name, frozenset({f"user:{me}", f"user:notification:{me}"}), events)
+                sub = Subscription(name, frozenset({f"user:{me}", f"user:notification:{me}"}), events, context="home")
         else:
             if self.caller is not None and not self._may("read:statuses"):
                 raise ApiError(403, "This action is outside the authorized scopes")
             if stream.startswith("hashtag"):
                 key = f"hashtag:{name[1].lower()}"
-                sub = Subscription(name, frozenset({key}), STATUS_EVENTS, local_only=stream == "hashtag:local")
+                sub = Subscription(name, frozenset({key}), STATUS_EVENTS, local_only=stream == "hashtag:local",
+                                   context="public")
             else:
                 key = PUBLIC_KEYS[stream.removesuffix(":media")]
-                sub = Subscription(name, frozenset({key}), STATUS_EVENTS, media_only=stream.endswith(":media"))
+                sub = Subscription(name, frozenset({key}), STATUS_EVENTS, media_only=stream.endswith(":media"),
+                                   context="public")
         self.subscriptions[name] = sub
 
     def unsubscribe(self, stream: str, tag: Any = None) -> None:
@@ -217,7 +224,8 @@ class Connection:
         if not entities:
             return None
         shown = entities[0]["reblog"] or entities[0]
-        return Rendered(dump_json(entities[0]).decode(), post.local, bool(shown["media_attachments"]))
+        return Rendered(dump_json(entities[0]).decode(), post.local, bool(shown["media_attachments"]),
+                        frozenset(c for c in FILTER_CONTEXTS if hidden(entities[0], c)))
 
     async def _notification(self, session: AsyncSession, notification_id: int) -> Rendered | None:
         row = await notifications.notification_by_id(session, notification_id)

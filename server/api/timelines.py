@@ -10,6 +10,7 @@ from aiohttp import web
 from federation.social.access import can_see
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import render, render_as_user
+from server.api.filtering import shown
 from server.api.params import bool_param
 from server.appkeys import DATABASE
 from storage import timelines
@@ -25,11 +26,12 @@ def _locality(request: web.Request) -> bool | None:
     return None
 
 
-def _page(select):
-    """`fn(renderer)` for a page of the statuses `select(renderer)` chooses: (items, entities)."""
+def _page(context: str, select):
+    """`fn(renderer)` for a page of the statuses `select(renderer)` chooses: (items, entities), the
+    entities without those a `hide` filter of `context` matches (the paging still counts them)."""
     def page(renderer):
         items = select(renderer)
-        return items, renderer.statuses(items)
+        return items, shown(renderer.statuses(items), context)
     return page
 
 
@@ -42,7 +44,7 @@ def _paged(request: web.Request, page) -> web.Response:
 async def home(request: web.Request) -> web.Response:
     # the hottest read of all: the token is checked in the page's own read (before the paging
     # parameters, as everywhere: a bad token is a 401 whatever else is wrong)
-    return _paged(request, await render_as_user(request, "read:statuses", _page(
+    return _paged(request, await render_as_user(request, "read:statuses", _page("home",
         lambda renderer: timelines.home(renderer.session, renderer.viewer.id, page_args(request)))))
 
 
@@ -50,7 +52,7 @@ async def home(request: web.Request) -> web.Response:
 async def public(request: web.Request) -> web.Response:
     actor = await optional_viewer(request, "read:statuses")
     cursor, local, only_media = page_args(request), _locality(request), bool_param(request.query, "only_media")
-    return _paged(request, await render(request, actor, _page(lambda renderer: timelines.public(
+    return _paged(request, await render(request, actor, _page("public", lambda renderer: timelines.public(
         renderer.session, cursor, local=local, viewer_id=actor.id if actor else None, only_media=only_media))))
 
 
@@ -58,7 +60,7 @@ async def public(request: web.Request) -> web.Response:
 async def tag(request: web.Request) -> web.Response:
     actor = await optional_viewer(request, "read:statuses")
     cursor, local, name = page_args(request), _locality(request), request.match_info["hashtag"]
-    return _paged(request, await render(request, actor, _page(lambda renderer: timelines.tagged(
+    return _paged(request, await render(request, actor, _page("public", lambda renderer: timelines.tagged(
         renderer.session, name, cursor, local=local, viewer_id=actor.id if actor else None))))
 
 

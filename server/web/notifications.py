@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from server.api.accounts import answer_request, target_account
 from server.api.auth import ApiError
 from server.api.entities import render as render_entities
-from server.api.notifications import notifications_page, type_filters
+from server.api.notifications import list_scope, notifications_page
 from server.appkeys import CLOCK, DATABASE, FEDERATION, TEMPLATES
 from server.web.sessions import me, redirect, signed_in
 from server.web.templates import provide, render
@@ -54,10 +54,10 @@ def unread_label(count: int) -> str:
 async def index(request: web.Request) -> web.Response:
     signed = await me(request)
     cursor = page_cursor(request)
-    types, exclude = type_filters(request)
+    scope = list_scope(request)
     rows, entities = await render_entities(
-        request, signed.actor, lambda renderer: notifications_page(renderer, cursor, types, exclude))
-    if rows and types is None and not exclude:
+        request, signed.actor, lambda renderer: notifications_page(renderer, cursor, scope))
+    if rows and scope.types is None and not scope.exclude:
         try:
             async with request.app[DATABASE].sessions.begin() as session:
                 await advance_marker(session, signed.actor.id, "notifications", max(row.id for row in rows),
@@ -67,6 +67,7 @@ async def index(request: web.Request) -> web.Response:
     requesters = {int(entity["account"]["id"]) for entity in entities if entity["type"] == "follow_request"}
     async with request.app[DATABASE].sessions() as session:
         pending = (await q.relations(session, signed.actor.id, requesters, request.app[CLOCK].now())).requested_by
+    types, exclude = scope.types, scope.exclude
     tab = "all" if types is None and not exclude else "mentions" if types == {"mention"} and not exclude else ""
     return await render(request, "notifications.html", notifications=entities, tab=tab,
                             pending={str(i) for i in pending},

@@ -23,6 +23,7 @@ from federation.social.web_sessions import SignedIn
 from server.api.auth import ApiError
 from server.api.common import page_args
 from server.api.entities import render as render_entities
+from server.api.filtering import shown
 from server.appkeys import DATABASE, SETTINGS
 from server.web.sessions import me
 from server.web.templates import render
@@ -96,7 +97,7 @@ async def timeline_page(request: web.Request, which: str, *, status: int = 200,
         else:
             items = timelines.public(renderer.session, cursor, local=True if which == "local" else None,
                                      viewer_id=viewer.id)
-        return [item.id for item in items], renderer.statuses(items)
+        return [item.id for item in items], shown(renderer.statuses(items), "home" if which == "home" else "public")
 
     ids, statuses = await render_entities(request, viewer, page)
     path = f"/tags/{quote(tag, safe='')}" if which == "tag" else f"/{which}"
@@ -126,7 +127,8 @@ async def post_page(request: web.Request) -> web.Response:
         return await render(request, "not_found.html", status=404, what="such post")
     ancestors, descendants = thread
     focus, before, after = await render_entities(request, signed.actor, lambda renderer: (
-        renderer.status(post), renderer.statuses(ancestors), renderer.statuses(descendants)))
+        renderer.status(post), shown(renderer.statuses(ancestors), "thread"),
+        shown(renderer.statuses(descendants), "thread")))
     return await render(request, "thread.html", focus=focus, ancestors=before, descendants=after,
                             compose=composer(signed, in_reply_to=focus), poll_durations=POLL_DURATIONS,
                             max_characters=request.app[SETTINGS].api.status_max_characters)

@@ -22,6 +22,8 @@ from storage.models.content import (
     Visibility,
 )
 from storage.models.notices import Announcement, AnnouncementDismissal, AnnouncementReaction, CustomEmoji
+from storage.models.filters import FILTER_CONTEXTS, Filter, FilterAction, FilterKeyword, FilterStatus
+from storage.models.notification_policy import NotificationPolicy, NotificationRequest, PolicyAction, RequestState
 from storage.models.polls import Poll, PollOption, PollVote
 from storage.models.push import PushDelivery, PushSubscription, VapidKey
 from storage.models.queues import (
@@ -55,4 +57,6 @@ __all__ = [
     "DeliveryState", "Follow", "FollowState", "InboxItem", "InboxState", "Like", "Mention",
     "Notification", "NotificationType", "OAuthApp", "OAuthToken", "RecoveryCode", "SecondFactor", "WebSession", "Object", "ObjectEdit", "Peer",
     "PeerState", "Tag", "UTCDateTime", "Visibility", "utcnow", "PushDelivery", "PushSubscription", "VapidKey",
+    "FILTER_CONTEXTS", "Filter", "FilterAction", "FilterKeyword", "FilterStatus",
+    "NotificationPolicy", "NotificationRequest", "PolicyAction", "RequestState",
 ]

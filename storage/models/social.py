@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -73,7 +74,8 @@ class Notification(Base):
     """Something that happened to a local actor, written by the handler that caused it."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_recipient_id_id", "recipient_id", "id"),)
+    __table_args__ = (Index("ix_notifications_recipient_id_id", "recipient_id", "id"),
+                      Index("ix_notifications_recipient_id_group_key", "recipient_id", "group_key"))
 
     id: Mapped[int] = id_column()
     recipient_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
@@ -82,6 +84,11 @@ class Notification(Base):
     object_id: Mapped[int | None] = mapped_column(ForeignKey("objects.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     dismissed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the group it joins in /api/v2/notifications (federation.social.notifications.group_key);
+    # NULL: a group of its own, `ungrouped-{id}`
+    group_key: Mapped[str | None] = mapped_column(String(64))
+    # held back by the recipient's notification policy: shown only through a notification request
+    filtered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AuditEntry(Base):
