@@ -122,6 +122,8 @@ ROUTES: dict[str, Reads] = {
     "/api/v1/polls/{id}": Reads.content,
     "/api/v1/timelines/public": Reads.content,
     "/api/v1/timelines/tag/{hashtag}": Reads.content,
+    "/api/v1/tags/{hashtag}": Reads.content,
+    "/api/v1/accounts/{id}/featured_tags": Reads.content,
     "/api/v2/search": Reads.content,
     "/api/v1/streaming": Reads.stream,  # WebSocket: public, hashtag and the user's own streams
     "/api/v1/streaming/public": Reads.stream,
@@ -149,6 +151,9 @@ ROUTES: dict[str, Reads] = {
     "/api/v1/media/{id}": Reads.own,
     "/api/v1/preferences": Reads.own,
     "/api/v1/markers": Reads.own,
+    "/api/v1/followed_tags": Reads.own,
+    "/api/v1/featured_tags": Reads.own,
+    "/api/v1/featured_tags/suggestions": Reads.own,
     # --- client API: admins ------------------------------------------------------------------
     "/api/v1/instance/peers": Reads.peers,
     "/api/v1/admin/{kind}": Reads.admin,

@@ -94,7 +94,7 @@ def _candidates(world: World, canonical: str) -> dict[str, list[str]]:
         "id": found[0] if found else [],
         "username": ["alice"], "status_id": [ids["public"], ids["unlisted"], ids["poll"]],
         "activity": ["activity"], "post_id": [ids["public"]],
-        "collection": ["outbox", "followers", "following", "featured"], "schema": ["2.0", "2.1"],
+        "collection": ["outbox", "followers", "following", "featured", "tags"], "schema": ["2.0", "2.1"],
         "hashtag": [ids["tag"]], "tag": [ids["tag"]], "name": [ids["media_name"]], "kind": ["domain_allows"],
         "timeline": ["home", "local", "federated"],
         "code": ["not-an-invitation"],  # invitations (issue 14): a live one's page is tests/test_web_invites.py's

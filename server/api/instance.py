@@ -31,6 +31,7 @@ from server.api.common import add_route, api, viewer
 from server.api.entities import iso, render
 from server.api.params import params
 from federation.outbox.actions import MAX_PINS
+from federation.social.tags import MAX_FEATURED_TAGS
 from server.api.statuses import MAX_MEDIA
 from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS
 from server.config import Settings
@@ -45,7 +46,6 @@ from storage.models import Marker
 
 MASTODON_VERSION = "4.3.0"  # the Mastodon release whose client API this one follows
 API_VERSION = 2
-MAX_FEATURED_TAGS = 10
 CHARACTERS_RESERVED_PER_URL = 23
 LANGUAGES = ["en"]
 REGISTRATIONS_MESSAGE = "Accounts on this server are created by its administrators."

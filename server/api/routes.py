@@ -17,12 +17,13 @@ from server.api import (
     search,
     statuses,
     streaming,
+    tags,
     timelines,
 )
 from server.api.common import setup_plumbing
 
 MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines, notifications, search, media,
-           streaming, admin_domains)
+           streaming, admin_domains, tags)
 
 
 def setup(app: web.Application) -> None:
