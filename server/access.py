@@ -74,6 +74,7 @@ ROUTES: dict[str, Reads] = {
     "/users/{username}/collections/{collection}": Reads.federation,
     "/users/{username}/statuses/{status_id}": Reads.federation,
     "/users/{username}/statuses/{status_id}/{activity}": Reads.federation,
+    "/users/{username}/quote_authorizations/{quote_id}": Reads.federation,
     "/actor/{collection}": Reads.federation,
     "/actor/collections/{collection}": Reads.federation,
     # --- HTML pages --------------------------------------------------------------------------
@@ -154,6 +155,7 @@ ROUTES: dict[str, Reads] = {
     "/api/v1/followed_tags": Reads.own,
     "/api/v1/featured_tags": Reads.own,
     "/api/v1/featured_tags/suggestions": Reads.own,
+    "/api/v1/statuses/{id}/quotes": Reads.own,  # the author's own post's quotes
     # --- client API: admins ------------------------------------------------------------------
     "/api/v1/instance/peers": Reads.peers,
     "/api/v1/admin/{kind}": Reads.admin,

@@ -24,6 +24,10 @@ Deliveries (`federation.outbox.delivery`; `rounds queue` too):
     queued -> delivered | dead | cancelled      (a retryable failure stays queued, due later)
     dead   -> queued                            (an admin's retry, due now)
     dead   -> cancelled                         (an admin's discard)
+Quotes (`federation.social.quotes`: the quoted author's answer to a quote post):
+    pending  -> accepted | rejected             (the quoted author answers)
+    rejected -> accepted                        (a later authorisation)
+    accepted -> revoked                         (the quoted author withdraws it)
 Community memberships (declared ahead of the communities that will use them):
     pending  -> accepted | rejected             (a moderator answers a join request)
     accepted -> left | removed | banned         (the member leaves, or a moderator acts)
@@ -40,6 +44,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from storage.models.queues import DeliveryState, InboxState
+from storage.models.quotes import QuoteState
 from storage.models.social import FollowState
 
 S = TypeVar("S", bound=enum.Enum)
@@ -114,6 +119,13 @@ DELIVERIES = _machine("delivery", DeliveryState, {
 })
 DELIVERY_DUE = (D.queued,)  # what a claim takes once next_attempt_at passes, unless leased
 
+Q = QuoteState
+QUOTES = _machine("quote", QuoteState, {
+    Q.pending: {Q.accepted, Q.rejected},
+    Q.rejected: {Q.accepted},
+    Q.accepted: {Q.revoked},
+})
+
 
 class MembershipState(str, enum.Enum):
     pending = "pending"
@@ -134,4 +146,4 @@ MEMBERSHIPS = _machine("membership", MembershipState, {
     M.banned: {M.left},
 })
 
-del F, I, D, M
+del F, I, D, Q, M

@@ -111,6 +111,7 @@ class PostRow(NamedTuple):
     updated: datetime | None
     deleted_at: datetime | None
     attachments: list[dict[str, Any]] | None
+    quote_policy: str | None
 
 
 class BoostRow(NamedTuple):

@@ -29,6 +29,8 @@ class Draft:
     visibility: Visibility = Visibility.public
     in_reply_to_id: str | None = None
     poll: NewPoll | None = None
+    quoted_status_id: str | None = None  # the post it quotes (federation.social.quotes)
+    quote_policy: str | None = None  # who may quote it: public, followers, nobody (None: public)
 
 
 def mentions_in(text: str) -> list[tuple[str, str | None]]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.social import polls
+from federation.social import polls, quotes
 from federation.remote.limits import bound
 from federation.protocol.sanitize import sanitize_html
 from federation.runtime.settings import FederationSettings
@@ -97,6 +97,7 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
     if not new:
         return post, None
     links = await _link(session, post, ap)
+    await quotes.link_remote(session, post, ap, author)
     if post.type == "Question":
         await polls.store_remote(session, post, ap.question)
     return post, links
@@ -117,6 +118,7 @@ async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, n
     post.raw = ap.raw
     await unlink_post(session, post.id)
     await _link(session, post, ap)
+    await quotes.link_remote(session, post, ap, await actor_queries.actor_by_id(session, post.actor_id))
     return True
 
 
@@ -134,6 +136,7 @@ def _copy_content(post: Object, ap: APObject) -> None:
     post.url = ap.url
     post.in_reply_to_uri = ap.in_reply_to
     post.attachments = [attachment.as_dict() for attachment in ap.attachments] or None
+    post.quote_policy = ap.quote_policy
 
 
 async def _link(session: AsyncSession, post: Object, ap: APObject) -> Links:
@@ -191,4 +194,5 @@ async def post_to_ap(session: AsyncSession, post: Object, author: Actor, mention
     document = note_to_ap(post, author, to, cc, mentions, await post_queries.tag_names(session, post.id), base_url)
     if post.type == "Question":
         document.update(await polls.question_fields(session, post, now))
+    document.update(await quotes.note_fields(session, post, author))
     return document

@@ -14,6 +14,7 @@ from server.api import (
     notifications,
     oauth,
     polls,
+    quotes,
     search,
     statuses,
     streaming,
@@ -23,7 +24,7 @@ from server.api import (
 from server.api.common import setup_plumbing
 
 MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines, notifications, search, media,
-           streaming, admin_domains, tags)
+           streaming, admin_domains, tags, quotes)
 
 
 def setup(app: web.Application) -> None:

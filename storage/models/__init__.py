@@ -22,6 +22,7 @@ from storage.models.content import (
     Visibility,
 )
 from storage.models.polls import Poll, PollOption, PollVote
+from storage.models.quotes import Quote, QuoteState
 from storage.models.tags import FeaturedTag, FollowedTag
 from storage.models.queues import (
     Delivery,
@@ -53,5 +54,5 @@ __all__ = [
     "DeliveryState", "Follow", "FollowState", "InboxItem", "InboxState", "Like", "Mention",
     "Notification", "NotificationType", "OAuthApp", "OAuthToken", "RecoveryCode", "SecondFactor", "WebSession", "Object", "ObjectEdit", "Peer",
     "PeerState", "Tag", "UTCDateTime", "Visibility", "utcnow",
-    "FeaturedTag", "FollowedTag",
+    "FeaturedTag", "FollowedTag", "Quote", "QuoteState",
 ]

@@ -63,6 +63,9 @@ class Object(Base):
     # False while a remote post fetched by reference (a reply's parent, a boost's target) waits
     # for its own Create to add it to its followers' homes (federation.inbox.handlers.create)
     reached_homes: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # who may quote it (storage.models.quotes): public, followers or nobody; None: a peer's post
+    # that published no policy
+    quote_policy: Mapped[str | None] = mapped_column(String(16))
 
 
 class Activity(Base):

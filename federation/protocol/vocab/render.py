@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from federation.protocol.vocab.context import AS_CONTEXT, PUBLIC, SECURITY_CONTEXT
+from federation.protocol.vocab.quotes import QUOTE_CONTEXT
 from storage.collections import Page
 from storage.models import Actor, Media, Object, Poll, PollOption
 
@@ -162,6 +163,7 @@ NOTE_CONTEXT: list[Any] = [
         "blurhash": "toot:blurhash",
         "votersCount": "toot:votersCount",
     },
+    QUOTE_CONTEXT,  # quote posts (federation.protocol.vocab.quotes)
 ]
 
 
