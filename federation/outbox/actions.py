@@ -155,7 +155,8 @@ async def _publish(fed: Federation, session: AsyncSession, author: Actor, item: 
     document = (create_to_ap if kind == "Create" else update_to_ap)(uri, author, note, fed.clock.now())
     public = item.visibility in (Visibility.public, Visibility.unlisted)
     activity = await sending.record(fed, session, author, document, object_id=item.id, public=public and kind == "Create")
-    await sending.deliver(fed, session, activity, author, mentions, followers_of=followers_hearing_of(item, author))
+    recipients = [*mentions, *await quotes.quoted_audience(session, item)]
+    await sending.deliver(fed, session, activity, author, recipients, followers_of=followers_hearing_of(item, author))
     return activity
 
 

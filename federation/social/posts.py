@@ -108,6 +108,7 @@ async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, n
     """Keep the current version in the history and take the new one. False if nothing changed;
     PostRefused (nothing written) if the new version is over the limits."""
     ap = bound(ap, limits)
+    post.quote_policy = ap.quote_policy  # who may quote it: no edit of its own
     if (post.content, post.summary, post.sensitive) == (
         sanitize_html(ap.content), plain_text(ap.summary), ap.sensitive
     ) and (post.attachments or []) == [a.as_dict() for a in ap.attachments]:

@@ -81,6 +81,16 @@ async def note_fields(session: AsyncSession, post: Object, author: Actor) -> dic
     return fields
 
 
+async def quoted_audience(session: AsyncSession, post: Object) -> list[Actor]:
+    """Who hears of a public or unlisted local post besides its followers and mentions because
+    it quotes: the quoted author (her server must see the quote it authorises)."""
+    if post.visibility not in (Visibility.public, Visibility.unlisted):
+        return []
+    quote = await queries.quote_of_post(session, post.id)
+    quoted = await post_by_uri(session, quote.quoted_uri) if quote is not None else None
+    return [await _author(session, quoted)] if quoted is not None and quoted.actor_id != post.actor_id else []
+
+
 async def quote_local(session: AsyncSession, post: Object, author: Actor, quoted: Object, urls: LocalUrls) -> Quote:
     """A local post quoting `quoted` (which its author may see): accepted at once if its author
     approves automatically (with an authorisation of this server's, when the quoted post is

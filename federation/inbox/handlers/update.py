@@ -1,5 +1,6 @@
 """Update of a post (kept with its edit history) or of the actor's own profile. An Update of a
-Question also brings its poll's counts, which change without the post being edited."""
+Question also brings its poll's counts, and any post's Update who may quote it, which change
+without the post being edited."""
 
 from __future__ import annotations
 
@@ -28,12 +29,13 @@ async def handle(ctx: HandlerContext) -> None:
     if item.actor_id != ctx.actor.id:
         raise Ignore(f"{ctx.actor.uri} cannot edit {item.uri}")
     counted = item.type == "Question" and await polls.store_remote(ctx.session, item, embedded.question)
+    requoted = item.quote_policy != embedded.quote_policy  # who may quote it changed (no edit of its own)
     try:
         edited = await apply_remote_edit(ctx.session, item, embedded, ctx.now, ctx.fed.settings)
     except PostRefused as exc:
         raise Ignore(f"edit refused: {exc}") from exc
     if not edited:
-        if counted:
+        if counted or requoted:
             return
         raise Ignore("the update changes nothing")
     await record_post(ctx.session, item, ctx.actor, "status.update")
