@@ -12,7 +12,7 @@ from __future__ import annotations
 from federation.outbox import actions
 from federation.outbox import quotes as outbox_quotes
 from federation.protocol.vocab import PUBLIC
-from storage.models import InboxState, Object, Quote, QuoteState
+from storage.models import InboxState, Object, Quote, QuoteState, Visibility
 from tests.handler_helpers import Scene
 
 
@@ -114,3 +114,32 @@ async def test_a_peers_quote_request_is_answered_by_the_local_posts_policy(scene
     again = await scene.send("zed", "QuoteRequest", open_post.uri, "4", instrument=zed_post)
     await scene.run()
     assert (await scene.outcome(again))[0] is InboxState.ignored
+
+
+async def test_a_followers_only_quote_is_not_delivered_to_the_quoted_author(scene):
+    # Given zed's post, When alice quotes it in a post for her followers only (she has none)
+    note = scene.note("zed", "1")
+    await scene.send("zed", "Create", note)
+    await scene.run()
+    quoted = await scene.one(Object, Object.uri == note["id"])
+    async with scene.a.fed.transaction() as session:
+        await actions.post(scene.a.fed, session, await scene.a.actor("alice"), content="<p>ours</p>",
+                           visibility=Visibility.private, quote=quoted)
+    # Then its Create goes to nobody on zed's server (only the request to quote does)
+    assert await scene.queued("Create") == []
+    assert len(await scene.queued("QuoteRequest")) == 1
+
+
+async def test_a_peers_claimed_authorisation_of_a_local_post_is_not_taken_for_one(scene):
+    # Given alice's post, When zed's post quoting it claims an authorisation this server never gave
+    target = await scene.local_post(content="<p>mine</p>")
+    forged = f"{scene.a.base}/users/alice/quote_authorizations/1"
+    await scene.send("zed", "Create", scene.note("zed", "5", quote=target.uri, quoteAuthorization=forged), "5")
+    # And zed quotes his own post too
+    own = scene.note("zed", "6")
+    await scene.send("zed", "Create", own, "6")
+    await scene.send("zed", "Create", scene.note("zed", "7", quote=own["id"]), "7")
+    await scene.run()
+    # Then the first stays pending (only this server answers for alice), the self-quote is accepted
+    assert (await scene.one(Quote, Quote.uri.endswith("/5"))).state is QuoteState.pending
+    assert (await scene.one(Quote, Quote.uri.endswith("/7"))).state is QuoteState.accepted
