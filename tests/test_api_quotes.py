@@ -50,6 +50,9 @@ async def test_quoting_follows_the_quoted_posts_policy(api):
     listed = await asyncio.to_thread(_client(a, alice).status_quotes, original["id"])
     assert [s["id"] for s in listed] == [quoting["id"]]
     assert (await _call(http, "GET", f"{a.base}/api/v1/statuses/{original['id']}", alice))["quotes_count"] == 1
+    # And she is notified of it
+    [notification] = await _call(http, "GET", f"{a.base}/api/v1/notifications", alice, params={"types[]": "quote"})
+    assert (notification["type"], notification["status"]["id"]) == ("quote", quoting["id"])
     # But bob cannot list the quotes of her post
     await _call(http, "GET", f"{a.base}/api/v1/statuses/{original['id']}/quotes", bob, status=403)
 

@@ -63,6 +63,8 @@ async def test_a_quote_is_asked_authorised_and_revoked_across_instances(instance
     listed = await asyncio.to_thread(alice.status_quotes, original["id"])
     assert [s["uri"] for s in listed] == [quoting["uri"]]
     assert listed[0]["quote"]["state"] == "accepted"
+    notifications = await asyncio.to_thread(alice.notifications)
+    assert [(n["type"], n["status"]["uri"]) for n in notifications if n["type"] == "quote"] == [("quote", quoting["uri"])]
     # When alice revokes it
     await asyncio.to_thread(alice.status_quote_revoke, original["id"], listed[0]["id"])
     await settle(a, b)

@@ -21,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.protocol.urls import LocalUrls, authority
 from federation.protocol.vocab.parse import APObject
 from federation.protocol.vocab.quotes import interaction_policy_to_ap, quote_fields_to_ap
+from federation.social.notifications import notify
 from storage import quotes as queries
 from storage.accounts_api import blocked_either_way
 from storage.follows import follow_between
-from storage.models import Actor, FollowState, Object, Quote, QuoteState, Visibility
-from storage.posts import post_by_uri
+from storage.models import Actor, FollowState, NotificationType, Object, Quote, QuoteState, Visibility
+from storage.posts import post_by_id, post_by_uri
 from storage.states import QUOTES
 
 POLICIES = ("public", "followers", "nobody")
@@ -105,6 +106,7 @@ async def quote_local(session: AsyncSession, post: Object, author: Actor, quoted
                                     quoted_id=quoted.id, state=QuoteState.accepted if settled else QuoteState.pending)
     if settled and quoted.local and quoted.actor_id != author.id:
         quote.approval_uri = approval_uri(urls, await _author(session, quoted), quote)
+        await _notify(session, quote, post.published)
     return quote
 
 
@@ -118,8 +120,10 @@ async def link_remote(session: AsyncSession, post: Object, ap: APObject, author:
     quoted = await post_by_uri(session, ap.quote)
     existing = await queries.quote_by_uri(session, post.uri)
     if existing is not None:
-        existing.object_id = post.id
+        arrived, existing.object_id = existing.object_id is None, post.id
         existing.quoted_id = existing.quoted_id or (quoted.id if quoted is not None else None)
+        if arrived and existing.state is QuoteState.accepted:  # authorised here before it came
+            await _notify(session, existing, post.published)
         return
     own = quoted is not None and quoted.actor_id == author.id
     await queries.add_quote(session, uri=post.uri, object_id=post.id, quoted_uri=ap.quote,
@@ -138,9 +142,11 @@ async def answer_request(session: AsyncSession, quoted: Object, requester: Actor
     target = QuoteState.accepted if answer == AUTOMATIC else QuoteState.rejected
     if not QUOTES.allows(quote.state, target):
         return None
-    QUOTES.move(quote, target, now)
+    moved = QUOTES.move(quote, target, now)
     if target is QuoteState.accepted and quote.approval_uri is None:
         quote.approval_uri = approval_uri(urls, await _author(session, quoted), quote)
+    if moved and target is QuoteState.accepted:  # the quoting post may have come before its request
+        await _notify(session, quote, now)
     return quote
 
 
@@ -163,6 +169,16 @@ async def revoke(session: AsyncSession, quote: Quote, now: datetime) -> bool:
     if not QUOTES.allows(quote.state, QuoteState.revoked) or quote.state is QuoteState.revoked:
         return False
     return QUOTES.move(quote, QuoteState.revoked, now)
+
+
+async def _notify(session: AsyncSession, quote: Quote, now: datetime) -> None:
+    """The quoted author hears of an authorised quote of her post (Mastodon's `quote`), once the
+    quoting post is here."""
+    quoting = await post_by_id(session, quote.object_id) if quote.object_id is not None else None
+    quoted = await post_by_id(session, quote.quoted_id) if quote.quoted_id is not None else None
+    if quoting is not None and quoted is not None and quoted.local:
+        await notify(session, await _author(session, quoted), NotificationType.quote, await _author(session, quoting),
+                     quoting, now)
 
 
 async def _author(session: AsyncSession, post: Object) -> Actor:
