@@ -95,3 +95,34 @@ async def test_a_quote_the_policy_refuses_is_refused_on_the_quoters_instance(ins
     await settle(a, b)
     seen = await asyncio.to_thread(client.status, on_b)
     assert seen["quote_approval"]["current_user"] == "automatic" and seen["edited_at"] is None
+
+
+async def test_a_third_instance_verifies_the_authorisation_at_its_source(instances):
+    # Given alice on A, bob on B (following her), and carol on C, who follows bob only
+    a, b, c = [await instances.start(name) for name in "abc"]
+    alice = await token_for(a, "alice")
+    bob = await token_for(b, "bob")
+    carol = await token_for(c, "carol")
+    await _follow(b, "bob", f"alice@{a.urls.authority}")
+    await _follow(c, "carol", f"bob@{b.urls.authority}")
+    await settle(a, b, c)
+    clients = {name: Mastodon(access_token=headers["Authorization"].split()[1], api_base_url=instance.base,
+                              version_check_mode="none")
+               for name, headers, instance in (("alice", alice, a), ("bob", bob, b), ("carol", carol, c))}
+    original = await asyncio.to_thread(clients["alice"].status_post, "Hand hygiene audit")
+    await settle(a, b, c)
+    # When bob quotes it, and A authorises it
+    quoting = await asyncio.to_thread(clients["bob"].status_post, "Read this",
+                                      quoted_status_id=await _id_of(b, original["uri"]))
+    await settle(a, b, c)
+    # Then C, which fetched the authorisation from A and checked it, shows the quote accepted,
+    # with alice's post (fetched from A too)
+    on_c = await asyncio.to_thread(clients["carol"].status, await _id_of(c, quoting["uri"]))
+    assert on_c["quote"]["state"] == "accepted"
+    assert on_c["quote"]["quoted_status"]["uri"] == original["uri"]
+    # When alice revokes it, Then B's post goes out again without it, and C shows it revoked
+    on_a = await _id_of(a, quoting["uri"])
+    await asyncio.to_thread(clients["alice"].status_quote_revoke, original["id"], on_a)
+    await settle(a, b, c)
+    on_c = await asyncio.to_thread(clients["carol"].status, await _id_of(c, quoting["uri"]))
+    assert on_c["quote"] == {"state": "revoked", "quoted_status": None}

@@ -143,3 +143,29 @@ async def test_a_peers_claimed_authorisation_of_a_local_post_is_not_taken_for_on
     # Then the first stays pending (only this server answers for alice), the self-quote is accepted
     assert (await scene.one(Quote, Quote.uri.endswith("/5"))).state is QuoteState.pending
     assert (await scene.one(Quote, Quote.uri.endswith("/7"))).state is QuoteState.accepted
+
+
+async def test_a_peers_quote_of_a_peers_post_is_accepted_only_as_its_authorisation_says(scene):
+    # Given mallory's post, and authorisations served by her server: one for zed's post 11,
+    # one naming another post, one given by zed himself
+    quoted = scene.note("mallory", "10")
+    base = scene.peer.base
+
+    def authorisation(n: str, by: str, post: str) -> str:
+        return scene.peer.serve(f"/users/{by}/quote_authorizations/{n}", {
+            "@context": "https://www.w3.org/ns/activitystreams", "id": f"{base}/users/{by}/quote_authorizations/{n}",
+            "type": "QuoteAuthorization", "attributedTo": f"{base}/users/{by}", "interactingObject": post,
+            "interactionTarget": quoted["id"]})
+
+    good = authorisation("1", "mallory", f"{base}/users/zed/statuses/11")
+    other = authorisation("2", "mallory", f"{base}/users/zed/statuses/99")
+    self_given = authorisation("3", "zed", f"{base}/users/zed/statuses/13")
+    # When zed's three quotes of her post arrive (her post is fetched, not sent)
+    for n, approval in (("11", good), ("12", other), ("13", self_given)):
+        note = scene.note("zed", n, quote=quoted["id"], quoteAuthorization=approval)
+        await scene.send("zed", "Create", note, n)
+    await scene.run()
+    # Then only the one her authorisation names is accepted
+    states = {q.uri.rsplit("/", 1)[1]: q.state for q in await scene.all(Quote)}
+    assert states == {"11": QuoteState.accepted, "12": QuoteState.pending, "13": QuoteState.pending}
+    assert await scene.count(Object, Object.uri == quoted["id"]) == 1

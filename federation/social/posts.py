@@ -97,7 +97,7 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
     if not new:
         return post, None
     links = await _link(session, post, ap)
-    await quotes.link_remote(session, post, ap, author)
+    await quotes.link_remote(session, post, ap, author, now)
     if post.type == "Question":
         await polls.store_remote(session, post, ap.question)
     return post, links
@@ -119,7 +119,6 @@ async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, n
     post.raw = ap.raw
     await unlink_post(session, post.id)
     await _link(session, post, ap)
-    await quotes.link_remote(session, post, ap, await actor_queries.actor_by_id(session, post.actor_id))
     return True
 
 

@@ -110,25 +110,36 @@ async def quote_local(session: AsyncSession, post: Object, author: Actor, quoted
     return quote
 
 
-async def link_remote(session: AsyncSession, post: Object, ap: APObject, author: Actor) -> None:
-    """A peer's post as just stored or edited: its quote, if it makes one. A quote of the
-    author's own post is accepted; any other stays as the quoted author's server answered it
-    (this server, for a local quoted post) or pending. (Verifying a peer's authorisation of a
-    third server's post is not done yet: such a quote shows as pending.)"""
+async def link_remote(session: AsyncSession, post: Object, ap: APObject, author: Actor, now: datetime) -> bool:
+    """A peer's post as just stored or edited: its quote, if it makes one; True if that changed
+    anything. A quote of the author's own post is accepted, and so is one whose authorisation
+    by a peer's quoted author was verified at its source (`ap.quote_verified`); for a local
+    quoted post, this server's own answer stands, whatever the post claims; any other quote
+    stays pending. A peer's accepted quote whose post stops naming its authorisation (its
+    server heard it revoked) is revoked."""
     if ap.quote is None:
-        return
+        return False
     quoted = await post_by_uri(session, ap.quote)
+    verified = ap.quote_verified and quoted is not None and not quoted.local
     existing = await queries.quote_by_uri(session, post.uri)
     if existing is not None:
         arrived, existing.object_id = existing.object_id is None, post.id
         existing.quoted_id = existing.quoted_id or (quoted.id if quoted is not None else None)
         if arrived and existing.state is QuoteState.accepted:  # authorised here before it came
             await _notify(session, existing, post.published)
-        return
+        if verified and existing.state is QuoteState.pending:
+            existing.approval_uri = ap.quote_authorization
+            return QUOTES.move(existing, QuoteState.accepted, now)
+        if (existing.state is QuoteState.accepted and ap.quote_authorization is None and quoted is not None
+                and not quoted.local and quoted.actor_id != author.id):  # its server no longer claims it: revoked
+            return QUOTES.move(existing, QuoteState.revoked, now)
+        return arrived
     own = quoted is not None and quoted.actor_id == author.id
     await queries.add_quote(session, uri=post.uri, object_id=post.id, quoted_uri=ap.quote,
                             quoted_id=quoted.id if quoted is not None else None,
-                            state=QuoteState.accepted if own else QuoteState.pending)
+                            state=QuoteState.accepted if own or verified else QuoteState.pending,
+                            approval_uri=ap.quote_authorization if verified else None)
+    return True
 
 
 async def answer_request(session: AsyncSession, quoted: Object, requester: Actor, quoting_uri: str,

@@ -135,6 +135,7 @@ class APObject:
     quote: str | None = None  # the post it quotes (FEP-044f `quote`, or an older server's key)
     quote_authorization: str | None = None  # the quoted author's QuoteAuthorization, by id
     quote_policy: str | None = None  # who may quote it: public, followers, nobody; None: not said
+    quote_verified: bool = False  # its authorisation was fetched and checked (federation.remote.quotes)
 
     @property
     def hashtags(self) -> list[str]:
