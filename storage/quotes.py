@@ -59,12 +59,13 @@ def quotes_of(session: Session, ids: Iterable[int]) -> dict[int, Quote]:
 
 
 def quote_counts(session: Session, ids: Iterable[int]) -> dict[int, int]:
-    """How many authorised quotes each of the posts `ids` has."""
+    """How many authorised quotes each of the posts `ids` has (by live posts)."""
     ids = set(ids)
     if not ids:
         return {}
-    rows = session.execute(select(Quote.quoted_id, func.count()).where(
-        Quote.quoted_id.in_(ids), Quote.state == QuoteState.accepted).group_by(Quote.quoted_id))
+    rows = session.execute(select(Quote.quoted_id, func.count()).join(Object, Object.id == Quote.object_id).where(
+        Quote.quoted_id.in_(ids), Quote.state == QuoteState.accepted, Object.deleted_at.is_(None))
+        .group_by(Quote.quoted_id))
     return dict(rows.all())
 
 

@@ -55,6 +55,10 @@ async def test_quoting_follows_the_quoted_posts_policy(api):
     assert (notification["type"], notification["status"]["id"]) == ("quote", quoting["id"])
     # But bob cannot list the quotes of her post
     await _call(http, "GET", f"{a.base}/api/v1/statuses/{original['id']}/quotes", bob, status=403)
+    # And once bob deletes his quote, it is neither counted nor listed
+    await _call(http, "DELETE", f"{a.base}/api/v1/statuses/{quoting['id']}", bob)
+    assert (await _call(http, "GET", f"{a.base}/api/v1/statuses/{original['id']}", alice))["quotes_count"] == 0
+    assert await _call(http, "GET", f"{a.base}/api/v1/statuses/{original['id']}/quotes", alice) == []
 
 
 async def test_private_posts_and_nobody_policies_are_quoted_by_their_author_alone(api):
