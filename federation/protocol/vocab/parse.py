@@ -31,6 +31,7 @@ from federation.protocol.vocab.converted import (
     media_in_url,
     media_type_from_url,
 )
+from federation.protocol.vocab.quotes import first_of, quote_policy_of, quoted_uri
 from federation.protocol.vocab.polls import (
     APQuestion,
     APVote,
@@ -314,42 +315,10 @@ def ap_to_object(document: Any) -> APObject:
         attachments=attachments,
         question=ap_to_question(document) if kind == "Question" else None,
         raw=document,
-        quote=_quote(document),
-        quote_authorization=uri_or_none(_first(document.get("quoteAuthorization"))),
-        quote_policy=_quote_policy(document, head.attributed_to),
+        quote=quoted_uri(document),
+        quote_authorization=uri_or_none(first_of(document.get("quoteAuthorization"))),
+        quote_policy=quote_policy_of(document, head.attributed_to),
     )
-
-
-def _first(value: Any) -> Any:
-    """The first of a value that may be single or a list (None if absent or empty)."""
-    values = as_list(value)
-    return values[0] if values else None
-
-
-QUOTE_KEYS = ("quote", "_misskey_quote", "quoteUrl", "quoteUri")  # FEP-044f's first, then older servers'
-
-
-def _quote(document: dict) -> str | None:
-    for key in QUOTE_KEYS:
-        value = _first(document.get(key))
-        if isinstance(value, dict) and type_of(value.get("type")) == "Tombstone":
-            return None  # the quoted post is gone
-        if (uri := uri_or_none(value)) is not None:
-            return uri
-    return None
-
-
-def _quote_policy(document: dict, author: str) -> str | None:
-    """Who the author lets quote the post without asking (interactionPolicy.canQuote's
-    automaticApproval): everyone (public), some of the author's audience (followers), nobody
-    but the author; None if the post does not say."""
-    policy = document.get("interactionPolicy")
-    quoting = policy.get("canQuote") if isinstance(policy, dict) else None
-    if not isinstance(quoting, dict):
-        return None
-    allowed = {PUBLIC if uri in PUBLIC_FORMS else uri for uri in map(id_of, as_list(quoting.get("automaticApproval")))
-               if uri} - {author}
-    return "public" if PUBLIC in allowed else "followers" if allowed else "nobody"
 
 
 def ap_to_actor(document: Any) -> APActor:
@@ -436,8 +405,8 @@ def ap_to_activity(document: Any) -> APActivity:
         cc=_audience(document, "cc"),
         published=parse_datetime(document.get("published")),
         raw=document,
-        instrument=uri_or_none(_first(document.get("instrument"))),
-        result=uri_or_none(_first(document.get("result"))),
+        instrument=uri_or_none(first_of(document.get("instrument"))),
+        result=uri_or_none(first_of(document.get("result"))),
     )
 
 

@@ -5,7 +5,8 @@ QuoteAuthorization document the quoted author's server serves, and its Delete (a
 
 A peer verifying a quote fetches the authorisation from the quoted author's server and checks
 its three links: who gave it (`attributedTo`), for which post (`interactingObject`) and of which
-post (`interactionTarget`). `ap_to_quote_authorization` reads one.
+post (`interactionTarget`). `ap_to_quote_authorization` reads one; `quoted_uri` and
+`quote_policy_of` read a post's quote and policy for `parse.ap_to_object`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from federation.protocol.vocab.context import AS_CONTEXT, PUBLIC
-from federation.protocol.vocab.values import id_of, is_uri, type_of
+from federation.protocol.vocab.context import AS_CONTEXT, PUBLIC, PUBLIC_FORMS
+from federation.protocol.vocab.values import as_list, id_of, is_uri, type_of, uri_or_none
 
 FEP_044F = "https://w3id.org/fep/044f#"
 GTS = "https://gotosocial.org/ns#"
@@ -35,12 +36,49 @@ QUOTE_CONTEXT: dict[str, Any] = {
 }
 
 
-def quote_fields_to_ap(quoted_uri: str | None, approval_uri: str | None) -> dict[str, Any]:
+# --- reading a post's quote ----------------------------------------------------------------------
+
+def first_of(value: Any) -> Any:
+    """The first of a value that may be single or a list (None if absent or empty)."""
+    values = as_list(value)
+    return values[0] if values else None
+
+
+QUOTE_KEYS = ("quote", "_misskey_quote", "quoteUrl", "quoteUri")  # FEP-044f's first, then older servers'
+
+
+def quoted_uri(document: dict) -> str | None:
+    """The post a post quotes, by id (None if none, or if the quoted post is a Tombstone)."""
+    for key in QUOTE_KEYS:
+        value = first_of(document.get(key))
+        if isinstance(value, dict) and type_of(value.get("type")) == "Tombstone":
+            return None  # the quoted post is gone
+        if (uri := uri_or_none(value)) is not None:
+            return uri
+    return None
+
+
+def quote_policy_of(document: dict, author: str) -> str | None:
+    """Who the author lets quote the post without asking (interactionPolicy.canQuote's
+    automaticApproval): everyone (public), some of the author's audience (followers), nobody
+    but the author; None if the post does not say."""
+    policy = document.get("interactionPolicy")
+    quoting = policy.get("canQuote") if isinstance(policy, dict) else None
+    if not isinstance(quoting, dict):
+        return None
+    allowed = {PUBLIC if uri in PUBLIC_FORMS else uri for uri in map(id_of, as_list(quoting.get("automaticApproval")))
+               if uri} - {author}
+    return "public" if PUBLIC in allowed else "followers" if allowed else "nobody"
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+def quote_fields_to_ap(quoted: str | None, approval_uri: str | None) -> dict[str, Any]:
     """A quoting post's own fields: the quoted post under `quote` (and `quoteUri`, as Mastodon
     also writes it for older servers), and the authorisation once it is known."""
-    if quoted_uri is None:
+    if quoted is None:
         return {"quote": {"type": "Tombstone"}}
-    fields: dict[str, Any] = {"quote": quoted_uri, "_misskey_quote": quoted_uri, "quoteUri": quoted_uri}
+    fields: dict[str, Any] = {"quote": quoted, "_misskey_quote": quoted, "quoteUri": quoted}
     if approval_uri:
         fields["quoteAuthorization"] = approval_uri
     return fields
