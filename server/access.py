@@ -74,6 +74,7 @@ ROUTES: dict[str, Reads] = {
     "/users/{username}/collections/{collection}": Reads.federation,
     "/users/{username}/statuses/{status_id}": Reads.federation,
     "/users/{username}/statuses/{status_id}/{activity}": Reads.federation,
+    "/users/{username}/quote_authorizations/{quote_id}": Reads.federation,
     "/actor/{collection}": Reads.federation,
     "/actor/collections/{collection}": Reads.federation,
     # --- HTML pages --------------------------------------------------------------------------
@@ -122,6 +123,8 @@ ROUTES: dict[str, Reads] = {
     "/api/v1/polls/{id}": Reads.content,
     "/api/v1/timelines/public": Reads.content,
     "/api/v1/timelines/tag/{hashtag}": Reads.content,
+    "/api/v1/tags/{hashtag}": Reads.content,
+    "/api/v1/accounts/{id}/featured_tags": Reads.content,
     "/api/v2/search": Reads.content,
     "/api/v1/streaming": Reads.stream,  # WebSocket: public, hashtag and the user's own streams
     "/api/v1/streaming/public": Reads.stream,
@@ -171,6 +174,10 @@ ROUTES: dict[str, Reads] = {
     "/api/v2/filters/statuses/{id}": Reads.own,
     "/api/v1/filters": Reads.own,
     "/api/v1/filters/{id}": Reads.own,
+    "/api/v1/followed_tags": Reads.own,
+    "/api/v1/featured_tags": Reads.own,
+    "/api/v1/featured_tags/suggestions": Reads.own,
+    "/api/v1/statuses/{id}/quotes": Reads.own,  # the author's own post's quotes
     # --- client API: admins ------------------------------------------------------------------
     "/api/v1/instance/peers": Reads.peers,
     "/api/v1/admin/{kind}": Reads.admin,

@@ -26,6 +26,10 @@ Deliveries (`federation.outbox.delivery`; `rounds queue` too):
     dead   -> cancelled                         (an admin's discard)
 Web Push deliveries (`federation.social.push`):
     queued -> delivered | dead | cancelled      (cancelled: the subscription changed its mind)
+Quotes (`federation.social.quotes`: the quoted author's answer to a quote post):
+    pending  -> accepted | rejected             (the quoted author answers)
+    rejected -> accepted                        (a later authorisation)
+    accepted -> revoked                         (the quoted author withdraws it)
 Community memberships (declared ahead of the communities that will use them):
     pending  -> accepted | rejected             (a moderator answers a join request)
     accepted -> left | removed | banned         (the member leaves, or a moderator acts)
@@ -42,6 +46,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from storage.models.queues import DeliveryState, InboxState
+from storage.models.quotes import QuoteState
 from storage.models.social import FollowState
 
 S = TypeVar("S", bound=enum.Enum)
@@ -119,6 +124,13 @@ PUSHES = _machine("push delivery", DeliveryState, {
     D.queued: {D.delivered, D.dead, D.cancelled},
 })
 
+Q = QuoteState
+QUOTES = _machine("quote", QuoteState, {
+    Q.pending: {Q.accepted, Q.rejected},
+    Q.rejected: {Q.accepted},
+    Q.accepted: {Q.revoked},
+})
+
 
 class MembershipState(str, enum.Enum):
     pending = "pending"
@@ -139,4 +151,4 @@ MEMBERSHIPS = _machine("membership", MembershipState, {
     M.banned: {M.left},
 })
 
-del F, I, D, M
+del F, I, D, Q, M

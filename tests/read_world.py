@@ -30,7 +30,7 @@ from federation.protocol.keys import load_private_key
 from federation.remote.resolve import resolve_actor
 from federation.protocol.signatures import sign_request
 from storage import actors as actor_queries
-from storage.models import Object, Peer, PeerState, Visibility
+from storage.models import Object, Peer, PeerState, Quote, Visibility
 from tests.api_helpers import token_for
 from tests.fakepeer import FakePeer
 from tests.instances import Instance, InstanceFactory
@@ -114,6 +114,10 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
     await _call(http, "PATCH", f"{a.base}/api/v2/notifications/policy", alice, json={"for_not_following": "filter"})
     await _call(http, "POST", f"{api}/statuses", bob, json={"status": f"{MARKER} held @alice"})
     requests = await _call(http, "GET", f"{api}/notifications/requests", alice)
+    quoting = await _call(http, "POST", f"{api}/statuses", bob, json={"status": f"{MARKER} quote",
+                                                                        "quoted_status_id": public["id"]})
+    async with a.db.sessions() as session:
+        quote = await session.scalar(select(Quote).where(Quote.object_id == int(quoting["id"])))
 
     peer = await FakePeer().start()
     carol_uri = peer.add_actor("carol")
@@ -143,7 +147,7 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
              "alice": account["id"], "bob": bob_account["id"], "carol": str(carol.id), "notification": notifications[0]["id"],
              "media": media["id"], "media_name": media["url"].rsplit("/", 1)[1], "peer": str(peer_row.id),
              "tag": "sepsis", "filter": kept["id"], "filter_keyword": kept["keywords"][0]["id"],
-             "filter_status": kept_status["id"], "request": requests[0]["id"]},
+             "filter_status": kept_status["id"], "request": requests[0]["id"], "quote": str(quote.id)},
     )
 
 

@@ -78,7 +78,7 @@ async def test_instance_v2_has_configuration_and_api_versions(instances, http):
     authority = a.base.removeprefix("http://")
     assert doc["domain"] == authority
     assert doc["version"].startswith("4.3.0 (compatible; Rounds ")
-    assert doc["api_versions"] == {"mastodon": 2}
+    assert doc["api_versions"] == {"mastodon": 7}
     assert doc["usage"] == {"users": {"active_month": 1}}
     assert doc["thumbnail"]["url"].startswith(a.base)
     config = doc["configuration"]

@@ -45,7 +45,9 @@ async def test_search_finds_local_accounts_statuses_and_hashtags(instances, http
     found = await _get(http, f"{url}?q=sepsis", alice)
     # Then she finds the public post and the hashtag, not the followers-only post
     assert [s["id"] for s in found["statuses"]] == [str(public.id)]
-    assert found["hashtags"] == [{"name": "sepsis", "url": f"{a.base}/tags/sepsis", "history": [], "following": False}]
+    [tag] = found["hashtags"]
+    assert (tag["name"], tag["url"], tag["following"], tag["featuring"]) == ("sepsis", f"{a.base}/tags/sepsis", False, False)
+    assert len(tag["history"]) == 7
     assert found["accounts"] == []
     # And accounts match by display name, and `type` narrows the results
     found = await _get(http, f"{url}?q=surg&type=accounts", alice)

@@ -79,13 +79,13 @@ async def test_a_post_by_reference_must_be_the_senders(scene):
 
 
 async def test_an_embedded_object_of_another_type_is_ignored_not_fetched(scene):
-    # When zed sends a Create of an Event (a type we do not store), also served at its id
-    event = {"id": scene.peer.serve("/events/1", {"type": "Event"}), "type": "Event", "name": "Rounds"}
+    # When zed sends a Create of an Offer (a type we do not store), also served at its id
+    event = {"id": scene.peer.serve("/offers/1", {"type": "Offer"}), "type": "Offer", "name": "Rounds"}
     create = await scene.send("zed", "Create", event)
     gets_before = sum(1 for method, *_ in scene.peer.received if method == "GET")
     await scene.run()
     # Then it is ignored at once, with nothing fetched or stored
-    assert await scene.outcome(create) == (InboxState.ignored, "Create of an unsupported object type Event")
+    assert await scene.outcome(create) == (InboxState.ignored, "Create of an unsupported object type Offer")
     assert sum(1 for method, *_ in scene.peer.received if method == "GET") == gets_before
     assert await scene.count(Object) == 0
 

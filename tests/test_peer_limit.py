@@ -35,6 +35,8 @@ async def test_a_limited_peers_posts_reach_followers_homes_and_no_public_timelin
                      state="allowed")
         await _follow(a, "alice", f"bob@{b.urls.authority}")
         await settle(a, b)
+        async with http.post(f"{a.base}/api/v1/tags/sepsis/follow", headers=carol) as response:
+            assert response.status == 200  # carol follows the tag, not bob
         await drafts.publish(b.fed, bob, Draft(text="Before the limit #sepsis"))
         await settle(a, b)
         assert "Before the limit" in (await _texts(http, f"{a.base}/api/v1/timelines/public?remote=true", carol))[0]
@@ -49,6 +51,10 @@ async def test_a_limited_peers_posts_reach_followers_homes_and_no_public_timelin
     # Then alice, his follower, has both at home
     home = await _texts(http, f"{a.base}/api/v1/timelines/home", alice)
     assert any("After the limit" in text for text in home) and any("Before the limit" in text for text in home)
+    # But the tag carol follows brought her home the first post only
+    carols = await _texts(http, f"{a.base}/api/v1/timelines/home", carol)
+    assert any("Before the limit" in text for text in carols)
+    assert not any("After the limit" in text for text in carols)
     # But nobody sees his posts in the federated or the hashtag timeline, not even alice
     for headers in (alice, carol):
         assert await _texts(http, f"{a.base}/api/v1/timelines/public?remote=true", headers) == []

@@ -75,6 +75,7 @@ def _ids(world: World) -> list[tuple[str, list[str]]]:
     own_posts = [ids["public"], ids["unlisted"], ids["poll"]]
     return [
         ("/api/v1/statuses/{id}/source", own_posts),
+        ("/api/v1/statuses/{id}/quotes", own_posts),  # the author's own post's quotes
         ("/api/v1/statuses/", [*own_posts, ids["remote"]]),
         ("/api/v1/accounts/", [ids["alice"], ids["carol"]]),
         ("/api/v1/polls/", [ids["poll"]]),
@@ -100,10 +101,11 @@ def _candidates(world: World, canonical: str) -> dict[str, list[str]]:
         "id": found[0] if found else [],
         "username": ["alice"], "status_id": [ids["public"], ids["unlisted"], ids["poll"]],
         "activity": ["activity"], "post_id": [ids["public"]],
-        "collection": ["outbox", "followers", "following", "featured"], "schema": ["2.0", "2.1"],
+        "collection": ["outbox", "followers", "following", "featured", "tags"], "schema": ["2.0", "2.1"],
         "hashtag": [ids["tag"]], "tag": [ids["tag"]], "name": [ids["media_name"]], "kind": ["domain_allows"],
         "timeline": ["home", "local", "federated"],
         "group_key": [f"ungrouped-{ids['notification']}"],
+        "quote_id": [ids["quote"]],
         "code": ["not-an-invitation"],  # invitations (issue 14): a live one's page is tests/test_web_invites.py's
     }
 

@@ -20,13 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.outbox import sending
 from federation.outbox.audience import followers_hearing_of
 from federation.runtime.context import Federation
-from federation.social import feeds, media, polls
+from federation.social import feeds, media, polls, quotes
 from federation.social.follows import follow_between, request_follow, upsert_follow
 from federation.social.interactions import add_announce, add_like
 from federation.social.notifications import notify_edit, notify_mentions
 from federation.social.posts import addressing, keep_version, mentioned_actors, post_to_ap
 from federation.social.feeds import add_boost_to_homes, add_post_to_homes
 from federation.social.streams import record_post
+from federation.protocol.vocab.quotes import quote_request_to_ap
 from federation.protocol.vocab.render import (
     accept_to_ap,
     actor_update_to_ap,
@@ -60,6 +61,7 @@ from storage.models import (
     Like,
     Object,
     Pin,
+    QuoteState,
     Visibility,
 )
 
@@ -92,9 +94,12 @@ async def post(
     visibility: Visibility = Visibility.public, summary: str = "", sensitive: bool = False,
     in_reply_to: Object | None = None, mentions: Iterable[Actor] = (), tags: Iterable[str] = (),
     language: str | None = None, attachments: list[dict[str, Any]] | None = None, poll: polls.NewPoll | None = None,
+    quote: Object | None = None, quote_policy: str | None = None,
 ) -> Object:
     """Publish a post (content is HTML the caller made safe), a Question if it has a poll, and
-    queue its Create."""
+    queue its Create. `quote`: the post it quotes (a QuoteRequest goes to its author when a peer
+    must approve; OutboxError if its author does not allow it); `quote_policy`: who may quote
+    this one (federation.social.quotes)."""
     now = fed.clock.now()
     mentioned = {actor.id: actor for actor in mentions}
     if in_reply_to is not None:
@@ -109,8 +114,12 @@ async def post(
         content=content, summary=summary, sensitive=sensitive or bool(summary), language=language,
         url=f"{fed.urls.profile(author.username)}/{post_id}",
         in_reply_to_uri=in_reply_to.uri if in_reply_to is not None else None,
-        published=now, attachments=attachments or None,
+        published=now, attachments=attachments or None, quote_policy=quote_policy,
     ))
+    try:
+        quoting = await quotes.quote_local(session, item, author, quote, fed.urls) if quote is not None else None
+    except quotes.QuoteError as exc:
+        raise OutboxError(str(exc)) from exc
     if poll is not None:
         await polls.add_local(session, item, poll, now)
     await link_post(session, item.id, mentioned.keys(), [name[:255] for name in dict.fromkeys(
@@ -119,7 +128,24 @@ async def post(
     await _touch(session, author, now)
     await _publish(fed, session, author, item, "Create", fed.urls.status_activity(author.username, post_id))
     await add_post_to_homes(session, item, author)
+    if quoting is not None and quoting.state is QuoteState.pending:  # a peer's author must approve
+        quoted_author = await actor_by_id(session, quote.actor_id)
+        request = quote_request_to_ap(quote_request_uri(item), author.uri, quote.uri, item.uri)
+        await sending.send(fed, session, author, request, [quoted_author])
     return item
+
+
+def quote_request_uri(item: Object) -> str:
+    """The id of the QuoteRequest of a local post (one per post: its answer names the post)."""
+    return f"{item.uri}#quote-request"
+
+
+async def republish(fed: Federation, session: AsyncSession, item: Object) -> None:
+    """Send a local post's current document (an Update) to its audience again: its poll's new
+    counts, or its quote's new state."""
+    author = await actor_by_id(session, item.actor_id)
+    if author is not None and item.deleted_at is None:
+        await _publish(fed, session, author, item, "Update", sending.activity_uri(author, "Update"))
 
 
 async def _publish(fed: Federation, session: AsyncSession, author: Actor, item: Object, kind: str, uri: str) -> Activity:
@@ -129,7 +155,8 @@ async def _publish(fed: Federation, session: AsyncSession, author: Actor, item: 
     document = (create_to_ap if kind == "Create" else update_to_ap)(uri, author, note, fed.clock.now())
     public = item.visibility in (Visibility.public, Visibility.unlisted)
     activity = await sending.record(fed, session, author, document, object_id=item.id, public=public and kind == "Create")
-    await sending.deliver(fed, session, activity, author, mentions, followers_of=followers_hearing_of(item, author))
+    recipients = [*mentions, *await quotes.quoted_audience(session, item)]
+    await sending.deliver(fed, session, activity, author, recipients, followers_of=followers_hearing_of(item, author))
     return activity
 
 
@@ -178,9 +205,7 @@ async def delete(fed: Federation, session: AsyncSession, author: Actor, item: Ob
 
 async def update_poll(fed: Federation, session: AsyncSession, item: Object) -> None:
     """Send a local poll's current counts (and whether it has closed) to its audience."""
-    author = await actor_by_id(session, item.actor_id)
-    if author is not None and item.deleted_at is None:
-        await _publish(fed, session, author, item, "Update", sending.activity_uri(author, "Update"))
+    await republish(fed, session, item)
 
 
 async def vote(fed: Federation, session: AsyncSession, voter: Actor, item: Object, choices: list[int]) -> None:

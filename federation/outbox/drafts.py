@@ -34,12 +34,17 @@ async def publish(fed: Federation, author: Actor, draft: Draft, *, idempotency_k
             in_reply_to = await visible_post(session, draft.in_reply_to_id, author)
             if in_reply_to is None:
                 raise NoSuchPost(draft.in_reply_to_id)
+        quoted = None
+        if draft.quoted_status_id:
+            quoted = await visible_post(session, draft.quoted_status_id, author)
+            if quoted is None:
+                raise NoSuchPost(draft.quoted_status_id)
         uploads = await _uploads(session, author, draft, None)
         item = await actions.post(
             fed, session, author, content=content, visibility=draft.visibility, summary=draft.summary,
             sensitive=draft.sensitive, in_reply_to=in_reply_to, mentions=mentions, tags=tags,
             language=draft.language, attachments=[stored_attachment(m, fed.urls.base) for m in uploads] or None,
-            poll=draft.poll,
+            poll=draft.poll, quote=quoted, quote_policy=draft.quote_policy,
         )
         item.source_text = draft.text
         item.application_id = draft.application_id

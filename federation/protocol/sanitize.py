@@ -8,9 +8,11 @@ Links get rel="nofollow noopener noreferrer"; only http(s) and mailto links surv
 from __future__ import annotations
 
 import html
+import re
 
 import nh3
 
+_TAG_RE = re.compile(r"<[^>]*>")
 _TAGS = {
     "p", "br", "a", "span", "strong", "b", "em", "i", "u", "s", "del", "pre", "code",
     "blockquote", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "sub", "sup",
@@ -32,6 +34,11 @@ def sanitize_html(value: str) -> str:
         link_rel="nofollow noopener noreferrer",
         strip_comments=True,
     )
+
+
+def plain_text(value: str) -> str:
+    """Markup taken out, entities read: a content warning is text, whatever markup a peer put in it."""
+    return html.unescape(_TAG_RE.sub("", value)).strip()
 
 
 def plain_to_html(text: str) -> str:

@@ -30,6 +30,8 @@ class Draft:
     in_reply_to_id: str | None = None
     poll: NewPoll | None = None
     application_id: int | None = None  # the OAuth app it came from (none from the web pages)
+    quoted_status_id: str | None = None  # the post it quotes (federation.social.quotes)
+    quote_policy: str | None = None  # who may quote it: public, followers, nobody (None: public)
 
 
 def mentions_in(text: str) -> list[tuple[str, str | None]]:

@@ -9,17 +9,15 @@ that cutting cannot fix). A post dated in the future is dated when it arrived.
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.social import emojis, polls
+from federation.social import emojis, polls, quotes
 from federation.remote.limits import bound
-from federation.protocol.sanitize import sanitize_html
+from federation.protocol.sanitize import plain_text, sanitize_html
 from federation.runtime.settings import FederationSettings
 from federation.social.access import can_see
 from federation.protocol.vocab import PUBLIC
@@ -33,7 +31,6 @@ from storage.posts import add_edit, add_remote_post, link_post, post_by_id, post
 from storage.interactions import announce_by_id
 from storage.models import Actor, Announce, Object, Visibility
 
-_TAG_RE = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -54,11 +51,6 @@ def visibility_of(to: tuple[str, ...], cc: tuple[str, ...], followers_url: str |
     if followers_url and followers_url in to + cc:
         return Visibility.private
     return Visibility.direct
-
-
-def plain_text(value: str) -> str:
-    """A content warning is text; strip any markup a peer put in it."""
-    return html.unescape(_TAG_RE.sub("", value)).strip()
 
 
 async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, now: datetime,
@@ -99,6 +91,7 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
         return post, None
     links = await _link(session, post, ap)
     await emojis.keep_remote(session, author, [ap.raw], now)
+    await quotes.link_remote(session, post, ap, author, now)
     if post.type == "Question":
         await polls.store_remote(session, post, ap.question)
     return post, links
@@ -109,6 +102,7 @@ async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, n
     """Keep the current version in the history and take the new one. False if nothing changed;
     PostRefused (nothing written) if the new version is over the limits."""
     ap = bound(ap, limits)
+    post.quote_policy = ap.quote_policy  # who may quote it: no edit of its own
     if (post.content, post.summary, post.sensitive) == (
         sanitize_html(ap.content), plain_text(ap.summary), ap.sensitive
     ) and (post.attachments or []) == [a.as_dict() for a in ap.attachments]:
@@ -139,6 +133,7 @@ def _copy_content(post: Object, ap: APObject) -> None:
     post.url = ap.url
     post.in_reply_to_uri = ap.in_reply_to
     post.attachments = [attachment.as_dict() for attachment in ap.attachments] or None
+    post.quote_policy = ap.quote_policy
 
 
 async def _link(session: AsyncSession, post: Object, ap: APObject) -> Links:
@@ -211,4 +206,5 @@ async def post_to_ap(session: AsyncSession, post: Object, author: Actor, mention
     document = note_to_ap(post, author, to, cc, mentions, await post_queries.tag_names(session, post.id), base_url)
     if post.type == "Question":
         document.update(await polls.question_fields(session, post, now))
+    document.update(await quotes.note_fields(session, post, author))
     return document

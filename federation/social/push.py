@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.ext.asyncio import AsyncSession
 from yarl import URL
 
-from federation.social.posts import plain_text
+from federation.protocol.sanitize import plain_text
 from storage import follows as follow_queries
 from storage import push as push_queries
 from storage.models import Actor, FollowState, Notification, NotificationType

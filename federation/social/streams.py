@@ -1,7 +1,8 @@
 """Who hears about a post or a boost: the local homes it belongs in (its author, local followers,
-and local actors it mentions), which get a home-feed row and a `user:` stream event, plus the
-public and hashtag streams for public posts, but for a limited peer's (storage.coverage's
-`limited_author`, the predicate of the public timelines)."""
+local actors it mentions, and for a public post the followers of its hashtags), which get a
+home-feed row and a `user:` stream event, plus the public and hashtag streams for public posts,
+but for a limited peer's (storage.coverage's `limited_author`, the predicate of the public
+timelines)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from federation.social.events import StreamEvent, record
 from federation.social.posts import Links
 from storage import posts as post_queries
 from storage import streams as stream_queries
+from storage import tags as tag_queries
 from storage.models import Actor, Object, Visibility
 
 
@@ -19,8 +21,9 @@ async def local_followers(session: AsyncSession, actor: Actor) -> set[int]:
 
 
 async def post_homes(session: AsyncSession, post: Object, author: Actor, links: Links | None = None) -> set[int]:
-    """The local actors whose home timeline a post belongs in. `links`: its mentions as they were
-    just stored (else they are read)."""
+    """The local actors whose home timeline a post belongs in. `links`: its mentions and hashtags
+    as they were just stored (else they are read). A public post also joins the homes of its
+    hashtags' followers, but for a limited peer's (kept out as out of the public timelines)."""
     # a direct post reaches only whom it mentions; any other, the author's followers too
     followers = post.visibility is not Visibility.direct
     if links is None:
@@ -31,6 +34,10 @@ async def post_homes(session: AsyncSession, post: Object, author: Actor, links: 
             homes |= await local_followers(session, author)
     if author.local:
         homes.add(author.id)
+    if post.visibility is Visibility.public:
+        tags = links.tags if links is not None else await post_queries.tag_names(session, post.id)
+        if tags and (author.local or not await stream_queries.on_limited_peer(session, author.id)):
+            homes |= await tag_queries.tag_followers(session, tags, author.id)
     return homes
 
 

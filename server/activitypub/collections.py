@@ -1,4 +1,4 @@
-"""A local actor's outbox, followers, following and featured collections.
+"""A local actor's outbox, followers, following, featured and featured tags collections.
 
 Without `page`, a collection answers with its size and a link to its first page; with
 `page=true`, it answers one `OrderedCollectionPage`, newest first, cursored by `max_id`
@@ -11,20 +11,26 @@ from aiohttp import web
 
 from federation.protocol.authn import Rejection
 from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
-from federation.protocol.vocab import collection_page_to_ap, collection_to_ap, featured_to_ap
+from federation.protocol.vocab import (
+    collection_page_to_ap,
+    collection_to_ap,
+    featured_tags_to_ap,
+    featured_tags_url,
+    featured_to_ap,
+)
 from server.activitypub.actors import no_such_actor, not_acceptable, user_from_path
 from server.activitypub.negotiation import Representation, negotiate
 from server.activitypub.readers import reader
-from server.appkeys import DATABASE, SETTINGS
+from server.appkeys import DATABASE, SETTINGS, URLS
 from server.responses import error_response, json_response
 from storage import actors as actor_queries
 from storage import collections as collection_queries
+from storage import tags as tag_queries
 
 _ID_ATTRIBUTE = {
     "outbox": "outbox",
     "followers": "followers_url",
     "following": "following_url",
-    "featured": "featured_url",
 }
 
 
@@ -55,10 +61,13 @@ async def _collection(request: web.Request, username: str, name: str) -> web.Res
         actor = await actor_queries.local_actor_by_username(session, username)
         if actor is None:
             return no_such_actor(username)
-        collection_id = getattr(actor, _ID_ATTRIBUTE[name])
-        if name == "featured":
-            document = featured_to_ap(collection_id, [])
+        if name == "tags":
+            names = [row.name for row in await tag_queries.featured_of(session, actor.id)]
+            document = featured_tags_to_ap(featured_tags_url(actor), names, request.app[URLS].base)
+        elif name == "featured":
+            document = featured_to_ap(actor.featured_url, [])
         else:
+            collection_id = getattr(actor, _ID_ATTRIBUTE[name])
             total = await collection_queries.collection_total(session, name, actor.id)
             if "page" not in request.query:
                 document = collection_to_ap(collection_id, total)
@@ -86,6 +95,6 @@ async def get_instance_collection(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     pattern = "{collection:outbox|followers|following}"
     app.router.add_get(f"/users/{{username}}/{pattern}", get_user_collection)
-    app.router.add_get("/users/{username}/collections/{collection:featured}", get_user_collection)
+    app.router.add_get("/users/{username}/collections/{collection:featured|tags}", get_user_collection)
     app.router.add_get(f"/actor/{pattern}", get_instance_collection)
-    app.router.add_get("/actor/collections/{collection:featured}", get_instance_collection)
+    app.router.add_get("/actor/collections/{collection:featured|tags}", get_instance_collection)

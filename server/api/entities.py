@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from federation.social.emojis import shortcodes_in
 from federation.social.media import media_url
+from federation.social import quotes
 from federation.social.polls import expired
 from federation.protocol.urls import LocalUrls
 from server.api import media as media_api
@@ -28,6 +29,7 @@ from server.api.filtering import FilterResults, hidden
 from server.api.times import iso
 from server.appkeys import CLOCK, DATABASE, URLS
 from storage import polls as poll_queries
+from storage import quotes as quote_queries
 from storage import statuses as q
 from storage.emojis import emojis_named
 from storage.models import Actor, ActorType, Announce, CustomEmoji, Notification, Object, Visibility
@@ -158,7 +160,7 @@ class Renderer:
                 out.append({
                     **inner, "id": str(item.id), "uri": item.uri, "url": item.uri, "created_at": iso(item.created_at),
                     "account": booster_entities[item.actor_id], "reblog": inner, "content": "", "spoiler_text": "",
-                    "media_attachments": [], "mentions": [], "tags": [], "emojis": [], "poll": None, "in_reply_to_id": None,
+                    "media_attachments": [], "mentions": [], "tags": [], "emojis": [], "poll": None, "quote": None, "in_reply_to_id": None,
                     "in_reply_to_account_id": None, "edited_at": None, "visibility": "public" if item.public else "unlisted",
                 })
         return out
@@ -166,7 +168,7 @@ class Renderer:
     def status(self, item: Object) -> dict[str, Any]:
         return self.statuses([item])[0]
 
-    def _posts(self, objects: list[Object | q.PostRow]) -> dict[int, dict[str, Any]]:
+    def _posts(self, objects: list[Object | q.PostRow], *, nested: bool = False) -> dict[int, dict[str, Any]]:
         ids = {o.id for o in objects}
         author_entities = self._accounts_by_id({o.actor_id for o in objects})
         extras = q.post_extras(self.session, self.viewer.id if self.viewer else None, ids)
@@ -223,12 +225,48 @@ class Renderer:
             }
         self._add_emojis([(result[o.id], self._domain_of(author_entities[o.actor_id]), (o.content, o.summary))
                           for o in objects])
+        self._quotes(objects, result, nested=nested)
         return result
 
     @staticmethod
     def _domain_of(account: dict[str, Any]) -> str:
         """The server of an account entity's actor: empty for ours."""
         return account["acct"].partition("@")[2]
+
+    def _quotes(self, objects: list[Object | q.PostRow], result: dict[int, dict[str, Any]], *, nested: bool) -> None:
+        """Each status's `quote` (FEP-044f, as Mastodon 4.5 shows it: its state, and the quoted
+        status once accepted, as a ShallowQuote inside a quoted one), `quote_approval` for the
+        viewer, and `quotes_count`."""
+        ids = {o.id for o in objects}
+        viewer = self.viewer.id if self.viewer else None
+        rows = quote_queries.quotes_of(self.session, ids)
+        counts = quote_queries.quote_counts(self.session, ids)
+        follows = quote_queries.followed_among(self.session, viewer, {o.actor_id for o in objects}) if viewer else set()
+        quoted = q.objects_by_id(self.session, {r.quoted_id for r in rows.values() if r.quoted_id})
+        hidden = quote_queries.hidden_among(self.session, viewer, {o.actor_id for o in quoted.values()}) if viewer else {}
+        shown = [o for o in quoted.values() if o.deleted_at is None and o.actor_id not in hidden
+                 and (o.visibility in (Visibility.public, Visibility.unlisted) or o.actor_id == viewer)]
+        rendered = {} if nested else self._posts(shown, nested=True)
+        for o in objects:
+            policy = quotes.policy_of(o)
+            result[o.id]["quotes_count"] = counts.get(o.id, 0)
+            result[o.id]["quote_approval"] = {
+                "automatic": [policy] if policy in ("public", "followers") else [], "manual": [],
+                "current_user": quotes.UNKNOWN if viewer is None else quotes.approval(
+                    policy, own=o.actor_id == viewer, follows=o.actor_id in follows, blocked=False),
+            }
+            row = rows.get(o.id)
+            target = quoted.get(row.quoted_id) if row is not None and row.quoted_id else None
+            state = None if row is None else (
+                "deleted" if target is not None and target.deleted_at is not None
+                else hidden.get(target.actor_id, row.state.value) if target is not None else row.state.value)
+            if row is None:
+                result[o.id]["quote"] = None
+            elif nested:
+                result[o.id]["quote"] = {"state": state, "quoted_status_id": str(target.id) if target else None}
+            else:
+                result[o.id]["quote"] = {"state": state, "quoted_status": rendered.get(target.id) if (
+                    state == "accepted" and target is not None) else None}
 
     def poll(self, item: Object) -> dict[str, Any] | None:
         """The Poll entity of a post, or None if it has no poll."""

@@ -32,6 +32,7 @@ from server.api.common import add_route, api, viewer
 from server.api.entities import iso, render
 from server.api.params import params
 from federation.outbox.actions import MAX_PINS
+from federation.social.tags import MAX_FEATURED_TAGS
 from server.api.statuses import MAX_MEDIA
 from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS
 from server.config import Settings
@@ -47,13 +48,10 @@ from storage.models import Marker
 MASTODON_VERSION = "4.3.0"  # the Mastodon release whose client API this one follows
 # api_versions.mastodon: Mastodon numbers its client API's capabilities (docs: entities/Instance,
 # "api_versions"): 2 = 4.3's grouped notifications (/api/v2/notifications, the notification
-# policy and requests), the level clients look for to use them (implemented, issue 17 part 2);
-# 3 = account attribution_domains, 4 = DELETE /statuses/:id?delete_media, 5 = filter_action
-# `blur` (implemented, issue 17 part 4), 7 = 4.5's quote posts. Claim a number
-# only when everything up to it is served. Quotes (part 5) are another branch's: the lead sets
-# the final value when they merge.
-API_VERSION = 2
-MAX_FEATURED_TAGS = 10
+# policy and requests); 3 = account attribution_domains (in `source`); 4 = DELETE
+# /statuses/:id?delete_media; 5 = filter_action `blur`; 7 = 4.5's quote posts (FEP-044f), the
+# level clients look for before they offer quoting. All of these are served (issue 17).
+API_VERSION = 7
 CHARACTERS_RESERVED_PER_URL = 23
 LANGUAGES = ["en"]
 REGISTRATIONS_MESSAGE = "Accounts on this server are created by its administrators."

@@ -20,9 +20,11 @@ from server.api import (
     oauth,
     polls,
     push,
+    quotes,
     search,
     statuses,
     streaming,
+    tags,
     timelines,
 )
 from server.api.common import setup_plumbing
@@ -30,7 +32,7 @@ from server.api.common import setup_plumbing
 MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines,
            notification_requests,  # before the notifications: its literal paths must match before {id}
            notifications, search, media, streaming, admin_domains,
-           filters, grouped_notifications, announcements, emojis, push)
+           filters, grouped_notifications, announcements, emojis, push, tags, quotes)
 
 
 def setup(app: web.Application) -> None:

@@ -25,8 +25,9 @@ from federation.remote.resolve import RemoteError, ensure_post, resolve_account,
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, viewer
 from server.api.entities import render
+from server.api.tags import tag_entities
 from server.api.params import bool_param
-from server.appkeys import DATABASE, FEDERATION, URLS
+from server.appkeys import DATABASE, FEDERATION
 from server.responses import json_response
 from storage import accounts_api as q
 from storage.models import Actor, Object
@@ -117,7 +118,6 @@ async def search(request: web.Request, query: Query, me: Actor | None) -> dict[s
     """The Search entity: accounts, statuses and hashtags `me` may see (resolved over federation
     first when the query asks to)."""
     resolved_actor, resolved_post = await _resolve(request, query) if query.resolve else (None, None)
-    urls = request.app[URLS]
     link = query.text.startswith(("https://", "http://"))
     async with request.app[DATABASE].sessions() as session:
         actors: list[Actor] = []
@@ -151,8 +151,7 @@ async def search(request: web.Request, query: Query, me: Actor | None) -> dict[s
             "accounts": renderer.accounts(actors), "statuses": renderer.statuses(posts)}, session)
         return {
             **entities,
-            "hashtags": [{"name": name, "url": f"{urls.base}/tags/{name}", "history": [],
-                          **({"following": False} if me is not None else {})} for name in tags],
+            "hashtags": await tag_entities(request, session, tags, me),
         }
 
 

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from federation.outbox import actions, drafts
 from federation.outbox.actions import OutboxError
-from federation.social import polls
+from federation.social import polls, quotes
 from federation.social.compose import Draft
 from federation.social.posts import visible_post, visible_status, visible_thread
 from server.api.auth import ApiError
@@ -112,7 +112,13 @@ def parse_new_post(request: web.Request, values: dict[str, Any], preferences: di
     poll = parse_poll(values)
     if poll is not None and draft.media_ids:
         raise ApiError(422, "Validation failed: a post can have media or a poll, not both")
-    return replace(draft, poll=poll, visibility=parse_visibility(values, preferences))
+    policy = text_param(values, "quote_approval_policy") or None
+    if policy is not None and policy not in quotes.POLICIES:
+        raise ApiError(422, f"Validation failed: quote_approval_policy {policy!r} is not one of "
+                            f"{', '.join(quotes.POLICIES)}")
+    quoted = values.get("quoted_status_id")
+    return replace(draft, poll=poll, visibility=parse_visibility(values, preferences),
+                   quoted_status_id=str(quoted) if quoted else None, quote_policy=policy)
 
 
 @api

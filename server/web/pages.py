@@ -15,7 +15,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from federation.social.access import Reader, Reads
-from federation.social.posts import plain_text
+from federation.protocol.sanitize import plain_text
 from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
 from server.access import allows
 from server import profile as instance_profile

@@ -26,6 +26,8 @@ from storage.models.filters import FILTER_CONTEXTS, Filter, FilterAction, Filter
 from storage.models.notification_policy import NotificationPolicy, NotificationRequest, PolicyAction, RequestState
 from storage.models.polls import Poll, PollOption, PollVote
 from storage.models.push import PushDelivery, PushSubscription, VapidKey
+from storage.models.quotes import Quote, QuoteState
+from storage.models.tags import FeaturedTag, FollowedTag
 from storage.models.queues import (
     Delivery,
     DeliveryState,
@@ -59,4 +61,5 @@ __all__ = [
     "PeerState", "Tag", "UTCDateTime", "Visibility", "utcnow", "PushDelivery", "PushSubscription", "VapidKey",
     "FILTER_CONTEXTS", "Filter", "FilterAction", "FilterKeyword", "FilterStatus",
     "NotificationPolicy", "NotificationRequest", "PolicyAction", "RequestState",
+    "FeaturedTag", "FollowedTag", "Quote", "QuoteState",
 ]

@@ -64,6 +64,9 @@ class Object(Base):
     # for its own Create to add it to its followers' homes (federation.inbox.handlers.create)
     reached_homes: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     application_id: Mapped[int | None] = mapped_column(BigInteger)  # the OAuth app a local post came from
+    # who may quote it (storage.models.quotes): public, followers or nobody; None: a peer's post
+    # that published no policy
+    quote_policy: Mapped[str | None] = mapped_column(String(16))
 
 
 class Activity(Base):

@@ -68,6 +68,7 @@ class NotificationType(str, enum.Enum):
     update = "update"
     poll = "poll"
     status = "status"
+    quote = "quote"  # one's post was quoted (the quote authorised)
 
 
 class Notification(Base):

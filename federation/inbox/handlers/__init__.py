@@ -19,6 +19,7 @@ from federation.inbox.handlers import (
     delete,
     follow,
     like,
+    quote_request,
     undo,
     update,
 )
@@ -34,4 +35,5 @@ HANDLERS: dict[str, ModuleType] = {
     "Announce": announce,
     "Like": like,
     "Block": block,
+    "QuoteRequest": quote_request,
 }

@@ -1,8 +1,10 @@
-"""Accept and Reject of a Follow a local actor sent. Only the followee may answer."""
+"""Accept and Reject of a Follow a local actor sent. Only the followee may answer. An answer to
+a quote request is quote_answer's."""
 
 from __future__ import annotations
 
 from federation.social import feeds
+from federation.inbox.handlers import quote_answer
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from storage import actors as actor_queries
 from storage.follows import follow_by_uri, follow_of
@@ -24,6 +26,8 @@ async def _follow(ctx: HandlerContext) -> Follow:
 
 
 async def handle(ctx: HandlerContext) -> None:
+    if quote_answer.answers_quote_request(ctx.activity):
+        return await quote_answer.handle(ctx)
     row = await _follow(ctx)
     state = FollowState.accepted if ctx.activity.type == "Accept" else FollowState.rejected
     if not FOLLOWS.allows(row.state, state):

@@ -19,6 +19,7 @@ from federation.social.feeds import add_post_to_homes
 from federation.runtime.context import Federation
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.remote.limits import PostRefused
+from federation.remote.quotes import check_quote
 from federation.social.posts import claim_homes, mentioned_actors, store_remote_post
 from federation.remote.resolve import NotAPost, RemoteError, ensure_post, fetch_post
 from federation.protocol.vocab.parse import APActivity, APObject
@@ -59,7 +60,7 @@ async def prefetch(fed: Federation, activity: APActivity) -> APObject | APVote:
             await ensure_post(fed, post.in_reply_to, ancestors=fed.settings.reply_fetch_depth - 1)
         except RemoteError as exc:  # a deleted or private parent: keep the reply, linked by uri
             log.info("reply %s: parent %s unavailable: %s", post.id, post.in_reply_to, exc)
-    return post
+    return await check_quote(fed, post)
 
 
 async def _first_create_of_fetched(ctx: HandlerContext, item: Object) -> bool:

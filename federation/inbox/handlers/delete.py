@@ -1,5 +1,6 @@
 """Delete of a post (it becomes a tombstone) or of the actor itself (its content, follows, likes
-and boosts go, and its boosts leave home timelines).
+and boosts go, and its boosts leave home timelines), or of a quote authorisation (FEP-044f: the
+quoted author revokes a quote).
 
 The inbox already refused deletes of other hosts' objects and of known posts by someone else.
 """
@@ -7,8 +8,10 @@ The inbox already refused deletes of other hosts' objects and of known posts by 
 from __future__ import annotations
 
 from federation.inbox.handlers.base import HandlerContext, Ignore
+from federation.outbox import quotes
 from federation.social.streams import record_post
 from storage.posts import post_by_uri, tombstone_post
+from storage.quotes import quote_by_approval
 from storage.remote_actors import erase_actor_content
 
 
@@ -18,6 +21,11 @@ async def handle(ctx: HandlerContext) -> None:
         await erase_actor_content(ctx.session, ctx.actor.id)
         ctx.actor.deleted_at = ctx.now
         ctx.fed.keys.forget(ctx.actor.key_id)
+        return
+    authorisation = await quote_by_approval(ctx.session, target)
+    if authorisation is not None:
+        if not await quotes.revoked_by_peer(ctx.fed, ctx.session, authorisation, ctx.actor):
+            raise Ignore(f"{ctx.actor.uri} cannot revoke the quote {authorisation.uri}, or it is not in force")
         return
     item = await post_by_uri(ctx.session, target)
     if item is None or item.deleted_at is not None:

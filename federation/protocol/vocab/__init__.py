@@ -8,6 +8,8 @@ from federation.protocol.vocab.render import (
     ap_datetime,
     collection_page_to_ap,
     collection_to_ap,
+    featured_tags_to_ap,
+    featured_tags_url,
     featured_to_ap,
     key_only_actor_to_ap,
     outbox_export_to_ap,
@@ -15,6 +17,7 @@ from federation.protocol.vocab.render import (
 
 __all__ = [
     "ACTOR_CONTEXT", "AS_CONTEXT", "PUBLIC", "PUBLIC_FORMS", "SECURITY_CONTEXT", "actor_to_ap",
-    "ap_datetime", "collection_page_to_ap", "collection_to_ap", "featured_to_ap",
+    "ap_datetime", "collection_page_to_ap", "collection_to_ap", "featured_tags_to_ap",
+    "featured_tags_url", "featured_to_ap",
     "key_only_actor_to_ap", "outbox_export_to_ap",
 ]

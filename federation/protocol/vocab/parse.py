@@ -24,6 +24,14 @@ from datetime import datetime
 from typing import Any
 
 from federation.protocol.vocab.context import PUBLIC, PUBLIC_FORMS
+from federation.protocol.vocab.converted import (
+    CONVERTED_TYPES,
+    MEDIA_TYPES,
+    converted_content,
+    media_in_url,
+    media_type_from_url,
+)
+from federation.protocol.vocab.quotes import first_of, quote_policy_of, quoted_uri
 from federation.protocol.vocab.polls import (
     APQuestion,
     APVote,
@@ -44,7 +52,7 @@ from federation.protocol.vocab.values import (
     uri_or_none,
 )
 
-POST_TYPES = frozenset({"Note", "Article", "Page", "Question"})
+POST_TYPES = frozenset({"Note", "Question"}) | CONVERTED_TYPES  # the others shown as Mastodon does (`converted`)
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
 MAX_EMBEDDED = 8  # activities embedded in activities (Undo of an Announce of a Note is 2)
 MAX_USERNAME_CHARS = 255
@@ -105,7 +113,8 @@ class Attachment:
 
 @dataclass(frozen=True)
 class APObject:
-    """A post: Note, Article, Page or Question."""
+    """A post: a Note or a Question, or an object of another type shown as a post (an Article,
+    a Page, an Image, a Video, an Audio or an Event: see `converted`)."""
 
     id: str
     type: str
@@ -124,6 +133,10 @@ class APObject:
     attachments: tuple[Attachment, ...]
     question: APQuestion | None  # a Question's poll, if it has options
     raw: dict[str, Any] = field(repr=False)
+    quote: str | None = None  # the post it quotes (FEP-044f `quote`, or an older server's key)
+    quote_authorization: str | None = None  # the quoted author's QuoteAuthorization, by id
+    quote_policy: str | None = None  # who may quote it: public, followers, nobody; None: not said
+    quote_verified: bool = False  # its authorisation was fetched and checked (federation.remote.quotes)
 
     @property
     def hashtags(self) -> list[str]:
@@ -179,6 +192,8 @@ class APActivity:
     cc: tuple[str, ...]
     published: datetime | None
     raw: dict[str, Any] = field(repr=False)
+    instrument: str | None = None  # a QuoteRequest's quoting post, by id
+    result: str | None = None  # an Accept's result (of a QuoteRequest: the QuoteAuthorization)
 
     @property
     def audience(self) -> tuple[str, ...]:
@@ -232,7 +247,7 @@ def _attachments(document: dict) -> tuple[Attachment, ...]:
         found.append(Attachment(
             type=_attachment_type(item.get("type")),
             url=url,
-            media_type=item.get("mediaType") if isinstance(item.get("mediaType"), str) else None,
+            media_type=item.get("mediaType") if isinstance(item.get("mediaType"), str) else media_type_from_url(url),
             name=item.get("name") if isinstance(item.get("name"), str) else None,
             blurhash=item.get("blurhash") if isinstance(item.get("blurhash"), str) else None,
             width=count(item.get("width")) or None,
@@ -277,6 +292,11 @@ def ap_to_object(document: Any) -> APObject:
         content = _text(document.get("name"))
     summary, _ = _language_text(document, "summary")
     in_reply_to = id_of(document.get("inReplyTo"))
+    url, attachments = _url(document), _attachments(document)
+    if kind in CONVERTED_TYPES:  # its title, summary and link, as Mastodon shows it; no warning
+        content, summary = converted_content(document, kind, summary, url or object_id), ""
+        if kind in MEDIA_TYPES and not attachments:
+            attachments = tuple(Attachment(type="Document", blurhash=None, **media) for media in media_in_url(document))
     return APObject(
         id=object_id,
         type=kind,
@@ -288,13 +308,16 @@ def ap_to_object(document: Any) -> APObject:
         published=parse_datetime(document.get("published")),
         updated=parse_datetime(document.get("updated")),
         in_reply_to=in_reply_to if is_uri(in_reply_to) else None,
-        url=_url(document),
+        url=url,
         to=_audience(document, "to"),
         cc=_audience(document, "cc"),
         tags=_tags(document),
-        attachments=_attachments(document),
+        attachments=attachments,
         question=ap_to_question(document) if kind == "Question" else None,
         raw=document,
+        quote=quoted_uri(document),
+        quote_authorization=uri_or_none(first_of(document.get("quoteAuthorization"))),
+        quote_policy=quote_policy_of(document, head.attributed_to),
     )
 
 
@@ -382,6 +405,8 @@ def ap_to_activity(document: Any) -> APActivity:
         cc=_audience(document, "cc"),
         published=parse_datetime(document.get("published")),
         raw=document,
+        instrument=uri_or_none(first_of(document.get("instrument"))),
+        result=uri_or_none(first_of(document.get("result"))),
     )
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from federation.protocol.vocab.context import AS_CONTEXT, PUBLIC, SECURITY_CONTEXT
+from federation.protocol.vocab.quotes import QUOTE_CONTEXT
 from storage.collections import Page
 from storage.models import Actor, Media, Object, Poll, PollOption
 
@@ -21,6 +22,7 @@ ACTOR_CONTEXT: list[Any] = [
         "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
         "toot": "http://joinmastodon.org/ns#",
         "featured": {"@id": "toot:featured", "@type": "@id"},
+        "featuredTags": {"@id": "toot:featuredTags", "@type": "@id"},
         "discoverable": "toot:discoverable",
         "indexable": "toot:indexable",
         "schema": "http://schema.org#",
@@ -53,6 +55,7 @@ def actor_to_ap(actor: Actor) -> dict[str, Any]:
         "followers": actor.followers_url,
         "following": actor.following_url,
         "featured": actor.featured_url,
+        "featuredTags": featured_tags_url(actor),
         "endpoints": {"sharedInbox": actor.shared_inbox},
         "publicKey": _public_key(actor),
         "manuallyApprovesFollowers": actor.manually_approves_followers,
@@ -66,6 +69,11 @@ def actor_to_ap(actor: Actor) -> dict[str, Any]:
             for f in actor.fields or []
         ],
     }
+
+
+def featured_tags_url(actor: Actor) -> str:
+    """The id of a local actor's `featuredTags` collection (beside `featured`, as Mastodon has it)."""
+    return f"{actor.uri}/collections/tags"
 
 
 def key_only_actor_to_ap(actor: Actor) -> dict[str, Any]:
@@ -132,6 +140,18 @@ def featured_to_ap(collection_id: str, items: list[dict[str, Any]]) -> dict[str,
     }
 
 
+def featured_tags_to_ap(collection_id: str, names: list[str], base_url: str) -> dict[str, Any]:
+    """A local actor's featured hashtags: an unordered Collection of Hashtag items, as Mastodon
+    publishes it."""
+    return {
+        "@context": [AS_CONTEXT, {"Hashtag": "as:Hashtag"}],
+        "id": collection_id,
+        "type": "Collection",
+        "totalItems": len(names),
+        "items": [hashtag_to_ap(name, base_url) for name in names],
+    }
+
+
 # --- posts -----------------------------------------------------------------------------------
 
 NOTE_CONTEXT: list[Any] = [
@@ -143,6 +163,7 @@ NOTE_CONTEXT: list[Any] = [
         "blurhash": "toot:blurhash",
         "votersCount": "toot:votersCount",
     },
+    QUOTE_CONTEXT,  # quote posts (federation.protocol.vocab.quotes)
 ]
 
 
