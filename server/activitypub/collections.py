@@ -1,4 +1,5 @@
-"""A local actor's outbox, followers, following and featured collections.
+"""A local actor's outbox, followers, following and featured collections, and a community's
+moderators.
 
 Without `page`, a collection answers with its size and a link to its first page; with
 `page=true`, it answers one `OrderedCollectionPage`, newest first, cursored by `max_id`
@@ -12,13 +13,15 @@ from aiohttp import web
 from federation.protocol.authn import Rejection
 from federation.protocol.urls import INSTANCE_ACTOR_USERNAME
 from federation.protocol.vocab import collection_page_to_ap, collection_to_ap, featured_to_ap
+from federation.protocol.vocab.community import moderators_to_ap
 from server.activitypub.actors import no_such_actor, not_acceptable, user_from_path
 from server.activitypub.negotiation import Representation, negotiate
 from server.activitypub.readers import reader
-from server.appkeys import DATABASE, SETTINGS
+from server.appkeys import DATABASE, SETTINGS, URLS
 from server.responses import error_response, json_response
 from storage import actors as actor_queries
 from storage import collections as collection_queries
+from storage import communities as community_queries
 
 _ID_ATTRIBUTE = {
     "outbox": "outbox",
@@ -55,6 +58,12 @@ async def _collection(request: web.Request, username: str, name: str) -> web.Res
         actor = await actor_queries.local_actor_by_username(session, username)
         if actor is None:
             return no_such_actor(username)
+        if name == "moderators":
+            if await community_queries.community_of(session, actor.id) is None:
+                return no_such_actor(f"{username}/moderators")
+            moderators = await community_queries.moderators(session, actor.id)
+            document = moderators_to_ap(request.app[URLS].moderators(username), moderators)
+            return json_response(document, content_type=representation.value, headers={"Vary": "Accept"})
         collection_id = getattr(actor, _ID_ATTRIBUTE[name])
         if name == "featured":
             document = featured_to_ap(collection_id, [])
@@ -84,7 +93,7 @@ async def get_instance_collection(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    pattern = "{collection:outbox|followers|following}"
+    pattern = "{collection:outbox|followers|following|moderators}"
     app.router.add_get(f"/users/{{username}}/{pattern}", get_user_collection)
     app.router.add_get("/users/{username}/collections/{collection:featured}", get_user_collection)
     app.router.add_get(f"/actor/{pattern}", get_instance_collection)

@@ -67,6 +67,7 @@ class NotificationType(str, enum.Enum):
     update = "update"
     poll = "poll"
     status = "status"
+    join_request = "join_request"  # to a community's moderators: someone asks to join
 
 
 class Notification(Base):
