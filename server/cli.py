@@ -22,7 +22,8 @@ from federation.social.accounts import AccountError
 from federation.peers.decisions import PeerError
 from federation.admin.queues import QueueError
 from federation.admin.invites import InviteError
-from server import commands, invite_commands, peer_commands, queue_commands, user_commands
+from federation.communities.groups import CommunityError
+from server import commands, community_commands, invite_commands, peer_commands, queue_commands, user_commands
 from server.commands import CommandError
 from server.config import ConfigError, Settings, load_settings
 from server.version import VERSION
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_peer_commands(sub)
     queue_commands.add_queue_commands(sub)
     invite_commands.add_invite_commands(sub)
+    community_commands.add_community_commands(sub)
 
     token = sub.add_parser("token", help="manage API tokens", description="Manage bearer tokens.")
     token_sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
@@ -256,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"config error: {exc}", EXIT_USAGE)
     except DatabaseUnavailable as exc:
         return _fail(f"database error: {exc}", EXIT_USAGE)
-    except (AccountError, CommandError, PeerError, QueueError, InviteError) as exc:
+    except (AccountError, CommandError, PeerError, QueueError, InviteError, CommunityError) as exc:
         return _fail(str(exc), EXIT_REFUSED)
     except SQLAlchemyError as exc:
         return _fail(f"database error: {describe_error(exc)}", EXIT_USAGE)
