@@ -1,0 +1,71 @@
+"""What a community's moderators do: answer joins, remove or ban members. Each action is audited
+in the caller's transaction as `moderator:<uri>`; a member's own server hears of a removal as a
+Reject of their follow of the group (FEP-1b12 has no other word for it).
+
+Who moderates: the community's moderators, and the instance's own admins and moderators, who
+answer for everything the instance hosts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.admin.audit import audit
+from federation.communities.groups import CommunityError
+from federation.outbox import actions
+from federation.runtime.context import Federation
+from federation.social.follows import follow_between
+from storage import communities as queries
+from storage.accounts_api import account_of
+from storage.models import Actor, FollowState
+
+
+class NotAModerator(CommunityError):
+    """The actor does not moderate this community."""
+
+
+async def may_moderate(session: AsyncSession, group: Actor, actor: Actor) -> bool:
+    if await queries.is_moderator(session, group.id, actor.id):
+        return True
+    account = await account_of(session, actor.id) if actor.local else None
+    return account is not None and (account.is_admin or account.is_moderator)
+
+
+async def check_moderator(session: AsyncSession, group: Actor, actor: Actor) -> None:
+    if not await may_moderate(session, group, actor):
+        raise NotAModerator(f"only a moderator of {group.username} may do this")
+
+
+async def _audit(session: AsyncSession, moderator: Actor, action: str, group: Actor, member: Actor,
+                 now: datetime, reason: str = "") -> None:
+    await audit(session, by=f"moderator:{moderator.uri}", action=f"community.{action}", subject=group.uri,
+                before=None, after={"member": member.uri}, reason=reason, at=now)
+
+
+async def answer_join(fed: Federation, session: AsyncSession, group: Actor, applicant: Actor, moderator: Actor, *,
+                      accept: bool) -> None:
+    """Approve or refuse a pending join (CommunityError if there is none)."""
+    await check_moderator(session, group, moderator)
+    row = await follow_between(session, applicant, group)
+    if row is None or row.state is not FollowState.pending:
+        raise CommunityError(f"{applicant.username} has not asked to join {group.username}")
+    await actions.answer_follow(fed, session, row, accept=accept)
+    await _audit(session, moderator, "join.approve" if accept else "join.reject", group, applicant, fed.clock.now())
+
+
+async def remove_member(fed: Federation, session: AsyncSession, group: Actor, member: Actor, moderator: Actor, *,
+                        ban: bool, reason: str = "") -> None:
+    """End a membership (its follow becomes rejected, and a remote member's server is told); with
+    `ban`, the member may not join again."""
+    await check_moderator(session, group, moderator)
+    now = fed.clock.now()
+    row = await follow_between(session, member, group)
+    if row is not None and row.state in (FollowState.pending, FollowState.accepted):
+        await actions.answer_follow(fed, session, row, accept=False)
+    elif not ban:
+        raise CommunityError(f"{member.username} is not a member of {group.username}")
+    if ban:
+        await queries.add_ban(session, group.id, member.id, now)
+    await _audit(session, moderator, "member.ban" if ban else "member.remove", group, member, now, reason)
