@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Actor,
+    ActorType,
     Announce,
     Community,
     CommunityBan,
@@ -118,3 +119,11 @@ async def community_of_thread(session: AsyncSession, post_uri: str) -> tuple[Com
              .where(Object.uri == post_uri).limit(1))
     row = (await session.execute(query)).first()
     return (row[0], row[1]) if row is not None else None
+
+
+async def groups_announcing(session: AsyncSession, object_id: int) -> list[Actor]:
+    """The Group actors (hosted here or not) that announced the post `object_id`: the communities
+    its thread belongs to."""
+    query = (select(Actor).join(Announce, Announce.actor_id == Actor.id)
+             .where(Announce.object_id == object_id, Actor.type == ActorType.Group, Actor.deleted_at.is_(None)))
+    return list(await session.scalars(query))

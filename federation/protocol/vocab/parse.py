@@ -124,6 +124,12 @@ class APObject:
     attachments: tuple[Attachment, ...]
     question: APQuestion | None  # a Question's poll, if it has options
     raw: dict[str, Any] = field(repr=False)
+    groups: tuple[str, ...] = ()  # its `audience` (FEP-1b12): the communities it is posted to
+
+    @property
+    def addressed(self) -> tuple[str, ...]:
+        """Every actor id it names as a recipient: to, cc, audience and mentions, each once."""
+        return tuple(dict.fromkeys((*self.to, *self.cc, *self.groups, *self.mentions)))
 
     @property
     def hashtags(self) -> list[str]:
@@ -295,6 +301,7 @@ def ap_to_object(document: Any) -> APObject:
         attachments=_attachments(document),
         question=ap_to_question(document) if kind == "Question" else None,
         raw=document,
+        groups=tuple(uri for uri in _audience(document, "audience") if is_uri(uri)),
     )
 
 

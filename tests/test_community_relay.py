@@ -1,0 +1,119 @@
+"""The relay, across three real instances: a community on A with members on B and C. A member's
+post to the community reaches every member's server through A's Announce (fetched from its
+origin), a reply from C stays in the thread and reaches B, a non-member's or a banned member's
+post is not relayed, an announcement channel relays only its moderators, and a local member
+posting through the client API (Mastodon.py) is relayed the same way; the community account's
+statuses list its threads."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mastodon import Mastodon
+from sqlalchemy import select
+
+from federation.communities import moderation
+from federation.outbox import drafts
+from federation.social.compose import Draft
+from storage.actors import actor_by_uri
+from storage.models import Announce, Object, PostingPolicy
+from tests.api_helpers import token_for
+from tests.community_helpers import follow_remote, make_community
+from tests.instances import Instance, settle
+
+
+async def _object(instance: Instance, uri: str) -> Object | None:
+    async with instance.db.sessions() as session:
+        return await session.scalar(select(Object).where(Object.uri == uri))
+
+
+async def _announced_by(instance: Instance, group_uri: str, post_uri: str) -> bool:
+    async with instance.db.sessions() as session:
+        group = await actor_by_uri(session, group_uri)
+        post = await session.scalar(select(Object).where(Object.uri == post_uri))
+        if group is None or post is None:
+            return False
+        return await session.scalar(select(Announce.id).where(Announce.actor_id == group.id,
+                                                              Announce.object_id == post.id)) is not None
+
+
+async def _publish(instance: Instance, username: str, text: str, in_reply_to: Object | None = None) -> Object:
+    return await drafts.publish(instance.fed, await instance.actor(username), Draft(
+        text=text, in_reply_to_id=str(in_reply_to.id) if in_reply_to is not None else None))
+
+
+async def test_members_on_three_instances_share_through_the_community(instances):
+    a, b, c = [await instances.start(name) for name in "abc"]
+    await a.add_user("alice")
+    await b.add_user("bob")
+    await b.add_user("dave")
+    await c.add_user("carol")
+    _, group = await make_community(a, "wound-care", moderators=("alice",))
+    handle = f"@wound-care@{a.urls.authority}"
+    # Given bob@B and carol@C joined the community on A (dave@B did not)
+    await follow_remote(b, "bob", handle)
+    await follow_remote(c, "carol", handle)
+    await settle(a, b, c)
+
+    # When bob posts to it by mentioning it
+    post = await _publish(b, "bob", f"{handle} Silver dressings: our audit results")
+    await settle(a, b, c)
+    # Then A announces it, and C, which follows neither bob nor B, has it through that Announce
+    assert await _announced_by(a, group.uri, post.uri)
+    assert await _object(c, post.uri) is not None
+    assert await _announced_by(c, group.uri, post.uri)
+
+    # When carol replies on C (without naming the community), Then the reply stays in the thread:
+    # A announces it, and B has it
+    reply = await _publish(c, "carol", "Same here, fewer infections", in_reply_to=await _object(c, post.uri))
+    await settle(a, b, c)
+    assert await _announced_by(a, group.uri, reply.uri)
+    assert (await _object(b, reply.uri)).in_reply_to_uri == post.uri
+
+    # When dave, who is not a member, posts to it, Then A does not announce it
+    stranger = await _publish(b, "dave", f"{handle} buy my dressings")
+    await settle(a, b, c)
+    assert await _object(a, stranger.uri) is not None
+    assert not await _announced_by(a, group.uri, stranger.uri)
+    assert await _object(c, stranger.uri) is None
+
+    # When alice bans bob, Then his next post is refused
+    async with a.db.sessions.begin() as session:
+        remote_bob = await actor_by_uri(session, (await b.actor("bob")).uri)
+        await moderation.remove_member(a.fed, session, group, remote_bob, await a.actor("alice"), ban=True)
+    await settle(a, b, c)
+    banned = await _publish(b, "bob", f"{handle} one more thing")
+    await settle(a, b, c)
+    assert not await _announced_by(a, group.uri, banned.uri)
+    assert await _object(c, banned.uri) is None
+
+
+async def test_announcement_channel_and_a_local_member_through_the_client_api(instances):
+    a = await instances.start()
+    await a.add_user("alice")
+    headers = await token_for(a, "carol")
+    _, channel = await make_community(a, "infection-alerts", posting=PostingPolicy.moderators, moderators=("alice",))
+    _, group = await make_community(a, "wound-care", moderators=("alice",))
+    carol = Mastodon(access_token=headers["Authorization"].split()[1], api_base_url=a.base, version_check_mode="none")
+
+    def call(fn, *args, **kwargs):
+        return asyncio.to_thread(fn, *args, **kwargs)
+
+    # Given carol joined both through the client API
+    for name in ("infection-alerts", "wound-care"):
+        account = await call(carol.account_lookup, name)
+        assert (await call(carol.account_follow, account["id"]))["following"] is True
+    # When carol posts to each by mentioning it
+    status = await call(carol.status_post, "@wound-care what do you use for burns?")
+    refused = await call(carol.status_post, "@infection-alerts is this a channel?")
+    # Then the community relays hers, the announcement channel does not; its moderator's is
+    alert = await _publish(a, "alice", "@infection-alerts Norovirus on ward 3")
+    assert await _announced_by(a, group.uri, status["uri"])
+    assert not await _announced_by(a, channel.uri, refused["uri"])
+    assert await _announced_by(a, channel.uri, alert.uri)
+    # And the community account's statuses list its threads (as boosts), and carol's home has them
+    wound_care = await call(carol.account_lookup, "wound-care")
+    threads = await call(carol.account_statuses, wound_care["id"])
+    assert [s["reblog"]["uri"] for s in threads] == [status["uri"]]
+    home = await call(carol.timeline_home)
+    assert alert.uri in [s["reblog"]["uri"] for s in home if s["reblog"]]
