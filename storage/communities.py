@@ -127,3 +127,10 @@ async def groups_announcing(session: AsyncSession, object_id: int) -> list[Actor
     query = (select(Actor).join(Announce, Announce.actor_id == Actor.id)
              .where(Announce.object_id == object_id, Actor.type == ActorType.Group, Actor.deleted_at.is_(None)))
     return list(await session.scalars(query))
+
+
+async def withdraw_group_announce(session: AsyncSession, group_id: int, object_id: int) -> bool:
+    """Take a post out of a community's threads (its Announce by the group); True if it was in."""
+    result = await session.execute(delete(Announce).where(Announce.actor_id == group_id,
+                                                          Announce.object_id == object_id))
+    return bool(result.rowcount)

@@ -13,10 +13,10 @@ from mastodon import Mastodon
 from sqlalchemy import select
 
 from federation.communities import moderation
-from federation.outbox import drafts
+from federation.outbox import actions, drafts
 from federation.social.compose import Draft
 from storage.actors import actor_by_uri
-from storage.models import Announce, Object, PostingPolicy
+from storage.models import Announce, AuditEntry, Object, PostingPolicy
 from tests.api_helpers import token_for
 from tests.community_helpers import follow_remote, make_community
 from tests.instances import Instance, settle
@@ -117,3 +117,47 @@ async def test_announcement_channel_and_a_local_member_through_the_client_api(in
     assert [s["reblog"]["uri"] for s in threads] == [status["uri"]]
     home = await call(carol.timeline_home)
     assert alert.uri in [s["reblog"]["uri"] for s in home if s["reblog"]]
+
+
+async def test_removal_and_deletion_reach_every_member(instances):
+    a, b, c = [await instances.start(name) for name in "abc"]
+    await a.add_user("alice")
+    await b.add_user("bob")
+    await c.add_user("carol")
+    _, group = await make_community(a, "wound-care", moderators=("alice",))
+    handle = f"@wound-care@{a.urls.authority}"
+    await follow_remote(b, "bob", handle)
+    await follow_remote(c, "carol", handle)
+    await settle(a, b, c)
+    first = await _publish(b, "bob", f"{handle} first")
+    second = await _publish(b, "bob", f"{handle} second")
+    await settle(a, b, c)
+    assert await _object(c, first.uri) is not None and await _object(c, second.uri) is not None
+
+    # When alice, a moderator on A, removes the first post from the community
+    async with a.db.sessions.begin() as session:
+        item = await session.scalar(select(Object).where(Object.uri == first.uri))
+        await moderation.remove_post(a.fed, session, group, item, await a.actor("alice"))
+    await settle(a, b, c)
+    # Then it is gone on A and C, and out of the community on B, where it stays bob's own post
+    assert (await _object(a, first.uri)).deleted_at is not None
+    assert (await _object(c, first.uri)).deleted_at is not None
+    assert not await _announced_by(b, group.uri, first.uri)
+    assert (await _object(b, first.uri)).deleted_at is None
+    async with a.db.sessions() as session:
+        assert await session.scalar(select(AuditEntry.action).where(AuditEntry.action == "community.post.remove"))
+
+    # When bob deletes the second one himself, Then C (which does not follow bob) hears it through A
+    async with b.db.sessions.begin() as session:
+        await actions.delete(b.fed, session, await b.actor("bob"), await session.get(Object, second.id))
+    await settle(a, b, c)
+    assert (await _object(c, second.uri)).deleted_at is not None
+
+    # When alice, a member on A itself, posts to it and then deletes the post, Then C hears both
+    own = await _publish(a, "alice", f"{handle} a note from the host")
+    await settle(a, b, c)
+    assert await _object(c, own.uri) is not None
+    async with a.db.sessions.begin() as session:
+        await actions.delete(a.fed, session, await a.actor("alice"), await session.get(Object, own.id))
+    await settle(a, b, c)
+    assert (await _object(c, own.uri)).deleted_at is not None

@@ -13,13 +13,15 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.admin.audit import audit
+from federation.communities import threads
 from federation.communities.groups import CommunityError
-from federation.outbox import actions
+from federation.outbox import actions, sending
+from federation.protocol.vocab.community import removal_to_ap
 from federation.runtime.context import Federation
 from federation.social.follows import follow_between
 from storage import communities as queries
 from storage.accounts_api import account_of
-from storage.models import Actor, FollowState
+from storage.models import Actor, FollowState, Object
 
 
 class NotAModerator(CommunityError):
@@ -69,3 +71,17 @@ async def remove_member(fed: Federation, session: AsyncSession, group: Actor, me
     if ban:
         await queries.add_ban(session, group.id, member.id, now)
     await _audit(session, moderator, "member.ban" if ban else "member.remove", group, member, now, reason)
+
+
+async def remove_post(fed: Federation, session: AsyncSession, group: Actor, item: Object, moderator: Actor, *,
+                      reason: str = "") -> None:
+    """Take a post out of the community (`threads.leave_community`) and tell every member's server,
+    which does the same: the group announces the moderator's Delete of it."""
+    await check_moderator(session, group, moderator)
+    now = fed.clock.now()
+    if not await threads.leave_community(session, group, item, now):
+        raise CommunityError(f"that post is not in {group.username}")
+    removal = removal_to_ap(sending.activity_uri(moderator, "Delete"), moderator, item.uri, group)
+    await threads.relay_activity(fed, session, item, removal, groups=[group])
+    await audit(session, by=f"moderator:{moderator.uri}", action="community.post.remove", subject=group.uri,
+                before={"post": item.uri}, after=None, reason=reason, at=now)

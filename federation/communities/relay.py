@@ -7,7 +7,7 @@ and a moderator when only moderators post. The Announce is the same one a boost
 is (`outbox.actions.boost`): to the Group's followers, that is its members, on every server,
 and to the author; each server fetches the post itself from its origin, as it does for any boost,
 so a forged post cannot travel under the community's name. Posts that are not public or
-unlisted are never announced.
+unlisted are never announced. What happens to a post of a thread later is `threads`' part.
 """
 
 from __future__ import annotations
@@ -65,3 +65,4 @@ async def thread_groups(session: AsyncSession, parent: Object | None) -> list[Ac
     """The communities (here or on peers) whose thread a reply to `parent` joins: a reply names
     them as recipients, so the community hears of it and relays it."""
     return [] if parent is None else await queries.groups_announcing(session, parent.id)
+

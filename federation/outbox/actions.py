@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.communities import threads
 from federation.outbox import sending
 from federation.outbox.audience import followers_hearing_of
 from federation.runtime.context import Federation
@@ -130,6 +131,8 @@ async def _publish(fed: Federation, session: AsyncSession, author: Actor, item: 
     public = item.visibility in (Visibility.public, Visibility.unlisted)
     activity = await sending.record(fed, session, author, document, object_id=item.id, public=public and kind == "Create")
     await sending.deliver(fed, session, activity, author, mentions, followers_of=followers_hearing_of(item, author))
+    if kind == "Update":
+        await threads.relay_activity(fed, session, item, document)  # to the members of its communities
     return activity
 
 
@@ -174,6 +177,7 @@ async def delete(fed: Federation, session: AsyncSession, author: Actor, item: Ob
     document = delete_to_ap(sending.activity_uri(author, "Delete"), author, item.uri, to, cc)
     activity = await sending.record(fed, session, author, document, object_id=item.id)
     await sending.deliver(fed, session, activity, author, mentions, followers_of=followers_hearing_of(item, author))
+    await threads.relay_activity(fed, session, item, document)  # to the members of its communities
 
 
 async def update_poll(fed: Federation, session: AsyncSession, item: Object) -> None:

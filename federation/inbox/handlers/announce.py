@@ -1,7 +1,9 @@
-"""Announce (a boost) of a post, fetched from its own origin when we do not have it."""
+"""Announce (a boost) of a post, fetched from its own origin when we do not have it; or a
+community's Announce of an activity of its threads (`federation.communities.announced`)."""
 
 from __future__ import annotations
 
+from federation.communities import announced
 from federation.social import interactions
 from federation.runtime.context import Federation
 from federation.inbox.handlers.base import HandlerContext, Ignore, known_object
@@ -19,6 +21,8 @@ def looks_up(activity: APActivity) -> set[str]:
 
 
 async def prefetch(fed: Federation, activity: APActivity) -> None:
+    if isinstance(activity.object, APActivity):  # a community's announced activity: nothing to fetch
+        return
     if activity.object_id is None:
         raise Ignore("Announce without an object")
     try:
@@ -28,6 +32,11 @@ async def prefetch(fed: Federation, activity: APActivity) -> None:
 
 
 async def handle(ctx: HandlerContext) -> None:
+    if isinstance(ctx.activity.object, APActivity):
+        reason = await announced.apply(ctx.session, ctx.actor, ctx.activity.object, ctx.now)
+        if reason is not None:
+            raise Ignore(reason)
+        return
     item = await known_object(ctx, ctx.activity.object_id)
     if item.visibility not in (Visibility.public, Visibility.unlisted):
         raise Ignore(f"{item.uri} is not public; it cannot be boosted")

@@ -4,6 +4,7 @@ Question also brings its poll's counts, which change without the post being edit
 from __future__ import annotations
 
 from federation.social import notifications, polls
+from federation.communities import threads
 from federation.remote.actors import ActorError, upsert_remote_actor
 from federation.inbox.handlers.base import HandlerContext, Ignore, known_object
 from federation.remote.limits import PostRefused
@@ -38,3 +39,4 @@ async def handle(ctx: HandlerContext) -> None:
         raise Ignore("the update changes nothing")
     await record_post(ctx.session, item, ctx.actor, "status.update")
     await notifications.notify_edit(ctx.session, item, ctx.actor, ctx.now)
+    await threads.relay_activity(ctx.fed, ctx.session, item, ctx.activity.raw)  # to a community's members

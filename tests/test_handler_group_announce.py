@@ -1,0 +1,55 @@
+"""A community on a peer (a Lemmy-like Group on the fake peer) announces posts and the
+deletions of its threads' posts: a post it announced and then announces the Delete of leaves
+here; a post it never announced, or an announced Delete from an actor that is not a Group,
+changes nothing."""
+
+from __future__ import annotations
+
+from federation.protocol.vocab import PUBLIC
+from storage.models import Announce, InboxState, Object
+from tests.fakepeer import activity
+
+
+async def test_a_group_removes_only_what_it_announced(scene):
+    peer = scene.peer
+    group_uri = peer.add_actor("cardiology", key=2, type="Group")
+    zed_note = scene.note("zed", "7", content="<p>ECG quiz</p>", audience=group_uri)
+    local = await scene.local_post()
+    # Given the group announced zed's post (fetched from its origin)
+    await scene.send("cardiology", "Announce", zed_note["id"], "a1", to=[PUBLIC])
+    await scene.run()
+    assert await scene.count(Announce) == 1
+
+    # When the group announces a moderator's Delete of zed's post
+    removal = activity(peer, "cardiology", "Announce", {
+        "id": f"{peer.base}/users/mod#deletes/1", "type": "Delete", "actor": f"{peer.base}/users/mod",
+        "object": zed_note["id"]}, "a2")
+    await scene.post("cardiology", removal)
+    await scene.run()
+    # Then the post leaves: tombstoned, out of the group's threads
+    assert (await scene.outcome(removal))[0] is InboxState.done
+    assert (await scene.one(Object, Object.uri == zed_note["id"])).deleted_at is not None
+    assert await scene.count(Announce) == 0
+
+    # When it announces the Delete of alice's post, which it never announced, Then nothing changes
+    forged = activity(peer, "cardiology", "Announce", {
+        "id": f"{peer.base}/users/mod#deletes/2", "type": "Delete", "actor": f"{peer.base}/users/mod",
+        "object": local.uri}, "a3")
+    await scene.post("cardiology", forged)
+    await scene.run()
+    state, reason = await scene.outcome(forged)
+    assert state is InboxState.ignored and "not in the threads" in reason
+    assert (await scene.one(Object, Object.id == local.id)).deleted_at is None
+
+    # And a person's announced Delete changes nothing either
+    other = scene.note("zed", "8")
+    await scene.send("zed", "Announce", other["id"], "b1", to=[PUBLIC])
+    await scene.run()
+    by_person = activity(peer, "zed", "Announce", {
+        "id": f"{peer.base}/users/zed#deletes/3", "type": "Delete", "actor": f"{peer.base}/users/zed",
+        "object": other["id"]}, "b2")
+    await scene.post("zed", by_person)
+    await scene.run()
+    state, reason = await scene.outcome(by_person)
+    assert state is InboxState.ignored and "not a community" in reason
+    assert (await scene.one(Object, Object.uri == other["id"])).deleted_at is None
