@@ -177,6 +177,12 @@ ROUTES: dict[str, Reads] = {
     "/api/v1/media/{id}": Reads.own,
     "/api/v1/preferences": Reads.own,
     "/api/v1/markers": Reads.own,
+    # --- Rounds' own API: communities (an institution-only one only to users: the handlers ask
+    # access.may_reach) ------------------------------------------------------------------------
+    "/api/rounds/v1/communities": Reads.content,
+    "/api/rounds/v1/communities/{id}": Reads.content,
+    "/api/rounds/v1/communities/{id}/moderators": Reads.content,
+    "/api/rounds/v1/communities/{id}/join_requests": Reads.own,
     # --- client API: admins ------------------------------------------------------------------
     "/api/v1/instance/peers": Reads.peers,
     "/api/v1/admin/{kind}": Reads.admin,

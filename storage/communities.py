@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -18,6 +18,7 @@ from storage.models import (
     Follow,
     FollowState,
     Object,
+    Pin,
 )
 
 
@@ -134,3 +135,20 @@ async def withdraw_group_announce(session: AsyncSession, group_id: int, object_i
     result = await session.execute(delete(Announce).where(Announce.actor_id == group_id,
                                                           Announce.object_id == object_id))
     return bool(result.rowcount)
+
+
+async def local_members(session: AsyncSession, community_id: int) -> list[Actor]:
+    """The members on this server (accepted follows of the group by local actors)."""
+    query = (select(Actor).join(Follow, Follow.follower_id == Actor.id)
+             .where(Follow.followee_id == community_id, Follow.state == FollowState.accepted, Actor.local.is_(True)))
+    return list(await session.scalars(query))
+
+
+async def member_count(session: AsyncSession, community_id: int) -> int:
+    return await session.scalar(select(func.count()).select_from(Follow).where(
+        Follow.followee_id == community_id, Follow.state == FollowState.accepted)) or 0
+
+
+async def pinned_ids(session: AsyncSession, community_id: int) -> list[int]:
+    """The community's pinned threads, newest pin first."""
+    return list(await session.scalars(select(Pin.object_id).where(Pin.actor_id == community_id).order_by(Pin.id.desc())))

@@ -98,6 +98,10 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
     await _call(http, "POST", f"{api}/statuses/{public['id']}/favourite", bob)
     await _call(http, "POST", f"{api}/statuses", bob, json={"status": f"{MARKER} reply", "in_reply_to_id": public["id"]})
     notifications = await _call(http, "GET", f"{api}/notifications", alice)
+    community = await _call(http, "POST", f"{a.base}/api/rounds/v1/communities", admin,
+                            json={"name": "wound-care", "summary": f"{MARKER} community"})
+    await _call(http, "POST", f"{a.base}/api/rounds/v1/communities/{community['id']}/moderators", admin,
+                json={"account_id": account["id"]})
 
     peer = await FakePeer().start()
     carol_uri = peer.add_actor("carol")
@@ -126,7 +130,7 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
         ids={"public": public["id"], "unlisted": unlisted["id"], "poll": poll["id"], "remote": str(remote.id),
              "alice": account["id"], "bob": bob_account["id"], "carol": str(carol.id), "notification": notifications[0]["id"],
              "media": media["id"], "media_name": media["url"].rsplit("/", 1)[1], "peer": str(peer_row.id),
-             "tag": "sepsis"},
+             "tag": "sepsis", "community": community["id"]},
     )
 
 

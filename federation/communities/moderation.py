@@ -21,7 +21,9 @@ from federation.runtime.context import Federation
 from federation.social.follows import follow_between
 from storage import communities as queries
 from storage.accounts_api import account_of
-from storage.models import Actor, FollowState, Object
+from federation.social.notifications import notify
+from storage.interactions import add_pin, mark_of, remove_mark
+from storage.models import Actor, FollowState, NotificationType, Object, Pin
 
 
 class NotAModerator(CommunityError):
@@ -85,3 +87,25 @@ async def remove_post(fed: Federation, session: AsyncSession, group: Actor, item
     await threads.relay_activity(fed, session, item, removal, groups=[group])
     await audit(session, by=f"moderator:{moderator.uri}", action="community.post.remove", subject=group.uri,
                 before={"post": item.uri}, after=None, reason=reason, at=now)
+
+
+async def pin(fed: Federation, session: AsyncSession, group: Actor, item: Object, moderator: Actor, *,
+              pinned: bool) -> bool:
+    """Pin a thread of the community (its members here are notified), or unpin it; False if it
+    already was (or was not)."""
+    await check_moderator(session, group, moderator)
+    if pinned and group.id not in [g.id for g in await queries.groups_announcing(session, item.id)]:
+        raise CommunityError(f"that post is not in {group.username}")
+    existing = await mark_of(session, Pin, group.id, item.id)
+    if (existing is not None) == pinned:
+        return False
+    now = fed.clock.now()
+    if pinned:
+        await add_pin(session, group.id, item.id)
+        for member in await queries.local_members(session, group.id):
+            await notify(session, member, NotificationType.status, group, item, now)
+    else:
+        await remove_mark(session, existing)
+    await audit(session, by=f"moderator:{moderator.uri}", action="community.pin" if pinned else "community.unpin",
+                subject=group.uri, before=None, after={"post": item.uri}, reason="", at=now)
+    return True

@@ -8,6 +8,7 @@ from server.api import (
     accounts,
     admin_domains,
     apps,
+    communities,
     credentials,
     instance,
     media,
@@ -22,7 +23,7 @@ from server.api import (
 from server.api.common import setup_plumbing
 
 MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines, notifications, search, media,
-           streaming, admin_domains)
+           streaming, admin_domains, communities)
 
 
 def setup(app: web.Application) -> None:
