@@ -38,10 +38,10 @@ from federation.protocol.authn import Rejection
 from server.activitypub import readers
 from server.api.auth import ApiError, InvalidToken, request_caller, stream_token
 from server.appkeys import DATABASE, SETTINGS
-from storage.communities import local_only_usernames
 from server.responses import error_response
 from server.web.sessions import SIGN_IN, redirect, session_reader, signed_in
 from server.web.templates import render
+from storage.communities import local_only_usernames
 
 log = logging.getLogger(__name__)
 

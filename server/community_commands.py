@@ -53,6 +53,7 @@ def _policy_options(parser: argparse.ArgumentParser, *, update: bool) -> None:
                            help="members on peer instances may find, join and read it")
     parser.add_argument("--title", metavar="T", help="the name shown (default: NAME)")
     parser.add_argument("--summary", metavar="TEXT", help="what the community is about")
+    parser.add_argument("--icon", metavar="URL", help="the URL of its picture" + (" (empty: none)" if update else ""))
     parser.add_argument("--rule", dest="rules", action="append", metavar="TEXT",
                         help="a rule of the community (repeat for several, in order)")
 
@@ -104,7 +105,8 @@ def _describe(community, actor, moderators) -> str:
 
 async def community_create(settings: Settings, args: argparse.Namespace) -> int:
     spec = groups.Settings(title=args.title or "", summary=args.summary or "", join_policy=args.join_policy,
-                           posting=args.posting, local_only=args.local_only, rules=tuple(args.rules or ()))
+                           posting=args.posting, local_only=args.local_only, rules=tuple(args.rules or ()),
+                           icon=args.icon or "")
     async with open_database_checked(settings) as db:
         await require_initialised(db, settings)
         async with db.sessions.begin() as session:
@@ -137,7 +139,8 @@ async def community_update(settings: Settings, args: argparse.Namespace) -> int:
         async with db.sessions.begin() as session:
             community, actor = await groups.update(
                 session, args.name, by=_by(), now=CLOCK.now(), title=args.title, summary=args.summary,
-                join_policy=args.join_policy, posting=args.posting, local_only=args.local_only, rules=rules)
+                join_policy=args.join_policy, posting=args.posting, local_only=args.local_only, rules=rules,
+                icon=args.icon)
             moderators = await community_queries.moderators(session, actor.id)
             line = _describe(community, actor, moderators)
     print(f"Updated: {line}")

@@ -27,7 +27,8 @@ async def test_group_actor_document_moderators_and_webfinger(instances, http):
     # Given a members-only-posting community moderated by alice
     _, group = await make_community(a, "wound-care", title="Wound care", summary="Dressings & debridement",
                                     posting=PostingPolicy.moderators, join_policy=JoinPolicy.approval,
-                                    rules=("Be kind", "No patient data"), moderators=("alice",))
+                                    rules=("Be kind", "No patient data"), moderators=("alice",),
+                                    icon="https://example.org/wound.png")
     # Then its actor is a Group with its moderators collection and posting rule
     async with http.get(group.uri, headers=AP) as r:
         assert r.status == 200
@@ -37,6 +38,7 @@ async def test_group_actor_document_moderators_and_webfinger(instances, http):
     assert document["attributedTo"] == f"{group.uri}/moderators"
     assert document["postingRestrictedToMods"] is True and document["manuallyApprovesFollowers"] is True
     assert [f["value"] for f in document["attachment"]] == ["Be kind", "No patient data"]
+    assert document["icon"] == {"type": "Image", "url": "https://example.org/wound.png"}
     for key in ("inbox", "outbox", "followers"):
         assert document[key].startswith(group.uri)
     async with http.get(document["attributedTo"], headers=AP) as r:
@@ -58,6 +60,12 @@ async def test_group_actor_document_moderators_and_webfinger(instances, http):
 async def test_names_are_checked_and_unique(instances):
     a = await instances.start()
     await a.add_user("alice")
+    try:
+        await make_community(a, "ok", icon="javascript:alert(1)")
+    except groups.CommunityError as exc:
+        assert "icon" in str(exc)
+    else:
+        raise AssertionError("a javascript: icon was accepted")
     for bad in ("-x", "x-", "Wound care", "a" * 31, "users"):
         try:
             await make_community(a, bad)

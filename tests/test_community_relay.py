@@ -16,7 +16,7 @@ from federation.communities import moderation
 from federation.outbox import actions, drafts
 from federation.social.compose import Draft
 from storage.actors import actor_by_uri
-from storage.models import Announce, AuditEntry, Object, PostingPolicy
+from storage.models import Actor, Announce, AuditEntry, Object, PostingPolicy
 from tests.api_helpers import token_for
 from tests.community_helpers import follow_remote, make_community
 from tests.instances import Instance, settle
@@ -42,7 +42,9 @@ async def _publish(instance: Instance, username: str, text: str, in_reply_to: Ob
         text=text, in_reply_to_id=str(in_reply_to.id) if in_reply_to is not None else None))
 
 
-async def test_members_on_three_instances_share_through_the_community(instances):
+async def _three(instances) -> tuple[Instance, Instance, Instance, Actor, str]:
+    """A, B and C; a community on A moderated by alice@A, joined by bob@B and carol@C (dave@B did
+    not join): the instances, the group and its handle."""
     a, b, c = [await instances.start(name) for name in "abc"]
     await a.add_user("alice")
     await b.add_user("bob")
@@ -50,10 +52,15 @@ async def test_members_on_three_instances_share_through_the_community(instances)
     await c.add_user("carol")
     _, group = await make_community(a, "wound-care", moderators=("alice",))
     handle = f"@wound-care@{a.urls.authority}"
-    # Given bob@B and carol@C joined the community on A (dave@B did not)
     await follow_remote(b, "bob", handle)
     await follow_remote(c, "carol", handle)
     await settle(a, b, c)
+    return a, b, c, group, handle
+
+
+async def test_members_on_three_instances_share_through_the_community(instances):
+    # Given bob@B and carol@C joined the community on A (dave@B did not)
+    a, b, c, group, handle = await _three(instances)
 
     # When bob posts to it by mentioning it
     post = await _publish(b, "bob", f"{handle} Silver dressings: our audit results")
@@ -120,19 +127,18 @@ async def test_announcement_channel_and_a_local_member_through_the_client_api(in
 
 
 async def test_removal_and_deletion_reach_every_member(instances):
-    a, b, c = [await instances.start(name) for name in "abc"]
-    await a.add_user("alice")
-    await b.add_user("bob")
-    await c.add_user("carol")
-    _, group = await make_community(a, "wound-care", moderators=("alice",))
-    handle = f"@wound-care@{a.urls.authority}"
-    await follow_remote(b, "bob", handle)
-    await follow_remote(c, "carol", handle)
-    await settle(a, b, c)
+    a, b, c, group, handle = await _three(instances)
     first = await _publish(b, "bob", f"{handle} first")
     second = await _publish(b, "bob", f"{handle} second")
     await settle(a, b, c)
     assert await _object(c, first.uri) is not None and await _object(c, second.uri) is not None
+
+    # When bob edits the second, Then C (which does not follow bob) has the edit through A
+    async with b.db.sessions.begin() as session:
+        await actions.edit(b.fed, session, await b.actor("bob"), await session.get(Object, second.id),
+                           content="<p>second, corrected</p>")
+    await settle(a, b, c)
+    assert "corrected" in (await _object(c, second.uri)).content
 
     # When alice, a moderator on A, removes the first post from the community
     async with a.db.sessions.begin() as session:

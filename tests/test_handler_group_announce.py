@@ -1,7 +1,7 @@
 """A community on a peer (a Lemmy-like Group on the fake peer) announces posts and the
 deletions of its threads' posts: a post it announced and then announces the Delete of leaves
 here; a post it never announced, or an announced Delete from an actor that is not a Group,
-changes nothing."""
+changes nothing. An announced edit is taken from the post's origin, never from the announcement."""
 
 from __future__ import annotations
 
@@ -19,6 +19,18 @@ async def test_a_group_removes_only_what_it_announced(scene):
     await scene.send("cardiology", "Announce", zed_note["id"], "a1", to=[PUBLIC])
     await scene.run()
     assert await scene.count(Announce) == 1
+
+    # When the group announces zed's edit, Then the post is fetched again from its origin: what the
+    # announced copy says is not taken
+    peer.serve("/users/zed/statuses/7", dict(zed_note, content="<p>ECG quiz, answers added</p>",
+                                              updated="2026-12-01T10:00:00Z"))
+    edit = activity(peer, "cardiology", "Announce", {
+        "id": f"{peer.base}/users/zed#updates/1", "type": "Update", "actor": f"{peer.base}/users/zed",
+        "object": dict(zed_note, content="<p>forged</p>")}, "u1")
+    await scene.post("cardiology", edit)
+    await scene.run()
+    assert (await scene.outcome(edit))[0] is InboxState.done
+    assert "answers added" in (await scene.one(Object, Object.uri == zed_note["id"])).content
 
     # When the group announces a moderator's Delete of zed's post
     removal = activity(peer, "cardiology", "Announce", {
@@ -53,3 +65,14 @@ async def test_a_group_removes_only_what_it_announced(scene):
     state, reason = await scene.outcome(by_person)
     assert state is InboxState.ignored and "not a community" in reason
     assert (await scene.one(Object, Object.uri == other["id"])).deleted_at is None
+
+    # And the group cannot edit a post it never announced
+    peer.serve("/users/zed/statuses/8", dict(other, content="<p>changed at the origin</p>"))
+    stray_edit = activity(peer, "cardiology", "Announce", {
+        "id": f"{peer.base}/users/zed#updates/2", "type": "Update", "actor": f"{peer.base}/users/zed",
+        "object": other["id"]}, "u2")
+    await scene.post("cardiology", stray_edit)
+    await scene.run()
+    state, reason = await scene.outcome(stray_edit)
+    assert state is InboxState.ignored and "not in the threads" in reason
+    assert "changed" not in (await scene.one(Object, Object.uri == other["id"])).content

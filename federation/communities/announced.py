@@ -1,8 +1,13 @@
 """What a community on another server announces besides posts: an activity of one of its threads,
-embedded (FEP-1b12). Only a Delete is acted on (its author deleted a post, or a moderator removed
-it): the post leaves that community's threads here, and a copy of another server's post goes
-(`threads.leave_community`). The group speaks only for its own threads: it cannot touch a post it
-never announced here."""
+embedded (FEP-1b12). The group speaks only for its own threads: it cannot touch a post it never
+announced here.
+
+- Delete (its author deleted a post, or a moderator removed it): the post leaves that community's
+  threads here, and a copy of another server's post goes (`threads.leave_community`).
+- Update (an edit): the post is fetched again from its origin (`prefetch`), never taken from the
+  announced copy, and the edit applied as the author's own Update would be.
+- Anything else changes nothing here.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +16,52 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.communities.threads import leave_community
-from federation.protocol.vocab.parse import APActivity
+from federation.remote.limits import PostRefused
+from federation.remote.resolve import RemoteError, fetch_post
+from federation.runtime.context import Federation
+from federation.social.posts import apply_remote_edit
+from federation.social.streams import record_post
+from federation.protocol.vocab.parse import APActivity, APObject
+from storage import communities as queries
+from storage.actors import actor_by_id
 from storage.models import Actor, ActorType
 from storage.posts import post_by_uri
 
 
-async def apply(session: AsyncSession, group: Actor, inner: APActivity, now: datetime) -> str | None:
+async def prefetch(fed: Federation, inner: APActivity) -> APObject | None:
+    """For an announced Update: the post as its origin serves it now (None if it cannot be had)."""
+    if inner.type != "Update" or not inner.object_id:
+        return None
+    try:
+        return await fetch_post(fed, inner.object_id)
+    except RemoteError:
+        return None
+
+
+async def apply(fed: Federation, session: AsyncSession, group: Actor, inner: APActivity, fetched: APObject | None,
+                now: datetime) -> str | None:
     """Apply an activity `group` announced; None if done, else why nothing changed."""
     if group.type is not ActorType.Group:
         return f"{group.uri} is not a community; it announces posts only"
-    if inner.type != "Delete":
+    if inner.type not in ("Delete", "Update"):
         return f"a community's announced {inner.type} changes nothing here"
     item = await post_by_uri(session, inner.object_id) if inner.object_id else None
-    if item is None:
+    if item is None or item.deleted_at is not None:
         return f"unknown post {inner.object_id}"
-    if not await leave_community(session, group, item, now):
+    if inner.type == "Delete":
+        if not await leave_community(session, group, item, now):
+            return f"{item.uri} is not in the threads of {group.uri}"
+        return None
+    if group.id not in [g.id for g in await queries.groups_announcing(session, item.id)]:
         return f"{item.uri} is not in the threads of {group.uri}"
+    if item.local or fetched is None or fetched.id != item.uri:
+        return f"no fresh copy of {inner.object_id} from its origin"
+    try:
+        if not await apply_remote_edit(session, item, fetched, now, fed.settings):
+            return "the update changes nothing"
+    except PostRefused as exc:
+        return f"edit refused: {exc}"
+    author = await actor_by_id(session, item.actor_id)
+    if author is not None:
+        await record_post(session, item, author, "status.update")
     return None

@@ -41,6 +41,7 @@ class Settings:
     posting: PostingPolicy = PostingPolicy.members
     local_only: bool = False
     rules: tuple[str, ...] = field(default_factory=tuple)
+    icon: str = ""  # the URL of its picture (the Group's `icon`); empty: none
 
 
 def normalise_name(name: str) -> str:
@@ -64,11 +65,20 @@ def _rules(rules: tuple[str, ...]) -> list[str]:
     return kept
 
 
+def _icon(url: str) -> str | None:
+    value = url.strip()
+    if not value:
+        return None
+    if not value.startswith(("https://", "http://")) or len(value) > 2048 or any(c.isspace() for c in value):
+        raise CommunityError(f"the icon must be an http(s) URL, not {url!r}")
+    return value
+
+
 def snapshot(community: Community, actor: Actor) -> dict[str, Any]:
     """What the audit log keeps of a community before and after a change."""
     return {"title": actor.display_name, "join_policy": community.join_policy.value,
             "posting": community.posting.value, "local_only": community.local_only,
-            "rules": list(community.rules or [])}
+            "rules": list(community.rules or []), "icon": actor.avatar_url}
 
 
 async def local_user(session: AsyncSession, username: str) -> Actor:
@@ -98,7 +108,7 @@ async def create(session: AsyncSession, urls: LocalUrls, name: str, settings: Se
     rules = _rules(settings.rules)
     actor = await add_local_actor(session, new_local_actor(
         urls, name, ActorType.Group, display_name=settings.title.strip() or name,
-        summary=_summary_html(settings.summary),
+        summary=_summary_html(settings.summary), avatar_url=_icon(settings.icon),
         manually_approves_followers=settings.join_policy is not JoinPolicy.open,
         discoverable=not settings.local_only, published=now, updated=now,
     ))
@@ -115,7 +125,7 @@ async def create(session: AsyncSession, urls: LocalUrls, name: str, settings: Se
 async def update(session: AsyncSession, name: str, *, by: str, now: datetime, title: str | None = None,
                  summary: str | None = None, join_policy: JoinPolicy | None = None,
                  posting: PostingPolicy | None = None, local_only: bool | None = None,
-                 rules: tuple[str, ...] | None = None) -> tuple[Community, Actor]:
+                 rules: tuple[str, ...] | None = None, icon: str | None = None) -> tuple[Community, Actor]:
     """Change what is given of a community; None leaves a field as it is."""
     community, actor = await find(session, name)
     before = snapshot(community, actor)
@@ -133,6 +143,8 @@ async def update(session: AsyncSession, name: str, *, by: str, now: datetime, ti
         actor.discoverable = not local_only
     if rules is not None:
         community.rules = _rules(rules)
+    if icon is not None:
+        actor.avatar_url = _icon(icon)
     actor.updated = now
     after = snapshot(community, actor)
     if after != before or summary is not None:

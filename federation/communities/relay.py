@@ -36,8 +36,10 @@ async def may_post(session: AsyncSession, community: Community, group: Actor, au
     return await queries.is_member(session, group.id, author.id)
 
 
-async def _communities(session: AsyncSession, item: Object, addressed: Iterable[str]) -> list[tuple[Community, Actor]]:
-    found = await queries.local_groups_by_uris(session, list(addressed))
+async def _communities(fed: Federation, session: AsyncSession, item: Object, addressed: Iterable[str]
+                       ) -> list[tuple[Community, Actor]]:
+    here = [uri for uri in addressed if uri.startswith(fed.urls.base + "/")]  # no query for a post to no one here
+    found = await queries.local_groups_by_uris(session, here) if here else []
     if not found and item.in_reply_to_uri:
         thread = await queries.community_of_thread(session, item.in_reply_to_uri)
         if thread is not None:
@@ -51,7 +53,7 @@ async def relay(fed: Federation, session: AsyncSession, item: Object, author: Ac
     if item.visibility not in (Visibility.public, Visibility.unlisted) or item.deleted_at is not None:
         return []
     announced = []
-    for community, group in await _communities(session, item, addressed):
+    for community, group in await _communities(fed, session, item, addressed):
         if group.id == author.id or not await may_post(session, community, group, author):
             log.info("%s: %s may not post to %s; not announced", item.uri, author.uri, group.uri)
             continue

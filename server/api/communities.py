@@ -75,7 +75,7 @@ async def _entity(request: web.Request, session: AsyncSession, me: Actor | None,
     accounts = await render(request, me, lambda renderer: renderer.accounts([actor, *moderators]), session)
     return {
         "id": str(actor.id), "name": actor.username, "title": actor.display_name, "summary": actor.summary,
-        "acct": actor.username, "uri": actor.uri, "url": actor.url, "account": accounts[0],
+        "acct": actor.username, "uri": actor.uri, "url": actor.url, "icon": actor.avatar_url, "account": accounts[0],
         "join_policy": community.join_policy.value, "posting": community.posting.value,
         "institution_only": community.local_only, "rules": list(community.rules or []),
         "moderators": accounts[1:], "members_count": await queries.member_count(session, actor.id),
@@ -134,7 +134,7 @@ async def create(request: web.Request) -> web.Response:
         join_policy=_choice(values, "join_policy", JoinPolicy, JoinPolicy.open),
         posting=_choice(values, "posting", PostingPolicy, PostingPolicy.members),
         local_only=bool_param(values, "institution_only"),
-        rules=tuple(str(rule) for rule in list_param(values, "rules")))
+        rules=tuple(str(rule) for rule in list_param(values, "rules")), icon=text_param(values, "icon"))
     fed = request.app[FEDERATION]
     try:
         async with fed.transaction() as session:
@@ -176,12 +176,12 @@ async def join_requests(request: web.Request) -> web.Response:
         return json_response(await render(request, me, lambda renderer: renderer.accounts(applicants), session))
 
 
-def _answer_join(accept: bool):
+def _on_account(act_on):
+    """A moderator's handler on the route's `account_id`: `act_on(fed, session, group, account, me)`."""
     @api
     async def handler(request: web.Request) -> web.Response:
         async def act(fed, session, group, me):
-            applicant = await _account(session, request.match_info["account_id"])
-            await moderation.answer_join(fed, session, group, applicant, me, accept=accept)
+            await act_on(fed, session, group, await _account(session, request.match_info["account_id"]), me)
         return await _moderate(request, act)
     return handler
 
@@ -207,23 +207,9 @@ async def add_moderator(request: web.Request) -> web.Response:
     return await _moderate(request, act)
 
 
-@api
-async def remove_moderator(request: web.Request) -> web.Response:
-    async def act(fed, session, group, me):
-        user = await _account(session, request.match_info["account_id"])
-        if not await groups.remove_moderator(session, group.username, user, by=_by(me), now=fed.clock.now()):
-            raise CommunityError(f"{user.username} does not moderate {group.username}")
-    return await _moderate(request, act)
-
-
-def _member_action(ban: bool):
-    @api
-    async def handler(request: web.Request) -> web.Response:
-        async def act(fed, session, group, me):
-            member = await _account(session, request.match_info["account_id"])
-            await moderation.remove_member(fed, session, group, member, me, ban=ban)
-        return await _moderate(request, act)
-    return handler
+async def _remove_moderator(fed, session, group, user, me) -> None:
+    if not await groups.remove_moderator(session, group.username, user, by=_by(me), now=fed.clock.now()):
+        raise CommunityError(f"{user.username} does not moderate {group.username}")
 
 
 def _pin_action(pinned: bool):
@@ -255,13 +241,17 @@ def setup(app: web.Application) -> None:
     add_route(app, "POST", BASE, create)
     add_route(app, "GET", one, show)
     add_route(app, "GET", f"{one}/join_requests", join_requests)
-    add_route(app, "POST", one + r"/join_requests/{account_id:\d+}/authorize", _answer_join(True))
-    add_route(app, "POST", one + r"/join_requests/{account_id:\d+}/reject", _answer_join(False))
+    for answer, accept in (("authorize", True), ("reject", False)):
+        add_route(app, "POST", one + r"/join_requests/{account_id:\d+}/" + answer, _on_account(
+            lambda fed, session, group, who, me, accept=accept:
+            moderation.answer_join(fed, session, group, who, me, accept=accept)))
     add_route(app, "GET", f"{one}/moderators", moderators)
     add_route(app, "POST", f"{one}/moderators", add_moderator)
-    add_route(app, "DELETE", one + r"/moderators/{account_id:\d+}", remove_moderator)
-    add_route(app, "POST", one + r"/members/{account_id:\d+}/remove", _member_action(False))
-    add_route(app, "POST", one + r"/members/{account_id:\d+}/ban", _member_action(True))
+    add_route(app, "DELETE", one + r"/moderators/{account_id:\d+}", _on_account(_remove_moderator))
+    for action, ban in (("remove", False), ("ban", True)):
+        add_route(app, "POST", one + r"/members/{account_id:\d+}/" + action, _on_account(
+            lambda fed, session, group, who, me, ban=ban:
+            moderation.remove_member(fed, session, group, who, me, ban=ban)))
     add_route(app, "POST", one + r"/pins/{status_id:\d+}", _pin_action(True))
     add_route(app, "DELETE", one + r"/pins/{status_id:\d+}", _pin_action(False))
     add_route(app, "DELETE", one + r"/statuses/{status_id:\d+}", remove_status)

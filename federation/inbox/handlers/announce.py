@@ -12,7 +12,7 @@ from federation.inbox.handlers.base import HandlerContext, Ignore, known_object
 from federation.remote.resolve import RemoteError, ensure_post
 from federation.social.feeds import add_boost_to_homes
 from federation.protocol.vocab import PUBLIC
-from federation.protocol.vocab.parse import APActivity
+from federation.protocol.vocab.parse import APActivity, APObject
 from storage.interactions import mark_of
 from storage.models import Announce, Visibility
 
@@ -36,9 +36,9 @@ def looks_up(activity: APActivity) -> set[str]:
     return {boosted} if (boosted := _boosted(activity)) else set()
 
 
-async def prefetch(fed: Federation, activity: APActivity) -> None:
-    if _wrapped(activity) is not None:  # a community's announced activity: nothing to fetch
-        return
+async def prefetch(fed: Federation, activity: APActivity) -> APObject | None:
+    if (inner := _wrapped(activity)) is not None:  # a community's announced activity
+        return await announced.prefetch(fed, inner)
     boosted = _boosted(activity)
     if boosted is None:
         raise Ignore("Announce without an object")
@@ -50,7 +50,7 @@ async def prefetch(fed: Federation, activity: APActivity) -> None:
 
 async def handle(ctx: HandlerContext) -> None:
     if (inner := _wrapped(ctx.activity)) is not None:
-        reason = await announced.apply(ctx.session, ctx.actor, inner, ctx.now)
+        reason = await announced.apply(ctx.fed, ctx.session, ctx.actor, inner, ctx.prepared, ctx.now)
         if reason is not None:
             raise Ignore(reason)
         return
