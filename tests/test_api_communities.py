@@ -72,6 +72,8 @@ async def test_communities_api(instances, http):
     assert status == 200 and body["members_count"] == 1
     status, rel = await call("GET", f"/api/v1/accounts/relationships?id[]={made['id']}", bob)
     assert rel[0]["following"] is True
+    status, told = await call("GET", "/api/v1/notifications", bob)
+    assert [(n["type"], n["account"]["id"]) for n in told] == [("join_approved", made["id"])]
     # And answering again is a 422
     assert (await call("POST", f"{one}/join_requests/{bob_id}/authorize", alice))[0] == 422
 

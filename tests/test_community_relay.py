@@ -10,15 +10,16 @@ from __future__ import annotations
 import asyncio
 
 from mastodon import Mastodon
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from federation.communities import moderation
 from federation.outbox import actions, drafts
 from federation.social.compose import Draft
 from storage.actors import actor_by_uri
-from storage.models import Actor, Announce, AuditEntry, Object, PostingPolicy
+from storage.models import Actor, Announce, AuditEntry, Like, Object, PostingPolicy
 from tests.api_helpers import token_for
 from tests.community_helpers import follow_remote, make_community
+from tests.handler_helpers import delivery_rows
 from tests.instances import Instance, settle
 
 
@@ -139,6 +140,20 @@ async def test_removal_and_deletion_reach_every_member(instances):
                            content="<p>second, corrected</p>")
     await settle(a, b, c)
     assert "corrected" in (await _object(c, second.uri)).content
+
+    # When carol likes the first on C, Then A (the community's server) counts it, and announces it
+    # to the members' servers (bob's, which also had it from carol, counts it once)
+    async with c.db.sessions.begin() as session:
+        await actions.like(c.fed, session, await c.actor("carol"), await session.scalar(
+            select(Object).where(Object.uri == first.uri)))
+    await settle(a, b, c)
+    for instance in (a, b):
+        async with instance.db.sessions() as session:
+            liked = await session.scalar(select(Object).where(Object.uri == first.uri))
+            assert await session.scalar(select(func.count()).select_from(Like).where(Like.object_id == liked.id)) == 1
+    relayed = [inbox for inbox, raw in await delivery_rows(a, "Announce")
+               if isinstance(raw["object"], dict) and raw["object"]["type"] == "Like"]
+    assert relayed and all(inbox.startswith((b.base, c.base)) for inbox in relayed)
 
     # When alice, a moderator on A, removes the first post from the community
     async with a.db.sessions.begin() as session:

@@ -6,7 +6,7 @@ changes nothing. An announced edit is taken from the post's origin, never from t
 from __future__ import annotations
 
 from federation.protocol.vocab import PUBLIC
-from storage.models import Announce, InboxState, Object
+from storage.models import Announce, InboxState, Like, Object
 from tests.fakepeer import activity
 
 
@@ -31,6 +31,15 @@ async def test_a_group_removes_only_what_it_announced(scene):
     await scene.run()
     assert (await scene.outcome(edit))[0] is InboxState.done
     assert "answers added" in (await scene.one(Object, Object.uri == zed_note["id"])).content
+
+    # When the group announces mallory's Like of it, Then it counts, once, as mallory's
+    for n in ("l1", "l2"):
+        await scene.send("cardiology", "Announce", {
+            "id": f"{peer.base}/users/mallory#likes/1", "type": "Like", "actor": f"{peer.base}/users/mallory",
+            "object": zed_note["id"]}, n)
+    await scene.run()
+    [like] = await scene.all(Like)
+    assert like.actor_id == (await scene.remote("mallory")).id
 
     # When the group announces a moderator's Delete of zed's post
     removal = activity(peer, "cardiology", "Announce", {

@@ -56,6 +56,8 @@ async def answer_join(fed: Federation, session: AsyncSession, group: Actor, appl
     if row is None or row.state is not FollowState.pending:
         raise CommunityError(f"{applicant.username} has not asked to join {group.username}")
     await actions.answer_follow(fed, session, row, accept=accept)
+    if accept:  # a member here hears of it at once (one elsewhere, from her server, on the Accept)
+        await notify(session, applicant, NotificationType.join_approved, group, None, fed.clock.now())
     await _audit(session, moderator, "join.approve" if accept else "join.reject", group, applicant, fed.clock.now())
 
 

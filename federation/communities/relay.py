@@ -62,9 +62,3 @@ async def relay(fed: Federation, session: AsyncSession, item: Object, author: Ac
         announced.append(group)
     return announced
 
-
-async def thread_groups(session: AsyncSession, parent: Object | None) -> list[Actor]:
-    """The communities (here or on peers) whose thread a reply to `parent` joins: a reply names
-    them as recipients, so the community hears of it and relays it."""
-    return [] if parent is None else await queries.groups_announcing(session, parent.id)
-

@@ -24,6 +24,12 @@ from storage.models import Actor, Object
 from storage.posts import tombstone_post
 
 
+async def thread_groups(session: AsyncSession, parent: Object | None) -> list[Actor]:
+    """The communities (here or on peers) whose thread a reply to `parent` joins: a reply names
+    them as recipients, so the community hears of it and relays it."""
+    return [] if parent is None else await queries.groups_announcing(session, parent.id)
+
+
 async def relay_activity(fed: Federation, session: AsyncSession, item: Object, inner: dict[str, Any], *,
                          groups: list[Actor] | None = None) -> int:
     """Announce `inner` (an edit or deletion of `item`, as received or made here) from each

@@ -217,8 +217,11 @@ async def like(fed: Federation, session: AsyncSession, actor: Actor, item: Objec
         return existing
     uri = sending.activity_uri(actor, "Like")
     row = await add_like(session, actor, item, uri, fed.clock.now())
-    activity = await sending.record(fed, session, actor, like_to_ap(uri, actor, item.uri), object_id=item.id)
-    await sending.deliver(fed, session, activity, actor, [target_author])
+    document = like_to_ap(uri, actor, item.uri)
+    activity = await sending.record(fed, session, actor, document, object_id=item.id)
+    # to the author, and to the communities whose thread it is in, which tell their members
+    await sending.deliver(fed, session, activity, actor, [target_author, *await threads.thread_groups(session, item)])
+    await threads.relay_activity(fed, session, item, document)  # a community here tells its members at once
     return row
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.communities import relay
+from federation.communities import relay, threads
 from federation.outbox import actions
 from federation.outbox.actions import NoSuchPost, NotYours, OutboxError
 from federation.remote.resolve import RemoteError, resolve_account
@@ -37,7 +37,7 @@ async def publish(fed: Federation, author: Actor, draft: Draft, *, idempotency_k
             if in_reply_to is None:
                 raise NoSuchPost(draft.in_reply_to_id)
         uploads = await _uploads(session, author, draft, None)
-        mentions = [*mentions, *await relay.thread_groups(session, in_reply_to)]  # a reply stays in its community
+        mentions = [*mentions, *await threads.thread_groups(session, in_reply_to)]  # a reply stays in its community
         item = await actions.post(
             fed, session, author, content=content, visibility=draft.visibility, summary=draft.summary,
             sensitive=draft.sensitive, in_reply_to=in_reply_to, mentions=mentions, tags=tags,
