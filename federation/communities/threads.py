@@ -1,7 +1,9 @@
-"""The threads of the communities hosted here, after their first post: an edit or a deletion of a
-post in a thread is announced by its community to every member, the activity embedded (FEP-1b12),
-whether it came from a peer (the Update and Delete handlers) or was made here (`outbox.actions`);
-and a post leaves a community when a moderator removes it or its author deletes it.
+"""The threads of the communities, after their first post: an edit, a deletion or a like of a post
+in a thread is announced by its community hosted here to every member, the activity embedded
+(FEP-1b12), whether it came from a peer (the Update, Delete and Like handlers) or was made here
+(`outbox.actions`); a reply or a like made here is also sent to the thread's communities
+(`thread_groups`); and a post leaves a community when a moderator removes it or its author
+deletes it.
 
 Kept apart from `relay` (which announces new posts through `outbox.actions.boost`) so that the
 outbox can call it: nothing here imports `outbox.actions`.
@@ -25,14 +27,14 @@ from storage.posts import tombstone_post
 
 
 async def thread_groups(session: AsyncSession, parent: Object | None) -> list[Actor]:
-    """The communities (here or on peers) whose thread a reply to `parent` joins: a reply names
-    them as recipients, so the community hears of it and relays it."""
+    """The communities (here or on peers) whose thread `parent` is in: a reply to it (or a like of
+    it) names them as recipients, so each community hears of it and relays it."""
     return [] if parent is None else await queries.groups_announcing(session, parent.id)
 
 
 async def relay_activity(fed: Federation, session: AsyncSession, item: Object, inner: dict[str, Any], *,
                          groups: list[Actor] | None = None) -> int:
-    """Announce `inner` (an edit or deletion of `item`, as received or made here) from each
+    """Announce `inner` (an edit, deletion or like of `item`, as received or made here) from each
     community hosted here whose thread `item` is in (or from `groups`); how many announced it."""
     if groups is None:
         groups = [group for group in await queries.groups_announcing(session, item.id) if group.local]
