@@ -29,22 +29,50 @@ handlers identify, and pass through.
 from __future__ import annotations
 
 import logging
+import time
 
 from aiohttp import web
 
-from federation.social.access import Reader, Reads, may_read
+from federation.social.access import Reader, Reads, may_reach, may_read
 from federation.protocol.authn import Rejection
 from server.activitypub import readers
 from server.api.auth import ApiError, InvalidToken, request_caller, stream_token
-from server.appkeys import SETTINGS
+from server.appkeys import DATABASE, SETTINGS
 from server.responses import error_response
 from server.web.sessions import SIGN_IN, redirect, session_reader, signed_in
 from server.web.templates import render
+from storage.communities import local_only_usernames
 
 log = logging.getLogger(__name__)
 
 READING = ("GET", "HEAD")
 RULE = web.AppKey("read_rule", dict)  # may_read's answer for each (Reads, Reader), under the settings
+
+
+class LocalOnlyNames:
+    """The names of the institution-only communities, which no route under an actor's name
+    (/users/NAME..., /@NAME...) shows to a reader `may_reach` refuses. Read from the database
+    again at most every `ttl` seconds, so a change made by another process shows within that, and
+    at once after `forget` (a change made by this one)."""
+
+    def __init__(self, ttl: float = 1.0) -> None:
+        self._names: frozenset[str] = frozenset()
+        self._expires = 0.0
+        self._ttl = ttl
+
+    async def names(self, app: web.Application) -> frozenset[str]:
+        now = time.monotonic()
+        if now >= self._expires:
+            async with app[DATABASE].sessions() as session:
+                self._names = frozenset(await local_only_usernames(session))
+            self._expires = now + self._ttl
+        return self._names
+
+    def forget(self) -> None:
+        self._expires = 0.0
+
+
+LOCAL_ONLY = web.AppKey("local_only_names", LocalOnlyNames)
 
 ROUTES: dict[str, Reads] = {
     # --- anyone, in every mode: register an app and log in, discovery, health, assets ---------
@@ -178,6 +206,12 @@ ROUTES: dict[str, Reads] = {
     "/api/v1/featured_tags": Reads.own,
     "/api/v1/featured_tags/suggestions": Reads.own,
     "/api/v1/statuses/{id}/quotes": Reads.own,  # the author's own post's quotes
+    # --- Rounds' own API: communities (an institution-only one only to users: the handlers ask
+    # access.may_reach) ------------------------------------------------------------------------
+    "/api/rounds/v1/communities": Reads.content,
+    "/api/rounds/v1/communities/{id}": Reads.content,
+    "/api/rounds/v1/communities/{id}/moderators": Reads.content,
+    "/api/rounds/v1/communities/{id}/join_requests": Reads.own,
     # --- client API: admins ------------------------------------------------------------------
     "/api/v1/instance/peers": Reads.peers,
     "/api/v1/admin/{kind}": Reads.admin,
@@ -290,13 +324,29 @@ async def read_guard(request: web.Request, handler) -> web.StreamResponse:
         return error_response(exc.status, str(exc))
     if not allows(request, reads, reader):
         return await _refusal(request, reads, reader)
+    if await _unreachable(request, reads, reader):
+        log.info("%s %s: an institution-only community, refused to a reader (%s)", request.method, request.path,
+                 reader.value)
+        if reads in PAGES or reads in COOKIE_PAGES:
+            return await render(request, "not_found.html", status=404, what="such page")
+        return error_response(404, "no such actor on this server")
     return await handler(request)
+
+
+async def _unreachable(request: web.Request, reads: Reads, reader: Reader) -> bool:
+    """Whether the route names (by `username`) an institution-only community the reader may not
+    reach: the one place the routes under an actor's name ask the institution-only rule."""
+    username = request.match_info.get("username")
+    if username is None or may_reach(True, reader):
+        return False
+    return username.lower() in await request.app[LOCAL_ONLY].names(request.app)
 
 
 def setup(app: web.Application) -> None:
     """Install the guard innermost, so its refusals get the client API's CORS and rate-limit
     headers like any other answer; call it once every route is registered."""
     settings = app[SETTINGS]  # fixed for the app's life, so the rule's every answer is known now
+    app[LOCAL_ONLY] = LocalOnlyNames()
     app[RULE] = {(reads, reader): may_read(reads, reader, mode=settings.federation.mode,
                                            public_pages=settings.public_pages)
                  for reads in Reads for reader in Reader}

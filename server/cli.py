@@ -23,8 +23,9 @@ from federation.peers.decisions import PeerError
 from federation.admin.queues import QueueError
 from federation.admin.invites import InviteError
 from federation.admin.announcements import AnnouncementError
+from federation.communities.groups import CommunityError
 from federation.social.emojis import EmojiError
-from server import commands, invite_commands, notice_commands, peer_commands, queue_commands, user_commands
+from server import commands, community_commands, invite_commands, notice_commands, peer_commands, queue_commands, user_commands
 from server.commands import CommandError
 from server.config import ConfigError, Settings, load_settings
 from server.version import VERSION
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     queue_commands.add_queue_commands(sub)
     invite_commands.add_invite_commands(sub)
     notice_commands.add_notice_commands(sub)
+    community_commands.add_community_commands(sub)
 
     token = sub.add_parser("token", help="manage API tokens", description="Manage bearer tokens.")
     token_sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
@@ -259,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"config error: {exc}", EXIT_USAGE)
     except DatabaseUnavailable as exc:
         return _fail(f"database error: {exc}", EXIT_USAGE)
-    except (AccountError, CommandError, PeerError, QueueError, InviteError, AnnouncementError, EmojiError) as exc:
+    except (AccountError, CommandError, PeerError, QueueError, InviteError, AnnouncementError, EmojiError,
+            CommunityError) as exc:
         return _fail(str(exc), EXIT_REFUSED)
     except SQLAlchemyError as exc:
         return _fail(f"database error: {describe_error(exc)}", EXIT_USAGE)

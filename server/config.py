@@ -65,6 +65,14 @@ class WebSettings:
     require_second_factor: bool = False  # every practitioner must set up a TOTP code to use the pages
 
 
+COMMUNITY_CREATORS = ("staff", "users")
+
+
+@dataclass(frozen=True)
+class CommunitySettings:
+    creators: str = "staff"  # who may create a community through the API: staff (admins, moderators) | users
+
+
 @dataclass(frozen=True)
 class InstanceSettings:
     name: str = "Rounds"
@@ -82,6 +90,7 @@ class Settings:
     instance: InstanceSettings = field(default_factory=InstanceSettings)
     web: WebSettings = field(default_factory=WebSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    communities: CommunitySettings = field(default_factory=CommunitySettings)
 
     @property
     def authority(self) -> str:
@@ -117,6 +126,7 @@ _SECTIONS: dict[str, type] = {
     "instance": InstanceSettings,
     "web": WebSettings,
     "api": ApiSettings,
+    "communities": CommunitySettings,
 }
 
 
@@ -205,7 +215,11 @@ def _typed(value: object, expected: object, key: str, source: str):
 
 
 def _check_section(section: object, name: str, source: str) -> None:
-    if isinstance(section, ServerSettings):
+    if isinstance(section, CommunitySettings):
+        if section.creators not in COMMUNITY_CREATORS:
+            raise ConfigError(f"{source}: 'communities.creators' must be one of {', '.join(COMMUNITY_CREATORS)}, "
+                              f"not {section.creators!r}")
+    elif isinstance(section, ServerSettings):
         if not 0 < section.port < 65536:
             raise ConfigError(f"{source}: 'server.port' must be between 1 and 65535")
         if section.max_body_bytes < 1024:

@@ -118,6 +118,10 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
                                                                         "quoted_status_id": public["id"]})
     async with a.db.sessions() as session:
         quote = await session.scalar(select(Quote).where(Quote.object_id == int(quoting["id"])))
+    community = await _call(http, "POST", f"{a.base}/api/rounds/v1/communities", admin,
+                            json={"name": "wound-care", "summary": f"{MARKER} community"})
+    await _call(http, "POST", f"{a.base}/api/rounds/v1/communities/{community['id']}/moderators", admin,
+                json={"account_id": account["id"]})
 
     peer = await FakePeer().start()
     carol_uri = peer.add_actor("carol")
@@ -147,7 +151,7 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
              "alice": account["id"], "bob": bob_account["id"], "carol": str(carol.id), "notification": notifications[0]["id"],
              "media": media["id"], "media_name": media["url"].rsplit("/", 1)[1], "peer": str(peer_row.id),
              "tag": "sepsis", "filter": kept["id"], "filter_keyword": kept["keywords"][0]["id"],
-             "filter_status": kept_status["id"], "request": requests[0]["id"], "quote": str(quote.id)},
+             "filter_status": kept_status["id"], "request": requests[0]["id"], "quote": str(quote.id), "community": community["id"]},
     )
 
 

@@ -91,6 +91,7 @@ def _ids(world: World) -> list[tuple[str, list[str]]]:
         ("/posts/{id}/delete", own_posts),
         ("/posts/", [*own_posts, ids["remote"]]),
         ("/accounts/", [ids["alice"], ids["carol"]]),
+        ("/api/rounds/v1/communities/", [ids["community"]]),  # alice moderates it
     ]
 
 

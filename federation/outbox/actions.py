@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.communities import threads
 from federation.outbox import sending
 from federation.outbox.audience import followers_hearing_of
 from federation.runtime.context import Federation
@@ -157,6 +158,8 @@ async def _publish(fed: Federation, session: AsyncSession, author: Actor, item: 
     activity = await sending.record(fed, session, author, document, object_id=item.id, public=public and kind == "Create")
     recipients = [*mentions, *await quotes.quoted_audience(session, item)]
     await sending.deliver(fed, session, activity, author, recipients, followers_of=followers_hearing_of(item, author))
+    if kind == "Update":
+        await threads.relay_activity(fed, session, item, document)  # to the members of its communities
     return activity
 
 
@@ -201,6 +204,7 @@ async def delete(fed: Federation, session: AsyncSession, author: Actor, item: Ob
     document = delete_to_ap(sending.activity_uri(author, "Delete"), author, item.uri, to, cc)
     activity = await sending.record(fed, session, author, document, object_id=item.id)
     await sending.deliver(fed, session, activity, author, mentions, followers_of=followers_hearing_of(item, author))
+    await threads.relay_activity(fed, session, item, document)  # to the members of its communities
 
 
 async def update_poll(fed: Federation, session: AsyncSession, item: Object) -> None:
@@ -238,8 +242,11 @@ async def like(fed: Federation, session: AsyncSession, actor: Actor, item: Objec
         return existing
     uri = sending.activity_uri(actor, "Like")
     row = await add_like(session, actor, item, uri, fed.clock.now())
-    activity = await sending.record(fed, session, actor, like_to_ap(uri, actor, item.uri), object_id=item.id)
-    await sending.deliver(fed, session, activity, actor, [target_author])
+    document = like_to_ap(uri, actor, item.uri)
+    activity = await sending.record(fed, session, actor, document, object_id=item.id)
+    # to the author, and to the communities whose thread it is in, which tell their members
+    await sending.deliver(fed, session, activity, actor, [target_author, *await threads.thread_groups(session, item)])
+    await threads.relay_activity(fed, session, item, document)  # a community here tells its members at once
     return row
 
 

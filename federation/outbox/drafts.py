@@ -1,12 +1,14 @@
 """A client's post and edit, each one unit of work: remote @mentions are resolved over the
 network first, then one transaction checks what the draft refers to (the post it answers, its
 uploads) and writes everything through `actions.post` or `actions.edit`, source text and
-Idempotency-Key included. The client API's handler parses the request and makes one call here."""
+Idempotency-Key included; a post to a community hosted here is relayed (`communities.relay`) in the
+same transaction. The client API's handler parses the request and makes one call here."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.communities import relay, threads
 from federation.outbox import actions
 from federation.outbox.actions import NoSuchPost, NotYours, OutboxError
 from federation.remote.resolve import RemoteError, resolve_account
@@ -40,6 +42,7 @@ async def publish(fed: Federation, author: Actor, draft: Draft, *, idempotency_k
             if quoted is None:
                 raise NoSuchPost(draft.quoted_status_id)
         uploads = await _uploads(session, author, draft, None)
+        mentions = [*mentions, *await threads.thread_groups(session, in_reply_to)]  # a reply stays in its community
         item = await actions.post(
             fed, session, author, content=content, visibility=draft.visibility, summary=draft.summary,
             sensitive=draft.sensitive, in_reply_to=in_reply_to, mentions=mentions, tags=tags,
@@ -49,6 +52,7 @@ async def publish(fed: Federation, author: Actor, draft: Draft, *, idempotency_k
         item.source_text = draft.text
         item.application_id = draft.application_id
         await media.attach(session, item, uploads)
+        await relay.relay(fed, session, item, author, [actor.uri for actor in mentions])
         if idempotency_key:
             await remember_idempotency_key(session, author.id, idempotency_key, item.id)
     return item

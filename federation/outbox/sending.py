@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.outbox.audience import target_inboxes
 from federation.runtime.context import Federation
+from federation.social.access import stays_home
 from storage.db import after_commit
 from storage.ids import new_id
 from storage.local_activities import add_local_activity, queue_deliveries
@@ -39,7 +40,11 @@ async def deliver(
     *, followers_of: Actor | None = None,
 ) -> int:
     """One delivery row per target inbox of the audience (see audience.py); returns how many.
-    The delivery worker is woken once the transaction commits."""
+    The delivery worker is woken once the transaction commits. Nothing from or to an
+    institution-only community leaves the instance (`access.stays_home`)."""
+    recipients = list(recipients)
+    if await stays_home(session, sender, recipients):
+        return 0
     inboxes = await target_inboxes(session, fed.policy, recipients, followers_of=followers_of)
     await queue_deliveries(session, activity, sender.id, inboxes, fed.clock.now())
     if inboxes:

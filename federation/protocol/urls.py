@@ -67,6 +67,9 @@ class LocalUrls:
     def following(self, username: str) -> str:
         return f"{self.actor(username)}/following"
 
+    def moderators(self, username: str) -> str:
+        return f"{self.actor(username)}/moderators"
+
     def featured(self, username: str) -> str:
         return f"{self.actor(username)}/collections/featured"
 

@@ -10,6 +10,11 @@ nothing is refused.
 anyone `may_read` lets in. Followers-only: the author, the mentioned, and accepted followers.
 Direct: the author and the mentioned.
 
+`may_reach` and `stays_home` are the institution-only rule: an institution-only community (and
+every post addressed to it) never leaves the instance. Its documents are read by none but the
+instance's own users (never a peer, an app or an anonymous reader: no ActivityPub document, no
+WebFinger answer), and nothing it sends or a member posts to it is delivered to a peer.
+
 The decision to know: in allowlist mode the instance's content is for its users and its peers.
 Anyone can register an app and get an app-only token, so such a token reads no more than no
 token at all. What an app needs before anyone logs in (the instance documents, app
@@ -21,10 +26,13 @@ from __future__ import annotations
 
 import enum
 
+from collections.abc import Iterable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.accounts_api import follows
-from storage.models import Actor, Object, Visibility
+from storage.communities import is_local_only_actor
+from storage.models import Actor, ActorType, Object, Visibility
 from storage.posts import is_mentioned
 
 
@@ -116,4 +124,20 @@ async def can_see(session: AsyncSession, post: Object, viewer: Actor | None) -> 
         return True
     if post.visibility is Visibility.private:
         return await follows(session, viewer.id, post.actor_id)
+    return False
+
+
+def may_reach(local_only: bool, reader: Reader) -> bool:
+    """Whether `reader` may learn of a local actor at all: an institution-only community is for
+    the instance's users only."""
+    return not local_only or reader in USERS
+
+
+async def stays_home(session: AsyncSession, sender: Actor, recipients: Iterable[Actor] = ()) -> bool:
+    """Whether an activity from `sender` to `recipients` must not leave the instance: the sender,
+    or one of the recipients, is an institution-only community hosted here. Only local groups are
+    looked up, so a practitioner's ordinary post costs nothing."""
+    for actor in (sender, *recipients):
+        if actor.local and actor.type is ActorType.Group and await is_local_only_actor(session, actor.id):
+            return True
     return False

@@ -66,7 +66,8 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _local_actor(urls: LocalUrls, username: str, actor_type: ActorType, **fields) -> Actor:
+def new_local_actor(urls: LocalUrls, username: str, actor_type: ActorType, **fields) -> Actor:
+    """A local actor row with a fresh RSA-2048 key pair (a user, a community, the instance)."""
     keys = generate_rsa_keypair()
     return Actor(
         uri=urls.actor(username),
@@ -104,7 +105,7 @@ async def ensure_instance_actor(session: AsyncSession, urls: LocalUrls) -> tuple
     if existing is not None:
         check_identity(existing, urls)
         return existing, False
-    actor = _local_actor(
+    actor = new_local_actor(
         urls, INSTANCE_ACTOR_USERNAME, ActorType.Application,
         display_name="Rounds", manually_approves_followers=True, discoverable=False,
     )
@@ -141,7 +142,7 @@ async def create_user(
         raise AccountError(f"a user named {name!r} already exists")
     if password is not None:
         check_new_password(password)
-    actor = await add_local_actor(session, _local_actor(urls, name, ActorType.Person, display_name=display_name or name))
+    actor = await add_local_actor(session, new_local_actor(urls, name, ActorType.Person, display_name=display_name or name))
     account = await add_account(session, Account(
         actor_id=actor.id,
         username=name,

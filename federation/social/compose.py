@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from federation.social.polls import NewPoll
 from storage.models import Actor, Visibility
 
-MENTION_RE = re.compile(r"(?<![\w/@])@([a-zA-Z0-9_]{1,30})(?:@([a-zA-Z0-9.-]+\.[a-zA-Z]{2,}(?::\d+)?|[0-9.]+:\d+|localhost:\d+))?")
+# a username may have inner hyphens (a community: @wound-care), never a leading or trailing one
+MENTION_RE = re.compile(r"(?<![\w/@])@([a-zA-Z0-9_](?:[a-zA-Z0-9_-]{0,28}[a-zA-Z0-9_])?)(?![\w-]*[\w])(?:@([a-zA-Z0-9.-]+\.[a-zA-Z]{2,}(?::\d+)?|[0-9.]+:\d+|localhost:\d+))?")
 HASHTAG_RE = re.compile(r"(?<![\w/&#])#(\w{1,100})")
 URL_RE = re.compile(r"https?://[^\s<>\"]+")
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.communities import membership
 from federation.social import feeds
 from federation.social.notifications import notify
 from storage import follows as queries
@@ -34,11 +35,20 @@ async def upsert_follow(
 
 
 async def request_follow(session: AsyncSession, follower: Actor, followee: Actor, uri: str, now: datetime) -> Follow:
-    """A follow of a local actor: accepted at once, or pending when they approve followers."""
-    state = FollowState.pending if followee.manually_approves_followers else FollowState.accepted
+    """A follow of a local actor: accepted at once, or pending when they approve followers. A
+    follow of a community hosted here is a join, answered by its policy (`membership`): it may
+    also start rejected, and its moderators hear of a pending one."""
+    joined = await membership.join_state(session, follower, followee)
+    if joined is not None:
+        state = joined
+    else:
+        state = FollowState.pending if followee.manually_approves_followers else FollowState.accepted
     row = await upsert_follow(session, follower, followee, uri, state, now)
-    kind = NotificationType.follow_request if state is FollowState.pending else NotificationType.follow
-    await notify(session, followee, kind, follower, None, now)
+    if joined is None:
+        kind = NotificationType.follow_request if state is FollowState.pending else NotificationType.follow
+        await notify(session, followee, kind, follower, None, now)
+    elif state is FollowState.pending:
+        await membership.notify_moderators(session, followee, follower, now)
     if state is FollowState.accepted:
         await feeds.backfill(session, follower, followee)
     return row

@@ -173,6 +173,7 @@ _TITLES = {
         NotificationType.favourite: "{name} favourited your post",
         NotificationType.poll: "A poll has ended",
         NotificationType.update: "{name} edited a post you boosted",
+        NotificationType.quote: "{name} quoted your post",
     },
     "fr": {
         NotificationType.mention: "{name} vous a mentionné·e",
@@ -183,8 +184,12 @@ _TITLES = {
         NotificationType.favourite: "{name} a mis votre publication en favori",
         NotificationType.poll: "Un sondage est terminé",
         NotificationType.update: "{name} a modifié une publication que vous avez partagée",
+        NotificationType.quote: "{name} a cité votre publication",
     },
 }
+
+
+_NEW = {"en": "New notification from {name}", "fr": "Nouvelle notification de {name}"}  # any other type
 
 
 def payload(push: Push) -> bytes:
@@ -204,7 +209,7 @@ def payload(push: Push) -> bytes:
         "notification_id": str(notification.id),
         "notification_type": notification.type.value,
         "preferred_locale": locale,
-        "title": _TITLES[locale][notification.type].format(name=name),
+        "title": _TITLES[locale].get(notification.type, _NEW[locale]).format(name=name),
         "body": body,
         "icon": sender.avatar_url or "",
     }

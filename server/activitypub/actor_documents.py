@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from federation.protocol.vocab import actor_to_ap, key_only_actor_to_ap
-from server.appkeys import DATABASE
+from federation.protocol.vocab.community import group_to_ap
+from server.appkeys import DATABASE, URLS
 from server.responses import dump_json
 from storage import actors as actor_queries
+from storage.communities import community_of
+from storage.models import ActorType
 
 CACHE_SECONDS = 10.0
 
@@ -37,11 +40,18 @@ class ActorDocuments:
             return cached.body
         async with app[DATABASE].sessions() as session:
             actor = await actor_queries.local_actor_by_username(session, username)
+            community = await community_of(session, actor.id) if actor is not None and actor.type is ActorType.Group else None
         if actor is None:
             return None
         if len(self._entries) >= self._max_entries:
             self._entries.clear()
-        body = dump_json(key_only_actor_to_ap(actor) if key_only else actor_to_ap(actor))
+        if key_only:
+            document = key_only_actor_to_ap(actor)
+        elif community is not None:
+            document = group_to_ap(actor, community, app[URLS].moderators(actor.username))
+        else:
+            document = actor_to_ap(actor)
+        body = dump_json(document)
         self._entries[(username, key_only)] = _Cached(body, now + CACHE_SECONDS)
         return body
 

@@ -1,4 +1,5 @@
-"""A local actor's outbox, followers, following, featured and featured tags collections.
+"""A local actor's outbox, followers, following, featured and featured tags collections, and a
+community's moderators.
 
 Without `page`, a collection answers with its size and a link to its first page; with
 `page=true`, it answers one `OrderedCollectionPage`, newest first, cursored by `max_id`
@@ -18,6 +19,7 @@ from federation.protocol.vocab import (
     featured_tags_url,
     featured_to_ap,
 )
+from federation.protocol.vocab.community import moderators_to_ap
 from server.activitypub.actors import no_such_actor, not_acceptable, user_from_path
 from server.activitypub.negotiation import Representation, negotiate
 from server.activitypub.readers import reader
@@ -26,6 +28,7 @@ from server.responses import error_response, json_response
 from storage import actors as actor_queries
 from storage import collections as collection_queries
 from storage import tags as tag_queries
+from storage import communities as community_queries
 
 _ID_ATTRIBUTE = {
     "outbox": "outbox",
@@ -61,6 +64,12 @@ async def _collection(request: web.Request, username: str, name: str) -> web.Res
         actor = await actor_queries.local_actor_by_username(session, username)
         if actor is None:
             return no_such_actor(username)
+        if name == "moderators":
+            if await community_queries.community_of(session, actor.id) is None:
+                return no_such_actor(f"{username}/moderators")
+            moderators = await community_queries.moderators(session, actor.id)
+            document = moderators_to_ap(request.app[URLS].moderators(username), moderators)
+            return json_response(document, content_type=representation.value, headers={"Vary": "Accept"})
         if name == "tags":
             names = [row.name for row in await tag_queries.featured_of(session, actor.id)]
             document = featured_tags_to_ap(featured_tags_url(actor), names, request.app[URLS].base)
@@ -93,7 +102,7 @@ async def get_instance_collection(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    pattern = "{collection:outbox|followers|following}"
+    pattern = "{collection:outbox|followers|following|moderators}"
     app.router.add_get(f"/users/{{username}}/{pattern}", get_user_collection)
     app.router.add_get("/users/{username}/collections/{collection:featured|tags}", get_user_collection)
     app.router.add_get(f"/actor/{pattern}", get_instance_collection)

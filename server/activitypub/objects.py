@@ -4,14 +4,14 @@ authorisation a local author gave (FEP-044f), which peers fetch to verify a quot
 
 Reads follow `server.activitypub.readers` (signatures required in allowlist mode). Non-public
 posts are served only to a signer who may read them; to everyone else they do not exist (404),
-so their existence does not leak.
+so their existence does not leak. Nor is a post addressed to an institution-only community.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from federation.social.access import can_see
+from federation.social.access import can_see, stays_home
 from federation.protocol.authn import Rejection
 from federation.protocol.vocab.quotes import quote_authorization_to_ap
 from federation.social.posts import mentioned_actors, post_to_ap
@@ -47,11 +47,14 @@ async def get_status(request: web.Request) -> web.Response:
         if post is None or not post.local or not await can_see(session, post, viewer):
             return error_response(404, "no such post")
         author = await actor_queries.actor_by_id(session, post.actor_id)
+        mentions = await mentioned_actors(session, post)
+        if await stays_home(session, author, mentions):  # addressed to an institution-only community
+            return error_response(404, "no such post")
         if request.match_info.get("activity"):
             activity = await activity_by_uri(session, urls.status_activity(username, post.id))
             document = activity.raw if activity is not None else None
         else:
-            document = await post_to_ap(session, post, author, await mentioned_actors(session, post), urls.base,
+            document = await post_to_ap(session, post, author, mentions, urls.base,
                                         request.app[CLOCK].now())
     if document is None:
         return error_response(404, "no such activity")

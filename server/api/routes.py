@@ -9,6 +9,7 @@ from server.api import (
     admin_domains,
     announcements,
     apps,
+    communities,
     credentials,
     emojis,
     filters,
@@ -32,7 +33,7 @@ from server.api.common import setup_plumbing
 MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines,
            notification_requests,  # before the notifications: its literal paths must match before {id}
            notifications, search, media, streaming, admin_domains,
-           filters, grouped_notifications, announcements, emojis, push, tags, quotes)
+           filters, grouped_notifications, announcements, emojis, push, tags, quotes, communities)
 
 
 def setup(app: web.Application) -> None:

@@ -7,7 +7,8 @@ the URL of a local actor or profile page. As on Mastodon, a resource that names 
 is a 400.
 
 WebFinger answers anyone, in every mode: peers look accounts up unsigned (Mastodon does), and
-the actor it points to shows a stranger only its key in allowlist mode. A signed lookup is
+the actor it points to shows a stranger only its key in allowlist mode. An institution-only
+community is never found. A signed lookup is
 checked like any signed GET, so a refused peer that says who it is gets 403 and nothing else.
 """
 
@@ -19,11 +20,13 @@ from urllib.parse import unquote, urlsplit
 from aiohttp import web
 
 from federation.protocol.authn import Rejection
+from federation.social.access import Reader, may_reach
 from federation.protocol.urls import INSTANCE_ACTOR_USERNAME, LocalUrls
 from server.activitypub.readers import reader
 from server.appkeys import DATABASE, URLS
 from server.responses import error_response, json_response
 from storage import actors as actor_queries
+from storage.communities import is_local_only_actor
 
 JRD = "application/jrd+json; charset=utf-8"
 CORS = {"Access-Control-Allow-Origin": "*", "Vary": "Accept"}
@@ -83,7 +86,9 @@ async def webfinger(request: web.Request) -> web.Response:
         return error_response(404, f"{resource} is not an actor on this server", headers=CORS)
     async with request.app[DATABASE].sessions() as session:
         actor = await actor_queries.local_actor_by_username(session, username)
-    if actor is None:
+        # a lookup is nobody's: an institution-only community is never found this way
+        hidden = actor is not None and not may_reach(await is_local_only_actor(session, actor.id), Reader.anonymous)
+    if actor is None or hidden:
         return error_response(404, f"no user {resource} on this server", headers=CORS)
     document = {
         "subject": urls.acct(actor.username),

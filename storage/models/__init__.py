@@ -7,6 +7,7 @@ subject.
 from storage.models.actors import Account, Actor, ActorType
 from storage.models.auth import Invitation, OAuthApp, OAuthCode, OAuthToken, RecoveryCode, SecondFactor, WebSession
 from storage.models.base import Base, UTCDateTime, utcnow
+from storage.models.communities import Community, CommunityBan, CommunityModerator, JoinPolicy, PostingPolicy
 from storage.models.content import (
     Activity,
     Announce,
@@ -53,6 +54,7 @@ from storage.models.social import (
 
 __all__ = [
     "Announcement", "AnnouncementDismissal", "AnnouncementReaction", "CustomEmoji",
+    "Community", "CommunityBan", "CommunityModerator", "JoinPolicy", "PostingPolicy",
     "AuditEntry", "InstanceProfile", "Invitation", "PeerSubscription", "OAuthCode", "Media", "Bookmark", "Pin", "IdempotencyKey",
     "Mute", "Marker", "HealthProbe", "FeedEntry", "Poll", "PollOption", "PollVote",
     "Account", "Activity", "Actor", "ActorType", "Announce", "Base", "Block", "Delivery",

@@ -69,6 +69,8 @@ class NotificationType(str, enum.Enum):
     poll = "poll"
     status = "status"
     quote = "quote"  # one's post was quoted (the quote authorised)
+    join_request = "join_request"  # to a community's moderators: someone asks to join
+    join_approved = "join_approved"  # to a practitioner: a community's moderator let her in
 
 
 class Notification(Base):

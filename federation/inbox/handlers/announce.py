@@ -1,34 +1,60 @@
-"""Announce (a boost) of a post, fetched from its own origin when we do not have it."""
+"""Announce (a boost) of a post, fetched from its own origin when we do not have it. A community
+(FEP-1b12) may wrap the post in the Create it announces, as Lemmy does: the post inside is taken
+the same way, by its id, from its origin, never from the wrapping. Any other activity a community
+announces is `federation.communities.announced`'s."""
 
 from __future__ import annotations
 
+from federation.communities import announced
 from federation.social import interactions
 from federation.runtime.context import Federation
 from federation.inbox.handlers.base import HandlerContext, Ignore, known_object
 from federation.remote.resolve import RemoteError, ensure_post
 from federation.social.feeds import add_boost_to_homes
 from federation.protocol.vocab import PUBLIC
-from federation.protocol.vocab.parse import APActivity
+from federation.protocol.vocab.parse import APActivity, APObject
 from storage.interactions import mark_of
 from storage.models import Announce, Visibility
 
 
+def _boosted(activity: APActivity) -> str | None:
+    """The id of the post announced: the object, or the object of the Create it wraps."""
+    inner = activity.object
+    if isinstance(inner, APActivity):
+        return inner.object_id if inner.type == "Create" else None
+    return activity.object_id
+
+
+def _wrapped(activity: APActivity) -> APActivity | None:
+    """The activity a community announces, other than a Create (which is a post's boost)."""
+    inner = activity.object
+    return inner if isinstance(inner, APActivity) and inner.type != "Create" else None
+
+
 def looks_up(activity: APActivity) -> set[str]:
     """The posts prefetch looks for in the database before fetching: the boosted one."""
-    return {activity.object_id} if activity.object_id else set()
+    return {boosted} if (boosted := _boosted(activity)) else set()
 
 
-async def prefetch(fed: Federation, activity: APActivity) -> None:
-    if activity.object_id is None:
+async def prefetch(fed: Federation, activity: APActivity) -> APObject | None:
+    if (inner := _wrapped(activity)) is not None:  # a community's announced activity
+        return await announced.prefetch(fed, inner)
+    boosted = _boosted(activity)
+    if boosted is None:
         raise Ignore("Announce without an object")
     try:
-        await ensure_post(fed, activity.object_id)
+        await ensure_post(fed, boosted)
     except RemoteError as exc:
         raise Ignore(f"the boosted post is unavailable: {exc}") from exc
 
 
 async def handle(ctx: HandlerContext) -> None:
-    item = await known_object(ctx, ctx.activity.object_id)
+    if (inner := _wrapped(ctx.activity)) is not None:
+        reason = await announced.apply(ctx.fed, ctx.session, ctx.actor, inner, ctx.prepared, ctx.now)
+        if reason is not None:
+            raise Ignore(reason)
+        return
+    item = await known_object(ctx, _boosted(ctx.activity))
     if item.visibility not in (Visibility.public, Visibility.unlisted):
         raise Ignore(f"{item.uri} is not public; it cannot be boosted")
     if await mark_of(ctx.session, Announce, ctx.actor.id, item.id) is None:

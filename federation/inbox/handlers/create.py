@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 
+from federation.communities import relay
 from federation.social import notifications, polls
 from federation.social.feeds import add_post_to_homes
 from federation.runtime.context import Federation
@@ -92,3 +93,4 @@ async def handle(ctx: HandlerContext) -> None:
     mentioned = links.mentions if links is not None else await mentioned_actors(ctx.session, item)
     local_mentions = [actor for actor in mentioned if actor.local]
     await notifications.notify_mentions(ctx.session, item, ctx.actor, local_mentions, ctx.now)
+    await relay.relay(ctx.fed, ctx.session, item, ctx.actor, post.addressed)  # a post to a community here

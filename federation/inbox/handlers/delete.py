@@ -7,6 +7,7 @@ The inbox already refused deletes of other hosts' objects and of known posts by 
 
 from __future__ import annotations
 
+from federation.communities import threads
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.outbox import quotes
 from federation.social.streams import record_post
@@ -34,3 +35,4 @@ async def handle(ctx: HandlerContext) -> None:
         raise Ignore(f"{ctx.actor.uri} cannot delete {target}")
     await record_post(ctx.session, item, ctx.actor, "delete")
     await tombstone_post(ctx.session, item.id, ctx.now)
+    await threads.relay_activity(ctx.fed, ctx.session, item, ctx.activity.raw)  # to a community's members

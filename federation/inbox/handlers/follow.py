@@ -1,5 +1,6 @@
 """Follow: a peer's actor asks to follow a local actor. Auto-accepted (an Accept is queued in
-the same transaction), or left pending when the local actor approves followers by hand. The
+the same transaction), or left pending when the local actor approves followers by hand; a join of
+a community may also be rejected at once (its policy: `federation.communities.membership`). The
 follow itself is `follows.request_follow`, the same call a local follow makes."""
 
 from __future__ import annotations
@@ -19,5 +20,5 @@ async def handle(ctx: HandlerContext) -> None:
         await actions.answer_follow(ctx.fed, ctx.session, existing, accept=True)  # re-confirm
         return
     row = await follows.request_follow(ctx.session, ctx.actor, target, ctx.activity.id, ctx.now)
-    if row.state is FollowState.accepted:
-        await actions.answer_follow(ctx.fed, ctx.session, row, accept=True)  # sends the Accept
+    if row.state is not FollowState.pending:  # sends the Accept, or a community's Reject
+        await actions.answer_follow(ctx.fed, ctx.session, row, accept=row.state is FollowState.accepted)

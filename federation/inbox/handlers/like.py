@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from federation.communities import threads
 from federation.social import interactions
 from federation.inbox.handlers.base import HandlerContext, known_object
 from storage.interactions import mark_of
@@ -12,3 +13,4 @@ async def handle(ctx: HandlerContext) -> None:
     item = await known_object(ctx, ctx.activity.object_id)
     if await mark_of(ctx.session, Like, ctx.actor.id, item.id) is None:
         await interactions.add_like(ctx.session, ctx.actor, item, ctx.activity.id, ctx.now)
+        await threads.relay_activity(ctx.fed, ctx.session, item, ctx.activity.raw)  # to a community's members

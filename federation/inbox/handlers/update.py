@@ -5,6 +5,7 @@ authorisation (checked at its source by `prefetch`), which change without the po
 from __future__ import annotations
 
 from federation.social import notifications, polls, quotes
+from federation.communities import threads
 from federation.remote.actors import ActorError, upsert_remote_actor
 from federation.inbox.handlers.base import HandlerContext, Ignore, known_object
 from federation.remote.limits import PostRefused
@@ -48,3 +49,4 @@ async def handle(ctx: HandlerContext) -> None:
         raise Ignore("the update changes nothing")
     await record_post(ctx.session, item, ctx.actor, "status.update")
     await notifications.notify_edit(ctx.session, item, ctx.actor, ctx.now)
+    await threads.relay_activity(ctx.fed, ctx.session, item, ctx.activity.raw)  # to a community's members

@@ -137,6 +137,12 @@ class APObject:
     quote_authorization: str | None = None  # the quoted author's QuoteAuthorization, by id
     quote_policy: str | None = None  # who may quote it: public, followers, nobody; None: not said
     quote_verified: bool = False  # its authorisation was fetched and checked (federation.remote.quotes)
+    groups: tuple[str, ...] = ()  # its `audience` (FEP-1b12): the communities it is posted to
+
+    @property
+    def addressed(self) -> tuple[str, ...]:
+        """Every actor id it names as a recipient: to, cc, audience and mentions, each once."""
+        return tuple(dict.fromkeys((*self.to, *self.cc, *self.groups, *self.mentions)))
 
     @property
     def hashtags(self) -> list[str]:
@@ -318,6 +324,7 @@ def ap_to_object(document: Any) -> APObject:
         quote=quoted_uri(document),
         quote_authorization=uri_or_none(first_of(document.get("quoteAuthorization"))),
         quote_policy=quote_policy_of(document, head.attributed_to),
+        groups=tuple(uri for uri in _audience(document, "audience") if is_uri(uri)),
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from federation.protocol.vocab.context import AS_CONTEXT, PUBLIC, SECURITY_CONTEXT
 from federation.protocol.vocab.quotes import QUOTE_CONTEXT
 from storage.collections import Page
-from storage.models import Actor, Media, Object, Poll, PollOption
+from storage.models import Actor, ActorType, Media, Object, Poll, PollOption
 
 ACTOR_CONTEXT: list[Any] = [
     AS_CONTEXT,
@@ -186,6 +186,9 @@ def note_to_ap(post: Object, author: Actor, to: list[str], cc: list[str], mentio
         "tag": [mention_to_ap(actor) for actor in mentions] + [hashtag_to_ap(name, base_url) for name in tags],
         "attachment": [attachment_to_ap(attachment) for attachment in post.attachments or []],
     }
+    groups = [actor.uri for actor in mentions if actor.type is ActorType.Group]
+    if groups:  # posted to a community (FEP-1b12): its audience, as group servers expect
+        document["audience"] = groups[0]
     if post.language:
         document["contentMap"] = {post.language: post.content}
     if post.updated:

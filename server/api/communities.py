@@ -1,0 +1,257 @@
+"""Rounds' own client API for communities of practice, under /api/rounds/v1/ (what Mastodon's API
+lacks; a Mastodon app sees a community as an account with `group: true`, joins it by following
+it and posts to it by mentioning it).
+
+    GET    communities                                   the directory
+    POST   communities                                   create ([communities] creators)
+    GET    communities/:id                               one community
+    GET    communities/:id/join_requests                 pending joins (moderators)
+    POST   communities/:id/join_requests/:account_id/authorize | reject
+    GET    communities/:id/moderators
+    POST   communities/:id/moderators                    account_id: a local user
+    DELETE communities/:id/moderators/:account_id
+    POST   communities/:id/members/:account_id/remove | ban
+    POST   communities/:id/pins/:status_id               DELETE to unpin
+    DELETE communities/:id/statuses/:status_id           a moderator removes a post from the community
+
+`:id` is the community's account id. Handlers parse, make one call into
+`federation.communities` in one transaction, and answer the Community entity (or a list of
+accounts). An institution-only community is shown to the instance's users only
+(`access.may_reach`); to anyone else it does not exist. Only communities hosted here are
+managed here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.communities import groups, moderation
+from federation.communities.groups import CommunityError, NoSuchCommunity
+from federation.social.access import Reader, may_reach
+from federation.social.posts import visible_post
+from server.access import LOCAL_ONLY
+from server.api.accounts import MAX_ID
+from server.api.auth import ApiError
+from server.api.common import add_route, api, optional_viewer, viewer
+from server.api.entities import render
+from server.api.params import bool_param, list_param, params, text_param
+from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
+from server.responses import json_response
+from storage import actors as actor_queries
+from storage import communities as queries
+from storage.accounts_api import account_of
+from storage.models import Actor, Community, JoinPolicy, PostingPolicy
+
+BASE = "/api/rounds/v1/communities"
+
+
+def _by(me: Actor) -> str:
+    return f"api:{me.username}"
+
+
+async def _community(session: AsyncSession, request: web.Request, me: Actor | None) -> tuple[Community, Actor]:
+    """The community the route's `{id}` names, if `me` may know of it; ApiError 404 otherwise."""
+    raw = request.match_info["id"]
+    actor = await actor_queries.actor_by_id(session, int(raw)) if len(raw) <= 19 and int(raw) < MAX_ID else None
+    community = await queries.community_of(session, actor.id) if actor is not None else None
+    if community is None or actor is None or not may_reach(community.local_only, Reader.user if me else Reader.anonymous):
+        raise ApiError(404, "Record not found")
+    return community, actor
+
+
+async def _account(session: AsyncSession, raw: str) -> Actor:
+    actor = await actor_queries.actor_by_id(session, int(raw)) if raw.isdigit() and len(raw) <= 19 and int(raw) < MAX_ID else None
+    if actor is None or actor.deleted_at is not None:
+        raise ApiError(404, "Record not found")
+    return actor
+
+
+async def _entity(request: web.Request, session: AsyncSession, me: Actor | None, community: Community,
+                  actor: Actor) -> dict[str, Any]:
+    moderators = await queries.moderators(session, actor.id)
+    accounts = await render(request, me, lambda renderer: renderer.accounts([actor, *moderators]), session)
+    return {
+        "id": str(actor.id), "name": actor.username, "title": actor.display_name, "summary": actor.summary,
+        "acct": actor.username, "uri": actor.uri, "url": actor.url, "icon": actor.avatar_url, "account": accounts[0],
+        "join_policy": community.join_policy.value, "posting": community.posting.value,
+        "institution_only": community.local_only, "rules": list(community.rules or []),
+        "moderators": accounts[1:], "members_count": await queries.member_count(session, actor.id),
+        "pinned_status_ids": [str(i) for i in await queries.pinned_ids(session, actor.id)],
+        "created_at": community.created_at.isoformat().replace("+00:00", "Z"),
+        "you_moderate": me is not None and await moderation.may_moderate(session, actor, me),
+    }
+
+
+def _fail(exc: CommunityError) -> ApiError:
+    if isinstance(exc, NoSuchCommunity):
+        return ApiError(404, "Record not found")
+    if isinstance(exc, moderation.NotAModerator):
+        return ApiError(403, str(exc))
+    return ApiError(422, f"Validation failed: {exc}")
+
+
+# --- the directory, one community, creating one ---------------------------------------------------
+
+@api
+async def directory(request: web.Request) -> web.Response:
+    me = await optional_viewer(request, "read:accounts")
+    async with request.app[DATABASE].sessions() as session:
+        rows = await queries.communities(session, include_local_only=may_reach(True, Reader.user if me else Reader.anonymous))
+        entities = [await _entity(request, session, me, community, actor) for community, actor in rows]
+    return json_response(entities)
+
+
+@api
+async def show(request: web.Request) -> web.Response:
+    me = await optional_viewer(request, "read:accounts")
+    async with request.app[DATABASE].sessions() as session:
+        community, actor = await _community(session, request, me)
+        return json_response(await _entity(request, session, me, community, actor))
+
+
+def _choice(values: dict[str, Any], name: str, kind: type, default: Any) -> Any:
+    raw = text_param(values, name)
+    if not raw:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ApiError(422, f"Validation failed: {name} must be one of {', '.join(k.value for k in kind)}") from None
+
+
+@api
+async def create(request: web.Request) -> web.Response:
+    caller, me = await viewer(request, "write:accounts", "write")
+    values = await params(request)
+    staff = caller.account is not None and (caller.account.is_admin or caller.account.is_moderator)
+    if request.app[SETTINGS].communities.creators != "users" and not staff:
+        raise ApiError(403, "Only the instance's staff may create communities here")
+    settings = groups.Settings(
+        title=text_param(values, "title"), summary=text_param(values, "summary"),
+        join_policy=_choice(values, "join_policy", JoinPolicy, JoinPolicy.open),
+        posting=_choice(values, "posting", PostingPolicy, PostingPolicy.members),
+        local_only=bool_param(values, "institution_only"),
+        rules=tuple(str(rule) for rule in list_param(values, "rules")), icon=text_param(values, "icon"))
+    fed = request.app[FEDERATION]
+    try:
+        async with fed.transaction() as session:
+            community, actor = await groups.create(session, request.app[URLS], text_param(values, "name", required=True),
+                                                   settings, moderators=[me], by=_by(me), now=request.app[CLOCK].now())
+            entity = await _entity(request, session, me, community, actor)
+    except CommunityError as exc:
+        raise _fail(exc) from None
+    request.app[LOCAL_ONLY].forget()
+    return json_response(entity)
+
+
+# --- moderators' actions --------------------------------------------------------------------------
+
+async def _moderate(request: web.Request, act) -> web.Response:
+    """`act(fed, session, group, me)` for a moderator of the route's community, in one
+    transaction; the Community entity after it."""
+    _caller, me = await viewer(request, "write:accounts", "write")
+    fed = request.app[FEDERATION]
+    try:
+        async with fed.transaction() as session:
+            community, group = await _community(session, request, me)
+            await moderation.check_moderator(session, group, me)
+            await act(fed, session, group, me)
+            entity = await _entity(request, session, me, community, group)
+    except CommunityError as exc:
+        raise _fail(exc) from None
+    return json_response(entity)
+
+
+@api
+async def join_requests(request: web.Request) -> web.Response:
+    _caller, me = await viewer(request, "read:follows", "read")
+    async with request.app[DATABASE].sessions() as session:
+        _, group = await _community(session, request, me)
+        if not await moderation.may_moderate(session, group, me):
+            raise ApiError(403, f"only a moderator of {group.username} may do this")
+        applicants = [actor for _, actor in await queries.join_requests(session, group.id)]
+        return json_response(await render(request, me, lambda renderer: renderer.accounts(applicants), session))
+
+
+def _on_account(act_on):
+    """A moderator's handler on the route's `account_id`: `act_on(fed, session, group, account, me)`."""
+    @api
+    async def handler(request: web.Request) -> web.Response:
+        async def act(fed, session, group, me):
+            await act_on(fed, session, group, await _account(session, request.match_info["account_id"]), me)
+        return await _moderate(request, act)
+    return handler
+
+
+@api
+async def moderators(request: web.Request) -> web.Response:
+    me = await optional_viewer(request, "read:accounts")
+    async with request.app[DATABASE].sessions() as session:
+        _, group = await _community(session, request, me)
+        mods = await queries.moderators(session, group.id)
+        return json_response(await render(request, me, lambda renderer: renderer.accounts(mods), session))
+
+
+@api
+async def add_moderator(request: web.Request) -> web.Response:
+    values = await params(request)
+
+    async def act(fed, session, group, me):
+        user = await _account(session, text_param(values, "account_id", required=True))
+        if not user.local or await account_of(session, user.id) is None:
+            raise CommunityError("a moderator must be a user of this instance")
+        await groups.add_moderator(session, group.username, user, by=_by(me), now=fed.clock.now())
+    return await _moderate(request, act)
+
+
+async def _remove_moderator(fed, session, group, user, me) -> None:
+    if not await groups.remove_moderator(session, group.username, user, by=_by(me), now=fed.clock.now()):
+        raise CommunityError(f"{user.username} does not moderate {group.username}")
+
+
+def _pin_action(pinned: bool):
+    @api
+    async def handler(request: web.Request) -> web.Response:
+        async def act(fed, session, group, me):
+            item = await visible_post(session, request.match_info["status_id"], me)
+            if item is None:
+                raise ApiError(404, "Record not found")
+            await moderation.pin(fed, session, group, item, me, pinned=pinned)
+        return await _moderate(request, act)
+    return handler
+
+
+@api
+async def remove_status(request: web.Request) -> web.Response:
+    async def act(fed, session, group, me):
+        item = await visible_post(session, request.match_info["status_id"], me)
+        if item is None:
+            raise ApiError(404, "Record not found")
+        await moderation.remove_post(fed, session, group, item, me)
+    return await _moderate(request, act)
+
+
+def setup(app: web.Application) -> None:
+    """Register this module's routes."""
+    one = BASE + r"/{id:\d+}"
+    add_route(app, "GET", BASE, directory)
+    add_route(app, "POST", BASE, create)
+    add_route(app, "GET", one, show)
+    add_route(app, "GET", f"{one}/join_requests", join_requests)
+    for answer, accept in (("authorize", True), ("reject", False)):
+        add_route(app, "POST", one + r"/join_requests/{account_id:\d+}/" + answer, _on_account(
+            lambda fed, session, group, who, me, accept=accept:
+            moderation.answer_join(fed, session, group, who, me, accept=accept)))
+    add_route(app, "GET", f"{one}/moderators", moderators)
+    add_route(app, "POST", f"{one}/moderators", add_moderator)
+    add_route(app, "DELETE", one + r"/moderators/{account_id:\d+}", _on_account(_remove_moderator))
+    for action, ban in (("remove", False), ("ban", True)):
+        add_route(app, "POST", one + r"/members/{account_id:\d+}/" + action, _on_account(
+            lambda fed, session, group, who, me, ban=ban:
+            moderation.remove_member(fed, session, group, who, me, ban=ban)))
+    add_route(app, "POST", one + r"/pins/{status_id:\d+}", _pin_action(True))
+    add_route(app, "DELETE", one + r"/pins/{status_id:\d+}", _pin_action(False))
+    add_route(app, "DELETE", one + r"/statuses/{status_id:\d+}", remove_status)

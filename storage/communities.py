@@ -1,0 +1,154 @@
+"""Queries on communities hosted here: their policy rows, moderators and bans. Membership is the
+group's follows (storage.follows); the threads are the group's announces."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Actor,
+    ActorType,
+    Announce,
+    Community,
+    CommunityBan,
+    CommunityModerator,
+    Follow,
+    FollowState,
+    Object,
+    Pin,
+)
+
+
+async def add_community(session: AsyncSession, community: Community) -> Community:
+    session.add(community)
+    await session.flush()
+    return community
+
+
+async def community_of(session: AsyncSession, actor_id: int) -> Community | None:
+    """The policy row of the local group `actor_id`, or None (a person, or a remote group)."""
+    return await session.get(Community, actor_id)
+
+
+async def communities(session: AsyncSession, *, include_local_only: bool) -> list[tuple[Community, Actor]]:
+    """Every community hosted here with its actor, by name."""
+    query = select(Community, Actor).join(Actor, Actor.id == Community.actor_id).order_by(Actor.username)
+    if not include_local_only:
+        query = query.where(Community.local_only.is_(False))
+    return [(row[0], row[1]) for row in await session.execute(query)]
+
+
+async def local_only_usernames(session: AsyncSession) -> set[str]:
+    """The usernames of the institution-only communities (few: a read-access cache holds them)."""
+    query = select(Actor.username).join(Community, Community.actor_id == Actor.id).where(Community.local_only.is_(True))
+    return set(await session.scalars(query))
+
+
+async def is_local_only_actor(session: AsyncSession, actor_id: int) -> bool:
+    return bool(await session.scalar(select(exists().where(Community.actor_id == actor_id,
+                                                           Community.local_only.is_(True)))))
+
+
+async def moderators(session: AsyncSession, community_id: int) -> list[Actor]:
+    query = (select(Actor).join(CommunityModerator, CommunityModerator.actor_id == Actor.id)
+             .where(CommunityModerator.community_id == community_id).order_by(CommunityModerator.id))
+    return list(await session.scalars(query))
+
+
+async def is_moderator(session: AsyncSession, community_id: int, actor_id: int) -> bool:
+    return bool(await session.scalar(select(exists().where(
+        CommunityModerator.community_id == community_id, CommunityModerator.actor_id == actor_id))))
+
+
+async def add_moderator(session: AsyncSession, community_id: int, actor_id: int, now: datetime) -> bool:
+    """Make `actor_id` a moderator; False if it already was."""
+    if await is_moderator(session, community_id, actor_id):
+        return False
+    session.add(CommunityModerator(community_id=community_id, actor_id=actor_id, created_at=now))
+    await session.flush()
+    return True
+
+
+async def remove_moderator(session: AsyncSession, community_id: int, actor_id: int) -> bool:
+    result = await session.execute(delete(CommunityModerator).where(
+        CommunityModerator.community_id == community_id, CommunityModerator.actor_id == actor_id))
+    return bool(result.rowcount)
+
+
+async def is_banned(session: AsyncSession, community_id: int, actor_id: int) -> bool:
+    return bool(await session.scalar(select(exists().where(
+        CommunityBan.community_id == community_id, CommunityBan.actor_id == actor_id))))
+
+
+async def add_ban(session: AsyncSession, community_id: int, actor_id: int, now: datetime) -> bool:
+    if await is_banned(session, community_id, actor_id):
+        return False
+    session.add(CommunityBan(community_id=community_id, actor_id=actor_id, created_at=now))
+    await session.flush()
+    return True
+
+
+async def is_member(session: AsyncSession, community_id: int, actor_id: int) -> bool:
+    """An accepted follow of the group."""
+    return bool(await session.scalar(select(exists().where(
+        Follow.followee_id == community_id, Follow.follower_id == actor_id, Follow.state == FollowState.accepted))))
+
+
+async def join_requests(session: AsyncSession, community_id: int) -> list[tuple[Follow, Actor]]:
+    """The pending joins of a community, oldest first, with who asked."""
+    query = (select(Follow, Actor).join(Actor, Actor.id == Follow.follower_id)
+             .where(Follow.followee_id == community_id, Follow.state == FollowState.pending).order_by(Follow.id))
+    return [(row[0], row[1]) for row in await session.execute(query)]
+
+
+async def local_groups_by_uris(session: AsyncSession, uris: list[str]) -> list[tuple[Community, Actor]]:
+    """The communities hosted here among these actor ids."""
+    if not uris:
+        return []
+    query = select(Community, Actor).join(Actor, Actor.id == Community.actor_id).where(Actor.uri.in_(uris))
+    return [(row[0], row[1]) for row in await session.execute(query)]
+
+
+async def community_of_thread(session: AsyncSession, post_uri: str) -> tuple[Community, Actor] | None:
+    """The local community that announced the post `post_uri`, if one did."""
+    query = (select(Community, Actor).join(Actor, Actor.id == Community.actor_id)
+             .join(Announce, Announce.actor_id == Community.actor_id)
+             .join(Object, Object.id == Announce.object_id)
+             .where(Object.uri == post_uri).limit(1))
+    row = (await session.execute(query)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def groups_announcing(session: AsyncSession, object_id: int) -> list[Actor]:
+    """The Group actors (hosted here or not) that announced the post `object_id`: the communities
+    its thread belongs to."""
+    query = (select(Actor).join(Announce, Announce.actor_id == Actor.id)
+             .where(Announce.object_id == object_id, Actor.type == ActorType.Group, Actor.deleted_at.is_(None)))
+    return list(await session.scalars(query))
+
+
+async def withdraw_group_announce(session: AsyncSession, group_id: int, object_id: int) -> bool:
+    """Take a post out of a community's threads (its Announce by the group); True if it was in."""
+    result = await session.execute(delete(Announce).where(Announce.actor_id == group_id,
+                                                          Announce.object_id == object_id))
+    return bool(result.rowcount)
+
+
+async def local_members(session: AsyncSession, community_id: int) -> list[Actor]:
+    """The members on this server (accepted follows of the group by local actors)."""
+    query = (select(Actor).join(Follow, Follow.follower_id == Actor.id)
+             .where(Follow.followee_id == community_id, Follow.state == FollowState.accepted, Actor.local.is_(True)))
+    return list(await session.scalars(query))
+
+
+async def member_count(session: AsyncSession, community_id: int) -> int:
+    return await session.scalar(select(func.count()).select_from(Follow).where(
+        Follow.followee_id == community_id, Follow.state == FollowState.accepted)) or 0
+
+
+async def pinned_ids(session: AsyncSession, community_id: int) -> list[int]:
+    """The community's pinned threads, newest pin first."""
+    return list(await session.scalars(select(Pin.object_id).where(Pin.actor_id == community_id).order_by(Pin.id.desc())))
