@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -64,6 +65,9 @@ class Object(Base):
     # for its own Create to add it to its followers' homes (federation.inbox.handlers.create)
     reached_homes: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     application_id: Mapped[int | None] = mapped_column(BigInteger)  # the OAuth app a local post came from
+    # institution-only: read by the instance's signed-in users alone, never delivered nor served to
+    # a peer or an anonymous caller (federation.social.access.can_see, federation.outbox.audience)
+    local_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Activity(Base):
