@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal_column, or_, select, table, text
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal_column, or_, select, table, text, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.accounts_api import has_media
@@ -102,9 +102,9 @@ def seen_by(viewer_id: int | None) -> ColumnElement:
                     ~limited_author(Object.actor_id))
     followed = select(Follow.followee_id).where(Follow.follower_id == viewer_id, Follow.state == FollowState.accepted)
     mentioned = select(Mention.object_id).where(Mention.actor_id == viewer_id)
-    hidden = (select(Block.target_id).where(Block.actor_id == viewer_id)
-              .union(select(Block.actor_id).where(Block.target_id == viewer_id))
-              .union(select(Mute.target_id).where(Mute.actor_id == viewer_id)))
+    hidden = union(select(Block.target_id).where(Block.actor_id == viewer_id),
+                   select(Block.actor_id).where(Block.target_id == viewer_id),
+                   select(Mute.target_id).where(Mute.actor_id == viewer_id))
     return and_(
         or_(Object.visibility.in_(OPEN), Object.actor_id == viewer_id, Object.id.in_(mentioned),
             and_(Object.visibility == Visibility.private, Object.actor_id.in_(followed))),

@@ -116,6 +116,7 @@ class PostRow(NamedTuple):
     deleted_at: datetime | None
     attachments: list[dict[str, Any]] | None
     application_id: int | None
+    local_only: bool
 
 
 class BoostRow(NamedTuple):

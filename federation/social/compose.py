@@ -30,6 +30,7 @@ class Draft:
     in_reply_to_id: str | None = None
     poll: NewPoll | None = None
     application_id: int | None = None  # the OAuth app it came from (none from the web pages)
+    local_only: bool = False  # institution-only: never leaves the instance (federation.outbox.audience)
 
 
 def mentions_in(text: str) -> list[tuple[str, str | None]]:
