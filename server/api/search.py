@@ -28,7 +28,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from aiohttp import web
@@ -82,7 +82,7 @@ class Query:
 
 def _day(operator: str, value: str) -> datetime:
     try:
-        return datetime.combine(date.fromisoformat(value), datetime.min.time())
+        return datetime.combine(date.fromisoformat(value), time.min, tzinfo=timezone.utc)
     except ValueError:
         raise ApiError(400, f"{operator}: takes a day as YYYY-MM-DD, not {value!r}") from None
 
