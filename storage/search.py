@@ -75,8 +75,8 @@ def _fts_phrase(words: str) -> str:
     return '"' + words.replace('"', '""') + '"'
 
 
-def _matching(dialect: str, words: tuple[str, ...]) -> tuple[ColumnElement, ColumnElement]:
-    """(condition, rank: lower is better) for posts holding every word and phrase."""
+def _ranked(dialect: str, query: Select, words: tuple[str, ...]) -> Select:
+    """`query` narrowed to posts holding every word and phrase, best first, then newest."""
     if dialect == "sqlite":
         index = table(SQLITE_INDEX, literal_column("rowid"))
         ranked = (select(literal_column("rowid").label("id"), literal_column(f"bm25({SQLITE_INDEX}, 4.0, 1.0)")
@@ -84,14 +84,13 @@ def _matching(dialect: str, words: tuple[str, ...]) -> tuple[ColumnElement, Colu
                   .select_from(index)
                   .where(text(f"{SQLITE_INDEX} MATCH :match").bindparams(match=" ".join(map(_fts_phrase, words))))
                   .subquery("ranked"))
-        rank = select(ranked.c.rank).where(ranked.c.id == Object.id).scalar_subquery()
-        return Object.id.in_(select(ranked.c.id)), rank
+        return query.join(ranked, ranked.c.id == Object.id).order_by(ranked.c.rank, Object.id.desc())
     vector = literal_column(f"objects.{VECTOR_COLUMN}")
-    query = None
+    tsquery = None
     for phrase in words:
         one = func.phraseto_tsquery(literal_column("'simple'::regconfig"), fold(phrase))
-        query = one if query is None else query.op("&&")(one)
-    return vector.op("@@")(query), -func.ts_rank(vector, query)
+        tsquery = one if tsquery is None else tsquery.op("&&")(one)
+    return query.where(vector.op("@@")(tsquery)).order_by(func.ts_rank(vector, tsquery).desc(), Object.id.desc())
 
 
 def seen_by(viewer_id: int | None) -> ColumnElement:
@@ -140,8 +139,7 @@ def _statement(dialect: str, search: PostSearch, viewer_id: int | None) -> Selec
     query = select(Object).where(*_filtered(search), seen_by(viewer_id))
     if not search.words:
         return query.order_by(Object.id.desc())
-    condition, rank = _matching(dialect, search.words)
-    return query.where(condition).order_by(rank, Object.id.desc())
+    return _ranked(dialect, query, search.words)
 
 
 async def search_posts(session: AsyncSession, search: PostSearch, viewer_id: int | None, *,
