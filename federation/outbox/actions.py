@@ -218,7 +218,7 @@ async def like(fed: Federation, session: AsyncSession, actor: Actor, item: Objec
     uri = sending.activity_uri(actor, "Like")
     row = await add_like(session, actor, item, uri, fed.clock.now())
     activity = await sending.record(fed, session, actor, like_to_ap(uri, actor, item.uri), object_id=item.id)
-    await sending.deliver(fed, session, activity, actor, [target_author])
+    await sending.deliver(fed, session, activity, actor, [target_author], about=item)
     return row
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -54,18 +54,11 @@ HAS = {"media": "has_media", "poll": "has_poll"}
 
 @dataclass(frozen=True)
 class PostTerms:
-    """The statuses part of `q`: its words and phrases, and its operators (module docstring)."""
+    """The statuses part of `q`: its words, phrases and operators (module docstring), `from:`'s
+    author as typed (without a leading '@'), to be looked up."""
 
-    words: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    author: str | None = None  # as typed after `from:`, without a leading '@'
-    domain: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    has_media: bool = False
-    has_poll: bool = False
-    articles_only: bool = False
-    community: str | None = None
+    search: PostSearch = field(default_factory=PostSearch)
+    author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +113,8 @@ def parse_terms(text: str) -> PostTerms:
         else:
             found["words"].append(token)
     words = tuple(word for word in found.pop("words") if re.search(r"\w", word))
-    return PostTerms(words=words, tags=tuple(found.pop("tags")), **found)
+    author = found.pop("author", None)
+    return PostTerms(PostSearch(words=words, tags=tuple(found.pop("tags")), **found), author)
 
 
 def _number(values: Mapping[str, str], name: str, default: int) -> int:
@@ -144,12 +138,13 @@ def parse_query(values: Mapping[str, str], *, default_limit: int, max_limit: int
         raise ApiError(400, f"type must be one of {', '.join(kinds)}")
     account_id = values.get("account_id", "")
     known_id = account_id.isdigit() and len(account_id) <= 19 and int(account_id) < 1 << 63
+    kinds = (kind,) if kind else kinds
     return Query(
-        text=text, kinds=(kind,) if kind else kinds, resolve=bool_param(values, "resolve"),
+        text=text, kinds=kinds, resolve=bool_param(values, "resolve"),
         limit=max(1, min(_number(values, "limit", default_limit), max_limit)), offset=_number(values, "offset", 0),
         following=bool_param(values, "following"),
         account_id=int(account_id) if known_id else None,
-        terms=parse_terms(text) if "statuses" in kinds and (not kind or kind == "statuses") else PostTerms(),
+        terms=parse_terms(text) if "statuses" in kinds else PostTerms(),
     )
 
 
@@ -203,10 +198,7 @@ async def _statuses(request: web.Request, session, query: Query, me: Actor) -> l
         if author is None or (author_id is not None and author_id != author.id):
             return []  # no such author here: none of its posts either
         author_id = author.id
-    search_for = PostSearch(
-        words=terms.words, tags=terms.tags, author_id=author_id, domain=terms.domain, since=terms.since,
-        until=terms.until, has_media=terms.has_media, has_poll=terms.has_poll, articles_only=terms.articles_only,
-        community=terms.community)
+    search_for = replace(terms.search, author_id=author_id)
     if search_for == PostSearch():
         return []  # nothing to look for (punctuation alone)
     return await search_posts(session, search_for, me.id, limit=query.limit, offset=query.offset)
