@@ -17,6 +17,7 @@ from federation.remote.resolve import resolve_account
 from storage.models import Activity, Delivery, InboxItem, Object
 from tests.api_helpers import mastodon_client, token_for
 from tests.instances import Instance, settle
+from tests.test_api_streaming import listening, next_sse, post
 
 SECRET = "SECRET-4b1d"
 AP = {"Accept": "application/activity+json"}
@@ -49,12 +50,14 @@ async def test_an_institution_only_post_never_leaves_the_instance(instances, htt
     await settle(a, b)
 
     # When alice posts an ordinary post, and an institution-only one that mentions bob and is
-    # tagged; carla replies to it (so the reply is institution-only too), boosts it and likes it;
-    # alice edits it
+    # tagged; carla replies to it (so the reply is institution-only too), boosts it, takes the
+    # boost back and boosts it again, and likes it; alice edits it
     ordinary = await call(alice.status_post, "Ordinary handover notes")
     secret = await call(alice._Mastodon__api_request, "POST", "/api/v1/statuses", {
         "status": f"{SECRET} ward 4 staffing @bob@{b.urls.authority} #rota", "local_only": True})
     reply = await call(carla.status_post, f"{SECRET} noted", in_reply_to_id=secret["id"])
+    await call(carla.status_reblog, secret["id"])
+    await call(carla.status_unreblog, secret["id"])
     await call(carla.status_reblog, secret["id"])
     await call(carla.status_favourite, secret["id"])
     await call(alice.status_update, secret["id"], f"{SECRET} ward 4 staffing, revised @bob@{b.urls.authority} #rota")
@@ -114,3 +117,20 @@ async def test_an_institution_only_post_never_leaves_the_instance(instances, htt
     await call(alice.status_delete, secret["id"])
     await settle(a, b)
     assert not any(secret["uri"] in doc for doc in await _deliveries(a))
+
+
+async def test_the_public_stream_carries_it_to_users_only(instances, http):
+    # Given an anonymous client and carla (signed in) on A's public stream
+    a = await instances.start("a")
+    await a.add_user("alice")
+    carla = await token_for(a, "carla", "read")
+    await listening(a)
+    async with http.get(f"{a.base}/api/v1/streaming/public") as anonymous, \
+            http.get(f"{a.base}/api/v1/streaming/public?access_token={carla['Authorization'][7:]}") as signed_in:
+        # When alice posts an institution-only post, then an ordinary one
+        secret = await post(a, "alice", f"<p>{SECRET}</p>", local_only=True)
+        ordinary = await post(a, "alice", "<p>for everyone</p>")
+        # Then carla hears both, the anonymous client only the ordinary one
+        heard = [json.loads((await next_sse(signed_in))[1])["id"] for _ in range(2)]
+        assert heard == [str(secret), str(ordinary)]
+        assert json.loads((await next_sse(anonymous))[1])["id"] == str(ordinary)
