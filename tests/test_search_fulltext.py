@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from federation.outbox import actions
 from federation.peers import decisions
+from federation.social import polls
 from federation.remote.resolve import resolve_account
 from storage.models import Object, PeerState, Visibility
 from storage.posts import post_by_uri
@@ -89,7 +90,9 @@ async def test_operators_ranking_and_paging(instances, http):
     warned = await _post(a, "alice", "<p>the numbers</p>", summary="sepsis")
     a.clock.advance(days=2)  # 5 March
     plain = await _post(a, "alice", "<p>a note on sepsis among other things of the ward</p>")
-    polled = await _post(a, "alice", "<p>sepsis: which bundle?</p>", poll=None)
+    poll = polls.new_poll(["one", "two"], 3600, multiple=False, hide_totals=False)
+    image = {"type": "Document", "mediaType": "image/png", "url": "https://x.example/a.png"}
+    polled = await _post(a, "alice", "<p>sepsis: which bundle?</p>", poll=poll, attachments=[image])
     # Then the content warning's word ranks first, then by relevance and newest
     ranked = await _ids(http, url + "sepsis", alice)
     assert set(ranked) == {str(p.id) for p in (early, warned, plain, polled)} and ranked[0] == str(warned.id)
@@ -106,9 +109,12 @@ async def test_operators_ranking_and_paging(instances, http):
     assert await _ids(http, url + quote('"sepsis bundle"'), alice) == [str(early.id)]
     assert len(await _ids(http, url + quote(f"sepsis domain:{a.urls.authority}"), alice)) == 4
     assert await _ids(http, url + quote("sepsis domain:other.example"), alice) == []
-    assert await _ids(http, url + quote("sepsis has:media"), alice) == []
-    assert await _ids(http, url + quote("sepsis has:poll"), alice) == []
-    assert await _ids(http, url + quote("sepsis is:article"), alice) == []  # no articles here yet
+    assert await _ids(http, url + quote("sepsis has:media"), alice) == [str(polled.id)]
+    assert await _ids(http, url + quote("sepsis has:poll"), alice) == [str(polled.id)]
+    assert await _ids(http, url + quote("sepsis is:article"), alice) == []
+    async with a.db.sessions.begin() as session:  # as a peer's Article is stored
+        (await session.get(Object, plain.id)).type = "Article"
+    assert await _ids(http, url + quote("sepsis is:article"), alice) == [str(plain.id)]
     assert await _ids(http, url + quote("sepsis community:icu"), alice) == []  # no communities yet
     # And limit and offset page the ranked results
     pages = [await _ids(http, url + f"sepsis&limit=2&offset={offset}", alice) for offset in (0, 2, 4)]
