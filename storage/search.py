@@ -24,7 +24,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal_column, or_, select, table, text, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.accounts_api import has_media
+from storage.accounts_api import OPEN, has_media
 from storage.coverage import blocked_author, limited_author
 from storage.models import (
     Actor,
@@ -46,7 +46,6 @@ SQLITE_INDEX_TABLES = frozenset({SQLITE_INDEX, *(f"{SQLITE_INDEX}_{part}" for pa
                                                  ("data", "idx", "content", "docsize", "config"))})
 VECTOR_COLUMN = "search_vector"
 
-OPEN = (Visibility.public, Visibility.unlisted)
 ARTICLE_TYPES = ("Article", "Page")
 
 
