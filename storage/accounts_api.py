@@ -190,7 +190,8 @@ class StatusFilter:
         return not (self.only_media or self.exclude_reblogs or self.pinned or self.tagged)
 
 
-def _has_media():
+def has_media():
+    """SQL: the post (Object) has media, uploaded here or attached by its remote author."""
     uploaded = exists().where(Media.object_id == Object.id)
     attached = and_(Object.attachments.is_not(None), cast(Object.attachments, String).not_in(["null", "[]"]))
     return or_(uploaded, attached)
@@ -200,8 +201,8 @@ def _visible(author_id: int, viewer_id: int | None, follows_author: bool):
     """SQL for `can_see` on posts by one author."""
     if viewer_id == author_id:
         return true()
-    if viewer_id is None:
-        return Object.visibility.in_(OPEN)
+    if viewer_id is None:  # anonymous: never an institution-only post
+        return and_(Object.visibility.in_(OPEN), Object.local_only.is_(False))
     mentioned = Object.id.in_(select(Mention.object_id).where(Mention.actor_id == viewer_id))
     allowed = (*OPEN, Visibility.private) if follows_author else OPEN
     return or_(Object.visibility.in_(allowed), mentioned)
@@ -222,7 +223,7 @@ async def account_statuses(
         Object.actor_id == author_id, Object.deleted_at.is_(None), _visible(author_id, viewer_id, follows_author),
         ~blocked_author(Object.actor_id))
     if only.only_media:
-        posts = posts.where(_has_media())
+        posts = posts.where(has_media())
     if only.exclude_replies:
         parent = aliased(Object)
         own_thread = exists().where(parent.uri == Object.in_reply_to_uri, parent.actor_id == author_id)
@@ -266,26 +267,6 @@ async def search_accounts(
     rank = (lowered == text.lower()).desc(), lowered.like(_like(text.lower())[1:], escape="\\").desc()
     query = query.order_by(*rank, Actor.local.desc(), Actor.username, Actor.id).offset(offset).limit(limit)
     return list(await session.scalars(query))
-
-
-async def search_statuses(
-    session: AsyncSession, text: str, viewer_id: int, *, limit: int, offset: int, author_id: int | None = None,
-) -> list[Object]:
-    """Posts whose text contains `text`, among those the viewer may see (newest first), leaving
-    out authors the viewer blocks or who block the viewer, and authors on blocked peers."""
-    followed = select(Follow.followee_id).where(Follow.follower_id == viewer_id, Follow.state == FollowState.accepted)
-    mentioned = select(Mention.object_id).where(Mention.actor_id == viewer_id)
-    blocked = select(Block.target_id).where(Block.actor_id == viewer_id).union(
-        select(Block.actor_id).where(Block.target_id == viewer_id))
-    query = select(Object).where(
-        Object.deleted_at.is_(None),
-        or_(Object.content.ilike(_like(text), escape="\\"), Object.summary.ilike(_like(text), escape="\\")),
-        or_(Object.visibility.in_(OPEN), Object.actor_id == viewer_id, Object.id.in_(mentioned),
-            and_(Object.visibility == Visibility.private, Object.actor_id.in_(followed))),
-        Object.actor_id.not_in(blocked), ~blocked_author(Object.actor_id),
-        Object.actor_id == author_id if author_id is not None else true(),
-    )
-    return list(await session.scalars(query.order_by(Object.id.desc()).offset(offset).limit(limit)))
 
 
 async def search_tags(session: AsyncSession, text: str, *, limit: int, offset: int) -> list[str]:

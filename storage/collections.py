@@ -95,7 +95,8 @@ def _outbox_query(actor_id: int) -> Select:
             Activity.local.is_(True),
             Activity.public.is_(True),
             Activity.type.in_(("Create", "Announce")),
-            or_(Activity.object_id.is_(None), and_(Object.id.is_not(None), Object.deleted_at.is_(None))),
+            or_(Activity.object_id.is_(None),
+                and_(Object.id.is_not(None), Object.deleted_at.is_(None), Object.local_only.is_(False))),
         )
     )
 

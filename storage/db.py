@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from storage.ids import set_node
 from storage.settings import DatabaseSettings
+from storage.text import searchable
 
 T = TypeVar("T")
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -301,8 +302,14 @@ def _sqlite_pragmas(busy_timeout_ms: int):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        add_search_function(dbapi_connection)
 
     return on_connect
+
+
+def add_search_function(dbapi_connection) -> None:
+    """The SQL function the search index's triggers call on SQLite (storage.text.searchable)."""
+    dbapi_connection.create_function("rounds_search_text", 1, searchable, deterministic=True)
 
 
 def _reader_setup(busy_timeout_ms: int):

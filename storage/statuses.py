@@ -117,6 +117,7 @@ class PostRow(NamedTuple):
     attachments: list[dict[str, Any]] | None
     application_id: int | None
     quote_policy: str | None
+    local_only: bool
 
 
 class BoostRow(NamedTuple):

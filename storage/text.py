@@ -9,6 +9,9 @@ refused instead (`fits`).
 
 from __future__ import annotations
 
+import html
+import re
+
 
 def storable(text: str, limit: int) -> str:
     """`text` cut to `limit` characters, with NUL and lone surrogates written as escapes."""
@@ -26,3 +29,29 @@ def fits(value: str, limit: int) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+# --- the text that full-text search indexes (storage.search) ---------------------------------
+
+_TAG = re.compile(r"<[^>]*>")
+# Latin letters with diacritics and their plain letters. PostgreSQL folds an indexed text with
+# translate() over this very map (the search_vector column), and a query with `fold`; SQLite's
+# FTS5 tokenizer folds diacritics itself (remove_diacritics 2), so a French word is found with or
+# without its accents on both databases.
+ACCENTED = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝŸ"
+PLAIN = "aaaaaaceeeeiiiinooooouuuuyyAAAAAACEEEEIIIINOOOOOUUUUYY"
+_FOLD = str.maketrans(ACCENTED, PLAIN)
+
+
+def fold(text: str) -> str:
+    """`text` with the accents of ACCENTED taken off, as the PostgreSQL index folds it."""
+    return text.translate(_FOLD)
+
+
+def searchable(html_text: str | None) -> str:
+    """The words of a post's HTML as search indexes them: no markup, entities decoded. SQLite's
+    triggers call it as the SQL function `rounds_search_text` (registered on every writer
+    connection, storage.db)."""
+    if not html_text:
+        return ""
+    return html.unescape(_TAG.sub(" ", html_text))

@@ -12,7 +12,7 @@ The functions are synchronous: each runs inside `Database.read`, with the render
 
 from __future__ import annotations
 
-from sqlalchemy import BindParameter, and_, bindparam, or_, select, union_all
+from sqlalchemy import BindParameter, and_, bindparam, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from storage.coverage import blocked_author, limited_author
@@ -62,6 +62,12 @@ def _live_posts():
     return select(Object).where(Object.deleted_at.is_(None)).options(NO_RAW_OBJECT)
 
 
+def _for(viewer_id: int | None):
+    """SQL: an institution-only post only for a signed-in viewer (one of the instance's users:
+    federation.social.access.can_see)."""
+    return Object.local_only.is_(False) if viewer_id is None else true()
+
+
 _HOME = PagedStatement(
     select(*POST_COLUMNS, *BOOST_COLUMNS).select_from(FeedEntry)
     .outerjoin(Object, and_(FeedEntry.boost.is_(False), Object.id == FeedEntry.item_id, Object.deleted_at.is_(None)))
@@ -86,7 +92,7 @@ def home(session: Session, viewer_id: int, cursor: Cursor) -> list[PostRow | Boo
 def public(session: Session, cursor: Cursor, *, local: bool | None, viewer_id: int | None,
            only_media: bool = False) -> list[Object]:
     query = _live_posts().where(Object.visibility == Visibility.public, _shown(Object.actor_id, viewer_id),
-                                ~limited_author(Object.actor_id))
+                                ~limited_author(Object.actor_id), _for(viewer_id))
     if local is not None:
         query = query.where(Object.local.is_(local))
     if only_media:
@@ -98,7 +104,7 @@ def tagged(session: Session, tag: str, cursor: Cursor, *, local: bool | None,
                  viewer_id: int | None) -> list[Object]:
     query = _live_posts().join(Tag, Tag.object_id == Object.id).where(
         Tag.name == tag.lower(), Object.visibility == Visibility.public, _shown(Object.actor_id, viewer_id),
-        ~limited_author(Object.actor_id))
+        ~limited_author(Object.actor_id), _for(viewer_id))
     if local is not None:
         query = query.where(Object.local.is_(local))
     return list(newest_first(list(session.scalars(apply(query, Object.id, cursor))), cursor))

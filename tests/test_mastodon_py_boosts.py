@@ -12,20 +12,13 @@ import asyncio
 from mastodon import Mastodon
 
 from federation.outbox import actions
-from tests.api_helpers import token_for
+from tests.api_helpers import mastodon_client, token_for
 
 PASSWORD = "a long enough password"
 
 
 async def _client(a, username: str) -> Mastodon:
-    """An app registered over HTTP, and `username` logged in with the password grant."""
-    await a.add_user(username, password=PASSWORD)
-    client_id, client_secret = await asyncio.to_thread(
-        Mastodon.create_app, "Rounds boosts test", scopes=["read", "write", "follow"], api_base_url=a.base,
-        website="https://app.example")
-    client = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=a.base)
-    await asyncio.to_thread(client.log_in, username, PASSWORD, scopes=["read", "write", "follow"], allow_http=True)
-    return client
+    return await mastodon_client(a, username, PASSWORD, app_name="Rounds boosts test")
 
 
 async def test_boosts_through_mastodon_py(instances):

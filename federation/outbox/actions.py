@@ -95,12 +95,13 @@ async def post(
     visibility: Visibility = Visibility.public, summary: str = "", sensitive: bool = False,
     in_reply_to: Object | None = None, mentions: Iterable[Actor] = (), tags: Iterable[str] = (),
     language: str | None = None, attachments: list[dict[str, Any]] | None = None, poll: polls.NewPoll | None = None,
-    quote: Object | None = None, quote_policy: str | None = None,
+    quote: Object | None = None, quote_policy: str | None = None, local_only: bool = False,
 ) -> Object:
     """Publish a post (content is HTML the caller made safe), a Question if it has a poll, and
     queue its Create. `quote`: the post it quotes (a QuoteRequest goes to its author when a peer
     must approve; OutboxError if its author does not allow it); `quote_policy`: who may quote
-    this one (federation.social.quotes)."""
+    this one (federation.social.quotes). A reply to an institution-only post is institution-only
+    too."""
     now = fed.clock.now()
     mentioned = {actor.id: actor for actor in mentions}
     if in_reply_to is not None:
@@ -116,6 +117,7 @@ async def post(
         url=f"{fed.urls.profile(author.username)}/{post_id}",
         in_reply_to_uri=in_reply_to.uri if in_reply_to is not None else None,
         published=now, attachments=attachments or None, quote_policy=quote_policy,
+        local_only=local_only or (in_reply_to is not None and in_reply_to.local_only),
     ))
     try:
         quoting = await quotes.quote_local(session, item, author, quote, fed.urls) if quote is not None else None
@@ -154,10 +156,11 @@ async def _publish(fed: Federation, session: AsyncSession, author: Actor, item: 
     mentions = await mentioned_actors(session, item)
     note = await post_to_ap(session, item, author, mentions, fed.urls.base, fed.clock.now())
     document = (create_to_ap if kind == "Create" else update_to_ap)(uri, author, note, fed.clock.now())
-    public = item.visibility in (Visibility.public, Visibility.unlisted)
+    public = item.visibility in (Visibility.public, Visibility.unlisted) and not item.local_only
     activity = await sending.record(fed, session, author, document, object_id=item.id, public=public and kind == "Create")
     recipients = [*mentions, *await quotes.quoted_audience(session, item)]
-    await sending.deliver(fed, session, activity, author, recipients, followers_of=followers_hearing_of(item, author))
+    await sending.deliver(fed, session, activity, author, recipients, followers_of=followers_hearing_of(item, author),
+                          about=item)
     if kind == "Update":
         await threads.relay_activity(fed, session, item, document)  # to the members of its communities
     return activity
@@ -203,7 +206,8 @@ async def delete(fed: Federation, session: AsyncSession, author: Actor, item: Ob
     to, cc = addressing(item, author, mentions)
     document = delete_to_ap(sending.activity_uri(author, "Delete"), author, item.uri, to, cc)
     activity = await sending.record(fed, session, author, document, object_id=item.id)
-    await sending.deliver(fed, session, activity, author, mentions, followers_of=followers_hearing_of(item, author))
+    await sending.deliver(fed, session, activity, author, mentions, followers_of=followers_hearing_of(item, author),
+                          about=item)
     await threads.relay_activity(fed, session, item, document)  # to the members of its communities
 
 
@@ -245,7 +249,8 @@ async def like(fed: Federation, session: AsyncSession, actor: Actor, item: Objec
     document = like_to_ap(uri, actor, item.uri)
     activity = await sending.record(fed, session, actor, document, object_id=item.id)
     # to the author, and to the communities whose thread it is in, which tell their members
-    await sending.deliver(fed, session, activity, actor, [target_author, *await threads.thread_groups(session, item)])
+    await sending.deliver(fed, session, activity, actor, [target_author, *await threads.thread_groups(session, item)],
+                          about=item)
     await threads.relay_activity(fed, session, item, document)  # a community here tells its members at once
     return row
 
@@ -264,8 +269,9 @@ async def boost(fed: Federation, session: AsyncSession, actor: Actor, item: Obje
     uri = sending.activity_uri(actor, "Announce")
     row = await add_announce(session, actor, item, uri, fed.clock.now(), public=True)
     document = announce_to_ap(uri, actor, item.uri, target_author, fed.clock.now())
-    activity = await sending.record(fed, session, actor, document, object_id=item.id, public=True)
-    await sending.deliver(fed, session, activity, actor, [target_author], followers_of=actor)
+    # a boost of an institution-only post stays here: off the outbox, and (audience) undelivered
+    activity = await sending.record(fed, session, actor, document, object_id=item.id, public=not item.local_only)
+    await sending.deliver(fed, session, activity, actor, [target_author], followers_of=actor, about=item)
     await add_boost_to_homes(session, actor, row.id)
     return row
 
@@ -284,7 +290,7 @@ async def _withdraw(fed: Federation, session: AsyncSession, actor: Actor, item: 
     await remove_mark(session, existing)
     undo = undo_like_to_ap if model is Like else undo_announce_to_ap
     await sending.send(fed, session, actor, undo(sending.activity_uri(actor, "Undo"), existing.uri, actor, item.uri),
-                [target_author] if target_author else [], followers_of=actor if followers else None)
+                [target_author] if target_author else [], followers_of=actor if followers else None, about=item)
 
 
 # --- bookmarks and pins (nothing to tell peers) -----------------------------------------------

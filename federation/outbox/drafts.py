@@ -47,7 +47,7 @@ async def publish(fed: Federation, author: Actor, draft: Draft, *, idempotency_k
             fed, session, author, content=content, visibility=draft.visibility, summary=draft.summary,
             sensitive=draft.sensitive, in_reply_to=in_reply_to, mentions=mentions, tags=tags,
             language=draft.language, attachments=[stored_attachment(m, fed.urls.base) for m in uploads] or None,
-            poll=draft.poll, quote=quoted, quote_policy=draft.quote_policy,
+            poll=draft.poll, quote=quoted, quote_policy=draft.quote_policy, local_only=draft.local_only,
         )
         item.source_text = draft.text
         item.application_id = draft.application_id

@@ -15,7 +15,8 @@ from federation.social.access import stays_home
 from storage.db import after_commit
 from storage.ids import new_id
 from storage.local_activities import add_local_activity, queue_deliveries
-from storage.models import Activity, Actor
+from storage.models import Activity, Actor, Object
+from storage.posts import post_by_id
 
 
 def activity_uri(actor: Actor, kind: str) -> str:
@@ -37,15 +38,18 @@ def object_uri(document: dict[str, Any]) -> str | None:
 
 async def deliver(
     fed: Federation, session: AsyncSession, activity: Activity, sender: Actor, recipients: Iterable[Actor],
-    *, followers_of: Actor | None = None,
+    *, followers_of: Actor | None = None, about: Object | None = None,
 ) -> int:
     """One delivery row per target inbox of the audience (see audience.py); returns how many.
+    `about` is the post the activity is about, read from the activity's object if not given.
     The delivery worker is woken once the transaction commits. Nothing from or to an
     institution-only community leaves the instance (`access.stays_home`)."""
     recipients = list(recipients)
     if await stays_home(session, sender, recipients):
         return 0
-    inboxes = await target_inboxes(session, fed.policy, recipients, followers_of=followers_of)
+    if about is None and activity.object_id is not None:
+        about = await post_by_id(session, activity.object_id)
+    inboxes = await target_inboxes(session, fed.policy, recipients, followers_of=followers_of, about=about)
     await queue_deliveries(session, activity, sender.id, inboxes, fed.clock.now())
     if inboxes:
         after_commit(session, fed.wake.deliveries.set)
@@ -53,7 +57,8 @@ async def deliver(
 
 
 async def send(fed: Federation, session: AsyncSession, actor: Actor, document: dict[str, Any],
-                recipients: list[Actor], *, followers_of: Actor | None = None) -> None:
-    """Record an activity about no post of ours and queue it for its audience."""
+                recipients: list[Actor], *, followers_of: Actor | None = None, about: Object | None = None) -> None:
+    """Record an activity (about the post `about`, if any: an Undo names only the activity it
+    undoes) and queue it for its audience."""
     activity = await record(fed, session, actor, document)
-    await deliver(fed, session, activity, actor, recipients, followers_of=followers_of)
+    await deliver(fed, session, activity, actor, recipients, followers_of=followers_of, about=about)

@@ -8,7 +8,8 @@ nothing is refused.
 
 `can_see` then says whether one post may be shown to one viewer. Public and unlisted posts:
 anyone `may_read` lets in. Followers-only: the author, the mentioned, and accepted followers.
-Direct: the author and the mentioned.
+Direct: the author and the mentioned. An institution-only (`local_only`) post, whatever its
+visibility, only ever to the instance's own users: never to an anonymous caller, never to a peer.
 
 `may_reach` and `stays_home` are the institution-only rule: an institution-only community (and
 every post addressed to it) never leaves the instance. Its documents are read by none but the
@@ -111,8 +112,16 @@ def may_read(reads: Reads, reader: Reader, *, mode: str, public_pages: str) -> b
     raise ValueError(f"no read rule for {reads}")
 
 
+def is_ours(viewer: Actor | None) -> bool:
+    """Whether `viewer` is one of the instance's users (a local person), who alone may read its
+    institution-only posts."""
+    return viewer is not None and viewer.local and viewer.type is ActorType.Person and viewer.deleted_at is None
+
+
 async def can_see(session: AsyncSession, post: Object, viewer: Actor | None) -> bool:
     if post.deleted_at is not None:
+        return False
+    if post.local_only and not is_ours(viewer):
         return False
     if post.visibility in (Visibility.public, Visibility.unlisted):
         return True

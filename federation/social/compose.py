@@ -33,6 +33,7 @@ class Draft:
     application_id: int | None = None  # the OAuth app it came from (none from the web pages)
     quoted_status_id: str | None = None  # the post it quotes (federation.social.quotes)
     quote_policy: str | None = None  # who may quote it: public, followers, nobody (None: public)
+    local_only: bool = False  # institution-only: never leaves the instance (federation.outbox.audience)
 
 
 def mentions_in(text: str) -> list[tuple[str, str | None]]:

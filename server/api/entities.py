@@ -18,6 +18,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from federation.social.access import is_ours
 from federation.social.emojis import shortcodes_in
 from federation.social.media import media_url
 from federation.social import quotes
@@ -146,8 +147,10 @@ class Renderer:
         boosts = [i for i in items if q.is_boost(i)]
         objects = {o.id: o for o in items if not q.is_boost(o)}
         boosted = q.objects_by_id(self.session, {b.object_id for b in boosts})
-        # only public and unlisted posts can be boosted; anything else is never shown as one
-        objects.update({i: o for i, o in boosted.items() if o.visibility in (Visibility.public, Visibility.unlisted)})
+        # only public and unlisted posts can be boosted; anything else is never shown as one, nor
+        # an institution-only post to an anonymous reader (federation.social.access.can_see)
+        objects.update({i: o for i, o in boosted.items() if o.visibility in (Visibility.public, Visibility.unlisted)
+                        and (not o.local_only or is_ours(self.viewer))})
         rendered = self._posts([o for o in objects.values() if o.deleted_at is None])
         booster_entities = self._accounts_by_id({b.actor_id for b in boosts})
         out = []
@@ -193,6 +196,7 @@ class Renderer:
                 "sensitive": o.sensitive,
                 "spoiler_text": o.summary,
                 "visibility": o.visibility.value,
+                "local_only": o.local_only,  # institution-only (as glitch-soc and Hometown show it)
                 "language": o.language,
                 "uri": o.uri,
                 "url": o.url or o.uri,

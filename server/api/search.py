@@ -1,9 +1,21 @@
 """Mastodon client API: search. GET /api/v2/search over accounts, statuses and hashtags, and
 GET /api/v1/accounts/search over accounts.
 
-Searching reads only what this instance knows: actors by username or display name, posts by a
-substring of their text among those the caller may see (Mastodon keeps full-text search to
-signed-in users; so do we), hashtags by prefix. With `resolve=true` a `user@host` query is
+Searching reads only what this instance knows: actors by username or display name, posts by
+full-text search among those the caller may see (storage.search: ranked, best first; Mastodon
+keeps full-text search to signed-in users, and so do we), hashtags by prefix.
+
+A statuses search takes Mastodon's operators in `q`, beside its words and "quoted phrases"
+(all of which a post must hold):
+- `from:user@host`, `from:user` (a local user) or `from:me`: by that author;
+- `has:media`, `has:poll`;
+- `before:YYYY-MM-DD` (published before that day), `after:YYYY-MM-DD` (after it),
+  `during:YYYY-MM-DD` (on it), days in UTC;
+- `#tag`: posts with that hashtag;
+- Rounds' own: `domain:host` (by authors of that instance, this one's authority for ours),
+  `is:article` (articles and pages only), `community:name` (a community's posts: none until
+  communities exist).
+A bad operator value is a 400 that says which. With `resolve=true` a `user@host` query is
 looked up over WebFinger and an http(s) URL is fetched as a post or an actor, before anything
 is read here and outside any transaction. Whatever cannot be resolved gives empty results, not
 an error: a peer being down is not the caller's mistake. The web pages' search parses its
@@ -15,7 +27,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from aiohttp import web
@@ -27,14 +40,26 @@ from server.api.common import add_route, api, optional_viewer, viewer
 from server.api.entities import render
 from server.api.tags import tag_entities
 from server.api.params import bool_param
-from server.appkeys import DATABASE, FEDERATION
+from server.appkeys import DATABASE, FEDERATION, URLS
 from server.responses import json_response
 from storage import accounts_api as q
 from storage.models import Actor, Object
+from storage.search import PostSearch, search_posts
 
 log = logging.getLogger(__name__)
 ACCT = re.compile(r"@?([\w.-]+)@([\w.-]+(?::\d+)?)")
 KINDS = ("accounts", "statuses", "hashtags")
+TERM = re.compile(r'"([^"]*)"?|(\S+)')
+HAS = {"media": "has_media", "poll": "has_poll"}
+
+
+@dataclass(frozen=True)
+class PostTerms:
+    """The statuses part of `q`: its words, phrases and operators (module docstring), `from:`'s
+    author as typed (without a leading '@'), to be looked up."""
+
+    search: PostSearch = field(default_factory=PostSearch)
+    author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +71,51 @@ class Query:
     offset: int
     following: bool
     account_id: int | None
+    terms: PostTerms = field(default_factory=PostTerms)
+
+
+def _day(operator: str, value: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(value), time.min, tzinfo=timezone.utc)
+    except ValueError:
+        raise ApiError(400, f"{operator}: takes a day as YYYY-MM-DD, not {value!r}") from None
+
+
+def parse_terms(text: str) -> PostTerms:
+    """The words, phrases and operators of a statuses search; ApiError 400 for a bad operator value."""
+    found: dict[str, Any] = {"words": [], "tags": []}
+    for phrase, token in TERM.findall(text):
+        operator, _, value = token.partition(":") if token else ("", "", "")
+        operator = operator.lower()
+        if phrase or not token:
+            found["words"].append(phrase)
+        elif token.startswith("#") and len(token) > 1:
+            found["tags"].append(token[1:].lower())
+        elif operator == "from" and value:
+            found["author"] = value.lstrip("@")
+        elif operator == "has":
+            if value.lower() not in HAS:
+                raise ApiError(400, f"has: takes {' or '.join(HAS)}, not {value!r}")
+            found[HAS[value.lower()]] = True
+        elif operator in ("before", "after", "during"):
+            day = _day(operator, value)
+            if operator in ("after", "during"):
+                found["since"] = day + timedelta(days=1) if operator == "after" else day
+            if operator in ("before", "during"):
+                found["until"] = day + timedelta(days=1) if operator == "during" else day
+        elif operator == "domain" and value:
+            found["domain"] = value.lower()
+        elif operator == "is":
+            if value.lower() != "article":
+                raise ApiError(400, f"is: takes article, not {value!r}")
+            found["articles_only"] = True
+        elif operator == "community" and value:
+            found["community"] = value.lower()
+        else:
+            found["words"].append(token)
+    words = tuple(word for word in found.pop("words") if re.search(r"\w", word))
+    author = found.pop("author", None)
+    return PostTerms(PostSearch(words=words, tags=tuple(found.pop("tags")), **found), author)
 
 
 def _number(values: Mapping[str, str], name: str, default: int) -> int:
@@ -69,11 +139,13 @@ def parse_query(values: Mapping[str, str], *, default_limit: int, max_limit: int
         raise ApiError(400, f"type must be one of {', '.join(kinds)}")
     account_id = values.get("account_id", "")
     known_id = account_id.isdigit() and len(account_id) <= 19 and int(account_id) < 1 << 63
+    kinds = (kind,) if kind else kinds
     return Query(
-        text=text, kinds=(kind,) if kind else kinds, resolve=bool_param(values, "resolve"),
+        text=text, kinds=kinds, resolve=bool_param(values, "resolve"),
         limit=max(1, min(_number(values, "limit", default_limit), max_limit)), offset=_number(values, "offset", 0),
         following=bool_param(values, "following"),
         account_id=int(account_id) if known_id else None,
+        terms=parse_terms(text) if "statuses" in kinds else PostTerms(),
     )
 
 
@@ -114,6 +186,25 @@ async def _accounts(session, query: Query, me: Actor | None) -> list[Actor]:
     )
 
 
+async def _statuses(request: web.Request, session, query: Query, me: Actor) -> list[Object]:
+    """The posts `me` may see that the query's words and operators find, best first."""
+    terms = query.terms
+    author_id = query.account_id
+    if terms.author is not None:
+        if terms.author.lower() == "me":
+            author = me
+        else:
+            username, _, domain = terms.author.partition("@")
+            author = await q.actor_by_acct(session, username, domain or None, request.app[URLS].authority)
+        if author is None or (author_id is not None and author_id != author.id):
+            return []  # no such author here: none of its posts either
+        author_id = author.id
+    search_for = replace(terms.search, author_id=author_id)
+    if search_for == PostSearch():
+        return []  # nothing to look for (punctuation alone)
+    return await search_posts(session, search_for, me.id, limit=query.limit, offset=query.offset)
+
+
 async def search(request: web.Request, query: Query, me: Actor | None) -> dict[str, Any]:
     """The Search entity: accounts, statuses and hashtags `me` may see (resolved over federation
     first when the query asks to)."""
@@ -132,8 +223,7 @@ async def search(request: web.Request, query: Query, me: Actor | None) -> dict[s
             if "accounts" in query.kinds:
                 actors = await _accounts(session, query, me)
             if "statuses" in query.kinds and me is not None:
-                posts = await q.search_statuses(session, query.text, me.id, limit=query.limit, offset=query.offset,
-                                                author_id=query.account_id)
+                posts = await _statuses(request, session, query, me)
             if "hashtags" in query.kinds:
                 tags = await q.search_tags(session, query.text, limit=query.limit, offset=query.offset)
         # what resolving found, or a link named, is hidden like the rest when its peer is blocked

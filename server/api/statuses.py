@@ -107,7 +107,8 @@ def outbox_refusals():
 
 def parse_new_post(request: web.Request, values: dict[str, Any], preferences: dict[str, Any]) -> Draft:
     """A new post's parameters (POST /api/v1/statuses, and the web pages' compose form): its
-    text and uploads, its poll, its visibility (the author's default when not given)."""
+    text and uploads, its poll, its visibility (the author's default when not given), and whether
+    it is institution-only (`local_only`: read by the instance's users alone, never federated)."""
     draft = parse_draft(request, values)
     poll = parse_poll(values)
     if poll is not None and draft.media_ids:
@@ -118,7 +119,8 @@ def parse_new_post(request: web.Request, values: dict[str, Any], preferences: di
                             f"{', '.join(quotes.POLICIES)}")
     quoted = values.get("quoted_status_id")
     return replace(draft, poll=poll, visibility=parse_visibility(values, preferences),
-                   quoted_status_id=str(quoted) if quoted else None, quote_policy=policy)
+                   quoted_status_id=str(quoted) if quoted else None, quote_policy=policy,
+                   local_only=bool_param(values, "local_only"))
 
 
 @api

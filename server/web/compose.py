@@ -1,5 +1,5 @@
 """The compose form's POST: the same parameters as POST /api/v1/statuses (`status`,
-`spoiler_text`, `visibility`, `in_reply_to_id`, `media_ids[]`, `poll[options][]`,
+`spoiler_text`, `visibility`, `local_only`, `in_reply_to_id`, `media_ids[]`, `poll[options][]`,
 `poll[expires_in]`, `poll[multiple]`), parsed by the same functions and posted by the same
 outbox call (`federation.outbox.drafts.publish`); only the answer differs: a redirect, or the
 form again with the refusal and what was typed.
@@ -28,7 +28,7 @@ from server.web.sessions import me, redirect
 from server.web.timelines import composer, timeline_page
 
 FIELDS = ("status", "spoiler_text", "visibility", "in_reply_to_id", "poll[expires_in]", "poll[multiple]",
-          "description", "idempotency_key")
+          "local_only", "description", "idempotency_key")
 LISTS = ("media_ids[]", "poll[options][]")  # empty entries (an option left blank) are dropped
 
 

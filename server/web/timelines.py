@@ -64,7 +64,7 @@ def composer(signed: SignedIn, *, typed: Mapping[str, Any] | None = None, in_rep
              error: str = "") -> dict[str, Any]:
     """What the compose form shows: what was typed (after a refusal), the post answered, the
     visibility (the practitioner's default, or the answered post's if that is narrower, as on
-    Mastodon), and a fresh idempotency key, so that a form submitted twice posts once."""
+    Mastodon), whether it is institution-only, and a fresh idempotency key, so that a form submitted twice posts once."""
     typed = typed or {}
     default = (signed.account.preferences or {}).get("posting:default:visibility")
     default = default if default in VISIBILITIES else "public"
@@ -78,7 +78,9 @@ def composer(signed: SignedIn, *, typed: Mapping[str, Any] | None = None, in_rep
             "media_ids": list(typed.get("media_ids[]", [])), "description": typed.get("description", ""),
             "poll_options": (options + [""] * POLL_FIELDS)[:max(POLL_FIELDS, len(options))],
             "poll_expires_in": typed.get("poll[expires_in]", str(POLL_DURATIONS[1])),
-            "poll_multiple": bool(typed.get("poll[multiple]"))}
+            "poll_multiple": bool(typed.get("poll[multiple]")),
+            # a reply to an institution-only post is one too (federation.outbox.actions.post)
+            "local_only": bool(typed.get("local_only")) or bool(in_reply_to and in_reply_to.get("local_only"))}
 
 
 async def timeline_page(request: web.Request, which: str, *, status: int = 200,

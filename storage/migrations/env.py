@@ -5,8 +5,9 @@ For autogenerating a revision by hand, pass a URL instead:
 """
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 
+from storage.db import add_search_function
 from storage.models import Base
 
 config = context.config
@@ -28,6 +29,9 @@ if connection is not None:
     _run(connection)
 else:
     url = context.get_x_argument(as_dictionary=True)["url"]
-    with create_engine(url).connect() as conn:
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":  # the search index's triggers call it (storage.db)
+        event.listen(engine, "connect", lambda dbapi_connection, _record: add_search_function(dbapi_connection))
+    with engine.connect() as conn:
         _run(conn)
         conn.commit()

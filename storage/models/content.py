@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -67,6 +68,9 @@ class Object(Base):
     # who may quote it (storage.models.quotes): public, followers or nobody; None: a peer's post
     # that published no policy
     quote_policy: Mapped[str | None] = mapped_column(String(16))
+    # institution-only: read by the instance's signed-in users alone, never delivered nor served to
+    # a peer or an anonymous caller (federation.social.access.can_see, federation.outbox.audience)
+    local_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Activity(Base):
