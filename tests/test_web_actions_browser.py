@@ -167,7 +167,8 @@ async def test_the_composer_from_the_keyboard_alone(instances):
             await page.keyboard.press("Tab")
             assert await page.evaluate(focus) == f"poll-option-{n}"
             await page.keyboard.type(option)
-        for expected in ("poll-option-3", "poll-option-4", "poll-expires", "poll-multiple", "visibility", "post"):
+        for expected in ("poll-option-3", "poll-option-4", "poll-expires", "poll-multiple", "visibility", "local-only",
+                         "post"):
             await page.keyboard.press("Tab")
             assert await page.evaluate(focus) == expected
         outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
