@@ -32,7 +32,7 @@ from storage.db import (
     open_configured,
     ping,
 )
-from storage.migrate import pending_revisions, upgrade_to_head
+from storage.migrate import at_head, pending_revisions, upgrade_to_head
 from storage.models import Actor
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ async def token_create(settings: Settings, args: argparse.Namespace) -> int:
 
 async def serve(settings: Settings, args: argparse.Namespace) -> int:
     async with open_database_checked(settings, create_dirs=True) as db:
-        if settings.is_sqlite:
+        if settings.is_sqlite and not await at_head(db):
             await upgrade_to_head(db)
         await require_initialised(db, settings)
     app = create_app(settings, workers=not args.no_workers)

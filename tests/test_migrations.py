@@ -8,10 +8,11 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from storage.db import ensure_schema, open_database
-from storage.migrate import alembic_config, pending_revisions, upgrade_to_head
+from storage.migrate import alembic_config, at_head, head_revision, pending_revisions, upgrade_to_head
 from storage.models import Base
 from storage.search import SQLITE_INDEX_TABLES, VECTOR_COLUMN
 from tests.conftest import DATABASE_URL
@@ -162,3 +163,16 @@ async def test_account_counters_follow_every_write(empty_db):
     assert (await counts(2))[:3] == (1, 0, 1)
     await run("DELETE FROM actors WHERE id = 1")
     assert (await counts(2))[:3] == (0, 0, 1)
+
+
+async def test_the_head_read_from_the_files_is_alembics_and_at_head_follows_the_database(empty_db):
+    """A server starting on an up-to-date database asks `at_head`, which reads the files and the
+    alembic_version row without loading Alembic: it must agree with Alembic's own view."""
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert not await at_head(empty_db)  # never migrated: no alembic_version table
+    await upgrade_to_head(empty_db)
+    assert await at_head(empty_db)
+    async with empty_db.engine.begin() as conn:  # one step behind
+        await conn.run_sync(lambda sync_conn: command.downgrade(alembic_config(sync_conn), "-1"))
+    assert not await at_head(empty_db)
+    assert await pending_revisions(empty_db) == [head_revision()]
