@@ -47,6 +47,11 @@ async def test_communities_api(instances, http):
     assert [c["name"] for c in listed] == ["wound-care"]
     status, _ = await call("GET", f"{API}/{hidden['id']}")
     assert status == 404
+    # nor through its account, by id or by name
+    account_id = hidden["account"]["id"]
+    assert (await call("GET", f"/api/v1/accounts/{account_id}"))[0] == 404
+    assert (await call("GET", "/api/v1/accounts/lookup?acct=night-shift"))[0] == 404
+    assert (await call("GET", f"/api/v1/accounts/{account_id}", alice))[0] == 200
 
     # When carol, who moderates nothing, makes herself a moderator, Then she is refused
     carol_id = (await call("GET", "/api/v1/accounts/verify_credentials", carol))[1]["id"]

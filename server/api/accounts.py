@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.outbox import actions
 from federation.runtime.context import Federation
-from federation.social.access import can_see
+from federation.social.access import Reader, can_see, may_reach
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import render
@@ -31,7 +31,8 @@ from server.appkeys import CLOCK, DATABASE, FEDERATION, URLS
 from server.responses import json_response
 from storage import accounts_api as q
 from storage import actors as actor_queries
-from storage.models import Actor, Announce, FollowState, Object
+from storage.communities import is_local_only_actor
+from storage.models import Actor, ActorType, Announce, FollowState, Object
 from storage.paging import Cursor
 
 MAX_ID = 1 << 63  # ids are signed 64-bit
@@ -77,10 +78,22 @@ async def _render_accounts(request: web.Request, me: Actor | None, actors: list[
         return await render(request, me, lambda renderer: renderer.accounts(actors), session)
 
 
+async def _reachable(request: web.Request, me: Actor | None, actor: Actor) -> Actor:
+    """The account, unless it is an institution-only community and the caller no user of ours
+    (access.may_reach): then 404, as if it did not exist."""
+    if actor.local and actor.type is ActorType.Group:
+        async with request.app[DATABASE].sessions() as session:
+            local_only = await is_local_only_actor(session, actor.id)
+        if not may_reach(local_only, Reader.user if me is not None else Reader.anonymous):
+            raise ApiError(404, "Record not found")
+    return actor
+
+
 @api
 async def show(request: web.Request) -> web.Response:
     me = await optional_viewer(request, "read:accounts")
-    return json_response((await _render_accounts(request, me, [await target_account(request)]))[0])
+    actor = await _reachable(request, me, await target_account(request))
+    return json_response((await _render_accounts(request, me, [actor]))[0])
 
 
 @api
@@ -92,7 +105,7 @@ async def lookup(request: web.Request) -> web.Response:
         actor = await q.actor_by_acct(session, username, domain or None, request.app[URLS].authority)
     if actor is None:
         raise ApiError(404, "Record not found")
-    return json_response((await _render_accounts(request, me, [actor]))[0])
+    return json_response((await _render_accounts(request, me, [await _reachable(request, me, actor)]))[0])
 
 
 @api
