@@ -51,6 +51,7 @@ async def test_communities_api(instances, http):
     account_id = hidden["account"]["id"]
     assert (await call("GET", f"/api/v1/accounts/{account_id}"))[0] == 404
     assert (await call("GET", "/api/v1/accounts/lookup?acct=night-shift"))[0] == 404
+    assert (await call("GET", f"/api/v1/accounts/{account_id}/statuses"))[0] == 404
     assert (await call("GET", f"/api/v1/accounts/{account_id}", alice))[0] == 200
 
     # When carol, who moderates nothing, makes herself a moderator, Then she is refused

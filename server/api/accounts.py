@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.outbox import actions
 from federation.runtime.context import Federation
 from federation.social.access import Reader, can_see, may_reach
-from server.api.auth import ApiError
+from server.api.auth import ApiError, request_caller
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import render
 from server.api.filtering import shown
@@ -45,7 +45,7 @@ async def target_account(request: web.Request) -> Actor:
         actor = await actor_queries.actor_by_id(session, int(raw)) if len(raw) <= 19 and int(raw) < MAX_ID else None
     if actor is None or actor.deleted_at is not None:
         raise ApiError(404, "Record not found")
-    return actor
+    return await _reachable(request, actor)
 
 
 def relationship_entity(actor_id: int, rel: q.Relations) -> dict[str, Any]:
@@ -78,13 +78,15 @@ async def _render_accounts(request: web.Request, me: Actor | None, actors: list[
         return await render(request, me, lambda renderer: renderer.accounts(actors), session)
 
 
-async def _reachable(request: web.Request, me: Actor | None, actor: Actor) -> Actor:
+async def _reachable(request: web.Request, actor: Actor) -> Actor:
     """The account, unless it is an institution-only community and the caller no user of ours
-    (access.may_reach): then 404, as if it did not exist."""
+    (access.may_reach): then 404, as if it did not exist. Every account route comes through here
+    (`target_account`, and `lookup`)."""
     if actor.local and actor.type is ActorType.Group:
         async with request.app[DATABASE].sessions() as session:
             local_only = await is_local_only_actor(session, actor.id)
-        if not may_reach(local_only, Reader.user if me is not None else Reader.anonymous):
+        reader = (await request_caller(request)).reader if "Authorization" in request.headers else Reader.anonymous
+        if not may_reach(local_only, reader):
             raise ApiError(404, "Record not found")
     return actor
 
@@ -92,8 +94,7 @@ async def _reachable(request: web.Request, me: Actor | None, actor: Actor) -> Ac
 @api
 async def show(request: web.Request) -> web.Response:
     me = await optional_viewer(request, "read:accounts")
-    actor = await _reachable(request, me, await target_account(request))
-    return json_response((await _render_accounts(request, me, [actor]))[0])
+    return json_response((await _render_accounts(request, me, [await target_account(request)]))[0])
 
 
 @api
@@ -105,7 +106,7 @@ async def lookup(request: web.Request) -> web.Response:
         actor = await q.actor_by_acct(session, username, domain or None, request.app[URLS].authority)
     if actor is None:
         raise ApiError(404, "Record not found")
-    return json_response((await _render_accounts(request, me, [await _reachable(request, me, actor)]))[0])
+    return json_response((await _render_accounts(request, me, [await _reachable(request, actor)]))[0])
 
 
 @api
