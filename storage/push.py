@@ -96,12 +96,12 @@ async def claim(session: AsyncSession, now: datetime, limit: int, *, lease: time
     locales = dict((await session.execute(
         select(Account.actor_id, Account.preferences)
         .where(Account.actor_id.in_({s.actor_id for s in subscriptions.values()})))).all())
-    return [
-        Push(d, subscriptions[d.subscription_id], notification, actors[notification.from_actor_id],
-             posts.get(notification.object_id), _locale(locales.get(subscriptions[d.subscription_id].actor_id)))
-        for d in deliveries
-        if (notification := notifications[d.notification_id]) is not None
-    ]
+    pushes = []
+    for d in deliveries:  # a push's subscription and notification are there: deleting either deletes it
+        notification, subscription = notifications[d.notification_id], subscriptions[d.subscription_id]
+        pushes.append(Push(d, subscription, notification, actors[notification.from_actor_id],
+                           posts.get(notification.object_id), _locale(locales.get(subscription.actor_id))))
+    return pushes
 
 
 def _locale(preferences: dict[str, Any] | None) -> str:
