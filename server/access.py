@@ -103,6 +103,7 @@ ROUTES: dict[str, Reads] = {
     "/users/{username}/statuses/{status_id}": Reads.federation,
     "/users/{username}/statuses/{status_id}/{activity}": Reads.federation,
     "/users/{username}/quote_authorizations/{quote_id}": Reads.federation,
+    "/users/{username}/context/{post_id}": Reads.federation,  # a community's thread (FEP-7888)
     "/actor/{collection}": Reads.federation,
     "/actor/collections/{collection}": Reads.federation,
     # --- HTML pages --------------------------------------------------------------------------

@@ -3,11 +3,22 @@
 A post is for a community hosted here when it names the Group as a recipient (to, cc, `audience`
 or a mention), or when it answers a post the community already announced (a reply stays in its
 thread). The community announces it when its author may post there: a member (or a moderator),
-and a moderator when only moderators post. The Announce is the same one a boost
-is (`outbox.actions.boost`): to the Group's followers, that is its members, on every server,
-and to the author; each server fetches the post itself from its origin, as it does for any boost,
-so a forged post cannot travel under the community's name. Posts that are not public or
-unlisted are never announced. What happens to a post of a thread later is `threads`' part.
+and a moderator when only moderators post. Posts that are not public or unlisted are never
+announced. What happens to a post of a thread later is `threads`' part.
+
+How it is announced, decided from FEP-1b12 and Lemmy's documented behaviour:
+
+- FEP-1b12 says a group MUST wrap the activity it relays, unchanged: Announce{Create{Note}}.
+  Group servers (Rounds, Lemmy, PieFed) read that, and each fetches the post inside from its
+  origin, so a forged post cannot travel under the community's name. Every post goes so.
+- Mastodon-compatible servers do not read an announced Create; they read a boost of a post,
+  Announce{Note}. Lemmy sends that besides, for a thread's first post only, so that a Mastodon
+  user following a community sees its new threads boosted and not every reply (Lemmy PRs
+  1914 and issue 2224). So do we: a thread's first post is also boosted (`outbox.actions.boost`,
+  the boost path); a reply is only ever wrapped. A Rounds member's server, which gets both for a
+  first post, counts the second as the same boost.
+
+Both name the thread's context (FEP-7888, `contexts`), so a member's server can backfill it.
 """
 
 from __future__ import annotations
@@ -17,9 +28,16 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.outbox import actions
+from typing import Any
+
+from federation.communities.contexts import thread_context
+from federation.outbox import actions, sending
+from federation.protocol.vocab.community import group_announce_to_ap
 from federation.runtime.context import Federation
+from federation.social.feeds import add_boost_to_homes
+from federation.social.interactions import add_announce
 from storage import communities as queries
+from storage.actors import actor_by_id
 from storage.interactions import mark_of
 from storage.models import Actor, Announce, Community, Object, PostingPolicy, Visibility
 
@@ -47,9 +65,11 @@ async def _communities(fed: Federation, session: AsyncSession, item: Object, add
     return found
 
 
-async def relay(fed: Federation, session: AsyncSession, item: Object, author: Actor, addressed: Iterable[str]) -> list[Actor]:
-    """Announce a newly stored post to each community hosted here that it is for and whose rules
-    let its author post; the communities that announced it."""
+async def relay(fed: Federation, session: AsyncSession, item: Object, author: Actor, addressed: Iterable[str],
+                create: dict[str, Any] | None) -> list[Actor]:
+    """Announce a newly stored post (`create`: the Create it came in, or was sent in) to each
+    community hosted here that it is for and whose rules let its author post; the communities
+    that announced it."""
     if item.visibility not in (Visibility.public, Visibility.unlisted) or item.deleted_at is not None:
         return []
     announced = []
@@ -58,7 +78,26 @@ async def relay(fed: Federation, session: AsyncSession, item: Object, author: Ac
             log.info("%s: %s may not post to %s; not announced", item.uri, author.uri, group.uri)
             continue
         if await mark_of(session, Announce, group.id, item.id) is None:
-            await actions.boost(fed, session, group, item)
+            await _announce(fed, session, group, item, create)
         announced.append(group)
     return announced
+
+
+async def _announce(fed: Federation, session: AsyncSession, group: Actor, item: Object,
+                    create: dict[str, Any] | None) -> None:
+    context = await thread_context(session, group, item)
+    first = item.in_reply_to_uri is None
+    if first or create is None:  # a thread's first post, boosted as Mastodon reads it
+        await actions.boost(fed, session, group, item, context=context)
+    if create is None:
+        return
+    uri = sending.activity_uri(group, "Announce")
+    if not first:  # the reply counts among the community's threads, as the first post's boost does
+        row = await add_announce(session, group, item, uri, fed.clock.now(), public=True)
+        await add_boost_to_homes(session, group, row.id)
+    document = group_announce_to_ap(uri, group, create, fed.clock.now(), context=context)
+    activity = await sending.record(fed, session, group, document, object_id=item.id)
+    author = await actor_by_id(session, item.actor_id)
+    await sending.deliver(fed, session, activity, group, [author] if author is not None else [],
+                          followers_of=group, about=item)
 

@@ -259,7 +259,9 @@ async def unlike(fed: Federation, session: AsyncSession, actor: Actor, item: Obj
     await _withdraw(fed, session, actor, item, Like, followers=False)
 
 
-async def boost(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> Announce:
+async def boost(fed: Federation, session: AsyncSession, actor: Actor, item: Object, *,
+                context: str | None = None) -> Announce:
+    """Boost a post (`context`: a community's boost of a thread's first post names the thread's)."""
     target_author = await _visible_target(session, item)
     if item.visibility not in (Visibility.public, Visibility.unlisted):
         raise OutboxError("only public and unlisted posts can be boosted")
@@ -268,7 +270,7 @@ async def boost(fed: Federation, session: AsyncSession, actor: Actor, item: Obje
         return existing
     uri = sending.activity_uri(actor, "Announce")
     row = await add_announce(session, actor, item, uri, fed.clock.now(), public=True)
-    document = announce_to_ap(uri, actor, item.uri, target_author, fed.clock.now())
+    document = announce_to_ap(uri, actor, item.uri, target_author, fed.clock.now(), context=context)
     # a boost of an institution-only post stays here: off the outbox, and (audience) undelivered
     activity = await sending.record(fed, session, actor, document, object_id=item.id, public=not item.local_only)
     await sending.deliver(fed, session, activity, actor, [target_author], followers_of=actor, about=item)

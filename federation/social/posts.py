@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.communities.contexts import context_of
 from federation.social import emojis, polls, quotes
 from federation.remote.limits import bound
 from federation.protocol.sanitize import plain_text, sanitize_html
@@ -207,4 +208,7 @@ async def post_to_ap(session: AsyncSession, post: Object, author: Actor, mention
     if post.type == "Question":
         document.update(await polls.question_fields(session, post, now))
     document.update(await quotes.note_fields(session, post, author))
+    context = await context_of(session, post, mentions)  # a community's thread (FEP-7888)
+    if context is not None:
+        document["context"] = context
     return document

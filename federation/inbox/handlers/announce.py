@@ -1,11 +1,12 @@
 """Announce (a boost) of a post, fetched from its own origin when we do not have it. A community
 (FEP-1b12) may wrap the post in the Create it announces, as Lemmy does: the post inside is taken
 the same way, by its id, from its origin, never from the wrapping. Any other activity a community
-announces is `federation.communities.announced`'s."""
+announces is `federation.communities.announced`'s. A community's Announce of a reply whose thread
+began before we followed it brings the thread in from its context (`communities.backfill`)."""
 
 from __future__ import annotations
 
-from federation.communities import announced
+from federation.communities import announced, backfill
 from federation.social import interactions
 from federation.runtime.context import Federation
 from federation.inbox.handlers.base import HandlerContext, Ignore, known_object
@@ -14,7 +15,7 @@ from federation.social.feeds import add_boost_to_homes
 from federation.protocol.vocab import PUBLIC
 from federation.protocol.vocab.parse import APActivity, APObject
 from storage.interactions import mark_of
-from storage.models import Announce, Visibility
+from storage.models import ActorType, Announce, Visibility
 
 
 def _boosted(activity: APActivity) -> str | None:
@@ -36,7 +37,7 @@ def looks_up(activity: APActivity) -> set[str]:
     return {boosted} if (boosted := _boosted(activity)) else set()
 
 
-async def prefetch(fed: Federation, activity: APActivity) -> APObject | None:
+async def prefetch(fed: Federation, activity: APActivity) -> APObject | backfill.Backfilled | None:
     if (inner := _wrapped(activity)) is not None:  # a community's announced activity
         return await announced.prefetch(fed, inner)
     boosted = _boosted(activity)
@@ -46,6 +47,10 @@ async def prefetch(fed: Federation, activity: APActivity) -> APObject | None:
         await ensure_post(fed, boosted)
     except RemoteError as exc:
         raise Ignore(f"the boosted post is unavailable: {exc}") from exc
+    context = backfill.owned_context(activity.actor, activity.raw)  # a community's thread (FEP-7888)
+    if context is not None and await backfill.needs_backfill(fed, boosted):
+        return await backfill.backfill(fed, context)
+    return None
 
 
 async def handle(ctx: HandlerContext) -> None:
@@ -61,3 +66,5 @@ async def handle(ctx: HandlerContext) -> None:
         public = PUBLIC in ctx.activity.audience
         row = await interactions.add_announce(ctx.session, ctx.actor, item, ctx.activity.id, ctx.now, public=public)
         await add_boost_to_homes(ctx.session, ctx.actor, row.id)
+    if isinstance(ctx.prepared, backfill.Backfilled) and ctx.actor.type is ActorType.Group:
+        await backfill.count_backfilled(ctx.session, ctx.actor, ctx.prepared, ctx.now)

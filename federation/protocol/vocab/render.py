@@ -294,13 +294,18 @@ def _like(like_uri: str, actor: Actor, post_uri: str) -> dict[str, Any]:
     return {"id": like_uri, "type": "Like", "actor": actor.uri, "object": post_uri}
 
 
-def announce_to_ap(announce_uri: str, actor: Actor, post_uri: str, post_author: Actor, now: datetime) -> dict[str, Any]:
-    """A boost: public, copied to the post's author and the booster's followers."""
-    return {
+def announce_to_ap(announce_uri: str, actor: Actor, post_uri: str, post_author: Actor, now: datetime, *,
+                   context: str | None = None) -> dict[str, Any]:
+    """A boost: public, copied to the post's author and the booster's followers. A community's
+    boost of a thread's first post names the thread's `context` (FEP-7888)."""
+    document = {
         "@context": AS_CONTEXT, "id": announce_uri, "type": "Announce", "actor": actor.uri,
         "published": ap_datetime(now), "to": [PUBLIC],
         "cc": [post_author.uri, actor.followers_url], "object": post_uri,
     }
+    if context is not None:
+        document["context"] = context
+    return document
 
 
 def follow_to_ap(follow_uri: str, follower: Actor, followee: Actor) -> dict[str, Any]:
