@@ -19,8 +19,9 @@ import getpass
 
 from federation.communities import groups
 from federation.runtime.clock import SystemClock
+from federation.runtime.context import open_federation
 from federation.protocol.urls import LocalUrls
-from server.commands import open_database_checked, require_initialised
+from server.commands import VERSION, open_database_checked, require_initialised
 from server.config import Settings
 from storage import communities as community_queries
 from storage.models import JoinPolicy, PostingPolicy
@@ -133,17 +134,25 @@ async def community_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def community_update(settings: Settings, args: argparse.Namespace) -> int:
+    """Change a community, and send its new Group document to its members' servers (queued
+    here; the server's delivery worker sends it)."""
     rules = () if args.clear_rules else tuple(args.rules) if args.rules else None
     async with open_database_checked(settings) as db:
         await require_initialised(db, settings)
-        async with db.sessions.begin() as session:
-            community, actor = await groups.update(
-                session, args.name, by=_by(), now=CLOCK.now(), title=args.title, summary=args.summary,
-                join_policy=args.join_policy, posting=args.posting, local_only=args.local_only, rules=rules,
-                icon=args.icon)
-            moderators = await community_queries.moderators(session, actor.id)
-            line = _describe(community, actor, moderators)
+        urls = LocalUrls(settings.public_url)
+        async with open_federation(settings.federation, urls, db, CLOCK, user_agent=f"Rounds/{VERSION} (cli)",
+                                   max_json_depth=settings.server.max_json_depth) as fed:
+            async with fed.transaction() as session:
+                community, actor = await groups.update(
+                    session, args.name, by=_by(), now=CLOCK.now(), title=args.title, summary=args.summary,
+                    join_policy=args.join_policy, posting=args.posting, local_only=args.local_only, rules=rules,
+                    icon=args.icon)
+                told = await groups.tell_members(fed, session, community, actor)
+                moderators = await community_queries.moderators(session, actor.id)
+                line = _describe(community, actor, moderators)
     print(f"Updated: {line}")
+    if told:
+        print(f"Its members' servers will hear of it ({told} inbox{'es' if told != 1 else ''}).")
     return 0
 
 

@@ -8,6 +8,8 @@ announced here.
   announced copy, and the edit applied as the author's own Update would be.
 - Like (a member elsewhere favourited a post of the thread): counted here as that member's, once,
   the member's actor fetched from its origin first (`prefetch`).
+- Add to / Remove from its featured collection (a moderator pinned or unpinned a thread): so it
+  is here (`remote_moderators.mark_pinned`), whichever thread of it the post is.
 - Anything else changes nothing here.
 """
 
@@ -17,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.communities.remote_moderators import mark_pinned
 from federation.communities.threads import leave_community
 from federation.remote.limits import PostRefused
 from federation.remote.resolve import RemoteError, fetch_post, resolve_actor
@@ -50,11 +53,15 @@ async def apply(fed: Federation, session: AsyncSession, group: Actor, inner: APA
     """Apply an activity `group` announced; None if done, else why nothing changed."""
     if group.type is not ActorType.Group:
         return f"{group.uri} is not a community; it announces posts only"
-    if inner.type not in ("Delete", "Update", "Like"):
+    if inner.type not in ("Delete", "Update", "Like", "Add", "Remove"):
         return f"a community's announced {inner.type} changes nothing here"
     item = await post_by_uri(session, inner.object_id) if inner.object_id else None
     if item is None or item.deleted_at is not None:
         return f"unknown post {inner.object_id}"
+    if inner.type in ("Add", "Remove"):
+        if group.featured_url is None or inner.target != group.featured_url:
+            return f"{inner.type} to {inner.target}, not {group.uri}'s featured collection"
+        return await mark_pinned(session, group, item, pinned=inner.type == "Add", now=now)
     if inner.type == "Delete":
         if not await leave_community(session, group, item, now):
             return f"{item.uri} is not in the threads of {group.uri}"

@@ -12,7 +12,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.admin.audit import audit
+from federation.outbox import sending
 from federation.protocol.urls import LocalUrls
+from federation.protocol.vocab.community import group_to_ap, group_update_to_ap
+from federation.runtime.context import Federation
 from federation.social.accounts import RESERVED_USERNAMES, new_local_actor
 from storage import actors as actor_queries
 from storage import communities as queries
@@ -151,6 +154,16 @@ async def update(session: AsyncSession, name: str, *, by: str, now: datetime, ti
         await audit(session, by=by, action="community.update", subject=actor.uri, before=before, after=after,
                     reason="", at=now)
     return community, actor
+
+
+async def tell_members(fed: Federation, session: AsyncSession, community: Community, actor: Actor) -> int:
+    """Send the community's Group document as it is now (an Update) to its members' servers,
+    which refresh what they show of it; how many inboxes. An institution-only community's goes
+    nowhere (`sending.deliver`)."""
+    document = group_to_ap(actor, community, fed.urls.moderators(actor.username))
+    update_document = group_update_to_ap(sending.activity_uri(actor, "Update"), document)
+    activity = await sending.record(fed, session, actor, update_document)
+    return await sending.deliver(fed, session, activity, actor, [], followers_of=actor)
 
 
 async def add_moderator(session: AsyncSession, name: str, moderator: Actor, *, by: str, now: datetime) -> bool:

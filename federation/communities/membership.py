@@ -50,4 +50,5 @@ async def join_state(session: AsyncSession, follower: Actor, group: Actor) -> Fo
 async def notify_moderators(session: AsyncSession, group: Actor, follower: Actor, now: datetime) -> None:
     """Tell each local moderator that `follower` asks to join."""
     for moderator in await queries.moderators(session, group.id):
-        await notify(session, moderator, NotificationType.join_request, follower, None, now)
+        if moderator.local:  # one elsewhere (FEP-1b12 allows it) is not notified from here
+            await notify(session, moderator, NotificationType.join_request, follower, None, now)

@@ -9,6 +9,7 @@ answer for everything the instance hosts.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +17,7 @@ from federation.admin.audit import audit
 from federation.communities import threads
 from federation.communities.groups import CommunityError
 from federation.outbox import actions, sending
-from federation.protocol.vocab.community import removal_to_ap
+from federation.protocol.vocab.community import ban_to_ap, featured_change_to_ap, removal_to_ap
 from federation.runtime.context import Federation
 from federation.social.follows import follow_between
 from storage import communities as queries
@@ -62,9 +63,10 @@ async def answer_join(fed: Federation, session: AsyncSession, group: Actor, appl
 
 
 async def remove_member(fed: Federation, session: AsyncSession, group: Actor, member: Actor, moderator: Actor, *,
-                        ban: bool, reason: str = "") -> None:
+                        ban: bool, reason: str = "", received: dict[str, Any] | None = None) -> None:
     """End a membership (its follow becomes rejected, and a remote member's server is told); with
-    `ban`, the member may not join again."""
+    `ban`, the member may not join again, and the group announces the moderator's Block to its
+    members (`received`: the one a moderator elsewhere sent, as it came)."""
     await check_moderator(session, group, moderator)
     now = fed.clock.now()
     row = await follow_between(session, member, group)
@@ -74,27 +76,32 @@ async def remove_member(fed: Federation, session: AsyncSession, group: Actor, me
         raise CommunityError(f"{member.username} is not a member of {group.username}")
     if ban:
         await queries.add_ban(session, group.id, member.id, now)
+        block = received or ban_to_ap(sending.activity_uri(moderator, "Block"), moderator, member, group)
+        await threads.announce_moderation(fed, session, group, block)
     await _audit(session, moderator, "member.ban" if ban else "member.remove", group, member, now, reason)
 
 
 async def remove_post(fed: Federation, session: AsyncSession, group: Actor, item: Object, moderator: Actor, *,
-                      reason: str = "") -> None:
+                      reason: str = "", received: dict[str, Any] | None = None) -> None:
     """Take a post out of the community (`threads.leave_community`) and tell every member's server,
-    which does the same: the group announces the moderator's Delete of it."""
+    which does the same: the group announces the moderator's Delete of it (`received`: the one a
+    moderator elsewhere sent, announced as it came)."""
     await check_moderator(session, group, moderator)
     now = fed.clock.now()
     if not await threads.leave_community(session, group, item, now):
         raise CommunityError(f"that post is not in {group.username}")
-    removal = removal_to_ap(sending.activity_uri(moderator, "Delete"), moderator, item.uri, group)
+    removal = received or removal_to_ap(sending.activity_uri(moderator, "Delete"), moderator, item.uri, group)
     await threads.relay_activity(fed, session, item, removal, groups=[group])
     await audit(session, by=f"moderator:{moderator.uri}", action="community.post.remove", subject=group.uri,
                 before={"post": item.uri}, after=None, reason=reason, at=now)
 
 
 async def pin(fed: Federation, session: AsyncSession, group: Actor, item: Object, moderator: Actor, *,
-              pinned: bool) -> bool:
+              pinned: bool, received: dict[str, Any] | None = None) -> bool:
     """Pin a thread of the community (its members here are notified), or unpin it; False if it
-    already was (or was not)."""
+    already was (or was not). Members' servers hear of it as the group's Announce of the
+    moderator's Add to (or Remove from) its featured collection (`received`: the one a moderator
+    elsewhere sent, announced as it came)."""
     await check_moderator(session, group, moderator)
     if pinned and group.id not in [g.id for g in await queries.groups_announcing(session, item.id)]:
         raise CommunityError(f"that post is not in {group.username}")
@@ -108,6 +115,9 @@ async def pin(fed: Federation, session: AsyncSession, group: Actor, item: Object
             await notify(session, member, NotificationType.status, group, item, now)
     else:
         await remove_mark(session, existing)
+    change = received or featured_change_to_ap(sending.activity_uri(moderator, "Add" if pinned else "Remove"),
+                                               moderator, item.uri, group, pinned=pinned)
+    await threads.relay_activity(fed, session, item, change, groups=[group])
     await audit(session, by=f"moderator:{moderator.uri}", action="community.pin" if pinned else "community.unpin",
                 subject=group.uri, before=None, after={"post": item.uri}, reason="", at=now)
     return True

@@ -46,6 +46,14 @@ async def relay_activity(fed: Federation, session: AsyncSession, item: Object, i
     return len(groups)
 
 
+async def announce_moderation(fed: Federation, session: AsyncSession, group: Actor, inner: dict[str, Any]) -> None:
+    """Announce a moderator's action on a member (a ban) from a community hosted here to its
+    members (FEP-1b12: moderation activities are announced by the group)."""
+    document = group_announce_to_ap(sending.activity_uri(group, "Announce"), group, inner, fed.clock.now())
+    activity = await sending.record(fed, session, group, document)
+    await sending.deliver(fed, session, activity, group, [], followers_of=group)
+
+
 async def leave_community(session: AsyncSession, group: Actor, item: Object, now: datetime) -> bool:
     """A post leaves a community's threads (a moderator removed it, or its author deleted it):
     the community's Announce of it goes, and a copy of a post from another server becomes a

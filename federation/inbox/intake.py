@@ -104,6 +104,13 @@ def _check_storable(activity: APActivityHead, key_id: str) -> None:
             raise Rejection(400, f"the activity's {what} holds a NUL or a lone surrogate, which cannot be stored")
 
 
+def _to_community_here(fed: Federation, activity: APActivityHead) -> bool:
+    """Whether the activity is done in a community hosted here (its `audience`): a moderator
+    elsewhere may delete another's post there (FEP-1b12), which the Delete handler decides by the
+    community's moderators; an actor's claims elsewhere stay refused here."""
+    return any(uri.startswith(fed.urls.base + "/") for uri in activity.groups)
+
+
 async def _check_origins(fed: Federation, activity: APActivityHead) -> None:
     """An actor speaks only for its own origin; claims about other origins are refused."""
     origin = authority(activity.actor)
@@ -127,7 +134,7 @@ async def _check_origins(fed: Federation, activity: APActivityHead) -> None:
             raise Rejection(403, str(exc)) from exc
     if activity.type == "Undo" and isinstance(embedded, APActivityHead) and embedded.actor != activity.actor:
         raise Rejection(403, f"{activity.actor} cannot undo an activity of {embedded.actor}")
-    if activity.type == "Delete" and activity.object_id:
+    if activity.type == "Delete" and activity.object_id and not _to_community_here(fed, activity):
         if authority(activity.object_id) != origin:
             raise Rejection(403, f"{activity.actor} cannot delete {activity.object_id} on another host")
         async with fed.db.sessions() as session:

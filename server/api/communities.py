@@ -5,10 +5,11 @@ it and posts to it by mentioning it).
     GET    communities                                   the directory
     POST   communities                                   create ([communities] creators)
     GET    communities/:id                               one community
+    PATCH  communities/:id                               change it (moderators); members' servers are told
     GET    communities/:id/join_requests                 pending joins (moderators)
     POST   communities/:id/join_requests/:account_id/authorize | reject
     GET    communities/:id/moderators
-    POST   communities/:id/moderators                    account_id: a local user
+    POST   communities/:id/moderators                    account_id: a local user, or a person elsewhere
     DELETE communities/:id/moderators/:account_id
     POST   communities/:id/members/:account_id/remove | ban
     POST   communities/:id/pins/:status_id               DELETE to unpin
@@ -17,8 +18,11 @@ it and posts to it by mentioning it).
 `:id` is the community's account id. Handlers parse, make one call into
 `federation.communities` in one transaction, and answer the Community entity (or a list of
 accounts). An institution-only community is shown to the instance's users only
-(`access.may_reach`); to anyone else it does not exist. Only communities hosted here are
-managed here.
+(`access.may_reach`); to anyone else it does not exist. Communities hosted here are managed
+here, and a community on another server that the user moderates (listed in its
+moderators collection, FEP-1b12) through the same routes where FEP-1b12 allows it: removing a
+post, pinning, banning (`federation.communities.elsewhere`: her action is sent to the
+community, which decides and announces it).
 """
 
 from __future__ import annotations
@@ -28,11 +32,12 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.communities import groups, moderation
+from federation.communities import elsewhere, groups, moderation
 from federation.communities.groups import CommunityError, NoSuchCommunity
 from federation.social.access import Reader, may_reach
 from federation.social.posts import visible_post
 from server.access import LOCAL_ONLY
+from server.activitypub.actor_documents import ACTOR_DOCUMENTS
 from server.api.accounts import MAX_ID
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, viewer
@@ -43,7 +48,7 @@ from server.responses import json_response
 from storage import actors as actor_queries
 from storage import communities as queries
 from storage.accounts_api import account_of
-from storage.models import Actor, Community, JoinPolicy, PostingPolicy
+from storage.models import Actor, ActorType, Community, JoinPolicy, PostingPolicy
 
 BASE = "/api/rounds/v1/communities"
 
@@ -149,11 +154,38 @@ async def create(request: web.Request) -> web.Response:
 
 # --- moderators' actions --------------------------------------------------------------------------
 
-async def _moderate(request: web.Request, act) -> web.Response:
+async def _elsewhere(request: web.Request) -> Actor | None:
+    """The community on another server the route's `{id}` names, if it does."""
+    raw = request.match_info["id"]
+    if len(raw) > 19 or int(raw) >= MAX_ID:
+        return None
+    async with request.app[DATABASE].sessions() as session:
+        actor = await actor_queries.actor_by_id(session, int(raw))
+    return actor if actor is not None and elsewhere.is_elsewhere(actor) else None
+
+
+async def _remote_entity(session: AsyncSession, group: Actor) -> dict[str, Any]:
+    return {"id": str(group.id), "name": group.username, "title": group.display_name, "uri": group.uri,
+            "acct": f"{group.username}@{group.domain}", "remote": True,
+            "pinned_status_ids": [str(i) for i in await queries.pinned_ids(session, group.id)], "you_moderate": True}
+
+
+async def _moderate(request: web.Request, act, act_elsewhere=None) -> web.Response:
     """`act(fed, session, group, me)` for a moderator of the route's community, in one
-    transaction; the Community entity after it."""
+    transaction; the Community entity after it. For a community on another server that she
+    moderates (asked of its moderators collection first), `act_elsewhere` sends her action to it."""
     _caller, me = await viewer(request, "write:accounts", "write")
     fed = request.app[FEDERATION]
+    group = await _elsewhere(request) if act_elsewhere is not None else None
+    if group is not None:
+        try:
+            await elsewhere.check_moderator(fed, group, me)
+            async with fed.transaction() as session:
+                await act_elsewhere(fed, session, group, me)
+                entity = await _remote_entity(session, group)
+        except CommunityError as exc:
+            raise _fail(exc) from None
+        return json_response(entity)
     try:
         async with fed.transaction() as session:
             community, group = await _community(session, request, me)
@@ -176,13 +208,17 @@ async def join_requests(request: web.Request) -> web.Response:
         return json_response(await render(request, me, lambda renderer: renderer.accounts(applicants), session))
 
 
-def _on_account(act_on):
-    """A moderator's handler on the route's `account_id`: `act_on(fed, session, group, account, me)`."""
+def _on_account(act_on, act_on_elsewhere=None):
+    """A moderator's handler on the route's `account_id`: `act_on(fed, session, group, account, me)`
+    (`act_on_elsewhere` for a community on another server, if it may be done there)."""
     @api
     async def handler(request: web.Request) -> web.Response:
         async def act(fed, session, group, me):
             await act_on(fed, session, group, await _account(session, request.match_info["account_id"]), me)
-        return await _moderate(request, act)
+
+        async def act_elsewhere(fed, session, group, me):
+            await act_on_elsewhere(fed, session, group, await _account(session, request.match_info["account_id"]), me)
+        return await _moderate(request, act, act_elsewhere if act_on_elsewhere is not None else None)
     return handler
 
 
@@ -201,8 +237,8 @@ async def add_moderator(request: web.Request) -> web.Response:
 
     async def act(fed, session, group, me):
         user = await _account(session, text_param(values, "account_id", required=True))
-        if not user.local or await account_of(session, user.id) is None:
-            raise CommunityError("a moderator must be a user of this instance")
+        if (await account_of(session, user.id) is None) if user.local else user.type is not ActorType.Person:
+            raise CommunityError("a moderator must be a user of this instance, or a person on another server")
         await groups.add_moderator(session, group.username, user, by=_by(me), now=fed.clock.now())
     return await _moderate(request, act)
 
@@ -212,26 +248,58 @@ async def _remove_moderator(fed, session, group, user, me) -> None:
         raise CommunityError(f"{user.username} does not moderate {group.username}")
 
 
+async def _status(session: AsyncSession, request: web.Request, me: Actor):
+    item = await visible_post(session, request.match_info["status_id"], me)
+    if item is None:
+        raise ApiError(404, "Record not found")
+    return item
+
+
 def _pin_action(pinned: bool):
     @api
     async def handler(request: web.Request) -> web.Response:
         async def act(fed, session, group, me):
-            item = await visible_post(session, request.match_info["status_id"], me)
-            if item is None:
-                raise ApiError(404, "Record not found")
-            await moderation.pin(fed, session, group, item, me, pinned=pinned)
-        return await _moderate(request, act)
+            await moderation.pin(fed, session, group, await _status(session, request, me), me, pinned=pinned)
+
+        async def act_elsewhere(fed, session, group, me):
+            await elsewhere.pin(fed, session, group, await _status(session, request, me), me, pinned=pinned)
+        return await _moderate(request, act, act_elsewhere)
     return handler
 
 
 @api
 async def remove_status(request: web.Request) -> web.Response:
     async def act(fed, session, group, me):
-        item = await visible_post(session, request.match_info["status_id"], me)
-        if item is None:
-            raise ApiError(404, "Record not found")
-        await moderation.remove_post(fed, session, group, item, me)
-    return await _moderate(request, act)
+        await moderation.remove_post(fed, session, group, await _status(session, request, me), me)
+
+    async def act_elsewhere(fed, session, group, me):
+        await elsewhere.remove_post(fed, session, group, await _status(session, request, me), me)
+    return await _moderate(request, act, act_elsewhere)
+
+
+@api
+async def update(request: web.Request) -> web.Response:
+    """A moderator changes the community (all but its name and its reach); its members' servers
+    hear of it (an Update of the Group)."""
+    values = await params(request)
+    rules = list_param(values, "rules")
+
+    async def act(fed, session, group, me):
+        community, actor = await groups.update(
+            session, group.username, by=_by(me), now=fed.clock.now(),
+            title=text_param(values, "title") if "title" in values else None,
+            summary=text_param(values, "summary") if "summary" in values else None,
+            join_policy=_choice(values, "join_policy", JoinPolicy, None),
+            posting=_choice(values, "posting", PostingPolicy, None),
+            rules=tuple(str(rule) for rule in rules) if rules or "rules" in values else None,
+            icon=text_param(values, "icon") if "icon" in values else None)
+        await groups.tell_members(fed, session, community, actor)
+        changed.append(actor.username)
+    changed: list[str] = []
+    response = await _moderate(request, act)
+    for username in changed:  # served fresh from now on
+        request.app[ACTOR_DOCUMENTS].invalidate(username)
+    return response
 
 
 def setup(app: web.Application) -> None:
@@ -240,6 +308,7 @@ def setup(app: web.Application) -> None:
     add_route(app, "GET", BASE, directory)
     add_route(app, "POST", BASE, create)
     add_route(app, "GET", one, show)
+    add_route(app, "PATCH", one, update)
     add_route(app, "GET", f"{one}/join_requests", join_requests)
     for answer, accept in (("authorize", True), ("reject", False)):
         add_route(app, "POST", one + r"/join_requests/{account_id:\d+}/" + answer, _on_account(
@@ -251,7 +320,8 @@ def setup(app: web.Application) -> None:
     for action, ban in (("remove", False), ("ban", True)):
         add_route(app, "POST", one + r"/members/{account_id:\d+}/" + action, _on_account(
             lambda fed, session, group, who, me, ban=ban:
-            moderation.remove_member(fed, session, group, who, me, ban=ban)))
+            moderation.remove_member(fed, session, group, who, me, ban=ban),
+            elsewhere.ban if ban else None))
     add_route(app, "POST", one + r"/pins/{status_id:\d+}", _pin_action(True))
     add_route(app, "DELETE", one + r"/pins/{status_id:\d+}", _pin_action(False))
     add_route(app, "DELETE", one + r"/statuses/{status_id:\d+}", remove_status)

@@ -13,6 +13,7 @@ from types import ModuleType
 
 from federation.inbox.handlers import (
     accept,
+    add,
     announce,
     block,
     create,
@@ -20,6 +21,7 @@ from federation.inbox.handlers import (
     follow,
     like,
     quote_request,
+    remove,
     undo,
     update,
 )
@@ -35,5 +37,7 @@ HANDLERS: dict[str, ModuleType] = {
     "Announce": announce,
     "Like": like,
     "Block": block,
+    "Add": add,
+    "Remove": remove,
     "QuoteRequest": quote_request,
 }

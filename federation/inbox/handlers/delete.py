@@ -2,12 +2,14 @@
 and boosts go, and its boosts leave home timelines), or of a quote authorisation (FEP-044f: the
 quoted author revokes a quote).
 
-The inbox already refused deletes of other hosts' objects and of known posts by someone else.
+The inbox already refused deletes of other hosts' objects and of known posts by someone else,
+except in a community hosted here (its `audience`), where one of its moderators elsewhere may
+remove another's post (`communities.remote_moderators`).
 """
 
 from __future__ import annotations
 
-from federation.communities import threads
+from federation.communities import remote_moderators, threads
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.outbox import quotes
 from federation.social.streams import record_post
@@ -32,7 +34,10 @@ async def handle(ctx: HandlerContext) -> None:
     if item is None or item.deleted_at is not None:
         raise Ignore(f"unknown or already deleted object {target}")
     if item.actor_id != ctx.actor.id:
-        raise Ignore(f"{ctx.actor.uri} cannot delete {target}")
+        reason = await remote_moderators.remove_post(ctx.fed, ctx.session, ctx.actor, item, ctx.activity)
+        if reason is not None:
+            raise Ignore(f"{ctx.actor.uri} cannot delete {target}: {reason}")
+        return
     await record_post(ctx.session, item, ctx.actor, "delete")
     await tombstone_post(ctx.session, item.id, ctx.now)
     await threads.relay_activity(ctx.fed, ctx.session, item, ctx.activity.raw)  # to a community's members

@@ -200,6 +200,7 @@ class APActivity:
     raw: dict[str, Any] = field(repr=False)
     instrument: str | None = None  # a QuoteRequest's quoting post, by id
     result: str | None = None  # an Accept's result (of a QuoteRequest: the QuoteAuthorization)
+    groups: tuple[str, ...] = ()  # its `audience` (FEP-1b12): the community it is done in
 
     @property
     def audience(self) -> tuple[str, ...]:
@@ -227,6 +228,7 @@ class APActivityHead:
     actor: str
     object_id: str | None
     object: APPostHead | APActivityHead | APActor | None  # when embedded and understood
+    groups: tuple[str, ...] = ()  # its `audience` (FEP-1b12): the community it is done in
 
 
 def _tags(document: dict) -> tuple[Tag, ...]:
@@ -391,7 +393,8 @@ def ap_to_key_document(document: dict) -> APKeyDocument:
 def ap_to_activity_head(document: Any) -> APActivityHead:
     kind, activity_id, actor, raw_object, object_id = _activity_identity(document)
     return APActivityHead(
-        activity_id, kind, actor, object_id, _embedded(raw_object, ap_to_post_head, ap_to_activity_head)
+        activity_id, kind, actor, object_id, _embedded(raw_object, ap_to_post_head, ap_to_activity_head),
+        tuple(uri for uri in _audience(document, "audience") if is_uri(uri)),
     )
 
 
@@ -414,6 +417,7 @@ def ap_to_activity(document: Any) -> APActivity:
         raw=document,
         instrument=uri_or_none(first_of(document.get("instrument"))),
         result=uri_or_none(first_of(document.get("result"))),
+        groups=tuple(uri for uri in _audience(document, "audience") if is_uri(uri)),
     )
 
 
