@@ -222,14 +222,19 @@ async def account_statuses(
     posts = select(Object).where(
         Object.actor_id == author_id, Object.deleted_at.is_(None), _visible(author_id, viewer_id, follows_author),
         ~blocked_author(Object.actor_id))
+    if only.pinned:  # its pins: a community's pinned threads are its members' posts, public or unlisted ones
+        others = and_(Object.visibility.in_(OPEN), Object.local_only.is_(False) if viewer_id is None else true())
+        posts = select(Object).where(
+            Object.id.in_(select(Pin.object_id).where(Pin.actor_id == author_id)), Object.deleted_at.is_(None),
+            or_(and_(Object.actor_id == author_id, _visible(author_id, viewer_id, follows_author)),
+                and_(Object.actor_id != author_id, others)),
+            ~blocked_author(Object.actor_id))
     if only.only_media:
         posts = posts.where(has_media())
     if only.exclude_replies:
         parent = aliased(Object)
         own_thread = exists().where(parent.uri == Object.in_reply_to_uri, parent.actor_id == author_id)
         posts = posts.where(or_(Object.in_reply_to_uri.is_(None), own_thread))
-    if only.pinned:
-        posts = posts.where(Object.id.in_(select(Pin.object_id).where(Pin.actor_id == author_id)))
     if only.tagged:
         posts = posts.where(Object.id.in_(select(Tag.object_id).where(Tag.name == only.tagged.lower().lstrip("#"))))
     rows: list = list(await session.scalars(apply(posts, Object.id, cursor)))
