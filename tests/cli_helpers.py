@@ -17,19 +17,21 @@ from tests.instances import Instance
 ROUNDS = str(Path(sys.executable).with_name("rounds"))
 
 
-def cli_config(instance: Instance, tmp_path: Path) -> Path:
-    """A config file for `rounds` naming the instance's public_url, data_dir and database."""
+def cli_config(instance: Instance, tmp_path: Path, federation: str = "") -> Path:
+    """A config file for `rounds` naming the instance's public_url, data_dir and database (and
+    more [federation] keys, as TOML lines)."""
     s = instance.settings
     config = tmp_path / "cli.toml"
     config.write_text(f'public_url = "{s.public_url}"\ndata_dir = "{s.data_dir}"\n[database]\n'
-                      f'url = "{s.database.url}"\nschema = "{s.database.schema}"\n[federation]\nallow_http = true\n')
+                      f'url = "{s.database.url}"\nschema = "{s.database.schema}"\n[federation]\nallow_http = true\n'
+                      + federation)
     return config
 
 
-def run_cli(instance: Instance, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+def run_cli(instance: Instance, tmp_path: Path, *args: str, federation: str = "") -> subprocess.CompletedProcess:
     """`rounds --config ... ARGS` for `instance`, its output captured."""
-    return subprocess.run([ROUNDS, "--config", str(cli_config(instance, tmp_path)), *args], capture_output=True,
-                          text=True, timeout=60, env=os.environ.copy(), stdin=subprocess.DEVNULL)
+    config = cli_config(instance, tmp_path, federation)
+    return subprocess.run([ROUNDS, "--config", str(config), *args], capture_output=True, text=True, timeout=60, env=os.environ.copy(), stdin=subprocess.DEVNULL)
 
 
 def help_text(*args: str) -> str:

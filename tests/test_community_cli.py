@@ -10,7 +10,11 @@ from sqlalchemy import select
 
 from storage import communities as community_queries
 from storage.models import AuditEntry, JoinPolicy, PostingPolicy
+from storage.actors import actor_by_uri
 from tests.cli_helpers import help_text, run_cli
+from tests.community_helpers import follow_remote, make_community
+from tests.handler_helpers import delivery_rows
+from tests.instances import settle
 
 
 async def test_an_admin_makes_and_changes_a_community_from_the_shell(instances, tmp_path, http):
@@ -73,3 +77,28 @@ def test_help_for_the_community_commands():
         assert "usage:" in help_text(*args)
     assert "--institution-only" in help_text("community", "create")
     assert "--moderators-only-posting" in help_text("community", "create")
+
+
+async def test_an_update_from_the_shell_reaches_the_members_servers(instances, tmp_path):
+    # Given a community on A joined by bob@B
+    a = await instances.start("a")
+    b = await instances.start("b")
+    await a.add_user("alice")
+    await b.add_user("bob")
+    _, group = await make_community(a, "wound-care", moderators=("alice",))
+    await follow_remote(b, "bob", f"wound-care@{a.urls.authority}")
+    await settle(a, b)
+    # When the admin changes its title from the shell
+    changed = await asyncio.to_thread(run_cli, a, tmp_path, "community", "update", "wound-care",
+                                      "--title", "Wound & tissue care", "--rule", "Cite sources",
+                                      federation='mode = "open"\nallow_private_addresses = true\n')
+    assert changed.returncode == 0, changed.stderr
+    assert "1 inbox" in changed.stdout
+    # Then an Update of the Group is queued for B, and once sent B shows the new title
+    [(inbox, update)] = await delivery_rows(a, "Update")
+    assert inbox.startswith(b.base) and update["object"]["type"] == "Group"
+    for instance in (a, b):  # the shell queued it at the wall clock's time
+        instance.clock.advance(minutes=1)
+    await settle(a, b)
+    async with b.db.sessions() as session:
+        assert (await actor_by_uri(session, group.uri)).display_name == "Wound & tissue care"

@@ -121,7 +121,8 @@ async def test_a_context_is_the_communitys_own_and_bounded(instances, http):
         == f"{group.uri}/context/2"
     # A post that is not a thread of the community has no context there
     other = await _publish(a, "alice", "not in a community")
-    for path in (f"{group.uri}/context/{other.id}", f"{group.uri}/context/999", f"{a.base}/users/alice/context/{post.id}"):
+    for path in (f"{group.uri}/context/{other.id}", f"{group.uri}/context/999",
+                 f"{a.base}/users/alice/context/{post.id}"):
         async with http.get(path, headers=AP) as r:
             assert r.status == 404, path
     async with http.get(context_url(group, post.id), headers=AP) as r:
