@@ -31,7 +31,8 @@ def cli_config(instance: Instance, tmp_path: Path, federation: str = "") -> Path
 def run_cli(instance: Instance, tmp_path: Path, *args: str, federation: str = "") -> subprocess.CompletedProcess:
     """`rounds --config ... ARGS` for `instance`, its output captured."""
     config = cli_config(instance, tmp_path, federation)
-    return subprocess.run([ROUNDS, "--config", str(config), *args], capture_output=True, text=True, timeout=60, env=os.environ.copy(), stdin=subprocess.DEVNULL)
+    return subprocess.run([ROUNDS, "--config", str(config), *args], capture_output=True, text=True, timeout=60,
+                          env=os.environ.copy(), stdin=subprocess.DEVNULL)
 
 
 def help_text(*args: str) -> str:
