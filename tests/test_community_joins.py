@@ -62,6 +62,11 @@ async def test_peer_joins_open_approval_invite_and_banned(instances):
         await moderation.answer_join(a.fed, session, approval, remote_bob, alice, accept=True)
     await settle(a, b)
     assert await _state(b, "bob", approval.uri) is FollowState.accepted
+    # And bob hears of it on B (approved: the open community's acceptance was no approval)
+    async with b.db.sessions() as session:
+        told = list(await session.scalars(select(Notification.type).where(
+            Notification.recipient_id == (await b.actor("bob")).id)))
+    assert told == [NotificationType.join_approved]
     async with a.db.sessions() as session:
         assert await session.scalar(select(AuditEntry.action).where(AuditEntry.subject == approval.uri,
                                                                     AuditEntry.action.like("community.join%"))) \

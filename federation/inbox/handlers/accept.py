@@ -1,15 +1,17 @@
 """Accept and Reject of a Follow a local actor sent. Only the followee may answer. An answer to
-a quote request is quote_answer's."""
+a quote request is quote_answer's. A community elsewhere that approves joins accepting ours is
+its moderators' approval: the new member here is told (`join_approved`)."""
 
 from __future__ import annotations
 
 from federation.social import feeds
+from federation.social.notifications import notify
 from federation.inbox.handlers import quote_answer
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from storage import actors as actor_queries
 from storage.follows import follow_by_uri, follow_of
 from storage.states import FOLLOWS
-from storage.models import Follow, FollowState
+from storage.models import ActorType, Follow, FollowState, NotificationType
 
 
 async def _follow(ctx: HandlerContext) -> Follow:
@@ -36,5 +38,7 @@ async def handle(ctx: HandlerContext) -> None:
     follower = await actor_queries.actor_by_id(ctx.session, row.follower_id)
     if state is FollowState.accepted:
         await feeds.backfill(ctx.session, follower, ctx.actor)
+        if ctx.actor.type is ActorType.Group and ctx.actor.manually_approves_followers and follower.local:
+            await notify(ctx.session, follower, NotificationType.join_approved, ctx.actor, None, ctx.now)
     else:
         await feeds.remove_author(ctx.session, follower, ctx.actor)
