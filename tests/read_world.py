@@ -122,6 +122,7 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
                             json={"name": "wound-care", "summary": f"{MARKER} community"})
     await _call(http, "POST", f"{a.base}/api/rounds/v1/communities/{community['id']}/moderators", admin,
                 json={"account_id": account["id"]})
+    thread = await _call(http, "POST", f"{api}/statuses", alice, json={"status": f"@wound-care {MARKER} thread"})
 
     peer = await FakePeer().start()
     carol_uri = peer.add_actor("carol")
@@ -151,7 +152,8 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
              "alice": account["id"], "bob": bob_account["id"], "carol": str(carol.id), "notification": notifications[0]["id"],
              "media": media["id"], "media_name": media["url"].rsplit("/", 1)[1], "peer": str(peer_row.id),
              "tag": "sepsis", "filter": kept["id"], "filter_keyword": kept["keywords"][0]["id"],
-             "filter_status": kept_status["id"], "request": requests[0]["id"], "quote": str(quote.id), "community": community["id"]},
+             "filter_status": kept_status["id"], "request": requests[0]["id"], "quote": str(quote.id), "community": community["id"],
+             "thread": thread["id"]},
     )
 
 

@@ -98,6 +98,8 @@ def _ids(world: World) -> list[tuple[str, list[str]]]:
 def _candidates(world: World, canonical: str) -> dict[str, list[str]]:
     ids = world.ids
     found = [values for prefix, values in _ids(world) if canonical.startswith(prefix)]
+    if canonical == "/users/{username}/context/{post_id}":  # a thread of the community alice moderates
+        return {"username": ["wound-care"], "post_id": [ids["thread"]]}
     return {
         "id": found[0] if found else [],
         "username": ["alice"], "status_id": [ids["public"], ids["unlisted"], ids["poll"]],

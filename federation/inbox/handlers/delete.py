@@ -34,6 +34,8 @@ async def handle(ctx: HandlerContext) -> None:
     if item is None or item.deleted_at is not None:
         raise Ignore(f"unknown or already deleted object {target}")
     if item.actor_id != ctx.actor.id:
+        if not ctx.activity.groups:  # in no community: only its author deletes a post
+            raise Ignore(f"{ctx.actor.uri} cannot delete {target}")
         reason = await remote_moderators.remove_post(ctx.fed, ctx.session, ctx.actor, item, ctx.activity)
         if reason is not None:
             raise Ignore(f"{ctx.actor.uri} cannot delete {target}: {reason}")
