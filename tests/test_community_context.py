@@ -125,6 +125,14 @@ async def test_a_context_is_the_communitys_own_and_bounded(instances, http):
                  f"{a.base}/users/alice/context/{post.id}"):
         async with http.get(path, headers=AP) as r:
             assert r.status == 404, path
+    # And a thread's context lists what the reader may see: an institution-only reply is not for
+    # a peer (nor an anonymous reader)
+    reply = await _publish(a, "alice", "answered", in_reply_to=post)
+    hidden = await drafts.publish(a.fed, await a.actor("alice"), Draft(
+        text="for colleagues here only", in_reply_to_id=str(post.id), local_only=True))
+    async with a.db.sessions() as session:
+        assert await session.scalar(select(Announce.id).where(Announce.actor_id == group.id,
+                                                              Announce.object_id == hidden.id)) is not None
     async with http.get(context_url(group, post.id), headers=AP) as r:
         assert r.status == 200
-        assert (await r.json(content_type=None))["orderedItems"] == [post.uri]
+        assert (await r.json(content_type=None))["orderedItems"] == [post.uri, reply.uri]
