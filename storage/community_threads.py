@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Actor, ActorType, Announce, Object, Pin
 from storage.posts import stored_thread
 
+MAX_GENERATIONS = 40  # how deep a thread's replies are read
+
 
 async def thread_root(session: AsyncSession, item: Object, depth: int = 40) -> Object:
     """The first post of `item`'s thread as far as it is stored here (`item` itself for a
@@ -25,15 +27,20 @@ async def thread_posts(session: AsyncSession, group_id: int, root: Object, limit
     ones it vouches for), not deleted, the root first and then each generation of replies in
     the order they came; `limit` posts at most."""
     found: list[Object] = []
-    frontier = [root.uri]
+    seen = {root.id}
     candidates: list[Object] = [root]
-    while candidates and len(found) < limit:
+    for _ in range(MAX_GENERATIONS):  # bounded, whatever loops a peer's replies make
         announced = set(await session.scalars(select(Announce.object_id).where(
             Announce.actor_id == group_id, Announce.object_id.in_([c.id for c in candidates]))))
         found += [c for c in candidates if c.id in announced and c.deleted_at is None][:limit - len(found)]
-        frontier = [c.uri for c in candidates]
-        candidates = list(await session.scalars(select(Object).where(
-            Object.in_reply_to_uri.in_(frontier)).order_by(Object.id).limit(limit)))
+        if len(found) >= limit:
+            break
+        children = await session.scalars(select(Object).where(
+            Object.in_reply_to_uri.in_([c.uri for c in candidates])).order_by(Object.id).limit(limit))
+        candidates = [child for child in children if child.id not in seen]
+        if not candidates:
+            break
+        seen.update(child.id for child in candidates)
     return found
 
 
