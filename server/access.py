@@ -121,6 +121,11 @@ ROUTES: dict[str, Reads] = {
     "/accounts/{id}/following": Reads.signed_in_page,
     "/notifications": Reads.signed_in_page,
     "/search": Reads.signed_in_page,
+    # communities (server/web/communities.py): practitioners, and anyone when all public pages
+    # are on, as a hashtag's page; an institution-only one to the instance's users alone
+    # (`_unreachable`, by the route's `username`, and the handlers' may_reach)
+    "/communities": Reads.tag_page,
+    "/communities/{username}": Reads.tag_page,
     # actions on posts (edit, delete, marks, live updates)
     "/posts/{id}/edit": Reads.signed_in_page,
     "/posts/{id}/delete": Reads.signed_in_page,
