@@ -294,6 +294,16 @@ async def _reader(request: web.Request, reads: Reads) -> Reader:
     return caller.reader
 
 
+async def request_reader(request: web.Request) -> Reader:
+    """Who reads, for a handler that asks the institution-only rule itself (an account by id,
+    from the client API or from a page): the caller of the request's token if it carries one,
+    else the account its session cookie signs in, else a stranger."""
+    if "Authorization" in request.headers:
+        return (await request_caller(request)).reader
+    me = await signed_in(request)
+    return Reader.anonymous if me is None else session_reader(me)
+
+
 async def _refusal(request: web.Request, reads: Reads, reader: Reader) -> web.StreamResponse:
     log.info("%s %s: refused to a reader (%s) of %s", request.method, request.path, reader.value, reads.value)
     if reads in PAGES:

@@ -41,7 +41,8 @@ async def test_an_institution_only_community_is_for_the_instances_users_alone(in
     a = await instances.start(web={"public_pages": "all"})
     await a.add_user("alice")
     await make_community(a, "wound-care", title="Wound care", summary="Dressings", moderators=("alice",))
-    await make_community(a, "night-shift", title="Night shift huddle", local_only=True, moderators=("alice",))
+    _, night_shift = await make_community(a, "night-shift", title="Night shift huddle", local_only=True,
+                                          moderators=("alice",))
     async with browser_like() as http:
         # When a stranger opens the directory, Then she sees the federated one only
         status, page = await _get(http, f"{a.base}/communities")
@@ -61,6 +62,14 @@ async def test_an_institution_only_community_is_for_the_instances_users_alone(in
         assert status == 200 and "Wound care" in page and "Night shift huddle" in page
         status, page = await _get(http, f"{a.base}/communities/night-shift")
         assert status == 200 and "Night shift huddle" in page and "Institution only" in page
+        # And its account's page, which a stranger's browser cannot open, opens for her session
+        account = f"{a.base}/accounts/{night_shift.id}"
+        assert 'id="community-account"' in page
+        status, page = await _get(http, account)
+        assert status == 200 and "Night shift huddle" in page
+    async with browser_like() as http:
+        status, _ = await _get(http, account)
+        assert status in (303, 404)
 
 
 async def test_without_public_pages_a_stranger_is_sent_to_sign_in(instances):
