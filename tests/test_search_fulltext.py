@@ -205,6 +205,7 @@ async def test_matches_the_viewer_may_not_see_leave_no_hole_in_the_pages(instanc
                 return found
             assert len(page) == limit or len(page) == 5 - len(found), (limit, ranked, found, page)
             found += page
+            assert len(set(found)) == len(found) <= 5, (limit, ranked, found)  # none twice
 
     # When the viewer searches, Then the visible posts fill the pages, the best first, then newest
     for limit in (1, 2, 3, 5, 40):
