@@ -166,10 +166,12 @@ def _older_page(dialect: str, search: PostSearch, viewer_id: int | None, size: i
     from `offset` to `offset + limit`."""
     candidates = _candidates(dialect, search, size)
     newest = _newest_matches(dialect, search)
-    older = newest.where(newest.selected_columns.id < select(func.min(candidates.c.id)).scalar_subquery())
-    older = older.subquery("older")
+    older = (newest.with_only_columns(newest.selected_columns.id)  # nothing to rank here
+             .where(newest.selected_columns.id < select(func.min(candidates.c.id)).scalar_subquery())
+             .subquery("older"))
+    # in the index's order (on SQLite, FTS5 then walks back from the bound and stops at the limit)
     return (select(Object).join(older, older.c.id == Object.id).where(seen_by(viewer_id))
-            .order_by(Object.id.desc()).offset(offset).limit(limit))
+            .order_by(older.c.id.desc()).offset(offset).limit(limit))
 
 
 # the viewer of a search statement, bound when it runs (`_run`): the read rule's SQL is built once
