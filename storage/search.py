@@ -12,8 +12,8 @@ and a word found in one post in eight (12,000 matches among 100,000 posts) cost 
 and 76 ms on PostgreSQL when every match was ranked before the limit. So the newest `RANKED`
 (500) matches are taken from the index first, before the read rule: FTS5 walks its posting list
 backwards and stops there; PostgreSQL, planning this step on its own estimates, walks the
-primary key back for a common word and the GIN index for a rare one (with the read rule's
-subqueries in the same step it guessed them selective and read every match). Of those, the
+primary key back for a common word and reads the GIN index for a rare one, or a phrase (with
+the read rule's subqueries in the same step it guessed them selective and read every match). Of those, the
 posts the viewer may see come first, best first (then newest); then every older match the
 viewer may see, newest first. So every page is full and no post comes twice or goes missing,
 however many of the ranked matches the viewer may not see (they only leave fewer ranked). The
@@ -124,8 +124,13 @@ def _newest_matches(dialect: str, search: PostSearch) -> Select:
         # the rows returned only
         return statement.order_by(rowid.desc())
     vector = literal_column(f"objects.{VECTOR_COLUMN}")  # NULL once deleted
+    # PostgreSQL estimates one word well (its statistics count words), a phrase or several words
+    # poorly (it multiplies, and a phrase's words are seldom in a row): walking the newest posts
+    # back would then read the whole table for a few matches. So only one word may be walked
+    # back to; anything else takes the index, and a sort of its matches
+    one_word = len(search.words) == 1 and fold(search.words[0]).isalnum()
     return (select(Object.id, vector.label("vector")).where(vector.op("@@")(_tsquery(search.words)), *filters)
-            .order_by(Object.id.desc()))
+            .order_by(Object.id.desc() if one_word else (Object.id + 0).desc()))
 
 
 def _tsquery(words: tuple[str, ...]) -> ColumnElement:
