@@ -42,7 +42,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
-    false,
     func,
     literal_column,
     or_,
@@ -57,6 +56,7 @@ from storage.accounts_api import OPEN, has_media
 from storage.coverage import blocked_author, limited_author
 from storage.models import (
     Actor,
+    Announce,
     Block,
     Follow,
     FollowState,
@@ -95,9 +95,7 @@ class PostSearch:
     has_media: bool = False
     has_poll: bool = False
     articles_only: bool = False         # Article and Page objects
-    # TODO(communities, issue 15): a community's posts once communities exist; until then no post
-    # is in any community, so the filter finds nothing
-    community: str | None = None
+    community_id: int | None = None     # posts the community (a Group, here or elsewhere) announced
 
 
 def _fts_phrase(words: str) -> str:
@@ -228,8 +226,8 @@ def _filtered(search: PostSearch) -> list[ColumnElement]:
         conditions.append(or_(Object.type == "Question", exists().where(Poll.object_id == Object.id)))
     if search.articles_only:
         conditions.append(Object.type.in_(ARTICLE_TYPES))
-    if search.community is not None:
-        conditions.append(false())  # see PostSearch.community
+    if search.community_id is not None:
+        conditions.append(exists().where(Announce.object_id == Object.id, Announce.actor_id == search.community_id))
     return conditions
 
 

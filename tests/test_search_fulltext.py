@@ -17,6 +17,7 @@ from storage.models import Object, PeerState, Visibility
 from storage.posts import post_by_uri
 from storage.search import PostSearch, search_posts
 from tests.api_helpers import mastodon_client, token_for
+from tests.community_helpers import make_community
 from tests.instances import Instance, settle
 
 
@@ -115,7 +116,7 @@ async def test_operators_ranking_and_paging(instances, http):
     async with a.db.sessions.begin() as session:  # as a peer's Article is stored
         (await session.get(Object, plain.id)).type = "Article"
     assert await _ids(http, url + quote("sepsis is:article"), alice) == [str(plain.id)]
-    assert await _ids(http, url + quote("sepsis community:icu"), alice) == []  # no communities yet
+    assert await _ids(http, url + quote("sepsis community:icu"), alice) == []  # no such community
     # And limit and offset page the ranked results
     pages = [await _ids(http, url + f"sepsis&limit=2&offset={offset}", alice) for offset in (0, 2, 4)]
     assert pages[0] + pages[1] == ranked and pages[2] == []
@@ -219,3 +220,27 @@ async def test_matches_the_viewer_may_not_see_leave_no_hole_in_the_pages(instanc
         for limit in (1, 2, 3, 4, 5, 20):
             assert await pages(limit, ranked) == expected, (ranked, limit)
     assert not {p.id for p in hidden} & set(await pages(20))
+
+
+async def test_community_operator_finds_what_the_community_announced(instances, http):
+    a = await instances.start("a")
+    alice, bob = await token_for(a, "alice"), await token_for(a, "bob")
+    _, icu = await make_community(a, "icu", moderators=("alice",))
+    async with a.db.sessions.begin() as session:
+        await actions.follow(a.fed, session, await a.actor("bob"), icu)
+    # Given bob's post to the community, a reply to it there, and a post of his elsewhere
+    url = f"{a.base}/api/v2/search?type=statuses&q="
+    async with http.post(f"{a.base}/api/v1/statuses", headers=bob, json={"status": "@icu sepsis bundle audit"}) as r:
+        thread = await r.json()
+    async with http.post(f"{a.base}/api/v1/statuses", headers=alice,
+                         json={"status": "@bob sepsis: the same on ward 2", "in_reply_to_id": thread["id"]}) as r:
+        reply = await r.json()
+    elsewhere = await _post(a, "bob", "<p>sepsis elsewhere</p>")
+    await settle(a)
+    # Then `community:` finds the community's thread and its reply, by its name or its handle
+    for name in ("icu", f"icu@{a.urls.authority}", "@ICU"):
+        assert set(await _ids(http, url + quote(f"sepsis community:{name}"), alice)) == {thread["id"], reply["id"]}
+    assert str(elsewhere.id) in await _ids(http, url + "sepsis", alice)
+    # And a user or an unknown community names no community's posts
+    assert await _ids(http, url + quote("sepsis community:bob"), alice) == []
+    assert await _ids(http, url + quote("sepsis community:icu@elsewhere.example"), alice) == []
