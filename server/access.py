@@ -122,6 +122,11 @@ ROUTES: dict[str, Reads] = {
     "/accounts/{id}/following": Reads.signed_in_page,
     "/notifications": Reads.signed_in_page,
     "/search": Reads.signed_in_page,
+    # communities (server/web/communities.py): practitioners, and anyone when all public pages
+    # are on, as a hashtag's page; an institution-only one to the instance's users alone
+    # (`_unreachable`, by the route's `username`, and the handlers' may_reach)
+    "/communities": Reads.tag_page,
+    "/communities/{username}": Reads.tag_page,
     # actions on posts (edit, delete, marks, live updates)
     "/posts/{id}/edit": Reads.signed_in_page,
     "/posts/{id}/delete": Reads.signed_in_page,
@@ -288,6 +293,16 @@ async def _reader(request: web.Request, reads: Reads) -> Reader:
         return Reader.app  # the handler checks the token
     caller = await request_caller(request, token if reads is Reads.stream else None)
     return caller.reader
+
+
+async def request_reader(request: web.Request) -> Reader:
+    """Who reads, for a handler that asks the institution-only rule itself (an account by id,
+    from the client API or from a page): the caller of the request's token if it carries one,
+    else the account its session cookie signs in, else a stranger."""
+    if "Authorization" in request.headers:
+        return (await request_caller(request)).reader
+    me = await signed_in(request)
+    return Reader.anonymous if me is None else session_reader(me)
 
 
 async def _refusal(request: web.Request, reads: Reads, reader: Reader) -> web.StreamResponse:

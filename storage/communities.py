@@ -3,10 +3,14 @@ group's follows (storage.follows); the threads are the group's announces."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.coverage import blocked_author
 
 from storage.models import (
     Actor,
@@ -20,6 +24,7 @@ from storage.models import (
     Object,
     Pin,
 )
+from storage.paging import Cursor, apply, newest_first
 
 
 async def add_community(session: AsyncSession, community: Community) -> Community:
@@ -152,3 +157,31 @@ async def member_count(session: AsyncSession, community_id: int) -> int:
 async def pinned_ids(session: AsyncSession, community_id: int) -> list[int]:
     """The community's pinned threads, newest pin first."""
     return list(await session.scalars(select(Pin.object_id).where(Pin.actor_id == community_id).order_by(Pin.id.desc())))
+
+
+async def threads(session: AsyncSession, community_id: int, cursor: Cursor, *, leave_out: Collection[int] = ()
+                  ) -> list[tuple[int, Object]]:
+    """A page of a community's threads for its page: (announce id, post) for each post it
+    announced that answers none of the other posts it announced (a reply stays in its thread),
+    newest announce first and paged by the announce's id, leaving out the posts `leave_out` (the
+    pinned ones, shown apart), deleted posts and authors on blocked peers."""
+    parent, parent_announce = aliased(Object), aliased(Announce)
+    in_a_thread = exists().where(parent.uri == Object.in_reply_to_uri, parent_announce.object_id == parent.id,
+                                 parent_announce.actor_id == community_id)
+    query = (select(Announce.id, Object).join(Object, Object.id == Announce.object_id)
+             .where(Announce.actor_id == community_id, Object.deleted_at.is_(None), ~in_a_thread,
+                    ~blocked_author(Object.actor_id)))
+    if leave_out:
+        query = query.where(Announce.object_id.not_in(list(leave_out)))
+    rows = [(announce_id, post) for announce_id, post in await session.execute(apply(query, Announce.id, cursor))]
+    return newest_first(rows, cursor, key=lambda row: row[0])
+
+
+async def joined_elsewhere(session: AsyncSession, follower_id: int) -> list[tuple[Actor, FollowState]]:
+    """The communities on other servers that `follower_id` has joined or asked to join, by name,
+    with the state of the join."""
+    query = (select(Actor, Follow.state).join(Follow, Follow.followee_id == Actor.id)
+             .where(Follow.follower_id == follower_id, Follow.state.in_((FollowState.accepted, FollowState.pending)),
+                    Actor.type == ActorType.Group, Actor.local.is_(False), Actor.deleted_at.is_(None))
+             .order_by(Actor.username, Actor.domain))
+    return [(row[0], row[1]) for row in await session.execute(query)]

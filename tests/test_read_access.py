@@ -59,7 +59,9 @@ SESSION_PAGES = {"/home", "/local", "/federated", "/posts/{id}", "/tags/{tag}", 
                  # account settings
                  "/settings/profile", "/settings/security", "/settings/apps", "/settings/export",
                  "/settings/export/outbox.json", "/settings/export/following_accounts.csv",
-                 "/settings/export/followers.csv", "/settings/export/bookmarks.csv"}  # a web session's: the rest go to the sign-in form
+                 "/settings/export/followers.csv", "/settings/export/bookmarks.csv",
+                 # communities: a page like a hashtag's (public only with public pages at `all`)
+                 "/communities", "/communities/{username}"}  # a web session's: the rest go to the sign-in form
 # the admin console: a web session's too, and an admin's (a moderator's: tests/test_web_admin.py);
 # a session without the role finds nothing there
 CONSOLE_PAGES = {"/admin", "/admin/users", "/admin/queues", "/admin/audit", "/admin/peers", "/admin/peers/export",
@@ -102,7 +104,7 @@ def _candidates(world: World, canonical: str) -> dict[str, list[str]]:
         return {"username": ["wound-care"], "post_id": [ids["thread"]]}
     return {
         "id": found[0] if found else [],
-        "username": ["alice"], "status_id": [ids["public"], ids["unlisted"], ids["poll"]],
+        "username": ["wound-care"] if canonical.startswith("/communities/") else ["alice"], "status_id": [ids["public"], ids["unlisted"], ids["poll"]],
         "activity": ["activity"], "post_id": [ids["public"]],
         "collection": ["outbox", "followers", "following", "featured", "tags"], "schema": ["2.0", "2.1"],
         "hashtag": [ids["tag"]], "tag": [ids["tag"]], "name": [ids["media_name"]], "kind": ["domain_allows"],

@@ -58,6 +58,14 @@ async def test_post_for_the_institution_then_search_and_filter(instances, tmp_pa
         await page.fill("#q", "pediatrie before:hier")
         await page.click("#search-submit")
         assert "before:" in await page.inner_text("#search-error")
+        # And the community and articles filters are written in as operators too
+        await page.fill("#q", "pediatrie")
+        await page.click("#search-filters summary")
+        await page.fill("#filter-community", "icu")
+        await page.check("#filter-articles")
+        await page.click("#search-submit")
+        assert await page.input_value("#q") == "pediatrie community:icu is:article"
+        assert await posts.count() == 0
         # And in French the filters speak French
         await page.set_extra_http_headers({"Accept-Language": "fr"})
         await page.goto(f"{a.base}/search?q=pediatrie")

@@ -17,6 +17,7 @@ from storage.models import Object, PeerState, Visibility
 from storage.posts import post_by_uri
 from storage.search import PostSearch, search_posts
 from tests.api_helpers import mastodon_client, token_for
+from tests.community_helpers import make_community
 from tests.instances import Instance, settle
 
 
@@ -115,7 +116,7 @@ async def test_operators_ranking_and_paging(instances, http):
     async with a.db.sessions.begin() as session:  # as a peer's Article is stored
         (await session.get(Object, plain.id)).type = "Article"
     assert await _ids(http, url + quote("sepsis is:article"), alice) == [str(plain.id)]
-    assert await _ids(http, url + quote("sepsis community:icu"), alice) == []  # no communities yet
+    assert await _ids(http, url + quote("sepsis community:icu"), alice) == []  # no such community
     # And limit and offset page the ranked results
     pages = [await _ids(http, url + f"sepsis&limit=2&offset={offset}", alice) for offset in (0, 2, 4)]
     assert pages[0] + pages[1] == ranked and pages[2] == []
@@ -173,3 +174,73 @@ async def test_search_never_finds_what_the_viewer_may_not_see(instances, http):
         anonymous = await search_posts(session, PostSearch(words=("tracheostomy",)), None, limit=20, offset=0)
     assert {p.uri for p in anonymous} == {public.uri}
     assert direct.uri not in uris(found) and remy.uri not in uris(found)
+
+
+async def test_matches_the_viewer_may_not_see_leave_no_hole_in_the_pages(instances, http):
+    a = await instances.start("a")
+    viewer = await token_for(a, "viewer")
+    await a.add_user("alice")
+    # Given five public posts about bronchiolitis, the first with the word in its content
+    # warning (it ranks first), then, newer, four the viewer may not see that rank as high:
+    # direct posts to nobody and followers-only ones (the viewer does not follow alice)
+    best = await _post(a, "alice", "<p>bronchiolitis protocol one</p>", summary="bronchiolitis")
+    plain = [await _post(a, "alice", f"<p>bronchiolitis protocol {n}</p>") for n in ("two", "three", "four", "five")]
+    hidden = [await _post(a, "alice", "<p>bronchiolitis protocol hidden</p>", summary="bronchiolitis",
+                          visibility=visibility) for visibility in (Visibility.direct, Visibility.private) * 2]
+    newest_first = [p.id for p in reversed(plain)]
+    url = f"{a.base}/api/v2/search?type=statuses&q=bronchiolitis"
+
+    async def pages(limit: int, ranked: int | None = None) -> list[int]:
+        """Every page of `limit` posts, through the API or (with `ranked`) search_posts itself,
+        until an empty one; each one full but the last."""
+        found: list[int] = []
+        while True:
+            if ranked is None:
+                page = [int(i) for i in await _ids(http, f"{url}&limit={limit}&offset={len(found)}", viewer)]
+            else:
+                async with a.db.sessions() as session:
+                    page = [p.id for p in await search_posts(session, PostSearch(words=("bronchiolitis",)),
+                                                             (await a.actor("viewer")).id, limit=limit,
+                                                             offset=len(found), ranked=ranked)]
+            if not page:
+                return found
+            assert len(page) == limit or len(page) == 5 - len(found), (limit, ranked, found, page)
+            found += page
+            assert len(set(found)) == len(found) <= 5, (limit, ranked, found)  # none twice
+
+    # When the viewer searches, Then the visible posts fill the pages, the best first, then newest
+    for limit in (1, 2, 3, 5, 40):
+        assert await pages(limit) == [best.id, *newest_first], limit
+    # And when fewer matches are ranked than there are (search ranks the newest ones only), the
+    # hidden ones take the ranked places and the visible ones still all come, once each: those
+    # ranked first, then the older ones, newest first; for every page size
+    for ranked, expected in ((3, [*newest_first, best.id]),  # the ranked ones all hidden
+                             (6, [*newest_first, best.id]),  # two visible among them, ranked alike
+                             (9, [best.id, *newest_first])):  # every match ranked
+        for limit in (1, 2, 3, 4, 5, 20):
+            assert await pages(limit, ranked) == expected, (ranked, limit)
+    assert not {p.id for p in hidden} & set(await pages(20))
+
+
+async def test_community_operator_finds_what_the_community_announced(instances, http):
+    a = await instances.start("a")
+    alice, bob = await token_for(a, "alice"), await token_for(a, "bob")
+    _, icu = await make_community(a, "icu", moderators=("alice",))
+    async with a.db.sessions.begin() as session:
+        await actions.follow(a.fed, session, await a.actor("bob"), icu)
+    # Given bob's post to the community, a reply to it there, and a post of his elsewhere
+    url = f"{a.base}/api/v2/search?type=statuses&q="
+    async with http.post(f"{a.base}/api/v1/statuses", headers=bob, json={"status": "@icu sepsis bundle audit"}) as r:
+        thread = await r.json()
+    async with http.post(f"{a.base}/api/v1/statuses", headers=alice,
+                         json={"status": "@bob sepsis: the same on ward 2", "in_reply_to_id": thread["id"]}) as r:
+        reply = await r.json()
+    elsewhere = await _post(a, "bob", "<p>sepsis elsewhere</p>")
+    await settle(a)
+    # Then `community:` finds the community's thread and its reply, by its name or its handle
+    for name in ("icu", f"icu@{a.urls.authority}", "@ICU"):
+        assert set(await _ids(http, url + quote(f"sepsis community:{name}"), alice)) == {thread["id"], reply["id"]}
+    assert str(elsewhere.id) in await _ids(http, url + "sepsis", alice)
+    # And a user or an unknown community names no community's posts
+    assert await _ids(http, url + quote("sepsis community:bob"), alice) == []
+    assert await _ids(http, url + quote("sepsis community:icu@elsewhere.example"), alice) == []

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import pytest
 
-from federation.outbox import drafts
+from federation.communities import moderation
+from federation.outbox import actions, drafts
 from federation.social.access import Reads
 from federation.social.compose import Draft
 from federation.social.polls import NewPoll
 from server.access import ROUTES
-from storage.models import Visibility
+from storage.models import JoinPolicy, Visibility
 from tests.browser import artifacts_dir, axe_violations, chromium
+from tests.community_helpers import make_community
 from tests.web_helpers import PASSWORD
 
 WIDTHS = {"phone": (375, 740), "desktop": (1280, 800)}
@@ -42,6 +44,8 @@ def _fill(path: str, values: dict[str, str]) -> str:
     if path in OWN:
         path = path.replace("{id}", values["own_post"])
     by_route = {"/accounts/{id}": values["bob_account"], "/posts/{id}": values["post_id"]}
+    if path.startswith("/communities/"):
+        path = path.replace("{username}", values["community"])
     for pattern, value in by_route.items():
         prefix = pattern.split("{")[0]
         if path.startswith(prefix) and "{id}" in path:
@@ -63,8 +67,21 @@ async def test_every_page_passes_axe_at_both_widths(instances, width_name):
     await drafts.publish(a.fed, bob, Draft(text="Which dressing?", poll=NewPoll(("Foam", "Alginate"), 3600,
                                                                                  multiple=False, hide_totals=False)))
     own = await drafts.publish(a.fed, alice, Draft(text="Alice's own note, to edit or delete"))
+    # and a community moderated by alice, with a pinned thread, another, a member and a pending join
+    _, group = await make_community(a, "wound-care", title="Wound care", summary="Dressings and debridement",
+                                    join_policy=JoinPolicy.approval, rules=("No patient data",), moderators=("alice",))
+    _, carol = await a.add_user("carol")
+    async with a.fed.transaction() as session:
+        await actions.follow(a.fed, session, bob, group)
+        await actions.follow(a.fed, session, carol, group)
+        await moderation.answer_join(a.fed, session, group, bob, alice, accept=True)
+    pinned = await drafts.publish(a.fed, alice, Draft(text="@wound-care Reference: the dressing protocol",
+                                                      visibility=Visibility.public))
+    await drafts.publish(a.fed, bob, Draft(text="@wound-care Which foam for heels?", visibility=Visibility.public))
+    async with a.fed.transaction() as session:
+        await moderation.pin(a.fed, session, group, pinned, alice, pinned=True)
     values = {"username": "bob", "post_id": str(post.id), "tag": "handover", "bob_account": str(bob.id),
-              "own_post": str(own.id)}
+              "own_post": str(own.id), "community": "wound-care"}
     width, height = WIDTHS[width_name]
     problems: list[str] = []
     shots = artifacts_dir() / "pages"

@@ -22,11 +22,11 @@ from federation.outbox import sending
 from federation.outbox.audience import followers_hearing_of
 from federation.runtime.context import Federation
 from federation.social import feeds, media, polls, quotes
-from federation.social.access import stays_home
 from federation.social.follows import follow_between, request_follow, upsert_follow
 from federation.social.interactions import add_announce, add_like
 from federation.social.notifications import notify_edit, notify_mentions
 from federation.social.posts import addressing, keep_version, mentioned_actors, post_to_ap
+from federation.social.access import institution_only
 from federation.social.feeds import add_boost_to_homes, add_post_to_homes
 from federation.social.streams import record_post
 from federation.protocol.vocab.quotes import quote_request_to_ap
@@ -101,18 +101,14 @@ async def post(
     """Publish a post (content is HTML the caller made safe), a Question if it has a poll, and
     queue its Create. `quote`: the post it quotes (a QuoteRequest goes to its author when a peer
     must approve; OutboxError if its author does not allow it); `quote_policy`: who may quote
-    this one (federation.social.quotes). A reply to an institution-only post is institution-only
-    too, and so is a post to an institution-only community (`access.stays_home`), whoever else it
-    mentions."""
+    this one (federation.social.quotes). Institution-only if asked, and (`access.institution_only`)
+    as a reply to an institution-only post or a post to an institution-only community."""
     now = fed.clock.now()
     mentioned = {actor.id: actor for actor in mentions}
     if in_reply_to is not None:
         parent_author = await actor_by_id(session, in_reply_to.actor_id)
         if parent_author is not None and parent_author.id != author.id:
             mentioned.setdefault(parent_author.id, parent_author)
-    # a post to an institution-only community (or a reply in one of its threads) is one itself
-    local_only = (local_only or (in_reply_to is not None and in_reply_to.local_only)
-                  or await stays_home(session, author, mentioned.values()))
     post_id = new_id()
     uri = fed.urls.status(author.username, post_id)
     item = await add_post(session, Object(
@@ -122,7 +118,8 @@ async def post(
         url=f"{fed.urls.profile(author.username)}/{post_id}",
         in_reply_to_uri=in_reply_to.uri if in_reply_to is not None else None,
         published=now, attachments=attachments or None, quote_policy=quote_policy,
-        local_only=local_only,
+        local_only=await institution_only(session, author, asked=local_only, in_reply_to=in_reply_to,
+                                          recipients=mentioned.values()),
     ))
     try:
         quoting = await quotes.quote_local(session, item, author, quote, fed.urls) if quote is not None else None

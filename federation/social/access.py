@@ -16,6 +16,15 @@ every post addressed to it) never leaves the instance. Its documents are read by
 instance's own users (never a peer, an app or an anonymous reader: no ActivityPub document, no
 WebFinger answer), and nothing it sends or a member posts to it is delivered to a peer.
 
+`institution_only` says which new posts are institution-only: those asked to be, replies to one,
+and those addressed to an institution-only community hosted here. The post carries the mark, so
+the rest follows from it alone: `can_see` and the read rule's SQL, the audience (nothing about
+it is delivered, whoever replies, likes or boosts), the documents served. A community hosted
+here, federated or not, relays an institution-only post to its members here as it relays any
+other (its Announce is in their homes and in the community's threads): its members elsewhere
+hear nothing of it, since the Announce is about an institution-only post (`outbox.audience`),
+and its outbox and collections never list it.
+
 The decision to know: in allowlist mode the instance's content is for its users and its peers.
 Anyone can register an app and get an app-only token, so such a token reads no more than no
 token at all. What an app needs before anyone logs in (the instance documents, app
@@ -150,3 +159,13 @@ async def stays_home(session: AsyncSession, sender: Actor, recipients: Iterable[
         if actor.local and actor.type is ActorType.Group and await is_local_only_actor(session, actor.id):
             return True
     return False
+
+
+async def institution_only(session: AsyncSession, author: Actor, *, asked: bool, in_reply_to: Object | None,
+                           recipients: Iterable[Actor]) -> bool:
+    """Whether a new post by `author` (a local user) is institution-only: `asked`, or a reply to
+    an institution-only post, or addressed to an institution-only community hosted here (among
+    `recipients`: whom it mentions, and the communities of its thread)."""
+    if asked or (in_reply_to is not None and in_reply_to.local_only):
+        return True
+    return await stays_home(session, author, recipients)

@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.outbox import actions
 from federation.runtime.context import Federation
-from federation.social.access import Reader, can_see, may_reach
-from server.api.auth import ApiError, request_caller
+from federation.social.access import can_see, may_reach
+from server.access import request_reader
+from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import render
 from server.api.filtering import shown
@@ -85,8 +86,7 @@ async def _reachable(request: web.Request, actor: Actor) -> Actor:
     if actor.local and actor.type is ActorType.Group:
         async with request.app[DATABASE].sessions() as session:
             local_only = await is_local_only_actor(session, actor.id)
-        reader = (await request_caller(request)).reader if "Authorization" in request.headers else Reader.anonymous
-        if not may_reach(local_only, reader):
+        if not may_reach(local_only, await request_reader(request)):
             raise ApiError(404, "Record not found")
     return actor
 

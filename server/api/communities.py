@@ -19,14 +19,19 @@ it and posts to it by mentioning it).
 `federation.communities` in one transaction, and answer the Community entity (or a list of
 accounts). An institution-only community is shown to the instance's users only
 (`access.may_reach`); to anyone else it does not exist. Communities hosted here are managed
-here, and a community on another server that the user moderates (listed in its
-moderators collection, FEP-1b12) through the same routes where FEP-1b12 allows it: removing a
-post, pinning, banning (`federation.communities.elsewhere`: her action is sent to the
-community, which decides and announces it).
+here, and a community on another server that the user moderates (listed in its moderators
+collection, FEP-1b12) through the same routes where FEP-1b12 allows it: removing a post,
+pinning, banning (`federation.communities.elsewhere`: her action is sent to the community,
+which decides and announces it).
+
+The web pages (server/web/communities.py) do what these handlers do through the same functions
+here: the entity (`community_entity`), the directory (`directory_entities`), who may create and
+the creation (`create_community`), and each moderator's action (`moderate` with an `Act`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -34,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.communities import elsewhere, groups, moderation
 from federation.communities.groups import CommunityError, NoSuchCommunity
+from federation.runtime.context import Federation
 from federation.social.access import Reader, may_reach
 from federation.social.posts import visible_post
 from server.access import LOCAL_ONLY
@@ -48,13 +54,16 @@ from server.responses import json_response
 from storage import actors as actor_queries
 from storage import communities as queries
 from storage.accounts_api import account_of
-from storage.models import Actor, ActorType, Community, JoinPolicy, PostingPolicy
+from storage.models import Account, Actor, ActorType, Community, JoinPolicy, PostingPolicy
 
 BASE = "/api/rounds/v1/communities"
+Act = Callable[[Federation, AsyncSession, Actor, Actor], Awaitable[None]]  # (fed, session, group, moderator)
+Find = Callable[[AsyncSession], Awaitable[tuple[Community, Actor]]]
 
 
-def _by(me: Actor) -> str:
-    return f"api:{me.username}"
+def _by(me: Actor, via: str = "api") -> str:
+    """Who the audit log says made a change: `via` (api, web) and the user's name."""
+    return f"{via}:{me.username}"
 
 
 async def _community(session: AsyncSession, request: web.Request, me: Actor | None) -> tuple[Community, Actor]:
@@ -74,8 +83,9 @@ async def _account(session: AsyncSession, raw: str) -> Actor:
     return actor
 
 
-async def _entity(request: web.Request, session: AsyncSession, me: Actor | None, community: Community,
-                  actor: Actor) -> dict[str, Any]:
+async def community_entity(request: web.Request, session: AsyncSession, me: Actor | None, community: Community,
+                           actor: Actor) -> dict[str, Any]:
+    """The Community entity, as `me` (None: anyone) sees it."""
     moderators = await queries.moderators(session, actor.id)
     accounts = await render(request, me, lambda renderer: renderer.accounts([actor, *moderators]), session)
     return {
@@ -104,9 +114,15 @@ def _fail(exc: CommunityError) -> ApiError:
 async def directory(request: web.Request) -> web.Response:
     me = await optional_viewer(request, "read:accounts")
     async with request.app[DATABASE].sessions() as session:
-        rows = await queries.communities(session, include_local_only=may_reach(True, Reader.user if me else Reader.anonymous))
-        entities = [await _entity(request, session, me, community, actor) for community, actor in rows]
+        entities = await directory_entities(request, session, me, Reader.user if me else Reader.anonymous)
     return json_response(entities)
+
+
+async def directory_entities(request: web.Request, session: AsyncSession, me: Actor | None, reader: Reader
+                             ) -> list[dict[str, Any]]:
+    """The communities hosted here that `reader` may know of (`access.may_reach`), by name."""
+    rows = await queries.communities(session, include_local_only=may_reach(True, reader))
+    return [await community_entity(request, session, me, community, actor) for community, actor in rows]
 
 
 @api
@@ -114,7 +130,7 @@ async def show(request: web.Request) -> web.Response:
     me = await optional_viewer(request, "read:accounts")
     async with request.app[DATABASE].sessions() as session:
         community, actor = await _community(session, request, me)
-        return json_response(await _entity(request, session, me, community, actor))
+        return json_response(await community_entity(request, session, me, community, actor))
 
 
 def _choice(values: dict[str, Any], name: str, kind: type, default: Any) -> Any:
@@ -127,12 +143,18 @@ def _choice(values: dict[str, Any], name: str, kind: type, default: Any) -> Any:
         raise ApiError(422, f"Validation failed: {name} must be one of {', '.join(k.value for k in kind)}") from None
 
 
-@api
-async def create(request: web.Request) -> web.Response:
-    caller, me = await viewer(request, "write:accounts", "write")
-    values = await params(request)
-    staff = caller.account is not None and (caller.account.is_admin or caller.account.is_moderator)
-    if request.app[SETTINGS].communities.creators != "users" and not staff:
+def may_create(request: web.Request, account: Account | None) -> bool:
+    """Whether this user may create a community: [communities] creators says staff (admins and
+    moderators) or every user."""
+    staff = account is not None and (account.is_admin or account.is_moderator)
+    return staff or request.app[SETTINGS].communities.creators == "users"
+
+
+async def create_community(request: web.Request, account: Account | None, me: Actor, values: dict[str, Any], *,
+                           via: str) -> dict[str, Any]:
+    """Create the community `values` describe (the API's parameter names), `me` its first
+    moderator, audited as hers through `via` (api, web); its entity. ApiError 403 for a user who may not, 422 for bad input."""
+    if not may_create(request, account):
         raise ApiError(403, "Only the instance's staff may create communities here")
     settings = groups.Settings(
         title=text_param(values, "title"), summary=text_param(values, "summary"),
@@ -144,15 +166,36 @@ async def create(request: web.Request) -> web.Response:
     try:
         async with fed.transaction() as session:
             community, actor = await groups.create(session, request.app[URLS], text_param(values, "name", required=True),
-                                                   settings, moderators=[me], by=_by(me), now=request.app[CLOCK].now())
-            entity = await _entity(request, session, me, community, actor)
+                                                   settings, moderators=[me], by=_by(me, via), now=request.app[CLOCK].now())
+            entity = await community_entity(request, session, me, community, actor)
     except CommunityError as exc:
         raise _fail(exc) from None
     request.app[LOCAL_ONLY].forget()
-    return json_response(entity)
+    return entity
+
+
+@api
+async def create(request: web.Request) -> web.Response:
+    caller, me = await viewer(request, "write:accounts", "write")
+    values = await params(request)
+    return json_response(await create_community(request, caller.account, me, values, via="api"))
 
 
 # --- moderators' actions --------------------------------------------------------------------------
+
+async def moderate(fed: Federation, me: Actor, find: Find, act: Act, then=None) -> Any:
+    """In one transaction: the community `find(session)` gives, `me` checked to moderate it,
+    `act(fed, session, group, me)`, then `then(session, community, group)`'s answer, if given.
+    A refusal is the ApiError the API answers (nothing written)."""
+    try:
+        async with fed.transaction() as session:
+            community, group = await find(session)
+            await moderation.check_moderator(session, group, me)
+            await act(fed, session, group, me)
+            return await then(session, community, group) if then is not None else None
+    except CommunityError as exc:
+        raise _fail(exc) from None
+
 
 async def _elsewhere(request: web.Request) -> Actor | None:
     """The community on another server the route's `{id}` names, if it does."""
@@ -170,31 +213,24 @@ async def _remote_entity(session: AsyncSession, group: Actor) -> dict[str, Any]:
             "pinned_status_ids": [str(i) for i in await queries.pinned_ids(session, group.id)], "you_moderate": True}
 
 
-async def _moderate(request: web.Request, act, act_elsewhere=None) -> web.Response:
-    """`act(fed, session, group, me)` for a moderator of the route's community, in one
-    transaction; the Community entity after it. For a community on another server that she
-    moderates (asked of its moderators collection first), `act_elsewhere` sends her action to it."""
+async def _moderate(request: web.Request, act: Act, act_elsewhere: Act | None = None) -> web.Response:
+    """`act` for a moderator of the route's community; the Community entity after it. For a
+    community on another server that she moderates (asked of its moderators collection first,
+    over the network, before the transaction), `act_elsewhere` sends her action to it."""
     _caller, me = await viewer(request, "write:accounts", "write")
-    fed = request.app[FEDERATION]
     group = await _elsewhere(request) if act_elsewhere is not None else None
     if group is not None:
+        fed = request.app[FEDERATION]
         try:
             await elsewhere.check_moderator(fed, group, me)
             async with fed.transaction() as session:
                 await act_elsewhere(fed, session, group, me)
-                entity = await _remote_entity(session, group)
+                return json_response(await _remote_entity(session, group))
         except CommunityError as exc:
             raise _fail(exc) from None
-        return json_response(entity)
-    try:
-        async with fed.transaction() as session:
-            community, group = await _community(session, request, me)
-            await moderation.check_moderator(session, group, me)
-            await act(fed, session, group, me)
-            entity = await _entity(request, session, me, community, group)
-    except CommunityError as exc:
-        raise _fail(exc) from None
-    return json_response(entity)
+    return json_response(await moderate(
+        request.app[FEDERATION], me, lambda session: _community(session, request, me), act,
+        lambda session, community, group: community_entity(request, session, me, community, group)))
 
 
 @api
@@ -208,18 +244,134 @@ async def join_requests(request: web.Request) -> web.Response:
         return json_response(await render(request, me, lambda renderer: renderer.accounts(applicants), session))
 
 
-def _on_account(act_on, act_on_elsewhere=None):
-    """A moderator's handler on the route's `account_id`: `act_on(fed, session, group, account, me)`
-    (`act_on_elsewhere` for a community on another server, if it may be done there)."""
+# --- each moderator's action, for the API's routes and the web pages' forms -----------------------
+
+def on_account(account_id: str, act_on) -> Act:
+    """An Act on the account `account_id` (as a client sends it): `act_on(fed, session, group, account, me)`."""
+    async def act(fed: Federation, session: AsyncSession, group: Actor, me: Actor) -> None:
+        await act_on(fed, session, group, await _account(session, account_id), me)
+    return act
+
+
+def answer_join(account_id: str, *, accept: bool) -> Act:
+    return on_account(account_id, lambda fed, session, group, who, me:
+                      moderation.answer_join(fed, session, group, who, me, accept=accept))
+
+
+def remove_member(account_id: str, *, ban: bool) -> Act:
+    return on_account(account_id, lambda fed, session, group, who, me:
+                      moderation.remove_member(fed, session, group, who, me, ban=ban))
+
+
+async def add_local_moderator(fed: Federation, session: AsyncSession, group: Actor, user: Actor, me: Actor, *,
+                              via: str) -> None:
+    """Make `user`, a user of this instance or a person on another server (FEP-1b12 allows it), a
+    moderator of `group` (audited as `me`'s, made through `via`: api, web)."""
+    if (await account_of(session, user.id) is None) if user.local else user.type is not ActorType.Person:
+        raise CommunityError("a moderator must be a user of this instance, or a person on another server")
+    await groups.add_moderator(session, group.username, user, by=_by(me, via), now=fed.clock.now())
+
+
+def add_moderator_act(account_id: str, *, via: str) -> Act:
+    return on_account(account_id, lambda fed, session, group, user, me:
+                      add_local_moderator(fed, session, group, user, me, via=via))
+
+
+def remove_moderator_act(account_id: str, *, via: str) -> Act:
+    async def remove(fed, session, group, user, me) -> None:
+        if not await groups.remove_moderator(session, group.username, user, by=_by(me, via), now=fed.clock.now()):
+            raise CommunityError(f"{user.username} does not moderate {group.username}")
+    return on_account(account_id, remove)
+
+
+def pin_status(status_id: str, *, pinned: bool) -> Act:
+    async def act(fed: Federation, session: AsyncSession, group: Actor, me: Actor) -> None:
+        item = await visible_post(session, status_id, me)
+        if item is None:
+            raise ApiError(404, "Record not found")
+        await moderation.pin(fed, session, group, item, me, pinned=pinned)
+    return act
+
+
+def remove_status_act(status_id: str) -> Act:
+    async def act(fed: Federation, session: AsyncSession, group: Actor, me: Actor) -> None:
+        item = await visible_post(session, status_id, me)
+        if item is None:
+            raise ApiError(404, "Record not found")
+        await moderation.remove_post(fed, session, group, item, me)
+    return act
+
+
+async def _status(session: AsyncSession, status_id: str, me: Actor):
+    item = await visible_post(session, status_id, me)
+    if item is None:
+        raise ApiError(404, "Record not found")
+    return item
+
+
+def pin_elsewhere(status_id: str, *, pinned: bool) -> Act:
+    """Pin (or unpin) a thread of a community on another server she moderates: sent to it."""
+    async def act(fed: Federation, session: AsyncSession, group: Actor, me: Actor) -> None:
+        await elsewhere.pin(fed, session, group, await _status(session, status_id, me), me, pinned=pinned)
+    return act
+
+
+def remove_status_elsewhere(status_id: str) -> Act:
+    async def act(fed: Federation, session: AsyncSession, group: Actor, me: Actor) -> None:
+        await elsewhere.remove_post(fed, session, group, await _status(session, status_id, me), me)
+    return act
+
+
+def ban_elsewhere(account_id: str) -> Act:
+    return on_account(account_id, lambda fed, session, group, who, me: elsewhere.ban(fed, session, group, who, me))
+
+
+def _handler(make_act: Callable[[web.Request], Act], make_elsewhere: Callable[[web.Request], Act] | None = None):
+    """A moderator's route: the Act `make_act(request)` on the route's community (or
+    `make_elsewhere(request)` on a community on another server, where FEP-1b12 allows it)."""
     @api
     async def handler(request: web.Request) -> web.Response:
-        async def act(fed, session, group, me):
-            await act_on(fed, session, group, await _account(session, request.match_info["account_id"]), me)
-
-        async def act_elsewhere(fed, session, group, me):
-            await act_on_elsewhere(fed, session, group, await _account(session, request.match_info["account_id"]), me)
-        return await _moderate(request, act, act_elsewhere if act_on_elsewhere is not None else None)
+        return await _moderate(request, make_act(request),
+                               make_elsewhere(request) if make_elsewhere is not None else None)
     return handler
+
+
+@api
+async def update(request: web.Request) -> web.Response:
+    """A moderator changes the community (all but its name and its reach); its members' servers
+    hear of it (an Update of the Group)."""
+    values = await params(request)
+    rules = list_param(values, "rules")
+    changed: list[str] = []
+
+    async def act(fed: Federation, session: AsyncSession, group: Actor, me: Actor) -> None:
+        community, actor = await groups.update(
+            session, group.username, by=_by(me), now=fed.clock.now(),
+            title=text_param(values, "title") if "title" in values else None,
+            summary=text_param(values, "summary") if "summary" in values else None,
+            join_policy=_choice(values, "join_policy", JoinPolicy, None),
+            posting=_choice(values, "posting", PostingPolicy, None),
+            rules=tuple(str(rule) for rule in rules) if rules or "rules" in values else None,
+            icon=text_param(values, "icon") if "icon" in values else None)
+        await groups.tell_members(fed, session, community, actor)
+        changed.append(actor.username)
+    response = await _moderate(request, act)
+    for username in changed:  # served fresh from now on
+        request.app[ACTOR_DOCUMENTS].invalidate(username)
+    return response
+
+
+@api
+async def add_moderator(request: web.Request) -> web.Response:
+    values = await params(request)
+    async def act(fed: Federation, session: AsyncSession, group: Actor, me: Actor) -> None:
+        await add_moderator_act(text_param(values, "account_id", required=True), via="api")(fed, session, group, me)
+    return await _moderate(request, act)
+
+
+@api
+async def remove_moderator(request: web.Request) -> web.Response:
+    return await _moderate(request, remove_moderator_act(request.match_info["account_id"], via="api"))
 
 
 @api
@@ -231,77 +383,6 @@ async def moderators(request: web.Request) -> web.Response:
         return json_response(await render(request, me, lambda renderer: renderer.accounts(mods), session))
 
 
-@api
-async def add_moderator(request: web.Request) -> web.Response:
-    values = await params(request)
-
-    async def act(fed, session, group, me):
-        user = await _account(session, text_param(values, "account_id", required=True))
-        if (await account_of(session, user.id) is None) if user.local else user.type is not ActorType.Person:
-            raise CommunityError("a moderator must be a user of this instance, or a person on another server")
-        await groups.add_moderator(session, group.username, user, by=_by(me), now=fed.clock.now())
-    return await _moderate(request, act)
-
-
-async def _remove_moderator(fed, session, group, user, me) -> None:
-    if not await groups.remove_moderator(session, group.username, user, by=_by(me), now=fed.clock.now()):
-        raise CommunityError(f"{user.username} does not moderate {group.username}")
-
-
-async def _status(session: AsyncSession, request: web.Request, me: Actor):
-    item = await visible_post(session, request.match_info["status_id"], me)
-    if item is None:
-        raise ApiError(404, "Record not found")
-    return item
-
-
-def _pin_action(pinned: bool):
-    @api
-    async def handler(request: web.Request) -> web.Response:
-        async def act(fed, session, group, me):
-            await moderation.pin(fed, session, group, await _status(session, request, me), me, pinned=pinned)
-
-        async def act_elsewhere(fed, session, group, me):
-            await elsewhere.pin(fed, session, group, await _status(session, request, me), me, pinned=pinned)
-        return await _moderate(request, act, act_elsewhere)
-    return handler
-
-
-@api
-async def remove_status(request: web.Request) -> web.Response:
-    async def act(fed, session, group, me):
-        await moderation.remove_post(fed, session, group, await _status(session, request, me), me)
-
-    async def act_elsewhere(fed, session, group, me):
-        await elsewhere.remove_post(fed, session, group, await _status(session, request, me), me)
-    return await _moderate(request, act, act_elsewhere)
-
-
-@api
-async def update(request: web.Request) -> web.Response:
-    """A moderator changes the community (all but its name and its reach); its members' servers
-    hear of it (an Update of the Group)."""
-    values = await params(request)
-    rules = list_param(values, "rules")
-
-    async def act(fed, session, group, me):
-        community, actor = await groups.update(
-            session, group.username, by=_by(me), now=fed.clock.now(),
-            title=text_param(values, "title") if "title" in values else None,
-            summary=text_param(values, "summary") if "summary" in values else None,
-            join_policy=_choice(values, "join_policy", JoinPolicy, None),
-            posting=_choice(values, "posting", PostingPolicy, None),
-            rules=tuple(str(rule) for rule in rules) if rules or "rules" in values else None,
-            icon=text_param(values, "icon") if "icon" in values else None)
-        await groups.tell_members(fed, session, community, actor)
-        changed.append(actor.username)
-    changed: list[str] = []
-    response = await _moderate(request, act)
-    for username in changed:  # served fresh from now on
-        request.app[ACTOR_DOCUMENTS].invalidate(username)
-    return response
-
-
 def setup(app: web.Application) -> None:
     """Register this module's routes."""
     one = BASE + r"/{id:\d+}"
@@ -311,17 +392,19 @@ def setup(app: web.Application) -> None:
     add_route(app, "PATCH", one, update)
     add_route(app, "GET", f"{one}/join_requests", join_requests)
     for answer, accept in (("authorize", True), ("reject", False)):
-        add_route(app, "POST", one + r"/join_requests/{account_id:\d+}/" + answer, _on_account(
-            lambda fed, session, group, who, me, accept=accept:
-            moderation.answer_join(fed, session, group, who, me, accept=accept)))
+        add_route(app, "POST", one + r"/join_requests/{account_id:\d+}/" + answer, _handler(
+            lambda request, accept=accept: answer_join(request.match_info["account_id"], accept=accept)))
     add_route(app, "GET", f"{one}/moderators", moderators)
     add_route(app, "POST", f"{one}/moderators", add_moderator)
-    add_route(app, "DELETE", one + r"/moderators/{account_id:\d+}", _on_account(_remove_moderator))
+    add_route(app, "DELETE", one + r"/moderators/{account_id:\d+}", remove_moderator)
     for action, ban in (("remove", False), ("ban", True)):
-        add_route(app, "POST", one + r"/members/{account_id:\d+}/" + action, _on_account(
-            lambda fed, session, group, who, me, ban=ban:
-            moderation.remove_member(fed, session, group, who, me, ban=ban),
-            elsewhere.ban if ban else None))
-    add_route(app, "POST", one + r"/pins/{status_id:\d+}", _pin_action(True))
-    add_route(app, "DELETE", one + r"/pins/{status_id:\d+}", _pin_action(False))
-    add_route(app, "DELETE", one + r"/statuses/{status_id:\d+}", remove_status)
+        add_route(app, "POST", one + r"/members/{account_id:\d+}/" + action, _handler(
+            lambda request, ban=ban: remove_member(request.match_info["account_id"], ban=ban),
+            (lambda request: ban_elsewhere(request.match_info["account_id"])) if ban else None))
+    for method, pinned in (("POST", True), ("DELETE", False)):
+        add_route(app, method, one + r"/pins/{status_id:\d+}", _handler(
+            lambda request, pinned=pinned: pin_status(request.match_info["status_id"], pinned=pinned),
+            lambda request, pinned=pinned: pin_elsewhere(request.match_info["status_id"], pinned=pinned)))
+    add_route(app, "DELETE", one + r"/statuses/{status_id:\d+}", _handler(
+        lambda request: remove_status_act(request.match_info["status_id"]),
+        lambda request: remove_status_elsewhere(request.match_info["status_id"])))

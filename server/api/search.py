@@ -13,8 +13,8 @@ A statuses search takes Mastodon's operators in `q`, beside its words and "quote
   `during:YYYY-MM-DD` (on it), days in UTC;
 - `#tag`: posts with that hashtag;
 - Rounds' own: `domain:host` (by authors of that instance, this one's authority for ours),
-  `is:article` (articles and pages only), `community:name` (a community's posts: none until
-  communities exist).
+  `is:article` (articles and pages only), `community:name` or `community:name@host` (the posts
+  that community announced: its threads and their replies).
 A bad operator value is a 400 that says which. With `resolve=true` a `user@host` query is
 looked up over WebFinger and an http(s) URL is fetched as a post or an actor, before anything
 is read here and outside any transaction. Whatever cannot be resolved gives empty results, not
@@ -43,7 +43,7 @@ from server.api.params import bool_param
 from server.appkeys import DATABASE, FEDERATION, URLS
 from server.responses import json_response
 from storage import accounts_api as q
-from storage.models import Actor, Object
+from storage.models import Actor, ActorType, Object
 from storage.search import PostSearch, search_posts
 
 log = logging.getLogger(__name__)
@@ -56,10 +56,11 @@ HAS = {"media": "has_media", "poll": "has_poll"}
 @dataclass(frozen=True)
 class PostTerms:
     """The statuses part of `q`: its words, phrases and operators (module docstring), `from:`'s
-    author as typed (without a leading '@'), to be looked up."""
+    author as typed (without a leading '@'), and `community:`'s, to be looked up."""
 
     search: PostSearch = field(default_factory=PostSearch)
     author: str | None = None
+    community: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,12 @@ def parse_terms(text: str) -> PostTerms:
                 raise ApiError(400, f"is: takes article, not {value!r}")
             found["articles_only"] = True
         elif operator == "community" and value:
-            found["community"] = value.lower()
+            found["community"] = value.lstrip("@").lower()
         else:
             found["words"].append(token)
     words = tuple(word for word in found.pop("words") if re.search(r"\w", word))
-    author = found.pop("author", None)
-    return PostTerms(PostSearch(words=words, tags=tuple(found.pop("tags")), **found), author)
+    author, community = found.pop("author", None), found.pop("community", None)
+    return PostTerms(PostSearch(words=words, tags=tuple(found.pop("tags")), **found), author, community)
 
 
 def _number(values: Mapping[str, str], name: str, default: int) -> int:
@@ -199,7 +200,14 @@ async def _statuses(request: web.Request, session, query: Query, me: Actor) -> l
         if author is None or (author_id is not None and author_id != author.id):
             return []  # no such author here: none of its posts either
         author_id = author.id
-    search_for = replace(terms.search, author_id=author_id)
+    community_id = None
+    if terms.community is not None:
+        username, _, domain = terms.community.partition("@")
+        community = await q.actor_by_acct(session, username, domain or None, request.app[URLS].authority)
+        if community is None or community.type is not ActorType.Group:
+            return []  # no such community known here: none of its posts either
+        community_id = community.id
+    search_for = replace(terms.search, author_id=author_id, community_id=community_id)
     if search_for == PostSearch():
         return []  # nothing to look for (punctuation alone)
     return await search_posts(session, search_for, me.id, limit=query.limit, offset=query.offset)

@@ -21,7 +21,7 @@ from server.access import allows
 from server import profile as instance_profile
 from server.appkeys import DATABASE, TEMPLATES, URLS
 from server.web import account, actions, compose, edits, forms, i18n, live, marks, people, second_factor, security, sessions, settings, templates, timelines
-from server.web import invites
+from server.web import communities, invites
 from server.api.entities import render as render_entities
 from server.web.admin import index as admin_console
 from server.web.templates import render, templates_dir
@@ -115,6 +115,7 @@ def setup(app: web.Application) -> None:
     compose.setup(app)
     settings.setup(app)
     people.setup(app)  # profiles, follows, notifications, search
+    communities.setup(app)  # the directory, a community's page, its moderators' tools
     # actions on posts: edit and delete, boost, favourite, bookmark, vote, marks, live updates
     edits.setup(app)
     actions.setup(app)

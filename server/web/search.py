@@ -6,9 +6,10 @@ The form sends `resolve=true`, as Mastodon's web client does, so a handle such a
 does not know it yet; the next page of results (by `offset`) resolves nothing again.
 
 Posts are found by full-text search (storage.search). The form's filters (author, hashtag,
-instance, dates, media, poll) are written into the query as the API's operators (`from:`, `#`,
-`domain:`, `after:`, `before:`, `has:`), so the results page shows the query that found them,
-and its next page carries it whole; the API's own parsing does the rest.
+instance, community, dates, media, poll, articles) are written into the query as the API's
+operators (`from:`, `#`, `domain:`, `community:`, `after:`, `before:`, `has:`, `is:article`), so
+the results page shows the query that found them, and its next page carries it whole; the API's
+own parsing does the rest.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from server.web.sessions import me
 from server.web.templates import render
 
 PAGE_SIZE = 20
-OPERATORS = ("from", "domain", "after", "before")  # form fields written as `name:value`
+OPERATORS = ("from", "domain", "community", "after", "before")  # form fields written as `name:value`
 HAS = ("media", "poll")                           # checkboxes `has_media`, `has_poll`: `has:media`, ...
 
 
@@ -39,6 +40,8 @@ def with_filters(values: Mapping[str, str]) -> str:
     if tag:
         parts.append(f"#{tag}")
     parts += [f"has:{name}" for name in HAS if values.get(f"has_{name}")]
+    if values.get("articles"):
+        parts.append("is:article")
     return " ".join(part for part in parts if part)
 
 
