@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.articles.rules import awaits_approval
 from federation.outbox import actions
 from federation.runtime.context import Federation
 from storage import communities as queries
@@ -56,6 +57,9 @@ async def relay(fed: Federation, session: AsyncSession, item: Object, author: Ac
     for community, group in await _communities(fed, session, item, addressed):
         if group.id == author.id or not await may_post(session, community, group, author):
             log.info("%s: %s may not post to %s; not announced", item.uri, author.uri, group.uri)
+            continue
+        if await awaits_approval(session, community, item):  # an article its moderators have not validated
+            log.info("%s: an article awaiting approval in %s; not announced", item.uri, group.uri)
             continue
         if await mark_of(session, Announce, group.id, item.id) is None:
             await actions.boost(fed, session, group, item)
