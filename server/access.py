@@ -102,6 +102,8 @@ ROUTES: dict[str, Reads] = {
     "/users/{username}/collections/{collection}": Reads.federation,
     "/users/{username}/statuses/{status_id}": Reads.federation,
     "/users/{username}/statuses/{status_id}/{activity}": Reads.federation,
+    "/users/{username}/statuses/{status_id}/versions": Reads.federation,  # an article's earlier versions
+    "/users/{username}/statuses/{status_id}/versions/{n}": Reads.federation,
     "/users/{username}/quote_authorizations/{quote_id}": Reads.federation,
     "/actor/{collection}": Reads.federation,
     "/actor/collections/{collection}": Reads.federation,
@@ -212,6 +214,14 @@ ROUTES: dict[str, Reads] = {
     "/api/rounds/v1/communities/{id}": Reads.content,
     "/api/rounds/v1/communities/{id}/moderators": Reads.content,
     "/api/rounds/v1/communities/{id}/join_requests": Reads.own,
+    # --- Rounds' own API: articles (each one's reader: federation.articles.access) and alerts ---
+    "/api/rounds/v1/articles": Reads.content,
+    "/api/rounds/v1/articles/drafts": Reads.own,
+    "/api/rounds/v1/articles/{id}": Reads.content,
+    "/api/rounds/v1/articles/{id}/versions": Reads.content,
+    "/api/rounds/v1/articles/{id}/versions/{n}": Reads.content,
+    "/api/rounds/v1/communities/{id}/articles/review": Reads.own,  # its moderators
+    "/api/rounds/v1/alerts": Reads.own,
     # --- client API: admins ------------------------------------------------------------------
     "/api/v1/instance/peers": Reads.peers,
     "/api/v1/admin/{kind}": Reads.admin,

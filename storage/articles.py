@@ -79,7 +79,7 @@ async def published_seen_by(session: AsyncSession, viewer_id: int | None, *, lim
     if not include_local_only:
         statement = statement.where(Object.local_only.is_(False))
     rows = await session.execute(statement.order_by(Object.id.desc()).offset(offset).limit(limit))
-    return [(article, item) for article, item in rows.tuples()]
+    return [(article, item) for article, item in rows]
 
 
 # --- alerts ---------------------------------------------------------------------------------

@@ -16,9 +16,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.social.access import can_see
+from federation.social import tags
 from federation.social.notifications import notify
 from storage import articles as queries
-from storage.models import Actor, NotificationType, Object
+from storage.models import Actor, ActorType, NotificationType, Object
 
 
 async def new_article(session: AsyncSession, item: Object, author: Actor, tags: Iterable[str],
@@ -32,3 +33,28 @@ async def new_article(session: AsyncSession, item: Object, author: Actor, tags: 
         await notify(session, actor, NotificationType.status, author, item, now)
         told += 1
     return told
+
+
+class AlertError(Exception):
+    """The alert cannot be set; one line for the practitioner. Nothing was written."""
+
+
+async def alert_tag(session: AsyncSession, actor: Actor, raw: str, on: bool) -> str:
+    """Turn on (following the tag if she does not yet) or off (still following it) the alert of
+    a tag; its name."""
+    try:
+        name = tags.valid_name(raw)
+    except tags.TagError as exc:
+        raise AlertError(str(exc)) from exc
+    if on:
+        await tags.follow(session, actor, name)
+    await queries.set_tag_alert(session, actor.id, name, on)
+    return name
+
+
+async def alert_community(session: AsyncSession, actor: Actor, group: Actor, on: bool) -> None:
+    """Turn on or off the alert of a community she belongs to (AlertError if she does not)."""
+    if group.type is not ActorType.Group:
+        raise AlertError(f"{group.username} is not a community")
+    if not await queries.set_membership_alert(session, actor.id, group.id, on) and on:
+        raise AlertError(f"you are not a member of {group.username}: join it first")
