@@ -12,7 +12,8 @@ import json
 from mastodon import Mastodon
 from sqlalchemy import select
 
-from storage.models import Activity, Article, Delivery, Object
+from storage.actors import actor_by_uri
+from storage.models import Activity, Actor, Announce, Article, Delivery, Object
 from tests.api_helpers import token_for
 from tests.community_helpers import follow_remote, make_community
 from tests.instances import Instance, settle
@@ -47,6 +48,12 @@ async def _remote_article(instance: Instance, uri: str) -> Article | None:
     async with instance.db.sessions() as session:
         return await session.scalar(select(Article).join(Object, Object.id == Article.object_id)
                                     .where(Object.uri == uri))
+
+
+async def _announced(instance: Instance, group: Actor, uri: str) -> bool:
+    async with instance.db.sessions() as session:
+        return await session.scalar(select(Announce.id).join(Object, Object.id == Announce.object_id)
+                                    .where(Announce.actor_id == group.id, Object.uri == uri)) is not None
 
 
 def _client(instance: Instance, headers: dict) -> Mastodon:
@@ -158,6 +165,20 @@ async def test_an_article_reviewed_on_a_is_read_whole_on_b_revised_and_found(ins
     assert document["source"] == {"content": BODY.replace("above 2", "above 4"), "mediaType": "text/markdown"}
     assert document["preview"]["type"] == "Note" and "Sepsis: the first hour" in document["preview"]["content"]
     assert document["changeNote"] == "Lactate threshold corrected" and document["updated"]
+
+    # When bob, a member on B, publishes an article to the community (which B does not review),
+    # Then it reaches A, but the community does not announce an article its moderators have not
+    # validated, while it still announces bob's ordinary posts
+    async with b.db.sessions() as session:
+        group_on_b = await actor_by_uri(session, group.uri)
+    status, from_b = await _call(http, "POST", b.base + ARTICLES, bob, {
+        "title": "Our sepsis audit", "body": "numbers", "community_id": str(group_on_b.id), "state": "published"})
+    assert status == 200 and from_b["state"] == "published"
+    note = await asyncio.to_thread(bob_client.status_post, f"@sepsis-protocols@{a.urls.authority} a question")
+    await settle(a, b)
+    assert await _remote_article(a, from_b["uri"]) is not None
+    assert not await _announced(a, group, from_b["uri"])
+    assert await _announced(a, group, note["uri"])
 
 
 async def test_drafts_and_institution_only_articles_never_reach_b(instances, http):

@@ -92,15 +92,18 @@ def _ids(world: World) -> list[tuple[str, list[str]]]:
         ("/posts/", [*own_posts, ids["remote"]]),
         ("/accounts/", [ids["alice"], ids["carol"]]),
         ("/api/rounds/v1/communities/", [ids["community"]]),  # alice moderates it
+        ("/api/rounds/v1/articles/", [ids["article"]]),  # alice's, published, in two versions
     ]
 
 
 def _candidates(world: World, canonical: str) -> dict[str, list[str]]:
     ids = world.ids
     found = [values for prefix, values in _ids(world) if canonical.startswith(prefix)]
+    articles = "/versions" in canonical  # an article's versions: its post, its version 1
     return {
-        "id": found[0] if found else [],
-        "username": ["alice"], "status_id": [ids["public"], ids["unlisted"], ids["poll"]],
+        "id": found[0] if found else [], "n": ["1"],
+        "username": ["alice"],
+        "status_id": [ids["article_post"]] if articles else [ids["public"], ids["unlisted"], ids["poll"]],
         "activity": ["activity"], "post_id": [ids["public"]],
         "collection": ["outbox", "followers", "following", "featured", "tags"], "schema": ["2.0", "2.1"],
         "hashtag": [ids["tag"]], "tag": [ids["tag"]], "name": [ids["media_name"]], "kind": ["domain_allows"],
