@@ -237,6 +237,15 @@ ROUTES: dict[str, Reads] = {
     "/admin/peers": Reads.admin_page,
     "/admin/peers/export": Reads.admin_download,
     "/admin/settings": Reads.admin_page,
+    # --- articles (issue 16): a practitioner's pages; each article's reader is
+    # federation.articles.access, as in the API -------------------------------------------
+    "/articles": Reads.signed_in_page,
+    "/articles/new": Reads.signed_in_page,
+    "/articles/{id}": Reads.signed_in_page,
+    "/articles/{id}/edit": Reads.signed_in_page,
+    "/articles/{id}/versions": Reads.signed_in_page,
+    "/articles/{id}/versions/{n}": Reads.signed_in_page,
+    "/articles/{id}/diff": Reads.signed_in_page,
     # --- invitations (issue 14): a newcomer's sign-up page, for anyone holding the link ------
     "/auth/invite/{code}": Reads.open,
 }

@@ -55,6 +55,9 @@ SESSION_PAGES = {"/home", "/local", "/federated", "/posts/{id}", "/tags/{tag}", 
                  "/settings/preferences",
                  "/accounts/{id}", "/accounts/{id}/followers", "/accounts/{id}/following", "/notifications",
                  "/search",
+                 # articles (issue 16)
+                 "/articles", "/articles/new", "/articles/{id}", "/articles/{id}/edit", "/articles/{id}/versions",
+                 "/articles/{id}/versions/{n}", "/articles/{id}/diff",
                  "/posts/{id}/edit", "/posts/{id}/delete", "/bookmarks", "/favourites", "/live/{timeline}",
                  # account settings
                  "/settings/profile", "/settings/security", "/settings/apps", "/settings/export",
@@ -93,6 +96,7 @@ def _ids(world: World) -> list[tuple[str, list[str]]]:
         ("/accounts/", [ids["alice"], ids["carol"]]),
         ("/api/rounds/v1/communities/", [ids["community"]]),  # alice moderates it
         ("/api/rounds/v1/articles/", [ids["article"]]),  # alice's, published, in two versions
+        ("/articles/", [ids["article"]]),
     ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from federation.articles import review, writing
 from federation.outbox import drafts
 from federation.social.access import Reads
 from federation.social.compose import Draft
@@ -41,7 +42,8 @@ def pages() -> list[tuple[str, Reads]]:
 def _fill(path: str, values: dict[str, str]) -> str:
     if path in OWN:
         path = path.replace("{id}", values["own_post"])
-    by_route = {"/accounts/{id}": values["bob_account"], "/posts/{id}": values["post_id"]}
+    by_route = {"/accounts/{id}": values["bob_account"], "/posts/{id}": values["post_id"],
+                "/articles/{id}": values["article"]}
     for pattern, value in by_route.items():
         prefix = pattern.split("{")[0]
         if path.startswith(prefix) and "{id}" in path:
@@ -63,8 +65,14 @@ async def test_every_page_passes_axe_at_both_widths(instances, width_name):
     await drafts.publish(a.fed, bob, Draft(text="Which dressing?", poll=NewPoll(("Foam", "Alginate"), 3600,
                                                                                  multiple=False, hide_totals=False)))
     own = await drafts.publish(a.fed, alice, Draft(text="Alice's own note, to edit or delete"))
+    async with a.fed.transaction() as session:  # alice's article, in two versions (issue 16)
+        article = await writing.write(a.fed, session, alice, writing.ArticleDraft(
+            title="Hand hygiene", summary="Five moments", body="## When\n\nBefore touching a patient."))
+        await review.submit(a.fed, session, alice, article)
+        await writing.revise(a.fed, session, alice, article, writing.ArticleDraft(
+            title="Hand hygiene", summary="Five moments", body="## When\n\nBefore and after."), change_note="After too")
     values = {"username": "bob", "post_id": str(post.id), "tag": "handover", "bob_account": str(bob.id),
-              "own_post": str(own.id)}
+              "own_post": str(own.id), "article": str(article.id), "n": "1"}
     width, height = WIDTHS[width_name]
     problems: list[str] = []
     shots = artifacts_dir() / "pages"

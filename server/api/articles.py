@@ -75,7 +75,7 @@ def _fail(exc: Exception) -> ApiError:
     return ApiError(422, str(exc) if str(exc).startswith("Validation failed") else f"Validation failed: {exc}")
 
 
-def _draft(values: dict[str, Any], *, required: bool = True) -> ArticleDraft:
+def parse_draft(values: dict[str, Any], *, required: bool = True) -> ArticleDraft:
     name = text_param(values, "visibility", default="public")
     try:
         visibility = Visibility(name)
@@ -215,7 +215,7 @@ async def _write(request: web.Request, act, values: dict[str, Any] | None = None
 async def create(request: web.Request) -> web.Response:
     await viewer(request, *WRITE)
     values = await params(request)
-    draft, state = _draft(values), text_param(values, "state", default="draft")
+    draft, state = parse_draft(values), text_param(values, "state", default="draft")
     if state not in (ArticleState.draft.value, ArticleState.published.value):
         raise ApiError(422, "Validation failed: state is draft or published (submitted for review where "
                             "its community reviews articles)")
@@ -232,7 +232,7 @@ async def create(request: web.Request) -> web.Response:
 async def update(request: web.Request) -> web.Response:
     await viewer(request, *WRITE)
     values = await params(request)
-    draft, note = _draft(values), text_param(values, "change_note")
+    draft, note = parse_draft(values), text_param(values, "change_note")
 
     async def act(fed, session, me, _values):
         article = await writing.own(session, request.match_info["id"], me)
