@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Actor, Follow, FollowState, FollowedTag, Object
+from storage.models import Actor, Community, Follow, FollowState, FollowedTag, Object
 from storage.models.articles import Article, ArticleState, ArticleVersion, article_snapshot
 from storage.search import seen_by
 
@@ -59,9 +59,14 @@ async def delete_article(session: AsyncSession, article_id: int) -> None:
 
 
 async def in_review(session: AsyncSession, community_id: int) -> list[Article]:
-    """A community's articles waiting for a moderator, oldest first."""
+    """A community's articles waiting for a moderator, oldest first: ours in review, and peers'
+    not validated yet (federation.articles.access.awaiting_review)."""
     return list(await session.scalars(select(Article).where(
-        Article.community_id == community_id, Article.state == ArticleState.in_review).order_by(Article.id)))
+        Article.community_id == community_id,
+        or_(Article.state == ArticleState.in_review,
+            and_(Article.local.is_(False), Article.validated_by_id.is_(None),
+                 exists().where(Community.actor_id == community_id, Community.articles_require_approval.is_(True)))))
+        .order_by(Article.id)))
 
 
 async def unpublished_of(session: AsyncSession, author_id: int) -> list[Article]:

@@ -179,6 +179,16 @@ async def test_an_article_reviewed_on_a_is_read_whole_on_b_revised_and_found(ins
     assert await _remote_article(a, from_b["uri"]) is not None
     assert not await _announced(a, group, from_b["uri"])
     assert await _announced(a, group, note["uri"])
+    # When the moderator approves it from the community's review list, Then the community announces it
+    status, waiting = await _call(http, "GET", review, mod)
+    [remote_on_a] = [item for item in waiting if item["uri"] == from_b["uri"]]
+    assert remote_on_a["local"] is False and remote_on_a["state"] == "published"
+    assert (await _call(http, "POST", f"{a.base}{ARTICLES}/{remote_on_a['id']}/reject", mod))[0] == 422
+    status, validated = await _call(http, "POST", f"{a.base}{ARTICLES}/{remote_on_a['id']}/approve", mod)
+    assert status == 200 and validated["validated_by"]["username"] == "mod"
+    await settle(a, b)
+    assert await _announced(a, group, from_b["uri"])
+    assert (await _call(http, "GET", review, mod))[1] == []
 
 
 async def test_drafts_and_institution_only_articles_never_reach_b(instances, http):

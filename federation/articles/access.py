@@ -28,9 +28,17 @@ async def may_read(session: AsyncSession, article: Article, viewer: Actor | None
     return await may_review(session, article, viewer)
 
 
+def awaiting_review(article: Article) -> bool:
+    """An article a community's moderators may approve: one of ours in review, or a peer's posted
+    to a community (hosted here, the caller checks) and not validated yet."""
+    if article.community_id is None:
+        return False
+    return article.state is ArticleState.in_review or (not article.local and article.validated_by_id is None)
+
+
 async def may_review(session: AsyncSession, article: Article, viewer: Actor) -> bool:
-    """Whether `viewer` moderates the community an article in review was submitted to."""
-    if article.state is not ArticleState.in_review or article.community_id is None:
+    """Whether `viewer` moderates the community an article awaiting review was posted to."""
+    if not awaiting_review(article):
         return False
     group = await actor_by_id(session, article.community_id)
     return group is not None and await may_moderate(session, group, viewer)

@@ -4,7 +4,10 @@
 moderators approve articles (`communities.articles_require_approval`), straight to published
 otherwise. A moderator then approves it (published: `validated_by`, `validated_at` and the
 version validated are recorded, its post is made, and the community announces it) or rejects
-it (back to draft, with the reason, for its author to change and submit again). Each move is
+it (back to draft, with the reason, for its author to change and submit again). A peer's
+article posted to such a community waits for the same approval before the community announces
+it (`articles.rules`); it was published by its own server, so approving it only validates and
+announces it. Each move is
 one the article machine declares (storage.states.ARTICLES); each moderator's act is audited.
 """
 
@@ -15,13 +18,15 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.admin.audit import audit
-from federation.articles.access import may_review
+from federation.articles.access import awaiting_review, may_review
 from federation.articles.writing import ArticleError, NotAllowed, publish_post
+from federation.communities import relay
 from federation.communities.moderation import check_moderator
 from federation.runtime.context import Federation
 from storage import communities as community_queries
 from storage.actors import actor_by_id
 from storage.models import Actor, Article, ArticleState, Community
+from storage.posts import post_by_id
 from storage.states import ARTICLES, IllegalTransition
 
 MAX_REASON = 1000
@@ -56,14 +61,29 @@ async def submit(fed: Federation, session: AsyncSession, author: Actor, article:
 
 
 async def approve(fed: Federation, session: AsyncSession, moderator: Actor, article: Article) -> Article:
-    """A moderator of the article's community validates it: published, and announced."""
+    """A moderator of the article's community validates it: published, and announced. A peer's
+    article (published by its own server) is validated and announced."""
     await _check(session, moderator, article)
-    _move(article, ArticleState.published)
     now = fed.clock.now()
     article.validated_by_id, article.validated_at, article.validated_version = moderator.id, now, article.version
-    await publish_post(fed, session, article)
+    if article.local:
+        _move(article, ArticleState.published)
+        await publish_post(fed, session, article)
+    else:
+        await _announce(fed, session, article)
     await _audit(session, moderator, "article.approve", article, "", now)
     return article
+
+
+async def _announce(fed: Federation, session: AsyncSession, article: Article) -> None:
+    item = await post_by_id(session, article.object_id) if article.object_id is not None else None
+    author = await actor_by_id(session, article.author_id)
+    group = await actor_by_id(session, article.community_id) if article.community_id is not None else None
+    if item is None or author is None or group is None or item.deleted_at is not None:
+        raise ArticleError("Validation failed: the article's post is gone")
+    if not await relay.relay(fed, session, item, author, [group.uri]):
+        raise ArticleError(f"Validation failed: {group.username} cannot announce it (its author may not post "
+                           "there, or it is not public)")
 
 
 async def reject(fed: Federation, session: AsyncSession, moderator: Actor, article: Article, reason: str) -> Article:
@@ -71,6 +91,8 @@ async def reject(fed: Federation, session: AsyncSession, moderator: Actor, artic
     if len(reason) > MAX_REASON:
         raise ArticleError(f"Validation failed: a reason has at most {MAX_REASON} characters")
     await _check(session, moderator, article)
+    if not article.local:
+        raise ArticleError("Validation failed: a peer's article is not sent back; leave it unapproved")
     _move(article, ArticleState.draft)
     article.review_note = reason.strip()
     await _audit(session, moderator, "article.reject", article, reason.strip(), fed.clock.now())
@@ -78,7 +100,7 @@ async def reject(fed: Federation, session: AsyncSession, moderator: Actor, artic
 
 
 async def _check(session: AsyncSession, moderator: Actor, article: Article) -> None:
-    if article.state is not ArticleState.in_review:
+    if not awaiting_review(article):
         raise ArticleError(f"Validation failed: the article is {article.state.value}, not in review")
     if not await may_review(session, article, moderator):
         raise NotAllowed("only a moderator of its community may approve or reject an article")
