@@ -1,8 +1,8 @@
 """Full-text search over posts: the index, and the posts a viewer may see that match a query.
 
 The index is the database's own and follows every write to `objects` (the migration
-c16a0b1c2d3e makes it; c16b0a1b2c3d adds the published articles' titles, summaries and bodies,
-which their posts show only in part, found as their posts): on SQLite the FTS5 table `objects_fts`, filled by triggers, ranked by
+c16a0b1c2d3e makes it; c16b0a1b2c3d adds `objects.search_body` to a post's body: an article's
+whole text, which its post shows only in part): on SQLite the FTS5 table `objects_fts`, filled by triggers, ranked by
 bm25; on PostgreSQL the generated tsvector column `objects.search_vector` under a GIN index,
 ranked by ts_rank. A post's content warning weighs more than its body. Words match whole (no
 stemming, so a word is found in French and in English alike), case and accents aside; a quoted
@@ -22,28 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    and_,
-    exists,
-    false,
-    func,
-    literal_column,
-    or_,
-    select,
-    table,
-    text,
-    union,
-    union_all,
-)
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal_column, or_, select, table, text, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.accounts_api import OPEN, has_media
 from storage.coverage import blocked_author, limited_author
 from storage.models import (
     Actor,
-    Article,
     Block,
     Follow,
     FollowState,
@@ -58,11 +43,9 @@ from storage.text import fold
 
 # what the migration adds that the models do not declare (tests/test_migrations.py leaves them out)
 SQLITE_INDEX = "objects_fts"
-SQLITE_ARTICLE_INDEX = "articles_fts"  # the bodies of published articles (migration c16b0a1b2c3d)
-SQLITE_INDEX_TABLES = frozenset(f"{index}{part}" for index in (SQLITE_INDEX, SQLITE_ARTICLE_INDEX)
-                                for part in ("", "_data", "_idx", "_content", "_docsize", "_config"))
-VECTOR_COLUMN = "search_vector"  # on objects, and on articles
-VECTOR_INDEXES = frozenset({"ix_objects_search_vector", "ix_articles_search_vector"})
+SQLITE_INDEX_TABLES = frozenset({SQLITE_INDEX, *(f"{SQLITE_INDEX}_{part}" for part in
+                                                 ("data", "idx", "content", "docsize", "config"))})
+VECTOR_COLUMN = "search_vector"
 
 ARTICLE_TYPES = ("Article", "Page")
 
@@ -92,33 +75,22 @@ def _fts_phrase(words: str) -> str:
     return '"' + words.replace('"', '""') + '"'
 
 
-def _fts_matches(index: str, match: str) -> Select:
-    return (select(literal_column("rowid").label("id"), literal_column(f"bm25({index}, 4.0, 1.0)").label("rank"))
-            .select_from(table(index, literal_column("rowid")))
-            .where(text(f"{index} MATCH :match").bindparams(match=match)))
-
-
 def _ranked(dialect: str, query: Select, words: tuple[str, ...]) -> Select:
-    """`query` narrowed to posts holding every word and phrase, best first, then newest. An
-    article's post is found by its whole body too (the articles' own index: its post shows only
-    the title, the summary and a link)."""
+    """`query` narrowed to posts holding every word and phrase, best first, then newest."""
     if dialect == "sqlite":
-        match = " ".join(map(_fts_phrase, words))
-        found = union_all(_fts_matches(SQLITE_INDEX, match), _fts_matches(SQLITE_ARTICLE_INDEX, match)).subquery()
-        ranked = select(found.c.id, func.min(found.c.rank).label("rank")).group_by(found.c.id).subquery("ranked")
+        index = table(SQLITE_INDEX, literal_column("rowid"))
+        ranked = (select(literal_column("rowid").label("id"), literal_column(f"bm25({SQLITE_INDEX}, 4.0, 1.0)")
+                         .label("rank"))
+                  .select_from(index)
+                  .where(text(f"{SQLITE_INDEX} MATCH :match").bindparams(match=" ".join(map(_fts_phrase, words))))
+                  .subquery("ranked"))
         return query.join(ranked, ranked.c.id == Object.id).order_by(ranked.c.rank, Object.id.desc())
     vector = literal_column(f"objects.{VECTOR_COLUMN}")
-    article_vector = literal_column(f"articles.{VECTOR_COLUMN}")
     tsquery = None
     for phrase in words:
         one = func.phraseto_tsquery(literal_column("'simple'::regconfig"), fold(phrase))
         tsquery = one if tsquery is None else tsquery.op("&&")(one)
-    found = union(select(Object.id).where(vector.op("@@")(tsquery)),
-                  select(Article.object_id).where(article_vector.op("@@")(tsquery)))
-    article_rank = (select(func.ts_rank(article_vector, tsquery)).where(Article.object_id == Object.id)
-                    .scalar_subquery())
-    rank = func.greatest(func.coalesce(func.ts_rank(vector, tsquery), 0), func.coalesce(article_rank, 0))
-    return query.where(Object.id.in_(found)).order_by(rank.desc(), Object.id.desc())
+    return query.where(vector.op("@@")(tsquery)).order_by(func.ts_rank(vector, tsquery).desc(), Object.id.desc())
 
 
 def seen_by(viewer_id: int | None) -> ColumnElement:

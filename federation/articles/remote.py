@@ -43,6 +43,7 @@ async def keep(session: AsyncSession, item: Object, ap: APObject, author: Actor,
         **fields, tags=list(ap.hashtags) or None, visibility=item.visibility, local_only=False,
         state=ArticleState.published, version=text.version or 1, change_note=text.change_note,
         created_at=now, updated_at=min(text.updated or item.published, now), published_at=item.published))
+    item.search_body = article.content  # found by its whole body (storage.search)
     await alerts.new_article(session, item, author, ap.hashtags, [g.id for g in groups.values()], now)
     return article
 
@@ -64,4 +65,5 @@ async def revise(session: AsyncSession, item: Object, ap: APObject, author: Acto
     article.version = max(article.version + 1, text.version or 0)
     article.change_note = text.change_note
     article.updated_at = min(text.updated or now, now)
+    item.search_body = article.content
     return True

@@ -159,6 +159,7 @@ async def revise(fed: Federation, session: AsyncSession, author: Actor, article:
     article.version += 1
     article.change_note = change_note.strip()
     article.updated_at = fed.clock.now()
+    item.search_body = article.content
     await actions.edit(fed, session, author, item, content=_presentation(fed, article), summary="", sensitive=False)
     return article
 
@@ -178,6 +179,7 @@ async def publish_post(fed: Federation, session: AsyncSession, article: Article)
 
     async def link(item: Object) -> None:
         item.url = page_url(fed.urls.base, article.id)
+        item.search_body = article.content  # found by its whole body (storage.search)
         article.object_id = item.id
         await session.flush()
 

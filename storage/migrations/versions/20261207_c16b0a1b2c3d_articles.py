@@ -9,11 +9,10 @@ Create Date: 2026-12-07 02:00:00.000000
   edit replaced).
 - `communities.articles_require_approval`: a moderator approves each article first.
 - `followed_tags.notify` and `follows.notify` (a community's membership): alerts of new articles.
-- The search index of the articles' bodies (storage.search), kept by the database as the posts'
-  one is: on SQLite an FTS5 table `articles_fts` (rowid = the article's post id, so only
-  published articles are in it; columns summary = title and summary, body = the body's text),
-  filled by triggers on `articles`; on PostgreSQL a generated tsvector `articles.search_vector`
-  (title and summary weighted A, the body B; NULL while the article has no post) under a GIN index.
+- `objects.search_body`: more HTML a post is found by (an article's whole body; its post's
+  content is only its title, summary and link). The search index takes it with the body: on
+  SQLite the triggers of `objects_fts` are made again to read it; on PostgreSQL the generated
+  `objects.search_vector` is made again with it (the table is rewritten once), and its GIN index.
 """
 
 import sqlalchemy as sa
@@ -33,23 +32,32 @@ def _words(column: str) -> str:
     return f"translate(regexp_replace(coalesce({column}, ''), '<[^>]*>', ' ', 'g'), '{ACCENTED}', '{PLAIN}')"
 
 
-POSTGRESQL_VECTOR = (
-    "CASE WHEN object_id IS NOT NULL THEN"
-    f" setweight(to_tsvector('simple'::regconfig, {_words('title')} || ' ' || {_words('summary')}), 'A')"
-    f" || setweight(to_tsvector('simple'::regconfig, {_words('content')}), 'B') END"
-)
-INDEXED = ("INSERT INTO articles_fts (rowid, summary, body)"
-           " SELECT new.object_id, rounds_search_text(new.title || ' ' || new.summary), rounds_search_text(new.content)"
-           " WHERE new.object_id IS NOT NULL;")
-SQLITE_TRIGGERS = {
-    "trg_articles_fts_insert": f"CREATE TRIGGER trg_articles_fts_insert AFTER INSERT ON articles BEGIN {INDEXED} END",
-    "trg_articles_fts_update": (
-        "CREATE TRIGGER trg_articles_fts_update AFTER UPDATE OF title, summary, content, object_id ON articles BEGIN"
-        f" DELETE FROM articles_fts WHERE rowid = old.object_id; {INDEXED} END"),
-    "trg_articles_fts_delete": (
-        "CREATE TRIGGER trg_articles_fts_delete AFTER DELETE ON articles BEGIN"
-        " DELETE FROM articles_fts WHERE rowid = old.object_id; END"),
-}
+def _vector(body: str) -> str:
+    return ("CASE WHEN deleted_at IS NULL THEN"
+            f" setweight(to_tsvector('simple'::regconfig, {_words('summary')}), 'A')"
+            f" || setweight(to_tsvector('simple'::regconfig, {body}), 'B') END")
+
+
+def _indexed(body: str) -> str:
+    return ("INSERT INTO objects_fts (rowid, summary, body)"
+            f" SELECT new.id, rounds_search_text(new.summary), {body} WHERE new.deleted_at IS NULL;")
+
+
+def _triggers(body: str, columns: str) -> dict[str, str]:
+    return {
+        "trg_objects_fts_insert": f"CREATE TRIGGER trg_objects_fts_insert AFTER INSERT ON objects BEGIN {_indexed(body)} END",
+        "trg_objects_fts_update": (
+            f"CREATE TRIGGER trg_objects_fts_update AFTER UPDATE OF {columns} ON objects BEGIN"
+            f" DELETE FROM objects_fts WHERE rowid = old.id; {_indexed(body)} END"),
+    }
+
+
+# before (as c16a0b1c2d3e made them) and after this revision
+OLD_VECTOR = _vector(_words('content'))
+NEW_VECTOR = _vector(f"{_words('content')} || ' ' || {_words('search_body')}")
+OLD_TRIGGERS = _triggers("rounds_search_text(new.content)", "content, summary, deleted_at")
+NEW_TRIGGERS = _triggers("rounds_search_text(new.content) || ' ' || rounds_search_text(coalesce(new.search_body, ''))",
+                         "content, summary, deleted_at, search_body")
 STATES = "state IN ('draft', 'in_review', 'published')"
 
 
@@ -112,21 +120,28 @@ def upgrade() -> None:
                                            nullable=False))
     op.add_column('followed_tags', sa.Column('notify', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column('follows', sa.Column('notify', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('objects', sa.Column('search_body', sa.Text(), nullable=True))
+    _reindex(OLD_TRIGGERS, NEW_TRIGGERS, NEW_VECTOR)
+
+
+def _reindex(old: dict[str, str], new: dict[str, str], vector: str) -> None:
+    """The search index made again to read `vector`'s (or the triggers') columns. On SQLite no
+    row changes (search_body is NULL until an article's post has one): only the triggers."""
     if op.get_bind().dialect.name == "sqlite":
-        op.execute("CREATE VIRTUAL TABLE articles_fts USING fts5(summary, body,"
-                   " tokenize = 'unicode61 remove_diacritics 2')")
-        for statement in SQLITE_TRIGGERS.values():
+        for name in old:
+            op.execute(f"DROP TRIGGER {name}")
+        for statement in new.values():
             op.execute(statement)
         return
-    op.execute(f"ALTER TABLE articles ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ({POSTGRESQL_VECTOR}) STORED")
-    op.execute("CREATE INDEX ix_articles_search_vector ON articles USING gin (search_vector)")
+    op.execute("DROP INDEX ix_objects_search_vector")
+    op.execute("ALTER TABLE objects DROP COLUMN search_vector")
+    op.execute(f"ALTER TABLE objects ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ({vector}) STORED")
+    op.execute("CREATE INDEX ix_objects_search_vector ON objects USING gin (search_vector)")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        for name in SQLITE_TRIGGERS:
-            op.execute(f"DROP TRIGGER {name}")
-        op.execute("DROP TABLE articles_fts")
+    _reindex(NEW_TRIGGERS, OLD_TRIGGERS, OLD_VECTOR)
+    op.drop_column('objects', 'search_body')  # SQLite 3.35+ drops it in place, keeping the triggers
     op.drop_column('follows', 'notify')
     op.drop_column('followed_tags', 'notify')
     op.drop_column('communities', 'articles_require_approval')
