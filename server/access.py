@@ -102,6 +102,8 @@ ROUTES: dict[str, Reads] = {
     "/users/{username}/collections/{collection}": Reads.federation,
     "/users/{username}/statuses/{status_id}": Reads.federation,
     "/users/{username}/statuses/{status_id}/{activity}": Reads.federation,
+    "/users/{username}/statuses/{status_id}/versions": Reads.federation,  # an article's earlier versions
+    "/users/{username}/statuses/{status_id}/versions/{n}": Reads.federation,
     "/users/{username}/quote_authorizations/{quote_id}": Reads.federation,
     "/users/{username}/context/{post_id}": Reads.federation,  # a community's thread (FEP-7888)
     "/actor/{collection}": Reads.federation,
@@ -218,6 +220,14 @@ ROUTES: dict[str, Reads] = {
     "/api/rounds/v1/communities/{id}": Reads.content,
     "/api/rounds/v1/communities/{id}/moderators": Reads.content,
     "/api/rounds/v1/communities/{id}/join_requests": Reads.own,
+    # --- Rounds' own API: articles (each one's reader: federation.articles.access) and alerts ---
+    "/api/rounds/v1/articles": Reads.content,
+    "/api/rounds/v1/articles/drafts": Reads.own,
+    "/api/rounds/v1/articles/{id}": Reads.content,
+    "/api/rounds/v1/articles/{id}/versions": Reads.content,
+    "/api/rounds/v1/articles/{id}/versions/{n}": Reads.content,
+    "/api/rounds/v1/communities/{id}/articles/review": Reads.own,  # its moderators
+    "/api/rounds/v1/alerts": Reads.own,
     # --- client API: admins ------------------------------------------------------------------
     "/api/v1/instance/peers": Reads.peers,
     "/api/v1/admin/{kind}": Reads.admin,
@@ -233,6 +243,15 @@ ROUTES: dict[str, Reads] = {
     "/admin/peers": Reads.admin_page,
     "/admin/peers/export": Reads.admin_download,
     "/admin/settings": Reads.admin_page,
+    # --- articles (issue 16): a practitioner's pages; each article's reader is
+    # federation.articles.access, as in the API -------------------------------------------
+    "/articles": Reads.signed_in_page,
+    "/articles/new": Reads.signed_in_page,
+    "/articles/{id}": Reads.signed_in_page,
+    "/articles/{id}/edit": Reads.signed_in_page,
+    "/articles/{id}/versions": Reads.signed_in_page,
+    "/articles/{id}/versions/{n}": Reads.signed_in_page,
+    "/articles/{id}/diff": Reads.signed_in_page,
     # --- invitations (issue 14): a newcomer's sign-up page, for anyone holding the link ------
     "/auth/invite/{code}": Reads.open,
 }

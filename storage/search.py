@@ -1,7 +1,8 @@
 """Full-text search over posts: the index, and the posts a viewer may see that match a query.
 
 The index is the database's own and follows every write to `objects` (the migration
-c16a0b1c2d3e makes it): on SQLite the FTS5 table `objects_fts`, filled by triggers, ranked by
+c16a0b1c2d3e makes it; c16b0a1b2c3d adds `objects.search_body` to a post's body: an article's
+whole text, which its post shows only in part): on SQLite the FTS5 table `objects_fts`, filled by triggers, ranked by
 bm25; on PostgreSQL the generated tsvector column `objects.search_vector` under a GIN index,
 ranked by ts_rank. A post's content warning weighs more than its body. Words match whole (no
 stemming, so a word is found in French and in English alike), case and accents aside; a quoted

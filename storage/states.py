@@ -35,6 +35,12 @@ Community memberships (declared ahead of the communities that will use them):
     accepted -> left | removed | banned         (the member leaves, or a moderator acts)
     rejected | left | removed -> pending        (asked again)
     banned   -> left                            (unbanned: may ask again from there)
+Articles (`federation.articles`: an author's article and its community's review):
+    draft     -> in_review                      (submitted to a community that approves articles)
+    draft     -> published                      (submitted where no approval is needed)
+    in_review -> published                      (a moderator approves it: validated_by, validated_at)
+    in_review -> draft                          (a moderator rejects it, with a reason)
+    published: final (an edit makes a new version; a deletion removes the article)
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from storage.models.articles import ArticleState
 from storage.models.queues import DeliveryState, InboxState
 from storage.models.quotes import QuoteState
 from storage.models.social import FollowState
@@ -151,4 +158,10 @@ MEMBERSHIPS = _machine("membership", MembershipState, {
     M.banned: {M.left},
 })
 
-del F, I, D, Q, M
+A = ArticleState
+ARTICLES = _machine("article", ArticleState, {
+    A.draft: {A.in_review, A.published},
+    A.in_review: {A.published, A.draft},
+})
+
+del F, I, D, Q, M, A

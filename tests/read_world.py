@@ -124,6 +124,12 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
                 json={"account_id": account["id"]})
     thread = await _call(http, "POST", f"{api}/statuses", alice, json={"status": f"@wound-care {MARKER} thread"})
 
+    # issue 16: an article of alice's, published and revised once (its version 1 kept)
+    article = await _call(http, "POST", f"{a.base}/api/rounds/v1/articles", alice, json={
+        "title": f"{MARKER} article", "body": f"{MARKER} body", "state": "published"})
+    await _call(http, "PUT", f"{a.base}/api/rounds/v1/articles/{article['id']}", alice, json={
+        "title": f"{MARKER} article", "body": f"{MARKER} body, revised", "change_note": "revised"})
+
     peer = await FakePeer().start()
     carol_uri = peer.add_actor("carol")
     async with a.db.sessions.begin() as session:
@@ -153,7 +159,8 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
              "media": media["id"], "media_name": media["url"].rsplit("/", 1)[1], "peer": str(peer_row.id),
              "tag": "sepsis", "filter": kept["id"], "filter_keyword": kept["keywords"][0]["id"],
              "filter_status": kept_status["id"], "request": requests[0]["id"], "quote": str(quote.id), "community": community["id"],
-             "thread": thread["id"]},
+             "thread": thread["id"], "article": article["id"],
+             "article_post": article["status"]["id"]},
     )
 
 

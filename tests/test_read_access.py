@@ -55,6 +55,9 @@ SESSION_PAGES = {"/home", "/local", "/federated", "/posts/{id}", "/tags/{tag}", 
                  "/settings/preferences",
                  "/accounts/{id}", "/accounts/{id}/followers", "/accounts/{id}/following", "/notifications",
                  "/search",
+                 # articles (issue 16)
+                 "/articles", "/articles/new", "/articles/{id}", "/articles/{id}/edit", "/articles/{id}/versions",
+                 "/articles/{id}/versions/{n}", "/articles/{id}/diff",
                  "/posts/{id}/edit", "/posts/{id}/delete", "/bookmarks", "/favourites", "/live/{timeline}",
                  # account settings
                  "/settings/profile", "/settings/security", "/settings/apps", "/settings/export",
@@ -94,6 +97,8 @@ def _ids(world: World) -> list[tuple[str, list[str]]]:
         ("/posts/", [*own_posts, ids["remote"]]),
         ("/accounts/", [ids["alice"], ids["carol"]]),
         ("/api/rounds/v1/communities/", [ids["community"]]),  # alice moderates it
+        ("/api/rounds/v1/articles/", [ids["article"]]),  # alice's, published, in two versions
+        ("/articles/", [ids["article"]]),
     ]
 
 
@@ -102,9 +107,11 @@ def _candidates(world: World, canonical: str) -> dict[str, list[str]]:
     found = [values for prefix, values in _ids(world) if canonical.startswith(prefix)]
     if canonical == "/users/{username}/context/{post_id}":  # a thread of the community alice moderates
         return {"username": ["wound-care"], "post_id": [ids["thread"]]}
+    articles = "/versions" in canonical  # an article's versions: its post, its version 1
     return {
-        "id": found[0] if found else [],
-        "username": ["wound-care"] if canonical.startswith("/communities/") else ["alice"], "status_id": [ids["public"], ids["unlisted"], ids["poll"]],
+        "id": found[0] if found else [], "n": ["1"],
+        "username": ["wound-care"] if canonical.startswith("/communities/") else ["alice"],
+        "status_id": [ids["article_post"]] if articles else [ids["public"], ids["unlisted"], ids["poll"]],
         "activity": ["activity"], "post_id": [ids["public"]],
         "collection": ["outbox", "followers", "following", "featured", "tags"], "schema": ["2.0", "2.1"],
         "hashtag": [ids["tag"]], "tag": [ids["tag"]], "name": [ids["media_name"]], "kind": ["domain_allows"],

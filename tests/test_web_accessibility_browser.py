@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from federation.articles import review, writing
 from federation.communities import moderation
 from federation.outbox import actions, drafts
 from federation.social.access import Reads
@@ -43,7 +44,8 @@ def pages() -> list[tuple[str, Reads]]:
 def _fill(path: str, values: dict[str, str]) -> str:
     if path in OWN:
         path = path.replace("{id}", values["own_post"])
-    by_route = {"/accounts/{id}": values["bob_account"], "/posts/{id}": values["post_id"]}
+    by_route = {"/accounts/{id}": values["bob_account"], "/posts/{id}": values["post_id"],
+                "/articles/{id}": values["article"]}
     if path.startswith("/communities/"):
         path = path.replace("{username}", values["community"])
     for pattern, value in by_route.items():
@@ -80,8 +82,14 @@ async def test_every_page_passes_axe_at_both_widths(instances, width_name):
     await drafts.publish(a.fed, bob, Draft(text="@wound-care Which foam for heels?", visibility=Visibility.public))
     async with a.fed.transaction() as session:
         await moderation.pin(a.fed, session, group, pinned, alice, pinned=True)
+    async with a.fed.transaction() as session:  # alice's article, in two versions (issue 16)
+        article = await writing.write(a.fed, session, alice, writing.ArticleDraft(
+            title="Hand hygiene", summary="Five moments", body="## When\n\nBefore touching a patient."))
+        await review.submit(a.fed, session, alice, article)
+        await writing.revise(a.fed, session, alice, article, writing.ArticleDraft(
+            title="Hand hygiene", summary="Five moments", body="## When\n\nBefore and after."), change_note="After too")
     values = {"username": "bob", "post_id": str(post.id), "tag": "handover", "bob_account": str(bob.id),
-              "own_post": str(own.id), "community": "wound-care"}
+              "own_post": str(own.id), "community": "wound-care", "article": str(article.id), "n": "1"}
     width, height = WIDTHS[width_name]
     problems: list[str] = []
     shots = artifacts_dir() / "pages"

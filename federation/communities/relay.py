@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from typing import Any
 
+from federation.articles.rules import awaits_approval
 from federation.communities.contexts import thread_context
 from federation.outbox import actions, sending
 from federation.protocol.vocab.community import group_announce_to_ap
@@ -76,6 +77,9 @@ async def relay(fed: Federation, session: AsyncSession, item: Object, author: Ac
     for community, group in await _communities(fed, session, item, addressed):
         if group.id == author.id or not await may_post(session, community, group, author):
             log.info("%s: %s may not post to %s; not announced", item.uri, author.uri, group.uri)
+            continue
+        if await awaits_approval(session, community, item):  # an article its moderators have not validated
+            log.info("%s: an article awaiting approval in %s; not announced", item.uri, group.uri)
             continue
         if await mark_of(session, Announce, group.id, item.id) is None:
             await _announce(fed, session, group, item, create)

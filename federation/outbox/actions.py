@@ -10,7 +10,7 @@ network before their transaction opens, go through drafts.py, which calls `post`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -97,12 +97,15 @@ async def post(
     in_reply_to: Object | None = None, mentions: Iterable[Actor] = (), tags: Iterable[str] = (),
     language: str | None = None, attachments: list[dict[str, Any]] | None = None, poll: polls.NewPoll | None = None,
     quote: Object | None = None, quote_policy: str | None = None, local_only: bool = False,
+    kind: str = "Note", prepare: Callable[[Object], Awaitable[None]] | None = None,
 ) -> Object:
     """Publish a post (content is HTML the caller made safe), a Question if it has a poll, and
     queue its Create. `quote`: the post it quotes (a QuoteRequest goes to its author when a peer
     must approve; OutboxError if its author does not allow it); `quote_policy`: who may quote
     this one (federation.social.quotes). Institution-only if asked, and (`access.institution_only`)
-    as a reply to an institution-only post or a post to an institution-only community."""
+    as a reply to an institution-only post or a post to an institution-only community. `kind`: the
+    post's type (an Article, by federation.articles), and `prepare`, called once its row exists and
+    before its Create is rendered (an article links itself to its post)."""
     now = fed.clock.now()
     mentioned = {actor.id: actor for actor in mentions}
     if in_reply_to is not None:
@@ -112,7 +115,7 @@ async def post(
     post_id = new_id()
     uri = fed.urls.status(author.username, post_id)
     item = await add_post(session, Object(
-        id=post_id, uri=uri, type="Question" if poll is not None else "Note", actor_id=author.id, local=True,
+        id=post_id, uri=uri, type="Question" if poll is not None else kind, actor_id=author.id, local=True,
         visibility=visibility,
         content=content, summary=summary, sensitive=sensitive or bool(summary), language=language,
         url=f"{fed.urls.profile(author.username)}/{post_id}",
@@ -127,6 +130,8 @@ async def post(
         raise OutboxError(str(exc)) from exc
     if poll is not None:
         await polls.add_local(session, item, poll, now)
+    if prepare is not None:
+        await prepare(item)
     await link_post(session, item.id, mentioned.keys(), [name[:255] for name in dict.fromkeys(
         t.lower().lstrip("#") for t in tags if t.strip("#"))])
     await notify_mentions(session, item, author, list(mentioned.values()), now)

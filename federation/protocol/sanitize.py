@@ -36,6 +36,27 @@ def sanitize_html(value: str) -> str:
     )
 
 
+_ARTICLE_TAGS = _TAGS | {"hr", "table", "thead", "tbody", "tr", "th", "td", "dl", "dt", "dd", "section"}
+_ARTICLE_ATTRIBUTES = {**_ATTRIBUTES, "th": {"align"}, "td": {"align"}}
+
+
+def sanitize_article_html(value: str) -> str:
+    """An article's body (ours rendered from Markdown, or a peer's): what a post may hold, plus
+    rules, tables and definition lists; no script, frame, style, image or form, only http(s) and
+    mailto links."""
+    if not value:
+        return ""
+    return nh3.clean(
+        value,
+        tags=_ARTICLE_TAGS,
+        attributes=_ARTICLE_ATTRIBUTES,
+        allowed_classes=_CLASSES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow noopener noreferrer",
+        strip_comments=True,
+    )
+
+
 def plain_text(value: str) -> str:
     """Markup taken out, entities read: a content warning is text, whatever markup a peer put in it."""
     return html.unescape(_TAG_RE.sub("", value)).strip()

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.articles import documents as article_documents
+from federation.articles import remote as remote_articles
 from federation.communities.contexts import context_of
 from federation.social import emojis, polls, quotes
 from federation.remote.limits import bound
@@ -95,6 +97,7 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
     await quotes.link_remote(session, post, ap, author, now)
     if post.type == "Question":
         await polls.store_remote(session, post, ap.question)
+    await remote_articles.keep(session, post, ap, author, now)  # an Article or a Page, whole
     return post, links
 
 
@@ -104,17 +107,22 @@ async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, n
     PostRefused (nothing written) if the new version is over the limits."""
     ap = bound(ap, limits)
     post.quote_policy = ap.quote_policy  # who may quote it: no edit of its own
+    author = await actor_queries.actor_by_id(session, post.actor_id)
+    # an article's whole text may change where its post (title, summary, link) does not
+    revised = author is not None and await remote_articles.revise(session, post, ap, author, now)
     if (post.content, post.summary, post.sensitive) == (
         sanitize_html(ap.content), plain_text(ap.summary), ap.sensitive
     ) and (post.attachments or []) == [a.as_dict() for a in ap.attachments]:
-        return False
+        if revised:
+            post.updated = min(ap.updated or now, now)
+            post.raw = ap.raw
+        return revised
     await keep_version(session, post)
     _copy_content(post, ap)
     post.updated = min(ap.updated or now, now)
     post.raw = ap.raw
     await unlink_post(session, post.id)
     await _link(session, post, ap)
-    author = await actor_queries.actor_by_id(session, post.actor_id)
     if author is not None:
         await emojis.keep_remote(session, author, [ap.raw], now)
     return True
@@ -211,4 +219,5 @@ async def post_to_ap(session: AsyncSession, post: Object, author: Actor, mention
     context = await context_of(session, post, mentions)  # a community's thread (FEP-7888)
     if context is not None:
         document["context"] = context
+    document.update(await article_documents.post_fields(session, post, author, base_url))  # an article's
     return document

@@ -9,6 +9,7 @@ from server.api import (
     admin_domains,
     announcements,
     apps,
+    articles,
     communities,
     credentials,
     emojis,
@@ -33,7 +34,7 @@ from server.api.common import setup_plumbing
 MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines,
            notification_requests,  # before the notifications: its literal paths must match before {id}
            notifications, search, media, streaming, admin_domains,
-           filters, grouped_notifications, announcements, emojis, push, tags, quotes, communities)
+           filters, grouped_notifications, announcements, emojis, push, tags, quotes, communities, articles)
 
 
 def setup(app: web.Application) -> None:

@@ -21,6 +21,7 @@ from server.access import allows
 from server import profile as instance_profile
 from server.appkeys import DATABASE, TEMPLATES, URLS
 from server.web import account, actions, compose, edits, forms, i18n, live, marks, people, second_factor, security, sessions, settings, templates, timelines
+from server.web import articles as article_pages
 from server.web import communities, invites
 from server.api.entities import render as render_entities
 from server.web.admin import index as admin_console
@@ -126,6 +127,7 @@ def setup(app: web.Application) -> None:
     instance_profile.setup(app)  # the admin console's settings, which every page shows
     admin_console.setup(app)
     invites.setup(app)  # invitation links: a newcomer's sign-up
+    article_pages.setup(app)  # articles: browse, write, read, versions (issue 16)
     i18n.setup(app)  # before the form guard, so that its refusal speaks the page's language
     forms.setup(app)
     second_factor.setup(app)  # after the form guard: its enrolment guard redirects checked requests only

@@ -5,6 +5,7 @@ subject.
 """
 
 from storage.models.actors import Account, Actor, ActorType
+from storage.models.articles import Article, ArticleState, ArticleVersion
 from storage.models.auth import Invitation, OAuthApp, OAuthCode, OAuthToken, RecoveryCode, SecondFactor, WebSession
 from storage.models.base import Base, UTCDateTime, utcnow
 from storage.models.communities import Community, CommunityBan, CommunityModerator, JoinPolicy, PostingPolicy
@@ -63,5 +64,5 @@ __all__ = [
     "PeerState", "Tag", "UTCDateTime", "Visibility", "utcnow", "PushDelivery", "PushSubscription", "VapidKey",
     "FILTER_CONTEXTS", "Filter", "FilterAction", "FilterKeyword", "FilterStatus",
     "NotificationPolicy", "NotificationRequest", "PolicyAction", "RequestState",
-    "FeaturedTag", "FollowedTag", "Quote", "QuoteState",
+    "FeaturedTag", "FollowedTag", "Quote", "QuoteState", "Article", "ArticleState", "ArticleVersion",
 ]

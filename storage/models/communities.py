@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, id_column, utcnow
@@ -40,6 +40,8 @@ class Community(Base):
     join_policy: Mapped[JoinPolicy] = mapped_column(Enum(JoinPolicy, native_enum=False, length=16))
     posting: Mapped[PostingPolicy] = mapped_column(Enum(PostingPolicy, native_enum=False, length=16))
     local_only: Mapped[bool] = mapped_column(Boolean, default=False)  # institution-only: never leaves
+    # a moderator approves each article before the community announces it (federation.articles.review)
+    articles_require_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     rules: Mapped[list[str] | None] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

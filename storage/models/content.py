@@ -71,6 +71,9 @@ class Object(Base):
     # institution-only: read by the instance's signed-in users alone, never delivered nor served to
     # a peer or an anonymous caller (federation.social.access.can_see, federation.outbox.audience)
     local_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # more HTML the post is found by in search (storage.search): an article's whole body, which its
+    # post's own content (its title, summary and a link, as Mastodon shows an Article) leaves out
+    search_body: Mapped[str | None] = mapped_column(Text)
 
 
 class Activity(Base):

@@ -44,6 +44,9 @@ class Follow(Base):
     followee_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
     state: Mapped[FollowState] = mapped_column(Enum(FollowState, native_enum=False, length=16))
     uri: Mapped[str | None] = mapped_column(String(2048), unique=True)
+    # of a community joined: an alert, a `status` notification when a new article appears in it
+    # (federation.articles.alerts)
+    notify: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

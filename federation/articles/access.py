@@ -1,0 +1,44 @@
+"""Who may read an article, in one place.
+
+A published article is read by whoever may see its post (`social.access.can_see`: visibility,
+institution-only). A draft is its author's alone; an article in review, its author's and its
+community's moderators' (`communities.moderation.may_moderate`). Neither exists for anyone else:
+the API and the pages answer 404, as for a post one may not see.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.communities.moderation import may_moderate
+from federation.social.access import can_see
+from storage.actors import actor_by_id
+from storage.models import Actor, Article, ArticleState
+from storage.posts import post_by_id
+
+
+async def may_read(session: AsyncSession, article: Article, viewer: Actor | None) -> bool:
+    if article.state is ArticleState.published:
+        item = await post_by_id(session, article.object_id) if article.object_id is not None else None
+        return item is not None and await can_see(session, item, viewer)
+    if viewer is None:
+        return False
+    if viewer.id == article.author_id:
+        return True
+    return await may_review(session, article, viewer)
+
+
+def awaiting_review(article: Article) -> bool:
+    """An article a community's moderators may approve: one of ours in review, or a peer's posted
+    to a community (hosted here, the caller checks) and not validated yet."""
+    if article.community_id is None:
+        return False
+    return article.state is ArticleState.in_review or (not article.local and article.validated_by_id is None)
+
+
+async def may_review(session: AsyncSession, article: Article, viewer: Actor) -> bool:
+    """Whether `viewer` moderates the community an article awaiting review was posted to."""
+    if not awaiting_review(article):
+        return False
+    group = await actor_by_id(session, article.community_id)
+    return group is not None and await may_moderate(session, group, viewer)
