@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Actor, Community, Follow, FollowState, FollowedTag, Object
 from storage.models.articles import Article, ArticleState, ArticleVersion, article_snapshot
-from storage.search import seen_by
+from storage.search import VIEWER, seen_by
 
 
 async def add_article(session: AsyncSession, article: Article) -> Article:
@@ -83,7 +83,8 @@ async def published_seen_by(session: AsyncSession, viewer_id: int | None, *, lim
                  .where(Article.state == ArticleState.published, Object.deleted_at.is_(None), seen_by(viewer_id)))
     if not include_local_only:
         statement = statement.where(Object.local_only.is_(False))
-    rows = await session.execute(statement.order_by(Object.id.desc()).offset(offset).limit(limit))
+    rows = await session.execute(statement.order_by(Object.id.desc()).offset(offset).limit(limit),
+                                 {VIEWER.key: viewer_id})
     return [(article, item) for article, item in rows]
 
 

@@ -81,7 +81,7 @@ async def _announce(fed: Federation, session: AsyncSession, article: Article) ->
     group = await actor_by_id(session, article.community_id) if article.community_id is not None else None
     if item is None or author is None or group is None or item.deleted_at is not None:
         raise ArticleError("Validation failed: the article's post is gone")
-    if not await relay.relay(fed, session, item, author, [group.uri]):
+    if not await relay.relay_ours(fed, session, item, author, [group.uri]):
         raise ArticleError(f"Validation failed: {group.username} cannot announce it (its author may not post "
                            "there, or it is not public)")
 

@@ -189,7 +189,7 @@ async def publish_post(fed: Federation, session: AsyncSession, article: Article)
         kind="Article", prepare=link)
     now = fed.clock.now()
     article.published_at = article.published_at or now
-    announced = await relay.relay(fed, session, item, author, [group.uri] if group is not None else [])
+    announced = await relay.relay_ours(fed, session, item, author, [group.uri] if group is not None else [])
     await alerts.new_article(session, item, author, article.tags or [], [g.id for g in announced], now)
     return item
 

@@ -40,6 +40,7 @@ from federation.social.interactions import add_announce
 from storage import communities as queries
 from storage.actors import actor_by_id
 from storage.interactions import mark_of
+from storage.local_activities import activity_by_uri
 from storage.models import Actor, Announce, Community, Object, PostingPolicy, Visibility
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,14 @@ async def relay(fed: Federation, session: AsyncSession, item: Object, author: Ac
             await _announce(fed, session, group, item, create)
         announced.append(group)
     return announced
+
+
+async def relay_ours(fed: Federation, session: AsyncSession, item: Object, author: Actor,
+                     addressed: Iterable[str]) -> list[Actor]:
+    """`relay` for a post of ours, with the Create it was sent in (none for a peer's post: then
+    the community boosts it)."""
+    create = await activity_by_uri(session, fed.urls.status_activity(author.username, item.id)) if author.local else None
+    return await relay(fed, session, item, author, addressed, create.raw if create is not None else None)
 
 
 async def _announce(fed: Federation, session: AsyncSession, group: Actor, item: Object,

@@ -17,7 +17,6 @@ from federation.social import media
 from federation.social.compose import Draft, hashtags_in, mentions_in, text_to_html
 from federation.social.media import stored_attachment
 from federation.social.posts import visible_post
-from storage.local_activities import activity_by_uri
 from storage.models import Actor, Media, Object
 from storage.posts import post_by_idempotency_key, remember_idempotency_key
 
@@ -53,9 +52,7 @@ async def publish(fed: Federation, author: Actor, draft: Draft, *, idempotency_k
         item.source_text = draft.text
         item.application_id = draft.application_id
         await media.attach(session, item, uploads)
-        create = await activity_by_uri(session, fed.urls.status_activity(author.username, item.id))
-        await relay.relay(fed, session, item, author, [actor.uri for actor in mentions],
-                          create.raw if create is not None else None)
+        await relay.relay_ours(fed, session, item, author, [actor.uri for actor in mentions])
         if idempotency_key:
             await remember_idempotency_key(session, author.id, idempotency_key, item.id)
     return item
