@@ -8,6 +8,11 @@ article have a post (`publish_post`), made through `outbox.actions.post` like an
 audience, its deliveries (none for an institution-only article), homes, streams, and the community
 it is posted to (`communities.relay`, which asks `articles.rules` whether it may announce it).
 
+Its attachments are the author's uploads (`media_ids`), checked as a status's are
+(`social.media.attachable`) whenever they are chosen and again at publication; a draft keeps only
+their ids, and its post gets the rows (`social.media.attach`) when it is made. An edit after
+publication replaces the post's attachments as a status's edit does.
+
 Functions take the caller's session and never commit.
 """
 
@@ -23,11 +28,13 @@ from federation.articles.markdown import article_html, presentation_html
 from federation.communities import relay
 from federation.outbox import actions
 from federation.runtime.context import Federation
+from federation.social import media
+from federation.social.media import stored_attachment
 from federation.social.tags import TagError, valid_name
 from storage import articles as queries
 from storage import communities as community_queries
 from storage.actors import actor_by_id
-from storage.models import Actor, ActorType, Article, ArticleState, Object, Visibility
+from storage.models import Actor, ActorType, Article, ArticleState, Media, Object, Visibility
 from storage.posts import post_by_id
 
 MAX_TITLE = 300
@@ -63,6 +70,7 @@ class ArticleDraft:
     visibility: Visibility = Visibility.public
     local_only: bool = False
     community_id: str | None = None  # the community's account id
+    media_ids: tuple[str, ...] | None = None  # the author's uploads, in order (None: none, or unchanged on an edit)
 
 
 def _checked(draft: ArticleDraft) -> ArticleDraft:
@@ -83,7 +91,8 @@ def _checked(draft: ArticleDraft) -> ArticleDraft:
         raise ArticleError(f"Validation failed: at most {MAX_TAGS} tags and {MAX_REFERENCES} references of "
                            f"{MAX_REFERENCE} characters")
     return ArticleDraft(title=title, summary=draft.summary.strip(), body=draft.body, tags=tags, references=references,
-                        visibility=draft.visibility, local_only=draft.local_only, community_id=draft.community_id)
+                        visibility=draft.visibility, local_only=draft.local_only, community_id=draft.community_id,
+                        media_ids=draft.media_ids)
 
 
 async def _community(session: AsyncSession, author: Actor, raw: str | None) -> tuple[Actor | None, bool]:
@@ -103,6 +112,24 @@ async def _community(session: AsyncSession, author: Actor, raw: str | None) -> t
     return group, community.local_only
 
 
+async def _uploads(session: AsyncSession, author: Actor, media_ids: list[str] | tuple[str, ...],
+                   item: Object | None) -> list[Media]:
+    """The author's uploads `media_ids`, each still hers to attach to `item` (or to a new post)."""
+    try:
+        return await media.attachable(session, author, media_ids, item)
+    except media.InvalidMedia as exc:
+        raise ArticleError(f"Validation failed: {exc}") from exc
+
+
+def _asked(article: Article, draft: ArticleDraft) -> tuple[str, ...] | list[str]:
+    """The uploads an edit asks for: the draft's, or the article's own if it names none."""
+    return draft.media_ids if draft.media_ids is not None else (article.media_ids or [])
+
+
+def _chosen(article: Article, uploads: list[Media]) -> None:
+    article.media_ids = [str(row.id) for row in uploads] or None
+
+
 def _apply(article: Article, draft: ArticleDraft) -> None:
     article.title, article.summary, article.source = draft.title, draft.summary, draft.body
     article.tags = list(draft.tags) or None
@@ -114,12 +141,14 @@ async def write(fed: Federation, session: AsyncSession, author: Actor, draft: Ar
     """A new draft (the caller submits it next if it asked for more)."""
     draft = _checked(draft)
     group, institution_only = await _community(session, author, draft.community_id)
+    uploads = await _uploads(session, author, draft.media_ids or (), None)
     now = fed.clock.now()
     article = Article(author_id=author.id, community_id=group.id if group is not None else None, local=True,
                       visibility=draft.visibility, local_only=draft.local_only or institution_only,
                       state=ArticleState.draft, version=1, change_note="", review_note="",
                       created_at=now, updated_at=now)
     _apply(article, draft)
+    _chosen(article, uploads)
     return await queries.add_article(session, article)
 
 
@@ -144,23 +173,30 @@ async def revise(fed: Federation, session: AsyncSession, author: Actor, article:
         group, institution_only = await _community(session, author, draft.community_id)
         if article.state is ArticleState.in_review and (group.id if group else None) != article.community_id:
             raise ArticleError("Validation failed: an article in review stays in its community")
+        uploads = await _uploads(session, author, _asked(article, draft), None)
         article.community_id = group.id if group is not None else None
         article.visibility, article.local_only = draft.visibility, draft.local_only or institution_only
         _apply(article, draft)
+        _chosen(article, uploads)
         article.updated_at = fed.clock.now()
         return article
     draft = _checked(ArticleDraft(title=draft.title, summary=draft.summary, body=draft.body, tags=draft.tags,
-                                  references=draft.references, visibility=article.visibility))
+                                  references=draft.references, visibility=article.visibility,
+                                  media_ids=draft.media_ids))
     item = await post_by_id(session, article.object_id) if article.object_id is not None else None
     if item is None or item.deleted_at is not None:
         raise NoSuchArticle(str(article.id))
+    uploads = await _uploads(session, author, _asked(article, draft), item)
     await queries.keep_version(session, article)
     _apply(article, draft)
     article.version += 1
     article.change_note = change_note.strip()
     article.updated_at = fed.clock.now()
+    _chosen(article, uploads)
     item.search_body = article.content
-    await actions.edit(fed, session, author, item, content=_presentation(fed, article), summary="", sensitive=False)
+    await actions.edit(fed, session, author, item, content=_presentation(fed, article), summary="", sensitive=False,
+                       attachments=[stored_attachment(row, fed.urls.base) for row in uploads] or None)
+    await media.attach(session, item, uploads)
     return article
 
 
@@ -176,6 +212,7 @@ async def publish_post(fed: Federation, session: AsyncSession, article: Article)
     group = await actor_by_id(session, article.community_id) if article.community_id is not None else None
     if author is None:
         raise NoSuchArticle(str(article.id))
+    uploads = await _uploads(session, author, article.media_ids or [], None)  # still hers, still free
 
     async def link(item: Object) -> None:
         item.url = page_url(fed.urls.base, article.id)
@@ -186,7 +223,8 @@ async def publish_post(fed: Federation, session: AsyncSession, article: Article)
     item = await actions.post(
         fed, session, author, content=_presentation(fed, article), visibility=article.visibility,
         mentions=[group] if group is not None else [], tags=article.tags or [], local_only=article.local_only,
-        kind="Article", prepare=link)
+        attachments=[stored_attachment(row, fed.urls.base) for row in uploads] or None, kind="Article", prepare=link)
+    await media.attach(session, item, uploads)
     now = fed.clock.now()
     article.published_at = article.published_at or now
     announced = await relay.relay_ours(fed, session, item, author, [group.uri] if group is not None else [])

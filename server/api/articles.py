@@ -4,12 +4,14 @@
                                              (limit, offset)
     POST   articles                          title, summary, body (Markdown), tags[], references[],
                                              visibility, institution_only (or local_only),
-                                             community_id, state (draft, the default, or published:
-                                             submitted at once)
+                                             community_id, media_ids[] (the author's uploads from
+                                             POST /api/v2/media, at most 4), state (draft, the
+                                             default, or published: submitted at once)
     GET    articles/drafts                   the caller's drafts and articles in review
     GET    articles/:id                      the Article entity
     PUT    articles/:id                      the same fields and change_note: a new version once
-                                             published (in place while a draft)
+                                             published (in place while a draft); media_ids[]
+                                             replaces the attachments, left out keeps them
     DELETE articles/:id
     GET    articles/:id/versions             every version, oldest first (the current one last)
     GET    articles/:id/versions/:n
@@ -32,7 +34,8 @@ versions_count, change_note, review_note (author and moderators only), published
 updated_at, validated_by (an Account or null), validated_at, validated_version, visibility,
 institution_only, community (an Account or null), account (the author), local, and status (the
 Status that represents it, null until published; a client shows it as Mastodon shows an
-Article: title, summary, link).
+Article: title, summary, link), and media_attachments (its attachments as the client API's
+MediaAttachment: its status's once published, the chosen uploads before).
 """
 
 from __future__ import annotations
@@ -52,13 +55,16 @@ from federation.social.access import Reader, may_reach
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, viewer
 from server.api.entities import render
+from server.api.media import media_entity
 from server.api.params import bool_param, list_param, params, text_param
+from server.api.statuses import MAX_MEDIA
 from server.api.times import iso
 from server.appkeys import DATABASE, FEDERATION, URLS
 from server.responses import json_response
 from storage import articles as queries
 from storage import communities as community_queries
 from storage.actors import actor_by_id
+from storage.media import owned_media
 from storage.models import Actor, Article, ArticleState, ArticleVersion, Visibility
 from storage.posts import post_by_id
 
@@ -81,12 +87,17 @@ def parse_draft(values: dict[str, Any], *, required: bool = True) -> ArticleDraf
         visibility = Visibility(name)
     except ValueError:
         raise ApiError(422, f"Validation failed: visibility {name!r} is not public, unlisted or private") from None
+    media_ids = None  # absent: none on a new article, unchanged on an edit (the pages send none)
+    if "media_ids" in values or "media_ids[]" in values:
+        media_ids = tuple(str(m) for m in list_param(values, "media_ids") if str(m))
+    if media_ids is not None and len(media_ids) > MAX_MEDIA:
+        raise ApiError(422, f"Validation failed: at most {MAX_MEDIA} attachments")
     return ArticleDraft(
         title=text_param(values, "title", required=required), summary=text_param(values, "summary"),
         body=text_param(values, "body"), tags=tuple(str(t) for t in list_param(values, "tags")),
         references=tuple(str(r) for r in list_param(values, "references")), visibility=visibility,
         local_only=bool_param(values, "institution_only") or bool_param(values, "local_only"),
-        community_id=text_param(values, "community_id") or None)
+        community_id=text_param(values, "community_id") or None, media_ids=media_ids)
 
 
 async def readable(session: AsyncSession, raw: str, me: Actor | None) -> Article:
@@ -108,6 +119,12 @@ async def article_entity(request: web.Request, session: AsyncSession, me: Actor 
         accounts = dict(zip([actor.id for actor in known], renderer.accounts(known)))
         return accounts, renderer.status(item) if item is not None else None
     accounts, status = await render(request, me, rendered, session)
+    if status is not None:
+        attachments = status["media_attachments"]
+    else:  # a draft's chosen uploads (its author's, or it would not have kept them)
+        base = request.app[URLS].base
+        rows = [await owned_media(session, article.author_id, int(m)) for m in article.media_ids or []]
+        attachments = [media_entity(row, base) for row in rows if row is not None]
     insider = me is not None and (me.id == article.author_id or await access.may_review(session, article, me))
     return {
         "id": str(article.id), "uri": item.uri if item is not None else None,
@@ -122,6 +139,7 @@ async def article_entity(request: web.Request, session: AsyncSession, me: Actor 
         "validated_version": article.validated_version, "visibility": article.visibility.value,
         "institution_only": article.local_only, "community": accounts.get(article.community_id),
         "account": accounts.get(article.author_id), "local": article.local, "status": status,
+        "media_attachments": attachments,
     }
 
 

@@ -51,6 +51,8 @@ class Article(Base):
     content: Mapped[str] = mapped_column(Text, default="")  # sanitised HTML of the whole body
     tags: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     references: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    # the author's uploads it carries, in order (ids of `media`); attached to its post once published
+    media_ids: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     visibility: Mapped[Visibility] = mapped_column(Enum(Visibility, native_enum=False, length=16))
     local_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     state: Mapped[ArticleState] = mapped_column(Enum(ArticleState, native_enum=False, length=16))
