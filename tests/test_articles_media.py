@@ -1,7 +1,8 @@
 """An article's attachments between two real instances (issue 16 A.1): uploads made through
 POST /api/v2/media, chosen by `media_ids[]`, kept by a draft, carried by the published article's
 post (its Article's `attachment` on B, its status's `media_attachments`), replaced by a revision;
-someone else's upload is refused and nothing is written."""
+someone else's upload is refused and nothing is written, and so is publishing a draft whose
+upload went to another post meanwhile."""
 
 from __future__ import annotations
 
@@ -112,7 +113,7 @@ async def test_someone_elses_upload_is_refused_and_nothing_is_written(instances,
 
     # When alice names carol's upload in a new article, Then it is refused and no article exists
     status, answer = await _call(http, "POST", a.base + ARTICLES, alice, {
-        "title": "Wound care", "body": "Clean first.", "media_ids": [theirs["id"]], "state": "published"})
+        "title": "Wound care", "body": "Clean first.", "media_ids": [theirs["id"]]})
     assert status == 422 and f"media {theirs['id']}" in answer["error"], answer
     # And five uploads are too many, as for a status
     status, answer = await _call(http, "POST", a.base + ARTICLES, alice, {
@@ -133,3 +134,15 @@ async def test_someone_elses_upload_is_refused_and_nothing_is_written(instances,
     assert status == 422, answer
     status, unchanged = await _call(http, "GET", f"{a.base}{ARTICLES}/{draft['id']}", alice)
     assert unchanged["title"] == "Wound care" and [m["id"] for m in unchanged["media_attachments"]] == [mine["id"]]
+
+    # When her draft's upload is then attached to a status of hers, Then the draft cannot be
+    # published with it (an upload belongs to one post), and it stays a draft with no post
+    async with http.post(f"{a.base}/api/v1/statuses", json={"status": "photo", "media_ids": [mine["id"]]},
+                         headers=alice) as r:
+        assert r.status == 200, await r.text()
+    status, answer = await _call(http, "POST", f"{a.base}{ARTICLES}/{draft['id']}/submit", alice)
+    assert status == 422 and f"media {mine['id']}" in answer["error"], answer
+    status, still = await _call(http, "GET", f"{a.base}{ARTICLES}/{draft['id']}", alice)
+    assert still["state"] == "draft" and still["status"] is None
+    async with a.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Object).where(Object.type == "Article")) == 0
