@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Media, Object
+from storage.models import Article, ArticleState, Media, Object
 
 
 async def attached_media(session: AsyncSession, object_id: int) -> list[Media]:
@@ -28,10 +28,13 @@ async def owned_media(session: AsyncSession, actor_id: int, media_id: int) -> Me
 
 async def stale_media(session: AsyncSession, before: datetime, limit: int) -> list[Media]:
     """Up to `limit` uploads left unattached since before `before`, or attached to a post deleted
-    before then."""
+    before then; an upload an unpublished article (a draft, one in review) has chosen is not
+    stale: it is attached when the article is published."""
+    held = {int(media_id) for ids in await session.scalars(select(Article.media_ids).where(
+        Article.state != ArticleState.published, Article.media_ids.is_not(None))) for media_id in ids or ()}
     return list(await session.scalars(select(Media).where(or_(
         Media.object_id.in_(select(Object.id).where(Object.deleted_at < before)),
-        Media.object_id.is_(None) & (Media.created_at < before),
+        Media.object_id.is_(None) & (Media.created_at < before) & Media.id.not_in(held),
     )).limit(limit)))
 
 

@@ -375,6 +375,10 @@ async def test_media_of_deleted_posts_and_stale_uploads_are_swept_after_a_day(in
     token = await _token(a, "alice")
     ids = [(await _upload(http, a, token, _image("PNG", size=(32, 32)), f"{n}.png"))[1]["id"] for n in range(5)]
     kept, redrafted, dropped, purged, loose = ids
+    held = (await _upload(http, a, token, _image("PNG", size=(32, 32)), "held.png"))[1]
+    async with http.post(f"{a.base}/api/rounds/v1/articles", headers=_auth(token), json={
+            "title": "Pressure ulcers", "body": "Turn every two hours.", "media_ids": [held["id"]]}) as r:
+        assert r.status == 200 and (await r.json())["state"] == "draft"  # an article's draft holds this one
     urls, statuses = {}, {}
     for media_id in (kept, redrafted, dropped, purged):
         async with http.post(f"{a.base}/api/v1/statuses", json={"status": "ward round", "media_ids": [media_id]},
@@ -391,17 +395,19 @@ async def test_media_of_deleted_posts_and_stale_uploads_are_swept_after_a_day(in
             return await media_logic.sweep(session, root, a.clock.now())
 
     # Then delete_media took its files at once; the others stay a day, and a redraft may reuse them
-    assert (await _fetch(http, urls[purged]))[0] == 404 and await _rows(a) == 4
+    assert (await _fetch(http, urls[purged]))[0] == 404 and await _rows(a) == 5
     assert await sweep_now() == 0
     async with http.post(f"{a.base}/api/v1/statuses", json={"status": "ward round, corrected",
                                                              "media_ids": [redrafted]}, headers=_auth(token)) as r:
         assert r.status == 200 and (await r.json())["media_attachments"][0]["url"] == urls[redrafted]
-    # When a day passes, Then the deleted post's media and the never-attached upload go
+    # When a day passes, Then the deleted post's media and the never-attached upload go (not the
+    # one a draft article holds until it is published)
     a.clock.advance(hours=25)
     assert await sweep_now() == 2
     assert (await _fetch(http, urls[dropped]))[0] == 404
     assert [(await _fetch(http, urls[m]))[0] for m in (kept, redrafted)] == [200, 200]
-    assert len(_stored(a)) == 4 and await _rows(a) == 2
+    assert (await _fetch(http, held["url"]))[0] == 200
+    assert len(_stored(a)) == 6 and await _rows(a) == 3
     assert await sweep_now() == 0
     async with http.get(f"{a.base}/api/v1/media/{loose}", headers=_auth(token)) as r:
         assert r.status == 404
