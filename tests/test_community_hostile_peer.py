@@ -12,7 +12,7 @@ from federation.outbox import actions
 from federation.protocol.vocab import PUBLIC
 from federation.remote.resolve import resolve_actor
 from storage import community_threads as thread_queries
-from storage.models import InboxState, Notification, Object, Pin, Visibility
+from storage.models import InboxState, Like, Notification, Object, Pin, Visibility
 from tests.fakepeer import FakePeer, activity
 
 
@@ -133,5 +133,43 @@ async def test_a_community_cannot_delete_here_a_post_a_third_server_still_serves
         await scene.run()
         assert (await scene.outcome(removal2))[0] is InboxState.done, await scene.outcome(removal2)
         assert (await scene.one(Object, Object.uri == uri)).deleted_at is not None
+    finally:
+        await other.stop()
+
+
+async def test_a_community_cannot_forge_a_third_servers_like_of_our_post(scene):
+    peer = scene.peer
+    group, _bob = await _joined(scene)
+    other = await FakePeer().start()
+    try:
+        olga = other.add_actor("olga", key=3)
+        await resolve_actor(scene.a.fed, olga)
+        # Given alice's public post, which the community boosted into its threads
+        mine = await scene.local_post("alice", content="<p>our protocol</p>")
+        alice = await scene.a.actor("alice")
+        boost = activity(peer, "hostile", "Announce", mine.uri, "b1", to=[PUBLIC])
+        await scene.post("hostile", boost)
+        await scene.run()
+        assert (await scene.outcome(boost))[0] is InboxState.done
+        before = await scene.notifications(alice)
+
+        # When it announces a Like of it by olga, on a third server (which never sent us one)
+        forged = activity(peer, "hostile", "Announce",
+                          activity(other, "olga", "Like", mine.uri, "l1"), "a1", to=[PUBLIC])
+        await scene.post("hostile", forged)
+        await scene.run()
+        # Then it is ignored: no like, and alice is not told olga favourited her post
+        state, reason = await scene.outcome(forged)
+        assert state is InboxState.ignored and "first-hand" in reason, reason
+        assert await scene.count(Like) == 0
+        assert await scene.notifications(alice) == before
+
+        # When it announces a Like by zed, one of its own server's users, Then it counts
+        relayed = activity(peer, "hostile", "Announce", activity(peer, "zed", "Like", mine.uri, "l2"), "a2",
+                           to=[PUBLIC])
+        await scene.post("hostile", relayed)
+        await scene.run()
+        assert (await scene.outcome(relayed))[0] is InboxState.done
+        assert await scene.count(Like) == 1
     finally:
         await other.stop()

@@ -11,7 +11,8 @@ announced here.
 - Update (an edit): the post is fetched again from its origin (`prefetch`), never taken from the
   announced copy, and the edit applied as the author's own Update would be.
 - Like (a member elsewhere favourited a post of the thread): counted here as that member's, once,
-  the member's actor fetched from its origin first (`prefetch`).
+  the member's actor fetched from its origin first (`prefetch`); of a post of ours, only a like
+  by a user of the community's own server (anyone else's reaches us first-hand).
 - Add to / Remove from its featured collection (a moderator pinned or unpinned a thread): so it
   is here (`remote_moderators.mark_pinned`), whichever thread of it the post is.
 - Anything else changes nothing here.
@@ -112,7 +113,7 @@ async def apply(fed: Federation, session: AsyncSession, group: Actor, inner: APA
     if group.id not in [g.id for g in await queries.groups_announcing(session, item.id)]:
         return f"{item.uri} is not in the threads of {group.uri}"
     if inner.type == "Like":
-        return await _like(session, item, inner, now)
+        return await _like(session, group, item, inner, now)
     if item.local or not isinstance(fetched, APObject) or fetched.id != item.uri:
         return f"no fresh copy of {inner.object_id} from its origin"
     try:
@@ -126,10 +127,16 @@ async def apply(fed: Federation, session: AsyncSession, group: Actor, inner: APA
     return None
 
 
-async def _like(session: AsyncSession, item: Object, inner: APActivity, now: datetime) -> str | None:
+async def _like(session: AsyncSession, group: Actor, item: Object, inner: APActivity, now: datetime) -> str | None:
+    """A like the community relays. Of a post of ours, only one by a user of the community's own
+    server, which speaks for its users: anyone else's server sends it to us first-hand (the
+    author's), and the community's word alone would let it forge a like, and its notification,
+    in the name of a third server's user."""
     liker = await actor_by_uri(session, inner.actor)
     if liker is None or liker.local:
         return f"the liker {inner.actor} is unknown here, or ours (whose likes we know first-hand)"
+    if item.local and authority(liker.uri) != authority(group.uri):
+        return f"a like of a post of ours by {inner.actor} comes first-hand from its server, not from {group.uri}"
     if await mark_of(session, Like, liker.id, item.id) is not None:
         return f"{inner.actor} already likes {item.uri}"
     await add_like(session, liker, item, inner.id, now)
