@@ -13,6 +13,7 @@ from federation.protocol.vocab import PUBLIC
 from federation.remote.resolve import resolve_actor
 from storage import community_threads as thread_queries
 from storage.models import InboxState, Like, Notification, Object, Pin, Visibility
+from tests.community_helpers import make_community
 from tests.fakepeer import FakePeer, activity
 
 
@@ -173,3 +174,17 @@ async def test_a_community_cannot_forge_a_third_servers_like_of_our_post(scene):
         assert await scene.count(Like) == 1
     finally:
         await other.stop()
+
+
+async def test_a_group_cannot_claim_another_servers_featured_collection(scene):
+    peer = scene.peer
+    # Given a community here, and a Group on the peer whose document names its featured
+    # collection as its own
+    _, ours = await make_community(scene.a, "wound-care", moderators=("alice",))
+    impostor = peer.add_actor("impostor", key=2, type="Group", preferredUsername="impostor",
+                              featured=ours.featured_url)
+    stored = await resolve_actor(scene.a.fed, impostor)
+    # Then the claim is not kept, and that collection is still our community's alone
+    assert stored.featured_url is None
+    async with scene.a.db.sessions() as session:
+        assert (await thread_queries.group_by_featured(session, ours.featured_url)).id == ours.id
