@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from federation.communities import groups
 from federation.outbox import actions
 from federation.protocol.vocab import PUBLIC
 from federation.remote.resolve import resolve_actor
+from storage import communities as community_queries
 from storage import community_threads as thread_queries
 from storage.models import InboxState, Like, Notification, Object, Pin, Visibility
+from tests.api_helpers import token_for
 from tests.community_helpers import make_community
 from tests.fakepeer import FakePeer, activity
 
@@ -188,3 +191,42 @@ async def test_a_group_cannot_claim_another_servers_featured_collection(scene):
     assert stored.featured_url is None
     async with scene.a.db.sessions() as session:
         assert (await thread_queries.group_by_featured(session, ours.featured_url)).id == ours.id
+
+
+async def test_a_community_made_institution_only_is_closed_to_its_peers(scene):
+    peer = scene.peer
+    # Given a federated community here with zed on the peer a member and mallory a moderator
+    _, group = await make_community(scene.a, "wound-care", moderators=("alice",))
+    await scene.send("zed", "Follow", group.uri, "f1")
+    mallory = await scene.remote("mallory")
+    async with scene.a.db.sessions.begin() as session:
+        await groups.add_moderator(session, "wound-care", mallory, by="test", now=scene.a.clock.now())
+    await scene.run()
+    first = scene.note("zed", "4", content="<p>dressing protocol</p>", cc=(group.uri,), audience=group.uri)
+    await scene.send("zed", "Create", first, "c0")
+    await scene.run()
+    thread = await scene.one(Object, Object.uri == first["id"])
+    async with scene.a.db.sessions() as session:
+        assert await thread_queries.is_announced_by(session, group.id, thread.id)
+    # When an admin makes it institution-only
+    async with scene.a.db.sessions.begin() as session:
+        await groups.update(session, "wound-care", by="test", now=scene.a.clock.now(), local_only=True)
+
+    # Then zed's post to it is not relayed, and mallory's removal of a thread is refused
+    note = scene.note("zed", "5", content="<p>hello community</p>", cc=(group.uri,), audience=group.uri)
+    await scene.send("zed", "Create", note, "c1")
+    removal = await scene.send("mallory", "Delete", thread.uri, "d1", audience=group.uri)
+    await scene.run()
+    async with scene.a.db.sessions() as session:
+        posted = await session.scalar(select(Object).where(Object.uri == note["id"]))
+        assert posted is not None and not await thread_queries.is_announced_by(session, group.id, posted.id)
+        assert await thread_queries.is_announced_by(session, group.id, thread.id)
+    assert (await scene.outcome(removal))[0] is InboxState.ignored
+    # And no one elsewhere is made a moderator of it any more
+    zed = await scene.remote("zed")
+    headers = await token_for(scene.a, "alice", create=False)
+    async with scene.http.post(f"{scene.a.base}/api/rounds/v1/communities/{group.id}/moderators",
+                               json={"account_id": str(zed.id)}, headers=headers) as response:
+        assert response.status == 422, await response.text()
+    async with scene.a.db.sessions() as session:
+        assert not await community_queries.is_moderator(session, group.id, zed.id)
