@@ -216,12 +216,16 @@ async def test_a_community_made_institution_only_is_closed_to_its_peers(scene):
     note = scene.note("zed", "5", content="<p>hello community</p>", cc=(group.uri,), audience=group.uri)
     await scene.send("zed", "Create", note, "c1")
     removal = await scene.send("mallory", "Delete", thread.uri, "d1", audience=group.uri)
+    pin = await scene.send("mallory", "Add", thread.uri, "p1", target=group.featured_url)
     await scene.run()
     async with scene.a.db.sessions() as session:
         posted = await session.scalar(select(Object).where(Object.uri == note["id"]))
         assert posted is not None and not await thread_queries.is_announced_by(session, group.id, posted.id)
         assert await thread_queries.is_announced_by(session, group.id, thread.id)
-    assert (await scene.outcome(removal))[0] is InboxState.ignored
+    for refused in (removal, pin):
+        state, reason = await scene.outcome(refused)
+        assert state is InboxState.ignored and "moderator" in reason, reason
+    assert await scene.count(Pin) == 0
     # And no one elsewhere is made a moderator of it any more
     zed = await scene.remote("zed")
     headers = await token_for(scene.a, "alice", create=False)

@@ -41,7 +41,6 @@ from storage.posts import post_by_uri
 async def _community_here(session: AsyncSession, fed: Federation, uris: tuple[str, ...] | list[str]) -> Actor | None:
     here = [uri for uri in uris if uri and uri.startswith(fed.urls.base + "/")]
     found = await queries.local_groups_by_uris(session, here) if here else []
-    found = [row for row in found if not row[0].local_only]  # never moderated from elsewhere
     return found[0][1] if found else None
 
 
