@@ -234,3 +234,39 @@ async def test_a_community_made_institution_only_is_closed_to_its_peers(scene):
         assert response.status == 422, await response.text()
     async with scene.a.db.sessions() as session:
         assert not await community_queries.is_moderator(session, group.id, zed.id)
+
+
+async def test_a_delete_naming_our_community_touches_only_its_threads_and_only_by_its_moderators(scene):
+    # Given a community here, zed on the peer a member, mallory on the peer one of its moderators,
+    # and zed's thread in it
+    _, group = await make_community(scene.a, "wound-care", moderators=("alice",))
+    await scene.send("zed", "Follow", group.uri, "f1")
+    mallory = await scene.remote("mallory")
+    async with scene.a.db.sessions.begin() as session:
+        await groups.add_moderator(session, "wound-care", mallory, by="test", now=scene.a.clock.now())
+    first = scene.note("zed", "4", content="<p>dressing protocol</p>", cc=(group.uri,), audience=group.uri)
+    await scene.send("zed", "Create", first, "c0")
+    await scene.run()
+    thread = await scene.one(Object, Object.uri == first["id"])
+    secret = await scene.local_post("alice", visibility=Visibility.private, content="<p>patient X</p>")
+
+    # When mallory deletes alice's private post naming the community, and zed (no moderator)
+    # does the same
+    outside = await scene.send("mallory", "Delete", secret.uri, "d1", audience=group.uri)
+    forged = await scene.send("zed", "Delete", secret.uri, "d2", audience=group.uri)
+    await scene.run()
+    # Then both are ignored and alice's post is untouched; zed's thread is still the community's
+    state, reason = await scene.outcome(outside)
+    assert state is InboxState.ignored and "not in" in reason, reason
+    state, reason = await scene.outcome(forged)
+    assert state is InboxState.ignored and "moderator" in reason, reason
+    assert (await scene.one(Object, Object.id == secret.id)).deleted_at is None
+    async with scene.a.db.sessions() as session:
+        assert await thread_queries.is_announced_by(session, group.id, thread.id)
+
+    # When mallory removes zed's thread, Then it leaves the community (her right as its moderator)
+    removal = await scene.send("mallory", "Delete", thread.uri, "d3", audience=group.uri)
+    await scene.run()
+    assert (await scene.outcome(removal))[0] is InboxState.done
+    async with scene.a.db.sessions() as session:
+        assert not await thread_queries.is_announced_by(session, group.id, thread.id)
