@@ -24,7 +24,7 @@ from federation.protocol.urls import authority
 from federation.remote.resolve import RemoteError, ensure_post
 from federation.runtime.context import Federation
 from storage import community_threads as thread_queries
-from storage.models import Actor
+from storage.models import Actor, Visibility
 from storage.posts import post_by_uri, stored_thread
 
 log = logging.getLogger(__name__)
@@ -94,11 +94,15 @@ async def backfill(fed: Federation, context: str) -> Backfilled | None:
 
 
 async def count_backfilled(session: AsyncSession, group: Actor, found: Backfilled, now: datetime) -> int:
-    """The backfilled posts count among the community's threads here; how many were added."""
+    """The backfilled posts count among the community's threads here; how many were added. Only
+    a post anyone may read does (public or unlisted, not institution-only), as only such a post
+    is ever announced: a context listing a private post of ours does not make it the
+    community's."""
     added = 0
     for uri in found.uris:
         item = await post_by_uri(session, uri)
-        if item is not None and item.deleted_at is None:
+        if (item is not None and item.deleted_at is None and not item.local_only
+                and item.visibility in (Visibility.public, Visibility.unlisted)):
             added += await thread_queries.add_thread_post(session, group.id, item.id,
                                                           f"{found.context}#backfill-{item.id}"[:2048], now)
     return added

@@ -32,6 +32,10 @@ class NotAModerator(CommunityError):
 
 
 async def may_moderate(session: AsyncSession, group: Actor, actor: Actor) -> bool:
+    """Whether `actor` moderates `group`. No one elsewhere moderates an institution-only community,
+    whatever they were before it became one."""
+    if not actor.local and await queries.is_local_only_actor(session, group.id):
+        return False
     if await queries.is_moderator(session, group.id, actor.id):
         return True
     account = await account_of(session, actor.id) if actor.local else None

@@ -48,7 +48,10 @@ log = logging.getLogger(__name__)
 
 async def may_post(session: AsyncSession, community: Community, group: Actor, author: Actor) -> bool:
     """Whether `author` may post to the community: the posting rule, in one place. A banned member
-    is no member (the ban rejected the follow, and a new one is rejected too)."""
+    is no member (the ban rejected the follow, and a new one is rejected too). No one elsewhere
+    posts to an institution-only community, whatever they were before it became one."""
+    if community.local_only and not author.local:
+        return False
     if await queries.is_moderator(session, group.id, author.id):
         return True
     if community.posting is PostingPolicy.moderators:

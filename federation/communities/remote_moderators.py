@@ -99,9 +99,12 @@ async def change_featured(fed: Federation, session: AsyncSession, actor: Actor, 
 async def mark_pinned(session: AsyncSession, group: Actor, item: Object, *, pinned: bool,
                       now: datetime) -> str | None:
     """A community elsewhere pinned (or unpinned) a thread: so it is here, and its members here
-    hear of a new pin."""
+    hear of a new pin. It pins only a post of its threads here (one it announced): any other,
+    a private post of ours among them, it does not speak for."""
     if group.type is not ActorType.Group or group.local:
         return f"{group.uri} is not a community elsewhere"
+    if pinned and not await thread_queries.is_announced_by(session, group.id, item.id):
+        return f"{item.uri} is not in the threads of {group.uri}"
     existing = await mark_of(session, Pin, group.id, item.id)
     if (existing is not None) == pinned:
         return "already so"

@@ -54,14 +54,16 @@ async def announce_moderation(fed: Federation, session: AsyncSession, group: Act
     await sending.deliver(fed, session, activity, group, [], followers_of=group)
 
 
-async def leave_community(session: AsyncSession, group: Actor, item: Object, now: datetime) -> bool:
+async def leave_community(session: AsyncSession, group: Actor, item: Object, now: datetime, *,
+                          keep_copy: bool = False) -> bool:
     """A post leaves a community's threads (a moderator removed it, or its author deleted it):
     the community's Announce of it goes, and a copy of a post from another server becomes a
-    tombstone (it came for the community). A post of this server stays its author's. False if it
-    was not in the community."""
+    tombstone (it came for the community), unless `keep_copy` (a community elsewhere removed a
+    third server's post, which that server still serves). A post of this server stays its
+    author's. False if it was not in the community."""
     if not await queries.withdraw_group_announce(session, group.id, item.id):
         return False
-    if not item.local and item.deleted_at is None:
+    if not item.local and item.deleted_at is None and not keep_copy:
         author = await actor_by_id(session, item.actor_id)
         if author is not None:
             await record_post(session, item, author, "delete")

@@ -96,7 +96,9 @@ async def upsert_remote_actor(session: AsyncSession, ap: APActor, now: datetime)
     actor.shared_inbox = ap.shared_inbox
     actor.followers_url = ap.followers
     actor.following_url = ap.following
-    actor.featured_url = ap.featured
+    # its pinned posts (a community's pinned threads) live on its own server: a featured
+    # collection claimed elsewhere (another server's community, one of ours) is not kept
+    actor.featured_url = ap.featured if ap.featured and authority(ap.featured) == actor.domain else None
     actor.key_id = ap.public_key.id
     actor.public_key_pem = ap.public_key.pem
     actor.manually_approves_followers = ap.manually_approves_followers

@@ -265,10 +265,12 @@ def remove_member(account_id: str, *, ban: bool) -> Act:
 
 async def add_local_moderator(fed: Federation, session: AsyncSession, group: Actor, user: Actor, me: Actor, *,
                               via: str) -> None:
-    """Make `user`, a user of this instance or a person on another server (FEP-1b12 allows it), a
-    moderator of `group` (audited as `me`'s, made through `via`: api, web)."""
+    """Make `user`, a user of this instance or a person on another server (FEP-1b12 allows it; not
+    for an institution-only community), a moderator of `group` (audited as `me`'s, made through `via`: api, web)."""
     if (await account_of(session, user.id) is None) if user.local else user.type is not ActorType.Person:
         raise CommunityError("a moderator must be a user of this instance, or a person on another server")
+    if not user.local and await queries.is_local_only_actor(session, group.id):
+        raise CommunityError("an institution-only community is moderated by the instance's users only")
     await groups.add_moderator(session, group.username, user, by=_by(me, via), now=fed.clock.now())
 
 

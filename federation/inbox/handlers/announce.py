@@ -37,9 +37,9 @@ def looks_up(activity: APActivity) -> set[str]:
     return {boosted} if (boosted := _boosted(activity)) else set()
 
 
-async def prefetch(fed: Federation, activity: APActivity) -> APObject | backfill.Backfilled | None:
+async def prefetch(fed: Federation, activity: APActivity) -> APObject | announced.Gone | backfill.Backfilled | None:
     if (inner := _wrapped(activity)) is not None:  # a community's announced activity
-        return await announced.prefetch(fed, inner)
+        return await announced.prefetch(fed, activity.actor, inner)
     boosted = _boosted(activity)
     if boosted is None:
         raise Ignore("Announce without an object")
