@@ -25,6 +25,13 @@ from storage.text import storable
 ERROR_CHARS = 2000
 
 
+class Claims(list):
+    """What a claim took, in order; `held_back`: due items it saw but left, because an earlier
+    item of their actor is held (being handled here or by another worker)."""
+
+    held_back: int = 0
+
+
 @dataclass(frozen=True)
 class Claimed:
     """An item as claimed: its raw JSON text undecoded, and its attempts counting this one."""
@@ -41,22 +48,28 @@ class Claimed:
 # Claims of inbox items take this transaction-level advisory lock on PostgreSQL, so two workers'
 # claims run one after the other and each sees the other's leases (the actor order needs that).
 CLAIM_LOCK = 0x526F756E6473  # "Rounds"
+# A claim of N reads up to WINDOW * N due items in turn order and takes the first N it may: with
+# many actors' items held (by this worker's chains in flight, or by another worker's), the first
+# N alone are mostly items of held actors, and a second worker would find little to take.
+WINDOW = 4
 
 
 async def claim(
     session: AsyncSession, now: datetime, limit: int, *, lease: timedelta, max_attempts: int, lock: bool,
-) -> list[Claimed]:
+) -> Claims:
     """Up to `limit` due items: retries and queued items in turn (`storage.leases.INBOX_ITEMS`:
     retries by due time, queued items in turn order), kept in each actor's arrival order
     (`_in_actor_order`), so that an actor's queued activities are never handled out of order or
-    side by side, by this worker or another. Each item taken is leased: queued, due after
+    side by side, by this worker or another. It looks at up to WINDOW * `limit` due items, so
+items of free actors further on are taken when the first ones' actors are held. Each item taken is leased: queued, due after
     `lease`, one more attempt. An item whose attempts ran out under earlier leases (its handling
     never finished: it stopped the process, say) is marked dead instead. `lock`: PostgreSQL,
     where several workers share the queue: claims are serialised (CLAIM_LOCK), so each sees the
     leases the others took, and rows are locked FOR UPDATE SKIP LOCKED."""
     if lock:
         await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
-    candidates = [Claimed(*row) for row in await leases.claim_due(session, INBOX_ITEMS, CLAIMED, now, limit, lock=lock)]
+    window = await leases.claim_due(session, INBOX_ITEMS, CLAIMED, now, WINDOW * limit, lock=lock)
+    candidates = [Claimed(*row) for row in window]
     items = await _in_actor_order(session, candidates, now, limit)
     spent = [item.id for item in items if item.attempts >= max_attempts]
     if spent:
@@ -66,7 +79,10 @@ async def claim(
     if taken:
         await leases.lease(session, INBOX_ITEMS, [item.id for item in taken], now + lease,
                            state=InboxState.queued, attempts=InboxItem.attempts + 1)
-    return [replace(item, attempts=item.attempts + 1) for item in taken]
+    claims = Claims(replace(item, attempts=item.attempts + 1) for item in taken)
+    if len(items) < limit:  # then every candidate left was left for its actor's held item
+        claims.held_back = len({item.id for item in candidates} - {item.id for item in items})
+    return claims
 
 
 CLAIMED = (InboxItem.id, InboxItem.activity_uri, InboxItem.activity_type, InboxItem.actor_uri,

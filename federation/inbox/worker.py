@@ -72,6 +72,9 @@ GAP_SECONDS = 0.01  # then the next one waits this long on SQLite: other writers
 INTAKE_PAUSE = 0.05
 INTAKE_PAUSES = 20
 RETRY_SECONDS = 1.0  # after a transaction failed (the database), the next one waits this long
+# a claim that took nothing, only because other workers hold the due items' actors, is tried
+# again after this long (`InboxPump.step`'s held_back_for), not at the next poll
+HELD_BACK_SECONDS = 0.05
 EXPECTED = (RemoteError, VocabError, JSONRefused)  # failures of the peer or its document: no traceback
 
 
@@ -125,17 +128,21 @@ class InboxPump:
         # the keys of chains still submitting, to the chain and its task
         self._open: dict[str, tuple[list[_Work], asyncio.Task]] = {}
 
-    async def step(self, limit: int | None = None) -> int:
-        """Claim a batch, once there is room for one, and start its chains; how many were taken."""
+    async def step(self, limit: int | None = None, *, held_back_for: float = 0.0) -> int:
+        """Claim a batch, once there is room for one, and start its chains; how many were taken.
+        `held_back_for`: while a claim takes nothing only because other workers hold the due
+        items' actors, and none of this pump's chains is running (whose end would wake the
+        loop), claim again every HELD_BACK_SECONDS for up to this long: another process's
+        chains ending wakes no one here."""
         limit = limit or self.batch
         while self._chains and self._items + limit > self.in_flight:
             await asyncio.wait(self._chains, return_when=asyncio.FIRST_COMPLETED)
-        async with self._writes, self.fed.db.sessions.begin() as session:
-            await take_write_lock(session)
-            items = await inbox_queue.claim(
-                session, self.fed.clock.now(), limit, lease=LEASE,
-                max_attempts=self.fed.settings.inbox_max_attempts, lock=not self.fed.db.is_sqlite,
-            )
+        items = await self._claim(limit)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + held_back_for
+        while not items and items.held_back and not self._chains and loop.time() < until:
+            await asyncio.sleep(HELD_BACK_SECONDS)
+            items = await self._claim(limit)
         for chain in chains([_decoded(self.fed, item) for item in items]):
             self._items += len(chain)
             keys = set().union(*(work.keys for work in chain))
@@ -152,6 +159,14 @@ class InboxPump:
             self._chains.add(task)
             task.add_done_callback(self._chains.discard)
         return len(items)
+
+    async def _claim(self, limit: int) -> inbox_queue.Claims:
+        async with self._writes, self.fed.db.sessions.begin() as session:
+            await take_write_lock(session)
+            return await inbox_queue.claim(
+                session, self.fed.clock.now(), limit, lease=LEASE,
+                max_attempts=self.fed.settings.inbox_max_attempts, lock=not self.fed.db.is_sqlite,
+            )
 
     async def settle(self) -> None:
         """Wait until every item claimed so far is finished."""

@@ -71,7 +71,7 @@ class Workers:
     async def _inbox_step(self) -> int:
         """Claim stored activities, giving way to intake first (so does each commit of theirs)."""
         await worker.give_way_to_intake(self.fed)
-        return await self.inbox.step()
+        return await self.inbox.step(held_back_for=self.fed.settings.worker_poll_seconds)
 
     async def _periodically(self, name: str, seconds: float, step: Callable[[], Awaitable[None]]) -> None:
         while True:
