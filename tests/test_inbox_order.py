@@ -335,3 +335,15 @@ async def test_two_workers_claims_take_turns_so_neither_takes_an_actors_item_the
             await first.commit()
             # Then it takes nothing of x's: x's first item is held, and its second waits for it
             assert await other == []
+
+
+async def test_a_claim_looks_past_due_items_whose_actor_is_held(instances):
+    """Breaks if a claim of N looks at the first N due items only: they are x's, held behind x's
+    item being handled (here or by another worker), and y's item further on is not taken."""
+    a = await instances.start()
+    due = a.clock.now() - timedelta(seconds=1)  # the instance's clock, not the wall's: a slow machine
+    async with a.db.sessions.begin() as session:
+        session.add(_row("x", 0, turn=0, due=due + timedelta(minutes=5)))  # held: leased
+        session.add_all([_row("x", n, turn=n, due=due) for n in range(1, 5)])
+        session.add(_row("y", 1, turn=10, due=due))
+    assert await _claimed_uris(a, 2) == ["https://y.example/a/1"]
