@@ -9,12 +9,22 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from federation.protocol.keys import actor_keys_from
 from tests.api_helpers import token_for
 from tests.handler_helpers import start_scene
 from tests.instances import InstanceFactory
+from tests.keypool import KeyLease
 from tests.outbox_helpers import start_audience
 
 DATABASE_URL = os.environ.get("ROUNDS_TEST_DATABASE_URL") or None
+
+
+@pytest.fixture(autouse=True)
+def actor_keys():
+    """Local actors made in this test process take their key pairs from the process's pool, no
+    pair twice in one test (tests/keypool.py): generating each costs about 70 ms of CPU."""
+    with actor_keys_from(KeyLease()):
+        yield
 
 
 @pytest.fixture

@@ -125,8 +125,11 @@ async def test_first_run_flow_init_user_serve_discover_and_verify_key(config):
     try:
         async with db.sessions() as session:
             stored = await actor_queries.local_actor_by_username(session, "alice")
+            instance_actor = await actor_queries.instance_actor(session)
     finally:
         await db.dispose()
+    # (a real process makes each actor a fresh pair; the test process pools them, tests/keypool.py)
+    assert stored.public_key_pem != instance_actor.public_key_pem
     message = b"(request-target): post /inbox\nhost: example"
     signature = load_private_key(stored.private_key_pem).sign(message, padding.PKCS1v15(), hashes.SHA256())
     public_key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())

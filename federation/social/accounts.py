@@ -25,7 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.protocol.keys import generate_rsa_keypair
+from federation.protocol.keys import new_actor_keypair
 from federation.protocol.urls import INSTANCE_ACTOR_USERNAME, LocalUrls
 from storage import actors as actor_queries
 from storage import tokens as token_queries
@@ -68,7 +68,7 @@ def hash_token(token: str) -> str:
 
 def new_local_actor(urls: LocalUrls, username: str, actor_type: ActorType, **fields) -> Actor:
     """A local actor row with a fresh RSA-2048 key pair (a user, a community, the instance)."""
-    keys = generate_rsa_keypair()
+    keys = new_actor_keypair()
     return Actor(
         uri=urls.actor(username),
         local=True,
