@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import functools
 import os
 import shutil
 import socket
@@ -169,14 +168,6 @@ async def drop_schema(database_url: str, schema: str) -> None:
         await db.dispose()
 
 
-@functools.cache
-def password_hash(password: str) -> str:
-    """The argon2 hash `create_user` would store for `password` (production parameters: about a
-    quarter of a second of CPU), made once per test process for each password the tests use. A
-    hash is salted, so any of them verifies the password; sign-ins still verify it for real."""
-    return accounts.hash_password(password)
-
-
 @dataclass
 class Instance:
     """A running instance. Its workers do not run by themselves: `step()` runs them once."""
@@ -216,13 +207,10 @@ class Instance:
         return self.app[DATABASE]
 
     async def add_user(self, name: str, *, password: str = "correct horse battery", admin: bool = False) -> tuple[Account, Actor]:
-        """`create_user`, with the argon2 hash of `password` made once per test process
-        (`password_hash`) rather than once per user."""
         async with self.db.sessions.begin() as session:
-            account, actor = await accounts.create_user(session, self.urls, name, password=None, is_admin=admin)
-            accounts.check_new_password(password)
-            account.password_hash = password_hash(password)
-            return account, actor
+            return await accounts.create_user(
+                session, self.urls, name, password=password, is_admin=admin
+            )
 
     async def stop(self) -> None:
         if not self.stopped:

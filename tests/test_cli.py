@@ -126,10 +126,13 @@ async def test_first_run_flow_init_user_serve_discover_and_verify_key(config):
         async with db.sessions() as session:
             stored = await actor_queries.local_actor_by_username(session, "alice")
             instance_actor = await actor_queries.instance_actor(session)
+            account = await actor_queries.account_by_username(session, "alice")
     finally:
         await db.dispose()
-    # (a real process makes each actor a fresh pair; the test process pools them, tests/keypool.py)
+    # (a real process makes each actor a fresh pair and hashes with argon2's full work; the test
+    # process pools pairs and hashes cheaply, tests/conftest.py's cheap_secrets)
     assert stored.public_key_pem != instance_actor.public_key_pem
+    assert account.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     message = b"(request-target): post /inbox\nhost: example"
     signature = load_private_key(stored.private_key_pem).sign(message, padding.PKCS1v15(), hashes.SHA256())
     public_key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())

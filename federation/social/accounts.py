@@ -7,7 +7,9 @@ Usernames are lowercase ASCII letters, digits and underscores, as on Mastodon.
 
 OAuth secrets (client secrets, authorization codes, tokens) are 256-bit random strings stored as
 SHA-256 digests: they are too long to guess, so a fast hash is enough. Passwords are not, so they
-use argon2, run in a thread so a login never stalls the event loop.
+use argon2 (argon2-cffi's default work: about a quarter of a second of CPU), run in a thread so a
+login never stalls the event loop. `password_hashing` is the seam for the test suite, which makes
+and signs in thousands of users: it swaps in cheaper work factors while it lasts.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import functools
 import hashlib
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,6 +46,18 @@ KNOWN_SCOPES = frozenset(
     {"read", "write", "follow", "push", "admin:read", "admin:write", "profile"}
 )
 _password_hasher = PasswordHasher()
+
+
+@contextmanager
+def password_hashing(hasher: PasswordHasher) -> Iterator[None]:
+    """Hash and verify passwords with `hasher` while the context lasts (for tests; a server
+    always uses the default)."""
+    global _password_hasher
+    previous, _password_hasher = _password_hasher, hasher
+    try:
+        yield
+    finally:
+        _password_hasher = previous
 
 
 class AccountError(Exception):
@@ -205,14 +221,15 @@ class LoginError(AccountError):
 
 
 @functools.cache
-def _unknown_user_hash() -> str:
+def _unknown_user_hash(hasher: PasswordHasher) -> str:
     """A hash no password matches, verified for unknown users so they cost as much as known ones."""
-    return _password_hasher.hash(secrets.token_urlsafe(32))
+    return hasher.hash(secrets.token_urlsafe(32))
 
 
 def _password_matches(stored: str | None, password: str) -> bool:
+    hasher = _password_hasher
     try:
-        return _password_hasher.verify(stored or _unknown_user_hash(), password) and stored is not None
+        return hasher.verify(stored or _unknown_user_hash(hasher), password) and stored is not None
     except (VerificationError, InvalidHashError, UnicodeError):
         return False
 
