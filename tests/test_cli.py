@@ -1,5 +1,6 @@
 """The `rounds` command, run as a real process: the whole first-run flow, and each failure
-as one line with exit status 2."""
+as one line with exit status 2. Commands run in processes forked with the command imported
+(tests/rounds_process.py); `rounds serve` starts the real executable."""
 
 from __future__ import annotations
 
@@ -26,16 +27,15 @@ from storage.db import open_database
 from storage.migrate import alembic_config, pending_revisions
 from tests.cli_helpers import help_text
 from tests.instances import drop_schema, free_port
+from tests.rounds_process import run_rounds
 
 ROUNDS = [str(Path(sys.executable).with_name("rounds"))]
 
 
 def run(*args: str, config: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    command = ROUNDS + (["--config", str(config)] if config else []) + list(args)
-    return subprocess.run(
-        command, capture_output=True, text=True, timeout=60,
-        env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
-    )
+    """`rounds [--config CONFIG] ARGS` in a process of its own (tests/rounds_process.py), with
+    these environment variables added."""
+    return run_rounds((["--config", str(config)] if config else []) + list(args), env={**os.environ, **(env or {})})
 
 
 @pytest.fixture
