@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
 
 from federation.protocol.keys import actor_keys_from
 from federation.social.accounts import password_hashing
 from tests.api_helpers import token_for
 from tests.handler_helpers import start_scene
-from tests.instances import InstanceFactory
+from tests.instances import InstanceFactory, commit_without_flush
 from tests.keypool import KeyLease
 from tests.outbox_helpers import start_audience
 
@@ -34,6 +36,14 @@ def cheap_secrets():
     process (tests/test_cli.py) keeps both at their cost."""
     with actor_keys_from(KeyLease()), password_hashing(CHEAP_PASSWORD_HASHER):
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def commits_without_flush():
+    """PostgreSQL commits of this test process do not wait for the disk (tests/instances.py)."""
+    event.listen(Pool, "connect", commit_without_flush)
+    yield
+    event.remove(Pool, "connect", commit_without_flush)
 
 
 @pytest.fixture

@@ -83,3 +83,14 @@ def test_a_password_hasher_holds_only_while_its_context_lasts():
     assert inside.startswith("$argon2id$v=19$m=16,t=1,p=1$")
     assert after.startswith("$argon2id$v=19$m=8,t=1,p=1$")  # the test's own, CHEAP_PASSWORD_HASHER
     assert CHEAP_PASSWORD_HASHER.memory_cost == 8
+
+
+async def test_commits_do_not_wait_for_the_disk(instances):
+    # Given an instance of this test process, Then its connections commit as SQLite's WAL at
+    # synchronous=NORMAL does (the server's own setting there), and as conftest sets PostgreSQL's
+    a = await instances.start()
+    async with a.db.engine.connect() as conn:
+        if a.db.is_sqlite:
+            assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == 1
+        else:
+            assert (await conn.exec_driver_sql("SHOW synchronous_commit")).scalar() == "off"
