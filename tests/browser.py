@@ -27,8 +27,25 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-_HEADLESS_ARGS = ["--headless", "--hide-scrollbars", "--mute-audio", "--no-default-browser-check",
-                  "--disable-dev-shm-usage", "--remote-debugging-port=0"]
+# What Playwright's own launch() would also have set, so that pages behave as they did when each
+# test launched its browser: headless with hover and a fine pointer reported to CSS, no timers
+# slowed in pages of other contexts, no back-forward cache, popups allowed, cookies unpartitioned,
+# no stray updates or prompts
+_LAUNCH_ARGS = [
+    "--headless", "--hide-scrollbars", "--mute-audio",
+    "--blink-settings=primaryHoverType=2,availableHoverTypes=2,primaryPointerType=4,availablePointerTypes=4",
+    "--disable-background-timer-throttling", "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding", "--disable-back-forward-cache", "--disable-popup-blocking",
+    "--disable-prompt-on-repost", "--disable-hang-monitor", "--disable-ipc-flooding-protection",
+    "--disable-extensions", "--disable-default-apps", "--disable-component-extensions-with-background-pages",
+    "--disable-field-trial-config", "--disable-breakpad", "--no-default-browser-check",
+    "--disable-dev-shm-usage", "--force-color-profile=srgb", "--metrics-recording-only",
+    "--password-store=basic", "--use-mock-keychain", "--allow-pre-commit-input",
+    "--disable-features=ThirdPartyStoragePartitioning,PaintHolding,HttpsUpgrades,MediaRouter,"
+    "DestroyProfileOnBrowserClose,AvoidUnnecessaryBeforeUnloadCheckSync,AvoidCorsURLLoaderRestartOnRedirect,"
+    "OptimizationHints",
+    "--remote-debugging-port=0",
+]
 
 
 class _SharedChromium:
@@ -47,7 +64,7 @@ class _SharedChromium:
         assert path, "Chromium is missing: './dev test' installs Debian's chromium package"
         self.profile = Path(tempfile.mkdtemp(prefix="rounds-chromium-"))
         self.process = subprocess.Popen(
-            [path, *CHROMIUM_ARGS, *_HEADLESS_ARGS, f"--user-data-dir={self.profile}", "about:blank"],
+            [path, *CHROMIUM_ARGS, *_LAUNCH_ARGS, f"--user-data-dir={self.profile}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent)
         active_port = self.profile / "DevToolsActivePort"  # Chromium writes its port there once listening
@@ -75,10 +92,13 @@ class _SharedChromium:
             self.profile = None
 
 
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: the forked child only calls it
+_PR_SET_PDEATHSIG = 1
+
+
 def _die_with_parent() -> None:
     """In the child before exec: Linux kills Chromium if the test process dies without atexit."""
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 _SHARED = _SharedChromium()
