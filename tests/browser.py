@@ -1,9 +1,22 @@
-"""Headless Chromium (Debian's `chromium` package, installed by `./dev test`) via Playwright."""
+"""Headless Chromium (Debian's `chromium` package, installed by `./dev test`) via Playwright.
+
+One Chromium per test process, started on first use and reused: launching one costs about three
+quarters of a second of CPU, and a test makes its pages in browser contexts of its own (each an
+isolated profile: cookies, storage, cache), which `chromium()` closes when the test is done.
+Playwright connects to it over the DevTools protocol, since its own connection lives in the
+test's event loop, which ends with the test.
+"""
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import os
 import shutil
+import signal
+import subprocess
+import tempfile
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,17 +27,97 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+# What Playwright's own launch() would also have set, so that pages behave as they did when each
+# test launched its browser: headless with hover and a fine pointer reported to CSS, no timers
+# slowed in pages of other contexts, no back-forward cache, popups allowed, cookies unpartitioned,
+# no stray updates or prompts
+_LAUNCH_ARGS = [
+    "--headless", "--hide-scrollbars", "--mute-audio",
+    "--blink-settings=primaryHoverType=2,availableHoverTypes=2,primaryPointerType=4,availablePointerTypes=4",
+    "--disable-background-timer-throttling", "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding", "--disable-back-forward-cache", "--disable-popup-blocking",
+    "--disable-prompt-on-repost", "--disable-hang-monitor", "--disable-ipc-flooding-protection",
+    "--disable-extensions", "--disable-default-apps", "--disable-component-extensions-with-background-pages",
+    "--disable-field-trial-config", "--disable-breakpad", "--no-default-browser-check",
+    "--disable-dev-shm-usage", "--force-color-profile=srgb", "--metrics-recording-only",
+    "--password-store=basic", "--use-mock-keychain", "--allow-pre-commit-input",
+    "--disable-features=ThirdPartyStoragePartitioning,PaintHolding,HttpsUpgrades,MediaRouter,"
+    "DestroyProfileOnBrowserClose,AvoidUnnecessaryBeforeUnloadCheckSync,AvoidCorsURLLoaderRestartOnRedirect,"
+    "OptimizationHints",
+    "--remote-debugging-port=0",
+]
+
+
+class _SharedChromium:
+    """This test process's Chromium: its DevTools address, started again if it died."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self.endpoint = ""
+        self.profile: Path | None = None
+
+    def address(self) -> str:
+        if self.process is not None and self.process.poll() is None:
+            return self.endpoint
+        self.close()
+        path = shutil.which("chromium") or shutil.which("chromium-browser")
+        assert path, "Chromium is missing: './dev test' installs Debian's chromium package"
+        self.profile = Path(tempfile.mkdtemp(prefix="rounds-chromium-"))
+        self.process = subprocess.Popen(
+            [path, *CHROMIUM_ARGS, *_LAUNCH_ARGS, f"--user-data-dir={self.profile}", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent)
+        active_port = self.profile / "DevToolsActivePort"  # Chromium writes its port there once listening
+        deadline = time.monotonic() + 60
+        while not active_port.exists() or len(active_port.read_text().split()) < 2:
+            assert self.process.poll() is None, f"Chromium exited with status {self.process.returncode}"
+            assert time.monotonic() < deadline, "Chromium did not open its DevTools port within 60 s"
+            time.sleep(0.05)
+        port, ws_path = active_port.read_text().split()[:2]
+        self.endpoint = f"ws://127.0.0.1:{port}{ws_path}"
+        return self.endpoint
+
+    def close(self) -> None:
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+            self.process = None
+        if self.profile is not None:
+            shutil.rmtree(self.profile, ignore_errors=True)
+            self.profile = None
+
+
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: the forked child only calls it
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: Linux kills Chromium if the test process dies without atexit."""
+    _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_SHARED = _SharedChromium()
+atexit.register(_SHARED.close)
 
 
 @asynccontextmanager
 async def chromium() -> AsyncIterator[Browser]:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert path, "Chromium is missing: './dev test' installs Debian's chromium package"
+    """The process's Chromium, for this test: every context (and page) made through it is closed
+    at the end."""
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.connect_over_cdp(_SHARED.address())
+        default = set(browser.contexts)
         try:
             yield browser
         finally:
+            for context in browser.contexts:
+                if context not in default:
+                    await context.close()
             await browser.close()
 
 

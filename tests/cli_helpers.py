@@ -1,20 +1,18 @@
-"""Running the real `rounds` command against a test instance's database, as an admin would."""
+"""Running the real `rounds` command against a test instance's database, as an admin would (in a
+process of its own, forked with the command already imported: tests/rounds_process.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from server.cli import build_parser
 from tests.instances import Instance
-
-ROUNDS = str(Path(sys.executable).with_name("rounds"))
+from tests.rounds_process import run_rounds
 
 
 def cli_config(instance: Instance, tmp_path: Path, federation: str = "") -> Path:
@@ -30,9 +28,7 @@ def cli_config(instance: Instance, tmp_path: Path, federation: str = "") -> Path
 
 def run_cli(instance: Instance, tmp_path: Path, *args: str, federation: str = "") -> subprocess.CompletedProcess:
     """`rounds --config ... ARGS` for `instance`, its output captured."""
-    config = cli_config(instance, tmp_path, federation)
-    return subprocess.run([ROUNDS, "--config", str(config), *args], capture_output=True, text=True, timeout=60,
-                          env=os.environ.copy(), stdin=subprocess.DEVNULL)
+    return run_rounds(["--config", str(cli_config(instance, tmp_path, federation)), *args])
 
 
 def help_text(*args: str) -> str:

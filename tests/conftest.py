@@ -8,13 +8,42 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
 
+from federation.protocol.keys import actor_keys_from
+from federation.social.accounts import password_hashing
 from tests.api_helpers import token_for
 from tests.handler_helpers import start_scene
-from tests.instances import InstanceFactory
+from tests.instances import InstanceFactory, commit_without_flush
+from tests.keypool import KeyLease
 from tests.outbox_helpers import start_audience
 
 DATABASE_URL = os.environ.get("ROUNDS_TEST_DATABASE_URL") or None
+
+
+# argon2id with the least work (production's hash and salt lengths): a hash or a sign-in costs
+# microseconds instead of a quarter of a second of CPU, and verifies the same way
+CHEAP_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def cheap_secrets():
+    """What this test process makes costs less CPU than a server's: local actors take their key
+    pairs from the process's pool, no pair twice in one test (tests/keypool.py; generating one
+    costs about 70 ms), and passwords are hashed with CHEAP_PASSWORD_HASHER. A real `rounds`
+    process (tests/test_cli.py) keeps both at their cost."""
+    with actor_keys_from(KeyLease()), password_hashing(CHEAP_PASSWORD_HASHER):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def commits_without_flush():
+    """PostgreSQL commits of this test process do not wait for the disk (tests/instances.py)."""
+    event.listen(Pool, "connect", commit_without_flush)
+    yield
+    event.remove(Pool, "connect", commit_without_flush)
 
 
 @pytest.fixture

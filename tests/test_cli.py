@@ -1,5 +1,6 @@
 """The `rounds` command, run as a real process: the whole first-run flow, and each failure
-as one line with exit status 2."""
+as one line with exit status 2. Commands run in processes forked with the command imported
+(tests/rounds_process.py); `rounds serve` starts the real executable."""
 
 from __future__ import annotations
 
@@ -26,16 +27,15 @@ from storage.db import open_database
 from storage.migrate import alembic_config, pending_revisions
 from tests.cli_helpers import help_text
 from tests.instances import drop_schema, free_port
+from tests.rounds_process import run_rounds
 
 ROUNDS = [str(Path(sys.executable).with_name("rounds"))]
 
 
 def run(*args: str, config: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    command = ROUNDS + (["--config", str(config)] if config else []) + list(args)
-    return subprocess.run(
-        command, capture_output=True, text=True, timeout=60,
-        env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
-    )
+    """`rounds [--config CONFIG] ARGS` in a process of its own (tests/rounds_process.py), with
+    these environment variables added."""
+    return run_rounds((["--config", str(config)] if config else []) + list(args), env={**os.environ, **(env or {})})
 
 
 @pytest.fixture
@@ -125,8 +125,14 @@ async def test_first_run_flow_init_user_serve_discover_and_verify_key(config):
     try:
         async with db.sessions() as session:
             stored = await actor_queries.local_actor_by_username(session, "alice")
+            instance_actor = await actor_queries.instance_actor(session)
+            account = await actor_queries.account_by_username(session, "alice")
     finally:
         await db.dispose()
+    # (a real process makes each actor a fresh pair and hashes with argon2's full work; the test
+    # process pools pairs and hashes cheaply, tests/conftest.py's cheap_secrets)
+    assert stored.public_key_pem != instance_actor.public_key_pem
+    assert account.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     message = b"(request-target): post /inbox\nhost: example"
     signature = load_private_key(stored.private_key_pem).sign(message, padding.PKCS1v15(), hashes.SHA256())
     public_key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())

@@ -3,10 +3,17 @@
 Parsing a PEM private key costs about 50 ms here, so each distinct key is parsed once per
 process and kept (`load_private_key` is memoised on the PEM text). Public keys parse in
 microseconds and are cached alongside for the verifier.
+
+A new local actor's key pair comes from `new_actor_keypair`, which a server always answers with
+a fresh RSA-2048 pair. `actor_keys_from` is the seam for the test suite, which starts thousands
+of instances and users: while it lasts, the pairs come from the given factory instead (the tests
+hand out distinct pairs from a pool generated once per process, tests/keypool.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -35,6 +42,28 @@ def generate_rsa_keypair(bits: int = 2048) -> KeyPair:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode("ascii")
     return KeyPair(private_pem, public_pem)
+
+
+KeyFactory = Callable[[], KeyPair]
+_actor_key_factory: KeyFactory = generate_rsa_keypair
+
+
+def new_actor_keypair() -> KeyPair:
+    """The key pair for a new local actor (a user, a community, the instance actor): a fresh
+    RSA-2048 pair, unless `actor_keys_from` says otherwise."""
+    return _actor_key_factory()
+
+
+@contextmanager
+def actor_keys_from(factory: KeyFactory) -> Iterator[None]:
+    """Take new local actors' key pairs from `factory` while the context lasts (for tests; the
+    factory must never give one pair twice)."""
+    global _actor_key_factory
+    previous, _actor_key_factory = _actor_key_factory, factory
+    try:
+        yield
+    finally:
+        _actor_key_factory = previous
 
 
 @lru_cache(maxsize=4096)

@@ -7,7 +7,9 @@ Usernames are lowercase ASCII letters, digits and underscores, as on Mastodon.
 
 OAuth secrets (client secrets, authorization codes, tokens) are 256-bit random strings stored as
 SHA-256 digests: they are too long to guess, so a fast hash is enough. Passwords are not, so they
-use argon2, run in a thread so a login never stalls the event loop.
+use argon2 (argon2-cffi's default work: about a quarter of a second of CPU), run in a thread so a
+login never stalls the event loop. `password_hashing` is the seam for the test suite, which makes
+and signs in thousands of users: it swaps in cheaper work factors while it lasts.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import functools
 import hashlib
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +29,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.protocol.keys import generate_rsa_keypair
+from federation.protocol.keys import new_actor_keypair
 from federation.protocol.urls import INSTANCE_ACTOR_USERNAME, LocalUrls
 from storage import actors as actor_queries
 from storage import tokens as token_queries
@@ -42,6 +46,18 @@ KNOWN_SCOPES = frozenset(
     {"read", "write", "follow", "push", "admin:read", "admin:write", "profile"}
 )
 _password_hasher = PasswordHasher()
+
+
+@contextmanager
+def password_hashing(hasher: PasswordHasher) -> Iterator[None]:
+    """Hash and verify passwords with `hasher` while the context lasts (for tests; a server
+    always uses the default)."""
+    global _password_hasher
+    previous, _password_hasher = _password_hasher, hasher
+    try:
+        yield
+    finally:
+        _password_hasher = previous
 
 
 class AccountError(Exception):
@@ -68,7 +84,7 @@ def hash_token(token: str) -> str:
 
 def new_local_actor(urls: LocalUrls, username: str, actor_type: ActorType, **fields) -> Actor:
     """A local actor row with a fresh RSA-2048 key pair (a user, a community, the instance)."""
-    keys = generate_rsa_keypair()
+    keys = new_actor_keypair()
     return Actor(
         uri=urls.actor(username),
         local=True,
@@ -205,14 +221,15 @@ class LoginError(AccountError):
 
 
 @functools.cache
-def _unknown_user_hash() -> str:
+def _unknown_user_hash(hasher: PasswordHasher) -> str:
     """A hash no password matches, verified for unknown users so they cost as much as known ones."""
-    return _password_hasher.hash(secrets.token_urlsafe(32))
+    return hasher.hash(secrets.token_urlsafe(32))
 
 
 def _password_matches(stored: str | None, password: str) -> bool:
+    hasher = _password_hasher
     try:
-        return _password_hasher.verify(stored or _unknown_user_hash(), password) and stored is not None
+        return hasher.verify(stored or _unknown_user_hash(hasher), password) and stored is not None
     except (VerificationError, InvalidHashError, UnicodeError):
         return False
 
