@@ -22,18 +22,16 @@ _CLASSES = {"a": {"mention", "hashtag", "u-url", "status-link", "unhandled-link"
             "span": {"h-card", "invisible", "ellipsis", "mention", "hashtag"}}
 
 
-def sanitize_html(value: str) -> str:
+def _clean(value: str, tags: set[str], attributes: dict[str, set[str]]) -> str:
     if not value:
         return ""
-    return nh3.clean(
-        value,
-        tags=_TAGS,
-        attributes=_ATTRIBUTES,
-        allowed_classes=_CLASSES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="nofollow noopener noreferrer",
-        strip_comments=True,
-    )
+    return nh3.clean(value, tags=tags, attributes=attributes, allowed_classes=_CLASSES,
+                     url_schemes={"http", "https", "mailto"}, link_rel="nofollow noopener noreferrer",
+                     strip_comments=True)
+
+
+def sanitize_html(value: str) -> str:
+    return _clean(value, _TAGS, _ATTRIBUTES)
 
 
 _ARTICLE_TAGS = _TAGS | {"hr", "table", "thead", "tbody", "tr", "th", "td", "dl", "dt", "dd", "section"}
@@ -44,17 +42,7 @@ def sanitize_article_html(value: str) -> str:
     """An article's body (ours rendered from Markdown, or a peer's): what a post may hold, plus
     rules, tables and definition lists; no script, frame, style, image or form, only http(s) and
     mailto links."""
-    if not value:
-        return ""
-    return nh3.clean(
-        value,
-        tags=_ARTICLE_TAGS,
-        attributes=_ARTICLE_ATTRIBUTES,
-        allowed_classes=_CLASSES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="nofollow noopener noreferrer",
-        strip_comments=True,
-    )
+    return _clean(value, _ARTICLE_TAGS, _ARTICLE_ATTRIBUTES)
 
 
 def plain_text(value: str) -> str:
