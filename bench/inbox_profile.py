@@ -1,0 +1,152 @@
+"""Profile the inbox worker in one process: N queued Creates of Notes (public, from remote actors
+every local user follows, some mentioning a local user, half with hashtags, a third replies to an
+earlier one) handled by `federation.inbox.worker.InboxPump`, under cProfile, or timed.
+
+    PYTHONPATH=. .venv/bin/python bench/inbox_profile.py [--items 300] [--top 40] [--sort tottime]
+    PYTHONPATH=. .venv/bin/python bench/inbox_profile.py --no-profile      # CPU per item only
+    ROUNDS_TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test PYTHONPATH=. ...
+
+It uses the test suite's instances (tests/instances.py: a real instance on loopback, its
+database in a temporary directory, or a fresh schema on PostgreSQL) and a fake peer serving the
+actors; the items are inserted as intake would store them, so only the worker is measured:
+what the worker's own process spends per item (CPU, and wall time) while it drains them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import pstats
+import random
+import tempfile
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+from federation.inbox import worker
+from federation.protocol.vocab import AS_CONTEXT, PUBLIC
+from federation.remote.resolve import resolve_actor
+from sqlalchemy import event, func, select
+
+from storage.ids import new_id
+from storage.models import Follow, FollowState, InboxItem, InboxState
+from tests.fakepeer import FakePeer
+from tests.instances import InstanceFactory
+
+ACTORS = 10
+LOCAL_USERS = 5
+TAGS = ("sepsis", "handover", "icu", "nursing", "pharmacy")
+
+
+def _create(peer: FakePeer, name: str, k: int, local: list[str], earlier: list[str], rng: random.Random) -> dict:
+    uri = f"{peer.base}/users/{name}/statuses/{k}"
+    note = {"id": uri, "type": "Note", "attributedTo": f"{peer.base}/users/{name}", "to": [PUBLIC],
+            "cc": [f"{peer.base}/users/{name}/followers"], "published": "2026-01-01T00:00:00Z",
+            "content": f"<p>Case review {k}: the huddle checklist helped at handover.</p>", "tag": []}
+    if rng.random() < 0.2:
+        user = rng.choice(local)
+        note["tag"].append({"type": "Mention", "href": user, "name": "@x"})
+        note["cc"].append(user)
+    if rng.random() < 0.5:
+        tag = rng.choice(TAGS)
+        note["tag"].append({"type": "Hashtag", "href": f"{peer.base}/tags/{tag}", "name": f"#{tag}"})
+    if earlier and rng.random() < 0.33:
+        note["inReplyTo"] = rng.choice(earlier)
+    return {"@context": AS_CONTEXT, "id": f"{uri}/activity", "type": "Create",
+            "actor": f"{peer.base}/users/{name}", "object": note, "to": note["to"], "cc": note["cc"]}
+
+
+async def main(args) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        factory = InstanceFactory(Path(tmp), os.environ.get("ROUNDS_TEST_DATABASE_URL") or None)
+        peer = await FakePeer().start()
+        try:
+            a = await factory.start()
+            users = [(await a.add_user(f"u{n}"))[1] for n in range(LOCAL_USERS)]
+            names = [f"r{n}" for n in range(ACTORS)]
+            for n, name in enumerate(names):
+                peer.add_actor(name, key=n % 3)
+            remotes = [await resolve_actor(a.fed, f"{peer.base}/users/{name}") for name in names]
+            async with a.db.sessions.begin() as session:
+                for user in users:
+                    session.add_all([Follow(follower_id=user.id, followee_id=remote.id, state=FollowState.accepted)
+                                     for remote in remotes])
+            rng = random.Random(args.seed)
+            local = [user.uri for user in users]
+            earlier: list[str] = []
+            rows = []
+            now = a.clock.now()
+            for k in range(args.items):
+                name = names[k % ACTORS]
+                document = _create(peer, name, k, local, earlier, rng)
+                earlier.append(document["object"]["id"])
+                rows.append(InboxItem(id=new_id(), activity_uri=document["id"], activity_type="Create",
+                                      actor_uri=document["actor"], signer_key_id=document["actor"] + "#main-key",
+                                      raw=json.dumps(document), state=InboxState.queued, attempts=0,
+                                      received_at=now, next_attempt_at=now - timedelta(seconds=1), turn=k))
+            async with a.db.sessions.begin() as session:
+                session.add_all(rows)
+
+            statements = Counter()
+            event.listen(a.db.engine.sync_engine, "before_cursor_execute",
+                   lambda conn, cursor, sql, params, context, many: statements.update([sql.split(None, 1)[0].upper()]))
+            if args.statements:
+                texts = Counter()
+                event.listen(a.db.engine.sync_engine, "before_cursor_execute",
+                             lambda conn, cursor, sql, params, context, many: texts.update([" ".join(sql.split())[:150]]))
+            transactions = [0]
+            commit = worker.Committer._commit
+
+            async def counted(self, taken):
+                transactions[0] += 1
+                await commit(self, taken)
+
+            worker.Committer._commit = counted
+            pump = worker.InboxPump(a.fed)
+            profile = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not wall
+            cpu, wall = time.process_time(), time.perf_counter()
+            if profile:
+                profile.enable()
+            while True:  # as the worker loop does, woken by its own chains' ends
+                if not await pump.step():
+                    if not pump._chains:
+                        break
+                    await asyncio.wait(pump._chains, return_when=asyncio.FIRST_COMPLETED)
+            if profile:
+                profile.disable()
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            async with a.db.sessions() as session:
+                states = dict((await session.execute(
+                    select(InboxItem.state, func.count()).group_by(InboxItem.state))).all())
+            print(f"{args.items} Creates: {wall:.2f} s wall, {cpu:.2f} s CPU of this process "
+                  f"({1000 * cpu / args.items:.2f} ms CPU per item, {args.items / wall:.0f} items/s); "
+                  f"states {({state.value: n for state, n in states.items()})}")
+            print(f"{transactions[0]} committer transactions ({args.items / transactions[0]:.1f} items each); "
+                  f"statements per item {sum(statements.values()) / args.items:.1f}: "
+                  + ", ".join(f"{verb} {n / args.items:.2f}" for verb, n in statements.most_common()))
+            if args.statements:
+                for sql, n in texts.most_common(40):
+                    print(f"{n / args.items:6.2f}  {sql}")
+            if profile:
+                stats = pstats.Stats(profile)
+                print(f"{stats.total_calls / args.items:.0f} Python calls per item (under cProfile)")
+                if args.top:
+                    stats.sort_stats(args.sort).print_stats(args.top)
+        finally:
+            await peer.stop()
+            await factory.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=300)
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--statements", action="store_true", help="print the statements run, per item")
+    parser.add_argument("--no-profile", dest="profile", action="store_false")
+    asyncio.run(main(parser.parse_args()))
