@@ -13,38 +13,32 @@ from aiohttp import web
 
 from federation.articles.documents import version_document, versions_document
 from federation.protocol.authn import Rejection
-from federation.social.access import can_see, stays_home
-from federation.social.posts import mentioned_actors
-from server.activitypub.actors import not_acceptable, user_from_path
+from server.activitypub.actors import not_acceptable
 from server.activitypub.negotiation import Representation, negotiate
+from server.activitypub.objects import readable_post
 from server.activitypub.readers import reader
 from server.appkeys import DATABASE, URLS
 from server.responses import error_response, json_response
-from storage import actors as actor_queries
 from storage import articles as article_queries
-from storage.posts import post_by_uri
 
 
 async def get_versions(request: web.Request) -> web.Response:
     representation = negotiate(request.headers.get("Accept"))
     if representation is None or representation is Representation.html:
         return not_acceptable()
-    username, status_id, number = user_from_path(request), request.match_info["status_id"], request.match_info.get("n")
-    if username is None or not status_id.isdigit() or len(status_id) > 19:
-        return error_response(404, "no such article")
+    number = request.match_info.get("n")
     try:
         viewer_uri = await reader(request)
     except Rejection as exc:  # logged by reader
         return error_response(exc.status, str(exc))
     urls = request.app[URLS]
     async with request.app[DATABASE].sessions() as session:
-        post = await post_by_uri(session, urls.status(username, int(status_id)))
-        viewer = await actor_queries.actor_by_uri(session, viewer_uri) if viewer_uri else None
-        if post is None or not post.local or post.type != "Article" or not await can_see(session, post, viewer):
+        found = await readable_post(request, session, viewer_uri)  # the post's own read rule
+        if found is None or found[0].type != "Article":
             return error_response(404, "no such article")
-        author = await actor_queries.actor_by_id(session, post.actor_id)
+        post, author, _ = found
         article = await article_queries.article_of_post(session, post.id)
-        if author is None or article is None or await stays_home(session, author, await mentioned_actors(session, post)):
+        if article is None:
             return error_response(404, "no such article")
         if number is None:
             document = versions_document(post, author, article, await article_queries.versions_of(session, article.id),

@@ -10,6 +10,7 @@ so their existence does not leak. Nor is a post addressed to an institution-only
 from __future__ import annotations
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.social.access import can_see, stays_home
 from federation.protocol.authn import Rejection
@@ -22,36 +23,48 @@ from server.activitypub.readers import reader
 from server.appkeys import CLOCK, DATABASE, URLS
 from server.responses import error_response, json_response
 from storage import actors as actor_queries
-from storage.models import QuoteState
+from storage.models import Actor, Object, QuoteState
 from storage.posts import post_by_id, post_by_uri
 from storage.quotes import quote_by_id
 from storage.local_activities import activity_by_uri
+
+
+async def readable_post(request: web.Request, session: AsyncSession, viewer_uri: str | None
+                        ) -> tuple[Object, Actor, list[Actor]] | None:
+    """The local post the path names (`username`, `status_id`), its author and the actors it
+    mentions, if the reader may have it: `can_see`, and nothing addressed to an institution-only
+    community. None: it does not exist for this reader (404). The one read rule of every route
+    under a post (the post, its activity, an article's versions)."""
+    username, status_id = user_from_path(request), request.match_info["status_id"]
+    if username is None or not status_id.isdigit() or len(status_id) > 19:
+        return None
+    post = await post_by_uri(session, request.app[URLS].status(username, int(status_id)))
+    viewer = await actor_queries.actor_by_uri(session, viewer_uri) if viewer_uri else None
+    if post is None or not post.local or not await can_see(session, post, viewer):
+        return None
+    author = await actor_queries.actor_by_id(session, post.actor_id)
+    mentions = await mentioned_actors(session, post)
+    if author is None or await stays_home(session, author, mentions):  # addressed to an institution-only community
+        return None
+    return post, author, mentions
 
 
 async def get_status(request: web.Request) -> web.Response:
     representation = negotiate(request.headers.get("Accept"))
     if representation is None or representation is Representation.html:
         return not_acceptable()
-    username = user_from_path(request)
-    status_id = request.match_info["status_id"]
-    if username is None or not status_id.isdigit():
-        return error_response(404, "no such post")
     try:
         viewer_uri = await reader(request)
     except Rejection as exc:  # logged by reader
         return error_response(exc.status, str(exc))
     urls = request.app[URLS]
     async with request.app[DATABASE].sessions() as session:
-        post = await post_by_uri(session, urls.status(username, int(status_id)))
-        viewer = await actor_queries.actor_by_uri(session, viewer_uri) if viewer_uri else None
-        if post is None or not post.local or not await can_see(session, post, viewer):
+        found = await readable_post(request, session, viewer_uri)
+        if found is None:
             return error_response(404, "no such post")
-        author = await actor_queries.actor_by_id(session, post.actor_id)
-        mentions = await mentioned_actors(session, post)
-        if await stays_home(session, author, mentions):  # addressed to an institution-only community
-            return error_response(404, "no such post")
+        post, author, mentions = found
         if request.match_info.get("activity"):
-            activity = await activity_by_uri(session, urls.status_activity(username, post.id))
+            activity = await activity_by_uri(session, urls.status_activity(author.username, post.id))
             document = activity.raw if activity is not None else None
         else:
             document = await post_to_ap(session, post, author, mentions, urls.base,
