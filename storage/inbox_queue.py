@@ -155,6 +155,8 @@ async def _in_actor_order(session: AsyncSession, candidates: list[Claimed], now:
     taken: list[Claimed] = []
     seen: set[int] = set()
     for item in candidates:
+        if len(taken) == limit:
+            break
         ids = free[item.actor_uri]
         if item.id not in ids:
             continue

@@ -68,10 +68,12 @@ PUSH_ROWS = Queue(PushDelivery, PUSHES, DELIVERY_DUE, (PushDelivery.id,), Delive
                   PushDelivery.claimed_until)
 
 
-def due(queue: Queue, state, now: datetime) -> list[ColumnElement[bool]]:
-    """The WHERE of a row of `queue` in `state` that a claim at `now` would take."""
+def due(queue: Queue, state, now: datetime, *, by_due_time: bool = True) -> list[ColumnElement[bool]]:
+    """The WHERE of a row of `queue` in `state` that a claim at `now` would take. `by_due_time`
+    False: the due time only filters, written so that no index serves it (`not_indexed`)."""
     model = queue.model
-    conditions = [model.state == state, model.next_attempt_at <= now]
+    due_time = model.next_attempt_at if by_due_time else not_indexed(model.next_attempt_at)
+    conditions = [model.state == state, due_time <= now]
     if queue.lease_column is not None:
         conditions.append(or_(queue.lease_column.is_(None), queue.lease_column < now))
     return conditions
@@ -99,9 +101,13 @@ def _due_queries(queue: Queue, columns: Sequence[Any], now, limit, where: Sequen
     """claim_due's query of each due state (`now` and `limit` values or bindparams)."""
     queries = []
     for state, order in queue.state_orders().items():
+        # a state with an order of its own reads its rows from that order's index; SQLite, with
+        # no statistics, would rather use the due time's, and sort every due row of the state
+        # (the whole backlog) to return the first `limit`
+        by_due_time = queue.orders is None or order[0] is queue.model.next_attempt_at
         query = (
             select(*columns, *order)
-            .where(*due(queue, state, now), *where)
+            .where(*due(queue, state, now, by_due_time=by_due_time), *where)
             .order_by(*order)
             .limit(limit)
         )

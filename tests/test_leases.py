@@ -100,3 +100,33 @@ async def test_a_move_by_ids_writes_only_declared_moves_and_reads_only_the_rows_
 async def _all(instance) -> list[InboxItem]:
     async with instance.db.sessions() as session:
         return list(await session.scalars(select(InboxItem)))
+
+
+async def test_a_claim_reads_queued_items_in_turn_order_from_their_index_not_the_whole_backlog(instances):
+    """Given queued items, when the worker's claim reads them, then on SQLite it walks the
+    (state, turn) index and stops at its limit: planned on the due-time index (the planner's
+    choice without statistics), it read and sorted every due queued item for every claim."""
+    a = await instances.start()
+    if not a.db.is_sqlite:
+        return  # the plan is SQLite's; PostgreSQL plans with its statistics
+    now = a.clock.now()
+    async with a.db.sessions.begin() as session:
+        session.add_all([_item(InboxState.queued, now - timedelta(seconds=1), n, turn=n) for n in range(30)])
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(a.db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with a.db.sessions.begin() as session:
+            claims = await inbox_queue.claim(session, now, 5, lease=timedelta(minutes=5), max_attempts=5, lock=False)
+    finally:
+        event.remove(a.db.engine.sync_engine, "before_cursor_execute", seen)
+    assert [claimed.activity_uri.rsplit("/", 1)[1] for claimed in claims] == ["0", "1", "2", "3", "4"]
+    ((select_queued, parameters),) = [(sql, params) for sql, params in statements
+                                      if sql.startswith("SELECT") and "ORDER BY inbox_items.turn" in sql]
+    async with a.db.engine.connect() as conn:
+        plan = [detail for *_, detail in (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + select_queued, parameters)).all()]
+    assert plan[0] == "SEARCH inbox_items USING INDEX ix_inbox_items_state_turn (state=?)"
+    assert "USE TEMP B-TREE FOR ORDER BY" not in plan
