@@ -9,15 +9,16 @@ so no row can make a claim fail.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, union_all
+from sqlalchemy import bindparam, func, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage import leases
-from storage.db import Database
+from storage.db import Database, core
 from storage.leases import INBOX_ITEMS
 from storage.models import InboxItem, InboxState
 from storage.text import storable
@@ -61,35 +62,60 @@ async def claim(
     retries by due time, queued items in turn order), kept in each actor's arrival order
     (`_in_actor_order`), so that an actor's queued activities are never handled out of order or
     side by side, by this worker or another. It looks at up to WINDOW * `limit` due items, so
-items of free actors further on are taken when the first ones' actors are held. Each item taken is leased: queued, due after
-    `lease`, one more attempt. An item whose attempts ran out under earlier leases (its handling
-    never finished: it stopped the process, say) is marked dead instead. `lock`: PostgreSQL,
-    where several workers share the queue: claims are serialised (CLAIM_LOCK), so each sees the
-    leases the others took, and rows are locked FOR UPDATE SKIP LOCKED."""
+    items of free actors further on are taken when the first ones' actors are held. Each item
+    taken is leased: queued, due after `lease`, one more attempt. An item whose attempts ran out
+    under earlier leases (its handling never finished: it stopped the process, say) is marked
+    dead instead. `lock`: PostgreSQL, where several workers share the queue: claims are
+    serialised (CLAIM_LOCK), so each sees the leases the others took, and rows are locked FOR
+    UPDATE SKIP LOCKED. Its statements are built once (this runs for every batch)."""
     if lock:
-        await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
-    window = await leases.claim_due(session, INBOX_ITEMS, CLAIMED, now, WINDOW * limit, lock=lock)
+        await core(session, _CLAIM_LOCK, {})
+    window = await (_DUE_LOCKED if lock else _DUE)(session, now, WINDOW * limit)
     candidates = [Claimed(*row) for row in window]
     items = await _in_actor_order(session, candidates, now, limit)
     spent = [item.id for item in items if item.attempts >= max_attempts]
     if spent:
-        await leases.move(session, INBOX_ITEMS, InboxState.dead, InboxItem.id.in_(spent), processed_at=now,
-                          last_error=f"its handling never finished in {max_attempts} attempts")
+        await core(session, _FINISH[InboxState.dead], {
+            "ids": spent, "at": now, "error": f"its handling never finished in {max_attempts} attempts"})
     taken = [item for item in items if item.attempts < max_attempts]
     if taken:
-        await leases.lease(session, INBOX_ITEMS, [item.id for item in taken], now + lease,
-                           state=InboxState.queued, attempts=InboxItem.attempts + 1)
+        await core(session, _LEASE, {"ids": [item.id for item in taken], "until": now + lease})
     claims = Claims(replace(item, attempts=item.attempts + 1) for item in taken)
     if len(items) < limit:  # then every candidate left was left for its actor's held item
         claims.held_back = len({item.id for item in candidates} - {item.id for item in items})
     return claims
 
 
-CLAIMED = (InboxItem.id, InboxItem.activity_uri, InboxItem.activity_type, InboxItem.actor_uri,
-           InboxItem.raw, InboxItem.attempts, InboxItem.next_attempt_at)
+_T = InboxItem.__table__
+CLAIMED = (_T.c.id, _T.c.activity_uri, _T.c.activity_type, _T.c.actor_uri, _T.c.raw, _T.c.attempts,
+           _T.c.next_attempt_at)
 # the partial index's own condition, written out: SQLite (and a generic PostgreSQL plan) uses a
 # partial index only for a query whose WHERE holds its condition literally, not as a parameter
 _QUEUED = text("inbox_items.state = 'queued'")
+_CLAIM_LOCK = select(func.pg_advisory_xact_lock(CLAIM_LOCK))
+_DUE = leases.DueRows(INBOX_ITEMS, CLAIMED, lock=False)
+_DUE_LOCKED = leases.DueRows(INBOX_ITEMS, CLAIMED, lock=True)
+_CLAIMED_BY_ID = select(*CLAIMED).where(_T.c.id.in_(bindparam("ids", expanding=True)))
+_LEASE = leases.lease_by_ids(INBOX_ITEMS, InboxState.queued, attempts=_T.c.attempts + 1)
+# an item's final outcome (done, ignored, dead), and a failed attempt, due again at `retry_at`
+_FINISH = {
+    state: leases.move_by_ids(INBOX_ITEMS, state, processed_at=bindparam("at"), last_error=bindparam("error"))
+    for state in (InboxState.done, InboxState.ignored, InboxState.dead)
+}
+_RETRY = leases.move_by_ids(INBOX_ITEMS, InboxState.failed, next_attempt_at=bindparam("retry_at"),
+                            last_error=bindparam("error"))
+
+
+@cache
+def _actor_ranges(actors: int):
+    """`_in_actor_order`'s query for this many actors, built once: the queued items of actor
+    `a<n>` up to id `t<n>`, for each n."""
+    ranges = [
+        select(_T.c.actor_uri, _T.c.id, _T.c.next_attempt_at)
+        .where(_QUEUED, _T.c.actor_uri == bindparam(f"a{n}"), _T.c.id <= bindparam(f"t{n}"))
+        for n in range(actors)
+    ]
+    return union_all(*ranges) if actors > 1 else ranges[0]
 
 
 async def _in_actor_order(session: AsyncSession, candidates: list[Claimed], now: datetime, limit: int) -> list[Claimed]:
@@ -102,33 +128,35 @@ async def _in_actor_order(session: AsyncSession, candidates: list[Claimed], now:
     retried on its own, after them."""
     if not candidates:
         return []
-    last: dict[str, int] = {}
+    by_actor: dict[str, list[Claimed]] = {}
     for item in candidates:
-        last[item.actor_uri] = max(item.id, last.get(item.actor_uri, 0))
-    ranges = [
-        select(InboxItem.actor_uri, InboxItem.id, InboxItem.next_attempt_at)
-        .where(_QUEUED, InboxItem.actor_uri == actor_uri, InboxItem.id <= top)
-        for actor_uri, top in last.items()
-    ]
+        by_actor.setdefault(item.actor_uri, []).append(item)
+    params: dict[str, Any] = {}
+    for n, (actor_uri, items) in enumerate(by_actor.items()):
+        params[f"a{n}"] = actor_uri
+        params[f"t{n}"] = max(item.id for item in items)
     queued: dict[str, list[tuple[int, datetime]]] = {}
-    for actor_uri, item_id, due in await session.execute(union_all(*ranges) if len(ranges) > 1 else ranges[0]):
+    for actor_uri, item_id, due in await core(session, _actor_ranges(len(by_actor)), params):
         queued.setdefault(actor_uri, []).append((item_id, due))
     free: dict[str, list[int]] = {}  # each actor's items that may be taken, in arrival order
-    for actor_uri in last:
-        retries = [(item.id, item.due) for item in candidates if item.actor_uri == actor_uri and item.id not in
-                   {item_id for item_id, _ in queued.get(actor_uri, ())}]
+    for actor_uri, items in by_actor.items():
+        mine = queued.get(actor_uri, [])
+        ids = {item_id for item_id, _ in mine}
+        retries = [(item.id, item.due) for item in items if item.id not in ids]
         free[actor_uri] = []
-        for item_id, due in sorted(queued.get(actor_uri, []) + retries):
+        for item_id, due in sorted(mine + retries):
             if due > now:  # held: its actor is being handled
                 break
             free[actor_uri].append(item_id)
     by_id = {item.id: item for item in candidates}
     missing = [item_id for ids in free.values() for item_id in ids if item_id not in by_id]
     if missing:
-        by_id |= {row[0]: Claimed(*row) for row in await session.execute(select(*CLAIMED).where(InboxItem.id.in_(missing)))}
+        by_id |= {row[0]: Claimed(*row) for row in await core(session, _CLAIMED_BY_ID, {"ids": missing})}
     taken: list[Claimed] = []
     seen: set[int] = set()
     for item in candidates:
+        if len(taken) == limit:
+            break
         ids = free[item.actor_uri]
         if item.id not in ids:
             continue
@@ -152,25 +180,23 @@ async def last_turns(session: AsyncSession) -> list[tuple[str, int]]:
 
 async def finish(session: AsyncSession, item_id: int, state: InboxState, error: str | None, at: datetime) -> None:
     """The item's final outcome: done, or ignored with the reason."""
-    await leases.move(session, INBOX_ITEMS, state, InboxItem.id == item_id,
-                      last_error=None if error is None else storable(error, ERROR_CHARS), processed_at=at)
+    await core(session, _FINISH[state], {
+        "ids": [item_id], "at": at, "error": None if error is None else storable(error, ERROR_CHARS)})
 
 
 async def finish_many(session: AsyncSession, item_ids: list[int], at: datetime) -> None:
     """These items are done (one UPDATE for a batch)."""
     if item_ids:
-        await leases.move(session, INBOX_ITEMS, InboxState.done, InboxItem.id.in_(item_ids),
-                          last_error=None, processed_at=at)
+        await core(session, _FINISH[InboxState.done], {"ids": item_ids, "at": at, "error": None})
 
 
 async def fail(session: AsyncSession, item_id: int, error: str, at: datetime, retry_at: datetime | None) -> None:
     """An attempt failed: `failed`, due again at `retry_at`, or `dead` when None."""
-    values: dict = {"last_error": storable(error, ERROR_CHARS)}
+    error = storable(error, ERROR_CHARS)
     if retry_at is None:
-        await leases.move(session, INBOX_ITEMS, InboxState.dead, InboxItem.id == item_id, processed_at=at, **values)
+        await core(session, _FINISH[InboxState.dead], {"ids": [item_id], "at": at, "error": error})
     else:
-        await leases.move(session, INBOX_ITEMS, InboxState.failed, InboxItem.id == item_id,
-                          next_attempt_at=retry_at, **values)
+        await core(session, _RETRY, {"ids": [item_id], "retry_at": retry_at, "error": error})
 
 
 async def release_claims(session: AsyncSession, now: datetime) -> None:

@@ -7,8 +7,14 @@ SKIP LOCKED, so several workers share a queue without taking a row twice. Taking
 its lease column (`claimed_until`) or, for a queue without one, its due time is pushed past the
 lease, so a worker that dies holding rows loses nothing: they are due again once the lease ends.
 
-Every state change of a queue's rows goes through `move`, whose WHERE admits only the rows whose
-state may become the target, so an UPDATE can never write a move the declaration does not allow.
+Every state change of a queue's rows goes through `move` (or a statement `move_by_ids` built,
+once, for a worker's hot path), whose WHERE admits only the rows whose state may become the
+target, so an UPDATE can never write a move the declaration does not allow.
+
+The one planner trap: on SQLite, without statistics, `id IN (six or more ids) AND state IN (...)`
+is planned on the state index, which reads every queued row (the whole backlog) instead of the
+rows named; a move by ids therefore writes its state guard as `+state` there (`not_indexed`),
+which only the primary key can then serve.
 """
 
 from __future__ import annotations
@@ -20,9 +26,12 @@ from datetime import datetime
 from itertools import islice, zip_longest
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, Update, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
+from storage.db import core
 from storage.models import Delivery, DeliveryState, InboxItem, InboxState, PushDelivery
 from storage.states import DELIVERIES, DELIVERY_DUE, INBOX, INBOX_DUE, PUSHES, Machine
 
@@ -59,10 +68,12 @@ PUSH_ROWS = Queue(PushDelivery, PUSHES, DELIVERY_DUE, (PushDelivery.id,), Delive
                   PushDelivery.claimed_until)
 
 
-def due(queue: Queue, state, now: datetime) -> list[ColumnElement[bool]]:
-    """The WHERE of a row of `queue` in `state` that a claim at `now` would take."""
+def due(queue: Queue, state, now: datetime, *, by_due_time: bool = True) -> list[ColumnElement[bool]]:
+    """The WHERE of a row of `queue` in `state` that a claim at `now` would take. `by_due_time`
+    False: the due time only filters, written so that no index serves it (`not_indexed`)."""
     model = queue.model
-    conditions = [model.state == state, model.next_attempt_at <= now]
+    due_time = model.next_attempt_at if by_due_time else not_indexed(model.next_attempt_at)
+    conditions = [model.state == state, due_time <= now]
     if queue.lease_column is not None:
         conditions.append(or_(queue.lease_column.is_(None), queue.lease_column < now))
     return conditions
@@ -76,25 +87,57 @@ async def claim_due(
     tuple of `columns`. One query per due state, each reading at most `limit` rows in order
     (an index gives them without sorting the backlog), merged (or, with `Queue.orders`, a row of
     each state in turn). `lock`: FOR UPDATE SKIP LOCKED,
-    for PostgreSQL. The rows are not leased yet: `lease` does that, in the same transaction."""
-    width = len(columns)
-    batches = []
-    orders = queue.state_orders()
-    for state, order in orders.items():
+    for PostgreSQL. The rows are not leased yet: `lease` does that, in the same transaction.
+    `DueRows` is the same claim with its statements built once."""
+    batches = [
+        [tuple(row) for row in await session.execute(query)]
+        for query in _due_queries(queue, columns, now, limit, where, lock)
+    ]
+    return _merged(queue, batches, len(columns), limit)
+
+
+def _due_queries(queue: Queue, columns: Sequence[Any], now, limit, where: Sequence[ColumnElement[bool]],
+                 lock: bool) -> list:
+    """claim_due's query of each due state (`now` and `limit` values or bindparams)."""
+    queries = []
+    for state, order in queue.state_orders().items():
+        # a state with an order of its own reads its rows from that order's index; SQLite, with
+        # no statistics, would rather use the due time's, and sort every due row of the state
+        # (the whole backlog) to return the first `limit`
+        by_due_time = queue.orders is None or order[0] is queue.model.next_attempt_at
         query = (
             select(*columns, *order)
-            .where(*due(queue, state, now), *where)
+            .where(*due(queue, state, now, by_due_time=by_due_time), *where)
             .order_by(*order)
             .limit(limit)
         )
         if lock:
             query = query.with_for_update(skip_locked=True, of=queue.model)
-        batches.append([tuple(row) for row in await session.execute(query)])
+        queries.append(query)
+    return queries
+
+
+def _merged(queue: Queue, batches: list[list], width: int, limit: int) -> list[tuple]:
     if queue.orders is not None:  # one row of each state in turn, so no state waits on another's backlog
         merged = (row for rows in zip_longest(*batches) for row in rows if row is not None)
     else:
         merged = batches[0] if len(batches) == 1 else heapq.merge(*batches, key=lambda row: row[width:])
-    return [row[:width] for row in islice(merged, limit)]
+    return [tuple(row[:width]) for row in islice(merged, limit)]
+
+
+class DueRows:
+    """`claim_due` of plain columns (no ORM entities) with its statements built once, run on the
+    session's connection (`storage.db.core`): for a worker that claims all the time."""
+
+    def __init__(self, queue: Queue, columns: Sequence[Any], *, lock: bool) -> None:
+        self._queue = queue
+        self._width = len(columns)
+        self._queries = _due_queries(queue, columns, bindparam("now"), bindparam("limit"), (), lock)
+
+    async def __call__(self, session: AsyncSession, now: datetime, limit: int) -> list[tuple]:
+        params = {"now": now, "limit": limit}
+        batches = [(await core(session, query, params)).all() for query in self._queries]
+        return _merged(self._queue, batches, self._width, limit)
 
 
 async def lease(session: AsyncSession, queue: Queue, ids: Sequence[int], until: datetime, *,
@@ -131,3 +174,45 @@ async def move(session: AsyncSession, queue: Queue, target, *where: ColumnElemen
     )
     return (await session.execute(statement)).rowcount
 
+
+
+class not_indexed(ColumnElement):
+    """The column as an expression no index serves: `+column` on SQLite (its documented way to
+    keep a term from choosing the index), the column itself elsewhere."""
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: ColumnElement) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(not_indexed)
+def _column_itself(element: not_indexed, compiler, **kw) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(not_indexed, "sqlite")
+def _unary_plus(element: not_indexed, compiler, **kw) -> str:
+    return "+" + compiler.process(element.column, **kw)
+
+
+def move_by_ids(queue: Queue, target, **values: Any) -> Update:
+    """`move` of the rows whose ids are given when it runs (the expanding parameter `ids`), as a
+    statement built once: `values` are what it sets besides the state (bindparams, expressions or
+    constants). Its state guard uses no index (`not_indexed`), so the ids pick the rows."""
+    table = queue.model.__table__
+    reaching = sorted(queue.machine.reaching(target), key=lambda state: state.value)
+    return (
+        update(table)
+        .where(table.c.id.in_(bindparam("ids", expanding=True)), not_indexed(table.c.state).in_(reaching))
+        .values(state=target, **values)
+    )
+
+
+def lease_by_ids(queue: Queue, state, **values: Any) -> Update:
+    """`lease` with a state, as a statement built once (`move_by_ids`): its rows are held until
+    the bindparam `until`."""
+    held = queue.lease_column if queue.lease_column is not None else queue.model.next_attempt_at
+    return move_by_ids(queue, state, **{held.key: bindparam("until")}, **values)

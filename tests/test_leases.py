@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from storage import leases
+from storage import inbox_queue, leases
 from storage.ids import new_id
 from storage.leases import INBOX_ITEMS
 from storage.models import InboxItem, InboxState
@@ -62,3 +62,71 @@ async def test_a_bulk_move_writes_only_declared_moves(instances):
     assert moved == 2
     assert await _states(a) == {"1": InboxState.done, "2": InboxState.queued, "3": InboxState.queued,
                                 "4": InboxState.discarded}
+
+
+async def test_a_move_by_ids_writes_only_declared_moves_and_reads_only_the_rows_named(instances):
+    """Given a backlog of queued items, when some are finished by id (the worker's statements,
+    built once), then only declared moves are written; and on SQLite the UPDATE finds its rows by
+    primary key: planned on the state index, it read the whole queued backlog for every commit."""
+    a = await instances.start()
+    now = a.clock.now()
+    async with a.db.sessions.begin() as session:
+        session.add_all([_item(InboxState.done, now, 1), _item(InboxState.dead, now, 2),
+                         _item(InboxState.queued, now, 3), _item(InboxState.discarded, now, 4)])
+        session.add_all([_item(InboxState.queued, now, n, turn=n) for n in range(10, 60)])
+    ids = {int(item.activity_uri.rsplit("/", 1)[1]): item.id for item in await _all(a)}
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(a.db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with a.db.sessions.begin() as session:
+            await inbox_queue.finish_many(session, [ids[n] for n in (1, 2, 3, *range(10, 20))], now)
+    finally:
+        event.remove(a.db.engine.sync_engine, "before_cursor_execute", seen)
+    states = await _states(a)
+    assert [states[str(n)] for n in (1, 2, 3, 4, 10, 19, 20)] == [
+        InboxState.done, InboxState.dead, InboxState.done, InboxState.discarded,
+        InboxState.done, InboxState.done, InboxState.queued]
+    if a.db.is_sqlite:
+        ((update, parameters),) = [(sql, params) for sql, params in statements if sql.startswith("UPDATE")]
+        async with a.db.engine.connect() as conn:
+            plan = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + update, parameters)).all()
+        assert [detail for *_, detail in plan] == ["SEARCH inbox_items USING INDEX sqlite_autoindex_inbox_items_1 (id=?)"]
+
+
+async def _all(instance) -> list[InboxItem]:
+    async with instance.db.sessions() as session:
+        return list(await session.scalars(select(InboxItem)))
+
+
+async def test_a_claim_reads_queued_items_in_turn_order_from_their_index_not_the_whole_backlog(instances):
+    """Given queued items, when the worker's claim reads them, then on SQLite it walks the
+    (state, turn) index and stops at its limit: planned on the due-time index (the planner's
+    choice without statistics), it read and sorted every due queued item for every claim."""
+    a = await instances.start()
+    if not a.db.is_sqlite:
+        return  # the plan is SQLite's; PostgreSQL plans with its statistics
+    now = a.clock.now()
+    async with a.db.sessions.begin() as session:
+        session.add_all([_item(InboxState.queued, now - timedelta(seconds=1), n, turn=n) for n in range(30)])
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(a.db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with a.db.sessions.begin() as session:
+            claims = await inbox_queue.claim(session, now, 5, lease=timedelta(minutes=5), max_attempts=5, lock=False)
+    finally:
+        event.remove(a.db.engine.sync_engine, "before_cursor_execute", seen)
+    assert [claimed.activity_uri.rsplit("/", 1)[1] for claimed in claims] == ["0", "1", "2", "3", "4"]
+    ((select_queued, parameters),) = [(sql, params) for sql, params in statements
+                                      if sql.startswith("SELECT") and "ORDER BY inbox_items.turn" in sql]
+    async with a.db.engine.connect() as conn:
+        plan = [detail for *_, detail in (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + select_queued, parameters)).all()]
+    assert plan[0] == "SEARCH inbox_items USING INDEX ix_inbox_items_state_turn (state=?)"
+    assert "USE TEMP B-TREE FOR ORDER BY" not in plan
