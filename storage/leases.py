@@ -14,7 +14,10 @@ target, so an UPDATE can never write a move the declaration does not allow.
 The one planner trap: on SQLite, without statistics, `id IN (six or more ids) AND state IN (...)`
 is planned on the state index, which reads every queued row (the whole backlog) instead of the
 rows named; a move by ids therefore writes its state guard as `+state` there (`not_indexed`),
-which only the primary key can then serve.
+which only the primary key can then serve. And a claim whose order is not by due time would be
+planned on the (state, next_attempt_at) index, and sort every due row to return `limit`: its due
+time is written `+next_attempt_at` there, so that the index of its order (each queue has one,
+with the due time last, to skip rows not due without reading them) serves.
 """
 
 from __future__ import annotations
@@ -55,15 +58,17 @@ class Queue:
 
 
 # Inbox items: retries (the longest due first: index (state, next_attempt_at)) and queued items in
-# turn order (index (state, turn): the order fair queuing gave them at intake), one of each in turn.
+# turn order (index (state, turn, id): the order fair queuing gave them at intake), one of each in turn.
 INBOX_ITEMS = Queue(InboxItem, INBOX, INBOX_DUE, (InboxItem.next_attempt_at, InboxItem.id), InboxState.queued,
                     orders={InboxState.failed: (InboxItem.next_attempt_at, InboxItem.id),
                             InboxState.queued: (InboxItem.turn, InboxItem.id)})
-# Deliveries: in id order, so an inbox receives a sender's activities in the order they were made.
+# Deliveries: in id order, so an inbox receives a sender's activities in the order they were made
+# (index (state, id, next_attempt_at)).
 DELIVERY_ROWS = Queue(Delivery, DELIVERIES, DELIVERY_DUE, (Delivery.id,), DeliveryState.queued,
                       Delivery.claimed_until)
 
-# Web Push deliveries: in id order, so a device hears of its notifications in the order they came.
+# Web Push deliveries: in id order, so a device hears of its notifications in the order they came
+# (index (state, id, next_attempt_at)).
 PUSH_ROWS = Queue(PushDelivery, PUSHES, DELIVERY_DUE, (PushDelivery.id,), DeliveryState.queued,
                   PushDelivery.claimed_until)
 
@@ -101,10 +106,11 @@ def _due_queries(queue: Queue, columns: Sequence[Any], now, limit, where: Sequen
     """claim_due's query of each due state (`now` and `limit` values or bindparams)."""
     queries = []
     for state, order in queue.state_orders().items():
-        # a state with an order of its own reads its rows from that order's index; SQLite, with
-        # no statistics, would rather use the due time's, and sort every due row of the state
-        # (the whole backlog) to return the first `limit`
-        by_due_time = queue.orders is None or order[0] is queue.model.next_attempt_at
+        # the rows are read from the index of the claim's order (each queue has one), the due
+        # time only filtering, unless the order is by due time: SQLite, with no statistics,
+        # would rather use the due time's index, and sort every due row of the state (the
+        # whole backlog) to return the first `limit`
+        by_due_time = order[0] is queue.model.next_attempt_at
         query = (
             select(*columns, *order)
             .where(*due(queue, state, now, by_due_time=by_due_time), *where)

@@ -104,7 +104,7 @@ async def _all(instance) -> list[InboxItem]:
 
 async def test_a_claim_reads_queued_items_in_turn_order_from_their_index_not_the_whole_backlog(instances):
     """Given queued items, when the worker's claim reads them, then on SQLite it walks the
-    (state, turn) index and stops at its limit: planned on the due-time index (the planner's
+    (state, turn, id) index and stops at its limit: planned on the due-time index (the planner's
     choice without statistics), it read and sorted every due queued item for every claim."""
     a = await instances.start()
     if not a.db.is_sqlite:
@@ -128,5 +128,7 @@ async def test_a_claim_reads_queued_items_in_turn_order_from_their_index_not_the
                                       if sql.startswith("SELECT") and "ORDER BY inbox_items.turn" in sql]
     async with a.db.engine.connect() as conn:
         plan = [detail for *_, detail in (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + select_queued, parameters)).all()]
-    assert plan[0] == "SEARCH inbox_items USING INDEX ix_inbox_items_state_turn (state=?)"
-    assert "USE TEMP B-TREE FOR ORDER BY" not in plan
+    assert plan[0] == "SEARCH inbox_items USING INDEX ix_inbox_items_state_turn_id (state=?)"
+    # no sort at all: with (state, turn) only, the ties of a turn were sorted by id ("RIGHT PART
+    # OF ORDER BY"), each row's raw document copied into the sorter (1.1 -> 0.3 ms per window)
+    assert not [line for line in plan if "TEMP B-TREE" in line]

@@ -40,6 +40,7 @@ class PushDelivery(Base):
     __tablename__ = "push_deliveries"
     __table_args__ = (
         Index("ix_push_deliveries_state_next", "state", "next_attempt_at"),
+        Index("ix_push_deliveries_state_id_next", "state", "id", "next_attempt_at"),  # the claim's order
         states_check("push_deliveries", DeliveryState),
     )
 

@@ -39,7 +39,7 @@ class InboxItem(Base):
     __tablename__ = "inbox_items"
     __table_args__ = (
         Index("ix_inbox_items_state_next", "state", "next_attempt_at"),
-        Index("ix_inbox_items_state_turn", "state", "turn"),
+        Index("ix_inbox_items_state_turn_id", "state", "turn", "id"),  # the queued items' claim order
         # an actor's items still queued, in arrival order: what a claim checks so that an actor's
         # activity is never handled before, or beside, an earlier one of the same actor
         Index("ix_inbox_items_queued_actor", "actor_uri", "id",
@@ -76,6 +76,7 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         Index("ix_deliveries_state_next", "state", "next_attempt_at"),
+        Index("ix_deliveries_state_id_next", "state", "id", "next_attempt_at"),  # the claim's order
         Index("ix_deliveries_peer_state", "peer", "state"),
         states_check("deliveries", DeliveryState),
     )
