@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, insert, inspect, literal, or_, select, update
+from sqlalchemy import BigInteger, bindparam, delete, insert, inspect, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -52,8 +52,16 @@ async def add_post(session: AsyncSession, item: Object) -> Object:
 
 # built once, for statements the inbox worker runs for every post it stores
 _INSERT_REMOTE = per_backend(lambda insert: insert(Object).on_conflict_do_nothing(index_elements=["uri"]).returning(Object))
-_INSERT_MENTION = insert(Mention)
-_INSERT_TAG = insert(Tag)
+_OBJECT_KEYS = tuple(attr.key for attr in inspect(Object).column_attrs)
+# mentions and tags are only ever written and read as rows, never loaded as ORM objects: Core
+# statements on their tables (the ORM's bulk path costs more than the insert; nothing to sync)
+_INSERT_MENTION = insert(Mention.__table__)
+_INSERT_TAG = insert(Tag.__table__)
+_POST_ID = bindparam("post_id", type_=BigInteger)
+_UNLINK_MENTIONS = delete(Mention.__table__).where(Mention.__table__.c.object_id == _POST_ID)
+_UNLINK_TAGS = delete(Tag.__table__).where(Tag.__table__.c.object_id == _POST_ID)
+_MENTIONED = select(Actor).join(Mention, Mention.actor_id == Actor.id).where(Mention.object_id == _POST_ID)
+_TAG_NAMES = select(Tag.name).where(Tag.object_id == _POST_ID).order_by(Tag.name)
 
 
 async def add_remote_post(session: AsyncSession, item: Object) -> tuple[Object, bool]:
@@ -61,8 +69,7 @@ async def add_remote_post(session: AsyncSession, item: Object) -> tuple[Object, 
     first, that post, and False. Two workers may fetch the same post at once (a boost's target,
     a reply's parent): on PostgreSQL the insert waits for the other to commit and then does
     nothing, and the next statement sees the row it committed, so the loser needs no retry."""
-    values = {attr.key: getattr(item, attr.key) for attr in inspect(Object).column_attrs
-              if getattr(item, attr.key) is not None}
+    values = {key: value for key in _OBJECT_KEYS if (value := getattr(item, key)) is not None}
     stored = await session.scalar(_INSERT_REMOTE(session), values)
     if stored is None:
         return await post_by_uri(session, item.uri), False
@@ -87,18 +94,16 @@ async def link_post(session: AsyncSession, post_id: int, mentioned_ids: Iterable
 
 async def unlink_post(session: AsyncSession, post_id: int) -> None:
     """Forget a post's mentions and hashtags (an edit brings its own)."""
-    await session.execute(delete(Mention).where(Mention.object_id == post_id))
-    await session.execute(delete(Tag).where(Tag.object_id == post_id))
+    await session.execute(_UNLINK_MENTIONS, {"post_id": post_id})
+    await session.execute(_UNLINK_TAGS, {"post_id": post_id})
 
 
 async def mentioned_actors(session: AsyncSession, post_id: int) -> list[Actor]:
-    rows = await session.scalars(
-        select(Actor).join(Mention, Mention.actor_id == Actor.id).where(Mention.object_id == post_id))
-    return list(rows)
+    return list(await session.scalars(_MENTIONED, {"post_id": post_id}))
 
 
 async def tag_names(session: AsyncSession, post_id: int) -> list[str]:
-    return list(await session.scalars(select(Tag.name).where(Tag.object_id == post_id).order_by(Tag.name)))
+    return list(await session.scalars(_TAG_NAMES, {"post_id": post_id}))
 
 
 _BY_URI_OR_ID = select(Object).where(or_(Object.uri == bindparam("uri"), Object.id == bindparam("post_id")))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import BigInteger, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import leases
@@ -58,8 +58,12 @@ async def remove_subscription(session: AsyncSession, subscription_id: int) -> No
     await session.execute(delete(PushSubscription).where(PushSubscription.id == subscription_id))
 
 
+# built once: asked for every notification written
+_SUBSCRIPTIONS_OF = select(PushSubscription).where(PushSubscription.actor_id == bindparam("actor_id", type_=BigInteger))
+
+
 async def subscriptions_of(session: AsyncSession, actor_id: int) -> list[PushSubscription]:
-    return list(await session.scalars(select(PushSubscription).where(PushSubscription.actor_id == actor_id)))
+    return list(await session.scalars(_SUBSCRIPTIONS_OF, {"actor_id": actor_id}))
 
 
 async def queue_pushes(session: AsyncSession, notification_id: int, subscription_ids: Sequence[int], now: datetime) -> None:
