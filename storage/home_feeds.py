@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import core
 from storage.ids import new_id
 from storage.models import FeedEntry, Object, Visibility
 from storage.upsert import per_backend
@@ -20,7 +21,7 @@ _ADD_ENTRIES = per_backend(lambda insert: insert(FeedEntry.__table__)
 async def add_feed_entries(session: AsyncSession, owners: Iterable[int], item_id: int, author_id: int, *,
                            boost: bool) -> None:
     """One row per owner, in owner order; a row an owner already has for the item stays."""
-    await session.execute(_ADD_ENTRIES(session), [
+    await core.execute(session, _ADD_ENTRIES(session), [
         {"id": new_id(), "owner_id": owner, "item_id": item_id, "author_id": author_id, "boost": boost}
         for owner in sorted(owners)
     ])

@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, bindparam, delete, insert, inspect, literal, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage import core
 from storage.models import Actor, IdempotencyKey, Mention, Object, ObjectEdit, Tag
 from storage.upsert import per_backend
 
@@ -98,15 +99,15 @@ async def claim_homes(session: AsyncSession, post_id: int) -> bool:
 async def link_post(session: AsyncSession, post_id: int, mentioned_ids: Iterable[int], tags: Iterable[str]) -> None:
     """A new post's mentions and hashtags (a bulk insert each: no unit of work to flush)."""
     if mentions := [{"object_id": post_id, "actor_id": actor_id} for actor_id in mentioned_ids]:
-        await session.execute(_INSERT_MENTION, mentions)
+        await core.execute(session, _INSERT_MENTION, mentions)
     if names := [{"object_id": post_id, "name": name} for name in tags]:
-        await session.execute(_INSERT_TAG, names)
+        await core.execute(session, _INSERT_TAG, names)
 
 
 async def unlink_post(session: AsyncSession, post_id: int) -> None:
     """Forget a post's mentions and hashtags (an edit brings its own)."""
-    await session.execute(_UNLINK_MENTIONS, {"post_id": post_id})
-    await session.execute(_UNLINK_TAGS, {"post_id": post_id})
+    await core.execute(session, _UNLINK_MENTIONS, {"post_id": post_id})
+    await core.execute(session, _UNLINK_TAGS, {"post_id": post_id})
 
 
 async def mentioned_actors(session: AsyncSession, post_id: int) -> list[Actor]:
@@ -114,7 +115,7 @@ async def mentioned_actors(session: AsyncSession, post_id: int) -> list[Actor]:
 
 
 async def tag_names(session: AsyncSession, post_id: int) -> list[str]:
-    return list(await session.scalars(_TAG_NAMES, {"post_id": post_id}))
+    return await core.scalars(session, _TAG_NAMES, {"post_id": post_id})
 
 
 async def local_post_by_uri(session: AsyncSession, uri: str) -> Object | None:

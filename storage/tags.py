@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import core
 from storage.models import (
     Actor,
     Block,
@@ -74,7 +75,9 @@ def _tag_followers():
                    FollowedTag.actor_id.not_in(blocking)))
 
 
-_TAG_FOLLOWERS = _tag_followers()  # built once: asked for every public post with hashtags
+# built once: asked for every public post with hashtags (alone, or with its author's followers:
+# storage.streams.local_and_tag_followers)
+TAG_FOLLOWERS = _tag_followers()
 
 
 async def tag_followers(session: AsyncSession, names: Iterable[str], author_id: int) -> set[int]:
@@ -83,7 +86,7 @@ async def tag_followers(session: AsyncSession, names: Iterable[str], author_id: 
     names = set(names)
     if not names:
         return set()
-    return set(await session.scalars(_TAG_FOLLOWERS, {"names": sorted(names), "author_id": author_id}))
+    return set(await core.scalars(session, TAG_FOLLOWERS, {"names": sorted(names), "author_id": author_id}))
 
 
 async def unmerge(session: AsyncSession, owner_id: int, name: str) -> None:

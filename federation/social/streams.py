@@ -26,18 +26,21 @@ async def post_homes(session: AsyncSession, post: Object, author: Actor, links: 
     hashtags' followers, but for a limited peer's (kept out as out of the public timelines)."""
     # a direct post reaches only whom it mentions; any other, the author's followers too
     followers = post.visibility is not Visibility.direct
-    if links is None:
-        homes = await stream_queries.home_ids(session, post.id, author.id, followers=followers)
-    else:
-        homes = {actor.id for actor in links.mentions if actor.local}
-        if followers:
-            homes |= await local_followers(session, author)
-    if author.local:
-        homes.add(author.id)
+    tags: list[str] = []  # whose followers it reaches
     if post.visibility is Visibility.public:
         tags = links.tags if links is not None else await post_queries.tag_names(session, post.id)
-        if tags and (author.local or not await stream_queries.on_limited_peer(session, author.id)):
+        if tags and not author.local and await stream_queries.on_limited_peer(session, author.id):
+            tags = []
+    if links is None:
+        homes = await stream_queries.home_ids(session, post.id, author.id, followers=followers)
+        if tags:
             homes |= await tag_queries.tag_followers(session, tags, author.id)
+    else:  # a new post: its author's followers and its tags' in one query (a public post: followers)
+        homes = {actor.id for actor in links.mentions if actor.local}
+        if followers:
+            homes |= await stream_queries.local_and_tag_followers(session, author.id, tags)
+    if author.local:
+        homes.add(author.id)
     return homes
 
 
