@@ -39,7 +39,7 @@ from federation.social.feeds import add_boost_to_homes
 from federation.social.interactions import add_announce
 from storage import communities as queries
 from storage.actors import actor_by_id
-from storage.interactions import mark_of
+from storage.interactions import has_mark
 from storage.local_activities import activity_by_uri
 from storage.models import Actor, Announce, Community, Object, PostingPolicy, Visibility
 
@@ -85,7 +85,7 @@ async def relay(fed: Federation, session: AsyncSession, item: Object, author: Ac
         if await awaits_approval(session, community, item):  # an article its moderators have not validated
             log.info("%s: an article awaiting approval in %s; not announced", item.uri, group.uri)
             continue
-        if await mark_of(session, Announce, group.id, item.id) is None:
+        if not await has_mark(session, Announce, group.id, item.id):
             await _announce(fed, session, group, item, create)
         announced.append(group)
     return announced
