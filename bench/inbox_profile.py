@@ -1,9 +1,12 @@
 """Profile the inbox worker in one process: N queued Creates of Notes (public, from remote actors
 every local user follows, some mentioning a local user, half with hashtags, a third replies to an
-earlier one) handled by `federation.inbox.worker.InboxPump`, under cProfile, or timed.
+earlier one) handled by `federation.inbox.worker.InboxPump`, under cProfile, or timed. With
+`--mix`, the N items are bench/drain_world.py's realistic mix instead: Creates about 70%, Likes
+and Announces of others' notes 10% each, Updates 6% and Deletes 4% of one's own.
 
     PYTHONPATH=. .venv/bin/python bench/inbox_profile.py [--items 300] [--top 40] [--sort tottime]
     PYTHONPATH=. .venv/bin/python bench/inbox_profile.py --no-profile      # CPU per item only
+    PYTHONPATH=.:bench .venv/bin/python bench/inbox_profile.py --no-profile --mix
     ROUNDS_TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test PYTHONPATH=. ...
 
 It uses the test suite's instances (tests/instances.py: a real instance on loopback, its
@@ -32,6 +35,7 @@ from federation.protocol.vocab import AS_CONTEXT, PUBLIC
 from federation.remote.resolve import resolve_actor
 from sqlalchemy import event, func, select
 
+from drain_world import World, activity, make_plan
 from storage.ids import new_id
 from storage.models import Follow, FollowState, InboxItem, InboxState
 from tests.fakepeer import FakePeer
@@ -67,7 +71,7 @@ async def main(args) -> None:
         try:
             a = await factory.start()
             users = [(await a.add_user(f"u{n}"))[1] for n in range(LOCAL_USERS)]
-            names = [f"r{n}" for n in range(ACTORS)]
+            names = [f"{'a' if args.mix else 'r'}{n}" for n in range(ACTORS)]
             for n, name in enumerate(names):
                 peer.add_actor(name, key=n % 3)
             remotes = [await resolve_actor(a.fed, f"{peer.base}/users/{name}") for name in names]
@@ -80,11 +84,19 @@ async def main(args) -> None:
             earlier: list[str] = []
             rows = []
             now = a.clock.now()
-            for k in range(args.items):
-                name = names[k % ACTORS]
-                document = _create(peer, name, k, local, earlier, rng)
-                earlier.append(document["object"]["id"])
-                rows.append(InboxItem(id=new_id(), activity_uri=document["id"], activity_type="Create",
+            if args.mix:  # drain_world's actors are a0, a1, ... on one peer here
+                world = World(rounds_base=a.fed.urls.base, peer_ports=(int(peer.base.rpartition(":")[2]),),
+                              actors_per_peer=ACTORS, local_users=tuple(f"u{n}" for n in range(LOCAL_USERS)),
+                              items=args.items, seed=args.seed, start=now.timestamp() - args.items - 60)
+                plan = make_plan(world)
+                documents = [activity(world, plan, k) for k in range(args.items)]
+            else:
+                documents = []
+                for k in range(args.items):
+                    documents.append(_create(peer, names[k % ACTORS], k, local, earlier, rng))
+                    earlier.append(documents[-1]["object"]["id"])
+            for k, document in enumerate(documents):
+                rows.append(InboxItem(id=new_id(), activity_uri=document["id"], activity_type=document["type"],
                                       actor_uri=document["actor"], signer_key_id=document["actor"] + "#main-key",
                                       raw=json.dumps(document), state=InboxState.queued, attempts=0,
                                       received_at=now, next_attempt_at=now - timedelta(seconds=1), turn=k))
@@ -106,6 +118,20 @@ async def main(args) -> None:
                 await commit(self, taken)
 
             worker.Committer._commit = counted
+            # the CPU of the event loop's thread inside `Committer._handle` (an item's savepoint,
+            # actor and handler): on SQLite its statements run on that thread (the write lock is
+            # held) and it never waits, so this is the handlers' own cost, whatever else runs
+            handling = [0.0]
+            handle = worker.Committer._handle
+
+            async def timed(self, session, work, actors, done):
+                started = time.thread_time()
+                try:
+                    await handle(self, session, work, actors, done)
+                finally:
+                    handling[0] += time.thread_time() - started
+
+            worker.Committer._handle = timed
             pump = worker.InboxPump(a.fed)
             profile = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not wall
             cpu, wall = time.process_time(), time.perf_counter()
@@ -122,9 +148,11 @@ async def main(args) -> None:
             async with a.db.sessions() as session:
                 states = dict((await session.execute(
                     select(InboxItem.state, func.count()).group_by(InboxItem.state))).all())
-            print(f"{args.items} Creates: {wall:.2f} s wall, {cpu:.2f} s CPU of this process "
+            kinds = Counter(document["type"] for document in documents)
+            print(f"{args.items} items ({', '.join(f'{kind} {n}' for kind, n in kinds.most_common())}): {wall:.2f} s wall, {cpu:.2f} s CPU of this process "
                   f"({1000 * cpu / args.items:.2f} ms CPU per item, {args.items / wall:.0f} items/s); "
                   f"states {({state.value: n for state, n in states.items()})}")
+            print(f"handling (Committer._handle, the loop thread's CPU): {1000 * handling[0] / args.items:.2f} ms per item")
             print(f"{transactions[0]} committer transactions ({args.items / transactions[0]:.1f} items each); "
                   f"statements per item {sum(statements.values()) / args.items:.1f}: "
                   + ", ".join(f"{verb} {n / args.items:.2f}" for verb, n in statements.most_common()))
@@ -148,5 +176,6 @@ if __name__ == "__main__":
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--statements", action="store_true", help="print the statements run, per item")
+    parser.add_argument("--mix", action="store_true", help="bench/drain_world.py's mix of activities, not Creates only")
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     asyncio.run(main(parser.parse_args()))

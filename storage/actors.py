@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Account, Actor, ActorType
@@ -23,8 +23,14 @@ async def shown_local_actor(session: AsyncSession, username: str) -> Actor | Non
         .where(Actor.local.is_(True), Actor.username == username.lower(), Account.disabled.is_(False)))
 
 
+# built once: the inbox worker asks these for every item it handles (building a statement costs
+# more than running it)
+_BY_URI = select(Actor).where(Actor.uri == bindparam("uri"))
+_BY_URIS = select(Actor).where(Actor.uri.in_(bindparam("uris", expanding=True)))
+
+
 async def actor_by_uri(session: AsyncSession, uri: str) -> Actor | None:
-    return await session.scalar(select(Actor).where(Actor.uri == uri))
+    return await session.scalar(_BY_URI, {"uri": uri})
 
 
 async def instance_actor(session: AsyncSession) -> Actor | None:
@@ -63,7 +69,7 @@ async def actor_uri_by_key_id(session: AsyncSession, key_id: str) -> str | None:
 async def actors_by_uris(session: AsyncSession, uris: list[str]) -> dict[str, Actor]:
     if not uris:
         return {}
-    rows = await session.scalars(select(Actor).where(Actor.uri.in_(uris)))
+    rows = await session.scalars(_BY_URIS, {"uris": list(uris)})
     return {actor.uri: actor for actor in rows}
 
 

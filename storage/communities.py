@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import BigInteger, bindparam, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -63,9 +63,15 @@ async def moderators(session: AsyncSession, community_id: int) -> list[Actor]:
     return list(await session.scalars(query))
 
 
+_COMMUNITY_ID = bindparam("community_id", type_=BigInteger)
+_ACTOR_ID = bindparam("actor_id", type_=BigInteger)
+# built once, as the rest of this block: the inbox worker's relay asks them for posts and likes
+_IS_MODERATOR = select(exists().where(CommunityModerator.community_id == _COMMUNITY_ID,
+                                      CommunityModerator.actor_id == _ACTOR_ID))
+
+
 async def is_moderator(session: AsyncSession, community_id: int, actor_id: int) -> bool:
-    return bool(await session.scalar(select(exists().where(
-        CommunityModerator.community_id == community_id, CommunityModerator.actor_id == actor_id))))
+    return bool(await session.scalar(_IS_MODERATOR, {"community_id": community_id, "actor_id": actor_id}))
 
 
 async def add_moderator(session: AsyncSession, community_id: int, actor_id: int, now: datetime) -> bool:
@@ -96,10 +102,13 @@ async def add_ban(session: AsyncSession, community_id: int, actor_id: int, now: 
     return True
 
 
+_IS_MEMBER = select(exists().where(Follow.followee_id == _COMMUNITY_ID, Follow.follower_id == _ACTOR_ID,
+                                   Follow.state == FollowState.accepted))
+
+
 async def is_member(session: AsyncSession, community_id: int, actor_id: int) -> bool:
     """An accepted follow of the group."""
-    return bool(await session.scalar(select(exists().where(
-        Follow.followee_id == community_id, Follow.follower_id == actor_id, Follow.state == FollowState.accepted))))
+    return bool(await session.scalar(_IS_MEMBER, {"community_id": community_id, "actor_id": actor_id}))
 
 
 async def join_requests(session: AsyncSession, community_id: int) -> list[tuple[Follow, Actor]]:
@@ -109,30 +118,34 @@ async def join_requests(session: AsyncSession, community_id: int) -> list[tuple[
     return [(row[0], row[1]) for row in await session.execute(query)]
 
 
+_GROUPS_BY_URIS = (select(Community, Actor).join(Actor, Actor.id == Community.actor_id)
+                   .where(Actor.uri.in_(bindparam("uris", expanding=True))))
+_OF_THREAD = (select(Community, Actor).join(Actor, Actor.id == Community.actor_id)
+              .join(Announce, Announce.actor_id == Community.actor_id)
+              .join(Object, Object.id == Announce.object_id)
+              .where(Object.uri == bindparam("uri")).limit(1))
+_GROUPS_ANNOUNCING = (select(Actor).join(Announce, Announce.actor_id == Actor.id)
+                      .where(Announce.object_id == bindparam("object_id", type_=BigInteger),
+                             Actor.type == ActorType.Group, Actor.deleted_at.is_(None)))
+
+
 async def local_groups_by_uris(session: AsyncSession, uris: list[str]) -> list[tuple[Community, Actor]]:
     """The communities hosted here among these actor ids."""
     if not uris:
         return []
-    query = select(Community, Actor).join(Actor, Actor.id == Community.actor_id).where(Actor.uri.in_(uris))
-    return [(row[0], row[1]) for row in await session.execute(query)]
+    return [(row[0], row[1]) for row in await session.execute(_GROUPS_BY_URIS, {"uris": list(uris)})]
 
 
 async def community_of_thread(session: AsyncSession, post_uri: str) -> tuple[Community, Actor] | None:
     """The local community that announced the post `post_uri`, if one did."""
-    query = (select(Community, Actor).join(Actor, Actor.id == Community.actor_id)
-             .join(Announce, Announce.actor_id == Community.actor_id)
-             .join(Object, Object.id == Announce.object_id)
-             .where(Object.uri == post_uri).limit(1))
-    row = (await session.execute(query)).first()
+    row = (await session.execute(_OF_THREAD, {"uri": post_uri})).first()
     return (row[0], row[1]) if row is not None else None
 
 
 async def groups_announcing(session: AsyncSession, object_id: int) -> list[Actor]:
     """The Group actors (hosted here or not) that announced the post `object_id`: the communities
     its thread belongs to."""
-    query = (select(Actor).join(Announce, Announce.actor_id == Actor.id)
-             .where(Announce.object_id == object_id, Actor.type == ActorType.Group, Actor.deleted_at.is_(None)))
-    return list(await session.scalars(query))
+    return list(await session.scalars(_GROUPS_ANNOUNCING, {"object_id": object_id}))
 
 
 async def withdraw_group_announce(session: AsyncSession, group_id: int, object_id: int) -> bool:

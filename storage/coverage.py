@@ -147,6 +147,11 @@ _ANY_BLOCKED = exists().where(Peer.state == PeerState.blocked).correlate(None)
 _ANY_LIMITED = exists().where(Peer.state == PeerState.limited).correlate(None)
 
 
+def any_limited():
+    """SQL: true when any peer is limited (uncorrelated: computed once per statement)."""
+    return _ANY_LIMITED
+
+
 def limited_author(actor_id):
     """SQL: true when the actor `actor_id` (a column) is remote and a limited entry covers its
     authority: its posts stay out of the public timelines. Shaped as `blocked_author`."""

@@ -6,17 +6,35 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import BigInteger, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import core
 from storage.models import Announce, Block, Bookmark, Like, Pin
 
 Mark = TypeVar("Mark", Like, Announce, Bookmark, Pin)
 
 
+# built once: the inbox worker asks for every like and boost it handles
+_MARK_OF = {model: select(model).where(model.actor_id == bindparam("actor_id", type_=BigInteger),
+                                       model.object_id == bindparam("object_id", type_=BigInteger))
+            for model in (Like, Announce, Bookmark, Pin)}
+
+
 async def mark_of(session: AsyncSession, model: type[Mark], actor_id: int, object_id: int) -> Mark | None:
     """The actor's like, boost, bookmark or pin (`model`) of a post, or None."""
-    return await session.scalar(select(model).where(model.actor_id == actor_id, model.object_id == object_id))
+    return await session.scalar(_MARK_OF[model], {"actor_id": actor_id, "object_id": object_id})
+
+
+_HAS_MARK = {model: select(model.id).where(model.actor_id == bindparam("actor_id", type_=BigInteger),
+                                          model.object_id == bindparam("object_id", type_=BigInteger))
+             for model in (Like, Announce, Bookmark, Pin)}
+
+
+async def has_mark(session: AsyncSession, model: type[Mark], actor_id: int, object_id: int) -> bool:
+    """Whether the actor liked, boosted, bookmarked or pinned (`model`) a post (`mark_of`, without
+    loading the row)."""
+    return bool(await core.scalars(session, _HAS_MARK[model], {"actor_id": actor_id, "object_id": object_id}))
 
 
 async def pin_count(session: AsyncSession, actor_id: int) -> int:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, insert, inspect, literal, or_, select, update
+from sqlalchemy import BigInteger, bindparam, delete, insert, inspect, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage import core
 from storage.models import Actor, IdempotencyKey, Mention, Object, ObjectEdit, Tag
 from storage.upsert import per_backend
 
@@ -51,22 +52,40 @@ async def add_post(session: AsyncSession, item: Object) -> Object:
 
 
 # built once, for statements the inbox worker runs for every post it stores
-_INSERT_REMOTE = per_backend(lambda insert: insert(Object).on_conflict_do_nothing(index_elements=["uri"]).returning(Object))
-_INSERT_MENTION = insert(Mention)
-_INSERT_TAG = insert(Tag)
+# on any conflict (its uri, or its id) nothing; the row as an ORM object when inserted (loaded from
+# the RETURNING row, which costs less than the ORM's own bulk insert path)
+_INSERT_REMOTE = per_backend(lambda insert: select(Object).from_statement(
+    insert(Object.__table__).on_conflict_do_nothing().returning(*Object.__table__.c)))
+_OBJECT_KEYS = tuple(attr.key for attr in inspect(Object).column_attrs)
+# mentions and tags are only ever written and read as rows, never loaded as ORM objects: Core
+# statements on their tables (the ORM's bulk path costs more than the insert; nothing to sync)
+_INSERT_MENTION = insert(Mention.__table__)
+_INSERT_TAG = insert(Tag.__table__)
+_POST_ID = bindparam("post_id", type_=BigInteger)
+_UNLINK_MENTIONS = delete(Mention.__table__).where(Mention.__table__.c.object_id == _POST_ID)
+_UNLINK_TAGS = delete(Tag.__table__).where(Tag.__table__.c.object_id == _POST_ID)
+_MENTIONED = select(Actor).join(Mention, Mention.actor_id == Actor.id).where(Mention.object_id == _POST_ID)
+_TAG_NAMES = select(Tag.name).where(Tag.object_id == _POST_ID).order_by(Tag.name)
 
 
 async def add_remote_post(session: AsyncSession, item: Object) -> tuple[Object, bool]:
-    """Store a new remote post, and True; or, if another transaction stored a post with its uri
-    first, that post, and False. Two workers may fetch the same post at once (a boost's target,
-    a reply's parent): on PostgreSQL the insert waits for the other to commit and then does
-    nothing, and the next statement sees the row it committed, so the loser needs no retry."""
-    values = {attr.key: getattr(item, attr.key) for attr in inspect(Object).column_attrs
-              if getattr(item, attr.key) is not None}
-    stored = await session.scalar(_INSERT_REMOTE(session), values)
-    if stored is None:
-        return await post_by_uri(session, item.uri), False
-    return stored, True
+    """Store a new remote post, and True; or, if a post with its uri is stored (earlier, or by
+    another transaction first), that post, and False. A new post costs one statement: the insert
+    does nothing on a conflict, and only then is the uri looked up. A post of another uri holding
+    its id (the same millisecond and counter) moves it to the next free id. Two workers may fetch
+    the same post at once (a boost's target, a reply's parent): on PostgreSQL the insert waits for
+    the other to commit and then does nothing, and the next statement sees the row it committed,
+    so the loser needs no retry."""
+    insert = _INSERT_REMOTE(session)
+    while True:
+        values = {key: value for key in _OBJECT_KEYS if (value := getattr(item, key)) is not None}
+        stored = await session.scalar(insert, values)
+        if stored is not None:
+            return stored, True
+        existing = await post_by_uri(session, item.uri)
+        if existing is not None:
+            return existing, False
+        item.id += 1
 
 
 async def claim_homes(session: AsyncSession, post_id: int) -> bool:
@@ -80,34 +99,23 @@ async def claim_homes(session: AsyncSession, post_id: int) -> bool:
 async def link_post(session: AsyncSession, post_id: int, mentioned_ids: Iterable[int], tags: Iterable[str]) -> None:
     """A new post's mentions and hashtags (a bulk insert each: no unit of work to flush)."""
     if mentions := [{"object_id": post_id, "actor_id": actor_id} for actor_id in mentioned_ids]:
-        await session.execute(_INSERT_MENTION, mentions)
+        await core.execute(session, _INSERT_MENTION, mentions)
     if names := [{"object_id": post_id, "name": name} for name in tags]:
-        await session.execute(_INSERT_TAG, names)
+        await core.execute(session, _INSERT_TAG, names)
 
 
 async def unlink_post(session: AsyncSession, post_id: int) -> None:
     """Forget a post's mentions and hashtags (an edit brings its own)."""
-    await session.execute(delete(Mention).where(Mention.object_id == post_id))
-    await session.execute(delete(Tag).where(Tag.object_id == post_id))
+    await core.execute(session, _UNLINK_MENTIONS, {"post_id": post_id})
+    await core.execute(session, _UNLINK_TAGS, {"post_id": post_id})
 
 
 async def mentioned_actors(session: AsyncSession, post_id: int) -> list[Actor]:
-    rows = await session.scalars(
-        select(Actor).join(Mention, Mention.actor_id == Actor.id).where(Mention.object_id == post_id))
-    return list(rows)
+    return list(await session.scalars(_MENTIONED, {"post_id": post_id}))
 
 
 async def tag_names(session: AsyncSession, post_id: int) -> list[str]:
-    return list(await session.scalars(select(Tag.name).where(Tag.object_id == post_id).order_by(Tag.name)))
-
-
-_BY_URI_OR_ID = select(Object).where(or_(Object.uri == bindparam("uri"), Object.id == bindparam("post_id")))
-
-
-async def posts_by_uri_or_id(session: AsyncSession, uri: str, post_id: int) -> list[Object]:
-    """The posts with this uri or this id: one query for both questions a new remote post asks
-    (is it stored yet, and is the id it would get taken?)."""
-    return list(await session.scalars(_BY_URI_OR_ID, {"uri": uri, "post_id": post_id}))
+    return await core.scalars(session, _TAG_NAMES, {"post_id": post_id})
 
 
 async def local_post_by_uri(session: AsyncSession, uri: str) -> Object | None:

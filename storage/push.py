@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import BigInteger, bindparam, delete, select
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import leases
+from storage import core, leases
 from storage.leases import PUSH_ROWS
 from storage.models import (
     Account,
@@ -58,8 +59,15 @@ async def remove_subscription(session: AsyncSession, subscription_id: int) -> No
     await session.execute(delete(PushSubscription).where(PushSubscription.id == subscription_id))
 
 
-async def subscriptions_of(session: AsyncSession, actor_id: int) -> list[PushSubscription]:
-    return list(await session.scalars(select(PushSubscription).where(PushSubscription.actor_id == actor_id)))
+# built once: asked for every notification written
+_RULES_OF = (select(PushSubscription.id, PushSubscription.alerts, PushSubscription.policy)
+             .where(PushSubscription.actor_id == bindparam("actor_id", type_=BigInteger)))
+
+
+async def subscription_rules(session: AsyncSession, actor_id: int) -> list[Row]:
+    """(id, alerts, policy) of each of the actor's subscriptions: what decides which of them a
+    notification is pushed to."""
+    return await core.rows(session, _RULES_OF, {"actor_id": actor_id})
 
 
 async def queue_pushes(session: AsyncSession, notification_id: int, subscription_ids: Sequence[int], now: datetime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -14,12 +14,17 @@ from storage.paging import Cursor, apply, newest_first
 from storage.upsert import insert_for
 
 
+# built once: the inbox worker asks them for quoting posts and for every Delete
+_BY_URI = select(Quote).where(Quote.uri == bindparam("uri"))
+_BY_APPROVAL = select(Quote).where(Quote.approval_uri == bindparam("uri"))
+
+
 async def quote_by_uri(session: AsyncSession, uri: str) -> Quote | None:
-    return await session.scalar(select(Quote).where(Quote.uri == uri))
+    return await session.scalar(_BY_URI, {"uri": uri})
 
 
 async def quote_by_approval(session: AsyncSession, approval_uri: str) -> Quote | None:
-    return await session.scalar(select(Quote).where(Quote.approval_uri == approval_uri))
+    return await session.scalar(_BY_APPROVAL, {"uri": approval_uri})
 
 
 async def quote_by_id(session: AsyncSession, quote_id: int) -> Quote | None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import BigInteger, bindparam, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.coverage import limited_author
+from storage import core
+from storage.coverage import any_limited, limited_author
+from storage.tags import TAG_FOLLOWERS
 from storage.models import Actor, Follow, FollowState, Mention
 
 _LIMITED = "limited_authors"  # session.info: (the transaction, {actor id: on a limited peer}) as read in it
@@ -17,31 +21,51 @@ def _local_followers(actor_id: int):
 
 
 _LOCAL_FOLLOWERS = _local_followers(bindparam("actor_id", type_=BigInteger))  # built once: asked for every post
-_ON_LIMITED_PEER = select(limited_author(bindparam("actor_id", type_=BigInteger)))
+_ON_LIMITED_PEER = select(any_limited(), limited_author(bindparam("actor_id", type_=BigInteger)))
+_FOLLOWERS_AND_TAGS = union(_LOCAL_FOLLOWERS, TAG_FOLLOWERS)
+_NONE_LIMITED = None  # the key of the memo's "no peer is limited at all" (no actor is on one)
+_MENTIONED_LOCAL = select(Mention.actor_id).join(Actor, Mention.actor_id == Actor.id).where(
+    Mention.object_id == bindparam("post_id", type_=BigInteger), Actor.local.is_(True))
+# built once, both: asked for every post edited or deleted
+_HOMES = {False: _MENTIONED_LOCAL,
+          True: union(_MENTIONED_LOCAL, _local_followers(bindparam("author_id", type_=BigInteger)))}
 
 
 async def local_follower_ids(session: AsyncSession, actor_id: int) -> set[int]:
     """The local actors who follow `actor_id` (accepted)."""
-    return set(await session.scalars(_LOCAL_FOLLOWERS, {"actor_id": actor_id}))
+    return set(await core.scalars(session, _LOCAL_FOLLOWERS, {"actor_id": actor_id}))
+
+
+async def local_and_tag_followers(session: AsyncSession, actor_id: int, names: Collection[str]) -> set[int]:
+    """The local actors who follow `actor_id` (`local_follower_ids`) and those who follow any of
+    the tags `names` (`storage.tags.tag_followers`), in one query: a new public post's homes."""
+    if not names:
+        return await local_follower_ids(session, actor_id)
+    return set(await core.scalars(session, _FOLLOWERS_AND_TAGS,
+                                  {"actor_id": actor_id, "author_id": actor_id, "names": sorted(set(names))}))
 
 
 async def home_ids(session: AsyncSession, post_id: int, author_id: int, *, followers: bool) -> set[int]:
     """The local actors a post mentions, and with `followers` its author's local followers too."""
-    mentioned = select(Mention.actor_id).join(Actor, Mention.actor_id == Actor.id).where(
-        Mention.object_id == post_id, Actor.local.is_(True))
-    return set(await session.scalars(union(mentioned, _local_followers(author_id)) if followers else mentioned))
+    params = {"post_id": post_id, "author_id": author_id} if followers else {"post_id": post_id}
+    return set(await core.scalars(session, _HOMES[followers], params))
 
 
 async def on_limited_peer(session: AsyncSession, actor_id: int) -> bool:
     """Whether a limited entry covers the actor's peer (storage.coverage, as the public timelines
     ask it): its posts stay out of the public and hashtag streams. Asked once per actor in a
     transaction (the inbox worker's batch asks it for every post): no transaction that posts also
-    changes a peer's state."""
+    changes a peer's state (only an admin's decision does). The first answer also says whether
+    any peer is limited: while none is (the usual case), no other actor needs a query."""
     transaction = session.sync_session.get_transaction()
     owner, known = session.info.get(_LIMITED, (None, {}))
     if owner is not transaction:
         known = {}
         session.info[_LIMITED] = (transaction, known)
+    if known.get(_NONE_LIMITED):
+        return False
     if actor_id not in known:
-        known[actor_id] = bool(await session.scalar(_ON_LIMITED_PEER, {"actor_id": actor_id}))
+        ((any_peer, this),) = await core.rows(session, _ON_LIMITED_PEER, {"actor_id": actor_id})
+        known[_NONE_LIMITED] = not any_peer
+        known[actor_id] = bool(this)
     return known[actor_id]

@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import BigInteger, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import core
 from storage.models import (
     Actor,
     Block,
@@ -64,18 +65,28 @@ async def followed_page(session: AsyncSession, actor_id: int, cursor: Cursor) ->
     return newest_first(list(await session.scalars(apply(query, FollowedTag.id, cursor))), cursor)
 
 
+def _tag_followers():
+    author_id = bindparam("author_id", type_=BigInteger)
+    blocked = select(Block.target_id).where(Block.actor_id == author_id)
+    blocking = select(Block.actor_id).where(Block.target_id == author_id)
+    return (select(FollowedTag.actor_id).join(Actor, Actor.id == FollowedTag.actor_id)
+            .where(FollowedTag.name.in_(bindparam("names", expanding=True)), Actor.local.is_(True),
+                   Actor.deleted_at.is_(None), FollowedTag.actor_id.not_in(blocked),
+                   FollowedTag.actor_id.not_in(blocking)))
+
+
+# built once: asked for every public post with hashtags (alone, or with its author's followers:
+# storage.streams.local_and_tag_followers)
+TAG_FOLLOWERS = _tag_followers()
+
+
 async def tag_followers(session: AsyncSession, names: Iterable[str], author_id: int) -> set[int]:
     """The local actors following any of `names` whom the author has not blocked and who have not
     blocked the author."""
     names = set(names)
     if not names:
         return set()
-    blocked = select(Block.target_id).where(Block.actor_id == author_id)
-    blocking = select(Block.actor_id).where(Block.target_id == author_id)
-    query = (select(FollowedTag.actor_id).join(Actor, Actor.id == FollowedTag.actor_id)
-             .where(FollowedTag.name.in_(names), Actor.local.is_(True), Actor.deleted_at.is_(None),
-                    FollowedTag.actor_id.not_in(blocked), FollowedTag.actor_id.not_in(blocking)))
-    return set(await session.scalars(query))
+    return set(await core.scalars(session, TAG_FOLLOWERS, {"names": sorted(names), "author_id": author_id}))
 
 
 async def unmerge(session: AsyncSession, owner_id: int, name: str) -> None:

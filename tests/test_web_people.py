@@ -252,8 +252,8 @@ async def test_the_unread_count_shows_99_plus_above_99(instances):
     async def notify(count: int) -> None:
         async with a.db.sessions.begin() as session:
             for _ in range(count):
-                stored_notifications.add_notification(session, alice.id, NotificationType.follow, bob.id, None,
-                                                      a.clock.now())
+                await stored_notifications.add_notification(session, alice.id, NotificationType.follow, bob.id,
+                                                            None, a.clock.now())
 
     await notify(99)
     async with browser_like() as browser:

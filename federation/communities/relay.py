@@ -39,9 +39,9 @@ from federation.social.feeds import add_boost_to_homes
 from federation.social.interactions import add_announce
 from storage import communities as queries
 from storage.actors import actor_by_id
-from storage.interactions import mark_of
+from storage.interactions import has_mark
 from storage.local_activities import activity_by_uri
-from storage.models import Actor, Announce, Community, Object, PostingPolicy, Visibility
+from storage.models import Actor, ActorType, Announce, Community, Object, PostingPolicy, Visibility
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,11 @@ async def may_post(session: AsyncSession, community: Community, group: Actor, au
     return await queries.is_member(session, group.id, author.id)
 
 
-async def _communities(fed: Federation, session: AsyncSession, item: Object, addressed: Iterable[str]
-                       ) -> list[tuple[Community, Actor]]:
-    here = [uri for uri in addressed if uri.startswith(fed.urls.base + "/")]  # no query for a post to no one here
+async def _communities(fed: Federation, session: AsyncSession, item: Object, addressed: Iterable[str],
+                       known: Iterable[Actor]) -> list[tuple[Community, Actor]]:
+    # no query for a post to no one here, nor for one to actors known not to be groups (communities are)
+    people = {actor.uri for actor in known if actor.type is not ActorType.Group}
+    here = [uri for uri in addressed if uri.startswith(fed.urls.base + "/") and uri not in people]
     found = await queries.local_groups_by_uris(session, here) if here else []
     if not found and item.in_reply_to_uri:
         thread = await queries.community_of_thread(session, item.in_reply_to_uri)
@@ -71,21 +73,22 @@ async def _communities(fed: Federation, session: AsyncSession, item: Object, add
 
 
 async def relay(fed: Federation, session: AsyncSession, item: Object, author: Actor, addressed: Iterable[str],
-                create: dict[str, Any] | None) -> list[Actor]:
+                create: dict[str, Any] | None, *, known: Iterable[Actor] = ()) -> list[Actor]:
     """Announce a newly stored post (`create`: the Create it came in, or was sent in) to each
     community hosted here that it is for and whose rules let its author post; the communities
-    that announced it."""
+    that announced it. `known`: actors the caller loaded (the post's mentions), whose type
+    spares looking them up among the communities."""
     if item.visibility not in (Visibility.public, Visibility.unlisted) or item.deleted_at is not None:
         return []
     announced = []
-    for community, group in await _communities(fed, session, item, addressed):
+    for community, group in await _communities(fed, session, item, addressed, known):
         if group.id == author.id or not await may_post(session, community, group, author):
             log.info("%s: %s may not post to %s; not announced", item.uri, author.uri, group.uri)
             continue
         if await awaits_approval(session, community, item):  # an article its moderators have not validated
             log.info("%s: an article awaiting approval in %s; not announced", item.uri, group.uri)
             continue
-        if await mark_of(session, Announce, group.id, item.id) is None:
+        if not await has_mark(session, Announce, group.id, item.id):
             await _announce(fed, session, group, item, create)
         announced.append(group)
     return announced

@@ -15,9 +15,7 @@ from storage.actors import actor_by_id
 
 async def add_like(session: AsyncSession, actor: Actor, item: Object, uri: str, now: datetime) -> Like:
     row = await queries.add_like(session, actor.id, item.id, uri, now)
-    author = await actor_by_id(session, item.actor_id)
-    if author is not None:
-        await notify(session, author, NotificationType.favourite, actor, item, now)
+    await _notify_author(session, item, NotificationType.favourite, actor, now)
     return row
 
 
@@ -25,7 +23,16 @@ async def add_announce(
     session: AsyncSession, actor: Actor, item: Object, uri: str, now: datetime, *, public: bool
 ) -> Announce:
     row = await queries.add_announce(session, actor.id, item.id, uri, now, public=public)
+    await _notify_author(session, item, NotificationType.reblog, actor, now)
+    return row
+
+
+async def _notify_author(session: AsyncSession, item: Object, kind: NotificationType, actor: Actor,
+                         now: datetime) -> None:
+    """Notify the post's author. Only local actors are notified, and a post is local exactly when
+    its author is: a peer's post needs no lookup of its author (the inbox handles many)."""
+    if not item.local:
+        return
     author = await actor_by_id(session, item.actor_id)
     if author is not None:
-        await notify(session, author, NotificationType.reblog, actor, item, now)
-    return row
+        await notify(session, author, kind, actor, item, now)

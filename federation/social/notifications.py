@@ -55,8 +55,8 @@ async def verdict(session: AsyncSession, recipient: Actor, kind: NotificationTyp
     """What the recipient's policy does with a notification from `sender`."""
     if kind in NEVER_HELD:
         return PolicyAction.accept
-    policy = await stored.policy_of(session, recipient.id)
-    rules = {name: getattr(policy, name) if policy is not None else policy_default(name) for name in NotificationPolicy.FIELDS}
+    rules = (await stored.policy_rules(session, recipient.id)
+             or {name: policy_default(name) for name in NotificationPolicy.FIELDS})
     active = {name for name, action in rules.items() if action is not PolicyAction.accept}
     if not active or (active == {"for_limited_accounts"} and sender.local):  # the common cases: no query
         return PolicyAction.accept
@@ -100,8 +100,8 @@ async def notify(
     if action is PolicyAction.drop:
         return
     held = action is PolicyAction.filter
-    row = add_notification(session, recipient.id, kind, sender.id, item.id if item is not None else None, now,
-                           group_key=group_key(kind, item, now), filtered=held)
+    row = await add_notification(session, recipient.id, kind, sender.id, item.id if item is not None else None,
+                                 now, group_key=group_key(kind, item, now), filtered=held)
     if held:
         await stored.hold_for_request(session, recipient.id, sender.id, now)
     else:

@@ -30,7 +30,7 @@ from storage import actors as actor_queries
 from storage.ids import new_id
 from storage import posts as post_queries
 from storage import timelines as timeline_queries
-from storage.posts import add_edit, add_remote_post, link_post, post_by_id, posts_by_uri_or_id, unlink_post
+from storage.posts import add_edit, add_remote_post, link_post, post_by_id, unlink_post
 from storage.interactions import announce_by_id
 from storage.models import Actor, Announce, Object, Visibility
 
@@ -67,18 +67,8 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
     `reached_homes` False, and its Create, if it comes, adds it then (`claim_homes`)."""
     ap = bound(ap, limits)
     published = min(ap.published or now, now)
-    post_id = new_id(at=published)
-    # one query for both questions: is the post stored, and is the id it would get taken?
-    found = await posts_by_uri_or_id(session, ap.id, post_id)
-    for existing in found:
-        if existing.uri == ap.id:
-            return existing, None
-    if found:  # the same millisecond and counter as another post: the next free id
-        post_id += 1
-        while await post_by_id(session, post_id) is not None:
-            post_id += 1
     post = Object(
-        id=post_id,
+        id=new_id(at=published),
         uri=ap.id,
         type=ap.type,
         actor_id=author.id,
@@ -89,7 +79,7 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
         reached_homes=not by_fetch,
     )
     _copy_content(post, ap)
-    post, new = await add_remote_post(session, post)
+    post, new = await add_remote_post(session, post)  # or the one stored with its uri
     if not new:
         return post, None
     links = await _link(session, post, ap)

@@ -143,7 +143,7 @@ async def queue_for(session: AsyncSession, recipient: Actor, notification: Notif
     """A push for each of the recipient's subscriptions that wants this notification: its type is
     in the alerts, and its policy admits the sender (followed: someone the recipient follows;
     follower: someone who follows the recipient; none: nobody)."""
-    subscriptions = await push_queries.subscriptions_of(session, recipient.id)
+    subscriptions = await push_queries.subscription_rules(session, recipient.id)
     wanted = [s for s in subscriptions if s.alerts.get(notification.type.value) and s.policy != "none"]
     if not wanted:
         return

@@ -20,45 +20,59 @@ async def local_followers(session: AsyncSession, actor: Actor) -> set[int]:
     return await stream_queries.local_follower_ids(session, actor.id)
 
 
-async def post_homes(session: AsyncSession, post: Object, author: Actor, links: Links | None = None) -> set[int]:
+async def post_homes(session: AsyncSession, post: Object, author: Actor, links: Links | None = None, *,
+                     tags: list[str] | None = None) -> set[int]:
     """The local actors whose home timeline a post belongs in. `links`: its mentions and hashtags
-    as they were just stored (else they are read). A public post also joins the homes of its
-    hashtags' followers, but for a limited peer's (kept out as out of the public timelines)."""
+    as they were just stored (else they are read; `tags`: its hashtags, if the caller read them).
+    A public post also joins the homes of its hashtags' followers, but for a limited peer's (kept
+    out as out of the public timelines)."""
     # a direct post reaches only whom it mentions; any other, the author's followers too
     followers = post.visibility is not Visibility.direct
+    reaching: list[str] = []  # the hashtags whose followers it reaches
+    if post.visibility is Visibility.public:
+        reaching = await _tags(session, post, links, tags)
+        if reaching and not author.local and await stream_queries.on_limited_peer(session, author.id):
+            reaching = []
     if links is None:
         homes = await stream_queries.home_ids(session, post.id, author.id, followers=followers)
-    else:
+        if reaching:
+            homes |= await tag_queries.tag_followers(session, reaching, author.id)
+    else:  # a new post: its author's followers and its tags' in one query (a public post: followers)
         homes = {actor.id for actor in links.mentions if actor.local}
         if followers:
-            homes |= await local_followers(session, author)
+            homes |= await stream_queries.local_and_tag_followers(session, author.id, reaching)
     if author.local:
         homes.add(author.id)
-    if post.visibility is Visibility.public:
-        tags = links.tags if links is not None else await post_queries.tag_names(session, post.id)
-        if tags and (author.local or not await stream_queries.on_limited_peer(session, author.id)):
-            homes |= await tag_queries.tag_followers(session, tags, author.id)
     return homes
 
 
 async def post_streams(session: AsyncSession, post: Object, author: Actor, homes: set[int] | None = None,
-                       links: Links | None = None) -> tuple[str, ...]:
+                       links: Links | None = None, *, tags: list[str] | None = None) -> tuple[str, ...]:
     """The streams that hear of a post: its homes' (`post_homes`, unless given), and for a public
-    post the public ones and its hashtags' (from `links`, its hashtags as just stored, else read),
-    unless its author's peer is limited (kept out of them as out of the public timelines)."""
+    post the public ones and its hashtags' (from `links`, its hashtags as just stored, or `tags`,
+    else read), unless its author's peer is limited (kept out of them as out of the public
+    timelines)."""
     if homes is None:
-        homes = await post_homes(session, post, author, links)
+        homes = await post_homes(session, post, author, links, tags=tags)
     streams = [f"user:{actor_id}" for actor_id in sorted(homes)]
     public = post.visibility is Visibility.public
     if public and (author.local or not await stream_queries.on_limited_peer(session, author.id)):
         streams += ["public", "public:local" if post.local else "public:remote"]
-        tags = sorted(links.tags) if links is not None else await post_queries.tag_names(session, post.id)
-        streams += [f"hashtag:{name}" for name in tags]
+        streams += [f"hashtag:{name}" for name in sorted(await _tags(session, post, links, tags))]
     return tuple(streams)
+
+
+async def _tags(session: AsyncSession, post: Object, links: Links | None, tags: list[str] | None) -> list[str]:
+    """A post's hashtags: as just stored (`links`), as the caller read them (`tags`), else read."""
+    if links is not None:
+        return links.tags
+    return tags if tags is not None else await post_queries.tag_names(session, post.id)
 
 
 async def record_post(session: AsyncSession, post: Object, author: Actor, event: str) -> None:
     """`status.update` or `delete` of a post, to everyone who should hear of it (a new post goes
     through `social.feeds.add_post_to_homes`, which also writes the home-feed rows)."""
-    homes = await post_homes(session, post, author)
-    record(session, StreamEvent(await post_streams(session, post, author, homes), event, "status", post.id))
+    # its hashtags read once, for its homes and its streams (only a public post's count)
+    tags = await post_queries.tag_names(session, post.id) if post.visibility is Visibility.public else []
+    homes = await post_homes(session, post, author, tags=tags)
+    record(session, StreamEvent(await post_streams(session, post, author, homes, tags=tags), event, "status", post.id))

@@ -14,7 +14,7 @@ from federation.remote.resolve import RemoteError, ensure_post
 from federation.social.feeds import add_boost_to_homes
 from federation.protocol.vocab import PUBLIC
 from federation.protocol.vocab.parse import APActivity, APObject
-from storage.interactions import mark_of
+from storage.interactions import has_mark
 from storage.models import ActorType, Announce, Visibility
 
 
@@ -62,7 +62,7 @@ async def handle(ctx: HandlerContext) -> None:
     item = await known_object(ctx, _boosted(ctx.activity))
     if item.visibility not in (Visibility.public, Visibility.unlisted):
         raise Ignore(f"{item.uri} is not public; it cannot be boosted")
-    if await mark_of(ctx.session, Announce, ctx.actor.id, item.id) is None:
+    if not await has_mark(ctx.session, Announce, ctx.actor.id, item.id):
         public = PUBLIC in ctx.activity.audience
         row = await interactions.add_announce(ctx.session, ctx.actor, item, ctx.activity.id, ctx.now, public=public)
         await add_boost_to_homes(ctx.session, ctx.actor, row.id)

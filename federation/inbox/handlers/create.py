@@ -93,4 +93,5 @@ async def handle(ctx: HandlerContext) -> None:
     mentioned = links.mentions if links is not None else await mentioned_actors(ctx.session, item)
     local_mentions = [actor for actor in mentioned if actor.local]
     await notifications.notify_mentions(ctx.session, item, ctx.actor, local_mentions, ctx.now)
-    await relay.relay(ctx.fed, ctx.session, item, ctx.actor, post.addressed, ctx.activity.raw)  # to a community here
+    await relay.relay(ctx.fed, ctx.session, item, ctx.actor, post.addressed, ctx.activity.raw,  # to a community here
+                      known=mentioned)
