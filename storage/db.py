@@ -157,13 +157,6 @@ def core_rows(session: Session, statement, params: dict | list[dict]) -> Result:
     return session.connection().execute(statement, params)
 
 
-async def core(session: AsyncSession, statement, params: dict | list[dict]) -> Result:
-    """`core_rows` from async code: a statement built once (its values as bindparams), run on the
-    session's connection in one hop, not through the ORM's execution path, which costs more than
-    SQLite's own work for a small statement. The rows are fetched already: read them at will."""
-    return await session.run_sync(core_rows, statement, params)
-
-
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or opened; the message says which and why."""
 

@@ -17,8 +17,8 @@ from sqlalchemy import bindparam, func, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from storage import leases
-from storage.db import Database, core
+from storage import core, leases
+from storage.db import Database
 from storage.leases import INBOX_ITEMS
 from storage.models import InboxItem, InboxState
 from storage.text import storable
@@ -69,17 +69,17 @@ async def claim(
     serialised (CLAIM_LOCK), so each sees the leases the others took, and rows are locked FOR
     UPDATE SKIP LOCKED. Its statements are built once (this runs for every batch)."""
     if lock:
-        await core(session, _CLAIM_LOCK, {})
+        await core.result(session, _CLAIM_LOCK, {})
     window = await (_DUE_LOCKED if lock else _DUE)(session, now, WINDOW * limit)
     candidates = [Claimed(*row) for row in window]
     items = await _in_actor_order(session, candidates, now, limit)
     spent = [item.id for item in items if item.attempts >= max_attempts]
     if spent:
-        await core(session, _FINISH[InboxState.dead], {
+        await core.result(session, _FINISH[InboxState.dead], {
             "ids": spent, "at": now, "error": f"its handling never finished in {max_attempts} attempts"})
     taken = [item for item in items if item.attempts < max_attempts]
     if taken:
-        await core(session, _LEASE, {"ids": [item.id for item in taken], "until": now + lease})
+        await core.result(session, _LEASE, {"ids": [item.id for item in taken], "until": now + lease})
     claims = Claims(replace(item, attempts=item.attempts + 1) for item in taken)
     if len(items) < limit:  # then every candidate left was left for its actor's held item
         claims.held_back = len({item.id for item in candidates} - {item.id for item in items})
@@ -136,7 +136,7 @@ async def _in_actor_order(session: AsyncSession, candidates: list[Claimed], now:
         params[f"a{n}"] = actor_uri
         params[f"t{n}"] = max(item.id for item in items)
     queued: dict[str, list[tuple[int, datetime]]] = {}
-    for actor_uri, item_id, due in await core(session, _actor_ranges(len(by_actor)), params):
+    for actor_uri, item_id, due in await core.result(session, _actor_ranges(len(by_actor)), params):
         queued.setdefault(actor_uri, []).append((item_id, due))
     free: dict[str, list[int]] = {}  # each actor's items that may be taken, in arrival order
     for actor_uri, items in by_actor.items():
@@ -151,7 +151,7 @@ async def _in_actor_order(session: AsyncSession, candidates: list[Claimed], now:
     by_id = {item.id: item for item in candidates}
     missing = [item_id for ids in free.values() for item_id in ids if item_id not in by_id]
     if missing:
-        by_id |= {row[0]: Claimed(*row) for row in await core(session, _CLAIMED_BY_ID, {"ids": missing})}
+        by_id |= {row[0]: Claimed(*row) for row in await core.result(session, _CLAIMED_BY_ID, {"ids": missing})}
     taken: list[Claimed] = []
     seen: set[int] = set()
     for item in candidates:
@@ -180,23 +180,23 @@ async def last_turns(session: AsyncSession) -> list[tuple[str, int]]:
 
 async def finish(session: AsyncSession, item_id: int, state: InboxState, error: str | None, at: datetime) -> None:
     """The item's final outcome: done, or ignored with the reason."""
-    await core(session, _FINISH[state], {
+    await core.result(session, _FINISH[state], {
         "ids": [item_id], "at": at, "error": None if error is None else storable(error, ERROR_CHARS)})
 
 
 async def finish_many(session: AsyncSession, item_ids: list[int], at: datetime) -> None:
     """These items are done (one UPDATE for a batch)."""
     if item_ids:
-        await core(session, _FINISH[InboxState.done], {"ids": item_ids, "at": at, "error": None})
+        await core.result(session, _FINISH[InboxState.done], {"ids": item_ids, "at": at, "error": None})
 
 
 async def fail(session: AsyncSession, item_id: int, error: str, at: datetime, retry_at: datetime | None) -> None:
     """An attempt failed: `failed`, due again at `retry_at`, or `dead` when None."""
     error = storable(error, ERROR_CHARS)
     if retry_at is None:
-        await core(session, _FINISH[InboxState.dead], {"ids": [item_id], "at": at, "error": error})
+        await core.result(session, _FINISH[InboxState.dead], {"ids": [item_id], "at": at, "error": error})
     else:
-        await core(session, _RETRY, {"ids": [item_id], "retry_at": retry_at, "error": error})
+        await core.result(session, _RETRY, {"ids": [item_id], "retry_at": retry_at, "error": error})
 
 
 async def release_claims(session: AsyncSession, now: datetime) -> None:

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from storage.db import core
+from storage import core
 from storage.models import Delivery, DeliveryState, InboxItem, InboxState, PushDelivery
 from storage.states import DELIVERIES, DELIVERY_DUE, INBOX, INBOX_DUE, PUSHES, Machine
 
@@ -133,7 +133,7 @@ def _merged(queue: Queue, batches: list[list], width: int, limit: int) -> list[t
 
 class DueRows:
     """`claim_due` of plain columns (no ORM entities) with its statements built once, run on the
-    session's connection (`storage.db.core`): for a worker that claims all the time."""
+    session's connection (`storage.core`): for a worker that claims all the time."""
 
     def __init__(self, queue: Queue, columns: Sequence[Any], *, lock: bool) -> None:
         self._queue = queue
@@ -142,7 +142,7 @@ class DueRows:
 
     async def __call__(self, session: AsyncSession, now: datetime, limit: int) -> list[tuple]:
         params = {"now": now, "limit": limit}
-        batches = [(await core(session, query, params)).all() for query in self._queries]
+        batches = [(await core.result(session, query, params)).all() for query in self._queries]
         return _merged(self._queue, batches, self._width, limit)
 
 
