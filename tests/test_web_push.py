@@ -162,6 +162,27 @@ async def test_a_mention_is_pushed_encrypted_for_the_device_and_signed_by_the_in
         assert await session.scalar(select(PushDelivery.state)) is DeliveryState.delivered
 
 
+async def test_only_a_transaction_that_queued_a_push_wakes_the_push_worker(api):
+    a, http, _, bob = api
+    alice = await token_for(a, "alice", "read write push", create=False)
+    async with receiver() as service:
+        status, entity = await _subscribe(http, a.base, alice, Device(), service.endpoint,
+                                          alerts={"mention": True, "favourite": False}, policy="all")
+        assert status == 200, entity
+        wake = a.fed.wake.push
+        wake.clear()
+        post = await _post(http, a.base, alice, "handover notes for ward 3")
+        async with http.post(f"{a.base}/api/v1/statuses/{post['id']}/favourite", headers=bob) as response:
+            assert response.status == 200
+        # a notification her device does not want (favourite): no push queued, nobody woken
+        async with http.get(f"{a.base}/api/v1/notifications", headers=alice) as response:
+            assert [n["type"] for n in await response.json()] == ["favourite"]
+        assert not wake.is_set()
+        await _post(http, a.base, bob, "@alice the night shift checklist is ready")
+        assert wake.is_set()  # a mention she wants: the push worker is woken at once
+        assert await PushWorker(a.fed).run_once() == 1
+
+
 async def test_the_forged_token_check_is_real(api):
     """The VAPID check above fails on a token signed by another key (the check can fail)."""
     a, http, _, bob = api

@@ -23,6 +23,7 @@ from federation.peers.backoff import Backoffs
 from federation.peers.contacts import Contacts
 from federation.social.events import EventBus
 from federation.social.events import take as take_events
+from federation.social.push import take_queued as take_queued_pushes
 from federation.protocol.fetch import Fetcher
 from federation.protocol.http import make_client_session
 from federation.inbox.writer import InboxWriter
@@ -107,13 +108,14 @@ class Federation:
         """A write transaction whose streaming events are published once it has committed (and
         whose other `after_commit` callbacks run then too, as every transaction's do)."""
         async with self.db.sessions.begin() as session:
-            after_commit(session, lambda: self._published(take_events(session)))
+            after_commit(session, lambda: self._published(take_events(session), take_queued_pushes(session)))
             yield session
 
-    def _published(self, events: list) -> Awaitable[None]:
-        """Publish a committed transaction's stream events; a notification among them wakes
-        the push worker, whose pushes were queued with it."""
-        if any(event.event == "notification" for event in events):
+    def _published(self, events: list, pushes: bool) -> Awaitable[None]:
+        """Publish a committed transaction's stream events; if it queued pushes (a notification
+        for a device that wants it), wake the push worker. A notification nobody's device
+        wants wakes nobody: the inbox worker writes many, and each wake is a claim."""
+        if pushes:
             self.wake.push.set()
         return self.events.publish(events)
 

@@ -42,6 +42,8 @@ from storage import push as push_queries
 from storage.models import Actor, FollowState, Notification, NotificationType
 from storage.push import Push
 
+_QUEUED = "pushes_queued"  # session.info: the notifications this transaction queued pushes for
+
 ALERTS = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
           "admin.sign_up", "admin.report", "quote", "quoted_update")
 POLICIES = ("all", "followed", "follower", "none")
@@ -158,7 +160,16 @@ async def queue_for(session: AsyncSession, recipient: Actor, notification: Notif
             continue
         if follow is not None and follow.state is FollowState.accepted:
             admitted.append(subscription.id)
-    await push_queries.queue_pushes(session, notification.id, admitted, notification.created_at)
+    if admitted:
+        await push_queries.queue_pushes(session, notification.id, admitted, notification.created_at)
+        session.info.setdefault(_QUEUED, []).append(notification.id)
+
+
+def take_queued(session: AsyncSession) -> bool:
+    """Whether the session's transaction queued any push (`queue_for`); asked once, when it has
+    committed, so that only a transaction that queued one wakes the push worker. A list in
+    `session.info`, so a savepoint that rolls back takes its entries with it (storage.db.savepoint)."""
+    return bool(session.info.pop(_QUEUED, None))
 
 
 # --- the payload ------------------------------------------------------------------------------
