@@ -8,8 +8,11 @@ The retention sweep (federation.admin.retention) deletes inbox items, deliveries
 settled (done, ignored, delivered, dead, discarded, cancelled) before a cutoff, a batch at a
 time, one state at a time: `state = ? AND processed_at|finished_at < ?`. Without an index on
 both, SQLite (no statistics) would read every row in that state through (state,
-next_attempt_at) for every batch, the whole retained history. Each index is partial: a row still
+next_attempt_at) or (state, turn, id) for every batch, the whole retained history. Each index is partial: a row still
 queued or failed has no settled time, so intake and claims never write to it.
+Raw SQLite, 9,000 done items within their retention and 5,000 queued: a sweep's batch that finds
+nothing to delete took 28 ms through (state, turn, id), 0.07 ms now, every 10 minutes per state;
+a batch of 500 deletions of 2 KB items 23 -> 14 ms.
 """
 
 from alembic import op
