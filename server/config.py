@@ -264,6 +264,12 @@ def _check_section(section: object, name: str, source: str) -> None:
                 f"{source}: 'federation.delivery_max_age_days', 'worker_poll_seconds', "
                 "'subscription_refresh_minutes' and 'pending_peer_expiry_days' must be positive"
             )
+        for key in ("finished_retention_days", "failed_retention_days"):
+            days = getattr(section, key)
+            if days != 0 and days < 1:
+                raise ConfigError(
+                    f"{source}: 'federation.{key}' must be 0 (keep forever) or at least 1 (days), not {days!r}"
+                )
     elif isinstance(section, ApiSettings):
         for key in ("login_attempts_per_minute", "requests_per_5_minutes", "media_max_bytes",
                     "media_max_pixels", "status_max_characters"):

@@ -3,6 +3,7 @@
     rounds queue list [--inbox | --deliveries] [--state STATE ...] [--limit N]
     rounds queue retry inbox|deliveries (ID ... | --all-dead)
     rounds queue discard inbox|deliveries (ID ... | --all-dead)
+    rounds queue prune
 
 The rules live in `federation.admin.queues`; this module parses, opens the database, owns the
 transaction and prints. Usage errors exit with 2 (argparse, and `check` for what argparse cannot
@@ -16,6 +17,7 @@ import getpass
 from functools import partial
 
 from federation.admin import queues as queue_admin
+from federation.admin import retention
 from federation.runtime.clock import SystemClock
 from federation.admin.queues import DELIVERIES, INBOX, QUEUES, STATES
 from server.commands import open_database_checked, require_initialised
@@ -28,12 +30,13 @@ ERROR_WIDTH = 60
 def add_queue_commands(sub) -> None:
     """Register `rounds queue` and its actions on the top-level subparsers."""
     queue = sub.add_parser(
-        "queue", help="list, retry or discard inbox items and deliveries",
+        "queue", help="list, retry, discard or prune inbox items and deliveries",
         description="Look after the work queues: received activities waiting to be handled (inbox) and "
         "activities waiting to be sent (deliveries). An inbox item whose handling failed is retried with "
         "backoff and is dead after [federation] inbox_max_attempts attempts; a delivery is dead after a "
         "permanent refusal or delivery_max_age_days. Dead items wait here for an admin. Every retry and "
-        "discard is written to the audit log ('rounds audit').",
+        "discard is written to the audit log ('rounds audit'). Settled items are deleted after [federation] "
+        "finished_retention_days (done, delivered) or failed_retention_days (dead, discarded): 'rounds queue prune'.",
     )
     actions = queue.add_subparsers(dest="queue_command", metavar="ACTION", required=True)
     every_state = sorted({state for states in STATES.values() for state in states})
@@ -72,6 +75,14 @@ def add_queue_commands(sub) -> None:
         parser.add_argument("--all-dead", action="store_true", help=f"{verb} every dead item of the queue")
         parser.set_defaults(run=queue_retry if name == "retry" else queue_discard,
                             check=partial(_check_targets, parser))
+    actions.add_parser(
+        "prune", help="delete settled items past their retention now",
+        description="Delete, now, what the workers delete every 10 minutes: inbox items done or ignored, and "
+        "deliveries and Web Pushes delivered, handled more than [federation] finished_retention_days ago (default "
+        "7); inbox items dead or discarded, and deliveries and Web Pushes dead or cancelled, more than "
+        "failed_retention_days ago (default 30). 0 keeps them forever. Items still queued or failed (to be "
+        "retried) are never deleted. It deletes 500 rows per transaction, so the workers go on meanwhile.",
+    ).set_defaults(run=queue_prune)
 
 
 def _count(value: str) -> int:
@@ -148,4 +159,16 @@ async def _move(settings: Settings, args: argparse.Namespace, move, done: str) -
         print(f"No dead {noun} to act on.")
     for item_id in moved:
         print(f"{noun} {item_id} {done}")
+    return 0
+
+
+async def queue_prune(settings: Settings, args: argparse.Namespace) -> int:
+    kept = retention.Retention.of(settings.federation)
+    if kept.finished is None and kept.failed is None:
+        print("Nothing to prune: finished_retention_days and failed_retention_days are both 0 (keep forever).")
+        return 0
+    async with open_database_checked(settings) as db:
+        await require_initialised(db, settings)
+        deleted = await retention.sweep(db, CLOCK.now(), kept)
+    print("Deleted " + ", ".join(f"{n} {queue}" for queue, n in deleted.items()) + ".")
     return 0

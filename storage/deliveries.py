@@ -98,3 +98,9 @@ async def cancel_queued_to(session: AsyncSession, entry: str, at: datetime, erro
 async def release_claims(session: AsyncSession, now: datetime) -> None:
     """Void every lease: for the only process on SQLite, at its start."""
     await leases.release_leases(session, DELIVERY_ROWS, now)
+
+
+async def delete_settled(session: AsyncSession, state: DeliveryState, before: datetime, limit: int) -> int:
+    """Delete up to `limit` deliveries in `state` (delivered, dead or cancelled) finished before
+    `before`; how many (the retention sweep)."""
+    return await leases.delete_settled(session, DELIVERY_ROWS, Delivery.finished_at, state, before, limit)

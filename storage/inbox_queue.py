@@ -290,3 +290,11 @@ class _ReturningInsert:
 
     async def close(self) -> None:
         pass
+
+
+async def delete_settled(session: AsyncSession, state: InboxState, before: datetime, limit: int) -> int:
+    """Delete up to `limit` items in `state` (done, ignored, dead or discarded) processed before
+    `before`; how many (the retention sweep). No claim reads such an item: a claim and the actor
+    order it keeps read queued and failed items only. Once an item is gone, a redelivery of its
+    activity is stored and handled anew."""
+    return await leases.delete_settled(session, INBOX_ITEMS, InboxItem.processed_at, state, before, limit)

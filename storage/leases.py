@@ -29,7 +29,7 @@ from datetime import datetime
 from itertools import islice, zip_longest
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Update, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -222,3 +222,18 @@ def lease_by_ids(queue: Queue, state, **values: Any) -> Update:
     the bindparam `until`."""
     held = queue.lease_column if queue.lease_column is not None else queue.model.next_attempt_at
     return move_by_ids(queue, state, **{held.key: bindparam("until")}, **values)
+
+
+async def delete_settled(session: AsyncSession, queue: Queue, settled_at: Any, state, before: datetime,
+                         limit: int) -> int:
+    """Delete up to `limit` rows of `queue` in `state`, settled (their `settled_at`, the time
+    their last outcome was recorded) before `before`; how many. For the retention sweep: one
+    state at a time, so the (state, settled time) index gives the rows without reading the
+    state's others. A state a claim takes (due, or holding a lease) is refused: those rows are
+    the live queue. The caller commits, a batch per transaction."""
+    if state in queue.due_states or state == queue.held_state:
+        raise ValueError(f"{queue.model.__tablename__} in state {state.value} are live; they are never deleted")
+    model = queue.model
+    batch = select(model.id).where(model.state == state, settled_at < before).limit(limit)
+    statement = delete(model).where(model.id.in_(batch)).execution_options(synchronize_session=False)
+    return (await session.execute(statement)).rowcount

@@ -138,3 +138,9 @@ async def settle(session: AsyncSession, ids: Sequence[int], state: DeliveryState
 
 async def release_claims(session: AsyncSession, now: datetime) -> None:
     await leases.release_leases(session, PUSH_ROWS, now)
+
+
+async def delete_settled(session: AsyncSession, state: DeliveryState, before: datetime, limit: int) -> int:
+    """Delete up to `limit` pushes in `state` (delivered, dead or cancelled) finished before
+    `before`; how many (the retention sweep)."""
+    return await leases.delete_settled(session, PUSH_ROWS, PushDelivery.finished_at, state, before, limit)

@@ -62,6 +62,11 @@ def test_settings_are_frozen(tmp_path):
          "'server.trusted_proxies' holds a bad address or network"),
         (GOOD + "[server]\nmax_json_depth = 7\n", "'server.max_json_depth' must be 8 to 512"),
         (GOOD + "[server]\nmax_json_depth = 513\n", "'server.max_json_depth' must be 8 to 512"),
+        (GOOD + "[federation]\nfinished_retention_days = -1\n",
+         "'federation.finished_retention_days' must be 0 (keep forever) or at least 1 (days), not -1.0"),
+        (GOOD + "[federation]\nfailed_retention_days = 0.5\n",
+         "'federation.failed_retention_days' must be 0 (keep forever) or at least 1 (days), not 0.5"),
+        (GOOD + '[federation]\nfailed_retention_days = "30d"\n', "'federation.failed_retention_days' must be a number"),
     ],
 )
 def test_bad_config_names_the_problem(tmp_path, text, expected):
@@ -75,3 +80,10 @@ def test_bad_config_names_the_problem(tmp_path, text, expected):
 def test_missing_file_says_how_to_fix(tmp_path):
     with pytest.raises(ConfigError, match="does not exist; copy config.example.toml"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_queue_retention_defaults_and_keep_forever(tmp_path):
+    settings = _load(tmp_path, GOOD)
+    assert (settings.federation.finished_retention_days, settings.federation.failed_retention_days) == (7, 30)
+    settings = _load(tmp_path, GOOD + "[federation]\nfinished_retention_days = 0\nfailed_retention_days = 1\n")
+    assert (settings.federation.finished_retention_days, settings.federation.failed_retention_days) == (0, 1)

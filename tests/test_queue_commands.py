@@ -146,7 +146,7 @@ def test_usage_errors_exit_2_with_one_line(args, capsys):
     assert err.startswith("usage: rounds queue") and "error:" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("args", [[], ["list"], ["retry"], ["discard"]])
+@pytest.mark.parametrize("args", [[], ["list"], ["retry"], ["discard"], ["prune"]])
 def test_every_queue_command_has_help(args, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["queue", *args, "--help"])

@@ -25,6 +25,9 @@ class FederationSettings:
     worker_poll_seconds: float = 1.0
     subscription_refresh_minutes: float = 60.0
     inbox_max_attempts: int = 8
+    # how long settled queue rows are kept (federation.admin.retention); 0: forever
+    finished_retention_days: float = 7.0  # done and ignored inbox items, delivered deliveries and pushes
+    failed_retention_days: float = 30.0  # dead and discarded inbox items, dead and cancelled deliveries and pushes
     pending_peers_max: int = 1000
     pending_peers_per_address_per_hour: int = 20
     pending_peer_expiry_days: float = 30.0

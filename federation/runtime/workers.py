@@ -1,6 +1,7 @@
 """Background workers as asyncio tasks: the inbox processor, the delivery sender, the Web Push
-sender, the poll clock, and periodic chores (refreshing subscribed peer lists, sweeping unused media, greeting
-peers an admin has just allowed: see federation.peers.greeting; an allow made here wakes it).
+sender, the poll clock, and periodic chores (refreshing subscribed peer lists, sweeping unused media, deleting
+settled queue rows past their retention: see federation.admin.retention, greeting peers an admin has just
+allowed: see federation.peers.greeting; an allow made here wakes it).
 
 Each loop runs its step until a step finds nothing, then sleeps until woken (work queued in this
 process sets an event after its commit) or until `worker_poll_seconds` pass (work queued by
@@ -8,7 +9,7 @@ other processes). Nothing wakes the poll clock: it looks for ended polls every
 `worker_poll_seconds`. The chores run on their own period. A step that raises is logged and the
 loop goes on; cancellation stops it. Tests do not start these: they call the steps
 (`worker.run_once`, `DeliveryWorker.run_once`, `PushWorker.run_once`, `poll_worker.run_once`,
-`media.sweep`).
+`media.sweep`, `retention.sweep`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from federation.admin import retention
 from federation.inbox import worker
 
 from federation.social import media, poll_worker
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 MEDIA_SWEEP_SECONDS = 600
 MEDIA_SWEEP_BATCH = 100
 GREETING_SECONDS = 30
+RETENTION_SWEEP_SECONDS = 600
 
 
 class Workers:
@@ -57,6 +60,7 @@ class Workers:
             asyncio.create_task(self._periodically("peer lists", self.fed.settings.subscription_refresh_minutes * 60,
                                                    self._refresh_subscriptions)),
             asyncio.create_task(self._periodically("media sweep", MEDIA_SWEEP_SECONDS, self._sweep_media)),
+            asyncio.create_task(self._periodically("queue retention", RETENTION_SWEEP_SECONDS, self.sweep_queues)),
             asyncio.create_task(self._loop("polls", asyncio.Event(), lambda: poll_worker.run_once(self.fed))),
             asyncio.create_task(self._greetings()),
         ]
@@ -117,6 +121,14 @@ class Workers:
         while removed == MEDIA_SWEEP_BATCH:
             async with self.fed.transaction() as session:
                 removed = await media.sweep(session, self.media_root, self.fed.clock.now(), MEDIA_SWEEP_BATCH)
+
+    async def sweep_queues(self) -> dict[str, int]:
+        """Delete settled queue rows past their retention (federation.admin.retention); how many of each."""
+        fed = self.fed
+        deleted = await retention.sweep(fed.db, fed.clock.now(), retention.Retention.of(fed.settings))
+        if any(deleted.values()):
+            log.info("queue retention deleted %s", ", ".join(f"{n} {queue}" for queue, n in deleted.items()))
+        return deleted
 
     async def _loop(self, name: str, wake: asyncio.Event, step: Callable[[], Awaitable[int]]) -> None:
         poll = self.fed.settings.worker_poll_seconds

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, id_column, states_check, utcnow
@@ -41,6 +41,8 @@ class PushDelivery(Base):
     __table_args__ = (
         Index("ix_push_deliveries_state_next", "state", "next_attempt_at"),
         Index("ix_push_deliveries_state_id_next", "state", "id", "next_attempt_at"),  # the claim's order
+        Index("ix_push_deliveries_state_finished", "state", "finished_at",  # the retention sweep's
+              sqlite_where=text("finished_at IS NOT NULL"), postgresql_where=text("finished_at IS NOT NULL")),
         states_check("push_deliveries", DeliveryState),
     )
 

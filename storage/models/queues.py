@@ -44,6 +44,10 @@ class InboxItem(Base):
         # activity is never handled before, or beside, an earlier one of the same actor
         Index("ix_inbox_items_queued_actor", "actor_uri", "id",
               sqlite_where=text("state = 'queued'"), postgresql_where=text("state = 'queued'")),
+        # settled items by state and time: what the retention sweep deletes (storage.leases.delete_settled);
+        # a live item has no processed_at, so it is not in this index at all
+        Index("ix_inbox_items_state_processed", "state", "processed_at",
+              sqlite_where=text("processed_at IS NOT NULL"), postgresql_where=text("processed_at IS NOT NULL")),
         states_check("inbox_items", InboxState),
     )
 
@@ -78,6 +82,8 @@ class Delivery(Base):
         Index("ix_deliveries_state_next", "state", "next_attempt_at"),
         Index("ix_deliveries_state_id_next", "state", "id", "next_attempt_at"),  # the claim's order
         Index("ix_deliveries_peer_state", "peer", "state"),
+        Index("ix_deliveries_state_finished", "state", "finished_at",  # the retention sweep's (as inbox items')
+              sqlite_where=text("finished_at IS NOT NULL"), postgresql_where=text("finished_at IS NOT NULL")),
         states_check("deliveries", DeliveryState),
     )
 
