@@ -347,3 +347,20 @@ async def test_a_claim_looks_past_due_items_whose_actor_is_held(instances):
         session.add_all([_row("x", n, turn=n, due=due) for n in range(1, 5)])
         session.add(_row("y", 1, turn=10, due=due))
     assert await _claimed_uris(a, 2) == ["https://y.example/a/1"]
+
+
+async def test_a_claim_waits_for_a_batch_in_progress_only_on_sqlite(instances):
+    """SQLite has one writer: a claim takes its turn after the worker's batch in progress (the
+    process's write turns). PostgreSQL has row locks: there a claim must not wait for a batch to
+    commit (a batch runs up to BATCH_SECONDS; claims waiting behind each one starved the chains).
+    Breaks if either database's behaviour is swapped."""
+    a = await instances.start()
+    async with a.db.sessions.begin() as session:
+        session.add(_row("x", 1, turn=0, due=a.clock.now() - timedelta(seconds=1)))
+    pump = worker.InboxPump(a.fed)
+    async with a.db.writes.lock:  # what a batch in progress holds
+        step = asyncio.create_task(pump.step())
+        done, _ = await asyncio.wait({step}, timeout=1.0)
+        assert bool(done) is (not a.db.is_sqlite)
+    assert await step == 1
+    await pump.settle()

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import ModuleType
@@ -120,7 +121,7 @@ class InboxPump:
         self.batch = batch
         self.in_flight = in_flight
         # SQLite has one writer at a time; the claim and the committer take turns here instead of
-        # meeting in SQLite's busy handler, which sleeps in steps of up to 100 ms
+        # meeting in SQLite's busy handler, which sleeps in steps of up to 100 ms (PostgreSQL: no turns)
         self.committer = Committer(fed)
         self._writes = self.committer.writes
         self._items = 0  # claimed and not finished
@@ -288,7 +289,10 @@ class Committer:
         self.fed = fed
         self._pending: list[_Work] = []
         self._task: asyncio.Task | None = None
-        self.writes = fed.db.writes.lock  # held by each write transaction of the worker's own
+        # held by each write transaction of the worker's own on SQLite, its one writer; on
+        # PostgreSQL, with row locks, a claim does not wait for a batch to commit, nor a batch
+        # for a claim (as intake does not: federation.inbox.writer)
+        self.writes = fed.db.writes.lock if fed.db.is_sqlite else nullcontext()
         # SQLite: after a commit, the next transaction waits GAP_SECONDS, so that another writer
         # polling in its busy handler gets the lock; PostgreSQL has no single writer to share
         self._gap = GAP_SECONDS if fed.db.is_sqlite else 0.0
