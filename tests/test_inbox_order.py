@@ -263,7 +263,9 @@ async def test_a_like_claimed_while_its_posts_create_is_still_on_joins_that_chai
 
 
 def _row(actor: str, number: int, *, turn: int, state: InboxState = InboxState.queued, due=None) -> InboxItem:
-    at = due or datetime.now(UTC) - timedelta(seconds=1)
+    # due a day ago by default: due whatever the instance's clock says (it is set when the
+    # instance starts, and a loaded machine may take more than a second to get here)
+    at = due or datetime.now(UTC) - timedelta(days=1)
     return InboxItem(id=new_id(), activity_uri=f"https://{actor}.example/a/{number}", activity_type="Like",
                      actor_uri=f"https://{actor}.example/u/{actor}", signer_key_id=f"https://{actor}.example/u/{actor}#k",
                      raw="{}", state=state, attempts=0, received_at=at, next_attempt_at=at, turn=turn)
