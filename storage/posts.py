@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import BigInteger, bindparam, delete, insert, inspect, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from storage import core
 from storage.models import Actor, IdempotencyKey, Mention, Object, ObjectEdit, Tag
@@ -135,17 +136,21 @@ async def post_by_uri(session: AsyncSession, uri: str) -> Object | None:
     return await session.scalar(_BY_URI, {"uri": uri})
 
 
-def _thread_query():
+def _thread_chain():
+    """The ids up a thread from the post `uri`, with their depth (1 for that post), `limit` deep."""
     chain = (select(Object.id, Object.in_reply_to_uri, literal(1).label("depth"))
              .where(Object.uri == bindparam("uri")).cte("chain", recursive=True))
     parent = aliased(Object)
-    chain = chain.union_all(
+    return chain.union_all(
         select(parent.id, parent.in_reply_to_uri, chain.c.depth + 1)
         .where(parent.uri == chain.c.in_reply_to_uri, chain.c.depth < bindparam("limit")))
-    return select(Object).join(chain, Object.id == chain.c.id).order_by(chain.c.depth)
 
 
-_THREAD = _thread_query()  # built once: building the recursive CTE costs more than running it
+_CHAIN = _thread_chain()  # built once: building the recursive CTE costs more than running it
+_THREAD = select(Object).join(_CHAIN, Object.id == _CHAIN.c.id).order_by(_CHAIN.c.depth)
+_THREAD_LINKS = (select(Object.id, Object.uri, Object.in_reply_to_uri, Object.local, Actor.uri)
+                 .join(_CHAIN, Object.id == _CHAIN.c.id).join(Actor, Actor.id == Object.actor_id)
+                 .order_by(_CHAIN.c.depth))
 
 
 async def stored_thread(session: AsyncSession, uri: str, limit: int) -> list[Object]:
@@ -153,6 +158,23 @@ async def stored_thread(session: AsyncSession, uri: str, limit: int) -> list[Obj
     stored (deleted or not), `limit` posts at most: one query for a walk up a thread that would
     otherwise ask for each post in turn. Empty if the first one is not stored."""
     return list(await session.scalars(_THREAD, {"uri": uri, "limit": limit}))
+
+
+class PostLink(NamedTuple):
+    """A stored post as far as a walk up its thread needs it: no content, no document."""
+
+    id: int
+    uri: str
+    in_reply_to_uri: str | None
+    local: bool
+    author_uri: str
+
+
+def stored_thread_links(session: Session, uri: str, limit: int) -> list[PostLink]:
+    """`stored_thread`'s posts as `PostLink`s, for a caller that reads none of a post's content
+    (the inbox's prefetch, a few hundred times a second). Synchronous, for `Database.read`; run
+    on the session's connection, as its rows are no ORM objects (0.1 ms less than `session.execute`)."""
+    return [PostLink(*row) for row in session.connection().execute(_THREAD_LINKS, {"uri": uri, "limit": limit})]
 
 
 async def tombstone_post(session: AsyncSession, post_id: int, now: datetime) -> None:

@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.protocol.fetch import FetchError
 from federation.protocol.urls import authority
-from federation.remote.resolve import RemoteError, ensure_post
+from federation.remote.resolve import RemoteError, ensure_stored
 from federation.runtime.context import Federation
 from storage import community_threads as thread_queries
 from storage.models import Actor, Visibility
-from storage.posts import post_by_uri, stored_thread
+from storage.posts import post_by_uri, stored_thread_links
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,7 @@ def owned_context(group_uri: str, document: dict) -> str | None:
 async def needs_backfill(fed: Federation, post_uri: str) -> bool:
     """Whether the post is a reply whose parent is not stored here (a thread begun before we
     followed the community)."""
-    async with fed.db.sessions() as session:
-        chain = await stored_thread(session, post_uri, 2)
+    chain = await fed.db.read(lambda session: stored_thread_links(session, post_uri, 2))
     if not chain:
         return False
     parent = chain[0].in_reply_to_uri
@@ -81,7 +80,7 @@ async def backfill(fed: Federation, context: str) -> Backfilled | None:
                     for item in (items if isinstance(items, list) else [])]
             for uri in [uri for uri in uris if isinstance(uri, str) and len(uri) <= 2048][:BACKFILL_LIMIT]:
                 try:
-                    if await ensure_post(fed, uri) is not None:
+                    if await ensure_stored(fed, uri) is not None:
                         kept.append(uri)
                 except RemoteError as exc:
                     log.info("backfill of %s: %s unavailable: %s", context, uri, exc)

@@ -15,9 +15,8 @@ from federation.protocol.fetch import FetchError
 from federation.protocol.urls import authority
 from federation.protocol.vocab.parse import APObject
 from federation.protocol.vocab.quotes import ap_to_quote_authorization
-from federation.remote.resolve import RemoteError, ensure_post
+from federation.remote.resolve import RemoteError, ensure_stored
 from federation.runtime.context import Federation
-from storage.actors import actor_by_id
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +25,13 @@ async def check_quote(fed: Federation, post: APObject) -> APObject:
     if post.quote is None:
         return post
     try:
-        quoted = await ensure_post(fed, post.quote)
+        quoted = await ensure_stored(fed, post.quote)
     except RemoteError as exc:
         log.info("quote %s: quoted post %s unavailable: %s", post.id, post.quote, exc)
         return post
     if quoted is None or quoted.local or post.quote_authorization is None:
         return post
-    async with fed.db.sessions() as session:
-        quoted_author = await actor_by_id(session, quoted.actor_id)
-    if quoted_author is None or authority(post.quote_authorization) != authority(quoted_author.uri):
+    if authority(post.quote_authorization) != authority(quoted.author_uri):
         return post
     try:
         final_url, document = await fed.fetcher.get_json(post.quote_authorization)
@@ -43,7 +40,7 @@ async def check_quote(fed: Federation, post: APObject) -> APObject:
         return post
     found = ap_to_quote_authorization(document)
     if (found is None or found.id != post.quote_authorization or authority(final_url) != authority(found.id)
-            or found.attributed_to != quoted_author.uri or found.interacting_object != post.id
+            or found.attributed_to != quoted.author_uri or found.interacting_object != post.id
             or found.interaction_target != quoted.uri):
         log.info("quote %s: %s does not authorise it", post.id, post.quote_authorization)
         return post

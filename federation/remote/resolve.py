@@ -16,7 +16,7 @@ from federation.social.posts import store_remote_post
 from federation.protocol.urls import authority
 from federation.protocol.vocab.parse import APObject, VocabError, ap_to_object
 from storage import actors as actor_queries
-from storage.posts import stored_thread
+from storage.posts import PostLink, post_by_id, stored_thread_links
 from storage.models import Actor, Object
 
 
@@ -60,20 +60,22 @@ async def fetch_post(fed: Federation, uri: str) -> APObject:
     return post
 
 
-async def ensure_post(fed: Federation, uri: str, *, ancestors: int = 0) -> Object | None:
-    """The row for the post at `uri`, fetched and stored if missing, plus up to `ancestors`
-    missing posts up its reply chain. None for an unreachable ancestor beyond the first."""
+async def ensure_stored(fed: Federation, uri: str, *, ancestors: int = 0) -> PostLink | None:
+    """The post at `uri` (as far as a walk up its thread needs it), fetched and stored if
+    missing, plus up to `ancestors` missing posts up its reply chain. None for an unreachable
+    ancestor beyond the first. Read on `Database.read`: a handler's prefetch calls it for every
+    reply, boost and quote, and loading the whole rows through the writer's connection cost more
+    than the rest of the prefetch."""
     chain_uri: str | None = uri
-    first: Object | None = None
-    stored: list[Object] = []  # the next posts up the thread, as far as they were stored
+    first: PostLink | None = None
+    stored: list[PostLink] = []  # the next posts up the thread, as far as they were stored
     for depth in range(ancestors + 1):
         if chain_uri is None:
             break
         if not stored:
-            async with fed.db.sessions() as session:
-                stored = await stored_thread(session, chain_uri, ancestors + 1 - depth)
-        row = stored.pop(0) if stored else None
-        if row is None:
+            stored = await fed.db.read(lambda session: stored_thread_links(session, chain_uri, ancestors + 1 - depth))
+        link = stored.pop(0) if stored else None
+        if link is None:
             if chain_uri.startswith(fed.urls.base + "/"):
                 break
             try:
@@ -91,9 +93,30 @@ async def ensure_post(fed: Federation, uri: str, *, ancestors: int = 0) -> Objec
                 if depth == 0:
                     raise NotAPost(str(exc)) from exc
                 break
-        first = first or row
-        chain_uri = row.in_reply_to_uri
+            link = await _stored_link(fed, row, author)
+            if link is None:
+                break
+        first = first or link
+        chain_uri = link.in_reply_to_uri
     return first
+
+
+async def _stored_link(fed: Federation, row: Object, author: Actor) -> PostLink | None:
+    """The link for a post just stored: from its row, unless another writer had stored it first
+    with another author (then as read back; None if it has gone since)."""
+    if row.actor_id == author.id:
+        return PostLink(row.id, row.uri, row.in_reply_to_uri, row.local, author.uri)
+    found = await fed.db.read(lambda session: stored_thread_links(session, row.uri, 1))
+    return found[0] if found else None
+
+
+async def ensure_post(fed: Federation, uri: str) -> Object | None:
+    """The whole row for the post at `uri` (`ensure_stored`), for a caller that shows it."""
+    link = await ensure_stored(fed, uri)
+    if link is None:
+        return None
+    async with fed.db.sessions() as session:
+        return await post_by_id(session, link.id)
 
 
 async def resolve_account(fed: Federation, acct: str) -> Actor:

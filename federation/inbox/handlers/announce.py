@@ -10,7 +10,7 @@ from federation.communities import announced, backfill
 from federation.social import interactions
 from federation.runtime.context import Federation
 from federation.inbox.handlers.base import HandlerContext, Ignore, known_object
-from federation.remote.resolve import RemoteError, ensure_post
+from federation.remote.resolve import RemoteError, ensure_stored
 from federation.social.feeds import add_boost_to_homes
 from federation.protocol.vocab import PUBLIC
 from federation.protocol.vocab.parse import APActivity, APObject
@@ -44,7 +44,7 @@ async def prefetch(fed: Federation, activity: APActivity) -> APObject | announce
     if boosted is None:
         raise Ignore("Announce without an object")
     try:
-        await ensure_post(fed, boosted)
+        await ensure_stored(fed, boosted)
     except RemoteError as exc:
         raise Ignore(f"the boosted post is unavailable: {exc}") from exc
     context = backfill.owned_context(activity.actor, activity.raw)  # a community's thread (FEP-7888)

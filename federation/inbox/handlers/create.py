@@ -22,7 +22,7 @@ from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.remote.limits import PostRefused
 from federation.remote.quotes import check_quote
 from federation.social.posts import claim_homes, mentioned_actors, store_remote_post
-from federation.remote.resolve import NotAPost, RemoteError, ensure_post, fetch_post
+from federation.remote.resolve import NotAPost, RemoteError, ensure_stored, fetch_post
 from federation.protocol.vocab.parse import APActivity, APObject
 from federation.protocol.vocab.polls import APVote
 from storage.models import Object
@@ -58,7 +58,7 @@ async def prefetch(fed: Federation, activity: APActivity) -> APObject | APVote:
     post = await _post(fed, activity)
     if post.in_reply_to:
         try:
-            await ensure_post(fed, post.in_reply_to, ancestors=fed.settings.reply_fetch_depth - 1)
+            await ensure_stored(fed, post.in_reply_to, ancestors=fed.settings.reply_fetch_depth - 1)
         except RemoteError as exc:  # a deleted or private parent: keep the reply, linked by uri
             log.info("reply %s: parent %s unavailable: %s", post.id, post.in_reply_to, exc)
     return await check_quote(fed, post)

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from federation.protocol.vocab.context import PUBLIC, PUBLIC_FORMS
@@ -54,6 +55,7 @@ from federation.protocol.vocab.values import (
 
 POST_TYPES = frozenset({"Note", "Question"}) | CONVERTED_TYPES  # the others shown as Mastodon does (`converted`)
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
+_EMBEDDED_TYPES = POST_TYPES | ACTOR_TYPES
 MAX_EMBEDDED = 8  # activities embedded in activities (Undo of an Announce of a Note is 2)
 MAX_USERNAME_CHARS = 255
 # a remote username as Mastodon takes it: shown in handles (@name@host) and written to exports,
@@ -142,17 +144,27 @@ class APObject:
     @property
     def addressed(self) -> tuple[str, ...]:
         """Every actor id it names as a recipient: to, cc, audience and mentions, each once."""
-        return tuple(dict.fromkeys((*self.to, *self.cc, *self.groups, *self.mentions)))
+        return tuple(dict.fromkeys((*self.to, *self.cc, *self.groups, *self._mentions)))
 
     @property
     def hashtags(self) -> list[str]:
         """The valid hashtag names, each once, in the document's order (invalid ones are dropped)."""
-        return list(dict.fromkeys(name for t in self.tags if t.type == "Hashtag" and (name := hashtag_name(t.name))))
+        return list(self._hashtags)
 
     @property
     def mentions(self) -> list[str]:
         """The mentioned actors' ids, each once, in the document's order."""
-        return list(dict.fromkeys(t.href for t in self.tags if t.type == "Mention" and is_uri(t.href)))
+        return list(self._mentions)
+
+    # worked out once per post (a Create's post is asked for them about three times: its limits,
+    # its links, its audience); the lists above are copies, so no caller changes these
+    @cached_property
+    def _hashtags(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(name for t in self.tags if t.type == "Hashtag" and (name := hashtag_name(t.name))))
+
+    @cached_property
+    def _mentions(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.href for t in self.tags if t.type == "Mention" and is_uri(t.href)))
 
 
 @dataclass(frozen=True)
@@ -457,7 +469,7 @@ def _embedded(value: Any, to_post: Callable[[dict], Any], to_activity: Callable[
     or an activity converted by the given function, or an actor."""
     if not isinstance(value, dict):
         return None
-    kind = type_of(value.get("type"), POST_TYPES | ACTOR_TYPES)
+    kind = type_of(value.get("type"), _EMBEDDED_TYPES)
     if kind in POST_TYPES:
         return to_post(value)
     if kind in ACTOR_TYPES:

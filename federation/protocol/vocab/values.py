@@ -54,6 +54,9 @@ def hashtag_name(name: str) -> str | None:
     name = name.removeprefix("#").lower()
     if not name or len(name) > MAX_HASHTAG_CHARS or name[0] in HASHTAG_JOINERS or name[-1] in HASHTAG_JOINERS:
         return None
+    if name.isascii():  # most names: the rule below, without a look at each character
+        letters_digits = name.replace("_", "")
+        return name if letters_digits.isalnum() and not letters_digits.isdigit() else None
     if not any(c.isalpha() for c in name):
         return None
     if not all(c.isalnum() or c == "_" or c in HASHTAG_JOINERS or unicodedata.category(c).startswith("M")
