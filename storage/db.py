@@ -24,7 +24,6 @@ import logging
 import re
 import socket
 import sqlite3
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import aiosqlite
-from sqlalchemy import Connection, Engine, Result, create_engine, event, text
+from sqlalchemy import Engine, Result, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -47,6 +46,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from storage.ids import set_node
+from storage.savepoints import plain_savepoints
 from storage.settings import DatabaseSettings
 from storage.text import searchable
 
@@ -302,52 +302,8 @@ def open_database(
             url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
             connect_args=connect_args,
         )
-    _plain_savepoints(engine.sync_engine)
+    plain_savepoints(engine.sync_engine)
     return Database(engine, async_sessionmaker(engine, class_=CommitSession, expire_on_commit=False), schema, reader)
-
-
-def _plain_savepoints(engine: Engine) -> None:
-    """The engine's savepoints sent as plain SQL text, one statement text per nesting depth.
-
-    SQLAlchemy's default dialect runs each savepoint statement as a Core clause compiled anew at
-    every call (those clauses are not cached), named sa_savepoint_N with N counting up on the
-    connection: on SQLite the SAVEPOINT and RELEASE of the inbox worker's items cost about as
-    much CPU as the statement inside them, and on PostgreSQL asyncpg prepared each of those
-    statements, a text never seen before, in a round trip of its own, and the 100 prepared
-    statements it keeps were evicted by them. `do_savepoint`, `do_release_savepoint` and
-    `do_rollback_to_savepoint` are the Dialect interface's hooks for these statements. Here a
-    savepoint is named after its depth among those open on the connection (rounds_sp_1 for the
-    outermost), so that the same few texts recur: SQLite and PostgreSQL both allow a name to
-    be used again, and RELEASE and ROLLBACK TO then mean its most recent use, which is the
-    right one since a savepoint ends after those opened inside it (ending one ends them too,
-    here as in the database). SQLAlchemy's names, unique on a Connection, are kept per
-    Connection (one per checkout from the pool); one a transaction's end left open only
-    deepens the next ones there."""
-    dialect = engine.dialect
-    opened: weakref.WeakKeyDictionary[Connection, list[str]] = weakref.WeakKeyDictionary()
-
-    def open_savepoints(connection: Connection) -> list[str]:
-        names = opened.get(connection)
-        if names is None:
-            names = opened[connection] = []
-        return names
-
-    def do_savepoint(connection, name: str) -> None:
-        names = open_savepoints(connection)
-        names.append(name)
-        connection.exec_driver_sql(f"SAVEPOINT rounds_sp_{len(names)}")
-
-    def ending(connection, name: str) -> int:
-        names = open_savepoints(connection)
-        depth = names.index(name) + 1
-        del names[depth - 1:]
-        return depth
-
-    dialect.do_savepoint = do_savepoint
-    dialect.do_release_savepoint = (
-        lambda connection, name: connection.exec_driver_sql(f"RELEASE SAVEPOINT rounds_sp_{ending(connection, name)}"))
-    dialect.do_rollback_to_savepoint = (
-        lambda connection, name: connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT rounds_sp_{ending(connection, name)}"))
 
 
 def open_configured(settings: DatabaseSettings) -> Database:

@@ -1,6 +1,6 @@
 """Savepoints (storage.db): what a block in `savepoint` wrote is undone alone when it raises, the
 ORM objects it changed are expired, and the transaction goes on. The engine sends savepoints as
-plain SQL named after their depth (storage.db._plain_savepoints), so the same few statement texts
+plain SQL named after their depth (storage.savepoints.plain_savepoints), so the same few statement texts
 recur; ending a savepoint ends those opened inside it, and the right one is rolled back to
 whichever of the open ones SQLAlchemy ends. On SQLite and on PostgreSQL."""
 
