@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from storage import inbox_queue, leases
 from storage.ids import new_id
 from storage.leases import INBOX_ITEMS
 from storage.models import InboxItem, InboxState
+from tests.statements import sqlite_plan, statements_run
 
 
 def _item(state: InboxState, due, number: int, turn: int = 0) -> InboxItem:
@@ -75,26 +76,15 @@ async def test_a_move_by_ids_writes_only_declared_moves_and_reads_only_the_rows_
                          _item(InboxState.queued, now, 3), _item(InboxState.discarded, now, 4)])
         session.add_all([_item(InboxState.queued, now, n, turn=n) for n in range(10, 60)])
     ids = {int(item.activity_uri.rsplit("/", 1)[1]): item.id for item in await _all(a)}
-    statements = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
-        statements.append((statement, parameters))
-
-    event.listen(a.db.engine.sync_engine, "before_cursor_execute", seen)
-    try:
-        async with a.db.sessions.begin() as session:
-            await inbox_queue.finish_many(session, [ids[n] for n in (1, 2, 3, *range(10, 20))], now)
-    finally:
-        event.remove(a.db.engine.sync_engine, "before_cursor_execute", seen)
+    async with statements_run(a.db) as statements, a.db.sessions.begin() as session:
+        await inbox_queue.finish_many(session, [ids[n] for n in (1, 2, 3, *range(10, 20))], now)
     states = await _states(a)
     assert [states[str(n)] for n in (1, 2, 3, 4, 10, 19, 20)] == [
         InboxState.done, InboxState.dead, InboxState.done, InboxState.discarded,
         InboxState.done, InboxState.done, InboxState.queued]
     if a.db.is_sqlite:
         ((update, parameters),) = [(sql, params) for sql, params in statements if sql.startswith("UPDATE")]
-        async with a.db.engine.connect() as conn:
-            plan = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + update, parameters)).all()
-        assert [detail for *_, detail in plan] == ["SEARCH inbox_items USING INDEX sqlite_autoindex_inbox_items_1 (id=?)"]
+        assert await sqlite_plan(a.db, update, parameters) == ["SEARCH inbox_items USING INDEX sqlite_autoindex_inbox_items_1 (id=?)"]
 
 
 async def _all(instance) -> list[InboxItem]:
@@ -112,22 +102,12 @@ async def test_a_claim_reads_queued_items_in_turn_order_from_their_index_not_the
     now = a.clock.now()
     async with a.db.sessions.begin() as session:
         session.add_all([_item(InboxState.queued, now - timedelta(seconds=1), n, turn=n) for n in range(30)])
-    statements = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
-        statements.append((statement, parameters))
-
-    event.listen(a.db.engine.sync_engine, "before_cursor_execute", seen)
-    try:
-        async with a.db.sessions.begin() as session:
-            claims = await inbox_queue.claim(session, now, 5, lease=timedelta(minutes=5), max_attempts=5, lock=False)
-    finally:
-        event.remove(a.db.engine.sync_engine, "before_cursor_execute", seen)
+    async with statements_run(a.db) as statements, a.db.sessions.begin() as session:
+        claims = await inbox_queue.claim(session, now, 5, lease=timedelta(minutes=5), max_attempts=5, lock=False)
     assert [claimed.activity_uri.rsplit("/", 1)[1] for claimed in claims] == ["0", "1", "2", "3", "4"]
     ((select_queued, parameters),) = [(sql, params) for sql, params in statements
                                       if sql.startswith("SELECT") and "ORDER BY inbox_items.turn" in sql]
-    async with a.db.engine.connect() as conn:
-        plan = [detail for *_, detail in (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + select_queued, parameters)).all()]
+    plan = await sqlite_plan(a.db, select_queued, parameters)
     assert plan[0] == "SEARCH inbox_items USING INDEX ix_inbox_items_state_turn_id (state=?)"
     # no sort at all: with (state, turn) only, the ties of a turn were sorted by id ("RIGHT PART
     # OF ORDER BY"), each row's raw document copied into the sorter (1.1 -> 0.3 ms per window)

@@ -14,34 +14,24 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from storage import deliveries, push
 from storage.models import (
     Activity, Delivery, DeliveryState, Notification, NotificationType, OAuthToken, PushDelivery,
     PushSubscription,
 )
+from tests.statements import sqlite_plan, statements_run
 
 
 async def _plans(instance, run, startswith: str, contains: str) -> list[list[str]]:
     """The SQLite plan of each statement `run(session)` ran that starts with `startswith` and
     holds `contains`, each as its lines."""
-    statements = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
-        if statement.startswith(startswith) and contains in statement:
-            statements.append((statement, parameters))
-
-    event.listen(instance.db.engine.sync_engine, "before_cursor_execute", seen)
-    try:
-        async with instance.db.sessions.begin() as session:
-            await run(session)
-    finally:
-        event.remove(instance.db.engine.sync_engine, "before_cursor_execute", seen)
-    assert statements
-    async with instance.db.engine.connect() as conn:
-        return [[detail for *_, detail in (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)).all()]
-                for sql, params in statements]
+    async with statements_run(instance.db) as statements, instance.db.sessions.begin() as session:
+        await run(session)
+    chosen = [(sql, params) for sql, params in statements if sql.startswith(startswith) and contains in sql]
+    assert chosen
+    return [await sqlite_plan(instance.db, sql, params) for sql, params in chosen]
 
 
 def _by_id(plan: list[str]) -> bool:

@@ -11,7 +11,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from federation.admin import retention
 from federation.admin.retention import Retention
@@ -24,6 +24,7 @@ from storage.models import (
     PushDelivery, PushSubscription,
 )
 from tests.cli_helpers import help_text, run_cli
+from tests.statements import sqlite_plan, statements_run
 
 I, D = InboxState, DeliveryState
 DAY = timedelta(days=1)
@@ -133,20 +134,11 @@ async def test_the_sweep_deletes_batch_after_batch_until_none_is_left(scene):
     now = a.clock.now()
     # Given 7 finished items past their retention, and a batch of 3
     await scene.add(*[_item(n, I.done, now, settled=10 * DAY) for n in range(7)], _item(7, I.done, now, settled=DAY))
-    done_batches: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, *_) -> None:
-        if statement.startswith("DELETE FROM inbox_items") and "done" in tuple(parameters.values()
-                                                                               if isinstance(parameters, dict)
-                                                                               else parameters):
-            done_batches.append(statement)
-
-    event.listen(a.db.engine.sync_engine, "before_cursor_execute", seen)
-    try:
+    async with statements_run(a.db) as statements:
         # When the sweep runs
         deleted = await retention.sweep(a.db, now, Retention(7 * DAY, 30 * DAY), batch=3)
-    finally:
-        event.remove(a.db.engine.sync_engine, "before_cursor_execute", seen)
+    done_batches = [sql for sql, parameters in statements if sql.startswith("DELETE FROM inbox_items")
+                    and "done" in tuple(parameters.values() if isinstance(parameters, dict) else parameters)]
     # Then it took three batches (3, 3, then 1: short, so the state is done) and all 7 went
     assert deleted["inbox items"] == 7
     assert len(done_batches) == 3
@@ -192,27 +184,18 @@ async def test_the_sweep_reads_its_rows_from_the_settled_time_index(scene):
     now = a.clock.now()
     await scene.add(_item(1, I.done, now, settled=10 * DAY), scene.delivery(D.delivered, now, 10 * DAY),
                     scene.push(D.delivered, now, 10 * DAY))
-    statements: list[tuple[str, tuple]] = []
-
-    def seen(conn, cursor, statement, parameters, *_) -> None:
-        if statement.startswith("DELETE"):
-            statements.append((statement, parameters))
-
-    event.listen(a.db.engine.sync_engine, "before_cursor_execute", seen)
-    try:
+    async with statements_run(a.db) as run:
         await retention.sweep(a.db, now, Retention.of(a.fed.settings))
-    finally:
-        event.remove(a.db.engine.sync_engine, "before_cursor_execute", seen)
+    statements = [(sql, params) for sql, params in run if sql.startswith("DELETE")]
     indexes = {"inbox_items": "ix_inbox_items_state_processed", "deliveries": "ix_deliveries_state_finished",
                "push_deliveries": "ix_push_deliveries_state_finished"}
-    async with a.db.engine.connect() as conn:
-        for sql, params in statements:
-            table = sql.split()[2]
-            plan = [detail for *_, detail in (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)).all()]
-            assert plan[0].startswith(f"SEARCH {table} USING ") and plan[0].endswith("(id=?)"), plan  # by its ids
-            assert any(line.startswith(f"SEARCH {table} USING INDEX {indexes[table]} (state=? AND ")
-                       for line in plan), plan
-            assert not [line for line in plan if line.startswith("SCAN") or "TEMP B-TREE" in line], plan
+    for sql, params in statements:
+        table = sql.split()[2]
+        plan = await sqlite_plan(a.db, sql, params)
+        assert plan[0].startswith(f"SEARCH {table} USING ") and plan[0].endswith("(id=?)"), plan  # by its ids
+        assert any(line.startswith(f"SEARCH {table} USING INDEX {indexes[table]} (state=? AND ")
+                   for line in plan), plan
+        assert not [line for line in plan if line.startswith("SCAN") or "TEMP B-TREE" in line], plan
     assert {sql.split()[2] for sql, _ in statements} == set(indexes)
 
 

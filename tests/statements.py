@@ -1,0 +1,33 @@
+"""What SQL a block runs, and how SQLite plans it: for tests that pin a statement's plan (SQLite
+keeps no statistics, so a plan is chosen by the statement's shape; see storage/leases.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from storage.db import Database
+
+
+@asynccontextmanager
+async def statements_run(db: Database) -> AsyncIterator[list[tuple[str, Any]]]:
+    """The (SQL, parameters) of each statement the database's writer engine runs in the block."""
+    statements: list[tuple[str, Any]] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+
+
+async def sqlite_plan(db: Database, sql: str, parameters: Any) -> list[str]:
+    """The lines of SQLite's EXPLAIN QUERY PLAN of a statement, as it was run."""
+    async with db.engine.connect() as conn:
+        return [detail for *_, detail in (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, parameters)).all()]
