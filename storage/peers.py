@@ -120,13 +120,18 @@ async def record_contacts(session: AsyncSession, contacts: list[Contact], *, pen
     """Add counted requests to the peers' rows. A peer with no row gets one: `known` when its
     requests were accepted, `pending` for a knock that may pend while fewer than `pending_max`
     peers are pending; another refused peer gets none. A `known` peer that knocks becomes
-    `pending`. Returns the peers left out because the pending list was full."""
+    `pending`. Returns the peers left out because the pending list was full.
+
+    Who gets room on the pending list is decided in the order given (first seen first); the rows
+    are written in domain order, the one order every process locks them in (PostgreSQL: a
+    worker's flush and a web process's, each in its own first-seen order, deadlocked)."""
     by_domain = {contact.domain: contact for contact in contacts}
     states = dict((await session.execute(
         select(Peer.domain, Peer.state).where(Peer.domain.in_(by_domain)))).all()) if by_domain else {}
     room = pending_max - (await session.scalar(
         select(func.count()).select_from(Peer).where(Peer.state == PeerState.pending)) or 0)
     left_out = []
+    writes = []  # (domain, statement)
     for contact in contacts:
         state = states.get(contact.domain)
         values: dict = {"last_seen_at": contact.last, "request_count": Peer.request_count + contact.count}
@@ -146,11 +151,13 @@ async def record_contacts(session: AsyncSession, contacts: list[Contact], *, pen
             row = {key: value for key, value in values.items() if key != "request_count"}
             statement = insert_for(session, Peer).values(
                 domain=contact.domain, state=new_state, first_seen_at=contact.first, request_count=contact.count, **row)
-            await session.execute(statement.on_conflict_do_update(index_elements=[Peer.domain], set_=values))
+            writes.append((contact.domain, statement.on_conflict_do_update(index_elements=[Peer.domain], set_=values)))
             continue
         if contact.refused and contact.may_pend and state is PeerState.known:
             values["state"] = PeerState.pending
-        await session.execute(update(Peer).where(Peer.domain == contact.domain).values(**values))
+        writes.append((contact.domain, update(Peer).where(Peer.domain == contact.domain).values(**values)))
+    for _, statement in sorted(writes, key=lambda write: write[0]):
+        await session.execute(statement)
     return left_out
 
 

@@ -18,6 +18,7 @@ from storage.models import Peer, PeerState
 from tests.api_helpers import token_for
 from tests.fakepeer import FakePeer, activity, fixture_keys
 from tests.instances import Instance
+from tests.statements import statements_run
 
 AP = {"Accept": "application/activity+json"}
 
@@ -197,3 +198,24 @@ async def test_refusals_are_logged_and_allowed_peers_are_counted(instances, http
     await peer_commands.peers_list(a.settings, argparse.Namespace(state=None))
     line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith(b.authority))
     assert line.split()[5] == "3"
+
+
+async def test_contacts_are_written_in_domain_order_whatever_order_they_were_seen_in(instances):
+    """Every process writes peers' rows in the same order (domain), so two flushes of the same
+    peers, each seen in its own order, cannot deadlock on PostgreSQL (seen with a web process and
+    a worker flushing at once). The first seen still come first for room on the pending list."""
+    a = await instances.start()
+    seen = ["zeta.example", "alpha.example", "mid.example"]
+    for domain in seen:
+        a.fed.contacts.seen(domain)
+        a.clock.advance(seconds=1)
+    async with statements_run(a.db) as statements:
+        await a.fed.contacts.flush(a.db)
+    written = [next(value for value in _values(parameters) if value in seen)
+               for sql, parameters in statements if sql.lstrip().upper().startswith(("INSERT INTO PEERS", "UPDATE PEERS"))]
+    assert written == sorted(seen)
+    assert [(await _peer(a, domain)).request_count for domain in seen] == [1, 1, 1]
+
+
+def _values(parameters) -> list:
+    return list(parameters.values()) if isinstance(parameters, dict) else list(parameters)
