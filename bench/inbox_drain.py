@@ -30,7 +30,8 @@ What it prints, all read from the run itself:
                with the share of a core `rounds serve` used meanwhile (well under 100%: the
                sender or the shared machine, not Rounds, set the pace);
   handled/s    items that reached done or ignored per second, from the first 202 to the last
-               item's `processed_at` (both wall-clock UTC on this machine);
+               item's `processed_at` (both wall-clock UTC on this machine), and how many in each second
+               of that span (whether the rate was steady, or stalled);
   handled/intake, the issue's ratio;
   lag          p50 and p99 from a Create's 202 to its note entering a follower's home timeline.
                Read from the home-feed rows, not by polling the API (polling would load the
@@ -100,6 +101,7 @@ class Run:
     drain_cpu: float = 0.0   # cores' share the processes running the workers used while draining
     states: dict = field(default_factory=dict)
     handled_seconds: float = 0.0
+    per_second: list[int] = field(default_factory=list)  # items handled in each second after the first 202
     lags: list[float] = field(default_factory=list)
     creates: int = 0
     peak_rss: dict = field(default_factory=dict)
@@ -174,6 +176,15 @@ async def inbox_states(db) -> dict[str, tuple[int, datetime | None, datetime | N
             "SELECT state, count(*), min(processed_at), max(processed_at) FROM inbox_items "
             "WHERE activity_type <> 'Accept' GROUP BY state"))
         return {state: (count, first and _utc(first), last and _utc(last)) for state, count, first, last in rows}
+
+
+async def handled_per_second(db, since: float) -> list[int]:
+    """How many items reached done or ignored in each whole second after `since` (a Unix time)."""
+    async with db.sessions() as session:
+        rows = await session.execute(text(
+            "SELECT processed_at FROM inbox_items WHERE activity_type <> 'Accept' AND state IN ('done', 'ignored')"))
+        seconds = Counter(max(int(_utc(at).timestamp() - since), 0) for (at,) in rows)
+    return [seconds[k] for k in range(max(seconds) + 1)] if seconds else []
 
 
 async def reasons(db) -> list[tuple[str, str, int]]:
@@ -402,6 +413,7 @@ async def burst_run(args, db, world: World, keys, result: Run, serve_pid: int, d
     result.reasons = await reasons(db)
     last_handled = max(last for state, (_, _, last) in states.items() if state in ("done", "ignored") and last)
     result.handled_seconds = last_handled.timestamp() - first_202
+    result.per_second = await handled_per_second(db, first_202)
     visible = await first_feed_rows(db)
     creates = [k for k, step in enumerate(plan) if step.kind == CREATE]
     result.creates = len(creates)
@@ -454,6 +466,8 @@ def report_burst(run: Run, database: str) -> None:
           f"{run.states.get('ignored', 0)} ignored{''.join(f', {n} {s}' for s, n in others.items())}; "
           f"the last {run.handled_seconds:.1f} s after the first 202; the worker process(es) used "
           f"{run.drain_cpu:.0%} of a core after the burst)")
+    print(f"  handled in each second after the first 202: {' '.join(map(str, run.per_second))}   (flat: a "
+          f"steady rate; a dip or a long tail: a stall)")
     if run.lags:
         print(f"  lag 202 -> home timeline: p50 {percentile(run.lags, 0.5):.1f} s, p99 "
               f"{percentile(run.lags, 0.99):.1f} s   ({len(run.lags)} of {run.creates} Creates seen in a "
