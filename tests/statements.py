@@ -31,3 +31,12 @@ async def sqlite_plan(db: Database, sql: str, parameters: Any) -> list[str]:
     """The lines of SQLite's EXPLAIN QUERY PLAN of a statement, as it was run."""
     async with db.engine.connect() as conn:
         return [detail for *_, detail in (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, parameters)).all()]
+
+
+async def postgres_plan(db: Database, sql: str, parameters: Any, *, sort: bool = True) -> list[str]:
+    """The lines of PostgreSQL's EXPLAIN of a statement, as it was run; `sort` False: as it is
+    planned with sorting priced out (enable_sort off, as storage.leases' claims run)."""
+    async with db.engine.connect() as conn:
+        if not sort:
+            await conn.exec_driver_sql("SET LOCAL enable_sort = off")
+        return [line for (line,) in (await conn.exec_driver_sql("EXPLAIN " + sql, parameters)).all()]
