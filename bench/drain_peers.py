@@ -15,6 +15,7 @@ import asyncio
 import json
 import re
 import sys
+import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,7 +86,9 @@ def make_app(world: World, keys: list[dict], counts: Counter, http_box: list) ->
         if not isinstance(actor, str) or not actor.startswith(world.peer_base(peer) + "/users/"):
             counts["Follow of a stranger"] += 1
             return
-        answer = {"@context": AS_CONTEXT, "id": f"{actor}/accepts/{counts['POST Follow']}", "type": "Accept",
+        # an id of its own: two Follows of one actor, accepted at once, sharing the same count read
+        # here, made one Accept a duplicate that Rounds dropped (a follow never accepted)
+        answer = {"@context": AS_CONTEXT, "id": f"{actor}/accepts/{uuid.uuid4().hex}", "type": "Accept",
                   "actor": actor, "object": follow}
         body = json.dumps(answer).encode()
         url = f"{world.rounds_base}/inbox"
