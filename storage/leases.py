@@ -114,15 +114,14 @@ _SORT = select(func.set_config("enable_sort", "on", True))
 
 @asynccontextmanager
 async def _in_index_order(session: AsyncSession, postgresql: bool) -> AsyncIterator[None]:
-    """The block's queries read in an index's order rather than sort (PostgreSQL; `lock` says so)."""
+    """The block's queries read in an index's order rather than sort (PostgreSQL: a claim's `lock`
+    says so). If the block fails, the setting ends with the transaction, which fails too."""
     if not postgresql:
         yield
         return
     await core.result(session, _NO_SORT, {})
-    try:
-        yield
-    finally:
-        await core.result(session, _SORT, {})
+    yield
+    await core.result(session, _SORT, {})
 
 
 def _due_queries(queue: Queue, columns: Sequence[Any], now, limit, where: Sequence[ColumnElement[bool]],
