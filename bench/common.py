@@ -16,6 +16,7 @@ BIN = Path(sys.executable).parent
 HERE = Path(__file__).parent
 SERVER_CORE = "0"
 CLIENT_CORE = "1" if (os.cpu_count() or 1) > 1 else "0"
+ALL_CORES = f"0-{(os.cpu_count() or 1) - 1}"  # for a process that may run anywhere, whatever its parent's pin
 
 
 def free_port() -> int:

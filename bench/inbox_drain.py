@@ -12,8 +12,8 @@ schema); with a 50,000-item backlog the worker's RSS stays bounded (it never loa
 whole). Today's code is expected to miss the first two.
 
 What runs: `rounds serve` (workers in-process; pinned to core SERVER_CORE) or, with --workers K,
-`rounds serve --no-workers` plus K `rounds worker` processes (PostgreSQL only; the workers are
-not pinned, so two can use both cores). --peers fake peers (bench/drain_peers.py, one process on
+`rounds serve --no-workers` plus K `rounds worker` processes (PostgreSQL only; the workers may
+run on every core, so two can use both). --peers fake peers (bench/drain_peers.py, one process on
 the other core, one loopback port and key per peer, --actors-per-peer actors each) serve their
 actors, notes, attachments and collections, and accept Follows with signed Accepts. --local-users
 local users follow them through the client API (search with resolve, then follow; the Accepts
@@ -71,7 +71,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-from common import BIN, CLIENT_CORE, HERE, SERVER_CORE, cpu_seconds, free_port, machine_load, make_instance, pinned, rss_mb, wait_for
+from common import ALL_CORES, BIN, CLIENT_CORE, HERE, SERVER_CORE, cpu_seconds, free_port, machine_load, make_instance, pinned, rss_mb, wait_for
 from drain_world import CREATE, World, activity, make_plan
 from loadgen import write_requests
 from sqlalchemy import text
@@ -316,8 +316,10 @@ def start_rounds(config: Path, workers: int, work: Path) -> tuple[subprocess.Pop
     serve = subprocess.Popen(
         pinned(SERVER_CORE, [rounds, "--config", str(config), "serve", *(["--no-workers"] if workers else [])]),
         stdout=subprocess.DEVNULL, stderr=log)
-    worker_processes = [subprocess.Popen([rounds, "--config", str(config), "worker"], stdout=subprocess.DEVNULL,
-                                         stderr=log) for _ in range(workers)]
+    # on every core: started unpinned, they took this process's pin (CLIENT_CORE), and two
+    # workers shared one core with the peers, each waiting for it 40% of the time
+    worker_processes = [subprocess.Popen(pinned(ALL_CORES, [rounds, "--config", str(config), "worker"]),
+                                         stdout=subprocess.DEVNULL, stderr=log) for _ in range(workers)]
     log.close()
     return serve, worker_processes
 
