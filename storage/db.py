@@ -435,6 +435,16 @@ async def claim_node(db: Database) -> None:
         set_node(int((await conn.execute(text("SELECT nextval('id_node_seq')"))).scalar_one()))
 
 
+# PostgreSQL's deadlock detected and serialization failure: it failed one statement to let another
+# transaction go on; the same work tried again a moment later usually passes
+_CONFLICTS = frozenset({"40P01", "40001"})
+
+
+def lost_a_conflict(exc: BaseException) -> bool:
+    """Whether a database error is a lock conflict the database settled by failing this statement."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in _CONFLICTS
+
+
 def describe_error(exc: BaseException) -> str:
     """One line from a driver error, without SQLAlchemy's background links."""
     inner = getattr(exc, "orig", None) or exc

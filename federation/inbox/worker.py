@@ -29,7 +29,8 @@ transaction then waits GAP_SECONDS, so that other writers polling in SQLite's bu
 their turn. A handler that raises Ignore marks its item ignored. Whatever else one item raises (a peer
 that cannot be reached, a document that cannot be understood, a bug) rolls back that item's
 savepoint only, and marks it failed, with the error, due again after a backoff that doubles per
-attempt; the item whose attempt number reaches [federation] inbox_max_attempts is dead instead,
+attempt (after CONFLICT_SECONDS for a lock conflict the database broke by failing it: a deadlock
+between two workers' transactions, say); the item whose attempt number reaches [federation] inbox_max_attempts is dead instead,
 for an admin (`rounds queue`). The batch goes on either way. If the transaction itself fails
 (the database), each item in it or waiting for it records its failure in a transaction of its
 own, with the rest of its chain, and the committer waits RETRY_SECONDS before the next one. Cancellation is not an
@@ -57,7 +58,7 @@ from federation.remote.resolve import RemoteError
 from federation.runtime.context import Federation
 from storage import actors as actor_queries
 from storage import inbox_queue
-from storage.db import savepoint, take_write_lock
+from storage.db import describe_error, lost_a_conflict, savepoint, take_write_lock
 from storage.inbox_queue import Claimed
 from storage.models import Actor, InboxState
 
@@ -73,6 +74,9 @@ GAP_SECONDS = 0.01  # then the next one waits this long on SQLite: other writers
 INTAKE_PAUSE = 0.05
 INTAKE_PAUSES = 20
 RETRY_SECONDS = 1.0  # after a transaction failed (the database), the next one waits this long
+# an item that lost a lock conflict (two workers' transactions deadlocked on shared rows, such as
+# an author's counters) is due again this soon, not after the backoff: nothing is wrong with it
+CONFLICT_SECONDS = 2.0
 # a claim that took nothing, only because other workers hold the due items' actors, is tried
 # again after this long (`InboxPump.step`'s held_back_for), not at the next poll
 HELD_BACK_SECONDS = 0.05
@@ -398,16 +402,19 @@ async def give_way_to_intake(fed: Federation) -> None:
 
 def _failure(fed: Federation, item: Claimed, exc: BaseException, now: datetime) -> tuple[str, datetime | None]:
     """Log a failed attempt; its error text, and when to try again (None: it is dead)."""
+    conflict = lost_a_conflict(exc)
     error = str(exc) if isinstance(exc, EXPECTED) else f"{type(exc).__name__}: {exc}"
     last = item.attempts >= fed.settings.inbox_max_attempts
     outcome = "dead" if last else "failed"
     what = f"inbox item {item.id} ({item.activity_type} {item.activity_uri}) attempt {item.attempts}: {outcome}"
     if isinstance(exc, EXPECTED):
         log.warning("%s: %s", what, error)
+    elif conflict:
+        log.warning("%s: lost a lock conflict (%s); tried again in %g s", what, describe_error(exc), CONFLICT_SECONDS)
     else:  # a bug, or the database: the trace is for whoever fixes it
         log.error("%s", what, exc_info=exc)
-    retry_at = None if last else now + timedelta(seconds=min(BASE_DELAY * 2 ** (item.attempts - 1), MAX_DELAY))
-    return error, retry_at
+    delay = CONFLICT_SECONDS if conflict else min(BASE_DELAY * 2 ** (item.attempts - 1), MAX_DELAY)
+    return error, None if last else now + timedelta(seconds=delay)
 
 
 async def _record_failure_alone(fed: Federation, item: Claimed, exc: Exception) -> None:
