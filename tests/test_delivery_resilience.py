@@ -7,10 +7,12 @@ import json
 from sqlalchemy import func, select
 
 from federation.outbox import actions
+from federation.outbox.delivery import DeliveryWorker, Outcome
 from federation.remote.resolve import resolve_account, resolve_actor
 from storage.models import Delivery, DeliveryState, InboxItem, Object, Peer, Visibility
 from tests.fakepeer import FakePeer
 from tests.instances import Instance, settle
+from tests.statements import statements_run
 
 
 async def _setup(instances) -> tuple[Instance, Instance]:
@@ -159,3 +161,22 @@ async def test_a_peer_error_text_the_database_cannot_store_is_recorded_escaped(i
         assert backoff.consecutive_failures == 1 and backoff.last_failure_reason == row.last_error
     finally:
         await peer.stop()
+
+
+async def test_delivery_outcomes_write_peers_rows_in_domain_order(instances):
+    """The delivery worker's outcomes write the peers' rows (healthy, backing off) in domain order,
+    the order the peer contacts' flush takes too, so the two cannot deadlock on PostgreSQL (seen in
+    bench/inbox_drain.py: a delivery's backoff against a contacts flush)."""
+    a = await instances.start()
+    outcomes = [Outcome(1, "zeta.example", DeliveryState.delivered, 202, None),
+                Outcome(2, "alpha.example", DeliveryState.queued, None, "TimeoutError"),
+                Outcome(3, "mid.example", DeliveryState.delivered, 202, None)]
+    async with statements_run(a.db) as statements:
+        await DeliveryWorker(a.fed)._record(outcomes)
+    domains = {outcome.peer for outcome in outcomes}
+    written = [next(value for value in (params.values() if isinstance(params, dict) else params) if value in domains)
+               for sql, params in statements if sql.lstrip().upper().startswith(("INSERT INTO PEERS", "UPDATE PEERS"))]
+    assert written == sorted(domains)
+    async with a.db.sessions() as session:
+        peers = {peer.domain: peer for peer in await session.scalars(select(Peer))}
+    assert peers["alpha.example"].consecutive_failures == 1 and peers["zeta.example"].last_success_at is not None

@@ -183,9 +183,13 @@ class DeliveryWorker:
         async with fed.db.sessions.begin() as session:
             for (state, attempted, status, error), ids in groups.items():
                 await delivery_queries.settle(session, ids, state, now, attempted=attempted, status=status, error=error)
-            for peer, outcome in successes.items():
-                await self._peer_healthy(session, peer, outcome, now)
-            for peer, outcome in failures.items():
+            # peers' rows in domain order, the order every writer of them takes (storage.peers.record_contacts)
+            for peer in sorted(successes.keys() | failures.keys()):
+                if peer in successes:
+                    await self._peer_healthy(session, peer, successes[peer], now)
+                if peer not in failures:
+                    continue
+                outcome = failures[peer]
                 retry_at = await self._peer_failed(session, peer, outcome, now)
                 await delivery_queries.give_up_older(
                     session, peer, now - max_age, now,
