@@ -1,5 +1,6 @@
-"""What SQL a block runs, and how SQLite plans it: for tests that pin a statement's plan (SQLite
-keeps no statistics, so a plan is chosen by the statement's shape; see storage/leases.py)."""
+"""What SQL a block runs, and how SQLite or PostgreSQL plans it: for tests that pin a statement's
+plan (SQLite keeps no statistics, so a plan is chosen by the statement's shape; PostgreSQL's can be
+stale; see storage/leases.py)."""
 
 from __future__ import annotations
 
