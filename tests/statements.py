@@ -28,6 +28,15 @@ async def statements_run(db: Database) -> AsyncIterator[list[tuple[str, Any]]]:
         event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
 
 
+def peers_written(statements: list[tuple[str, Any]], domains: set[str] | list[str]) -> list[str]:
+    """The domains of the peers' rows the statements inserted or updated, in the order written."""
+    def values(parameters) -> list:
+        return list(parameters.values()) if isinstance(parameters, dict) else list(parameters)
+
+    return [next(value for value in values(parameters) if value in domains)
+            for sql, parameters in statements if sql.lstrip().upper().startswith(("INSERT INTO PEERS", "UPDATE PEERS"))]
+
+
 async def sqlite_plan(db: Database, sql: str, parameters: Any) -> list[str]:
     """The lines of SQLite's EXPLAIN QUERY PLAN of a statement, as it was run."""
     async with db.engine.connect() as conn:

@@ -12,7 +12,7 @@ from federation.remote.resolve import resolve_account, resolve_actor
 from storage.models import Delivery, DeliveryState, InboxItem, Object, Peer, Visibility
 from tests.fakepeer import FakePeer
 from tests.instances import Instance, settle
-from tests.statements import statements_run
+from tests.statements import peers_written, statements_run
 
 
 async def _setup(instances) -> tuple[Instance, Instance]:
@@ -174,9 +174,7 @@ async def test_delivery_outcomes_write_peers_rows_in_domain_order(instances):
     async with statements_run(a.db) as statements:
         await DeliveryWorker(a.fed)._record(outcomes)
     domains = {outcome.peer for outcome in outcomes}
-    written = [next(value for value in (params.values() if isinstance(params, dict) else params) if value in domains)
-               for sql, params in statements if sql.lstrip().upper().startswith(("INSERT INTO PEERS", "UPDATE PEERS"))]
-    assert written == sorted(domains)
+    assert peers_written(statements, domains) == sorted(domains)
     async with a.db.sessions() as session:
         peers = {peer.domain: peer for peer in await session.scalars(select(Peer))}
     assert peers["alpha.example"].consecutive_failures == 1 and peers["zeta.example"].last_success_at is not None

@@ -18,7 +18,7 @@ from storage.models import Peer, PeerState
 from tests.api_helpers import token_for
 from tests.fakepeer import FakePeer, activity, fixture_keys
 from tests.instances import Instance
-from tests.statements import statements_run
+from tests.statements import peers_written, statements_run
 
 AP = {"Accept": "application/activity+json"}
 
@@ -211,11 +211,5 @@ async def test_contacts_are_written_in_domain_order_whatever_order_they_were_see
         a.clock.advance(seconds=1)
     async with statements_run(a.db) as statements:
         await a.fed.contacts.flush(a.db)
-    written = [next(value for value in _values(parameters) if value in seen)
-               for sql, parameters in statements if sql.lstrip().upper().startswith(("INSERT INTO PEERS", "UPDATE PEERS"))]
-    assert written == sorted(seen)
+    assert peers_written(statements, seen) == sorted(seen)
     assert [(await _peer(a, domain)).request_count for domain in seen] == [1, 1, 1]
-
-
-def _values(parameters) -> list:
-    return list(parameters.values()) if isinstance(parameters, dict) else list(parameters)
