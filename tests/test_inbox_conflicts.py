@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError
 
-from federation.inbox import worker
+from federation.inbox import failures
 from storage.inbox_queue import Claimed
 
 
@@ -29,13 +29,13 @@ async def test_a_deadlock_victim_is_due_again_in_seconds_and_other_errors_back_o
     now = a.clock.now()
     deadlock = DBAPIError("INSERT INTO objects ...", {}, _DriverError("deadlock detected", "40P01"))
     other = DBAPIError("INSERT INTO objects ...", {}, _DriverError("value too long", "22001"))
-    with caplog.at_level(logging.WARNING, logger="federation.inbox.worker"):
-        _, retry_at = worker._failure(a.fed, _item(attempts=3), deadlock, now)
-    assert retry_at - now == timedelta(seconds=worker.CONFLICT_SECONDS)
+    with caplog.at_level(logging.WARNING, logger="federation.inbox.failures"):
+        _, retry_at = failures.failure(a.fed, _item(attempts=3), deadlock, now)
+    assert retry_at - now == timedelta(seconds=failures.CONFLICT_SECONDS)
     (record,) = [r for r in caplog.records if "lost a lock conflict (deadlock detected)" in r.getMessage()]
     assert record.levelno == logging.WARNING and record.exc_info is None
-    _, retry_at = worker._failure(a.fed, _item(attempts=3), other, now)
-    assert retry_at - now == timedelta(seconds=worker.BASE_DELAY * 4)
+    _, retry_at = failures.failure(a.fed, _item(attempts=3), other, now)
+    assert retry_at - now == timedelta(seconds=failures.BASE_DELAY * 4)
     # the last attempt is the last, conflict or not
     last = a.fed.settings.inbox_max_attempts
-    assert worker._failure(a.fed, _item(attempts=last), deadlock, now)[1] is None
+    assert failures.failure(a.fed, _item(attempts=last), deadlock, now)[1] is None

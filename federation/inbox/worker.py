@@ -28,10 +28,8 @@ lock (`storage.db.WriteTurns`), so that intake's commits never wait long; on SQL
 transaction then waits GAP_SECONDS, so that other writers polling in SQLite's busy handler get
 their turn. A handler that raises Ignore marks its item ignored. Whatever else one item raises (a peer
 that cannot be reached, a document that cannot be understood, a bug) rolls back that item's
-savepoint only, and marks it failed, with the error, due again after a backoff that doubles per
-attempt (after CONFLICT_SECONDS for a lock conflict the database broke by failing it: a deadlock
-between two workers' transactions, say); the item whose attempt number reaches [federation] inbox_max_attempts is dead instead,
-for an admin (`rounds queue`). The batch goes on either way. If the transaction itself fails
+savepoint only, and marks it failed, with the error, due again later (`federation.inbox.failures`
+says when, and when it is dead instead, for an admin: `rounds queue`). The batch goes on either way. If the transaction itself fails
 (the database), each item in it or waiting for it records its failure in a transaction of its
 own, with the rest of its chain, and the committer waits RETRY_SECONDS before the next one. Cancellation is not an
 Exception and stops the worker; its leases lapse (or are released at the next start on SQLite).
@@ -45,28 +43,26 @@ import asyncio
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
 from federation.inbox.handlers import HANDLERS
+from federation.inbox.failures import failure, record_failure_alone
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.protocol.urls import authority
-from federation.protocol.vocab.jsondoc import JSONRefused, load_json
-from federation.protocol.vocab.parse import APActivity, APObject, VocabError, ap_to_activity
-from federation.remote.resolve import RemoteError
+from federation.protocol.vocab.jsondoc import load_json
+from federation.protocol.vocab.parse import APActivity, APObject, ap_to_activity
 from federation.runtime.context import Federation
 from storage import actors as actor_queries
 from storage import inbox_queue
-from storage.db import describe_error, lost_a_conflict, savepoint, take_write_lock
+from storage.db import savepoint, take_write_lock
 from storage.inbox_queue import Claimed
 from storage.models import Actor, InboxState
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
-BASE_DELAY = 30.0
-MAX_DELAY = 6 * 3600.0
 BATCH = 25  # items a claim takes
 IN_FLIGHT = 2 * BATCH  # items claimed and not yet finished, at most: one batch prepares while one commits
 BATCH_SECONDS = 0.05  # a write transaction of handled items commits once it has run this long
@@ -74,13 +70,9 @@ GAP_SECONDS = 0.01  # then the next one waits this long on SQLite: other writers
 INTAKE_PAUSE = 0.05
 INTAKE_PAUSES = 20
 RETRY_SECONDS = 1.0  # after a transaction failed (the database), the next one waits this long
-# an item that lost a lock conflict (two workers' transactions deadlocked on shared rows, such as
-# an author's counters) is due again this soon, not after the backoff: nothing is wrong with it
-CONFLICT_SECONDS = 2.0
 # a claim that took nothing, only because other workers hold the due items' actors, is tried
 # again after this long (`InboxPump.step`'s held_back_for), not at the next poll
 HELD_BACK_SECONDS = 0.05
-EXPECTED = (RemoteError, VocabError, JSONRefused)  # failures of the peer or its document: no traceback
 
 
 async def run_once(fed: Federation, limit: int = BATCH) -> int:
@@ -208,14 +200,14 @@ class InboxPump:
                 self._close(chain)
                 submitted -= 1
                 for work in chain[submitted:]:
-                    await _record_failure_alone(self.fed, work.item, exc)
+                    await record_failure_alone(self.fed, work.item, exc)
             else:
                 self._close(chain)
             for work in chain[:submitted]:
                 try:
                     await work.committed
                 except Exception as exc:
-                    await _record_failure_alone(self.fed, work.item, exc)
+                    await record_failure_alone(self.fed, work.item, exc)
         finally:
             self._items -= len(chain)
             self.fed.wake.inbox.set()  # its actor's later items may be claimed now
@@ -385,7 +377,7 @@ class Committer:
             await inbox_queue.finish(session, item.id, InboxState.ignored, str(reason), now)
         except Exception as exc:
             actors.clear()
-            error, retry_at = _failure(self.fed, item, exc, now)
+            error, retry_at = failure(self.fed, item, exc, now)
             await inbox_queue.fail(session, item.id, error, now, retry_at)
 
 
@@ -398,33 +390,6 @@ async def give_way_to_intake(fed: Federation) -> None:
         if loop.time() - fed.inbox_writer.last_commit > INTAKE_PAUSE:
             return
         await asyncio.sleep(INTAKE_PAUSE)
-
-
-def _failure(fed: Federation, item: Claimed, exc: BaseException, now: datetime) -> tuple[str, datetime | None]:
-    """Log a failed attempt; its error text, and when to try again (None: it is dead)."""
-    conflict = lost_a_conflict(exc)
-    error = str(exc) if isinstance(exc, EXPECTED) else f"{type(exc).__name__}: {exc}"
-    last = item.attempts >= fed.settings.inbox_max_attempts
-    outcome = "dead" if last else "failed"
-    what = f"inbox item {item.id} ({item.activity_type} {item.activity_uri}) attempt {item.attempts}: {outcome}"
-    if isinstance(exc, EXPECTED):
-        log.warning("%s: %s", what, error)
-    elif conflict:
-        log.warning("%s: lost a lock conflict (%s); tried again in %g s", what, describe_error(exc), CONFLICT_SECONDS)
-    else:  # a bug, or the database: the trace is for whoever fixes it
-        log.error("%s", what, exc_info=exc)
-    delay = CONFLICT_SECONDS if conflict else min(BASE_DELAY * 2 ** (item.attempts - 1), MAX_DELAY)
-    return error, None if last else now + timedelta(seconds=delay)
-
-
-async def _record_failure_alone(fed: Federation, item: Claimed, exc: Exception) -> None:
-    now = fed.clock.now()
-    error, retry_at = _failure(fed, item, exc, now)
-    try:
-        async with fed.db.sessions.begin() as session:
-            await inbox_queue.fail(session, item.id, error, now, retry_at)
-    except Exception as again:  # the lease lapses and the item is tried again
-        log.error("inbox item %d: its failure could not be recorded either: %s", item.id, again)
 
 
 async def release_claims(fed: Federation) -> None:
