@@ -124,6 +124,9 @@ _OF_THREAD = (select(Community, Actor).join(Actor, Actor.id == Community.actor_i
               .join(Announce, Announce.actor_id == Community.actor_id)
               .join(Object, Object.id == Announce.object_id)
               .where(Object.uri == bindparam("uri")).limit(1))
+_THREADS = (select(Object.uri).join(Announce, Announce.object_id == Object.id)
+            .join(Community, Community.actor_id == Announce.actor_id)
+            .where(Object.uri.in_(bindparam("uris", expanding=True))).distinct())
 _GROUPS_ANNOUNCING = (select(Actor).join(Announce, Announce.actor_id == Actor.id)
                       .where(Announce.object_id == bindparam("object_id", type_=BigInteger),
                              Actor.type == ActorType.Group, Actor.deleted_at.is_(None)))
@@ -140,6 +143,14 @@ async def community_of_thread(session: AsyncSession, post_uri: str) -> tuple[Com
     """The local community that announced the post `post_uri`, if one did."""
     row = (await session.execute(_OF_THREAD, {"uri": post_uri})).first()
     return (row[0], row[1]) if row is not None else None
+
+
+async def in_community_threads(session: AsyncSession, post_uris: Collection[str]) -> set[str]:
+    """Those of the posts `post_uris` that a local community announced (`community_of_thread`
+    of many, in one query)."""
+    if not post_uris:
+        return set()
+    return set(await session.scalars(_THREADS, {"uris": sorted(set(post_uris))}))
 
 
 async def groups_announcing(session: AsyncSession, object_id: int) -> list[Actor]:

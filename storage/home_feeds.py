@@ -21,10 +21,16 @@ _ADD_ENTRIES = per_backend(lambda insert: insert(FeedEntry.__table__)
 async def add_feed_entries(session: AsyncSession, owners: Iterable[int], item_id: int, author_id: int, *,
                            boost: bool) -> None:
     """One row per owner, in owner order; a row an owner already has for the item stays."""
-    await core.execute(session, _ADD_ENTRIES(session), [
-        {"id": new_id(), "owner_id": owner, "item_id": item_id, "author_id": author_id, "boost": boost}
-        for owner in sorted(owners)
-    ])
+    await add_feeds_entries(session, [(owners, item_id, author_id)], boost=boost)
+
+
+async def add_feeds_entries(session: AsyncSession, items: Iterable[tuple[Iterable[int], int, int]], *,
+                            boost: bool) -> None:
+    """`add_feed_entries` of many items, (owners, item id, author id) each, in one statement."""
+    rows = [{"id": new_id(), "owner_id": owner, "item_id": item_id, "author_id": author_id, "boost": boost}
+            for owners, item_id, author_id in items for owner in sorted(owners)]
+    if rows:
+        await core.execute(session, _ADD_ENTRIES(session), rows)
 
 
 async def recent_post_ids(session: AsyncSession, author_id: int, limit: int) -> list[int]:

@@ -58,6 +58,9 @@ async def add_post(session: AsyncSession, item: Object) -> Object:
 _INSERT_REMOTE = per_backend(lambda insert: select(Object).from_statement(
     insert(Object.__table__).on_conflict_do_nothing().returning(*Object.__table__.c)))
 _OBJECT_KEYS = tuple(attr.key for attr in inspect(Object).column_attrs)
+# many at once: the id of each row inserted, in one statement (a multi-row VALUES on both backends)
+_INSERT_REMOTES = per_backend(lambda insert: insert(Object.__table__).on_conflict_do_nothing()
+                              .returning(Object.__table__.c.id))
 # mentions and tags are only ever written and read as rows, never loaded as ORM objects: Core
 # statements on their tables (the ORM's bulk path costs more than the insert; nothing to sync)
 _INSERT_MENTION = insert(Mention.__table__)
@@ -89,6 +92,17 @@ async def add_remote_post(session: AsyncSession, item: Object) -> tuple[Object, 
         item.id += 1
 
 
+async def add_remote_posts(session: AsyncSession, items: list[Object]) -> set[int]:
+    """Store new remote posts (built by one hand: the same columns set, or None, in each) in one
+    statement; the ids of those inserted. One whose uri is stored already, or whose id another
+    post holds, is left out: `add_remote_post` stores it alone, or finds it stored."""
+    if not items:
+        return set()
+    keys = [key for key in _OBJECT_KEYS if any(getattr(item, key) is not None for item in items)]
+    rows = [{key: getattr(item, key) for key in keys} for item in items]
+    return set((await core.result(session, _INSERT_REMOTES(session), rows)).scalars())
+
+
 async def claim_homes(session: AsyncSession, post_id: int) -> bool:
     """Mark a post as added to its followers' homes: True for the one transaction that does it
     first (a concurrent one waits on the row, then finds it marked)."""
@@ -98,10 +112,20 @@ async def claim_homes(session: AsyncSession, post_id: int) -> bool:
 
 
 async def link_post(session: AsyncSession, post_id: int, mentioned_ids: Iterable[int], tags: Iterable[str]) -> None:
-    """A new post's mentions and hashtags (a bulk insert each: no unit of work to flush)."""
-    if mentions := [{"object_id": post_id, "actor_id": actor_id} for actor_id in mentioned_ids]:
+    """A new post's mentions and hashtags."""
+    await link_posts(session, [(post_id, mentioned_ids, tags)])
+
+
+async def link_posts(session: AsyncSession, links: Iterable[tuple[int, Iterable[int], Iterable[str]]]) -> None:
+    """New posts' mentions and hashtags, (post id, mentioned actor ids, tag names) each: a bulk
+    insert per table for all of them (no unit of work to flush)."""
+    mentions, names = [], []
+    for post_id, mentioned_ids, tags in links:
+        mentions += [{"object_id": post_id, "actor_id": actor_id} for actor_id in mentioned_ids]
+        names += [{"object_id": post_id, "name": name} for name in tags]
+    if mentions:
         await core.execute(session, _INSERT_MENTION, mentions)
-    if names := [{"object_id": post_id, "name": name} for name in tags]:
+    if names:
         await core.execute(session, _INSERT_TAG, names)
 
 

@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import core
 from storage.coverage import any_limited, limited_author
-from storage.tags import TAG_FOLLOWERS
 from storage.models import Actor, Follow, FollowState, Mention
 
 _LIMITED = "limited_authors"  # session.info: (the transaction, {actor id: on a limited peer}) as read in it
@@ -22,7 +21,9 @@ def _local_followers(actor_id: int):
 
 _LOCAL_FOLLOWERS = _local_followers(bindparam("actor_id", type_=BigInteger))  # built once: asked for every post
 _ON_LIMITED_PEER = select(any_limited(), limited_author(bindparam("actor_id", type_=BigInteger)))
-_FOLLOWERS_AND_TAGS = union(_LOCAL_FOLLOWERS, TAG_FOLLOWERS)
+_LOCAL_FOLLOWERS_OF = (select(Follow.followee_id, Follow.follower_id).join(Actor, Follow.follower_id == Actor.id)
+                       .where(Follow.followee_id.in_(bindparam("actor_ids", expanding=True)),
+                              Follow.state == FollowState.accepted, Actor.local.is_(True)))
 _NONE_LIMITED = None  # the key of the memo's "no peer is limited at all" (no actor is on one)
 _MENTIONED_LOCAL = select(Mention.actor_id).join(Actor, Mention.actor_id == Actor.id).where(
     Mention.object_id == bindparam("post_id", type_=BigInteger), Actor.local.is_(True))
@@ -36,13 +37,13 @@ async def local_follower_ids(session: AsyncSession, actor_id: int) -> set[int]:
     return set(await core.scalars(session, _LOCAL_FOLLOWERS, {"actor_id": actor_id}))
 
 
-async def local_and_tag_followers(session: AsyncSession, actor_id: int, names: Collection[str]) -> set[int]:
-    """The local actors who follow `actor_id` (`local_follower_ids`) and those who follow any of
-    the tags `names` (`storage.tags.tag_followers`), in one query: a new public post's homes."""
-    if not names:
-        return await local_follower_ids(session, actor_id)
-    return set(await core.scalars(session, _FOLLOWERS_AND_TAGS,
-                                  {"actor_id": actor_id, "author_id": actor_id, "names": sorted(set(names))}))
+async def local_followers_of(session: AsyncSession, actor_ids: Collection[int]) -> dict[int, set[int]]:
+    """`local_follower_ids` of many actors, in one query: new posts' homes."""
+    found: dict[int, set[int]] = {actor_id: set() for actor_id in actor_ids}
+    if found:
+        for followee, follower in await core.rows(session, _LOCAL_FOLLOWERS_OF, {"actor_ids": sorted(found)}):
+            found[followee].add(follower)
+    return found
 
 
 async def home_ids(session: AsyncSession, post_id: int, author_id: int, *, followers: bool) -> set[int]:

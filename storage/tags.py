@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, bindparam, delete, func, select
+from sqlalchemy import and_, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import core
@@ -65,28 +65,38 @@ async def followed_page(session: AsyncSession, actor_id: int, cursor: Cursor) ->
     return newest_first(list(await session.scalars(apply(query, FollowedTag.id, cursor))), cursor)
 
 
-def _tag_followers():
-    author_id = bindparam("author_id", type_=BigInteger)
-    blocked = select(Block.target_id).where(Block.actor_id == author_id)
-    blocking = select(Block.actor_id).where(Block.target_id == author_id)
-    return (select(FollowedTag.actor_id).join(Actor, Actor.id == FollowedTag.actor_id)
-            .where(FollowedTag.name.in_(bindparam("names", expanding=True)), Actor.local.is_(True),
-                   Actor.deleted_at.is_(None), FollowedTag.actor_id.not_in(blocked),
-                   FollowedTag.actor_id.not_in(blocking)))
-
-
-# built once: asked for every public post with hashtags (alone, or with its author's followers:
-# storage.streams.local_and_tag_followers)
-TAG_FOLLOWERS = _tag_followers()
+_TAG_FOLLOWERS = (select(FollowedTag.name, FollowedTag.actor_id).join(Actor, Actor.id == FollowedTag.actor_id)
+                  .where(FollowedTag.name.in_(bindparam("names", expanding=True)), Actor.local.is_(True),
+                         Actor.deleted_at.is_(None)))
+_AUTHORS, _FOLLOWERS = bindparam("authors", expanding=True), bindparam("followers", expanding=True)
+_BLOCKS_BETWEEN = select(Block.actor_id, Block.target_id).where(or_(
+    and_(Block.actor_id.in_(_AUTHORS), Block.target_id.in_(_FOLLOWERS)),
+    and_(Block.actor_id.in_(_FOLLOWERS), Block.target_id.in_(_AUTHORS))))
 
 
 async def tag_followers(session: AsyncSession, names: Iterable[str], author_id: int) -> set[int]:
     """The local actors following any of `names` whom the author has not blocked and who have not
     blocked the author."""
-    names = set(names)
+    return (await tag_followers_of(session, [(author_id, names)]))[0]
+
+
+async def tag_followers_of(session: AsyncSession, posts: list[tuple[int, Iterable[str]]]) -> list[set[int]]:
+    """`tag_followers` of many posts, (author id, tag names) each, in two queries whatever their
+    number: the followers of every name, then the blocks between them and the authors, either way."""
+    posts = [(author, set(names)) for author, names in posts]
+    names = sorted(set().union(*(names for _, names in posts)))
     if not names:
-        return set()
-    return set(await core.scalars(session, TAG_FOLLOWERS, {"names": sorted(names), "author_id": author_id}))
+        return [set() for _ in posts]
+    following: dict[str, set[int]] = {}
+    for name, actor_id in await core.rows(session, _TAG_FOLLOWERS, {"names": names}):
+        following.setdefault(name, set()).add(actor_id)
+    found = [set().union(*(following.get(name, ()) for name in its)) for _, its in posts]
+    blocks: set[tuple[int, int]] = set()
+    if everyone := set().union(*found):
+        authors = sorted({author for author, _ in posts})
+        for blocker, blocked in await core.rows(session, _BLOCKS_BETWEEN, {"authors": authors, "followers": sorted(everyone)}):
+            blocks |= {(blocker, blocked), (blocked, blocker)}
+    return [{actor for actor in its if (author, actor) not in blocks} for (author, _), its in zip(posts, found)]
 
 
 async def unmerge(session: AsyncSession, owner_id: int, name: str) -> None:

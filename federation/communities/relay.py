@@ -59,11 +59,16 @@ async def may_post(session: AsyncSession, community: Community, group: Actor, au
     return await queries.is_member(session, group.id, author.id)
 
 
+def _here(fed: Federation, addressed: Iterable[str], known: Iterable[Actor]) -> list[str]:
+    """The recipients that may be communities hosted here: no query for a post to no one here,
+    nor for one to actors known not to be groups (communities are)."""
+    people = {actor.uri for actor in known if actor.type is not ActorType.Group}
+    return [uri for uri in addressed if uri.startswith(fed.urls.base + "/") and uri not in people]
+
+
 async def _communities(fed: Federation, session: AsyncSession, item: Object, addressed: Iterable[str],
                        known: Iterable[Actor]) -> list[tuple[Community, Actor]]:
-    # no query for a post to no one here, nor for one to actors known not to be groups (communities are)
-    people = {actor.uri for actor in known if actor.type is not ActorType.Group}
-    here = [uri for uri in addressed if uri.startswith(fed.urls.base + "/") and uri not in people]
+    here = _here(fed, addressed, known)
     found = await queries.local_groups_by_uris(session, here) if here else []
     if not found and item.in_reply_to_uri:
         thread = await queries.community_of_thread(session, item.in_reply_to_uri)
@@ -72,13 +77,28 @@ async def _communities(fed: Federation, session: AsyncSession, item: Object, add
     return found
 
 
+def _announceable(item: Object) -> bool:
+    return item.visibility in (Visibility.public, Visibility.unlisted) and item.deleted_at is None
+
+
+async def for_communities(fed: Federation, session: AsyncSession,
+                          posts: list[tuple[Object, Iterable[str], Iterable[Actor]]]) -> list[bool]:
+    """For each new post, (post, its recipients, the actors it mentions), whether it may be for a
+    community hosted here (`relay` has something to look at): one query for the replies of all
+    of them; the others need none."""
+    replies = [item.in_reply_to_uri for item, _, _ in posts if item.in_reply_to_uri and _announceable(item)]
+    threads = await queries.in_community_threads(session, replies) if replies else set()
+    return [_announceable(item) and (bool(_here(fed, addressed, known)) or item.in_reply_to_uri in threads)
+            for item, addressed, known in posts]
+
+
 async def relay(fed: Federation, session: AsyncSession, item: Object, author: Actor, addressed: Iterable[str],
                 create: dict[str, Any] | None, *, known: Iterable[Actor] = ()) -> list[Actor]:
     """Announce a newly stored post (`create`: the Create it came in, or was sent in) to each
     community hosted here that it is for and whose rules let its author post; the communities
     that announced it. `known`: actors the caller loaded (the post's mentions), whose type
     spares looking them up among the communities."""
-    if item.visibility not in (Visibility.public, Visibility.unlisted) or item.deleted_at is not None:
+    if not _announceable(item):
         return []
     announced = []
     for community, group in await _communities(fed, session, item, addressed, known):

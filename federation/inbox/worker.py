@@ -47,7 +47,7 @@ from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
-from federation.inbox.handlers import HANDLERS
+from federation.inbox.handlers import HANDLERS, create
 from federation.inbox.failures import failure, record_failure_alone
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.protocol.urls import authority
@@ -250,6 +250,15 @@ def _stores_what(work: _Work, earlier: _Work) -> bool:
     return looks_up is not None and earlier.activity.object_id in looks_up(work.activity)
 
 
+def _alike(work: _Work) -> bool:
+    """A Create of a plain note, prepared: handled with others like it (`create.handle_many`)."""
+    return work.error is None and work.handler is create and create.alike(work.prepared)
+
+
+def _known(actor: Actor | None) -> bool:
+    return actor is not None and actor.deleted_at is None
+
+
 def _decoded(fed: Federation, item: Claimed) -> _Work:
     """The item with its activity parsed (what chains it), or with the error that stops it."""
     work = _Work(item)
@@ -348,16 +357,46 @@ class Committer:
             done: list[int] = []  # the items handled, marked done together before the commit
             while self._pending and loop.time() - started < BATCH_SECONDS and not (taken and turns.wanted):
                 work = self._pending.pop(0)
-                taken.append(work)
-                uri = work.activity.actor if work.activity is not None else None
-                if uri is not None and uri not in actors and uri not in unknown:  # the pending items' actors, at once
-                    uris = {other.activity.actor for other in (work, *self._pending) if other.activity is not None}
+                group = [work]
+                if _alike(work):  # with the other Creates of plain notes waiting
+                    group += [other for other in self._pending if _alike(other)]
+                    self._pending = [other for other in self._pending if not _alike(other)]
+                taken += group
+                if {other.activity.actor for other in group if other.activity is not None} - actors.keys() - unknown:
+                    # the actors of these items and of the pending ones, at once
+                    uris = {other.activity.actor for other in (*group, *self._pending) if other.activity is not None}
                     actors.update(await actor_queries.actors_by_uris(session, list(uris - actors.keys())))
                     unknown |= uris - actors.keys()
-                await self._handle(session, work, actors, done)
-                work.handled.set_result(None)
-                await asyncio.sleep(0)  # its chain submits its next item, if it has one ready
+                if _alike(work):
+                    await self._handle_alike(session, group, actors, done)
+                else:
+                    await self._handle(session, work, actors, done)
+                for handled in group:
+                    handled.handled.set_result(None)
+                await asyncio.sleep(0)  # their chains submit their next items, if they have them ready
             await inbox_queue.finish_many(session, done, self.fed.clock.now())
+
+    async def _handle_alike(self, session, group: list[_Work], actors: dict[str, Actor], done: list[int]) -> None:
+        """Creates of plain notes (`create.alike`) handled together, in one savepoint; those it
+        leaves, and all of them if it fails (which one made it fail is not known), one at a time."""
+        together = [work for work in group if _known(actors.get(work.activity.actor))]
+        alone = [work for work in group if work not in together]
+        if together:
+            now = self.fed.clock.now()
+            contexts = [HandlerContext(self.fed, session, work.activity, actors[work.activity.actor], now, work.prepared)
+                        for work in together]
+            try:
+                async with savepoint(session):
+                    left = {id(ctx) for ctx in await create.handle_many(contexts)}
+            except Exception as exc:
+                actors.clear()  # a rolled-back savepoint expired what it changed: load afresh
+                log.info("inbox: %d Creates handled together failed (%s); handling each alone", len(together), exc)
+                alone += together
+            else:
+                done += [work.item.id for work, ctx in zip(together, contexts) if id(ctx) not in left]
+                alone += [work for work, ctx in zip(together, contexts) if id(ctx) in left]
+        for work in alone:
+            await self._handle(session, work, actors, done)
 
     async def _handle(self, session, work: _Work, actors: dict[str, Actor], done: list[int]) -> None:
         """The item's handler in a savepoint; done (appended to `done`), or its outcome written."""
@@ -367,7 +406,7 @@ class Committer:
                 raise work.error
             async with savepoint(session):
                 actor = actors.get(work.activity.actor) or await actor_queries.actor_by_uri(session, work.activity.actor)
-                if actor is None or actor.deleted_at is not None:
+                if not _known(actor):
                     raise Ignore(f"unknown or deleted actor {work.activity.actor}")
                 await work.handler.handle(HandlerContext(self.fed, session, work.activity, actor, now, work.prepared))
             done.append(item.id)

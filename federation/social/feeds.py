@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.social.events import StreamEvent, record
 from federation.social.posts import Links
-from federation.social.streams import local_followers, post_homes, post_streams
-from storage.home_feeds import add_feed_entries, recent_post_ids, remove_author_entries
+from federation.social.streams import local_followers, new_posts_homes, post_homes, post_streams
+from storage.home_feeds import add_feed_entries, add_feeds_entries, recent_post_ids, remove_author_entries
 from storage.models import Actor, Object
 
 BACKFILL = 40
@@ -44,9 +44,21 @@ async def remove_author(session: AsyncSession, owner: Actor, author: Actor) -> N
 async def add_post_to_homes(session: AsyncSession, post: Object, author: Actor, links: Links | None = None) -> None:
     """A new post, written here or arrived from a peer: its home-feed rows, and its `update`
     stream event queued. `links`: its mentions and hashtags as just stored, if the caller has them."""
-    homes = await post_homes(session, post, author, links)
+    if links is not None:
+        return await add_posts_to_homes(session, [(post, author, links)])
+    homes = await post_homes(session, post, author)
     await add(session, homes, post.id, author.id)
-    record(session, StreamEvent(await post_streams(session, post, author, homes, links), "update", "status", post.id))
+    record(session, StreamEvent(await post_streams(session, post, author, homes), "update", "status", post.id))
+
+
+async def add_posts_to_homes(session: AsyncSession, posts: list[tuple[Object, Actor, Links]]) -> None:
+    """`add_post_to_homes` of new posts, (post, author, its links as just stored) each: a
+    statement per query for all of them (`new_posts_homes`), and one insert of their feed rows."""
+    homes = await new_posts_homes(session, posts)
+    await add_feeds_entries(session, [(owners, post.id, author.id) for (post, author, _), owners in zip(posts, homes)],
+                            boost=False)
+    for (post, author, links), owners in zip(posts, homes):
+        record(session, StreamEvent(await post_streams(session, post, author, owners, links), "update", "status", post.id))
 
 
 async def add_boost_to_homes(session: AsyncSession, booster: Actor, announce_id: int) -> None:

@@ -19,7 +19,7 @@ from federation.articles import documents as article_documents
 from federation.articles import remote as remote_articles
 from federation.communities.contexts import context_of
 from federation.social import emojis, polls, quotes
-from federation.remote.limits import bound
+from federation.remote.limits import PostRefused, bound
 from federation.protocol.sanitize import plain_text, sanitize_html
 from federation.runtime.settings import FederationSettings
 from federation.social.access import can_see
@@ -30,7 +30,7 @@ from storage import actors as actor_queries
 from storage.ids import new_id
 from storage import posts as post_queries
 from storage import timelines as timeline_queries
-from storage.posts import add_edit, add_remote_post, link_post, post_by_id, unlink_post
+from storage.posts import add_edit, add_remote_post, link_posts, post_by_id, unlink_post
 from storage.interactions import announce_by_id
 from storage.models import Actor, Announce, Object, Visibility
 
@@ -56,15 +56,10 @@ def visibility_of(to: tuple[str, ...], cc: tuple[str, ...], followers_url: str |
     return Visibility.direct
 
 
-async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, now: datetime,
-                            limits: FederationSettings, *, by_fetch: bool = False) -> tuple[Object, Links | None]:
-    """The row for a remote post, and its `Links` if it is new: inserted with its mentions and
-    tags if it was not stored yet (by us, or by another worker at the same moment: then its row,
-    and None). PostRefused (nothing written) if it is over the limits.
-
-    `by_fetch`: the post was fetched by reference (a reply's parent, a boost's target), not
-    delivered by its Create, so nobody adds it to its followers' homes now; it is stored with
-    `reached_homes` False, and its Create, if it comes, adds it then (`claim_homes`)."""
+def remote_post_row(ap: APObject, author: Actor, now: datetime, limits: FederationSettings, *,
+                    by_fetch: bool = False) -> tuple[APObject, Object]:
+    """A remote post (bounded: PostRefused if it is over a limit that cutting cannot fix) and
+    the row it is stored as, not added to any session yet."""
     ap = bound(ap, limits)
     published = min(ap.published or now, now)
     post = Object(
@@ -79,16 +74,61 @@ async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, 
         reached_homes=not by_fetch,
     )
     _copy_content(post, ap)
+    return ap, post
+
+
+async def store_remote_post(session: AsyncSession, ap: APObject, author: Actor, now: datetime,
+                            limits: FederationSettings, *, by_fetch: bool = False) -> tuple[Object, Links | None]:
+    """The row for a remote post, and its `Links` if it is new: inserted with its mentions and
+    tags if it was not stored yet (by us, or by another worker at the same moment: then its row,
+    and None). PostRefused (nothing written) if it is over the limits.
+
+    `by_fetch`: the post was fetched by reference (a reply's parent, a boost's target), not
+    delivered by its Create, so nobody adds it to its followers' homes now; it is stored with
+    `reached_homes` False, and its Create, if it comes, adds it then (`claim_homes`)."""
+    ap, post = remote_post_row(ap, author, now, limits, by_fetch=by_fetch)
     post, new = await add_remote_post(session, post)  # or the one stored with its uri
     if not new:
         return post, None
-    links = await _link(session, post, ap)
+    (links,) = await _link(session, [(post, ap)])
     await emojis.keep_remote(session, author, [ap.raw], now)
     await quotes.link_remote(session, post, ap, author, now)
     if post.type == "Question":
         await polls.store_remote(session, post, ap.question)
     await remote_articles.keep(session, post, ap, author, now)  # an Article or a Page, whole
     return post, links
+
+
+def stored_alike(ap: APObject) -> bool:
+    """Whether a new remote post needs nothing but its row, mentions, tags and emojis stored, so
+    that many can be stored together (`store_new_remote_posts`): a Note that quotes nothing."""
+    return ap.type == "Note" and ap.quote is None
+
+
+async def store_new_remote_posts(session: AsyncSession, arrivals: list[tuple[APObject, Actor]], now: datetime,
+                                 limits: FederationSettings) -> list[tuple[Object, APObject, Links] | None]:
+    """`store_remote_post` of many posts delivered by their Creates, each `stored_alike`, with a
+    statement per table for all of them. For each: its row (not in the session: read its columns,
+    load it to change it), the post as bounded, and its `Links`; or None where it was not stored
+    here (over the limits, stored already, or its id taken), for `store_remote_post` to tell why."""
+    rows: list[tuple[APObject, Object] | None] = []
+    for ap, author in arrivals:
+        try:
+            rows.append(remote_post_row(ap, author, now, limits))
+        except PostRefused:
+            rows.append(None)
+    inserted = await post_queries.add_remote_posts(session, [post for _, post in filter(None, rows)])
+    stored = [row if row is not None and row[1].id in inserted else None for row in rows]
+    links = iter(await _link(session, [(post, ap) for ap, post in filter(None, stored)]))
+    found: list[tuple[Object, APObject, Links] | None] = []
+    for row, (_, author) in zip(stored, arrivals):
+        if row is None:
+            found.append(None)
+            continue
+        ap, post = row
+        await emojis.keep_remote(session, author, [ap.raw], now)
+        found.append((post, ap, next(links)))
+    return found
 
 
 async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, now: datetime,
@@ -112,7 +152,7 @@ async def apply_remote_edit(session: AsyncSession, post: Object, ap: APObject, n
     post.updated = min(ap.updated or now, now)
     post.raw = ap.raw
     await unlink_post(session, post.id)
-    await _link(session, post, ap)
+    await _link(session, [(post, ap)])
     if author is not None:
         await emojis.keep_remote(session, author, [ap.raw], now)
     return True
@@ -135,12 +175,14 @@ def _copy_content(post: Object, ap: APObject) -> None:
     post.quote_policy = ap.quote_policy
 
 
-async def _link(session: AsyncSession, post: Object, ap: APObject) -> Links:
-    """Store the post's mentions (of the actors we know) and hashtags; what was stored."""
-    known = list((await actor_queries.actors_by_uris(session, ap.mentions)).values())
-    tags = ap.hashtags
-    await link_post(session, post.id, [actor.id for actor in known], tags)
-    return Links(known, tags)
+async def _link(session: AsyncSession, posts: list[tuple[Object, APObject]]) -> list[Links]:
+    """Store new posts' mentions (of the actors we know) and hashtags; what was stored, for each."""
+    known = await actor_queries.actors_by_uris(session, sorted({uri for _, ap in posts for uri in ap.mentions}))
+    links = [Links([known[uri] for uri in dict.fromkeys(ap.mentions) if uri in known], list(ap.hashtags))
+             for _, ap in posts]
+    await link_posts(session, [(post.id, [actor.id for actor in link.mentions], link.tags)
+                               for (post, _), link in zip(posts, links)])
+    return links
 
 
 async def claim_homes(session: AsyncSession, post: Object) -> bool:

@@ -23,27 +23,46 @@ async def local_followers(session: AsyncSession, actor: Actor) -> set[int]:
 async def post_homes(session: AsyncSession, post: Object, author: Actor, links: Links | None = None, *,
                      tags: list[str] | None = None) -> set[int]:
     """The local actors whose home timeline a post belongs in. `links`: its mentions and hashtags
-    as they were just stored (else they are read; `tags`: its hashtags, if the caller read them).
-    A public post also joins the homes of its hashtags' followers, but for a limited peer's (kept
-    out as out of the public timelines)."""
+    as they were just stored (a new post: `new_posts_homes`); else they are read (`tags`: its
+    hashtags, if the caller read them). A public post also joins the homes of its hashtags'
+    followers, but for a limited peer's (kept out as out of the public timelines)."""
+    if links is not None:
+        return (await new_posts_homes(session, [(post, author, links)]))[0]
     # a direct post reaches only whom it mentions; any other, the author's followers too
     followers = post.visibility is not Visibility.direct
-    reaching: list[str] = []  # the hashtags whose followers it reaches
-    if post.visibility is Visibility.public:
-        reaching = await _tags(session, post, links, tags)
-        if reaching and not author.local and await stream_queries.on_limited_peer(session, author.id):
-            reaching = []
-    if links is None:
-        homes = await stream_queries.home_ids(session, post.id, author.id, followers=followers)
-        if reaching:
-            homes |= await tag_queries.tag_followers(session, reaching, author.id)
-    else:  # a new post: its author's followers and its tags' in one query (a public post: followers)
-        homes = {actor.id for actor in links.mentions if actor.local}
-        if followers:
-            homes |= await stream_queries.local_and_tag_followers(session, author.id, reaching)
-    if author.local:
-        homes.add(author.id)
+    public = post.visibility is Visibility.public
+    reaching = await _reaching(session, post, author, await _tags(session, post, None, tags) if public else [])
+    homes = await stream_queries.home_ids(session, post.id, author.id, followers=followers)
+    if reaching:
+        homes |= await tag_queries.tag_followers(session, reaching, author.id)
+    return _with_author(homes, author)
+
+
+async def new_posts_homes(session: AsyncSession, posts: list[tuple[Object, Actor, Links]]) -> list[set[int]]:
+    """`post_homes` of new posts, (post, author, its links as just stored) each: the authors'
+    followers in one query, and their hashtags' followers in two more if any has some."""
+    followers = await stream_queries.local_followers_of(
+        session, {author.id for post, author, _ in posts if post.visibility is not Visibility.direct})
+    reaching = [(author.id, await _reaching(session, post, author, links.tags)) for post, author, links in posts]
+    by_tags = await tag_queries.tag_followers_of(session, reaching)
+    homes = []
+    for (post, author, links), tagged in zip(posts, by_tags):
+        reached = {actor.id for actor in links.mentions if actor.local} | tagged
+        if post.visibility is not Visibility.direct:
+            reached |= followers[author.id]
+        homes.append(_with_author(reached, author))
     return homes
+
+
+async def _reaching(session: AsyncSession, post: Object, author: Actor, tags: list[str]) -> list[str]:
+    """The hashtags whose followers a post reaches: a public post's, but for a limited peer's."""
+    if post.visibility is not Visibility.public or not tags:
+        return []
+    return [] if not author.local and await stream_queries.on_limited_peer(session, author.id) else tags
+
+
+def _with_author(homes: set[int], author: Actor) -> set[int]:
+    return homes | {author.id} if author.local else homes
 
 
 async def post_streams(session: AsyncSession, post: Object, author: Actor, homes: set[int] | None = None,

@@ -8,6 +8,11 @@ A post may be stored before its Create arrives, fetched as a reply's parent or a
 such a post has not reached its followers' homes, so its author's Create still adds it there
 and notifies its mentions, once (`_first_create_of_fetched`). Any other post already stored is
 a duplicate and is ignored.
+
+Many Creates of plain notes (`alike`: no quote, no poll, no article), which are most of what
+arrives, are handled together (`handle_many`), with a statement per table for all of them instead
+of several per post; what that leaves (a post over the limits, or stored already) goes through
+`handle` one at a time.
 """
 
 from __future__ import annotations
@@ -16,16 +21,18 @@ import logging
 
 from federation.communities import relay
 from federation.social import notifications, polls
-from federation.social.feeds import add_post_to_homes
+from federation.social.feeds import add_post_to_homes, add_posts_to_homes
 from federation.runtime.context import Federation
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.remote.limits import PostRefused
 from federation.remote.quotes import check_quote
-from federation.social.posts import claim_homes, mentioned_actors, store_remote_post
+from federation.social.posts import (
+    claim_homes, mentioned_actors, store_new_remote_posts, store_remote_post, stored_alike)
 from federation.remote.resolve import NotAPost, RemoteError, ensure_stored, fetch_post
 from federation.protocol.vocab.parse import APActivity, APObject
 from federation.protocol.vocab.polls import APVote
 from storage.models import Object
+from storage.posts import post_by_id
 
 log = logging.getLogger(__name__)
 
@@ -95,3 +102,28 @@ async def handle(ctx: HandlerContext) -> None:
     await notifications.notify_mentions(ctx.session, item, ctx.actor, local_mentions, ctx.now)
     await relay.relay(ctx.fed, ctx.session, item, ctx.actor, post.addressed, ctx.activity.raw,  # to a community here
                       known=mentioned)
+
+
+def alike(prepared) -> bool:
+    """Whether a Create, prepared, may be handled with others by `handle_many`."""
+    return isinstance(prepared, APObject) and stored_alike(prepared)
+
+
+async def handle_many(ctxs: list[HandlerContext]) -> list[HandlerContext]:
+    """`handle` of Creates that are all `alike`, together, in the caller's transaction (they
+    share it, and its clock); those it leaves for `handle`, which tells why their posts were not
+    stored here (over the limits, stored already, their id taken). If it raises, roll back what
+    it wrote: nothing tells which Create caused it."""
+    fed, session, now = ctxs[0].fed, ctxs[0].session, ctxs[0].now
+    stored = await store_new_remote_posts(session, [(ctx.prepared, ctx.actor) for ctx in ctxs], now, fed.settings)
+    new = [(ctx, *found) for ctx, found in zip(ctxs, stored) if found is not None]
+    await add_posts_to_homes(session, [(item, ctx.actor, links) for ctx, item, _, links in new])
+    communal = await relay.for_communities(fed, session, [(item, ctx.prepared.addressed, links.mentions)
+                                                          for ctx, item, _, links in new])
+    for (ctx, item, post, links), for_community in zip(new, communal):
+        local_mentions = [actor for actor in links.mentions if actor.local]
+        await notifications.notify_mentions(session, item, ctx.actor, local_mentions, now)
+        if for_community:  # the row as stored, in the session (announcing it links to it)
+            await relay.relay(fed, session, await post_by_id(session, item.id), ctx.actor, ctx.prepared.addressed,
+                              ctx.activity.raw, known=links.mentions)
+    return [ctx for ctx, found in zip(ctxs, stored) if found is None]
