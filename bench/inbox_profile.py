@@ -122,18 +122,20 @@ async def main(args) -> None:
             # (savepoints, actors and handlers; the outermost call only, since the second calls the
             # first for what it leaves): on SQLite their statements run on that thread (the write
             # lock is held) and they never wait, so this is the handlers' own cost, whatever else runs
-            handling, depth = [0.0], [0]
+            handling, depth = Counter(), [0]  # CPU seconds by activity type
 
             def timed(method):
-                async def run(self, *args):
+                async def run(self, session, works, *args):
                     depth[0] += 1
                     started = time.thread_time()
                     try:
-                        await method(self, *args)
+                        await method(self, session, works, *args)
                     finally:
                         depth[0] -= 1
                         if not depth[0]:
-                            handling[0] += time.thread_time() - started
+                            works = works if isinstance(works, list) else [works]
+                            for work in works:
+                                handling[work.item.activity_type] += (time.thread_time() - started) / len(works)
                 return run
 
             worker.Committer._handle = timed(worker.Committer._handle)
@@ -158,7 +160,9 @@ async def main(args) -> None:
             print(f"{args.items} items ({', '.join(f'{kind} {n}' for kind, n in kinds.most_common())}): {wall:.2f} s wall, {cpu:.2f} s CPU of this process "
                   f"({1000 * cpu / args.items:.2f} ms CPU per item, {args.items / wall:.0f} items/s); "
                   f"states {({state.value: n for state, n in states.items()})}")
-            print(f"handling (Committer._handle and _handle_alike, the loop thread's CPU): {1000 * handling[0] / args.items:.2f} ms per item")
+            print(f"handling (Committer._handle and _handle_alike, the loop thread's CPU): "
+                  f"{1000 * sum(handling.values()) / args.items:.2f} ms per item; by type: "
+                  + ", ".join(f"{kind} {1000 * handling[kind] / n:.2f}" for kind, n in kinds.most_common()))
             print(f"{transactions[0]} committer transactions ({args.items / transactions[0]:.1f} items each); "
                   f"statements per item {sum(statements.values()) / args.items:.1f}: "
                   + ", ".join(f"{verb} {n / args.items:.2f}" for verb, n in statements.most_common()))
@@ -170,6 +174,8 @@ async def main(args) -> None:
                 print(f"{stats.total_calls / args.items:.0f} Python calls per item (under cProfile)")
                 if args.top:
                     stats.sort_stats(args.sort).print_stats(args.top)
+                if args.dump:
+                    stats.dump_stats(args.dump)
         finally:
             await peer.stop()
             await factory.close()
@@ -184,4 +190,5 @@ if __name__ == "__main__":
     parser.add_argument("--statements", action="store_true", help="print the statements run, per item")
     parser.add_argument("--mix", action="store_true", help="bench/drain_world.py's mix of activities, not Creates only")
     parser.add_argument("--no-profile", dest="profile", action="store_false")
+    parser.add_argument("--dump", metavar="FILE", help="also write the profile to FILE, for pstats")
     asyncio.run(main(parser.parse_args()))

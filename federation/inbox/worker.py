@@ -17,14 +17,18 @@ object id), in arrival order. Chains run side by side, each item of a chain afte
 it, so a Create is handled before its Update and Delete, and a post before the Like that arrived
 after it. An item's preparation runs in its chain: decoding (bounded by [server]
 max_json_depth), parsing, the policy re-check and the handler's `prefetch`, which is the only
-step that reaches peers, each fetch bounded by [federation] fetch_timeout_seconds. A slow peer
-delays its own chain only; the other chains, and the next batches, go on.
+step that reaches peers, each fetch bounded by [federation] fetch_timeout_seconds. A chain
+prepares its next item while the one before waits to be handled. A slow peer delays its own
+chain only; the other chains, and the next batches, go on.
 
 Commit. A prepared item goes to the `Committer`, which runs the handlers of the items it has,
-one after another, in a shared write transaction (on SQLite it takes the write lock first: BEGIN
+in the order submitted, in a shared write transaction (on SQLite it takes the write lock first: BEGIN
 IMMEDIATE), each item in a savepoint, and records each outcome in the same transaction; it
 commits when it has no more items, after BATCH_SECONDS, or as soon as intake wants the write
-lock (`storage.db.WriteTurns`), so that intake's commits never wait long; on SQLite the next
+lock (`storage.db.WriteTurns`), so that intake's commits never wait long. Creates of plain notes
+(most of what arrives) are handled together, a savepoint around them, and each alone if that
+fails (`federation.inbox.handlers.create.handle_many`); while chains are still preparing items,
+the committer waits for them a little (GATHER_SECONDS), so that more are together. On SQLite the next
 transaction then waits GAP_SECONDS, so that other writers polling in SQLite's busy handler get
 their turn. A handler that raises Ignore marks its item ignored. Whatever else one item raises (a peer
 that cannot be reached, a document that cannot be understood, a bug) rolls back that item's
@@ -41,7 +45,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import nullcontext
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import ModuleType
@@ -66,6 +71,9 @@ LEASE = timedelta(minutes=5)
 BATCH = 25  # items a claim takes
 IN_FLIGHT = 2 * BATCH  # items claimed and not yet finished, at most: one batch prepares while one commits
 BATCH_SECONDS = 0.05  # a write transaction of handled items commits once it has run this long
+# in its first GATHER_SECONDS, a transaction waits for items being prepared before it takes the
+# Creates waiting (`Committer._gather`): more of them handled together
+GATHER_SECONDS = 0.01
 GAP_SECONDS = 0.01  # then the next one waits this long on SQLite: other writers' turn
 INTAKE_PAUSE = 0.05
 INTAKE_PAUSES = 20
@@ -92,6 +100,7 @@ class _Work:
     handler: ModuleType | None = None
     prepared: Any = None
     error: Exception | None = None  # an Ignore or a failure met while preparing
+    chain: int = 0  # which chain submitted it (its list's id)
     # set once its handler has run in the committer's open transaction, then once that commits
     handled: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     committed: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
@@ -180,11 +189,13 @@ class InboxPump:
 
     async def _run_chain(self, chain: list[_Work], after: list[asyncio.Task]) -> None:
         """Each item in turn (items a later claim adds to the chain included): prepared, then
-        handled (in the committer's open transaction) before the next is prepared; an item whose
-        prefetch looks up a post an earlier item of the chain stores (a reply to it, a boost of
-        it) first waits for that item's commit, since prefetch reads outside the transaction.
-        Then each item's commit is awaited. An item whose transaction failed, and the rest of
-        its chain, record their failure alone, to be tried again."""
+        submitted to the committer, which handles a chain's items in the order submitted. The
+        next is prepared meanwhile: a prefetch reads committed rows only, so it sees the same
+        whether the item before it is handled yet or not; but an item whose prefetch looks up a
+        post an earlier item of the chain stores (a reply to it, a boost of it) first waits for
+        that item's commit. Then each item's commit is awaited. Once an item's transaction has
+        failed, the rest of its chain is not submitted: each records its failure alone, to be
+        tried again, as that item does."""
         submitted = 0
         try:
             if after:
@@ -193,18 +204,22 @@ class InboxPump:
                 for index, work in enumerate(chain):
                     if stored := [earlier.committed for earlier in chain[:index] if _stores_what(work, earlier)]:
                         await asyncio.wait(stored)
-                    await _prepare(self.fed, work)
+                    async with self.committer.preparing():
+                        await _prepare(self.fed, work)
+                    if failed := next(filter(None, map(_failure, chain[:index])), None):
+                        raise failed
+                    work.chain = id(chain)
+                    self.committer.submit(work)
                     submitted += 1
-                    await self.committer.submit(work)
             except Exception as exc:
                 self._close(chain)
-                submitted -= 1
                 for work in chain[submitted:]:
                     await record_failure_alone(self.fed, work.item, exc)
             else:
                 self._close(chain)
             for work in chain[:submitted]:
                 try:
+                    await work.handled
                     await work.committed
                 except Exception as exc:
                     await record_failure_alone(self.fed, work.item, exc)
@@ -248,6 +263,14 @@ def _stores_what(work: _Work, earlier: _Work) -> bool:
         return False
     looks_up = getattr(HANDLERS.get(work.activity.type), "looks_up", None)
     return looks_up is not None and earlier.activity.object_id in looks_up(work.activity)
+
+
+def _failure(work: _Work) -> BaseException | None:
+    """What made the transaction of a submitted item fail, if one did."""
+    for future in (work.handled, work.committed):
+        if future.done() and not future.cancelled() and future.exception() is not None:
+            return future.exception()
+    return None
 
 
 def _alike(work: _Work) -> bool:
@@ -302,19 +325,33 @@ class Committer:
         # polling in its busy handler gets the lock; PostgreSQL has no single writer to share
         self._gap = GAP_SECONDS if fed.db.is_sqlite else 0.0
         self._free_at = 0.0  # loop time before which the next transaction does not begin
+        self._preparing = 0  # items the pump's chains are preparing now: soon submitted
+        self._arrival = asyncio.Event()  # set by each submission and each preparation's end
 
     @property
     def tasks(self) -> list[asyncio.Task]:
         return [self._task] if self._task is not None else []
 
-    async def submit(self, work: _Work) -> None:
-        """Queue the item; returns once its handler has run and its outcome is written in the
-        open transaction (`work.committed` says when that commits). Raises what made the
-        transaction fail before then."""
+    @asynccontextmanager
+    async def preparing(self) -> AsyncIterator[None]:
+        """Around an item's preparation, which ends in its submission (or its chain's end): while
+        items are being prepared, the committer waits a little for them before it takes the
+        Creates waiting (`_gather`), which are then handled together."""
+        self._preparing += 1
+        try:
+            yield
+        finally:
+            self._preparing -= 1
+            self._arrival.set()
+
+    def submit(self, work: _Work) -> None:
+        """Queue the item, to be handled after the items submitted before it. `work.handled` says
+        when its handler has run and its outcome is written in the open transaction, then
+        `work.committed` when that commits; either gets what made the transaction fail."""
         self._pending.append(work)
+        self._arrival.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
-        await work.handled
 
     def drop_pending(self) -> None:
         self._pending.clear()
@@ -344,9 +381,9 @@ class Committer:
                 work.committed.set_result(None)
 
     async def _commit(self, taken: list[_Work]) -> None:
-        """Handle pending items in one transaction, those submitted meanwhile included (the next
-        item of a chain comes once the one before is handled), until none is left or it has run
-        BATCH_SECONDS; each item taken is appended to `taken`."""
+        """Handle pending items in one transaction, in the order submitted (but Creates of plain
+        notes, handled together: `_take_alike`), those submitted meanwhile included, until none
+        is left or it has run BATCH_SECONDS; each item taken is appended to `taken`."""
         loop = asyncio.get_running_loop()
         turns = self.fed.db.writes
         async with self.writes, self.fed.transaction() as session:
@@ -355,12 +392,13 @@ class Committer:
             actors: dict[str, Actor] = {}  # emptied when a savepoint rolls back
             unknown: set[str] = set()
             done: list[int] = []  # the items handled, marked done together before the commit
+            gather_until = started + GATHER_SECONDS
             while self._pending and loop.time() - started < BATCH_SECONDS and not (taken and turns.wanted):
+                await self._gather(gather_until)
                 work = self._pending.pop(0)
                 group = [work]
                 if _alike(work):  # with the other Creates of plain notes waiting
-                    group += [other for other in self._pending if _alike(other)]
-                    self._pending = [other for other in self._pending if not _alike(other)]
+                    group += self._take_alike()
                 taken += group
                 if {other.activity.actor for other in group if other.activity is not None} - actors.keys() - unknown:
                     # the actors of these items and of the pending ones, at once
@@ -375,6 +413,33 @@ class Committer:
                     handled.handled.set_result(None)
                 await asyncio.sleep(0)  # their chains submit their next items, if they have them ready
             await inbox_queue.finish_many(session, done, self.fed.clock.now())
+
+    def _take_alike(self) -> list[_Work]:
+        """The Creates of plain notes waiting, taken out of the queue, but for those after an
+        item of their chain that is not one: a chain's items are handled in the order submitted."""
+        taken, left, held = [], [], set()
+        for work in self._pending:
+            if _alike(work) and work.chain not in held:
+                taken.append(work)
+            else:
+                left.append(work)
+                held.add(work.chain)
+        self._pending = left
+        return taken
+
+    async def _gather(self, until: float) -> None:
+        """Wait, until the loop time `until` at the latest, while items are being prepared and
+        only Creates to handle together are waiting, so that those being prepared join them (a
+        prefetch that reads the database, or a peer, takes a few loop turns). Not while intake
+        wants the write lock."""
+        loop = asyncio.get_running_loop()
+        while (self._preparing and not self.fed.db.writes.wanted and all(_alike(work) for work in self._pending)
+               and (left := until - loop.time()) > 0):
+            self._arrival.clear()
+            try:
+                await asyncio.wait_for(self._arrival.wait(), left)
+            except TimeoutError:
+                return
 
     async def _handle_alike(self, session, group: list[_Work], actors: dict[str, Actor], done: list[int]) -> None:
         """Creates of plain notes (`create.alike`) handled together, in one savepoint; those it
