@@ -366,3 +366,50 @@ async def test_a_claim_waits_for_a_batch_in_progress_only_on_sqlite(instances):
         assert bool(done) is (not a.db.is_sqlite)
     assert await step == 1
     await pump.settle()
+
+
+async def test_once_a_chains_transaction_failed_its_later_items_wait_to_be_tried_again_in_order(instances, http, monkeypatch):
+    """Breaks if a chain goes on submitting its items after an earlier one's transaction failed
+    (the database): the Update, still being prepared then, would be handled alone, before its
+    Create is tried again, and ignored as about an unknown post; the edit would be lost."""
+    async with start_scene(instances, http) as scene:
+        note = scene.note("zed", "1")
+        create = await scene.send("zed", "Create", note)
+        update = await scene.send("zed", "Update", note | {"content": "<p>edited</p>"})
+
+        real = HANDLERS["Update"]
+
+        class SlowUpdate:
+            """The real Update handler, whose preparation takes a while (a slow peer)."""
+
+            handle = staticmethod(real.handle)
+
+            @staticmethod
+            async def prefetch(fed: Any, activity: Any) -> Any:
+                await asyncio.sleep(0.3)
+                return await real.prefetch(fed, activity)
+
+        finish, failures = inbox_queue.finish_many, []
+
+        async def failing_once(session: Any, ids: list[int], now: datetime) -> None:
+            """The real outcome, which fails the first transaction: the disk is full."""
+            if not failures:
+                failures.append(ids)
+                raise RuntimeError("the disk is full")
+            await finish(session, ids, now)
+
+        monkeypatch.setitem(HANDLERS, "Update", SlowUpdate)
+        monkeypatch.setattr(inbox_queue, "finish_many", failing_once)
+        # When the Create's transaction fails while the Update is being prepared
+        await scene.run()
+        # Then both are failed, to be tried again, and nothing was stored
+        for document in (create, update):
+            state, error = await scene.outcome(document)
+            assert state is InboxState.failed and "the disk is full" in error, (document["type"], state, error)
+        assert await scene.count(Object, Object.uri == note["id"]) == 0
+        # And when they are tried again, the Create comes first and the edit is kept
+        scene.a.clock.advance(minutes=10)
+        await scene.run()
+        for document in (create, update):
+            assert (await scene.outcome(document))[0] is InboxState.done
+        assert "edited" in (await scene.one(Object, Object.uri == note["id"])).content
