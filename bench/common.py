@@ -92,6 +92,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy() -> tuple[int, int]:
+    """(all CPU ticks, busy ticks) of the whole machine so far, from /proc/stat: the share busy
+    between two readings says whether every core was in use (then more processes cannot help)."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(ticks), sum(ticks) - ticks[3] - ticks[4]  # idle and iowait are not busy
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    return (after[1] - before[1]) / (after[0] - before[0]) if after[0] > before[0] else 0.0
+
+
 def load_measured(pid: int, url: str, seconds: float, connections: int, depth: int,
                   headers: list[str] = (), **options) -> dict:
     """`load`, plus the share of one core the server process used meanwhile ("server_cpu")."""

@@ -72,7 +72,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-from common import ALL_CORES, BIN, CLIENT_CORE, HERE, SERVER_CORE, cpu_seconds, free_port, machine_load, make_instance, pinned, rss_mb, wait_for
+from common import (ALL_CORES, BIN, CLIENT_CORE, HERE, SERVER_CORE, busy_share, cpu_seconds, free_port, machine_busy,
+                    machine_load, make_instance, pinned, rss_mb, wait_for)
 from drain_world import CREATE, World, activity, make_plan
 from loadgen import write_requests
 from sqlalchemy import text
@@ -100,6 +101,7 @@ class Run:
     intake_seconds: float = 0.0
     intake_cpu: float = 0.0  # share of a core `rounds serve` used while the burst was sent
     drain_cpu: float = 0.0   # cores' share the processes running the workers used while draining
+    drain_machine: float = 0.0  # share of all the machine's cores busy meanwhile (the database included)
     states: dict = field(default_factory=dict)
     handled_seconds: float = 0.0
     per_second: list[int] = field(default_factory=list)  # items handled in each second after the first 202
@@ -407,10 +409,11 @@ async def burst_run(args, db, world: World, keys, result: Run, serve_pid: int, d
     if not answered:
         raise RuntimeError(f"no activity was accepted: {sent}")
     first_202 = min(answered.values())
-    cpu, started = sum(map(cpu_seconds, draining)), time.perf_counter()
+    cpu, started, machine = sum(map(cpu_seconds, draining)), time.perf_counter(), machine_busy()
     if not await wait_drained(db, args.drain_timeout):
         print(f"  (gave up waiting after {args.drain_timeout:.0f} s; the rest counts as not handled)")
     result.drain_cpu = (sum(map(cpu_seconds, draining)) - cpu) / (time.perf_counter() - started)
+    result.drain_machine = busy_share(machine, machine_busy())
     states = await inbox_states(db)
     result.states = {state: count for state, (count, _, _) in states.items()}
     result.reasons = await reasons(db)
@@ -468,7 +471,8 @@ def report_burst(run: Run, database: str) -> None:
     print(f"  handled       : {run.handled_rate:8.1f} /s   ({run.states.get('done', 0)} done, "
           f"{run.states.get('ignored', 0)} ignored{''.join(f', {n} {s}' for s, n in others.items())}; "
           f"the last {run.handled_seconds:.1f} s after the first 202; the worker process(es) used "
-          f"{run.drain_cpu:.0%} of a core after the burst)")
+          f"{run.drain_cpu:.0%} of a core after the burst, and the machine was {run.drain_machine:.0%} busy, "
+          f"all {os.cpu_count()} cores, the database included: near 100% means no process could have gone faster)")
     print(f"  handled in each second after the first 202: {' '.join(map(str, run.per_second))}   (flat: a "
           f"steady rate; a dip or a long tail: a stall)")
     if run.lags:

@@ -35,15 +35,16 @@ class Claims(list):
 
 @dataclass(frozen=True)
 class Claimed:
-    """An item as claimed: its raw JSON text undecoded, and its attempts counting this one."""
+    """An item as claimed: its attempts counting this one, and its raw JSON text undecoded (read
+    for the items taken only, not for every due item a claim looks at)."""
 
     id: int
     activity_uri: str
     activity_type: str
     actor_uri: str
-    raw: str
     attempts: int
     due: datetime
+    raw: str = ""
 
 
 # Claims of inbox items take this transaction-level advisory lock on PostgreSQL, so two workers'
@@ -78,17 +79,21 @@ async def claim(
         await core.result(session, _FINISH[InboxState.dead], {
             "ids": spent, "at": now, "error": f"its handling never finished in {max_attempts} attempts"})
     taken = [item for item in items if item.attempts < max_attempts]
+    raws: dict[int, str] = {}
     if taken:
-        await core.result(session, _LEASE, {"ids": [item.id for item in taken], "until": now + lease})
-    claims = Claims(replace(item, attempts=item.attempts + 1) for item in taken)
+        ids = [item.id for item in taken]
+        await core.result(session, _LEASE, {"ids": ids, "until": now + lease})
+        raws = dict((await core.result(session, _RAWS, {"ids": ids})).all())
+    claims = Claims(replace(item, attempts=item.attempts + 1, raw=raws[item.id]) for item in taken)
     if len(items) < limit:  # then every candidate left was left for its actor's held item
         claims.held_back = len({item.id for item in candidates} - {item.id for item in items})
     return claims
 
 
 _T = InboxItem.__table__
-CLAIMED = (_T.c.id, _T.c.activity_uri, _T.c.activity_type, _T.c.actor_uri, _T.c.raw, _T.c.attempts,
-           _T.c.next_attempt_at)
+# what a claim reads of each due item it looks at; the raw JSON only of those it takes (_RAWS)
+CLAIMED = (_T.c.id, _T.c.activity_uri, _T.c.activity_type, _T.c.actor_uri, _T.c.attempts, _T.c.next_attempt_at)
+_RAWS = select(_T.c.id, _T.c.raw).where(_T.c.id.in_(bindparam("ids", expanding=True)))
 # the partial index's own condition, written out: SQLite (and a generic PostgreSQL plan) uses a
 # partial index only for a query whose WHERE holds its condition literally, not as a parameter
 _QUEUED = text("inbox_items.state = 'queued'")

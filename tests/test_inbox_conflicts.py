@@ -21,7 +21,7 @@ class _DriverError(Exception):
 
 
 def _item(attempts: int) -> Claimed:
-    return Claimed(1, "https://peer.example/a/1", "Create", "https://peer.example/u/x", "{}", attempts, None)
+    return Claimed(1, "https://peer.example/a/1", "Create", "https://peer.example/u/x", attempts, None, "{}")
 
 
 async def test_a_deadlock_victim_is_due_again_in_seconds_and_other_errors_back_off(instances, caplog):

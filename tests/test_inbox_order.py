@@ -31,6 +31,7 @@ from storage.ids import new_id
 from storage.models import InboxItem, InboxState, Like, Notification, Object
 from tests.fakepeer import FakePeer, activity
 from tests.handler_helpers import Scene, start_scene
+from tests.statements import statements_run
 
 
 async def _claim(scene: Scene, limit: int) -> list[inbox_queue.Claimed]:
@@ -413,3 +414,18 @@ async def test_once_a_chains_transaction_failed_its_later_items_wait_to_be_tried
         for document in (create, update):
             assert (await scene.outcome(document))[0] is InboxState.done
         assert "edited" in (await scene.one(Object, Object.uri == note["id"])).content
+
+
+async def test_a_claim_reads_the_json_of_the_items_it_takes_only(instances):
+    """A claim of N looks at up to 4N due items (`inbox_queue.WINDOW`). Breaks if it reads the
+    JSON body of every item it looks at: bodies of kilobytes each, read and mostly left."""
+    a = await instances.start()
+    async with a.db.sessions.begin() as session:
+        session.add_all([_row(f"f{n}", n, turn=n) for n in range(12)])
+    async with statements_run(a.db) as statements:
+        taken = await _claimed_uris(a, 3)
+    assert taken == [f"https://f{n}.example/a/{n}" for n in range(3)]
+    reading = [(sql, parameters) for sql, parameters in statements
+               if sql.lstrip().upper().startswith("SELECT") and "raw" in sql.split("FROM")[0].lower()]
+    assert len(reading) == 1, reading
+    assert len(list(reading[0][1].values() if isinstance(reading[0][1], dict) else reading[0][1])) == 3
