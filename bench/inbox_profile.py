@@ -30,7 +30,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from federation.inbox import worker
+from federation.inbox import committer, worker
 from federation.protocol.vocab import AS_CONTEXT, PUBLIC
 from federation.remote.resolve import resolve_actor
 from sqlalchemy import event, func, select
@@ -111,13 +111,13 @@ async def main(args) -> None:
                 event.listen(a.db.engine.sync_engine, "before_cursor_execute",
                              lambda conn, cursor, sql, params, context, many: texts.update([" ".join(sql.split())[:150]]))
             transactions = [0]
-            commit = worker.Committer._commit
+            commit = committer.Committer._commit
 
             async def counted(self, taken):
                 transactions[0] += 1
                 await commit(self, taken)
 
-            worker.Committer._commit = counted
+            committer.Committer._commit = counted
             # the CPU of the event loop's thread inside `Committer._handle` and `_handle_alike`
             # (savepoints, actors and handlers; the outermost call only, since the second calls the
             # first for what it leaves): on SQLite their statements run on that thread (the write
@@ -138,8 +138,8 @@ async def main(args) -> None:
                                 handling[work.item.activity_type] += (time.thread_time() - started) / len(works)
                 return run
 
-            worker.Committer._handle = timed(worker.Committer._handle)
-            worker.Committer._handle_alike = timed(worker.Committer._handle_alike)
+            committer.Committer._handle = timed(committer.Committer._handle)
+            committer.Committer._handle_alike = timed(committer.Committer._handle_alike)
             pump = worker.InboxPump(a.fed)
             profile = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not wall
             cpu, wall = time.process_time(), time.perf_counter()

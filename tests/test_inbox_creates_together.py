@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from federation.communities import relay
-from federation.inbox import worker
+from federation.inbox import committer
 from federation.inbox.handlers import create
 from federation.outbox import actions
 from federation.social.posts import Links
@@ -110,7 +110,7 @@ async def test_when_handling_creates_together_fails_each_is_handled_alone_and_on
             await notify(session, item, author, mentioned, now)
 
         monkeypatch.setattr(create.notifications, "notify_mentions", faulty)
-        monkeypatch.setattr(worker, "BATCH_SECONDS", 60.0)  # one transaction, bounded by its items
+        monkeypatch.setattr(committer, "BATCH_SECONDS", 60.0)  # one transaction, bounded by its items
         sent = await _send_posts(scene, world)
         # When the worker handles the five Creates, and the one of fan2 fails
         async with statements_run(scene.a.db) as statements:

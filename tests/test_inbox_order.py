@@ -23,7 +23,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import event
 
-from federation.inbox import worker
+from federation.inbox import committer, worker
 from federation.inbox.handlers import HANDLERS, like
 from federation.inbox.turns import Turns
 from storage import inbox_queue
@@ -152,7 +152,7 @@ async def test_a_failing_item_rolls_back_alone_and_the_batch_commits_once(instan
                     raise RuntimeError("a bug after the writes")
 
         monkeypatch.setitem(HANDLERS, "Like", Faulty)
-        monkeypatch.setattr(worker, "BATCH_SECONDS", 60.0)  # the batch is bounded by its items only, here
+        monkeypatch.setattr(committer, "BATCH_SECONDS", 60.0)  # the batch is bounded by its items only, here
         # Given a batch of Likes of alice's post, one of which fails after writing
         doomed = activity(scene.peer, "mallory", "Like", uri) | {"id": doomed_id}
         await scene.post("mallory", doomed)
@@ -224,7 +224,7 @@ async def test_an_inbox_post_during_a_long_batch_is_stored_before_the_batch_ends
                         pass
 
         monkeypatch.setitem(HANDLERS, "Like", Patient)
-        monkeypatch.setattr(worker, "BATCH_SECONDS", 60.0)  # the batch is bounded by its items only, here
+        monkeypatch.setattr(committer, "BATCH_SECONDS", 60.0)  # the batch is bounded by its items only, here
         # Given six Likes of alice's post, one chain in one batch
         for n in range(6):
             scene.peer.add_actor(f"fan{n}", key=0)

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from federation.admin import retention
-from federation.inbox import worker
+from federation.inbox import committer, worker
 
 from federation.social import media, poll_worker
 from federation.social.push_worker import PushWorker
@@ -74,7 +74,7 @@ class Workers:
 
     async def _inbox_step(self) -> int:
         """Claim stored activities, giving way to intake first (so does each commit of theirs)."""
-        await worker.give_way_to_intake(self.fed)
+        await committer.give_way_to_intake(self.fed)
         return await self.inbox.step(held_back_for=self.fed.settings.worker_poll_seconds)
 
     async def _periodically(self, name: str, seconds: float, step: Callable[[], Awaitable[None]]) -> None:
