@@ -120,7 +120,7 @@ async def handle_many(ctxs: list[HandlerContext]) -> list[HandlerContext]:
     await add_posts_to_homes(session, [(item, ctx.actor, links) for ctx, item, _, links in new])
     communal = await relay.for_communities(fed, session, [(item, ctx.prepared.addressed, links.mentions)
                                                           for ctx, item, _, links in new])
-    for (ctx, item, post, links), for_community in zip(new, communal):
+    for (ctx, item, _, links), for_community in zip(new, communal):
         local_mentions = [actor for actor in links.mentions if actor.local]
         await notifications.notify_mentions(session, item, ctx.actor, local_mentions, now)
         if for_community:  # the row as stored, in the session (announcing it links to it)
