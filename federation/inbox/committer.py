@@ -46,10 +46,10 @@ from storage.models import Actor, InboxState
 log = logging.getLogger(__name__)
 
 BATCH_SECONDS = 0.05  # a write transaction of handled items commits once it has run this long
+GAP_SECONDS = 0.01  # then the next one waits this long on SQLite: other writers' turn
 # in its first GATHER_SECONDS, a transaction waits for items being prepared before it takes the
 # Creates waiting (`Committer._gather`): more of them handled together
 GATHER_SECONDS = 0.01
-GAP_SECONDS = 0.01  # then the next one waits this long on SQLite: other writers' turn
 INTAKE_PAUSE = 0.05
 INTAKE_PAUSES = 20
 RETRY_SECONDS = 1.0  # after a transaction failed (the database), the next one waits this long
