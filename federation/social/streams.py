@@ -20,14 +20,11 @@ async def local_followers(session: AsyncSession, actor: Actor) -> set[int]:
     return await stream_queries.local_follower_ids(session, actor.id)
 
 
-async def post_homes(session: AsyncSession, post: Object, author: Actor, links: Links | None = None, *,
-                     tags: list[str] | None = None) -> set[int]:
-    """The local actors whose home timeline a post belongs in. `links`: its mentions and hashtags
-    as they were just stored (a new post: `new_posts_homes`); else they are read (`tags`: its
-    hashtags, if the caller read them). A public post also joins the homes of its hashtags'
-    followers, but for a limited peer's (kept out as out of the public timelines)."""
-    if links is not None:
-        return (await new_posts_homes(session, [(post, author, links)]))[0]
+async def post_homes(session: AsyncSession, post: Object, author: Actor, *, tags: list[str] | None = None) -> set[int]:
+    """The local actors whose home timeline a stored post belongs in, its mentions and hashtags
+    read (`tags`: its hashtags, if the caller read them; a new post, whose links the caller has:
+    `new_posts_homes`). A public post also joins the homes of its hashtags' followers, but for a
+    limited peer's (kept out as out of the public timelines)."""
     # a direct post reaches only whom it mentions; any other, the author's followers too
     followers = post.visibility is not Visibility.direct
     public = post.visibility is Visibility.public
@@ -65,14 +62,12 @@ def _with_author(homes: set[int], author: Actor) -> set[int]:
     return homes | {author.id} if author.local else homes
 
 
-async def post_streams(session: AsyncSession, post: Object, author: Actor, homes: set[int] | None = None,
+async def post_streams(session: AsyncSession, post: Object, author: Actor, homes: set[int],
                        links: Links | None = None, *, tags: list[str] | None = None) -> tuple[str, ...]:
-    """The streams that hear of a post: its homes' (`post_homes`, unless given), and for a public
-    post the public ones and its hashtags' (from `links`, its hashtags as just stored, or `tags`,
-    else read), unless its author's peer is limited (kept out of them as out of the public
+    """The streams that hear of a post: its homes' (`post_homes`, `new_posts_homes`), and for a
+    public post the public ones and its hashtags' (from `links`, its hashtags as just stored, or
+    `tags`, else read), unless its author's peer is limited (kept out of them as out of the public
     timelines)."""
-    if homes is None:
-        homes = await post_homes(session, post, author, links, tags=tags)
     streams = [f"user:{actor_id}" for actor_id in sorted(homes)]
     public = post.visibility is Visibility.public
     if public and (author.local or not await stream_queries.on_limited_peer(session, author.id)):
