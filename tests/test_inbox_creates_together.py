@@ -19,7 +19,10 @@ from federation.social.posts import Links
 from federation.social.streams import new_posts_homes
 from storage.ids import new_id
 from storage import tags
-from storage.models import Announce, Block, Follow, FollowState, InboxState, NotificationType, Object, Visibility
+from storage.models import (
+    Announce, Block, Follow, FollowState, InboxState, Notification, NotificationPolicy, NotificationType, Object,
+    PolicyAction, Visibility,
+)
 from tests.community_helpers import make_community
 from tests.handler_helpers import Scene, start_scene
 from tests.statements import statements_run
@@ -168,3 +171,26 @@ async def test_a_peers_reply_in_a_community_thread_that_names_no_community_is_st
         assert (await scene.outcome(sent))[0] is InboxState.done
         reply = await scene.one(Object, Object.uri == sent["object"]["id"])
         assert await scene.count(Announce, Announce.actor_id == group.id, Announce.object_id == reply.id) == 1
+
+
+async def test_a_create_after_another_kind_of_item_of_its_chain_is_not_taken_ahead_of_it(instances, http):
+    """Breaks if the committer, taking the Creates waiting to handle them together, takes one that
+    its chain submitted after an item of another kind still waiting: zed's mention of alice would
+    be handled before zed's Follow of her, and held back by her policy as from a non-follower."""
+    async with start_scene(instances, http) as scene:
+        alice = await scene.a.actor("alice")
+        async with scene.a.fed.transaction() as session:
+            session.add(NotificationPolicy(actor_id=alice.id, for_not_followers=PolicyAction.filter))
+        # Given another actor's Create first (it starts the set), then zed's Follow of alice and
+        # zed's post mentioning her, all waiting in the committer at once
+        await scene.send("mallory", "Create", scene.note("mallory", "1"))
+        await scene.send("zed", "Follow", alice.uri)
+        await scene.send("zed", "Create", scene.note("zed", "1", cc=(alice.uri,),
+                                                     tag=[{"type": "Mention", "href": alice.uri, "name": "@alice"}]))
+        # When the worker handles them
+        assert await scene.run() == 3
+        # Then the Follow came first: the mention reached alice, not her requests
+        zed = await scene.remote("zed")
+        notification = await scene.one(Notification, Notification.recipient_id == alice.id,
+                                       Notification.type == NotificationType.mention)
+        assert notification.from_actor_id == zed.id and not notification.filtered
