@@ -106,10 +106,21 @@ async def main(args) -> None:
             statements = Counter()
             event.listen(a.db.engine.sync_engine, "before_cursor_execute",
                    lambda conn, cursor, sql, params, context, many: statements.update([sql.split(None, 1)[0].upper()]))
-            if args.statements:
-                texts = Counter()
-                event.listen(a.db.engine.sync_engine, "before_cursor_execute",
-                             lambda conn, cursor, sql, params, context, many: texts.update([" ".join(sql.split())[:150]]))
+            if args.statements:  # how often each statement runs, and the wall time of its execution
+                texts, spent = Counter(), Counter()
+
+                def started(conn, cursor, sql, params, context, many):
+                    context._bench_started = time.perf_counter()
+
+                def ended(conn, cursor, sql, params, context, many):
+                    text = " ".join(sql.split())[:150]
+                    texts[text] += 1
+                    spent[text] += time.perf_counter() - context._bench_started
+
+                event.listen(a.db.engine.sync_engine, "before_cursor_execute", started)
+                event.listen(a.db.engine.sync_engine, "after_cursor_execute", ended)
+            for verb in ("begin", "commit", "rollback"):  # what the driver sends itself, apart from statements
+                event.listen(a.db.engine.sync_engine, verb, lambda conn, verb=verb.upper(): statements.update([verb]))
             transactions = [0]
             commit = committer.Committer._commit
 
@@ -167,8 +178,9 @@ async def main(args) -> None:
                   f"statements per item {sum(statements.values()) / args.items:.1f}: "
                   + ", ".join(f"{verb} {n / args.items:.2f}" for verb, n in statements.most_common()))
             if args.statements:
-                for sql, n in texts.most_common(40):
-                    print(f"{n / args.items:6.2f}  {sql}")
+                print("per item: runs, ms of execution (on SQLite with the write lock, the database's own work)")
+                for sql, seconds in spent.most_common(40):
+                    print(f"{texts[sql] / args.items:6.2f} {1000 * seconds / args.items:6.3f}  {sql}")
             if profile:
                 stats = pstats.Stats(profile)
                 print(f"{stats.total_calls / args.items:.0f} Python calls per item (under cProfile)")
