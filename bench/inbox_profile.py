@@ -7,6 +7,7 @@ and Announces of others' notes 10% each, Updates 6% and Deletes 4% of one's own.
     PYTHONPATH=. .venv/bin/python bench/inbox_profile.py [--items 300] [--top 40] [--sort tottime]
     PYTHONPATH=. .venv/bin/python bench/inbox_profile.py --no-profile      # CPU per item only
     PYTHONPATH=.:bench .venv/bin/python bench/inbox_profile.py --no-profile --mix
+    PYTHONPATH=.:bench .venv/bin/python bench/inbox_profile.py --no-profile --mix --statements  # each statement's runs and time
     ROUNDS_TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test PYTHONPATH=. ...
 
 It uses the test suite's instances (tests/instances.py: a real instance on loopback, its

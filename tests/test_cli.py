@@ -58,9 +58,13 @@ def config(tmp_path, database_url):
         asyncio.run(drop_schema(database_url, schema))
 
 
-async def _wait_until_serving(base: str, process: subprocess.Popen) -> None:
+async def _wait_until_serving(base: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    """Until /healthz answers 200. The interpreter and the imports take a few seconds of CPU, more
+    than 10 s of wall time on a loaded machine (the whole suite beside it): the deadline is only
+    there to stop a server that never comes up."""
+    deadline = asyncio.get_running_loop().time() + seconds
     async with aiohttp.ClientSession() as http:
-        for _ in range(200):
+        while asyncio.get_running_loop().time() < deadline:
             assert process.poll() is None, process.stderr.read()
             try:
                 async with http.get(f"{base}/healthz") as response:
