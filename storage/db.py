@@ -24,6 +24,7 @@ import logging
 import re
 import socket
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +36,7 @@ from typing import TypeVar
 import aiosqlite
 from sqlalchemy import Engine, Result, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -303,11 +304,38 @@ def open_database(
         # steady load (a busy inbox worker's chains read at once) one was opened and closed for
         # almost every read, each a new backend: 330 in one bench/inbox_drain.py run of 3,000 items
         engine = create_async_engine(
-            url, pool_size=2 * pool_size, max_overflow=0, pool_pre_ping=True,
-            connect_args=connect_args,
+            url, pool_size=2 * pool_size, max_overflow=0, connect_args=connect_args,
         )
+        _ping_when_idle(engine.sync_engine.pool)
     plain_savepoints(engine.sync_engine)
     return Database(engine, async_sessionmaker(engine, class_=CommitSession, expire_on_commit=False), schema, reader)
+
+
+# a pooled PostgreSQL connection that has been idle longer than this is pinged before it is used
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _ping_when_idle(pool) -> None:
+    """Before a pooled connection is used, make sure the server still has it (it restarted, or a
+    proxy dropped an idle connection) if it has lain idle over PING_AFTER_IDLE_SECONDS; a dead
+    one is replaced at once, unseen by the caller. One used moments ago is not pinged: SQLAlchemy's
+    pool_pre_ping pinged at every checkout, a BEGIN, a query and a ROLLBACK (three round trips)
+    for every read a busy worker made. If the server drops a connection within that window, the
+    statement fails, and SQLAlchemy then replaces every connection of the pool older than the
+    failure; the worker retries what the failed transaction held, as after any database error."""
+
+    @event.listens_for(pool, "connect")
+    @event.listens_for(pool, "checkin")
+    def used(_dbapi_connection, record) -> None:
+        record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def ping(dbapi_connection, record, _proxy) -> None:
+        if time.monotonic() - record.info.get("used_at", 0.0) > PING_AFTER_IDLE_SECONDS:
+            try:
+                dbapi_connection.ping()
+            except Exception as exc:
+                raise DisconnectionError(f"a pooled connection was gone: {exc}") from exc
 
 
 def open_configured(settings: DatabaseSettings) -> Database:

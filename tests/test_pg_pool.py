@@ -1,5 +1,7 @@
-"""The PostgreSQL pool keeps the connections it opened: under a steady load wider than
-`pool_size` (a busy inbox worker's chains read at once), no connection is opened again and again."""
+"""PostgreSQL connections. The pool keeps the connections it opened: under a steady load wider
+than `pool_size` (a busy inbox worker's chains read at once), none is opened again and again. A
+connection is pinged before use only after lying idle (`storage.db.PING_AFTER_IDLE_SECONDS`), and
+one the server dropped meanwhile is replaced unseen."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import asyncio
 import pytest
 from sqlalchemy import event, text
 
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+
+from storage import db as db_module
 from storage.db import open_database
 from tests.conftest import DATABASE_URL
 
@@ -53,5 +58,40 @@ async def test_a_reader_beyond_the_pool_waits_for_a_connection_instead_of_failin
         _, _, *answers = await asyncio.gather(hold(), hold(), read(), read())
         assert answers == [1, 1]
         assert db.engine.sync_engine.pool.checkedin() == 2
+    finally:
+        await db.dispose()
+
+
+async def _backend_pid(db) -> int:
+    async with db.sessions() as session:
+        return await session.scalar(text("SELECT pg_backend_pid()"))
+
+
+async def test_a_connection_the_server_dropped_while_idle_is_replaced_before_it_is_used(monkeypatch):
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)  # every connection has lain idle
+    db, other = open_database(DATABASE_URL, pool_size=1), open_database(DATABASE_URL, pool_size=1)
+    try:
+        first = await _backend_pid(db)
+        async with other.sessions() as session:  # the server (a restart, an admin) ends it
+            assert await session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        await asyncio.sleep(0.1)
+        assert await _backend_pid(db) != first  # no error: a new connection took its place
+    finally:
+        await db.dispose()
+        await other.dispose()
+
+
+async def test_a_connection_used_moments_ago_is_not_pinged_and_an_idle_one_is(monkeypatch):
+    pings = []
+    ping = AsyncAdapt_asyncpg_connection.ping
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "ping", lambda self: (pings.append(1), ping(self))[1])
+    db = open_database(DATABASE_URL, pool_size=1)
+    try:
+        for _ in range(3):
+            await _backend_pid(db)
+        assert pings == []  # one connection, used again at once: three round trips saved each time
+        monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+        await _backend_pid(db)
+        assert pings == [1]
     finally:
         await db.dispose()
