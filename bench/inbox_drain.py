@@ -10,7 +10,8 @@ Targets (issue 13): handled/intake >= 0.5 on SQLite in one process; on PostgreSQ
 >= 1.6x one worker (give --workers 1,2: both run here, one after the other, each on a fresh
 schema); with a 50,000-item backlog the worker's RSS stays bounded (it never loads the queue
 whole). Where they stood on 2026-12-07, end of day: SQLite 0.15-0.17 (not met); PostgreSQL
-1.41x, one worker 96/s and two 135/s, medians of 3 (not met: one worker keeps about 60% of this
+1.41x, one worker 96/s and two 135/s, medians of 3; 1.58x over 5 rounds, where one worker
+varied from 72 to 104/s between identical runs (not met: one worker keeps about 60% of this
 2-core machine busy, the database included, and two keep it 92-95% busy, so two cannot reach
 1.6x here; the run prints how busy the machine was); the backlog's RSS bounded (met).
 
