@@ -120,7 +120,10 @@ async def main(args) -> None:
 
                 event.listen(a.db.engine.sync_engine, "before_cursor_execute", started)
                 event.listen(a.db.engine.sync_engine, "after_cursor_execute", ended)
-            for verb in ("begin", "commit", "rollback"):  # what the driver sends itself, apart from statements
+            # what ends a transaction never passes before_cursor_execute, nor does asyncpg's BEGIN
+            # (SQLite's BEGIN IMMEDIATE does: storage.db.take_write_lock); count them apart, once
+            verbs = ("commit", "rollback") if a.db.is_sqlite else ("begin", "commit", "rollback")
+            for verb in verbs:
                 event.listen(a.db.engine.sync_engine, verb, lambda conn, verb=verb.upper(): statements.update([verb]))
             transactions = [0]
             commit = committer.Committer._commit
