@@ -22,6 +22,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from playwright.async_api import Browser, Page, async_playwright
+# A click that loads a page returns once the page has begun to arrive, and Chromium shows a long
+# list as it parses it: a count taken then may see part of it. `expect` waits for what it asserts.
+from playwright.async_api import expect  # noqa: F401 (for the tests)
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -6,7 +6,7 @@ serious accessibility problem."""
 
 from __future__ import annotations
 
-from tests.browser import axe_violations, chromium, watch_csp
+from tests.browser import axe_violations, chromium, expect, watch_csp
 from tests.community_helpers import follow_remote, make_community
 from tests.test_people_browser import _sign_in
 
@@ -71,7 +71,7 @@ async def test_write_preview_review_revise_and_compare(instances, tmp_path):
         assert await axe_violations(page) == []
         # And the versions, and the diff between them, line by line
         await page.click("#article-versions")
-        assert await page.locator("#version-list li").count() == 2
+        await expect(page.locator("#version-list li")).to_have_count(2)
         await page.click("#version-list li >> nth=1 >> text=changes")
         assert "three hours" in await page.locator("#diff-lines del").inner_text()
         assert "one hour" in await page.locator("#diff-lines ins").inner_text()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from federation.outbox import actions, drafts
 from federation.social.compose import Draft
-from tests.browser import axe_violations, chromium, watch_csp
+from tests.browser import axe_violations, chromium, expect, watch_csp
 from tests.instances import settle
 from tests.test_web_layout_browser import UNLABELLED, WIDTHS
 from tests.web_helpers import PASSWORD
@@ -36,7 +36,7 @@ async def test_search_a_remote_handle_open_the_profile_follow_and_see_it_in_foll
         await page.click("#search-submit")
         # Then B's bob is found, and she opens his profile
         found = page.locator("#found-accounts .account a.author")
-        assert await found.count() == 1
+        await expect(found).to_have_count(1)
         await found.click()
         assert await page.inner_text("#profile-handle") == handle
         assert await axe_violations(page) == []
@@ -77,12 +77,12 @@ async def test_accept_a_follow_request_from_the_notifications(instances):
         assert await axe_violations(page) == []
         # When she opens her notifications and accepts the request
         await page.click("#nav-notifications")
-        assert await page.locator("#unread-count").count() == 0
+        await expect(page.locator("#unread-count")).to_have_count(0)
         assert await axe_violations(page) == []  # the request and its buttons
         await page.click(f"#authorize-{alice.id}")
         # Then the request is answered, and alice is among her followers
         assert page.url == f"{a.base}/notifications"
-        assert await page.locator(f"#authorize-{alice.id}").count() == 0
+        await expect(page.locator(f"#authorize-{alice.id}")).to_have_count(0)
         await page.click("#nav-profile")
         await page.click("#tab-followers")
         assert await page.locator("#followers .account a.author").all_inner_texts() == ["alice"]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from federation.outbox import drafts
 from federation.social.compose import Draft
 from storage.models import Object
-from tests.browser import axe_violations, chromium, watch_csp
+from tests.browser import axe_violations, chromium, expect, watch_csp
 from tests.test_people_browser import _sign_in
 
 
@@ -41,7 +41,7 @@ async def test_post_for_the_institution_then_search_and_filter(instances, tmp_pa
         await page.click("#search-submit")
         # Then she finds both, hers marked institution-only
         posts = page.locator("#found-posts .timeline > li")
-        assert await posts.count() == 2
+        await expect(posts).to_have_count(2)
         texts = await posts.all_inner_texts()
         assert any("astreinte" in t and "Institution only" in t for t in texts) and any("mars" in t for t in texts)
         assert await axe_violations(page) == []
@@ -52,7 +52,8 @@ async def test_post_for_the_institution_then_search_and_filter(instances, tmp_pa
         await page.fill("#filter-before", "2026-03-05")
         await page.click("#search-submit")
         # Then only bob's older post is left, and the query shows the operators used
-        assert await posts.count() == 1 and "mars" in await posts.nth(0).inner_text()
+        await expect(posts).to_have_count(1)
+        assert "mars" in await posts.nth(0).inner_text()
         assert await page.input_value("#q") == "pediatrie from:bob before:2026-03-05"
         # And a bad date typed into the query is refused with a message
         await page.fill("#q", "pediatrie before:hier")
@@ -65,7 +66,7 @@ async def test_post_for_the_institution_then_search_and_filter(instances, tmp_pa
         await page.check("#filter-articles")
         await page.click("#search-submit")
         assert await page.input_value("#q") == "pediatrie community:icu is:article"
-        assert await posts.count() == 0
+        await expect(posts).to_have_count(0)
         # And in French the filters speak French
         await page.set_extra_http_headers({"Accept-Language": "fr"})
         await page.goto(f"{a.base}/search?q=pediatrie")

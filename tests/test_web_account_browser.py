@@ -9,7 +9,7 @@ import io
 from PIL import Image
 
 from federation.social.second_factor import code_at, step_at
-from tests.browser import chromium, watch_csp
+from tests.browser import chromium, expect, watch_csp
 from tests.web_helpers import PASSWORD
 
 WIDTHS = {"phone": (375, 740), "desktop": (1280, 800)}
@@ -44,7 +44,7 @@ async def test_she_sets_up_a_second_factor_and_signs_in_with_a_code(instances):
         # When she types the code her app shows, Then it is on and she gets her recovery codes
         await page.fill("#otp_attempt", code_at(secret, step_at(a.clock.now())))
         await page.click("#confirm-totp")
-        assert await page.locator("#recovery-codes li").count() == 10
+        await expect(page.locator("#recovery-codes li")).to_have_count(10)
         # When she signs out and in again
         await page.click("#sign-out")
         a.clock.advance(seconds=30)

@@ -11,7 +11,7 @@ from PIL import Image
 
 from federation.outbox import drafts
 from federation.social.compose import Draft
-from tests.browser import artifacts_dir, chromium, watch_csp
+from tests.browser import artifacts_dir, chromium, expect, watch_csp
 from tests.web_helpers import PASSWORD
 
 WIDTHS = {"phone": (375, 740), "desktop": (1280, 800)}
@@ -65,7 +65,7 @@ async def test_an_image_with_its_alt_text_is_posted_and_shown_at_both_widths(ins
                 assert await page.evaluate(UNLABELLED) == [], path
                 shot = path.strip("/").replace(f"posts/{post_id}/", "post-")
                 await page.screenshot(path=shots / f"actions-{shot}-{name}.png", full_page=True)
-        assert await page.locator(f"#status-{post_id}").count() == 1  # on /bookmarks
+        await expect(page.locator(f"#status-{post_id}")).to_have_count(1)  # on /bookmarks
     assert violations == []
 
 
@@ -128,12 +128,12 @@ async def test_a_post_from_another_session_arrives_live_on_home(instances):
         # Then it appears at the top of the first home, without a reload, with its buttons
         first = reader.locator("ol.timeline > li").first
         await first.locator(".content", has_text="Arrived live").wait_for()
-        assert await reader.locator("#empty").count() == 0
-        assert await first.locator("button[data-kind=favourite]").count() == 1
+        await expect(reader.locator("#empty")).to_have_count(0)
+        await expect(first.locator("button[data-kind=favourite]")).to_have_count(1)
         assert await reader.inner_text("#live-news") == "New post by alice"  # for screen readers
         # And an older page does not listen
         await writer.goto(f"{a.base}/home?max_id=1")
-        assert await writer.locator("#timeline[data-live]").count() == 0
+        await expect(writer.locator("#timeline[data-live]")).to_have_count(0)
         await context.close()
     assert violations == []
 
@@ -181,4 +181,4 @@ async def test_the_composer_from_the_keyboard_alone(instances):
         await first.locator("summary.spoiler").press("Enter")
         assert "cohort bay" in await first.locator(".content").inner_text()
         # And she votes from the keyboard too: her own poll shows its results (as on Mastodon)
-        assert await first.locator(".poll .results li").count() == 2
+        await expect(first.locator(".poll .results li")).to_have_count(2)

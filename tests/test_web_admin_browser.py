@@ -11,7 +11,7 @@ from federation.outbox import actions
 from federation.peers import decisions
 from federation.peers.greeting import greet_allowed
 from storage.models import Follow, FollowState, PeerState
-from tests.browser import artifacts_dir, chromium, watch_csp
+from tests.browser import artifacts_dir, chromium, expect, watch_csp
 from tests.instances import settle
 from tests.test_allow_later import _bob_as_seen_by_a, _peer
 from tests.test_web_layout_browser import UNLABELLED
@@ -60,7 +60,7 @@ async def test_an_admin_allows_a_peer_that_knocked_sees_it_federate_blocks_it_an
         await row.locator("button.allow").click()
         # Then it is allowed, no longer pending, and B's policy lets A in at once
         assert await page.locator("#done").is_visible()
-        assert await page.locator(f'[id="pending-{peer}"]').count() == 0
+        await expect(page.locator(f'[id="pending-{peer}"]')).to_have_count(0)
         health = page.locator(f'[id="peer-{peer}"]')
         assert await health.locator(".state").inner_text() == "allowed"
         assert b.fed.policy.allows(peer)

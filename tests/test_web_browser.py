@@ -9,7 +9,7 @@ from aiohttp import web
 from federation.outbox import drafts
 from federation.social.compose import Draft
 from server.web.timelines import PAGE_SIZE
-from tests.browser import chromium, watch_csp
+from tests.browser import chromium, expect, watch_csp
 from tests.instances import side_server
 from tests.web_helpers import PASSWORD
 
@@ -45,7 +45,7 @@ async def test_a_practitioner_signs_in_posts_pages_and_signs_out(instances, tmp_
         await _sign_in(page, a.base)
         assert page.url == f"{a.base}/home"
         assert await page.inner_text("#timeline-title") == "Home"
-        assert await page.locator("ol.timeline > li").count() == PAGE_SIZE
+        await expect(page.locator("ol.timeline > li")).to_have_count(PAGE_SIZE)
 
         # When she posts behind a content warning
         await page.fill("#spoiler_text", "Case details")
@@ -66,10 +66,9 @@ async def test_a_practitioner_signs_in_posts_pages_and_signs_out(instances, tmp_
         # When she pages to older posts, Then she sees the two oldest, and can come back
         await page.click("#older")
         assert "max_id=" in page.url
-        texts = await page.locator("ol.timeline .content").all_inner_texts()
-        assert texts == ["Earlier note 1", "Earlier note 0"]
+        await expect(page.locator("ol.timeline .content")).to_have_text(["Earlier note 1", "Earlier note 0"])
         await page.click("#newer")
-        assert await page.locator("ol.timeline > li").count() == PAGE_SIZE
+        await expect(page.locator("ol.timeline > li")).to_have_count(PAGE_SIZE)
 
         # When she signs out, Then her pages are closed to this browser
         await page.click("#sign-out")

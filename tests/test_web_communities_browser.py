@@ -7,7 +7,7 @@ no tools."""
 
 from __future__ import annotations
 
-from tests.browser import axe_violations, chromium, watch_csp
+from tests.browser import axe_violations, chromium, expect, watch_csp
 from tests.instances import settle
 from tests.web_helpers import PASSWORD
 
@@ -94,10 +94,10 @@ async def test_create_join_approve_post_pin_and_remove_across_two_hospitals(inst
         await settle(a, b)
         # Then both are threads on A's page, newest first; carol, who moderates nothing, has no tools
         threads = carol.locator("#thread-list > li")
-        assert await threads.count() == 2
+        await expect(threads).to_have_count(2)
         assert "Anyone selling a bike?" in await threads.nth(0).inner_text()
-        assert await carol.locator("#moderation").count() == 0
-        assert await carol.locator("[id^=pin-]").count() == 0
+        await expect(carol.locator("#moderation")).to_have_count(0)
+        await expect(carol.locator("[id^=pin-]")).to_have_count(0)
 
         # When alice pins bob's thread
         await alice.reload()
@@ -116,9 +116,9 @@ async def test_create_join_approve_post_pin_and_remove_across_two_hospitals(inst
             await carols.locator("[id^=remove-]").click()
         # Then it is no longer among its threads, and bob's pinned thread stays
         assert await alice.locator("#thread-list > li").all_inner_texts() != []
-        assert await alice.locator("#thread-list > li", has_text="selling a bike").count() == 0
-        assert await alice.locator("#thread-list > li").count() == 1
+        await expect(alice.locator("#thread-list > li", has_text="selling a bike")).to_have_count(0)
+        await expect(alice.locator("#thread-list > li")).to_have_count(1)
         await carol.reload()
-        assert await carol.locator("#thread-list > li", has_text="selling a bike").count() == 0
+        await expect(carol.locator("#thread-list > li", has_text="selling a bike")).to_have_count(0)
         assert "Heel ulcers" in await carol.locator("#thread-list > li").first.inner_text()
     assert violations == []

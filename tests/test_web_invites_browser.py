@@ -4,7 +4,7 @@ page; both pages pass axe-core at phone width, with no CSP violation."""
 
 from __future__ import annotations
 
-from tests.browser import axe_violations, chromium, watch_csp
+from tests.browser import axe_violations, chromium, expect, watch_csp
 from tests.web_helpers import PASSWORD
 
 
@@ -45,11 +45,11 @@ async def test_an_admin_invites_and_the_newcomer_signs_up_and_lands_home(instanc
         await newcomer.click("#submit")
         # Then she lands on her home page, signed in
         await newcomer.wait_for_url(f"{a.base}/home")
-        assert await newcomer.locator("#nav-profile").count() == 1
+        await expect(newcomer.locator("#nav-profile")).to_have_count(1)
         # And the admin sees the link used up: it leaves the list
         await admin.reload()
-        assert await admin.locator("#invitation-list").count() == 0
-        assert await admin.locator("#no-invitations").count() == 1
+        await expect(admin.locator("#invitation-list")).to_have_count(0)
+        await expect(admin.locator("#no-invitations")).to_have_count(1)
         # And the link, opened again, says it is used up
         await newcomer.goto(link)
         assert await newcomer.get_attribute("#reason", "data-reason") == "used_up"
