@@ -53,7 +53,7 @@ async def test_search_a_remote_handle_open_the_profile_follow_and_see_it_in_foll
         # And he is among those she follows, on her own profile
         await page.click("#nav-profile")
         await page.click("#tab-following")
-        assert await page.locator("#following .account .handle").all_inner_texts() == [handle]
+        await expect(page.locator("#following .account .handle")).to_have_text([handle])
         await page.screenshot(path=tmp_path / "following.png", full_page=True)
     assert violations == []
 
@@ -85,7 +85,7 @@ async def test_accept_a_follow_request_from_the_notifications(instances):
         await expect(page.locator(f"#authorize-{alice.id}")).to_have_count(0)
         await page.click("#nav-profile")
         await page.click("#tab-followers")
-        assert await page.locator("#followers .account a.author").all_inner_texts() == ["alice"]
+        await expect(page.locator("#followers .account a.author")).to_have_text(["alice"])
     assert violations == []
 
 

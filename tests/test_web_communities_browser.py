@@ -45,7 +45,7 @@ async def test_create_join_approve_post_pin_and_remove_across_two_hospitals(inst
         # Then she is on its page, which says what it is and that she moderates it
         assert alice.url.endswith("/communities/wound-care")
         assert await alice.inner_text("#community-name") == "Wound care"
-        assert await alice.locator("#rules li").all_inner_texts() == ["No patient data", "Cite your sources"]
+        await expect(alice.locator("#rules li")).to_have_text(["No patient data", "Cite your sources"])
         assert await alice.inner_text("#join-policy") == "A moderator approves each member"
         assert "alice" in await alice.inner_text("#moderators")
         assert await alice.inner_text("#no-applicants") == "No one is waiting."
