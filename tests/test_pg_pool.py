@@ -1,7 +1,8 @@
 """PostgreSQL connections. The pool keeps the connections it opened: under a steady load wider
 than `pool_size` (a busy inbox worker's chains read at once), none is opened again and again. A
 connection is pinged before use only after lying idle (`storage.db.PING_AFTER_IDLE_SECONDS`), and
-one the server dropped meanwhile is replaced unseen."""
+one the server dropped meanwhile is replaced unseen. A read (`Database.read`) runs outside a
+transaction; the writes on the same connection after it do not."""
 
 from __future__ import annotations
 
@@ -92,5 +93,23 @@ async def test_a_connection_used_moments_ago_is_not_pinged_and_an_idle_one_is(mo
         monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)
         await _backend_pid(db)
         assert pings == [1]
+    finally:
+        await db.dispose()
+
+
+def _in_transaction(session) -> tuple[int, bool]:
+    pid = session.scalar(text("SELECT pg_backend_pid()"))
+    return pid, session.connection().connection.driver_connection.is_in_transaction()
+
+
+async def test_a_read_sends_no_begin_and_the_write_after_it_on_that_connection_is_a_transaction():
+    db = open_database(DATABASE_URL, pool_size=1)
+    try:
+        for _ in range(2):
+            read_pid, read_in_transaction = await db.read(_in_transaction)
+            assert not read_in_transaction  # no BEGIN and no ROLLBACK: two round trips fewer per read
+            async with db.sessions() as session, session.begin():
+                write_pid, write_in_transaction = await session.run_sync(_in_transaction)
+            assert (write_pid, write_in_transaction) == (read_pid, True)  # the same connection, back to BEGIN
     finally:
         await db.dispose()
