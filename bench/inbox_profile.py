@@ -121,10 +121,16 @@ async def main(args) -> None:
                 event.listen(a.db.engine.sync_engine, "before_cursor_execute", started)
                 event.listen(a.db.engine.sync_engine, "after_cursor_execute", ended)
             # what ends a transaction never passes before_cursor_execute, nor does asyncpg's BEGIN
-            # (SQLite's BEGIN IMMEDIATE does: storage.db.take_write_lock); count them apart, once
+            # (SQLite's BEGIN IMMEDIATE does: storage.db.take_write_lock); count them apart, once,
+            # but not on a connection in autocommit (PostgreSQL's reads), where the driver sends none
             verbs = ("commit", "rollback") if a.db.is_sqlite else ("begin", "commit", "rollback")
+
+            def sent(conn, verb: str) -> None:
+                if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                    statements.update([verb])
+
             for verb in verbs:
-                event.listen(a.db.engine.sync_engine, verb, lambda conn, verb=verb.upper(): statements.update([verb]))
+                event.listen(a.db.engine.sync_engine, verb, lambda conn, verb=verb.upper(): sent(conn, verb))
             transactions = [0]
             commit = committer.Committer._commit
 
