@@ -10,7 +10,9 @@ from sqlalchemy import BigInteger, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import core
+from storage.ids import new_id
 from storage.models import Announce, Block, Bookmark, Like, Pin
+from storage.upsert import per_backend
 
 Mark = TypeVar("Mark", Like, Announce, Bookmark, Pin)
 
@@ -60,19 +62,24 @@ async def remove_mark(session: AsyncSession, row: Like | Announce | Bookmark | P
     await session.flush()
 
 
-async def add_like(session: AsyncSession, actor_id: int, object_id: int, uri: str, now: datetime) -> Like:
-    row = Like(uri=uri, actor_id=actor_id, object_id=object_id, created_at=now)
-    session.add(row)
-    await session.flush()
-    return row
+# a like or boost stored unless the actor has one of that post already (or its activity id is
+# stored): one statement, where a lookup and then the insert were two for each the inbox handles;
+# the new row, as an ORM object, or nothing
+_ADD_NEW = {model: per_backend(lambda insert, model=model: select(model).from_statement(
+    insert(model.__table__).on_conflict_do_nothing().returning(*model.__table__.c))) for model in (Like, Announce)}
+
+
+async def add_like(session: AsyncSession, actor_id: int, object_id: int, uri: str, now: datetime) -> Like | None:
+    """The new like; None if the actor likes the post already."""
+    return await session.scalar(_ADD_NEW[Like](session), {
+        "id": new_id(), "uri": uri, "actor_id": actor_id, "object_id": object_id, "created_at": now})
 
 
 async def add_announce(session: AsyncSession, actor_id: int, object_id: int, uri: str, now: datetime, *,
-                       public: bool) -> Announce:
-    row = Announce(uri=uri, actor_id=actor_id, object_id=object_id, public=public, created_at=now)
-    session.add(row)
-    await session.flush()
-    return row
+                       public: bool) -> Announce | None:
+    """The new boost; None if the actor boosted the post already."""
+    return await session.scalar(_ADD_NEW[Announce](session), {
+        "id": new_id(), "uri": uri, "actor_id": actor_id, "object_id": object_id, "public": public, "created_at": now})
 
 
 def add_block(session: AsyncSession, actor_id: int, target_id: int, uri: str, now: datetime) -> Block:

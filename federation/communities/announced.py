@@ -38,8 +38,7 @@ from federation.social.streams import record_post
 from federation.protocol.vocab.parse import APActivity, APObject
 from storage import communities as queries
 from storage.actors import actor_by_id, actor_by_uri
-from storage.interactions import mark_of
-from storage.models import Actor, ActorType, Like, Object
+from storage.models import Actor, ActorType, Object
 from storage.posts import post_by_uri
 
 
@@ -137,7 +136,6 @@ async def _like(session: AsyncSession, group: Actor, item: Object, inner: APActi
         return f"the liker {inner.actor} is unknown here, or ours (whose likes we know first-hand)"
     if item.local and authority(liker.uri) != authority(group.uri):
         return f"a like of a post of ours by {inner.actor} comes first-hand from its server, not from {group.uri}"
-    if await mark_of(session, Like, liker.id, item.id) is not None:
+    if await add_like(session, liker, item, inner.id, now) is None:
         return f"{inner.actor} already likes {item.uri}"
-    await add_like(session, liker, item, inner.id, now)
     return None

@@ -13,17 +13,21 @@ from storage.models import Actor, Announce, Like, NotificationType, Object
 from storage.actors import actor_by_id
 
 
-async def add_like(session: AsyncSession, actor: Actor, item: Object, uri: str, now: datetime) -> Like:
+async def add_like(session: AsyncSession, actor: Actor, item: Object, uri: str, now: datetime) -> Like | None:
+    """The actor's like of the post, and its notification; None (nothing done) if she likes it already."""
     row = await queries.add_like(session, actor.id, item.id, uri, now)
-    await _notify_author(session, item, NotificationType.favourite, actor, now)
+    if row is not None:
+        await _notify_author(session, item, NotificationType.favourite, actor, now)
     return row
 
 
 async def add_announce(
     session: AsyncSession, actor: Actor, item: Object, uri: str, now: datetime, *, public: bool
-) -> Announce:
+) -> Announce | None:
+    """The actor's boost of the post, and its notification; None (nothing done) if she boosted it already."""
     row = await queries.add_announce(session, actor.id, item.id, uri, now, public=public)
-    await _notify_author(session, item, NotificationType.reblog, actor, now)
+    if row is not None:
+        await _notify_author(session, item, NotificationType.reblog, actor, now)
     return row
 
 

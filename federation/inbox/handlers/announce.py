@@ -14,8 +14,7 @@ from federation.remote.resolve import RemoteError, ensure_stored
 from federation.social.feeds import add_boost_to_homes
 from federation.protocol.vocab import PUBLIC
 from federation.protocol.vocab.parse import APActivity, APObject
-from storage.interactions import has_mark
-from storage.models import ActorType, Announce, Visibility
+from storage.models import ActorType, Visibility
 
 
 def _boosted(activity: APActivity) -> str | None:
@@ -62,9 +61,9 @@ async def handle(ctx: HandlerContext) -> None:
     item = await known_object(ctx, _boosted(ctx.activity))
     if item.visibility not in (Visibility.public, Visibility.unlisted):
         raise Ignore(f"{item.uri} is not public; it cannot be boosted")
-    if not await has_mark(ctx.session, Announce, ctx.actor.id, item.id):
-        public = PUBLIC in ctx.activity.audience
-        row = await interactions.add_announce(ctx.session, ctx.actor, item, ctx.activity.id, ctx.now, public=public)
+    public = PUBLIC in ctx.activity.audience
+    row = await interactions.add_announce(ctx.session, ctx.actor, item, ctx.activity.id, ctx.now, public=public)
+    if row is not None:  # a new boost
         await add_boost_to_homes(ctx.session, ctx.actor, row.id)
     if isinstance(ctx.prepared, backfill.Backfilled) and ctx.actor.type is ActorType.Group:
         await backfill.count_backfilled(ctx.session, ctx.actor, ctx.prepared, ctx.now)
