@@ -7,7 +7,8 @@ several instances (or test runs) share one database.
 `Database.read` runs a whole read, written as a synchronous function of a `Session`, in one go.
 On SQLite that is one hop to a reader thread with its own read-only connection: through
 aiosqlite every query costs several thread hops (about 0.2 ms each here, against 0.08 ms for the
-same query on a plain connection), which dominated a rendered timeline page of a dozen queries.
+same query on a plain connection), which dominated a rendered timeline page of a dozen queries
+(storage.sqlite_connections has SQLite's connections, the writer's and the readers').
 On PostgreSQL the same function runs on an async session through SQLAlchemy's greenlet bridge,
 in autocommit: with no BEGIN and ROLLBACK around it, a read is two round trips fewer.
 
@@ -28,14 +29,11 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-import aiosqlite
-from sqlalchemy import Engine, Result, create_engine, event, text
+from sqlalchemy import Result, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -50,7 +48,7 @@ from sqlalchemy.orm import Session
 from storage.ids import set_node
 from storage.savepoints import plain_savepoints
 from storage.settings import DatabaseSettings
-from storage.text import searchable
+from storage.sqlite_connections import SqliteReader, begin_immediate, sqlite_connector, sqlite_pragmas
 
 T = TypeVar("T")
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -139,16 +137,10 @@ async def take_write_lock(session: AsyncSession) -> None:
     up to the busy timeout), so that its writes never meet another writer halfway, and savepoints
     nest inside it. Call it first in the transaction. PostgreSQL: nothing to do.
 
-    On SQLite the rest of the transaction then runs on the event loop's thread (`_SqliteConnection`):
+    On SQLite the rest of the transaction then runs on the event loop's thread (`storage.sqlite_connections.SqliteConnection`):
     holding the write lock, none of its statements can wait for another connection."""
     if session.bind.dialect.name == "sqlite":
-        await session.run_sync(_begin_immediate)
-
-
-def _begin_immediate(session: Session) -> None:
-    connection = session.connection()
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
-    connection.connection.driver_connection.inline = True
+        await session.run_sync(begin_immediate)
 
 
 def core_rows(session: Session, statement, params: dict | list[dict]) -> Result:
@@ -162,78 +154,6 @@ def core_rows(session: Session, statement, params: dict | list[dict]) -> Result:
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or opened; the message says which and why."""
-
-
-class _SqliteConnection(aiosqlite.Connection):
-    """aiosqlite's connection runs every call on a thread of its own, and through SQLAlchemy one
-    statement costs four thread hops (cursor, execute, fetch, close): about 0.5 ms here, against
-    0.1 ms for the same statement on a plain connection. Making and closing a cursor never wait,
-    so they always run on the caller's thread (`_never_waits`). While `inline` is set, every call
-    does. `take_write_lock` sets it once the transaction holds SQLite's write
-    lock, when no statement can wait for another connection (WAL: readers never block a writer);
-    the commit or rollback that ends the transaction clears it and goes back to the thread, since
-    a commit may checkpoint the log to disk."""
-
-    inline = False
-
-    async def _execute(self, fn, *args, **kwargs):
-        if self.inline or self._never_waits(fn):
-            return fn(*args, **kwargs)
-        return await super()._execute(fn, *args, **kwargs)
-
-    def _never_waits(self, fn) -> bool:
-        """Calls that take no lock and touch no file, which run on the caller's thread at any time:
-        making a cursor, closing one, and the rollback the pool runs on a connection it gets back
-        with no transaction open (a no-op). Three of a write transaction's five thread hops."""
-        owner = getattr(fn, "__self__", None)
-        if isinstance(owner, sqlite3.Cursor):
-            return fn.__name__ == "close"
-        if owner is self._connection and owner is not None:
-            return fn.__name__ == "cursor" or (fn.__name__ == "rollback" and not owner.in_transaction)
-        return False
-
-    async def commit(self) -> None:
-        self.inline = False
-        await super().commit()
-
-    async def rollback(self) -> None:
-        self.inline = False
-        await super().rollback()
-
-
-def _sqlite_connector(path: str, timeout: float):
-    """The writer engine's `async_creator`: a `_SqliteConnection`, which its thread and the event
-    loop's thread take turns on (never at once: SQLAlchemy uses a connection from one task)."""
-    async def connect() -> _SqliteConnection:
-        connection = _SqliteConnection(partial(sqlite3.connect, path, timeout=timeout, check_same_thread=False), 64)
-        connection._thread.daemon = True
-        return await connection
-
-    return connect
-
-
-class _SqliteReader:
-    """Read-only connections to the SQLite file, used from a few threads of their own."""
-
-    def __init__(self, url: str, threads: int, busy_timeout_ms: int) -> None:
-        self.engine: Engine = create_engine(
-            make_url(url).set(drivername="sqlite"), pool_size=threads, max_overflow=0,
-            connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
-        )
-        event.listen(self.engine, "connect", _reader_setup(busy_timeout_ms))
-        event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
-        self._threads = ThreadPoolExecutor(threads, thread_name_prefix="sqlite-read")
-
-    async def run(self, fn: Callable[[Session], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._threads, self._call, fn)
-
-    def _call(self, fn: Callable[[Session], T]) -> T:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            return fn(session)  # one transaction, so one snapshot, for the whole read
-
-    def dispose(self) -> None:
-        self._threads.shutdown(wait=True)
-        self.engine.dispose()
 
 
 class WriteTurns:
@@ -266,7 +186,7 @@ class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[CommitSession]
     schema: str = ""
-    reader: _SqliteReader | None = None
+    reader: SqliteReader | None = None
     writes: WriteTurns = field(default_factory=WriteTurns)
     reads: async_sessionmaker[AsyncSession] | None = None  # PostgreSQL: sessions in autocommit
 
@@ -296,9 +216,9 @@ def open_database(
     parsed = make_url(url)
     reader = reads = None
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, async_creator=_sqlite_connector(parsed.database, busy_timeout_ms / 1000))
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
-        reader = _SqliteReader(url, pool_size, busy_timeout_ms)
+        engine = create_async_engine(url, async_creator=sqlite_connector(parsed.database, busy_timeout_ms / 1000))
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas(busy_timeout_ms))
+        reader = SqliteReader(url, pool_size, busy_timeout_ms)
     else:
         if schema and not _SCHEMA_RE.match(schema):
             raise ValueError(f"invalid PostgreSQL schema name {schema!r}")
@@ -348,35 +268,6 @@ def open_configured(settings: DatabaseSettings) -> Database:
     """The engine for the configured database (no connection is made yet)."""
     return open_database(settings.url, schema=settings.schema, pool_size=settings.pool_size,
                          busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-
-
-def _sqlite_pragmas(busy_timeout_ms: int):
-    def on_connect(dbapi_connection, _record) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-        add_search_function(dbapi_connection)
-
-    return on_connect
-
-
-def add_search_function(dbapi_connection) -> None:
-    """The SQL function the search index's triggers call on SQLite (storage.text.searchable)."""
-    dbapi_connection.create_function("rounds_search_text", 1, searchable, deterministic=True)
-
-
-def _reader_setup(busy_timeout_ms: int):
-    def on_connect(dbapi_connection, _record) -> None:
-        dbapi_connection.isolation_level = None  # transactions begin where SQLAlchemy says (BEGIN above)
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA query_only=ON")  # a reader never writes, by construction
-        cursor.close()
-
-    return on_connect
 
 
 async def ping(db: Database) -> None:

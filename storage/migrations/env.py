@@ -7,7 +7,7 @@ For autogenerating a revision by hand, pass a URL instead:
 from alembic import context
 from sqlalchemy import create_engine, event
 
-from storage.db import add_search_function
+from storage.sqlite_connections import add_search_function
 from storage.models import Base
 
 config = context.config
