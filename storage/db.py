@@ -137,8 +137,9 @@ async def take_write_lock(session: AsyncSession) -> None:
     up to the busy timeout), so that its writes never meet another writer halfway, and savepoints
     nest inside it. Call it first in the transaction. PostgreSQL: nothing to do.
 
-    On SQLite the rest of the transaction then runs on the event loop's thread (`storage.sqlite_connections.SqliteConnection`):
-    holding the write lock, none of its statements can wait for another connection."""
+    On SQLite the rest of the transaction then runs on the event loop's thread
+    (`storage.sqlite_connections.SqliteConnection`): holding the write lock, none of its
+    statements can wait for another connection."""
     if session.bind.dialect.name == "sqlite":
         await session.run_sync(begin_immediate)
 
