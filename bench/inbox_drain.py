@@ -9,11 +9,12 @@ takes from its 202 to a follower's home timeline; and the memory of the processe
 Targets (issue 13): handled/intake >= 0.5 on SQLite in one process; on PostgreSQL, two workers
 >= 1.6x one worker (give --workers 1,2: both run here, one after the other, each on a fresh
 schema); with a 50,000-item backlog the worker's RSS stays bounded (it never loads the queue
-whole). Where they stood on 2026-12-07, end of day: SQLite 0.15-0.17 (not met); PostgreSQL
-1.41x, one worker 96/s and two 135/s, medians of 3; 1.58x over 5 rounds, where one worker
-varied from 72 to 104/s between identical runs (not met: one worker keeps about 60% of this
-2-core machine busy, the database included, and two keep it 92-95% busy, so two cannot reach
-1.6x here; the run prints how busy the machine was); the backlog's RSS bounded (met).
+whole). Where they stood on 2026-12-07, late: SQLite 0.13-0.15 (not met); PostgreSQL between
+1.50x and 1.68x over four runs of 5 or 7 rounds (one worker 172-265/s, two 262-379/s), so at
+the target and not reliably over it (one worker keeps about 57% of this 2-core machine busy,
+the database included, and two keep it 87-94% busy; the run prints how busy it was); the
+backlog's RSS bounded (met). One worker varies by a third between identical runs: use
+--rounds 5 or more before calling the PostgreSQL target met or not.
 
 What runs: `rounds serve` (workers in-process; pinned to core SERVER_CORE) or, with --workers K,
 `rounds serve --no-workers` plus K `rounds worker` processes (PostgreSQL only; the workers may
