@@ -10,7 +10,7 @@ Targets (issue 13): handled/intake >= 0.5 on SQLite in one process; on PostgreSQ
 >= 1.6x one worker (give --workers 1,2: both run here, one after the other, each on a fresh
 schema); with a 50,000-item backlog the worker's RSS stays bounded (it never loads the queue
 whole). Where they stood on 2026-12-07, late: SQLite 0.13-0.15 (not met); PostgreSQL between
-1.50x and 1.68x over four runs of 5 or 7 rounds (one worker 172-265/s, two 262-379/s), so at
+1.50x and 1.68x over four runs of 5 or 7 rounds (one worker 152-265/s, two 262-379/s), so at
 the target and not reliably over it (one worker keeps about 57% of this 2-core machine busy,
 the database included, and two keep it 87-94% busy; the run prints how busy it was); the
 backlog's RSS bounded (met). One worker varies by a third between identical runs: use
