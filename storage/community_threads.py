@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.coverage import blocked_author
 from storage.models import Actor, ActorType, Announce, Object, Pin
 from storage.posts import stored_thread
 
@@ -25,13 +26,16 @@ async def thread_root(session: AsyncSession, item: Object, depth: int = 40) -> O
 async def thread_posts(session: AsyncSession, group_id: int, root: Object, limit: int) -> list[Object]:
     """The posts of the thread that starts at `root` which the group `group_id` announced (the
     ones it vouches for), not deleted, the root first and then each generation of replies in
-    the order they came; `limit` posts at most."""
+    the order they came; `limit` posts at most. Posts by actors of a blocked peer are left out,
+    and the walk goes through them, so a reply to one still counts (as in a thread's page)."""
     found: list[Object] = []
     seen = {root.id}
     candidates: list[Object] = [root]
     for _ in range(MAX_GENERATIONS):  # bounded, whatever loops a peer's replies make
-        announced = set(await session.scalars(select(Announce.object_id).where(
-            Announce.actor_id == group_id, Announce.object_id.in_([c.id for c in candidates]))))
+        announced = set(await session.scalars(
+            select(Announce.object_id).join(Object, Object.id == Announce.object_id)
+            .where(Announce.actor_id == group_id, Announce.object_id.in_([c.id for c in candidates]),
+                   ~blocked_author(Object.actor_id))))
         found += [c for c in candidates if c.id in announced and c.deleted_at is None][:limit - len(found)]
         if len(found) >= limit:
             break

@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from federation.communities import backfill
 from federation.outbox import drafts
+from federation.peers import decisions
 from federation.protocol.vocab.community import context_url
 from federation.social.compose import Draft
 from storage.actors import actor_by_uri
-from storage.models import Announce, Object
+from storage.models import Announce, Object, PeerState
 from tests.community_helpers import follow_remote, make_community
 from tests.fakepeer import FakePeer, activity
 from tests.instances import Instance, settle
@@ -136,3 +137,29 @@ async def test_a_context_is_the_communitys_own_and_bounded(instances, http):
     async with http.get(context_url(group, post.id), headers=AP) as r:
         assert r.status == 200
         assert (await r.json(content_type=None))["orderedItems"] == [post.uri, reply.uri]
+
+
+async def test_a_context_leaves_out_a_blocked_peers_posts_and_keeps_the_replies_to_them(instances, http):
+    a, b = [await instances.start(name) for name in "ab"]
+    await a.add_user("alice")
+    await b.add_user("bob")
+    _, group = await make_community(a, "wound-care", moderators=("alice",))
+    await follow_remote(b, "bob", f"@wound-care@{a.urls.authority}")
+    await settle(a, b)
+    # Given alice's thread, bob's reply from B, and alice's answer to him
+    first = await _publish(a, "alice", "@wound-care Negative pressure dressings: when?")
+    await settle(a, b)
+    reply = await _publish(b, "bob", "After debridement", in_reply_to=await _object(b, first.uri))
+    await settle(a, b)
+    answer = await _publish(a, "alice", "Thanks", in_reply_to=await _object(a, reply.uri))
+    await settle(a, b)
+    context = context_url(group, first.id)
+    async with http.get(context, headers=AP) as r:
+        assert (await r.json(content_type=None))["orderedItems"] == [first.uri, reply.uri, answer.uri]
+    # When A's admin blocks B
+    async with a.db.sessions.begin() as session:
+        await decisions.decide(session, b.urls.authority, PeerState.blocked, by="test", at=a.clock.now())
+    await a.fed.reload_policy()
+    # Then the context no longer lists bob's reply, and still lists alice's answer to it
+    async with http.get(context, headers=AP) as r:
+        assert (await r.json(content_type=None))["orderedItems"] == [first.uri, answer.uri]
