@@ -82,9 +82,10 @@ async def test_favourite_reblog_bookmark_pin_and_who(api):
     a, http, alice, bob = api
     status = await _post(http, a, alice, status="worth sharing")
     url = f"{a.base}/api/v1/statuses/{status['id']}"
-    for action in ("favourite", "reblog", "bookmark"):
+    for action in ("favourite", "reblog", "bookmark", "favourite"):  # a second favourite changes nothing
         async with http.post(f"{url}/{action}", headers=bob) as r:
             assert r.status == 200, await r.text()
+            assert (await r.json())["favourites_count"] == 1
     async with http.get(url, headers=bob) as r:
         seen = await r.json()
     assert (seen["favourited"], seen["reblogged"], seen["bookmarked"]) == (True, True, True)

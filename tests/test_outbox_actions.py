@@ -214,6 +214,9 @@ async def test_a_like_goes_only_to_the_authors_server_and_an_unlike_undoes_it(au
     async with audience.a.fed.transaction() as session:
         await actions.like(audience.a.fed, session, audience.alice, theirs)
     (row,) = await audience.all(Like)
+    # a second like answers the first, and sends nothing again
+    async with audience.a.fed.transaction() as session:
+        assert (await actions.like(audience.a.fed, session, audience.alice, theirs)).id == row.id
     assert await audience.inboxes("Like") == [audience.three]
     async with audience.a.fed.transaction() as session:
         await actions.unlike(audience.a.fed, session, audience.alice, theirs)

@@ -248,11 +248,10 @@ async def _visible_target(session: AsyncSession, item: Object) -> Actor:
 
 async def like(fed: Federation, session: AsyncSession, actor: Actor, item: Object) -> Like:
     target_author = await _visible_target(session, item)
-    existing = await mark_of(session, Like, actor.id, item.id)
-    if existing is not None:
-        return existing
     uri = sending.activity_uri(actor, "Like")
     row = await add_like(session, actor, item, uri, fed.clock.now())
+    if row is None:  # she likes it already
+        return await mark_of(session, Like, actor.id, item.id)
     document = like_to_ap(uri, actor, item.uri)
     activity = await sending.record(fed, session, actor, document, object_id=item.id)
     # to the author, and to the communities whose thread it is in, which tell their members
@@ -272,11 +271,10 @@ async def boost(fed: Federation, session: AsyncSession, actor: Actor, item: Obje
     target_author = await _visible_target(session, item)
     if item.visibility not in (Visibility.public, Visibility.unlisted):
         raise OutboxError("only public and unlisted posts can be boosted")
-    existing = await mark_of(session, Announce, actor.id, item.id)
-    if existing is not None:
-        return existing
     uri = sending.activity_uri(actor, "Announce")
     row = await add_announce(session, actor, item, uri, fed.clock.now(), public=True)
+    if row is None:  # boosted already
+        return await mark_of(session, Announce, actor.id, item.id)
     document = announce_to_ap(uri, actor, item.uri, target_author, fed.clock.now(), context=context)
     # a boost of an institution-only post stays here: off the outbox, and (audience) undelivered
     activity = await sending.record(fed, session, actor, document, object_id=item.id, public=not item.local_only)
