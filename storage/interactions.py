@@ -62,11 +62,12 @@ async def remove_mark(session: AsyncSession, row: Like | Announce | Bookmark | P
     await session.flush()
 
 
-# a like or boost stored unless the actor has one of that post already (or its activity id is
-# stored): one statement, where a lookup and then the insert were two for each the inbox handles;
-# the new row, as an ORM object, or nothing
+# a like or boost stored unless the actor has one of that post already: one statement, where a
+# lookup and then the insert were two for each the inbox handles; the new row, as an ORM object,
+# or nothing. Only that conflict is let pass: one on the id or the activity id still raises
 _ADD_NEW = {model: per_backend(lambda insert, model=model: select(model).from_statement(
-    insert(model.__table__).on_conflict_do_nothing().returning(*model.__table__.c))) for model in (Like, Announce)}
+    insert(model.__table__).on_conflict_do_nothing(index_elements=["actor_id", "object_id"])
+    .returning(*model.__table__.c))) for model in (Like, Announce)}
 
 
 async def add_like(session: AsyncSession, actor_id: int, object_id: int, uri: str, now: datetime) -> Like | None:

@@ -100,6 +100,6 @@ def send_together(connection: Connection, sql: str) -> None:
             await_(connection.connection.driver_connection.execute(sql))
         except Exception as error:
             adapted._handle_exception(error)  # raises it as the asyncpg adapter's DBAPI error
-    except Exception as error:
+    except BaseException as error:  # cancelled midway too: the connection is then invalidated
         connection._handle_dbapi_exception(error, sql, (), None, None)
 

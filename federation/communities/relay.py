@@ -133,8 +133,9 @@ async def _announce(fed: Federation, session: AsyncSession, group: Actor, item: 
     uri = sending.activity_uri(group, "Announce")
     if not first:  # the reply counts among the community's threads, as the first post's boost does
         row = await add_announce(session, group, item, uri, fed.clock.now(), public=True)
-        if row is not None:
-            await add_boost_to_homes(session, group, row.id)
+        if row is None:  # announced already (by another worker, a moment ago)
+            return
+        await add_boost_to_homes(session, group, row.id)
     document = group_announce_to_ap(uri, group, create, fed.clock.now(), context=context)
     activity = await sending.record(fed, session, group, document, object_id=item.id)
     author = await actor_by_id(session, item.actor_id)

@@ -251,13 +251,22 @@ async def like(fed: Federation, session: AsyncSession, actor: Actor, item: Objec
     uri = sending.activity_uri(actor, "Like")
     row = await add_like(session, actor, item, uri, fed.clock.now())
     if row is None:  # she likes it already
-        return await mark_of(session, Like, actor.id, item.id)
+        return await _already(session, Like, actor, item)
     document = like_to_ap(uri, actor, item.uri)
     activity = await sending.record(fed, session, actor, document, object_id=item.id)
     # to the author, and to the communities whose thread it is in, which tell their members
     await sending.deliver(fed, session, activity, actor, [target_author, *await threads.thread_groups(session, item)],
                           about=item)
     await threads.relay_activity(fed, session, item, document)  # a community here tells its members at once
+    return row
+
+
+async def _already(session: AsyncSession, model: type[Like] | type[Announce], actor: Actor, item: Object):
+    """The like or boost that kept a new one from being stored; gone only if it was withdrawn
+    between the two statements (an unlike racing a like), and then the practitioner tries again."""
+    row = await mark_of(session, model, actor.id, item.id)
+    if row is None:
+        raise OutboxError("it changed meanwhile; try again")
     return row
 
 
@@ -274,7 +283,7 @@ async def boost(fed: Federation, session: AsyncSession, actor: Actor, item: Obje
     uri = sending.activity_uri(actor, "Announce")
     row = await add_announce(session, actor, item, uri, fed.clock.now(), public=True)
     if row is None:  # boosted already
-        return await mark_of(session, Announce, actor.id, item.id)
+        return await _already(session, Announce, actor, item)
     document = announce_to_ap(uri, actor, item.uri, target_author, fed.clock.now(), context=context)
     # a boost of an institution-only post stays here: off the outbox, and (audience) undelivered
     activity = await sending.record(fed, session, actor, document, object_id=item.id, public=not item.local_only)
