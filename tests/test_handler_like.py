@@ -7,7 +7,11 @@ post by the same actor adds nothing. The local author is notified.
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy.exc import IntegrityError
+
 from federation.outbox import actions
+from storage.interactions import add_like
 from storage.models import InboxState, Like, NotificationType, Object
 
 
@@ -59,3 +63,16 @@ async def test_a_second_like_of_the_same_post_adds_nothing(scene):
     assert (await scene.one(Like)).uri == first["id"]
     assert await scene.notifications(await scene.a.actor("alice")) == [NotificationType.favourite]
     assert await scene.outcome(second) == (InboxState.done, None)
+
+
+async def test_a_like_whose_activity_id_is_stored_for_another_post_is_an_error_not_a_repeat(scene):
+    """storage.interactions.add_like lets only a repeat of (actor, post) pass as nothing to do; an
+    activity id already stored for another post raises, as any other clash does."""
+    first, second = await scene.local_post(), await scene.local_post()
+    zed = await scene.remote("zed")
+    async with scene.a.db.sessions.begin() as session:
+        assert await add_like(session, zed.id, first.id, "https://peer.example/likes/1", scene.a.clock.now())
+        assert await add_like(session, zed.id, first.id, "https://peer.example/likes/2", scene.a.clock.now()) is None
+    with pytest.raises(IntegrityError):
+        async with scene.a.db.sessions.begin() as session:
+            await add_like(session, zed.id, second.id, "https://peer.example/likes/1", scene.a.clock.now())
