@@ -28,6 +28,7 @@ handlers identify, and pass through.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -53,19 +54,25 @@ class LocalOnlyNames:
     """The names of the institution-only communities, which no route under an actor's name
     (/users/NAME..., /@NAME...) shows to a reader `may_reach` refuses. Read from the database
     again at most every `ttl` seconds, so a change made by another process shows within that, and
-    at once after `forget` (a change made by this one)."""
+    at once after `forget` (a change made by this one). When they are due, one request reads them
+    and the others arriving meanwhile wait for its answer: a busy server reads them once, not once
+    for each request in flight."""
 
     def __init__(self, ttl: float = 1.0) -> None:
         self._names: frozenset[str] = frozenset()
         self._expires = 0.0
         self._ttl = ttl
+        self._reading = asyncio.Lock()
 
     async def names(self, app: web.Application) -> frozenset[str]:
-        now = time.monotonic()
-        if now >= self._expires:
-            async with app[DATABASE].sessions() as session:
-                self._names = frozenset(await local_only_usernames(session))
-            self._expires = now + self._ttl
+        if time.monotonic() < self._expires:
+            return self._names
+        async with self._reading:
+            now = time.monotonic()
+            if now >= self._expires:  # no request read them while this one waited
+                async with app[DATABASE].sessions() as session:
+                    self._names = frozenset(await local_only_usernames(session))
+                self._expires = now + self._ttl
         return self._names
 
     def forget(self) -> None:

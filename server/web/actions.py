@@ -22,7 +22,7 @@ from server.api.polls import cast_vote, parse_choices
 from server.api.statuses import toggle
 from server.appkeys import FEDERATION
 from server.web.sessions import HOME, me, redirect
-from server.web.templates import HTML, render, render_text
+from server.web.templates import html_response, render, render_text
 
 ACTIONS = ("reblog", "unreblog", "favourite", "unfavourite", "bookmark", "unbookmark")
 IN_PLACE = "Rounds-In-Place"
@@ -51,7 +51,9 @@ async def _done(request: web.Request, post, back: str) -> web.Response:
     signed = await me(request)
     entry = await render_entities(request, signed.actor, lambda renderer: renderer.status(post))
     html = await render_text(request, "partials/live_status.html", entry=entry, back=back, only_actions=True)
-    return web.Response(text=html, content_type=HTML, headers={"Cache-Control": "no-store"})
+    response = html_response(request, html)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _action(action: str):

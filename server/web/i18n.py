@@ -8,7 +8,8 @@ needs no build step. English is the source language: its "catalogue" is the text
 
 The language of a page: the signed-in practitioner's preference (`web:language` in the
 account's preferences) if it is one we have, else the best of the browser's Accept-Language,
-else English.
+else English. It is decided when a page is rendered (`speech`, the app's SPEECH), not for
+every request: an actor's JSON or a client-API call never asks who is signed in for it.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ from babel.messages.pofile import read_po
 
 from server.appkeys import TEMPLATES
 from server.web.sessions import signed_in
-from server.web.templates import LANGUAGE, TRANSLATIONS
+from server.web.templates import LANGUAGE, SPEECH
 
 LOCALES = Path(__file__).resolve().parent / "locales"
 DOMAIN = "rounds"
 SOURCE_LANGUAGE = "en"
 PREFERENCE = "web:language"
 CATALOGUES = web.AppKey("catalogues", dict)  # language -> gettext.NullTranslations
+_LANGUAGE = web.RequestKey("page_language", str)
 
 
 def compile_catalogue(po_file: Path) -> gettext.GNUTranslations:
@@ -94,26 +96,15 @@ async def page_language(request: web.Request) -> str:
     return from_accept_language(request.headers.get("Accept-Language", ""), set(available)) or SOURCE_LANGUAGE
 
 
-@web.middleware
-async def language_middleware(request: web.Request, handler) -> web.StreamResponse:
-    """Pages render in the request's language; the client API, static files and media speak none
-    (so a stylesheet costs no session lookup)."""
-    if request.path.startswith(("/api/", "/static/", "/media/")):
-        return await handler(request)
-    language = await page_language(request)
-    tokens = LANGUAGE.set(language), TRANSLATIONS.set(request.app[CATALOGUES][language])
-    try:
-        response = await handler(request)
-    finally:
-        TRANSLATIONS.reset(tokens[1])
-        LANGUAGE.reset(tokens[0])
-    if response.content_type == "text/html":
-        response.headers["Vary"] = "Accept, Accept-Language, Cookie"
-        response.headers["Content-Language"] = language
-    return response
+async def speech(request: web.Request) -> tuple[str, gettext.NullTranslations]:
+    """The app's SPEECH (server/web/templates.py): what a page rendered for `request` speaks,
+    decided once per request (a live stream renders many)."""
+    if _LANGUAGE not in request:
+        request[_LANGUAGE] = await page_language(request)
+    return request[_LANGUAGE], request.app[CATALOGUES][request[_LANGUAGE]]
 
 
 def setup(app: web.Application) -> None:
     app[CATALOGUES] = load_catalogues()
+    app[SPEECH] = speech
     app[TEMPLATES].filters.update(when=when, month=month)
-    app.middlewares.append(language_middleware)

@@ -128,6 +128,6 @@ def setup(app: web.Application) -> None:
     admin_console.setup(app)
     invites.setup(app)  # invitation links: a newcomer's sign-up
     article_pages.setup(app)  # articles: browse, write, read, versions (issue 16)
-    i18n.setup(app)  # before the form guard, so that its refusal speaks the page's language
+    i18n.setup(app)  # each page's language, decided as it is rendered
     forms.setup(app)
     second_factor.setup(app)  # after the form guard: its enrolment guard redirects checked requests only

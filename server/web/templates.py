@@ -1,8 +1,10 @@
 """The jinja2 templates and the one function that renders a page from them.
 
 UI text goes through gettext (the jinja2 i18n extension, new-style: `_("Sign in")`,
-`_("%(n)s posts", n=3)`); which catalogue a page uses is set per request (server/web/i18n.py),
-in a context variable, so concurrent requests in other languages do not mix.
+`_("%(n)s posts", n=3)`); which catalogue a page uses is decided when it is rendered (the app's
+SPEECH: server/web/i18n.py), and set in a context variable for that rendering only, so
+concurrent requests in other languages do not mix, and a request that renders no template (an
+actor's JSON, an API call) spends nothing on its language.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from aiohttp import web
 
 from server.appkeys import SETTINGS, TEMPLATES, URLS
 from server.profile import profile
-from server.profile import profile
 
 HTML = "text/html"
 TRANSLATIONS: ContextVar[gettext.NullTranslations] = ContextVar("translations", default=gettext.NullTranslations())
@@ -27,6 +28,9 @@ LANGUAGE: ContextVar[str] = ContextVar("language", default="en")  # the page's `
 PageContext = Callable[[web.Request], Awaitable[dict[str, Any]]]
 PAGE_CONTEXT = web.AppKey("page_context", list)  # of PageContext: looked up before each render
 PRIVATE = web.RequestKey("private_page", bool)  # the page carries a form token: it is this browser's alone
+Speech = Callable[[web.Request], Awaitable[tuple[str, gettext.NullTranslations]]]
+SPEECH = web.AppKey("speech", Speech)  # a request's page language and its catalogue
+_SPOKEN = web.RequestKey("spoken", str)  # the language the request's rendering used
 
 
 def templates_dir() -> Path:
@@ -64,15 +68,33 @@ async def render_text(request: web.Request, name: str, **context) -> str:
     settings = request.app[SETTINGS]
     for provide in request.app[PAGE_CONTEXT]:
         context.update(await provide(request))
-    return template.render(instance=await profile(request), urls=request.app[URLS], request=request,
-                           language=LANGUAGE.get(), noindex=settings.web.noindex, **context)
+    instance = await profile(request)
+    language, translations = await request.app[SPEECH](request)
+    request[_SPOKEN] = language
+    tokens = LANGUAGE.set(language), TRANSLATIONS.set(translations)
+    try:
+        return template.render(instance=instance, urls=request.app[URLS], request=request, language=language,
+                               noindex=settings.web.noindex, **context)
+    finally:
+        TRANSLATIONS.reset(tokens[1])
+        LANGUAGE.reset(tokens[0])
+
+
+def html_response(request: web.Request, body: str, *, status: int = 200) -> web.Response:
+    """An HTML answer rendered for `request`. Its language depends on the browser's Accept-Language
+    and on who is signed in (the cookie), so caches must keep it apart by those; and it says
+    which language it is in."""
+    response = web.Response(text=body, status=status, content_type=HTML,
+                             headers={"Vary": "Accept, Accept-Language, Cookie"})
+    if _SPOKEN in request:
+        response.headers["Content-Language"] = request[_SPOKEN]
+    return response
 
 
 async def render(request: web.Request, name: str, *, status: int = 200, **context) -> web.Response:
     """A page. One that carries a form token (every signed-in page does, for its sign-out form) is
     this browser's alone, so no cache may keep it."""
-    body = await render_text(request, name, **context)
-    response = web.Response(text=body, status=status, content_type=HTML, headers={"Vary": "Accept"})
+    response = html_response(request, await render_text(request, name, **context), status=status)
     if request.get(PRIVATE):
         response.headers["Cache-Control"] = "no-store"
     return response
