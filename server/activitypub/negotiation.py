@@ -8,6 +8,7 @@ gets the page. An Accept that names only other types gets 406.
 from __future__ import annotations
 
 import enum
+import functools
 
 from server.responses import AP_JSON, LD_JSON
 
@@ -32,6 +33,7 @@ _WILDCARD = {
 }
 
 
+@functools.lru_cache(maxsize=256)  # clients send a few Accept headers, over and over
 def negotiate(accept: str | None) -> Representation | None:
     """The representation to send for this Accept header, or None for 406."""
     if not accept or not accept.strip():
