@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -54,25 +54,6 @@ async def quoting_posts(session: AsyncSession, quoted_id: int, cursor: Cursor) -
 
 
 # --- what Status entities show (synchronous, in Database.read) -----------------------------------
-
-def quotes_of(session: Session, ids: Iterable[int]) -> dict[int, Quote]:
-    """The quote each of the posts `ids` makes, if any."""
-    ids = set(ids)
-    if not ids:
-        return {}
-    return {row.object_id: row for row in session.scalars(select(Quote).where(Quote.object_id.in_(ids)))}
-
-
-def quote_counts(session: Session, ids: Iterable[int]) -> dict[int, int]:
-    """How many authorised quotes each of the posts `ids` has (by live posts)."""
-    ids = set(ids)
-    if not ids:
-        return {}
-    rows = session.execute(select(Quote.quoted_id, func.count()).join(Object, Object.id == Quote.object_id).where(
-        Quote.quoted_id.in_(ids), Quote.state == QuoteState.accepted, Object.deleted_at.is_(None))
-        .group_by(Quote.quoted_id))
-    return dict(rows.all())
-
 
 def followed_among(session: Session, viewer_id: int, author_ids: Iterable[int]) -> set[int]:
     """Which of `author_ids` the viewer follows (accepted)."""

@@ -35,6 +35,8 @@ from storage.models import (
     OAuthApp,
     Object,
     Pin,
+    Quote,
+    QuoteState,
     Tag,
     Visibility,
 )
@@ -64,9 +66,12 @@ class PostExtras(NamedTuple):
     pinned: bool
     parent_id: int | None
     parent_actor_id: int | None
+    quotes: int  # authorised quotes of it, by live posts
+    quote_state: QuoteState | None  # of the quote it makes, if it quotes a post
+    quoted_id: int | None  # the post it quotes, if stored here
 
 
-NO_POST_EXTRAS = PostExtras(0, 0, 0, False, False, False, False, None, None)
+NO_POST_EXTRAS = PostExtras(0, 0, 0, False, False, False, False, None, None, 0, None, None)
 
 
 def _count(model, *where):
@@ -143,7 +148,7 @@ _ACCOUNTS = select(
     Account.is_admin, Account.is_moderator,
 ).outerjoin(Account, Account.actor_id == Actor.id).where(Actor.id.in_(_IDS))
 
-_Reply, _Parent = aliased(Object), aliased(Object)
+_Reply, _Parent, _Quoting = aliased(Object), aliased(Object), aliased(Object)
 
 
 def _viewer_has(model):
@@ -157,7 +162,12 @@ _POST_EXTRAS = select(
     _count(Like, Like.object_id == Object.id),
     _viewer_has(Like), _viewer_has(Announce), _viewer_has(Bookmark), _viewer_has(Pin),
     _Parent.id, _Parent.actor_id,
-).outerjoin(_Parent, _Parent.uri == Object.in_reply_to_uri).where(Object.id.in_(_IDS))
+    select(func.count()).select_from(Quote).join(_Quoting, _Quoting.id == Quote.object_id).where(
+        Quote.quoted_id == Object.id, Quote.state == QuoteState.accepted, _Quoting.deleted_at.is_(None),
+    ).scalar_subquery(),
+    Quote.state, Quote.quoted_id,
+).outerjoin(_Parent, _Parent.uri == Object.in_reply_to_uri).outerjoin(Quote, Quote.object_id == Object.id).where(
+    Object.id.in_(_IDS))
 
 _MENTIONS = select(Mention.object_id, Actor.id, Actor.username, Actor.domain, Actor.local, Actor.url, Actor.uri).join(
     Actor, Mention.actor_id == Actor.id).where(Mention.object_id.in_(_IDS))
@@ -182,12 +192,13 @@ def accounts(session: Session, ids: Iterable[int]) -> dict[int, tuple[AccountRow
 
 
 def post_extras(session: Session, viewer_id: int | None, ids: Iterable[int]) -> dict[int, PostExtras]:
-    """Counts, the viewer's flags and the parent (id, author) of each post."""
+    """Counts, the viewer's flags, the parent (id, author) and the quote made of each post."""
     ids = list(set(ids))
     if not ids:
         return {}
     rows = core_rows(session, _POST_EXTRAS, {"ids": ids, "viewer": viewer_id})
-    # the row: id, three counts, four flags, the parent's id and author
+    # the row: id, three counts, four flags, the parent's id and author, the quotes' count, the
+    # state and the quoted post of the quote it makes
     return {row[0]: PostExtras(*row[1:4], *(bool(flag) for flag in row[4:8]), *row[8:]) for row in rows}
 
 

@@ -229,7 +229,7 @@ class Renderer:
             }
         self._add_emojis([(result[o.id], self._domain_of(author_entities[o.actor_id]), (o.content, o.summary))
                           for o in objects])
-        self._quotes(objects, result, nested=nested)
+        self._quotes(objects, extras, result, nested=nested)
         return result
 
     @staticmethod
@@ -237,34 +237,34 @@ class Renderer:
         """The server of an account entity's actor: empty for ours."""
         return account["acct"].partition("@")[2]
 
-    def _quotes(self, objects: list[Object | q.PostRow], result: dict[int, dict[str, Any]], *, nested: bool) -> None:
+    def _quotes(self, objects: list[Object | q.PostRow], extras: dict[int, q.PostExtras],
+                result: dict[int, dict[str, Any]], *, nested: bool) -> None:
         """Each status's `quote` (FEP-044f, as Mastodon 4.5 shows it: its state, and the quoted
         status once accepted, as a ShallowQuote inside a quoted one), `quote_approval` for the
-        viewer, and `quotes_count`."""
-        ids = {o.id for o in objects}
+        viewer, and `quotes_count` (the quote made and the count come with the post's extras)."""
         viewer = self.viewer.id if self.viewer else None
-        rows = quote_queries.quotes_of(self.session, ids)
-        counts = quote_queries.quote_counts(self.session, ids)
-        follows = quote_queries.followed_among(self.session, viewer, {o.actor_id for o in objects}) if viewer else set()
-        quoted = q.objects_by_id(self.session, {r.quoted_id for r in rows.values() if r.quoted_id})
+        more = {o.id: extras.get(o.id, q.NO_POST_EXTRAS) for o in objects}
+        # whether she follows an author matters only where its post lets followers quote it
+        follows = quote_queries.followed_among(self.session, viewer, {
+            o.actor_id for o in objects if o.actor_id != viewer and quotes.policy_of(o) == "followers"}) if viewer else set()
+        quoted = q.objects_by_id(self.session, {m.quoted_id for m in more.values() if m.quoted_id})
         hidden = quote_queries.hidden_among(self.session, viewer, {o.actor_id for o in quoted.values()}) if viewer else {}
         shown = [o for o in quoted.values() if o.deleted_at is None and o.actor_id not in hidden
                  and (o.visibility in (Visibility.public, Visibility.unlisted) or o.actor_id == viewer)]
-        rendered = {} if nested else self._posts(shown, nested=True)
+        rendered = self._posts(shown, nested=True) if shown and not nested else {}
         for o in objects:
-            policy = quotes.policy_of(o)
-            result[o.id]["quotes_count"] = counts.get(o.id, 0)
+            policy, made = quotes.policy_of(o), more[o.id]
+            result[o.id]["quotes_count"] = made.quotes
             result[o.id]["quote_approval"] = {
                 "automatic": [policy] if policy in ("public", "followers") else [], "manual": [],
                 "current_user": quotes.UNKNOWN if viewer is None else quotes.approval(
                     policy, own=o.actor_id == viewer, follows=o.actor_id in follows, blocked=False),
             }
-            row = rows.get(o.id)
-            target = quoted.get(row.quoted_id) if row is not None and row.quoted_id else None
-            state = None if row is None else (
+            target = quoted.get(made.quoted_id) if made.quoted_id else None
+            state = None if made.quote_state is None else (
                 "deleted" if target is not None and target.deleted_at is not None
-                else hidden.get(target.actor_id, row.state.value) if target is not None else row.state.value)
-            if row is None:
+                else hidden.get(target.actor_id, made.quote_state.value) if target is not None else made.quote_state.value)
+            if state is None:
                 result[o.id]["quote"] = None
             elif nested:
                 result[o.id]["quote"] = {"state": state, "quoted_status_id": str(target.id) if target else None}
