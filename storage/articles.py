@@ -58,15 +58,27 @@ async def delete_article(session: AsyncSession, article_id: int) -> None:
     await session.execute(delete(Article).where(Article.id == article_id))
 
 
+def _awaiting_review():
+    """An article waiting for a moderator of its community: ours in review, and peers' not
+    validated yet where the community asks for approval (federation.articles.access.awaiting_review)."""
+    return or_(Article.state == ArticleState.in_review,
+               and_(Article.local.is_(False), Article.validated_by_id.is_(None),
+                    exists().where(Community.actor_id == Article.community_id,
+                                   Community.articles_require_approval.is_(True))))
+
+
 async def in_review(session: AsyncSession, community_id: int) -> list[Article]:
-    """A community's articles waiting for a moderator, oldest first: ours in review, and peers'
-    not validated yet (federation.articles.access.awaiting_review)."""
-    return list(await session.scalars(select(Article).where(
-        Article.community_id == community_id,
-        or_(Article.state == ArticleState.in_review,
-            and_(Article.local.is_(False), Article.validated_by_id.is_(None),
-                 exists().where(Community.actor_id == community_id, Community.articles_require_approval.is_(True)))))
-        .order_by(Article.id)))
+    """A community's articles waiting for a moderator, oldest first."""
+    return list(await session.scalars(select(Article).where(Article.community_id == community_id, _awaiting_review())
+                                      .order_by(Article.id)))
+
+
+async def awaiting_review(session: AsyncSession, community_ids: list[int] | None, *, limit: int) -> list[Article]:
+    """The articles waiting for a moderator in these communities (None: every one hosted here),
+    oldest first, at most `limit`."""
+    where = exists().where(Community.actor_id == Article.community_id) if community_ids is None \
+        else Article.community_id.in_(community_ids)
+    return list(await session.scalars(select(Article).where(where, _awaiting_review()).order_by(Article.id).limit(limit)))
 
 
 async def unpublished_of(session: AsyncSession, author_id: int) -> list[Article]:

@@ -74,6 +74,12 @@ async def is_moderator(session: AsyncSession, community_id: int, actor_id: int) 
     return bool(await session.scalar(_IS_MODERATOR, {"community_id": community_id, "actor_id": actor_id}))
 
 
+async def moderated_by(session: AsyncSession, actor_id: int) -> list[int]:
+    """The communities `actor_id` is a moderator of (by its own row, not as an instance's admin)."""
+    return list(await session.scalars(select(CommunityModerator.community_id).where(
+        CommunityModerator.actor_id == actor_id).order_by(CommunityModerator.community_id)))
+
+
 async def add_moderator(session: AsyncSession, community_id: int, actor_id: int, now: datetime) -> bool:
     """Make `actor_id` a moderator; False if it already was."""
     if await is_moderator(session, community_id, actor_id):

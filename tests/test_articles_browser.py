@@ -6,6 +6,8 @@ serious accessibility problem."""
 
 from __future__ import annotations
 
+import re
+
 from tests.browser import axe_violations, chromium, expect, watch_csp
 from tests.community_helpers import follow_remote, make_community
 from tests.test_people_browser import _sign_in
@@ -49,14 +51,28 @@ async def test_write_preview_review_revise_and_compare(instances, tmp_path):
         article_url = page.url
         await page.screenshot(path=tmp_path / "article-in-review.png", full_page=True)
 
-        # When the moderator opens it and approves it
+        # And her Articles page lists it as hers in review, and asks no review of her
+        await page.click("#nav-articles")
+        await expect(page.locator("#my-drafts li")).to_have_text([re.compile("Fluids in septic shock.*in review", re.S)])
+        await expect(page.locator("#to-review")).to_have_count(0)
+
+        # When the moderator opens her Articles page, Then it awaits her review there
         moderator = await browser.new_page()
         await _sign_in(moderator, a.base, "mod")
-        await moderator.goto(article_url)
+        await moderator.click("#nav-articles")
+        await expect(moderator.locator("#to-review li")).to_have_text([re.compile("Fluids in septic shock.*in icu", re.S)])
+        assert await axe_violations(moderator) == []
+        # When she opens it from there and approves it
+        await moderator.click("#to-review >> text=Fluids in septic shock")
+        assert moderator.url == article_url
         await moderator.click("#approve-article")
         # Then it is published, validated by the moderator
         assert "version 1" in await moderator.inner_text("#article-revision")
         assert "Validated by mod" in await moderator.inner_text("#article-validated")
+        # And it no longer awaits anyone's review
+        await moderator.click("#nav-articles")
+        await expect(moderator.locator("#published-articles")).to_contain_text("Fluids in septic shock")
+        await expect(moderator.locator("#to-review")).to_have_count(0)
 
         # When alice revises it with a change note
         await page.goto(article_url)

@@ -16,6 +16,7 @@ from storage.models import Article, Media, Object
 from tests.api_helpers import token_for
 from tests.community_helpers import follow_remote
 from tests.instances import settle
+from tests.web_helpers import browser_like, sign_in
 
 ARTICLES = "/api/rounds/v1/articles"
 
@@ -37,6 +38,15 @@ async def _upload(http, instance, headers: dict, colour: tuple[int, int, int], d
 async def _call(http, method: str, url: str, headers: dict, data: dict | None = None) -> tuple[int, dict]:
     async with http.request(method, url, headers=headers, json=data) as response:
         return response.status, await response.json()
+
+
+async def _page(instance, username: str, path: str) -> str:
+    """A page's HTML, as the signed-in practitioner's browser gets it."""
+    async with browser_like() as browser:
+        await sign_in(browser, instance.base, username)
+        async with browser.get(instance.base + path) as response:
+            assert response.status == 200, path
+            return await response.text()
 
 
 async def _remote_post(instance, uri: str) -> Object | None:
@@ -87,6 +97,11 @@ async def test_an_article_with_an_image_published_on_a_arrives_on_b_with_it(inst
     async with http.get(f"{b.base}/api/v1/statuses/{stored.id}", headers=bob) as r:
         assert r.status == 200
         assert [m["url"] for m in (await r.json())["media_attachments"]] == [chart["url"]]
+    # And the article's page shows it: the image on A, with its description as its text; on B a
+    # link to it (pages load nothing from another host)
+    assert f'<img src="{chart["preview_url"]}" alt="qSOFA chart"' in await _page(a, "alice", f"/articles/{published['id']}")
+    on_b = await _page(b, "bob", f"/articles/{listed[0]['id']}")
+    assert f'<a href="{chart["url"]}" rel="noopener noreferrer">Image on another server</a>: qSOFA chart' in on_b
 
     # When she revises it with a new chart instead, Then the new version's attachment replaces
     # the old one, on A and on B

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.communities.moderation import may_moderate
+from federation.communities.moderation import may_moderate, moderated
 from federation.social.access import can_see
+from storage import articles as queries
 from storage.actors import actor_by_id
 from storage.models import Actor, Article, ArticleState
 from storage.posts import post_by_id
+
+
+REVIEW_QUEUE = 100  # articles a review queue lists at most
 
 
 async def may_read(session: AsyncSession, article: Article, viewer: Actor | None) -> bool:
@@ -42,3 +46,11 @@ async def may_review(session: AsyncSession, article: Article, viewer: Actor) -> 
         return False
     group = await actor_by_id(session, article.community_id)
     return group is not None and await may_moderate(session, group, viewer)
+
+
+async def to_review(session: AsyncSession, viewer: Actor, *, limit: int = REVIEW_QUEUE) -> list[Article]:
+    """The articles awaiting review that `viewer` may approve or reject, oldest first, at most
+    `limit`: her review queue, across the communities she moderates (`moderated`, which says
+    for all of them what `may_moderate`, and so `may_review`, says for each)."""
+    communities = await moderated(session, viewer)
+    return [] if communities == [] else await queries.awaiting_review(session, communities, limit=limit)

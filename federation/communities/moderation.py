@@ -42,6 +42,17 @@ async def may_moderate(session: AsyncSession, group: Actor, actor: Actor) -> boo
     return account is not None and (account.is_admin or account.is_moderator)
 
 
+async def moderated(session: AsyncSession, actor: Actor) -> list[int] | None:
+    """The communities hosted here that `actor` moderates, as `may_moderate` says: their ids, or
+    None for all of them (the instance's admins and moderators)."""
+    if not actor.local:
+        return []
+    account = await account_of(session, actor.id)
+    if account is not None and (account.is_admin or account.is_moderator):
+        return None
+    return await queries.moderated_by(session, actor.id)
+
+
 async def check_moderator(session: AsyncSession, group: Actor, actor: Actor) -> None:
     if not await may_moderate(session, group, actor):
         raise NotAModerator(f"only a moderator of {group.username} may do this")

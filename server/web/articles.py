@@ -1,4 +1,5 @@
-"""Articles' pages: browse them, write one (a Markdown editor with a preview the server renders:
+"""Articles' pages: browse them (with her drafts, and for a moderator the articles awaiting her
+review), write one (a Markdown editor with a preview the server renders:
 the form's Preview button posts it, no script needed), read one ("revised on ..., version n",
 "validated by"), its versions, one version, and a diff of two; and the author's and the
 moderators' forms (submit, approve, reject, delete).
@@ -18,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from federation.articles import review, writing
-from federation.articles.access import may_review
+from federation.articles.access import may_review, to_review
 from federation.articles.markdown import article_html
 from federation.articles.writing import ArticleError, NotAllowed
 from federation.communities.groups import CommunityError
@@ -78,7 +79,9 @@ async def browse(request: web.Request) -> web.Response:
         published = [await article_entity(request, session, signed.actor, article) for article, _ in rows[:PAGE_SIZE]]
         mine = [await article_entity(request, session, signed.actor, article)
                 for article in await queries.unpublished_of(session, signed.actor.id)] if page == 0 else []
-    return await render(request, "articles.html", published=published, mine=mine,
+        review = [await article_entity(request, session, signed.actor, article)
+                  for article in await to_review(session, signed.actor)] if page == 0 else []
+    return await render(request, "articles.html", published=published, mine=mine, review=review,
                         more=f"/articles?page={page + 1}" if len(rows) > PAGE_SIZE else None)
 
 

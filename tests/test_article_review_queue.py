@@ -1,0 +1,61 @@
+"""A moderator's review queue (federation.articles.access.to_review, the Articles page's
+"Awaiting your review"): the articles awaiting review in the communities she moderates, and
+no others; the instance's admins moderate every community hosted here; a practitioner who
+moderates nothing has an empty queue; an approved article leaves it."""
+
+from __future__ import annotations
+
+from federation.articles import access, review
+from storage.articles import article_by_id
+from tests.api_helpers import token_for
+from tests.community_helpers import follow_remote, make_community
+
+ARTICLES = "/api/rounds/v1/articles"
+
+
+async def _submitted(http, a, author: dict, group_id: int, title: str) -> int:
+    """A draft to the community, submitted: its id."""
+    async with http.post(a.base + ARTICLES, headers=author, json={
+            "title": title, "body": "Steps.", "community_id": str(group_id)}) as response:
+        draft = await response.json()
+        assert response.status == 200, draft
+    async with http.post(f"{a.base}{ARTICLES}/{draft['id']}/submit", headers=author) as response:
+        assert response.status == 200 and (await response.json())["state"] == "in_review"
+    return int(draft["id"])
+
+
+async def _queue(a, username: str) -> list[str]:
+    async with a.db.sessions() as session:
+        return [article.title for article in await access.to_review(session, await a.actor(username))]
+
+
+async def test_a_moderators_queue_holds_her_communities_articles_awaiting_review(instances, http):
+    # Given two communities that review articles, each with its own moderator, and an admin
+    a = await instances.start("a")
+    alice = await token_for(a, "alice")
+    for name in ("icu_mod", "er_mod", "carol"):
+        await a.add_user(name)
+    await a.add_user("admin", admin=True)
+    groups = {}
+    for name in ("icu", "er"):
+        community, groups[name] = await make_community(a, name, moderators=(f"{name}_mod",))
+        async with a.db.sessions.begin() as session:
+            (await session.get(type(community), community.actor_id)).articles_require_approval = True
+        await follow_remote(a, "alice", f"@{name}@{a.urls.authority}")
+
+    # When alice submits an article to each
+    icu_article = await _submitted(http, a, alice, groups["icu"].id, "Proning")
+    await _submitted(http, a, alice, groups["er"].id, "Triage")
+
+    # Then each moderator's queue holds her community's article only, the admin's holds both, and
+    # the author's and another practitioner's hold none
+    assert await _queue(a, "icu_mod") == ["Proning"]
+    assert await _queue(a, "er_mod") == ["Triage"]
+    assert await _queue(a, "admin") == ["Proning", "Triage"]
+    assert await _queue(a, "alice") == [] and await _queue(a, "carol") == []
+
+    # When the ICU's moderator approves hers, Then it leaves every queue
+    async with a.db.sessions.begin() as session:
+        await review.approve(a.fed, session, await a.actor("icu_mod"), await article_by_id(session, icu_article))
+    assert await _queue(a, "icu_mod") == []
+    assert await _queue(a, "admin") == ["Triage"]
