@@ -5,7 +5,8 @@ answers what the test says. The test holds the subscription's private key and se
 would, and decrypts each push with http_ece (an independent RFC 8291/8188 implementation), and
 checks its VAPID token (RFC 8292) against the instance's public key.
 
-Guards: a push is encrypted for the subscription's keys (aes128gcm) and signed for the endpoint's
+Guards: a push is encrypted for the subscription's keys (aes128gcm, or for an app that does not
+ask for the standard the draft aesgcm that Mastodon.py decrypts) and signed for the endpoint's
 origin; only the alerts and policy the subscription chose are pushed; 404/410 removes the
 subscription; a 5xx is retried later and then delivered; bad keys, a blank endpoint, a non-HTTP
 endpoint and a token without the `push` scope are refused with 422/403; the key the API hands out
@@ -33,7 +34,7 @@ from mastodon import Mastodon
 from mastodon.errors import MastodonNotFoundError
 from sqlalchemy import func, select
 
-from federation.social.push import MAX_PAYLOAD, encrypt
+from federation.social.push import MAX_PAYLOAD, encrypt, encrypt_legacy
 from federation.social.push_worker import PushWorker
 from storage.models import DeliveryState, PushDelivery, PushSubscription
 from tests.api_helpers import token_for
@@ -97,10 +98,13 @@ async def receiver() -> AsyncIterator[Receiver]:
         await runner.cleanup()
 
 
-async def _subscribe(http, base, headers, device: Device, endpoint: str, **data) -> tuple[int, dict]:
-    body = {"subscription": {"endpoint": endpoint, "keys": {"p256dh": _b64url(device.public),
-                                                            "auth": _b64url(device.auth)}},
-            "data": data}
+async def _subscribe(http, base, headers, device: Device, endpoint: str, *, standard: bool | None = True,
+                     **data) -> tuple[int, dict]:
+    """A subscription, standard unless `standard` says otherwise (None: not said, as older apps do)."""
+    subscription = {"endpoint": endpoint, "keys": {"p256dh": _b64url(device.public), "auth": _b64url(device.auth)}}
+    if standard is not None:
+        subscription["standard"] = standard
+    body = {"subscription": subscription, "data": data}
     async with http.post(f"{base}/api/v1/push/subscription", json=body, headers=headers) as response:
         return response.status, await response.json()
 
@@ -112,11 +116,18 @@ async def _post(http, base, headers, text: str) -> dict:
 
 
 def _check_vapid(headers: dict[str, str], server_key: str, audience: str, contact: str) -> dict:
-    """The VAPID token verifies with the instance's key, for this audience; its claims."""
+    """The VAPID token verifies with the instance's key, for this audience; its claims. RFC 8292's
+    `vapid` scheme carries the token and the key; the draft's `WebPush` scheme carries the token,
+    and Crypto-Key's p256ecdsa the key."""
     scheme, _, value = headers["Authorization"].partition(" ")
-    parts = dict(part.strip().split("=", 1) for part in value.split(","))
-    assert scheme == "vapid" and parts["k"] == server_key
-    head, claims, signature = parts["t"].split(".")
+    if scheme == "WebPush":
+        token, key = value, headers["Crypto-Key"].split("p256ecdsa=")[1].split(";")[0]
+    else:
+        parts = dict(part.strip().split("=", 1) for part in value.split(","))
+        assert scheme == "vapid"
+        token, key = parts["t"], parts["k"]
+    assert key == server_key
+    head, claims, signature = token.split(".")
     public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), _unb64(server_key))
     raw = _unb64(signature)
     der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
@@ -299,6 +310,53 @@ async def test_mastodon_py_manages_a_subscription(api):
     await call(client.push_subscription_delete)
     with pytest.raises(MastodonNotFoundError):
         await call(client.push_subscription)
+
+
+async def test_an_app_that_does_not_ask_for_the_standard_gets_what_mastodon_sent_before(api):
+    # Given Mastodon.py's subscription, which does not ask for the standard (as Mastodon apps
+    # before 4.4 do not), with keys Mastodon.py made
+    a, http, _, bob = api
+    token = (await token_for(a, "alice", "read write push", create=False))["Authorization"].split()[1]
+    client = Mastodon(access_token=token, api_base_url=a.base)
+    private, public = await asyncio.to_thread(client.push_subscription_generate_keys)
+    async with receiver() as service:
+        created = await asyncio.to_thread(client.push_subscription_set, service.endpoint, public, mention_events=True)
+        assert created["standard"] is False
+        assert (await asyncio.to_thread(client.push_subscription))["standard"] is False
+
+        # When bob mentions alice
+        await _post(http, a.base, bob, "@alice the handover sheet changed")
+        assert await PushWorker(a.fed).run_once() == 1
+
+        # Then the push is in the draft form: aesgcm, its salt and key in headers, signed under the
+        # WebPush scheme by the instance's key
+        (headers, body), = service.received
+        assert headers["Content-Encoding"] == "aesgcm" and headers["Encryption"].startswith("salt=")
+        assert headers["Crypto-Key"].startswith("dh=")
+        _check_vapid(headers, created["server_key"], service.base, a.base)
+        # And Mastodon.py reads it with its own decryption
+        pushed = await asyncio.to_thread(client.push_subscription_decrypt_push, body, private,
+                                         headers["Encryption"], headers["Crypto-Key"])
+        assert pushed["notification_type"] == "mention" and "handover sheet" in pushed["body"]
+
+    # And an app that asks for the standard is answered so, as a form says it too
+    async with http.post(f"{a.base}/api/v1/push/subscription", headers={"Authorization": f"Bearer {token}"}, data={
+            "subscription[endpoint]": service.endpoint, "subscription[keys][p256dh]": _b64url(Device().public),
+            "subscription[keys][auth]": _b64url(os.urandom(16)), "subscription[standard]": "true"}) as response:
+        assert response.status == 200 and (await response.json())["standard"] is True
+
+
+def test_the_draft_encryption_round_trips_through_an_independent_implementation():
+    device = Device()
+    message = json.dumps({"title": "é" * 100}).encode()
+    body, salt, sender = encrypt_legacy(message, _b64url(device.public), _b64url(device.auth))
+    assert http_ece.decrypt(body, salt=salt, dh=sender, private_key=device.private, auth_secret=device.auth,
+                            keylabel="P-256", version="aesgcm") == message
+    with pytest.raises(Exception):  # another device's keys cannot read it
+        http_ece.decrypt(body, salt=salt, dh=sender, private_key=Device().private, auth_secret=device.auth,
+                         keylabel="P-256", version="aesgcm")
+    with pytest.raises(ValueError):
+        encrypt_legacy(b"x" * (MAX_PAYLOAD + 1), _b64url(device.public), _b64url(device.auth))
 
 
 def test_the_encryption_round_trips_through_an_independent_implementation():

@@ -9,6 +9,8 @@ pushes and POSTs each to its endpoint:
 - the payload (JSON, as Mastodon's apps read it: notification id and type, title, body, icon,
   the recipient's language) is encrypted as RFC 8291 says: aes128gcm content coding (RFC 8188),
   one record, keyed by ECDH between a fresh P-256 key and the client's, and the client's secret;
+  for a subscription that did not ask for the standard (`subscription[standard]`, as Mastodon
+  4.4 has it), in the draft form Mastodon used before, which those apps read: aesgcm (`sealed`);
 - the request carries a VAPID token (RFC 8292): a JWT signed ES256 by the instance's key, for the
   endpoint's origin, valid 12 hours, with the instance's URL as contact, and the public key;
 - 2xx is delivered; 404 or 410 means the subscription is gone, and it is removed; 429, 5xx,
@@ -100,24 +102,32 @@ def client_key_problem(p256dh: str, auth: str) -> str | None:
     return None
 
 
-# --- RFC 8291 / RFC 8188 and RFC 8292 -----------------------------------------------------------
+# --- RFC 8291 / RFC 8188 and RFC 8292, and the drafts before them ------------------------------
 
 def _hkdf(salt: bytes, info: bytes, length: int, key: bytes) -> bytes:
     return HKDF(hashes.SHA256(), length=length, salt=salt, info=info).derive(key)
+
+
+def _agree(p256dh: str, sender: ec.EllipticCurvePrivateKey | None) -> tuple[bytes, bytes, bytes]:
+    """(the client's public key, the sender's, their ECDH secret), the sender's key fresh unless given."""
+    client_public = b64url_decode(p256dh)
+    client = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), client_public)
+    sender = sender or ec.generate_private_key(ec.SECP256R1())
+    return client_public, _public_bytes(sender.public_key()), sender.exchange(ec.ECDH(), client)
+
+
+def _check_size(plaintext: bytes) -> None:
+    if len(plaintext) > MAX_PAYLOAD:
+        raise ValueError(f"a push payload is {MAX_PAYLOAD} bytes at most")
 
 
 def encrypt(plaintext: bytes, p256dh: str, auth: str, *, salt: bytes | None = None,
             sender: ec.EllipticCurvePrivateKey | None = None) -> bytes:
     """The aes128gcm body of a push for the client with these keys (RFC 8291, section 3.4): the
     header (salt, record size, the sender's public key) and one record."""
-    if len(plaintext) > MAX_PAYLOAD:
-        raise ValueError(f"a push payload is {MAX_PAYLOAD} bytes at most")
-    client_public = b64url_decode(p256dh)
-    client = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), client_public)
-    sender = sender or ec.generate_private_key(ec.SECP256R1())
-    sender_public = _public_bytes(sender.public_key())
+    _check_size(plaintext)
+    client_public, sender_public, shared = _agree(p256dh, sender)
     salt = salt or os.urandom(16)
-    shared = sender.exchange(ec.ECDH(), client)
     ikm = _hkdf(b64url_decode(auth), b"WebPush: info\x00" + client_public + sender_public, 32, shared)
     cek = _hkdf(salt, b"Content-Encoding: aes128gcm\x00", 16, ikm)
     nonce = _hkdf(salt, b"Content-Encoding: nonce\x00", 12, ikm)
@@ -126,8 +136,26 @@ def encrypt(plaintext: bytes, p256dh: str, auth: str, *, salt: bytes | None = No
     return header + record
 
 
-def vapid_authorization(endpoint: str, keys: VapidKeys, contact: str, now: float) -> str:
-    """The Authorization header for a push to `endpoint` (RFC 8292): vapid t=<JWT>, k=<key>."""
+def encrypt_legacy(plaintext: bytes, p256dh: str, auth: str, *, salt: bytes | None = None,
+                   sender: ec.EllipticCurvePrivateKey | None = None) -> tuple[bytes, bytes, bytes]:
+    """(the aesgcm body of a push, its salt, the sender's public key) for the client with these
+    keys, as Mastodon's apps read pushes before the standard (draft-ietf-webpush-encryption-04,
+    with draft-ietf-httpbis-encryption-encoding-03's aesgcm coding): one record, no padding; the
+    salt and the key travel in headers (`sealed`)."""
+    _check_size(plaintext)
+    client_public, sender_public, shared = _agree(p256dh, sender)
+    salt = salt or os.urandom(16)
+    prk = _hkdf(b64url_decode(auth), b"Content-Encoding: auth\x00", 32, shared)
+    context = (b"P-256\x00" + len(client_public).to_bytes(2, "big") + client_public
+               + len(sender_public).to_bytes(2, "big") + sender_public)
+    cek = _hkdf(salt, b"Content-Encoding: aesgcm\x00" + context, 16, prk)
+    nonce = _hkdf(salt, b"Content-Encoding: nonce\x00" + context, 12, prk)
+    return AESGCM(cek).encrypt(nonce, b"\x00\x00" + plaintext, None), salt, sender_public  # \x00\x00: no padding
+
+
+def vapid_token(endpoint: str, keys: VapidKeys, contact: str, now: float) -> str:
+    """The VAPID JWT for a push to `endpoint` (RFC 8292): ES256, for the endpoint's origin,
+    valid TOKEN_SECONDS, with the instance's URL as contact."""
     url = URL(endpoint)
     audience = f"{url.scheme}://{url.authority}" if url.explicit_port else f"{url.scheme}://{url.host}"
     header = b64url(json.dumps({"typ": "JWT", "alg": "ES256"}, separators=(",", ":")).encode())
@@ -135,8 +163,24 @@ def vapid_authorization(endpoint: str, keys: VapidKeys, contact: str, now: float
                                separators=(",", ":")).encode())
     signed = f"{header}.{claims}".encode()
     r, s = decode_dss_signature(keys.private.sign(signed, ec.ECDSA(hashes.SHA256())))
-    token = f"{header}.{claims}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
-    return f"vapid t={token}, k={keys.public}"
+    return f"{header}.{claims}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+def sealed(message: bytes, p256dh: str, auth: str, *, standard: bool, endpoint: str, keys: VapidKeys,
+           contact: str, now: float) -> tuple[bytes, dict[str, str]]:
+    """A push's body, and the headers that say how to read it and who sends it. A standard
+    subscription (`subscription[standard]`, Mastodon 4.4) gets RFC 8291's aes128gcm and RFC
+    8292's `vapid` scheme; any other, what Mastodon sent before, which apps that do not ask for
+    the standard still read: aesgcm, the salt in `Encryption`, the sender's key and the VAPID key
+    in `Crypto-Key`, the token under the `WebPush` scheme."""
+    token = vapid_token(endpoint, keys, contact, now)
+    if standard:
+        return encrypt(message, p256dh, auth), {"Content-Encoding": "aes128gcm",
+                                                "Authorization": f"vapid t={token}, k={keys.public}"}
+    body, salt, sender_public = encrypt_legacy(message, p256dh, auth)
+    return body, {"Content-Encoding": "aesgcm", "Encryption": f"salt={b64url(salt)}",
+                  "Crypto-Key": f"dh={b64url(sender_public)};p256ecdsa={keys.public}",
+                  "Authorization": f"WebPush {token}"}
 
 
 # --- queueing ---------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from yarl import URL
 
 from federation.protocol.http import FetchError, check_url, read_capped
 from federation.runtime.context import Federation
-from federation.social.push import VapidKeys, encrypt, load_or_make_keys, payload, vapid_authorization
+from federation.social.push import VapidKeys, load_or_make_keys, payload, sealed
 from storage import push as push_queries
 from storage.models import DeliveryState, PushSubscription
 from storage.push import Push
@@ -94,15 +94,10 @@ class PushWorker:
                       allow_private_addresses=fed.settings.allow_private_addresses)
         except FetchError as exc:
             return _Outcome(push, DeliveryState.dead, None, str(exc))
-        body = encrypt(payload(push), subscription.p256dh, subscription.auth)
-        headers = {
-            "Content-Encoding": "aes128gcm",
-            "Content-Type": "application/octet-stream",
-            "TTL": str(TTL_SECONDS),
-            "Urgency": "normal",
-            "Authorization": vapid_authorization(subscription.endpoint, keys, fed.urls.base,
-                                                 fed.clock.now().timestamp()),
-        }
+        body, sealing = sealed(payload(push), subscription.p256dh, subscription.auth, standard=subscription.standard,
+                               endpoint=subscription.endpoint, keys=keys, contact=fed.urls.base,
+                               now=fed.clock.now().timestamp())
+        headers = {"Content-Type": "application/octet-stream", "TTL": str(TTL_SECONDS), "Urgency": "normal", **sealing}
         try:
             async with self._concurrency, fed.http.post(subscription.endpoint, data=body, headers=headers,
                                                          allow_redirects=False) as response:

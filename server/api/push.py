@@ -4,8 +4,9 @@ POST subscribes (replacing the token's subscription): `subscription[endpoint]`,
 `subscription[keys][p256dh]`, `subscription[keys][auth]`, `subscription[standard]`, and
 `data[alerts][<type>]`, `data[policy]`, as a form or as nested JSON. GET shows it, PUT changes
 its alerts and policy, DELETE removes it. Each needs the `push` scope and a user's token. The
-pushes themselves go out from `federation.social.push_worker`, always as RFC 8291 aes128gcm
-(so `standard` is always true) with a VAPID signature whose key is `server_key`.
+pushes themselves go out from `federation.social.push_worker`, signed with VAPID by the key
+`server_key`: as RFC 8291 and 8292 say for a subscription with `standard` true, else (the
+default, as on Mastodon) in the draft form apps read before Mastodon 4.4 (`push.sealed`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from federation.protocol.http import FetchError, check_url
 from federation.social import push
 from server.api.auth import ApiError
 from server.api.common import add_route, api, viewer
-from server.api.params import params
+from server.api.params import bool_param, params
 from server.appkeys import DATABASE, FEDERATION
 from server.responses import json_response
 from storage import push as push_queries
@@ -60,7 +61,7 @@ def _entity(subscription: PushSubscription, server_key: str) -> dict[str, Any]:
     return {
         "id": str(subscription.id),
         "endpoint": subscription.endpoint,
-        "standard": True,
+        "standard": subscription.standard,
         "alerts": {name: bool(subscription.alerts.get(name)) for name in push.ALERTS},
         "policy": subscription.policy,
         "server_key": server_key,
@@ -102,7 +103,8 @@ async def subscribe(request: web.Request) -> web.Response:
         raise ApiError(422, f"Validation failed: {problem}")
     subscription = PushSubscription(
         token_id=caller.token.id, actor_id=actor.id, endpoint=endpoint, p256dh=p256dh, auth=auth,
-        alerts=push.alerts_from(_alert_values(values)), policy=_policy(values, "all"), standard=True,
+        alerts=push.alerts_from(_alert_values(values)), policy=_policy(values, "all"),
+        standard=bool_param({"standard": _nested(values, "subscription", "standard")}, "standard"),
     )
     async with request.app[FEDERATION].transaction() as session:
         subscription = await push_queries.subscribe(session, subscription)
