@@ -38,6 +38,12 @@ async def community_of(session: AsyncSession, actor_id: int) -> Community | None
     return await session.get(Community, actor_id)
 
 
+async def local_group(session: AsyncSession, username: str) -> Actor | None:
+    """The Group actor of the community hosted here called `username`, if there is one."""
+    return await session.scalar(select(Actor).join(Community, Community.actor_id == Actor.id).where(
+        Actor.local.is_(True), Actor.username == username.lower()))
+
+
 async def communities(session: AsyncSession, *, include_local_only: bool) -> list[tuple[Community, Actor]]:
     """Every community hosted here with its actor, by name."""
     query = select(Community, Actor).join(Actor, Actor.id == Community.actor_id).order_by(Actor.username)

@@ -51,6 +51,12 @@ async def test_an_institution_only_community_is_for_the_instances_users_alone(in
         # And the institution-only one's page is not found, as if it did not exist
         status, page = await _get(http, f"{a.base}/communities/night-shift")
         assert status == 404 and "Night shift huddle" not in page
+        # And the federated one's profile address (its Group's `url`, which peers link to) leads
+        # to its page, as its actor's id does for a browser; the institution-only one's is not found
+        for profile in ("/@wound-care", "/users/wound-care"):
+            async with http.get(a.base + profile, headers={"Accept": "text/html"}, allow_redirects=False) as response:
+                assert (response.status, response.headers.get("Location")) == (302, "/communities/wound-care"), profile
+        assert (await _get(http, f"{a.base}/@night-shift"))[0] == 404
         # And the federated one's page shows, with no join form nor composer, and no moderators' tools
         status, page = await _get(http, f"{a.base}/communities/wound-care")
         assert status == 200 and "Wound care" in page

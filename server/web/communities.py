@@ -58,7 +58,8 @@ def _reader(signed: SignedIn | None) -> Reader:
     return session_reader(signed) if signed is not None else Reader.anonymous
 
 
-def _path(name: str) -> str:
+def page_path(name: str) -> str:
+    """A community's page (where its Group's profile address, /@name, leads)."""
     return f"{DIRECTORY}/{name}"
 
 
@@ -122,7 +123,7 @@ async def create(request: web.Request) -> web.Response:
         log.info("POST %s from %s: refused (%d) %s", request.path, client_address(request), exc.status, exc)
         return await directory(request, status=exc.status, error=str(exc),
                                typed=values | {"rules": str(form.get("rules", ""))})
-    return redirect(_path(entity["name"]))
+    return redirect(page_path(entity["name"]))
 
 
 # --- a community's page ----------------------------------------------------------------------------
@@ -161,7 +162,7 @@ async def community(request: web.Request, *, status: int = 200, compose_error: s
         request, "community.html", status=status, community=entity, membership=membership, tools=tools,
         pinned=pinned_entities, threads=thread_entities, applicants=applicant_entities, members=member_entities,
         moderator_ids={m["id"] for m in entity["moderators"]}, compose_error=compose_error, typed=typed or {},
-        pager=pager(_path(name), cursor, [announce_id for announce_id, _ in rows]),
+        pager=pager(page_path(name), cursor, [announce_id for announce_id, _ in rows]),
         max_characters=request.app[SETTINGS].api.status_max_characters, idempotency_key=secrets.token_urlsafe(16))
 
 
@@ -196,7 +197,7 @@ def _membership(act):
     """Join or leave: the client API's follow or unfollow of the Group, then back where the
     form came from (`return_to`: the directory, or the community's page)."""
     async def handler(request: web.Request) -> web.Response:
-        back = local_path((await request.post()).get("return_to"), _path(request.match_info["username"].lower()))
+        back = local_path((await request.post()).get("return_to"), page_path(request.match_info["username"].lower()))
         try:
             signed, _, _, group = await _signed_find(request)
             await act(request.app[FEDERATION], signed.actor, group)
@@ -238,7 +239,7 @@ async def post(request: web.Request) -> web.Response:
     except ApiError as exc:
         log.info("POST %s from %s: refused (%d) %s", request.path, client_address(request), exc.status, exc)
         return await community(request, status=exc.status, compose_error=str(exc), typed=typed)
-    return redirect(_path(name))
+    return redirect(page_path(name))
 
 
 # --- the moderators' tools -------------------------------------------------------------------------
@@ -256,7 +257,7 @@ def _tool(make_act, anchor: str):
         except ApiError as exc:
             return await _refused(request, exc)
         log.info("%s: %s %s", name, signed.actor.username, request.path.rsplit("/", 1)[-1])
-        return redirect(f"{_path(name)}#{anchor}")
+        return redirect(f"{page_path(name)}#{anchor}")
     return handler
 
 

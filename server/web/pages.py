@@ -27,6 +27,7 @@ from server.api.entities import render as render_entities
 from server.web.admin import index as admin_console
 from server.web.templates import render, templates_dir
 from storage import actors as actor_queries
+from storage import communities as community_queries
 from storage import objects as object_queries
 from storage import timelines as timeline_queries
 
@@ -49,6 +50,9 @@ async def render_profile(request: web.Request, username: str) -> web.Response:
         actor = await actor_queries.shown_local_actor(session, username)
         shows_posts = actor is not None and _shows(request, Reads.post_page)
         posts = await object_queries.public_posts(session, actor.id, limit=20) if shows_posts else []
+        group = await community_queries.local_group(session, username) if actor is None else None
+    if group is not None:  # a community's profile address (its Group's `url`) leads to its page
+        raise web.HTTPFound(communities.page_path(group.username))
     if actor is None:
         return await render(request, "not_found.html", status=404, what=f"@{username}")
     return await render(request, "profile.html", actor=actor, acct=f"@{actor.username}@{actor.domain}", posts=posts)
