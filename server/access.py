@@ -28,9 +28,7 @@ handlers identify, and pass through.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 
 from aiohttp import web
 
@@ -38,11 +36,11 @@ from federation.social.access import Reader, Reads, may_reach, may_read
 from federation.protocol.authn import Rejection
 from server.activitypub import readers
 from server.api.auth import ApiError, InvalidToken, request_caller, stream_token
-from server.appkeys import DATABASE, SETTINGS
+from server.appkeys import SETTINGS
+from server.local_only import LOCAL_ONLY, LocalOnlyNames
 from server.responses import error_response
 from server.web.sessions import SIGN_IN, redirect, session_reader, signed_in
 from server.web.templates import render
-from storage.communities import local_only_usernames
 
 log = logging.getLogger(__name__)
 
@@ -50,36 +48,6 @@ READING = ("GET", "HEAD")
 RULE = web.AppKey("read_rule", dict)  # may_read's answer for each (Reads, Reader), under the settings
 
 
-class LocalOnlyNames:
-    """The names of the institution-only communities, which no route under an actor's name
-    (/users/NAME..., /@NAME...) shows to a reader `may_reach` refuses. Read from the database
-    again at most every `ttl` seconds, so a change made by another process shows within that, and
-    at once after `forget` (a change made by this one). When they are due, one request reads them
-    and the others arriving meanwhile wait for its answer: a busy server reads them once, not once
-    for each request in flight."""
-
-    def __init__(self, ttl: float = 1.0) -> None:
-        self._names: frozenset[str] = frozenset()
-        self._expires = 0.0
-        self._ttl = ttl
-        self._reading = asyncio.Lock()
-
-    async def names(self, app: web.Application) -> frozenset[str]:
-        if time.monotonic() < self._expires:
-            return self._names
-        async with self._reading:
-            now = time.monotonic()
-            if now >= self._expires:  # no request read them while this one waited
-                async with app[DATABASE].sessions() as session:
-                    self._names = frozenset(await local_only_usernames(session))
-                self._expires = now + self._ttl
-        return self._names
-
-    def forget(self) -> None:
-        self._expires = 0.0
-
-
-LOCAL_ONLY = web.AppKey("local_only_names", LocalOnlyNames)
 
 ROUTES: dict[str, Reads] = {
     # --- anyone, in every mode: register an app and log in, discovery, health, assets ---------

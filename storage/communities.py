@@ -41,7 +41,7 @@ async def community_of(session: AsyncSession, actor_id: int) -> Community | None
 async def local_group(session: AsyncSession, username: str) -> Actor | None:
     """The Group actor of the community hosted here called `username`, if there is one."""
     return await session.scalar(select(Actor).join(Community, Community.actor_id == Actor.id).where(
-        Actor.local.is_(True), Actor.username == username.lower()))
+        Actor.local.is_(True), Actor.username == username.lower(), Actor.deleted_at.is_(None)))
 
 
 async def communities(session: AsyncSession, *, include_local_only: bool) -> list[tuple[Community, Actor]]:

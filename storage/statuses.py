@@ -149,6 +149,7 @@ _ACCOUNTS = select(
 ).outerjoin(Account, Account.actor_id == Actor.id).where(Actor.id.in_(_IDS))
 
 _Reply, _Parent, _Quoting = aliased(Object), aliased(Object), aliased(Object)
+_QuoteOf = aliased(Quote)  # a quote of the post (counted), beside the quote the post makes (joined)
 
 
 def _viewer_has(model):
@@ -162,8 +163,8 @@ _POST_EXTRAS = select(
     _count(Like, Like.object_id == Object.id),
     _viewer_has(Like), _viewer_has(Announce), _viewer_has(Bookmark), _viewer_has(Pin),
     _Parent.id, _Parent.actor_id,
-    select(func.count()).select_from(Quote).join(_Quoting, _Quoting.id == Quote.object_id).where(
-        Quote.quoted_id == Object.id, Quote.state == QuoteState.accepted, _Quoting.deleted_at.is_(None),
+    select(func.count()).select_from(_QuoteOf).join(_Quoting, _Quoting.id == _QuoteOf.object_id).where(
+        _QuoteOf.quoted_id == Object.id, _QuoteOf.state == QuoteState.accepted, _Quoting.deleted_at.is_(None),
     ).scalar_subquery(),
     Quote.state, Quote.quoted_id,
 ).outerjoin(_Parent, _Parent.uri == Object.in_reply_to_uri).outerjoin(Quote, Quote.object_id == Object.id).where(

@@ -1,14 +1,20 @@
 """A moderator's review queue (federation.articles.access.to_review, the Articles page's
 "Awaiting your review"): the articles awaiting review in the communities she moderates, and
 no others; the instance's admins moderate every community hosted here; a practitioner who
-moderates nothing has an empty queue; an approved article leaves it."""
+moderates nothing has an empty queue; an approved article leaves it, and so does a peer's
+article whose post was deleted."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from federation.articles import access, review
+from storage.models import Article
+from storage.actors import actor_by_uri
 from storage.articles import article_by_id
 from tests.api_helpers import token_for
 from tests.community_helpers import follow_remote, make_community
+from tests.instances import settle
 
 ARTICLES = "/api/rounds/v1/articles"
 
@@ -59,3 +65,51 @@ async def test_a_moderators_queue_holds_her_communities_articles_awaiting_review
         await review.approve(a.fed, session, await a.actor("icu_mod"), await article_by_id(session, icu_article))
     assert await _queue(a, "icu_mod") == []
     assert await _queue(a, "admin") == ["Triage"]
+
+
+async def test_a_peers_article_leaves_the_queue_once_its_post_is_deleted(instances, http):
+    # Given a community on A that reviews articles, and bob on B, a member
+    a = await instances.start("a")
+    b = await instances.start("b")
+    await a.add_user("icu_mod")
+    bob = await token_for(b, "bob")
+    community, group = await make_community(a, "icu", moderators=("icu_mod",))
+    async with a.db.sessions.begin() as session:
+        (await session.get(type(community), community.actor_id)).articles_require_approval = True
+    await follow_remote(b, "bob", f"@icu@{a.urls.authority}")
+    await settle(a, b)
+
+    # When bob publishes an article to it from B
+    async with b.db.sessions() as session:
+        group_on_b = await actor_by_uri(session, group.uri)
+    async with http.post(b.base + ARTICLES, headers=bob, json={
+            "title": "Our sepsis audit", "body": "numbers", "community_id": str(group_on_b.id),
+            "state": "published"}) as response:
+        published = await response.json()
+        assert response.status == 200, published
+    await settle(a, b)
+    # Then it awaits the moderator's review on A
+    assert await _queue(a, "icu_mod") == ["Our sepsis audit"]
+
+    # And an article he publishes to a community that reviews nothing is no one's to approve
+    _, er = await make_community(a, "er", moderators=("icu_mod",))
+    await follow_remote(b, "bob", f"@er@{a.urls.authority}")
+    await settle(a, b)
+    async with b.db.sessions() as session:
+        er_on_b = await actor_by_uri(session, er.uri)
+    async with http.post(b.base + ARTICLES, headers=bob, json={
+            "title": "Triage times", "body": "numbers", "community_id": str(er_on_b.id), "state": "published"}) as response:
+        assert response.status == 200
+    await settle(a, b)
+    assert await _queue(a, "icu_mod") == ["Our sepsis audit"]
+    async with a.db.sessions() as session:
+        triage = await session.scalar(select(Article).where(Article.title == "Triage times"))
+    mod = await token_for(a, "icu_mod", create=False)
+    async with http.post(f"{a.base}{ARTICLES}/{triage.id}/approve", headers=mod) as response:
+        assert response.status == 422 and "not in review" in (await response.json())["error"]
+
+    # When bob deletes the first, Then it is no longer there to approve (its page would be not found)
+    async with http.delete(f"{b.base}{ARTICLES}/{published['id']}", headers=bob) as response:
+        assert response.status == 200, await response.text()
+    await settle(a, b)
+    assert await _queue(a, "icu_mod") == []

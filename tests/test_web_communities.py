@@ -51,12 +51,17 @@ async def test_an_institution_only_community_is_for_the_instances_users_alone(in
         # And the institution-only one's page is not found, as if it did not exist
         status, page = await _get(http, f"{a.base}/communities/night-shift")
         assert status == 404 and "Night shift huddle" not in page
-        # And the federated one's profile address (its Group's `url`, which peers link to) leads
-        # to its page, as its actor's id does for a browser; the institution-only one's is not found
+        # And the federated one's profile address (its Group's `url`, which peers link to) is its
+        # page; its actor's id asked for HTML, and a person's address for it, lead there; the
+        # institution-only one's are not found
+        async with http.get(f"{a.base}/users/wound-care", headers={"Accept": "application/activity+json"}) as response:
+            assert (await response.json(content_type=None))["url"] == f"{a.base}/communities/wound-care"
         for profile in ("/@wound-care", "/users/wound-care"):
             async with http.get(a.base + profile, headers={"Accept": "text/html"}, allow_redirects=False) as response:
                 assert (response.status, response.headers.get("Location")) == (302, "/communities/wound-care"), profile
-        assert (await _get(http, f"{a.base}/@night-shift"))[0] == 404
+        for profile in ("/@night-shift", "/users/night-shift"):
+            async with http.get(a.base + profile, headers={"Accept": "text/html"}, allow_redirects=False) as response:
+                assert response.status == 404, profile
         # And the federated one's page shows, with no join form nor composer, and no moderators' tools
         status, page = await _get(http, f"{a.base}/communities/wound-care")
         assert status == 200 and "Wound care" in page
@@ -85,6 +90,9 @@ async def test_without_public_pages_a_stranger_is_sent_to_sign_in(instances):
         for path in ("/communities", "/communities/wound-care"):
             status, _ = await _get(http, f"{a.base}{path}")
             assert status == 303, path
+        # and a link to the community's actor leads to its page, and so on to signing in
+        async with http.get(f"{a.base}/users/wound-care", headers={"Accept": "text/html"}, allow_redirects=False) as response:
+            assert (response.status, response.headers.get("Location")) == (302, "/communities/wound-care")
 
 
 async def test_moderators_tools_refuse_anyone_else_and_want_the_form_token(instances):

@@ -365,6 +365,8 @@ def test_the_encryption_round_trips_through_an_independent_implementation():
     body = encrypt(message, _b64url(device.public), base64.b64encode(device.auth).decode())  # either base64
     assert http_ece.decrypt(body, private_key=device.private, auth_secret=device.auth, version="aes128gcm") == message
     assert body[16:20] == (4096).to_bytes(4, "big") and body[20] == 65  # record size, then the sender's key
+    # the largest payload makes a body of 4096 bytes, what every push service must accept (RFC 8291)
+    assert len(encrypt(b"x" * MAX_PAYLOAD, _b64url(device.public), _b64url(device.auth))) == 4096
     with pytest.raises(ValueError):
         encrypt(b"x" * (MAX_PAYLOAD + 1), _b64url(device.public), _b64url(device.auth))
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.communities.moderation import may_moderate, moderated
 from federation.social.access import can_see
 from storage import articles as queries
+from storage import communities as community_queries
 from storage.actors import actor_by_id
 from storage.models import Actor, Article, ArticleState
 from storage.posts import post_by_id
@@ -32,25 +33,36 @@ async def may_read(session: AsyncSession, article: Article, viewer: Actor | None
     return await may_review(session, article, viewer)
 
 
-def awaiting_review(article: Article) -> bool:
+async def awaiting_review(session: AsyncSession, article: Article) -> bool:
     """An article a community's moderators may approve: one of ours in review, or a peer's posted
-    to a community (hosted here, the caller checks) and not validated yet."""
+    to a community hosted here whose moderators approve articles, and not validated yet (the
+    same rule as storage.articles.awaiting_review's, for one article)."""
     if article.community_id is None:
         return False
-    return article.state is ArticleState.in_review or (not article.local and article.validated_by_id is None)
+    if article.state is ArticleState.in_review:
+        return True
+    if article.local or article.validated_by_id is not None:
+        return False
+    community = await community_queries.community_of(session, article.community_id)
+    return community is not None and community.articles_require_approval
 
 
 async def may_review(session: AsyncSession, article: Article, viewer: Actor) -> bool:
     """Whether `viewer` moderates the community an article awaiting review was posted to."""
-    if not awaiting_review(article):
+    if not await awaiting_review(session, article):
         return False
     group = await actor_by_id(session, article.community_id)
     return group is not None and await may_moderate(session, group, viewer)
 
 
 async def to_review(session: AsyncSession, viewer: Actor, *, limit: int = REVIEW_QUEUE) -> list[Article]:
-    """The articles awaiting review that `viewer` may approve or reject, oldest first, at most
-    `limit`: her review queue, across the communities she moderates (`moderated`, which says
-    for all of them what `may_moderate`, and so `may_review`, says for each)."""
+    """The articles awaiting review that `viewer` may approve or reject and may read, oldest first,
+    at most `limit`: her review queue, across the communities she moderates (`moderated`, which
+    says for all of them what `may_moderate`, and so `may_review`, says for each). A peer's
+    article whose post she may not see (deleted since, or for its author's followers) is not
+    hers to approve: it stays out, as its page would be not found."""
     communities = await moderated(session, viewer)
-    return [] if communities == [] else await queries.awaiting_review(session, communities, limit=limit)
+    if communities == []:
+        return []
+    return [article for article in await queries.awaiting_review(session, communities, limit=limit)
+            if await may_read(session, article, viewer)]

@@ -100,7 +100,7 @@ async def reject(fed: Federation, session: AsyncSession, moderator: Actor, artic
 
 
 async def _check(session: AsyncSession, moderator: Actor, article: Article) -> None:
-    if not awaiting_review(article):
+    if not await awaiting_review(session, article):
         raise ArticleError(f"Validation failed: the article is {article.state.value}, not in review")
     if not await may_review(session, article, moderator):
         raise NotAllowed("only a moderator of its community may approve or reject an article")

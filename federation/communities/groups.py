@@ -110,7 +110,7 @@ async def create(session: AsyncSession, urls: LocalUrls, name: str, settings: Se
         raise CommunityError(f"the name {name!r} is taken (a user or a community has it)")
     rules = _rules(settings.rules)
     actor = await add_local_actor(session, new_local_actor(
-        urls, name, ActorType.Group, display_name=settings.title.strip() or name,
+        urls, name, ActorType.Group, url=urls.community_page(name), display_name=settings.title.strip() or name,
         summary=_summary_html(settings.summary), avatar_url=_icon(settings.icon),
         manually_approves_followers=settings.join_policy is not JoinPolicy.open,
         discoverable=not settings.local_only, published=now, updated=now,

@@ -43,8 +43,9 @@ async def may_moderate(session: AsyncSession, group: Actor, actor: Actor) -> boo
 
 
 async def moderated(session: AsyncSession, actor: Actor) -> list[int] | None:
-    """The communities hosted here that `actor` moderates, as `may_moderate` says: their ids, or
-    None for all of them (the instance's admins and moderators)."""
+    """The communities hosted here that a local `actor` moderates, as `may_moderate` says for each:
+    their ids, or None for all of them (the instance's admins and moderators). For a remote actor,
+    none: her moderation comes through the client API of her own server, not these pages."""
     if not actor.local:
         return []
     account = await account_of(session, actor.id)

@@ -78,6 +78,10 @@ class LocalUrls:
             return f"{self.base}/about"
         return f"{self.base}/@{username}"
 
+    def community_page(self, name: str) -> str:
+        """A community's page: its Group's profile (`url`)."""
+        return f"{self.base}/communities/{name}"
+
     def status(self, username: str, object_id: int) -> str:
         return f"{self.actor(username)}/statuses/{object_id}"
 

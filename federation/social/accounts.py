@@ -82,8 +82,10 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def new_local_actor(urls: LocalUrls, username: str, actor_type: ActorType, **fields) -> Actor:
-    """A local actor row with a fresh RSA-2048 key pair (a user, a community, the instance)."""
+def new_local_actor(urls: LocalUrls, username: str, actor_type: ActorType, *, url: str | None = None,
+                    **fields) -> Actor:
+    """A local actor row with a fresh RSA-2048 key pair (a user, a community, the instance); its
+    profile page (`url`) is /@username unless given."""
     keys = new_actor_keypair()
     return Actor(
         uri=urls.actor(username),
@@ -91,7 +93,7 @@ def new_local_actor(urls: LocalUrls, username: str, actor_type: ActorType, **fie
         type=actor_type,
         username=username,
         domain=urls.authority,
-        url=urls.profile(username),
+        url=url or urls.profile(username),
         inbox=urls.inbox(username),
         outbox=urls.outbox(username),
         shared_inbox=urls.shared_inbox,

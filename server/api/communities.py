@@ -42,7 +42,7 @@ from federation.communities.groups import CommunityError, NoSuchCommunity
 from federation.runtime.context import Federation
 from federation.social.access import Reader, may_reach
 from federation.social.posts import visible_post
-from server.access import LOCAL_ONLY
+from server.local_only import LOCAL_ONLY
 from server.activitypub.actor_documents import ACTOR_DOCUMENTS
 from server.api.accounts import MAX_ID
 from server.api.auth import ApiError

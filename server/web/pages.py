@@ -44,15 +44,16 @@ def _shows(request: web.Request, reads: Reads) -> bool:
 async def render_profile(request: web.Request, username: str) -> web.Response:
     if username == INSTANCE_ACTOR_USERNAME:
         raise web.HTTPFound(request.app[URLS].profile(username))
+    async with request.app[DATABASE].sessions() as session:
+        group = await community_queries.local_group(session, username)
+    if group is not None:  # a community's profile is its page, which asks its own read rule
+        raise web.HTTPFound(communities.page_path(group.username))
     if not _shows(request, Reads.profile_page):
         return await render(request, "not_found.html", status=404, what=f"public page for @{username}")
     async with request.app[DATABASE].sessions() as session:
         actor = await actor_queries.shown_local_actor(session, username)
         shows_posts = actor is not None and _shows(request, Reads.post_page)
         posts = await object_queries.public_posts(session, actor.id, limit=20) if shows_posts else []
-        group = await community_queries.local_group(session, username) if actor is None else None
-    if group is not None:  # a community's profile address (its Group's `url`) leads to its page
-        raise web.HTTPFound(communities.page_path(group.username))
     if actor is None:
         return await render(request, "not_found.html", status=404, what=f"@{username}")
     return await render(request, "profile.html", actor=actor, acct=f"@{actor.username}@{actor.domain}", posts=posts)
