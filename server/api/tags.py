@@ -20,7 +20,6 @@ from federation.social import tags as domain
 from server.api.accounts import target_account
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
-from server.api.entities import iso
 from server.api.params import params, text_param
 from server.appkeys import CLOCK, DATABASE, FEDERATION, URLS
 from server.responses import json_response
