@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import getpass
 
-from federation.communities import groups
+from federation.communities import groups, moderation
 from federation.runtime.clock import SystemClock
 from federation.runtime.context import open_federation
 from federation.protocol.urls import LocalUrls
@@ -46,7 +46,9 @@ def _policy_options(parser: argparse.ArgumentParser, *, update: bool) -> None:
                          const=PostingPolicy.moderators, help="only moderators post (an announcement channel)")
     reach = parser.add_mutually_exclusive_group()
     reach.add_argument("--institution-only", dest="local_only", action="store_const", const=True,
-                       help="the community never leaves this instance: no peer sees it, finds it or joins it")
+                       help="the community never leaves this instance: no peer sees it, finds it or joins it"
+                       + ("; its members and moderators on other servers are removed (their servers are told)"
+                          if update else ""))
     if update:
         posting.add_argument("--members-posting", dest="posting", action="store_const", const=PostingPolicy.members,
                              help="every member posts")
@@ -143,6 +145,10 @@ async def community_update(settings: Settings, args: argparse.Namespace) -> int:
         async with open_federation(settings.federation, urls, db, CLOCK, user_agent=f"Rounds/{VERSION} (cli)",
                                    max_json_depth=settings.server.max_json_depth) as fed:
             async with fed.transaction() as session:
+                ended = 0
+                if args.local_only:  # its members elsewhere are told they no longer are, while they may be
+                    _, group = await groups.find(session, args.name)
+                    ended = await moderation.close_to_peers(fed, session, group, by=_by())
                 community, actor = await groups.update(
                     session, args.name, by=_by(), now=CLOCK.now(), title=args.title, summary=args.summary,
                     join_policy=args.join_policy, posting=args.posting, local_only=args.local_only, rules=rules,
@@ -151,6 +157,9 @@ async def community_update(settings: Settings, args: argparse.Namespace) -> int:
                 moderators = await community_queries.moderators(session, actor.id)
                 line = _describe(community, actor, moderators)
     print(f"Updated: {line}")
+    if ended:
+        print(f"{ended} member{'s' if ended != 1 else ''} on other servers {'were' if ended != 1 else 'was'} "
+              "removed; their servers will hear of it.")
     if told:
         print(f"Its members' servers will hear of it ({told} inbox{'es' if told != 1 else ''}).")
     return 0

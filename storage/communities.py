@@ -101,6 +101,17 @@ async def remove_moderator(session: AsyncSession, community_id: int, actor_id: i
     return bool(result.rowcount)
 
 
+async def memberships_elsewhere(session: AsyncSession, community_id: int) -> list[Follow]:
+    """The pending and accepted follows of the community by actors on other servers."""
+    return list(await session.scalars(select(Follow).join(Actor, Actor.id == Follow.follower_id).where(
+        Follow.followee_id == community_id, Actor.local.is_(False),
+        Follow.state.in_((FollowState.pending, FollowState.accepted))).order_by(Follow.id)))
+
+
+async def moderators_elsewhere(session: AsyncSession, community_id: int) -> list[Actor]:
+    return [actor for actor in await moderators(session, community_id) if not actor.local]
+
+
 async def is_banned(session: AsyncSession, community_id: int, actor_id: int) -> bool:
     return bool(await session.scalar(select(exists().where(
         CommunityBan.community_id == community_id, CommunityBan.actor_id == actor_id))))

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from federation.communities import groups
+from federation.communities import groups, moderation
 from federation.outbox import actions
 from federation.protocol.vocab import PUBLIC
 from federation.remote.resolve import resolve_actor
 from storage import communities as community_queries
 from storage import community_threads as thread_queries
-from storage.models import InboxState, Like, Notification, Object, Pin, Visibility
+from federation.social.follows import follow_between
+from storage.models import AuditEntry, FollowState, InboxState, Like, Notification, Object, Pin, Visibility
 from tests.api_helpers import token_for
-from tests.community_helpers import make_community
+from tests.community_helpers import follow_remote, make_community
 from tests.fakepeer import FakePeer, activity
 
 
@@ -234,6 +235,40 @@ async def test_a_community_made_institution_only_is_closed_to_its_peers(scene):
         assert response.status == 422, await response.text()
     async with scene.a.db.sessions() as session:
         assert not await community_queries.is_moderator(session, group.id, zed.id)
+
+
+async def test_a_community_about_to_become_institution_only_first_ends_its_memberships_elsewhere(scene):
+    # Given a federated community here with alice a member here, zed on the peer a member,
+    # mallory on the peer a moderator
+    _, group = await make_community(scene.a, "wound-care", moderators=("alice",))
+    await scene.send("zed", "Follow", group.uri, "f1")
+    mallory = await scene.remote("mallory")
+    async with scene.a.db.sessions.begin() as session:
+        await groups.add_moderator(session, "wound-care", mallory, by="test", now=scene.a.clock.now())
+    await scene.run()
+    await scene.a.add_user("bob")
+    await follow_remote(scene.a, "bob", f"@wound-care@{scene.a.urls.authority}")
+    zed = await scene.remote("zed")
+
+    # When an admin makes it institution-only, closing it to its peers first
+    async with scene.a.fed.transaction() as session:
+        ended = await moderation.close_to_peers(scene.a.fed, session, group, by="cli:admin")
+        await groups.update(session, "wound-care", by="cli:admin", now=scene.a.clock.now(), local_only=True)
+
+    # Then zed's membership ended, and his server is told so (a Reject of his Follow), while bob's stays
+    assert ended == 1
+    async with scene.a.db.sessions() as session:
+        assert (await follow_between(session, zed, group)).state is FollowState.rejected
+        assert (await follow_between(session, await scene.a.actor("bob"), group)).state is FollowState.accepted
+        assert [m.username for m in await community_queries.moderators(session, group.id)] == ["alice"]
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "community.close_to_peers"))
+    [(inbox, reject)] = await scene.queued("Reject")
+    assert inbox.startswith(scene.peer.base) and reject["actor"] == group.uri and reject["object"]["actor"] == zed.uri
+    assert entry.after == {"members": [zed.uri], "moderators": [mallory.uri]}
+    # And nothing more goes to the peer from it: its Update reaches no one elsewhere
+    async with scene.a.fed.transaction() as session:
+        community, actor = await groups.find(session, "wound-care")
+        assert await groups.tell_members(scene.a.fed, session, community, actor) == 0
 
 
 async def test_a_delete_naming_our_community_touches_only_its_threads_and_only_by_its_moderators(scene):

@@ -22,6 +22,7 @@ from federation.runtime.context import Federation
 from federation.social.follows import follow_between
 from storage import communities as queries
 from storage.accounts_api import account_of
+from storage.actors import actor_by_id
 from federation.social.notifications import notify
 from storage.interactions import add_pin, mark_of, remove_mark
 from storage.models import Actor, FollowState, NotificationType, Object, Pin
@@ -95,6 +96,26 @@ async def remove_member(fed: Federation, session: AsyncSession, group: Actor, me
         block = received or ban_to_ap(sending.activity_uri(moderator, "Block"), moderator, member, group)
         await threads.announce_moderation(fed, session, group, block)
     await _audit(session, moderator, "member.ban" if ban else "member.remove", group, member, now, reason)
+
+
+async def close_to_peers(fed: Federation, session: AsyncSession, group: Actor, *, by: str) -> int:
+    """What a community about to become institution-only does first, while it may still speak to
+    other servers: each membership elsewhere ends (its follow rejected, and the member's server
+    told, as a removal by a moderator is), and each moderator elsewhere stops being one. Audited
+    once; how many memberships ended. Call it before the change (`groups.update`): once the
+    community is institution-only, nothing it sends leaves the instance (`sending.deliver`)."""
+    follows = await queries.memberships_elsewhere(session, group.id)
+    members = [await actor_by_id(session, row.follower_id) for row in follows]
+    for row in follows:
+        await actions.answer_follow(fed, session, row, accept=False)
+    moderators = await queries.moderators_elsewhere(session, group.id)
+    for moderator in moderators:
+        await queries.remove_moderator(session, group.id, moderator.id)
+    if follows or moderators:
+        await audit(session, by=by, action="community.close_to_peers", subject=group.uri, before=None,
+                    after={"members": [m.uri for m in members if m is not None],
+                           "moderators": [m.uri for m in moderators]}, reason="", at=fed.clock.now())
+    return len(follows)
 
 
 async def remove_post(fed: Federation, session: AsyncSession, group: Actor, item: Object, moderator: Actor, *,
