@@ -2,7 +2,8 @@
 "Awaiting your review"): the articles awaiting review in the communities she moderates, and
 no others; the instance's admins moderate every community hosted here; a practitioner who
 moderates nothing has an empty queue; an approved article leaves it, and so does a peer's
-article whose post was deleted."""
+article whose post was deleted. Each moderator hears of an article awaiting her review
+(`article_review`, in the client API and on the notifications page)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from storage.articles import article_by_id
 from tests.api_helpers import token_for
 from tests.community_helpers import follow_remote, make_community
 from tests.instances import settle
+from tests.web_helpers import browser_like, sign_in
 
 ARTICLES = "/api/rounds/v1/articles"
 
@@ -28,6 +30,15 @@ async def _submitted(http, a, author: dict, group_id: int, title: str) -> int:
     async with http.post(f"{a.base}{ARTICLES}/{draft['id']}/submit", headers=author) as response:
         assert response.status == 200 and (await response.json())["state"] == "in_review"
     return int(draft["id"])
+
+
+async def _review_notices(http, a, username: str) -> list[tuple[str, str | None]]:
+    """(who, the post's uri) of each article_review notification of `username`, by the client API."""
+    headers = await token_for(a, username, create=False)
+    async with http.get(f"{a.base}/api/v1/notifications", headers=headers) as response:
+        assert response.status == 200
+        return [(n["account"]["username"], n["status"]["uri"] if n["status"] else None)
+                for n in await response.json() if n["type"] == "article_review"]
 
 
 async def _queue(a, username: str) -> list[str]:
@@ -59,6 +70,17 @@ async def test_a_moderators_queue_holds_her_communities_articles_awaiting_review
     assert await _queue(a, "er_mod") == ["Triage"]
     assert await _queue(a, "admin") == ["Proning", "Triage"]
     assert await _queue(a, "alice") == [] and await _queue(a, "carol") == []
+    # And each moderator heard of hers (the admin, who moderates no community of her own, did not)
+    assert await _review_notices(http, a, "icu_mod") == [("alice", None)]
+    assert await _review_notices(http, a, "er_mod") == [("alice", None)]
+    assert await _review_notices(http, a, "admin") == []
+    # And her notifications page says so, and leads to her queue
+    async with browser_like() as browser:
+        await sign_in(browser, a.base, "icu_mod")
+        async with browser.get(f"{a.base}/notifications") as response:
+            page = await response.text()
+    assert "alice</a>'s article awaits your review" in page.replace("&#39;", "'")
+    assert 'href="/articles#to-review"' in page
 
     # When the ICU's moderator approves hers, Then it leaves every queue
     async with a.db.sessions.begin() as session:
@@ -88,8 +110,9 @@ async def test_a_peers_article_leaves_the_queue_once_its_post_is_deleted(instanc
         published = await response.json()
         assert response.status == 200, published
     await settle(a, b)
-    # Then it awaits the moderator's review on A
+    # Then it awaits the moderator's review on A, and she heard of it, with its post
     assert await _queue(a, "icu_mod") == ["Our sepsis audit"]
+    assert await _review_notices(http, a, "icu_mod") == [("bob", published["uri"])]
 
     # And an article he publishes to a community that reviews nothing is no one's to approve
     _, er = await make_community(a, "er", moderators=("icu_mod",))

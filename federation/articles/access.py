@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.articles.rules import awaiting_review
 from federation.communities.moderation import may_moderate, moderated
 from federation.social.access import can_see
 from storage import articles as queries
-from storage import communities as community_queries
 from storage.actors import actor_by_id
 from storage.models import Actor, Article, ArticleState
 from storage.posts import post_by_id
@@ -31,20 +31,6 @@ async def may_read(session: AsyncSession, article: Article, viewer: Actor | None
     if viewer.id == article.author_id:
         return True
     return await may_review(session, article, viewer)
-
-
-async def awaiting_review(session: AsyncSession, article: Article) -> bool:
-    """An article a community's moderators may approve: one of ours in review, or a peer's posted
-    to a community hosted here whose moderators approve articles, and not validated yet (the
-    same rule as storage.articles.awaiting_review's, for one article)."""
-    if article.community_id is None:
-        return False
-    if article.state is ArticleState.in_review:
-        return True
-    if article.local or article.validated_by_id is not None:
-        return False
-    community = await community_queries.community_of(session, article.community_id)
-    return community is not None and community.articles_require_approval
 
 
 async def may_review(session: AsyncSession, article: Article, viewer: Actor) -> bool:

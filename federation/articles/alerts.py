@@ -5,7 +5,8 @@ raises when one asked to be notified), so any app shows it.
 A new article is one that becomes visible here for the first time: a local article when it is
 published (after its review, if its community has one), a peer's when it is first stored.
 Each practitioner is told once, whatever brought it (several tags, a tag and a community), and
-only of what she may read.
+only of what she may read. The moderators of a community that reviews articles hear of each
+article that awaits their review (`review_wanted`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from federation.social.access import can_see
 from federation.social import tags
 from federation.social.notifications import notify
 from storage import articles as queries
-from storage.models import Actor, ActorType, NotificationType, Object
+from storage import communities as community_queries
+from storage.models import Actor, ActorType, Article, NotificationType, Object
 
 
 async def new_article(session: AsyncSession, item: Object, author: Actor, tags: Iterable[str],
@@ -32,6 +34,19 @@ async def new_article(session: AsyncSession, item: Object, author: Actor, tags: 
             continue
         await notify(session, actor, NotificationType.status, author, item, now)
         told += 1
+    return told
+
+
+async def review_wanted(session: AsyncSession, article: Article, author: Actor, item: Object | None,
+                        now: datetime) -> int:
+    """Tell the moderators here of the article's community that it awaits their review (its
+    author submitted it, or a peer's article arrived in a community that reviews articles), as
+    `article_review`, about its post if it has one; how many were told."""
+    told = 0
+    for moderator in await community_queries.moderators(session, article.community_id):
+        if moderator.local and moderator.id != author.id:  # one elsewhere reviews nothing here
+            await notify(session, moderator, NotificationType.article_review, author, item, now)
+            told += 1
     return told
 
 

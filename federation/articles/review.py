@@ -18,7 +18,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.admin.audit import audit
-from federation.articles.access import awaiting_review, may_review
+from federation.articles import alerts
+from federation.articles.access import may_review
+from federation.articles.rules import awaiting_review
 from federation.articles.writing import ArticleError, NotAllowed, publish_post
 from federation.communities import relay
 from federation.communities.moderation import check_moderator
@@ -54,6 +56,7 @@ async def submit(fed: Federation, session: AsyncSession, author: Actor, article:
     if community is not None and community.articles_require_approval:
         _move(article, ArticleState.in_review)
         article.review_note = ""
+        await alerts.review_wanted(session, article, author, None, fed.clock.now())
         return article
     _move(article, ArticleState.published)
     await publish_post(fed, session, article)

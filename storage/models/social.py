@@ -74,6 +74,7 @@ class NotificationType(str, enum.Enum):
     quote = "quote"  # one's post was quoted (the quote authorised)
     join_request = "join_request"  # to a community's moderators: someone asks to join
     join_approved = "join_approved"  # to a practitioner: a community's moderator let her in
+    article_review = "article_review"  # to a community's moderators: an article awaits their review
 
 
 class Notification(Base):
