@@ -145,9 +145,9 @@ async def community_update(settings: Settings, args: argparse.Namespace) -> int:
         async with open_federation(settings.federation, urls, db, CLOCK, user_agent=f"Rounds/{VERSION} (cli)",
                                    max_json_depth=settings.server.max_json_depth) as fed:
             async with fed.transaction() as session:
-                ended = 0
-                if args.local_only:  # its members elsewhere are told they no longer are, while they may be
-                    _, group = await groups.find(session, args.name)
+                ended = (0, 0)
+                current, group = await groups.find(session, args.name)
+                if args.local_only and not current.local_only:  # told while they still may be
                     ended = await moderation.close_to_peers(fed, session, group, by=_by())
                 community, actor = await groups.update(
                     session, args.name, by=_by(), now=CLOCK.now(), title=args.title, summary=args.summary,
@@ -157,9 +157,11 @@ async def community_update(settings: Settings, args: argparse.Namespace) -> int:
                 moderators = await community_queries.moderators(session, actor.id)
                 line = _describe(community, actor, moderators)
     print(f"Updated: {line}")
-    if ended:
-        print(f"{ended} member{'s' if ended != 1 else ''} on other servers {'were' if ended != 1 else 'was'} "
-              "removed; their servers will hear of it.")
+    left, unmade = ended
+    if left or unmade:
+        print(f"On other servers, {left} membership{'s' if left != 1 else ''} or join request"
+              f"{'s' if left != 1 else ''} ended (their servers will hear of it) and {unmade} "
+              f"moderator{'s' if unmade != 1 else ''} removed.")
     if told:
         print(f"Its members' servers will hear of it ({told} inbox{'es' if told != 1 else ''}).")
     return 0

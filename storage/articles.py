@@ -60,11 +60,13 @@ async def delete_article(session: AsyncSession, article_id: int) -> None:
 
 def _awaiting_review():
     """An article waiting for a moderator of its community: ours in review, and peers' not
-    validated yet where the community asks for approval (federation.articles.access.awaiting_review)."""
+    validated yet, their post still there, where the community asks for approval (the rule is
+    federation.articles.rules.awaiting_review; the post's visibility is the reader's to check)."""
     return or_(Article.state == ArticleState.in_review,
                and_(Article.local.is_(False), Article.validated_by_id.is_(None),
                     exists().where(Community.actor_id == Article.community_id,
-                                   Community.articles_require_approval.is_(True))))
+                                   Community.articles_require_approval.is_(True)),
+                    exists().where(Object.id == Article.object_id, Object.deleted_at.is_(None))))
 
 
 async def in_review(session: AsyncSession, community_id: int) -> list[Article]:

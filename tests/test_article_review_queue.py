@@ -60,6 +60,11 @@ async def test_a_moderators_queue_holds_her_communities_articles_awaiting_review
             (await session.get(type(community), community.actor_id)).articles_require_approval = True
         await follow_remote(a, "alice", f"@{name}@{a.urls.authority}")
 
+    # And the ICU's moderator drops notifications from people she does not follow (alice)
+    async with http.patch(f"{a.base}/api/v2/notifications/policy", headers=await token_for(a, "icu_mod", create=False),
+                          json={"for_not_following": "drop"}) as response:
+        assert response.status == 200 and (await response.json())["for_not_following"] == "drop"
+
     # When alice submits an article to each
     icu_article = await _submitted(http, a, alice, groups["icu"].id, "Proning")
     await _submitted(http, a, alice, groups["er"].id, "Triage")
@@ -70,7 +75,8 @@ async def test_a_moderators_queue_holds_her_communities_articles_awaiting_review
     assert await _queue(a, "er_mod") == ["Triage"]
     assert await _queue(a, "admin") == ["Proning", "Triage"]
     assert await _queue(a, "alice") == [] and await _queue(a, "carol") == []
-    # And each moderator heard of hers (the admin, who moderates no community of her own, did not)
+    # And each moderator heard of hers, whatever her policy says of strangers (the admin, who
+    # moderates no community of her own, did not)
     assert await _review_notices(http, a, "icu_mod") == [("alice", None)]
     assert await _review_notices(http, a, "er_mod") == [("alice", None)]
     assert await _review_notices(http, a, "admin") == []
@@ -111,6 +117,18 @@ async def test_a_peers_article_leaves_the_queue_once_its_post_is_deleted(instanc
         assert response.status == 200, published
     await settle(a, b)
     # Then it awaits the moderator's review on A, and she heard of it, with its post
+    assert await _queue(a, "icu_mod") == ["Our sepsis audit"]
+    assert await _review_notices(http, a, "icu_mod") == [("bob", published["uri"])]
+
+    # And carol on B, who is no member, publishing an article to it, reaches no one's queue nor
+    # notifications
+    carol = await token_for(b, "carol")
+    async with http.post(b.base + ARTICLES, headers=carol, json={
+            "title": "Not a member", "body": "spam", "community_id": str(group_on_b.id), "state": "published"}) as response:
+        assert response.status == 200
+    await settle(a, b)
+    async with a.db.sessions() as session:
+        assert await session.scalar(select(Article.id).where(Article.title == "Not a member"))  # it came
     assert await _queue(a, "icu_mod") == ["Our sepsis audit"]
     assert await _review_notices(http, a, "icu_mod") == [("bob", published["uri"])]
 

@@ -47,11 +47,16 @@ async def test_group_actor_document_moderators_and_webfinger(instances, http):
     # And a person has no moderators collection
     async with http.get(f"{a.base}/users/alice/moderators", headers=AP) as r:
         assert r.status == 404
-    # And WebFinger finds it by its hyphenated name
-    async with http.get(f"{a.base}/.well-known/webfinger",
-                        params={"resource": f"acct:wound-care@{a.urls.authority}"}) as r:
-        assert r.status == 200
-        assert (await r.json(content_type=None))["links"][0]["href"] == group.uri
+    # And WebFinger finds it by its hyphenated name, and by its profile address, its page; a
+    # person is not found at a community's address
+    assert document["url"] == f"{a.base}/communities/wound-care"
+    for resource in (f"acct:wound-care@{a.urls.authority}", document["url"]):
+        async with http.get(f"{a.base}/.well-known/webfinger", params={"resource": resource}) as r:
+            assert r.status == 200, resource
+            found = await r.json(content_type=None)
+            assert found["links"][0]["href"] == group.uri and document["url"] in found["aliases"]
+    async with http.get(f"{a.base}/.well-known/webfinger", params={"resource": f"{a.base}/communities/alice"}) as r:
+        assert r.status == 404
     # And its creation is in the audit log
     async with a.db.sessions() as session:
         assert await session.scalar(select(func.count()).where(AuditEntry.action == "community.create")) == 1

@@ -179,25 +179,30 @@ async def test_the_head_read_from_the_files_is_alembics_and_at_head_follows_the_
 
 
 async def test_a_communitys_profile_address_becomes_its_page(empty_db):
-    # Given a database before the change, with a community's Group and a person, each at /@name
+    # Given a database before the change, with two communities' Groups and a person, each at
+    # /@name (the second under a public_url that has the same text in it)
+    urls_before = ["https://x.example/@u1", "https://x.example/@u2", "https://x.example/@u3/@u3"]
     async with empty_db.engine.begin() as conn:
         await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "e1f3a5c7b9d2"))
-        for actor_id in (1, 2):
+        for actor_id, url in enumerate(urls_before, 1):
             await conn.execute(text(_actor(actor_id)))
-            await conn.execute(text("UPDATE actors SET url = :url WHERE id = :id"),
-                               {"url": f"https://x.example/@u{actor_id}", "id": actor_id})
-        await conn.execute(text(
-            "INSERT INTO communities (actor_id, join_policy, posting, local_only, articles_require_approval,"
-            " created_by, created_at) VALUES (1, 'open', 'members', false, false, '', '2026-01-01 00:00:00')"))
+            await conn.execute(text("UPDATE actors SET url = :url WHERE id = :id"), {"url": url, "id": actor_id})
+        for group_id in (1, 3):
+            await conn.execute(text(
+                "INSERT INTO communities (actor_id, join_policy, posting, local_only, articles_require_approval,"
+                f" created_by, created_at) VALUES ({group_id}, 'open', 'members', false, false, '',"
+                " '2026-01-01 00:00:00')"))
 
     async def urls() -> list[str]:
         async with empty_db.engine.connect() as conn:
             return list((await conn.execute(text("SELECT url FROM actors ORDER BY id"))).scalars())
 
-    # When it is upgraded, Then the community's address is its page, and the person's is unchanged
+    # When it is upgraded, Then each community's address is its page (its last part only), and
+    # the person's is unchanged
     await upgrade_to_head(empty_db)
-    assert await urls() == ["https://x.example/communities/u1", "https://x.example/@u2"]
-    # And a downgrade gives the address back
+    assert await urls() == ["https://x.example/communities/u1", "https://x.example/@u2",
+                            "https://x.example/@u3/communities/u3"]
+    # And a downgrade gives the addresses back
     async with empty_db.engine.begin() as conn:
         await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "e1f3a5c7b9d2"))
-    assert await urls() == ["https://x.example/@u1", "https://x.example/@u2"]
+    assert await urls() == urls_before

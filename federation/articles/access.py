@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.articles.rules import awaiting_review
 from federation.communities.moderation import may_moderate, moderated
+from federation.communities.relay import may_post
+from storage import communities as community_queries
 from federation.social.access import can_see
 from storage import articles as queries
 from storage.actors import actor_by_id
@@ -34,21 +36,31 @@ async def may_read(session: AsyncSession, article: Article, viewer: Actor | None
 
 
 async def may_review(session: AsyncSession, article: Article, viewer: Actor) -> bool:
-    """Whether `viewer` moderates the community an article awaiting review was posted to."""
+    """Whether `viewer` moderates the community an article awaiting review was posted to, and
+    the article is one to review: ours, or a peer's by an author the community's rules let post
+    there (`relay.may_post`); anyone else's is never announced, so no one's to approve."""
     if not await awaiting_review(session, article):
         return False
     group = await actor_by_id(session, article.community_id)
-    return group is not None and await may_moderate(session, group, viewer)
+    if group is None or not await may_moderate(session, group, viewer):
+        return False
+    return article.local or await _by_a_poster(session, article, group)
+
+
+async def _by_a_poster(session: AsyncSession, article: Article, group: Actor) -> bool:
+    community = await community_queries.community_of(session, group.id)
+    author = await actor_by_id(session, article.author_id)
+    return community is not None and author is not None and await may_post(session, community, group, author)
 
 
 async def to_review(session: AsyncSession, viewer: Actor, *, limit: int = REVIEW_QUEUE) -> list[Article]:
-    """The articles awaiting review that `viewer` may approve or reject and may read, oldest first,
-    at most `limit`: her review queue, across the communities she moderates (`moderated`, which
-    says for all of them what `may_moderate`, and so `may_review`, says for each). A peer's
-    article whose post she may not see (deleted since, or for its author's followers) is not
-    hers to approve: it stays out, as its page would be not found."""
+    """The articles awaiting review that `viewer` may approve or reject (`may_review`) and may
+    read, oldest first, at most `limit`: her review queue, across the communities she moderates
+    (`moderated` narrows the query to them). A peer's article whose post she may not see
+    (deleted since, or for its author's followers) is not hers to approve: it stays out, as its
+    page would be not found."""
     communities = await moderated(session, viewer)
     if communities == []:
         return []
     return [article for article in await queries.awaiting_review(session, communities, limit=limit)
-            if await may_read(session, article, viewer)]
+            if await may_review(session, article, viewer) and await may_read(session, article, viewer)]

@@ -40,11 +40,15 @@ async def new_article(session: AsyncSession, item: Object, author: Actor, tags: 
 async def review_wanted(session: AsyncSession, article: Article, author: Actor, item: Object | None,
                         now: datetime) -> int:
     """Tell the moderators here of the article's community that it awaits their review (its
-    author submitted it, or a peer's article arrived in a community that reviews articles), as
-    `article_review`, about its post if it has one; how many were told."""
+    author submitted it, or a peer's article arrived in a community that reviews articles, from
+    an author its rules let post: `communities.relay`), as `article_review`, about its post if it
+    has one; each only of what she may read (a post for its author's followers, say, she cannot
+    review either); how many were told."""
     told = 0
     for moderator in await community_queries.moderators(session, article.community_id):
-        if moderator.local and moderator.id != author.id:  # one elsewhere reviews nothing here
+        if not moderator.local or moderator.id == author.id:  # one elsewhere reviews nothing here
+            continue
+        if item is None or await can_see(session, item, moderator):
             await notify(session, moderator, NotificationType.article_review, author, item, now)
             told += 1
     return told

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.articles import alerts
-from federation.articles.rules import ARTICLE_TYPES, awaiting_review
+from federation.articles.rules import ARTICLE_TYPES
 from federation.protocol.sanitize import plain_text, sanitize_article_html
 from federation.protocol.vocab.articles import ap_to_article
 from federation.protocol.vocab.parse import APObject
@@ -45,8 +45,6 @@ async def keep(session: AsyncSession, item: Object, ap: APObject, author: Actor,
         created_at=now, updated_at=min(text.updated or item.published, now), published_at=item.published))
     item.search_body = article.content  # found by its whole body (storage.search)
     await alerts.new_article(session, item, author, ap.hashtags, [g.id for g in groups.values()], now)
-    if await awaiting_review(session, article):  # posted to a community here that reviews articles
-        await alerts.review_wanted(session, article, author, item, now)
     return article
 
 

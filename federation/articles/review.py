@@ -106,7 +106,8 @@ async def _check(session: AsyncSession, moderator: Actor, article: Article) -> N
     if not await awaiting_review(session, article):
         raise ArticleError(f"Validation failed: the article is {article.state.value}, not in review")
     if not await may_review(session, article, moderator):
-        raise NotAllowed("only a moderator of its community may approve or reject an article")
+        raise NotAllowed("only a moderator of its community may approve or reject an article, and only one "
+                         "by an author who may post there")
 
 
 async def _audit(session: AsyncSession, moderator: Actor, action: str, article: Article, reason: str,

@@ -98,12 +98,13 @@ async def remove_member(fed: Federation, session: AsyncSession, group: Actor, me
     await _audit(session, moderator, "member.ban" if ban else "member.remove", group, member, now, reason)
 
 
-async def close_to_peers(fed: Federation, session: AsyncSession, group: Actor, *, by: str) -> int:
-    """What a community about to become institution-only does first, while it may still speak to
-    other servers: each membership elsewhere ends (its follow rejected, and the member's server
-    told, as a removal by a moderator is), and each moderator elsewhere stops being one. Audited
-    once; how many memberships ended. Call it before the change (`groups.update`): once the
-    community is institution-only, nothing it sends leaves the instance (`sending.deliver`)."""
+async def close_to_peers(fed: Federation, session: AsyncSession, group: Actor, *, by: str) -> tuple[int, int]:
+    """What a federated community about to become institution-only does first, while it may
+    still speak to other servers: each membership and join request elsewhere ends (its follow
+    rejected, and the server told, as a removal by a moderator is), and each moderator
+    elsewhere stops being one (the instance's admins and moderators still moderate it). Audited
+    once; (memberships ended, moderators removed). Call it before the change (`groups.update`):
+    once the community is institution-only, nothing it sends leaves the instance."""
     follows = await queries.memberships_elsewhere(session, group.id)
     members = [await actor_by_id(session, row.follower_id) for row in follows]
     for row in follows:
@@ -112,10 +113,10 @@ async def close_to_peers(fed: Federation, session: AsyncSession, group: Actor, *
     for moderator in moderators:
         await queries.remove_moderator(session, group.id, moderator.id)
     if follows or moderators:
-        await audit(session, by=by, action="community.close_to_peers", subject=group.uri, before=None,
-                    after={"members": [m.uri for m in members if m is not None],
-                           "moderators": [m.uri for m in moderators]}, reason="", at=fed.clock.now())
-    return len(follows)
+        await audit(session, by=by, action="community.close_to_peers", subject=group.uri,
+                    before={"members": [m.uri for m in members if m is not None],
+                            "moderators": [m.uri for m in moderators]}, after=None, reason="", at=fed.clock.now())
+    return len(follows), len(moderators)
 
 
 async def remove_post(fed: Federation, session: AsyncSession, group: Actor, item: Object, moderator: Actor, *,

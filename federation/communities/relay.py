@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from typing import Any
 
+from federation.articles import alerts
 from federation.articles.rules import awaits_approval
 from federation.communities.contexts import thread_context
 from federation.outbox import actions, sending
@@ -39,6 +40,7 @@ from federation.social.feeds import add_boost_to_homes
 from federation.social.interactions import add_announce
 from storage import communities as queries
 from storage.actors import actor_by_id
+from storage.articles import article_of_post
 from storage.interactions import has_mark
 from storage.local_activities import activity_by_uri
 from storage.models import Actor, ActorType, Announce, Community, Object, PostingPolicy, Visibility
@@ -107,6 +109,9 @@ async def relay(fed: Federation, session: AsyncSession, item: Object, author: Ac
             continue
         if await awaits_approval(session, community, item):  # an article its moderators have not validated
             log.info("%s: an article awaiting approval in %s; not announced", item.uri, group.uri)
+            article = await article_of_post(session, item.id)
+            if article is not None and article.community_id == group.id and article.validated_by_id is None:
+                await alerts.review_wanted(session, article, author, item, fed.clock.now())  # as it arrives
             continue
         if not await has_mark(session, Announce, group.id, item.id):
             await _announce(fed, session, group, item, create)

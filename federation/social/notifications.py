@@ -37,7 +37,11 @@ from storage.notifications import add_notification, local_boosters
 GROUP_HOURS = 12
 GROUPED = frozenset({NotificationType.favourite, NotificationType.reblog, NotificationType.follow})
 GROUPED_TYPES = frozenset(kind.value for kind in GROUPED)
-NEVER_HELD = frozenset({NotificationType.poll, NotificationType.update})
+# never filtered nor dropped by the recipient's policy: what she took part in (a poll, a post she
+# boosted), and what a moderator must answer, which comes from strangers by nature (a join
+# request, an article awaiting her review)
+NEVER_HELD = frozenset({NotificationType.poll, NotificationType.update, NotificationType.join_request,
+                        NotificationType.article_review})
 NEW_ACCOUNT = timedelta(days=30)
 _SEVERITY = {PolicyAction.accept: 0, PolicyAction.filter: 1, PolicyAction.drop: 2}
 

@@ -27,6 +27,7 @@ from server.appkeys import DATABASE, URLS
 from server.responses import error_response, json_response
 from storage import actors as actor_queries
 from storage.communities import is_local_only_actor
+from storage.models import ActorType
 
 JRD = "application/jrd+json; charset=utf-8"
 CORS = {"Access-Control-Allow-Origin": "*", "Vary": "Accept"}
@@ -36,6 +37,13 @@ _OTHER_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 class MalformedResource(ValueError):
     pass
+
+
+COMMUNITY_PAGES = "/communities/"  # a community's page is its profile address (its Group's url)
+
+
+def _names_a_community(resource: str) -> bool:
+    return urlsplit(resource.strip()).path.startswith(COMMUNITY_PAGES)
 
 
 def resource_to_username(resource: str, urls: LocalUrls) -> str | None:
@@ -53,7 +61,7 @@ def resource_to_username(resource: str, urls: LocalUrls) -> str | None:
         path = parts.path.rstrip("/")
         if path == "/actor":
             return INSTANCE_ACTOR_USERNAME
-        for prefix in ("/users/", "/@"):
+        for prefix in ("/users/", "/@", COMMUNITY_PAGES):
             if path.startswith(prefix) and "/" not in path[len(prefix):]:
                 return unquote(path[len(prefix):]).lower() or None
         return None
@@ -88,7 +96,7 @@ async def webfinger(request: web.Request) -> web.Response:
         actor = await actor_queries.local_actor_by_username(session, username)
         # a lookup is nobody's: an institution-only community is never found this way
         hidden = actor is not None and not may_reach(await is_local_only_actor(session, actor.id), Reader.anonymous)
-    if actor is None or hidden:
+    if actor is None or hidden or (_names_a_community(resource) and actor.type is not ActorType.Group):
         return error_response(404, f"no user {resource} on this server", headers=CORS)
     document = {
         "subject": urls.acct(actor.username),

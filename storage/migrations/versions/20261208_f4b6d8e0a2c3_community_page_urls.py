@@ -22,11 +22,17 @@ depends_on = None
 _GROUPS = "local = true AND id IN (SELECT actor_id FROM communities)"
 
 
+def _moved(old: str, new: str) -> str:
+    """The UPDATE that replaces a url's last part `old || username` with `new || username`
+    (nothing before it, even a public_url with the same text in it, is touched)."""
+    tail = f"(length(username) + {len(old)})"
+    return (f"UPDATE actors SET url = substr(url, 1, length(url) - {tail}) || '{new}' || username "
+            f"WHERE {_GROUPS} AND substr(url, length(url) - {tail} + 1) = '{old}' || username")
+
+
 def upgrade() -> None:
-    op.execute(text(f"UPDATE actors SET url = replace(url, '/@' || username, '/communities/' || username) "
-                    f"WHERE {_GROUPS}"))
+    op.execute(text(_moved("/@", "/communities/")))
 
 
 def downgrade() -> None:
-    op.execute(text(f"UPDATE actors SET url = replace(url, '/communities/' || username, '/@' || username) "
-                    f"WHERE {_GROUPS}"))
+    op.execute(text(_moved("/communities/", "/@")))
