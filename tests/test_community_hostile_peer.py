@@ -194,14 +194,21 @@ async def test_a_group_cannot_claim_another_servers_featured_collection(scene):
         assert (await thread_queries.group_by_featured(session, ours.featured_url)).id == ours.id
 
 
-async def test_a_community_made_institution_only_is_closed_to_its_peers(scene):
-    peer = scene.peer
-    # Given a federated community here with zed on the peer a member and mallory a moderator
+async def _with_peers(scene):
+    """A federated community here, wound-care, moderated by alice; zed on the peer asks to join
+    (his Follow queued), mallory on the peer one of its moderators: (its Group, mallory)."""
     _, group = await make_community(scene.a, "wound-care", moderators=("alice",))
     await scene.send("zed", "Follow", group.uri, "f1")
     mallory = await scene.remote("mallory")
     async with scene.a.db.sessions.begin() as session:
         await groups.add_moderator(session, "wound-care", mallory, by="test", now=scene.a.clock.now())
+    return group, mallory
+
+
+async def test_a_community_made_institution_only_is_closed_to_its_peers(scene):
+    peer = scene.peer
+    # Given a federated community here with zed on the peer a member and mallory a moderator
+    group, mallory = await _with_peers(scene)
     await scene.run()
     first = scene.note("zed", "4", content="<p>dressing protocol</p>", cc=(group.uri,), audience=group.uri)
     await scene.send("zed", "Create", first, "c0")
@@ -240,11 +247,7 @@ async def test_a_community_made_institution_only_is_closed_to_its_peers(scene):
 async def test_a_community_about_to_become_institution_only_first_ends_its_memberships_elsewhere(scene):
     # Given a federated community here with alice a member here, zed on the peer a member,
     # mallory on the peer a moderator
-    _, group = await make_community(scene.a, "wound-care", moderators=("alice",))
-    await scene.send("zed", "Follow", group.uri, "f1")
-    mallory = await scene.remote("mallory")
-    async with scene.a.db.sessions.begin() as session:
-        await groups.add_moderator(session, "wound-care", mallory, by="test", now=scene.a.clock.now())
+    group, mallory = await _with_peers(scene)
     await scene.run()
     await scene.a.add_user("bob")
     await follow_remote(scene.a, "bob", f"@wound-care@{scene.a.urls.authority}")
@@ -274,11 +277,7 @@ async def test_a_community_about_to_become_institution_only_first_ends_its_membe
 async def test_a_delete_naming_our_community_touches_only_its_threads_and_only_by_its_moderators(scene):
     # Given a community here, zed on the peer a member, mallory on the peer one of its moderators,
     # and zed's thread in it
-    _, group = await make_community(scene.a, "wound-care", moderators=("alice",))
-    await scene.send("zed", "Follow", group.uri, "f1")
-    mallory = await scene.remote("mallory")
-    async with scene.a.db.sessions.begin() as session:
-        await groups.add_moderator(session, "wound-care", mallory, by="test", now=scene.a.clock.now())
+    group, mallory = await _with_peers(scene)
     first = scene.note("zed", "4", content="<p>dressing protocol</p>", cc=(group.uri,), audience=group.uri)
     await scene.send("zed", "Create", first, "c0")
     await scene.run()
