@@ -36,6 +36,15 @@ async def local_emoji(session: AsyncSession, shortcode: str) -> CustomEmoji | No
                                                           CustomEmoji.shortcode == shortcode))
 
 
+async def local_emojis_named(session: AsyncSession, shortcodes: Iterable[str]) -> list[CustomEmoji]:
+    """Those of ours with these shortcodes, by shortcode."""
+    codes = set(shortcodes)
+    if not codes:
+        return []
+    return list(await session.scalars(select(CustomEmoji).where(
+        CustomEmoji.domain == LOCAL, CustomEmoji.shortcode.in_(codes)).order_by(CustomEmoji.shortcode)))
+
+
 async def add_emoji(session: AsyncSession, emoji: CustomEmoji) -> CustomEmoji:
     session.add(emoji)
     await session.flush()

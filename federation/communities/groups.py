@@ -16,6 +16,7 @@ from federation.outbox import sending
 from federation.protocol.urls import LocalUrls
 from federation.protocol.vocab.community import group_to_ap, group_update_to_ap
 from federation.runtime.context import Federation
+from federation.social import emojis
 from federation.social.accounts import RESERVED_USERNAMES, new_local_actor
 from storage import actors as actor_queries
 from storage import communities as queries
@@ -160,7 +161,8 @@ async def tell_members(fed: Federation, session: AsyncSession, community: Commun
     """Send the community's Group document as it is now (an Update) to its members' servers,
     which refresh what they show of it; how many inboxes. An institution-only community's goes
     nowhere (`sending.deliver`)."""
-    document = group_to_ap(actor, community, fed.urls.moderators(actor.username))
+    document = group_to_ap(actor, community, fed.urls.moderators(actor.username),
+                           await emojis.actor_tags(session, actor, fed.urls.base))
     update_document = group_update_to_ap(sending.activity_uri(actor, "Update"), document)
     activity = await sending.record(fed, session, actor, update_document)
     return await sending.deliver(fed, session, activity, actor, [], followers_of=actor)

@@ -21,7 +21,7 @@ from federation.communities import threads
 from federation.outbox import sending
 from federation.outbox.audience import followers_hearing_of
 from federation.runtime.context import Federation
-from federation.social import feeds, media, polls, quotes
+from federation.social import emojis, feeds, media, polls, quotes
 from federation.social.follows import follow_between, request_follow, upsert_follow
 from federation.social.interactions import add_announce, add_like
 from federation.social.notifications import notify_edit, notify_mentions
@@ -395,7 +395,8 @@ async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, 
 async def update_profile(fed: Federation, session: AsyncSession, actor: Actor) -> None:
     """Tell followers' servers that a local actor's profile changed (Update of the actor)."""
     actor.updated = fed.clock.now()
-    await sending.send(fed, session, actor, actor_update_to_ap(sending.activity_uri(actor, "Update"), actor), [],
+    emoji_tags = await emojis.actor_tags(session, actor, fed.urls.base)
+    await sending.send(fed, session, actor, actor_update_to_ap(sending.activity_uri(actor, "Update"), actor, emoji_tags), [],
                 followers_of=actor)
 
 

@@ -1,6 +1,7 @@
 """Custom emojis: the admin's (added from the CLI or the admin API, an image stored like an
 upload) and those peers use (kept from the Emoji tags of the posts and actors they send, so that
-`:shortcode:` in their text shows as they wrote it).
+`:shortcode:` in their text shows as they wrote it). Ours go out as Emoji tags of the posts and
+actors that use them (`tags_for`), so peers show them too.
 
 The decision to know: a `:shortcode:` in a text is only ever looked up among the emojis of its
 author's own server (ours for a local author, the peer's for a remote one), never another's, so
@@ -13,12 +14,13 @@ import re
 from collections.abc import Iterable
 from contextlib import suppress
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.admin.audit import audit
-from federation.protocol.vocab.emojis import SHORTCODE, emoji_tags
-from federation.social.media import MediaError, MediaStore
+from federation.protocol.vocab.emojis import SHORTCODE, emoji_tags, emoji_to_ap
+from federation.social.media import MediaError, MediaStore, media_url
 from storage import emojis as queries
 from storage.db import after_commit
 from storage.models import Actor, CustomEmoji
@@ -80,6 +82,22 @@ async def remove(session: AsyncSession, store: MediaStore, shortcode: str, *, by
     after_commit(session, unlink)  # the files go once the row has gone
     await audit(session, by=by, action="emoji.remove", subject=f":{shortcode}:", before={"category": emoji.category},
                 after=None, reason="", at=at)
+
+
+async def tags_for(session: AsyncSession, author: Actor, base_url: str, *texts: str | None) -> list[dict[str, Any]]:
+    """The Emoji tags of ours a local author's texts use, for the documents peers get (a post,
+    its edit, her actor), so their servers show the images; none for a peer's author."""
+    if not author.local:
+        return []
+    return [emoji_to_ap(emoji.shortcode, media_url(base_url, emoji.file_name or ""), emoji.mime_type or "image/png",
+                        emoji.updated_at)
+            for emoji in await queries.local_emojis_named(session, shortcodes_in(*texts)) if emoji.file_name]
+
+
+async def actor_tags(session: AsyncSession, actor: Actor, base_url: str) -> list[dict[str, Any]]:
+    """`tags_for` a local actor's name, summary and profile fields."""
+    fields = [text for field in actor.fields or [] for text in (field.get("name"), field.get("value"))]
+    return await tags_for(session, actor, base_url, actor.display_name, actor.summary, *fields)
 
 
 async def local(session: AsyncSession) -> list[CustomEmoji]:

@@ -245,6 +245,7 @@ async def post_to_ap(session: AsyncSession, post: Object, author: Actor, mention
     """A local post as peers store it, with its poll if it is a Question."""
     to, cc = addressing(post, author, mentions)
     document = note_to_ap(post, author, to, cc, mentions, await post_queries.tag_names(session, post.id), base_url)
+    document["tag"] += await emojis.tags_for(session, author, base_url, post.content, post.summary)
     if post.type == "Question":
         document.update(await polls.question_fields(session, post, now))
     document.update(await quotes.note_fields(session, post, author))

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from federation.protocol.vocab import actor_to_ap, key_only_actor_to_ap
 from federation.protocol.vocab.community import group_to_ap
+from federation.social import emojis
 from server.appkeys import DATABASE, URLS
 from server.responses import dump_json
 from storage import actors as actor_queries
@@ -41,6 +42,7 @@ class ActorDocuments:
         async with app[DATABASE].sessions() as session:
             actor = await actor_queries.local_actor_by_username(session, username)
             community = await community_of(session, actor.id) if actor is not None and actor.type is ActorType.Group else None
+            tags = await emojis.actor_tags(session, actor, app[URLS].base) if actor is not None and not key_only else []
         if actor is None:
             return None
         if len(self._entries) >= self._max_entries:
@@ -48,9 +50,9 @@ class ActorDocuments:
         if key_only:
             document = key_only_actor_to_ap(actor)
         elif community is not None:
-            document = group_to_ap(actor, community, app[URLS].moderators(actor.username))
+            document = group_to_ap(actor, community, app[URLS].moderators(actor.username), tags)
         else:
-            document = actor_to_ap(actor)
+            document = actor_to_ap(actor, tags)
         body = dump_json(document)
         self._entries[(username, key_only)] = _Cached(body, now + CACHE_SECONDS)
         return body

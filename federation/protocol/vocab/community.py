@@ -21,10 +21,11 @@ GROUP_CONTEXT: list[Any] = [
 ]
 
 
-def group_to_ap(actor: Actor, community: Community, moderators_url: str) -> dict[str, Any]:
-    """The full actor document of a community hosted here."""
+def group_to_ap(actor: Actor, community: Community, moderators_url: str,
+                emojis: list[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The full actor document of a community hosted here (`emojis`: as `actor_to_ap`'s)."""
     rules = community.rules or []
-    document = actor_to_ap(actor)
+    document = actor_to_ap(actor, emojis)
     document.update({
         "@context": GROUP_CONTEXT,
         "attributedTo": moderators_url,

@@ -1,10 +1,12 @@
 """Custom emoji tags (`{"type": "Emoji", "name": ":blobcat:", "icon": {"url": ...}}`), as
-Mastodon, Misskey and others put them in a post's or an actor's `tag`, parsed at the boundary."""
+Mastodon, Misskey and others put them in a post's or an actor's `tag`: parsed at the boundary
+(`emoji_tags`), and rendered for ours (`emoji_to_ap`)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from federation.protocol.vocab.values import as_list, id_of, is_uri
@@ -37,3 +39,10 @@ def emoji_tags(document: dict[str, Any]) -> tuple[EmojiTag, ...]:
             break
     return tuple(found.values())
 
+
+def emoji_to_ap(shortcode: str, image_url: str, media_type: str, updated: datetime) -> dict[str, Any]:
+    """One of our emojis as a tag of a document that uses it (Mastodon's shape; `updated` tells a
+    peer that kept an older image to fetch it again)."""
+    stamp = (updated if updated.tzinfo else updated.replace(tzinfo=UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"type": "Emoji", "name": f":{shortcode}:", "updated": stamp,
+            "icon": {"type": "Image", "mediaType": media_type, "url": image_url}}

@@ -25,6 +25,7 @@ ACTOR_CONTEXT: list[Any] = [
         "featuredTags": {"@id": "toot:featuredTags", "@type": "@id"},
         "discoverable": "toot:discoverable",
         "indexable": "toot:indexable",
+        "Emoji": "toot:Emoji",
         "schema": "http://schema.org#",
         "PropertyValue": "schema:PropertyValue",
         "value": "schema:value",
@@ -40,8 +41,9 @@ def _public_key(actor: Actor) -> dict[str, str]:
     return {"id": actor.key_id, "owner": actor.uri, "publicKeyPem": actor.public_key_pem}
 
 
-def actor_to_ap(actor: Actor) -> dict[str, Any]:
-    """The full actor document of a local actor."""
+def actor_to_ap(actor: Actor, emojis: list[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The full actor document of a local actor; `emojis`: the Emoji tags of ours its name,
+    summary and fields use (`social.emojis.tags_for`)."""
     return {
         "@context": ACTOR_CONTEXT,
         "id": actor.uri,
@@ -68,6 +70,7 @@ def actor_to_ap(actor: Actor) -> dict[str, Any]:
             {"type": "PropertyValue", "name": f.get("name", ""), "value": f.get("value", "")}
             for f in actor.fields or []
         ],
+        "tag": list(emojis),
     }
 
 
@@ -162,6 +165,7 @@ NOTE_CONTEXT: list[Any] = [
         "toot": "http://joinmastodon.org/ns#",
         "blurhash": "toot:blurhash",
         "votersCount": "toot:votersCount",
+        "Emoji": "toot:Emoji",
     },
     QUOTE_CONTEXT,  # quote posts (federation.protocol.vocab.quotes)
 ]
@@ -269,11 +273,11 @@ def _note_activity(kind: str, activity_id: str, author: Actor, note: dict[str, A
     }
 
 
-def actor_update_to_ap(activity_id: str, actor: Actor) -> dict[str, Any]:
+def actor_update_to_ap(activity_id: str, actor: Actor, emojis: list[dict[str, Any]] = ()) -> dict[str, Any]:
     """The Update of a local actor whose profile changed, to the public and its followers."""
     return {
         "@context": ACTOR_CONTEXT, "id": activity_id, "type": "Update", "actor": actor.uri,
-        "to": [PUBLIC], "cc": [actor.followers_url], "object": actor_to_ap(actor),
+        "to": [PUBLIC], "cc": [actor.followers_url], "object": actor_to_ap(actor, emojis),
     }
 
 
