@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from federation.communities import groups
-from federation.outbox import actions
+from federation.outbox import relations
 from federation.remote.resolve import resolve_account
 from storage.models import Actor, Community
 from tests.instances import Instance
@@ -21,4 +21,4 @@ async def follow_remote(instance: Instance, username: str, acct: str) -> None:
     """`username` on `instance` follows (or joins) `acct`, resolved through WebFinger."""
     target = await resolve_account(instance.fed, acct)
     async with instance.db.sessions.begin() as session:
-        await actions.follow(instance.fed, session, await instance.actor(username), target)
+        await relations.follow(instance.fed, session, await instance.actor(username), target)

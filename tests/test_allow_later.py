@@ -13,7 +13,7 @@ import argparse
 import pytest
 from sqlalchemy import select
 
-from federation.outbox import actions
+from federation.outbox import relations
 
 from federation.peers import decisions
 from federation.remote.actors import actor_from_document, upsert_remote_actor
@@ -60,7 +60,7 @@ async def test_a_follow_made_before_the_peer_allows_us_goes_through_once_it_does
 
     # Given alice follows bob while B does not allow A: B refuses the delivery (403)
     async with a.db.sessions.begin() as session:
-        await actions.follow(a.fed, session, await a.actor("alice"), bob)
+        await relations.follow(a.fed, session, await a.actor("alice"), bob)
     await a.step()
     async with a.db.sessions() as session:
         delivery = await session.scalar(select(Delivery).where(Delivery.peer == b.urls.authority))
@@ -115,7 +115,7 @@ async def test_without_a_greeting_the_follow_goes_through_at_the_next_retry(hosp
     a, b = hospitals
     bob = await _bob_as_seen_by_a(a, b, http)
     async with a.db.sessions.begin() as session:
-        await actions.follow(a.fed, session, await a.actor("alice"), bob)
+        await relations.follow(a.fed, session, await a.actor("alice"), bob)
     await a.step()
     # When B's admin allows A from the command line (no greeting from that process)
     async with b.db.sessions.begin() as session:

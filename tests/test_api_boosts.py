@@ -4,7 +4,7 @@ Raw HTTP; Mastodon.py drives the same ids in tests/test_mastodon_py_boosts.py.""
 
 from __future__ import annotations
 
-from federation.outbox import actions
+from federation.outbox import relations
 from tests.api_helpers import token_for
 
 
@@ -22,7 +22,7 @@ async def _call(http, method, url, headers, status=200):
 
 async def _follow(a, follower: str, followee: str) -> None:
     async with a.fed.transaction() as session:
-        await actions.follow(a.fed, session, await a.actor(follower), await a.actor(followee))
+        await relations.follow(a.fed, session, await a.actor(follower), await a.actor(followee))
 
 
 async def test_reblog_returns_the_wrapper_and_its_id_works_everywhere(api):

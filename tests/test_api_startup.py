@@ -13,7 +13,7 @@ import aiohttp
 from PIL import Image
 
 from federation.admin import users
-from federation.outbox import actions
+from federation.outbox import relations
 from tests.api_helpers import token_for
 
 
@@ -184,7 +184,7 @@ async def test_roles_app_source_and_familiar_followers(api):
     async with a.fed.transaction() as session:
         for follower, followee in (("alice", "bob"), ("alice", "carol"), ("bob", "dave"), ("carol", "dave"),
                                    ("mo", "dave")):
-            await actions.follow(a.fed, session, await a.actor(follower), await a.actor(followee))
+            await relations.follow(a.fed, session, await a.actor(follower), await a.actor(followee))
     dave_id = str((await a.actor("dave")).id)
     bob_id = str((await a.actor("bob")).id)
     found = await _json(http, "GET", f"{a.base}/api/v1/accounts/familiar_followers?id[]={dave_id}&id[]={bob_id}"

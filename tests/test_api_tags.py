@@ -9,10 +9,10 @@ import asyncio
 from mastodon import Mastodon
 from sqlalchemy import select
 
-from federation.outbox import actions
+from federation.outbox import actions, relations
 from federation.remote.resolve import resolve_account
 from federation.social.tags import MAX_FEATURED_TAGS
-from storage.models import FeedEntry, Object
+from storage.models import FeedEntry
 from tests.api_helpers import token_for
 from tests.instances import settle
 
@@ -65,7 +65,7 @@ async def test_a_followed_tag_brings_public_posts_into_home_and_an_unfollow_take
     tag = await _call(http, "POST", f"{a.base}/api/v1/tags/%23Sepsis/follow", bob)
     assert tag["name"] == "sepsis" and tag["following"] is True
     async with a.db.sessions.begin() as session:
-        await actions.follow(a.fed, session, await a.actor("bob"), await a.actor("carol"))
+        await relations.follow(a.fed, session, await a.actor("bob"), await a.actor("carol"))
     # When alice posts with the tag publicly, unlisted and for her followers, and without it
     public = await _status(http, a, alice, "Lactate at 1h #sepsis")
     unlisted = await _status(http, a, alice, "Quietly #sepsis", visibility="unlisted")
@@ -119,7 +119,7 @@ async def test_a_followed_tag_brings_a_peers_posts_into_home(instances):
     bob = Mastodon(access_token=(await token_for(b, "bob"))["Authorization"].split()[1], api_base_url=b.base)
     remote = await resolve_account(b.fed, f"alice@{a.urls.authority}")
     async with b.db.sessions.begin() as session:
-        await actions.follow(b.fed, session, await b.actor("carol"), remote)
+        await relations.follow(b.fed, session, await b.actor("carol"), remote)
     await settle(a, b)
     followed = await asyncio.to_thread(bob.tag_follow, "Sepsis")
     assert followed["following"] is True

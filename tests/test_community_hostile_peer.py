@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from federation.communities import groups, moderation
-from federation.outbox import actions
+from federation.outbox import relations
 from federation.protocol.vocab import PUBLIC
 from federation.remote.resolve import resolve_actor
 from storage import communities as community_queries
@@ -30,7 +30,7 @@ async def _joined(scene, member: str = "bob"):
     me = await scene.a.actor(member)
     group = await resolve_actor(scene.a.fed, group_uri)
     async with scene.a.fed.transaction() as session:
-        await actions.follow(scene.a.fed, session, me, group)
+        await relations.follow(scene.a.fed, session, me, group)
     [(_, follow)] = await scene.queued("Follow")
     await scene.send("hostile", "Accept", follow, "acc")
     await scene.run()

@@ -12,7 +12,7 @@ from sqlalchemy import String, cast, func, or_, select
 from yarl import URL
 
 from federation.communities import groups, moderation
-from federation.outbox import actions, drafts
+from federation.outbox import actions, drafts, relations
 from federation.remote.resolve import RemoteError, resolve_account
 from federation.social.compose import Draft
 from storage.models import Activity, Actor, Delivery, InboxItem, Object
@@ -60,7 +60,7 @@ async def test_an_institution_only_community_never_reaches_other_instances(insta
             await follow_remote(instance, name, f"{author}@{a.urls.authority}")
     await settle(a, b, c)
     async with a.db.sessions.begin() as session:
-        await actions.follow(a.fed, session, await a.actor("ann"), group)
+        await relations.follow(a.fed, session, await a.actor("ann"), group)
     before = await _deliveries(a)
 
     # When alice posts to the community, also mentioning bob@B, ann replies mentioning cara@C,

@@ -5,7 +5,7 @@ origin) into her home as the community's boost."""
 
 from __future__ import annotations
 
-from federation.outbox import actions, drafts
+from federation.outbox import drafts, relations
 from federation.protocol.vocab import PUBLIC
 from federation.remote.resolve import resolve_actor
 from federation.social.compose import Draft
@@ -20,7 +20,7 @@ async def test_a_local_member_of_a_lemmy_like_community(scene):
     # When alice joins it, Then a Follow is queued for the peer, and its Accept makes her a member
     group = await resolve_actor(scene.a.fed, group_uri)
     async with scene.a.fed.transaction() as session:
-        await actions.follow(scene.a.fed, session, alice, group)
+        await relations.follow(scene.a.fed, session, alice, group)
     [(inbox, follow)] = await scene.queued("Follow")
     assert follow["object"] == group_uri
     await scene.send("cardiology", "Accept", follow, "acc")

@@ -12,7 +12,7 @@ import json
 from sqlalchemy import select
 
 from federation.communities import moderation
-from federation.outbox import actions
+from federation.outbox import relations
 from storage.models import Activity, Delivery, InboxItem, Object
 from tests.api_helpers import token_for
 from tests.community_helpers import follow_remote, make_community
@@ -58,7 +58,7 @@ async def test_an_institution_only_post_to_a_community_stays_with_the_instance_u
     # Given bob@B and carla@A joined the (federated) community on A
     await follow_remote(b, "bob", f"wound-care@{a.urls.authority}")
     async with a.db.sessions.begin() as session:
-        await actions.follow(a.fed, session, await a.actor("carla"), group)
+        await relations.follow(a.fed, session, await a.actor("carla"), group)
     await settle(a, b)
 
     # When alice posts to it an ordinary post and an institution-only one; carla replies to the

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from federation.outbox import actions
+from federation.outbox import actions, relations
 from federation.outbox.delivery import DeliveryWorker, Outcome
 from federation.remote.resolve import resolve_account, resolve_actor
 from storage.models import Delivery, DeliveryState, InboxItem, Object, Peer, Visibility
@@ -22,7 +22,7 @@ async def _setup(instances) -> tuple[Instance, Instance]:
     await b.add_user("bob")
     alice = await resolve_account(b.fed, f"alice@{a.urls.authority}")
     async with b.db.sessions.begin() as session:
-        await actions.follow(b.fed, session, await b.actor("bob"), alice)
+        await relations.follow(b.fed, session, await b.actor("bob"), alice)
     await settle(a, b)
     return a, b
 
@@ -110,7 +110,7 @@ async def test_failure_classes(instances):
     try:
         remote = await resolve_account_via(a, peer)
         async with a.db.sessions.begin() as session:
-            await actions.follow(a.fed, session, await a.actor("alice"), remote)
+            await relations.follow(a.fed, session, await a.actor("alice"), remote)
         for status, expected in ((410, DeliveryState.dead), (429, DeliveryState.queued),
                                  (500, DeliveryState.queued), (202, DeliveryState.delivered)):
             peer.inbox_status = status
@@ -148,7 +148,7 @@ async def test_a_peer_error_text_the_database_cannot_store_is_recorded_escaped(i
     try:
         remote = await resolve_account_via(a, peer)
         async with a.db.sessions.begin() as session:
-            await actions.follow(a.fed, session, await a.actor("alice"), remote)
+            await relations.follow(a.fed, session, await a.actor("alice"), remote)
         peer.inbox_status, peer.inbox_body = 500, b"broken\x00page"
         # When the delivery worker sends it
         assert await a.delivery.run_once() == 1

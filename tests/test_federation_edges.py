@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import func, select
 
-from federation.outbox import actions
+from federation.outbox import actions, relations
 from federation.remote.resolve import resolve_actor
 from storage.models import (
     Actor,
@@ -208,11 +208,11 @@ async def test_a_block_reaches_the_blocked_server_and_an_unblock_undoes_it(insta
     await b.add_user("bob")
     bob = await resolve_actor(a.fed, f"{b.base}/users/bob")
     async with a.db.sessions.begin() as session:
-        await actions.follow(a.fed, session, await a.actor("alice"), bob)
+        await relations.follow(a.fed, session, await a.actor("alice"), bob)
     await settle(a, b)
     # When alice blocks bob, Then B records the block and the follow ends on both sides
     async with a.fed.transaction() as session:
-        await actions.block(a.fed, session, await a.actor("alice"), bob)
+        await relations.block(a.fed, session, await a.actor("alice"), bob)
     await settle(a, b)
     for instance in (a, b):
         async with instance.db.sessions() as session:
@@ -220,7 +220,7 @@ async def test_a_block_reaches_the_blocked_server_and_an_unblock_undoes_it(insta
             assert (await session.scalar(select(Follow))).state is FollowState.undone
     # When she unblocks, Then B forgets the block
     async with a.fed.transaction() as session:
-        await actions.unblock(a.fed, session, await a.actor("alice"), bob)
+        await relations.unblock(a.fed, session, await a.actor("alice"), bob)
     await settle(a, b)
     async with b.db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Block)) == 0
@@ -255,11 +255,11 @@ async def test_blocking_removes_the_blockers_posts_from_the_blocked_home(instanc
     bob_token = await token_for(a, "bob")
     alice, bob = await a.actor("alice"), await a.actor("bob")
     async with a.fed.transaction() as session:
-        await actions.follow(a.fed, session, bob, alice)
+        await relations.follow(a.fed, session, bob, alice)
         await actions.post(a.fed, session, alice, content="<p>for followers</p>", visibility=Visibility.private)
     async with http.get(f"{a.base}/api/v1/timelines/home", headers=bob_token) as r:
         assert "for followers" in (await r.text())
     async with a.fed.transaction() as session:
-        await actions.block(a.fed, session, alice, bob)
+        await relations.block(a.fed, session, alice, bob)
     async with http.get(f"{a.base}/api/v1/timelines/home", headers=bob_token) as r:
         assert "for followers" not in (await r.text())

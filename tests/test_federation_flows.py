@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from federation.outbox import actions
+from federation.outbox import actions, relations
 from federation.protocol.keys import load_private_key
 from federation.remote.resolve import resolve_account
 from federation.protocol.signatures import sign_request
@@ -37,7 +37,7 @@ async def _object(instance: Instance, uri: str) -> Object | None:
 async def _follow(a: Instance, follower: str, target_acct: str) -> None:
     remote = await resolve_account(a.fed, target_acct)
     async with a.db.sessions.begin() as session:
-        await actions.follow(a.fed, session, await a.actor(follower), remote)
+        await relations.follow(a.fed, session, await a.actor(follower), remote)
 
 
 async def _post(instance: Instance, username: str, text: str, **options) -> Object:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from federation.outbox import actions
+from federation.outbox import relations
 
 from federation.social import poll_worker
 from federation.social.polls import UPDATE_DELAY
@@ -27,7 +27,7 @@ async def _call(http, method: str, url: str, headers: dict, expect: int = 200, *
 async def _bob_follows_alice(a: Instance, b: Instance) -> None:
     alice = await resolve_account(b.fed, f"alice@{a.urls.authority}")
     async with b.fed.transaction() as session:
-        await actions.follow(b.fed, session, await b.actor("bob"), alice)
+        await relations.follow(b.fed, session, await b.actor("bob"), alice)
     await settle(a, b)
 
 

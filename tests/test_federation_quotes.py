@@ -10,7 +10,7 @@ import asyncio
 from mastodon import Mastodon
 from sqlalchemy import select
 
-from federation.outbox import actions
+from federation.outbox import relations
 from federation.remote.resolve import resolve_account
 from storage.models import Activity, Object
 from tests.api_helpers import token_for
@@ -20,7 +20,7 @@ from tests.instances import settle
 async def _follow(instance, follower: str, acct: str) -> None:
     remote = await resolve_account(instance.fed, acct)
     async with instance.db.sessions.begin() as session:
-        await actions.follow(instance.fed, session, await instance.actor(follower), remote)
+        await relations.follow(instance.fed, session, await instance.actor(follower), remote)
 
 
 async def _id_of(instance, uri: str) -> str:

@@ -10,7 +10,7 @@ follower's home; a Reject takes them out.
 from __future__ import annotations
 
 
-from federation.outbox import actions
+from federation.outbox import relations
 from storage.models import Follow, FollowState, InboxState, Object
 from tests.handler_helpers import Scene
 
@@ -19,7 +19,7 @@ async def _alice_follows_zed(scene: Scene) -> str:
     """alice asks to follow zed (pending); returns the Follow's id."""
     zed = await scene.remote("zed")
     async with scene.a.fed.transaction() as session:
-        row = await actions.follow(scene.a.fed, session, await scene.a.actor("alice"), zed)
+        row = await relations.follow(scene.a.fed, session, await scene.a.actor("alice"), zed)
     return row.uri
 
 
@@ -54,7 +54,7 @@ async def test_an_accept_of_a_rebuilt_follow_is_matched_on_the_pair(scene):
     alice = await scene.a.actor("alice")
     mallory = await scene.remote("mallory")
     async with scene.a.fed.transaction() as session:
-        await actions.follow(scene.a.fed, session, alice, mallory)
+        await relations.follow(scene.a.fed, session, alice, mallory)
     await _alice_follows_zed(scene)
     # When zed's server answers with a Follow it rebuilt, under an id of its own
     rebuilt = _follow_object(scene, f"{scene.peer.base}/follows/99", alice.uri)
@@ -128,7 +128,7 @@ async def test_a_reject_ends_the_follow_and_empties_the_home(scene):
 
 async def _alice_withdraws(scene: Scene) -> None:
     async with scene.a.fed.transaction() as session:
-        await actions.unfollow(scene.a.fed, session, await scene.a.actor("alice"), await scene.remote("zed"))
+        await relations.unfollow(scene.a.fed, session, await scene.a.actor("alice"), await scene.remote("zed"))
 
 
 async def test_a_reject_of_a_withdrawn_follow_is_refused_by_the_state_machine(scene):

@@ -10,7 +10,7 @@ addressed to the public. The author is notified and the booster's local follower
 
 from __future__ import annotations
 
-from federation.outbox import actions
+from federation.outbox import actions, relations
 from federation.protocol.vocab import PUBLIC
 from storage.models import Announce, FeedEntry, InboxState, NotificationType, Object, Visibility
 
@@ -39,7 +39,7 @@ async def test_a_boost_addressed_to_followers_only_is_not_public(scene):
 async def test_a_boost_of_a_post_we_lack_fetches_it_and_reaches_the_boosters_followers(scene):
     # Given alice follows zed, and mallory's post is only on the peer
     async with scene.a.fed.transaction() as session:
-        row = await actions.follow(scene.a.fed, session, await scene.a.actor("alice"), await scene.remote("zed"))
+        row = await relations.follow(scene.a.fed, session, await scene.a.actor("alice"), await scene.remote("zed"))
     await scene.send("zed", "Accept", row.uri, "a")
     note = scene.note("mallory", "1")
     # When zed boosts mallory's post

@@ -6,7 +6,7 @@ between the two end in both directions; the blocker's posts leave the blocked ac
 
 from __future__ import annotations
 
-from federation.outbox import actions
+from federation.outbox import relations
 from storage.models import Block, Follow, FollowState, InboxState, Object
 from tests.handler_helpers import Scene
 
@@ -16,7 +16,7 @@ async def _mutual_follows(scene: Scene) -> None:
     alice = await scene.a.actor("alice")
     await scene.send("zed", "Follow", alice.uri, "f")
     async with scene.a.fed.transaction() as session:
-        row = await actions.follow(scene.a.fed, session, alice, await scene.remote("zed"))
+        row = await relations.follow(scene.a.fed, session, alice, await scene.remote("zed"))
     await scene.send("zed", "Accept", row.uri, "a")
     await scene.run()
     assert [f.state for f in await scene.all(Follow)] == [FollowState.accepted] * 2

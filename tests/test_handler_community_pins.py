@@ -5,7 +5,7 @@ changes nothing; its announced Remove unpins."""
 
 from __future__ import annotations
 
-from federation.outbox import actions
+from federation.outbox import relations
 from federation.protocol.vocab import PUBLIC
 from federation.remote.resolve import resolve_actor
 from storage.models import InboxState, NotificationType, Object, Pin
@@ -21,7 +21,7 @@ async def test_a_lemmy_like_community_pins_and_unpins(scene):
     # Given alice is a member, and the community announced zed's thread
     group = await resolve_actor(scene.a.fed, group_uri)
     async with scene.a.fed.transaction() as session:
-        await actions.follow(scene.a.fed, session, alice, group)
+        await relations.follow(scene.a.fed, session, alice, group)
     [(_, follow)] = await scene.queued("Follow")
     await scene.send("cardiology", "Accept", follow, "acc")
     page = scene.note("zed", "9", content="<p>Chest pain pathway</p>", audience=group_uri)

@@ -9,7 +9,7 @@ parent cannot be fetched is kept; a vote the poll refuses is ignored with the po
 
 from __future__ import annotations
 
-from federation.outbox import actions
+from federation.outbox import actions, relations
 
 from federation.social import polls
 from federation.protocol.vocab import PUBLIC
@@ -40,7 +40,7 @@ async def test_a_post_reaches_the_homes_of_local_followers(scene):
     # Given alice follows zed (accepted)
     zed = await scene.remote("zed")
     async with scene.a.fed.transaction() as session:
-        row = await actions.follow(scene.a.fed, session, await scene.a.actor("alice"), zed)
+        row = await relations.follow(scene.a.fed, session, await scene.a.actor("alice"), zed)
     await scene.send("zed", "Accept", row.uri, "a")
     await scene.run()
     # When zed posts for his followers only

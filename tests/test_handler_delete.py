@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_
 
-from federation.outbox import actions
+from federation.outbox import relations
 from federation.protocol.vocab import PUBLIC
 from storage.models import Actor, Announce, FeedEntry, Follow, InboxState, Like, Object
 from tests.handler_helpers import Scene
@@ -84,7 +84,7 @@ async def test_an_actor_deletes_itself(scene):
     await scene.send("zed", "Follow", alice.uri, "f")
     await scene.run()
     async with scene.a.fed.transaction() as session:
-        await actions.follow(scene.a.fed, session, alice, await scene.remote("zed"))
+        await relations.follow(scene.a.fed, session, alice, await scene.remote("zed"))
     zed = await scene.remote("zed")
     # When zed deletes himself
     delete = await scene.send("zed", "Delete", zed.uri, "d")
@@ -101,7 +101,7 @@ async def test_an_actor_that_deletes_itself_takes_its_likes_and_boosts_with_it(s
     await scene.a.add_user("bob")
     bob = await scene.a.actor("bob")
     async with scene.a.fed.transaction() as session:
-        row = await actions.follow(scene.a.fed, session, bob, await scene.remote("zed"))
+        row = await relations.follow(scene.a.fed, session, bob, await scene.remote("zed"))
     await scene.send("zed", "Accept", row.uri, "a")
     post = await scene.local_post()
     await scene.send("zed", "Like", post.uri, "l")

@@ -12,7 +12,7 @@ import asyncpg
 from aiohttp import web
 from sqlalchemy import select
 
-from federation.outbox import actions
+from federation.outbox import relations
 from federation.remote.resolve import resolve_actor
 
 from server.app import create_app
@@ -92,7 +92,7 @@ async def test_healthz_503_while_a_due_delivery_waits_too_long_but_not_for_a_pee
     try:
         zed = await resolve_actor(a.fed, peer.add_actor("zed"))
         async with a.db.sessions.begin() as session:
-            await actions.follow(a.fed, session, await a.actor("alice"), zed)
+            await relations.follow(a.fed, session, await a.actor("alice"), zed)
         # When it waits past the threshold while the peer is backing off (for a day, say)
         await _back_off(a, peer.authority, a.clock.now() + timedelta(days=1))
         a.clock.advance(seconds=901)

@@ -16,7 +16,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from federation.outbox import actions
+from federation.outbox import actions, relations
 from federation.remote.actors import ActorError, upsert_remote_actor
 from federation.social.polls import new_poll
 from federation.remote.resolve import RemoteError, resolve_actor
@@ -200,7 +200,7 @@ async def test_only_the_followee_accepts_a_follow(world):
     w = world
     async with w.a.db.sessions.begin() as session:
         bob = await session.scalar(select(Actor).where(Actor.uri == w.b.actors["bob"]["id"]))
-        row = await actions.follow(w.a.fed, session, await w.a.actor("alice"), bob)
+        row = await relations.follow(w.a.fed, session, await w.a.actor("alice"), bob)
     follow_uri = row.uri
 
     # When mallory accepts it, by its id and as a re-built Follow with another id

@@ -12,7 +12,7 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
-from federation.outbox import actions
+from federation.outbox import relations
 from federation.social.posts import store_remote_post
 from federation.protocol.vocab.parse import ap_to_object
 from storage.models import FeedEntry, InboxState, NotificationType, Object
@@ -24,7 +24,7 @@ from tests.handler_helpers import Scene, handle_directly
 async def _alice_follows_zed(scene: Scene) -> None:
     zed = await scene.remote("zed")
     async with scene.a.fed.transaction() as session:
-        row = await actions.follow(scene.a.fed, session, await scene.a.actor("alice"), zed)
+        row = await relations.follow(scene.a.fed, session, await scene.a.actor("alice"), zed)
     await scene.send("zed", "Accept", row.uri, "a")
     await scene.run()
 

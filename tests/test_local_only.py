@@ -10,7 +10,7 @@ import json
 
 from sqlalchemy import select
 
-from federation.outbox import actions
+from federation.outbox import relations
 from federation.protocol.keys import load_private_key
 from federation.protocol.signatures import sign_request
 from federation.remote.resolve import resolve_account
@@ -46,7 +46,7 @@ async def test_an_institution_only_post_never_leaves_the_instance(instances, htt
     # Given bob@B follows alice@A
     remote_alice = await resolve_account(b.fed, f"alice@{a.urls.authority}")
     async with b.db.sessions.begin() as session:
-        await actions.follow(b.fed, session, bob_on_b, remote_alice)
+        await relations.follow(b.fed, session, bob_on_b, remote_alice)
     await settle(a, b)
 
     # When alice posts an ordinary post, and an institution-only one that mentions bob and is

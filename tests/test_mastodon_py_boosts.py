@@ -11,7 +11,7 @@ import asyncio
 
 from mastodon import Mastodon
 
-from federation.outbox import actions
+from federation.outbox import relations
 from tests.api_helpers import mastodon_client, token_for
 
 PASSWORD = "a long enough password"
@@ -70,8 +70,8 @@ async def test_what_apps_call_on_start_through_mastodon_py(instances):
     for name in ("bob", "carol"):
         await a.add_user(name)
     async with a.fed.transaction() as session:
-        await actions.follow(a.fed, session, await a.actor("alice"), await a.actor("bob"))
-        await actions.follow(a.fed, session, await a.actor("bob"), await a.actor("carol"))
+        await relations.follow(a.fed, session, await a.actor("alice"), await a.actor("bob"))
+        await relations.follow(a.fed, session, await a.actor("bob"), await a.actor("carol"))
     carol = await call(alice.account_lookup, "carol")
     [familiar] = await call(alice.account_familiar_followers, carol)
     assert [account["acct"] for account in familiar["accounts"]] == ["bob"]

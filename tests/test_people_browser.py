@@ -4,7 +4,7 @@ then answers a follow request from her notifications; the pages fit a phone and 
 
 from __future__ import annotations
 
-from federation.outbox import actions, drafts
+from federation.outbox import drafts, relations
 from federation.social.compose import Draft
 from tests.browser import axe_violations, chromium, expect, watch_csp
 from tests.instances import settle
@@ -67,7 +67,7 @@ async def test_accept_a_follow_request_from_the_notifications(instances):
         carol.manually_approves_followers = True
         await session.merge(carol)
     async with a.fed.transaction() as session:
-        await actions.follow(a.fed, session, alice, carol)
+        await relations.follow(a.fed, session, alice, carol)
     async with chromium() as browser:
         page = await browser.new_page()
         violations = await watch_csp(page)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from yarl import URL
 
-from federation.outbox import actions
+from federation.outbox import actions, relations
 
 from federation.peers import decisions
 from federation.protocol.keys import load_private_key
@@ -139,7 +139,7 @@ async def test_allowed_peers_federate_and_read_fully(network, http):
     # B (allowed) can follow and read the full actor with a signed GET
     alice = await resolve_account(b.fed, f"alice@{a.urls.authority}")
     async with b.db.sessions.begin() as session:
-        await actions.follow(b.fed, session, await b.actor("bob"), alice)
+        await relations.follow(b.fed, session, await b.actor("bob"), alice)
     await settle(a, b)
     async with a.db.sessions() as session:
         assert (await session.scalar(select(Follow))).state is FollowState.accepted
@@ -159,10 +159,10 @@ async def test_blocking_severs_follows_and_cancels_queued_deliveries(network, ht
     a, b, c = network
     alice = await resolve_account(b.fed, f"alice@{a.urls.authority}")
     async with b.db.sessions.begin() as session:
-        await actions.follow(b.fed, session, await b.actor("bob"), alice)
+        await relations.follow(b.fed, session, await b.actor("bob"), alice)
     bob = await resolve_account(a.fed, f"bob@{b.urls.authority}")
     async with a.db.sessions.begin() as session:
-        await actions.follow(a.fed, session, await a.actor("alice"), bob)
+        await relations.follow(a.fed, session, await a.actor("alice"), bob)
     await settle(a, b)
     await b.stop()
     await _post(a, "alice", "queued while B is down")

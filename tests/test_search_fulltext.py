@@ -9,7 +9,7 @@ import asyncio
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from federation.outbox import actions
+from federation.outbox import actions, relations
 from federation.peers import decisions
 from federation.social import polls
 from federation.remote.resolve import resolve_account
@@ -29,7 +29,7 @@ async def _post(instance: Instance, username: str, html: str, **options) -> Obje
 async def _follow(follower_on: Instance, follower: str, acct: str) -> None:
     remote = await resolve_account(follower_on.fed, acct)
     async with follower_on.db.sessions.begin() as session:
-        await actions.follow(follower_on.fed, session, await follower_on.actor(follower), remote)
+        await relations.follow(follower_on.fed, session, await follower_on.actor(follower), remote)
 
 
 async def _copy_id(instance: Instance, uri: str) -> int:
@@ -139,7 +139,7 @@ async def test_search_never_finds_what_the_viewer_may_not_see(instances, http):
     # Given viewer follows alice; alice posts publicly, followers-only, and institution-only;
     # remy and rita on B post, B is limited on A, and viewer follows rita only
     async with a.db.sessions.begin() as session:
-        await actions.follow(a.fed, session, await a.actor("viewer"), await a.actor("alice"))
+        await relations.follow(a.fed, session, await a.actor("viewer"), await a.actor("alice"))
     await _follow(a, "viewer", f"rita@{b.urls.authority}")
     await _follow(a, "carol", f"remy@{b.urls.authority}")
     await settle(a, b)
@@ -227,7 +227,7 @@ async def test_community_operator_finds_what_the_community_announced(instances, 
     alice, bob = await token_for(a, "alice"), await token_for(a, "bob")
     _, icu = await make_community(a, "icu", moderators=("alice",))
     async with a.db.sessions.begin() as session:
-        await actions.follow(a.fed, session, await a.actor("bob"), icu)
+        await relations.follow(a.fed, session, await a.actor("bob"), icu)
     # Given bob's post to the community, a reply to it there, and a post of his elsewhere
     url = f"{a.base}/api/v2/search?type=statuses&q="
     async with http.post(f"{a.base}/api/v1/statuses", headers=bob, json={"status": "@icu sepsis bundle audit"}) as r:

@@ -12,7 +12,7 @@ import pytest
 
 from federation.articles import review, writing
 from federation.communities import moderation
-from federation.outbox import actions, drafts
+from federation.outbox import drafts, relations
 from federation.social.access import Reads
 from federation.social.compose import Draft
 from federation.social.polls import NewPoll
@@ -74,8 +74,8 @@ async def test_every_page_passes_axe_at_both_widths(instances, width_name):
                                     join_policy=JoinPolicy.approval, rules=("No patient data",), moderators=("alice",))
     _, carol = await a.add_user("carol")
     async with a.fed.transaction() as session:
-        await actions.follow(a.fed, session, bob, group)
-        await actions.follow(a.fed, session, carol, group)
+        await relations.follow(a.fed, session, bob, group)
+        await relations.follow(a.fed, session, carol, group)
         await moderation.answer_join(a.fed, session, group, bob, alice, accept=True)
     pinned = await drafts.publish(a.fed, alice, Draft(text="@wound-care Reference: the dressing protocol",
                                                       visibility=Visibility.public))

@@ -4,7 +4,6 @@ page; every new page usable at phone and desktop widths, labelled, within the pa
 
 from __future__ import annotations
 
-import io
 
 from PIL import Image
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from federation.outbox import actions
+from federation.outbox import relations
 from federation.peers import decisions
 from federation.peers.greeting import greet_allowed
 from storage.models import Follow, FollowState, PeerState
@@ -38,7 +38,7 @@ async def test_an_admin_allows_a_peer_that_knocked_sees_it_federate_blocks_it_an
     await a.fed.reload_policy()
     bob = await _bob_as_seen_by_a(a, b, http)
     async with a.db.sessions.begin() as session:
-        await actions.follow(a.fed, session, await a.actor("alice"), bob)
+        await relations.follow(a.fed, session, await a.actor("alice"), bob)
     await a.step()  # B refuses the delivery: A knocked
     await b.fed.contacts.flush(b.db)
     peer = a.urls.authority

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 
-from federation.outbox import actions, drafts
+from federation.outbox import drafts, relations
 from federation.social.compose import Draft
 from storage import notifications as stored_notifications
 from storage.models import Actor, Follow, FollowState, NotificationType, Visibility
@@ -195,7 +195,7 @@ async def test_notifications_answer_follow_requests_and_move_the_marker(instance
     carol = await a.actor("carol")
     for follower in (alice, dave):
         async with a.fed.transaction() as session:
-            await actions.follow(a.fed, session, follower, carol)
+            await relations.follow(a.fed, session, follower, carol)
     await drafts.publish(a.fed, bob, Draft(text="@carol which lines need a chlorhexidine dressing?"))
     async with browser_like() as browser:
         await sign_in(browser, a.base, "carol")
@@ -234,7 +234,7 @@ async def test_notifications_answer_follow_requests_and_move_the_marker(instance
         assert _unread(home) == "1"
         # And when eve then asks to follow her, viewing the mentions alone marks neither as seen
         async with a.fed.transaction() as session:
-            await actions.follow(a.fed, session, eve, carol)
+            await relations.follow(a.fed, session, eve, carol)
         _, home = await _text(browser, f"{a.base}/home")
         assert _unread(home) == "2"
         _, mentions = await _text(browser, f"{a.base}/notifications?types%5B%5D=mention")

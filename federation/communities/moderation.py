@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.admin.audit import audit
 from federation.communities import threads
 from federation.communities.groups import CommunityError
-from federation.outbox import actions, sending
+from federation.outbox import relations, sending
 from federation.protocol.vocab.community import ban_to_ap, featured_change_to_ap, removal_to_ap
 from federation.runtime.context import Federation
 from federation.social.follows import follow_between
@@ -73,7 +73,7 @@ async def answer_join(fed: Federation, session: AsyncSession, group: Actor, appl
     row = await follow_between(session, applicant, group)
     if row is None or row.state is not FollowState.pending:
         raise CommunityError(f"{applicant.username} has not asked to join {group.username}")
-    await actions.answer_follow(fed, session, row, accept=accept)
+    await relations.answer_follow(fed, session, row, accept=accept)
     if accept:  # a member here hears of it at once (one elsewhere, from her server, on the Accept)
         await notify(session, applicant, NotificationType.join_approved, group, None, fed.clock.now())
     await _audit(session, moderator, "join.approve" if accept else "join.reject", group, applicant, fed.clock.now())
@@ -88,7 +88,7 @@ async def remove_member(fed: Federation, session: AsyncSession, group: Actor, me
     now = fed.clock.now()
     row = await follow_between(session, member, group)
     if row is not None and row.state in (FollowState.pending, FollowState.accepted):
-        await actions.answer_follow(fed, session, row, accept=False)
+        await relations.answer_follow(fed, session, row, accept=False)
     elif not ban:
         raise CommunityError(f"{member.username} is not a member of {group.username}")
     if ban:
@@ -108,7 +108,7 @@ async def close_to_peers(fed: Federation, session: AsyncSession, group: Actor, *
     follows = await queries.memberships_elsewhere(session, group.id)
     members = [await actor_by_id(session, row.follower_id) for row in follows]
     for row in follows:
-        await actions.answer_follow(fed, session, row, accept=False)
+        await relations.answer_follow(fed, session, row, accept=False)
     moderators = await queries.moderators_elsewhere(session, group.id)
     for moderator in moderators:
         await queries.remove_moderator(session, group.id, moderator.id)

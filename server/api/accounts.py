@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.outbox import actions
+from federation.outbox import relations
 from federation.runtime.context import Federation
 from federation.social.access import can_see, may_reach
 from server.access import request_reader
@@ -202,12 +202,12 @@ async def _act(fed: Federation, me: Actor, target: Actor, action, *, refuse_self
 async def follow_account(fed: Federation, me: Actor, target: Actor) -> None:
     """Follow `target` (a request until a locked or remote account accepts); not oneself, nor
     across a block."""
-    await _act(fed, me, target, actions.follow, refuse_self=True, refuse_blocked=True)
+    await _act(fed, me, target, relations.follow, refuse_self=True, refuse_blocked=True)
 
 
 async def unfollow_account(fed: Federation, me: Actor, target: Actor) -> None:
     """Stop following `target`, or withdraw a request still pending."""
-    await _act(fed, me, target, actions.unfollow)
+    await _act(fed, me, target, relations.unfollow)
 
 
 async def _via_outbox(request: web.Request, scope: str, act) -> web.Response:
@@ -232,12 +232,12 @@ async def unfollow(request: web.Request) -> web.Response:
 async def block(request: web.Request) -> web.Response:
     """Block, and end the follows both ways (an Undo to them, a Reject of theirs)."""
     return await _via_outbox(request, "write:blocks",
-                             lambda fed, me, target: _act(fed, me, target, actions.block, refuse_self=True))
+                             lambda fed, me, target: _act(fed, me, target, relations.block, refuse_self=True))
 
 
 @api
 async def unblock(request: web.Request) -> web.Response:
-    return await _via_outbox(request, "write:blocks", lambda fed, me, target: _act(fed, me, target, actions.unblock))
+    return await _via_outbox(request, "write:blocks", lambda fed, me, target: _act(fed, me, target, relations.unblock))
 
 
 @api
@@ -286,7 +286,7 @@ async def answer_request(fed: Federation, me: Actor, requester: Actor, *, accept
     """Accept or reject `requester`'s pending request to follow `me`; ApiError 404 if there is none."""
     async with fed.transaction() as session:
         if (row := await q.pending_follow(session, requester.id, me.id)) is not None:
-            await actions.answer_follow(fed, session, row, accept=accept)
+            await relations.answer_follow(fed, session, row, accept=accept)
     if row is None:
         raise ApiError(404, "Record not found")
 

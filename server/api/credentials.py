@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.web_request import FileField
 
 from federation.admin.users import role_of
-from federation.outbox import actions
+from federation.outbox import relations
 from federation.social.media import MediaError, MediaTooLarge, media_url
 from federation.protocol.sanitize import plain_to_html
 from server.activitypub.actor_documents import ACTOR_DOCUMENTS
@@ -163,7 +163,7 @@ async def _save_profile(fed, account_id: int, me: Actor, actor_changes: dict[str
             account_changes["preferences"] = {**(account.preferences or {}), **account_changes["preferences"]}
         for name, value in account_changes.items():
             setattr(account, name, value)
-        await actions.update_profile(fed, session, actor)
+        await relations.update_profile(fed, session, actor)
 
 
 def setup(app: web.Application) -> None:

@@ -5,7 +5,7 @@ follow itself is `follows.request_follow`, the same call a local follow makes.""
 
 from __future__ import annotations
 
-from federation.outbox import actions
+from federation.outbox import relations
 
 from federation.social import follows
 from federation.inbox.handlers.base import HandlerContext, local_actor
@@ -17,8 +17,8 @@ async def handle(ctx: HandlerContext) -> None:
     existing = await follows.follow_between(ctx.session, ctx.actor, target)
     if existing is not None and existing.state is FollowState.accepted:
         existing.uri = ctx.activity.id
-        await actions.answer_follow(ctx.fed, ctx.session, existing, accept=True)  # re-confirm
+        await relations.answer_follow(ctx.fed, ctx.session, existing, accept=True)  # re-confirm
         return
     row = await follows.request_follow(ctx.session, ctx.actor, target, ctx.activity.id, ctx.now)
     if row.state is not FollowState.pending:  # sends the Accept, or a community's Reject
-        await actions.answer_follow(ctx.fed, ctx.session, row, accept=row.state is FollowState.accepted)
+        await relations.answer_follow(ctx.fed, ctx.session, row, accept=row.state is FollowState.accepted)
