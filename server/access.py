@@ -81,6 +81,7 @@ ROUTES: dict[str, Reads] = {
     "/users/{username}/statuses/{status_id}/versions/{n}": Reads.federation,
     "/users/{username}/quote_authorizations/{quote_id}": Reads.federation,
     "/users/{username}/context/{post_id}": Reads.federation,  # a community's thread (FEP-7888)
+    "/emojis/{emoji_id}": Reads.federation,  # one of our custom emojis (its Emoji tags' id)
     "/actor/{collection}": Reads.federation,
     "/actor/collections/{collection}": Reads.federation,
     # --- HTML pages --------------------------------------------------------------------------

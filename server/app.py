@@ -18,6 +18,7 @@ from federation.runtime.context import open_federation
 from federation.runtime.workers import Workers
 from server import access, headers, health, logins, slow_clients
 from server.activitypub import actors, articles as article_documents, collections, inbox, objects
+from server.activitypub import emojis as emoji_documents
 from server.api import routes as api_routes
 from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
 from server.config import Settings
@@ -59,7 +60,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, workers: bool 
     app.cleanup_ctx.append(_federation_ctx)
     if workers:
         app.cleanup_ctx.append(_workers_ctx)
-    for module in (headers, logins, actors, collections, objects, article_documents, inbox, webfinger, hostmeta, nodeinfo, pages, health, api_routes):
+    for module in (headers, logins, actors, collections, objects, article_documents, emoji_documents, inbox, webfinger, hostmeta, nodeinfo, pages, health, api_routes):
         module.setup(app)
     access.setup(app)  # after every route: who may read each (see server/access.py)
     return app

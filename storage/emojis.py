@@ -36,6 +36,10 @@ async def local_emoji(session: AsyncSession, shortcode: str) -> CustomEmoji | No
                                                           CustomEmoji.shortcode == shortcode))
 
 
+async def local_emoji_by_id(session: AsyncSession, emoji_id: int) -> CustomEmoji | None:
+    return await session.scalar(select(CustomEmoji).where(CustomEmoji.domain == LOCAL, CustomEmoji.id == emoji_id))
+
+
 async def local_emojis_named(session: AsyncSession, shortcodes: Iterable[str]) -> list[CustomEmoji]:
     """Those of ours with these shortcodes, by shortcode."""
     codes = set(shortcodes)

@@ -30,7 +30,7 @@ from federation.protocol.keys import load_private_key
 from federation.remote.resolve import resolve_actor
 from federation.protocol.signatures import sign_request
 from storage import actors as actor_queries
-from storage.models import Object, Peer, PeerState, Quote, Visibility
+from storage.models import CustomEmoji, Object, Peer, PeerState, Quote, Visibility
 from tests.api_helpers import token_for
 from tests.fakepeer import FakePeer
 from tests.instances import Instance, InstanceFactory
@@ -142,6 +142,11 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
         session.add(remote)
         await session.flush()
         peer_row = await session.scalar(select(Peer).where(Peer.domain == peer.authority))
+    emoji_form = aiohttp.FormData({"shortcode": "handwash"})
+    emoji_form.add_field("file", _png(), filename="handwash.png", content_type="image/png")
+    await _call(http, "POST", f"{a.base}/api/rounds/v1/admin/custom_emojis", admin, data=emoji_form)
+    async with a.db.sessions() as session:
+        emoji_id = await session.scalar(select(CustomEmoji.id).where(CustomEmoji.shortcode == "handwash"))
 
     async with a.db.sessions.begin() as session:
         signed_in = await web_sessions.open_session(
@@ -157,6 +162,7 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
         ids={"public": public["id"], "unlisted": unlisted["id"], "poll": poll["id"], "remote": str(remote.id),
              "alice": account["id"], "bob": bob_account["id"], "carol": str(carol.id), "notification": notifications[0]["id"],
              "media": media["id"], "media_name": media["url"].rsplit("/", 1)[1], "peer": str(peer_row.id),
+             "emoji": str(emoji_id),
              "tag": "sepsis", "filter": kept["id"], "filter_keyword": kept["keywords"][0]["id"],
              "filter_status": kept_status["id"], "request": requests[0]["id"], "quote": str(quote.id), "community": community["id"],
              "thread": thread["id"], "article": article["id"],

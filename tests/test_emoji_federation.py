@@ -37,9 +37,7 @@ async def test_a_post_and_a_profile_with_our_emoji_show_it_on_a_peer(instances, 
     assert [(e["shortcode"], e["url"]) for e in account["emojis"]] == [("handwash", added["url"])]
     # And her actor document, as a peer fetches it, carries the tag too
     actor_url = f"{a.base}/users/alice"
-    async with http.get(actor_url, headers={"Accept": "application/activity+json",
-                                            **b.fed.sign_get("GET", actor_url)}) as response:
-        document = await response.json(content_type=None)
+    document = await _document(http, b, actor_url)
     assert [(t["type"], t["name"], t["icon"]["url"]) for t in document["tag"]] == [("Emoji", ":handwash:", added["url"])]
 
     # When she names it in a post, beside a shortcode A has no emoji for
@@ -53,9 +51,26 @@ async def test_a_post_and_a_profile_with_our_emoji_show_it_on_a_peer(instances, 
     tags = [tag for tag in stored.raw["tag"] if tag["type"] == "Emoji"]
     assert [(t["name"], t["icon"]["url"], t["icon"]["mediaType"]) for t in tags] == [
         (":handwash:", added["url"], "image/png")]
+    # And its id is the emoji's own document, which a peer may fetch (GoToSocial keys emojis by it)
+    own = await _document(http, b, tags[0]["id"])
+    assert {key: value for key, value in own.items() if key != "@context"} == tags[0]
     # And B's client API shows the status and alice's account with the emoji, A's image
     [home] = await _json(http, "GET", f"{b.base}/api/v1/timelines/home", bob)
     assert home["uri"] == status["uri"]
     assert [(e["shortcode"], e["url"]) for e in home["emojis"]] == [("handwash", added["url"])]
     assert [(e["shortcode"], e["url"]) for e in home["account"]["emojis"]] == [("handwash", added["url"])]
     assert home["account"]["display_name"] == "Alice :handwash:"
+
+    # And an article whose body (not its title) uses it carries the tag too
+    article = await _json(http, "POST", f"{a.base}/api/rounds/v1/articles", alice, json={
+        "title": "Hand hygiene", "body": "Before rounds, :handwash:.", "state": "published"})
+    published = await _document(http, b, article["uri"])
+    assert published["type"] == "Article"
+    assert [t["name"] for t in published["tag"] if t["type"] == "Emoji"] == [":handwash:"]
+
+
+async def _document(http, peer, url: str) -> dict:
+    """A document of A, as `peer` fetches it: a signed GET."""
+    async with http.get(url, headers={"Accept": "application/activity+json", **peer.fed.sign_get("GET", url)}) as r:
+        assert r.status == 200, url
+        return await r.json(content_type=None)

@@ -1,4 +1,4 @@
-"""federation/outbox/actions.py, relations: follow, unfollow, answer_follow (accept and reject), profile
+"""federation/outbox/relations.py: follow, unfollow, answer_follow (accept and reject), profile
 update, block and unblock. Each test asserts the rows written and the delivery rows queued (the
 audience is described in tests/outbox_helpers.py: followers p, q on ONE, s at S, pending t and
 non-follower u on THREE, r on a refused server, local bob).

@@ -71,7 +71,7 @@ CONSOLE_PAGES = {"/admin", "/admin/users", "/admin/queues", "/admin/audit", "/ad
                  "/admin/settings"}
 ADMINS = {"/api/v1/instance/peers", "/api/v1/admin/{kind}", "/api/v1/admin/{kind}/{id}",
           "/api/rounds/v1/admin/announcements", "/api/rounds/v1/admin/custom_emojis"}
-SIGNED = ("/users/", "/actor/")  # ActivityPub documents: read by an allowed peer's signed GET
+SIGNED = ("/users/", "/actor/", "/emojis/")  # ActivityPub documents: read by an allowed peer's signed GET
 
 
 def _ids(world: World) -> list[tuple[str, list[str]]]:
@@ -117,7 +117,7 @@ def _candidates(world: World, canonical: str) -> dict[str, list[str]]:
         "hashtag": [ids["tag"]], "tag": [ids["tag"]], "name": [ids["media_name"]], "kind": ["domain_allows"],
         "timeline": ["home", "local", "federated"],
         "group_key": [f"ungrouped-{ids['notification']}"],
-        "quote_id": [ids["quote"]],
+        "quote_id": [ids["quote"]], "emoji_id": [ids["emoji"]],
         "code": ["not-an-invitation"],  # invitations (issue 14): a live one's page is tests/test_web_invites.py's
     }
 

@@ -4,7 +4,6 @@ page; every new page usable at phone and desktop widths, labelled, within the pa
 
 from __future__ import annotations
 
-
 from PIL import Image
 
 from federation.social.second_factor import code_at, step_at

@@ -162,7 +162,7 @@ async def tell_members(fed: Federation, session: AsyncSession, community: Commun
     which refresh what they show of it; how many inboxes. An institution-only community's goes
     nowhere (`sending.deliver`)."""
     document = group_to_ap(actor, community, fed.urls.moderators(actor.username),
-                           await emojis.actor_tags(session, actor, fed.urls.base))
+                           await emojis.actor_tags(session, actor, fed.urls, *community.rules or []))
     update_document = group_update_to_ap(sending.activity_uri(actor, "Update"), document)
     activity = await sending.record(fed, session, actor, update_document)
     return await sending.deliver(fed, session, activity, actor, [], followers_of=actor)

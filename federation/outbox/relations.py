@@ -12,9 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.outbox import sending
 from federation.outbox.actions import OutboxError
-from federation.runtime.context import Federation
-from federation.social import emojis, feeds
-from federation.social.follows import follow_between, request_follow, upsert_follow
 from federation.protocol.vocab.render import (
     accept_to_ap,
     actor_update_to_ap,
@@ -24,6 +21,9 @@ from federation.protocol.vocab.render import (
     undo_block_to_ap,
     undo_follow_to_ap,
 )
+from federation.runtime.context import Federation
+from federation.social import emojis, feeds
+from federation.social.follows import follow_between, request_follow, upsert_follow
 from storage.accounts_api import block_between
 from storage.actors import actor_by_id
 from storage.interactions import add_block, remove_block
@@ -52,8 +52,8 @@ async def unfollow(fed: Federation, session: AsyncSession, follower: Actor, targ
     FOLLOWS.move(existing, FollowState.undone, fed.clock.now())
     await feeds.remove_author(session, follower, target)
     if not target.local:
-        await sending.send(fed, session, follower,
-                    undo_follow_to_ap(sending.activity_uri(follower, "Undo"), existing.uri, follower, target), [target])
+        undo = undo_follow_to_ap(sending.activity_uri(follower, "Undo"), existing.uri, follower, target)
+        await sending.send(fed, session, follower, undo, [target])
 
 
 async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, accept: bool) -> None:
@@ -80,9 +80,9 @@ async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, 
 async def update_profile(fed: Federation, session: AsyncSession, actor: Actor) -> None:
     """Tell followers' servers that a local actor's profile changed (Update of the actor)."""
     actor.updated = fed.clock.now()
-    emoji_tags = await emojis.actor_tags(session, actor, fed.urls.base)
-    await sending.send(fed, session, actor, actor_update_to_ap(sending.activity_uri(actor, "Update"), actor, emoji_tags), [],
-                followers_of=actor)
+    tags = await emojis.actor_tags(session, actor, fed.urls)
+    update = actor_update_to_ap(sending.activity_uri(actor, "Update"), actor, tags)
+    await sending.send(fed, session, actor, update, [], followers_of=actor)
 
 
 async def block(fed: Federation, session: AsyncSession, actor: Actor, target: Actor) -> None:
@@ -108,5 +108,5 @@ async def unblock(fed: Federation, session: AsyncSession, actor: Actor, target: 
         return
     await remove_block(session, row)
     if not target.local and row.uri:
-        await sending.send(fed, session, actor, undo_block_to_ap(sending.activity_uri(actor, "Undo"), row.uri, actor, target),
-                    [target])
+        undo = undo_block_to_ap(sending.activity_uri(actor, "Undo"), row.uri, actor, target)
+        await sending.send(fed, session, actor, undo, [target])

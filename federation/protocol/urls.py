@@ -78,6 +78,10 @@ class LocalUrls:
             return f"{self.base}/about"
         return f"{self.base}/@{username}"
 
+    def emoji(self, emoji_id: int) -> str:
+        """One of our custom emojis' document (its Emoji tag's id)."""
+        return f"{self.base}/emojis/{emoji_id}"
+
     def community_page(self, name: str) -> str:
         """A community's page: its Group's profile (`url`)."""
         return f"{self.base}/communities/{name}"

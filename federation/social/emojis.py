@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.admin.audit import audit
+from federation.protocol.urls import LocalUrls
 from federation.protocol.vocab.emojis import SHORTCODE, emoji_tags, emoji_to_ap
 from federation.social.media import MediaError, MediaStore, media_url
 from storage import emojis as queries
@@ -84,20 +85,26 @@ async def remove(session: AsyncSession, store: MediaStore, shortcode: str, *, by
                 after=None, reason="", at=at)
 
 
-async def tags_for(session: AsyncSession, author: Actor, base_url: str, *texts: str | None) -> list[dict[str, Any]]:
+def emoji_document(emoji: CustomEmoji, urls: LocalUrls) -> dict[str, Any]:
+    """One of ours, as its tag in a document that uses it (without the @context) or, with it,
+    as its own document."""
+    return emoji_to_ap(urls.emoji(emoji.id), emoji.shortcode, media_url(urls.base, emoji.file_name or ""),
+                       emoji.mime_type or "image/png", emoji.updated_at)
+
+
+async def tags_for(session: AsyncSession, author: Actor, urls: LocalUrls, *texts: str | None) -> list[dict[str, Any]]:
     """The Emoji tags of ours a local author's texts use, for the documents peers get (a post,
     its edit, her actor), so their servers show the images; none for a peer's author."""
     if not author.local:
         return []
-    return [emoji_to_ap(emoji.shortcode, media_url(base_url, emoji.file_name or ""), emoji.mime_type or "image/png",
-                        emoji.updated_at)
+    return [emoji_document(emoji, urls)
             for emoji in await queries.local_emojis_named(session, shortcodes_in(*texts)) if emoji.file_name]
 
 
-async def actor_tags(session: AsyncSession, actor: Actor, base_url: str) -> list[dict[str, Any]]:
-    """`tags_for` a local actor's name, summary and profile fields."""
+async def actor_tags(session: AsyncSession, actor: Actor, urls: LocalUrls, *more: str) -> list[dict[str, Any]]:
+    """`tags_for` a local actor's name, summary and profile fields (and `more`: a community's rules)."""
     fields = [text for field in actor.fields or [] for text in (field.get("name"), field.get("value"))]
-    return await tags_for(session, actor, base_url, actor.display_name, actor.summary, *fields)
+    return await tags_for(session, actor, urls, actor.display_name, actor.summary, *fields, *more)
 
 
 async def local(session: AsyncSession) -> list[CustomEmoji]:

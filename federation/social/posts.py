@@ -23,6 +23,7 @@ from federation.remote.limits import PostRefused, bound
 from federation.protocol.sanitize import plain_text, sanitize_html
 from federation.runtime.settings import FederationSettings
 from federation.social.access import can_see
+from federation.protocol.urls import LocalUrls
 from federation.protocol.vocab import PUBLIC
 from federation.protocol.vocab.render import note_to_ap
 from federation.protocol.vocab.parse import APObject
@@ -245,7 +246,6 @@ async def post_to_ap(session: AsyncSession, post: Object, author: Actor, mention
     """A local post as peers store it, with its poll if it is a Question."""
     to, cc = addressing(post, author, mentions)
     document = note_to_ap(post, author, to, cc, mentions, await post_queries.tag_names(session, post.id), base_url)
-    document["tag"] += await emojis.tags_for(session, author, base_url, post.content, post.summary)
     if post.type == "Question":
         document.update(await polls.question_fields(session, post, now))
     document.update(await quotes.note_fields(session, post, author))
@@ -253,4 +253,8 @@ async def post_to_ap(session: AsyncSession, post: Object, author: Actor, mention
     if context is not None:
         document["context"] = context
     document.update(await article_documents.post_fields(session, post, author, base_url))  # an article's
+    # our emojis its texts use, as they go out: an article's whole body, a poll's options
+    options = [option.get("name") for key in ("oneOf", "anyOf") for option in document.get(key) or []]
+    document["tag"] += await emojis.tags_for(session, author, LocalUrls(base_url), document.get("content"),
+                                             document.get("summary"), document.get("name"), *options)
     return document

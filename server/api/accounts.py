@@ -1,7 +1,7 @@
 """Mastodon client API: accounts (:id, lookup, :id/statuses, :id/followers, :id/following),
 relationships, familiar followers, and follow, block and mute with their undoing, plus follow requests.
 
-Follows and answers to follow requests go through `federation.outbox.actions`, which writes the rows and
+Follows and answers to follow requests go through `federation.outbox.relations`, which writes the rows and
 queues the activities in the handler's transaction. What the web pages do too (an account by its
 id, its statuses a reader may see, a relationship, follow and unfollow, answering a request) is
 in functions of its own here (`target_account`, `visible_statuses`, `relationship`,
@@ -186,7 +186,7 @@ async def familiar_followers(request: web.Request) -> web.Response:
 
 async def _act(fed: Federation, me: Actor, target: Actor, action, *, refuse_self: bool = False,
                refuse_blocked: bool = False) -> None:
-    """Follow, unfollow, block or unblock through `federation.outbox.actions`, in one transaction;
+    """Follow, unfollow, block or unblock through `federation.outbox.relations`, in one transaction;
     ApiError 403 for what is not allowed."""
     if refuse_self and target.id == me.id:
         raise ApiError(403, "This action is not allowed")

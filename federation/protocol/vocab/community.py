@@ -8,6 +8,7 @@ rules, which Mastodon-compatible servers show as profile fields and group server
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ GROUP_CONTEXT: list[Any] = [
 
 
 def group_to_ap(actor: Actor, community: Community, moderators_url: str,
-                emojis: list[dict[str, Any]] = ()) -> dict[str, Any]:
+                emojis: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """The full actor document of a community hosted here (`emojis`: as `actor_to_ap`'s)."""
     rules = community.rules or []
     document = actor_to_ap(actor, emojis)

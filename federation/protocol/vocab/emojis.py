@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from federation.protocol.vocab.context import AS_CONTEXT
+from federation.protocol.vocab.render import ap_datetime
 from federation.protocol.vocab.values import as_list, id_of, is_uri
 
 SHORTCODE = re.compile(r"[A-Za-z0-9_]{2,64}")
@@ -40,9 +42,12 @@ def emoji_tags(document: dict[str, Any]) -> tuple[EmojiTag, ...]:
     return tuple(found.values())
 
 
-def emoji_to_ap(shortcode: str, image_url: str, media_type: str, updated: datetime) -> dict[str, Any]:
-    """One of our emojis as a tag of a document that uses it (Mastodon's shape; `updated` tells a
-    peer that kept an older image to fetch it again)."""
-    stamp = (updated if updated.tzinfo else updated.replace(tzinfo=UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"type": "Emoji", "name": f":{shortcode}:", "updated": stamp,
+EMOJI_CONTEXT: list[Any] = [AS_CONTEXT, {"toot": "http://joinmastodon.org/ns#", "Emoji": "toot:Emoji"}]
+
+
+def emoji_to_ap(emoji_id: str, shortcode: str, image_url: str, media_type: str, updated: datetime) -> dict[str, Any]:
+    """One of our emojis, as the tag of a document that uses it and as its own document (at
+    `emoji_id`, which receivers such as GoToSocial require); Mastodon's shape. `updated` tells
+    a peer that kept an older image to fetch it again."""
+    return {"id": emoji_id, "type": "Emoji", "name": f":{shortcode}:", "updated": ap_datetime(updated),
             "icon": {"type": "Image", "mediaType": media_type, "url": image_url}}

@@ -7,6 +7,7 @@ the outbox) gathers what a document needs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -41,7 +42,7 @@ def _public_key(actor: Actor) -> dict[str, str]:
     return {"id": actor.key_id, "owner": actor.uri, "publicKeyPem": actor.public_key_pem}
 
 
-def actor_to_ap(actor: Actor, emojis: list[dict[str, Any]] = ()) -> dict[str, Any]:
+def actor_to_ap(actor: Actor, emojis: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """The full actor document of a local actor; `emojis`: the Emoji tags of ours its name,
     summary and fields use (`social.emojis.tags_for`)."""
     return {
@@ -273,7 +274,7 @@ def _note_activity(kind: str, activity_id: str, author: Actor, note: dict[str, A
     }
 
 
-def actor_update_to_ap(activity_id: str, actor: Actor, emojis: list[dict[str, Any]] = ()) -> dict[str, Any]:
+def actor_update_to_ap(activity_id: str, actor: Actor, emojis: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """The Update of a local actor whose profile changed, to the public and its followers."""
     return {
         "@context": ACTOR_CONTEXT, "id": activity_id, "type": "Update", "actor": actor.uri,
