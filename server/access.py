@@ -47,8 +47,6 @@ log = logging.getLogger(__name__)
 READING = ("GET", "HEAD")
 RULE = web.AppKey("read_rule", dict)  # may_read's answer for each (Reads, Reader), under the settings
 
-
-
 ROUTES: dict[str, Reads] = {
     # --- anyone, in every mode: register an app and log in, discovery, health, assets ---------
     "/": Reads.open,

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.articles.rules import awaiting_review
 from federation.communities.moderation import may_moderate, moderated
 from federation.communities.relay import may_post
-from storage import communities as community_queries
 from federation.social.access import can_see
 from storage import articles as queries
+from storage import communities as community_queries
 from storage.actors import actor_by_id
 from storage.models import Actor, Article, ArticleState
 from storage.posts import post_by_id
