@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from federation.articles import access, review
+from server.web import articles as article_pages
 from storage.models import Article
 from storage.actors import actor_by_uri
 from storage.articles import article_by_id
@@ -46,7 +47,7 @@ async def _queue(a, username: str) -> list[str]:
         return [article.title for article in await access.to_review(session, await a.actor(username))]
 
 
-async def test_a_moderators_queue_holds_her_communities_articles_awaiting_review(instances, http):
+async def test_a_moderators_queue_holds_her_communities_articles_awaiting_review(instances, http, monkeypatch):
     # Given two communities that review articles, each with its own moderator, and an admin
     a = await instances.start("a")
     alice = await token_for(a, "alice")
@@ -87,6 +88,16 @@ async def test_a_moderators_queue_holds_her_communities_articles_awaiting_review
             page = await response.text()
     assert "alice</a>'s article awaits your review" in page.replace("&#39;", "'")
     assert 'href="/articles#to-review"' in page
+    # And the admin's Articles page lists her queue; when it is longer than a page holds, it says so
+    async with browser_like() as browser:
+        await sign_in(browser, a.base, "admin")
+        async with browser.get(f"{a.base}/articles") as response:
+            full = await response.text()
+        monkeypatch.setattr(article_pages, "REVIEW_QUEUE", 1)
+        async with browser.get(f"{a.base}/articles") as response:
+            cut = await response.text()
+    assert "Proning" in full and "Triage" in full and 'id="review-more"' not in full
+    assert "Proning" in cut and "Triage" not in cut and "The oldest 1 are listed" in cut
 
     # When the ICU's moderator approves hers, Then it leaves every queue
     async with a.db.sessions.begin() as session:

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from federation.articles import review, writing
-from federation.articles.access import may_review, to_review
+from federation.articles.access import REVIEW_QUEUE, may_review, to_review
 from federation.articles.markdown import article_html
 from federation.articles.writing import ArticleError, NotAllowed
 from federation.communities.groups import CommunityError
@@ -79,9 +79,10 @@ async def browse(request: web.Request) -> web.Response:
         published = [await article_entity(request, session, signed.actor, article) for article, _ in rows[:PAGE_SIZE]]
         mine = [await article_entity(request, session, signed.actor, article)
                 for article in await queries.unpublished_of(session, signed.actor.id)] if page == 0 else []
-        review = [await article_entity(request, session, signed.actor, article)
-                  for article in await to_review(session, signed.actor)] if page == 0 else []
-    return await render(request, "articles.html", published=published, mine=mine, review=review,
+        waiting = [await article_entity(request, session, signed.actor, article)
+                   for article in await to_review(session, signed.actor, limit=REVIEW_QUEUE)] if page == 0 else []
+    return await render(request, "articles.html", published=published, mine=mine, review=waiting,
+                        review_full=len(waiting) >= REVIEW_QUEUE,
                         more=f"/articles?page={page + 1}" if len(rows) > PAGE_SIZE else None)
 
 
