@@ -101,11 +101,12 @@ async def remove_moderator(session: AsyncSession, community_id: int, actor_id: i
     return bool(result.rowcount)
 
 
-async def memberships_elsewhere(session: AsyncSession, community_id: int) -> list[Follow]:
-    """The pending and accepted follows of the community by actors on other servers."""
-    return list(await session.scalars(select(Follow).join(Actor, Actor.id == Follow.follower_id).where(
+async def memberships_elsewhere(session: AsyncSession, community_id: int) -> list[tuple[Follow, Actor]]:
+    """The pending and accepted follows of the community by actors on other servers, with them."""
+    rows = await session.execute(select(Follow, Actor).join(Actor, Actor.id == Follow.follower_id).where(
         Follow.followee_id == community_id, Actor.local.is_(False),
-        Follow.state.in_((FollowState.pending, FollowState.accepted))).order_by(Follow.id)))
+        Follow.state.in_((FollowState.pending, FollowState.accepted))).order_by(Follow.id))
+    return [(row, actor) for row, actor in rows]
 
 
 async def moderators_elsewhere(session: AsyncSession, community_id: int) -> list[Actor]:

@@ -22,7 +22,6 @@ from federation.runtime.context import Federation
 from federation.social.follows import follow_between
 from storage import communities as queries
 from storage.accounts_api import account_of
-from storage.actors import actor_by_id
 from federation.social.notifications import notify
 from storage.interactions import add_pin, mark_of, remove_mark
 from storage.models import Actor, FollowState, NotificationType, Object, Pin
@@ -106,15 +105,14 @@ async def close_to_peers(fed: Federation, session: AsyncSession, group: Actor, *
     once; (memberships ended, moderators removed). Call it before the change (`groups.update`):
     once the community is institution-only, nothing it sends leaves the instance."""
     follows = await queries.memberships_elsewhere(session, group.id)
-    members = [await actor_by_id(session, row.follower_id) for row in follows]
-    for row in follows:
+    for row, _ in follows:
         await relations.answer_follow(fed, session, row, accept=False)
     moderators = await queries.moderators_elsewhere(session, group.id)
     for moderator in moderators:
         await queries.remove_moderator(session, group.id, moderator.id)
     if follows or moderators:
         await audit(session, by=by, action="community.close_to_peers", subject=group.uri,
-                    before={"members": [m.uri for m in members if m is not None],
+                    before={"members": [member.uri for _, member in follows],
                             "moderators": [m.uri for m in moderators]}, after=None, reason="", at=fed.clock.now())
     return len(follows), len(moderators)
 

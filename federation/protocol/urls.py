@@ -9,6 +9,7 @@ from functools import cached_property
 from urllib.parse import urlsplit
 
 INSTANCE_ACTOR_USERNAME = "rounds.internal"
+COMMUNITY_PAGES = "/communities"  # the directory; /communities/NAME is a community's page, its Group's url
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 # http(s)://host[:port], then / ? # or the end, with nothing in it that needs urlsplit (userinfo,
 # brackets, zone ids, tabs or line breaks); anything else goes through urlsplit.
@@ -84,7 +85,7 @@ class LocalUrls:
 
     def community_page(self, name: str) -> str:
         """A community's page: its Group's profile (`url`)."""
-        return f"{self.base}/communities/{name}"
+        return f"{self.base}{COMMUNITY_PAGES}/{name}"
 
     def status(self, username: str, object_id: int) -> str:
         return f"{self.actor(username)}/statuses/{object_id}"

@@ -42,7 +42,7 @@ class ActorDocuments:
         async with app[DATABASE].sessions() as session:
             actor = await actor_queries.local_actor_by_username(session, username)
             community = await community_of(session, actor.id) if actor is not None and actor.type is ActorType.Group else None
-            rules = community.rules or [] if community is not None else []
+            rules = (community.rules or []) if community is not None else []
             tags = await emojis.actor_tags(session, actor, app[URLS], *rules) if actor is not None and not key_only else []
         if actor is None:
             return None

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.communities import groups, moderation, relay
 from federation.communities.groups import NoSuchCommunity
 from federation.outbox import drafts
+from federation.protocol.urls import COMMUNITY_PAGES
 from federation.social.access import Reader, can_see, may_reach
 from federation.social.compose import mentions_in
 from federation.social.posts import visible_post
@@ -51,7 +52,7 @@ from storage.paging import Cursor
 log = logging.getLogger(__name__)
 
 MEMBERS_SHOWN = 80  # the members a moderator's tools list (the newest)
-DIRECTORY = "/communities"
+DIRECTORY = COMMUNITY_PAGES
 
 
 def _reader(signed: SignedIn | None) -> Reader:

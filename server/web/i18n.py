@@ -34,7 +34,6 @@ DOMAIN = "rounds"
 SOURCE_LANGUAGE = "en"
 PREFERENCE = "web:language"
 CATALOGUES = web.AppKey("catalogues", dict)  # language -> gettext.NullTranslations
-_LANGUAGE = web.RequestKey("page_language", str)
 
 
 def compile_catalogue(po_file: Path) -> gettext.GNUTranslations:
@@ -105,11 +104,10 @@ async def page_language(request: web.Request) -> str:
 
 
 async def speech(request: web.Request) -> tuple[str, gettext.NullTranslations]:
-    """The app's SPEECH (server/web/templates.py): what a page rendered for `request` speaks,
-    decided once per request (a live stream renders many)."""
-    if _LANGUAGE not in request:
-        request[_LANGUAGE] = await page_language(request)
-    return request[_LANGUAGE], request.app[CATALOGUES][request[_LANGUAGE]]
+    """The app's SPEECH (server/web/templates.py, which asks it once per request): what a page
+    rendered for `request` speaks, and its catalogue."""
+    language = await page_language(request)
+    return language, request.app[CATALOGUES][language]
 
 
 def setup(app: web.Application) -> None:

@@ -44,16 +44,17 @@ def _shows(request: web.Request, reads: Reads) -> bool:
 async def render_profile(request: web.Request, username: str) -> web.Response:
     if username == INSTANCE_ACTOR_USERNAME:
         raise web.HTTPFound(request.app[URLS].profile(username))
+    shows = _shows(request, Reads.profile_page)
     async with request.app[DATABASE].sessions() as session:
-        group = await community_queries.local_group(session, username)
-    if group is not None:  # a community's profile is its page, which asks its own read rule
-        raise web.HTTPFound(communities.page_path(group.username))
-    if not _shows(request, Reads.profile_page):
-        return await render(request, "not_found.html", status=404, what=f"public page for @{username}")
-    async with request.app[DATABASE].sessions() as session:
-        actor = await actor_queries.shown_local_actor(session, username)
+        actor = await actor_queries.shown_local_actor(session, username) if shows else None
+        # a community's profile is its page, which asks its own read rule
+        group = await community_queries.local_group(session, username) if actor is None else None
         shows_posts = actor is not None and _shows(request, Reads.post_page)
         posts = await object_queries.public_posts(session, actor.id, limit=20) if shows_posts else []
+    if group is not None:
+        raise web.HTTPFound(communities.page_path(group.username))
+    if not shows:
+        return await render(request, "not_found.html", status=404, what=f"public page for @{username}")
     if actor is None:
         return await render(request, "not_found.html", status=404, what=f"@{username}")
     return await render(request, "profile.html", actor=actor, acct=f"@{actor.username}@{actor.domain}", posts=posts)

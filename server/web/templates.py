@@ -30,7 +30,7 @@ PAGE_CONTEXT = web.AppKey("page_context", list)  # of PageContext: looked up bef
 PRIVATE = web.RequestKey("private_page", bool)  # the page carries a form token: it is this browser's alone
 Speech = Callable[[web.Request], Awaitable[tuple[str, gettext.NullTranslations]]]
 SPEECH = web.AppKey("speech", Speech)  # a request's page language and its catalogue
-_SPOKEN = web.RequestKey("spoken", str)  # the language the request's rendering used
+_SPOKEN = web.RequestKey("spoken", tuple)  # SPEECH's answer for the request, asked once (a live stream renders many)
 
 
 def templates_dir() -> Path:
@@ -69,8 +69,9 @@ async def render_text(request: web.Request, name: str, **context) -> str:
     for provide in request.app[PAGE_CONTEXT]:
         context.update(await provide(request))
     instance = await profile(request)
-    language, translations = await request.app[SPEECH](request)
-    request[_SPOKEN] = language
+    if _SPOKEN not in request:
+        request[_SPOKEN] = await request.app[SPEECH](request)
+    language, translations = request[_SPOKEN]
     tokens = LANGUAGE.set(language), TRANSLATIONS.set(translations)
     try:
         return template.render(instance=instance, urls=request.app[URLS], request=request, language=language,
@@ -87,7 +88,7 @@ def html_response(request: web.Request, body: str, *, status: int = 200) -> web.
     response = web.Response(text=body, status=status, content_type=HTML,
                              headers={"Vary": "Accept, Accept-Language, Cookie"})
     if _SPOKEN in request:
-        response.headers["Content-Language"] = request[_SPOKEN]
+        response.headers["Content-Language"] = request[_SPOKEN][0]
     return response
 
 

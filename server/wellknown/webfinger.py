@@ -21,7 +21,7 @@ from aiohttp import web
 
 from federation.protocol.authn import Rejection
 from federation.social.access import Reader, may_reach
-from federation.protocol.urls import INSTANCE_ACTOR_USERNAME, LocalUrls
+from federation.protocol.urls import COMMUNITY_PAGES, INSTANCE_ACTOR_USERNAME, LocalUrls
 from server.activitypub.readers import reader
 from server.appkeys import DATABASE, URLS
 from server.responses import error_response, json_response
@@ -39,11 +39,8 @@ class MalformedResource(ValueError):
     pass
 
 
-COMMUNITY_PAGES = "/communities/"  # a community's page is its profile address (its Group's url)
-
-
 def _names_a_community(resource: str) -> bool:
-    return urlsplit(resource.strip()).path.startswith(COMMUNITY_PAGES)
+    return urlsplit(resource.strip()).path.startswith(f"{COMMUNITY_PAGES}/")
 
 
 def resource_to_username(resource: str, urls: LocalUrls) -> str | None:
@@ -61,7 +58,7 @@ def resource_to_username(resource: str, urls: LocalUrls) -> str | None:
         path = parts.path.rstrip("/")
         if path == "/actor":
             return INSTANCE_ACTOR_USERNAME
-        for prefix in ("/users/", "/@", COMMUNITY_PAGES):
+        for prefix in ("/users/", "/@", f"{COMMUNITY_PAGES}/"):
             if path.startswith(prefix) and "/" not in path[len(prefix):]:
                 return unquote(path[len(prefix):]).lower() or None
         return None
