@@ -56,10 +56,15 @@ async def test_write_preview_review_revise_and_compare(instances, tmp_path):
         await expect(page.locator("#my-drafts li")).to_have_text([re.compile("Fluids in septic shock.*in review", re.S)])
         await expect(page.locator("#to-review")).to_have_count(0)
 
-        # When the moderator opens her Articles page, Then it awaits her review there
+        # When the moderator opens her notifications, Then alice's article awaits her review, and
+        # its link leads to her Articles page, where it waits
         moderator = await browser.new_page()
         await _sign_in(moderator, a.base, "mod")
-        await moderator.click("#nav-articles")
+        await moderator.click("#nav-notifications")
+        notice = moderator.locator('li.notification[data-type="article_review"]')
+        await expect(notice).to_contain_text("article awaits your review")
+        await notice.locator("text=Review it").click()
+        await expect(moderator.locator("#articles-title")).to_have_count(1)
         await expect(moderator.locator("#to-review li")).to_have_text([re.compile("Fluids in septic shock.*in icu", re.S)])
         assert await axe_violations(moderator) == []
         # When she opens it from there and approves it
