@@ -75,12 +75,14 @@ async def in_review(session: AsyncSession, community_id: int) -> list[Article]:
                                       .order_by(Article.id)))
 
 
-async def awaiting_review(session: AsyncSession, community_ids: list[int] | None, *, limit: int) -> list[Article]:
+async def awaiting_review(session: AsyncSession, community_ids: list[int] | None, *, limit: int,
+                          after: int = 0) -> list[Article]:
     """The articles waiting for a moderator in these communities (None: every one hosted here),
-    oldest first, at most `limit`."""
+    oldest first from the one after id `after`, at most `limit`."""
     where = exists().where(Community.actor_id == Article.community_id) if community_ids is None \
         else Article.community_id.in_(community_ids)
-    return list(await session.scalars(select(Article).where(where, _awaiting_review()).order_by(Article.id).limit(limit)))
+    return list(await session.scalars(select(Article).where(where, Article.id > after, _awaiting_review())
+                                      .order_by(Article.id).limit(limit)))
 
 
 async def unpublished_of(session: AsyncSession, author_id: int) -> list[Article]:

@@ -160,8 +160,17 @@ async def test_a_peers_article_leaves_the_queue_once_its_post_is_deleted(instanc
     async with http.post(f"{a.base}{ARTICLES}/{triage.id}/approve", headers=mod) as response:
         assert response.status == 422 and "not in review" in (await response.json())["error"]
 
-    # When bob deletes the first, Then it is no longer there to approve (its page would be not found)
+    # When bob publishes a second article to the ICU, after carol's, and deletes the first
+    async with http.post(b.base + ARTICLES, headers=bob, json={
+            "title": "Second audit", "body": "numbers", "community_id": str(group_on_b.id),
+            "state": "published"}) as response:
+        assert response.status == 200
     async with http.delete(f"{b.base}{ARTICLES}/{published['id']}", headers=bob) as response:
         assert response.status == 200, await response.text()
     await settle(a, b)
-    assert await _queue(a, "icu_mod") == []
+    # Then the first is no longer there to approve (its page would be not found)
+    assert await _queue(a, "icu_mod") == ["Second audit"]
+    # And carol's article, older than his second, takes no place in a queue of one
+    async with a.db.sessions() as session:
+        shortest = await access.to_review(session, await a.actor("icu_mod"), limit=1)
+    assert [article.title for article in shortest] == ["Second audit"]

@@ -58,9 +58,18 @@ async def to_review(session: AsyncSession, viewer: Actor, *, limit: int = REVIEW
     read, oldest first, at most `limit`: her review queue, across the communities she moderates
     (`moderated` narrows the query to them). A peer's article whose post she may not see
     (deleted since, or for its author's followers) is not hers to approve: it stays out, as its
-    page would be not found."""
+    page would be not found. Those left out take no place in the `limit`: the query reads on
+    until the queue is full or nothing is left."""
     communities = await moderated(session, viewer)
     if communities == []:
         return []
-    return [article for article in await queries.awaiting_review(session, communities, limit=limit)
-            if await may_review(session, article, viewer) and await may_read(session, article, viewer)]
+    queue: list[Article] = []
+    after = 0
+    while len(queue) < limit:
+        page = await queries.awaiting_review(session, communities, limit=limit, after=after)
+        queue += [article for article in page
+                  if await may_review(session, article, viewer) and await may_read(session, article, viewer)]
+        if len(page) < limit:
+            break
+        after = page[-1].id
+    return queue[:limit]
