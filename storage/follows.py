@@ -45,6 +45,13 @@ async def follow_by_uri(session: AsyncSession, uri: str | None, *, follower_id: 
     return await session.scalar(query)
 
 
+async def follow_by(session: AsyncSession, follower_id: int, followee_uri: str | None) -> Follow | None:
+    """The follow by `follower_id` of the actor whose id is `followee_uri`."""
+    return await session.scalar(
+        select(Follow).join(Actor, Follow.followee_id == Actor.id)
+        .where(Follow.follower_id == follower_id, Actor.uri == followee_uri))
+
+
 async def follow_of(session: AsyncSession, follower_uri: str | None, followee_id: int) -> Follow | None:
     """The follow of `followee_id` by the actor whose id is `follower_uri`."""
     return await session.scalar(

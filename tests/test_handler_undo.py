@@ -39,6 +39,18 @@ async def test_an_undo_of_a_follow_ends_it(scene):
     assert await scene.outcome(undo) == (InboxState.done, None)
 
 
+async def test_an_undo_of_a_rebuilt_follow_ends_the_follow_it_names(scene):
+    # Given zed follows alice
+    follow = await _zed_follows_alice(scene)
+    # When he undoes it as Misskey does, with a Follow of alice rebuilt under another id
+    rebuilt = {**follow, "id": f"{scene.peer.base}/follows/zed/alice"}
+    undo = await scene.send("zed", "Undo", rebuilt, "u")
+    await scene.run()
+    # Then the follow is undone
+    assert (await scene.one(Follow)).state is FollowState.undone
+    assert await scene.outcome(undo) == (InboxState.done, None)
+
+
 async def test_an_undo_by_bare_id_of_ones_own_follow_ends_it(scene):
     follow = await _zed_follows_alice(scene)
     undo = await scene.send("zed", "Undo", follow["id"], "u")

@@ -1,4 +1,8 @@
-"""Undo of a Follow, Like, Announce or Block the same actor made."""
+"""Undo of a Follow, Like, Announce or Block the same actor made.
+
+An embedded Follow is matched by its id, else by the pair it names (its actor, who sends the
+Undo, and its object): Misskey undoes a follow with a Follow rebuilt for the Undo, whose id is
+not the one it first sent."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.protocol.vocab.parse import APActivity
 from storage.interactions import withdraw_announce
 from storage.interactions import withdraw_block
-from storage.follows import follow_by_uri
+from storage.follows import follow_by, follow_by_uri
 from storage.interactions import withdraw_like
 from storage.states import FOLLOWS
 from storage.models import FollowState
@@ -21,6 +25,8 @@ async def handle(ctx: HandlerContext) -> None:
     kind = inner.type if isinstance(inner, APActivity) else None
     if kind in (None, "Follow"):
         row = await follow_by_uri(ctx.session, undone_id, follower_id=ctx.actor.id)
+        if row is None and kind == "Follow" and inner.actor == ctx.actor.uri:
+            row = await follow_by(ctx.session, ctx.actor.id, inner.object_id)
         if row is not None:
             if FOLLOWS.allows(row.state, FollowState.undone):
                 FOLLOWS.move(row, FollowState.undone, ctx.now)
