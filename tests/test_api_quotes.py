@@ -53,6 +53,10 @@ async def test_quoting_follows_the_quoted_posts_policy(api):
     # And she is notified of it
     [notification] = await _call(http, "GET", f"{a.base}/api/v1/notifications", alice, params={"types[]": "quote"})
     assert (notification["type"], notification["status"]["id"]) == ("quote", quoting["id"])
+    # And, grouped (v2), the notification names the quoting post, which the results carry
+    grouped = await _call(http, "GET", f"{a.base}/api/v2/notifications", alice, params={"types[]": "quote"})
+    assert [(g["type"], g.get("status_id")) for g in grouped["notification_groups"]] == [("quote", quoting["id"])]
+    assert [s["id"] for s in grouped["statuses"]] == [quoting["id"]]
     # But bob cannot list the quotes of her post
     await _call(http, "GET", f"{a.base}/api/v1/statuses/{original['id']}/quotes", bob, status=403)
     # And once bob deletes his quote, it is neither counted nor listed

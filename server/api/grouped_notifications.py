@@ -4,8 +4,10 @@ dismissal, and the unread count of groups.
 
 Which notifications group is decided as each is written (federation.social.notifications); a
 client narrows it with `grouped_types[]`, and a notification of a type it leaves out shows as
-a group of its own, `ungrouped-{id}`. A group about a post that is gone, or that a `hide`
-filter of the notifications context matches, is left out.
+a group of its own, `ungrouped-{id}`. A group is about a post when its notifications name one
+(a mention, a favourite, a quote, a peer's article awaiting review...), as in v1: it carries
+the post's `status_id`. A group about a post that is gone, or that a `hide` filter of the
+notifications context matches, is left out.
 """
 
 from __future__ import annotations
@@ -26,10 +28,7 @@ from storage import notification_groups as groups_of
 from storage import notifications as stored
 from storage import statuses as q
 from storage.notification_groups import Group
-from storage.models import NotificationType
 
-ABOUT_A_POST = frozenset({NotificationType.mention, NotificationType.favourite, NotificationType.reblog,
-                          NotificationType.update, NotificationType.poll, NotificationType.status})
 GROUP_ACCOUNTS = 80
 
 
@@ -40,10 +39,10 @@ def _partial(account: dict[str, Any]) -> dict[str, Any]:
 
 def results(renderer: Renderer, groups: list[Group], *, paging: bool, partial: bool = False) -> dict[str, Any]:
     """A GroupedNotificationsResults of `groups`."""
-    objects = q.objects_by_id(renderer.session, {g.object_id for g in groups if g.type in ABOUT_A_POST and g.object_id})
+    objects = q.objects_by_id(renderer.session, {g.object_id for g in groups if g.object_id})
     live = [o for o in objects.values() if o.deleted_at is None]
     statuses = dict(zip([o.id for o in live], renderer.statuses(live)))
-    shown = [g for g in groups if g.type not in ABOUT_A_POST
+    shown = [g for g in groups if not g.object_id
              or (g.object_id in statuses and not hidden(statuses[g.object_id], "notifications"))]
     accounts = renderer.accounts_by_id({i for g in shown for i in g.sample_account_ids})
     shown = [g for g in shown if any(i in accounts for i in g.sample_account_ids)]
@@ -55,13 +54,13 @@ def results(renderer: Renderer, groups: list[Group], *, paging: bool, partial: b
             "most_recent_notification_id": str(g.most_recent_id),
             "sample_account_ids": [str(i) for i in g.sample_account_ids if i in accounts],
         }
-        if g.type in ABOUT_A_POST:
+        if g.object_id:
             entity["status_id"] = str(g.object_id)
         if paging:
             entity.update(page_min_id=str(g.page_min_id), page_max_id=str(g.page_max_id),
                           latest_page_notification_at=iso(g.latest_page_at))
         entities.append(entity)
-    used_statuses = {g.object_id for g in shown if g.type in ABOUT_A_POST}
+    used_statuses = {g.object_id for g in shown if g.object_id}
     out: dict[str, Any] = {
         "accounts": [accounts[i] for i in accounts if i in full],
         "statuses": [statuses[i] for i in statuses if i in used_statuses],
