@@ -108,7 +108,10 @@ def outbox_refusals():
 def parse_new_post(request: web.Request, values: dict[str, Any], preferences: dict[str, Any]) -> Draft:
     """A new post's parameters (POST /api/v1/statuses, and the web pages' compose form): its
     text and uploads, its poll, its visibility (the author's default when not given), and whether
-    it is institution-only (`local_only`: read by the instance's users alone, never federated)."""
+    it is institution-only (`local_only`: read by the instance's users alone, never federated).
+    Rounds does not schedule posts: one asked for later is refused, not published now."""
+    if values.get("scheduled_at"):
+        raise ApiError(422, "Validation failed: this server does not schedule posts (scheduled_at)")
     draft = parse_draft(request, values)
     poll = parse_poll(values)
     if poll is not None and draft.media_ids:
