@@ -90,6 +90,9 @@ async def upsert_remote_actor(session: AsyncSession, ap: APActor, now: datetime)
     actor.domain = authority(ap.id)
     actor.display_name = ap.name[:255]
     actor.summary = sanitize_html(ap.summary)
+    actor.avatar_url = ap.icon
+    actor.header_url = ap.image
+    actor.fields = [{"name": name, "value": sanitize_html(value)} for name, value in ap.fields]
     actor.url = ap.url
     actor.inbox = ap.inbox
     actor.outbox = ap.outbox

@@ -58,6 +58,8 @@ ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organizat
 _EMBEDDED_TYPES = POST_TYPES | ACTOR_TYPES
 MAX_EMBEDDED = 8  # activities embedded in activities (Undo of an Announce of a Note is 2)
 MAX_USERNAME_CHARS = 255
+MAX_FIELDS = 16  # an actor's profile fields kept (Mastodon lets its users have 4)
+MAX_FIELD_CHARS = 2048  # of a field's name or value
 # a remote username as Mastodon takes it: shown in handles (@name@host) and written to exports,
 # so nothing that could pass for another handle (an @), markup or a spreadsheet formula
 USERNAME_RE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
@@ -193,6 +195,9 @@ class APActor:
     discoverable: bool
     published: datetime | None
     raw: dict[str, Any] = field(repr=False)
+    icon: str | None = None  # the avatar's URL
+    image: str | None = None  # the header's URL
+    fields: tuple[tuple[str, str], ...] = ()  # profile metadata (PropertyValue): (name, value as sent: HTML)
 
 
 @dataclass(frozen=True)
@@ -291,6 +296,28 @@ def _url(document: dict) -> str | None:
     return None
 
 
+def _image_url(value: Any) -> str | None:
+    """The URL of an actor's `icon` or `image`: an Image (its `url` a string, a Link or a list of
+    them), a list of Images (the first with one), or a bare URL."""
+    for image in as_list(value):
+        for candidate in as_list(image.get("url")) if isinstance(image, dict) else [image]:
+            uri = id_of(candidate)
+            if is_uri(uri):
+                return uri
+    return None
+
+
+def _profile_fields(document: dict) -> tuple[tuple[str, str], ...]:
+    """An actor's PropertyValue attachments (Mastodon's profile metadata), the first MAX_FIELDS,
+    each name and value cut to MAX_FIELD_CHARS."""
+    found = []
+    for entry in as_list(document.get("attachment")):
+        if isinstance(entry, dict) and type_of(entry.get("type"), {"PropertyValue"}) == "PropertyValue" \
+                and isinstance(entry.get("name"), str) and isinstance(entry.get("value"), str):
+            found.append((entry["name"][:MAX_FIELD_CHARS], entry["value"][:MAX_FIELD_CHARS]))
+    return tuple(found[:MAX_FIELDS])
+
+
 def ap_to_post_head(document: Any) -> APPostHead:
     if not isinstance(document, dict):
         raise VocabError("an object must be a JSON object")
@@ -382,6 +409,9 @@ def ap_to_actor(document: Any) -> APActor:
         discoverable=bool(document.get("discoverable", False)),
         published=parse_datetime(document.get("published")),
         raw=document,
+        icon=_image_url(document.get("icon")),
+        image=_image_url(document.get("image")),
+        fields=_profile_fields(document),
     )
 
 
