@@ -10,6 +10,9 @@ import asyncio
 
 from mastodon import Mastodon
 
+from sqlalchemy import select
+
+from storage.models import Object, Quote
 from tests.api_helpers import token_for
 
 
@@ -134,3 +137,42 @@ async def test_a_quote_of_a_deleted_post_says_so_and_a_blocked_author_is_hidden(
     await _call(http, "DELETE", f"{a.base}/api/v1/statuses/{original['id']}", alice)
     seen = await _call(http, "GET", f"{a.base}/api/v1/statuses/{quoting['id']}", bob)
     assert seen["quote"] == {"state": "deleted", "quoted_status": None}
+
+
+async def test_a_direct_post_quoting_her_is_not_shown_to_an_author_it_does_not_address(api):
+    # Given alice's public post, and carol
+    a, http, alice, bob = api
+    await token_for(a, "carol")
+    original = await _post(http, a, alice, "Our ward's checklist")
+    # When bob quotes it in a direct post to carol, then in a public one
+    direct = await _post(http, a, bob, "@carol look at this", visibility="direct", quoted_status_id=original["id"])
+    public = await _post(http, a, bob, "Worth reading", quoted_status_id=original["id"])
+    assert direct["quote"]["state"] == public["quote"]["state"] == "accepted"
+    # Then alice, who may not see the direct post, hears of the public quote only, and lists it only
+    notified = await _call(http, "GET", f"{a.base}/api/v1/notifications", alice, params={"types[]": "quote"})
+    assert [n["status"]["id"] for n in notified] == [public["id"]]
+    listed = await _call(http, "GET", f"{a.base}/api/v1/statuses/{original['id']}/quotes", alice)
+    assert [s["id"] for s in listed] == [public["id"]]
+
+
+async def test_a_quote_of_an_institution_only_post_is_institution_only_and_shows_it_to_users_only(api):
+    # Given alice's institution-only post
+    a, http, alice, bob = api
+    secret = await _post(http, a, alice, "Ward 4 staffing", local_only=True)
+    # When bob quotes it in a public post
+    quoting = await _post(http, a, bob, "Noted", quoted_status_id=secret["id"])
+    # Then his post is institution-only too: it never leaves the instance
+    async with a.db.sessions() as session:
+        assert (await session.get(Object, int(quoting["id"]))).local_only is True
+        approval = (await session.scalar(select(Quote).where(Quote.object_id == int(quoting["id"])))).approval_uri
+    # And alice's authorisation of it is served to no one: it would name both posts
+    async with http.get(approval, headers={"Accept": "application/activity+json"}) as r:
+        assert r.status == 404
+    # And were such a quote public (written before this rule), a caller who is none of the
+    # instance's users would not see the quoted post in it
+    async with a.db.sessions.begin() as session:
+        (await session.get(Object, int(quoting["id"]))).local_only = False
+    anonymous = await _call(http, "GET", f"{a.base}/api/v1/statuses/{quoting['id']}")
+    assert anonymous["quote"]["quoted_status"] is None
+    assert (await _call(http, "GET", f"{a.base}/api/v1/statuses/{quoting['id']}", bob))["quote"]["quoted_status"]["id"] \
+        == secret["id"]

@@ -116,6 +116,19 @@ async def test_a_peers_quote_request_is_answered_by_the_local_posts_policy(scene
     assert (await scene.outcome(again))[0] is InboxState.ignored
 
 
+async def test_a_peers_quote_request_for_an_institution_only_post_is_not_authorised(scene):
+    # Given alice's institution-only post, whose policy lets anyone quote it
+    async with scene.a.fed.transaction() as session:
+        secret = await actions.post(scene.a.fed, session, await scene.a.actor("alice"), content="<p>staffing</p>",
+                                    local_only=True)
+    # When zed asks to quote it
+    await scene.send("zed", "QuoteRequest", secret.uri, "1", instrument=f"{scene.peer.base}/users/zed/statuses/9")
+    await scene.run()
+    # Then nothing authorises it
+    assert await scene.queued("Accept") == []
+    assert await scene.count(Quote, Quote.state == QuoteState.accepted) == 0
+
+
 async def test_a_followers_only_quote_is_not_delivered_to_the_quoted_author(scene):
     # Given zed's post, When alice quotes it in a post for her followers only (she has none)
     note = scene.note("zed", "1")

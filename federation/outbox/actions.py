@@ -93,7 +93,7 @@ async def post(
     queue its Create. `quote`: the post it quotes (a QuoteRequest goes to its author when a peer
     must approve; OutboxError if its author does not allow it); `quote_policy`: who may quote
     this one (federation.social.quotes). Institution-only if asked, and (`access.institution_only`)
-    as a reply to an institution-only post or a post to an institution-only community. `kind`: the
+    as a reply to or a quote of an institution-only post, or a post to an institution-only community. `kind`: the
     post's type (an Article, by federation.articles), and `prepare`, called once its row exists and
     before its Create is rendered (an article links itself to its post)."""
     now = fed.clock.now()
@@ -112,7 +112,7 @@ async def post(
         in_reply_to_uri=in_reply_to.uri if in_reply_to is not None else None,
         published=now, attachments=attachments or None, quote_policy=quote_policy,
         local_only=await institution_only(session, author, asked=local_only, in_reply_to=in_reply_to,
-                                          recipients=mentioned.values()),
+                                          recipients=mentioned.values(), quoted=quote),
     ))
     try:
         quoting = await quotes.quote_local(session, item, author, quote, fed.urls) if quote is not None else None

@@ -162,10 +162,11 @@ async def stays_home(session: AsyncSession, sender: Actor, recipients: Iterable[
 
 
 async def institution_only(session: AsyncSession, author: Actor, *, asked: bool, in_reply_to: Object | None,
-                           recipients: Iterable[Actor]) -> bool:
+                           recipients: Iterable[Actor], quoted: Object | None = None) -> bool:
     """Whether a new post by `author` (a local user) is institution-only: `asked`, or a reply to
-    an institution-only post, or addressed to an institution-only community hosted here (among
-    `recipients`: whom it mentions, and the communities of its thread)."""
-    if asked or (in_reply_to is not None and in_reply_to.local_only):
+    an institution-only post, or a quote of one (the quote shows it), or addressed to an
+    institution-only community hosted here (among `recipients`: whom it mentions, and the
+    communities of its thread)."""
+    if asked or any(post is not None and post.local_only for post in (in_reply_to, quoted)):
         return True
     return await stays_home(session, author, recipients)

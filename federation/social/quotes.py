@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.protocol.urls import LocalUrls, authority
 from federation.protocol.vocab.parse import APObject
 from federation.protocol.vocab.quotes import interaction_policy_to_ap, quote_fields_to_ap
+from federation.social.access import can_see, is_ours
 from federation.social.notifications import notify
 from storage import quotes as queries
 from storage.accounts_api import blocked_either_way
@@ -59,6 +60,10 @@ def approval(policy: str | None, *, own: bool, follows: bool, blocked: bool) -> 
 
 
 async def approval_for(session: AsyncSession, post: Object, quoter: Actor) -> str:
+    """How a quote of `post` by `quoter` is answered; an institution-only post is never quoted
+    from elsewhere (its quote by one of ours is institution-only too: access.institution_only)."""
+    if post.local_only and not is_ours(quoter):
+        return DENIED
     own = post.actor_id == quoter.id
     follow = None if own else await follow_between(session, quoter.id, post.actor_id)
     return approval(policy_of(post), own=own, follows=follow is not None and follow.state is FollowState.accepted,
@@ -184,12 +189,14 @@ async def revoke(session: AsyncSession, quote: Quote, now: datetime) -> bool:
 
 async def _notify(session: AsyncSession, quote: Quote, now: datetime) -> None:
     """The quoted author hears of an authorised quote of her post (Mastodon's `quote`), once the
-    quoting post is here."""
+    quoting post is here, if she may see it."""
     quoting = await post_by_id(session, quote.object_id) if quote.object_id is not None else None
     quoted = await post_by_id(session, quote.quoted_id) if quote.quoted_id is not None else None
-    if quoting is not None and quoted is not None and quoted.local:
-        await notify(session, await _author(session, quoted), NotificationType.quote, await _author(session, quoting),
-                     quoting, now)
+    if quoting is None or quoted is None or not quoted.local:
+        return
+    quoted_author = await _author(session, quoted)
+    if await can_see(session, quoting, quoted_author):  # not a direct post to others, say
+        await notify(session, quoted_author, NotificationType.quote, await _author(session, quoting), quoting, now)
 
 
 async def _author(session: AsyncSession, post: Object) -> Actor:

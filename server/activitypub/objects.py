@@ -91,7 +91,7 @@ async def get_quote_authorization(request: web.Request) -> web.Response:
         author = await actor_queries.actor_by_id(session, quoted.actor_id) if quoted is not None else None
     # only one in force, given by its author, at the address it was given under
     if (quote is None or quote.state is not QuoteState.accepted or author is None or not author.local
-            or author.username != username or quote.approval_uri != approval_uri(request.app[URLS], author, quote)):
+            or quoted.local_only or author.username != username or quote.approval_uri != approval_uri(request.app[URLS], author, quote)):
         return error_response(404, "no such quote authorization")
     document = quote_authorization_to_ap(quote.approval_uri, author.uri, quote.uri, quoted.uri)
     return json_response(document, content_type=representation.value, headers={"Vary": "Accept"})

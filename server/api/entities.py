@@ -250,7 +250,8 @@ class Renderer:
         quoted = q.objects_by_id(self.session, {m.quoted_id for m in more.values() if m.quoted_id})
         hidden = quote_queries.hidden_among(self.session, viewer, {o.actor_id for o in quoted.values()}) if viewer else {}
         shown = [o for o in quoted.values() if o.deleted_at is None and o.actor_id not in hidden
-                 and (o.visibility in (Visibility.public, Visibility.unlisted) or o.actor_id == viewer)]
+                 and (o.visibility in (Visibility.public, Visibility.unlisted) or o.actor_id == viewer)
+                 and (not o.local_only or is_ours(self.viewer))]
         rendered = self._posts(shown, nested=True) if shown and not nested else {}
         for o in objects:
             policy, made = quotes.policy_of(o), more[o.id]

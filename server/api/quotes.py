@@ -12,6 +12,7 @@ from aiohttp import web
 from federation.outbox import actions
 from federation.outbox import quotes as outbox_quotes
 from federation.social import quotes
+from federation.social.access import can_see
 from server.api.auth import ApiError
 from server.api.common import add_route, api, page_args, paged, viewer
 from server.api.entities import render
@@ -31,7 +32,8 @@ async def quotes_of(request: web.Request) -> web.Response:
     async with request.app[DATABASE].sessions() as session:
         post = await own_post(request, session, me)
         rows = await queries.quoting_posts(session, post.id, cursor)
-        entities = await render(request, me, lambda renderer: renderer.statuses([item for _, item in rows]), session)
+        seen = [item for _, item in rows if await can_see(session, item, me)]  # not a direct post to others
+        entities = await render(request, me, lambda renderer: renderer.statuses(seen), session)
     return paged(request, entities, [quote_id for quote_id, _ in rows])
 
 
