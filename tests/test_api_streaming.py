@@ -9,6 +9,7 @@ import json
 
 import aiohttp
 import pytest
+from sqlalchemy import update
 
 from federation.outbox import actions
 from federation.runtime.context import open_federation
@@ -16,7 +17,8 @@ from federation.social import accounts
 from federation.social.events import StreamEvent
 from server.api.streaming import STREAMING
 from storage.db import open_configured
-from storage.models import Mute, Object, Visibility
+from federation.social.accounts import hash_token
+from storage.models import Account, Mute, OAuthToken, Object, Visibility
 from tests.conftest import DATABASE_URL
 
 WAIT = 5.0
@@ -321,3 +323,34 @@ async def test_an_event_from_another_federation_on_the_database_reaches_the_stre
             assert message["event"] == "update" and json.loads(message["payload"])["id"] == str(item.id)
     finally:
         await db.dispose()
+
+
+async def test_a_stream_ends_once_its_token_is_revoked_or_its_user_disabled(instances, http):
+    # Given alice on the public stream over WebSocket, and carol over SSE, each with her token
+    a = await instances.start()
+    await a.add_user("alice")
+    await a.add_user("carol")
+    await listening(a)
+    token = await token_for(a, "alice", "read")
+    async with http.ws_connect(f"{a.base}/api/v1/streaming", protocols=(token,)) as ws, \
+            http.get(f"{a.base}/api/v1/streaming/public",
+                     headers={"Authorization": f"Bearer {await token_for(a, 'carol', 'read')}"}) as sse:
+        await ws.send_json({"type": "subscribe", "stream": "public"})
+        await ws.send_json({"type": "bogus"})
+        await next_ws(ws)  # subscribed
+        first = await post(a, "alice", "<p>before</p>")
+        assert json.loads((await next_ws(ws))["payload"])["id"] == str(first)
+        assert json.loads((await next_sse(sse))[1])["id"] == str(first)
+
+        # When alice's token is revoked and carol's account disabled, and a post follows
+        async with a.db.sessions.begin() as session:
+            await session.execute(update(OAuthToken).where(OAuthToken.token_hash == hash_token(token))
+                                  .values(revoked_at=a.clock.now()))
+            await session.execute(update(Account).where(Account.username == "carol").values(disabled=True))
+        await post(a, "alice", "<p>after them</p>")
+
+        # Then neither stream carries it: the WebSocket closes, saying why, and the SSE stream ends
+        message = await asyncio.wait_for(ws.receive(), WAIT)
+        assert message.type is aiohttp.WSMsgType.CLOSE and ws.close_code == 1008, message
+        rest = await asyncio.wait_for(sse.content.read(), WAIT)
+        assert b"after them" not in rest

@@ -4,7 +4,8 @@ Server-Sent Events (`/api/v1/streaming/user`, `/public/local`, `/hashtag?tag=`..
 Each connection takes one queue from the federation event bus and keeps its own subscriptions.
 Events name the row they are about, not a payload, so the connection renders each one for its
 own viewer, and drops what that viewer may not see (`can_see`, blocks and mutes, peers the policy
-now refuses). The bus already carries other processes' events on PostgreSQL (LISTEN/NOTIFY), so
+now refuses). Before each event it would send, it asks whether its token is still live: a
+revoked token, or a disabled user's, ends the stream. The bus already carries other processes' events on PostgreSQL (LISTEN/NOTIFY), so
 nothing here knows how many processes there are.
 
 The one decision to know: the connection's work runs in a task the handler waits on, never
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 from federation.social.access import can_see
 from federation.social.events import StreamEvent
 from federation.protocol.vocab.jsondoc import JSONRefused, load_json
-from server.api.auth import ApiError, Caller, request_caller, scope_allows, stream_token
+from server.api.auth import ApiError, Caller, InvalidToken, caller_in, request_caller, scope_allows, stream_token
 from server.api.common import CORS_HEADERS, add_route, api
 from server.api.entities import Renderer
 from server.api.filtering import hidden
@@ -113,6 +114,7 @@ class Connection:
         self.caller = caller
         self.viewer = viewer
         self.subscriptions: dict[tuple[str, ...], Subscription] = {}
+        self.revoked = False  # its token was found revoked: the stream ended
 
     def _may(self, scope: str) -> bool:
         return self.caller is not None and scope_allows(self.caller.scopes, scope)
@@ -185,12 +187,27 @@ class Connection:
                         await beat()
                         continue
                 subscribers = [s for s in self.subscriptions.values() if s.hears(event)]
+                if subscribers:
+                    await self._token_still_live()
                 rendered = await self._render(event) if subscribers else None
                 for subscription in subscribers:
                     if rendered is not None and subscription.accepts(rendered):
                         await send(subscription, event.event, rendered.payload)
         except ConnectionError:
             return  # the client went away mid-write
+
+    async def _token_still_live(self) -> None:
+        """Before each event it would send: the token is not revoked, nor its user disabled;
+        else ConnectionResetError, which ends the stream (a web page's session has no token:
+        server/web/live.py asks its session)."""
+        token = self.caller.token if self.caller is not None else None
+        if token is None:
+            return
+        try:
+            await self.app[DATABASE].read(lambda session: caller_in(session, token.token_hash))
+        except InvalidToken:
+            self.revoked = True
+            raise ConnectionResetError("the token was revoked") from None
 
     async def _render(self, event: StreamEvent) -> Rendered | None:
         try:
@@ -276,9 +293,14 @@ async def _websocket(request: web.Request, conn: Connection, queue: asyncio.Queu
     async def send(subscription: Subscription, event: str, payload: str) -> None:
         await ws.send_str(json.dumps({"stream": list(subscription.name), "event": event, "payload": payload}))
 
+    async def pumped() -> None:
+        await conn.pump(queue, send)
+        if conn.revoked:  # ends the loop below too
+            await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"the access token was revoked")
+
     async def work() -> None:
         async with asyncio.TaskGroup() as group:
-            pump = group.create_task(conn.pump(queue, send))
+            pump = group.create_task(pumped())
             try:
                 async for message in ws:
                     if message.type is WSMsgType.TEXT and (reply := conn.on_message(message.data)) is not None:
