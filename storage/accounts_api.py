@@ -19,6 +19,7 @@ from sqlalchemy import String, and_, cast, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage.communities import institution_only_group
 from storage.coverage import blocked_author, on_blocked_peer
 from storage.models import (
     Account,
@@ -90,11 +91,15 @@ async def account_of(session: AsyncSession, actor_id: int) -> Account | None:
 
 async def follow_page(
     session: AsyncSession, actor_id: int, cursor: Cursor, *, followers: bool, state: FollowState = FollowState.accepted,
+    institution_only: bool = True,
 ) -> list[tuple[int, Actor]]:
-    """(follow id, other actor) of follows to (followers=True) or by an actor, in `state`."""
+    """(follow id, other actor) of follows to (followers=True) or by an actor, in `state`; without
+    institution-only communities unless `institution_only` (the reader is one of our users)."""
     mine, theirs = (Follow.followee_id, Follow.follower_id) if followers else (Follow.follower_id, Follow.followee_id)
     query = select(Follow.id, Actor).join(Actor, theirs == Actor.id).where(
         mine == actor_id, Follow.state == state, Actor.deleted_at.is_(None))
+    if not institution_only:
+        query = query.where(~institution_only_group(Actor.id))
     rows = [(follow_id, actor) for follow_id, actor in await session.execute(apply(query, Follow.id, cursor))]
     return newest_first(rows, cursor, key=lambda row: row[0])
 
@@ -252,10 +257,12 @@ async def account_statuses(
 
 async def search_accounts(
     session: AsyncSession, text: str, domain: str | None, *, limit: int, offset: int, followed_by: int | None = None,
+    institution_only: bool = True,
 ) -> list[Actor]:
     """Actors whose username or display name contains `text` (and whose domain starts with
-    `domain`, when given), not on a blocked peer: exact usernames first, then prefixes, then
-    local actors."""
+    `domain`, when given), not on a blocked peer, nor institution-only communities unless
+    `institution_only` (the reader is one of our users): exact usernames first, then prefixes,
+    then local actors."""
     pattern = _like(text)
     disabled = select(Account.actor_id).where(Account.disabled.is_(True))
     query = select(Actor).where(
@@ -263,6 +270,8 @@ async def search_accounts(
         or_(Actor.local.is_(True), ~on_blocked_peer(Actor.domain)),
         or_(Actor.username.ilike(pattern, escape="\\"), Actor.display_name.ilike(pattern, escape="\\")),
     )
+    if not institution_only:
+        query = query.where(~institution_only_group(Actor.id))
     if domain:
         query = query.where(Actor.domain.ilike(_like(domain.lower())[1:], escape="\\"))
     if followed_by is not None:

@@ -16,6 +16,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage.communities import institution_only_group
 from storage.models import Activity, Actor, Follow, FollowState, Object
 
 T = TypeVar("T")
@@ -73,7 +74,8 @@ async def _count(session: AsyncSession, query: Select) -> int:
 
 
 def _follows_query(actor_id: int, *, followers: bool) -> Select:
-    """Accepted follows of (followers=True) or by (followers=False) an actor: (id, other's uri)."""
+    """Accepted follows of (followers=True) or by (followers=False) an actor: (id, other's uri);
+    never an institution-only community's, which no peer may learn of."""
     other = aliased(Actor)
     mine, theirs = (
         (Follow.followee_id, Follow.follower_id) if followers else (Follow.follower_id, Follow.followee_id)
@@ -81,7 +83,7 @@ def _follows_query(actor_id: int, *, followers: bool) -> Select:
     return (
         select(Follow.id, other.uri)
         .join(other, theirs == other.id)
-        .where(mine == actor_id, Follow.state == FollowState.accepted)
+        .where(mine == actor_id, Follow.state == FollowState.accepted, ~institution_only_group(other.id))
     )
 
 

@@ -58,9 +58,14 @@ async def local_only_usernames(session: AsyncSession) -> set[str]:
     return set(await session.scalars(query))
 
 
+def institution_only_group(actor_id):
+    """SQL: the actor with this id (a column, or a value) is an institution-only community
+    hosted here, for the instance's users only (federation.social.access.may_reach)."""
+    return exists().where(Community.actor_id == actor_id, Community.local_only.is_(True))
+
+
 async def is_local_only_actor(session: AsyncSession, actor_id: int) -> bool:
-    return bool(await session.scalar(select(exists().where(Community.actor_id == actor_id,
-                                                           Community.local_only.is_(True)))))
+    return bool(await session.scalar(select(institution_only_group(actor_id))))
 
 
 async def moderators(session: AsyncSession, community_id: int) -> list[Actor]:

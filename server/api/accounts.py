@@ -139,8 +139,9 @@ async def _follow_list(request: web.Request, *, followers: bool) -> web.Response
     me = await optional_viewer(request, "read:accounts")
     target = await target_account(request)
     cursor = page_args(request, default=40, maximum=80)
+    users = may_reach(True, await request_reader(request))  # institution-only communities: for them alone
     async with request.app[DATABASE].sessions() as session:
-        rows = await q.follow_page(session, target.id, cursor, followers=followers)
+        rows = await q.follow_page(session, target.id, cursor, followers=followers, institution_only=users)
         entities = await render(request, me, lambda renderer: renderer.accounts([actor for _, actor in rows]), session)
     return paged(request, entities, [follow_id for follow_id, _ in rows])
 

@@ -33,8 +33,9 @@ from typing import Any
 
 from aiohttp import web
 
-from federation.social.access import can_see
+from federation.social.access import can_see, may_reach
 from federation.remote.resolve import RemoteError, ensure_post, resolve_account, resolve_actor
+from server.access import request_reader
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, viewer
 from server.api.entities import render
@@ -43,6 +44,7 @@ from server.api.params import bool_param
 from server.appkeys import DATABASE, FEDERATION, URLS
 from server.responses import json_response
 from storage import accounts_api as q
+from storage.communities import is_local_only_actor
 from storage.models import Actor, ActorType, Object
 from storage.search import PostSearch, search_posts
 
@@ -178,12 +180,14 @@ async def _resolve(request: web.Request, query: Query) -> tuple[Actor | None, Ob
     return actor, post
 
 
-async def _accounts(session, query: Query, me: Actor | None) -> list[Actor]:
+async def _accounts(session, query: Query, me: Actor | None, users: bool) -> list[Actor]:
+    """`users`: the reader is one of the instance's users, who alone may find its
+    institution-only communities."""
     text = query.text.removeprefix("acct:").lstrip("@")
     username, _, domain = text.partition("@") if ACCT.fullmatch(text) else (text, "", "")
     return await q.search_accounts(
         session, username, domain or None, limit=query.limit, offset=query.offset,
-        followed_by=me.id if me is not None and query.following else None,
+        followed_by=me.id if me is not None and query.following else None, institution_only=users,
     )
 
 
@@ -218,6 +222,7 @@ async def search(request: web.Request, query: Query, me: Actor | None) -> dict[s
     first when the query asks to)."""
     resolved_actor, resolved_post = await _resolve(request, query) if query.resolve else (None, None)
     link = query.text.startswith(("https://", "http://"))
+    users = may_reach(True, await request_reader(request))
     async with request.app[DATABASE].sessions() as session:
         actors: list[Actor] = []
         posts: list[Object] = []
@@ -229,7 +234,7 @@ async def search(request: web.Request, query: Query, me: Actor | None) -> dict[s
                 resolved_actor = resolved_actor or await q.actor_by_link(session, query.text)
         else:
             if "accounts" in query.kinds:
-                actors = await _accounts(session, query, me)
+                actors = await _accounts(session, query, me, users)
             if "statuses" in query.kinds and me is not None:
                 posts = await _statuses(request, session, query, me)
             if "hashtags" in query.kinds:
@@ -237,7 +242,8 @@ async def search(request: web.Request, query: Query, me: Actor | None) -> dict[s
         # what resolving found, or a link named, is hidden like the rest when its peer is blocked
         blocked = await q.on_blocked_peers(session, {row.actor_id for row in [resolved_post] if row is not None}
                                            | {row.id for row in [resolved_actor] if row is not None})
-        if resolved_actor is not None and resolved_actor.id in blocked:
+        if resolved_actor is not None and (resolved_actor.id in blocked or not users and resolved_actor.local
+                                           and await is_local_only_actor(session, resolved_actor.id)):
             resolved_actor = None
         if resolved_post is not None and resolved_post.actor_id in blocked:
             resolved_post = None
