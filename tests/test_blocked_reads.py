@@ -2,7 +2,7 @@
 
 `*.blocked.example` is blocked: posts already stored from a.blocked.example (and from
 blocked.example:8443) leave home (with boosts of them), public, tag, notifications, search
-(statuses and accounts), threads and the account's statuses; posts from notblocked.example, whose
+(statuses and accounts), threads, the account's statuses and each post asked for by its id; posts from notblocked.example, whose
 name only ends like the blocked one, stay. Unblocking brings everything back.
 
 The peers' posts arrive as inbox rows processed by the real handlers, as if their signed
@@ -120,6 +120,13 @@ async def _reads(a: Instance, http, headers: dict, thread, authors) -> dict[str,
     }
     seen["thread parents"] = domains([s["content"] for reply in replies
                                       for s in (await get(f"/api/v1/statuses/{reply}/context"))["ancestors"]])
+    by_id = []  # each post alice answered, asked for by its id
+    for reply in replies:
+        parent = (await get(f"/api/v1/statuses/{reply}"))["in_reply_to_id"]
+        async with http.get(f"{a.base}/api/v1/statuses/{parent}", headers=headers) as r:
+            assert r.status in (200, 404), r.status
+            by_id += [(await r.json())["content"]] if r.status == 200 else []
+    seen["status by id"] = domains(by_id)
     for author in authors:
         statuses = await get(f"/api/v1/accounts/{author.id}/statuses")
         seen[f"statuses of {author.domain}"] = domains(s["content"] for s in statuses)
@@ -132,7 +139,7 @@ async def test_a_wildcard_block_hides_the_peers_content_from_every_read_until_un
     before = await _reads(a, http, alice_h, thread, authors)
     expected = {"home": everything, "home boosts": {BLOCKED[0]}, "public": everything, "tag": everything,
                 "notifications": everything, "search statuses": everything, "search accounts": everything,
-                "thread replies": everything, "thread parents": everything,
+                "thread replies": everything, "thread parents": everything, "status by id": everything,
                 **{f"statuses of {domain}": {domain} for domain in everything}}
     assert before == expected
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.articles import documents as article_documents
@@ -28,6 +29,7 @@ from federation.protocol.vocab import PUBLIC
 from federation.protocol.vocab.render import note_to_ap
 from federation.protocol.vocab.parse import APObject
 from storage import actors as actor_queries
+from storage.coverage import blocked_author
 from storage.ids import new_id
 from storage import posts as post_queries
 from storage import timelines as timeline_queries
@@ -209,8 +211,17 @@ async def visible_post(session: AsyncSession, post_id: str, viewer: Actor | None
     did not exist."""
     if not post_id.isdigit() or len(post_id) > 19:
         return None
-    post = await post_by_id(session, int(post_id))
-    return post if post is not None and await can_see(session, post, viewer) else None
+    return await _shown(session, await post_by_id(session, int(post_id)), viewer)
+
+
+async def _shown(session: AsyncSession, post: Object | None, viewer: Actor | None) -> Object | None:
+    """`post` if `viewer` may see it and it is not by a blocked peer (kept until an admin purges
+    it, hidden meanwhile by id as the timelines hide it)."""
+    if post is None or not await can_see(session, post, viewer):
+        return None
+    if not post.local and await session.scalar(select(blocked_author(post.actor_id))):
+        return None
+    return post
 
 
 async def visible_status(session: AsyncSession, status_id: str, viewer: Actor | None
@@ -224,8 +235,8 @@ async def visible_status(session: AsyncSession, status_id: str, viewer: Actor | 
     boost = await announce_by_id(session, int(status_id))
     if boost is None:
         return None
-    post = await post_by_id(session, boost.object_id)
-    return (post, boost) if post is not None and await can_see(session, post, viewer) else None
+    post = await _shown(session, await post_by_id(session, boost.object_id), viewer)
+    return (post, boost) if post is not None else None
 
 
 def addressing(post: Object, author: Actor, mentions: list[Actor]) -> tuple[list[str], list[str]]:
