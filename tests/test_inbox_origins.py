@@ -113,6 +113,30 @@ async def test_a_create_of_a_post_with_an_id_on_another_host_is_refused(world):
     assert await w.object(forged["id"]) is None
 
 
+async def test_a_forwarded_create_is_kept_with_its_post_as_its_origin_serves_it(world):
+    # Given carl on M, unknown to A, whose reply M serves; B forwards his Create of it (as
+    # Mastodon forwards a reply to the followers of the post it answers), with words he never wrote
+    w = world
+    w.m.add_actor("carl", key=3)
+    reply = _note(w.m, "carl", "7", content="<p>carl's own words</p>", inReplyTo=f"{w.b.base}/users/bob/statuses/1")
+    w.m.serve("/users/carl/statuses/7", reply)
+    forwarded = activity(w.m, "carl", "Create", {**reply, "content": "<p>forged words</p>"}, "fwd")
+    # When B's bob signs it to A, Then A takes it (202)
+    status, text = await w.send(w.b, "bob", forwarded)
+    assert status == 202, text
+    # And its post is what M serves, carl's, not what the body said
+    await w.a.step()
+    stored = await w.object(reply["id"])
+    assert stored is not None and stored.content == "<p>carl's own words</p>"
+    assert (await inbox_item(w.a, forwarded["id"])).state is InboxState.done
+    # But a forwarded Create of a post M says is not carl's is ignored by the worker
+    w.m.serve("/users/carl/statuses/8", _note(w.m, "eve", "8", id=f"{w.m.base}/users/carl/statuses/8"))
+    claimed = activity(w.m, "carl", "Create", _note(w.m, "carl", "8"), "fwd8")
+    assert (await w.send(w.b, "bob", claimed))[0] == 202
+    await w.ignored(claimed, "is attributed to")
+    assert await w.object(f"{w.m.base}/users/carl/statuses/8") is None
+
+
 async def test_an_update_of_another_actor_is_refused_at_intake_and_in_the_worker(world):
     # Given mallory sends an Update of eve's actor (same host) with a new name
     w = world

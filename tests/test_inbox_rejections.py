@@ -113,6 +113,31 @@ async def test_unsigned_post(setup, http):
     await _rejected(http, a, inbox, body, {"Content-Type": "application/activity+json"}, 401, "not signed")
 
 
+async def test_a_strangers_delete_of_itself_is_acknowledged_and_nothing_else_is(setup, http):
+    # Given ghost, an actor of the peer A never knew, whose key is gone with it (404)
+    a, peer, inbox, note = setup
+    ghost = f"{peer.base}/users/ghost"
+    gone = {"id": f"{ghost}#delete", "type": "Delete", "actor": ghost, "object": ghost,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"]}
+    # When its server tells A it deleted itself, Then A acknowledges it (its server would retry
+    # a refusal for days), and stores nothing
+    body = _body(gone)
+    headers = peer.signed_headers("ghost", inbox, body, a.clock.now(), key=fixture_keys(4), key_id=f"{ghost}#main-key")
+    before = await _counts(a)
+    async with http.post(inbox, data=body, headers=headers) as response:
+        assert response.status == 202, await response.text()
+    assert await _counts(a) == before
+    # But its Delete of anything else, and a known actor's Delete of itself signed by a key
+    # that cannot be fetched, are refused as before
+    for activity_ in ({**gone, "id": f"{ghost}#delete-note", "object": note["id"]},
+                      {**gone, "id": f"{peer.base}/users/bob#delete", "actor": f"{peer.base}/users/bob",
+                       "object": f"{peer.base}/users/bob"}):
+        body = _body(activity_)
+        headers = peer.signed_headers("ghost", inbox, body, a.clock.now(), key=fixture_keys(4),
+                                      key_id=f"{ghost}#main-key")
+        await _rejected(http, a, inbox, body, headers, 401, "cannot get the signing key")
+
+
 async def test_oversized_body(setup, http):
     a, peer, inbox, _ = setup
     body = b'{"padding": "' + b"x" * 1_100_000 + b'"}'

@@ -2,6 +2,11 @@
 
     policy -> key -> signature (federation.protocol.authn) -> parse -> origin checks -> store
 
+A Create of a post signed by someone else (forwarded by the server of a post it answers) is
+kept with its post by reference, which the worker fetches from its origin (`_forwarded`). A
+Delete of an actor by itself whose key cannot be fetched, and which was never known here, is
+acknowledged and stored nowhere (`_stranger_gone`).
+
 The order is the point. Policy is decided from the keyId's host before any key is fetched, so a
 refused peer costs nothing and learns nothing. Nothing is written until every check has passed,
 and then only the inbox row, unique on the activity id: handlers run later, in a worker (see
@@ -19,14 +24,20 @@ once its row is durable.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+
+import orjson
 
 
 from federation.remote.actors import ActorError, check_identity, check_key_binding
+from federation.remote.resolve import RemoteError, resolve_actor
 from federation.protocol.authn import Rejection, authenticate
+from federation.protocol.keystore import UnknownKey
 from federation.runtime.context import Federation
 from federation.protocol.signatures import SignedRequest
 from federation.protocol.urls import authority
+from federation.protocol.vocab.context import AS_CONTEXT
 from federation.protocol.vocab.jsondoc import JSONRefused, load_json
 from federation.protocol.vocab.parse import (
     APActivityHead,
@@ -35,10 +46,13 @@ from federation.protocol.vocab.parse import (
     VocabError,
     ap_to_activity_head,
 )
+from storage import actors as actor_queries
 from storage.ids import new_id
 from storage import posts as post_queries
 from storage.models import InboxItem
 from storage.text import fits
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,11 +65,17 @@ class Received:
 async def receive(fed: Federation, request: SignedRequest, *, recipient_id: int | None, source: str = "") -> Received:
     """Check and store one inbox POST, or raise Rejection (nothing stored). `source` is the
     address it came from."""
-    signer = await authenticate(fed, request, source=source)
+    try:
+        signer = await authenticate(fed, request, source=source)
+    except Rejection as exc:
+        if isinstance(exc.__cause__, UnknownKey) and (gone := await _stranger_gone(fed, request.body)) is not None:
+            log.info("inbox: %s deleted itself, and was never known here: nothing to do", gone.actor)
+            return Received(gone.id, gone.type, duplicate=True)
+        raise
     text, activity = _parse(request.body, fed.max_json_depth)
-    if activity.actor != signer.owner:
-        raise Rejection(401, f"signed by a key of {signer.owner}, but the activity's actor is {activity.actor}")
     await _check_origins(fed, activity)
+    if activity.actor != signer.owner:
+        text = await _forwarded(fed, activity, signer.owner)
     _check_storable(activity, signer.key_id)
 
     row = {
@@ -71,6 +91,40 @@ async def receive(fed: Federation, request: SignedRequest, *, recipient_id: int 
     if new:
         fed.wake.inbox.set()
     return Received(activity.id, activity.type, duplicate=not new)
+
+
+async def _stranger_gone(fed: Federation, body: bytes) -> APActivityHead | None:
+    """The activity, if it is an actor's Delete of itself and no actor of that id is known here:
+    its key cannot be fetched any more (the actor is gone), and there is nothing of it to delete.
+    It is acknowledged, stored nowhere, as Mastodon does; refusing it would have its server try
+    again for days. Anything else: None."""
+    try:
+        _, activity = _parse(body, fed.max_json_depth)
+    except Rejection:
+        return None
+    if activity.type != "Delete" or activity.object_id != activity.actor:
+        return None
+    async with fed.db.sessions() as session:
+        known = await actor_queries.actor_by_uri(session, activity.actor)
+    return activity if known is None else None
+
+
+async def _forwarded(fed: Federation, activity: APActivityHead, signer: str) -> str:
+    """An activity signed by someone other than its actor: a Create of a post forwarded by the
+    server of someone it answers (Mastodon forwards a reply to the followers of the post it
+    answers, signed by that post's author) is stored with its post by reference, so the worker
+    fetches the post from its origin and trusts nothing of the body but the post's id; its actor
+    is fetched now, as a signer's is (the policy asked of its host). Anything else: 401."""
+    if activity.type != "Create" or not isinstance(activity.object, APPostHead):
+        raise Rejection(401, f"signed by a key of {signer}, but the activity's actor is {activity.actor}")
+    try:
+        await resolve_actor(fed, activity.actor)
+    except RemoteError as exc:
+        raise Rejection(401, f"forwarded by {signer}, and its actor cannot be fetched: {exc}") from exc
+    log.info("inbox: %s's Create of %s, forwarded by %s, is kept by reference", activity.actor,
+             activity.object.id, signer)
+    return orjson.dumps({"@context": AS_CONTEXT, "id": activity.id, "type": "Create", "actor": activity.actor,
+                      "object": activity.object.id}).decode()
 
 
 def _parse(body: bytes, max_depth: int) -> tuple[str, APActivityHead]:
