@@ -155,6 +155,8 @@ ROUTES: dict[str, Reads] = {
     "/api/v1/announcements": Reads.own,
     "/api/v1/accounts/search": Reads.own,
     "/api/v1/follow_requests": Reads.own,
+    "/api/v1/blocks": Reads.own,
+    "/api/v1/mutes": Reads.own,
     "/api/v1/statuses/{id}/source": Reads.own,
     "/api/v1/timelines/home": Reads.own,
     "/api/v1/bookmarks": Reads.own,

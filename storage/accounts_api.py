@@ -104,6 +104,23 @@ async def follow_page(
     return newest_first(rows, cursor, key=lambda row: row[0])
 
 
+async def blocks_page(session: AsyncSession, actor_id: int, cursor: Cursor) -> list[tuple[int, Actor]]:
+    """(block id, blocked actor) of the actor's blocks, newest first."""
+    query = select(Block.id, Actor).join(Actor, Block.target_id == Actor.id).where(
+        Block.actor_id == actor_id, Actor.deleted_at.is_(None))
+    rows = [(block_id, actor) for block_id, actor in await session.execute(apply(query, Block.id, cursor))]
+    return newest_first(rows, cursor, key=lambda row: row[0])
+
+
+async def mutes_page(session: AsyncSession, actor_id: int, cursor: Cursor, now: datetime
+                     ) -> list[tuple[int, Actor, datetime | None]]:
+    """(mute id, muted actor, when the mute ends) of the actor's mutes in force, newest first."""
+    query = select(Mute.id, Actor, Mute.expires_at).join(Actor, Mute.target_id == Actor.id).where(
+        Mute.actor_id == actor_id, Actor.deleted_at.is_(None), or_(Mute.expires_at.is_(None), Mute.expires_at > now))
+    rows = [tuple(row) for row in await session.execute(apply(query, Mute.id, cursor))]
+    return newest_first(rows, cursor, key=lambda row: row[0])
+
+
 async def pending_follow(session: AsyncSession, follower_id: int, followee_id: int) -> Follow | None:
     return await session.scalar(select(Follow).where(
         Follow.follower_id == follower_id, Follow.followee_id == followee_id, Follow.state == FollowState.pending))

@@ -6,7 +6,10 @@ from __future__ import annotations
 import io
 import re
 
+import asyncio
+
 import aiohttp
+from mastodon import Mastodon
 from PIL import Image
 from sqlalchemy import select
 
@@ -234,6 +237,19 @@ async def test_block_and_mute_show_in_relationships(instances, http):
     # When alice mutes carol without muting notifications, Then it shows
     rel = await _call(http, "POST", f"{a.base}/api/v1/accounts/{carol_id}/mute", alice, json={"notifications": False})
     assert (rel["muting"], rel["muting_notifications"]) == (True, False)
+    # And dave for an hour
+    dave_id = (await a.add_user("dave"))[1].id
+    await _call(http, "POST", f"{a.base}/api/v1/accounts/{dave_id}/mute", alice, json={"duration": 3600})
+    # Then her lists of blocked and muted accounts say so, to a client library too; the muted
+    # newest first, each with when the mute ends
+    client = Mastodon(access_token=alice["Authorization"].split()[1], api_base_url=a.base)
+    assert [str(account["id"]) for account in await asyncio.to_thread(client.blocks)] == [str(bob_id)]
+    muted = await asyncio.to_thread(client.mutes)
+    assert [(str(account["id"]), account["mute_expires_at"] is None) for account in muted] == [
+        (str(dave_id), False), (str(carol_id), True)]
+    # And once the hour is over, dave's mute is no longer listed
+    a.clock.advance(minutes=61)
+    assert [account["id"] for account in (await _get(http, f"{a.base}/api/v1/mutes", alice))[0]] == [str(carol_id)]
     # When she unmutes and unblocks, Then both are gone
     rel = await _call(http, "POST", f"{a.base}/api/v1/accounts/{carol_id}/unmute", alice)
     assert rel["muting"] is False

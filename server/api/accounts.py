@@ -25,7 +25,7 @@ from federation.social.access import can_see, may_reach
 from server.access import request_reader
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
-from server.api.entities import render
+from server.api.entities import iso, render
 from server.api.filtering import shown
 from server.api.params import bool_param, list_param, params, text_param
 from server.appkeys import CLOCK, DATABASE, FEDERATION, URLS
@@ -283,6 +283,31 @@ async def follow_requests(request: web.Request) -> web.Response:
     return paged(request, entities, [follow_id for follow_id, _ in rows])
 
 
+@api
+async def blocks(request: web.Request) -> web.Response:
+    """The accounts the caller blocks, newest block first."""
+    _caller, me = await viewer(request, "read:blocks", "follow")
+    cursor = page_args(request, default=40, maximum=80)
+    async with request.app[DATABASE].sessions() as session:
+        rows = await q.blocks_page(session, me.id, cursor)
+        entities = await render(request, me, lambda renderer: renderer.accounts([actor for _, actor in rows]), session)
+    return paged(request, entities, [block_id for block_id, _ in rows])
+
+
+@api
+async def mutes(request: web.Request) -> web.Response:
+    """The accounts the caller mutes (mutes that have not ended), newest first, each with
+    `mute_expires_at` as Mastodon gives it."""
+    _caller, me = await viewer(request, "read:mutes", "follow")
+    cursor = page_args(request, default=40, maximum=80)
+    async with request.app[DATABASE].sessions() as session:
+        rows = await q.mutes_page(session, me.id, cursor, request.app[CLOCK].now())
+        entities = await render(request, me, lambda renderer: renderer.accounts([actor for _, actor, _ in rows]), session)
+    for entity, (_, _, expires_at) in zip(entities, rows):
+        entity["mute_expires_at"] = iso(expires_at)
+    return paged(request, entities, [mute_id for mute_id, _, _ in rows])
+
+
 async def answer_request(fed: Federation, me: Actor, requester: Actor, *, accept: bool) -> None:
     """Accept or reject `requester`'s pending request to follow `me`; ApiError 404 if there is none."""
     async with fed.transaction() as session:
@@ -323,5 +348,7 @@ def setup(app: web.Application) -> None:
                           ("mute", mute), ("unmute", unmute)):
         add_route(app, "POST", f"{one}/{name}", handler)
     add_route(app, "GET", "/api/v1/follow_requests", follow_requests)
+    add_route(app, "GET", "/api/v1/blocks", blocks)
+    add_route(app, "GET", "/api/v1/mutes", mutes)
     add_route(app, "POST", r"/api/v1/follow_requests/{id:\d+}/authorize", authorize)
     add_route(app, "POST", r"/api/v1/follow_requests/{id:\d+}/reject", reject)
