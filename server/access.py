@@ -215,6 +215,7 @@ ROUTES: dict[str, Reads] = {
     "/admin": Reads.moderator_page,
     "/admin/users": Reads.moderator_page,
     "/admin/queues": Reads.moderator_page,
+    "/admin/reports": Reads.moderator_page,
     "/admin/audit": Reads.moderator_page,
     "/admin/peers": Reads.admin_page,
     "/admin/peers/export": Reads.admin_download,

@@ -67,7 +67,7 @@ SESSION_PAGES = {"/home", "/local", "/federated", "/posts/{id}", "/tags/{tag}", 
                  "/communities", "/communities/{username}"}  # a web session's: the rest go to the sign-in form
 # the admin console: a web session's too, and an admin's (a moderator's: tests/test_web_admin.py);
 # a session without the role finds nothing there
-CONSOLE_PAGES = {"/admin", "/admin/users", "/admin/queues", "/admin/audit", "/admin/peers", "/admin/peers/export",
+CONSOLE_PAGES = {"/admin", "/admin/users", "/admin/queues", "/admin/reports", "/admin/audit", "/admin/peers", "/admin/peers/export",
                  "/admin/settings"}
 ADMINS = {"/api/v1/instance/peers", "/api/v1/admin/{kind}", "/api/v1/admin/{kind}/{id}",
           "/api/rounds/v1/admin/announcements", "/api/rounds/v1/admin/custom_emojis"}

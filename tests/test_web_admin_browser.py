@@ -17,7 +17,7 @@ from tests.test_allow_later import _bob_as_seen_by_a, _peer
 from tests.test_web_layout_browser import UNLABELLED
 from tests.web_helpers import PASSWORD
 
-CONSOLE = ("/admin", "/admin/peers", "/admin/queues", "/admin/users", "/admin/audit", "/admin/settings")
+CONSOLE = ("/admin", "/admin/peers", "/admin/queues", "/admin/reports", "/admin/users", "/admin/audit", "/admin/settings")
 
 
 async def _follow_state(instance) -> FollowState:

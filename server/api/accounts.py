@@ -41,9 +41,15 @@ MAX_ID = 1 << 63  # ids are signed 64-bit
 
 async def target_account(request: web.Request) -> Actor:
     """The live account the route's `{id}` names; ApiError 404 if none."""
-    raw = request.match_info["id"]
+    return await account_named(request, request.match_info["id"])
+
+
+async def account_named(request: web.Request, raw: str) -> Actor:
+    """The live account with the id `raw` (digits, as a client sends it); ApiError 404 if none,
+    or if the caller may not reach it (`_reachable`)."""
     async with request.app[DATABASE].sessions() as session:
-        actor = await actor_queries.actor_by_id(session, int(raw)) if len(raw) <= 19 and int(raw) < MAX_ID else None
+        actor = await actor_queries.actor_by_id(session, int(raw)) \
+            if raw.isdigit() and len(raw) <= 19 and int(raw) < MAX_ID else None
     if actor is None or actor.deleted_at is not None:
         raise ApiError(404, "Record not found")
     return await _reachable(request, actor)

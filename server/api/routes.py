@@ -23,6 +23,7 @@ from server.api import (
     polls,
     push,
     quotes,
+    reports,
     search,
     statuses,
     streaming,
@@ -34,7 +35,7 @@ from server.api.common import setup_plumbing
 MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines,
            notification_requests,  # before the notifications: its literal paths must match before {id}
            notifications, search, media, streaming, admin_domains,
-           filters, grouped_notifications, announcements, emojis, push, tags, quotes, communities, articles)
+           filters, grouped_notifications, announcements, emojis, push, tags, quotes, communities, articles, reports)
 
 
 def setup(app: web.Application) -> None:

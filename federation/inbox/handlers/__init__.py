@@ -18,6 +18,7 @@ from federation.inbox.handlers import (
     block,
     create,
     delete,
+    flag,
     follow,
     like,
     quote_request,
@@ -40,4 +41,5 @@ HANDLERS: dict[str, ModuleType] = {
     "Add": add,
     "Remove": remove,
     "QuoteRequest": quote_request,
+    "Flag": flag,
 }

@@ -1,0 +1,138 @@
+"""Reports (federation.admin.reports): a practitioner reports an account and its posts from her
+app (POST /api/v1/reports, driven here by Mastodon.py), to her own moderators and, if she asks,
+to the account's server as a Flag from her instance (never from her); the peer's moderators
+find it in their console, and each side's moderator resolves it in a real Chromium, audited.
+What a report may not be: of oneself, of a post that is not the account's or that she cannot
+see, with rules the instance does not have, with a comment too long. A Flag naming nothing of
+ours is no report."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from mastodon import Mastodon, MastodonAPIError
+from sqlalchemy import select
+
+from storage.models import Account, Actor, AuditEntry, InboxState, Object, Report
+from tests.api_helpers import token_for
+from tests.browser import chromium, watch_csp
+from tests.community_helpers import follow_remote
+from tests.instances import settle
+from tests.web_helpers import PASSWORD
+
+
+def _client(instance, headers) -> Mastodon:
+    return Mastodon(access_token=headers["Authorization"].split()[1], api_base_url=instance.base)
+
+
+async def _reports(instance) -> list[Report]:
+    async with instance.db.sessions() as session:
+        return list(await session.scalars(select(Report).order_by(Report.id)))
+
+
+async def test_a_report_reaches_both_moderators_as_a_flag_from_the_instance_and_each_resolves_it(instances, http):
+    # Given alice on A follows bob on B, who posted twice; B has a moderator
+    a = await instances.start("a")
+    b = await instances.start("b")
+    alice = _client(a, await token_for(a, "alice"))
+    bob = _client(b, await token_for(b, "bob"))
+    await b.add_user("mod")
+    async with b.db.sessions.begin() as session:
+        (await session.scalar(select(Account).where(Account.username == "mod"))).is_moderator = True
+    await follow_remote(a, "alice", f"bob@{b.urls.authority}")
+    await settle(a, b)
+    first = await asyncio.to_thread(bob.status_post, "Buy cheap supplies here")
+    await asyncio.to_thread(bob.status_post, "An ordinary note")
+    await settle(a, b)
+    [seen] = [s for s in await asyncio.to_thread(alice.timeline_home) if "cheap" in s["content"]]
+
+    # When alice reports bob and that post, as spam, asking for it to go to B
+    report = await asyncio.to_thread(alice.report, seen["account"]["id"], [seen["id"]], "Advertising on the ward list",
+                                     forward=True, category="spam")
+    # Then her app gets the report
+    assert (report["category"], report["comment"], report["forwarded"], report["action_taken"]) == (
+        "spam", "Advertising on the ward list", True, False)
+    assert [str(i) for i in report["status_ids"]] == [str(seen["id"])]
+    assert report["target_account"]["acct"] == f"bob@{b.urls.authority}"
+    # And A holds it, for A's moderators
+    [on_a] = await _reports(a)
+    assert (on_a.reporter_id, on_a.comment) == ((await a.actor("alice")).id, "Advertising on the ward list")
+
+    # And B, told by a Flag from A's instance actor (not from alice), holds a report of bob and his post
+    await settle(a, b)
+    [on_b] = await _reports(b)
+    bob_on_b = await b.actor("bob")
+    async with b.db.sessions() as session:
+        reporter = await session.get(Actor, on_b.reporter_id)
+        reported = [await session.get(Object, i) for i in on_b.post_ids]
+    assert reporter.uri == a.urls.instance_actor and "alice" not in reporter.uri
+    assert on_b.target_id == bob_on_b.id and [post.uri for post in reported] == [first["uri"]]
+    assert on_b.comment == "Advertising on the ward list"
+
+    # When B's moderator opens the console in a browser, Then the report waits there
+    async with chromium() as browser:
+        page = await browser.new_page()
+        violations = await watch_csp(page)
+        await page.goto(f"{b.base}/auth/sign_in")
+        await page.fill("#username", "mod")
+        await page.fill("#password", PASSWORD)
+        await page.click("#submit")
+        await page.click("#nav-admin")
+        assert await page.inner_text("#reports-count") == "1"
+        await page.click("#tab-reports")
+        card = page.locator(f"#report-{on_b.id}")
+        assert await card.locator("h3").inner_text() == f"@{reporter.username}@{a.urls.authority} reported @bob"
+        assert "Advertising on the ward list" in await card.locator(".comment").inner_text()
+        assert "Buy cheap supplies here" in await card.locator(".reported-posts").inner_text()
+        # When she marks it resolved, Then it leaves the list, and the audit log says who did it
+        await card.locator("button.resolve").click()
+        assert await page.locator("#done").is_visible()
+        assert await page.locator(f"#report-{on_b.id}").count() == 0
+        assert not violations
+    async with b.db.sessions() as session:
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.subject == f"report:{on_b.id}"))
+    assert (entry.actor, entry.action) == ("web:mod", "report.resolve")
+    assert (await _reports(b))[0].resolved_by == "web:mod"
+
+
+async def test_what_a_report_may_not_be(api):
+    a, http, alice, bob = api
+    client = _client(a, alice)
+    bob_id = (await a.actor("bob")).id
+    alice_id = (await a.actor("alice")).id
+    own = await asyncio.to_thread(client.status_post, "mine")
+    secret = await asyncio.to_thread(_client(a, bob).status_post, "for my followers", visibility="private")
+
+    async def refused(status: int, **body) -> str:
+        async with http.post(f"{a.base}/api/v1/reports", headers=alice, json=body) as response:
+            assert response.status == status, await response.text()
+            return (await response.json())["error"]
+
+    assert "yourself" in await refused(422, account_id=str(alice_id))
+    assert "reported account's" in await refused(422, account_id=str(bob_id), status_ids=[own["id"]])
+    await refused(404, account_id=str(bob_id), status_ids=[secret["id"]])  # she cannot see it
+    assert "rule_ids" in await refused(422, account_id=str(bob_id), rule_ids=["7"])
+    assert "longer than 1000" in await refused(422, account_id=str(bob_id), comment="x" * 1001)
+    assert "category" in await refused(422, account_id=str(bob_id), category="rude")
+    await refused(404, account_id="999999")
+    with pytest.raises(MastodonAPIError):
+        await asyncio.to_thread(client.report, alice_id)
+    # And none of them was filed
+    assert await _reports(a) == []
+
+
+async def test_a_flag_naming_nothing_of_ours_is_no_report(scene):
+    # When zed's server flags an account that is not ours
+    flag = await scene.send("zed", "Flag", [f"{scene.peer.base}/users/mallory"], "f", content="spam")
+    await scene.run()
+    # Then it is ignored, and no report is filed
+    assert (await scene.outcome(flag))[0] is InboxState.ignored
+    assert await scene.count(Report) == 0
+    # But one naming alice and her post is
+    post = await scene.local_post()
+    flag = await scene.send("zed", "Flag", [(await scene.a.actor("alice")).uri, post.uri], "g", content="rude")
+    await scene.run()
+    assert await scene.outcome(flag) == (InboxState.done, None)
+    [report] = await _reports(scene.a)
+    assert (report.post_ids, report.comment) == ([post.id], "rude")
