@@ -12,7 +12,7 @@ The functions are synchronous: each runs inside `Database.read`, with the render
 
 from __future__ import annotations
 
-from sqlalchemy import BindParameter, and_, bindparam, or_, select, true, union_all
+from sqlalchemy import BindParameter, and_, bindparam, exists, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from storage.coverage import blocked_author, limited_author
@@ -22,6 +22,8 @@ from storage.models import (
     Announce,
     Block,
     FeedEntry,
+    List,
+    ListMember,
     Mute,
     Notification,
     Object,
@@ -68,15 +70,18 @@ def _for(viewer_id: int | None):
     return Object.local_only.is_(False) if viewer_id is None else true()
 
 
-_HOME = PagedStatement(
+_HOME_QUERY = (
     select(*POST_COLUMNS, *BOOST_COLUMNS).select_from(FeedEntry)
     .outerjoin(Object, and_(FeedEntry.boost.is_(False), Object.id == FeedEntry.item_id, Object.deleted_at.is_(None)))
     .outerjoin(Announce, and_(FeedEntry.boost.is_(True), Announce.id == FeedEntry.item_id))
     .where(FeedEntry.owner_id == bindparam("viewer"), _shown(FeedEntry.author_id, bindparam("viewer")),
            or_(Object.id.is_not(None), Announce.id.is_not(None)),  # a deleted post's row is passed over
-           or_(Announce.id.is_(None), ~blocked_author(_BOOSTED_AUTHOR))),
-    FeedEntry.item_id,
+           or_(Announce.id.is_(None), ~blocked_author(_BOOSTED_AUTHOR)))
 )
+# home leaves out the members of her exclusive lists (they have a timeline of their own)
+_EXCLUSIVE = (select(ListMember.actor_id).join(List, List.id == ListMember.list_id)
+              .where(List.owner_id == bindparam("viewer"), List.exclusive.is_(True)))
+_HOME = PagedStatement(_HOME_QUERY.where(FeedEntry.author_id.not_in(_EXCLUSIVE)), FeedEntry.item_id)
 _POST_FIELDS = len(POST_COLUMNS)
 
 
@@ -85,6 +90,35 @@ def home(session: Session, viewer_id: int, cursor: Cursor) -> list[PostRow | Boo
     range scan of the (owner, item) index, each row joined to its post or boost, read as plain
     rows (the hottest read of the client API)."""
     rows = core_rows(session, *_HOME(cursor, viewer=viewer_id))
+    return newest_first([PostRow(*row[:_POST_FIELDS]) if row[0] is not None else BoostRow(*row[_POST_FIELDS:])
+                         for row in rows], cursor)
+
+
+_Parent = aliased(Object)
+_MEMBERS = select(ListMember.actor_id).where(ListMember.list_id == bindparam("list")).scalar_subquery()
+
+
+def _list_statement(replies: str) -> PagedStatement:
+    """A list's timeline: its owner's home feed rows by the list's members; of their replies,
+    those its `replies` policy keeps (followed: every one home shows; list: to a member, or to
+    oneself; none: no reply)."""
+    query = _HOME_QUERY.where(FeedEntry.author_id.in_(_MEMBERS))
+    if replies != "followed":
+        kept = [Object.id.is_(None), Object.in_reply_to_uri.is_(None)]  # a boost, or no reply
+        if replies == "list":
+            kept.append(exists().where(_Parent.uri == Object.in_reply_to_uri,
+                                       or_(_Parent.actor_id == Object.actor_id, _Parent.actor_id.in_(_MEMBERS))))
+        query = query.where(or_(*kept))
+    return PagedStatement(query, FeedEntry.item_id)
+
+
+_LISTS = {replies: _list_statement(replies) for replies in ("followed", "list", "none")}
+
+
+def list_timeline(session: Session, viewer_id: int, list_id: int, replies: str, cursor: Cursor
+                  ) -> list[PostRow | BoostRow]:
+    """A list's timeline (`_list_statement`), read as `home` reads hers."""
+    rows = core_rows(session, *_LISTS[replies](cursor, viewer=viewer_id, list=list_id))
     return newest_first([PostRow(*row[:_POST_FIELDS]) if row[0] is not None else BoostRow(*row[_POST_FIELDS:])
                          for row in rows], cursor)
 

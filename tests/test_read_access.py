@@ -91,6 +91,7 @@ def _ids(world: World) -> list[tuple[str, list[str]]]:
         ("/api/v2/filters/", [ids["filter"]]),
         ("/api/v1/filters/", [ids["filter_keyword"]]),
         ("/api/v1/media/", [ids["media"]]),
+        ("/api/v1/lists/", [ids["list"]]),  # alice's
         ("/api/v1/admin/", [ids["peer"]]),
         ("/posts/{id}/edit", own_posts),  # one's own posts only: another's is refused (test_web_actions.py)
         ("/posts/{id}/delete", own_posts),
@@ -117,7 +118,7 @@ def _candidates(world: World, canonical: str) -> dict[str, list[str]]:
         "hashtag": [ids["tag"]], "tag": [ids["tag"]], "name": [ids["media_name"]], "kind": ["domain_allows"],
         "timeline": ["home", "local", "federated"],
         "group_key": [f"ungrouped-{ids['notification']}"],
-        "quote_id": [ids["quote"]], "emoji_id": [ids["emoji"]],
+        "quote_id": [ids["quote"]], "emoji_id": [ids["emoji"]], "list_id": [ids["list"]],
         "code": ["not-an-invitation"],  # invitations (issue 14): a live one's page is tests/test_web_invites.py's
     }
 

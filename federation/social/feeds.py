@@ -16,6 +16,7 @@ from federation.social.events import StreamEvent, record
 from federation.social.posts import Links
 from federation.social.streams import local_followers, new_posts_homes, post_homes, post_streams
 from storage.home_feeds import add_feed_entries, add_feeds_entries, recent_post_ids, remove_author_entries
+from storage.lists import leave_lists
 from storage.models import Actor, Object
 
 BACKFILL = 40
@@ -36,9 +37,11 @@ async def backfill(session: AsyncSession, follower: Actor, followee: Actor) -> N
 
 
 async def remove_author(session: AsyncSession, owner: Actor, author: Actor) -> None:
-    """An unfollow or a block: the author's items leave the owner's home timeline."""
+    """An unfollow or a block: the author's items leave the owner's home timeline, and the
+    author her lists (made of accounts she follows)."""
     if owner.local:
         await remove_author_entries(session, owner.id, author.id)
+        await leave_lists(session, owner.id, author.id)
 
 
 async def add_post_to_homes(session: AsyncSession, post: Object, author: Actor, links: Links | None = None) -> None:

@@ -16,6 +16,7 @@ from server.api import (
     filters,
     grouped_notifications,
     instance,
+    lists,
     media,
     notification_requests,
     notifications,
@@ -35,7 +36,7 @@ from server.api.common import setup_plumbing
 MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines,
            notification_requests,  # before the notifications: its literal paths must match before {id}
            notifications, search, media, streaming, admin_domains,
-           filters, grouped_notifications, announcements, emojis, push, tags, quotes, communities, articles, reports)
+           filters, grouped_notifications, announcements, emojis, push, tags, quotes, communities, articles, reports, lists)
 
 
 def setup(app: web.Application) -> None:

@@ -11,6 +11,7 @@ from federation.social.access import can_see
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import render, render_as_user
 from server.api.filtering import shown
+from server.api.lists import owned_list
 from server.api.params import bool_param
 from server.appkeys import DATABASE
 from storage import timelines
@@ -46,6 +47,18 @@ async def home(request: web.Request) -> web.Response:
     # parameters, as everywhere: a bad token is a 401 whatever else is wrong)
     return _paged(request, await render_as_user(request, "read:statuses", _page("home",
         lambda renderer: timelines.home(renderer.session, renderer.viewer.id, page_args(request)))))
+
+
+@api
+async def of_list(request: web.Request) -> web.Response:
+    """One of her lists' timeline (storage.timelines.list_timeline); hide filters of the home
+    context apply, as Mastodon's home context covers lists."""
+    _, me = await viewer(request, "read:lists")
+    cursor = page_args(request)
+    async with request.app[DATABASE].sessions() as session:
+        row = await owned_list(session, me, request.match_info["list_id"])
+    return _paged(request, await render(request, me, _page("home", lambda renderer: timelines.list_timeline(
+        renderer.session, me.id, row.id, row.replies_policy, cursor))))
 
 
 @api
@@ -87,5 +100,6 @@ def setup(app: web.Application) -> None:
     add_route(app, "GET", "/api/v1/timelines/home", home)
     add_route(app, "GET", "/api/v1/timelines/public", public)
     add_route(app, "GET", "/api/v1/timelines/tag/{hashtag}", tag)
+    add_route(app, "GET", r"/api/v1/timelines/list/{list_id:\d+}", of_list)
     add_route(app, "GET", "/api/v1/bookmarks", _marks(Bookmark, "read:bookmarks"))
     add_route(app, "GET", "/api/v1/favourites", _marks(Like, "read:favourites"))
