@@ -17,6 +17,8 @@ import pytest
 from sqlalchemy import func, select
 
 from federation.outbox import actions, relations
+from federation.inbox.intake import FORWARDED
+from federation.peers import decisions
 from federation.remote.actors import ActorError, upsert_remote_actor
 from federation.social.polls import new_poll
 from federation.remote.resolve import RemoteError, resolve_actor
@@ -30,6 +32,7 @@ from storage.models import (
     InboxState,
     Like,
     Object,
+    PeerState,
     PollVote,
     Visibility,
 )
@@ -128,13 +131,56 @@ async def test_a_forwarded_create_is_kept_with_its_post_as_its_origin_serves_it(
     await w.a.step()
     stored = await w.object(reply["id"])
     assert stored is not None and stored.content == "<p>carl's own words</p>"
-    assert (await inbox_item(w.a, forwarded["id"])).state is InboxState.done
+    assert (await inbox_item(w.a, forwarded["id"] + FORWARDED)).state is InboxState.done
     # But a forwarded Create of a post M says is not carl's is ignored by the worker
     w.m.serve("/users/carl/statuses/8", _note(w.m, "eve", "8", id=f"{w.m.base}/users/carl/statuses/8"))
     claimed = activity(w.m, "carl", "Create", _note(w.m, "carl", "8"), "fwd8")
     assert (await w.send(w.b, "bob", claimed))[0] == 202
-    await w.ignored(claimed, "is attributed to")
+    await w.ignored({"id": claimed["id"] + FORWARDED}, "is attributed to")
     assert await w.object(f"{w.m.base}/users/carl/statuses/8") is None
+
+
+async def test_a_forward_never_stands_in_for_the_authors_own_delivery(world):
+    # Given carl's followers-only reply, which M does not serve to A (404)
+    w = world
+    w.m.add_actor("carl", key=3)
+    private = _note(w.m, "carl", "9", to=[f"{w.m.base}/users/carl/followers"])
+    create = activity(w.m, "carl", "Create", private, "own")
+    # When B forwards it first, Then A takes it, and gives up on it: it cannot be fetched
+    assert (await w.send(w.b, "bob", create))[0] == 202
+    await w.a.step()
+    assert await w.object(private["id"]) is None
+    assert (await inbox_item(w.a, create["id"] + FORWARDED)).state is InboxState.ignored  # not tried again
+    # And when carl's own server delivers it, signed by him, it is no duplicate: it is stored
+    status, text = await w.send(w.m, "carl", create)
+    assert status == 202, text
+    await w.a.step()
+    assert (await w.object(private["id"])) is not None
+    assert (await inbox_item(w.a, create["id"])).state is InboxState.done
+
+
+async def test_a_forward_of_an_actor_this_instance_does_not_federate_with_or_of_its_own_is_refused(world):
+    # Given a peer the admin blocked, with an actor A knows
+    w = world
+    blocked = await FakePeer().start()
+    try:
+        blocked.add_actor("ivan", key=4)
+        ivan = await resolve_actor(w.a.fed, f"{blocked.base}/users/ivan")
+        async with w.a.db.sessions.begin() as session:
+            await decisions.decide(session, blocked.authority, PeerState.blocked, by="test", at=w.a.clock.now())
+        await w.a.fed.reload_policy()
+        # When M forwards a Create by ivan, and one by alice, A's own user, Then both are refused
+        for actor, base in ((ivan.uri, blocked.base), (f"{w.a.base}/users/alice", w.a.base)):
+            note = {"id": f"{base}/notes/fwd", "type": "Note", "attributedTo": actor, "content": "<p>x</p>",
+                    "to": [PUBLIC]}
+            create = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{base}/activities/fwd",
+                      "type": "Create", "actor": actor, "object": note}
+            before = await w.counts()
+            status, text = await w.send(w.m, "mallory", create)
+            assert status == 403 and "not a peer this instance federates with" in text, (status, text)
+            assert await w.counts() == before
+    finally:
+        await blocked.stop()
 
 
 async def test_an_update_of_another_actor_is_refused_at_intake_and_in_the_worker(world):

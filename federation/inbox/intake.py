@@ -54,6 +54,8 @@ from storage.text import fits
 
 log = logging.getLogger(__name__)
 
+FORWARDED = "#forwarded"  # after a forwarded Create's id: the id its row is stored under
+
 
 @dataclass(frozen=True)
 class Received:
@@ -74,13 +76,14 @@ async def receive(fed: Federation, request: SignedRequest, *, recipient_id: int 
         raise
     text, activity = _parse(request.body, fed.max_json_depth)
     await _check_origins(fed, activity)
+    uri = activity.id
     if activity.actor != signer.owner:
-        text = await _forwarded(fed, activity, signer.owner)
-    _check_storable(activity, signer.key_id)
+        text, uri = await _forwarded(fed, activity, signer.owner)
+    _check_storable(activity, uri, signer.key_id)
 
     row = {
         "id": new_id(),
-        "activity_uri": activity.id,
+        "activity_uri": uri,
         "activity_type": activity.type,
         "actor_uri": activity.actor,
         "signer_key_id": signer.key_id,
@@ -90,7 +93,7 @@ async def receive(fed: Federation, request: SignedRequest, *, recipient_id: int 
     new = await fed.inbox_writer.submit(row)
     if new:
         fed.wake.inbox.set()
-    return Received(activity.id, activity.type, duplicate=not new)
+    return Received(uri, activity.type, duplicate=not new)
 
 
 async def _stranger_gone(fed: Federation, body: bytes) -> APActivityHead | None:
@@ -109,22 +112,29 @@ async def _stranger_gone(fed: Federation, body: bytes) -> APActivityHead | None:
     return activity if known is None else None
 
 
-async def _forwarded(fed: Federation, activity: APActivityHead, signer: str) -> str:
-    """An activity signed by someone other than its actor: a Create of a post forwarded by the
-    server of someone it answers (Mastodon forwards a reply to the followers of the post it
-    answers, signed by that post's author) is stored with its post by reference, so the worker
-    fetches the post from its origin and trusts nothing of the body but the post's id; its actor
-    is fetched now, as a signer's is (the policy asked of its host). Anything else: 401."""
+async def _forwarded(fed: Federation, activity: APActivityHead, signer: str) -> tuple[str, str]:
+    """(the text to store, its id) of an activity signed by someone other than its actor. A
+    Create of a post, as Mastodon forwards a reply to the followers of the post it answers
+    (signed by that post's author; who forwards what cannot be checked), is stored with its post
+    by reference, so the worker fetches the post from its origin and trusts nothing of the body
+    but the post's id. It is stored under an id of its own (FORWARDED after the activity's), so
+    that the author's own delivery of the same Create, if it comes, is never taken for a
+    duplicate of it. Its actor's host must be a peer the policy allows, not this instance; the
+    actor is fetched now, as a signer's is. Anything else: 401."""
     if activity.type != "Create" or not isinstance(activity.object, APPostHead):
         raise Rejection(401, f"signed by a key of {signer}, but the activity's actor is {activity.actor}")
+    origin = authority(activity.actor)
+    if origin == fed.urls.authority or fed.policy.refusal(origin) is not None:
+        raise Rejection(403, f"forwarded by {signer}: {origin} is not a peer this instance federates with")
     try:
         await resolve_actor(fed, activity.actor)
     except RemoteError as exc:
         raise Rejection(401, f"forwarded by {signer}, and its actor cannot be fetched: {exc}") from exc
     log.info("inbox: %s's Create of %s, forwarded by %s, is kept by reference", activity.actor,
              activity.object.id, signer)
-    return orjson.dumps({"@context": AS_CONTEXT, "id": activity.id, "type": "Create", "actor": activity.actor,
-                      "object": activity.object.id}).decode()
+    uri = activity.id + FORWARDED
+    return orjson.dumps({"@context": AS_CONTEXT, "id": uri, "type": "Create", "actor": activity.actor,
+                         "object": activity.object.id}).decode(), uri
 
 
 def _parse(body: bytes, max_depth: int) -> tuple[str, APActivityHead]:
@@ -143,12 +153,13 @@ def _parse(body: bytes, max_depth: int) -> tuple[str, APActivityHead]:
         raise Rejection(400, str(exc)) from exc
 
 
-def _check_storable(activity: APActivityHead, key_id: str) -> None:
-    """The row's identifiers must be stored exactly: one the database cannot take (too long, a
-    NUL, a lone surrogate) is refused here, rather than failing the batch its row joins."""
+def _check_storable(activity: APActivityHead, uri: str, key_id: str) -> None:
+    """The row's identifiers (its activity id is `uri`) must be stored exactly: one the database
+    cannot take (too long, a NUL, a lone surrogate) is refused here, rather than failing the
+    batch its row joins."""
     columns = InboxItem.__table__.c
     for what, value, column in (
-        ("id", activity.id, columns.activity_uri), ("type", activity.type, columns.activity_type),
+        ("id", uri, columns.activity_uri), ("type", activity.type, columns.activity_type),
         ("actor", activity.actor, columns.actor_uri), ("key id", key_id, columns.signer_key_id),
     ):
         limit = column.type.length

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from federation.remote.actors import ActorError, fetch_actor, upsert_remote_actor
 from federation.runtime.context import Federation
-from federation.protocol.fetch import FetchError
+from federation.protocol.fetch import FetchError, FetchHTTPError
 from federation.remote.limits import PostRefused
 from federation.social.posts import store_remote_post
 from federation.protocol.urls import authority
@@ -26,7 +26,11 @@ class RemoteError(Exception):
 
 class NotAPost(RemoteError):
     """The peer served a document that is not a post we can read (an unsupported type, no
-    author, ...): asking again will not change that, so a handler ignores it, not retries."""
+    author, ...), or answers that it has none for us (401, 403, 404, 410: gone, or not ours to
+    see): asking again will not change that, so a handler ignores it, not retries."""
+
+
+NOT_FOR_US = frozenset({401, 403, 404, 410})
 
 
 async def resolve_actor(fed: Federation, uri: str) -> Actor:
@@ -49,6 +53,8 @@ async def fetch_post(fed: Federation, uri: str) -> APObject:
     """A post fetched from its own origin (the document must live where we fetched it)."""
     try:
         final_url, document = await fed.fetcher.get_json(uri)
+    except FetchHTTPError as exc:
+        raise (NotAPost if exc.status in NOT_FOR_US else RemoteError)(f"cannot fetch {uri}: {exc}") from exc
     except FetchError as exc:
         raise RemoteError(f"cannot fetch {uri}: {exc}") from exc
     try:
