@@ -76,7 +76,10 @@ async def on_blocked_peers(session: AsyncSession, actor_ids: set[int]) -> set[in
     """Which of these actors are on a blocked peer (storage.coverage)."""
     if not actor_ids:
         return set()
-    return set(await session.scalars(select(Actor.id).where(Actor.id.in_(actor_ids), blocked_author(Actor.id))))
+    # blocked_author reads the actor's domain in a subquery of its own: the outer actor is
+    # another alias, or that subquery would read every actor's first domain, not this one's
+    outer = aliased(Actor)
+    return set(await session.scalars(select(outer.id).where(outer.id.in_(actor_ids), blocked_author(outer.id))))
 
 
 async def actors_by_ids(session: AsyncSession, ids: set[int]) -> list[Actor]:
@@ -91,7 +94,7 @@ async def account_of(session: AsyncSession, actor_id: int) -> Account | None:
 
 async def follow_page(
     session: AsyncSession, actor_id: int, cursor: Cursor, *, followers: bool, state: FollowState = FollowState.accepted,
-    institution_only: bool = True,
+    institution_only: bool,
 ) -> list[tuple[int, Actor]]:
     """(follow id, other actor) of follows to (followers=True) or by an actor, in `state`; without
     institution-only communities unless `institution_only` (the reader is one of our users)."""
@@ -274,7 +277,7 @@ async def account_statuses(
 
 async def search_accounts(
     session: AsyncSession, text: str, domain: str | None, *, limit: int, offset: int, followed_by: int | None = None,
-    institution_only: bool = True,
+    institution_only: bool,
 ) -> list[Actor]:
     """Actors whose username or display name contains `text` (and whose domain starts with
     `domain`, when given), not on a blocked peer, nor institution-only communities unless

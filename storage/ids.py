@@ -58,3 +58,13 @@ def new_id(at: datetime | None = None) -> int:
 def id_time(row_id: int) -> datetime:
     """When an id was minted (to the millisecond)."""
     return datetime.fromtimestamp(((row_id >> (NODE_BITS + COUNTER_BITS)) + EPOCH_MS) / 1000, timezone.utc)
+
+
+def parse_id(raw: object) -> int | None:
+    """A row id as a client or a form sends it (ASCII digits, within a signed 64-bit integer),
+    or None for anything else: "²" is a digit to str.isdigit, not to int()."""
+    text = str(raw)
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):
+        return None
+    value = int(text)
+    return value if value < 1 << 63 else None

@@ -160,6 +160,14 @@ async def post_by_uri(session: AsyncSession, uri: str) -> Object | None:
     return await session.scalar(_BY_URI, {"uri": uri})
 
 
+async def local_posts_by_uris(session: AsyncSession, uris: list[str]) -> dict[str, Object]:
+    """Our posts with these ids, live or not, by id."""
+    if not uris:
+        return {}
+    return {post.uri: post for post in await session.scalars(
+        select(Object).where(Object.uri.in_(uris), Object.local.is_(True)))}
+
+
 def _thread_chain():
     """The ids up a thread from the post `uri`, with their depth (1 for that post), `limit` deep."""
     chain = (select(Object.id, Object.in_reply_to_uri, literal(1).label("depth"))

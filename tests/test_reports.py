@@ -14,12 +14,17 @@ import pytest
 from mastodon import Mastodon, MastodonAPIError
 from sqlalchemy import select
 
-from storage.models import Account, Actor, AuditEntry, InboxState, Object, Report
+from federation.admin import instance
+from federation.outbox import actions
+from federation.peers import decisions
+from server.profile import PROFILES
+from storage.models import Account, Actor, AuditEntry, InboxState, Object, PeerState, Report
+from tests.factories import remote_actor
 from tests.api_helpers import token_for
 from tests.browser import chromium, watch_csp
 from tests.community_helpers import follow_remote
 from tests.instances import settle
-from tests.web_helpers import PASSWORD
+from tests.web_helpers import PASSWORD, browser_like, page_token, sign_in
 
 
 def _client(instance, headers) -> Mastodon:
@@ -116,10 +121,58 @@ async def test_what_a_report_may_not_be(api):
     assert "longer than 1000" in await refused(422, account_id=str(bob_id), comment="x" * 1001)
     assert "category" in await refused(422, account_id=str(bob_id), category="rude")
     await refused(404, account_id="999999")
+    await refused(404, account_id="²")  # a digit to str.isdigit, not to int()
     with pytest.raises(MastodonAPIError):
         await asyncio.to_thread(client.report, alice_id)
     # And none of them was filed
     assert await _reports(a) == []
+
+    # And a report naming rules is of a rule broken, whatever category it says
+    async with a.db.sessions.begin() as session:
+        await instance.save(session, name="Rounds", description="", rules="Be kind\nNo patient data",
+                            registrations="closed", by="test", at=a.clock.now())
+    a.app[PROFILES].forget()
+    report = await asyncio.to_thread(client.report, bob_id, category="spam", rule_ids=["2"])
+    assert (report["category"], report["rule_ids"]) == ("violation", ["2"])
+    # And one forwarded to a server the admin blocked is not said to be
+    async with a.db.sessions.begin() as session:
+        stranger = remote_actor(1, "elsewhere.example")
+        session.add(stranger)
+        await decisions.decide(session, "elsewhere.example", PeerState.blocked, by="test", at=a.clock.now())
+    await a.fed.reload_policy()
+    report = await asyncio.to_thread(client.report, stranger.id, forward=True)
+    assert report["forwarded"] is False
+
+
+async def test_only_a_moderator_resolves_a_report(api):
+    # Given bob's report of carol
+    a, http, _, bob = api
+    carol = await a.add_user("carol")
+    await asyncio.to_thread(_client(a, bob).report, carol[1].id, comment="rude")
+    [report] = await _reports(a)
+    # When alice, a practitioner, posts the console's resolve form with her own form token
+    async with browser_like() as browser:
+        await sign_in(browser, a.base, "alice")
+        token = await page_token(browser, f"{a.base}/settings/sessions")
+        async with browser.post(f"{a.base}/admin/reports/{report.id}/resolve", data={"csrf_token": token}) as response:
+            # Then she finds nothing there, and the report stays open
+            assert response.status == 404
+    assert (await _reports(a))[0].resolved_at is None
+
+
+async def test_a_flag_keeps_only_the_reported_accounts_posts(scene):
+    # Given alice's post, and another local user's
+    post = await scene.local_post()
+    await scene.a.add_user("bea")
+    async with scene.a.fed.transaction() as session:
+        other = await actions.post(scene.a.fed, session, await scene.a.actor("bea"), content="<p>bea's</p>")
+    # When zed's server flags alice, her post and bea's
+    flag = await scene.send("zed", "Flag", [(await scene.a.actor("alice")).uri, post.uri, other.uri], "h")
+    await scene.run()
+    # Then the report is of alice and her post alone
+    [report] = await _reports(scene.a)
+    assert (report.target_id, report.post_ids) == ((await scene.a.actor("alice")).id, [post.id])
+    assert await scene.outcome(flag) == (InboxState.done, None)
 
 
 async def test_a_flag_naming_nothing_of_ours_is_no_report(scene):

@@ -22,11 +22,12 @@ from storage import actors as actor_queries
 from storage import reports as queries
 from storage.ids import new_id
 from storage.models import Actor, Object, Report
-from storage.posts import post_by_uri
+from storage.posts import local_posts_by_uris
 
 CATEGORIES = ("spam", "legal", "violation", "other")
 COMMENT_MAX = 1000  # characters of a practitioner's comment, as on Mastodon
 PEER_COMMENT_MAX = 5000  # of a peer's
+FLAG_NAMES_MAX = 100  # of what a peer's Flag names, the first are read
 
 
 class ReportError(Exception):
@@ -50,9 +51,10 @@ async def file(fed: Federation, session: AsyncSession, reporter: Actor, target: 
     session.add(report)
     if forward and not target.local:
         instance = await actor_queries.instance_actor(session)
-        report.uri, report.forwarded = f"{fed.urls.instance_actor}/reports/{report.id}", True
+        report.uri = f"{fed.urls.instance_actor}/reports/{report.id}"
         flag = flag_to_ap(report.uri, instance.uri, [target.uri, *(post.uri for post in posts)], comment)
-        await sending.send(fed, session, instance, flag, [target])
+        # forwarded only if a delivery is queued (not if the policy now refuses its server)
+        report.forwarded = await sending.send(fed, session, instance, flag, [target]) > 0
     await session.flush()
     return report
 
@@ -61,18 +63,15 @@ async def received(session: AsyncSession, reporter: Actor, uri: str, named: list
                    now: datetime) -> Report | None:
     """A peer's Flag `uri`, by `reporter`, naming `named`: a report of the account of ours it
     names (or whose post it names first), with that account's posts among those named; None if
-    it names none of ours, or came before."""
+    it names none of ours, or came before. Only its first FLAG_NAMES_MAX names are read, in
+    two statements: a Flag is read inside the inbox's shared write transaction."""
     if await queries.report_by_uri(session, uri) is not None:
         return None
-    target, posts = None, []
-    for name in named:
-        actor = await actor_queries.actor_by_uri(session, name)
-        if actor is not None:
-            target = target or (actor if actor.local else None)
-            continue
-        post = await post_by_uri(session, name)
-        if post is not None and post.local:
-            posts.append(post)
+    named = list(dict.fromkeys(named))[:FLAG_NAMES_MAX]
+    actors = await actor_queries.actors_by_uris(session, named)
+    ours = await local_posts_by_uris(session, named)
+    target = next((actors[name] for name in named if name in actors and actors[name].local), None)
+    posts = [ours[name] for name in named if name in ours]
     if target is None and posts:
         target = await actor_queries.actor_by_id(session, posts[0].actor_id)
     if target is None:
@@ -87,10 +86,10 @@ async def received(session: AsyncSession, reporter: Actor, uri: str, named: list
 
 
 async def resolve(session: AsyncSession, report: Report, *, by: str, at: datetime) -> bool:
-    """Mark the report resolved, in the audit log; False if it already was."""
-    if report.resolved_at is not None:
+    """Mark the report resolved, in the audit log; False if it already was (by another
+    moderator at the same moment too: the row changes only while it is open)."""
+    if not await queries.mark_resolved(session, report.id, by=by, at=at):
         return False
-    report.resolved_at, report.resolved_by = at, by
     await audit(session, by=by, action="report.resolve", subject=f"report:{report.id}", before={"resolved": False},
                 after={"resolved": True}, reason="", at=at)
     return True

@@ -57,8 +57,8 @@ async def deliver(
 
 
 async def send(fed: Federation, session: AsyncSession, actor: Actor, document: dict[str, Any],
-                recipients: list[Actor], *, followers_of: Actor | None = None, about: Object | None = None) -> None:
+                recipients: list[Actor], *, followers_of: Actor | None = None, about: Object | None = None) -> int:
     """Record an activity (about the post `about`, if any: an Undo names only the activity it
-    undoes) and queue it for its audience."""
+    undoes) and queue it for its audience; how many deliveries were queued."""
     activity = await record(fed, session, actor, document)
-    await deliver(fed, session, activity, actor, recipients, followers_of=followers_of, about=about)
+    return await deliver(fed, session, activity, actor, recipients, followers_of=followers_of, about=about)

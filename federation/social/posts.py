@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.articles import documents as article_documents
@@ -29,8 +28,8 @@ from federation.protocol.vocab import PUBLIC
 from federation.protocol.vocab.render import note_to_ap
 from federation.protocol.vocab.parse import APObject
 from storage import actors as actor_queries
-from storage.coverage import blocked_author
-from storage.ids import new_id
+from storage.accounts_api import on_blocked_peers
+from storage.ids import new_id, parse_id
 from storage import posts as post_queries
 from storage import timelines as timeline_queries
 from storage.posts import add_edit, add_remote_post, link_posts, post_by_id, unlink_post
@@ -209,9 +208,8 @@ async def visible_thread(session: AsyncSession, post: Object, viewer: Actor | No
 async def visible_post(session: AsyncSession, post_id: str, viewer: Actor | None) -> Object | None:
     """The post with this id (as a client sends it) if `viewer` may see it; else None, as if it
     did not exist."""
-    if not post_id.isdigit() or len(post_id) > 19:
-        return None
-    return await _shown(session, await post_by_id(session, int(post_id)), viewer)
+    parsed = parse_id(post_id)
+    return await _shown(session, await post_by_id(session, parsed), viewer) if parsed is not None else None
 
 
 async def _shown(session: AsyncSession, post: Object | None, viewer: Actor | None) -> Object | None:
@@ -219,7 +217,7 @@ async def _shown(session: AsyncSession, post: Object | None, viewer: Actor | Non
     it, hidden meanwhile by id as the timelines hide it)."""
     if post is None or not await can_see(session, post, viewer):
         return None
-    if not post.local and await session.scalar(select(blocked_author(post.actor_id))):
+    if not post.local and await on_blocked_peers(session, {post.actor_id}):
         return None
     return post
 
@@ -230,9 +228,9 @@ async def visible_status(session: AsyncSession, status_id: str, viewer: Actor | 
     client API names both (one id space); None if there is no such thing, or `viewer` may not see
     the post. A boost is seen by whoever may see what it boosts."""
     post = await visible_post(session, status_id, viewer)
-    if post is not None or not status_id.isdigit() or len(status_id) > 19:
+    if post is not None or (boost_id := parse_id(status_id)) is None:
         return None if post is None else (post, None)
-    boost = await announce_by_id(session, int(status_id))
+    boost = await announce_by_id(session, boost_id)
     if boost is None:
         return None
     post = await _shown(session, await post_by_id(session, boost.object_id), viewer)

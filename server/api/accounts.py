@@ -30,13 +30,13 @@ from server.api.filtering import shown
 from server.api.params import bool_param, list_param, params, text_param
 from server.appkeys import CLOCK, DATABASE, FEDERATION, URLS
 from server.responses import json_response
+from storage.ids import parse_id
 from storage import accounts_api as q
 from storage import actors as actor_queries
 from storage.communities import is_local_only_actor
 from storage.models import Actor, ActorType, Announce, FollowState, Object
 from storage.paging import Cursor
 
-MAX_ID = 1 << 63  # ids are signed 64-bit
 
 
 async def target_account(request: web.Request) -> Actor:
@@ -47,9 +47,9 @@ async def target_account(request: web.Request) -> Actor:
 async def account_named(request: web.Request, raw: str) -> Actor:
     """The live account with the id `raw` (digits, as a client sends it); ApiError 404 if none,
     or if the caller may not reach it (`_reachable`)."""
+    actor_id = parse_id(raw)
     async with request.app[DATABASE].sessions() as session:
-        actor = await actor_queries.actor_by_id(session, int(raw)) \
-            if raw.isdigit() and len(raw) <= 19 and int(raw) < MAX_ID else None
+        actor = await actor_queries.actor_by_id(session, actor_id) if actor_id is not None else None
     if actor is None or actor.deleted_at is not None:
         raise ApiError(404, "Record not found")
     return await _reachable(request, actor)
@@ -165,8 +165,8 @@ async def following(request: web.Request) -> web.Response:
 @api
 async def relationships(request: web.Request) -> web.Response:
     _caller, me = await viewer(request, "read:follows", "follow")
-    wanted = [int(i) for i in request.query.getall("id[]", []) + request.query.getall("id", [])
-              if i.isdigit() and len(i) <= 19 and int(i) < MAX_ID]
+    wanted = [i for i in map(parse_id, request.query.getall("id[]", []) + request.query.getall("id", []))
+              if i is not None]
     async with request.app[DATABASE].sessions() as session:
         found = {a.id for a in await q.actors_by_ids(session, set(wanted))}
         rel = await q.relations(session, me.id, found, request.app[CLOCK].now())
@@ -180,8 +180,8 @@ FAMILIAR_MAX_IDS, FAMILIAR_MAX_ACCOUNTS = 40, 40
 async def familiar_followers(request: web.Request) -> web.Response:
     """For each account asked (`id[]`), its followers whom the caller follows."""
     _caller, me = await viewer(request, "read:follows", "follow")
-    wanted = list(dict.fromkeys(int(i) for i in map(str, list_param(await params(request), "id"))
-                                if i.isdigit() and len(i) <= 19 and int(i) < MAX_ID))[:FAMILIAR_MAX_IDS]
+    wanted = list(dict.fromkeys(i for i in map(parse_id, list_param(await params(request), "id"))
+                                if i is not None))[:FAMILIAR_MAX_IDS]
     async with request.app[DATABASE].sessions() as session:
         found = {a.id for a in await q.actors_by_ids(session, set(wanted))}
         familiar = await q.familiar_followers(session, me.id, found, FAMILIAR_MAX_ACCOUNTS)
@@ -284,7 +284,8 @@ async def follow_requests(request: web.Request) -> web.Response:
     _caller, me = await viewer(request, "read:follows", "follow")
     cursor = page_args(request, default=40, maximum=80)
     async with request.app[DATABASE].sessions() as session:
-        rows = await q.follow_page(session, me.id, cursor, followers=True, state=FollowState.pending)
+        rows = await q.follow_page(session, me.id, cursor, followers=True, state=FollowState.pending,
+                                   institution_only=True)  # her own requests
         entities = await render(request, me, lambda renderer: renderer.accounts([actor for _, actor in rows]), session)
     return paged(request, entities, [follow_id for follow_id, _ in rows])
 

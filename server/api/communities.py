@@ -44,13 +44,13 @@ from federation.social.access import Reader, may_reach
 from federation.social.posts import visible_post
 from server.local_only import LOCAL_ONLY
 from server.activitypub.actor_documents import ACTOR_DOCUMENTS
-from server.api.accounts import MAX_ID
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, viewer
 from server.api.entities import render
 from server.api.params import bool_param, list_param, params, text_param
 from server.appkeys import CLOCK, DATABASE, FEDERATION, SETTINGS, URLS
 from server.responses import json_response
+from storage.ids import parse_id
 from storage import actors as actor_queries
 from storage import communities as queries
 from storage.accounts_api import account_of
@@ -68,8 +68,8 @@ def _by(me: Actor, via: str = "api") -> str:
 
 async def _community(session: AsyncSession, request: web.Request, me: Actor | None) -> tuple[Community, Actor]:
     """The community the route's `{id}` names, if `me` may know of it; ApiError 404 otherwise."""
-    raw = request.match_info["id"]
-    actor = await actor_queries.actor_by_id(session, int(raw)) if len(raw) <= 19 and int(raw) < MAX_ID else None
+    actor_id = parse_id(request.match_info["id"])
+    actor = await actor_queries.actor_by_id(session, actor_id) if actor_id is not None else None
     community = await queries.community_of(session, actor.id) if actor is not None else None
     if community is None or actor is None or not may_reach(community.local_only, Reader.user if me else Reader.anonymous):
         raise ApiError(404, "Record not found")
@@ -77,7 +77,7 @@ async def _community(session: AsyncSession, request: web.Request, me: Actor | No
 
 
 async def _account(session: AsyncSession, raw: str) -> Actor:
-    actor = await actor_queries.actor_by_id(session, int(raw)) if raw.isdigit() and len(raw) <= 19 and int(raw) < MAX_ID else None
+    actor = await actor_queries.actor_by_id(session, actor_id) if (actor_id := parse_id(raw)) is not None else None
     if actor is None or actor.deleted_at is not None:
         raise ApiError(404, "Record not found")
     return actor
@@ -199,11 +199,11 @@ async def moderate(fed: Federation, me: Actor, find: Find, act: Act, then=None) 
 
 async def _elsewhere(request: web.Request) -> Actor | None:
     """The community on another server the route's `{id}` names, if it does."""
-    raw = request.match_info["id"]
-    if len(raw) > 19 or int(raw) >= MAX_ID:
+    actor_id = parse_id(request.match_info["id"])
+    if actor_id is None:
         return None
     async with request.app[DATABASE].sessions() as session:
-        actor = await actor_queries.actor_by_id(session, int(raw))
+        actor = await actor_queries.actor_by_id(session, actor_id)
     return actor if actor is not None and elsewhere.is_elsewhere(actor) else None
 
 

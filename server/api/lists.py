@@ -20,7 +20,7 @@ from server.appkeys import CLOCK, DATABASE
 from server.responses import json_response
 from storage import lists as queries
 from storage.follows import follow_between
-from storage.ids import new_id
+from storage.ids import new_id, parse_id
 from storage.models import Actor, FollowState, List
 
 REPLIES_POLICIES = ("followed", "list", "none")
@@ -33,7 +33,7 @@ def list_entity(row: List) -> dict[str, Any]:
 
 async def owned_list(session: AsyncSession, me: Actor, raw: str) -> List:
     """Her list with the id `raw`; ApiError 404 if there is none (or it is someone else's)."""
-    found = await queries.list_of(session, me.id, int(raw)) if raw.isdigit() and len(raw) <= 18 else None
+    found = await queries.list_of(session, me.id, list_id) if (list_id := parse_id(raw)) is not None else None
     if found is None:
         raise ApiError(404, "Record not found")
     return found

@@ -42,7 +42,8 @@ async def create(request: web.Request) -> web.Response:
     raw_rules = [str(value) for value in list_param(values, "rule_ids")]
     if not all(value.isdigit() and 1 <= int(value) <= rules for value in raw_rules):
         raise ApiError(422, "Validation failed: rule_ids must name this instance's rules")
-    category = text_param(values, "category") or ("violation" if raw_rules else "other")
+    # a report naming rules is of a rule broken, whatever category it gives (as Mastodon files it)
+    category = "violation" if raw_rules else text_param(values, "category") or "other"
     fed = request.app[FEDERATION]
     async with fed.transaction() as session:
         posts = []

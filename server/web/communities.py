@@ -155,7 +155,8 @@ async def community(request: web.Request, *, status: int = 200, compose_error: s
         tools = viewer is not None and await moderation.may_moderate(session, group, viewer)
         applicants = [actor for _, actor in await queries.join_requests(session, group.id)] if tools else []
         members = [actor for _, actor in await account_queries.follow_page(
-            session, group.id, Cursor(limit=MEMBERS_SHOWN), followers=True)] if tools else []
+            session, group.id, Cursor(limit=MEMBERS_SHOWN), followers=True,
+            institution_only=True)] if tools else []  # its moderators: the instance's users
         pinned_entities, thread_entities, applicant_entities, member_entities = await render_entities(
             request, viewer, lambda renderer: (renderer.statuses(pinned), renderer.statuses(threads),
                                                renderer.accounts(applicants), renderer.accounts(members)), session)

@@ -73,7 +73,8 @@ async def _follow_list(request: web.Request, *, followers: bool) -> web.Response
         return await _not_found(request)
     cursor = page_cursor(request)
     async with request.app[DATABASE].sessions() as session:
-        rows = await q.follow_page(session, target.id, cursor, followers=followers)
+        rows = await q.follow_page(session, target.id, cursor, followers=followers,
+                                   institution_only=True)  # a signed-in page: one of the instance's users
         account, accounts = await render_entities(request, signed.actor, lambda renderer: (
             renderer.account(target), renderer.accounts([actor for _, actor in rows])), session)
     which = "followers" if followers else "following"

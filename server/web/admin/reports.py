@@ -13,6 +13,7 @@ from federation.social.web_sessions import SignedIn
 from server.appkeys import CLOCK, DATABASE
 from server.web.admin import by, console, page
 from server.web.sessions import redirect
+from storage.ids import parse_id
 from storage import actors as actor_queries
 from storage import reports as queries
 from storage.models import Actor, Object, Report
@@ -48,11 +49,13 @@ async def reports_page(request: web.Request, signed: SignedIn) -> web.Response:
 async def resolve(request: web.Request, signed: SignedIn) -> web.Response:
     raw = request.match_info["id"]
     async with request.app[DATABASE].sessions.begin() as session:
-        report = await queries.report_by_id(session, int(raw)) if raw.isdigit() and len(raw) <= 18 else None
-        if report is None:
-            return await _page(request, signed, status=404, error=f"no such report: {raw}")
-        if not await reports.resolve(session, report, by=by(signed), at=request.app[CLOCK].now()):
-            return await _page(request, signed, status=409, error=f"report {raw} is resolved already")
+        report = await queries.report_by_id(session, report_id) if (report_id := parse_id(raw)) is not None else None
+        resolved = report is not None and await reports.resolve(session, report, by=by(signed),
+                                                               at=request.app[CLOCK].now())
+    if report is None:
+        return await _page(request, signed, status=404, error=f"no such report: {raw}")
+    if not resolved:
+        return await _page(request, signed, status=409, error=f"report {raw} is resolved already")
     return redirect("/admin/reports?done=resolved")
 
 
