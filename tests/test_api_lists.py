@@ -70,6 +70,11 @@ async def test_a_list_of_accounts_one_follows_and_its_timeline(instances):
     with pytest.raises(MastodonNotFoundError):
         await call(carol.list_accounts, icu["id"])
 
+    # When she takes carol in and out of it (a DELETE with a form body, as Mastodon.py sends it)
+    await call(alice.list_accounts_add, icu["id"], [ids["carol"]])
+    await call(alice.list_accounts_delete, icu["id"], [ids["carol"]])
+    assert [str(account["id"]) for account in await call(alice.list_accounts, icu["id"])] == [ids["bob"]]
+
     # When she stops following bob, Then he leaves the list (and its timeline is empty)
     await call(alice.account_unfollow, ids["bob"])
     assert await call(alice.list_accounts, icu["id"]) == []

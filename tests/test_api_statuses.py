@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import re
+
+from mastodon import Mastodon
+from PIL import Image
 
 from tests.api_helpers import token_for
 
@@ -193,3 +198,35 @@ async def test_default_avatar_and_header_are_served(api):
     for url in urls:
         async with http.get(url) as r:
             assert r.status == 200 and r.content_type == "image/png"
+
+
+async def test_an_edit_changes_its_images_description_and_focus(api):
+    # Given alice's post with an image described one way (through Mastodon.py)
+    a, http, alice, _ = api
+    client = Mastodon(access_token=alice["Authorization"].split()[1], api_base_url=a.base)
+    image = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(image, "PNG")
+    upload = await asyncio.to_thread(client.media_post, io.BytesIO(image.getvalue()), mime_type="image/png",
+                                     description="a chart")
+    post = await asyncio.to_thread(client.status_post, "Falls per month", media_ids=[upload["id"]])
+    # When she edits it to describe the image better, and moves its focal point
+    attributes = client.generate_media_edit_attributes(upload["id"], description="Falls fell from 12 to 4",
+                                                       focus=(0.5, -0.25))
+    edited = await asyncio.to_thread(client.status_update, post["id"], "Falls per month", media_attributes=[attributes])
+    # Then the post's image says so, and its history keeps the old description
+    [shown] = edited["media_attachments"]
+    assert shown["description"] == "Falls fell from 12 to 4"
+    assert (shown["meta"]["focus"]["x"], shown["meta"]["focus"]["y"]) == (0.5, -0.25)
+    history = await asyncio.to_thread(client.status_history, post["id"])
+    assert [version["media_attachments"][0]["description"] for version in history] == [
+        "a chart", "Falls fell from 12 to 4"]
+    # And the same through a form, as Rails' array of objects
+    async with http.put(f"{a.base}/api/v1/statuses/{post['id']}", headers=alice, data=[
+            ("status", "Falls per month"), ("media_ids[]", upload["id"]),
+            ("media_attributes[][id]", upload["id"]), ("media_attributes[][description]", "A falling line")]) as r:
+        assert r.status == 200, await r.text()
+        assert (await r.json())["media_attachments"][0]["description"] == "A falling line"
+    # But a focal point out of range is refused
+    async with http.put(f"{a.base}/api/v1/statuses/{post['id']}", headers=alice, json={
+            "status": "x", "media_ids": [upload["id"]], "media_attributes": [{"id": upload["id"], "focus": "3,0"}]}) as r:
+        assert r.status == 422

@@ -59,12 +59,20 @@ async def publish(fed: Federation, author: Actor, draft: Draft, *, idempotency_k
 
 
 async def revise(fed: Federation, author: Actor, post_id: str, draft: Draft) -> Object:
-    """Edit the author's post `post_id` to say what `draft` says (text, content warning, uploads);
-    the version it replaces goes into its history."""
+    """Edit the author's post `post_id` to say what `draft` says (text, content warning, uploads
+    and their descriptions and focal points); the version it replaces goes into its history."""
     content, _, _ = await _linked(fed, draft.text)
     async with fed.transaction() as session:
         item = await _own_post(session, author, post_id)
         uploads = await _uploads(session, author, draft, item)
+        edits = {media_id: (description, focus) for media_id, description, focus in draft.media_edits}
+        for upload in uploads:
+            if str(upload.id) in edits:
+                description, focus = edits[str(upload.id)]
+                try:
+                    media.describe(upload, description=description, focus=focus)
+                except media.InvalidMedia as exc:
+                    raise OutboxError(f"Validation failed: {exc}") from exc
         await actions.edit(fed, session, author, item, content=content, summary=draft.summary, sensitive=draft.sensitive,
                    attachments=[stored_attachment(m, fed.urls.base) for m in uploads] or None)
         await media.attach(session, item, uploads)

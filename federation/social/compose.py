@@ -34,6 +34,8 @@ class Draft:
     quoted_status_id: str | None = None  # the post it quotes (federation.social.quotes)
     quote_policy: str | None = None  # who may quote it: public, followers, nobody (None: public)
     local_only: bool = False  # institution-only: never leaves the instance (federation.outbox.audience)
+    # an edit's changes to its uploads: id -> (description, focal point), None where unchanged
+    media_edits: tuple[tuple[str, str | None, tuple[float, float] | None], ...] = ()
 
 
 def mentions_in(text: str) -> list[tuple[str, str | None]]:

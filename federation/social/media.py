@@ -337,6 +337,11 @@ def update_media(media: Media, *, description: str | None, focus: tuple[float, f
     """Change the description or focal point of an upload that is not attached to a post yet."""
     if media.object_id is not None:
         raise InvalidMedia("this media is attached to a post; edit the post to change it")
+    describe(media, description=description, focus=focus)
+
+
+def describe(media: Media, *, description: str | None, focus: tuple[float, float] | None) -> None:
+    """Change the description or focal point of an upload (an attached one: by its post's edit)."""
     if description is not None:
         media.description = check_description(description)
     if focus is not None:

@@ -1,7 +1,9 @@
 """Request parameters the way Mastodon takes them: a JSON body, a form, multipart, or the query.
 
-A form or query field named `name[]` may repeat; it becomes a list, as a JSON array would be. A JSON
-body is decoded by `load_json`, so one nested deeper than [server] max_json_depth is a 400."""
+A form or query field named `name[]` (or `name[][key]`, Rails' array of objects) may repeat; it
+becomes a list, as a JSON array would be. A DELETE's body is read as a POST's (Mastodon.py sends
+a list's accounts to remove so). A JSON body is decoded by `load_json`, so one nested deeper than
+[server] max_json_depth is a 400."""
 
 from __future__ import annotations
 
@@ -20,13 +22,13 @@ log = logging.getLogger(__name__)
 
 
 def _fields(fields: MultiMapping[Any]) -> dict[str, Any]:
-    return {key: fields.getall(key) if key.endswith("[]") else fields[key] for key in fields}
+    return {key: fields.getall(key) if key.endswith("[]") or "[][" in key else fields[key] for key in fields}
 
 
 async def params(request: web.Request) -> dict[str, Any]:
     values: dict[str, Any] = _fields(request.query)
     # a JSON body is read on a GET too, as Mastodon does (Mastodon.py sends familiar_followers' ids so)
-    writes = request.method in ("POST", "PUT", "PATCH") or request.content_type == "application/json"
+    writes = request.method in ("POST", "PUT", "PATCH", "DELETE") or request.content_type == "application/json"
     if writes and request.body_exists:  # read once, kept (the form guard reads it first)
         if request.content_type == "application/json":
             try:
@@ -51,6 +53,19 @@ def text_param(values: dict[str, Any], name: str, *, required: bool = False, def
     if not isinstance(value, str):
         raise ApiError(422, f"Validation failed: {name} must be text")
     return value
+
+
+def objects_param(values: dict[str, Any], name: str, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """`name` as a JSON array of objects, or as form fields `name[][key]` (the n-th of each key
+    makes the n-th object); only `keys` are kept. 422 for anything else."""
+    given = values.get(name)
+    if given is None:
+        columns = {key: values.get(f"{name}[][{key}]") or [] for key in keys}
+        given = [{key: column[n] for key, column in columns.items() if n < len(column)}
+                 for n in range(max(map(len, columns.values()), default=0))]
+    if not isinstance(given, list) or not all(isinstance(item, dict) for item in given):
+        raise ApiError(422, f"Validation failed: {name} must be a list of objects")
+    return [{key: item[key] for key in keys if key in item} for item in given]
 
 
 def list_param(values: dict[str, Any], name: str) -> list[Any]:

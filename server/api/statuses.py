@@ -11,14 +11,14 @@ from aiohttp import web
 
 from federation.outbox import actions, drafts
 from federation.outbox.actions import OutboxError
-from federation.social import polls, quotes
+from federation.social import media, polls, quotes
 from federation.social.compose import Draft
 from federation.social.posts import visible_post, visible_status, visible_thread
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import iso, remote_attachment_entity, render
 from server.api.filtering import shown
-from server.api.params import bool_param, list_param, params, text_param
+from server.api.params import bool_param, list_param, objects_param, params, text_param
 from server.appkeys import DATABASE, FEDERATION, SETTINGS
 from server.responses import json_response
 from storage import timelines
@@ -90,6 +90,20 @@ def parse_poll(values: dict[str, Any]) -> polls.NewPoll | None:
                               hide_totals=bool_param(fields, "hide_totals"))
     except polls.PollError as exc:
         raise ApiError(422, f"Validation failed: {exc}") from exc
+
+
+def _media_edits(values: dict[str, Any]) -> tuple[tuple[str, str | None, tuple[float, float] | None], ...]:
+    """An edit's `media_attributes`: (id, description, focal point) of each upload it changes."""
+    edits = []
+    for attributes in objects_param(values, "media_attributes", ("id", "description", "focus")):
+        description, focus = attributes.get("description"), attributes.get("focus")
+        if "id" not in attributes or not isinstance(description, str | None) or not isinstance(focus, str | None):
+            raise ApiError(422, "Validation failed: media_attributes take an id, a description and a focus as text")
+        try:
+            edits.append((str(attributes["id"]), description, media.parse_focus(focus) if focus else None))
+        except media.InvalidMedia as exc:
+            raise ApiError(422, f"Validation failed: {exc}") from None
+    return tuple(edits)
 
 
 @contextmanager
@@ -170,7 +184,8 @@ async def remove(request: web.Request) -> web.Response:
 @api
 async def edit(request: web.Request) -> web.Response:
     _, author = await viewer(request, "write:statuses")
-    draft = parse_draft(request, await params(request))
+    values = await params(request)
+    draft = replace(parse_draft(request, values), media_edits=_media_edits(values))
     with outbox_refusals():
         post = await drafts.revise(request.app[FEDERATION], author, request.match_info["id"], draft)
     return json_response(await render(request, author, lambda renderer: renderer.status(post)))
