@@ -8,6 +8,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Article, ArticleState, Media, Object
+from storage.scheduled import held_media_ids
 
 
 async def attached_media(session: AsyncSession, object_id: int) -> list[Media]:
@@ -28,10 +29,11 @@ async def owned_media(session: AsyncSession, actor_id: int, media_id: int) -> Me
 
 async def stale_media(session: AsyncSession, before: datetime, limit: int) -> list[Media]:
     """Up to `limit` uploads left unattached since before `before`, or attached to a post deleted
-    before then; an upload an unpublished article (a draft, one in review) has chosen is not
-    stale: it is attached when the article is published."""
+    before then; an upload an unpublished article (a draft, one in review) or a scheduled post
+    has chosen is not stale: it is attached when the article or the post is published."""
     held = {int(media_id) for ids in await session.scalars(select(Article.media_ids).where(
         Article.state != ArticleState.published, Article.media_ids.is_not(None))) for media_id in ids or ()}
+    held |= await held_media_ids(session)
     return list(await session.scalars(select(Media).where(or_(
         Media.object_id.in_(select(Object.id).where(Object.deleted_at < before)),
         Media.object_id.is_(None) & (Media.created_at < before) & Media.id.not_in(held),

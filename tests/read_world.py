@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiohttp
 import pytest
@@ -143,6 +143,8 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
         await session.flush()
         peer_row = await session.scalar(select(Peer).where(Peer.domain == peer.authority))
     ward_list = await _call(http, "POST", f"{a.base}/api/v1/lists", alice, json={"title": "Ward"})
+    later = await _call(http, "POST", f"{a.base}/api/v1/statuses", alice, json={
+        "status": f"{MARKER} scheduled", "scheduled_at": (a.clock.now() + timedelta(days=1)).isoformat()})
     emoji_form = aiohttp.FormData({"shortcode": "handwash"})
     emoji_form.add_field("file", _png(), filename="handwash.png", content_type="image/png")
     await _call(http, "POST", f"{a.base}/api/rounds/v1/admin/custom_emojis", admin, data=emoji_form)
@@ -163,7 +165,7 @@ async def seed(instances: InstanceFactory, http: aiohttp.ClientSession, **sectio
         ids={"public": public["id"], "unlisted": unlisted["id"], "poll": poll["id"], "remote": str(remote.id),
              "alice": account["id"], "bob": bob_account["id"], "carol": str(carol.id), "notification": notifications[0]["id"],
              "media": media["id"], "media_name": media["url"].rsplit("/", 1)[1], "peer": str(peer_row.id),
-             "emoji": str(emoji_id), "list": ward_list["id"],
+             "emoji": str(emoji_id), "list": ward_list["id"], "scheduled": later["id"],
              "tag": "sepsis", "filter": kept["id"], "filter_keyword": kept["keywords"][0]["id"],
              "filter_status": kept_status["id"], "request": requests[0]["id"], "quote": str(quote.id), "community": community["id"],
              "thread": thread["id"], "article": article["id"],

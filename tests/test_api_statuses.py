@@ -34,18 +34,6 @@ async def test_create_with_content_warning_mentions_and_tags(api):
     assert [(n["type"], n["status"]["id"]) for n in notes] == [("mention", status["id"])]
 
 
-async def test_a_post_asked_for_later_is_refused_not_published_now(api):
-    # Given alice, whose app asks for her post to go out tomorrow (Rounds does not schedule)
-    a, http, alice, _ = api
-    async with http.post(f"{a.base}/api/v1/statuses", headers=alice,
-                         data={"status": "Tomorrow's huddle", "scheduled_at": "2030-01-01T08:00:00Z"}) as r:
-        # Then it is refused, saying why
-        assert r.status == 422 and "schedule" in (await r.json())["error"]
-    # And nothing was posted
-    async with http.get(f"{a.base}/api/v1/accounts/{(await a.actor('alice')).id}/statuses", headers=alice) as r:
-        assert await r.json() == []
-
-
 async def test_idempotency_key_gives_the_same_status(api):
     a, http, alice, _ = api
     headers = {**alice, "Idempotency-Key": "abc-123"}

@@ -92,6 +92,7 @@ def _ids(world: World) -> list[tuple[str, list[str]]]:
         ("/api/v1/filters/", [ids["filter_keyword"]]),
         ("/api/v1/media/", [ids["media"]]),
         ("/api/v1/lists/", [ids["list"]]),  # alice's
+        ("/api/v1/scheduled_statuses/", [ids["scheduled"]]),  # alice's
         ("/api/v1/admin/", [ids["peer"]]),
         ("/posts/{id}/edit", own_posts),  # one's own posts only: another's is refused (test_web_actions.py)
         ("/posts/{id}/delete", own_posts),

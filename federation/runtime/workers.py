@@ -1,14 +1,14 @@
 """Background workers as asyncio tasks: the inbox processor, the delivery sender, the Web Push
-sender, the poll clock, and periodic chores (refreshing subscribed peer lists, sweeping unused media, deleting
+sender, the poll clock, the scheduled posts' clock, and periodic chores (refreshing subscribed peer lists, sweeping unused media, deleting
 settled queue rows past their retention: see federation.admin.retention, greeting peers an admin has just
 allowed: see federation.peers.greeting; an allow made here wakes it).
 
 Each loop runs its step until a step finds nothing, then sleeps until woken (work queued in this
 process sets an event after its commit) or until `worker_poll_seconds` pass (work queued by
-other processes). Nothing wakes the poll clock: it looks for ended polls every
-`worker_poll_seconds`. The chores run on their own period. A step that raises is logged and the
+other processes). Nothing wakes the poll clock, nor the scheduled posts': they look for ended
+polls and due posts every `worker_poll_seconds`. The chores run on their own period. A step that raises is logged and the
 loop goes on; cancellation stops it. Tests do not start these: they call the steps
-(`worker.run_once`, `DeliveryWorker.run_once`, `PushWorker.run_once`, `poll_worker.run_once`,
+(`worker.run_once`, `DeliveryWorker.run_once`, `PushWorker.run_once`, `poll_worker.run_once`, `scheduled.run_once`,
 `media.sweep`, `retention.sweep`).
 """
 
@@ -25,6 +25,7 @@ from federation.inbox import committer, worker
 from federation.social import media, poll_worker
 from federation.social.push_worker import PushWorker
 from federation.runtime.context import Federation
+from federation.outbox import scheduled
 from federation.outbox.delivery import DeliveryWorker
 from federation.peers.greeting import greet_allowed
 from federation.peers.subscriptions import refresh_all
@@ -62,6 +63,7 @@ class Workers:
             asyncio.create_task(self._periodically("media sweep", MEDIA_SWEEP_SECONDS, self._sweep_media)),
             asyncio.create_task(self._periodically("queue retention", RETENTION_SWEEP_SECONDS, self.sweep_queues)),
             asyncio.create_task(self._loop("polls", asyncio.Event(), lambda: poll_worker.run_once(self.fed))),
+            asyncio.create_task(self._loop("scheduled posts", asyncio.Event(), lambda: scheduled.run_once(self.fed))),
             asyncio.create_task(self._greetings()),
         ]
 

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.protocol.vocab.parse import Attachment
 from federation.protocol.vocab.render import media_to_ap
+from storage.ids import parse_id
 from storage.media import add_media, attached_media, delete_media, owned_media, stale_media
 from storage.models import Actor, Media, Object
 from storage.posts import post_by_id
@@ -307,7 +308,7 @@ async def attachable(session: AsyncSession, author: Actor, media_ids: Iterable[s
     InvalidMedia names the first that is none of these."""
     rows = []
     for media_id in media_ids:
-        media = await owned_media(session, author.id, int(media_id)) if media_id.isdigit() else None
+        media = await owned_media(session, author.id, parsed) if (parsed := parse_id(media_id)) is not None else None
         if media is None or not (media.object_id in (None, post.id if post else None)
                                  or (await post_by_id(session, media.object_id)).deleted_at is not None):
             raise InvalidMedia(f"media {media_id} cannot be attached")

@@ -25,6 +25,7 @@ from server.api import (
     push,
     quotes,
     reports,
+    scheduled,
     search,
     statuses,
     streaming,
@@ -36,7 +37,7 @@ from server.api.common import setup_plumbing
 MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines,
            notification_requests,  # before the notifications: its literal paths must match before {id}
            notifications, search, media, streaming, admin_domains,
-           filters, grouped_notifications, announcements, emojis, push, tags, quotes, communities, articles, reports, lists)
+           filters, grouped_notifications, announcements, emojis, push, tags, quotes, communities, articles, reports, lists, scheduled)
 
 
 def setup(app: web.Application) -> None:

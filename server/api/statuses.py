@@ -17,6 +17,7 @@ from federation.social.posts import visible_post, visible_status, visible_thread
 from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, page_args, paged, viewer
 from server.api.entities import iso, remote_attachment_entity, render
+from server.api import scheduled
 from server.api.filtering import shown
 from server.api.params import bool_param, list_param, objects_param, params, text_param
 from server.appkeys import DATABASE, FEDERATION, SETTINGS
@@ -122,10 +123,7 @@ def outbox_refusals():
 def parse_new_post(request: web.Request, values: dict[str, Any], preferences: dict[str, Any]) -> Draft:
     """A new post's parameters (POST /api/v1/statuses, and the web pages' compose form): its
     text and uploads, its poll, its visibility (the author's default when not given), and whether
-    it is institution-only (`local_only`: read by the instance's users alone, never federated).
-    Rounds does not schedule posts: one asked for later is refused, not published now."""
-    if values.get("scheduled_at"):
-        raise ApiError(422, "Validation failed: this server does not schedule posts (scheduled_at)")
+    it is institution-only (`local_only`: read by the instance's users alone, never federated)."""
     draft = parse_draft(request, values)
     poll = parse_poll(values)
     if poll is not None and draft.media_ids:
@@ -148,6 +146,8 @@ async def create(request: web.Request) -> web.Response:
     fed = request.app[FEDERATION]
     draft = replace(parse_new_post(request, values, caller.account.preferences or {}),
                     application_id=caller.token.app_id)  # the status's `application`
+    if values.get("scheduled_at"):  # to be published later: a ScheduledStatus now
+        return await scheduled.schedule(request, author, draft, values)
     with outbox_refusals():
         post = await drafts.publish(fed, author, draft, idempotency_key=key)
     return json_response(await render(request, author, lambda renderer: renderer.status(post)))

@@ -31,6 +31,7 @@ from storage.models.push import PushDelivery, PushSubscription, VapidKey
 from storage.models.quotes import Quote, QuoteState
 from storage.models.lists import List, ListMember
 from storage.models.reports import Report
+from storage.models.scheduled import ScheduledStatus
 from storage.models.tags import FeaturedTag, FollowedTag
 from storage.models.queues import (
     Delivery,
@@ -67,5 +68,5 @@ __all__ = [
     "FILTER_CONTEXTS", "Filter", "FilterAction", "FilterKeyword", "FilterStatus",
     "NotificationPolicy", "NotificationRequest", "PolicyAction", "RequestState",
     "FeaturedTag", "FollowedTag", "Quote", "QuoteState", "Article", "ArticleState", "ArticleVersion", "Report",
-    "List", "ListMember",
+    "List", "ListMember", "ScheduledStatus",
 ]
