@@ -156,6 +156,7 @@ ROUTES: dict[str, Reads] = {
     "/api/v1/accounts/search": Reads.own,
     "/api/v1/follow_requests": Reads.own,
     "/api/v1/blocks": Reads.own,
+    "/api/v1/conversations": Reads.own,
     "/api/v1/scheduled_statuses": Reads.own,
     "/api/v1/scheduled_statuses/{id}": Reads.own,
     "/api/v1/lists": Reads.own,

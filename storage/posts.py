@@ -185,6 +185,16 @@ _THREAD_LINKS = (select(Object.id, Object.uri, Object.in_reply_to_uri, Object.lo
                  .order_by(_CHAIN.c.depth))
 
 
+_ROOT = select(Object.uri).join(_CHAIN, Object.id == _CHAIN.c.id).order_by(_CHAIN.c.depth.desc()).limit(1)
+THREAD_ROOT_DEPTH = 200  # a walk up a thread for its first post stops this far up
+
+
+async def thread_root(session: AsyncSession, post: Object) -> str:
+    """The id of the first post of `post`'s thread that is stored here (`post`'s own, if the post
+    it answers is not)."""
+    return await session.scalar(_ROOT, {"uri": post.uri, "limit": THREAD_ROOT_DEPTH}) or post.uri
+
+
 async def stored_thread(session: AsyncSession, uri: str, limit: int) -> list[Object]:
     """The post with this id, then the post it replies to, and so on up its thread while they are
     stored (deleted or not), `limit` posts at most: one query for a walk up a thread that would

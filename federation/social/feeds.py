@@ -5,7 +5,8 @@ When a post or a boost arrives, or is made here, one row per local home it belon
 theirs out. Reading a home timeline is then one index range scan (see storage.timelines.home).
 Deletes and mutes are applied when reading, so a feed row may outlive what it points at.
 A new post also sends its `update` stream event from here, so open timelines show it at once;
-edits and deletes only send stream events (`streams.record_post`).
+edits and deletes only send stream events (`streams.record_post`). A direct post is also the
+newest of its thread's conversation for each local user it reaches (storage.conversations).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation.social.events import StreamEvent, record
 from federation.social.posts import Links
 from federation.social.streams import local_followers, new_posts_homes, post_homes, post_streams
+from storage import conversations
 from storage.home_feeds import add_feed_entries, add_feeds_entries, recent_post_ids, remove_author_entries
 from storage.lists import leave_lists
-from storage.models import Actor, Object
+from storage.models import Actor, Object, Visibility
 
 BACKFILL = 40
 
@@ -51,6 +53,7 @@ async def add_post_to_homes(session: AsyncSession, post: Object, author: Actor, 
         return await add_posts_to_homes(session, [(post, author, links)])
     homes = await post_homes(session, post, author)
     await add(session, homes, post.id, author.id)
+    await _conversations(session, post, author, homes)
     record(session, StreamEvent(await post_streams(session, post, author, homes), "update", "status", post.id))
 
 
@@ -61,7 +64,15 @@ async def add_posts_to_homes(session: AsyncSession, posts: list[tuple[Object, Ac
     await add_feeds_entries(session, [(owners, post.id, author.id) for (post, author, _), owners in zip(posts, homes)],
                             boost=False)
     for (post, author, links), owners in zip(posts, homes):
+        await _conversations(session, post, author, owners)
         record(session, StreamEvent(await post_streams(session, post, author, owners, links), "update", "status", post.id))
+
+
+async def _conversations(session: AsyncSession, post: Object, author: Actor, homes: set[int]) -> None:
+    """A direct post is the newest of its thread's conversation for each local user it reaches,
+    unread but for its author's."""
+    if post.visibility is Visibility.direct and homes:
+        await conversations.note(session, post, {owner: owner != author.id for owner in homes})
 
 
 async def add_boost_to_homes(session: AsyncSession, booster: Actor, announce_id: int) -> None:

@@ -11,6 +11,7 @@ from server.api import (
     apps,
     articles,
     communities,
+    conversations,
     credentials,
     emojis,
     filters,
@@ -37,7 +38,7 @@ from server.api.common import setup_plumbing
 MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines,
            notification_requests,  # before the notifications: its literal paths must match before {id}
            notifications, search, media, streaming, admin_domains,
-           filters, grouped_notifications, announcements, emojis, push, tags, quotes, communities, articles, reports, lists, scheduled)
+           filters, grouped_notifications, announcements, emojis, push, tags, quotes, communities, articles, reports, lists, scheduled, conversations)
 
 
 def setup(app: web.Application) -> None:

@@ -29,6 +29,7 @@ from storage.models.notification_policy import NotificationPolicy, NotificationR
 from storage.models.polls import Poll, PollOption, PollVote
 from storage.models.push import PushDelivery, PushSubscription, VapidKey
 from storage.models.quotes import Quote, QuoteState
+from storage.models.conversations import Conversation
 from storage.models.lists import List, ListMember
 from storage.models.reports import Report
 from storage.models.scheduled import ScheduledStatus
@@ -68,5 +69,5 @@ __all__ = [
     "FILTER_CONTEXTS", "Filter", "FilterAction", "FilterKeyword", "FilterStatus",
     "NotificationPolicy", "NotificationRequest", "PolicyAction", "RequestState",
     "FeaturedTag", "FollowedTag", "Quote", "QuoteState", "Article", "ArticleState", "ArticleVersion", "Report",
-    "List", "ListMember", "ScheduledStatus",
+    "List", "ListMember", "ScheduledStatus", "Conversation",
 ]
