@@ -8,7 +8,6 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Article, ArticleState, Media, Object
-from storage.scheduled import held_media_ids
 
 
 async def attached_media(session: AsyncSession, object_id: int) -> list[Media]:
@@ -33,10 +32,10 @@ async def stale_media(session: AsyncSession, before: datetime, limit: int) -> li
     has chosen is not stale: it is attached when the article or the post is published."""
     held = {int(media_id) for ids in await session.scalars(select(Article.media_ids).where(
         Article.state != ArticleState.published, Article.media_ids.is_not(None))) for media_id in ids or ()}
-    held |= await held_media_ids(session)
+
     return list(await session.scalars(select(Media).where(or_(
         Media.object_id.in_(select(Object.id).where(Object.deleted_at < before)),
-        Media.object_id.is_(None) & (Media.created_at < before) & Media.id.not_in(held),
+        Media.object_id.is_(None) & Media.scheduled_id.is_(None) & (Media.created_at < before) & Media.id.not_in(held),
     )).limit(limit)))
 
 

@@ -72,6 +72,8 @@ async def test_a_list_of_accounts_one_follows_and_its_timeline(instances):
 
     # When she takes carol in and out of it (a DELETE with a form body, as Mastodon.py sends it)
     await call(alice.list_accounts_add, icu["id"], [ids["carol"]])
+    assert sorted(str(account["id"]) for account in await call(alice.list_accounts, icu["id"])) == sorted(
+        [ids["bob"], ids["carol"]])
     await call(alice.list_accounts_delete, icu["id"], [ids["carol"]])
     assert [str(account["id"]) for account in await call(alice.list_accounts, icu["id"])] == [ids["bob"]]
 

@@ -208,12 +208,17 @@ async def test_an_edit_changes_its_images_description_and_focus(api):
     history = await asyncio.to_thread(client.status_history, post["id"])
     assert [version["media_attachments"][0]["description"] for version in history] == [
         "a chart", "Falls fell from 12 to 4"]
-    # And the same through a form, as Rails' array of objects
+    # And the same through a form, as Rails' array of objects: with a second image, the focal
+    # point given for it alone is its own, not the first's
+    second = await asyncio.to_thread(client.media_post, io.BytesIO(image.getvalue()), mime_type="image/png")
     async with http.put(f"{a.base}/api/v1/statuses/{post['id']}", headers=alice, data=[
-            ("status", "Falls per month"), ("media_ids[]", upload["id"]),
-            ("media_attributes[][id]", upload["id"]), ("media_attributes[][description]", "A falling line")]) as r:
+            ("status", "Falls per month"), ("media_ids[]", upload["id"]), ("media_ids[]", second["id"]),
+            ("media_attributes[][id]", upload["id"]), ("media_attributes[][description]", "A falling line"),
+            ("media_attributes[][id]", second["id"]), ("media_attributes[][focus]", "-0.5,0.5")]) as r:
         assert r.status == 200, await r.text()
-        assert (await r.json())["media_attachments"][0]["description"] == "A falling line"
+        first, other = (await r.json())["media_attachments"]
+    assert first["description"] == "A falling line" and (first["meta"]["focus"]["x"], first["meta"]["focus"]["y"]) == (0.5, -0.25)
+    assert (other["meta"]["focus"]["x"], other["meta"]["focus"]["y"]) == (-0.5, 0.5)
     # But a focal point out of range is refused
     async with http.put(f"{a.base}/api/v1/statuses/{post['id']}", headers=alice, json={
             "status": "x", "media_ids": [upload["id"]], "media_attributes": [{"id": upload["id"], "focus": "3,0"}]}) as r:

@@ -6,6 +6,8 @@ same transaction. The client API's handler parses the request and makes one call
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.communities import relay, threads
@@ -21,9 +23,16 @@ from storage.models import Actor, Media, Object
 from storage.posts import post_by_idempotency_key, remember_idempotency_key
 
 
-async def publish(fed: Federation, author: Actor, draft: Draft, *, idempotency_key: str = "") -> Object:
+class Withdrawn(Exception):
+    """`publish`'s `first` said no: nothing was posted."""
+
+
+async def publish(fed: Federation, author: Actor, draft: Draft, *, idempotency_key: str = "",
+                  first: Callable[[AsyncSession], Awaitable[bool]] | None = None) -> Object:
     """Post `draft`; the same `idempotency_key` from the same author gives the post it made the
-    first time, and nothing else happens."""
+    first time, and nothing else happens. `first` runs first in the post's transaction: if it
+    says no, nothing is posted (Withdrawn) and what it wrote is rolled back; if the post fails,
+    so is what it wrote (a scheduled post is taken so: federation.outbox.scheduled)."""
     if idempotency_key:
         async with fed.db.sessions() as session:
             earlier = await post_by_idempotency_key(session, author.id, idempotency_key)
@@ -31,6 +40,8 @@ async def publish(fed: Federation, author: Actor, draft: Draft, *, idempotency_k
             return earlier
     content, mentions, tags = await _linked(fed, draft.text)
     async with fed.transaction() as session:
+        if first is not None and not await first(session):
+            raise Withdrawn()
         in_reply_to = None
         if draft.in_reply_to_id:
             in_reply_to = await visible_post(session, draft.in_reply_to_id, author)

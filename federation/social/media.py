@@ -304,12 +304,12 @@ def new_media(session: AsyncSession, actor_id: int, stored: StoredImage, *, desc
 
 async def attachable(session: AsyncSession, author: Actor, media_ids: Iterable[str], post: Object | None) -> list[Media]:
     """The author's uploads to attach to `post` (or to a new post), in the order asked: each
-    unattached, already on `post`, or left on a post she deleted ("delete and redraft").
-    InvalidMedia names the first that is none of these."""
+    unattached, already on `post`, or left on a post she deleted ("delete and redraft"), and none
+    a scheduled post holds. InvalidMedia names the first that is none of these."""
     rows = []
     for media_id in media_ids:
         media = await owned_media(session, author.id, parsed) if (parsed := parse_id(media_id)) is not None else None
-        if media is None or not (media.object_id in (None, post.id if post else None)
+        if media is None or media.scheduled_id is not None or not (media.object_id in (None, post.id if post else None)
                                  or (await post_by_id(session, media.object_id)).deleted_at is not None):
             raise InvalidMedia(f"media {media_id} cannot be attached")
         rows.append(media)

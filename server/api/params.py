@@ -8,6 +8,7 @@ a list's accounts to remove so). A JSON body is decoded by `load_json`, so one n
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,8 +22,26 @@ from server.appkeys import SETTINGS
 log = logging.getLogger(__name__)
 
 
+_OBJECT_FIELD = re.compile(r"(.+)\[\]\[(\w+)\]")
+
+
 def _fields(fields: MultiMapping[Any]) -> dict[str, Any]:
-    return {key: fields.getall(key) if key.endswith("[]") or "[][" in key else fields[key] for key in fields}
+    """Fields as a dict: `name[]` a list; `name[][key]` a list of objects under `name`, read in
+    order as Rails reads them (a key met again starts the next object)."""
+    values: dict[str, Any] = {}
+    for key, value in fields.items():
+        if (match := _OBJECT_FIELD.fullmatch(key)) is not None:
+            objects = values.setdefault(match[1], [])
+            if not isinstance(objects, list):
+                continue
+            if not objects or match[2] in objects[-1]:
+                objects.append({})
+            objects[-1][match[2]] = value
+        elif key.endswith("[]"):
+            values[key] = fields.getall(key)
+        else:
+            values[key] = fields[key]
+    return values
 
 
 async def params(request: web.Request) -> dict[str, Any]:
@@ -56,13 +75,9 @@ def text_param(values: dict[str, Any], name: str, *, required: bool = False, def
 
 
 def objects_param(values: dict[str, Any], name: str, keys: tuple[str, ...]) -> list[dict[str, Any]]:
-    """`name` as a JSON array of objects, or as form fields `name[][key]` (the n-th of each key
-    makes the n-th object); only `keys` are kept. 422 for anything else."""
-    given = values.get(name)
-    if given is None:
-        columns = {key: values.get(f"{name}[][{key}]") or [] for key in keys}
-        given = [{key: column[n] for key, column in columns.items() if n < len(column)}
-                 for n in range(max(map(len, columns.values()), default=0))]
+    """`name` as a list of objects (a JSON array of them, or form fields `name[][key]`: `_fields`);
+    only `keys` are kept. 422 for anything else."""
+    given = values.get(name, [])
     if not isinstance(given, list) or not all(isinstance(item, dict) for item in given):
         raise ApiError(422, f"Validation failed: {name} must be a list of objects")
     return [{key: item[key] for key in keys if key in item} for item in given]

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from federation.outbox import scheduled
+from federation.outbox.actions import NoSuchPost
 from federation.protocol.vocab.values import parse_datetime
 from federation.social.compose import Draft
 from server.api.auth import ApiError
@@ -20,8 +21,7 @@ from server.appkeys import CLOCK, DATABASE, URLS
 from server.responses import json_response
 from storage import scheduled as queries
 from storage.ids import parse_id
-from storage.media import owned_media
-from storage.models import Actor, ScheduledStatus
+from storage.models import Actor, Media, ScheduledStatus
 
 
 def scheduled_at_param(values: dict[str, Any]):
@@ -33,9 +33,13 @@ def scheduled_at_param(values: dict[str, Any]):
     return at
 
 
-async def _entity(request: web.Request, session, row: ScheduledStatus) -> dict[str, Any]:
+async def _entities(request: web.Request, session, rows: list[ScheduledStatus]) -> list[dict[str, Any]]:
+    uploads = await queries.uploads_of(session, [row.id for row in rows])
+    return [_entity(request, row, uploads[row.id]) for row in rows]
+
+
+def _entity(request: web.Request, row: ScheduledStatus, uploads: list[Media]) -> dict[str, Any]:
     draft = scheduled.draft_from_json(row.draft)
-    uploads = [upload for upload in [await owned_media(session, row.actor_id, i) for i in row.media_ids] if upload]
     poll = draft.poll
     return {
         "id": str(row.id), "scheduled_at": iso(row.scheduled_at),
@@ -45,21 +49,29 @@ async def _entity(request: web.Request, session, row: ScheduledStatus) -> dict[s
             "in_reply_to_id": draft.in_reply_to_id, "media_ids": list(draft.media_ids) or None,
             "poll": {"options": list(poll.options), "expires_in": str(poll.expires_in), "multiple": poll.multiple,
                      "hide_totals": poll.hide_totals} if poll is not None else None,
-            "application_id": str(draft.application_id) if draft.application_id else None,
-            "scheduled_at": None, "idempotency": None, "with_rate_limit": False,
+            "application_id": draft.application_id, "scheduled_at": None,
+            "idempotency": row.idempotency_key, "with_rate_limit": False,
+            # Rounds' and Mastodon 4.5's, as a new post takes them
+            "local_only": draft.local_only, "quoted_status_id": draft.quoted_status_id,
+            "quote_approval_policy": draft.quote_policy,
         },
         "media_attachments": [media_entity(upload, request.app[URLS].base) for upload in uploads],
     }
 
 
 async def schedule(request: web.Request, author: Actor, draft: Draft, values: dict[str, Any]) -> web.Response:
-    """A new post asked for later: its ScheduledStatus."""
+    """A new post asked for later: its ScheduledStatus (the one made before, for a request with
+    the same Idempotency-Key)."""
+    key = request.headers.get("Idempotency-Key", "")[:255]
     try:
         async with request.app[DATABASE].sessions.begin() as session:
-            row = await scheduled.schedule(session, author, draft, scheduled_at_param(values), request.app[CLOCK].now())
-            entity = await _entity(request, session, row)
+            row = await scheduled.schedule(session, author, draft, scheduled_at_param(values),
+                                           request.app[CLOCK].now(), key)
+            [entity] = await _entities(request, session, [row])
     except scheduled.ScheduleError as exc:
         raise ApiError(422, f"Validation failed: {exc}") from exc
+    except NoSuchPost as exc:
+        raise ApiError(404, "Record not found") from exc
     return json_response(entity)
 
 
@@ -76,7 +88,7 @@ async def index(request: web.Request) -> web.Response:
     cursor = page_args(request, default=20, maximum=40)
     async with request.app[DATABASE].sessions() as session:
         rows = await queries.scheduled_of(session, me.id, cursor)
-        entities = [await _entity(request, session, row) for row in rows]
+        entities = await _entities(request, session, rows)
     return paged(request, entities, [row.id for row in rows])
 
 
@@ -84,7 +96,8 @@ async def index(request: web.Request) -> web.Response:
 async def show(request: web.Request) -> web.Response:
     _, me = await viewer(request, "read:statuses")
     async with request.app[DATABASE].sessions() as session:
-        return json_response(await _entity(request, session, await _own(session, me, request.match_info["id"])))
+        [entity] = await _entities(request, session, [await _own(session, me, request.match_info["id"])])
+    return json_response(entity)
 
 
 @api
@@ -95,7 +108,7 @@ async def move(request: web.Request) -> web.Response:
         async with request.app[DATABASE].sessions.begin() as session:
             row = await _own(session, me, request.match_info["id"])
             scheduled.reschedule(row, at, request.app[CLOCK].now())
-            entity = await _entity(request, session, row)
+            [entity] = await _entities(request, session, [row])
     except scheduled.ScheduleError as exc:
         raise ApiError(422, f"Validation failed: {exc}") from exc
     return json_response(entity)
@@ -105,7 +118,7 @@ async def move(request: web.Request) -> web.Response:
 async def cancel(request: web.Request) -> web.Response:
     _, me = await viewer(request, "write:statuses")
     async with request.app[DATABASE].sessions.begin() as session:
-        await session.delete(await _own(session, me, request.match_info["id"]))
+        await scheduled.cancel(session, await _own(session, me, request.match_info["id"]))
     return json_response({})
 
 

@@ -146,7 +146,7 @@ async def create(request: web.Request) -> web.Response:
     fed = request.app[FEDERATION]
     draft = replace(parse_new_post(request, values, caller.account.preferences or {}),
                     application_id=caller.token.app_id)  # the status's `application`
-    if values.get("scheduled_at"):  # to be published later: a ScheduledStatus now
+    if values.get("scheduled_at"):  # to be published later: a ScheduledStatus now (its own key)
         return await scheduled.schedule(request, author, draft, values)
     with outbox_refusals():
         post = await drafts.publish(fed, author, draft, idempotency_key=key)

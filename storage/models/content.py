@@ -178,6 +178,8 @@ class Media(Base):
     focus_x: Mapped[float] = mapped_column(default=0.0)
     focus_y: Mapped[float] = mapped_column(default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the scheduled post that will publish it (federation.outbox.scheduled): no other post takes it
+    scheduled_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class Bookmark(Base):
