@@ -12,6 +12,8 @@ The functions are synchronous: each runs inside `Database.read`, with the render
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import BindParameter, and_, bindparam, exists, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
@@ -42,10 +44,12 @@ from storage.statuses import (
 
 
 def _hidden(viewer_id: int | BindParameter):
-    """Actors whose posts a viewer never sees in timelines: blocked or muted by them (a subquery
-    of the timeline's own query). Actors of blocked peers are hidden by `_shown`."""
+    """Actors whose posts a viewer never sees in timelines: blocked or muted by them, a mute
+    until it ends (the statement's `now`) (a subquery of the timeline's own query). Actors of
+    blocked peers are hidden by `_shown`."""
     return union_all(select(Block.target_id).where(Block.actor_id == viewer_id),
-                     select(Mute.target_id).where(Mute.actor_id == viewer_id))
+                     select(Mute.target_id).where(Mute.actor_id == viewer_id, or_(
+                         Mute.expires_at.is_(None), Mute.expires_at > bindparam("now"))))
 
 
 def _shown(actor_id, viewer_id: int | BindParameter | None):
@@ -85,11 +89,11 @@ _HOME = PagedStatement(_HOME_QUERY.where(FeedEntry.author_id.not_in(_EXCLUSIVE))
 _POST_FIELDS = len(POST_COLUMNS)
 
 
-def home(session: Session, viewer_id: int, cursor: Cursor) -> list[PostRow | BoostRow]:
+def home(session: Session, viewer_id: int, cursor: Cursor, now: datetime) -> list[PostRow | BoostRow]:
     """The viewer's home timeline, read from its feed rows (see federation.social.feeds) in one query: a
     range scan of the (owner, item) index, each row joined to its post or boost, read as plain
     rows (the hottest read of the client API)."""
-    rows = core_rows(session, *_HOME(cursor, viewer=viewer_id))
+    rows = core_rows(session, *_HOME(cursor, viewer=viewer_id, now=now))
     return newest_first([PostRow(*row[:_POST_FIELDS]) if row[0] is not None else BoostRow(*row[_POST_FIELDS:])
                          for row in rows], cursor)
 
@@ -115,15 +119,15 @@ def _list_statement(replies: str) -> PagedStatement:
 _LISTS = {replies: _list_statement(replies) for replies in ("followed", "list", "none")}
 
 
-def list_timeline(session: Session, viewer_id: int, list_id: int, replies: str, cursor: Cursor
+def list_timeline(session: Session, viewer_id: int, list_id: int, replies: str, cursor: Cursor, now: datetime
                   ) -> list[PostRow | BoostRow]:
     """A list's timeline (`_list_statement`), read as `home` reads hers."""
-    rows = core_rows(session, *_LISTS[replies](cursor, viewer=viewer_id, list=list_id))
+    rows = core_rows(session, *_LISTS[replies](cursor, viewer=viewer_id, list=list_id, now=now))
     return newest_first([PostRow(*row[:_POST_FIELDS]) if row[0] is not None else BoostRow(*row[_POST_FIELDS:])
                          for row in rows], cursor)
 
 
-def public(session: Session, cursor: Cursor, *, local: bool | None, viewer_id: int | None,
+def public(session: Session, cursor: Cursor, *, local: bool | None, viewer_id: int | None, now: datetime,
            only_media: bool = False) -> list[Object]:
     query = _live_posts().where(Object.visibility == Visibility.public, _shown(Object.actor_id, viewer_id),
                                 ~limited_author(Object.actor_id), _for(viewer_id))
@@ -131,17 +135,17 @@ def public(session: Session, cursor: Cursor, *, local: bool | None, viewer_id: i
         query = query.where(Object.local.is_(local))
     if only_media:
         query = query.where(Object.attachments.is_not(None))
-    return list(newest_first(list(session.scalars(apply(query, Object.id, cursor))), cursor))
+    return list(newest_first(list(session.scalars(apply(query, Object.id, cursor), {"now": now})), cursor))
 
 
 def tagged(session: Session, tag: str, cursor: Cursor, *, local: bool | None,
-                 viewer_id: int | None) -> list[Object]:
+           viewer_id: int | None, now: datetime) -> list[Object]:
     query = _live_posts().join(Tag, Tag.object_id == Object.id).where(
         Tag.name == tag.lower(), Object.visibility == Visibility.public, _shown(Object.actor_id, viewer_id),
         ~limited_author(Object.actor_id), _for(viewer_id))
     if local is not None:
         query = query.where(Object.local.is_(local))
-    return list(newest_first(list(session.scalars(apply(query, Object.id, cursor))), cursor))
+    return list(newest_first(list(session.scalars(apply(query, Object.id, cursor), {"now": now})), cursor))
 
 
 def marked(session: Session, model, viewer_id: int, cursor: Cursor) -> list[tuple[int, Object]]:

@@ -247,9 +247,20 @@ async def test_block_and_mute_show_in_relationships(instances, http):
     muted = await asyncio.to_thread(client.mutes)
     assert [(str(account["id"]), account["mute_expires_at"] is None) for account in muted] == [
         (str(dave_id), False), (str(carol_id), True)]
-    # And once the hour is over, dave's mute is no longer listed
+    # And while it lasts, his posts are out of her public timeline, and her home, though she follows him
+    dave = await token_for(a, "dave", create=False)
+    await _call(http, "POST", f"{a.base}/api/v1/accounts/{dave_id}/follow", alice)
+    await _call(http, "POST", f"{a.base}/api/v1/statuses", dave, json={"status": "dave's handover"})
+
+    async def seen() -> tuple[bool, ...]:
+        pages = [(await _get(http, f"{a.base}/api/v1/timelines/{which}", alice))[0] for which in ("public", "home")]
+        return tuple(any("handover" in s["content"] for s in page) for page in pages)
+
+    assert await seen() == (False, False)
+    # And once the hour is over, dave's mute is no longer listed, and his posts show again
     a.clock.advance(minutes=61)
     assert [account["id"] for account in (await _get(http, f"{a.base}/api/v1/mutes", alice))[0]] == [str(carol_id)]
+    assert await seen() == (True, True)
     # When she unmutes and unblocks, Then both are gone
     rel = await _call(http, "POST", f"{a.base}/api/v1/accounts/{carol_id}/unmute", alice)
     assert rel["muting"] is False

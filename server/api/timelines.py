@@ -46,7 +46,7 @@ async def home(request: web.Request) -> web.Response:
     # the hottest read of all: the token is checked in the page's own read (before the paging
     # parameters, as everywhere: a bad token is a 401 whatever else is wrong)
     return _paged(request, await render_as_user(request, "read:statuses", _page("home",
-        lambda renderer: timelines.home(renderer.session, renderer.viewer.id, page_args(request)))))
+        lambda renderer: timelines.home(renderer.session, renderer.viewer.id, page_args(request), renderer.now))))
 
 
 @api
@@ -58,7 +58,7 @@ async def of_list(request: web.Request) -> web.Response:
     async with request.app[DATABASE].sessions() as session:
         row = await owned_list(session, me, request.match_info["list_id"])
     return _paged(request, await render(request, me, _page("home", lambda renderer: timelines.list_timeline(
-        renderer.session, me.id, row.id, row.replies_policy, cursor))))
+        renderer.session, me.id, row.id, row.replies_policy, cursor, renderer.now))))
 
 
 @api
@@ -66,7 +66,8 @@ async def public(request: web.Request) -> web.Response:
     actor = await optional_viewer(request, "read:statuses")
     cursor, local, only_media = page_args(request), _locality(request), bool_param(request.query, "only_media")
     return _paged(request, await render(request, actor, _page("public", lambda renderer: timelines.public(
-        renderer.session, cursor, local=local, viewer_id=actor.id if actor else None, only_media=only_media))))
+        renderer.session, cursor, local=local, viewer_id=actor.id if actor else None, now=renderer.now,
+        only_media=only_media))))
 
 
 @api
@@ -74,7 +75,7 @@ async def tag(request: web.Request) -> web.Response:
     actor = await optional_viewer(request, "read:statuses")
     cursor, local, name = page_args(request), _locality(request), request.match_info["hashtag"]
     return _paged(request, await render(request, actor, _page("public", lambda renderer: timelines.tagged(
-        renderer.session, name, cursor, local=local, viewer_id=actor.id if actor else None))))
+        renderer.session, name, cursor, local=local, viewer_id=actor.id if actor else None, now=renderer.now))))
 
 
 async def marked_posts(request: web.Request, model, actor: Actor, cursor: Cursor) -> list[tuple[int, Object]]:

@@ -85,7 +85,7 @@ async def tag_page(request: web.Request) -> web.Response:
     cursor = timelines.page_cursor(request)
 
     def page(renderer):
-        items = timeline_queries.tagged(renderer.session, tag, cursor, local=True, viewer_id=None)
+        items = timeline_queries.tagged(renderer.session, tag, cursor, local=True, viewer_id=None, now=renderer.now)
         return [item.id for item in items], renderer.statuses(items)
 
     ids, statuses = await render_entities(request, None, page)

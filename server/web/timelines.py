@@ -93,12 +93,12 @@ async def timeline_page(request: web.Request, which: str, *, status: int = 200,
 
     def page(renderer):
         if which == "home":
-            items = timelines.home(renderer.session, viewer.id, cursor)
+            items = timelines.home(renderer.session, viewer.id, cursor, renderer.now)
         elif which == "tag":
-            items = timelines.tagged(renderer.session, tag, cursor, local=None, viewer_id=viewer.id)
+            items = timelines.tagged(renderer.session, tag, cursor, local=None, viewer_id=viewer.id, now=renderer.now)
         else:
             items = timelines.public(renderer.session, cursor, local=True if which == "local" else None,
-                                     viewer_id=viewer.id)
+                                     viewer_id=viewer.id, now=renderer.now)
         return [item.id for item in items], shown(renderer.statuses(items), "home" if which == "home" else "public")
 
     ids, statuses = await render_entities(request, viewer, page)
