@@ -86,14 +86,17 @@ _HOME_QUERY = (
 _EXCLUSIVE = (select(ListMember.actor_id).join(List, List.id == ListMember.list_id)
               .where(List.owner_id == bindparam("viewer"), List.exclusive.is_(True)))
 _HOME = PagedStatement(_HOME_QUERY.where(FeedEntry.author_id.not_in(_EXCLUSIVE)), FeedEntry.item_id)
+_HOME_ALL = PagedStatement(_HOME_QUERY, FeedEntry.item_id)  # the web's home: the web has no list pages
 _POST_FIELDS = len(POST_COLUMNS)
 
 
-def home(session: Session, viewer_id: int, cursor: Cursor, now: datetime) -> list[PostRow | BoostRow]:
+def home(session: Session, viewer_id: int, cursor: Cursor, now: datetime, *, exclusive: bool = True
+         ) -> list[PostRow | BoostRow]:
     """The viewer's home timeline, read from its feed rows (see federation.social.feeds) in one query: a
     range scan of the (owner, item) index, each row joined to its post or boost, read as plain
-    rows (the hottest read of the client API)."""
-    rows = core_rows(session, *_HOME(cursor, viewer=viewer_id, now=now))
+    rows (the hottest read of the client API). Without her exclusive lists' members, unless
+    `exclusive` is False (the web pages, which have no list pages to show them)."""
+    rows = core_rows(session, *(_HOME if exclusive else _HOME_ALL)(cursor, viewer=viewer_id, now=now))
     return newest_first([PostRow(*row[:_POST_FIELDS]) if row[0] is not None else BoostRow(*row[_POST_FIELDS:])
                          for row in rows], cursor)
 

@@ -13,6 +13,7 @@ import pytest
 from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
 
 from tests.api_helpers import token_for
+from tests.web_helpers import browser_like, sign_in
 
 
 def _client(instance, headers) -> Mastodon:
@@ -63,6 +64,11 @@ async def test_a_list_of_accounts_one_follows_and_its_timeline(instances):
     await call(alice.list_update, icu["id"], "ICU", replies_policy="followed", exclusive=True)
     home = _texts(await call(alice.timeline_home))
     assert "bob's handover" not in home and "carol's" in home
+    # But the web's home, which has no list pages, still shows them
+    async with browser_like() as browser:
+        await sign_in(browser, a.base, "alice")
+        async with browser.get(f"{a.base}/home") as response:
+            assert "handover" in html.unescape(await response.text())
 
     # And the list is hers alone
     with pytest.raises(MastodonNotFoundError):

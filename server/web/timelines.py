@@ -93,7 +93,7 @@ async def timeline_page(request: web.Request, which: str, *, status: int = 200,
 
     def page(renderer):
         if which == "home":
-            items = timelines.home(renderer.session, viewer.id, cursor, renderer.now)
+            items = timelines.home(renderer.session, viewer.id, cursor, renderer.now, exclusive=False)
         elif which == "tag":
             items = timelines.tagged(renderer.session, tag, cursor, local=None, viewer_id=viewer.id, now=renderer.now)
         else:
