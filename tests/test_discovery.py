@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from federation.admin import instance
+from server.profile import PROFILES
 from tests.factories import add_public_notes
 
 
@@ -108,3 +110,11 @@ async def test_nodeinfo_index_and_real_counts(instances, http):
         assert info["usage"]["users"]["total"] == 2
         assert info["usage"]["localPosts"] == 3
         assert info["metadata"]["nodeName"] == "CHU Example"
+    # When an admin opens registrations and renames the instance in the console, Then NodeInfo says so
+    async with a.db.sessions.begin() as session:
+        await instance.save(session, name="CHU Nord", description="Knowledge", rules="", registrations="open",
+                            by="test", at=a.clock.now())
+    a.app[PROFILES].forget()
+    async with http.get(f"{a.base}/nodeinfo/2.1") as r:
+        info = await r.json(content_type=None)
+    assert (info["openRegistrations"], info["metadata"]["nodeName"]) == (True, "CHU Nord")

@@ -1,5 +1,6 @@
 """NodeInfo 2.0 and 2.1, with the /.well-known/nodeinfo index. Usage counts come from the
-database on each request; registrations are closed (accounts are made by admins)."""
+database on each request; the name, description and whether registrations are open, from the
+instance's run-time profile (server.profile: what an admin set in the console)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from server.appkeys import DATABASE, SETTINGS, URLS
+from federation.admin.instance import OPEN
+from server.appkeys import DATABASE, URLS
+from server.profile import profile
 from server.responses import json_response
 from server.version import VERSION
 from storage import actors as actor_queries
@@ -28,7 +31,7 @@ async def index(request: web.Request) -> web.Response:
 
 async def nodeinfo(request: web.Request) -> web.Response:
     schema = request.match_info["schema"]
-    settings = request.app[SETTINGS]
+    shown = await profile(request)
     now = utcnow()
     async with request.app[DATABASE].sessions() as session:
         users = await actor_queries.count_local_users(session)
@@ -41,14 +44,14 @@ async def nodeinfo(request: web.Request) -> web.Response:
         "software": software,
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
-        "openRegistrations": False,
+        "openRegistrations": shown.registrations == OPEN,
         "usage": {
             "users": {"total": users, "activeMonth": month, "activeHalfyear": halfyear},
             "localPosts": posts,
         },
         "metadata": {
-            "nodeName": settings.instance.name,
-            "nodeDescription": settings.instance.description,
+            "nodeName": shown.name,
+            "nodeDescription": shown.description,
         },
     }
     content_type = (
