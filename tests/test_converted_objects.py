@@ -77,6 +77,9 @@ async def test_an_image_video_and_audio_show_as_attachments(scene):
     assert shown["image"]["media_attachments"][0]["description"] == "X-ray, day 3"
     assert shown["image"]["url"] == "https://photos.example/p/3"
     assert shown["video"]["media_attachments"][0]["url"] == "https://videos.example/4.mp4"
+    # And a preview is an image, or none: an app never loads a video or a sound as a picture
+    assert shown["image"]["media_attachments"][0]["preview_url"] == "https://photos.example/media/3.jpg"
+    assert [shown[kind]["media_attachments"][0]["preview_url"] for kind in ("video", "audio")] == [None, None]
 
 
 async def test_an_event_shows_its_name_time_place_and_link(scene):

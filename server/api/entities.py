@@ -57,7 +57,9 @@ def remote_attachment_entity(attachment: dict[str, Any], index: int, object_id: 
         w, h = attachment["width"], attachment["height"]
         meta["original"] = {"width": w, "height": h, "size": f"{w}x{h}", "aspect": w / h}
     return {
-        "id": f"{object_id}{index:02d}", "type": kind, "url": attachment["url"], "preview_url": attachment["url"],
+        # a preview is an image: a peer's image is its own; a video's or a sound's is not one
+        "id": f"{object_id}{index:02d}", "type": kind, "url": attachment["url"],
+        "preview_url": attachment["url"] if kind == "image" else None,
         "remote_url": attachment["url"], "text_url": None, "meta": meta,
         "description": attachment.get("name"), "blurhash": attachment.get("blurhash"),
     }
