@@ -97,6 +97,7 @@ class AccountRow(NamedTuple):
     avatar_url: str | None
     header_url: str | None
     fields: list[dict[str, Any]] | None
+    moved_to_id: int | None
 
 
 ACCOUNT_COLUMNS = tuple(getattr(Actor, name) for name in AccountRow._fields)

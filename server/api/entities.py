@@ -79,13 +79,20 @@ class Renderer:
         entities = self._accounts_by_id({a.id for a in actors})
         return [entities.get(a.id) or self._account(a, q.AccountCounts(0, 0, 0, None)) for a in actors]
 
-    def _accounts_by_id(self, ids: set[int]) -> dict[int, dict[str, Any]]:
+    def _accounts_by_id(self, ids: set[int], *, moves: bool = True) -> dict[int, dict[str, Any]]:
+        """Account entities by id; each one that moved with its `moved`, the account it moved to
+        (whose own `moved` is not followed further)."""
         rows = q.accounts(self.session, ids)
         entities = {i: self._account(actor, counts) for i, (actor, counts) in rows.items()}
         self._add_emojis([(entities[i], actor.domain if not actor.local else "",
                            (actor.display_name, actor.summary,
                             *(str(value) for field in actor.fields or [] for value in field.values())))
                           for i, (actor, _) in rows.items()])
+        moved = {i: actor.moved_to_id for i, (actor, _) in rows.items() if actor.moved_to_id}
+        if moves and moved:
+            targets = self._accounts_by_id(set(moved.values()), moves=False)
+            for i, target in moved.items():
+                entities[i]["moved"] = targets.get(target)
         return entities
 
     def _add_emojis(self, items: list[tuple[dict[str, Any], str, tuple[str | None, ...]]]) -> None:
@@ -140,6 +147,7 @@ class Renderer:
                        for f in actor.fields or []],
             # a staff member's role, shown on her profile (Mastodon: the highlighted roles)
             "roles": [{key: ROLES[counts.staff][key] for key in ("id", "name", "color")}] if counts.staff else [],
+            "moved": None,  # the account it moved to (`_accounts_by_id`)
         }
 
     # --- statuses ---------------------------------------------------------------------------

@@ -69,6 +69,8 @@ class Actor(Base):
     avatar_url: Mapped[str | None] = mapped_column(String(2048))
     header_url: Mapped[str | None] = mapped_column(String(2048))
     fields: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # [{"name", "value"}], profile metadata
+    # the account it moved to (a peer's Move, its new account naming it: federation.inbox.handlers.move)
+    moved_to_id: Mapped[int | None] = mapped_column(BigInteger)
     raw: Mapped[dict[str, Any] | None]
     # kept by database triggers (see the account counters migration), never written by the ORM
     followers_count: Mapped[int] = mapped_column(Integer, server_default="0")

@@ -21,6 +21,7 @@ from federation.inbox.handlers import (
     flag,
     follow,
     like,
+    move,
     quote_request,
     remove,
     undo,
@@ -42,4 +43,5 @@ HANDLERS: dict[str, ModuleType] = {
     "Remove": remove,
     "QuoteRequest": quote_request,
     "Flag": flag,
+    "Move": move,
 }

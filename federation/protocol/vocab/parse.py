@@ -198,6 +198,7 @@ class APActor:
     icon: str | None = None  # the avatar's URL
     image: str | None = None  # the header's URL
     fields: tuple[tuple[str, str], ...] = ()  # profile metadata (PropertyValue): (name, value as sent: HTML)
+    also_known_as: tuple[str, ...] = ()  # its aliases: accounts it says it was (a Move's target names its source)
 
 
 @dataclass(frozen=True)
@@ -412,6 +413,7 @@ def ap_to_actor(document: Any) -> APActor:
         icon=_image_url(document.get("icon")),
         image=_image_url(document.get("image")),
         fields=_profile_fields(document),
+        also_known_as=tuple(uri for uri in map(id_of, as_list(document.get("alsoKnownAs"))) if is_uri(uri))[:MAX_FIELDS],
     )
 
 
