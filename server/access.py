@@ -134,6 +134,10 @@ ROUTES: dict[str, Reads] = {
     "/api/v1/timelines/public": Reads.content,
     "/api/v1/timelines/tag/{hashtag}": Reads.content,
     "/api/v1/tags/{hashtag}": Reads.content,
+    "/api/v1/trends": Reads.content,
+    "/api/v1/trends/tags": Reads.content,
+    "/api/v1/trends/statuses": Reads.content,
+    "/api/v1/trends/links": Reads.content,
     "/api/v1/accounts/{id}/featured_tags": Reads.content,
     "/api/v2/search": Reads.content,
     "/api/v1/streaming": Reads.stream,  # WebSocket: public, hashtag and the user's own streams

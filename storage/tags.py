@@ -176,14 +176,18 @@ async def suggestions(session: AsyncSession, actor_id: int, limit: int) -> list[
 
 # --- history -------------------------------------------------------------------------------------
 
-async def uses_since(session: AsyncSession, names: Iterable[str], since: datetime) -> list[tuple[str, datetime, int]]:
+async def uses_since(session: AsyncSession, names: Iterable[str], since: datetime, *,
+                     include_local_only: bool) -> list[tuple[str, datetime, int]]:
     """(tag, published, author) of every live public or unlisted post carrying one of `names`
-    published since `since`: what a Tag entity's daily history counts."""
+    published since `since` (institution-only ones if `include_local_only`): what a Tag
+    entity's daily history counts."""
     names = set(names)
     if not names:
         return []
-    rows = await session.execute(
-        select(Tag.name, Object.published, Object.actor_id).join(Object, Object.id == Tag.object_id)
-        .where(Tag.name.in_(names), Object.published >= since, Object.deleted_at.is_(None),
-               Object.visibility.in_(_PROFILE_VISIBILITIES)))
+    query = (select(Tag.name, Object.published, Object.actor_id).join(Object, Object.id == Tag.object_id)
+             .where(Tag.name.in_(names), Object.published >= since, Object.deleted_at.is_(None),
+                    Object.visibility.in_(_PROFILE_VISIBILITIES)))
+    if not include_local_only:
+        query = query.where(Object.local_only.is_(False))
+    rows = await session.execute(query)
     return [tuple(row) for row in rows]

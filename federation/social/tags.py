@@ -74,14 +74,15 @@ class Day:
     accounts: int
 
 
-async def history(session: AsyncSession, names: list[str], now: datetime) -> dict[str, list[Day]]:
+async def history(session: AsyncSession, names: list[str], now: datetime, *, users: bool) -> dict[str, list[Day]]:
     """For each tag, its use on each of the last HISTORY_DAYS days (UTC), today first: the
-    public and unlisted posts carrying it, and how many accounts wrote them."""
+    public and unlisted posts carrying it, and how many accounts wrote them; institution-only
+    posts counted only for the instance's `users`."""
     today = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     days = [today - timedelta(days=n) for n in range(HISTORY_DAYS)]
     posts: dict[tuple[str, datetime], int] = defaultdict(int)
     authors: dict[tuple[str, datetime], set[int]] = defaultdict(set)
-    for name, published, author in await queries.uses_since(session, names, days[-1]):
+    for name, published, author in await queries.uses_since(session, names, days[-1], include_local_only=users):
         day = published.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
         posts[name, day] += 1
         authors[name, day].add(author)

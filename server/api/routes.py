@@ -32,13 +32,14 @@ from server.api import (
     streaming,
     tags,
     timelines,
+    trends,
 )
 from server.api.common import setup_plumbing
 
 MODULES = (oauth, apps, instance, credentials, accounts, statuses, polls, timelines,
            notification_requests,  # before the notifications: its literal paths must match before {id}
            notifications, search, media, streaming, admin_domains,
-           filters, grouped_notifications, announcements, emojis, push, tags, quotes, communities, articles, reports, lists, scheduled, conversations)
+           filters, grouped_notifications, announcements, emojis, push, tags, quotes, communities, articles, reports, lists, scheduled, conversations, trends)
 
 
 def setup(app: web.Application) -> None:

@@ -38,7 +38,7 @@ async def tag_entities(request: web.Request, session: AsyncSession, names: list[
                        me: Actor | None) -> list[dict[str, Any]]:
     """The Tag entity of each name, with its daily history, and `following`/`featuring` for `me`."""
     base = request.app[URLS].base
-    history = await domain.history(session, names, request.app[CLOCK].now())
+    history = await domain.history(session, names, request.app[CLOCK].now(), users=me is not None)
     following = await queries.followed(session, me.id, names) if me else set()
     featuring = {row.name for row in await queries.featured_of(session, me.id)} if me else set()
     entities = []
