@@ -16,6 +16,8 @@ from sqlalchemy import select
 from federation.outbox import actions
 from storage.models import Account, Activity, Media, Object, Pin, Visibility
 from tests.api_helpers import token_for
+from tests.community_helpers import follow_remote
+from tests.instances import settle
 
 
 async def _post(a, username: str, text: str, *, reply_to: Object | None = None, **options) -> Object:
@@ -341,3 +343,23 @@ async def test_token_use_marks_the_user_active_once_an_hour(api):
     a.clock.advance(minutes=31)
     await _get(http, f"{a.base}/api/v1/timelines/home", alice)
     assert await last_active() == a.clock.now()
+
+
+async def test_removing_a_follower_elsewhere_ends_the_follow_on_both_servers(instances, http):
+    # Given bob on B follows alice on A
+    a = await instances.start("a")
+    b = await instances.start("b")
+    alice = Mastodon(access_token=(await token_for(a, "alice"))["Authorization"].split()[1], api_base_url=a.base)
+    bob = await token_for(b, "bob")
+    await follow_remote(b, "bob", f"alice@{a.urls.authority}")
+    await settle(a, b)
+    [follower] = await asyncio.to_thread(alice.account_followers, (await a.actor("alice")).id)
+    # When alice removes him from her followers (through Mastodon.py)
+    relationship = await asyncio.to_thread(alice.account_remove_from_followers, follower["id"])
+    await settle(a, b)
+    # Then he no longer follows her, here or on B, where her Reject arrived
+    assert relationship["followed_by"] is False
+    assert await asyncio.to_thread(alice.account_followers, (await a.actor("alice")).id) == []
+    on_b = (await _get(http, f"{b.base}/api/v1/accounts/lookup?acct=alice@{a.urls.authority}", bob))[0]
+    rels, _ = await _get(http, f"{b.base}/api/v1/accounts/relationships?id[]={on_b['id']}", bob)
+    assert rels[0]["following"] is False

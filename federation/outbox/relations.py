@@ -1,5 +1,5 @@
 """Local actions between actors become activities: follow and unfollow, answer a follow
-request, tell followers of a changed profile, block and unblock (the client API, the pages and
+request, remove a follower, tell followers of a changed profile, block and unblock (the client API, the pages and
 the communities call these).
 
 As in `actions`: each function takes the caller's session and never commits; it writes the rows,
@@ -75,6 +75,13 @@ async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, 
     answer_to_ap = accept_to_ap if accept else reject_to_ap
     document = answer_to_ap(sending.activity_uri(followee, "Accept" if accept else "Reject"), row.uri, follower, followee)
     await sending.send(fed, session, followee, document, [follower])
+
+
+async def remove_follower(fed: Federation, session: AsyncSession, actor: Actor, follower: Actor) -> None:
+    """`follower` no longer follows `actor`, who rejects the follow (a Reject to a peer's server)."""
+    row = await follow_between(session, follower, actor)
+    if row is not None and row.state is FollowState.accepted:
+        await answer_follow(fed, session, row, accept=False)
 
 
 async def update_profile(fed: Federation, session: AsyncSession, actor: Actor) -> None:

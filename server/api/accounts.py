@@ -226,6 +226,13 @@ async def _via_outbox(request: web.Request, scope: str, act) -> web.Response:
 
 
 @api
+async def remove_from_followers(request: web.Request) -> web.Response:
+    """The account no longer follows the caller (its follow rejected, as Mastodon does)."""
+    return await _via_outbox(request, "write:follows",
+                             lambda fed, me, target: _act(fed, me, target, relations.remove_follower))
+
+
+@api
 async def follow(request: web.Request) -> web.Response:
     return await _via_outbox(request, "write:follows", follow_account)
 
@@ -352,7 +359,7 @@ def setup(app: web.Application) -> None:
     for name, handler in (("statuses", statuses), ("followers", followers), ("following", following)):
         add_route(app, "GET", f"{one}/{name}", handler)
     for name, handler in (("follow", follow), ("unfollow", unfollow), ("block", block), ("unblock", unblock),
-                          ("mute", mute), ("unmute", unmute)):
+                          ("mute", mute), ("unmute", unmute), ("remove_from_followers", remove_from_followers)):
         add_route(app, "POST", f"{one}/{name}", handler)
     add_route(app, "GET", "/api/v1/follow_requests", follow_requests)
     add_route(app, "GET", "/api/v1/blocks", blocks)
