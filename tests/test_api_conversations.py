@@ -10,6 +10,8 @@ import asyncio
 
 from mastodon import Mastodon
 
+from federation.peers import decisions
+from storage.models import PeerState
 from tests.api_helpers import token_for
 from tests.community_helpers import follow_remote
 from tests.instances import settle
@@ -72,3 +74,23 @@ async def test_a_thread_of_direct_posts_is_a_conversation_for_each_of_its_people
     await call(bob.status_post, "@alice and 10 at night", visibility="direct", in_reply_to_id=answer["id"])
     assert sorted(accounts for _, accounts, _ in _shape(await call(alice.conversations))) == [
         ["bob"], [f"carol@{b.urls.authority}"]]
+
+    # When alice answers mallory's public post directly (to bob, and so to mallory, whom a reply
+    # names), and mallory answers the same post directly to alice alone, Then mallory's is a
+    # conversation of its own: it never takes the place of alice's (nor hides it, once she mutes
+    # mallory)
+    mallory = _client(a, await token_for(a, "mallory"))
+    public = await call(mallory.status_post, "Night shift swaps, anyone?")
+    await call(alice.status_post, "@bob shall we?", visibility="direct", in_reply_to_id=public["id"])
+    await call(mallory.status_post, "@alice look here", visibility="direct", in_reply_to_id=public["id"])
+    assert sorted(accounts for _, accounts, _ in _shape(await call(alice.conversations))) == [
+        ["bob"], ["bob", "mallory"], [f"carol@{b.urls.authority}"], ["mallory"]]
+    await call(alice.account_mute, (await a.actor("mallory")).id)
+    assert sorted(accounts for _, accounts, _ in _shape(await call(alice.conversations))) == [
+        ["bob"], ["bob", "mallory"], [f"carol@{b.urls.authority}"]]
+
+    # When A's admin blocks B, Then carol's direct posts leave alice's conversations
+    async with a.db.sessions.begin() as session:
+        await decisions.decide(session, b.urls.authority, PeerState.blocked, by="test", at=a.clock.now())
+    await a.fed.reload_policy()
+    assert sorted(accounts for _, accounts, _ in _shape(await call(alice.conversations))) == [["bob"], ["bob", "mallory"]]

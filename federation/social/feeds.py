@@ -19,6 +19,7 @@ from federation.social.streams import local_followers, new_posts_homes, post_hom
 from storage import conversations
 from storage.home_feeds import add_feed_entries, add_feeds_entries, recent_post_ids, remove_author_entries
 from storage.lists import leave_lists
+from storage.posts import mentioned_actors
 from storage.models import Actor, Object, Visibility
 
 BACKFILL = 40
@@ -53,7 +54,7 @@ async def add_post_to_homes(session: AsyncSession, post: Object, author: Actor, 
         return await add_posts_to_homes(session, [(post, author, links)])
     homes = await post_homes(session, post, author)
     await add(session, homes, post.id, author.id)
-    await _conversations(session, post, author, homes)
+    await _conversations(session, post, author, homes, None)
     record(session, StreamEvent(await post_streams(session, post, author, homes), "update", "status", post.id))
 
 
@@ -64,15 +65,20 @@ async def add_posts_to_homes(session: AsyncSession, posts: list[tuple[Object, Ac
     await add_feeds_entries(session, [(owners, post.id, author.id) for (post, author, _), owners in zip(posts, homes)],
                             boost=False)
     for (post, author, links), owners in zip(posts, homes):
-        await _conversations(session, post, author, owners)
+        await _conversations(session, post, author, owners, links.mentions)
         record(session, StreamEvent(await post_streams(session, post, author, owners, links), "update", "status", post.id))
 
 
-async def _conversations(session: AsyncSession, post: Object, author: Actor, homes: set[int]) -> None:
-    """A direct post is the newest of its thread's conversation for each local user it reaches,
+async def _conversations(session: AsyncSession, post: Object, author: Actor, homes: set[int],
+                         mentions: list[Actor] | None) -> None:
+    """A direct post is the newest of its conversation (its thread, with the same people: its
+    author and whom it mentions, read if the caller has not) for each local user it reaches,
     unread but for its author's."""
-    if post.visibility is Visibility.direct and homes:
-        await conversations.note(session, post, {owner: owner != author.id for owner in homes})
+    if post.visibility is not Visibility.direct or not homes:
+        return
+    mentioned = mentions if mentions is not None else await mentioned_actors(session, post.id)
+    people = {author.id, *(actor.id for actor in mentioned)}
+    await conversations.note(session, post, people, {owner: owner != author.id for owner in homes})
 
 
 async def add_boost_to_homes(session: AsyncSession, booster: Actor, announce_id: int) -> None:
