@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Report
+from storage.coverage import blocked_author
+from storage.models import Actor, Report
 
 
 async def report_by_id(session: AsyncSession, report_id: int) -> Report | None:
@@ -18,10 +19,27 @@ async def report_by_uri(session: AsyncSession, uri: str) -> Report | None:
     return await session.scalar(select(Report).where(Report.uri == uri))
 
 
+def _waiting():
+    """Open, and not by a peer blocked since (its reports wait unseen until it is unblocked)."""
+    return and_(Report.resolved_at.is_(None), ~blocked_author(Report.reporter_id))
+
+
 async def open_reports(session: AsyncSession, limit: int) -> list[Report]:
-    """The reports no moderator has resolved yet, oldest first, at most `limit`."""
-    return list(await session.scalars(select(Report).where(Report.resolved_at.is_(None))
-                                      .order_by(Report.id).limit(limit)))
+    """The reports no moderator has resolved yet, our practitioners' first, then peers', each
+    oldest first, at most `limit`."""
+    return list(await session.scalars(
+        select(Report).join(Actor, Actor.id == Report.reporter_id).where(_waiting())
+        .order_by(Actor.local.desc(), Report.id).limit(limit)))
+
+
+async def open_report_of(session: AsyncSession, reporter_id: int, target_id: int) -> Report | None:
+    return await session.scalar(select(Report).where(
+        Report.reporter_id == reporter_id, Report.target_id == target_id, Report.resolved_at.is_(None)))
+
+
+async def count_open_by(session: AsyncSession, reporter_id: int) -> int:
+    return await session.scalar(select(func.count()).select_from(Report).where(
+        Report.reporter_id == reporter_id, Report.resolved_at.is_(None))) or 0
 
 
 async def mark_resolved(session: AsyncSession, report_id: int, *, by: str, at: datetime) -> bool:
@@ -32,4 +50,4 @@ async def mark_resolved(session: AsyncSession, report_id: int, *, by: str, at: d
 
 
 async def count_open(session: AsyncSession) -> int:
-    return await session.scalar(select(func.count()).select_from(Report).where(Report.resolved_at.is_(None))) or 0
+    return await session.scalar(select(func.count()).select_from(Report).where(_waiting())) or 0

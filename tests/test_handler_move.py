@@ -8,22 +8,22 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.models import Actor, Follow, FollowState, InboxState
+from storage.models import Actor, Block, Follow, FollowState, InboxState
 from tests.api_helpers import token_for
 
 
-async def _alice_follows(scene, name: str) -> Actor:
+async def _alice_follows(scene, name: str, follower: str = "alice") -> Actor:
     remote = await scene.remote(name)
     async with scene.a.db.sessions.begin() as session:
-        session.add(Follow(follower_id=(await scene.a.actor("alice")).id, followee_id=remote.id,
-                           uri=f"{scene.a.base}/follows/{name}", state=FollowState.accepted))
+        session.add(Follow(follower_id=(await scene.a.actor(follower)).id, followee_id=remote.id,
+                           uri=f"{scene.a.base}/follows/{follower}/{name}", state=FollowState.accepted))
     return remote
 
 
-async def _follows(scene) -> dict[str, FollowState]:
+async def _follows(scene, follower: str = "alice") -> dict[str, FollowState]:
     async with scene.a.db.sessions() as session:
         rows = await session.execute(select(Actor.username, Follow.state).join(Actor, Actor.id == Follow.followee_id)
-                                     .where(Follow.follower_id == (await scene.a.actor("alice")).id))
+                                     .where(Follow.follower_id == (await scene.a.actor(follower)).id))
         return dict(rows.all())
 
 
@@ -45,6 +45,12 @@ async def test_a_move_to_an_account_that_names_it_takes_its_followers_along(scen
     assert (await scene.outcome(to_hers))[0] is InboxState.ignored
     assert await _follows(scene) == {"zed": FollowState.accepted}
 
+    # And bea, who follows zed too, has blocked zed2
+    await scene.a.add_user("bea")
+    await _alice_follows(scene, "zed", "bea")
+    zed2 = await scene.remote("zed2")
+    async with scene.a.db.sessions.begin() as session:
+        session.add(Block(actor_id=(await scene.a.actor("bea")).id, target_id=zed2.id))
     # When zed says he moved to zed2
     move = await scene.send("zed", "Move", zed.uri, "2", target=f"{scene.peer.base}/users/zed2")
     await scene.run()
@@ -53,6 +59,8 @@ async def test_a_move_to_an_account_that_names_it_takes_its_followers_along(scen
     assert await _follows(scene) == {"zed": FollowState.undone, "zed2": FollowState.pending}
     assert [doc["object"] for _, doc in await scene.queued("Follow")] == [f"{scene.peer.base}/users/zed2"]
     assert [doc["object"]["object"] for _, doc in await scene.queued("Undo")] == [zed.uri]
+    # But bea, with a block between her and zed2, keeps following zed, and asks zed2 nothing
+    assert await _follows(scene, "bea") == {"zed": FollowState.accepted}
     # And her app shows where zed went
     headers = await token_for(scene.a, "alice", create=False)
     async with http.get(f"{scene.a.base}/api/v1/accounts/{zed.id}", headers=headers) as response:
@@ -62,3 +70,11 @@ async def test_a_move_to_an_account_that_names_it_takes_its_followers_along(scen
     again = await scene.send("zed", "Move", zed.uri, "2b", target=f"{scene.peer.base}/users/zed2")
     await scene.run()
     assert (await scene.outcome(again))[0] is InboxState.ignored
+    # And a Move to an account that has itself moved is ignored
+    mallory2 = await scene.remote("mallory2")
+    async with scene.a.db.sessions.begin() as session:
+        (await session.get(Actor, mallory2.id)).moved_to_id = zed2.id
+    onward = await scene.send("mallory", "Move", f"{scene.peer.base}/users/mallory", "on",
+                              target=mallory2.uri)
+    await scene.run()
+    assert await scene.outcome(onward) == (InboxState.ignored, f"{mallory2.uri} has itself moved")

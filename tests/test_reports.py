@@ -14,10 +14,11 @@ import pytest
 from mastodon import Mastodon, MastodonAPIError
 from sqlalchemy import select
 
-from federation.admin import instance
+from federation.admin import instance, reports
 from federation.outbox import actions
 from federation.peers import decisions
 from server.profile import PROFILES
+from storage import reports as report_queries
 from storage.models import Account, Actor, AuditEntry, InboxState, Object, PeerState, Report
 from tests.factories import remote_actor
 from tests.api_helpers import token_for
@@ -189,3 +190,35 @@ async def test_a_flag_naming_nothing_of_ours_is_no_report(scene):
     assert await scene.outcome(flag) == (InboxState.done, None)
     [report] = await _reports(scene.a)
     assert (report.post_ids, report.comment) == ([post.id], "rude")
+
+
+async def test_a_peer_cannot_bury_the_moderators_queue(scene, monkeypatch):
+    monkeypatch.setattr(reports, "PEER_OPEN_MAX", 2)
+    alice = await scene.a.actor("alice")
+    first, second = await scene.local_post(), await scene.local_post(content="<p>two</p>")
+    for name in ("bea", "cid"):
+        await scene.a.add_user(name)
+    # When zed's server flags alice twice, Then it is one open report, with both posts
+    await scene.send("zed", "Flag", [alice.uri, first.uri], "1", content="spam")
+    await scene.send("zed", "Flag", [alice.uri, second.uri], "2", content="more spam")
+    await scene.run()
+    [report] = await _reports(scene.a)
+    assert (report.post_ids, report.comment) == ([first.id, second.id], "spam\n\nmore spam")
+    # And past its open reports' cap, its next Flag waits (ignored)
+    await scene.send("zed", "Flag", [(await scene.a.actor("bea")).uri], "3")
+    over = await scene.send("zed", "Flag", [(await scene.a.actor("cid")).uri], "4")
+    await scene.run()
+    assert (await scene.outcome(over))[0] is InboxState.ignored and len(await _reports(scene.a)) == 2
+    # And a practitioner's report comes first in the console's list
+    async with scene.a.fed.transaction() as session:
+        ours = await reports.file(scene.a.fed, session, await scene.a.actor("bea"), alice, [], comment="rude",
+                                  category="other", rule_ids=[], forward=False, now=scene.a.clock.now())
+    async with scene.a.db.sessions() as session:
+        assert [row.id for row in await report_queries.open_reports(session, 10)][0] == ours.id
+    # And once its peer is blocked, the peer's reports wait unseen
+    async with scene.a.db.sessions.begin() as session:
+        await decisions.decide(session, scene.peer.authority, PeerState.blocked, by="test", at=scene.a.clock.now())
+    await scene.a.fed.reload_policy()
+    async with scene.a.db.sessions() as session:
+        assert [row.id for row in await report_queries.open_reports(session, 10)] == [ours.id]
+        assert await report_queries.count_open(session) == 1

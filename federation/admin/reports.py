@@ -28,6 +28,7 @@ CATEGORIES = ("spam", "legal", "violation", "other")
 COMMENT_MAX = 1000  # characters of a practitioner's comment, as on Mastodon
 PEER_COMMENT_MAX = 5000  # of a peer's
 FLAG_NAMES_MAX = 100  # of what a peer's Flag names, the first are read
+PEER_OPEN_MAX = 10  # open reports of one peer's actor: its further Flags wait until some are resolved
 
 
 class ReportError(Exception):
@@ -62,8 +63,10 @@ async def file(fed: Federation, session: AsyncSession, reporter: Actor, target: 
 async def received(session: AsyncSession, reporter: Actor, uri: str, named: list[str], comment: str,
                    now: datetime) -> Report | None:
     """A peer's Flag `uri`, by `reporter`, naming `named`: a report of the account of ours it
-    names (or whose post it names first), with that account's posts among those named; None if
-    it names none of ours, or came before. Only its first FLAG_NAMES_MAX names are read, in
+    names (or whose post it names first), with that account's posts among those named, added to
+    the reporter's open report of that account if there is one; None if it names none of ours,
+    came before, or the reporter has PEER_OPEN_MAX open reports already (a peer cannot bury the
+    moderators' queue: theirs are listed after our practitioners', and a blocked peer's not at all). Only its first FLAG_NAMES_MAX names are read, in
     two statements: a Flag is read inside the inbox's shared write transaction."""
     if await queries.report_by_uri(session, uri) is not None:
         return None
@@ -76,8 +79,16 @@ async def received(session: AsyncSession, reporter: Actor, uri: str, named: list
         target = await actor_queries.actor_by_id(session, posts[0].actor_id)
     if target is None:
         return None
-    report = Report(id=new_id(), reporter_id=reporter.id, target_id=target.id, uri=uri,
-                    post_ids=[post.id for post in posts if post.actor_id == target.id],
+    post_ids = [post.id for post in posts if post.actor_id == target.id]
+    earlier = await queries.open_report_of(session, reporter.id, target.id)
+    if earlier is not None:  # one open report of an account by one reporter: this adds to it
+        earlier.post_ids = list(dict.fromkeys([*earlier.post_ids, *post_ids]))
+        if comment and comment not in earlier.comment:
+            earlier.comment = f"{earlier.comment}\n\n{comment}".strip()[:PEER_COMMENT_MAX]
+        return earlier
+    if await queries.count_open_by(session, reporter.id) >= PEER_OPEN_MAX:
+        return None
+    report = Report(id=new_id(), reporter_id=reporter.id, target_id=target.id, uri=uri, post_ids=post_ids,
                     comment=comment[:PEER_COMMENT_MAX], category="other", rule_ids=[], forwarded=False,
                     created_at=now)
     session.add(report)

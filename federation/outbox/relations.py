@@ -24,7 +24,7 @@ from federation.protocol.vocab.render import (
 from federation.runtime.context import Federation
 from federation.social import emojis, feeds
 from federation.social.follows import follow_between, request_follow, upsert_follow
-from storage.accounts_api import block_between
+from storage.accounts_api import block_between, blocked_either_way
 from storage.actors import actor_by_id
 from storage.interactions import add_block, remove_block
 from storage.models import Actor, Follow, FollowState
@@ -32,8 +32,11 @@ from storage.states import FOLLOWS
 
 
 async def follow(fed: Federation, session: AsyncSession, follower: Actor, target: Actor) -> Follow:
+    """`follower` follows `target` (asks to); OutboxError for oneself, or across a block either way."""
     if follower.id == target.id:
         raise OutboxError("you cannot follow yourself")
+    if await blocked_either_way(session, follower.id, target.id):
+        raise OutboxError("a block stands between them")
     existing = await follow_between(session, follower, target)
     if existing is not None and existing.state in (FollowState.pending, FollowState.accepted):
         return existing

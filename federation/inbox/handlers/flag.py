@@ -13,4 +13,4 @@ async def handle(ctx: HandlerContext) -> None:
     named = [uri for uri in map(id_of, as_list(raw.get("object"))) if is_uri(uri)]
     comment = raw.get("content") if isinstance(raw.get("content"), str) else ""
     if await reports.received(ctx.session, ctx.actor, ctx.activity.id, named, comment, ctx.now) is None:
-        raise Ignore("the Flag names no account of ours, or came before")
+        raise Ignore("the Flag names no account of ours, came before, or its reporter has too many open reports")

@@ -1,8 +1,10 @@
 """Move: an account elsewhere says it moved to another (Mastodon's account migration). It is
 taken only if the new account, fetched from its server now, names the old one among its
 aliases (`alsoKnownAs`): then the old account shows where it went (`moved_to_id`), and each local
-follower of it follows the new one (a Follow to its server) and no longer the old. A Move of
-another account, to an account that does not name it, or to where it already went, is ignored."""
+follower of it follows the new one (a Follow to its server) and no longer the old, but for one
+with a block between her and the new account, who keeps following the old. A Move of another
+account, to an account that does not name it or has moved itself, or to where it already went,
+is ignored."""
 
 from __future__ import annotations
 
@@ -41,12 +43,14 @@ async def handle(ctx: HandlerContext) -> None:
         raise Ignore(f"the account it moves to is refused: {exc}") from exc
     if ctx.actor.moved_to_id == new.id:
         raise Ignore(f"{ctx.actor.uri} moved to {new.uri} already")
+    if new.moved_to_id is not None:
+        raise Ignore(f"{new.uri} has itself moved")
     ctx.actor.moved_to_id = new.id
     for follower_id in await local_follower_ids(ctx.session, ctx.actor.id):
         follower = await actor_by_id(ctx.session, follower_id)
         try:
             await relations.follow(ctx.fed, ctx.session, follower, new)
-        except OutboxError as exc:  # a block between them, say: she stays where she was
+        except OutboxError as exc:  # a block between them: she stays where she was
             log.info("move of %s: %s does not follow %s: %s", ctx.actor.uri, follower.username, new.uri, exc)
             continue
         await relations.unfollow(ctx.fed, ctx.session, follower, ctx.actor)
