@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -16,8 +16,11 @@ from server.api.auth import ApiError, Caller, authenticate, user_of
 from server.appkeys import SETTINGS, URLS
 from server.client_address import client_address
 from server.responses import json_response
+from storage.ids import parse_id
 from storage.models import Actor
 from storage.paging import Cursor
+
+T = TypeVar("T")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 API_PREFIXES = ("/api/", "/oauth/", "/.well-known/oauth-authorization-server")
@@ -154,3 +157,12 @@ def link_header(request: web.Request, ids: list[int]) -> dict[str, str]:
 
 def paged(request: web.Request, entities: list[dict[str, Any]], ids: list[int]) -> web.Response:
     return json_response(entities, headers=link_header(request, ids))
+
+
+async def owned(find: Callable[[int], Awaitable[T | None]], raw: str) -> T:
+    """The caller's own row (a list, a conversation, a scheduled post) that `find` looks up by
+    its owner and the id `raw`; 404 if there is none (another's is not found either)."""
+    row = await find(row_id) if (row_id := parse_id(raw)) is not None else None
+    if row is None:
+        raise ApiError(404, "Record not found")
+    return row

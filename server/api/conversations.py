@@ -12,12 +12,11 @@ from aiohttp import web
 
 from federation.social.access import can_see
 from server.api.auth import ApiError
-from server.api.common import add_route, api, page_args, paged, viewer
+from server.api.common import add_route, api, owned, page_args, paged, viewer
 from server.api.entities import render
 from server.appkeys import CLOCK, DATABASE
 from server.responses import json_response
 from storage import conversations as queries
-from storage.ids import parse_id
 from storage.instance_api import hidden_from
 from storage.models import Actor, Conversation, Object
 from storage.posts import mentioned_actors
@@ -52,10 +51,7 @@ async def index(request: web.Request) -> web.Response:
 
 
 async def _own(session, me: Actor, raw: str) -> Conversation:
-    row = await queries.conversation_of(session, me.id, found) if (found := parse_id(raw)) is not None else None
-    if row is None:
-        raise ApiError(404, "Record not found")
-    return row
+    return await owned(lambda row_id: queries.conversation_of(session, me.id, row_id), raw)
 
 
 @api

@@ -13,14 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.api.accounts import account_named, target_account
 from server.api.auth import ApiError
-from server.api.common import add_route, api, page_args, paged, viewer
+from server.api.common import add_route, api, owned, page_args, paged, viewer
 from server.api.entities import render
 from server.api.params import bool_param, list_param, params, text_param
 from server.appkeys import CLOCK, DATABASE
 from server.responses import json_response
 from storage import lists as queries
 from storage.follows import follow_between
-from storage.ids import new_id, parse_id
+from storage.ids import new_id
 from storage.models import Actor, FollowState, List
 
 REPLIES_POLICIES = ("followed", "list", "none")
@@ -33,10 +33,7 @@ def list_entity(row: List) -> dict[str, Any]:
 
 async def owned_list(session: AsyncSession, me: Actor, raw: str) -> List:
     """Her list with the id `raw`; ApiError 404 if there is none (or it is someone else's)."""
-    found = await queries.list_of(session, me.id, list_id) if (list_id := parse_id(raw)) is not None else None
-    if found is None:
-        raise ApiError(404, "Record not found")
-    return found
+    return await owned(lambda list_id: queries.list_of(session, me.id, list_id), raw)
 
 
 def _settings(values: dict[str, Any], row: List | None) -> tuple[str, str, bool]:

@@ -13,14 +13,13 @@ from federation.outbox.actions import NoSuchPost
 from federation.protocol.vocab.values import parse_datetime
 from federation.social.compose import Draft
 from server.api.auth import ApiError
-from server.api.common import add_route, api, page_args, paged, viewer
+from server.api.common import add_route, api, owned, page_args, paged, viewer
 from server.api.media import media_entity
 from server.api.params import params, text_param
 from server.api.times import iso
 from server.appkeys import CLOCK, DATABASE, URLS
 from server.responses import json_response
 from storage import scheduled as queries
-from storage.ids import parse_id
 from storage.models import Actor, Media, ScheduledStatus
 
 
@@ -76,10 +75,7 @@ async def schedule(request: web.Request, author: Actor, draft: Draft, values: di
 
 
 async def _own(session, me: Actor, raw: str) -> ScheduledStatus:
-    row = await queries.scheduled_by_id(session, me.id, row_id) if (row_id := parse_id(raw)) is not None else None
-    if row is None:
-        raise ApiError(404, "Record not found")
-    return row
+    return await owned(lambda row_id: queries.scheduled_by_id(session, me.id, row_id), raw)
 
 
 @api
