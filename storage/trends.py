@@ -34,7 +34,8 @@ async def trending_tags(session: AsyncSession, now: datetime, *, limit: int, off
 
 async def trending_posts(session: AsyncSession, now: datetime, *, limit: int, offset: int,
                          users: bool) -> list[Object]:
-    """The posts of the last POST_DAYS liked or boosted at least once, by how many people did."""
+    """The posts of the last POST_DAYS liked or boosted at least once, by how many likes and
+    boosts they have (one person's like and boost count twice, as on Mastodon)."""
     since = now - timedelta(days=POST_DAYS)
     recent = select(Object.id).where(_shown(since, users))
     likes = (select(Like.object_id, func.count().label("n")).where(Like.object_id.in_(recent))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from storage.models import Actor, ActorType, Follow, FollowState, InboxState, NotificationType
+from storage.models import Actor, ActorType, Block, Follow, FollowState, InboxState, NotificationType, Visibility
 from tests.handler_helpers import handle_directly
 
 
@@ -128,3 +128,20 @@ async def test_a_follow_of_a_remote_row_under_our_address_is_ignored(scene):
     # Then it is ignored: only a local row is a local actor
     assert reason == f"no local actor {uri}"
     assert await scene.count(Follow) == 0
+
+
+async def test_a_follow_across_a_block_is_rejected_and_reaches_nothing(scene):
+    # Given alice blocked zed
+    alice, zed = await scene.a.actor("alice"), await scene.remote("zed")
+    async with scene.a.db.sessions.begin() as session:
+        session.add(Block(actor_id=alice.id, target_id=zed.id))
+    # When zed asks to follow her
+    follow = await scene.send("zed", "Follow", alice.uri)
+    await scene.run()
+    # Then the follow is rejected, his server told so, and she hears nothing of it
+    assert (await scene.one(Follow)).state is FollowState.rejected
+    assert [(doc["type"], doc["object"]["id"]) for _, doc in await scene.queued()] == [("Reject", follow["id"])]
+    assert await scene.notifications(alice) == []
+    # And her followers-only post goes nowhere near him
+    await scene.local_post(visibility=Visibility.private)
+    assert [doc["type"] for _, doc in await scene.queued()] == ["Reject"]

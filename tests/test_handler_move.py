@@ -45,6 +45,13 @@ async def test_a_move_to_an_account_that_names_it_takes_its_followers_along(scen
     assert (await scene.outcome(to_hers))[0] is InboxState.ignored
     assert await _follows(scene) == {"zed": FollowState.accepted}
 
+    # And a Move to an address serving the old account itself (naming itself its alias) is ignored
+    scene.peer.serve("/users/zed-again", {**scene.peer.actors["zed"], "alsoKnownAs": [zed.uri]})
+    to_itself = await scene.send("zed", "Move", zed.uri, "self", target=f"{scene.peer.base}/users/zed-again")
+    await scene.run()
+    assert (await scene.outcome(to_itself))[0] is InboxState.ignored
+    async with scene.a.db.sessions() as session:
+        assert (await session.get(Actor, zed.id)).moved_to_id is None
     # And bea, who follows zed too, has blocked zed2
     await scene.a.add_user("bea")
     await _alice_follows(scene, "zed", "bea")

@@ -176,8 +176,10 @@ async def test_a_block_of_a_local_actor_sends_nothing(audience):
     assert len(await audience.all(Block)) == 1
     assert (await _follow_row(audience, audience.bob, audience.alice)).state is FollowState.rejected
     assert await audience.all(Activity) == []
-    # When she unfollows and unblocks him, Then no activity is made either
-    await _do(audience, relations.follow, audience.alice, audience.bob)
+    # And she cannot follow him while the block stands
+    with pytest.raises(OutboxError, match="block"):
+        await _do(audience, relations.follow, audience.alice, audience.bob)
+    # When she blocks him again and unblocks him, Then no activity is made either
     await _do(audience, relations.block, audience.alice, audience.bob)
     await _do(audience, relations.unblock, audience.alice, audience.bob)
     assert (await audience.all(Block), await audience.all(Activity)) == ([], [])

@@ -60,8 +60,9 @@ async def unfollow(fed: Federation, session: AsyncSession, follower: Actor, targ
 
 
 async def answer_follow(fed: Federation, session: AsyncSession, row: Follow, *, accept: bool) -> None:
-    """Accept or reject a follow request made to a local actor (answering an accepted follow
-    again re-sends the Accept, which peers that retried their Follow expect)."""
+    """Accept or reject a follow made to a local actor: a request, or an accepted follow (its
+    follower removed: `remove_follower`); answering an accepted follow again re-sends the Accept,
+    which peers that retried their Follow expect."""
     answer = FollowState.accepted if accept else FollowState.rejected
     if not FOLLOWS.allows(row.state, answer):
         return

@@ -20,6 +20,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.outbox import relations
+from federation.outbox.actions import OutboxError
 from federation.runtime.context import Federation
 from federation.social.access import can_see, may_reach
 from server.access import request_reader
@@ -191,25 +192,23 @@ async def familiar_followers(request: web.Request) -> web.Response:
 
 # --- follow, block, mute -------------------------------------------------------------------------
 
-async def _act(fed: Federation, me: Actor, target: Actor, action, *, refuse_self: bool = False,
-               refuse_blocked: bool = False) -> None:
+async def _act(fed: Federation, me: Actor, target: Actor, action, *, refuse_self: bool = False) -> None:
     """Follow, unfollow, block or unblock through `federation.outbox.relations`, in one transaction;
-    ApiError 403 for what is not allowed."""
+    ApiError 403 for what is not allowed (oneself, or a follow across a block: relations.follow)."""
     if refuse_self and target.id == me.id:
         raise ApiError(403, "This action is not allowed")
-    if refuse_blocked:
-        async with fed.db.sessions() as session:
-            if await q.blocked_either_way(session, me.id, target.id):
-                raise ApiError(403, "This action is not allowed")
-    async with fed.transaction() as session:
-        await action(fed, session, await actor_queries.actor_by_id(session, me.id),
-                     await actor_queries.actor_by_id(session, target.id))
+    try:
+        async with fed.transaction() as session:
+            await action(fed, session, await actor_queries.actor_by_id(session, me.id),
+                         await actor_queries.actor_by_id(session, target.id))
+    except OutboxError as exc:
+        raise ApiError(403, "This action is not allowed") from exc
 
 
 async def follow_account(fed: Federation, me: Actor, target: Actor) -> None:
     """Follow `target` (a request until a locked or remote account accepts); not oneself, nor
     across a block."""
-    await _act(fed, me, target, relations.follow, refuse_self=True, refuse_blocked=True)
+    await _act(fed, me, target, relations.follow, refuse_self=True)
 
 
 async def unfollow_account(fed: Federation, me: Actor, target: Actor) -> None:

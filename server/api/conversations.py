@@ -1,7 +1,7 @@
-"""Mastodon client API: conversations, each a thread of direct posts one is in (storage.conversations,
-kept by federation.social.feeds as direct posts arrive): GET /api/v1/conversations, newest first;
-POST /api/v1/conversations/:id/read; DELETE /api/v1/conversations/:id (it comes back with the
-thread's next direct post). A conversation whose newest post she may no longer see, or whose
+"""Mastodon client API: conversations, each a thread of direct posts one is in with the same people
+(storage.conversations, kept by federation.social.feeds as direct posts arrive): GET
+/api/v1/conversations, newest first; POST /api/v1/conversations/:id/read; DELETE
+/api/v1/conversations/:id (it comes back with its next direct post). A conversation whose newest post she may no longer see, or whose
 author she blocks or mutes, is left out."""
 
 from __future__ import annotations

@@ -35,10 +35,13 @@ def tag_id(name: str) -> str:
 
 
 async def tag_entities(request: web.Request, session: AsyncSession, names: list[str],
-                       me: Actor | None) -> list[dict[str, Any]]:
-    """The Tag entity of each name, with its daily history, and `following`/`featuring` for `me`."""
+                       me: Actor | None, *, users: bool | None = None) -> list[dict[str, Any]]:
+    """The Tag entity of each name, with its daily history, and `following`/`featuring` for `me`.
+    Institution-only uses count in the history for the instance's `users` alone (by default,
+    a `me`: one of them)."""
     base = request.app[URLS].base
-    history = await domain.history(session, names, request.app[CLOCK].now(), users=me is not None)
+    history = await domain.history(session, names, request.app[CLOCK].now(),
+                                   users=me is not None if users is None else users)
     following = await queries.followed(session, me.id, names) if me else set()
     featuring = {row.name for row in await queries.featured_of(session, me.id)} if me else set()
     entities = []

@@ -33,17 +33,17 @@ def _window(request: web.Request, default: int, maximum: int) -> tuple[int, int]
 
 @api
 async def tags(request: web.Request) -> web.Response:
-    me = await optional_viewer(request, "read")
+    me = await optional_viewer(request, "read:statuses")
     limit, offset = _window(request, TAGS_DEFAULT, TAGS_MAX)
     users = may_reach(True, await request_reader(request))
     async with request.app[DATABASE].sessions() as session:
         names = await queries.trending_tags(session, request.app[CLOCK].now(), limit=limit, offset=offset, users=users)
-        return json_response(await tag_entities(request, session, names, me))
+        return json_response(await tag_entities(request, session, names, me, users=users))
 
 
 @api
 async def statuses(request: web.Request) -> web.Response:
-    me = await optional_viewer(request, "read")
+    me = await optional_viewer(request, "read:statuses")
     limit, offset = _window(request, POSTS_DEFAULT, POSTS_MAX)
     users = may_reach(True, await request_reader(request))
     now = request.app[CLOCK].now()
@@ -58,7 +58,7 @@ async def statuses(request: web.Request) -> web.Response:
 
 @api
 async def links(request: web.Request) -> web.Response:
-    await optional_viewer(request, "read")
+    await optional_viewer(request, "read:statuses")
     return json_response([])
 
 

@@ -18,7 +18,7 @@ class Report(Base):
 
     id: Mapped[int] = id_column()
     # who reports: a local practitioner, or the peer's actor that sent the Flag
-    reporter_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
     post_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # the reported posts held here
     comment: Mapped[str] = mapped_column(Text, default="")

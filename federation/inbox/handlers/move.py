@@ -31,6 +31,8 @@ async def prefetch(fed: Federation, activity: APActivity) -> APActor:
         moved_to = await fetch_actor(fed.fetcher, activity.target)  # its aliases as they are now
     except ActorError as exc:
         raise Ignore(f"the account it moves to cannot be read: {exc}") from exc
+    if moved_to.id == activity.actor:  # a document served at another address, saying it is the old account
+        raise Ignore(f"{activity.target} is {activity.actor} itself")
     if activity.actor not in moved_to.also_known_as:
         raise Ignore(f"{moved_to.id} does not name {activity.actor} among its aliases")
     return moved_to
@@ -41,6 +43,8 @@ async def handle(ctx: HandlerContext) -> None:
         new = await upsert_remote_actor(ctx.session, ctx.prepared, ctx.now)
     except ActorError as exc:
         raise Ignore(f"the account it moves to is refused: {exc}") from exc
+    if new.id == ctx.actor.id:
+        raise Ignore(f"{ctx.actor.uri} cannot move to itself")
     if ctx.actor.moved_to_id == new.id:
         raise Ignore(f"{ctx.actor.uri} moved to {new.uri} already")
     if new.moved_to_id is not None:

@@ -39,8 +39,10 @@ def upgrade() -> None:
         sa.UniqueConstraint('uri'),
     )
     op.create_index('ix_reports_target_id', 'reports', ['target_id'])
+    op.create_index('ix_reports_reporter_id', 'reports', ['reporter_id'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_reports_reporter_id', table_name='reports')
     op.drop_index('ix_reports_target_id', table_name='reports')
     op.drop_table('reports')
