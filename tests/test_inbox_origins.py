@@ -22,7 +22,8 @@ from federation.peers import decisions
 from federation.remote.actors import ActorError, upsert_remote_actor
 from federation.social.polls import new_poll
 from federation.remote.resolve import RemoteError, resolve_actor
-from federation.protocol.vocab.parse import VocabError, ap_to_actor
+from federation.protocol.vocab.actors import ap_to_actor
+from federation.protocol.vocab.values import VocabError
 from storage.models import (
     Actor,
     Announce,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from federation.protocol.vocab.parse import ap_to_actor
+from federation.protocol.vocab.actors import ap_to_actor
 from tests.api_helpers import token_for
 from tests.community_helpers import follow_remote
 from tests.instances import settle

@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from federation.outbox import actions
+from federation.protocol.vocab.actors import ap_to_actor
 from federation.protocol.vocab.parse import (
     VocabError,
     ap_to_activity,
     ap_to_activity_head,
-    ap_to_actor,
     ap_to_object,
 )
 from federation.protocol.vocab.polls import ap_to_question, ap_to_vote

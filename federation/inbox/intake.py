@@ -39,9 +39,9 @@ from federation.protocol.signatures import SignedRequest
 from federation.protocol.urls import authority
 from federation.protocol.vocab.context import AS_CONTEXT
 from federation.protocol.vocab.jsondoc import JSONRefused, load_json
+from federation.protocol.vocab.actors import APActor
 from federation.protocol.vocab.parse import (
     APActivityHead,
-    APActor,
     APPostHead,
     VocabError,
     ap_to_activity_head,

@@ -18,7 +18,7 @@ from federation.runtime.clock import Clock
 from federation.protocol.fetch import FetchError, Fetcher
 from federation.protocol.keys import load_public_key
 from federation.protocol.urls import authority
-from federation.protocol.vocab.parse import ap_to_key_document
+from federation.protocol.vocab.actors import ap_to_key_document
 from storage import actors as actor_queries
 from storage.db import Database
 

@@ -20,7 +20,8 @@ from federation.protocol.fetch import Fetcher, FetchError
 from federation.protocol.sanitize import sanitize_html
 from federation.protocol.urls import authority
 from federation.protocol.vocab.emojis import emoji_tags
-from federation.protocol.vocab.parse import APActor, VocabError, ap_to_actor
+from federation.protocol.vocab.actors import APActor, ap_to_actor
+from federation.protocol.vocab.values import VocabError
 from storage.emojis import keep_remote_emojis
 from storage import actors as actor_queries
 from storage.remote_actors import add_remote_actor, save_actor

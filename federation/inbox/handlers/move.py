@@ -13,7 +13,8 @@ import logging
 from federation.inbox.handlers.base import HandlerContext, Ignore
 from federation.outbox import relations
 from federation.outbox.actions import OutboxError
-from federation.protocol.vocab.parse import APActivity, APActor
+from federation.protocol.vocab.actors import APActor
+from federation.protocol.vocab.parse import APActivity
 from federation.remote.actors import ActorError, fetch_actor, upsert_remote_actor
 from federation.runtime.context import Federation
 from storage.actors import actor_by_id

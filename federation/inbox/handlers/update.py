@@ -11,7 +11,8 @@ from federation.inbox.handlers.base import HandlerContext, Ignore, known_object
 from federation.remote.limits import PostRefused
 from federation.social.posts import apply_remote_edit
 from federation.social.streams import record_post
-from federation.protocol.vocab.parse import APActivity, APActor, APObject
+from federation.protocol.vocab.actors import APActor
+from federation.protocol.vocab.parse import APActivity, APObject
 from federation.remote.quotes import check_quote
 from federation.runtime.context import Federation
 

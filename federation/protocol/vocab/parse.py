@@ -10,6 +10,9 @@ anything else (null, a number, an unknown name) is UNSUPPORTED. An activity of a
 (an unsupported one is recorded and ignored: whether a handler exists is the registry's
 business); an object or actor must be of a type we store.
 
+Actors are read by `federation.protocol.vocab.actors` (embedded in an activity too); the values
+every shape shares (`VocabError`, ids, URLs, types) are `federation.protocol.vocab.values`.
+
 The inbox parses only an activity's head (`ap_to_activity_head`: identity, and the author of an
 embedded object) before it stores the activity; the worker parses the whole of it. Both go
 through the same strict steps, so they refuse the same documents.
@@ -17,7 +20,6 @@ through the same strict steps, so they refuse the same documents.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +41,7 @@ from federation.protocol.vocab.polls import (
     ap_to_question,
     ap_to_vote,
 )
+from federation.protocol.vocab.actors import ACTOR_TYPES, APActor, ap_to_actor
 from federation.protocol.vocab.values import (
     UNSUPPORTED,
     as_list,
@@ -52,32 +55,14 @@ from federation.protocol.vocab.values import (
     type_of,
     uri_or_none,
 )
+from federation.protocol.vocab.values import VocabError
+from federation.protocol.vocab.values import html_url as _url
+from federation.protocol.vocab.values import required_uri as _required_uri
+from federation.protocol.vocab.values import text_of as _text
 
 POST_TYPES = frozenset({"Note", "Question"}) | CONVERTED_TYPES  # the others shown as Mastodon does (`converted`)
-ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
 _EMBEDDED_TYPES = POST_TYPES | ACTOR_TYPES
 MAX_EMBEDDED = 8  # activities embedded in activities (Undo of an Announce of a Note is 2)
-MAX_USERNAME_CHARS = 255
-MAX_FIELDS = 16  # an actor's profile fields kept (Mastodon lets its users have 4)
-MAX_FIELD_CHARS = 2048  # of a field's name or value
-# a remote username as Mastodon takes it: shown in handles (@name@host) and written to exports,
-# so nothing that could pass for another handle (an @), markup or a spreadsheet formula
-USERNAME_RE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
-
-
-class VocabError(ValueError):
-    """The document cannot be understood; the message says what is wrong, in one line."""
-
-
-def _required_uri(document: dict, key: str, what: str) -> str:
-    value = id_of(document.get(key))
-    if not is_uri(value):
-        raise VocabError(f"{what} needs an absolute http(s) '{key}', got {shown(document.get(key))}")
-    return value
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def _language_text(document: dict, key: str) -> tuple[str, str | None]:
@@ -170,38 +155,6 @@ class APObject:
 
 
 @dataclass(frozen=True)
-class PublicKey:
-    id: str
-    owner: str
-    pem: str
-
-
-@dataclass(frozen=True)
-class APActor:
-    id: str
-    type: str
-    preferred_username: str
-    name: str
-    summary: str
-    inbox: str
-    outbox: str | None
-    shared_inbox: str | None
-    followers: str | None
-    following: str | None
-    featured: str | None
-    url: str | None
-    public_key: PublicKey
-    manually_approves_followers: bool
-    discoverable: bool
-    published: datetime | None
-    raw: dict[str, Any] = field(repr=False)
-    icon: str | None = None  # the avatar's URL
-    image: str | None = None  # the header's URL
-    fields: tuple[tuple[str, str], ...] = ()  # profile metadata (PropertyValue): (name, value as sent: HTML)
-    also_known_as: tuple[str, ...] = ()  # its aliases: accounts it says it was (a Move's target names its source)
-
-
-@dataclass(frozen=True)
 class APActivity:
     id: str
     type: str
@@ -287,38 +240,6 @@ def _attachment_type(value: Any) -> str:
     return "Document" if kind == UNSUPPORTED else kind
 
 
-def _url(document: dict) -> str | None:
-    for candidate in as_list(document.get("url")):
-        if isinstance(candidate, dict) and candidate.get("mediaType") not in (None, "text/html"):
-            continue
-        uri = id_of(candidate)
-        if is_uri(uri):
-            return uri
-    return None
-
-
-def _image_url(value: Any) -> str | None:
-    """The URL of an actor's `icon` or `image`: an Image (its `url` a string, a Link or a list of
-    them), a list of Images (the first with one), or a bare URL."""
-    for image in as_list(value):
-        for candidate in as_list(image.get("url")) if isinstance(image, dict) else [image]:
-            uri = id_of(candidate)
-            if is_uri(uri):
-                return uri
-    return None
-
-
-def _profile_fields(document: dict) -> tuple[tuple[str, str], ...]:
-    """An actor's PropertyValue attachments (Mastodon's profile metadata), the first MAX_FIELDS,
-    each name and value cut to MAX_FIELD_CHARS."""
-    found = []
-    for entry in as_list(document.get("attachment")):
-        if isinstance(entry, dict) and type_of(entry.get("type"), {"PropertyValue"}) == "PropertyValue" \
-                and isinstance(entry.get("name"), str) and isinstance(entry.get("value"), str):
-            found.append((entry["name"][:MAX_FIELD_CHARS], entry["value"][:MAX_FIELD_CHARS]))
-    return tuple(found[:MAX_FIELDS])
-
-
 def ap_to_post_head(document: Any) -> APPostHead:
     if not isinstance(document, dict):
         raise VocabError("an object must be a JSON object")
@@ -368,70 +289,6 @@ def ap_to_object(document: Any) -> APObject:
         quote_policy=quote_policy_of(document, head.attributed_to),
         groups=tuple(uri for uri in _audience(document, "audience") if is_uri(uri)),
     )
-
-
-def ap_to_actor(document: Any) -> APActor:
-    if not isinstance(document, dict):
-        raise VocabError("an actor must be a JSON object")
-    kind = type_of(document.get("type"), ACTOR_TYPES)
-    if kind == UNSUPPORTED:
-        raise VocabError(f"unsupported actor type {shown(document.get('type'))}")
-    actor_id = _required_uri(document, "id", kind)
-    key = document.get("publicKey")
-    key = key[0] if isinstance(key, list) and key else key
-    if not isinstance(key, dict) or not isinstance(key.get("publicKeyPem"), str):
-        raise VocabError(f"actor {actor_id} has no publicKey")
-    key_id = _required_uri(key, "id", "publicKey")
-    endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
-    shared = id_of(endpoints.get("sharedInbox"))
-    username = document.get("preferredUsername")
-    username = username if isinstance(username, str) and username else actor_id.rstrip("/").rsplit("/", 1)[-1]
-    if len(username) > MAX_USERNAME_CHARS:
-        raise VocabError(f"actor {actor_id} has a username longer than {MAX_USERNAME_CHARS} characters")
-    if not USERNAME_RE.fullmatch(username):
-        raise VocabError(f"actor {actor_id} has a username that is not letters, digits, '_', '.' and '-': "
-                         f"{shown(username)}")
-    return APActor(
-        id=actor_id,
-        type=kind,
-        preferred_username=username,
-        name=_text(document.get("name")),
-        summary=_text(document.get("summary")),
-        inbox=_required_uri(document, "inbox", kind),
-        outbox=uri_or_none(document.get("outbox")),
-        shared_inbox=shared if is_uri(shared) else None,
-        followers=uri_or_none(document.get("followers")),
-        following=uri_or_none(document.get("following")),
-        featured=uri_or_none(document.get("featured")),
-        url=_url(document),
-        public_key=PublicKey(key_id, actor_id if key.get("owner") is None else _required_uri(key, "owner", "publicKey"),
-                             key["publicKeyPem"]),
-        manually_approves_followers=bool(document.get("manuallyApprovesFollowers")),
-        discoverable=bool(document.get("discoverable", False)),
-        published=parse_datetime(document.get("published")),
-        raw=document,
-        icon=_image_url(document.get("icon")),
-        image=_image_url(document.get("image")),
-        fields=_profile_fields(document),
-        also_known_as=tuple(uri for uri in map(id_of, as_list(document.get("alsoKnownAs"))) if is_uri(uri))[:MAX_FIELDS],
-    )
-
-
-@dataclass(frozen=True)
-class APKeyDocument:
-    """What a fetched key document says of its owner. A key id either fetches the actor itself
-    (Mastodon's `.../users/x#main-key`) or a stub naming its owner (GoToSocial's `.../main-key`)."""
-
-    owner: str | None  # publicKey.owner, or the stub's own `owner`
-    is_owner: bool  # the document is the actor: it names no owner, or names itself and has an inbox
-
-
-def ap_to_key_document(document: dict) -> APKeyDocument:
-    key = document.get("publicKey")
-    key = key[0] if isinstance(key, list) and key else key
-    owner = key.get("owner") if isinstance(key, dict) else document.get("owner")
-    owner = owner if isinstance(owner, str) else None
-    return APKeyDocument(owner, owner is None or (owner == document.get("id") and "inbox" in document))
 
 
 def ap_to_activity_head(document: Any) -> APActivityHead:

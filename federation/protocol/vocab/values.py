@@ -131,3 +131,28 @@ def parse_datetime(value: Any) -> datetime | None:
         return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
     except (ValueError, OverflowError):  # not a date, or one that is not a time in UTC (year 1, -05:00)
         return None
+
+
+class VocabError(ValueError):
+    """The document cannot be understood; the message says what is wrong, in one line."""
+
+
+def required_uri(document: dict, key: str, what: str) -> str:
+    value = id_of(document.get(key))
+    if not is_uri(value):
+        raise VocabError(f"{what} needs an absolute http(s) '{key}', got {shown(document.get(key))}")
+    return value
+
+
+def text_of(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def html_url(document: dict) -> str | None:
+    for candidate in as_list(document.get("url")):
+        if isinstance(candidate, dict) and candidate.get("mediaType") not in (None, "text/html"):
+            continue
+        uri = id_of(candidate)
+        if is_uri(uri):
+            return uri
+    return None
