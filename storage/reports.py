@@ -37,9 +37,10 @@ async def open_report_of(session: AsyncSession, reporter_id: int, target_id: int
         Report.reporter_id == reporter_id, Report.target_id == target_id, Report.resolved_at.is_(None)))
 
 
-async def count_open_by(session: AsyncSession, reporter_id: int) -> int:
-    return await session.scalar(select(func.count()).select_from(Report).where(
-        Report.reporter_id == reporter_id, Report.resolved_at.is_(None))) or 0
+async def count_open_from(session: AsyncSession, domain: str) -> int:
+    """The open reports of the actors of one peer."""
+    return await session.scalar(select(func.count()).select_from(Report).join(Actor, Actor.id == Report.reporter_id)
+                                .where(Actor.domain == domain, Report.resolved_at.is_(None))) or 0
 
 
 async def mark_resolved(session: AsyncSession, report_id: int, *, by: str, at: datetime) -> bool:

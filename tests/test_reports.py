@@ -204,9 +204,9 @@ async def test_a_peer_cannot_bury_the_moderators_queue(scene, monkeypatch):
     await scene.run()
     [report] = await _reports(scene.a)
     assert (report.post_ids, report.comment) == ([first.id, second.id], "spam\n\nmore spam")
-    # And past its open reports' cap, its next Flag waits (ignored)
+    # And past its server's open reports' cap, the next Flag, by another of its actors, waits (ignored)
     await scene.send("zed", "Flag", [(await scene.a.actor("bea")).uri], "3")
-    over = await scene.send("zed", "Flag", [(await scene.a.actor("cid")).uri], "4")
+    over = await scene.send("mallory", "Flag", [(await scene.a.actor("cid")).uri], "4")
     await scene.run()
     assert (await scene.outcome(over))[0] is InboxState.ignored and len(await _reports(scene.a)) == 2
     # And a practitioner's report comes first in the console's list

@@ -28,7 +28,7 @@ CATEGORIES = ("spam", "legal", "violation", "other")
 COMMENT_MAX = 1000  # characters of a practitioner's comment, as on Mastodon
 PEER_COMMENT_MAX = 5000  # of a peer's
 FLAG_NAMES_MAX = 100  # of what a peer's Flag names, the first are read
-PEER_OPEN_MAX = 10  # open reports of one peer's actor: its further Flags wait until some are resolved
+PEER_OPEN_MAX = 10  # open reports of one peer's actors: its further Flags wait until some are resolved
 
 
 class ReportError(Exception):
@@ -65,7 +65,7 @@ async def received(session: AsyncSession, reporter: Actor, uri: str, named: list
     """A peer's Flag `uri`, by `reporter`, naming `named`: a report of the account of ours it
     names (or whose post it names first), with that account's posts among those named, added to
     the reporter's open report of that account if there is one; None if it names none of ours,
-    came before, or the reporter has PEER_OPEN_MAX open reports already (a peer cannot bury
+    came before, or the reporter's server has PEER_OPEN_MAX open reports already (a peer cannot bury
     the moderators' queue: theirs are listed after our practitioners', a blocked peer's not at
     all). Only its first FLAG_NAMES_MAX names are read, in
     two statements: a Flag is read inside the inbox's shared write transaction."""
@@ -87,7 +87,7 @@ async def received(session: AsyncSession, reporter: Actor, uri: str, named: list
         if comment and comment not in earlier.comment:
             earlier.comment = f"{earlier.comment}\n\n{comment}".strip()[:PEER_COMMENT_MAX]
         return earlier
-    if await queries.count_open_by(session, reporter.id) >= PEER_OPEN_MAX:
+    if await queries.count_open_from(session, reporter.domain) >= PEER_OPEN_MAX:
         return None
     report = Report(id=new_id(), reporter_id=reporter.id, target_id=target.id, uri=uri, post_ids=post_ids,
                     comment=comment[:PEER_COMMENT_MAX], category="other", rule_ids=[], forwarded=False,
