@@ -65,10 +65,10 @@ async def received(session: AsyncSession, reporter: Actor, uri: str, named: list
     """A peer's Flag `uri`, by `reporter`, naming `named`: a report of the account of ours it
     names (or whose post it names first), with that account's posts among those named, added to
     the reporter's open report of that account if there is one; None if it names none of ours,
-    came before, or the reporter's server has PEER_OPEN_MAX open reports already (a peer cannot bury
-    the moderators' queue: theirs are listed after our practitioners', a blocked peer's not at
-    all). Only its first FLAG_NAMES_MAX names are read, in
-    two statements: a Flag is read inside the inbox's shared write transaction."""
+    came before, or the reporter's server has PEER_OPEN_MAX open reports already (a peer cannot
+    bury the moderators' queue: theirs are listed after our practitioners', a blocked peer's not
+    at all). Only its first FLAG_NAMES_MAX names are read, in two statements: a Flag is read
+    inside the inbox's shared write transaction."""
     if await queries.report_by_uri(session, uri) is not None:
         return None
     named = list(dict.fromkeys(named))[:FLAG_NAMES_MAX]
