@@ -15,14 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, and_, cast, exists, func, or_, select, true
+from sqlalchemy import String, and_, cast, delete, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.communities import institution_only_group
 from storage.coverage import blocked_author, on_blocked_peer
+from storage.ids import new_id
 from storage.models import (
     Account,
+    AccountNote,
     Actor,
     ActorType,
     Announce,
@@ -148,6 +150,7 @@ class Relations:
     blocked_by: set[int]
     muting: set[int]
     muting_notifications: set[int]
+    notes: dict[int, str]  # her own notes about them
 
 
 async def relations(session: AsyncSession, viewer_id: int, ids: set[int], now: datetime) -> Relations:
@@ -163,6 +166,8 @@ async def relations(session: AsyncSession, viewer_id: int, ids: set[int], now: d
         and_(Block.target_id == viewer_id, Block.actor_id.in_(ids)))))
     mutes = await pairs(select(Mute.target_id, Mute.notifications).where(
         Mute.actor_id == viewer_id, Mute.target_id.in_(ids), or_(Mute.expires_at.is_(None), Mute.expires_at > now)))
+    notes = await pairs(select(AccountNote.target_id, AccountNote.comment).where(
+        AccountNote.owner_id == viewer_id, AccountNote.target_id.in_(ids)))
     return Relations(
         following={i for i, state in outgoing if state is FollowState.accepted},
         requested={i for i, state in outgoing if state is FollowState.pending},
@@ -172,7 +177,15 @@ async def relations(session: AsyncSession, viewer_id: int, ids: set[int], now: d
         blocked_by={actor for actor, target in blocks if target == viewer_id},
         muting={i for i, _ in mutes},
         muting_notifications={i for i, notifications in mutes if notifications},
+        notes=dict(notes),
     )
+
+
+async def set_note(session: AsyncSession, owner_id: int, target_id: int, comment: str) -> None:
+    """Her note about the account; an empty one is none."""
+    await session.execute(delete(AccountNote).where(AccountNote.owner_id == owner_id, AccountNote.target_id == target_id))
+    if comment:
+        session.add(AccountNote(id=new_id(), owner_id=owner_id, target_id=target_id, comment=comment))
 
 
 async def block_between(session: AsyncSession, actor_id: int, target_id: int) -> Block | None:

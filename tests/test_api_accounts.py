@@ -363,3 +363,22 @@ async def test_removing_a_follower_elsewhere_ends_the_follow_on_both_servers(ins
     on_b = (await _get(http, f"{b.base}/api/v1/accounts/lookup?acct=alice@{a.urls.authority}", bob))[0]
     rels, _ = await _get(http, f"{b.base}/api/v1/accounts/relationships?id[]={on_b['id']}", bob)
     assert rels[0]["following"] is False
+
+
+async def test_a_private_note_about_an_account_is_its_writers_alone(api):
+    # Given alice and bob, and carol
+    a, http, alice, bob = api
+    carol_id = (await a.add_user("carol"))[1].id
+    client = Mastodon(access_token=alice["Authorization"].split()[1], api_base_url=a.base)
+    # When alice writes a note about carol (through Mastodon.py)
+    relationship = await asyncio.to_thread(client.account_note_set, carol_id, "Ward 4 charge nurse, nights")
+    # Then her relationship with carol carries it, and bob's does not
+    assert relationship["note"] == "Ward 4 charge nurse, nights"
+    rels, _ = await _get(http, f"{a.base}/api/v1/accounts/relationships?id[]={carol_id}", alice)
+    assert rels[0]["note"] == "Ward 4 charge nurse, nights"
+    rels, _ = await _get(http, f"{a.base}/api/v1/accounts/relationships?id[]={carol_id}", bob)
+    assert rels[0]["note"] == ""
+    # When she empties it, Then it is gone; and one too long is refused
+    assert (await asyncio.to_thread(client.account_note_set, carol_id, ""))["note"] == ""
+    await _call(http, "POST", f"{a.base}/api/v1/accounts/{carol_id}/note", alice, status=422,
+                json={"comment": "x" * 2001})

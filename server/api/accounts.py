@@ -64,7 +64,7 @@ def relationship_entity(actor_id: int, rel: q.Relations) -> dict[str, Any]:
         "blocking": actor_id in rel.blocking, "blocked_by": actor_id in rel.blocked_by,
         "muting": actor_id in rel.muting, "muting_notifications": actor_id in rel.muting_notifications,
         "requested": requested, "requested_by": actor_id in rel.requested_by,
-        "domain_blocking": False, "endorsed": False, "note": "",
+        "domain_blocking": False, "endorsed": False, "note": rel.notes.get(actor_id, ""),
     }
 
 
@@ -224,6 +224,22 @@ async def _via_outbox(request: web.Request, scope: str, act) -> web.Response:
     return await _relationship(request, me, target.id)
 
 
+NOTE_MAX = 2000  # characters of a note about an account, as on Mastodon
+
+
+@api
+async def note(request: web.Request) -> web.Response:
+    """Her private note about the account (`comment`; empty to remove it): the Relationship."""
+    _caller, me = await viewer(request, "write:accounts")
+    target = await target_account(request)
+    comment = text_param(await params(request), "comment").strip()
+    if len(comment) > NOTE_MAX:
+        raise ApiError(422, f"Validation failed: Comment is too long (maximum is {NOTE_MAX} characters)")
+    async with request.app[DATABASE].sessions.begin() as session:
+        await q.set_note(session, me.id, target.id, comment)
+    return await _relationship(request, me, target.id)
+
+
 @api
 async def remove_from_followers(request: web.Request) -> web.Response:
     """The account no longer follows the caller (its follow rejected, as Mastodon does)."""
@@ -358,7 +374,8 @@ def setup(app: web.Application) -> None:
     for name, handler in (("statuses", statuses), ("followers", followers), ("following", following)):
         add_route(app, "GET", f"{one}/{name}", handler)
     for name, handler in (("follow", follow), ("unfollow", unfollow), ("block", block), ("unblock", unblock),
-                          ("mute", mute), ("unmute", unmute), ("remove_from_followers", remove_from_followers)):
+                          ("mute", mute), ("unmute", unmute), ("remove_from_followers", remove_from_followers),
+                          ("note", note)):
         add_route(app, "POST", f"{one}/{name}", handler)
     add_route(app, "GET", "/api/v1/follow_requests", follow_requests)
     add_route(app, "GET", "/api/v1/blocks", blocks)

@@ -45,6 +45,7 @@ from storage.models.queues import (
     PeerSubscription,
 )
 from storage.models.social import (
+    AccountNote,
     AuditEntry,
     Block,
     FeedEntry,
@@ -69,5 +70,5 @@ __all__ = [
     "FILTER_CONTEXTS", "Filter", "FilterAction", "FilterKeyword", "FilterStatus",
     "NotificationPolicy", "NotificationRequest", "PolicyAction", "RequestState",
     "FeaturedTag", "FollowedTag", "Quote", "QuoteState", "Article", "ArticleState", "ArticleVersion", "Report",
-    "List", "ListMember", "ScheduledStatus", "Conversation",
+    "List", "ListMember", "ScheduledStatus", "Conversation", "AccountNote",
 ]

@@ -126,6 +126,18 @@ class Mute(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AccountNote(Base):
+    """What a local user wrote for herself about an account (the Relationship's `note`)."""
+
+    __tablename__ = "account_notes"
+    __table_args__ = (UniqueConstraint("owner_id", "target_id", name="uq_account_notes_pair"),)
+
+    id: Mapped[int] = id_column()
+    owner_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    comment: Mapped[str] = mapped_column(Text)
+
+
 class Marker(Base):
     """Where a user stopped reading a timeline (`home` or `notifications`)."""
 
