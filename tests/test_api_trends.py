@@ -9,7 +9,10 @@ import asyncio
 
 from mastodon import Mastodon
 
+from federation.peers import decisions
+from storage.models import Like, Object, PeerState, Tag, Visibility
 from tests.api_helpers import token_for
+from tests.factories import remote_actor
 
 
 def _client(instance, headers) -> Mastodon:
@@ -52,3 +55,28 @@ async def test_what_trends_and_for_whom(instances, http):
     # And one who mutes alice sees none of hers
     await call(carol.account_mute, sepsis["account"]["id"])
     assert [str(status["id"]) for status in await call(carol.trending_statuses)] == [str(second["id"])]
+
+
+async def test_a_blocked_or_limited_peers_posts_and_tags_never_trend(instances):
+    # Given two peers' public posts, tagged and liked here, one peer blocked, one limited
+    a = await instances.start("a")
+    carol = _client(a, await token_for(a, "carol"))
+    liker = await a.actor("carol")
+    async with a.db.sessions.begin() as session:
+        for n, domain in enumerate(("blocked.example", "limited.example", "open.example")):
+            author = remote_actor(n, domain)
+            session.add(author)
+            await session.flush()
+            post = Object(uri=f"https://{domain}/notes/1", type="Note", actor_id=author.id, local=False,
+                          visibility=Visibility.public, content=f"<p>from {domain}</p>", published=a.clock.now())
+            session.add(post)
+            await session.flush()
+            session.add_all([Tag(object_id=post.id, name=domain.split(".")[0]),
+                             Like(uri=f"{a.base}/likes/{n}", actor_id=liker.id, object_id=post.id)])
+        for domain, state in (("blocked.example", PeerState.blocked), ("limited.example", PeerState.limited)):
+            await decisions.decide(session, domain, state, by="test", at=a.clock.now())
+    await a.fed.reload_policy()
+    # Then only the open peer's post and tag trend
+    assert [status["content"] for status in await asyncio.to_thread(carol.trending_statuses)] == [
+        "<p>from open.example</p>"]
+    assert [tag["name"] for tag in await asyncio.to_thread(carol.trending_tags)] == ["open"]
