@@ -142,6 +142,14 @@ async def visible_statuses(session: AsyncSession, author: Actor, me: Actor | Non
     return [i for i in items if not isinstance(i, Object) or i.visibility in q.OPEN or await can_see(session, i, me)]
 
 
+async def paged_accounts(request: web.Request, me: Actor | None, session: AsyncSession,
+                         rows: list[tuple[int, Actor]]) -> web.Response:
+    """A page of accounts, (the id it is paged by, the account) each: their entities, and the
+    Link header of those ids."""
+    entities = await render(request, me, lambda renderer: renderer.accounts([actor for _, actor in rows]), session)
+    return paged(request, entities, [row_id for row_id, _ in rows])
+
+
 async def _follow_list(request: web.Request, *, followers: bool) -> web.Response:
     me = await optional_viewer(request, "read:accounts")
     target = await target_account(request)
@@ -149,8 +157,7 @@ async def _follow_list(request: web.Request, *, followers: bool) -> web.Response
     users = may_reach(True, await request_reader(request))  # institution-only communities: for them alone
     async with request.app[DATABASE].sessions() as session:
         rows = await q.follow_page(session, target.id, cursor, followers=followers, institution_only=users)
-        entities = await render(request, me, lambda renderer: renderer.accounts([actor for _, actor in rows]), session)
-    return paged(request, entities, [follow_id for follow_id, _ in rows])
+        return await paged_accounts(request, me, session, rows)
 
 
 @api
@@ -308,8 +315,7 @@ async def follow_requests(request: web.Request) -> web.Response:
     async with request.app[DATABASE].sessions() as session:
         rows = await q.follow_page(session, me.id, cursor, followers=True, state=FollowState.pending,
                                    institution_only=True)  # her own requests
-        entities = await render(request, me, lambda renderer: renderer.accounts([actor for _, actor in rows]), session)
-    return paged(request, entities, [follow_id for follow_id, _ in rows])
+        return await paged_accounts(request, me, session, rows)
 
 
 @api
@@ -319,8 +325,7 @@ async def blocks(request: web.Request) -> web.Response:
     cursor = page_args(request, default=40, maximum=80)
     async with request.app[DATABASE].sessions() as session:
         rows = await q.blocks_page(session, me.id, cursor)
-        entities = await render(request, me, lambda renderer: renderer.accounts([actor for _, actor in rows]), session)
-    return paged(request, entities, [block_id for block_id, _ in rows])
+        return await paged_accounts(request, me, session, rows)
 
 
 @api

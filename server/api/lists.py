@@ -11,9 +11,9 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.api.accounts import account_named, target_account
+from server.api.accounts import account_named, paged_accounts, target_account
 from server.api.auth import ApiError
-from server.api.common import add_route, api, owned, page_args, paged, viewer
+from server.api.common import add_route, api, owned, page_args, viewer
 from server.api.entities import render
 from server.api.params import bool_param, list_param, params, text_param
 from server.appkeys import CLOCK, DATABASE
@@ -101,8 +101,10 @@ async def accounts(request: web.Request) -> web.Response:
     async with request.app[DATABASE].sessions() as session:
         row = await owned_list(session, me, request.match_info["id"])
         members = await queries.members_page(session, row.id, cursor)
-        entities = await render(request, me, lambda renderer: renderer.accounts([actor for _, actor in members]), session)
-    return json_response(entities) if everyone else paged(request, entities, [member_id for member_id, _ in members])
+        if not everyone:
+            return await paged_accounts(request, me, session, members)
+        return json_response(await render(request, me, lambda renderer: renderer.accounts(
+            [actor for _, actor in members]), session))
 
 
 async def _named_accounts(request: web.Request, values: dict[str, Any]) -> list[Actor]:
