@@ -187,8 +187,6 @@ class Connection:
                         await beat()
                         continue
                 subscribers = [s for s in self.subscriptions.values() if s.hears(event)]
-                if subscribers:
-                    await self._token_still_live()
                 rendered = await self._render(event) if subscribers else None
                 for subscription in subscribers:
                     if rendered is not None and subscription.accepts(rendered):
@@ -196,15 +194,15 @@ class Connection:
         except ConnectionError:
             return  # the client went away mid-write
 
-    async def _token_still_live(self) -> None:
-        """Before each event it would send: the token is not revoked, nor its user disabled;
-        else ConnectionResetError, which ends the stream (a web page's session has no token:
-        server/web/live.py asks its session)."""
+    async def _token_still_live(self, session: AsyncSession) -> None:
+        """Before each event it would send, in the session that renders it: the token is not
+        revoked, nor its user disabled; else ConnectionResetError, which ends the stream (a web
+        page's session has no token: server/web/live.py asks its session)."""
         token = self.caller.token if self.caller is not None else None
         if token is None:
             return
         try:
-            await self.app[DATABASE].read(lambda session: caller_in(session, token.token_hash))
+            await session.run_sync(lambda sync: caller_in(sync, token.token_hash))
         except InvalidToken:
             self.revoked = True
             raise ConnectionResetError("the token was revoked") from None
@@ -212,12 +210,15 @@ class Connection:
     async def _render(self, event: StreamEvent) -> Rendered | None:
         try:
             async with self.app[DATABASE].sessions() as session:
+                await self._token_still_live(session)
                 if event.event == "delete":
                     post = await posts.post_by_id(session, event.ref)
                     return Rendered(str(event.ref), post.local if post is not None else None)
                 if event.kind == "notification":
                     return await self._notification(session, event.ref)
                 return await self._status(session, event)
+        except ConnectionError:
+            raise  # the token was revoked: the stream ends (`pump`)
         except SQLAlchemyError as exc:
             log.warning("streaming: could not render a %s event for %s: %s", event.event, event.kind, exc)
         except Exception:
