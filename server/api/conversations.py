@@ -26,10 +26,10 @@ async def _entities(request: web.Request, session, me: Actor, rows: list[tuple[C
                     ) -> list[dict[str, Any]]:
     """Conversation entities: its other participants (the newest post's author and mentions) and
     that post."""
+    hidden = await hidden_from(session, me.id, {post.actor_id for _, post in rows} - {me.id}, request.app[CLOCK].now())
     shown = []
     for row, post in rows:
-        if not await can_see(session, post, me) or await hidden_from(
-                session, me.id, {post.actor_id} - {me.id}, request.app[CLOCK].now()):
+        if post.actor_id in hidden or not await can_see(session, post, me):
             continue
         others = {actor.id: actor for actor in [await session.get(Actor, post.actor_id),
                                                 *await mentioned_actors(session, post.id)]
