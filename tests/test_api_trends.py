@@ -80,3 +80,12 @@ async def test_a_blocked_or_limited_peers_posts_and_tags_never_trend(instances):
     assert [status["content"] for status in await asyncio.to_thread(carol.trending_statuses)] == [
         "<p>from open.example</p>"]
     assert [tag["name"] for tag in await asyncio.to_thread(carol.trending_tags)] == ["open"]
+
+
+async def test_a_number_that_is_not_one_is_a_400_everywhere(api):
+    # "²" is a digit to str.isdigit, not to int(): it made a 500 where it was read so
+    a, http, alice, _ = api
+    for path in ("/api/v1/trends/tags?limit=²", "/api/v1/trends/statuses?offset=x", "/api/v2/search?q=a&limit=²",
+                 "/api/v1/timelines/home?max_id=²", "/api/v1/timelines/home?limit=-1"):
+        async with http.get(f"{a.base}{path}", headers=alice) as response:
+            assert response.status == 400, (path, response.status, await response.text())

@@ -137,9 +137,9 @@ def page_args(request: web.Request, *, default: int = 20, maximum: int = 40) -> 
         value = request.query.get(name)
         if value in (None, ""):
             return None
-        if not value.isdigit() or len(value) > 19 or int(value) >= 1 << 63:
+        if (number := parse_id(value)) is None:
             raise ApiError(400, f"{name} must be an id")
-        return int(value)
+        return number
     limit = number("limit") or default
     return Cursor(number("max_id"), number("since_id"), number("min_id"), max(1, min(limit, maximum)))
 

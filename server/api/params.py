@@ -97,3 +97,14 @@ def bool_param(values: Mapping[str, Any], name: str, *, default: bool = False) -
     if value is None or value == "":
         return default
     return str(value).lower() in ("true", "1", "on")
+
+
+def whole_number(values: Mapping[str, Any], name: str, default: int) -> int:
+    """`name` as a whole number (ASCII digits, at most nine), `default` when absent or empty;
+    400 for anything else ("²" is a digit to str.isdigit, not to int())."""
+    value = values.get(name, "")
+    if value == "":
+        return default
+    if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9):
+        raise ApiError(400, f"{name} must be a whole number")
+    return int(value)

@@ -40,7 +40,7 @@ from server.api.auth import ApiError
 from server.api.common import add_route, api, optional_viewer, viewer
 from server.api.entities import render
 from server.api.tags import tag_entities
-from server.api.params import bool_param
+from server.api.params import bool_param, whole_number
 from server.appkeys import DATABASE, FEDERATION, URLS
 from server.responses import json_response
 from storage import accounts_api as q
@@ -121,15 +121,6 @@ def parse_terms(text: str) -> PostTerms:
     return PostTerms(PostSearch(words=words, tags=tuple(found.pop("tags")), **found), author, community)
 
 
-def _number(values: Mapping[str, str], name: str, default: int) -> int:
-    value = values.get(name, "")
-    if value == "":
-        return default
-    if not value.isdigit() or len(value) > 9:
-        raise ApiError(400, f"{name} must be a whole number")
-    return int(value)
-
-
 def parse_query(values: Mapping[str, str], *, default_limit: int, max_limit: int,
                 kinds: tuple[str, ...] = KINDS) -> Query:
     """The search parameters (q, type, resolve, limit, offset, following, account_id); ApiError 400
@@ -145,7 +136,7 @@ def parse_query(values: Mapping[str, str], *, default_limit: int, max_limit: int
     kinds = (kind,) if kind else kinds
     return Query(
         text=text, kinds=kinds, resolve=bool_param(values, "resolve"),
-        limit=max(1, min(_number(values, "limit", default_limit), max_limit)), offset=_number(values, "offset", 0),
+        limit=max(1, min(whole_number(values, "limit", default_limit), max_limit)), offset=whole_number(values, "offset", 0),
         following=bool_param(values, "following"),
         account_id=int(account_id) if known_id else None,
         terms=parse_terms(text) if "statuses" in kinds else PostTerms(),

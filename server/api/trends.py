@@ -11,6 +11,7 @@ from server.access import request_reader
 from server.api.common import add_route, api, optional_viewer
 from server.api.entities import render
 from server.api.filtering import shown
+from server.api.params import whole_number
 from server.api.tags import tag_entities
 from server.appkeys import CLOCK, DATABASE
 from server.responses import json_response
@@ -21,14 +22,10 @@ TAGS_DEFAULT, TAGS_MAX = 10, 20
 POSTS_DEFAULT, POSTS_MAX = 20, 40
 
 
-def _number(request: web.Request, name: str, default: int) -> int:
-    value = request.query.get(name, "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 6 else default
-
-
 def _window(request: web.Request, default: int, maximum: int) -> tuple[int, int]:
-    """(limit, offset) from the query, as Mastodon pages trends."""
-    return min(max(_number(request, "limit", default), 1), maximum), _number(request, "offset", 0)
+    """(limit, offset) from the query, as Mastodon pages trends (and search)."""
+    limit = whole_number(request.query, "limit", default)
+    return min(max(limit, 1), maximum), whole_number(request.query, "offset", 0)
 
 
 @api
